@@ -1,0 +1,1 @@
+"""`make bench`: figures and ratios against baselines timed in the same process."""
