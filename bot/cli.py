@@ -1,0 +1,69 @@
+"""``deltabot`` command line: global options and the subcommands of :mod:`bot.commands`.
+
+This module only wires argparse; each subcommand lives in its own module,
+imported only when that subcommand runs, so a quick ``check-config`` never
+pays for (or trips over) the imports of ``run`` or ``sim-venue``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import cast
+
+from bot import __version__
+from bot.commands import COMMANDS, Command
+
+CONFIG_HELP = "config file (default: $DELTABOT_CONFIG, else ./config.example.toml)"
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The ``deltabot`` parser; only the ``selected`` subcommand gets its own arguments.
+
+    With ``selected`` None it only finds out which subcommand is asked for.
+    """
+    parser = argparse.ArgumentParser(
+        prog="deltabot", description="Automated delta hedging of crypto options books."
+    )
+    parser.add_argument("--version", action="version", version=f"deltabot {__version__}")
+    parser.add_argument("--config", type=Path, metavar="PATH", help=CONFIG_HELP)
+    # Accepted after the subcommand too (`deltabot demo --config x.toml`); SUPPRESS
+    # keeps a subcommand from overwriting a --config given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for spec in COMMANDS:
+        sub = subparsers.add_parser(
+            spec.name,
+            parents=[common],
+            help=spec.help,
+            description=spec.help,
+            add_help=spec.name == selected,
+        )
+        if spec.name == selected:
+            load_command(spec.name).add_arguments(sub)
+    return parser
+
+
+def load_command(name: str) -> Command:
+    """Import the module behind subcommand ``name``."""
+    module = next(spec.module for spec in COMMANDS if spec.name == name)
+    return cast(Command, importlib.import_module(module))
+
+
+def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run ``deltabot`` with ``argv`` (default: the process arguments); return the exit status.
+
+    ``environ`` defaults to the process environment; it is the only place read.
+    """
+    try:
+        command = build_parser().parse_known_args(argv)[0].command
+        args = build_parser(command).parse_args(argv)
+    except SystemExit as exc:  # usage error (2), --help or --version (0)
+        return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
+    return load_command(command).run(args, os.environ if environ is None else environ)

@@ -1,0 +1,166 @@
+"""The top-level :class:`Config` and its small sections.
+
+Adding a section is one field on :class:`Config` (its model derives from
+:class:`bot.config.base.FrozenModel`), one table in ``config.example.toml``
+(a test checks every field is documented there), and, when it must agree
+with another section, one ``field_validator`` here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.config.base import FrozenModel, Loc, fail_at, repeats
+from bot.config.sim import SimConfig
+from bot.config.venues import VenueConfig, VenueRole
+from bot.domain.exposure import Numeraire
+from bot.domain.ids import VenueId
+
+ENV_PREFIX = "DELTABOT_"
+ENV_NESTED_DELIMITER = "__"
+
+
+class Mode(StrEnum):
+    """Where market data comes from and where orders go (ARCHITECTURE §6)."""
+
+    SIM = "sim"
+    PAPER = "paper"
+    SANDBOX = "sandbox"
+    LIVE = "live"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class LogFormat(StrEnum):
+    """``auto`` picks console on a terminal and JSON otherwise (files, journald, CI)."""
+
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class LoggingConfig(FrozenModel):
+    """``[logging]``: how much the daemon says and in which shape."""
+
+    level: LogLevel = Field(
+        default=LogLevel.INFO,
+        description="Lowest level written: debug | info | warning | error. Default info.",
+    )
+    format: LogFormat = Field(
+        default=LogFormat.AUTO,
+        description=(
+            "auto (console on a terminal, JSON lines otherwise) | json | console. Default auto."
+        ),
+    )
+
+
+class Config(BaseSettings):
+    """The whole validated configuration: TOML file first, ``DELTABOT_*`` variables over it.
+
+    Build it with :func:`bot.config.load_config`, which injects the
+    environment; the model itself never reads the process environment.
+    """
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        case_sensitive=False,
+    )
+
+    mode: Mode = Field(
+        default=Mode.SIM,
+        description=(
+            "sim (embedded simulated market) | paper (real data, local fills) | sandbox "
+            "(exchange testnets) | live. Default sim."
+        ),
+    )
+    numeraire: Numeraire = Field(
+        default=Numeraire.USD,
+        description=(
+            "Currency the book is hedged neutral in: usd (coin collateral counts as delta) | "
+            "coin. Default usd."
+        ),
+    )
+    logging: LoggingConfig = Field(
+        default_factory=LoggingConfig, description="Log level and format. Default: see [logging]."
+    )
+    venues: tuple[VenueConfig, ...] = Field(
+        description="Exchange accounts, one [[venues]] table each. Required, at least one.",
+    )
+    sim: SimConfig | None = Field(
+        default=None,
+        validate_default=True,
+        description="Simulated market and starting book. Required in mode sim, default none.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values passed in: the loader merges file and injected environment."""
+        return (init_settings,)
+
+    @field_validator("venues")
+    @classmethod
+    def _check_venues(
+        cls, venues: tuple[VenueConfig, ...], info: ValidationInfo
+    ) -> tuple[VenueConfig, ...]:
+        if not venues:
+            raise ValueError("at least one venue is needed: add a [[venues]] table")
+        mode = info.data.get("mode")
+        problems: list[tuple[Loc, str]] = [
+            ((i, "name"), f"duplicate venue name {venues[i].name!r} (also venues[{j}])")
+            for i, j in repeats([v.name for v in venues])
+        ]
+        for i, venue in enumerate(venues):
+            if mode is Mode.SANDBOX and not venue.testnet:
+                problems.append(((i, "testnet"), "mode sandbox trades on testnets only: set true"))
+            if mode is Mode.LIVE and venue.testnet:
+                problems.append(((i, "testnet"), "mode live cannot use a testnet venue"))
+        if not any(VenueRole.HEDGE in v.role for v in venues):
+            problems.append(((), "no venue has role 'hedge': there is nowhere to hedge"))
+        if problems:
+            fail_at("venues", problems)
+        return venues
+
+    @field_validator("sim")
+    @classmethod
+    def _check_sim(cls, sim: SimConfig | None, info: ValidationInfo) -> SimConfig | None:
+        if sim is None:
+            if info.data.get("mode") is Mode.SIM:
+                raise ValueError("mode sim needs a [sim] section")
+            return sim
+        venues = info.data.get("venues")
+        if venues is None:  # invalid venues are reported on their own
+            return sim
+        names = [v.name for v in venues]
+        placed: list[tuple[str, int, VenueId]] = [
+            ("book", i, p.venue) for i, p in enumerate(sim.book)
+        ] + [("balances", i, b.venue) for i, b in enumerate(sim.balances)]
+        problems: list[tuple[Loc, str]] = [
+            (
+                (section, i, "venue"),
+                f"venue {venue!r} is not configured (have: {', '.join(names)})",
+            )
+            for section, i, venue in placed
+            if venue not in names
+        ]
+        if problems:
+            fail_at("sim", problems)
+        return sim

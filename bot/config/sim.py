@@ -1,0 +1,212 @@
+"""``[sim]``: the simulated market and the example book it starts with.
+
+Sizes follow Deribit's conventions (ARCHITECTURE §3) because the simulated
+venue speaks the Deribit dialect: options and linear contracts count coin,
+inverse futures and perpetuals count USD.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from bot.config.base import FrozenModel, Loc, UtcDatetime, fail_at, repeats
+from bot.domain.ids import VenueId
+from bot.domain.instruments import InstrumentKind, OptionType, Settlement
+
+UnderlyingName = Literal["BTC", "ETH"]
+
+_NEEDED: dict[InstrumentKind, frozenset[str]] = {
+    InstrumentKind.OPTION: frozenset({"option_type", "strike_usd", "expiry"}),
+    InstrumentKind.FUTURE: frozenset({"expiry"}),
+    InstrumentKind.PERPETUAL: frozenset(),
+}
+
+
+class SimUnderlying(FrozenModel):
+    """One simulated underlying: geometric Brownian motion from ``spot_usd``."""
+
+    name: UnderlyingName = Field(description="Underlying coin: BTC | ETH. Required, unique.")
+    spot_usd: float = Field(
+        gt=0, description="Spot price at sim.start, in USD per coin. Required, > 0."
+    )
+    vol: float = Field(
+        gt=0,
+        le=5,
+        description="Volatility as a fraction per year (0.6 = 60%). Required, in (0, 5].",
+    )
+    rate: float = Field(
+        default=0.0,
+        ge=-1,
+        le=1,
+        description="Risk-free rate as a fraction per year, continuous. Default 0, in [-1, 1].",
+    )
+
+
+class SimPosition(FrozenModel):
+    """One position of the example book, held at ``sim.start``."""
+
+    venue: VenueId = Field(description="Name of the configured venue holding it. Required.")
+    underlying: UnderlyingName = Field(
+        description="Underlying coin: BTC | ETH, configured in [[sim.underlyings]]. Required."
+    )
+    kind: InstrumentKind = Field(description="option | future | perpetual. Required.")
+    settlement: Settlement = Field(
+        description="inverse (coin-settled, Deribit BTC/ETH) | linear (USDC-settled). Required.",
+    )
+    option_type: OptionType | None = Field(
+        default=None,
+        validate_default=True,
+        description="call | put. Required for options; default none (absent) otherwise.",
+    )
+    strike_usd: float | None = Field(
+        default=None,
+        gt=0,
+        validate_default=True,
+        description="Strike in USD per coin. Required for options; default none otherwise.",
+    )
+    expiry: UtcDatetime | None = Field(
+        default=None,
+        validate_default=True,
+        description=(
+            "Expiry, ISO-8601 with offset (e.g. 2026-12-25T08:00:00Z), after sim.start. "
+            "Required for options and futures; default none (absent) for perpetuals."
+        ),
+    )
+    size: float = Field(
+        description=(
+            "Signed position size, > 0 long, < 0 short, as on Deribit: in coin for options and "
+            "linear futures/perpetuals, in USD for inverse futures/perpetuals. Required, non-zero."
+        ),
+    )
+
+    @field_validator("kind")
+    @classmethod
+    def _check_kind(cls, kind: InstrumentKind) -> InstrumentKind:
+        if kind not in _NEEDED:
+            raise ValueError(f"kind must be one of {', '.join(_NEEDED)}; got {kind.value!r}")
+        return kind
+
+    @field_validator("option_type", "strike_usd", "expiry")
+    @classmethod
+    def _check_kind_fields(cls, value: object, info: ValidationInfo) -> object:
+        kind = info.data.get("kind")
+        if kind is None:  # the kind itself is invalid and reported on its own
+            return value
+        needed = info.field_name in _NEEDED[kind]
+        if needed and value is None:
+            raise ValueError(f"{kind.value} positions need {info.field_name}")
+        if not needed and value is not None:
+            raise ValueError(f"{kind.value} positions have no {info.field_name}")
+        return value
+
+    @field_validator("size")
+    @classmethod
+    def _check_size(cls, size: float) -> float:
+        if size == 0:
+            raise ValueError("size is zero: leave the position out instead")
+        return size
+
+
+class SimBalance(FrozenModel):
+    """Coin collateral an account holds at ``sim.start`` (its equity before option values)."""
+
+    venue: VenueId = Field(description="Name of the configured venue holding it. Required.")
+    currency: Literal["BTC", "ETH", "USDC"] = Field(
+        description="Collateral currency: BTC | ETH | USDC. Required."
+    )
+    amount: float = Field(
+        ge=0, description="Cash balance in that currency (coin or USDC). Required, >= 0."
+    )
+
+
+class SimConfig(FrozenModel):
+    """The simulated world: its random seed, start time, underlyings and starting book."""
+
+    seed: int = Field(
+        default=0, ge=0, description="Seed of the simulated market's random paths. Default 0."
+    )
+    start: UtcDatetime = Field(
+        description=(
+            "Valuation time of the simulated world and of the book, ISO-8601 with offset "
+            "(e.g. 2026-12-01T08:00:00Z). Required."
+        ),
+    )
+    underlyings: tuple[SimUnderlying, ...] = Field(
+        description=(
+            "Simulated underlyings, one [[sim.underlyings]] table each. Required, at least one."
+        ),
+    )
+    book: tuple[SimPosition, ...] = Field(
+        default=(),
+        description="Positions held at sim.start, one [[sim.book]] table each. Default: none.",
+    )
+    balances: tuple[SimBalance, ...] = Field(
+        default=(),
+        description=(
+            "Cash collateral per venue and currency at sim.start, one [[sim.balances]] table "
+            "each. Default: none."
+        ),
+    )
+
+    @field_validator("underlyings")
+    @classmethod
+    def _check_underlyings(
+        cls, underlyings: tuple[SimUnderlying, ...]
+    ) -> tuple[SimUnderlying, ...]:
+        if not underlyings:
+            raise ValueError("at least one underlying is needed: add a [[sim.underlyings]] table")
+        repeated = repeats([u.name for u in underlyings])
+        if repeated:
+            fail_at(
+                "underlyings",
+                [
+                    ((i, "name"), f"{underlyings[i].name} is configured twice (also [{j}])")
+                    for i, j in repeated
+                ],
+            )
+        return underlyings
+
+    @field_validator("book")
+    @classmethod
+    def _check_book(
+        cls, book: tuple[SimPosition, ...], info: ValidationInfo
+    ) -> tuple[SimPosition, ...]:
+        start = info.data.get("start")
+        underlyings = info.data.get("underlyings")
+        problems: list[tuple[Loc, str]] = []
+        for i, pos in enumerate(book):
+            if underlyings is not None and pos.underlying not in {u.name for u in underlyings}:
+                problems.append(
+                    ((i, "underlying"), f"{pos.underlying} is not in [[sim.underlyings]]")
+                )
+            if start is not None and pos.expiry is not None and pos.expiry <= start:
+                problems.append(
+                    (
+                        (i, "expiry"),
+                        f"expiry {pos.expiry.isoformat()} is not after sim.start "
+                        f"{start.isoformat()}",
+                    )
+                )
+        if problems:
+            fail_at("book", problems)
+        return book
+
+    @field_validator("balances")
+    @classmethod
+    def _check_balances(cls, balances: tuple[SimBalance, ...]) -> tuple[SimBalance, ...]:
+        repeated = repeats([(b.venue, b.currency) for b in balances])
+        if repeated:
+            fail_at(
+                "balances",
+                [
+                    (
+                        (i, "currency"),
+                        f"{balances[i].currency} on {balances[i].venue} is "
+                        f"given twice (also [{j}])",
+                    )
+                    for i, j in repeated
+                ],
+            )
+        return balances

@@ -1,0 +1,301 @@
+"""Columnar position table: the book as a struct of numpy arrays.
+
+Exposure, margin and the backtester work on 10^5 positions at a time, so the
+book is stored one array per field with one element per position, and every
+computation after :meth:`PositionTable.from_snapshots` is vectorised. Only that
+builder walks Python objects.
+
+Units follow the snapshot they came from (ARCHITECTURE §3): ``size`` is in the
+venue amount unit (USD for Deribit inverse perps and futures, coin otherwise),
+``mark_price`` in the instrument's price currency (coin for a Deribit option),
+``mark_iv`` a fraction, ``strike_usd``/``underlying_usd``/``index_usd`` in USD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.instruments import AmountUnit, InstrumentKind, OptionType
+from bot.domain.snapshot import VenueSnapshot
+
+NO_EXPIRY_MS: Final = -1
+"""``expiry_ms`` of perpetuals and spot, which never expire."""
+
+
+class KindCode(IntEnum):
+    """Small-int code of :class:`InstrumentKind` stored in ``PositionTable.kind``."""
+
+    OPTION = 0
+    FUTURE = 1
+    PERPETUAL = 2
+    SPOT = 3
+
+    @classmethod
+    def of(cls, kind: InstrumentKind) -> KindCode:
+        return cls[kind.name]
+
+
+_INT: Final = ("underlying_idx", "venue_idx", "expiry_ms")
+_BOOL: Final = ("is_call", "is_inverse", "amount_is_usd")
+_FLOAT: Final = ("size", "strike_usd", "mark_price", "mark_iv", "underlying_usd")
+_ROW_ORDER: Final = (
+    "underlying_idx",
+    "venue_idx",
+    "kind",
+    *_BOOL,
+    "size",
+    "strike_usd",
+    "expiry_ms",
+    "mark_price",
+    "mark_iv",
+    "underlying_usd",
+)
+_DTYPES: Final[dict[str, np.dtype[Any]]] = {
+    **{name: np.dtype(np.int64) for name in _INT},
+    **{name: np.dtype(np.bool_) for name in _BOOL},
+    **{name: np.dtype(np.float64) for name in _FLOAT},
+    "kind": np.dtype(np.int8),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PositionTable:
+    """One element per position; arrays are read-only views.
+
+    ``underlying_idx``/``venue_idx`` index ``underlyings``/``venues``;
+    ``index_usd`` is aligned with ``underlyings`` (NaN where no venue reported
+    one); ``symbols`` is empty or one name per position (used in error
+    messages). Non-options carry ``is_call`` False and ``strike_usd`` NaN;
+    perpetuals and spot carry ``expiry_ms`` = :data:`NO_EXPIRY_MS`.
+    """
+
+    underlyings: tuple[Currency, ...]
+    venues: tuple[VenueId, ...]
+    underlying_idx: NDArray[np.int64]
+    venue_idx: NDArray[np.int64]
+    kind: NDArray[np.int8]
+    is_call: NDArray[np.bool_]
+    is_inverse: NDArray[np.bool_]
+    amount_is_usd: NDArray[np.bool_]
+    size: NDArray[np.float64]
+    strike_usd: NDArray[np.float64]
+    expiry_ms: NDArray[np.int64]
+    mark_price: NDArray[np.float64]
+    mark_iv: NDArray[np.float64]
+    underlying_usd: NDArray[np.float64]
+    index_usd: NDArray[np.float64]
+    symbols: tuple[Symbol, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = _check_column("underlying_idx", self.underlying_idx, None)
+        for name in _DTYPES:
+            _check_column(name, getattr(self, name), n)
+        _check_names("underlyings", self.underlyings)
+        _check_names("venues", self.venues)
+        _check_range("underlying_idx", self.underlying_idx, len(self.underlyings))
+        _check_range("venue_idx", self.venue_idx, len(self.venues))
+        _check_range("kind", self.kind, len(KindCode))
+        index = self.index_usd
+        if not isinstance(index, np.ndarray) or index.dtype != np.float64 or index.ndim != 1:
+            raise TypeError(f"index_usd must be a 1-D float64 array, got {index!r}")
+        if index.shape != (len(self.underlyings),):
+            raise ValueError(f"index_usd needs one price per underlying {self.underlyings}")
+        if (index <= 0).any() or np.isinf(index).any():
+            raise ValueError(f"index_usd must be positive and finite or NaN, got {index}")
+        if self.symbols and len(self.symbols) != n:
+            raise ValueError(f"symbols has {len(self.symbols)} names for {n} positions")
+        self._check_semantics()
+        for name in (*_DTYPES, "index_usd"):
+            view = getattr(self, name).view()
+            view.flags.writeable = False
+            object.__setattr__(self, name, view)
+
+    def _check_semantics(self) -> None:
+        is_option = self.kind == KindCode.OPTION
+        dated = is_option | (self.kind == KindCode.FUTURE)
+        _reject("size is not finite", ~np.isfinite(self.size), self)
+        _reject(
+            "an option needs a positive finite strike_usd",
+            is_option & ~(np.isfinite(self.strike_usd) & (self.strike_usd > 0)),
+            self,
+        )
+        _reject("only options carry a strike", ~is_option & ~np.isnan(self.strike_usd), self)
+        _reject("only options can be calls", ~is_option & self.is_call, self)
+        _reject("an option or future needs expiry_ms >= 0", dated & (self.expiry_ms < 0), self)
+        _reject(
+            "a perpetual or spot position has expiry_ms NO_EXPIRY_MS",
+            ~dated & (self.expiry_ms != NO_EXPIRY_MS),
+            self,
+        )
+        _reject(
+            "USD-counted amounts exist only on inverse futures and perpetuals",
+            self.amount_is_usd & ~(self.is_inverse & ~is_option & (self.kind != KindCode.SPOT)),
+            self,
+        )
+        _reject("mark_iv is negative", self.mark_iv < 0, self)
+
+    def __len__(self) -> int:
+        return int(self.size.shape[0])
+
+    def label(self, i: int) -> str:
+        """Human name of position ``i`` for error messages: index and symbol if known."""
+        return f"position {i} ({self.symbols[i]})" if self.symbols else f"position {i}"
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        underlyings: Sequence[str],
+        underlying_idx: ArrayLike,
+        kind: ArrayLike,
+        size: ArrayLike,
+        is_inverse: ArrayLike,
+        amount_is_usd: ArrayLike,
+        venues: Sequence[str] = ("backtest",),
+        venue_idx: ArrayLike = 0,
+        is_call: ArrayLike = False,
+        strike_usd: ArrayLike = np.nan,
+        expiry_ms: ArrayLike = NO_EXPIRY_MS,
+        mark_price: ArrayLike = np.nan,
+        mark_iv: ArrayLike = np.nan,
+        underlying_usd: ArrayLike = np.nan,
+        index_usd: ArrayLike = np.nan,
+        symbols: Sequence[str] = (),
+    ) -> PositionTable:
+        """Build from arrays (backtester, benches); scalars broadcast to every position.
+
+        Values are copied and cast to the column dtypes; a lossy cast (e.g.
+        2.5 into an int column) raises instead of truncating.
+        """
+        if np.ndim(size) != 1:
+            raise ValueError(f"size must be a 1-D array, got shape {np.shape(size)}")
+        n = int(np.shape(size)[0])
+        given = {
+            "underlying_idx": underlying_idx,
+            "venue_idx": venue_idx,
+            "kind": kind,
+            "is_call": is_call,
+            "is_inverse": is_inverse,
+            "amount_is_usd": amount_is_usd,
+            "size": size,
+            "strike_usd": strike_usd,
+            "expiry_ms": expiry_ms,
+            "mark_price": mark_price,
+            "mark_iv": mark_iv,
+            "underlying_usd": underlying_usd,
+        }
+        cols = {name: _cast(name, value, (n,), _DTYPES[name]) for name, value in given.items()}
+        return cls(
+            underlyings=tuple(Currency(u) for u in underlyings),
+            venues=tuple(VenueId(v) for v in venues),
+            index_usd=_cast("index_usd", index_usd, (len(underlyings),), np.dtype(np.float64)),
+            symbols=tuple(Symbol(s) for s in symbols),
+            **cols,
+        )
+
+    @classmethod
+    def from_snapshots(
+        cls, snapshots: Iterable[VenueSnapshot], underlyings: Iterable[str] = ()
+    ) -> PositionTable:
+        """Flatten venue snapshots into columns (the one place that loops in Python).
+
+        ``underlyings`` adds names without positions (e.g. to carry coin
+        collateral). A position without a mark gets NaN prices, which exposure
+        rejects by symbol rather than treating as flat. ``index_usd`` is taken
+        from the newest snapshot that reports one.
+        """
+        snaps = tuple(snapshots)
+        venues = tuple(s.venue for s in snaps)
+        if len(set(venues)) != len(venues):
+            raise ValueError(f"a venue appears in more than one snapshot: {venues}")
+        positions = [
+            (v, p, s.marks.get(p.instrument.symbol))
+            for v, s in enumerate(snaps)
+            for p in s.positions
+        ]
+        wanted = {p.instrument.underlying for _, p, _ in positions} | set(underlyings)
+        names = tuple(Currency(u) for u in sorted(wanted))
+        where = {name: i for i, name in enumerate(names)}
+        index_usd = np.full(len(names), np.nan)
+        for snap in sorted(snaps, key=lambda s: s.ts_ms):
+            for ccy, px in snap.index_usd.items():
+                if ccy in where:
+                    index_usd[where[ccy]] = px
+        rows = []
+        for v, pos, mark in positions:
+            ins = pos.instrument
+            rows.append(
+                (
+                    where[ins.underlying],
+                    v,
+                    KindCode.of(ins.kind),
+                    ins.option_type is OptionType.CALL,
+                    ins.is_inverse,
+                    ins.amount_unit is AmountUnit.USD,
+                    pos.size,
+                    np.nan if ins.strike_usd is None else ins.strike_usd,
+                    NO_EXPIRY_MS if ins.expiry_ms is None else ins.expiry_ms,
+                    np.nan if mark is None else mark.mark_price,
+                    np.nan if mark is None or mark.mark_iv is None else mark.mark_iv,
+                    np.nan if mark is None else mark.underlying_usd,
+                )
+            )
+        cols = {
+            name: np.array([r[j] for r in rows], dtype=_DTYPES[name])
+            for j, name in enumerate(_ROW_ORDER)
+        }
+        return cls(
+            underlyings=names,
+            venues=venues,
+            index_usd=index_usd,
+            symbols=tuple(p.instrument.symbol for _, p, _ in positions),
+            **cols,
+        )
+
+
+def _check_column(name: str, arr: object, n: int | None) -> int:
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(arr).__name__}")
+    if arr.dtype != _DTYPES[name]:
+        raise TypeError(f"{name} must have dtype {_DTYPES[name]}, got {arr.dtype}")
+    if arr.ndim != 1 or (n is not None and arr.shape[0] != n):
+        want = "1-D" if n is None else f"shape ({n},)"
+        raise ValueError(f"{name} must be {want}, got shape {arr.shape}")
+    return int(arr.shape[0])
+
+
+def _check_names(what: str, names: tuple[str, ...]) -> None:
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} has duplicate names: {names}")
+
+
+def _check_range(name: str, codes: NDArray[Any], bound: int) -> None:
+    bad = (codes < 0) | (codes >= bound)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name}[{i}] = {codes[i]} is outside [0, {bound})")
+
+
+def _reject(problem: str, bad: NDArray[np.bool_], table: PositionTable) -> None:
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{table.label(i)}: {problem} ({int(bad.sum())} positions)")
+
+
+def _cast(name: str, value: ArrayLike, shape: tuple[int], dtype: np.dtype[Any]) -> NDArray[Any]:
+    src = np.asarray(value)
+    try:
+        wide = np.broadcast_to(src, shape)
+    except ValueError:
+        raise ValueError(f"{name} has shape {src.shape}, expected {shape} or a scalar") from None
+    out = np.array(wide, dtype=dtype)
+    if dtype.kind in "ib" and not np.array_equal(out, wide):
+        raise ValueError(f"{name} holds values that are not exact {dtype}")
+    return out

@@ -1,0 +1,288 @@
+"""Portfolio Greeks per underlying, in the hedger's numeraire (ARCHITECTURE §3).
+
+Derivation. Fix one underlying with USD forward F. A coin-margined (inverse)
+account holds coin cash C and positions worth V_coin,i = V_usd,i / F coin each,
+so its equity is E = C + Σ q_i·V_coin,i(F) (an inverse future's V_coin is its
+coin P&L, size_usd·(1/F_entry − 1/F)) and its USD value is W_usd = F·E.
+Linear positions add Σ q_j·V_usd,j(F) USD. With F·∂V_coin/∂F = Δ_BS − V_usd/F
+for an option (the premium-adjusted delta) and = size_usd/F for an inverse
+future (Deribit's ``size_currency``):
+
+- numeraire ``usd`` (the hedger counts dollars): delta = dW_usd/dF
+  = E + Σ_inverse q·(F·∂V_coin/∂F) + Σ_linear q·∂V_usd/∂F, i.e. the coin equity
+  (``collateral_coin``, which venues report including option value and
+  unrealised P&L) plus the sum of net deltas. Its derivative sees E move with
+  the marks: d/dF[E + q(Δ_BS − V_usd/F)] = q·Γ_BS, and an inverse future's
+  size_usd/F falls exactly as its P&L in E rises, so gamma = Σ_options q·Γ_BS.
+- numeraire ``coin`` (the hedger counts coin): the P&L is E itself, delta
+  = F·dE/dF = Σ net deltas (no collateral term), and gamma is the derivative
+  of that: q·(Γ_BS − net_i/F) for an inverse option, −q/F for an inverse future.
+
+Linear (USD-settled) positions pay USD in both numeraires and keep delta
+q·Δ_BS (futures, perps and spot: q) and gamma q·Γ_BS (futures: 0). Every
+"delta" here is d(value)/dF, a coin count; ``gamma_coin_per_pct`` is the
+change of that delta for a +1% move, 0.01·F·d(delta)/dF, summed over positions
+whose forwards all move by the same 1%. Vega (+1 vol point) and theta
+(one calendar day of 365) are in USD, identical in both numeraires because a
+vol or time bump leaves F and hence the coin/USD rate unchanged.
+
+Worked examples (ARCHITECTURE §3): an inverse perp of −30,000 USD at 60,000
+is −0.5 BTC; a Deribit BTC call with F = S = K = 60,000, 30 days, σ = 60 %,
+r = 0 is worth 0.06854 BTC with Δ_BS = 0.5343, so its net delta is 0.4657 per
+option (coin numeraire; in the usd numeraire the account's BTC equity adds on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bot.domain.book import KindCode, PositionTable
+from bot.domain.ids import Currency
+from bot.domain.units import amount_to_coin
+from bot.pricing import black76
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+MS_PER_YEAR: Final = 365 * 86_400_000
+"""Year fraction basis of ``tau_years``: ACT/365, as Deribit prices options."""
+_VOL_POINT: Final = 0.01
+_PCT_MOVE: Final = 0.01
+_DAYS_PER_YEAR: Final = 365.0
+
+
+class Numeraire(StrEnum):
+    """What the hedger keeps neutral: USD value, or coin value of the coin accounts."""
+
+    USD = "usd"
+    COIN = "coin"
+
+
+@dataclass(frozen=True, slots=True)
+class GreekTotals:
+    """Greeks per underlying (arrays aligned with ``Exposure.underlyings``)."""
+
+    delta_coin: FloatArray
+    gamma_coin_per_pct: FloatArray
+    vega_usd_per_volpt: FloatArray
+    theta_usd_per_day: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryBuckets:
+    """Gamma and vega per (underlying, expiry) pair present in the live book.
+
+    Sorted by underlying, then expiry; perpetuals and spot sit in the
+    ``NO_EXPIRY_MS`` bucket (they carry gamma in the coin numeraire).
+    """
+
+    underlying_idx: IntArray
+    expiry_ms: IntArray
+    gamma_coin_per_pct: FloatArray
+    vega_usd_per_volpt: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """Book Greeks per underlying in one numeraire at one valuation time.
+
+    Totals are ``options`` + ``hedges`` (futures, perps, spot), plus
+    ``collateral_delta_coin`` in delta (the coin equity in the usd numeraire,
+    zero in the coin numeraire). ``delta_usd`` = ``delta_coin`` ×
+    ``index_usd``; ``n_expired`` counts non-zero positions at or past expiry,
+    which contribute nothing.
+    """
+
+    underlyings: tuple[Currency, ...]
+    numeraire: Numeraire
+    valuation_ts_ms: int
+    delta_coin: FloatArray
+    delta_usd: FloatArray
+    gamma_coin_per_pct: FloatArray
+    vega_usd_per_volpt: FloatArray
+    theta_usd_per_day: FloatArray
+    collateral_delta_coin: FloatArray
+    index_usd: FloatArray
+    options: GreekTotals
+    hedges: GreekTotals
+    n_expired: IntArray
+    buckets: ExpiryBuckets
+
+
+def portfolio_exposure(
+    table: PositionTable,
+    *,
+    forward_usd: ArrayLike,
+    valuation_ts_ms: int,
+    numeraire: Numeraire | str,
+    collateral_coin: ArrayLike | Mapping[str, float],
+    rate: ArrayLike = 0.0,
+    vol_override: ArrayLike | None = None,
+) -> Exposure:
+    """Aggregate the book's Greeks per underlying (see the module docstring).
+
+    ``forward_usd`` is one USD price per position: the option's forward (the
+    mark's ``underlying_usd``) and, for a USD-counted inverse future or perp,
+    the price that converts its USD size to coin (Deribit uses the contract's
+    own mark). ``collateral_coin`` is coin equity per underlying, an array
+    aligned with ``table.underlyings`` or a mapping by name (missing names 0).
+    ``rate`` is the discount rate, a scalar or per position. Options are priced
+    at ``vol_override`` (per position) if given, else ``mark_iv``.
+
+    ``index_usd`` for ``delta_usd`` comes from the table; where it is NaN the
+    mean forward of that underlying's live positions stands in.
+    """
+    mode = _as_numeraire(numeraire)
+    n, m = len(table), len(table.underlyings)
+    fwd = _per_position("forward_usd", forward_usd, n)
+    rates = _per_position("rate", rate, n)
+    collateral = _per_underlying_collateral(collateral_coin, table.underlyings)
+    nonzero = table.size != 0
+    dated = (table.kind == KindCode.OPTION) | (table.kind == KindCode.FUTURE)
+    expired = nonzero & dated & (table.expiry_ms <= valuation_ts_ms)
+    live = np.flatnonzero(nonzero & ~expired)
+    f = fwd[live]
+    _require("forward_usd must be a positive finite USD price", _bad(f), live, table, f)
+    und = table.underlying_idx[live]
+    inverse = table.is_inverse[live]
+    q = amount_to_coin(table.size[live], table.amount_is_usd[live], f)
+    is_opt = table.kind[live] == KindCode.OPTION
+
+    vols = table.mark_iv if vol_override is None else _per_position("vol_override", vol_override, n)
+    delta, gamma, vega, theta = q.copy(), np.zeros_like(q), np.zeros_like(q), np.zeros_like(q)
+    o = np.flatnonzero(is_opt)
+    if o.size:
+        at = live[o]
+        _require("no usable vol (mark_iv or vol_override)", _bad(vols[at]), at, table, vols[at])
+        tau_years = (table.expiry_ms[at] - valuation_ts_ms) / MS_PER_YEAR
+        g = black76(table.is_call[at], f[o], table.strike_usd[at], tau_years, vols[at], rates[at])
+        premium_coin = np.where(inverse[o], g.price / f[o], 0.0)
+        delta[o] = q[o] * (g.delta - premium_coin)
+        gamma[o] = q[o] * g.gamma
+        vega[o] = q[o] * g.vega * _VOL_POINT
+        theta[o] = q[o] * g.theta / _DAYS_PER_YEAR
+    gamma_pct = _PCT_MOVE * f * gamma
+    if mode is Numeraire.COIN:
+        gamma_pct -= _PCT_MOVE * np.where(inverse, delta, 0.0)
+
+    # Bin 2u holds underlying u's options, bin 2u+1 its hedges.
+    legs = 2 * und + ~is_opt
+
+    def by_leg(x: FloatArray) -> NDArray[np.float64]:
+        return _sum_by(legs, x, 2 * m).reshape(m, 2)
+
+    d, gm, vg, th = by_leg(delta), by_leg(gamma_pct), by_leg(vega), by_leg(theta)
+    options = GreekTotals(d[:, 0], gm[:, 0], vg[:, 0], th[:, 0])
+    hedges = GreekTotals(d[:, 1], gm[:, 1], vg[:, 1], th[:, 1])
+    collateral_delta = collateral if mode is Numeraire.USD else np.zeros(m)
+    delta_coin = d.sum(axis=1) + collateral_delta
+    index_usd = _index_usd(table, und, f, m)
+    no_price = np.isnan(index_usd) & (delta_coin != 0)
+    if no_price.any():
+        name = table.underlyings[int(np.argmax(no_price))]
+        raise ValueError(f"{name}: no index_usd and no live position to price delta_usd from")
+    return Exposure(
+        underlyings=table.underlyings,
+        numeraire=mode,
+        valuation_ts_ms=valuation_ts_ms,
+        delta_coin=delta_coin,
+        delta_usd=np.where(delta_coin == 0, 0.0, delta_coin * index_usd),
+        gamma_coin_per_pct=gm.sum(axis=1),
+        vega_usd_per_volpt=vg.sum(axis=1),
+        theta_usd_per_day=th.sum(axis=1),
+        collateral_delta_coin=collateral_delta,
+        index_usd=index_usd,
+        options=options,
+        hedges=hedges,
+        n_expired=np.bincount(table.underlying_idx[expired], minlength=m),
+        buckets=_buckets(und, table.expiry_ms[live], gamma_pct, vega, m),
+    )
+
+
+def _buckets(
+    und: IntArray, expiry_ms: IntArray, gamma_pct: FloatArray, vega: FloatArray, m: int
+) -> ExpiryBuckets:
+    """Sum per (underlying, expiry) through one packed int64 key and np.unique."""
+    span = int(expiry_ms.max(initial=0)) + 2  # expiry_ms + 1 lies in [0, span)
+    if m * span >= np.iinfo(np.int64).max:
+        raise ValueError(f"expiry_ms up to {span - 2} is not a millisecond timestamp")
+    keys, inverse = np.unique(und * span + (expiry_ms + 1), return_inverse=True)
+    k = keys.shape[0]
+    return ExpiryBuckets(
+        underlying_idx=keys // span,
+        expiry_ms=keys % span - 1,
+        gamma_coin_per_pct=_sum_by(inverse, gamma_pct, k),
+        vega_usd_per_volpt=_sum_by(inverse, vega, k),
+    )
+
+
+def _sum_by(idx: NDArray[np.intp] | IntArray, weights: FloatArray, bins: int) -> FloatArray:
+    """Weighted sum per bin (np.bincount, typed as float)."""
+    return np.bincount(idx, weights=weights, minlength=bins).astype(np.float64, copy=False)
+
+
+def _index_usd(table: PositionTable, und: IntArray, f: FloatArray, m: int) -> FloatArray:
+    """Venue index per underlying; the mean live forward where the venues gave none."""
+    count = np.bincount(und, minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_forward = _sum_by(und, f, m) / count
+    return np.where(np.isnan(table.index_usd), mean_forward, table.index_usd)
+
+
+def _as_numeraire(value: Numeraire | str) -> Numeraire:
+    try:
+        return Numeraire(value)
+    except ValueError:
+        raise ValueError(f"numeraire must be 'usd' or 'coin', got {value!r}") from None
+
+
+def _per_position(name: str, value: ArrayLike, n: int) -> FloatArray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return np.full(n, arr)
+    if arr.shape != (n,):
+        raise ValueError(
+            f"{name} must be a scalar or one value per position ({n}), got {arr.shape}"
+        )
+    return arr
+
+
+def _per_underlying_collateral(
+    value: ArrayLike | Mapping[str, float], underlyings: tuple[Currency, ...]
+) -> FloatArray:
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(underlyings))
+        if unknown:
+            raise ValueError(f"collateral_coin names {unknown}, not underlyings of the table")
+        arr = np.array([float(value.get(u, 0.0)) for u in underlyings])
+    else:
+        arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != (len(underlyings),):
+        raise ValueError(
+            f"collateral_coin must have one value per underlying {underlyings}, got {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"collateral_coin must be finite, got {arr}")
+    return arr
+
+
+def _bad(x: FloatArray) -> NDArray[np.bool_]:
+    """Not a positive finite number (NaN included)."""
+    return ~(np.isfinite(x) & (x > 0))
+
+
+def _require(
+    problem: str, bad: NDArray[np.bool_], at: IntArray, table: PositionTable, got: FloatArray
+) -> None:
+    """Raise naming the first bad position: a bad mark must never become a zero delta."""
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ValueError(
+            f"{table.label(int(at[j]))}: {problem}, got {got[j]!r} ({int(bad.sum())} positions)"
+        )

@@ -1,0 +1,1 @@
+"""Operations shell: logging, metrics, status/health endpoints."""

@@ -1,0 +1,225 @@
+"""PositionTable: columns built from snapshots and arrays, and validation of bad input."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.domain.snapshot import Mark, Position, VenueSnapshot
+
+EXPIRY_MS = 1_798_185_600_000  # 2026-12-25 08:00 UTC
+DERIBIT = VenueId("deribit-main")
+BYBIT = VenueId("bybit-main")
+
+
+def _option(venue: VenueId, symbol: str, *, inverse: bool, kind: OptionType) -> Instrument:
+    return Instrument(
+        venue=venue,
+        symbol=Symbol(symbol),
+        underlying=Currency("BTC"),
+        quote=Currency("USD" if inverse else "USDC"),
+        settle=Currency("BTC" if inverse else "USDC"),
+        kind=InstrumentKind.OPTION,
+        settlement=Settlement.INVERSE if inverse else Settlement.LINEAR,
+        amount_unit=AmountUnit.COIN,
+        price_currency=Currency("BTC" if inverse else "USDC"),
+        tick_size=0.0005 if inverse else 5.0,
+        lot_size=0.1 if inverse else 0.01,
+        min_size=0.1 if inverse else 0.01,
+        expiry_ms=EXPIRY_MS,
+        strike_usd=60_000.0,
+        option_type=kind,
+    )
+
+
+PERP = Instrument(
+    venue=DERIBIT,
+    symbol=Symbol("BTC/USD:BTC"),
+    underlying=Currency("BTC"),
+    quote=Currency("USD"),
+    settle=Currency("BTC"),
+    kind=InstrumentKind.PERPETUAL,
+    settlement=Settlement.INVERSE,
+    amount_unit=AmountUnit.USD,
+    price_currency=Currency("USD"),
+    tick_size=0.5,
+    lot_size=10.0,
+    min_size=10.0,
+)
+COIN_CALL = _option(DERIBIT, "BTC/USD:BTC-261225-60000-C", inverse=True, kind=OptionType.CALL)
+USDC_PUT = _option(BYBIT, "BTC/USDC:USDC-261225-60000-P", inverse=False, kind=OptionType.PUT)
+
+
+def _deribit(ts_ms: int = 1_000, index: float = 60_000.0) -> VenueSnapshot:
+    return VenueSnapshot(
+        venue=DERIBIT,
+        ts_ms=ts_ms,
+        instruments={PERP.symbol: PERP, COIN_CALL.symbol: COIN_CALL},
+        positions=(Position(PERP, -30_000.0), Position(COIN_CALL, 2.5)),
+        balances=(),
+        marks={
+            PERP.symbol: Mark(PERP.symbol, 60_010.0, 60_000.0, ts_ms),
+            COIN_CALL.symbol: Mark(COIN_CALL.symbol, 0.0685, 61_000.0, ts_ms, mark_iv=0.6),
+        },
+        index_usd={Currency("BTC"): index},
+    )
+
+
+def _bybit(ts_ms: int = 2_000, *, with_mark: bool = True) -> VenueSnapshot:
+    marks = {USDC_PUT.symbol: Mark(USDC_PUT.symbol, 4_100.0, 61_000.0, ts_ms)} if with_mark else {}
+    return VenueSnapshot(
+        venue=BYBIT,
+        ts_ms=ts_ms,
+        instruments={USDC_PUT.symbol: USDC_PUT},
+        positions=(Position(USDC_PUT, -1.0),),
+        balances=(),
+        marks=marks,
+        index_usd={Currency("BTC"): 60_050.0},
+    )
+
+
+def _arrays(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "underlyings": ["BTC", "ETH"],
+        "underlying_idx": [0, 1, 0],
+        "kind": [KindCode.OPTION, KindCode.PERPETUAL, KindCode.SPOT],
+        "size": [1.0, -3_000.0, 0.2],
+        "is_inverse": [True, True, False],
+        "amount_is_usd": [False, True, False],
+        "is_call": [True, False, False],
+        "strike_usd": [60_000.0, np.nan, np.nan],
+        "expiry_ms": [EXPIRY_MS, NO_EXPIRY_MS, NO_EXPIRY_MS],
+    }
+    return base | overrides
+
+
+def test_from_snapshots_keeps_venue_units_per_column() -> None:
+    """Snapshot positions become columns in venue units, with codes, flags and mark fields."""
+    table = PositionTable.from_snapshots([_deribit(), _bybit()])
+    assert table.underlyings == ("BTC",)
+    assert table.venues == (DERIBIT, BYBIT)
+    assert table.symbols == (PERP.symbol, COIN_CALL.symbol, USDC_PUT.symbol)
+    assert table.venue_idx.tolist() == [0, 0, 1]
+    assert table.kind.tolist() == [KindCode.PERPETUAL, KindCode.OPTION, KindCode.OPTION]
+    assert table.is_call.tolist() == [False, True, False]
+    assert table.is_inverse.tolist() == [True, True, False]
+    assert table.amount_is_usd.tolist() == [True, False, False]
+    assert table.size.tolist() == [-30_000.0, 2.5, -1.0]
+    assert table.expiry_ms.tolist() == [NO_EXPIRY_MS, EXPIRY_MS, EXPIRY_MS]
+    assert table.mark_price.tolist() == [60_010.0, 0.0685, 4_100.0]
+    assert table.underlying_usd.tolist() == [60_000.0, 61_000.0, 61_000.0]
+    assert math.isnan(table.strike_usd[0]) and table.strike_usd[1] == 60_000.0
+    assert table.mark_iv[1] == 0.6 and np.isnan(table.mark_iv[[0, 2]]).all()
+
+
+def test_from_snapshots_takes_index_from_newest_snapshot() -> None:
+    """When venues disagree on the index, the most recent read wins, whatever the order given."""
+    older = _deribit(ts_ms=5_000, index=59_000.0)
+    newer = _bybit(ts_ms=9_000)
+    assert PositionTable.from_snapshots([newer, older]).index_usd.tolist() == [60_050.0]
+
+
+def test_from_snapshots_missing_mark_is_nan_not_zero() -> None:
+    """A position without a mark keeps NaN prices so exposure can reject it by name."""
+    table = PositionTable.from_snapshots([_bybit(with_mark=False)])
+    assert np.isnan(table.underlying_usd).all() and np.isnan(table.mark_price).all()
+
+
+def test_from_snapshots_adds_requested_underlyings() -> None:
+    """Extra underlyings (collateral without positions) appear, sorted, with NaN index."""
+    table = PositionTable.from_snapshots([_deribit()], underlyings=["ETH", "BTC"])
+    assert table.underlyings == ("BTC", "ETH")
+    assert table.index_usd[0] == 60_000.0 and np.isnan(table.index_usd[1])
+
+
+def test_from_snapshots_rejects_a_venue_twice() -> None:
+    """Two snapshots of one venue would double count its positions."""
+    with pytest.raises(ValueError, match="more than one snapshot"):
+        PositionTable.from_snapshots([_deribit(), _deribit(ts_ms=2_000)])
+
+
+def test_from_snapshots_empty_book() -> None:
+    """No snapshots gives an empty, valid table."""
+    table = PositionTable.from_snapshots([])
+    assert len(table) == 0 and table.underlyings == () and table.size.dtype == np.float64
+
+
+def test_from_arrays_broadcasts_scalars_and_copies() -> None:
+    """Scalars fill every position; the table keeps its own copy of caller arrays."""
+    size = np.array([1.0, -3_000.0, 0.2])
+    table = PositionTable.from_arrays(**_arrays(size=size), mark_iv=0.5)
+    size[0] = 99.0
+    assert table.size[0] == 1.0
+    assert table.mark_iv.tolist() == [0.5, 0.5, 0.5]
+    assert table.venues == ("backtest",) and table.venue_idx.tolist() == [0, 0, 0]
+    assert len(table) == 3 and table.label(1) == "position 1"
+
+
+def test_columns_are_read_only() -> None:
+    """A frozen table's arrays cannot be written in place."""
+    table = PositionTable.from_arrays(**_arrays())
+    with pytest.raises(ValueError, match="read-only"):
+        table.size[0] = 2.0
+
+
+def test_constructor_rejects_wrong_dtype() -> None:
+    """Direct construction demands the exact column dtypes."""
+    table = PositionTable.from_arrays(**_arrays())
+    with pytest.raises(TypeError, match="size must have dtype float64"):
+        replace(table, size=np.array([1, 2, 3]))
+
+
+def test_constructor_rejects_ragged_columns() -> None:
+    """All columns must have one element per position."""
+    table = PositionTable.from_arrays(**_arrays())
+    with pytest.raises(ValueError, match=r"mark_iv must be shape \(3,\)"):
+        replace(table, mark_iv=np.zeros(2))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"underlying_idx": [0, 2, 0]}, r"underlying_idx\[1\] = 2 is outside \[0, 2\)"),
+        ({"kind": [0, 7, 3]}, r"kind\[1\] = 7"),
+        ({"strike_usd": [-1.0, np.nan, np.nan]}, "position 0: an option needs a positive"),
+        ({"strike_usd": [60_000.0, 5.0, np.nan]}, "position 1: only options carry a strike"),
+        ({"is_call": [True, True, False]}, "position 1: only options can be calls"),
+        ({"expiry_ms": [NO_EXPIRY_MS] * 3}, "position 0: an option or future needs expiry_ms"),
+        ({"expiry_ms": [EXPIRY_MS, 5, NO_EXPIRY_MS]}, "position 1: a perpetual or spot"),
+        ({"amount_is_usd": [True, True, False]}, "position 0: USD-counted amounts"),
+        ({"size": [1.0, np.inf, 0.2]}, "position 1: size is not finite"),
+        ({"underlying_idx": [0, 1.5, 0]}, "underlying_idx holds values that are not exact"),
+        ({"strike_usd": [1.0, 2.0]}, r"strike_usd has shape \(2,\), expected \(3,\)"),
+        ({"underlyings": ["BTC", "BTC"]}, "underlyings has duplicate names"),
+    ],
+)
+def test_from_arrays_rejects_bad_input(overrides: dict[str, object], message: str) -> None:
+    """Inconsistent columns raise a ValueError naming the column or position."""
+    with pytest.raises(ValueError, match=message):
+        PositionTable.from_arrays(**_arrays(**overrides))
+
+
+def test_rejects_bad_index_and_negative_iv() -> None:
+    """Index prices must be positive (or NaN) and implied vols non-negative."""
+    with pytest.raises(ValueError, match="index_usd must be positive"):
+        PositionTable.from_arrays(**_arrays(), index_usd=[60_000.0, 0.0])
+    table = PositionTable.from_arrays(**_arrays())
+    with pytest.raises(ValueError, match="index_usd needs one price per underlying"):
+        replace(table, index_usd=np.ones(3))
+    with pytest.raises(TypeError, match="index_usd must be a 1-D float64 array"):
+        replace(table, index_usd=[1.0, 2.0])
+    with pytest.raises(ValueError, match="position 0: mark_iv is negative"):
+        PositionTable.from_arrays(**_arrays(), mark_iv=[-0.1, 0.5, 0.5])
+
+
+def test_labels_name_the_symbol_when_known() -> None:
+    """Error labels carry the venue symbol so an operator can find the bad mark."""
+    table = PositionTable.from_snapshots([_deribit()])
+    assert table.label(1) == f"position 1 ({COIN_CALL.symbol})"

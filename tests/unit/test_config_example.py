@@ -1,0 +1,113 @@
+"""config.example.toml: it loads, holds the example book, and documents every field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from bot.config import (
+    Config,
+    Exchange,
+    LogFormat,
+    LogLevel,
+    Mode,
+    Numeraire,
+    VenueRole,
+    load_config,
+)
+from bot.config.base import nested_model
+from bot.domain.instruments import InstrumentKind, OptionType, Settlement
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+LINES = EXAMPLE.read_text(encoding="utf-8").splitlines()
+
+
+def fields(
+    model: type[BaseModel], path: str = "", header: str = ""
+) -> Iterator[tuple[str, str, str, FieldInfo]]:
+    """(TOML table header or "" at top level, dotted path, key, field) of every field."""
+    for name, info in model.model_fields.items():
+        yield header, path, name, info
+        found = nested_model(info.annotation)
+        if found is not None:
+            sub, is_list = found
+            sub_path = f"{path}.{name}" if path else name
+            yield from fields(sub, sub_path, f"[[{sub_path}]]" if is_list else f"[{sub_path}]")
+
+
+def table_lines(header: str) -> list[str]:
+    """The lines of the first table with ``header`` (top-level lines for ""), up to the next."""
+    start = LINES.index(header) + 1 if header else 0
+    end = next((i for i in range(start, len(LINES)) if LINES[i].startswith("[")), len(LINES))
+    return LINES[start:end]
+
+
+ALL_FIELDS = list(fields(Config))
+
+
+def test_example_loads_as_the_documented_demo_world() -> None:
+    """The example is mode sim, usd, two Deribit accounts, BTC 60k/0.6 and ETH 3k/0.7."""
+    config = load_config(EXAMPLE, {})
+    assert (config.mode, config.numeraire) == (Mode.SIM, Numeraire.USD)
+    assert (config.logging.level, config.logging.format) == (LogLevel.INFO, LogFormat.AUTO)
+    assert [(v.name, v.exchange, v.role, v.testnet) for v in config.venues] == [
+        ("deribit-a", Exchange.DERIBIT, (VenueRole.OPTIONS, VenueRole.HEDGE), False),
+        ("deribit-b", Exchange.DERIBIT, (VenueRole.HEDGE,), False),
+    ]
+    assert config.sim is not None
+    assert config.sim.start == datetime(2026, 12, 1, 8, tzinfo=UTC)
+    assert [(u.name, u.spot_usd, u.vol, u.rate) for u in config.sim.underlyings] == [
+        ("BTC", 60000.0, 0.6, 0.0),
+        ("ETH", 3000.0, 0.7, 0.0),
+    ]
+
+
+def test_example_book_is_short_and_long_coin_options_plus_a_perp_hedge() -> None:
+    """The book: long and short inverse BTC and ETH options over two expiries, one BTC perp."""
+    config = load_config(EXAMPLE, {})
+    assert config.sim is not None
+    book = config.sim.book
+    assert {p.venue for p in book} == {"deribit-a"}
+    options = [p for p in book if p.kind is InstrumentKind.OPTION]
+    for coin in ("BTC", "ETH"):
+        sizes = [p.size for p in options if p.underlying == coin]
+        assert min(sizes) < 0 < max(sizes), coin
+    assert {p.settlement for p in options} == {Settlement.INVERSE}
+    assert {p.option_type for p in options} == {OptionType.CALL, OptionType.PUT}
+    assert len({p.strike_usd for p in options}) >= 4
+    assert {p.expiry for p in options} == {
+        datetime(2026, 12, 25, 8, tzinfo=UTC),
+        datetime(2027, 3, 26, 8, tzinfo=UTC),
+    }
+    [perp] = [p for p in book if p.kind is InstrumentKind.PERPETUAL]
+    assert (perp.underlying, perp.settlement) == ("BTC", Settlement.INVERSE)
+    assert perp.size > 0
+    assert perp.size % 10 == 0  # Deribit BTC perp lots are 10 USD
+
+
+@pytest.mark.parametrize(("header", "path", "key"), [(h, p, k) for h, p, k, _ in ALL_FIELDS])
+def test_every_field_is_in_the_example_with_a_comment(header: str, path: str, key: str) -> None:
+    """Each field appears in its table (set or commented out) right under a comment line."""
+    lines = table_lines(header)
+    pattern = re.compile(rf"^(# )?{key} = ")
+    hits = [i for i, line in enumerate(lines) if pattern.match(line)]
+    if not hits:  # a nested table is documented by its own header
+        sub = f"{path}.{key}" if path else key
+        assert f"[{sub}]" in LINES or f"[[{sub}]]" in LINES, f"{key} missing under {header!r}"
+        return
+    above = lines[hits[0] - 1] if hits[0] else ""
+    assert above.startswith("#"), f"{header} {key} has no comment above it"
+
+
+@pytest.mark.parametrize(("path", "key", "info"), [(p, k, i) for _, p, k, i in ALL_FIELDS])
+def test_every_field_describes_its_default(path: str, key: str, info: FieldInfo) -> None:
+    """Every field's description says it is required or gives its default."""
+    description = (info.description or "").lower()
+    word = "required" if info.is_required() else "default"
+    assert word in description, f"{path}.{key}: {description!r}"
