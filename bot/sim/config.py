@@ -1,0 +1,183 @@
+"""Configuration of one simulated exchange: grid, fees, book, accounts, wallet.
+
+Frozen values only; :meth:`SimExchangeConfig.default` builds the sensible grid
+the demo, the tests and ``deltabot sim-venue`` use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from bot.sim.grid import default_expiries, monthly_expiries, strike_ladder
+from bot.sim.market import DEFAULT_SPOT_USD
+
+CURRENCIES = ("BTC", "ETH", "USDC")
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSpec:
+    """An initial position: ``size`` in the contract's amount unit (USD for inverse futures).
+
+    ``average_price`` None means "opened at the first mark".
+    """
+
+    instrument_name: str
+    size: float
+    average_price: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    """One (sub-)account: id, API key pair, coin balances and initial positions."""
+
+    id: int
+    username: str
+    client_id: str
+    client_secret: str
+    balances: Mapping[str, float] = field(default_factory=dict)
+    positions: tuple[PositionSpec, ...] = ()
+
+    def __post_init__(self) -> None:
+        for cur, amount in self.balances.items():
+            if cur not in CURRENCIES:
+                raise ValueError(f"account {self.id}: unknown currency {cur!r} in balances")
+            if not (math.isfinite(amount) and amount >= 0):
+                raise ValueError(f"account {self.id}: balance {cur} must be >= 0, got {amount!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """Deribit fees as fractions (support.deribit.com "Fees", BTC/ETH rows).
+
+    Options: 0.03% of the underlying per contract, i.e. 0.0003 coin, capped at
+    12.5% of the option price, maker and taker alike. Futures and perpetuals
+    (inverse and USDC): maker 0.00%, taker 0.05% of the notional.
+    """
+
+    option_rate: float = 0.0003
+    option_cap: float = 0.125
+    future_maker: float = 0.0
+    future_taker: float = 0.0005
+
+
+@dataclass(frozen=True, slots=True)
+class BookSpec:
+    """Shape of the synthetic order book quoted around each mark.
+
+    Futures: half-spread and level spacing as fractions of the mark, depth per
+    level in coin. Options: half-spread as a fraction of the mark with a floor
+    in ticks, spacing in ticks, depth per level in multiples of the minimum size.
+    """
+
+    levels: int = 5
+    future_half_spread: float = 0.0002
+    future_level_step: float = 0.0002
+    future_depth_coin: float = 2.0
+    option_half_spread: float = 0.02
+    option_min_half_spread_ticks: int = 1
+    option_level_step_ticks: int = 2
+    option_depth_min_sizes: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class WalletSpec:
+    """Withdrawal rules. Fees and minima are per currency in that currency.
+
+    Withdrawals move unconfirmed → confirmed after ``confirm_delay_ms`` and
+    complete when the deposit lands ``network_delay_ms`` after confirmation.
+    ``whitelist`` None allows any registered address. Deribit's withdrawal fee
+    varies with blockchain conditions (support.deribit.com "Withdrawals"); the
+    defaults here are representative fixed figures.
+    """
+
+    withdrawal_fee: Mapping[str, float] = field(
+        default_factory=lambda: {"BTC": 0.0001, "ETH": 0.0016, "USDC": 1.0}
+    )
+    withdrawal_min: Mapping[str, float] = field(
+        default_factory=lambda: {"BTC": 0.0002, "ETH": 0.002, "USDC": 2.0}
+    )
+    confirm_delay_ms: int = 60_000
+    network_delay_ms: int = 30 * 60_000
+    whitelist: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimExchangeConfig:
+    """Everything that defines one simulated exchange besides its market and clock."""
+
+    name: str
+    start_ms: int
+    underlyings: tuple[str, ...]
+    option_expiries_ms: tuple[int, ...]
+    future_expiries_ms: tuple[int, ...]
+    strikes_usd: Mapping[str, tuple[float, ...]]
+    accounts: tuple[AccountSpec, ...]
+    linear_perps: bool = True
+    fees: FeeSchedule = FeeSchedule()
+    book: BookSpec = BookSpec()
+    wallet: WalletSpec = WalletSpec()
+    liquidation: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.accounts:
+            raise ValueError("SimExchangeConfig needs at least the main account")
+        ids = [a.id for a in self.accounts]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"SimExchangeConfig: duplicate account ids {ids}")
+        keys = [a.client_id for a in self.accounts]
+        if len(set(keys)) != len(keys):
+            raise ValueError("SimExchangeConfig: duplicate client ids")
+        missing = [u for u in self.underlyings if u not in self.strikes_usd]
+        if missing:
+            raise ValueError(f"SimExchangeConfig: no strikes for {missing}")
+
+    @property
+    def main_account_id(self) -> int:
+        """The first account is the main account; the others are its sub-accounts."""
+        return self.accounts[0].id
+
+    @classmethod
+    def default(
+        cls,
+        name: str,
+        start_ms: int,
+        underlyings: Iterable[str] = ("BTC", "ETH"),
+        accounts: Iterable[AccountSpec] | None = None,
+        spot_usd: Mapping[str, float] | None = None,
+    ) -> SimExchangeConfig:
+        """Two weekly, two monthly and two quarterly expiries; strikes ±50% of spot.
+
+        Futures list on the monthly and quarterly dates. The default account is
+        main account 1, client id ``sim-main`` / secret ``sim-main-secret``,
+        holding 10 BTC, 100 ETH and 500,000 USDC.
+        """
+        unds = tuple(underlyings)
+        spots = dict(spot_usd or DEFAULT_SPOT_USD)
+        missing = [u for u in unds if u not in spots]
+        if missing:
+            raise ValueError(f"SimExchangeConfig.default: no spot for {missing}")
+        quarterly = monthly_expiries(start_ms, 2, months=(3, 6, 9, 12))
+        futures = sorted({*monthly_expiries(start_ms, 2), *quarterly})
+        accs = tuple(accounts) if accounts is not None else (default_main_account(),)
+        return cls(
+            name=name,
+            start_ms=start_ms,
+            underlyings=unds,
+            option_expiries_ms=tuple(default_expiries(start_ms)),
+            future_expiries_ms=tuple(futures),
+            strikes_usd={u: tuple(strike_ladder(spots[u])) for u in unds},
+            accounts=accs,
+        )
+
+
+def default_main_account() -> AccountSpec:
+    """Main account 1 with a known key pair (for the demo and tests only)."""
+    return AccountSpec(
+        id=1,
+        username="sim_main",
+        client_id="sim-main",
+        client_secret="sim-main-secret",
+        balances={"BTC": 10.0, "ETH": 100.0, "USDC": 500_000.0},
+    )

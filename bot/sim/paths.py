@@ -1,0 +1,133 @@
+"""One underlying's index path on a fixed sim-time grid, generated lazily in blocks.
+
+Each block of ``BLOCK_STEPS`` grid steps draws its random numbers from its own
+seed ``(seed, underlying number, block number)``, so the path is a function of
+the seed alone: polling every second or once a day reads the same prices.
+
+Dynamics per step of ``dt`` years (Merton 1976 jump-diffusion with a regime):
+    d ln S = (μ − λκ − ½σ_t²)dt + σ_t √dt Z + Σ jumps,  κ = e^{m_J + s_J²/2} − 1
+with σ_t = σ·(1 + x_t) and x_t an excess that jumps up at vol spikes and
+decays with a half-life. The −λκ compensator keeps E[S_t] = S_0 e^{μt}.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import lfilter
+
+BLOCK_STEPS = 3600
+MS_PER_YEAR = 365.0 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PathSpec:
+    """Index dynamics of one underlying; rates per year, jumps in log terms."""
+
+    spot_usd: float
+    vol: float
+    drift: float = 0.0
+    jump_intensity_per_year: float = 0.0
+    jump_mean_log: float = 0.0
+    jump_std_log: float = 0.0
+    spike_intensity_per_year: float = 0.0
+    spike_multiplier: float = 2.0
+    spike_half_life_ms: int = 24 * 3600 * 1000
+
+    def __post_init__(self) -> None:
+        positive = ("spot_usd", "vol", "spike_multiplier", "spike_half_life_ms")
+        for name in positive:
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"PathSpec.{name} must be a positive number, got {value!r}")
+        for name in ("jump_intensity_per_year", "jump_std_log", "spike_intensity_per_year"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"PathSpec.{name} must be a non-negative number, got {value!r}")
+        for name in ("drift", "jump_mean_log"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"PathSpec.{name} must be finite")
+
+    @property
+    def jump_variance_per_year(self) -> float:
+        """Annual variance the jumps add: λ·(m_J² + s_J²)."""
+        return self.jump_intensity_per_year * (self.jump_mean_log**2 + self.jump_std_log**2)
+
+
+class IndexPath:
+    """Lazily generated grid path of ln(index) and the vol-regime excess.
+
+    ``jumps`` and ``spikes`` map a grid step to a scripted log-jump and a scripted
+    added excess (a spike ×M adds M − 1).
+    """
+
+    def __init__(
+        self,
+        spec: PathSpec,
+        *,
+        seed: int,
+        stream: int,
+        step_ms: int,
+        jumps: dict[int, float],
+        spikes: dict[int, float],
+    ) -> None:
+        self.spec = spec
+        self._seed = seed
+        self._stream = stream
+        self._dt = step_ms / MS_PER_YEAR
+        self._decay = 0.5 ** (step_ms / spec.spike_half_life_ms)
+        self._jumps = jumps
+        self._spikes = spikes
+        self._block = -1
+        self._log_s: NDArray[np.float64] = np.array([math.log(spec.spot_usd)])
+        self._excess: NDArray[np.float64] = np.zeros(1)
+
+    @property
+    def decay_per_ms(self) -> float:
+        """ln 2 / half-life: the regime excess decays as e^{−κ·ms}."""
+        return math.log(2.0) / self.spec.spike_half_life_ms
+
+    def at(self, step: int) -> tuple[float, float]:
+        """(index USD, regime excess x) at grid ``step``; steps only move forward by blocks."""
+        block = max(0, (step - 1) // BLOCK_STEPS)
+        if block < self._block:
+            raise ValueError(f"grid step {step} is in a block already discarded (block {block})")
+        while self._block < block:
+            self._generate(self._block + 1)
+        j = step - block * BLOCK_STEPS
+        return math.exp(float(self._log_s[j])), float(self._excess[j])
+
+    def _generate(self, block: int) -> None:
+        spec, n, dt = self.spec, BLOCK_STEPS, self._dt
+        rng = np.random.default_rng([self._seed, self._stream, block])
+        z = rng.standard_normal(n)
+        n_jumps = rng.poisson(spec.jump_intensity_per_year * dt, n)
+        z_jump = rng.standard_normal(n)
+        n_spikes = rng.poisson(spec.spike_intensity_per_year * dt, n)
+        first = block * BLOCK_STEPS + 1
+        scripted_jump = _scripted(self._jumps, first, n)
+        added = n_spikes * (spec.spike_multiplier - 1.0) + _scripted(self._spikes, first, n)
+        x_prev = float(self._excess[-1])
+        # x_i = decay·x_{i-1} + added_i, vectorised as a first-order IIR filter.
+        excess, _ = lfilter([1.0], [1.0, -self._decay], added, zi=[self._decay * x_prev])
+        x_before = np.concatenate(([x_prev], excess[:-1]))
+        sigma = spec.vol * (1.0 + x_before)
+        kappa = math.expm1(spec.jump_mean_log + 0.5 * spec.jump_std_log**2)
+        drift = (spec.drift - spec.jump_intensity_per_year * kappa - 0.5 * sigma * sigma) * dt
+        jumps = n_jumps * spec.jump_mean_log + np.sqrt(n_jumps) * spec.jump_std_log * z_jump
+        d_log = drift + sigma * math.sqrt(dt) * z + jumps + scripted_jump
+        self._log_s = float(self._log_s[-1]) + np.concatenate(([0.0], np.cumsum(d_log)))
+        self._excess = np.concatenate(([x_prev], excess))
+        self._block = block
+
+
+def _scripted(events: dict[int, float], first: int, n: int) -> NDArray[np.float64]:
+    """Dense per-step array of the scripted values falling in steps [first, first + n)."""
+    out = np.zeros(n)
+    for step, value in events.items():
+        if first <= step < first + n:
+            out[step - first] += value
+    return out
