@@ -1,0 +1,269 @@
+"""Deribit v2 HTTP facade over :class:`SimExchange`: routes, JSON-RPC envelope, faults, admin.
+
+Unmodified ccxt talks to this exactly as to www.deribit.com: ``GET
+/api/v2/{public,private}/<method>?<query>`` with a ``deri-hmac-sha256`` header on
+private calls. A JSON-RPC body on ``POST`` (to the method path or to ``/api/v2``)
+is accepted too. Every answer carries Deribit's envelope; errors keep Deribit's
+codes so ccxt raises the same exception classes as against the venue. Like
+Deribit, an error answer has HTTP status 400 (ccxt keys off the code in the
+body, not the status); an emulator bug is 500 with 11094 ``internal_server_error``.
+``testnet`` is always true, so nothing mistakes the emulator for production.
+
+Fault knobs (:mod:`bot.sim.faults`) are applied here, around the engine call,
+and ``/_sim/*`` serves read-only state (plus the fault knobs) for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from functools import partial
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from bot.clock import Clock, SystemClock
+from bot.sim.auth import MAX_CLOCK_SKEW_MS, authenticate
+from bot.sim.deribit_params import Params, to_json
+from bot.sim.deribit_private import PRIVATE_METHODS
+from bot.sim.deribit_public import PUBLIC_METHODS
+from bot.sim.errors import SimError
+from bot.sim.exchange import SimExchange
+from bot.sim.faults import MARKET_DATA_METHODS, DropMode, FaultAction, Faults
+
+_log = structlog.get_logger(__name__)
+
+ERROR_STATUS = 400
+METHOD_NOT_FOUND = -32601
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+INTERNAL_SERVER_ERROR = 11094
+_dumps = partial(json.dumps, allow_nan=False, separators=(",", ":"))
+
+
+class DeribitApi:
+    """Request handling of one emulator; an aiohttp app is built around it by :func:`build_app`.
+
+    ``auth_clock`` is the wall clock signed timestamps are checked against
+    (clients sign with theirs), independent of the simulated exchange's clock.
+    """
+
+    def __init__(
+        self,
+        exchange: SimExchange,
+        faults: Faults,
+        *,
+        auth_clock: Clock | None = None,
+        max_clock_skew_ms: int = MAX_CLOCK_SKEW_MS,
+    ) -> None:
+        self.exchange = exchange
+        self.faults = faults
+        self._auth_clock = auth_clock or SystemClock()
+        self._max_skew_ms = max_clock_skew_ms
+        self._released = asyncio.Event()
+        self._last_market_data: dict[tuple[str, str], Any] = {}
+
+    def release_held(self) -> None:
+        """End every request a drop or latency fault is holding (called when the server stops)."""
+        self._released.set()
+
+    # -- HTTP entry points ------------------------------------------------------------------
+
+    async def handle_get(self, request: web.Request) -> web.StreamResponse:
+        method = f"{request.match_info['scope']}/{request.match_info['name']}"
+        params = {key: request.query[key] for key in request.query}
+        return await self._serve(request, method, params, rpc_id=None, body="")
+
+    async def handle_post(self, request: web.Request) -> web.StreamResponse:
+        body = await request.text()
+        path_method = (
+            f"{request.match_info['scope']}/{request.match_info['name']}"
+            if "scope" in request.match_info
+            else None
+        )
+        try:
+            method, params, rpc_id = _parse_rpc_body(body, path_method)
+        except SimError as exc:
+            return self._reply(_now_us(), None, error=exc)
+        params = {**{key: request.query[key] for key in request.query}, **params}
+        return await self._serve(request, method, params, rpc_id=rpc_id, body=body)
+
+    # -- one call ---------------------------------------------------------------------------
+
+    async def _serve(
+        self,
+        request: web.Request,
+        method: str,
+        raw_params: dict[str, Any],
+        *,
+        rpc_id: Any,
+        body: str,
+    ) -> web.StreamResponse:
+        us_in = _now_us()
+        delay_ms = self.faults.latency_ms(method)
+        if delay_ms:
+            with contextlib.suppress(TimeoutError):  # the normal end of the delay
+                await asyncio.wait_for(self._released.wait(), delay_ms / 1000.0)
+            if self._released.is_set():  # the server is stopping: do not start new work
+                return await self._drop(request, DropMode.CLOSE)
+        rule = self.faults.decide(method)
+        if rule is not None and rule.action is FaultAction.ERROR:
+            return self._reply(us_in, rpc_id, error=rule.as_error())
+        if rule is not None and rule.action is FaultAction.DROP_BEFORE_SEEN:
+            return await self._drop(request, rule.drop)
+        result: Any = None
+        error: SimError | None = None
+        try:
+            result = self._call(request, method, Params(raw_params), body)
+        except SimError as exc:
+            error = exc
+        except Exception:
+            _log.exception("sim_venue_internal_error", method=method)
+            error = _internal_error()
+        if rule is not None and rule.action is FaultAction.FILL_THEN_DROP:
+            return await self._drop(request, rule.drop)
+        return self._reply(us_in, rpc_id, result=result, error=error)
+
+    def _call(self, request: web.Request, method: str, params: Params, body: str) -> Any:
+        """Run ``method`` in the engine (or serve the knob's answer instead)."""
+        if method in PUBLIC_METHODS:
+            # Market data is remembered as last served, so freezing it replays what
+            # the client saw last, exactly like a venue whose feed got stuck.
+            key = (method, _dumps(params.as_dict(), sort_keys=True))
+            if self.faults.stale_marks(method) and key in self._last_market_data:
+                return self._last_market_data[key]
+            result = PUBLIC_METHODS[method](self.exchange, params)
+            if method in MARKET_DATA_METHODS:
+                self._last_market_data[key] = result
+            return result
+        handler = PRIVATE_METHODS.get(method)
+        if handler is None:
+            raise SimError(METHOD_NOT_FOUND, "Method not found", {"method": method})
+        account_id = self._authenticate(request, body)
+        if self.faults.empty_positions(method):
+            return []
+        return handler(self.exchange, account_id, params)
+
+    def _authenticate(self, request: web.Request, body: str) -> int:
+        api_key = authenticate(
+            request.headers.get("Authorization"),
+            method=request.method,
+            uri=request.raw_path,
+            body=body,
+            secret_for_key=self.exchange.api_secret_for_key,
+            now_ms=self._auth_clock.now_ms(),
+            max_skew_ms=self._max_skew_ms,
+        )
+        account_id = self.exchange.account_id_for_key(api_key)
+        if account_id is None:  # a key with a secret but no account is an engine bug
+            raise _internal_error()
+        return account_id
+
+    async def _drop(self, request: web.Request, mode: DropMode) -> web.StreamResponse:
+        """Never answer: hold the connection until the server stops, or close it now."""
+        if mode is DropMode.HANG:
+            await self._released.wait()
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=204)  # written to a closed transport: never seen
+
+    def _reply(
+        self,
+        us_in: int,
+        rpc_id: Any,
+        *,
+        result: Any = None,
+        error: SimError | None = None,
+    ) -> web.Response:
+        envelope: dict[str, Any] = {"jsonrpc": "2.0"}
+        if rpc_id is not None:
+            envelope["id"] = rpc_id
+        status = 200
+        if error is None:
+            envelope["result"] = result
+        else:
+            status = 500 if error.code == INTERNAL_SERVER_ERROR else ERROR_STATUS
+            envelope["error"] = {"code": error.code, "message": error.message}
+            if error.data is not None:
+                envelope["error"]["data"] = error.data
+        us_out = max(_now_us(), us_in)
+        envelope.update(usIn=us_in, usOut=us_out, usDiff=us_out - us_in, testnet=True)
+        try:
+            text = _dumps(envelope)
+        except ValueError:  # NaN or infinity from the engine: a bug, not a venue answer
+            _log.exception("sim_venue_unserialisable_result")
+            return self._reply(us_in, rpc_id, error=_internal_error())
+        return web.Response(text=text, status=status, content_type="application/json")
+
+    # -- /_sim admin ------------------------------------------------------------------------
+
+    async def admin_orders(self, request: web.Request) -> web.Response:
+        return web.json_response(to_json(self.exchange.order_log()), dumps=_dumps)
+
+    async def admin_positions(self, request: web.Request) -> web.Response:
+        return web.json_response(to_json(self.exchange.all_positions()), dumps=_dumps)
+
+    async def admin_balances(self, request: web.Request) -> web.Response:
+        return web.json_response(to_json(self.exchange.all_balances()), dumps=_dumps)
+
+    async def admin_faults(self, request: web.Request) -> web.Response:
+        return web.json_response(self.faults.to_json(), dumps=_dumps)
+
+    async def admin_set_faults(self, request: web.Request) -> web.Response:
+        try:
+            raw = json.loads(await request.text())
+            if not isinstance(raw, dict):
+                raise ValueError("faults: expected a JSON object")
+            self.faults.update_from_json(raw)
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            return web.json_response({"error": str(exc)}, status=400, dumps=_dumps)
+        return web.json_response(self.faults.to_json(), dumps=_dumps)
+
+
+def build_app(api: DeribitApi) -> web.Application:
+    """The aiohttp application serving ``api``: Deribit routes plus ``/_sim`` admin."""
+    app = web.Application()
+    scope = "{scope:public|private}"
+    app.router.add_get(f"/api/v2/{scope}/{{name}}", api.handle_get)
+    app.router.add_post(f"/api/v2/{scope}/{{name}}", api.handle_post)
+    app.router.add_post("/api/v2", api.handle_post)
+    app.router.add_post("/api/v2/", api.handle_post)
+    app.router.add_get("/_sim/orders", api.admin_orders)
+    app.router.add_get("/_sim/positions", api.admin_positions)
+    app.router.add_get("/_sim/balances", api.admin_balances)
+    app.router.add_get("/_sim/faults", api.admin_faults)
+    app.router.add_post("/_sim/faults", api.admin_set_faults)
+    return app
+
+
+def _parse_rpc_body(body: str, path_method: str | None) -> tuple[str, dict[str, Any], Any]:
+    """Method, params and id of a JSON-RPC POST body (an empty body on a method path is fine)."""
+    if not body.strip():
+        if path_method is None:
+            raise SimError(INVALID_REQUEST, "Invalid Request", {"reason": "empty body"})
+        return path_method, {}, None
+    try:
+        message = json.loads(body)
+    except ValueError:
+        raise SimError(PARSE_ERROR, "Parse error") from None
+    if not isinstance(message, dict):
+        raise SimError(INVALID_REQUEST, "Invalid Request", {"reason": "expected a JSON object"})
+    method = message.get("method", path_method)
+    if not isinstance(method, str) or (path_method is not None and method != path_method):
+        raise SimError(INVALID_REQUEST, "Invalid Request", {"reason": "method mismatch"})
+    params = message.get("params", {})
+    if not isinstance(params, dict):
+        raise SimError(INVALID_REQUEST, "Invalid Request", {"reason": "params must be an object"})
+    return method, params, message.get("id")
+
+
+def _internal_error() -> SimError:
+    return SimError(INTERNAL_SERVER_ERROR, "internal_server_error")
+
+
+def _now_us() -> int:
+    """Wall-clock microseconds, as Deribit stamps ``usIn``/``usOut``."""
+    return time.time_ns() // 1000

@@ -1,0 +1,106 @@
+"""Run the Deribit emulator on loopback, in-process (tests) or standalone (``deltabot sim-venue``).
+
+Only a loopback host is bound unless the caller explicitly allows otherwise:
+the emulator has no rate limits, a ``/_sim`` admin endpoint without auth and
+fake money, none of which belong on a network interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.clock import Clock
+from bot.sim.deribit_api import DeribitApi, build_app
+from bot.sim.exchange import SimExchange
+from bot.sim.faults import Faults
+
+SHUTDOWN_TIMEOUT_S = 2.0
+"""How long stopping waits for in-flight requests (held drop-fault requests are released first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunningEmulator:
+    """A started emulator: point ccxt's ``urls['api']['rest']`` at ``base_url``."""
+
+    base_url: str
+    host: str
+    port: int
+    exchange: SimExchange
+    faults: Faults
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@asynccontextmanager
+async def run_emulator(
+    exchange: SimExchange,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: Faults | None = None,
+    *,
+    allow_non_loopback: bool = False,
+    auth_clock: Clock | None = None,
+) -> AsyncIterator[RunningEmulator]:
+    """Serve ``exchange`` over Deribit v2 HTTP until the block exits; port 0 picks a free port.
+
+    ``auth_clock`` is the wall clock signatures are checked against (default:
+    the system clock).
+    """
+    if not (allow_non_loopback or is_loopback(host)):
+        raise ValueError(
+            f"refusing to bind the emulator to non-loopback host {host!r}; "
+            "pass allow_non_loopback=True to really expose it"
+        )
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port must be in 0..65535, got {port}")
+    api = DeribitApi(exchange, faults or Faults(), auth_clock=auth_clock)
+    runner = web.AppRunner(build_app(api), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_port = int(runner.addresses[0][1])
+        url_host = f"[{host}]" if ":" in host else host
+        yield RunningEmulator(
+            base_url=f"http://{url_host}:{bound_port}",
+            host=host,
+            port=bound_port,
+            exchange=exchange,
+            faults=api.faults,
+        )
+    finally:
+        api.release_held()
+        await runner.cleanup()
+
+
+async def serve_forever(
+    exchange: SimExchange,
+    stop: asyncio.Event,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: Faults | None = None,
+    allow_non_loopback: bool = False,
+    on_ready: Callable[[RunningEmulator], None] | None = None,
+) -> None:
+    """Run one emulator until ``stop`` is set; ``on_ready`` gets it once it accepts requests."""
+    async with run_emulator(
+        exchange, host, port, faults, allow_non_loopback=allow_non_loopback
+    ) as emulator:
+        if on_ready is not None:
+            on_ready(emulator)
+        await stop.wait()

@@ -1,0 +1,85 @@
+"""``deltabot sim-venue`` as a subprocess: ready line, real ccxt traffic, clean SIGTERM exit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import ccxt.async_support as ccxt
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KEY, SECRET = "e2e-key", "e2e-secret-do-not-print"
+STARTUP_LIMIT_S = 60.0  # a safety net for a wedged child, not a speed assertion
+
+
+async def _start(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sim-venue",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def _read_until_ready(proc: asyncio.subprocess.Process) -> list[str]:
+    assert proc.stdout is not None
+    lines: list[str] = []
+    while not (lines and lines[-1].endswith(": ready")):
+        raw = await proc.stdout.readline()
+        if not raw:
+            raise AssertionError(f"sim-venue exited before ready; stdout so far: {lines}")
+        lines.append(raw.decode().rstrip())
+    return lines
+
+
+async def test_sim_venue_serves_ccxt_and_exits_zero_on_sigterm() -> None:
+    """The CLI prints its URL and ready, serves ccxt with env keys and --faults, exits 0 on TERM."""
+    env = {**os.environ, "DELTABOT_SIM_API_KEY": KEY, "DELTABOT_SIM_API_SECRET": SECRET}
+    faults = '{"rules": [{"action": "error", "code": 10028, "method": "private/*", "count": 1}]}'
+    proc = await _start(
+        "--port", "0", "--seed", "3", "--name", "e2e-venue", "--faults", faults, env=env
+    )  # fmt: skip
+    try:
+        lines = await asyncio.wait_for(_read_until_ready(proc), STARTUP_LIMIT_S)
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)$", "\n".join(lines), re.M)
+        assert match is not None, lines
+        client = ccxt.deribit({"apiKey": KEY, "secret": SECRET, "timeout": 5000})
+        client.urls["api"]["rest"] = match.group(1)
+        try:
+            await client.load_markets()
+            assert client.market("BTC/USD:BTC")["contractSize"] == 10.0
+            with pytest.raises(ccxt.DDoSProtection):  # the --faults rule, once
+                await client.fetch_balance()
+            assert (await client.fetch_balance())["BTC"]["total"] > 0
+        finally:
+            await client.close()
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT_S)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, stderr.decode()
+    output = "\n".join(lines) + stdout.decode() + stderr.decode()
+    assert "stopped" in output
+    assert SECRET not in output
+
+
+async def test_sim_venue_refuses_half_credentials() -> None:
+    """A key without a secret is bad input: exit 2 with a message naming the variables."""
+    env = {**os.environ, "DELTABOT_SIM_API_KEY": KEY}
+    env.pop("DELTABOT_SIM_API_SECRET", None)
+    proc = await _start("--port", "0", "--seed", "1", env=env)
+    _, stderr = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT_S)
+    assert proc.returncode == 2
+    assert "DELTABOT_SIM_API_SECRET" in stderr.decode()
