@@ -15,6 +15,7 @@ from bot.config.loader import (
     resolve_config_path,
 )
 from bot.config.model import Config, LogFormat, LoggingConfig, LogLevel, Mode
+from bot.config.risk import RiskConfig
 from bot.config.sim import SimBalance, SimConfig, SimPosition, SimUnderlying
 from bot.config.venues import Exchange, VenueConfig, VenueRole
 from bot.domain.exposure import Numeraire
@@ -31,6 +32,7 @@ __all__ = [
     "LoggingConfig",
     "Mode",
     "Numeraire",
+    "RiskConfig",
     "SimBalance",
     "SimConfig",
     "SimPosition",

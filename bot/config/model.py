@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
+from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
 from bot.config.venues import VenueConfig, VenueRole
 from bot.domain.exposure import Numeraire
@@ -97,6 +98,10 @@ class Config(BaseSettings):
     )
     venues: tuple[VenueConfig, ...] = Field(
         description="Exchange accounts, one [[venues]] table each. Required, at least one.",
+    )
+    risk: RiskConfig = Field(
+        default_factory=RiskConfig,
+        description="Caps and guards of the risk gate. Default: see [risk].",
     )
     sim: SimConfig | None = Field(
         default=None,

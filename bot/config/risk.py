@@ -1,0 +1,119 @@
+"""``[risk]``: the caps and guards the risk gate enforces before any network write.
+
+The defaults suit a small book on one exchange; a desk sizes them to its own
+book. Times are seconds here and become milliseconds in the pure core.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from bot.config.base import FrozenModel, Loc, fail_at
+
+
+class RiskConfig(FrozenModel):
+    """Caps per order, per rolling hour and day, per order window, and input/venue guards."""
+
+    max_order_notional_usd: float = Field(
+        default=100_000.0,
+        gt=0,
+        description="Largest notional of one order, in USD. Default 100000, > 0.",
+    )
+    max_hourly_notional_usd: float = Field(
+        default=1_000_000.0,
+        gt=0,
+        description=(
+            "Largest notional sent in any rolling hour, in USD (orders already sent count). "
+            "Default 1000000, >= max_order_notional_usd."
+        ),
+    )
+    max_daily_notional_usd: float = Field(
+        default=5_000_000.0,
+        gt=0,
+        description=(
+            "Largest notional sent in any rolling 24 hours, in USD. "
+            "Default 5000000, >= max_hourly_notional_usd."
+        ),
+    )
+    max_orders_per_window: int = Field(
+        default=30,
+        gt=0,
+        description="Most orders sent in any rolling order_window_s. Default 30, > 0.",
+    )
+    order_window_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Length of the order-count window, in seconds. Default 60, > 0.",
+    )
+    max_input_age_s: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "Oldest market/position read a cycle may act on, in seconds; older inputs skip "
+            "the cycle. Default 10, > 0."
+        ),
+    )
+    delta_tolerance_coin: float = Field(
+        default=0.25,
+        gt=0,
+        description=(
+            "Largest difference between our delta and the venue's reported delta for one "
+            "underlying, in coin; beyond it that underlying is not hedged. Default 0.25, > 0."
+        ),
+    )
+    max_consecutive_failures: int = Field(
+        default=5,
+        gt=0,
+        description="Consecutive failed cycles that halt trading. Default 5, > 0.",
+    )
+    max_slippage_frac: float = Field(
+        default=0.005,
+        gt=0,
+        le=0.5,
+        description=(
+            "Limit of an IOC hedge away from the mark, as a fraction of the mark "
+            "(0.005 = 0.5%). Default 0.005, in (0, 0.5]."
+        ),
+    )
+    unknown_grace_s: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "Seconds after sending before a venue's 'no such order' may mark an order of "
+            "unknown outcome NOT_FOUND. Default 30, > 0."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _check_cap_order(self) -> RiskConfig:
+        """A wider window with a smaller cap would silently make the narrower cap dead."""
+        problems: list[tuple[Loc, str]] = []
+        if self.max_hourly_notional_usd < self.max_order_notional_usd:
+            problems.append(
+                (
+                    ("max_hourly_notional_usd",),
+                    f"must be >= max_order_notional_usd ({self.max_order_notional_usd})",
+                )
+            )
+        if self.max_daily_notional_usd < self.max_hourly_notional_usd:
+            problems.append(
+                (
+                    ("max_daily_notional_usd",),
+                    f"must be >= max_hourly_notional_usd ({self.max_hourly_notional_usd})",
+                )
+            )
+        if problems:
+            fail_at("risk", problems)
+        return self
+
+    @property
+    def order_window_ms(self) -> int:
+        return round(self.order_window_s * 1000)
+
+    @property
+    def max_input_age_ms(self) -> int:
+        return round(self.max_input_age_s * 1000)
+
+    @property
+    def unknown_grace_ms(self) -> int:
+        return round(self.unknown_grace_s * 1000)

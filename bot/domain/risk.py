@@ -1,0 +1,219 @@
+"""The risk gate: which of a cycle's order intents may be sent (ARCHITECTURE §5).
+
+It runs before any network write and is a pure function of the intents, the
+ledger of recent sends (from the journal), the limits, and the time. Checks, in
+order: trading halted or inputs stale (deny the whole cycle); then per intent:
+underlying locked, our delta disagreeing with the venue's, REDUCING but not
+reducing, the per-order cap, the order count per window, the rolling hour and
+the rolling day. A denied intent uses none of the budget.
+
+Rolling windows are half-open, ``(now - W, now]``: a send at ``t`` stops
+counting at ``t + W``. Checking the window that ends at each new send bounds
+every window, because the busiest window always ends at a send. Sums use
+:func:`math.fsum` (exactly rounded, order-independent), so a cap holds to the
+cent rather than to float noise. A send stamped after ``now`` (a clock that
+stepped back) keeps counting.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from bot.config.risk import RiskConfig
+from bot.domain.ids import Currency
+from bot.domain.orders import OrderRequest
+from bot.domain.trading_state import TradingMode, TradingState
+
+HOUR_MS: Final = 3_600_000
+DAY_MS: Final = 86_400_000
+_REDUCE_TOLERANCE: Final = 1e-9
+"""Relative slack when an order closes exactly the position it reduces."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """An order the engine wants to send, with what the gate needs to judge it.
+
+    ``amount_coin`` is the order's unsigned size in coin; ``position_before_coin``
+    the signed position of the same instrument before it (venue + in flight), coin.
+    """
+
+    order: OrderRequest
+    underlying: Currency
+    notional_usd: float
+    amount_coin: float
+    position_before_coin: float
+
+    def __post_init__(self) -> None:
+        owner = f"intent {self.order.client_id} on {self.order.symbol}"
+        for name in ("notional_usd", "amount_coin"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{owner}: {name} must be a positive finite number, got {value}")
+        if not math.isfinite(self.position_before_coin):
+            raise ValueError(f"{owner}: position_before_coin must be finite")
+
+    @property
+    def reduces_position(self) -> bool:
+        """Whether it shrinks the position toward zero without crossing it (reduce-only)."""
+        before = self.position_before_coin
+        opposite = before * self.order.side.sign < 0
+        return opposite and self.amount_coin <= abs(before) * (1 + _REDUCE_TOLERANCE)
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One order already sent (or journaled to be sent) at ``ts_ms``."""
+
+    ts_ms: int
+    notional_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLedger:
+    """Recent sends, as the journal recorded them; the gate's memory between cycles."""
+
+    sends: tuple[Send, ...] = ()
+
+    def within(self, now_ms: int, window_ms: int) -> list[float]:
+        """Notionals (USD) of the sends inside ``(now_ms - window_ms, now_ms]`` or later."""
+        return [s.notional_usd for s in self.sends if s.ts_ms > now_ms - window_ms]
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaCrossCheck:
+    """Our delta and the venue's reported delta for one underlying, both in coin."""
+
+    ours_coin: float
+    venue_coin: float
+
+
+class DenyReason(StrEnum):
+    HALTED = "trading halted"
+    STALE_INPUTS = "stale inputs"
+    LOCKED = "underlying locked"
+    DELTA_MISMATCH = "delta mismatch"
+    NOT_REDUCING = "not reducing"
+    ORDER_CAP = "order notional cap"
+    ORDER_COUNT = "order count cap"
+    HOURLY_CAP = "hourly notional cap"
+    DAILY_CAP = "daily notional cap"
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    intent: OrderIntent
+    reason: DenyReason
+    detail: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.reason.value}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    approved: tuple[OrderIntent, ...]
+    denied: tuple[Denial, ...]
+
+
+def _deny_all(intents: Iterable[OrderIntent], reason: DenyReason, detail: str) -> GateDecision:
+    return GateDecision((), tuple(Denial(i, reason, detail) for i in intents))
+
+
+def _delta_problem(check: DeltaCrossCheck | None, tolerance_coin: float) -> str | None:
+    if check is None:
+        return None
+    gap = abs(check.ours_coin - check.venue_coin)
+    if math.isfinite(gap) and gap <= tolerance_coin:
+        return None
+    return (
+        f"ours {check.ours_coin:.6g} vs venue {check.venue_coin:.6g} coin "
+        f"(tolerance {tolerance_coin:g})"
+    )
+
+
+def evaluate(
+    intents: Iterable[OrderIntent],
+    *,
+    state: RiskLedger,
+    limits: RiskConfig,
+    now_ms: int,
+    inputs_ts_ms: int,
+    trading_state: TradingState,
+    delta_checks: Mapping[Currency, DeltaCrossCheck] | None = None,
+    locked: Collection[Currency] = frozenset(),
+) -> GateDecision:
+    """Approve or deny each intent, in order; approvals are assumed sent at ``now_ms``.
+
+    ``inputs_ts_ms`` is the oldest read the intents were computed from;
+    ``delta_checks`` holds, per underlying, our delta and the venue's (an
+    underlying without an entry is not cross-checked); ``locked`` lists
+    underlyings the engine has locked (e.g. after a position mismatch).
+    """
+    intents = tuple(intents)
+    ids = [i.order.client_id for i in intents]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"risk gate: duplicate client ids among intents: {ids}")
+    if trading_state.mode is TradingMode.HALTED:
+        return _deny_all(intents, DenyReason.HALTED, trading_state.reason)
+    age_ms = now_ms - inputs_ts_ms
+    if age_ms > limits.max_input_age_ms:
+        detail = f"inputs are {age_ms} ms old (max {limits.max_input_age_ms} ms)"
+        return _deny_all(intents, DenyReason.STALE_INPUTS, detail)
+
+    checks = delta_checks or {}
+    count_used = len(state.within(now_ms, limits.order_window_ms))
+    hour_used = state.within(now_ms, HOUR_MS)
+    day_used = state.within(now_ms, DAY_MS)
+    approved: list[OrderIntent] = []
+    denied: list[Denial] = []
+    for intent in intents:
+        notional = intent.notional_usd
+        delta_problem = _delta_problem(checks.get(intent.underlying), limits.delta_tolerance_coin)
+        problem: tuple[DenyReason, str] | None = None
+        if intent.underlying in locked:
+            problem = (DenyReason.LOCKED, f"{intent.underlying} is locked")
+        elif delta_problem is not None:
+            problem = (DenyReason.DELTA_MISMATCH, f"{intent.underlying}: {delta_problem}")
+        elif trading_state.mode is TradingMode.REDUCING and not intent.reduces_position:
+            problem = (
+                DenyReason.NOT_REDUCING,
+                f"{intent.order.side.value} {intent.amount_coin:g} coin against a position "
+                f"of {intent.position_before_coin:g} coin ({trading_state.reason})",
+            )
+        elif notional > limits.max_order_notional_usd:
+            problem = (
+                DenyReason.ORDER_CAP,
+                f"{notional:.2f} USD > {limits.max_order_notional_usd:.2f} USD",
+            )
+        elif count_used + 1 > limits.max_orders_per_window:
+            problem = (
+                DenyReason.ORDER_COUNT,
+                f"{count_used} orders in {limits.order_window_s:g} s "
+                f"(max {limits.max_orders_per_window})",
+            )
+        elif math.fsum([*hour_used, notional]) > limits.max_hourly_notional_usd:
+            problem = (
+                DenyReason.HOURLY_CAP,
+                f"{math.fsum(hour_used):.2f} USD sent in the last hour + {notional:.2f} USD "
+                f"> {limits.max_hourly_notional_usd:.2f} USD",
+            )
+        elif math.fsum([*day_used, notional]) > limits.max_daily_notional_usd:
+            problem = (
+                DenyReason.DAILY_CAP,
+                f"{math.fsum(day_used):.2f} USD sent in the last day + {notional:.2f} USD "
+                f"> {limits.max_daily_notional_usd:.2f} USD",
+            )
+        if problem is None:
+            approved.append(intent)
+            count_used += 1
+            hour_used.append(notional)
+            day_used.append(notional)
+        else:
+            denied.append(Denial(intent, *problem))
+    return GateDecision(tuple(approved), tuple(denied))

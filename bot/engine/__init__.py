@@ -1,0 +1,1 @@
+"""The imperative shell: hedge cycle, executor, journal, scheduler wiring (ARCHITECTURE §2)."""

@@ -1,0 +1,107 @@
+"""For any sequence of intents over time, approvals never break a cap in any window."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.config.risk import RiskConfig
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.orders import OrderRequest, Side, client_order_id
+from bot.domain.risk import DAY_MS, HOUR_MS, OrderIntent, RiskLedger, Send, evaluate
+from bot.domain.trading_state import SetBy, TradingMode, TradingState
+
+VENUE, SYMBOL = VenueId("deribit-a"), Symbol("BTC/USD:BTC")
+ACTIVE = TradingState(TradingMode.ACTIVE, "test", SetBy.OPERATOR, 0)
+
+
+@dataclass(frozen=True)
+class Step:
+    dt_ms: int
+    notionals_usd: tuple[float, ...]
+
+
+@st.composite
+def limits(draw: st.DrawFn) -> RiskConfig:
+    order = draw(st.floats(1.0, 1_000.0))
+    hourly = order * draw(st.floats(1.0, 5.0))
+    daily = hourly * draw(st.floats(1.0, 2.5))
+    return RiskConfig(
+        max_order_notional_usd=order,
+        max_hourly_notional_usd=hourly,
+        max_daily_notional_usd=daily,
+        max_orders_per_window=draw(st.integers(1, 5)),
+        order_window_s=draw(st.sampled_from([0.5, 1.0, 30.0, 600.0])),
+        max_input_age_s=10.0,
+    )
+
+
+STEPS = st.lists(
+    st.builds(
+        Step,
+        dt_ms=st.one_of(
+            st.integers(0, 2_000), st.integers(0, HOUR_MS), st.integers(0, DAY_MS // 3)
+        ),
+        notionals_usd=st.lists(st.floats(0.01, 1_500.0), max_size=6).map(tuple),
+    ),
+    max_size=40,
+)
+
+
+def window_max(sends: list[Send], window_ms: int, value: str) -> float:
+    """Largest total ('notional' or 'count') over windows (t - W, t] ending at each send."""
+    best = 0.0
+    for end in sends:
+        inside = [s.notional_usd for s in sends if end.ts_ms - window_ms < s.ts_ms <= end.ts_ms]
+        best = max(best, math.fsum(inside) if value == "notional" else len(inside))
+    return best
+
+
+@given(limits(), STEPS, st.integers(0, 2**40))
+def test_approved_flow_never_exceeds_any_cap(cfg: RiskConfig, steps: list[Step], t0: int) -> None:
+    """Per order, per rolling hour/day (notional) and per order window (count) caps all hold."""
+    now_ms = t0
+    sent: list[Send] = []
+    for cycle, step in enumerate(steps):
+        now_ms += step.dt_ms
+        intents = [
+            OrderIntent(
+                OrderRequest(
+                    client_order_id(str(cycle), VENUE, SYMBOL, i), VENUE, SYMBOL, Side.BUY, 10.0
+                ),
+                Currency("BTC"),
+                notional,
+                0.01,
+                0.0,
+            )
+            for i, notional in enumerate(step.notionals_usd)
+        ]
+        decision = evaluate(
+            intents,
+            state=RiskLedger(tuple(sent)),
+            limits=cfg,
+            now_ms=now_ms,
+            inputs_ts_ms=now_ms,
+            trading_state=ACTIVE,
+        )
+        assert len(decision.approved) + len(decision.denied) == len(intents)
+        sent.extend(Send(now_ms, i.notional_usd) for i in decision.approved)
+    assert all(s.notional_usd <= cfg.max_order_notional_usd for s in sent)
+    assert window_max(sent, HOUR_MS, "notional") <= cfg.max_hourly_notional_usd
+    assert window_max(sent, DAY_MS, "notional") <= cfg.max_daily_notional_usd
+    assert window_max(sent, cfg.order_window_ms, "count") <= cfg.max_orders_per_window
+
+
+@given(limits(), st.floats(0.01, 1_000.0))
+def test_a_lone_order_within_the_cap_is_approved(cfg: RiskConfig, notional: float) -> None:
+    """The caps are not vacuous: on an empty ledger, one order at or under the cap passes."""
+    notional = min(notional, cfg.max_order_notional_usd)
+    order = OrderRequest(client_order_id("c", VENUE, SYMBOL, 0), VENUE, SYMBOL, Side.SELL, 10.0)
+    intent = OrderIntent(order, Currency("BTC"), notional, 0.01, 0.0)
+    decision = evaluate(
+        [intent], state=RiskLedger(), limits=cfg, now_ms=0, inputs_ts_ms=0, trading_state=ACTIVE
+    )
+    assert decision.approved == (intent,)
