@@ -6,17 +6,19 @@ transaction is committed to disk, so an order journaled by
 sent. One journal file per account set, guarded by an exclusive ``flock`` on a
 sidecar ``.lock`` file so two daemons never trade the same accounts. Time is a
 parameter: the journal never reads the clock.
+
+The parts live beside it: ``journal_schema`` (tables, connection settings),
+``journal_lock`` (the lock file), ``journal_transfers`` (transfer records) and
+``journal_errors``; import them all from here.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
@@ -29,152 +31,28 @@ from bot.domain.orders import (
     OrderState,
     Side,
     TimeInForce,
-    TransferId,
-    TransferKind,
-    TransferReport,
-    TransferRequest,
-    TransferState,
     check_transition,
 )
 from bot.domain.reconcile import OPEN_STATES, OrderRecord
 from bot.domain.risk import OrderIntent, RiskLedger, Send
 from bot.domain.trading_state import INITIAL_STATE, SetBy, TradingMode, TradingState
+from bot.engine.journal_errors import JournalError, JournalLockedError
+from bot.engine.journal_lock import lock
+from bot.engine.journal_schema import SCHEMA_VERSION, connect, exists, insert, row_fields
+from bot.engine.journal_transfers import TransferJournal, TransferRecord
 
-SCHEMA_VERSION: Final = 1
-"""Stored in ``PRAGMA user_version``; a journal with a higher one is refused."""
-
-_OPEN_TRANSFER_STATES: Final = frozenset(
-    {
-        TransferState.PENDING,
-        TransferState.SUBMITTED,
-        TransferState.UNKNOWN,
-        TransferState.PROCESSING,
-    }
-)
-
-
-def _one_of(enum: type[OrderState] | type[TransferState] | type[Side]) -> str:
-    return ", ".join(f"'{m.value}'" for m in enum)
-
-
-_SCHEMA: Final = f"""
-CREATE TABLE decisions (
-    decision_id TEXT PRIMARY KEY, cycle_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,
-    underlying TEXT NOT NULL, greeks_json TEXT NOT NULL, inputs_json TEXT NOT NULL,
-    target_coin REAL NOT NULL, reason TEXT NOT NULL
-);
-CREATE TABLE orders (
-    client_id TEXT PRIMARY KEY,
-    decision_id TEXT NOT NULL REFERENCES decisions(decision_id),
-    venue TEXT NOT NULL, symbol TEXT NOT NULL, underlying TEXT NOT NULL,
-    side TEXT NOT NULL CHECK (side IN ({_one_of(Side)})),
-    amount REAL NOT NULL CHECK (amount > 0), limit_price REAL, tif TEXT NOT NULL,
-    post_only INTEGER NOT NULL, reduce_only INTEGER NOT NULL,
-    notional_usd REAL NOT NULL CHECK (notional_usd > 0),
-    state TEXT NOT NULL CHECK (state IN ({_one_of(OrderState)})),
-    filled_amount REAL NOT NULL DEFAULT 0, average_price REAL, venue_order_id TEXT,
-    created_ts_ms INTEGER NOT NULL, updated_ts_ms INTEGER NOT NULL
-);
-CREATE INDEX orders_state ON orders(state);
-CREATE INDEX orders_created ON orders(created_ts_ms);
-CREATE TABLE order_states (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    client_id TEXT NOT NULL REFERENCES orders(client_id),
-    from_state TEXT, to_state TEXT NOT NULL, ts_ms INTEGER NOT NULL, detail TEXT NOT NULL
-);
-CREATE TABLE fills (
-    venue TEXT NOT NULL, trade_id TEXT NOT NULL, client_id TEXT, venue_order_id TEXT NOT NULL,
-    symbol TEXT NOT NULL, side TEXT NOT NULL CHECK (side IN ({_one_of(Side)})),
-    amount REAL NOT NULL, price REAL NOT NULL, fee REAL NOT NULL, fee_currency TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL, PRIMARY KEY (venue, trade_id)
-);
-CREATE INDEX fills_client ON fills(client_id);
-CREATE TABLE transfers (
-    transfer_id TEXT PRIMARY KEY, decision_id TEXT REFERENCES decisions(decision_id),
-    venue TEXT NOT NULL, kind TEXT NOT NULL, currency TEXT NOT NULL,
-    amount REAL NOT NULL CHECK (amount > 0), destination TEXT NOT NULL, network TEXT,
-    state TEXT NOT NULL CHECK (state IN ({_one_of(TransferState)})),
-    venue_transfer_id TEXT, fee REAL, created_ts_ms INTEGER NOT NULL, updated_ts_ms INTEGER NOT NULL
-);
-CREATE TABLE transfer_states (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    transfer_id TEXT NOT NULL REFERENCES transfers(transfer_id),
-    from_state TEXT, to_state TEXT NOT NULL, ts_ms INTEGER NOT NULL
-);
-CREATE TABLE trading_states (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, mode TEXT NOT NULL, reason TEXT NOT NULL,
-    set_by TEXT NOT NULL, ts_ms INTEGER NOT NULL
-);
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
+__all__ = [
+    "SCHEMA_VERSION",
+    "Journal",
+    "JournalError",
+    "JournalLockedError",
+    "TransferRecord",
+]
 
 _ORDER_COLUMNS: Final = (
     "client_id, decision_id, venue, symbol, side, amount, limit_price, tif, post_only, "
     "reduce_only, state, filled_amount, venue_order_id, created_ts_ms, updated_ts_ms"
 )
-_TRANSFER_COLUMNS: Final = (
-    "transfer_id, venue, kind, currency, amount, destination, network, state, "
-    "venue_transfer_id, created_ts_ms, updated_ts_ms"
-)
-
-
-class JournalError(RuntimeError):
-    """The journal cannot do what was asked; the message says why."""
-
-
-class JournalLockedError(JournalError):
-    """Another process holds the journal's lock."""
-
-
-@dataclass(frozen=True, slots=True)
-class TransferRecord:
-    request: TransferRequest
-    state: TransferState
-    created_ts_ms: int
-    updated_ts_ms: int
-    venue_transfer_id: str | None = None
-
-
-def _lock(path: Path) -> int:
-    """Hold an exclusive ``flock`` on ``<journal>.lock`` and write our pid into it."""
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        raise JournalLockedError(
-            f"journal {path} is in use by pid {holder} (lock file {lock_path}): "
-            "only one deltabot may run per journal; stop it first"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
-    return fd
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
-    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-    if mode != "wal":
-        conn.close()
-        raise JournalError(f"journal {path}: cannot switch to WAL mode (got {mode!r})")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-    if version == 0 and tables == 0:
-        conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
-    elif version == 0:
-        conn.close()
-        raise JournalError(f"{path} is an SQLite file but not a deltabot journal")
-    elif version > SCHEMA_VERSION:
-        conn.close()
-        raise JournalError(
-            f"journal {path} has schema version {version}, newer than this deltabot understands "
-            f"({SCHEMA_VERSION}): upgrade deltabot, never downgrade a journal"
-        )
-    return conn
 
 
 def _order_record(row: Sequence[Any]) -> OrderRecord:
@@ -198,41 +76,11 @@ def _order_record(row: Sequence[Any]) -> OrderRecord:
     )
 
 
-def _transfer_record(row: Sequence[Any]) -> TransferRecord:
-    tid, venue, kind, currency, amount, destination, network, state, vtid, created, updated = row
-    request = TransferRequest(
-        TransferId(tid),
-        VenueId(venue),
-        TransferKind(kind),
-        Currency(currency),
-        amount,
-        destination,
-        network,
-    )
-    return TransferRecord(request, TransferState(state), created, updated, vtid)
+class Journal(TransferJournal):
+    """One open journal file; build it with :meth:`open`, close it (or use ``with``).
 
-
-def _fields(value: OrderRequest | Fill | TransferRequest) -> dict[str, object]:
-    return {f.name: getattr(value, f.name) for f in fields(value)}
-
-
-def _insert(
-    db: sqlite3.Connection, table: str, values: Mapping[str, object], *, or_ignore: bool = False
-) -> bool:
-    """Insert one row of ``column: value`` (names from code, never from input); False if
-    ``or_ignore`` skipped it as a duplicate."""
-    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
-    columns, marks = ", ".join(values), ", ".join("?" * len(values))
-    cursor = db.execute(f"{verb} INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
-    return cursor.rowcount == 1
-
-
-def _exists(db: sqlite3.Connection, table: str, column: str, key: str | None) -> bool:
-    return db.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (key,)).fetchone() is not None
-
-
-class Journal:
-    """One open journal file; build it with :meth:`open`, close it (or use ``with``)."""
+    The transfer methods come from :class:`~bot.engine.journal_transfers.TransferJournal`.
+    """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:
         self.path = path
@@ -243,9 +91,9 @@ class Journal:
     def open(cls, path: str | os.PathLike[str]) -> Journal:
         """Lock, open (creating it if new) and check the journal at ``path``."""
         journal_path = Path(path)
-        fd = _lock(journal_path)
+        fd = lock(journal_path)
         try:
-            conn = _connect(journal_path)
+            conn = connect(journal_path)
         except BaseException:
             os.close(fd)
             raise
@@ -309,9 +157,9 @@ class Journal:
             "reason": reason,
         }
         with self._tx() as db:
-            if _exists(db, "decisions", "decision_id", decision_id):
+            if exists(db, "decisions", "decision_id", decision_id):
                 raise JournalError(f"decision {decision_id} is already journaled")
-            _insert(db, "decisions", row)
+            insert(db, "decisions", row)
         return decision_id
 
     def record_intent(self, intent: OrderIntent, decision_id: str, ts_ms: int) -> OrderRecord:
@@ -322,12 +170,12 @@ class Journal:
         """
         req = intent.order
         with self._tx() as db:
-            if _exists(db, "orders", "client_id", req.client_id):
+            if exists(db, "orders", "client_id", req.client_id):
                 raise JournalError(f"order {req.client_id} is already journaled: never resend")
-            if not _exists(db, "decisions", "decision_id", decision_id):
+            if not exists(db, "decisions", "decision_id", decision_id):
                 raise JournalError(f"order {req.client_id}: unknown decision {decision_id!r}")
             row = {
-                **_fields(req),
+                **row_fields(req),
                 "decision_id": decision_id,
                 "underlying": intent.underlying,
                 "notional_usd": intent.notional_usd,
@@ -335,9 +183,9 @@ class Journal:
                 "created_ts_ms": ts_ms,
                 "updated_ts_ms": ts_ms,
             }
-            _insert(db, "orders", row)
+            insert(db, "orders", row)
             history = {"client_id": req.client_id, "to_state": OrderState.PENDING, "ts_ms": ts_ms}
-            _insert(db, "order_states", {**history, "detail": "journaled"})
+            insert(db, "order_states", {**history, "detail": "journaled"})
         return self.order(req.client_id)
 
     def order(self, client_id: ClientOrderId) -> OrderRecord:
@@ -386,7 +234,7 @@ class Journal:
             )
             if new_state is not current.state:
                 history = {"client_id": client_id, "from_state": current.state}
-                _insert(
+                insert(
                     db,
                     "order_states",
                     {**history, "to_state": new_state, "ts_ms": ts_ms, "detail": detail},
@@ -455,7 +303,7 @@ class Journal:
                         "pass its venue"
                     )
                 venue = VenueId(row[0])
-            return _insert(db, "fills", {"venue": venue, **_fields(fill)}, or_ignore=True)
+            return insert(db, "fills", {"venue": venue, **row_fields(fill)}, or_ignore=True)
 
     def fills(
         self, venue: VenueId, *, since_ms: int, symbol: Symbol | None = None
@@ -498,76 +346,4 @@ class Journal:
         """Persist ``state`` (decide it with :func:`bot.domain.trading_state.transition`)."""
         with self._tx() as db:
             row = {"mode": state.mode, "reason": state.reason, "set_by": state.set_by}
-            _insert(db, "trading_states", {**row, "ts_ms": state.ts_ms})
-
-    # -- transfers ------------------------------------------------------------------------
-
-    def record_transfer(
-        self, request: TransferRequest, ts_ms: int, decision_id: str | None = None
-    ) -> TransferRecord:
-        """Journal a transfer as PENDING before it is sent; a known id is refused."""
-        with self._tx() as db:
-            if _exists(db, "transfers", "transfer_id", request.transfer_id):
-                raise JournalError(f"transfer {request.transfer_id} is already journaled")
-            row = {
-                **_fields(request),
-                "decision_id": decision_id,
-                "state": TransferState.PENDING,
-                "created_ts_ms": ts_ms,
-                "updated_ts_ms": ts_ms,
-            }
-            _insert(db, "transfers", row)
-            history = {"transfer_id": request.transfer_id, "to_state": TransferState.PENDING}
-            _insert(db, "transfer_states", {**history, "ts_ms": ts_ms})
-        return self.transfer(request.transfer_id)
-
-    def transfer(self, transfer_id: TransferId) -> TransferRecord:
-        row = self._conn.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE transfer_id = ?", (transfer_id,)
-        ).fetchone()
-        if row is None:
-            raise JournalError(f"transfer {transfer_id} is not in the journal")
-        return _transfer_record(row)
-
-    def mark_transfer(
-        self,
-        transfer_id: TransferId,
-        new_state: TransferState,
-        ts_ms: int,
-        report: TransferReport | None = None,
-    ) -> TransferRecord:
-        """Move a transfer on; a finished one (completed, failed, canceled) never changes."""
-        with self._tx() as db:
-            current = self.transfer(transfer_id)
-            finished = current.state not in _OPEN_TRANSFER_STATES
-            if finished and new_state is not current.state:
-                raise JournalError(
-                    f"transfer {transfer_id} is {current.state.value}: cannot become "
-                    f"{new_state.value}"
-                )
-            db.execute(
-                "UPDATE transfers SET state = ?, updated_ts_ms = ?, "
-                "venue_transfer_id = COALESCE(?, venue_transfer_id), fee = COALESCE(?, fee) "
-                "WHERE transfer_id = ?",
-                (
-                    new_state,
-                    ts_ms,
-                    report.venue_transfer_id if report else None,
-                    report.fee if report else None,
-                    transfer_id,
-                ),
-            )
-            if new_state is not current.state:
-                history = {"transfer_id": transfer_id, "from_state": current.state}
-                _insert(db, "transfer_states", {**history, "to_state": new_state, "ts_ms": ts_ms})
-        return self.transfer(transfer_id)
-
-    def open_transfers(self) -> tuple[TransferRecord, ...]:
-        """Transfers not yet completed, failed or canceled, oldest first."""
-        marks = ", ".join("?" * len(_OPEN_TRANSFER_STATES))
-        rows = self._conn.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE state IN ({marks}) "
-            "ORDER BY created_ts_ms, transfer_id",
-            tuple(_OPEN_TRANSFER_STATES),
-        ).fetchall()
-        return tuple(_transfer_record(r) for r in rows)
+            insert(db, "trading_states", {**row, "ts_ms": state.ts_ms})

@@ -1,0 +1,124 @@
+"""The journal's SQLite layer: tables, connection settings and the row helpers.
+
+The DDL's CHECK constraints are built from the domain enums so the database
+refuses a state or side the code does not know. Table and column names come
+from code only, never from input, which is why the helpers may format them
+into SQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Final
+
+from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequest, TransferState
+from bot.engine.journal_errors import JournalError
+
+SCHEMA_VERSION: Final = 1
+"""Stored in ``PRAGMA user_version``; a journal with a higher one is refused."""
+
+
+def _one_of(enum: type[OrderState] | type[TransferState] | type[Side]) -> str:
+    return ", ".join(f"'{m.value}'" for m in enum)
+
+
+_SCHEMA: Final = f"""
+CREATE TABLE decisions (
+    decision_id TEXT PRIMARY KEY, cycle_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+    underlying TEXT NOT NULL, greeks_json TEXT NOT NULL, inputs_json TEXT NOT NULL,
+    target_coin REAL NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE orders (
+    client_id TEXT PRIMARY KEY,
+    decision_id TEXT NOT NULL REFERENCES decisions(decision_id),
+    venue TEXT NOT NULL, symbol TEXT NOT NULL, underlying TEXT NOT NULL,
+    side TEXT NOT NULL CHECK (side IN ({_one_of(Side)})),
+    amount REAL NOT NULL CHECK (amount > 0), limit_price REAL, tif TEXT NOT NULL,
+    post_only INTEGER NOT NULL, reduce_only INTEGER NOT NULL,
+    notional_usd REAL NOT NULL CHECK (notional_usd > 0),
+    state TEXT NOT NULL CHECK (state IN ({_one_of(OrderState)})),
+    filled_amount REAL NOT NULL DEFAULT 0, average_price REAL, venue_order_id TEXT,
+    created_ts_ms INTEGER NOT NULL, updated_ts_ms INTEGER NOT NULL
+);
+CREATE INDEX orders_state ON orders(state);
+CREATE INDEX orders_created ON orders(created_ts_ms);
+CREATE TABLE order_states (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id TEXT NOT NULL REFERENCES orders(client_id),
+    from_state TEXT, to_state TEXT NOT NULL, ts_ms INTEGER NOT NULL, detail TEXT NOT NULL
+);
+CREATE TABLE fills (
+    venue TEXT NOT NULL, trade_id TEXT NOT NULL, client_id TEXT, venue_order_id TEXT NOT NULL,
+    symbol TEXT NOT NULL, side TEXT NOT NULL CHECK (side IN ({_one_of(Side)})),
+    amount REAL NOT NULL, price REAL NOT NULL, fee REAL NOT NULL, fee_currency TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL, PRIMARY KEY (venue, trade_id)
+);
+CREATE INDEX fills_client ON fills(client_id);
+CREATE TABLE transfers (
+    transfer_id TEXT PRIMARY KEY, decision_id TEXT REFERENCES decisions(decision_id),
+    venue TEXT NOT NULL, kind TEXT NOT NULL, currency TEXT NOT NULL,
+    amount REAL NOT NULL CHECK (amount > 0), destination TEXT NOT NULL, network TEXT,
+    state TEXT NOT NULL CHECK (state IN ({_one_of(TransferState)})),
+    venue_transfer_id TEXT, fee REAL, created_ts_ms INTEGER NOT NULL, updated_ts_ms INTEGER NOT NULL
+);
+CREATE TABLE transfer_states (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    transfer_id TEXT NOT NULL REFERENCES transfers(transfer_id),
+    from_state TEXT, to_state TEXT NOT NULL, ts_ms INTEGER NOT NULL
+);
+CREATE TABLE trading_states (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, mode TEXT NOT NULL, reason TEXT NOT NULL,
+    set_by TEXT NOT NULL, ts_ms INTEGER NOT NULL
+);
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode with synchronous=FULL and foreign keys on, creating the
+    schema in a new file; refuse a non-journal or one from a newer deltabot."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if mode != "wal":
+        conn.close()
+        raise JournalError(f"journal {path}: cannot switch to WAL mode (got {mode!r})")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+    if version == 0 and tables == 0:
+        conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+    elif version == 0:
+        conn.close()
+        raise JournalError(f"{path} is an SQLite file but not a deltabot journal")
+    elif version > SCHEMA_VERSION:
+        conn.close()
+        raise JournalError(
+            f"journal {path} has schema version {version}, newer than this deltabot understands "
+            f"({SCHEMA_VERSION}): upgrade deltabot, never downgrade a journal"
+        )
+    return conn
+
+
+def row_fields(value: OrderRequest | Fill | TransferRequest) -> dict[str, object]:
+    """A dataclass's fields as ``column: value``: the tables use the same names."""
+    return {f.name: getattr(value, f.name) for f in fields(value)}
+
+
+def insert(
+    db: sqlite3.Connection, table: str, values: Mapping[str, object], *, or_ignore: bool = False
+) -> bool:
+    """Insert one row of ``column: value`` (names from code, never from input); False if
+    ``or_ignore`` skipped it as a duplicate."""
+    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+    columns, marks = ", ".join(values), ", ".join("?" * len(values))
+    cursor = db.execute(f"{verb} INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
+    return cursor.rowcount == 1
+
+
+def exists(db: sqlite3.Connection, table: str, column: str, key: str | None) -> bool:
+    """Whether ``table`` has a row whose ``column`` equals ``key``."""
+    return db.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (key,)).fetchone() is not None
