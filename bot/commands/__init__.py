@@ -52,4 +52,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "bot.commands.demo",
         "value the example book and print its Greeks and exposure",
     ),
+    CommandSpec(
+        "backtest",
+        "bot.commands.backtest",
+        "hedge an option book along simulated or recorded price paths",
+    ),
 )

@@ -1,0 +1,131 @@
+"""Summaries of a backtest: risk and cost per strategy, and where the P&L came from.
+
+Per strategy: mean and std of the hedged P&L (USD at the horizon) and of the
+break-even premium as a fraction of the model premium (for a written book,
+the total cost of writing and hedging, ≈ 1 when hedging is frequent and
+free); P&L percentiles; CVaR, the mean P&L of the worst 5 % / 1 % of paths
+(Rockafellar & Uryasev 2000), so a loss shows as a negative number; trades,
+turnover and costs per path; and the mean attribution terms, which add up to
+the mean P&L (see :class:`bot.backtest.spec.PathOutcome`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+
+from bot.backtest.spec import BacktestResult, StrategyResult
+from bot.pricing._arrays import FloatArray
+
+PERCENTILES: Final = (1, 5, 50, 95, 99)
+ATTRIBUTION: Final = (
+    "delta_usd",
+    "gamma_usd",
+    "theta_usd",
+    "vega_usd",
+    "carry_usd",
+    "funding_usd",
+    "cost_usd",
+    "residual_usd",
+)
+
+Summary = dict[str, float | str | dict[str, float]]
+
+
+def cvar(pnl_usd: FloatArray, level: float) -> float:
+    """Mean of the worst ``1 − level`` fraction of outcomes (at least one path).
+
+    Example: P&L 1..100 USD at level 0.95: the mean of 1..5 = 3 USD.
+    """
+    k = max(1, math.floor(pnl_usd.size * (1.0 - level) + 1e-9))
+    return float(np.mean(np.partition(pnl_usd, k - 1)[:k]))
+
+
+def summarize(result: BacktestResult, strategy: StrategyResult) -> Summary:
+    """One strategy's figures, as plain floats (JSON-ready); means are per path."""
+    paths = strategy.paths
+    pnl = paths.pnl_usd
+    premium = float(np.mean(np.abs(result.premium_usd)))
+    breakeven = result.breakeven_premium_usd(strategy) / np.abs(result.premium_usd)
+    attribution = {
+        name.removesuffix("_usd"): float(np.mean(getattr(paths, name)))
+        * (-1.0 if name == "cost_usd" else 1.0)
+        for name in ATTRIBUTION
+    }
+    return {
+        "strategy": strategy.spec.display,
+        "paths": float(pnl.size),
+        "premium_usd": premium,
+        "pnl_mean_usd": float(np.mean(pnl)),
+        "pnl_std_usd": float(np.std(pnl)),
+        "pnl_mean_se_usd": float(np.std(pnl) / math.sqrt(pnl.size)),
+        "breakeven_frac_mean": float(np.mean(breakeven)),
+        "breakeven_frac_std": float(np.std(breakeven)),
+        "percentiles_usd": {
+            f"p{q}": float(v)
+            for q, v in zip(PERCENTILES, np.percentile(pnl, PERCENTILES), strict=True)
+        },
+        "cvar95_usd": cvar(pnl, 0.95),
+        "cvar99_usd": cvar(pnl, 0.99),
+        "trades_mean": float(np.mean(paths.trades)),
+        "turnover_coin_mean": float(np.mean(paths.turnover_coin)),
+        "turnover_usd_mean": float(np.mean(paths.turnover_usd)),
+        "costs_usd_mean": float(np.mean(paths.cost_usd)),
+        "funding_usd_mean": float(np.mean(paths.funding_usd)),
+        "attribution_usd_mean": attribution,
+    }
+
+
+def summarize_all(result: BacktestResult) -> list[Summary]:
+    """:func:`summarize` for every strategy, in the order given."""
+    return [summarize(result, s) for s in result.strategies]
+
+
+def to_json_dict(result: BacktestResult) -> dict[str, object]:
+    """The run's settings and every summary, for ``--json``."""
+    c = result.costs
+    return {
+        "paths": result.n_paths,
+        "steps": result.steps,
+        "seed": result.seed,
+        "horizon_years": result.horizon_years,
+        "rate": result.rate,
+        "carry": result.carry,
+        "chunk_paths": result.chunk_paths,
+        "costs": {
+            "fee_frac": c.fee_frac,
+            "spread_frac": c.spread_frac,
+            "slippage_frac": c.slippage_frac,
+            "funding_per_8h": c.funding_per_8h,
+        },
+        "strategies": summarize_all(result),
+    }
+
+
+def format_table(result: BacktestResult) -> str:
+    """A fixed-width text report: one block per strategy."""
+    lines = [
+        f"{result.n_paths:,} paths x {result.steps} steps over {result.horizon_years:.4g} years, "
+        f"seed {result.seed}, carry {result.carry}, cost {result.costs.cost_frac:.6g} of notional"
+    ]
+    for s in summarize_all(result):
+        pct = s["percentiles_usd"]
+        attr = s["attribution_usd_mean"]
+        assert isinstance(pct, dict) and isinstance(attr, dict)
+        lines += [
+            "",
+            f"{s['strategy']}",
+            f"  P&L USD        mean {s['pnl_mean_usd']:+.4f} (se {s['pnl_mean_se_usd']:.4f})"
+            f"  std {s['pnl_std_usd']:.4f}",
+            "  percentiles    " + "  ".join(f"{k} {v:+.4f}" for k, v in pct.items()),
+            f"  CVaR           95% {s['cvar95_usd']:+.4f}  99% {s['cvar99_usd']:+.4f}",
+            f"  break-even     {s['breakeven_frac_mean']:.4f} x premium "
+            f"(std {s['breakeven_frac_std']:.4f}, premium {s['premium_usd']:.4f} USD)",
+            f"  trading        {s['trades_mean']:.2f} trades, turnover "
+            f"{s['turnover_coin_mean']:.4f} coin / {s['turnover_usd_mean']:.2f} USD, "
+            f"costs {s['costs_usd_mean']:.4f} USD, funding {s['funding_usd_mean']:+.4f} USD",
+            "  attribution    " + "  ".join(f"{k} {v:+.4f}" for k, v in attr.items()),
+        ]
+    return "\n".join(lines)
