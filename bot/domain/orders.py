@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -231,6 +232,31 @@ class Ambiguous:
 
 
 SendOutcome = Accepted | Rejected | Ambiguous
+
+
+def report_from_fills(fills: Sequence[Fill]) -> OrderReport:
+    """What the fills of one order prove about it, when the order itself cannot be read.
+
+    PARTIAL with the traded amount: some of it filled, and the venue has not
+    said how it ended. Fills of 0.3 at 0.0695 and 0.2 at 0.0700 are 0.5 at an
+    average 0.0697.
+    """
+    if not fills:
+        raise ValueError("report_from_fills: no fills")
+    orders = {(f.client_id, f.venue_order_id, f.symbol) for f in fills}
+    if len(orders) != 1:
+        raise ValueError(f"report_from_fills: fills of {len(orders)} different orders")
+    ((client_id, venue_order_id, symbol),) = orders
+    filled = sum(f.amount for f in fills)
+    return OrderReport(
+        client_id=client_id,
+        venue_order_id=venue_order_id,
+        symbol=symbol,
+        state=OrderState.PARTIAL,
+        filled_amount=filled,
+        average_price=sum(f.amount * f.price for f in fills) / filled,
+        ts_ms=max(f.ts_ms for f in fills),
+    )
 
 
 class TransferKind(StrEnum):

@@ -92,8 +92,9 @@ async def test_fill_then_close_is_silently_resent_by_aiohttp() -> None:
     """A closed connection after a fill makes aiohttp resend the GET: the order fills twice.
 
     ccxt places Deribit orders with GET, which aiohttp treats as idempotent and
-    retries once on a server disconnect. This pins the hazard the venue adapter
-    must guard against (e.g. by disabling the session's retry).
+    retries once on a server disconnect. This pins the hazard that the venue
+    adapter's guard ``bot.venues.errors.no_resent_requests`` removes (the
+    contract suite shows the adapter's order fills once).
     """
     async with venue() as (emulator, client, _clock):
         emulator.faults.drop(

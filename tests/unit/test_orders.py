@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -27,6 +28,7 @@ from bot.domain.orders import (
     can_transition,
     check_transition,
     client_order_id,
+    report_from_fills,
 )
 
 S = OrderState
@@ -64,9 +66,9 @@ def test_request_defaults_to_ioc_market_style() -> None:
         ({"client_id": ClientOrderId("")}, "client_id must not be empty"),
     ],
 )
-def test_bad_requests_name_the_problem(kwargs: dict[str, object], message: str) -> None:
+def test_bad_requests_name_the_problem(kwargs: dict[str, Any], message: str) -> None:
     """Each invalid field is refused with a message naming it."""
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "client_id": CID,
         "venue": VENUE,
         "symbol": PERP,
@@ -74,7 +76,7 @@ def test_bad_requests_name_the_problem(kwargs: dict[str, object], message: str) 
         "amount": 10.0,
     }
     with pytest.raises(ValueError, match=message):
-        OrderRequest(**(fields | kwargs))  # type: ignore[arg-type]
+        OrderRequest(**(fields | kwargs))
 
 
 def test_post_only_gtc_limit_is_accepted() -> None:
@@ -175,3 +177,18 @@ def test_client_id_refuses_empty_cycle_and_negative_sequence() -> None:
         client_order_id("", VENUE, PERP, 0)
     with pytest.raises(ValueError, match="intent_seq"):
         client_order_id("c", VENUE, PERP, -1)
+
+
+def test_report_from_fills_worked_example() -> None:
+    """0.3 at 0.0695 and 0.2 at 0.0700 are 0.5 at 0.0697, PARTIAL until the venue says more."""
+    btc, call = Currency("BTC"), Symbol("BTC/USD:BTC-261225-60000-C")
+    fills = [
+        Fill("t1", CID, "o-1", call, Side.BUY, 0.3, 0.0695, 0.0, btc, 10),
+        Fill("t2", CID, "o-1", call, Side.BUY, 0.2, 0.0700, 0.0, btc, 20),
+    ]
+    report = report_from_fills(fills)
+    assert (report.state, report.filled_amount, report.ts_ms) == (S.PARTIAL, 0.5, 20)
+    assert report.average_price == pytest.approx(0.0697)
+    other = Fill("t3", CID, "o-2", call, Side.BUY, 0.1, 0.07, 0.0, btc, 30)
+    with pytest.raises(ValueError, match="2 different orders"):
+        report_from_fills([*fills, other])

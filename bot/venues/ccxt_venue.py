@@ -1,0 +1,362 @@
+"""The :class:`~bot.venues.base.Venue` protocol over ``ccxt.async_support``.
+
+ccxt does the HTTP, signing and error-code mapping; the exchange's normaliser
+turns its answers into domain values; :mod:`bot.venues.errors` decides what a
+failure means. Every HTTP request ccxt makes passes through this venue's
+token bucket (ccxt's ``throttle`` hook, with ccxt's own per-endpoint cost),
+so a ccxt method that needs three requests pays for three; the same hook
+turns off aiohttp's silent resend of GET requests (see
+:func:`~bot.venues.errors.no_resent_requests`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from functools import partial
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
+from bot.domain.instruments import Instrument
+from bot.domain.orders import (
+    Accepted,
+    Ambiguous,
+    DepositAddress,
+    Fill,
+    OrderReport,
+    OrderRequest,
+    OrderState,
+    Rejected,
+    SendOutcome,
+    TimeInForce,
+    TransferKind,
+    TransferOutcome,
+    TransferReport,
+    TransferRequest,
+    report_from_fills,
+)
+from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
+from bot.venues.ccxt_transfers import CcxtTransfers
+from bot.venues.errors import (
+    RetryPolicy,
+    Sleep,
+    TokenBucket,
+    describe,
+    no_resent_requests,
+    no_write_retries,
+    retry_read,
+    write_outcome,
+)
+from bot.venues.normalise import MalformedResponseError, Normaliser, VenueMarket
+from bot.venues.normalise.common import mapping, text
+
+T = TypeVar("T")
+_SHOWN = 5
+"""How many offending symbols an error message lists."""
+
+
+def _listed(symbols: Iterable[str]) -> str:
+    items = sorted(symbols)
+    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return ", ".join(items[:_SHOWN]) + more
+
+
+class CcxtVenue:
+    """One exchange account through one ccxt client.
+
+    ``clock_ms`` stamps snapshots and answers without a venue time;
+    ``account`` is the sub-account name that balances are reported under.
+    """
+
+    def __init__(
+        self,
+        venue: VenueId,
+        client: Any,
+        normaliser: Normaliser,
+        *,
+        account: str,
+        budget: TokenBucket,
+        clock_ms: Callable[[], int],
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if getattr(client, "id", None) != normaliser.exchange:
+            raise ValueError(
+                f"venue {venue}: ccxt client is {getattr(client, 'id', None)!r} but the "
+                f"normaliser is for {normaliser.exchange!r}"
+            )
+        self._venue = venue
+        self._client = client
+        self._norm = normaliser
+        self._account = account
+        self._budget = budget
+        self._clock_ms = clock_ms
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._markets: dict[Symbol, VenueMarket] = {}
+        self._unreadable: dict[str, str] = {}
+        self._transfers = CcxtTransfers(
+            venue, client, normaliser, account=account, clock_ms=clock_ms, read=self._read
+        )
+        no_write_retries(client)
+        client.enableRateLimit = True
+        client.throttle = self._throttle
+
+    @property
+    def venue_id(self) -> VenueId:
+        return self._venue
+
+    @property
+    def budget(self) -> TokenBucket:
+        """This venue's request budget (its fill level is worth a metric)."""
+        return self._budget
+
+    @property
+    def normaliser(self) -> Normaliser:
+        return self._norm
+
+    @property
+    def markets(self) -> Mapping[Symbol, VenueMarket]:
+        """Loaded markets with their wire facts (empty before the first load)."""
+        return MappingProxyType(self._markets)
+
+    @property
+    def client(self) -> Any:
+        """The ccxt client (for the factory's checks and tests; not for trading)."""
+        return self._client
+
+    async def _throttle(self, cost: float | None = None) -> None:
+        """ccxt calls this before every HTTP request: pay the budget, then guard the session."""
+        await self._budget.acquire(min(float(cost or 1.0), self._budget.capacity))
+        no_resent_requests(self._client)
+
+    async def _read(self, call: Callable[[], Awaitable[T]]) -> T:
+        return await retry_read(call, self._retry, self._sleep)
+
+    # --- instruments -----------------------------------------------------------------
+
+    async def load_instruments(self, reload: bool = False) -> Mapping[Symbol, Instrument]:
+        """Derivatives the venue lists. A listing that cannot be read is set aside with
+        its reason (one odd listing must not stop hedging); using it raises that reason."""
+        if reload or not self._markets:
+            await self._read(lambda: self._client.load_markets(reload))
+            markets: dict[Symbol, VenueMarket] = {}
+            unreadable: dict[str, str] = {}
+            for key, raw in mapping(self._client.markets, f"{self._venue} markets").items():
+                try:
+                    vm = self._norm.venue_market(self._venue, mapping(raw, f"{self._venue} market"))
+                except ValueError as exc:  # MalformedResponseError or an Instrument invariant
+                    unreadable[str(key)] = str(exc)
+                    continue
+                if vm is not None:
+                    markets[vm.symbol] = vm
+            if not markets:
+                raise MalformedResponseError(
+                    f"{self._venue}: no readable derivatives ({len(unreadable)} unreadable)"
+                )
+            self._markets, self._unreadable = markets, unreadable
+        return {s: vm.instrument for s, vm in self._markets.items()}
+
+    @property
+    def unreadable(self) -> Mapping[str, str]:
+        """Listings set aside at the last load, with the reason (worth a warning)."""
+        return MappingProxyType(self._unreadable)
+
+    async def _market(self, symbol: str) -> VenueMarket:
+        """The market of ``symbol``, reloading once for instruments listed since the last load."""
+        if not self._markets:
+            await self.load_instruments()
+        vm = self._markets.get(Symbol(symbol))
+        if vm is None:
+            await self.load_instruments(reload=True)
+            vm = self._markets.get(Symbol(symbol))
+        if vm is None:
+            reason = self._unreadable.get(symbol)
+            if reason is not None:
+                raise MalformedResponseError(f"{self._venue}: {symbol} is unreadable: {reason}")
+            raise MalformedResponseError(f"{self._venue}: unknown instrument {symbol!r}")
+        return vm
+
+    # --- account reads ---------------------------------------------------------------
+
+    async def fetch_positions(self) -> tuple[Position, ...]:
+        payloads = await self._read(lambda: self._norm.fetch_position_payloads(self._client))
+        out = []
+        for payload in payloads:
+            vm = await self._market(text(payload, "symbol", f"{self._venue} position"))
+            position = self._norm.position(vm, payload)
+            if position.size != 0:
+                out.append(position)
+        return tuple(out)
+
+    async def fetch_balances(self) -> tuple[Balance, ...]:
+        balances = await self._read(lambda: self._norm.fetch_balances(self._client, self._account))
+        return tuple(balances)
+
+    async def _marks(
+        self, symbols: Iterable[Symbol], require_all: bool
+    ) -> tuple[dict[Symbol, Mark], Mapping[Currency, float]]:
+        wanted = [await self._market(s) for s in dict.fromkeys(symbols)]
+        if not wanted:
+            return {}, {}
+        now = self._clock_ms()
+        batch = await self._read(lambda: self._norm.fetch_marks(self._client, wanted, now))
+        missing = {vm.symbol for vm in wanted} - set(batch.marks)
+        if require_all and missing:
+            raise MalformedResponseError(f"{self._venue}: no mark for {_listed(missing)}")
+        return dict(batch.marks), batch.index_usd
+
+    async def fetch_marks(self, symbols: Iterable[Symbol]) -> Mapping[Symbol, Mark]:
+        return (await self._marks(symbols, require_all=True))[0]
+
+    async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]:
+        await self.load_instruments()
+        now = self._clock_ms()
+        options = [
+            s
+            for s, vm in self._markets.items()
+            if vm.instrument.is_option
+            and vm.instrument.underlying == underlying
+            and (vm.instrument.expiry_ms or 0) > now
+        ]
+        return (await self._marks(options, require_all=False))[0]
+
+    async def snapshot(self, watch: Iterable[Symbol] = ()) -> VenueSnapshot:
+        ts = self._clock_ms()
+        instruments = await self.load_instruments()
+        positions, balances = await asyncio.gather(self.fetch_positions(), self.fetch_balances())
+        marks, index = await self._marks(
+            [p.instrument.symbol for p in positions] + list(watch), require_all=True
+        )
+        return VenueSnapshot(
+            venue=self._venue,
+            ts_ms=ts,
+            instruments=instruments,
+            positions=positions,
+            balances=balances,
+            marks=marks,
+            index_usd=index,
+        )
+
+    # --- orders ----------------------------------------------------------------------
+
+    async def create_order(self, request: OrderRequest) -> SendOutcome:
+        if request.venue != self._venue:
+            return Rejected(f"order for venue {request.venue} sent to {self._venue}")
+        try:
+            vm = await self._market(request.symbol)
+            args = self._norm.order_args(request, vm)
+        except Exception as exc:  # nothing was sent
+            return Rejected(f"not sent: {describe(exc)}")
+        no_write_retries(self._client)
+        try:
+            order = await self._client.create_order(
+                args.symbol, args.type, args.side, args.amount, args.price, dict(args.params)
+            )
+        except Exception as exc:
+            return write_outcome(exc)
+        return await self._accepted(request, vm, order)
+
+    async def _accepted(self, request: OrderRequest, vm: VenueMarket, order: Any) -> SendOutcome:
+        """Outcome of an answered send; an unreadable answer is Ambiguous, not Rejected."""
+        try:
+            payload = mapping(order, f"{self._venue} order")
+            report = self._norm.order_report(vm, payload, self._clock_ms())
+            fills = tuple(
+                self._norm.fill(vm, mapping(t, "trade")) for t in payload.get("trades") or ()
+            )
+        except Exception as exc:
+            return Ambiguous(f"sent, answer unreadable: {describe(exc)}")
+        if report.client_id not in (None, request.client_id):
+            return Ambiguous(f"answer names client id {report.client_id}, sent {request.client_id}")
+        if report.client_id is None:
+            report = replace(report, client_id=request.client_id)
+        if report.state is OrderState.REJECTED:
+            return Rejected(f"venue reports order {report.venue_order_id} rejected")
+        bare_ack = payload.get("status") is None
+        if bare_ack and request.tif is not TimeInForce.GTC:
+            report = await self._settled(report, vm)
+        return Accepted(report, fills)
+
+    async def _settled(self, report: OrderReport, vm: VenueMarket) -> OrderReport:
+        """Follow a bare acknowledgement (OKX, Bybit) with one order read; keep the ack on error."""
+        try:
+            order = await self._read(
+                lambda: self._client.fetch_order(report.venue_order_id, vm.symbol)
+            )
+            settled = self._norm.order_report(vm, mapping(order, "order"), self._clock_ms())
+        except Exception:
+            return report
+        return settled if settled.client_id else replace(settled, client_id=report.client_id)
+
+    async def cancel_order(self, venue_order_id: str, symbol: Symbol) -> SendOutcome:
+        try:
+            vm = await self._market(symbol)
+        except Exception as exc:
+            return Rejected(f"not sent: {describe(exc)}")
+        no_write_retries(self._client)
+        try:
+            order = await self._client.cancel_order(venue_order_id, vm.symbol)
+        except Exception as exc:
+            return write_outcome(exc)
+        try:
+            payload = dict(mapping(order, f"{self._venue} cancel"))
+            payload.setdefault("id", venue_order_id)
+            if payload.get("status") is None:
+                payload["status"] = "canceled"
+            return Accepted(self._norm.order_report(vm, payload, self._clock_ms()))
+        except Exception as exc:
+            return Ambiguous(f"cancel sent, answer unreadable: {describe(exc)}")
+
+    async def find_order(self, client_id: ClientOrderId, symbol: Symbol) -> OrderReport | None:
+        """Open orders, then closed orders, then trades carrying the client id.
+
+        Found only in trades, see :func:`~bot.domain.orders.report_from_fills`.
+        """
+        vm = await self._market(symbol)
+        now = self._clock_ms()
+        for method in ("fetch_open_orders", "fetch_closed_orders"):
+            orders = await self._read(partial(getattr(self._client, method), vm.symbol))
+            for order in orders or ():
+                payload = mapping(order, f"{self._venue} order")
+                if self._norm.client_id_of(payload) == client_id:
+                    return self._norm.order_report(vm, payload, now)
+        trades = await self._read(lambda: self._client.fetch_my_trades(vm.symbol))
+        fills = [
+            self._norm.fill(vm, mapping(t, "trade"))
+            for t in trades or ()
+            if self._norm.client_id_of(mapping(t, "trade")) == client_id
+        ]
+        return report_from_fills(fills) if fills else None
+
+    async def fetch_fills(self, since_ms: int, symbols: Sequence[Symbol]) -> tuple[Fill, ...]:
+        out: list[Fill] = []
+        for symbol in dict.fromkeys(symbols):
+            vm = await self._market(symbol)
+            trades = await self._read(partial(self._client.fetch_my_trades, vm.symbol, since_ms))
+            out.extend(self._norm.fill(vm, mapping(t, "trade")) for t in trades or ())
+        return tuple(sorted((f for f in out if f.ts_ms >= since_ms), key=lambda f: f.ts_ms))
+
+    # --- collateral (see CcxtTransfers) ----------------------------------------------
+
+    async def transfer_to_subaccount(self, request: TransferRequest) -> TransferOutcome:
+        return await self._transfers.transfer_to_subaccount(request)
+
+    async def withdraw(self, request: TransferRequest) -> TransferOutcome:
+        return await self._transfers.withdraw(request)
+
+    async def deposit_address(self, currency: Currency) -> DepositAddress:
+        return await self._transfers.deposit_address(currency)
+
+    async def deposit_status(self, currency: Currency, since_ms: int) -> tuple[TransferReport, ...]:
+        return await self._transfers.history(TransferKind.DEPOSIT, currency, since_ms)
+
+    async def withdrawal_status(
+        self, currency: Currency, since_ms: int
+    ) -> tuple[TransferReport, ...]:
+        return await self._transfers.history(TransferKind.WITHDRAWAL, currency, since_ms)
+
+    async def close(self) -> None:
+        await self._client.close()

@@ -1,0 +1,172 @@
+"""Build the configured venues for the run mode (ARCHITECTURE §6).
+
+- ``sim``: ccxt ``deribit`` aimed at the Deribit emulator on loopback. The
+  daemon starts the emulators and passes each venue's :class:`SimEndpoint`
+  (URL and the simulated account's key pair, which guard fake money only).
+- ``paper``: a :class:`PaperVenue` over a ccxt client that is never given
+  credentials; orders fill locally against the real bid/ask.
+- ``sandbox``: the exchange testnet. ccxt's ``set_sandbox_mode(True)`` runs
+  before any ``api_url`` override; keys come from
+  ``DELTABOT_VENUE_<NAME>_TESTNET_API_KEY`` / ``_TESTNET_API_SECRET`` (and
+  ``_TESTNET_API_PASSWORD`` for OKX).
+- ``live``: real money. Refuses to start unless the config says
+  ``mode = "live"`` **and** the environment carries
+  ``DELTABOT_LIVE_CONFIRM=yes-trade-real-money`` (a second, deliberate act
+  that a copied config file cannot perform). Keys come from
+  ``DELTABOT_VENUE_<NAME>_API_KEY`` / ``_API_SECRET``.
+
+Keys reach the ccxt client and nothing else. Testnet keys aimed at a mainnet
+host, or live keys at a testnet host, stop the start with a message saying
+which (see :func:`bot.venues.clients.check_network`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from bot.config import Config, Mode, VenueConfig
+from bot.domain.ids import Currency, VenueId
+from bot.secrets import VenueCredentials, credential_vars, venue_credentials
+from bot.venues.base import Venue
+from bot.venues.ccxt_venue import CcxtVenue
+from bot.venues.clients import StartupError, ccxt_client
+from bot.venues.errors import Sleep, TokenBucket
+from bot.venues.normalise import normaliser_for
+from bot.venues.paper import PaperVenue
+
+LIVE_CONFIRM_VAR = "DELTABOT_LIVE_CONFIRM"
+LIVE_CONFIRM_VALUE = "yes-trade-real-money"
+SIM_EXCHANGE = "deribit"
+"""The emulator speaks the Deribit v2 dialect only."""
+
+
+@dataclass(frozen=True, slots=True)
+class SimEndpoint:
+    """Where one venue's emulator listens, and the simulated account's key pair."""
+
+    base_url: str
+    credentials: VenueCredentials
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The shell's time sources: wall clock for stamps, monotonic clock for the budget."""
+
+    clock_ms: Callable[[], int]
+    monotonic_s: Callable[[], float] = time.monotonic
+    sleep: Sleep = asyncio.sleep
+
+
+@dataclass(frozen=True, slots=True)
+class PaperSettings:
+    """Starting cash per currency of each paper venue (absent: none) and the fee rate."""
+
+    cash: Mapping[VenueId, Mapping[Currency, float]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    taker_fee_rate: float = 0.0005
+
+
+def check_live_confirmation(mode: Mode, environ: Mapping[str, str]) -> None:
+    """Refuse live trading without the explicit environment confirmation."""
+    if mode is Mode.LIVE and environ.get(LIVE_CONFIRM_VAR) != LIVE_CONFIRM_VALUE:
+        raise StartupError(
+            f"mode is live: trading real money needs {LIVE_CONFIRM_VAR}={LIVE_CONFIRM_VALUE} "
+            "in the environment"
+        )
+
+
+def _credentials(venue: VenueConfig, environ: Mapping[str, str]) -> VenueCredentials:
+    found = venue_credentials(venue.name, testnet=venue.testnet, environ=environ)
+    if found is None:
+        names = credential_vars(venue.name, testnet=venue.testnet)
+        raise StartupError(
+            f"venue {venue.name}: no credentials; set {names.api_key} and {names.api_secret}"
+        )
+    return found
+
+
+def _budget(client: object, runtime: Runtime) -> TokenBucket:
+    """The venue's documented rate as ccxt encodes it: one cost unit per ``rateLimit`` ms."""
+    rate = 1000.0 / float(getattr(client, "rateLimit", 100) or 100)
+    return TokenBucket(max(1.0, rate), rate, runtime.monotonic_s, runtime.sleep)
+
+
+def _ccxt_venue(venue: VenueConfig, client: object, runtime: Runtime) -> CcxtVenue:
+    return CcxtVenue(
+        venue.name,
+        client,
+        normaliser_for(venue.exchange.value),
+        account=venue.account,
+        budget=_budget(client, runtime),
+        clock_ms=runtime.clock_ms,
+        sleep=runtime.sleep,
+    )
+
+
+def build_venue(
+    venue: VenueConfig,
+    mode: Mode,
+    environ: Mapping[str, str],
+    runtime: Runtime,
+    *,
+    sim: SimEndpoint | None = None,
+    paper: PaperSettings | None = None,
+) -> Venue:
+    """One venue for ``mode``; StartupError says what is missing or unsafe."""
+    exchange = venue.exchange.value
+    if mode is Mode.SIM:
+        if sim is None:
+            raise StartupError(f"venue {venue.name}: mode sim needs the emulator's URL")
+        if exchange != SIM_EXCHANGE:
+            raise StartupError(
+                f"venue {venue.name}: the emulator speaks {SIM_EXCHANGE} only, not {exchange}"
+            )
+        client = ccxt_client(exchange, credentials=sim.credentials, api_url=sim.base_url)
+        return _ccxt_venue(venue, client, runtime)
+    if mode is Mode.PAPER:
+        settings = paper or PaperSettings()
+        public = ccxt_client(exchange, testnet=venue.testnet, api_url=venue.api_url)
+        return PaperVenue(
+            venue.name,
+            _ccxt_venue(venue, public, runtime),
+            starting_cash=settings.cash.get(venue.name, {}),
+            clock_ms=runtime.clock_ms,
+            account=venue.account,
+            taker_fee_rate=settings.taker_fee_rate,
+        )
+    if mode is Mode.SANDBOX and not venue.testnet:
+        raise StartupError(f"venue {venue.name}: mode sandbox needs testnet = true")
+    if mode is Mode.LIVE and venue.testnet:
+        raise StartupError(f"venue {venue.name}: mode live cannot use a testnet venue")
+    check_live_confirmation(mode, environ)
+    client = ccxt_client(
+        exchange,
+        credentials=_credentials(venue, environ),
+        testnet=venue.testnet,
+        api_url=venue.api_url,
+    )
+    return _ccxt_venue(venue, client, runtime)
+
+
+def build_venues(
+    config: Config,
+    environ: Mapping[str, str],
+    runtime: Runtime,
+    *,
+    sim_endpoints: Mapping[VenueId, SimEndpoint] | None = None,
+    paper: PaperSettings | None = None,
+) -> dict[VenueId, Venue]:
+    """Every configured venue; nothing is built if one of them cannot be."""
+    check_live_confirmation(config.mode, environ)
+    endpoints = sim_endpoints or {}
+    return {
+        v.name: build_venue(
+            v, config.mode, environ, runtime, sim=endpoints.get(v.name), paper=paper
+        )
+        for v in config.venues
+    }

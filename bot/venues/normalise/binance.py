@@ -1,0 +1,172 @@
+"""Binance: USDT-settled European options (eapi) and COIN-M inverse contracts (dapi).
+
+From the Binance documentation: a COIN-M BTCUSD_PERP contract is worth
+``contractSize`` = 100 USD (10 USD for other coins) and ``positionAmt`` is a
+signed contract count, so -300 contracts are -30,000 USD. An option contract
+is ``unit`` = 1 coin, priced and settled in USDT; ``markIV`` is a fraction and
+``delta`` a Black-Scholes delta that needs no premium adjustment (the premium
+is in USDT). The option ticker's ``exercisePrice`` is the underlying index.
+USDT-M (linear) futures are not loaded; Binance's testnet has no options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from bot.domain.ids import Currency, Symbol
+from bot.domain.snapshot import Balance, Mark
+from bot.venues.normalise.base import Normaliser
+from bot.venues.normalise.common import (
+    MalformedResponseError,
+    MarkBatch,
+    Payload,
+    VenueMarket,
+    info,
+    mapping,
+    num,
+    opt_ms,
+    opt_positive,
+    positive,
+    text,
+)
+
+_INVERSE: Mapping[str, str] = MappingProxyType({"type": "swap", "subType": "inverse"})
+_OPTION: Mapping[str, str] = MappingProxyType({"type": "option"})
+
+
+def _raw_by_symbol(answer: object, what: str) -> dict[str, Payload]:
+    """Raw payloads of a ccxt ``{symbol: structure}`` answer keyed by Binance symbol."""
+    out = {}
+    for value in mapping(answer, f"binance {what}").values():
+        raw = info(mapping(value, f"binance {what}"), f"binance {what}")
+        out[text(raw, "symbol", f"binance {what}")] = raw
+    return out
+
+
+class BinanceNormaliser(Normaliser):
+    exchange: ClassVar[str] = "binance"
+    ccxt_options: ClassVar[Mapping[str, Any]] = MappingProxyType(
+        {"fetchMarkets": {"types": ["inverse", "option"]}}
+    )
+    position_queries: ClassVar[tuple[Mapping[str, Any], ...]] = (
+        {"method": "option"},
+        {"method": "positionRisk", **_INVERSE},
+    )
+
+    def contract_value(self, market: Payload, where: str) -> float:
+        raw = info(market, where)
+        if market.get("type") == "option":
+            return positive(raw, "unit", where)
+        if market.get("inverse"):
+            return positive(raw, "contractSize", where)
+        return 1.0
+
+    def position_size(self, vm: VenueMarket, position: Payload) -> float:
+        where = f"binance position {vm.symbol}"
+        raw = info(position, where)
+        if not vm.instrument.is_option:
+            return vm.to_amount(num(raw, "positionAmt", where))
+        quantity = abs(num(raw, "quantity", where))
+        side = raw.get("side")
+        if side not in ("LONG", "SHORT"):
+            raise MalformedResponseError(f"{where}: side must be LONG or SHORT, not {side!r}")
+        return vm.to_amount(quantity if side == "LONG" else -quantity)
+
+    def _lines(
+        self, assets: object, where: str, keys: tuple[str, str, str, str], account: str
+    ) -> list[Balance]:
+        if not isinstance(assets, list):
+            raise MalformedResponseError(f"{where}: expected a list of assets")
+        equity, available, im, mm = keys
+        out = []
+        for i, item in enumerate(assets):
+            w = f"{where}[{i}]"
+            entry = mapping(item, w)
+            out.append(
+                Balance(
+                    currency=Currency(text(entry, "asset", w)),
+                    equity=num(entry, equity, w),
+                    available=num(entry, available, w),
+                    initial_margin=num(entry, im, w),
+                    maintenance_margin=num(entry, mm, w),
+                    account=account,
+                )
+            )
+        return out
+
+    def balances(self, balance: Payload, account: str) -> list[Balance]:
+        """COIN-M lines of ``dapi/v1/account`` (``marginBalance`` includes unrealised P&L)."""
+        raw = info(balance, "binance COIN-M balance")
+        keys = ("marginBalance", "availableBalance", "initialMargin", "maintMargin")
+        return self._lines(raw.get("assets"), "binance COIN-M assets", keys, account)
+
+    def option_balances(self, margin_account: Payload, account: str) -> list[Balance]:
+        """Lines of ``eapi/v1/marginAccount`` (ccxt's fetch_balance has no options type)."""
+        keys = ("equity", "available", "initialMargin", "maintMargin")
+        return self._lines(margin_account.get("asset"), "binance option asset", keys, account)
+
+    async def fetch_balances(self, client: Any, account: str) -> list[Balance]:
+        options = mapping(await client.eapiPrivateGetMarginAccount(), "binance marginAccount")
+        coin_m = mapping(await client.fetch_balance(dict(_INVERSE)), "binance COIN-M balance")
+        return self.option_balances(options, account) + self.balances(coin_m, account)
+
+    def option_mark(self, vm: VenueMarket, mark: Payload, ticker: Payload, ts_ms: int) -> Mark:
+        """Mark from ``eapi/v1/mark`` plus the quotes and index of ``eapi/v1/ticker``."""
+        where = f"binance option {vm.symbol}"
+        return Mark(
+            symbol=vm.symbol,
+            mark_price=positive(mark, "markPrice", where),
+            underlying_usd=positive(ticker, "exercisePrice", where),
+            ts_ms=ts_ms,
+            mark_iv=positive(mark, "markIV", where),
+            venue_delta=num(mark, "delta", where),
+            bid=opt_positive(ticker, "bidPrice", where),
+            ask=opt_positive(ticker, "askPrice", where),
+        )
+
+    def inverse_mark(
+        self, vm: VenueMarket, premium: Payload, book: Payload | None, now_ms: int
+    ) -> Mark:
+        """Mark from ``dapi/v1/premiumIndex`` plus ``dapi/v1/ticker/bookTicker`` quotes."""
+        where = f"binance COIN-M {vm.symbol}"
+        mark_price = positive(premium, "markPrice", where)
+        quotes = book or {}
+        return Mark(
+            symbol=vm.symbol,
+            mark_price=mark_price,
+            underlying_usd=mark_price,
+            ts_ms=opt_ms(premium, "time", where) or now_ms,
+            bid=opt_positive(quotes, "bidPrice", where),
+            ask=opt_positive(quotes, "askPrice", where),
+        )
+
+    async def fetch_marks(
+        self, client: Any, markets: Sequence[VenueMarket], now_ms: int
+    ) -> MarkBatch:
+        """Options: all marks and all tickers (two calls); COIN-M: premium index and books."""
+        marks: dict[Symbol, Mark] = {}
+        index: dict[Currency, float] = {}
+        options = [vm for vm in markets if vm.instrument.is_option]
+        inverse = [vm for vm in markets if not vm.instrument.is_option]
+        if options:
+            greeks = _raw_by_symbol(await client.fetch_all_greeks(), "option mark")
+            tickers = _raw_by_symbol(await client.fetch_bids_asks(None, dict(_OPTION)), "ticker")
+            for vm in options:
+                if vm.market_id in greeks and vm.market_id in tickers:
+                    mark = self.option_mark(vm, greeks[vm.market_id], tickers[vm.market_id], now_ms)
+                    marks[vm.symbol] = mark
+        if inverse:
+            premium = _raw_by_symbol(
+                await client.fetch_mark_prices(None, dict(_INVERSE)), "premiumIndex"
+            )
+            books = _raw_by_symbol(await client.fetch_bids_asks(None, dict(_INVERSE)), "bookTicker")
+            for vm in inverse:
+                if vm.market_id in premium:
+                    raw = premium[vm.market_id]
+                    marks[vm.symbol] = self.inverse_mark(vm, raw, books.get(vm.market_id), now_ms)
+                    idx = opt_positive(raw, "indexPrice", f"binance COIN-M {vm.symbol}")
+                    if idx is not None:
+                        index[vm.instrument.underlying] = idx
+        return MarkBatch(marks, index)

@@ -1,0 +1,152 @@
+"""Deribit: inverse futures count USD, options count coin and are priced in coin.
+
+From the Deribit API v2 documentation (``private/get_positions``): a
+BTC-PERPETUAL position has ``size`` in USD and ``size_currency`` in BTC, so
+``size`` = -30,000 at a mark of 60,000 is ``size_currency`` = -0.5. Options
+have ``size`` in BTC, ``mark_price`` in BTC and ``mark_iv`` in percent
+(60.0 means 0.60). ccxt's wire amount is Deribit's own ``amount``, so one ccxt
+unit is one domain unit here. The signed size is read from the raw ``size``
+and checked against ``size_currency`` (ccxt's ``side`` calls a flat position
+short).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from bot.domain.ids import Currency, Symbol
+from bot.domain.orders import TransferKind, TransferReport, TransferState
+from bot.domain.snapshot import Balance, Mark
+from bot.venues.normalise.base import Normaliser
+from bot.venues.normalise.common import (
+    MalformedResponseError,
+    MarkBatch,
+    Payload,
+    VenueMarket,
+    info,
+    mapping,
+    ms,
+    num,
+    opt_num,
+    opt_positive,
+    positive,
+    text,
+)
+
+_WITHDRAWAL_STATES = {
+    "unconfirmed": TransferState.PROCESSING,
+    "confirmed": TransferState.PROCESSING,  # confirmed by the user, not yet sent
+    "pending": TransferState.PROCESSING,
+    "completed": TransferState.COMPLETED,
+    "replaced": TransferState.CANCELED,
+    "cancelled": TransferState.CANCELED,
+    "interrupted": TransferState.FAILED,
+    "rejected": TransferState.FAILED,
+}
+
+
+class DeribitNormaliser(Normaliser):
+    exchange: ClassVar[str] = "deribit"
+    client_id_param: ClassVar[str] = "label"
+    raw_client_id_keys: ClassVar[tuple[str, ...]] = ("label",)
+
+    def position_size(self, vm: VenueMarket, position: Payload) -> float:
+        raw = info(position, f"deribit position {vm.symbol}")
+        where = f"deribit position {vm.symbol}"
+        size = num(raw, "size", where)
+        size_coin = opt_num(raw, "size_currency", where)
+        if size_coin is not None and size * size_coin < 0:
+            raise MalformedResponseError(
+                f"{where}: size {size} and size_currency {size_coin} have opposite signs"
+            )
+        return size
+
+    def balances(self, balance: Payload, account: str) -> list[Balance]:
+        raw = info(balance, "deribit balance")
+        summaries = raw.get("summaries", [raw])
+        if not isinstance(summaries, list):
+            raise MalformedResponseError("deribit balance: summaries must be a list")
+        out = []
+        for i, item in enumerate(summaries):
+            where = f"deribit balance summaries[{i}]"
+            entry = mapping(item, where)
+            out.append(
+                Balance(
+                    currency=Currency(text(entry, "currency", where)),
+                    equity=num(entry, "equity", where),
+                    available=num(entry, "available_funds", where),
+                    initial_margin=num(entry, "initial_margin", where),
+                    maintenance_margin=num(entry, "maintenance_margin", where),
+                    account=account,
+                )
+            )
+        return out
+
+    def mark(self, vm: VenueMarket, summary: Payload) -> Mark:
+        """Mark from one ``public/get_book_summary_by_currency`` entry (IV percent → fraction)."""
+        where = f"deribit book summary {vm.symbol}"
+        mark_price = positive(summary, "mark_price", where)
+        iv_pct = opt_positive(summary, "mark_iv", where)
+        if vm.instrument.is_option:
+            underlying = positive(summary, "underlying_price", where)
+            if iv_pct is None:
+                raise MalformedResponseError(f"{where}: an option summary needs mark_iv")
+        else:  # a future is its own forward; size_currency = size / mark
+            underlying = mark_price
+        return Mark(
+            symbol=vm.symbol,
+            mark_price=mark_price,
+            underlying_usd=underlying,
+            ts_ms=ms(summary, "creation_timestamp", where),
+            mark_iv=iv_pct / 100.0 if iv_pct is not None and vm.instrument.is_option else None,
+            bid=opt_positive(summary, "bid_price", where),
+            ask=opt_positive(summary, "ask_price", where),
+        )
+
+    async def fetch_marks(
+        self, client: Any, markets: Sequence[VenueMarket], now_ms: int
+    ) -> MarkBatch:
+        """One ``get_book_summary_by_currency`` per settlement currency covers every market.
+
+        Book summaries carry no Greeks, so ``venue_delta`` stays None; the bot
+        computes its own Black-76 delta from the mark IV.
+        """
+        wanted = {vm.market_id: vm for vm in markets}
+        marks: dict[Symbol, Mark] = {}
+        index: dict[Currency, float] = {}
+        for settle in sorted({vm.instrument.settle for vm in markets}):
+            tickers = await client.fetch_tickers(None, {"code": settle})
+            for ticker in mapping(tickers, "deribit tickers").values():
+                raw = info(mapping(ticker, "deribit ticker"), "deribit ticker")
+                vm = wanted.get(str(raw.get("instrument_name")))
+                if vm is None:
+                    continue
+                marks[vm.symbol] = self.mark(vm, raw)
+                delivery = opt_positive(raw, "estimated_delivery_price", f"deribit {vm.symbol}")
+                if delivery is not None:
+                    index[vm.instrument.underlying] = delivery
+        return MarkBatch(marks, index)
+
+    def transfer_report(self, kind: TransferKind, tx: Payload, now_ms: int) -> TransferReport:
+        """ccxt parses a withdrawal's envelope instead of its ``result``: read the raw state."""
+        raw = info(tx, f"deribit {kind.value}")
+        raw = mapping(raw.get("result", raw), f"deribit {kind.value} result")
+        if kind is TransferKind.SUBACCOUNT:
+            return super().transfer_report(kind, tx, now_ms)
+        where = f"deribit {kind.value} {raw.get('id')!r}"
+        state_text = text(raw, "state", where)
+        state = _WITHDRAWAL_STATES.get(state_text)
+        if state is None:
+            raise MalformedResponseError(f"{where}: unknown state {state_text!r}")
+        created = raw.get("created_timestamp", raw.get("received_timestamp"))
+        return TransferReport(
+            transfer_id=None,
+            venue_transfer_id=str(raw["id"]) if raw.get("id") is not None else None,
+            kind=kind,
+            state=state,
+            currency=Currency(text(raw, "currency", where)),
+            amount=num(raw, "amount", where),
+            fee=opt_num(raw, "fee", where),
+            ts_ms=int(created) if isinstance(created, int) and created > 0 else now_ms,
+        )

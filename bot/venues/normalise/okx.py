@@ -1,0 +1,185 @@
+"""OKX: every derivative counts contracts, each worth ``ctVal × ctMult`` of ``ctValCcy``.
+
+From the OKX v5 instrument documentation: BTC-USD-SWAP has ``ctVal`` 100,
+``ctValCcy`` USD (an inverse contract of 100 USD), BTC-USDT-SWAP has
+``ctVal`` 0.01 BTC, and a BTC-USD option has ``ctVal`` 1 and ``ctMult`` 0.01,
+i.e. 0.01 BTC per contract with its premium in BTC. So ``pos`` = -300 on
+BTC-USD-SWAP is -30,000 USD, and 300 option contracts are 3 BTC.
+
+Greeks come from ``public/opt-summary``, where ``delta`` is price-adjusted
+(Black-Scholes delta minus the option's coin price) and ``deltaBS`` is the
+plain Black-Scholes delta. We keep ``deltaBS``: ``Mark.venue_delta`` is the
+per-unit Black-Scholes delta, and the exposure code subtracts the coin
+premium itself (ARCHITECTURE §3); taking ``delta`` would subtract it twice.
+ccxt's unified ``delta`` is the price-adjusted one. ``markVol`` is a fraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from bot.domain.ids import Currency, Symbol
+from bot.domain.instruments import InstrumentKind
+from bot.domain.snapshot import Balance, Mark
+from bot.venues.normalise.base import Normaliser
+from bot.venues.normalise.common import (
+    MalformedResponseError,
+    MarkBatch,
+    Payload,
+    VenueMarket,
+    info,
+    mapping,
+    ms,
+    num,
+    opt_num,
+    opt_positive,
+    positive,
+    text,
+)
+
+_CCXT_TYPE = {
+    InstrumentKind.OPTION: "option",
+    InstrumentKind.PERPETUAL: "swap",
+    InstrumentKind.FUTURE: "future",
+}
+
+
+def _by_inst_id(tickers: object, what: str) -> dict[str, Payload]:
+    """Raw payloads of a ccxt ``{symbol: structure}`` answer, keyed by OKX ``instId``."""
+    out = {}
+    for value in mapping(tickers, f"okx {what}").values():
+        raw = info(mapping(value, f"okx {what}"), f"okx {what}")
+        out[text(raw, "instId", f"okx {what}")] = raw
+    return out
+
+
+class OkxNormaliser(Normaliser):
+    exchange: ClassVar[str] = "okx"
+    ccxt_options: ClassVar[Mapping[str, Any]] = MappingProxyType(
+        {
+            "fetchMarkets": {"types": ["swap", "future", "option"]},
+            "createOrder": "privatePostTradeOrder",  # one order per request, not a batch of one
+        }
+    )
+    raw_client_id_keys: ClassVar[tuple[str, ...]] = ("clOrdId",)
+
+    def contract_value(self, market: Payload, where: str) -> float:
+        raw = info(market, where)
+        ct_val = positive(raw, "ctVal", where)
+        ct_mult = opt_positive(raw, "ctMult", where) or 1.0
+        ct_ccy = text(raw, "ctValCcy", where)
+        usd_counted = bool(market.get("inverse")) and market.get("type") != "option"
+        expected = "USD" if usd_counted else str(market.get("base"))
+        if ct_ccy != expected:
+            raise MalformedResponseError(
+                f"{where}: ctValCcy {ct_ccy!r} does not match the amount unit {expected!r}"
+            )
+        return ct_val * ct_mult
+
+    def position_size(self, vm: VenueMarket, position: Payload) -> float:
+        where = f"okx position {vm.symbol}"
+        raw = info(position, where)
+        pos = num(raw, "pos", where)
+        pos_side = raw.get("posSide", "net")
+        if pos_side == "long":
+            pos = abs(pos)
+        elif pos_side == "short":
+            pos = -abs(pos)
+        elif pos_side != "net":
+            raise MalformedResponseError(f"{where}: unknown posSide {pos_side!r}")
+        return vm.to_amount(pos)
+
+    def balances(self, balance: Payload, account: str) -> list[Balance]:
+        """Per-currency lines of ``account/balance``.
+
+        OKX leaves ``imr``/``mmr`` empty for a currency with no cross position;
+        that reads as 0. In multi-currency and portfolio margin modes margin is
+        account-wide in USD and not split by currency.
+        """
+        raw = info(balance, "okx balance")
+        data = raw.get("data")
+        if not isinstance(data, list) or not data:
+            raise MalformedResponseError("okx balance: data must be a non-empty list")
+        details = mapping(data[0], "okx balance data[0]").get("details")
+        if not isinstance(details, list):
+            raise MalformedResponseError("okx balance: data[0].details must be a list")
+        out = []
+        for i, item in enumerate(details):
+            where = f"okx balance details[{i}]"
+            entry = mapping(item, where)
+            available = opt_num(entry, "availEq", where)
+            out.append(
+                Balance(
+                    currency=Currency(text(entry, "ccy", where)),
+                    equity=num(entry, "eq", where),
+                    available=available if available is not None else num(entry, "availBal", where),
+                    initial_margin=opt_num(entry, "imr", where) or 0.0,
+                    maintenance_margin=opt_num(entry, "mmr", where) or 0.0,
+                    account=account,
+                )
+            )
+        return out
+
+    def mark(
+        self, vm: VenueMarket, mark_px: Payload, ticker: Payload | None, greeks: Payload | None
+    ) -> Mark:
+        """Mark from ``public/mark-price``, ``market/tickers`` and, for options, opt-summary."""
+        where = f"okx mark {vm.symbol}"
+        mark_price = positive(mark_px, "markPx", where)
+        quotes = ticker or {}
+        if vm.instrument.is_option:
+            if greeks is None:
+                raise MalformedResponseError(f"{where}: no opt-summary entry for this option")
+            gw = f"okx opt-summary {vm.symbol}"
+            return Mark(
+                symbol=vm.symbol,
+                mark_price=mark_price,
+                underlying_usd=positive(greeks, "fwdPx", gw),
+                ts_ms=ms(greeks, "ts", gw),
+                mark_iv=positive(greeks, "markVol", gw),
+                venue_delta=num(greeks, "deltaBS", gw),
+                bid=opt_positive(quotes, "bidPx", where),
+                ask=opt_positive(quotes, "askPx", where),
+            )
+        return Mark(
+            symbol=vm.symbol,
+            mark_price=mark_price,
+            underlying_usd=mark_price,
+            ts_ms=ms(mark_px, "ts", where),
+            bid=opt_positive(quotes, "bidPx", where),
+            ask=opt_positive(quotes, "askPx", where),
+        )
+
+    async def fetch_marks(
+        self, client: Any, markets: Sequence[VenueMarket], now_ms: int
+    ) -> MarkBatch:
+        """Mark prices and quotes per instrument type (options per underlying), plus
+        opt-summary for option IVs and Greeks: two or three calls per group."""
+        groups: dict[tuple[str, str | None], list[VenueMarket]] = {}
+        for vm in markets:
+            ccxt_type = _CCXT_TYPE[vm.instrument.kind]
+            uly = (
+                text(vm.raw, "uly", f"okx market {vm.market_id}")
+                if vm.instrument.is_option
+                else None
+            )
+            groups.setdefault((ccxt_type, uly), []).append(vm)
+        marks: dict[Symbol, Mark] = {}
+        for (ccxt_type, uly), group in sorted(groups.items(), key=lambda kv: str(kv[0])):
+            params: dict[str, Any] = {"type": ccxt_type} | ({"uly": uly} if uly else {})
+            mark_px = _by_inst_id(await client.fetch_mark_prices(None, params), "mark-price")
+            tickers = _by_inst_id(await client.fetch_tickers(None, params), "tickers")
+            greeks: dict[str, Payload] = {}
+            if uly is not None:
+                greeks = _by_inst_id(
+                    await client.fetch_all_greeks(None, {"uly": uly}), "opt-summary"
+                )
+            for vm in group:
+                if vm.market_id not in mark_px:
+                    continue
+                marks[vm.symbol] = self.mark(
+                    vm, mark_px[vm.market_id], tickers.get(vm.market_id), greeks.get(vm.market_id)
+                )
+        return MarkBatch(marks, {})

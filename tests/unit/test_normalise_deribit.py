@@ -1,0 +1,281 @@
+"""Deribit normaliser: real ccxt parsers on payloads shaped as Deribit's API v2 documents them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
+from bot.domain.instruments import AmountUnit, InstrumentKind, OptionType, Settlement
+from bot.domain.orders import (
+    Accepted,
+    OrderRequest,
+    OrderState,
+    Rejected,
+    Side,
+    TransferId,
+    TransferKind,
+    TransferReport,
+    TransferRequest,
+    TransferState,
+    client_order_id,
+)
+from bot.domain.units import position_coin
+from bot.venues.normalise import MalformedResponseError
+from tests.contract.recorded import Harness, load, recorded_venue
+
+PERP = Symbol("BTC/USD:BTC")
+CALL = Symbol("BTC/USD:BTC-261225-60000-C")
+PUT = Symbol("BTC/USD:BTC-261225-60000-P")
+VENUE = VenueId("deribit-a")
+CID = client_order_id("cycle-1", VENUE, PERP, 0)
+
+
+@pytest.fixture
+async def deribit() -> AsyncIterator[Harness]:
+    venue, rec, _clock = recorded_venue("deribit", VENUE)
+    rec.on("GET /api/v2/public/get_instruments", "get_instruments")
+    rec.on("GET /api/v2/private/get_positions", "get_positions")
+    rec.on("GET /api/v2/private/get_account_summaries", "get_account_summaries")
+    rec.on("GET /api/v2/public/get_book_summary_by_currency?currency=BTC", "book_summary_btc")
+    yield venue, rec
+    await venue.close()
+
+
+async def test_instruments_carry_deribit_units(deribit: Harness) -> None:
+    """Inverse perps count USD in 10 USD lots; options count coin and are priced in BTC."""
+    venue, _ = deribit
+    instruments = await venue.load_instruments()
+    perp, call = instruments[PERP], instruments[CALL]
+    assert (perp.kind, perp.settlement, perp.amount_unit) == (
+        InstrumentKind.PERPETUAL,
+        Settlement.INVERSE,
+        AmountUnit.USD,
+    )
+    assert (perp.lot_size, perp.tick_size, perp.price_currency) == (10.0, 0.5, "USD")
+    assert (call.amount_unit, call.price_currency, call.lot_size, call.tick_size) == (
+        AmountUnit.COIN,
+        "BTC",
+        0.1,
+        0.0005,
+    )
+    assert (call.strike_usd, call.option_type, call.expiry_ms) == (
+        60000.0,
+        OptionType.CALL,
+        1798185600000,
+    )
+    linear = instruments[Symbol("BTC/USDC:USDC")]
+    assert (linear.settlement, linear.amount_unit, linear.price_currency) == (
+        Settlement.LINEAR,
+        AmountUnit.COIN,
+        "USDC",
+    )
+    assert not any("FS" in s for s in instruments), "combo books are not instruments"
+
+
+async def test_positions_keep_sign_and_usd_size_matching_size_currency(deribit: Harness) -> None:
+    """-30,000 USD of perp at 60,000 is -0.5 BTC, as size_currency says; flat is dropped."""
+    venue, _ = deribit
+    positions = {p.instrument.symbol: p for p in await venue.fetch_positions()}
+    assert set(positions) == {PERP, CALL}
+    perp = positions[PERP]
+    assert perp.size == -30000.0
+    assert position_coin(perp.instrument, perp.size, 60000.0) == pytest.approx(-0.5)
+    raw = load("deribit", "get_positions")["result"][0]
+    assert position_coin(perp.instrument, perp.size, raw["mark_price"]) == raw["size_currency"]
+    assert (positions[CALL].size, positions[CALL].average_price) == (2.0, 0.065)
+
+
+async def test_balances_read_initial_margin_that_ccxt_does_not_unify(deribit: Harness) -> None:
+    """Equity, IM, MM and available come from the raw summary (ccxt's 'used' is only MM)."""
+    venue, _ = deribit
+    btc = next(b for b in await venue.fetch_balances() if b.currency == "BTC")
+    assert (btc.equity, btc.available, btc.initial_margin, btc.maintenance_margin) == (
+        2.5,
+        1.9,
+        0.6,
+        0.45,
+    )
+    ccxt_balance = await venue.client.fetch_balance()
+    assert ccxt_balance["BTC"]["used"] == 0.45
+
+
+async def test_marks_turn_percent_iv_into_a_fraction(deribit: Harness) -> None:
+    """mark_iv 60.0 (percent) becomes 0.60; option marks stay in BTC with the USD forward."""
+    venue, _ = deribit
+    marks = await venue.fetch_marks([CALL, PUT, PERP])
+    call = marks[CALL]
+    assert (call.mark_price, call.mark_iv, call.underlying_usd) == (0.06854, 0.60, 60000.0)
+    assert (call.bid, call.ask, call.venue_delta) == (0.068, 0.0695, None)
+    assert marks[PUT].bid is None, "a null bid is no quote, not a zero price"
+    assert marks[PERP].underlying_usd == marks[PERP].mark_price == 60000.0
+
+
+async def test_snapshot_stamps_clock_and_index(deribit: Harness) -> None:
+    """A snapshot holds the held positions' marks and Deribit's index per coin."""
+    venue, rec = deribit
+    snap = await venue.snapshot()
+    assert snap.ts_ms == 1_767_225_600_000
+    assert set(snap.marks) == {PERP, CALL}
+    assert snap.index_usd == {Currency("BTC"): 59990.0}
+    assert rec.paths().count("/api/v2/public/get_book_summary_by_currency") == 1
+
+
+async def test_missing_mark_is_an_error_not_a_gap(deribit: Harness) -> None:
+    """A requested instrument without a book summary raises naming it."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/public/get_book_summary_by_currency", {"jsonrpc": "2.0", "result": []})
+    with pytest.raises(MalformedResponseError, match="no mark for BTC/USD:BTC"):
+        await venue.fetch_marks([PERP])
+
+
+async def test_position_without_size_names_the_field(deribit: Harness) -> None:
+    """A position payload lacking 'size' is refused with the field and instrument named."""
+    venue, rec = deribit
+    broken = load("deribit", "get_positions")
+    del broken["result"][0]["size"]
+    rec.on("GET /api/v2/private/get_positions", broken)
+    with pytest.raises(MalformedResponseError, match=r"BTC/USD:BTC.*'size'"):
+        await venue.fetch_positions()
+
+
+async def test_ioc_order_sends_label_and_maps_fill(deribit: Harness) -> None:
+    """An IOC buy of 15,500 USD carries the client id as label and returns its fill in BTC fees."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/buy", "buy_perp_filled")
+    request = OrderRequest(CID, VENUE, PERP, Side.BUY, 15500.0, 62010.0)
+    outcome = await venue.create_order(request)
+    assert isinstance(outcome, Accepted)
+    report, fill = outcome.report, outcome.fills[0]
+    assert (report.state, report.filled_amount, report.average_price) == (
+        OrderState.FILLED,
+        15500.0,
+        62000.0,
+    )
+    assert (report.client_id, fill.client_id) == (CID, CID)
+    assert (fill.amount, fill.price, fill.fee, fill.fee_currency) == (
+        15500.0,
+        62000.0,
+        0.000125,
+        "BTC",
+    )
+    sent = rec.calls[-1].params
+    assert (sent["label"], sent["time_in_force"], sent["amount"], sent["type"]) == (
+        CID,
+        "immediate_or_cancel",
+        "15500",
+        "limit",
+    )
+
+
+async def test_ioc_remainder_is_canceled_with_partial_fill(deribit: Harness) -> None:
+    """Deribit's 'cancelled' IOC with 0.3 of 0.5 filled maps to CANCELED, filled 0.3 BTC."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/buy", "buy_option_partial_ioc")
+    request = OrderRequest(ClientOrderId("opt-hedge-1"), VENUE, CALL, Side.BUY, 0.5, 0.0695)
+    outcome = await venue.create_order(request)
+    assert isinstance(outcome, Accepted)
+    assert (outcome.report.state, outcome.report.filled_amount) == (OrderState.CANCELED, 0.3)
+
+
+async def test_not_enough_funds_is_rejected(deribit: Harness) -> None:
+    """Deribit error 10009 goes through ccxt's error table to InsufficientFunds: Rejected."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/buy", "error_not_enough_funds", status=400)
+    outcome = await venue.create_order(OrderRequest(CID, VENUE, PERP, Side.BUY, 15500.0))
+    assert isinstance(outcome, Rejected)
+    assert "InsufficientFunds" in outcome.reason
+
+
+async def test_off_lot_amount_is_refused_before_sending(deribit: Harness) -> None:
+    """15,505 USD is not a multiple of the 10 USD lot: Rejected and nothing sent."""
+    venue, rec = deribit
+    await venue.load_instruments()
+    sent_before = len(rec.calls)
+    outcome = await venue.create_order(OrderRequest(CID, VENUE, PERP, Side.BUY, 15505.0))
+    assert isinstance(outcome, Rejected)
+    assert "lot" in outcome.reason
+    assert len(rec.calls) == sent_before
+
+
+async def test_find_order_by_label_in_history(deribit: Harness) -> None:
+    """Not open any more, the order is found in the history by its label."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/get_open_orders_by_instrument", "open_orders_empty")
+    rec.on("GET /api/v2/private/get_order_history_by_instrument", "order_history_perp")
+    rec.on("GET /api/v2/private/get_user_trades_by_instrument", "user_trades_perp")
+    report = await venue.find_order(CID, PERP)
+    assert report is not None
+    assert (report.venue_order_id, report.state, report.filled_amount) == (
+        "BTC-349249",
+        OrderState.FILLED,
+        15500.0,
+    )
+    assert await venue.find_order(ClientOrderId("db-other"), PERP) is None
+
+
+async def test_subaccount_transfer_reports_completed(deribit: Harness) -> None:
+    """A confirmed Deribit sub-account transfer is COMPLETED and keeps our transfer id."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/submit_transfer_to_subaccount", "submit_transfer_to_subaccount")
+    request = TransferRequest(
+        TransferId("tr-1"), VENUE, TransferKind.SUBACCOUNT, Currency("BTC"), 0.25, "7"
+    )
+    report = await venue.transfer_to_subaccount(request)
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.state, report.amount) == (
+        "tr-1",
+        TransferState.COMPLETED,
+        0.25,
+    )
+    assert rec.calls[-1].params["destination"] == "7"
+
+
+async def test_withdrawal_reads_the_result_ccxt_skips(deribit: Harness) -> None:
+    """ccxt parses the withdraw envelope, not its result: raw 'unconfirmed' is PROCESSING."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/withdraw", "withdraw")
+    request = TransferRequest(
+        TransferId("wd-1"), VENUE, TransferKind.WITHDRAWAL, Currency("BTC"), 0.5, "2NBqq"
+    )
+    report = await venue.withdraw(request)
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.venue_transfer_id, report.state, report.fee) == (
+        "wd-1",
+        "4",
+        TransferState.PROCESSING,
+        0.0001,
+    )
+
+
+async def test_deposit_and_withdrawal_history_states(deribit: Harness) -> None:
+    """A completed deposit is COMPLETED; an interrupted withdrawal is FAILED."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/get_deposits", "get_deposits")
+    rec.on("GET /api/v2/private/get_withdrawals", "get_withdrawals")
+    rec.on("GET /api/v2/private/get_current_deposit_address", "get_current_deposit_address")
+    (deposit,) = await venue.deposit_status(Currency("BTC"), 0)
+    assert (deposit.kind, deposit.state, deposit.amount) == (
+        TransferKind.DEPOSIT,
+        TransferState.COMPLETED,
+        5.0,
+    )
+    (withdrawal,) = await venue.withdrawal_status(Currency("BTC"), 0)
+    assert withdrawal.state is TransferState.FAILED
+    address = await venue.deposit_address(Currency("BTC"))
+    assert address.address == "2N8udZGBc1hLRCFsU9kGwMPpmYUwMFTuCwB"
+
+
+async def test_cancel_reports_the_canceled_order(deribit: Harness) -> None:
+    """private/cancel answers with the order: CANCELED, nothing filled, our label kept."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/cancel", "cancel")
+    outcome = await venue.cancel_order("BTC-349300", PERP)
+    assert isinstance(outcome, Accepted)
+    assert (outcome.report.state, outcome.report.filled_amount, outcome.report.client_id) == (
+        OrderState.CANCELED,
+        0.0,
+        "maker-1",
+    )
+    assert rec.calls[-1].params["order_id"] == "BTC-349300"

@@ -1,0 +1,151 @@
+"""OKX normaliser: real ccxt parsers on payloads shaped as the OKX v5 API documents them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.domain.ids import Symbol, VenueId
+from bot.domain.instruments import AmountUnit, Settlement
+from bot.domain.orders import Accepted, OrderRequest, OrderState, Rejected, Side, client_order_id
+from bot.domain.units import position_coin
+from bot.venues.normalise import MalformedResponseError
+from tests.contract.recorded import Harness, load, recorded_venue
+
+PERP = Symbol("BTC/USD:BTC")
+LINEAR = Symbol("BTC/USDT:USDT")
+CALL = Symbol("BTC/USD:BTC-261225-60000-C")
+VENUE = VenueId("okx-a")
+CID = client_order_id("cycle-1", VENUE, PERP, 0)
+
+
+@pytest.fixture
+async def okx() -> AsyncIterator[Harness]:
+    venue, rec, _clock = recorded_venue("okx", VENUE)
+    rec.on("GET /api/v5/public/instruments?instType=SWAP", "instruments_swap")
+    rec.on("GET /api/v5/public/instruments?instType=FUTURES", "instruments_futures")
+    rec.on("GET /api/v5/public/instruments?instType=OPTION", "instruments_empty")
+    rec.on("GET /api/v5/public/instruments?instType=OPTION&uly=BTC-USD", "instruments_option_btc")
+    rec.on("GET /api/v5/account/positions", "positions")
+    rec.on("GET /api/v5/account/balance", "balance")
+    rec.on("GET /api/v5/public/opt-summary?uly=BTC-USD", "opt_summary_btc")
+    rec.on("GET /api/v5/public/mark-price?instType=OPTION&uly=BTC-USD", "mark_price_option_btc")
+    rec.on("GET /api/v5/public/mark-price?instType=SWAP", "mark_price_swap")
+    rec.on("GET /api/v5/market/tickers?instType=OPTION&uly=BTC-USD", "tickers_option_btc")
+    rec.on("GET /api/v5/market/tickers?instType=SWAP", "tickers_swap")
+    yield venue, rec
+    await venue.close()
+
+
+async def test_contract_values_become_domain_lots(okx: Harness) -> None:
+    """BTC-USD-SWAP lots are 100 USD (ctVal), options 0.01 BTC (ctVal x ctMult)."""
+    venue, _ = okx
+    instruments = await venue.load_instruments()
+    perp, call, linear = instruments[PERP], instruments[CALL], instruments[LINEAR]
+    assert (perp.amount_unit, perp.lot_size, perp.settlement) == (
+        AmountUnit.USD,
+        100.0,
+        Settlement.INVERSE,
+    )
+    assert (call.amount_unit, call.lot_size, call.price_currency) == (AmountUnit.COIN, 0.01, "BTC")
+    assert (linear.amount_unit, linear.lot_size) == (AmountUnit.COIN, pytest.approx(0.0001))
+    ccxt_call = venue.client.market(CALL)
+    assert ccxt_call["contractSize"] == 1.0, "ccxt's contractSize ignores ctMult"
+
+
+async def test_positions_count_contracts_times_contract_value(okx: Harness) -> None:
+    """pos -300 BTC-USD-SWAP is -30,000 USD (-0.5 BTC at 60,000); 200 options are 2 BTC."""
+    venue, _ = okx
+    positions = {p.instrument.symbol: p for p in await venue.fetch_positions()}
+    perp = positions[PERP]
+    assert perp.size == -30000.0
+    assert position_coin(perp.instrument, perp.size, 60000.0) == pytest.approx(-0.5)
+    assert positions[CALL].size == pytest.approx(2.0)
+
+
+async def test_hedge_mode_short_position_is_negative(okx: Harness) -> None:
+    """In long/short mode OKX sends a positive pos with posSide short: the size is negative."""
+    venue, rec = okx
+    payload = load("okx", "positions")
+    payload["data"] = [payload["data"][0] | {"pos": "300", "posSide": "short"}]
+    rec.on("GET /api/v5/account/positions", payload)
+    (perp,) = await venue.fetch_positions()
+    assert perp.size == -30000.0
+
+
+async def test_balances_per_currency_with_empty_margin_as_zero(okx: Harness) -> None:
+    """eq/availEq/imr/mmr per currency; OKX's empty imr for a currency without positions is 0."""
+    venue, _ = okx
+    balances = {b.currency: b for b in await venue.fetch_balances()}
+    btc, usdt = balances["BTC"], balances["USDT"]
+    assert (btc.equity, btc.available, btc.initial_margin, btc.maintenance_margin) == (
+        2.5,
+        1.9,
+        0.6,
+        0.45,
+    )
+    assert (usdt.equity, usdt.initial_margin) == (1000.0, 0.0)
+
+
+async def test_option_mark_takes_black_scholes_delta_not_price_adjusted(okx: Harness) -> None:
+    """venue_delta is deltaBS 0.5343; ccxt's delta is price-adjusted: 0.4657 = BS - mark."""
+    venue, _ = okx
+    mark = (await venue.fetch_marks([CALL]))[CALL]
+    assert (mark.mark_price, mark.mark_iv, mark.underlying_usd, mark.venue_delta) == (
+        0.06854,
+        0.6,
+        60000.0,
+        0.5343,
+    )
+    assert (mark.bid, mark.ask) == (0.068, 0.0695)
+    greeks = await venue.client.fetch_all_greeks(None, {"uly": "BTC-USD"})
+    unified_delta = greeks[CALL]["delta"]
+    assert unified_delta == 0.4657
+    assert mark.venue_delta - mark.mark_price == pytest.approx(unified_delta, abs=1e-4)
+
+
+async def test_ctvalccy_mismatch_sets_the_listing_aside(okx: Harness) -> None:
+    """An inverse swap whose contract value is not in USD cannot be sized: it is set aside,
+    the rest loads, and a position in it fails with the reason."""
+    venue, rec = okx
+    bad = load("okx", "instruments_swap")
+    bad["data"][0]["ctValCcy"] = "BTC"
+    rec.on("GET /api/v5/public/instruments?instType=SWAP", bad)
+    instruments = await venue.load_instruments()
+    assert PERP not in instruments and CALL in instruments
+    assert "ctValCcy" in venue.unreadable[PERP]
+    with pytest.raises(MalformedResponseError, match=r"BTC/USD:BTC is unreadable: .*ctValCcy"):
+        await venue.fetch_positions()
+
+
+async def test_order_converts_usd_to_contracts_and_settles_the_ack(okx: Harness) -> None:
+    """15,500 USD is sent as sz 155 contracts with clOrdId; the bare ack is followed by one read."""
+    venue, rec = okx
+    rec.on("POST /api/v5/trade/order", "order_ack")
+    rec.on("GET /api/v5/trade/order", "order_filled")
+    outcome = await venue.create_order(OrderRequest(CID, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
+    assert isinstance(outcome, Accepted)
+    report = outcome.report
+    assert (report.state, report.filled_amount, report.average_price, report.client_id) == (
+        OrderState.FILLED,
+        15500.0,
+        62000.0,
+        CID,
+    )
+    sent = next(c for c in rec.calls if c.method == "POST").params
+    assert (sent["sz"], sent["clOrdId"], sent["ordType"], sent["px"]) == (
+        "155",
+        CID,
+        "ioc",
+        "62010",
+    )
+
+
+async def test_insufficient_balance_scode_is_rejected(okx: Harness) -> None:
+    """OKX sCode 51008 inside a code-1 answer maps to InsufficientFunds: Rejected."""
+    venue, rec = okx
+    rec.on("POST /api/v5/trade/order", "order_insufficient")
+    outcome = await venue.create_order(OrderRequest(CID, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason.startswith("InsufficientFunds")
