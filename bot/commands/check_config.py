@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.config import Config, ConfigError, Mode, format_problem, load_config, resolve_config_path
+from bot.commands.common import report_problems
+from bot.config import Config, ConfigError, Mode, load_config, resolve_config_path
 from bot.secrets import MASK, CredentialsError, credential_vars, venue_credentials
 
 _NEEDS_CREDENTIALS = (Mode.SANDBOX, Mode.LIVE)
@@ -39,10 +39,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     except ConfigError as exc:
         problems = exc.errors
     if problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        print(f"{path}: invalid config, {len(problems)} {noun}:", file=sys.stderr)
-        for key_path, message in problems:
-            print(f"  {format_problem(key_path, message)}", file=sys.stderr)
+        report_problems(path, problems)
         return 2
     print(f"{path}: valid config (mode {config.mode.value})")
     print(json.dumps(config.model_dump(mode="json"), indent=2))
