@@ -86,7 +86,10 @@ class Instrument:
             raise ValueError(f"{self.symbol}: only options carry a strike or option type")
         if self.kind in (InstrumentKind.OPTION, InstrumentKind.FUTURE) and self.expiry_ms is None:
             raise ValueError(f"{self.symbol}: a {self.kind} needs expiry_ms")
-        if self.kind in (InstrumentKind.PERPETUAL, InstrumentKind.SPOT) and self.expiry_ms is not None:
+        if (
+            self.kind in (InstrumentKind.PERPETUAL, InstrumentKind.SPOT)
+            and self.expiry_ms is not None
+        ):
             raise ValueError(f"{self.symbol}: a {self.kind} has no expiry")
         if self.amount_unit is AmountUnit.USD and self.settlement is not Settlement.INVERSE:
             raise ValueError(f"{self.symbol}: USD-counted amounts only exist on inverse contracts")

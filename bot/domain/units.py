@@ -40,7 +40,9 @@ def position_coin(instrument: Instrument, size: float, price_usd: float) -> floa
     """Coin quantity of one position of ``size`` (venue amount unit) at ``price_usd``."""
     if instrument.amount_unit is AmountUnit.USD:
         if not price_usd > 0:
-            raise ValueError(f"{instrument.symbol}: a positive USD price is needed, got {price_usd}")
+            raise ValueError(
+                f"{instrument.symbol}: a positive USD price is needed, got {price_usd}"
+            )
         return size / price_usd
     return size
 
@@ -49,6 +51,8 @@ def order_amount(instrument: Instrument, coin: float, price_usd: float) -> float
     """Venue amount (unrounded) of a coin quantity for ``instrument``."""
     if instrument.amount_unit is AmountUnit.USD:
         if not price_usd > 0:
-            raise ValueError(f"{instrument.symbol}: a positive USD price is needed, got {price_usd}")
+            raise ValueError(
+                f"{instrument.symbol}: a positive USD price is needed, got {price_usd}"
+            )
         return coin * price_usd
     return coin
