@@ -10,40 +10,25 @@ the slice is free of butterfly arbitrage when θφ(1 + |ρ|) ≤ 4 (their Thm 4.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bot.pricing import SviParams
+
 FloatArray = NDArray[np.float64]
 
 
-@dataclass(frozen=True, slots=True)
-class RawSvi:
-    """Raw SVI parameters: w(k) = a + b·(ρ·(k − m) + √((k − m)² + σ²)), k = ln(K/F)."""
-
-    a: float
-    b: float
-    rho: float
-    m: float
-    sigma: float
-
-    def total_variance(self, log_moneyness: ArrayLike) -> FloatArray:
-        """Total implied variance σ_impl²·τ at each log-moneyness.
-
-        Worked example (SSVI slice θ=0.04, ρ=−0.5, φ=5, mapped by :func:`ssvi_slice`):
-        a=0.015, b=0.1, m=0.1, σ=0.173205; w(0.1) = 0.015 + 0.1·0.173205 = 0.0323205,
-        which equals the SSVI form θ/2·(1 + ρφk + √((φk + ρ)² + 1 − ρ²)) at k=0.1.
-        """
-        k = np.asarray(log_moneyness, dtype=np.float64) - self.m
-        return self.a + self.b * (self.rho * k + np.sqrt(k * k + self.sigma * self.sigma))
-
-
-def ssvi_slice(theta: float, rho: float, phi: float) -> RawSvi:
+def ssvi_slice(theta: float, rho: float, phi: float) -> SviParams:
     """Raw SVI parameters of the SSVI slice with ATM total variance ``theta``.
 
     Mapping of Gatheral & Jacquier (2014), Lemma 3.3: a = θ/2·(1 − ρ²), b = θφ/2,
     m = −ρ/φ, σ = √(1 − ρ²)/φ; the slice's ATM total variance is exactly θ.
+    The result is evaluated by :class:`bot.pricing.SviParams`.
+
+    Worked example: θ=0.04, ρ=−0.5, φ=5 give a=0.015, b=0.1, m=0.1, σ=0.173205;
+    w(0.1) = 0.015 + 0.1·0.173205 = 0.0323205, which equals the SSVI form
+    θ/2·(1 + ρφk + √((φk + ρ)² + 1 − ρ²)) at k=0.1.
     """
     if not (math.isfinite(theta) and theta > 0):
         raise ValueError(f"ssvi_slice: theta must be a positive total variance, got {theta!r}")
@@ -51,7 +36,7 @@ def ssvi_slice(theta: float, rho: float, phi: float) -> RawSvi:
         raise ValueError(f"ssvi_slice: rho must lie in (-1, 1), got {rho!r}")
     if not (math.isfinite(phi) and phi > 0):
         raise ValueError(f"ssvi_slice: phi must be positive, got {phi!r}")
-    return RawSvi(
+    return SviParams(
         a=0.5 * theta * (1.0 - rho * rho),
         b=0.5 * theta * phi,
         rho=rho,
