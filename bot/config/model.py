@@ -14,6 +14,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
+from bot.config.daemon import DaemonConfig
+from bot.config.hedging import HedgeRoute, StrategyConfig, check_routes
+from bot.config.paper import PaperConfig
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
 from bot.config.venues import VenueConfig, VenueRole
@@ -103,6 +106,25 @@ class Config(BaseSettings):
         default_factory=RiskConfig,
         description="Caps and guards of the risk gate. Default: see [risk].",
     )
+    strategy: StrategyConfig = Field(
+        default_factory=StrategyConfig,
+        description="The hedging strategy and its parameters. Default: see [strategy].",
+    )
+    hedges: tuple[HedgeRoute, ...] = Field(
+        default=(),
+        description=(
+            "Hedge instruments per underlying, one [[hedges]] table each. Default none: "
+            "nothing is hedged (the daemon still values and reports the book)."
+        ),
+    )
+    daemon: DaemonConfig = Field(
+        default_factory=DaemonConfig,
+        description="Journal location and job intervals. Default: see [daemon].",
+    )
+    paper: PaperConfig = Field(
+        default_factory=PaperConfig,
+        description="Cash and fees of the local fills in mode paper. Default: see [paper].",
+    )
     sim: SimConfig | None = Field(
         default=None,
         validate_default=True,
@@ -143,6 +165,38 @@ class Config(BaseSettings):
         if problems:
             fail_at("venues", problems)
         return venues
+
+    @field_validator("hedges")
+    @classmethod
+    def _check_hedges(
+        cls, hedges: tuple[HedgeRoute, ...], info: ValidationInfo
+    ) -> tuple[HedgeRoute, ...]:
+        venues = info.data.get("venues")
+        if venues is None:  # invalid venues are reported on their own
+            return hedges
+        problems = check_routes(hedges, {v.name: VenueRole.HEDGE in v.role for v in venues})
+        if problems:
+            fail_at("hedges", problems)
+        return hedges
+
+    @field_validator("paper")
+    @classmethod
+    def _check_paper(cls, paper: PaperConfig, info: ValidationInfo) -> PaperConfig:
+        venues = info.data.get("venues")
+        if venues is None:
+            return paper
+        names = [v.name for v in venues]
+        problems: list[tuple[Loc, str]] = [
+            (
+                ("cash", i, "venue"),
+                f"venue {c.venue!r} is not configured (have: {', '.join(names)})",
+            )
+            for i, c in enumerate(paper.cash)
+            if c.venue not in names
+        ]
+        if problems:
+            fail_at("paper", problems)
+        return paper
 
     @field_validator("sim")
     @classmethod

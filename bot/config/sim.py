@@ -127,6 +127,15 @@ class SimConfig(FrozenModel):
     seed: int = Field(
         default=0, ge=0, description="Seed of the simulated market's random paths. Default 0."
     )
+    speed: float = Field(
+        default=1.0,
+        gt=0,
+        le=100_000,
+        description=(
+            "Simulated seconds per wall-clock second (60 = an hour a minute); the scheduler's "
+            "intervals run on simulated time. Default 1, in (0, 100000]."
+        ),
+    )
     start: UtcDatetime = Field(
         description=(
             "Valuation time of the simulated world and of the book, ISO-8601 with offset "

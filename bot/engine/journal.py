@@ -92,6 +92,23 @@ class Journal(TransferJournal):
         """Lock, open (creating it if new) and check the journal at ``path``."""
         journal_path = Path(path)
         fd = lock(journal_path)
+        return cls._connect(journal_path, fd)
+
+    @classmethod
+    def open_control(cls, path: str | os.PathLike[str]) -> Journal:
+        """Open an existing journal *beside* a running daemon, for operator commands.
+
+        ``deltabot halt``/``resume``/``status`` must work while the daemon holds
+        the lock; SQLite's own locking keeps the writes safe, and the daemon
+        reads the trading state at the start of every cycle. Never used to trade.
+        """
+        journal_path = Path(path)
+        if not journal_path.exists():
+            raise JournalError(f"no journal at {journal_path}: has the daemon ever run here?")
+        return cls._connect(journal_path, os.open(os.devnull, os.O_RDONLY))
+
+    @classmethod
+    def _connect(cls, journal_path: Path, fd: int) -> Journal:
         try:
             conn = connect(journal_path)
         except BaseException:
@@ -347,3 +364,44 @@ class Journal(TransferJournal):
         with self._tx() as db:
             row = {"mode": state.mode, "reason": state.reason, "set_by": state.set_by}
             insert(db, "trading_states", {**row, "ts_ms": state.ts_ms})
+
+    # -- locked underlyings -----------------------------------------------------------------
+
+    def lock_underlying(self, underlying: Currency, reason: str, ts_ms: int) -> None:
+        """Stop hedging ``underlying`` until an operator resumes (e.g. a position mismatch)."""
+        with self._tx() as db:
+            insert(db, "locks", {"underlying": underlying, "reason": reason, "ts_ms": ts_ms})
+
+    def locks(self) -> dict[Currency, str]:
+        """Locked underlyings and the reason of the first lock of each."""
+        rows = self._conn.execute(
+            "SELECT underlying, reason FROM locks WHERE cleared_ts_ms IS NULL ORDER BY seq"
+        ).fetchall()
+        found: dict[Currency, str] = {}
+        for underlying, reason in rows:
+            found.setdefault(Currency(underlying), reason)
+        return found
+
+    def clear_locks(self, ts_ms: int) -> int:
+        """Lift every lock (an operator's resume); returns how many were lifted."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE locks SET cleared_ts_ms = ? WHERE cleared_ts_ms IS NULL", (ts_ms,)
+            )
+        return cursor.rowcount
+
+    def last_send_ms(self) -> dict[Currency, int]:
+        """Per underlying, when its newest order was journaled (the strategy's last hedge)."""
+        rows = self._conn.execute(
+            "SELECT underlying, MAX(created_ts_ms) FROM orders GROUP BY underlying"
+        ).fetchall()
+        return {Currency(u): ts for u, ts in rows}
+
+    def orders_since(self, since_ms: int) -> tuple[tuple[OrderRecord, Currency, float | None], ...]:
+        """Orders journaled at or after ``since_ms`` with their underlying and average price."""
+        rows = self._conn.execute(
+            f"SELECT {_ORDER_COLUMNS}, underlying, average_price FROM orders "
+            "WHERE created_ts_ms >= ? ORDER BY created_ts_ms, client_id",
+            (since_ms,),
+        ).fetchall()
+        return tuple((_order_record(r[:-2]), Currency(r[-2]), r[-1]) for r in rows)

@@ -17,8 +17,11 @@ from typing import Final
 from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequest, TransferState
 from bot.engine.journal_errors import JournalError
 
-SCHEMA_VERSION: Final = 1
-"""Stored in ``PRAGMA user_version``; a journal with a higher one is refused."""
+SCHEMA_VERSION: Final = 2
+"""Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
+
+Version 2 added ``locks`` (underlyings the engine stopped hedging); a version 1
+journal is migrated in place when opened."""
 
 
 def _one_of(enum: type[OrderState] | type[TransferState] | type[Side]) -> str:
@@ -73,8 +76,15 @@ CREATE TABLE trading_states (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, mode TEXT NOT NULL, reason TEXT NOT NULL,
     set_by TEXT NOT NULL, ts_ms INTEGER NOT NULL
 );
-PRAGMA user_version = {SCHEMA_VERSION};
 """
+_LOCKS: Final = """
+CREATE TABLE locks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, underlying TEXT NOT NULL, reason TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL, cleared_ts_ms INTEGER
+);
+"""
+_MIGRATIONS: Final = {1: _LOCKS}
+"""DDL that takes a journal from version ``key`` to ``key + 1``."""
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -86,11 +96,13 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise JournalError(f"journal {path}: cannot switch to WAL mode (got {mode!r})")
     conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=5000")  # an operator command may write beside the daemon
     conn.execute("PRAGMA foreign_keys=ON")
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if version == 0 and tables == 0:
-        conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+        ddl = _SCHEMA + _LOCKS
+        conn.executescript(f"BEGIN IMMEDIATE;{ddl}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
     elif version == 0:
         conn.close()
         raise JournalError(f"{path} is an SQLite file but not a deltabot journal")
@@ -99,6 +111,10 @@ def connect(path: Path) -> sqlite3.Connection:
         raise JournalError(
             f"journal {path} has schema version {version}, newer than this deltabot understands "
             f"({SCHEMA_VERSION}): upgrade deltabot, never downgrade a journal"
+        )
+    for old in range(version, SCHEMA_VERSION) if version else ():
+        conn.executescript(
+            f"BEGIN IMMEDIATE;{_MIGRATIONS[old]}PRAGMA user_version = {old + 1};COMMIT;"
         )
     return conn
 

@@ -1,0 +1,121 @@
+"""``[strategy]`` and ``[[hedges]]``: which strategy decides the hedge, and where it is traded.
+
+The strategy's own parameters are validated here, by the strategy's ``Params``
+model through the registry, so ``deltabot check-config`` reports a bad band
+width with its key path instead of the daemon failing at start-up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from bot.config.base import FrozenModel, Loc, fail_at, repeats
+from bot.domain.ids import Currency, Symbol, VenueId
+from strategies.registry import StrategyError, load_strategy
+
+
+class StrategyConfig(FrozenModel):
+    """The hedging strategy (ARCHITECTURE §4) and what it is told about the book."""
+
+    name: str = Field(
+        default="band",
+        min_length=1,
+        description=(
+            "Registered strategy name: interval | band | whalley_wilmott | zakamouline, or a "
+            "third-party one from the deltabot.strategies entry points. Default band."
+        ),
+    )
+    params: dict[str, Any] = Field(
+        default_factory=lambda: {"width_up": 0.5, "width_down": 0.5},
+        description=(
+            "The strategy's parameters, validated by its own model (see the README's strategy "
+            "table). Default {width_up = 0.5, width_down = 0.5} (band, coin)."
+        ),
+    )
+    target_delta_coin: dict[Currency, float] = Field(
+        default_factory=dict,
+        description=(
+            "Desired total delta per underlying, in coin (e.g. BTC = 0.5 keeps half a coin "
+            "long). Default: 0 for every underlying."
+        ),
+    )
+    cost_frac: float = Field(
+        default=0.0007,
+        ge=0,
+        lt=0.1,
+        description=(
+            "Proportional cost of trading the hedge (taker fee + half-spread + slippage) as a "
+            "fraction of notional, fed to cost-aware strategies. Default 0.0007, in [0, 0.1)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _check_strategy(self) -> StrategyConfig:
+        """Build the strategy once: an unknown name or bad params fail at check-config."""
+        try:
+            load_strategy(self.name, self.params)
+        except StrategyError as exc:
+            fail_at("strategy", [(("params",), str(exc))])
+        bad = [u for u, v in self.target_delta_coin.items() if not math.isfinite(v)]
+        if bad:
+            fail_at("strategy", [(("target_delta_coin", u), "must be finite") for u in bad])
+        return self
+
+    def target_for(self, underlying: str) -> float:
+        """Target total delta of ``underlying`` in coin (0 when not configured)."""
+        return self.target_delta_coin.get(Currency(underlying), 0.0)
+
+
+class HedgeRoute(FrozenModel):
+    """One instrument that carries (part of) an underlying's hedge."""
+
+    underlying: Currency = Field(
+        description="Underlying coin whose delta this instrument hedges, e.g. BTC. Required."
+    )
+    venue: VenueId = Field(
+        description="Name of a configured venue with role 'hedge'. Required.",
+    )
+    symbol: Symbol = Field(
+        min_length=1,
+        description=(
+            "ccxt unified symbol of a perpetual or future on that venue, e.g. 'BTC/USD:BTC' "
+            "(Deribit inverse perpetual) or 'BTC/USDC:USDC' (linear). Required."
+        ),
+    )
+    weight: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "Share of the underlying's hedge change sent to this instrument, relative to the "
+            "other routes of the same underlying (> 0). Default 1."
+        ),
+    )
+
+    @field_validator("underlying")
+    @classmethod
+    def _upper(cls, value: Currency) -> Currency:
+        if not value.isalnum() or value != value.upper():
+            raise ValueError(f"an underlying is an upper-case coin code like BTC, got {value!r}")
+        return value
+
+
+def check_routes(
+    routes: tuple[HedgeRoute, ...], hedge_venues: Mapping[VenueId, bool]
+) -> list[tuple[Loc, str]]:
+    """Problems of the routes against the venues (``name -> has role hedge``)."""
+    problems: list[tuple[Loc, str]] = [
+        ((i, "symbol"), f"{routes[i].symbol} on {routes[i].venue} is routed twice (also [{j}])")
+        for i, j in repeats([(r.venue, r.symbol) for r in routes])
+    ]
+    for i, route in enumerate(routes):
+        role = hedge_venues.get(route.venue)
+        if role is None:
+            have = ", ".join(hedge_venues)
+            problems.append(((i, "venue"), f"venue {route.venue!r} is not configured ({have})"))
+        elif not role:
+            problems.append(((i, "venue"), f"venue {route.venue!r} does not have role 'hedge'"))
+    return problems
