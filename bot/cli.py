@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -66,4 +66,8 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         args = build_parser(command).parse_args(argv)
     except SystemExit as exc:  # usage error (2), --help or --version (0)
         return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
-    return load_command(command).run(args, os.environ if environ is None else environ)
+    spec = next(s for s in COMMANDS if s.name == command)
+    entry: Callable[[argparse.Namespace, Mapping[str, str]], int] = getattr(
+        load_command(command), spec.entry
+    )
+    return entry(args, os.environ if environ is None else environ)

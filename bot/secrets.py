@@ -11,7 +11,7 @@ so a testnet run can never pick up live keys.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pydantic import SecretStr
@@ -103,3 +103,17 @@ def looks_secret(key: str) -> bool:
     """
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
     return norm in _SECRET_NAMES or any(word in norm for word in _SECRET_WORDS)
+
+
+def configured_secrets(
+    venues: Iterable[tuple[str, bool]], environ: Mapping[str, str]
+) -> list[SecretStr]:
+    """Every credential value the environment holds for ``(venue name, testnet)`` pairs,
+    for the log redactor to mask wherever they might surface."""
+    found: list[SecretStr] = []
+    for name, testnet in venues:
+        creds = venue_credentials(name, testnet=testnet, environ=environ)
+        if creds is not None:
+            found += [creds.api_key, creds.api_secret]
+            found += [creds.password] if creds.password is not None else []
+    return found

@@ -5,26 +5,24 @@ A command module exposes::
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int: ...
 
-``run`` returns the exit status (0 ok, 2 bad input) and gets the process
-environment as a parameter, so commands are testable without touching
-``os.environ``. A module is imported only when its command runs. Adding a
-command is one module and one line below.
+(or another name for ``run``, given as the spec's ``entry``). ``run`` returns
+the exit status (0 ok, 2 bad input) and gets the process environment as a
+parameter, so commands are testable without touching ``os.environ``. A module
+is imported only when its command runs. Adding a command is one module and one
+line below.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 
 class Command(Protocol):
-    """What :mod:`bot.cli` needs from a command module."""
+    """What :mod:`bot.cli` needs from a command module, besides its entry function."""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
-
-    def run(self, args: argparse.Namespace, environ: Mapping[str, str]) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +32,8 @@ class CommandSpec:
     name: str
     module: str
     help: str
+    entry: str = "run"
+    """The module's function that runs it (two commands may share a module)."""
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -51,6 +51,28 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "demo",
         "bot.commands.demo",
         "value the example book and print its Greeks and exposure",
+    ),
+    CommandSpec(
+        "run",
+        "bot.commands.run",
+        "run the hedging daemon until SIGTERM/SIGINT (mode sim: on the embedded simulator)",
+    ),
+    CommandSpec(
+        "status",
+        "bot.commands.status",
+        "show the running daemon's Greeks, hedges, margin and trading state",
+    ),
+    CommandSpec(
+        "halt",
+        "bot.commands.trading",
+        "stop all trading now (persisted; the daemon obeys before its next order)",
+        entry="run_halt",
+    ),
+    CommandSpec(
+        "resume",
+        "bot.commands.trading",
+        "resume trading after a halt and lift underlying locks",
+        entry="run_resume",
     ),
     CommandSpec(
         "backtest",

@@ -21,12 +21,13 @@ from dataclasses import replace
 from bot.clock import AcceleratedClock, SystemClock
 from bot.config import LogFormat, LogLevel
 from bot.ops.logging import configure_logging
+from bot.ops.net import is_loopback
 from bot.sim.config import SimExchangeConfig, default_main_account
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
 from bot.sim.market import MarketModel
 from bot.sim.network import SimNetwork
-from bot.sim.server import RunningEmulator, is_loopback, serve_forever
+from bot.sim.server import RunningEmulator, serve_forever
 
 KEY_VAR = "DELTABOT_SIM_API_KEY"
 SECRET_VAR = "DELTABOT_SIM_API_SECRET"

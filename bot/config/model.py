@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
 from bot.config.daemon import DaemonConfig
 from bot.config.hedging import HedgeRoute, StrategyConfig, check_routes
+from bot.config.metrics import MetricsConfig
 from bot.config.paper import PaperConfig
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
@@ -120,6 +121,10 @@ class Config(BaseSettings):
     daemon: DaemonConfig = Field(
         default_factory=DaemonConfig,
         description="Journal location and job intervals. Default: see [daemon].",
+    )
+    metrics: MetricsConfig = Field(
+        default_factory=MetricsConfig,
+        description="The /metrics, /health and /status HTTP server. Default: see [metrics].",
     )
     paper: PaperConfig = Field(
         default_factory=PaperConfig,

@@ -365,6 +365,23 @@ class Journal(TransferJournal):
             row = {"mode": state.mode, "reason": state.reason, "set_by": state.set_by}
             insert(db, "trading_states", {**row, "ts_ms": state.ts_ms})
 
+    def last_decisions(self) -> dict[Currency, dict[str, object]]:
+        """Per underlying, the newest decision: when, the Greeks it used, target and reason."""
+        rows = self._conn.execute(
+            "SELECT d.underlying, d.ts_ms, d.greeks_json, d.target_coin, d.reason "
+            "FROM decisions d JOIN (SELECT underlying, MAX(ts_ms) AS ts FROM decisions "
+            "GROUP BY underlying) n ON d.underlying = n.underlying AND d.ts_ms = n.ts"
+        ).fetchall()
+        return {
+            Currency(u): {
+                "ts_ms": ts,
+                "greeks": json.loads(greeks),
+                "target_hedge_coin": target,
+                "reason": reason,
+            }
+            for u, ts, greeks, target, reason in rows
+        }
+
     # -- locked underlyings -----------------------------------------------------------------
 
     def lock_underlying(self, underlying: Currency, reason: str, ts_ms: int) -> None:

@@ -8,7 +8,6 @@ fake money, none of which belong on a network interface.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.clock import Clock
+from bot.ops.net import is_loopback
 from bot.sim.deribit_api import DeribitApi, build_app
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
@@ -33,16 +33,6 @@ class RunningEmulator:
     port: int
     exchange: SimExchange
     faults: Faults
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @asynccontextmanager

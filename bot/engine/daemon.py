@@ -1,0 +1,229 @@
+"""The daemon: wires config, journal, venues, engine, scheduler and status server together.
+
+Start-up order matters for safety: the journal is locked first (one daemon
+per account set), then the venues are built (mode checks, live
+confirmation), then open orders are reconciled before any new decision.
+apscheduler's ``AsyncIOScheduler`` runs the jobs with ``max_instances=1`` and
+``coalesce=True``; the hedge cycle and the reconciliation also share one lock,
+so they never interleave their journal writes.
+
+Stopping (SIGTERM/SIGINT, or ``stop`` set by the caller): no new network
+writes, the cycle in flight gets ``daemon.shutdown_timeout_s`` to finish its
+bookkeeping (then it is cancelled; an order whose answer never came stays
+UNKNOWN and is reconciled at the next start), the journal is flushed and
+closed, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config, Mode
+from bot.domain.ids import Currency, VenueId
+from bot.engine.cycle import CycleResult, HedgeEngine
+from bot.engine.journal import Journal
+from bot.engine.margin_job import margin_snapshot
+from bot.engine.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
+from bot.engine.status import health_of, status_of
+from bot.ops.metrics import DaemonMetrics
+from bot.ops.status_server import RunningStatusServer, run_status_server
+from bot.sim.market import MarketEvent
+from bot.venues.base import Venue
+from bot.venues.factory import PaperSettings, Runtime, SimEndpoint, build_venues
+from strategies.registry import load_strategy
+
+log = structlog.get_logger("deltabot.daemon")
+
+
+@dataclass(slots=True)
+class DaemonHooks:
+    """Optional observers for embedding the daemon (the demo, tests)."""
+
+    on_cycle: Callable[[CycleResult], None] | None = None
+    on_ready: Callable[[Daemon], None] | None = None
+    events: tuple[MarketEvent, ...] = ()
+    clock: Clock | None = None
+
+
+@dataclass(slots=True)
+class Daemon:
+    """A running daemon's parts, for hooks and tests (never built by hand)."""
+
+    config: Config
+    clock: Clock
+    engine: HedgeEngine
+    venues: Mapping[VenueId, Venue]
+    metrics: DaemonMetrics
+    sim: SimWorldSetup | None = None
+    status_server: RunningStatusServer | None = None
+    busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+    current: asyncio.Task[Any] | None = None
+
+
+def paper_settings(config: Config) -> PaperSettings:
+    """``[paper]`` as the venue factory takes it."""
+    cash: dict[VenueId, dict[Currency, float]] = {}
+    for entry in config.paper.cash:
+        cash.setdefault(entry.venue, {})[entry.currency] = entry.amount
+    return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate)
+
+
+def _speed(config: Config) -> float:
+    """Simulated seconds per wall second: the scheduler's intervals shrink by it in sim."""
+    return config.sim.speed if config.mode is Mode.SIM and config.sim is not None else 1.0
+
+
+@asynccontextmanager
+async def _environment(
+    config: Config, hooks: DaemonHooks
+) -> AsyncIterator[tuple[Clock, SimWorldSetup | None, dict[VenueId, SimEndpoint] | None]]:
+    """Mode sim: the embedded emulators and their clock; otherwise the wall clock."""
+    if config.mode is not Mode.SIM:
+        yield hooks.clock or SystemClock(), None, None
+        return
+    world = build_sim_world(config, events=hooks.events, clock=hooks.clock)
+    async with serve_sim_world(world) as (endpoints, running):
+        for name, emulator in running.items():
+            log.info("sim_venue_started", venue=name, url=emulator.base_url)
+        yield world.clock, world, endpoints
+
+
+async def _guarded(daemon: Daemon, job: str, work: Callable[[], Any]) -> None:
+    """Run one job unless another holds the engine: jobs never queue behind each other.
+
+    A skipped reconcile loses nothing (every hedge cycle reconciles first), and
+    a job that never waits is never cancelled mid-wait at shutdown.
+    """
+    if daemon.engine.stopping or daemon.busy.locked():
+        log.debug("job_skipped", job=job, stopping=daemon.engine.stopping)
+        return
+    async with daemon.busy:
+        daemon.current = asyncio.current_task()
+        try:
+            await work()
+        except Exception:  # a job failure must not kill the scheduler
+            log.exception("job_failed", job=job)
+        finally:
+            daemon.current = None
+
+
+def _schedule(daemon: Daemon, hooks: DaemonHooks) -> AsyncIOScheduler:
+    cfg = daemon.config.daemon
+    speed = _speed(daemon.config)
+    scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True})
+
+    async def hedge() -> None:
+        result = await daemon.engine.run_cycle()
+        if hooks.on_cycle is not None:
+            hooks.on_cycle(result)
+
+    async def margin() -> None:
+        margin_snapshot(daemon.engine, daemon.metrics)
+
+    jobs: list[tuple[str, Callable[[], Any], float]] = [
+        ("hedge_cycle", hedge, cfg.hedge_interval_s),
+        ("reconcile", daemon.engine.reconcile, cfg.reconcile_interval_s),
+        ("margin", margin, cfg.margin_interval_s),
+    ]
+    for name, work, interval_s in jobs:
+        scheduler.add_job(
+            _guarded,
+            "interval",
+            args=(daemon, name, work),
+            seconds=interval_s / speed,
+            id=name,
+            name=name,
+        )
+    return scheduler
+
+
+async def _stop(daemon: Daemon, scheduler: AsyncIOScheduler) -> None:
+    """No new writes; let the job in flight finish within the timeout, else cancel it."""
+    daemon.engine.request_stop()
+    scheduler.pause()  # shutting down now would cancel the job in flight
+    timeout = daemon.config.daemon.shutdown_timeout_s
+    try:
+        await asyncio.wait_for(daemon.busy.acquire(), timeout)
+    except TimeoutError:
+        task = daemon.current
+        log.warning("job_aborted_at_shutdown", timeout_s=timeout)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    else:
+        daemon.busy.release()
+    scheduler.shutdown(wait=False)
+
+
+async def run_daemon(
+    config: Config,
+    environ: Mapping[str, str],
+    stop: asyncio.Event,
+    hooks: DaemonHooks | None = None,
+) -> None:
+    """Run until ``stop`` is set; raises StartupError/JournalError if it cannot start safely."""
+    hooks = hooks or DaemonHooks()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
+    strategy = load_strategy(config.strategy.name, config.strategy.params)
+    async with AsyncExitStack() as stack:
+        journal = stack.enter_context(Journal.open(config.daemon.journal_path))
+        clock, world, endpoints = await stack.enter_async_context(_environment(config, hooks))
+        runtime = Runtime(clock_ms=clock.now_ms)
+        venues = build_venues(
+            config, environ, runtime, sim_endpoints=endpoints, paper=paper_settings(config)
+        )
+        for venue in venues.values():
+            stack.push_async_callback(venue.close)
+        metrics = DaemonMetrics()
+        engine = HedgeEngine(
+            config, venues, journal, strategy, clock_ms=clock.now_ms, metrics=metrics
+        )
+        daemon = Daemon(config, clock, engine, venues, metrics, sim=world)
+        if config.metrics.enabled:
+            daemon.status_server = await stack.enter_async_context(
+                run_status_server(
+                    metrics,
+                    lambda: health_of(daemon.engine, clock.now_ms(), config),
+                    lambda: status_of(daemon.engine, clock.now_ms()),
+                    host=config.metrics.host,
+                    port=config.metrics.port,
+                    allow_non_loopback=config.metrics.allow_non_loopback,
+                )
+            )
+            log.info("status_server_started", url=daemon.status_server.base_url)
+        await _guarded(daemon, "startup_reconcile", engine.reconcile)
+        scheduler = _schedule(daemon, hooks)
+        scheduler.start()
+        log.info(
+            "daemon_started",
+            mode=config.mode.value,
+            strategy=strategy.name,
+            venues=list(venues),
+            journal=str(config.daemon.journal_path),
+            trading_state=journal.trading_state().mode.value,
+        )
+        if hooks.on_ready is not None:
+            hooks.on_ready(daemon)
+        await stop.wait()
+        log.info("daemon_stopping")
+        await _stop(daemon, scheduler)
+    log.info("daemon_stopped")
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT ask for an orderly stop (a second one is the same request)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,469 @@
+"""One hedge cycle's computation: snapshot -> exposure -> strategy -> order intents (pure).
+
+This is the functional core of the daemon (ARCHITECTURE §1): no I/O, no clock,
+every input a frozen value, so the same portfolio always yields the same
+intents and the bench can time it alone. The shell around it
+(:mod:`bot.engine.cycle`) reads the venues, journals and sends.
+
+Per underlying with a hedge route:
+
+- book delta = the exposure's total delta (options, coin collateral in the
+  usd numeraire, futures and perps) minus the routed hedge instruments' own
+  delta; hedge = those instruments' venue positions plus what is in flight,
+  in coin;
+- the strategy returns the new hedge; the change is split over the routes by
+  weight, converted into each instrument's amount unit (USD for a Deribit
+  inverse perp) at its mark, and rounded toward zero to the lot (an amount
+  under the minimum size is skipped);
+- each order is an IOC limit at the mark moved by at most the slippage, and
+  no larger than the per-order notional cap: a big correction is worked off
+  over several cycles (the gate's hourly and daily caps still bind).
+
+Target-based, never incremental: an order is ``target − (position + in
+flight)``, so an order whose fate is unknown is not sent again.
+
+Worked example: book delta −2.0 BTC, hedge +0.5 BTC (Deribit inverse perp
+of 30,000 USD at 60,000), band ±0.25 BTC to the centre: the strategy asks
+for a hedge of +2.0 BTC, i.e. +1.5 BTC, an order to buy 90,000 USD of
+BTC-PERPETUAL (9,000 lots of 10 USD) with an IOC limit of 60,300.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from bot.config.hedging import HedgeRoute
+from bot.domain.book import KindCode, PositionTable
+from bot.domain.exposure import MS_PER_YEAR, Exposure, Numeraire, portfolio_exposure
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.instruments import Instrument
+from bot.domain.orders import OrderRequest, client_order_id
+from bot.domain.risk import DeltaCrossCheck, OrderIntent
+from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
+from bot.domain.snapshot import Mark, PortfolioSnapshot
+from bot.domain.units import position_coin
+from bot.pricing import black76
+from strategies.base import FloatArray, HedgeState, Strategy
+
+_PCT: Final = 0.01
+_NEVER_HEDGED_S: Final = 1e12
+"""``time_since_hedge_s`` of an underlying never hedged: finite, so it stays usable."""
+_MIN_CHANGE_COIN: Final = 1e-12
+_CAP_SLACK: Final = 1e-9
+"""An order is clipped a hair under the per-order cap, so float noise cannot breach it."""
+
+
+class PlanError(ValueError):
+    """The snapshot cannot be valued (a missing or bad mark): no hedge this cycle."""
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One routed hedge instrument as this cycle sees it (amounts in its amount unit)."""
+
+    route: HedgeRoute
+    instrument: Instrument
+    mark: Mark
+    position_amount: float
+    in_flight_amount: float
+
+    @property
+    def price_usd(self) -> float:
+        """USD price that converts this instrument's USD-counted amounts to coin."""
+        return self.mark.mark_price
+
+    def coin(self, amount: float) -> float:
+        return position_coin(self.instrument, amount, self.price_usd)
+
+
+@dataclass(frozen=True, slots=True)
+class UnderlyingDecision:
+    """What the cycle saw and chose for one underlying (all deltas in coin)."""
+
+    underlying: Currency
+    index_usd: float
+    book_delta_coin: float
+    hedge_coin: float
+    target_delta_coin: float
+    new_hedge_coin: float
+    gamma_coin_per_pct: float
+    vega_usd_per_volpt: float
+    theta_usd_per_day: float
+    sigma: float
+    tau_years: float
+    routed: bool
+    reason: str
+
+    @property
+    def greeks(self) -> dict[str, float]:
+        """The Greeks the decision was made on, with unit-carrying keys (for the journal)."""
+        return {
+            "book_delta_coin": self.book_delta_coin,
+            "hedge_coin": self.hedge_coin,
+            "gamma_coin_per_pct": self.gamma_coin_per_pct,
+            "vega_usd_per_volpt": self.vega_usd_per_volpt,
+            "theta_usd_per_day": self.theta_usd_per_day,
+            "index_usd": self.index_usd,
+            "sigma": self.sigma,
+            "tau_years": self.tau_years,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CyclePlan:
+    """The cycle's decisions, order intents (by underlying) and the checks the gate needs."""
+
+    cycle_id: str
+    valuation_ts_ms: int
+    inputs_ts_ms: int
+    exposure: Exposure
+    decisions: tuple[UnderlyingDecision, ...]
+    intents: tuple[OrderIntent, ...]
+    delta_checks: Mapping[Currency, DeltaCrossCheck]
+    vols_by_symbol: Mapping[Symbol, float]
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """Everything besides the snapshot that a plan depends on."""
+
+    strategy: Strategy
+    routes: Sequence[HedgeRoute]
+    numeraire: Numeraire
+    targets_coin: Mapping[Currency, float]
+    cost_frac: float
+    max_slippage_frac: float
+    max_order_notional_usd: float
+    in_flight: Mapping[tuple[VenueId, Symbol], float]
+    last_hedge_ms: Mapping[Currency, int]
+    fixed_vols: Mapping[Symbol, float] | None = None
+    rate: float = 0.0
+
+
+def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) -> CyclePlan:
+    """Decide this cycle's hedge orders from ``portfolio`` (see the module docstring)."""
+    now_ms = portfolio.valuation_ts_ms
+    routed = sorted({Currency(r.underlying) for r in inputs.routes})
+    table = PositionTable.from_snapshots(portfolio.venues, underlyings=routed)
+    forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
+    collateral = _collateral(portfolio, table.underlyings)
+    try:
+        exposure = portfolio_exposure(
+            table,
+            forward_usd=forward,
+            valuation_ts_ms=now_ms,
+            numeraire=inputs.numeraire,
+            collateral_coin=collateral,
+            rate=inputs.rate,
+        )
+    except ValueError as exc:
+        raise PlanError(f"cannot value the book: {exc}") from exc
+    sigma, tau, bs_delta = _option_terms(table, forward, now_ms, inputs.rate)
+    legs, problems = _legs(portfolio, inputs)
+    where = {u: i for i, u in enumerate(table.underlyings)}
+    hedged = [u for u in routed if legs.get(u)]
+    book = np.array([_book_delta(exposure, where[u], legs[u]) for u in hedged])
+    hedge = np.array(
+        [math.fsum(g.coin(g.position_amount + g.in_flight_amount) for g in legs[u]) for u in hedged]
+    )
+    new_hedge = _strategy_hedge(
+        table,
+        exposure,
+        inputs,
+        hedged=hedged,
+        book=book,
+        hedge=hedge,
+        sigma=sigma,
+        tau=tau,
+        now_ms=now_ms,
+    )
+
+    intents: list[OrderIntent] = []
+    decisions: list[UnderlyingDecision] = []
+    for u in table.underlyings:
+        i = where[u]
+        if u in hedged:
+            k = hedged.index(u)
+            b, h, n = float(book[k]), float(hedge[k]), float(new_hedge[k])
+            made = _orders(
+                cycle_id,
+                legs[u],
+                n - h,
+                index_usd=float(exposure.index_usd[i]),
+                inputs=inputs,
+                seq0=len(intents),
+            )
+            intents.extend(made)
+            reason = _reason(inputs.strategy.name, b, h, n, len(made))
+        else:
+            b = float(exposure.delta_coin[i])
+            h = n = 0.0
+            reason = "no hedge route: valued, not hedged"
+        decisions.append(
+            UnderlyingDecision(
+                underlying=u,
+                index_usd=float(exposure.index_usd[i]),
+                book_delta_coin=b,
+                hedge_coin=h,
+                target_delta_coin=inputs.targets_coin.get(u, 0.0),
+                new_hedge_coin=n,
+                gamma_coin_per_pct=float(exposure.gamma_coin_per_pct[i]),
+                vega_usd_per_volpt=float(exposure.vega_usd_per_volpt[i]),
+                theta_usd_per_day=float(exposure.theta_usd_per_day[i]),
+                sigma=float(sigma[i]),
+                tau_years=float(tau[i]),
+                routed=u in hedged,
+                reason=reason,
+            )
+        )
+    return CyclePlan(
+        cycle_id=cycle_id,
+        valuation_ts_ms=now_ms,
+        inputs_ts_ms=portfolio.oldest_read_ms,
+        exposure=exposure,
+        decisions=tuple(decisions),
+        intents=tuple(intents),
+        delta_checks=_delta_checks(portfolio, table, bs_delta),
+        vols_by_symbol=_vols(table),
+        problems=tuple(problems),
+    )
+
+
+def _collateral(portfolio: PortfolioSnapshot, underlyings: Sequence[Currency]) -> FloatArray:
+    """Coin equity per underlying over every venue and sub-account (it is delta in usd)."""
+    totals = dict.fromkeys(underlyings, 0.0)
+    for snap in portfolio.venues:
+        for bal in snap.balances:
+            if bal.currency in totals:
+                totals[bal.currency] += bal.equity
+    return np.array([totals[u] for u in underlyings], dtype=np.float64)
+
+
+def _option_terms(
+    table: PositionTable, forward: FloatArray, now_ms: int, rate: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Vega-weighted vol and expiry per underlying, and each option's Black-76 delta.
+
+    One sigma and tau per underlying is what the strategy kernels take; weighting
+    by |position vega| makes them those of the options that dominate the risk.
+    """
+    m = len(table.underlyings)
+    live = (table.kind == KindCode.OPTION) & (table.size != 0) & (table.expiry_ms > now_ms)
+    tau = np.where(live, (table.expiry_ms - now_ms) / MS_PER_YEAR, 0.0)
+    strike = np.where(live, table.strike_usd, forward)
+    g = black76(table.is_call, forward, strike, tau, table.mark_iv, rate)
+    weight = np.where(live, np.abs(table.size * g.vega), 0.0)
+    weight = np.where(np.isfinite(weight), weight, 0.0)
+    total = np.bincount(table.underlying_idx, weights=weight, minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vol_num = np.bincount(
+            table.underlying_idx, weights=weight * np.nan_to_num(table.mark_iv), minlength=m
+        )
+        sigma = np.where(total > 0, vol_num / total, np.nan)
+        tau_num = np.bincount(table.underlying_idx, weights=weight * tau, minlength=m)
+        tau_w = np.where(total > 0, tau_num / total, 0.0)
+    return sigma, tau_w, np.where(live, g.delta, np.nan)
+
+
+def _legs(
+    portfolio: PortfolioSnapshot, inputs: PlanInputs
+) -> tuple[dict[Currency, list[Leg]], list[str]]:
+    """The usable routes per underlying; an unusable one is a problem, never a guess."""
+    snaps = {s.venue: s for s in portfolio.venues}
+    legs: dict[Currency, list[Leg]] = {}
+    problems: list[str] = []
+    for route in inputs.routes:
+        where = f"hedge route {route.symbol} on {route.venue}"
+        snap = snaps.get(route.venue)
+        if snap is None:
+            problems.append(f"{where}: venue not in the snapshot")
+            continue
+        instrument = snap.instruments.get(route.symbol)
+        mark = snap.marks.get(route.symbol)
+        if instrument is None or mark is None:
+            problems.append(f"{where}: {'no such instrument' if instrument is None else 'no mark'}")
+            continue
+        if instrument.is_option or instrument.underlying != route.underlying:
+            problems.append(f"{where}: not a {route.underlying} future or perpetual")
+            continue
+        if not (math.isfinite(mark.mark_price) and mark.mark_price > 0):
+            problems.append(f"{where}: unusable mark {mark.mark_price!r}")
+            continue
+        size = math.fsum(p.size for p in snap.positions if p.instrument.symbol == route.symbol)
+        flight = inputs.in_flight.get((route.venue, route.symbol), 0.0)
+        legs.setdefault(Currency(route.underlying), []).append(
+            Leg(route, instrument, mark, size, flight)
+        )
+    return legs, problems
+
+
+def _book_delta(exposure: Exposure, i: int, legs: Sequence[Leg]) -> float:
+    """Exposure delta without the routed instruments' positions (in flight is not in it)."""
+    return float(exposure.delta_coin[i]) - math.fsum(g.coin(g.position_amount) for g in legs)
+
+
+def _strategy_hedge(
+    table: PositionTable,
+    exposure: Exposure,
+    inputs: PlanInputs,
+    *,
+    hedged: Sequence[Currency],
+    book: FloatArray,
+    hedge: FloatArray,
+    sigma: FloatArray,
+    tau: FloatArray,
+    now_ms: int,
+) -> FloatArray:
+    """One strategy call over every hedged underlying (one element each)."""
+    if not hedged:
+        return np.zeros(0)
+    idx = np.array([table.underlyings.index(u) for u in hedged])
+    index = exposure.index_usd[idx]
+    fixed = book
+    if inputs.fixed_vols is not None and "net_delta_fixed_vol_coin" in _reads(inputs.strategy):
+        fixed = book + _vol_only_correction(table, exposure, inputs, now_ms)[idx]
+    since = [
+        (now_ms - inputs.last_hedge_ms[u]) / 1000 if u in inputs.last_hedge_ms else _NEVER_HEDGED_S
+        for u in hedged
+    ]
+    state = HedgeState.from_arrays(
+        spot_usd=index,
+        net_delta_coin=book,
+        net_delta_fixed_vol_coin=fixed,
+        gamma_coin_per_usd=exposure.gamma_coin_per_pct[idx] / (_PCT * index),
+        vega_usd_per_volpt=exposure.vega_usd_per_volpt[idx],
+        theta_usd_per_day=exposure.theta_usd_per_day[idx],
+        hedge_coin=hedge,
+        target_delta_coin=[inputs.targets_coin.get(u, 0.0) for u in hedged],
+        sigma=sigma[idx],
+        tau_years=tau[idx],
+        rate=inputs.rate,
+        cost_frac=inputs.cost_frac,
+        time_since_hedge_s=since,
+    )
+    return np.asarray(inputs.strategy.target_hedge(state), dtype=np.float64)
+
+
+def _reads(strategy: Strategy) -> tuple[str, ...]:
+    return tuple(getattr(strategy, "reads", ()))
+
+
+def _vol_only_correction(
+    table: PositionTable, exposure: Exposure, inputs: PlanInputs, now_ms: int
+) -> FloatArray:
+    """Delta at the implied vols of the last hedge minus the delta now, per underlying."""
+    assert inputs.fixed_vols is not None
+    vols = np.array(
+        [inputs.fixed_vols.get(s, iv) for s, iv in zip(table.symbols, table.mark_iv, strict=True)]
+    )
+    forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
+    at_fixed = portfolio_exposure(
+        table,
+        forward_usd=forward,
+        valuation_ts_ms=now_ms,
+        numeraire=inputs.numeraire,
+        collateral_coin=exposure.collateral_delta_coin
+        if inputs.numeraire is Numeraire.USD
+        else np.zeros(len(table.underlyings)),
+        rate=inputs.rate,
+        vol_override=vols,
+    )
+    return at_fixed.delta_coin - exposure.delta_coin
+
+
+def _orders(
+    cycle_id: str,
+    legs: Sequence[Leg],
+    change_coin: float,
+    *,
+    index_usd: float,
+    inputs: PlanInputs,
+    seq0: int,
+) -> list[OrderIntent]:
+    """The change split over the legs by weight, rounded to lots, priced IOC at the mark."""
+    if not abs(change_coin) > _MIN_CHANGE_COIN:
+        return []
+    total_weight = math.fsum(g.route.weight for g in legs)
+    out: list[OrderIntent] = []
+    for leg in legs:
+        share = change_coin * leg.route.weight / total_weight
+        cap_coin = inputs.max_order_notional_usd / index_usd * (1 - _CAP_SLACK)
+        share = math.copysign(min(abs(share), cap_coin), share)
+        amount = hedge_amount(leg.instrument, share, leg.price_usd)
+        if amount == 0.0:
+            continue
+        side = side_of(amount)
+        coin = amount_coin(leg.instrument, abs(amount), leg.price_usd)
+        request = OrderRequest(
+            client_id=client_order_id(cycle_id, leg.route.venue, leg.route.symbol, seq0 + len(out)),
+            venue=leg.route.venue,
+            symbol=leg.route.symbol,
+            side=side,
+            amount=abs(amount),
+            limit_price=ioc_limit_price(
+                leg.instrument, leg.mark.mark_price, side, inputs.max_slippage_frac
+            ),
+        )
+        out.append(
+            OrderIntent(
+                order=request,
+                underlying=Currency(leg.route.underlying),
+                notional_usd=coin * index_usd,
+                amount_coin=coin,
+                position_before_coin=leg.coin(leg.position_amount + leg.in_flight_amount),
+            )
+        )
+    return out
+
+
+def _reason(name: str, book: float, hedge: float, new: float, orders: int) -> str:
+    verb = f"{orders} order(s)" if orders else "hold"
+    return (
+        f"{name}: book {book:+.6f}, hedge {hedge:+.6f} -> {new:+.6f} coin "
+        f"(total {book + hedge:+.6f} -> {book + new:+.6f}); {verb}"
+    )
+
+
+def _delta_checks(
+    portfolio: PortfolioSnapshot, table: PositionTable, bs_delta: FloatArray
+) -> dict[Currency, DeltaCrossCheck]:
+    """Our options' Black-76 delta vs the venues' own, per underlying where every option has one.
+
+    Both sides count coin per position: size (coin for options) × delta per unit.
+    An underlying with any option lacking a venue delta is not cross-checked.
+    """
+    venue_delta = np.array(
+        [
+            np.nan
+            if (m := s.marks.get(p.instrument.symbol)) is None or m.venue_delta is None
+            else m.venue_delta
+            for s in portfolio.venues
+            for p in s.positions
+        ],
+        dtype=np.float64,
+    )
+    options = np.isfinite(bs_delta)
+    checks: dict[Currency, DeltaCrossCheck] = {}
+    for i, u in enumerate(table.underlyings):
+        mine = options & (table.underlying_idx == i)
+        if not mine.any() or not np.isfinite(venue_delta[mine]).all():
+            continue
+        ours = math.fsum((table.size[mine] * bs_delta[mine]).tolist())
+        theirs = math.fsum((table.size[mine] * venue_delta[mine]).tolist())
+        checks[u] = DeltaCrossCheck(ours_coin=ours, venue_coin=theirs)
+    return checks
+
+
+def _vols(table: PositionTable) -> dict[Symbol, float]:
+    """Implied vol of each option held: the 'vols at the last hedge' for vol-only moves."""
+    option = table.kind == KindCode.OPTION
+    return {
+        table.symbols[i]: float(table.mark_iv[i])
+        for i in np.flatnonzero(option & np.isfinite(table.mark_iv))
+    }

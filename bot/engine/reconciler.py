@@ -1,0 +1,102 @@
+"""Bring the journal's open orders up to date with venue evidence (the I/O half of reconcile).
+
+Runs at start-up, at the head of every hedge cycle and on its own schedule.
+It asks each venue about every open order by client id and reads our fills,
+then applies :func:`bot.domain.reconcile.reconcile`'s verdicts. A failed
+lookup is no evidence (the order stays where it is); nothing is ever resent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+
+from bot.domain.ids import ClientOrderId, Symbol, VenueId
+from bot.domain.orders import Fill, OrderReport
+from bot.domain.reconcile import OrderRecord, VenueEvidence, reconcile
+from bot.engine.journal import Journal
+from bot.venues.base import Venue
+
+log = structlog.get_logger("deltabot.reconcile")
+
+FILL_LOOKBACK_MS = 60_000
+"""Fills are read from this long before the oldest open order (venue clocks drift)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileSummary:
+    """How many open orders were checked, moved, and how many lookups failed."""
+
+    checked: int
+    moved: int
+    failed_lookups: int
+    new_fills: int
+
+
+async def reconcile_open_orders(
+    journal: Journal,
+    venues: Mapping[VenueId, Venue],
+    *,
+    now_ms: Callable[[], int],
+    unknown_grace_ms: int,
+) -> ReconcileSummary:
+    """Look every open order up on its venue and journal what the evidence proves."""
+    records = journal.open_intents()
+    if not records:
+        return ReconcileSummary(0, 0, 0, 0)
+    reports: dict[ClientOrderId, OrderReport] = {}
+    not_found: set[ClientOrderId] = set()
+    fills: list[Fill] = []
+    failed = new_fills = 0
+    by_venue: dict[VenueId, list[OrderRecord]] = {}
+    for record in records:
+        by_venue.setdefault(record.request.venue, []).append(record)
+    for venue_id, mine in by_venue.items():
+        venue = venues.get(venue_id)
+        if venue is None:
+            log.warning("reconcile_unknown_venue", venue=venue_id, orders=len(mine))
+            failed += len(mine)
+            continue
+        for record in mine:
+            cid, symbol = record.request.client_id, record.request.symbol
+            try:
+                report = await venue.find_order(cid, symbol)
+            except Exception as exc:  # any read failure is "no evidence", never a verdict
+                failed += 1
+                log.warning("order_lookup_failed", venue=venue_id, client_id=cid, error=str(exc))
+                continue
+            if report is None:
+                not_found.add(cid)
+            else:
+                reports[cid] = report
+        symbols: list[Symbol] = sorted({r.request.symbol for r in mine})
+        since = min(r.created_ts_ms for r in mine) - FILL_LOOKBACK_MS
+        try:
+            found = await venue.fetch_fills(since, symbols)
+        except Exception as exc:
+            failed += 1
+            log.warning("fill_read_failed", venue=venue_id, error=str(exc))
+            found = ()
+        for fill in found:
+            new_fills += journal.record_fill(fill, venue_id)
+        fills.extend(found)
+    evidence = VenueEvidence(reports, frozenset(not_found), tuple(fills))
+    now = now_ms()
+    moved = 0
+    for res in reconcile(records, evidence, now_ms=now, unknown_grace_ms=unknown_grace_ms):
+        for step in res.steps:
+            journal.mark(res.client_id, step, now, res.report, detail=res.reason)
+        if res.steps:
+            moved += 1
+            log.info(
+                "order_reconciled",
+                client_id=res.client_id,
+                state=res.steps[-1].value,
+                filled=res.filled_amount,
+                reason=res.reason,
+            )
+        elif res.reason.startswith("conflict"):
+            log.error("order_conflict", client_id=res.client_id, reason=res.reason)
+    return ReconcileSummary(len(records), moved, failed, new_fills)

@@ -1,0 +1,112 @@
+"""What ``/status``, ``/health`` and ``deltabot status`` report about a running engine.
+
+Plain functions of the engine's last cycle and portfolio read: cheap, no I/O,
+safe to call from the status server on the daemon's event loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bot.config import Config
+from bot.domain.snapshot import Balance, PortfolioSnapshot
+from bot.domain.trading_state import TradingMode
+from bot.engine.cycle import HedgeEngine
+from bot.ops.status_server import Health
+
+STALE_CYCLES = 3
+"""A daemon whose last cycle is older than this many hedge intervals is unhealthy."""
+
+
+def maintenance_ratio(balance: Balance) -> float:
+    """Maintenance margin / equity: 1.0 is the liquidation line (inf without equity)."""
+    if balance.equity > 0:
+        return balance.maintenance_margin / balance.equity
+    return math.inf if balance.maintenance_margin > 0 else 0.0
+
+
+def margin_rows(portfolio: PortfolioSnapshot | None) -> dict[str, list[dict[str, object]]]:
+    """Per venue, each account and currency's equity, margins and MM/equity ratio."""
+    if portfolio is None:
+        return {}
+    return {
+        snap.venue: [
+            {
+                "account": b.account,
+                "currency": b.currency,
+                "equity": b.equity,
+                "initial_margin": b.initial_margin,
+                "maintenance_margin": b.maintenance_margin,
+                "available": b.available,
+                "maintenance_ratio": maintenance_ratio(b),
+            }
+            for b in snap.balances
+        ]
+        for snap in portfolio.venues
+    }
+
+
+def status_of(engine: HedgeEngine, now_ms: int) -> dict[str, object]:
+    """The engine's state as JSON-ready values with unit-carrying keys."""
+    journal = engine.journal
+    state = journal.trading_state()
+    result = engine.last_result
+    out: dict[str, object] = {
+        "now_ms": now_ms,
+        "trading_state": {
+            "mode": state.mode.value,
+            "reason": state.reason,
+            "set_by": state.set_by.value,
+            "ts_ms": state.ts_ms,
+        },
+        "locks": dict(journal.locks()),
+        "margin": margin_rows(engine.last_portfolio),
+    }
+    if result is None:
+        out["last_cycle"] = None
+        return out
+    out["last_cycle"] = {
+        "started_ms": result.started_ms,
+        "age_s": (now_ms - result.started_ms) / 1000,
+        "duration_s": result.duration_s,
+        "error": result.error,
+        "orders_sent": len(result.outcomes),
+        "orders_denied": len(result.decision.denied) if result.decision else 0,
+    }
+    if result.plan is not None:
+        out["underlyings"] = {
+            d.underlying: {
+                "index_usd": d.index_usd,
+                "book_delta_coin": d.book_delta_coin,
+                "hedge_coin": d.hedge_coin,
+                "total_delta_coin": d.book_delta_coin + d.hedge_coin,
+                "total_delta_usd": (d.book_delta_coin + d.hedge_coin) * d.index_usd,
+                "target_delta_coin": d.target_delta_coin,
+                "gamma_coin_per_pct": d.gamma_coin_per_pct,
+                "vega_usd_per_volpt": d.vega_usd_per_volpt,
+                "theta_usd_per_day": d.theta_usd_per_day,
+                "hedged": d.routed,
+                "decision": d.reason,
+            }
+            for d in result.plan.decisions
+        }
+    return out
+
+
+def health_of(engine: HedgeEngine, now_ms: int, config: Config) -> Health:
+    """Healthy: trading not halted, and a recent cycle that succeeded."""
+    state = engine.journal.trading_state()
+    result = engine.last_result
+    if result is None:
+        return Health(False, "no cycle has run yet", state.mode.value, None)
+    age_s = (now_ms - result.started_ms) / 1000
+    limit_s = STALE_CYCLES * config.daemon.hedge_interval_s
+    if state.mode is TradingMode.HALTED:
+        detail = f"trading halted: {state.reason}"
+    elif result.error is not None:
+        detail = f"last cycle failed: {result.error}"
+    elif age_s > limit_s:
+        detail = f"last cycle {age_s:.1f} s ago (more than {limit_s:g} s)"
+    else:
+        return Health(True, "ok", state.mode.value, age_s)
+    return Health(False, detail, state.mode.value, age_s)

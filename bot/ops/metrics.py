@@ -1,0 +1,285 @@
+"""Prometheus metrics of one daemon: exposure, hedges, orders, cycles, risk and margin.
+
+Every metric lives on the daemon's own :class:`CollectorRegistry`, never the
+process-global one, so two daemons (or two tests) in one process cannot
+collide and a scrape shows exactly one daemon. Names carry their unit
+(``_coin``, ``_usd``, ``_seconds``, ``_ratio``, ``_total``) because a gauge
+without one is how a hedger confuses coin with USD at 3 a.m.
+
+Label values that come from a closed set (order side and outcome, trading
+mode, liquidation direction) are checked: a typo would otherwise open a new
+time series that no alert watches.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from bot.domain.trading_state import TradingMode
+
+CYCLE_DURATION_BUCKETS_S: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+"""Histogram buckets of the hedge-cycle latency, in seconds: a cycle is a few venue round trips."""
+
+ORDER_SIDES: Final = frozenset({"buy", "sell"})
+ORDER_OUTCOMES: Final = frozenset({"accepted", "rejected", "ambiguous"})
+LIQUIDATION_DIRECTIONS: Final = frozenset({"down", "up"})
+CYCLE_RESULTS: Final = ("ok", "failed")
+
+
+def _check(kind: str, value: str, allowed: frozenset[str]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{kind} must be one of {sorted(allowed)}, got {value!r}")
+    return value
+
+
+class DaemonMetrics:
+    """Prometheus metrics of one daemon, on its own CollectorRegistry (never the global one).
+
+    ``wall_clock_s`` (UTC epoch seconds) stamps the last cycle; it is the wall
+    clock even in an accelerated simulation, because Prometheus compares the
+    stamp with its own ``time()``.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        wall_clock_s: Callable[[], float] = time.time,
+    ) -> None:
+        self.registry: CollectorRegistry = (
+            registry if registry is not None else CollectorRegistry(auto_describe=True)
+        )
+        self._wall_clock_s = wall_clock_s
+        self._lock = threading.Lock()
+        self._underlyings: set[str] = set()
+        self._hedge_labels: set[tuple[str, str, str]] = set()
+        reg = self.registry
+        by_underlying = ["underlying"]
+
+        self._delta_coin = Gauge(
+            "deltabot_delta_coin",
+            "Delta of the book per underlying, in coin of the underlying.",
+            by_underlying,
+            registry=reg,
+        )
+        self._delta_usd = Gauge(
+            "deltabot_delta_usd",
+            "Delta of the book per underlying, in USD (coin delta times spot).",
+            by_underlying,
+            registry=reg,
+        )
+        self._gamma = Gauge(
+            "deltabot_gamma_coin_per_pct",
+            "Gamma per underlying: change of delta, in coin, for a 1% move of the underlying.",
+            by_underlying,
+            registry=reg,
+        )
+        self._vega = Gauge(
+            "deltabot_vega_usd_per_volpt",
+            "Vega per underlying: change of value, in USD, for one implied-volatility point.",
+            by_underlying,
+            registry=reg,
+        )
+        self._theta = Gauge(
+            "deltabot_theta_usd_per_day",
+            "Theta per underlying: change of value, in USD, over one day.",
+            by_underlying,
+            registry=reg,
+        )
+        self._hedge_position = Gauge(
+            "deltabot_hedge_position_coin",
+            "Hedge position per underlying, venue and instrument, in coin (negative: short).",
+            ["underlying", "venue", "symbol"],
+            registry=reg,
+        )
+        self._orders_sent = Counter(
+            "deltabot_orders_sent_total",
+            "Orders sent to a venue, a count, per venue, instrument and side (buy|sell).",
+            ["venue", "symbol", "side"],
+            registry=reg,
+        )
+        self._order_outcomes = Counter(
+            "deltabot_order_outcomes_total",
+            "Outcomes of sent orders, a count, per venue: accepted, rejected, or ambiguous "
+            "(timeout or lost reply: journalled UNKNOWN until the venue says more).",
+            ["venue", "outcome"],
+            registry=reg,
+        )
+        self._orders_denied = Counter(
+            "deltabot_orders_denied_total",
+            "Orders the risk gate denied before sending, a count, per reason code.",
+            ["reason"],
+            registry=reg,
+        )
+        self._cycle_duration = Histogram(
+            "deltabot_cycle_duration_seconds",
+            "Wall time of one hedge cycle, in seconds, successful or not.",
+            buckets=CYCLE_DURATION_BUCKETS_S,
+            registry=reg,
+        )
+        self._cycles = Counter(
+            "deltabot_cycles_total",
+            "Hedge cycles finished, a count, per result (ok|failed).",
+            ["result"],
+            registry=reg,
+        )
+        for result in CYCLE_RESULTS:  # both series exist from the start, so rate() sees a 0
+            self._cycles.labels(result=result)
+        self._last_cycle = Gauge(
+            "deltabot_last_cycle_timestamp_seconds",
+            "When the last hedge cycle finished, successful or not, in UTC epoch seconds "
+            "(0: none yet).",
+            registry=reg,
+        )
+        self._last_ok_cycle = Gauge(
+            "deltabot_last_successful_cycle_timestamp_seconds",
+            "When the last successful hedge cycle finished, in UTC epoch seconds (0: none yet).",
+            registry=reg,
+        )
+        self._input_age = Gauge(
+            "deltabot_input_age_seconds",
+            "Age of the newest market/position read of a venue when a cycle used it, in seconds.",
+            ["venue"],
+            registry=reg,
+        )
+        self._trading_state = Gauge(
+            "deltabot_trading_state",
+            "Trading state, unitless: 1 for the current mode (active|reducing|halted), 0 others.",
+            ["mode"],
+            registry=reg,
+        )
+        self._margin_ratio = Gauge(
+            "deltabot_margin_ratio",
+            "Maintenance margin over equity per venue account, a ratio (1 = liquidation).",
+            ["venue", "account"],
+            registry=reg,
+        )
+        self._liquidation_distance = Gauge(
+            "deltabot_liquidation_distance_ratio",
+            "Move of the underlying that would liquidate a venue account, as a fraction of "
+            "its price, per direction (down|up).",
+            ["venue", "direction"],
+            registry=reg,
+        )
+        self._worst_stress_loss = Gauge(
+            "deltabot_worst_stress_loss_usd",
+            "Loss of the book in the worst stress scenario, in USD (positive: a loss; "
+            "NaN until first computed).",
+            registry=reg,
+        )
+        self._worst_stress_loss.set(math.nan)  # not 0: no scenario run yet is not "no risk"
+        self._collateral = Gauge(
+            "deltabot_collateral_equity_usd",
+            "Equity of the collateral held on a venue, in USD.",
+            ["venue"],
+            registry=reg,
+        )
+
+    def set_greeks(
+        self,
+        underlying: str,
+        *,
+        delta_coin: float,
+        delta_usd: float,
+        gamma_coin_per_pct: float,
+        vega_usd_per_volpt: float,
+        theta_usd_per_day: float,
+    ) -> None:
+        """Record the book's Greeks for one underlying."""
+        with self._lock:
+            self._underlyings.add(underlying)
+            self._delta_coin.labels(underlying).set(delta_coin)
+            self._delta_usd.labels(underlying).set(delta_usd)
+            self._gamma.labels(underlying).set(gamma_coin_per_pct)
+            self._vega.labels(underlying).set(vega_usd_per_volpt)
+            self._theta.labels(underlying).set(theta_usd_per_day)
+
+    def set_hedge_position(
+        self, underlying: str, venue: str, symbol: str, position_coin: float
+    ) -> None:
+        """Record one hedge instrument's position, in coin."""
+        with self._lock:
+            self._hedge_labels.add((underlying, venue, symbol))
+            self._hedge_position.labels(underlying, venue, symbol).set(position_coin)
+
+    def forget_underlying(self, underlying: str) -> None:
+        """Drop every series of an underlying that left the book, so no stale Greeks linger."""
+        with self._lock:
+            if underlying in self._underlyings:
+                self._underlyings.discard(underlying)
+                for gauge in (
+                    self._delta_coin,
+                    self._delta_usd,
+                    self._gamma,
+                    self._vega,
+                    self._theta,
+                ):
+                    gauge.remove(underlying)
+            for labels in [k for k in self._hedge_labels if k[0] == underlying]:
+                self._hedge_labels.discard(labels)
+                self._hedge_position.remove(*labels)
+
+    def order_sent(self, venue: str, symbol: str, side: str) -> None:
+        """Count one order sent (``side``: buy|sell)."""
+        self._orders_sent.labels(venue, symbol, _check("side", side, ORDER_SIDES)).inc()
+
+    def order_outcome(self, venue: str, outcome: str) -> None:
+        """Count one sent order's outcome: accepted|rejected|ambiguous."""
+        self._order_outcomes.labels(venue, _check("outcome", outcome, ORDER_OUTCOMES)).inc()
+
+    def order_denied(self, reason: str) -> None:
+        """Count one risk-gate denial; ``reason`` is a short code, not a message (cardinality)."""
+        self._orders_denied.labels(reason).inc()
+
+    def cycle_finished(self, *, duration_s: float, ok: bool) -> None:
+        """Record one finished cycle: its latency, its result and when it ended."""
+        now_s = self._wall_clock_s()
+        self._cycle_duration.observe(duration_s)
+        self._cycles.labels(CYCLE_RESULTS[0] if ok else CYCLE_RESULTS[1]).inc()
+        self._last_cycle.set(now_s)
+        if ok:
+            self._last_ok_cycle.set(now_s)
+
+    def set_input_age(self, venue: str, age_s: float) -> None:
+        """Record how old a venue's inputs were, in seconds."""
+        self._input_age.labels(venue).set(age_s)
+
+    def set_trading_state(self, mode: str) -> None:
+        """Set the current mode's series to 1 and the others to 0."""
+        current = TradingMode(mode)
+        for each in TradingMode:
+            self._trading_state.labels(each.value).set(1.0 if each is current else 0.0)
+
+    def set_margin_ratio(self, venue: str, account: str, ratio: float) -> None:
+        """Record maintenance margin / equity of one venue account."""
+        self._margin_ratio.labels(venue, account).set(ratio)
+
+    def set_liquidation_distance(self, venue: str, direction: str, move_frac: float) -> None:
+        """Record the fractional price move (``direction``: down|up) that liquidates ``venue``."""
+        direction = _check("direction", direction, LIQUIDATION_DIRECTIONS)
+        self._liquidation_distance.labels(venue, direction).set(move_frac)
+
+    def set_worst_stress_loss(self, loss_usd: float) -> None:
+        """Record the worst stress-scenario loss, in USD."""
+        self._worst_stress_loss.set(loss_usd)
+
+    def set_collateral_usd(self, venue: str, equity_usd: float) -> None:
+        """Record a venue's collateral equity, in USD."""
+        self._collateral.labels(venue).set(equity_usd)
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The registry in Prometheus text format, and the content type to serve it with."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
