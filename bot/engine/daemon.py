@@ -34,7 +34,12 @@ from bot.domain.ids import Currency, VenueId
 from bot.engine.cycle import CycleResult, HedgeEngine
 from bot.engine.journal import Journal
 from bot.engine.margin_job import margin_snapshot
-from bot.engine.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
+from bot.engine.sim_world import (
+    SimWorldSetup,
+    build_sim_world,
+    external_sim_endpoints,
+    serve_sim_world,
+)
 from bot.engine.status import health_of, status_of
 from bot.ops.metrics import DaemonMetrics
 from bot.ops.status_server import RunningStatusServer, run_status_server
@@ -86,11 +91,16 @@ def _speed(config: Config) -> float:
 
 @asynccontextmanager
 async def _environment(
-    config: Config, hooks: DaemonHooks
+    config: Config, environ: Mapping[str, str], hooks: DaemonHooks
 ) -> AsyncIterator[tuple[Clock, SimWorldSetup | None, dict[VenueId, SimEndpoint] | None]]:
-    """Mode sim: the embedded emulators and their clock; otherwise the wall clock."""
+    """Mode sim: the embedded emulators and their clock, or standalone ones (api_url set)
+    on the wall clock; other modes: the wall clock."""
     if config.mode is not Mode.SIM:
         yield hooks.clock or SystemClock(), None, None
+        return
+    external = external_sim_endpoints(config, environ)
+    if external is not None:
+        yield hooks.clock or SystemClock(), None, external
         return
     world = build_sim_world(config, events=hooks.events, clock=hooks.clock)
     async with serve_sim_world(world) as (endpoints, running):
@@ -179,7 +189,9 @@ async def run_daemon(
     strategy = load_strategy(config.strategy.name, config.strategy.params)
     async with AsyncExitStack() as stack:
         journal = stack.enter_context(Journal.open(config.daemon.journal_path))
-        clock, world, endpoints = await stack.enter_async_context(_environment(config, hooks))
+        clock, world, endpoints = await stack.enter_async_context(
+            _environment(config, environ, hooks)
+        )
         runtime = Runtime(clock_ms=clock.now_ms)
         venues = build_venues(
             config, environ, runtime, sim_endpoints=endpoints, paper=paper_settings(config)

@@ -6,6 +6,12 @@ emulator on loopback, so the daemon reaches it exactly as it would a real
 exchange: unmodified ccxt over HTTP, signed requests, Deribit error codes.
 Every run draws fresh API keys for the simulated accounts; they guard fake
 money and live only in this process.
+
+A venue with ``api_url`` set in mode sim is a standalone emulator
+(``deltabot sim-venue``) that outlives the daemon, e.g. across a crash and
+restart. Its account is whatever that emulator holds; the daemon then runs on
+the wall clock, as the standalone emulator does, so times agree across
+restarts. Embedded and standalone venues cannot be mixed.
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ from bot.clock import AcceleratedClock, Clock
 from bot.config import Config, SimConfig, SimPosition
 from bot.domain.ids import VenueId
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
-from bot.secrets import VenueCredentials
-from bot.sim.config import AccountSpec, PositionSpec, SimExchangeConfig
+from bot.secrets import VenueCredentials, venue_credentials
+from bot.sim.config import AccountSpec, PositionSpec, SimExchangeConfig, default_main_account
 from bot.sim.contracts import expiry_code
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
@@ -145,6 +151,33 @@ def build_sim_world(
         creds = VenueCredentials(SecretStr(key), SecretStr(secret))
         venues[venue.name] = SimVenue(exchange, Faults(seed=sim.seed + i), creds)
     return SimWorldSetup(sim_clock, market, venues)
+
+
+def external_sim_endpoints(
+    config: Config, environ: Mapping[str, str]
+) -> dict[VenueId, SimEndpoint] | None:
+    """Endpoints of standalone emulators when every venue names one (None: embed them all).
+
+    Keys come from ``DELTABOT_VENUE_<NAME>_API_KEY``/``_API_SECRET``, else the
+    emulator's well-known demo pair (``deltabot sim-venue`` without keys).
+    """
+    urls = {v.name: v.api_url for v in config.venues}
+    if all(url is None for url in urls.values()):
+        return None
+    if any(url is None for url in urls.values()):
+        raise SimSetupError(
+            "mode sim: either every venue names a standalone emulator (api_url) or none does; "
+            f"api_url is set for {sorted(n for n, u in urls.items() if u)} only"
+        )
+    demo = default_main_account()
+    out: dict[VenueId, SimEndpoint] = {}
+    for venue in config.venues:
+        creds = venue_credentials(venue.name, testnet=False, environ=environ)
+        if creds is None:
+            creds = VenueCredentials(SecretStr(demo.client_id), SecretStr(demo.client_secret))
+        assert venue.api_url is not None
+        out[venue.name] = SimEndpoint(venue.api_url, creds)
+    return out
 
 
 @asynccontextmanager
