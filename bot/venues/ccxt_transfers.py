@@ -3,6 +3,12 @@
 Money movements are writes like orders: sent once, Rejected only when the
 venue refused, Ambiguous when the answer is lost or unreadable. The
 venue's own id comes back in the report beside our idempotency id.
+
+Where the venue takes a client-chosen id (see each normaliser's
+``transfer_id_params``) our ``transfer_id`` goes out with the request, so a
+duplicated request cannot move the money twice and a lost answer can be
+matched later by the id the venue echoes. A venue refusing an id it already
+has is Ambiguous: the first request may have gone through.
 """
 
 from __future__ import annotations
@@ -51,39 +57,60 @@ class CcxtTransfers:
         self._account, self._clock_ms, self._read = account, clock_ms, read
 
     async def _send(
-        self, request: TransferRequest, kind: TransferKind, call: Callable[[], Awaitable[Any]]
+        self,
+        request: TransferRequest,
+        kind: TransferKind,
+        call: Callable[[dict[str, Any]], Awaitable[Any]],
     ) -> TransferOutcome:
+        """Send once with the id params; ``call`` gets the ccxt params to pass."""
         if request.venue != self._venue:
             return Rejected(f"transfer for venue {request.venue} sent to {self._venue}")
         if request.kind is not kind:
             return Rejected(f"transfer {request.transfer_id} is a {request.kind.value}")
+        try:
+            params = self._norm.transfer_params(request)
+            wire_id = self._norm.wire_transfer_id(kind, request.transfer_id)
+        except ValueError as exc:
+            return Rejected(f"not sent: {exc}")
         no_write_retries(self._client)
         try:
-            answer = await call()
+            answer = await call(params)
         except Exception as exc:
+            if self._norm.duplicate_transfer(exc):
+                return Ambiguous(
+                    f"the venue already has transfer id {wire_id}: look it up, never resend "
+                    f"({describe(exc)})"
+                )
             return write_outcome(exc)
         try:
-            report = self._norm.transfer_report(kind, mapping(answer, "transfer"), self._clock_ms())
+            payload = dict(mapping(answer, "transfer"))
+            for key, sent in (("amount", request.amount), ("currency", request.currency)):
+                if payload.get(key) is None:  # a bare acknowledgement (Binance, Bybit: an id)
+                    payload[key] = sent
+            report = self._norm.transfer_report(kind, payload, self._clock_ms())
+            echo = self._norm.echoed_transfer_id(kind, payload)
         except Exception as exc:
             return Ambiguous(f"sent, answer unreadable: {describe(exc)}")
+        if echo is not None and echo != wire_id:
+            return Ambiguous(f"answer names transfer id {echo}, sent {wire_id}")
         return replace(report, transfer_id=request.transfer_id)
 
     async def transfer_to_subaccount(self, request: TransferRequest) -> TransferOutcome:
         return await self._send(
             request,
             TransferKind.SUBACCOUNT,
-            lambda: self._client.transfer(
-                request.currency, request.amount, self._account, request.destination
+            lambda params: self._client.transfer(
+                request.currency, request.amount, self._account, request.destination, params
             ),
         )
 
     async def withdraw(self, request: TransferRequest) -> TransferOutcome:
-        params = {"network": request.network} if request.network else {}
+        network = {"network": request.network} if request.network else {}
         return await self._send(
             request,
             TransferKind.WITHDRAWAL,
-            lambda: self._client.withdraw(
-                request.currency, request.amount, request.destination, params=params
+            lambda params: self._client.withdraw(
+                request.currency, request.amount, request.destination, params=network | params
             ),
         )
 
@@ -102,7 +129,10 @@ class CcxtTransfers:
     async def history(
         self, kind: TransferKind, currency: Currency, since_ms: int
     ) -> tuple[TransferReport, ...]:
-        """Deposits or withdrawals of ``currency`` since ``since_ms``, as the venue reports them."""
+        """Deposits or withdrawals of ``currency`` since ``since_ms``, as the venue reports them.
+
+        A withdrawal carries our ``transfer_id`` where the venue echoes the id we sent.
+        """
         method = getattr(self._client, _HISTORY[kind])
         answer = await self._read(lambda: method(currency, since_ms))
         now = self._clock_ms()

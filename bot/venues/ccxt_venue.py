@@ -230,6 +230,7 @@ class CcxtVenue:
         marks, index = await self._marks(
             [p.instrument.symbol for p in positions] + list(watch), require_all=True
         )
+        await self._add_venue_deltas(positions, marks)
         return VenueSnapshot(
             venue=self._venue,
             ts_ms=ts,
@@ -239,6 +240,26 @@ class CcxtVenue:
             marks=marks,
             index_usd=index,
         )
+
+    async def _add_venue_deltas(
+        self, positions: Sequence[Position], marks: dict[Symbol, Mark]
+    ) -> None:
+        """Fill ``venue_delta`` of held options whose marks came without one.
+
+        The engine cross-checks its delta against the venue's for held options
+        only, so venues whose bulk marks lack Greeks (Deribit) pay for these
+        alone, not for the whole chain.
+        """
+        lacking = [
+            await self._market(p.instrument.symbol)
+            for p in positions
+            if p.instrument.is_option and marks[p.instrument.symbol].venue_delta is None
+        ]
+        if not lacking:
+            return
+        deltas = await self._read(lambda: self._norm.fetch_venue_deltas(self._client, lacking))
+        for symbol, delta in deltas.items():
+            marks[symbol] = replace(marks[symbol], venue_delta=delta)
 
     # --- orders ----------------------------------------------------------------------
 

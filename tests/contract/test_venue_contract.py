@@ -260,3 +260,35 @@ async def test_dropped_connection_after_a_fill_is_not_resent(emulator_adapter: A
     assert isinstance(outcome, Ambiguous), outcome
     positions = {p.instrument.symbol: p.size for p in await venue.fetch_positions()}
     assert positions[adapter.perp] == pytest.approx(adapter.lot), "the order went out twice"
+
+
+async def test_held_option_carries_the_venue_delta_of_its_ticker(
+    emulator_adapter: Adapter,
+) -> None:
+    """A snapshot's held option mark carries public/ticker's Black-Scholes greeks.delta per
+    coin (the bulk book summary has none); an option only watched does not."""
+    venue = emulator_adapter.venue
+    assert isinstance(venue, CcxtVenue)
+    chain = await venue.fetch_option_chain(Currency("BTC"))
+    assert all(m.venue_delta is None for m in chain.values()), "bulk marks carry no Greeks"
+    calls = sorted(
+        (s for s in chain if venue.markets[s].instrument.option_type == "call"),
+        key=lambda s: (
+            venue.markets[s].instrument.expiry_ms,
+            abs((venue.markets[s].instrument.strike_usd or 0.0) - chain[s].underlying_usd),
+        ),
+    )
+    held, watched = calls[0], calls[1]
+    ask = chain[held].ask
+    assert ask is not None
+    cid = _Counter("venue-delta").cid(0)
+    outcome = await venue.create_order(OrderRequest(cid, venue.venue_id, held, Side.BUY, 0.5, ask))
+    assert isinstance(outcome, Accepted), outcome
+    snapshot = await venue.snapshot(watch=[watched])
+    ticker = await venue.client.public_get_ticker(
+        {"instrument_name": venue.markets[held].market_id}
+    )
+    delta = snapshot.marks[held].venue_delta
+    assert delta == pytest.approx(ticker["result"]["greeks"]["delta"])
+    assert delta is not None and 0.0 < delta < 1.0, "a call's delta per coin"
+    assert snapshot.marks[watched].venue_delta is None

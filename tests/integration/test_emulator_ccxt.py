@@ -173,6 +173,23 @@ async def test_option_limit_ioc_buy_fills_in_coin() -> None:
         assert [(p["symbol"], p["contracts"]) for p in positions] == [(option["symbol"], 0.5)]
 
 
+async def test_option_ticker_greeks_and_position_delta_agree() -> None:
+    """public/ticker carries greeks.delta per coin, as Deribit's does; a held option's
+    get_positions delta is its size times that delta."""
+    async with venue() as (_, client, _clock):
+        option = atm_option(client)
+        ticker = await client.public_get_ticker({"instrument_name": option["id"]})
+        greeks = ticker["result"]["greeks"]
+        assert set(greeks) == {"delta", "gamma", "vega", "theta", "rho"}
+        assert 0.0 < greeks["delta"] < 1.0
+        ask = (await client.fetch_ticker(option["symbol"]))["ask"]
+        await client.create_order(
+            option["symbol"], "limit", "buy", 0.5, ask, {"timeInForce": "IOC"}
+        )
+        (position,) = await client.fetch_positions(params={"currency": "BTC", "kind": "option"})
+        assert position["info"]["delta"] == pytest.approx(0.5 * greeks["delta"])
+
+
 async def test_resting_post_only_order_label_lookup_and_cancel() -> None:
     """A post-only order rests; open-order and label lookups find it; cancel closes it."""
     async with venue() as (_, client, _clock):

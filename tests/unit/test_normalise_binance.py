@@ -1,4 +1,5 @@
-"""Binance normaliser: real ccxt parsers on eapi (options) and dapi (COIN-M) payloads."""
+"""Binance normaliser: real ccxt parsers on eapi (options), dapi (COIN-M) and fapi (USDⓈ-M)
+payloads shaped as Binance documents them."""
 
 from __future__ import annotations
 
@@ -6,20 +7,37 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.domain.ids import Symbol, VenueId
-from bot.domain.instruments import AmountUnit, Settlement
-from bot.domain.orders import Accepted, OrderRequest, OrderState, Rejected, Side, client_order_id
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.instruments import AmountUnit, InstrumentKind, Settlement
+from bot.domain.orders import (
+    Accepted,
+    OrderRequest,
+    OrderState,
+    Rejected,
+    Side,
+    TransferId,
+    TransferKind,
+    TransferReport,
+    TransferRequest,
+    TransferState,
+    client_order_id,
+)
 from bot.domain.units import position_coin
-from tests.contract.recorded import Harness, recorded_venue
+from tests.contract.recorded import Harness, load, recorded_venue
 
 PERP = Symbol("BTC/USD:BTC")
 CALL = Symbol("BTC/USDT:USDT-261225-60000-C")
+USDT_PERP = Symbol("BTC/USDT:USDT")
+USDT_QUARTER = Symbol("BTC/USDT:USDT-261225")
 VENUE = VenueId("binance-a")
+WD_ID = TransferId("db0123456789abcdef0123456789abcd")
+ADDRESS = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
 
 
 @pytest.fixture
 async def binance() -> AsyncIterator[Harness]:
     venue, rec, _clock = recorded_venue("binance", VENUE)
+    rec.on("GET /fapi/v1/exchangeInfo", "fapi_exchange_info")
     rec.on("GET /dapi/v1/exchangeInfo", "dapi_exchange_info")
     rec.on("GET /eapi/v1/exchangeInfo", "eapi_exchange_info")
     rec.on("GET /eapi/v1/position", "eapi_position")
@@ -31,6 +49,11 @@ async def binance() -> AsyncIterator[Harness]:
     rec.on("GET /eapi/v1/ticker", "eapi_ticker")
     rec.on("GET /dapi/v1/premiumIndex", "dapi_premium_index")
     rec.on("GET /dapi/v1/ticker/bookTicker", "dapi_book_ticker")
+    rec.on("GET /fapi/v3/positionRisk", "fapi_position_risk")
+    rec.on("GET /fapi/v1/leverageBracket", "fapi_leverage_bracket")
+    rec.on("GET /fapi/v3/account", "fapi_account")
+    rec.on("GET /fapi/v1/premiumIndex", "fapi_premium_index")
+    rec.on("GET /fapi/v1/ticker/bookTicker", "fapi_book_ticker")
     yield venue, rec
     await venue.close()
 
@@ -55,22 +78,63 @@ async def test_coin_m_contract_is_100_usd_and_options_are_usdt_priced_coin(
     )
 
 
+async def test_usd_m_contracts_count_base_coin_priced_in_usdt(binance: Harness) -> None:
+    """BTCUSDT perp and quarterly are linear: lots of 0.001 BTC (LOT_SIZE), ticks in USDT."""
+    venue, _ = binance
+    instruments = await venue.load_instruments()
+    perp, quarter = instruments[USDT_PERP], instruments[USDT_QUARTER]
+    assert (perp.kind, perp.settlement, perp.amount_unit, perp.price_currency) == (
+        InstrumentKind.PERPETUAL,
+        Settlement.LINEAR,
+        AmountUnit.COIN,
+        "USDT",
+    )
+    assert (perp.lot_size, perp.min_size, perp.tick_size, perp.settle) == (
+        0.001,
+        0.001,
+        0.1,
+        "USDT",
+    )
+    assert (quarter.kind, quarter.expiry_ms, quarter.amount_unit) == (
+        InstrumentKind.FUTURE,
+        1798185600000,
+        AmountUnit.COIN,
+    )
+    assert venue.markets[USDT_PERP].contract_value == 1.0
+
+
+async def test_usd_m_listing_with_a_contract_size_is_set_aside(binance: Harness) -> None:
+    """A USDⓈ-M symbol that claims a contract size is not sized as coin: it is set aside."""
+    venue, rec = binance
+    odd = load("binance", "fapi_exchange_info")
+    odd["symbols"][1]["contractSize"] = 10
+    rec.on("GET /fapi/v1/exchangeInfo", odd)
+    instruments = await venue.load_instruments()
+    assert USDT_PERP in instruments and USDT_QUARTER not in instruments
+    assert "counts base coin" in venue.unreadable[USDT_QUARTER]
+
+
 async def test_positions_scale_contracts_and_sign_options_by_side(binance: Harness) -> None:
-    """positionAmt -300 is -30,000 USD (-0.5 BTC at 60,000); a LONG option of 2 is +2 BTC."""
+    """positionAmt -300 is -30,000 USD (-0.5 BTC at 60,000); a LONG option of 2 is +2 BTC;
+    USDⓈ-M positionAmt -0.500 is -0.5 BTC at any price; flat lines are dropped."""
     venue, _ = binance
     positions = {p.instrument.symbol: p for p in await venue.fetch_positions()}
-    assert set(positions) == {PERP, CALL}
+    assert set(positions) == {PERP, CALL, USDT_PERP}
     perp = positions[PERP]
     assert perp.size == -30000.0
     assert position_coin(perp.instrument, perp.size, 60000.0) == pytest.approx(-0.5)
     assert positions[CALL].size == 2.0
+    linear = positions[USDT_PERP]
+    assert (linear.size, linear.average_price) == (-0.5, 61000.0)
+    assert position_coin(linear.instrument, linear.size, 60010.5) == -0.5
 
 
-async def test_balances_from_option_margin_account_and_coin_m_account(binance: Harness) -> None:
-    """USDT comes from eapi marginAccount, BTC from dapi account, IM and MM as reported."""
+async def test_balances_per_wallet_options_coin_m_and_usd_m(binance: Harness) -> None:
+    """USDT of eapi marginAccount, BTC of dapi account and USDT of fapi account, each under
+    its own wallet so the two USDT lines do not collide; IM and MM as reported."""
     venue, _ = binance
-    balances = {b.currency: b for b in await venue.fetch_balances()}
-    usdt, btc = balances["USDT"], balances["BTC"]
+    balances = {(b.account, b.currency): b for b in await venue.fetch_balances()}
+    usdt, btc = balances["main/options", "USDT"], balances["main/coin-m", "BTC"]
     assert (usdt.equity, usdt.initial_margin, usdt.maintenance_margin) == (
         10094.44662,
         1084.52138,
@@ -81,6 +145,13 @@ async def test_balances_from_option_margin_account_and_coin_m_account(binance: H
         1.9,
         0.6,
         0.45,
+    )
+    usd_m = balances["main/usd-m", "USDT"]
+    assert (usd_m.equity, usd_m.available, usd_m.initial_margin, usd_m.maintenance_margin) == (
+        20494.75,
+        18994.4875,
+        1500.2625,
+        120.021,
     )
 
 
@@ -101,6 +172,85 @@ async def test_option_mark_joins_mark_iv_delta_and_ticker_index(binance: Harness
         60000.0,
         1767225599950,
     )
+
+
+async def test_usd_m_mark_from_fapi_premium_index_and_book(binance: Harness) -> None:
+    """The USDⓈ-M mark is its own forward in USDT with fapi bid/ask; the USD index stays
+    COIN-M's when both are read, and is fapi's USDT index when only USDⓈ-M is."""
+    venue, _ = binance
+    snap = await venue.snapshot()
+    mark = snap.marks[USDT_PERP]
+    assert (mark.mark_price, mark.underlying_usd, mark.bid, mark.ask, mark.ts_ms) == (
+        60010.5,
+        60010.5,
+        60010.4,
+        60010.5,
+        1767225599970,
+    )
+    assert mark.venue_delta is None
+    assert snap.index_usd == {Currency("BTC"): 59990.0}
+    marks = await venue.fetch_marks([USDT_QUARTER])
+    assert marks[USDT_QUARTER].mark_price == 60180.0
+
+
+async def test_usd_m_order_is_sent_in_coin(binance: Harness) -> None:
+    """0.25 BTC of BTCUSDT goes to fapi as quantity 0.25 with our client id and maps FILLED."""
+    venue, rec = binance
+    cid = client_order_id("cycle-1", VENUE, USDT_PERP, 0)
+    answer = load("binance", "fapi_order_filled") | {"clientOrderId": cid}
+    rec.on("POST /fapi/v1/order", answer)
+    outcome = await venue.create_order(OrderRequest(cid, VENUE, USDT_PERP, Side.BUY, 0.25, 62010.0))
+    assert isinstance(outcome, Accepted)
+    assert (outcome.report.state, outcome.report.filled_amount, outcome.report.client_id) == (
+        OrderState.FILLED,
+        0.25,
+        cid,
+    )
+    sent = rec.calls[-1].params
+    assert (float(sent["quantity"]), sent["newClientOrderId"], sent["timeInForce"]) == (
+        0.25,
+        cid,
+        "IOC",
+    )
+
+
+async def test_withdrawal_sends_withdraw_order_id_and_history_echoes_it(
+    binance: Harness,
+) -> None:
+    """withdrawOrderId carries our transfer id; the history line echoing it maps back to it,
+    a line without one carries no transfer id."""
+    venue, rec = binance
+    rec.on("POST /sapi/v1/capital/withdraw/apply", "sapi_withdraw_apply")
+    rec.on("GET /sapi/v1/capital/withdraw/history", "sapi_withdraw_history")
+    request = TransferRequest(WD_ID, VENUE, TransferKind.WITHDRAWAL, Currency("BTC"), 0.5, ADDRESS)
+    report = await venue.withdraw(request)
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.venue_transfer_id, report.state) == (
+        WD_ID,
+        "7213fea8e94b4a5593d507237e5a555b",
+        TransferState.PROCESSING,
+    )
+    sent = next(c for c in rec.calls if c.path == "/sapi/v1/capital/withdraw/apply").params
+    assert (sent["withdrawOrderId"], sent["address"]) == (WD_ID, ADDRESS)
+    history = {r.venue_transfer_id: r for r in await venue.withdrawal_status(Currency("BTC"), 0)}
+    ours, other = (
+        history["7213fea8e94b4a5593d507237e5a555b"],
+        history["b6ae22b3aa844210a7041aee7589627c"],
+    )
+    assert (ours.transfer_id, ours.state, ours.amount) == (WD_ID, TransferState.PROCESSING, 0.5)
+    assert (other.transfer_id, other.state) == (None, TransferState.COMPLETED)
+
+
+async def test_withdrawal_id_the_venue_cannot_carry_is_not_sent(binance: Harness) -> None:
+    """A transfer id with a '-' is not a withdrawOrderId we could match back: Rejected, unsent."""
+    venue, rec = binance
+    request = TransferRequest(
+        TransferId("wd-1"), VENUE, TransferKind.WITHDRAWAL, Currency("BTC"), 0.5, ADDRESS
+    )
+    outcome = await venue.withdraw(request)
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason.startswith("not sent") and "'wd-1'" in outcome.reason
+    assert not any("withdraw" in c.path for c in rec.calls)
 
 
 async def test_option_ioc_order_carries_client_id(binance: Harness) -> None:

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
-from bot.domain.ids import Symbol, VenueId
+from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Settlement
-from bot.domain.orders import Accepted, OrderRequest, OrderState, Rejected, Side, client_order_id
+from bot.domain.orders import (
+    Accepted,
+    Ambiguous,
+    OrderRequest,
+    OrderState,
+    Rejected,
+    Side,
+    TransferId,
+    TransferKind,
+    TransferReport,
+    TransferRequest,
+    TransferState,
+    client_order_id,
+)
 from bot.domain.units import position_coin
 from bot.venues.normalise import MalformedResponseError
 from tests.contract.recorded import Harness, load, recorded_venue
@@ -18,6 +32,22 @@ LINEAR = Symbol("BTC/USDT:USDT")
 CALL = Symbol("BTC/USDC:USDC-261225-60000-C")
 VENUE = VenueId("bybit-a")
 CID = client_order_id("cycle-1", VENUE, INVERSE, 0)
+TID = TransferId("db0123456789abcdef0123456789abcd")
+TID_UUID = "af384e1c-a2bf-5596-9f9b-0b61b57b0ee7"
+"""uuid5 of TID: pinned, because a new derivation would re-key transfers journaled earlier."""
+INTER_TRANSFER = "POST /v5/asset/transfer/inter-transfer"
+
+
+def _echo_transfer_id(params: dict[str, str]) -> tuple[int, Any]:
+    """Bybit's inter-transfer answer: the transferId it was sent."""
+    result = {"transferId": params["transferId"]}
+    return 200, {"retCode": 0, "retMsg": "success", "result": result, "time": 1767225600100}
+
+
+def _transfer(tid: str = TID) -> TransferRequest:
+    return TransferRequest(
+        TransferId(tid), VENUE, TransferKind.SUBACCOUNT, Currency("USDT"), 100.0, "FUND"
+    )
 
 
 @pytest.fixture
@@ -129,3 +159,51 @@ async def test_margin_check_failure_is_rejected(bybit: Harness) -> None:
     outcome = await venue.create_order(OrderRequest(CID, VENUE, INVERSE, Side.BUY, 15500.0))
     assert isinstance(outcome, Rejected)
     assert outcome.reason.startswith("InsufficientFunds")
+
+
+async def test_transfer_sends_a_uuid_derived_from_our_id(bybit: Harness) -> None:
+    """transferId is uuid5 of our transfer id, the same on every send of the same transfer,
+    and a different one for another transfer; the echoed UUID is accepted as ours."""
+    venue, rec = bybit
+    rec.on(INTER_TRANSFER, _echo_transfer_id)
+    report = await venue.transfer_to_subaccount(_transfer())
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.venue_transfer_id, report.state) == (
+        TID,
+        TID_UUID,
+        TransferState.COMPLETED,
+    )
+    await venue.transfer_to_subaccount(_transfer())
+    await venue.transfer_to_subaccount(_transfer("db0123456789abcdef0123456789abce"))
+    sent = [c.params["transferId"] for c in rec.calls if c.path.endswith("/inter-transfer")]
+    assert sent[:2] == [TID_UUID, TID_UUID]
+    assert sent[2] != TID_UUID
+
+
+async def test_transfer_id_exists_is_ambiguous_not_rejected(bybit: Harness) -> None:
+    """retCode 131214 'TransferId exist' means an earlier send may have moved the money:
+    Ambiguous (ccxt's BadRequest would otherwise read as Rejected)."""
+    venue, rec = bybit
+    rec.on(INTER_TRANSFER, "transfer_id_exists")
+    outcome = await venue.transfer_to_subaccount(_transfer())
+    assert isinstance(outcome, Ambiguous)
+    assert TID_UUID in outcome.reason and "never resend" in outcome.reason
+
+
+async def test_withdrawal_sends_request_id(bybit: Harness) -> None:
+    """withdraw/create carries requestId = our transfer id; the bare id answer is PROCESSING
+    with the amount we sent."""
+    venue, rec = bybit
+    rec.on("POST /v5/asset/withdraw/create", "withdraw_create")
+    address = "0x99ced129603abc771c0dabe935c326ff6c86645d"
+    request = TransferRequest(TID, VENUE, TransferKind.WITHDRAWAL, Currency("USDT"), 24.0, address)
+    report = await venue.withdraw(request)
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.venue_transfer_id, report.state, report.amount) == (
+        TID,
+        "9377266",
+        TransferState.PROCESSING,
+        24.0,
+    )
+    sent = rec.calls[-1].params
+    assert (sent["requestId"], sent["address"], sent["amount"]) == (TID, address, "24")

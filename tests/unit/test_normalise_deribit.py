@@ -115,11 +115,36 @@ async def test_marks_turn_percent_iv_into_a_fraction(deribit: Harness) -> None:
 async def test_snapshot_stamps_clock_and_index(deribit: Harness) -> None:
     """A snapshot holds the held positions' marks and Deribit's index per coin."""
     venue, rec = deribit
+    rec.on("GET /api/v2/public/ticker?instrument_name=BTC-25DEC26-60000-C", "ticker_call")
     snap = await venue.snapshot()
     assert snap.ts_ms == 1_767_225_600_000
     assert set(snap.marks) == {PERP, CALL}
     assert snap.index_usd == {Currency("BTC"): 59990.0}
     assert rec.paths().count("/api/v2/public/get_book_summary_by_currency") == 1
+
+
+async def test_snapshot_takes_held_option_delta_from_its_ticker_only(deribit: Harness) -> None:
+    """The held call's venue_delta is the ticker's Black-Scholes 0.5343 per BTC, from one
+    public/ticker call; the perp gets none and no other option's ticker is read."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/public/ticker?instrument_name=BTC-25DEC26-60000-C", "ticker_call")
+    snap = await venue.snapshot(watch=[PUT])
+    assert snap.marks[CALL].venue_delta == 0.5343
+    assert snap.marks[CALL].mark_iv == 0.60, "the mark itself still comes from the summary"
+    assert snap.marks[PUT].venue_delta is None, "watched, not held: no ticker"
+    assert snap.marks[PERP].venue_delta is None
+    tickers = [c.params for c in rec.calls if c.path == "/api/v2/public/ticker"]
+    assert tickers == [{"instrument_name": "BTC-25DEC26-60000-C"}]
+
+
+async def test_option_ticker_without_greeks_names_the_field(deribit: Harness) -> None:
+    """A held option's ticker lacking greeks stops the snapshot instead of a silent None."""
+    venue, rec = deribit
+    broken = load("deribit", "ticker_call")
+    del broken["result"]["greeks"]
+    rec.on("GET /api/v2/public/ticker", broken)
+    with pytest.raises(MalformedResponseError, match=r"BTC/USD:BTC-261225-60000-C\.greeks"):
+        await venue.snapshot()
 
 
 async def test_missing_mark_is_an_error_not_a_gap(deribit: Harness) -> None:
@@ -229,7 +254,9 @@ async def test_subaccount_transfer_reports_completed(deribit: Harness) -> None:
         TransferState.COMPLETED,
         0.25,
     )
-    assert rec.calls[-1].params["destination"] == "7"
+    sent = rec.calls[-1].params
+    assert sent["destination"] == "7"
+    assert set(sent) == {"currency", "amount", "destination"}, "Deribit takes no client id"
 
 
 async def test_withdrawal_reads_the_result_ccxt_skips(deribit: Harness) -> None:

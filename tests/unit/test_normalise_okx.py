@@ -6,9 +6,22 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.domain.ids import Symbol, VenueId
+from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Settlement
-from bot.domain.orders import Accepted, OrderRequest, OrderState, Rejected, Side, client_order_id
+from bot.domain.orders import (
+    Accepted,
+    Ambiguous,
+    OrderRequest,
+    OrderState,
+    Rejected,
+    Side,
+    TransferId,
+    TransferKind,
+    TransferReport,
+    TransferRequest,
+    TransferState,
+    client_order_id,
+)
 from bot.domain.units import position_coin
 from bot.venues.normalise import MalformedResponseError
 from tests.contract.recorded import Harness, load, recorded_venue
@@ -18,6 +31,8 @@ LINEAR = Symbol("BTC/USDT:USDT")
 CALL = Symbol("BTC/USD:BTC-261225-60000-C")
 VENUE = VenueId("okx-a")
 CID = client_order_id("cycle-1", VENUE, PERP, 0)
+TID = TransferId("db0123456789abcdef0123456789abcd")
+ADDRESS = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
 
 
 @pytest.fixture
@@ -149,3 +164,54 @@ async def test_insufficient_balance_scode_is_rejected(okx: Harness) -> None:
     outcome = await venue.create_order(OrderRequest(CID, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
     assert isinstance(outcome, Rejected)
     assert outcome.reason.startswith("InsufficientFunds")
+
+
+async def test_transfer_sends_client_id_and_keeps_the_echo(okx: Harness) -> None:
+    """POST asset/transfer carries clientId = our transfer id; the echo matches: reported."""
+    venue, rec = okx
+    rec.on("POST /api/v5/asset/transfer", "transfer")
+    request = TransferRequest(TID, VENUE, TransferKind.SUBACCOUNT, Currency("BTC"), 0.25, "sub1")
+    report = await venue.transfer_to_subaccount(request)
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.venue_transfer_id, report.amount) == (TID, "754147", 0.25)
+    sent = next(c for c in rec.calls if c.path == "/api/v5/asset/transfer").params
+    assert (sent["clientId"], sent["ccy"], sent["amt"]) == (TID, "BTC", "0.25")
+
+
+async def test_transfer_answer_naming_another_client_id_is_ambiguous(okx: Harness) -> None:
+    """An answer echoing a clientId we did not send cannot be trusted as ours: Ambiguous."""
+    venue, rec = okx
+    answer = load("okx", "transfer")
+    answer["data"][0]["clientId"] = "someoneelse1"
+    rec.on("POST /api/v5/asset/transfer", answer)
+    request = TransferRequest(TID, VENUE, TransferKind.SUBACCOUNT, Currency("BTC"), 0.25, "sub1")
+    outcome = await venue.transfer_to_subaccount(request)
+    assert isinstance(outcome, Ambiguous)
+    assert "someoneelse1" in outcome.reason
+
+
+async def test_withdrawal_sends_client_id_and_history_maps_it_back(okx: Harness) -> None:
+    """POST asset/withdrawal carries clientId; withdrawal-history lines echoing it report our
+    transfer id, a line with an empty clientId reports none."""
+    venue, rec = okx
+    rec.on("POST /api/v5/asset/withdrawal", "withdrawal")
+    rec.on("GET /api/v5/asset/withdrawal-history", "withdrawal_history")
+    request = TransferRequest(TID, VENUE, TransferKind.WITHDRAWAL, Currency("BTC"), 0.5, ADDRESS)
+    report = await venue.withdraw(request)
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.venue_transfer_id, report.state) == (
+        TID,
+        "67485",
+        TransferState.PROCESSING,
+    )
+    sent = next(c for c in rec.calls if c.path == "/api/v5/asset/withdrawal").params
+    assert (sent["clientId"], sent["toAddr"], sent["amt"]) == (TID, ADDRESS, "0.5")
+    history = {r.venue_transfer_id: r for r in await venue.withdrawal_status(Currency("BTC"), 0)}
+    assert (history["67485"].transfer_id, history["67485"].state) == (
+        TID,
+        TransferState.PROCESSING,
+    )
+    assert (history["67320"].transfer_id, history["67320"].state) == (
+        None,
+        TransferState.COMPLETED,
+    )

@@ -9,6 +9,7 @@ assembly, order and fill mapping, client-id lookup.
 from __future__ import annotations
 
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,8 +30,10 @@ from bot.domain.orders import (
     OrderRequest,
     OrderState,
     Side,
+    TransferId,
     TransferKind,
     TransferReport,
+    TransferRequest,
     TransferState,
 )
 from bot.domain.rounding import LotRounding, round_amount, round_price
@@ -72,6 +75,8 @@ _TRANSFER_STATUS: Mapping[str, TransferState] = MappingProxyType(
         "canceled": TransferState.CANCELED,
     }
 )
+_WIRE_TRANSFER_ID = re.compile(r"[A-Za-z0-9]{1,32}")
+"""OKX's ``clientId`` rule, which Bybit ``requestId`` and Binance ``withdrawOrderId`` accept."""
 _ON_GRID = 1e-9
 """Relative difference that still counts as the same amount or price (float noise)."""
 
@@ -122,6 +127,10 @@ class Normaliser(ABC):
     """The ccxt ``create_order`` param that carries our client id."""
     raw_client_id_keys: ClassVar[tuple[str, ...]] = ()
     """Raw (``info``) fields holding the client id where ccxt does not unify it."""
+    transfer_id_params: ClassVar[Mapping[TransferKind, str]] = MappingProxyType({})
+    """The ccxt param that carries our transfer id to the venue, per kind (absent: none)."""
+    transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = MappingProxyType({})
+    """The raw (``info``) field in which the venue echoes that id back, per kind."""
 
     # --- instruments -----------------------------------------------------------------
 
@@ -220,6 +229,15 @@ class Normaliser(ABC):
         reports them. ``now_ms`` stamps quotes that carry no time of their own.
         """
 
+    async def fetch_venue_deltas(
+        self, client: Any, markets: Sequence[VenueMarket]
+    ) -> Mapping[Symbol, float]:
+        """The venue's Black-Scholes delta per unit of held options whose marks carry none.
+
+        Venues whose marks always carry one have nothing more to fetch.
+        """
+        return {}
+
     # --- orders and fills --------------------------------------------------------------
 
     def order_params(self, request: OrderRequest) -> dict[str, Any]:
@@ -314,6 +332,50 @@ class Normaliser(ABC):
 
     # --- transfers ---------------------------------------------------------------------
 
+    def wire_transfer_id(self, kind: TransferKind, transfer_id: TransferId) -> str | None:
+        """The id sent for ``transfer_id``, or None where the venue takes no client id.
+
+        Sent as is, so an echoed id maps straight back to ours; an id the venue's
+        slot cannot carry is a ValueError (the transfer is not sent), never a
+        silently altered id that no later lookup could match.
+        """
+        if kind not in self.transfer_id_params:
+            return None
+        if _WIRE_TRANSFER_ID.fullmatch(transfer_id) is None:
+            raise ValueError(
+                f"{self.exchange} takes a {kind.value} id of 1-32 letters and digits, "
+                f"not {transfer_id!r}"
+            )
+        return transfer_id
+
+    def transfer_params(self, request: TransferRequest) -> dict[str, Any]:
+        """ccxt params carrying ``request``'s idempotency id (ValueError if it cannot)."""
+        wire = self.wire_transfer_id(request.kind, request.transfer_id)
+        return {} if wire is None else {self.transfer_id_params[request.kind]: wire}
+
+    def echoed_transfer_id(self, kind: TransferKind, tx: Payload) -> str | None:
+        """The client id the venue echoed in a ccxt transfer or transaction, if any."""
+        key = self.transfer_id_echoes.get(kind)
+        raw = tx.get("info")
+        return opt_text(raw, key) if key is not None and isinstance(raw, Mapping) else None
+
+    def transfer_id_of(self, kind: TransferKind, tx: Payload) -> TransferId | None:
+        """Our transfer id, when the venue echoes one that is its own wire id."""
+        echo = self.echoed_transfer_id(kind, tx)
+        try:
+            ours = echo is not None and self.wire_transfer_id(kind, TransferId(echo)) == echo
+        except ValueError:  # not an id we could have sent
+            ours = False
+        return TransferId(echo) if ours and echo else None
+
+    def duplicate_transfer(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the venue refusing a transfer id it already has.
+
+        That refusal means an earlier send may have moved the money: Ambiguous,
+        never Rejected. False unless the exchange documents such an error.
+        """
+        return False
+
     def transfer_report(self, kind: TransferKind, tx: Payload, now_ms: int) -> TransferReport:
         """Domain report of a ccxt transaction or transfer structure."""
         where = f"{self.exchange} {kind.value} {tx.get('id')!r}"
@@ -327,7 +389,7 @@ class Normaliser(ABC):
         fee = tx.get("fee")
         ts = tx.get("timestamp")
         return TransferReport(
-            transfer_id=None,
+            transfer_id=self.transfer_id_of(kind, tx),
             venue_transfer_id=opt_text(tx, "id"),
             kind=kind,
             state=state,

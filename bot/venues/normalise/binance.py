@@ -1,12 +1,24 @@
-"""Binance: USDT-settled European options (eapi) and COIN-M inverse contracts (dapi).
+"""Binance: USDT-settled options (eapi), COIN-M inverse (dapi) and USDⓈ-M linear (fapi) contracts.
 
 From the Binance documentation: a COIN-M BTCUSD_PERP contract is worth
 ``contractSize`` = 100 USD (10 USD for other coins) and ``positionAmt`` is a
-signed contract count, so -300 contracts are -30,000 USD. An option contract
-is ``unit`` = 1 coin, priced and settled in USDT; ``markIV`` is a fraction and
-``delta`` a Black-Scholes delta that needs no premium adjustment (the premium
-is in USDT). The option ticker's ``exercisePrice`` is the underlying index.
-USDT-M (linear) futures are not loaded; Binance's testnet has no options.
+signed contract count, so -300 contracts are -30,000 USD. A USDⓈ-M contract
+(BTCUSDT perpetual or quarterly, BTCUSDC) has no contract size: ``quantity``
+and ``positionAmt`` are base coin (``LOT_SIZE.stepSize`` 0.001 BTC), prices
+and margin are in the quote (USDT/USDC), so ``positionAmt`` -0.5 is -0.5 BTC.
+An option contract is ``unit`` = 1 coin, priced and settled in USDT;
+``markIV`` is a fraction and ``delta`` a Black-Scholes delta that needs no
+premium adjustment (the premium is in USDT). The option ticker's
+``exercisePrice`` is the underlying index. Binance's testnet has no options.
+
+Options, COIN-M and USDⓈ-M are three wallets, each margined on its own, so
+their balances are reported under ``<account>/options``, ``/coin-m`` and
+``/usd-m``: USDT appears in two of them.
+
+Withdrawals take ``withdrawOrderId`` (our transfer id) and the withdrawal
+history echoes it. ccxt's ``transfer`` is the user universal transfer
+(``sapi/v1/asset/transfer``), which takes no client id: such transfers are not
+idempotent at the venue.
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
+from bot.domain.orders import TransferKind
 from bot.domain.snapshot import Balance, Mark
 from bot.venues.normalise.base import Normaliser
 from bot.venues.normalise.common import (
@@ -33,7 +46,10 @@ from bot.venues.normalise.common import (
 )
 
 _INVERSE: Mapping[str, str] = MappingProxyType({"type": "swap", "subType": "inverse"})
+_LINEAR: Mapping[str, str] = MappingProxyType({"type": "swap", "subType": "linear"})
 _OPTION: Mapping[str, str] = MappingProxyType({"type": "option"})
+_BALANCE_KEYS = ("marginBalance", "availableBalance", "initialMargin", "maintMargin")
+"""Equity (with unrealised P&L), available, IM, MM of a dapi/fapi ``account`` asset line."""
 
 
 def _raw_by_symbol(answer: object, what: str) -> dict[str, Payload]:
@@ -48,12 +64,17 @@ def _raw_by_symbol(answer: object, what: str) -> dict[str, Payload]:
 class BinanceNormaliser(Normaliser):
     exchange: ClassVar[str] = "binance"
     ccxt_options: ClassVar[Mapping[str, Any]] = MappingProxyType(
-        {"fetchMarkets": {"types": ["inverse", "option"]}}
+        {"fetchMarkets": {"types": ["linear", "inverse", "option"]}}
     )
     position_queries: ClassVar[tuple[Mapping[str, Any], ...]] = (
         {"method": "option"},
         {"method": "positionRisk", **_INVERSE},
+        {"method": "positionRisk", **_LINEAR},
     )
+    transfer_id_params: ClassVar[Mapping[TransferKind, str]] = MappingProxyType(
+        {TransferKind.WITHDRAWAL: "withdrawOrderId"}
+    )
+    transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = transfer_id_params
 
     def contract_value(self, market: Payload, where: str) -> float:
         raw = info(market, where)
@@ -61,6 +82,12 @@ class BinanceNormaliser(Normaliser):
             return positive(raw, "unit", where)
         if market.get("inverse"):
             return positive(raw, "contractSize", where)
+        # USDⓈ-M counts base coin; a contract size here would be a product we do not know.
+        size = raw.get("contractSize")
+        if size not in (None, "", 1, "1"):
+            raise MalformedResponseError(
+                f"{where}: a USDⓈ-M contract counts base coin, not contracts of {size!r}"
+            )
         return 1.0
 
     def position_size(self, vm: VenueMarket, position: Payload) -> float:
@@ -99,18 +126,37 @@ class BinanceNormaliser(Normaliser):
     def balances(self, balance: Payload, account: str) -> list[Balance]:
         """COIN-M lines of ``dapi/v1/account`` (``marginBalance`` includes unrealised P&L)."""
         raw = info(balance, "binance COIN-M balance")
-        keys = ("marginBalance", "availableBalance", "initialMargin", "maintMargin")
-        return self._lines(raw.get("assets"), "binance COIN-M assets", keys, account)
+        return self._lines(
+            raw.get("assets"), "binance COIN-M assets", _BALANCE_KEYS, f"{account}/coin-m"
+        )
+
+    def usd_m_balances(self, balance: Payload, account: str) -> list[Balance]:
+        """USDⓈ-M lines of ``fapi/v3/account``, same fields as COIN-M, in each asset.
+
+        In multi-assets mode the margin is shared across assets in USD; Binance
+        still reports it per asset line.
+        """
+        raw = info(balance, "binance USD-M balance")
+        return self._lines(
+            raw.get("assets"), "binance USD-M assets", _BALANCE_KEYS, f"{account}/usd-m"
+        )
 
     def option_balances(self, margin_account: Payload, account: str) -> list[Balance]:
         """Lines of ``eapi/v1/marginAccount`` (ccxt's fetch_balance has no options type)."""
         keys = ("equity", "available", "initialMargin", "maintMargin")
-        return self._lines(margin_account.get("asset"), "binance option asset", keys, account)
+        return self._lines(
+            margin_account.get("asset"), "binance option asset", keys, f"{account}/options"
+        )
 
     async def fetch_balances(self, client: Any, account: str) -> list[Balance]:
         options = mapping(await client.eapiPrivateGetMarginAccount(), "binance marginAccount")
         coin_m = mapping(await client.fetch_balance(dict(_INVERSE)), "binance COIN-M balance")
-        return self.option_balances(options, account) + self.balances(coin_m, account)
+        usd_m = mapping(await client.fetch_balance(dict(_LINEAR)), "binance USD-M balance")
+        return (
+            self.option_balances(options, account)
+            + self.balances(coin_m, account)
+            + self.usd_m_balances(usd_m, account)
+        )
 
     def option_mark(self, vm: VenueMarket, mark: Payload, ticker: Payload, ts_ms: int) -> Mark:
         """Mark from ``eapi/v1/mark`` plus the quotes and index of ``eapi/v1/ticker``."""
@@ -126,11 +172,14 @@ class BinanceNormaliser(Normaliser):
             ask=opt_positive(ticker, "askPrice", where),
         )
 
-    def inverse_mark(
+    def futures_mark(
         self, vm: VenueMarket, premium: Payload, book: Payload | None, now_ms: int
     ) -> Mark:
-        """Mark from ``dapi/v1/premiumIndex`` plus ``dapi/v1/ticker/bookTicker`` quotes."""
-        where = f"binance COIN-M {vm.symbol}"
+        """Mark from ``premiumIndex`` plus ``ticker/bookTicker`` quotes (dapi or fapi).
+
+        A future is its own forward; a USDⓈ-M mark is in USDT, taken as USD.
+        """
+        where = f"binance {vm.symbol}"
         mark_price = positive(premium, "markPrice", where)
         quotes = book or {}
         return Mark(
@@ -145,11 +194,12 @@ class BinanceNormaliser(Normaliser):
     async def fetch_marks(
         self, client: Any, markets: Sequence[VenueMarket], now_ms: int
     ) -> MarkBatch:
-        """Options: all marks and all tickers (two calls); COIN-M: premium index and books."""
+        """Options: all marks and all tickers (two calls); COIN-M and USDⓈ-M: premium
+        index and books (two calls each). The USD index comes from COIN-M when both
+        are read (a USDⓈ-M index is in USDT)."""
         marks: dict[Symbol, Mark] = {}
         index: dict[Currency, float] = {}
         options = [vm for vm in markets if vm.instrument.is_option]
-        inverse = [vm for vm in markets if not vm.instrument.is_option]
         if options:
             greeks = _raw_by_symbol(await client.fetch_all_greeks(), "option mark")
             tickers = _raw_by_symbol(await client.fetch_bids_asks(None, dict(_OPTION)), "ticker")
@@ -157,16 +207,21 @@ class BinanceNormaliser(Normaliser):
                 if vm.market_id in greeks and vm.market_id in tickers:
                     mark = self.option_mark(vm, greeks[vm.market_id], tickers[vm.market_id], now_ms)
                     marks[vm.symbol] = mark
-        if inverse:
-            premium = _raw_by_symbol(
-                await client.fetch_mark_prices(None, dict(_INVERSE)), "premiumIndex"
-            )
-            books = _raw_by_symbol(await client.fetch_bids_asks(None, dict(_INVERSE)), "bookTicker")
-            for vm in inverse:
+        for params in (_INVERSE, _LINEAR):
+            group = [
+                vm
+                for vm in markets
+                if not vm.instrument.is_option and vm.instrument.is_inverse == (params is _INVERSE)
+            ]
+            if not group:
+                continue
+            premium = _raw_by_symbol(await client.fetch_mark_prices(None, dict(params)), "premium")
+            books = _raw_by_symbol(await client.fetch_bids_asks(None, dict(params)), "bookTicker")
+            for vm in group:
                 if vm.market_id in premium:
                     raw = premium[vm.market_id]
-                    marks[vm.symbol] = self.inverse_mark(vm, raw, books.get(vm.market_id), now_ms)
-                    idx = opt_positive(raw, "indexPrice", f"binance COIN-M {vm.symbol}")
+                    marks[vm.symbol] = self.futures_mark(vm, raw, books.get(vm.market_id), now_ms)
+                    idx = opt_positive(raw, "indexPrice", f"binance {vm.symbol}")
                     if idx is not None:
-                        index[vm.instrument.underlying] = idx
+                        index.setdefault(vm.instrument.underlying, idx)
         return MarkBatch(marks, index)

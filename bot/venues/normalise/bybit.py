@@ -8,16 +8,27 @@ a fraction (0.4229 = 42.29%), ``underlyingPrice`` and a Black-Scholes
 ``delta``; USDC-settled options need no premium adjustment. Only the Unified
 Trading Account is supported (Bybit options require it), so ccxt is told so
 instead of probing the account type with two extra private calls.
+
+Transfers (``asset/transfer/inter-transfer``, and the universal transfer
+likewise) take ``transferId``, a UUID "unique across the platform", and refuse
+a second one with code 131214 ("TransferId exist"). ccxt would draw a random
+UUID per call; we send a UUID derived from our transfer id (uuid5), so the
+same transfer always carries the same UUID. Withdrawals take ``requestId``,
+"customised ID, globally unique, used for idempotent verification"; the
+withdrawal record does not echo it, so history reports carry no transfer id.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
 from bot.domain.instruments import InstrumentKind
+from bot.domain.orders import TransferId, TransferKind
 from bot.domain.snapshot import Balance, Mark
 from bot.venues.normalise.base import Normaliser
 from bot.venues.normalise.common import (
@@ -33,6 +44,11 @@ from bot.venues.normalise.common import (
     positive,
     text,
 )
+
+_TRANSFER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "deltabot:bybit:transferId")
+"""Fixed namespace of the transferId UUIDs: the same transfer id gives the same UUID forever."""
+_TRANSFER_ID_EXISTS = re.compile(r'"retCode"\s*:\s*"?131214\b')
+"""Bybit's "TransferId exist" (ccxt maps it to BadRequest, which would read as Rejected)."""
 
 
 def _group(vm: VenueMarket) -> tuple[tuple[str, str], ...]:
@@ -60,6 +76,21 @@ class BybitNormaliser(Normaliser):
         {"type": "swap", "subType": "inverse"},
     )
     raw_client_id_keys: ClassVar[tuple[str, ...]] = ("orderLinkId",)
+    transfer_id_params: ClassVar[Mapping[TransferKind, str]] = MappingProxyType(
+        {TransferKind.SUBACCOUNT: "transferId", TransferKind.WITHDRAWAL: "requestId"}
+    )
+    transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = MappingProxyType(
+        {TransferKind.SUBACCOUNT: "transferId"}
+    )
+
+    def wire_transfer_id(self, kind: TransferKind, transfer_id: TransferId) -> str | None:
+        """A transfer's UUID (uuid5 of our id, any text works); a withdrawal's id as is."""
+        if kind is TransferKind.SUBACCOUNT:
+            return str(uuid.uuid5(_TRANSFER_NAMESPACE, transfer_id))
+        return super().wire_transfer_id(kind, transfer_id)
+
+    def duplicate_transfer(self, exc: BaseException) -> bool:
+        return _TRANSFER_ID_EXISTS.search(str(exc)) is not None
 
     def position_size(self, vm: VenueMarket, position: Payload) -> float:
         where = f"bybit position {vm.symbol}"

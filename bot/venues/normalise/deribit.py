@@ -8,11 +8,30 @@ have ``size`` in BTC, ``mark_price`` in BTC and ``mark_iv`` in percent
 unit is one domain unit here. The signed size is read from the raw ``size``
 and checked against ``size_currency`` (ccxt's ``side`` calls a flat position
 short).
+
+Greeks: ``public/get_book_summary_by_currency`` (the bulk marks) has none.
+``public/ticker`` has ``greeks.delta``, documented as "the Black Scholes Delta"
+of one unit (1 coin) of the option, i.e. not premium-adjusted: Deribit's
+``delta_total`` is the "Net Transaction Delta" = Black-Scholes delta - mark
+price, which the exposure code derives itself (ARCHITECTURE §3). The
+``delta`` of ``private/get_positions`` would cost no extra request, but it is
+documented only as "Delta parameter" (a position total whose premium
+adjustment is not stated), so the per-unit venue delta of a held option comes
+from one ``public/ticker`` per held option (never for the whole chain). During
+the 30-minute settlement window Deribit decays expiring deltas linearly to 0,
+in the API too; the cross-check sees that decay.
+
+Transfers: ``private/submit_transfer_to_subaccount`` (currency, amount,
+destination) and ``private/withdraw`` (currency, address, amount, priority)
+take no client-chosen id or label, so neither is idempotent at the venue and
+Deribit never echoes our transfer id: a lost answer is Ambiguous and only the
+history (amount, address, time) can settle it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
@@ -109,8 +128,8 @@ class DeribitNormaliser(Normaliser):
     ) -> MarkBatch:
         """One ``get_book_summary_by_currency`` per settlement currency covers every market.
 
-        Book summaries carry no Greeks, so ``venue_delta`` stays None; the bot
-        computes its own Black-76 delta from the mark IV.
+        Book summaries carry no Greeks, so ``venue_delta`` stays None here; a
+        snapshot adds it for held options (:meth:`fetch_venue_deltas`).
         """
         wanted = {vm.market_id: vm for vm in markets}
         marks: dict[Symbol, Mark] = {}
@@ -127,6 +146,25 @@ class DeribitNormaliser(Normaliser):
                 if delivery is not None:
                     index[vm.instrument.underlying] = delivery
         return MarkBatch(marks, index)
+
+    def venue_delta(self, vm: VenueMarket, ticker: Payload) -> float:
+        """Black-Scholes delta per coin of one option from its ``public/ticker`` answer."""
+        where = f"deribit ticker {vm.symbol}"
+        name = ticker.get("instrument_name")
+        if name != vm.market_id:
+            raise MalformedResponseError(f"{where}: answer is for {name!r}")
+        return num(mapping(ticker.get("greeks"), f"{where}.greeks"), "delta", f"{where}.greeks")
+
+    async def fetch_venue_deltas(
+        self, client: Any, markets: Sequence[VenueMarket]
+    ) -> Mapping[Symbol, float]:
+        """One ``public/ticker`` per held option, concurrently (the budget paces them)."""
+        options = [vm for vm in markets if vm.instrument.is_option]
+        tickers = await asyncio.gather(*(client.fetch_ticker(vm.symbol) for vm in options))
+        return {
+            vm.symbol: self.venue_delta(vm, info(mapping(t, "deribit ticker"), "deribit ticker"))
+            for vm, t in zip(options, tickers, strict=True)
+        }
 
     def transfer_report(self, kind: TransferKind, tx: Payload, now_ms: int) -> TransferReport:
         """ccxt parses a withdrawal's envelope instead of its ``result``: read the raw state."""

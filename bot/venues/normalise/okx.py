@@ -12,6 +12,12 @@ plain Black-Scholes delta. We keep ``deltaBS``: ``Mark.venue_delta`` is the
 per-unit Black-Scholes delta, and the exposure code subtracts the coin
 premium itself (ARCHITECTURE §3); taking ``delta`` would subtract it twice.
 ccxt's unified ``delta`` is the price-adjusted one. ``markVol`` is a fraction.
+
+Transfers (POST ``asset/transfer``) and withdrawals (POST ``asset/withdrawal``)
+take ``clientId``, "a combination of case-sensitive alphanumerics, all numbers,
+or all letters of up to 32 characters", and echo it in the answer, in
+``asset/transfer-state`` and in ``asset/withdrawal-history``; we send our
+transfer id there unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
 from bot.domain.instruments import InstrumentKind
+from bot.domain.orders import TransferKind
 from bot.domain.snapshot import Balance, Mark
 from bot.venues.normalise.base import Normaliser
 from bot.venues.normalise.common import (
@@ -64,6 +71,10 @@ class OkxNormaliser(Normaliser):
         }
     )
     raw_client_id_keys: ClassVar[tuple[str, ...]] = ("clOrdId",)
+    transfer_id_params: ClassVar[Mapping[TransferKind, str]] = MappingProxyType(
+        {TransferKind.SUBACCOUNT: "clientId", TransferKind.WITHDRAWAL: "clientId"}
+    )
+    transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = transfer_id_params
 
     def contract_value(self, market: Payload, where: str) -> float:
         raw = info(market, where)
