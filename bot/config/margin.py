@@ -1,0 +1,241 @@
+"""``[margin]``: margin models per venue, their parameters, liquidation and drift settings.
+
+Defaults reproduce Deribit's published BTC parameters (standard margin, and the
+portfolio-margin values ``private/pme/simulate`` reports) and Binance's
+BTCUSDT tiers of 2021-03-18; venues change these without notice, which is
+what the drift check against the venue's own figures catches. Times are
+seconds here and years or milliseconds in the pure core.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from bot.config.base import FrozenModel, Loc, fail_at
+from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable
+from bot.domain.margin.liquidation import LiquidationParams, MarginModel
+from bot.domain.margin.portfolio import DEFAULT_EXTENDED_MOVES, PortfolioParams
+from bot.domain.margin.standard import FUTURE_SIZE_FACTOR, StandardParams
+
+ModelName = Literal["standard", "portfolio"]
+_SECONDS_PER_YEAR = 365 * 86_400
+
+
+class LinearTier(FrozenModel):
+    """One notional tier of a linear (USDT/USDC-margined) venue."""
+
+    up_to_notional_usd: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Upper notional of the tier, in USD; omit for the last, open-ended tier. Default "
+            "none (open-ended)."
+        ),
+    )
+    im_rate_frac: float = Field(
+        gt=0,
+        le=1,
+        description="Initial margin as a fraction of notional (1 / max leverage). Required.",
+    )
+    mm_rate_frac: float = Field(
+        gt=0,
+        le=1,
+        description="Maintenance margin as a fraction of notional, <= im_rate_frac. Required.",
+    )
+
+
+def _default_tiers() -> tuple[LinearTier, ...]:
+    return tuple(
+        LinearTier(
+            up_to_notional_usd=None if up == float("inf") else up,
+            im_rate_frac=im,
+            mm_rate_frac=mm,
+        )
+        for up, im, mm in BINANCE_BTCUSDT_2021
+    )
+
+
+class PortfolioMarginConfig(FrozenModel):
+    """Deribit portfolio-margin parameters (defaults: BTC, from ``private/pme/simulate``)."""
+
+    price_range_frac: float = Field(
+        default=0.16, gt=0, lt=1, description="Largest price move of the risk matrix. Default 0.16."
+    )
+    price_buckets: int = Field(
+        default=4, ge=1, description="Price steps on each side of zero. Default 4 (9 moves)."
+    )
+    vol_range_up_frac: float = Field(
+        default=0.5, ge=0, description="Relative vol shock up at 30 days. Default 0.5."
+    )
+    vol_range_down_frac: float = Field(
+        default=0.25, ge=0, le=1, description="Relative vol shock down at 30 days. Default 0.25."
+    )
+    min_vol_for_shock_up_frac: float = Field(
+        default=0.5, ge=0, description="Floor of the shocked-up vol, a fraction. Default 0.5."
+    )
+    short_term_vega_power: float = Field(
+        default=0.30, ge=0, description="Power of 30/days below 30 days. Default 0.30."
+    )
+    long_term_vega_power: float = Field(
+        default=0.13, ge=0, description="Power of 30/days from 30 days on. Default 0.13."
+    )
+    min_days: float = Field(
+        default=1.0, gt=0, description="Floor of days to expiry in 30/days, in days. Default 1."
+    )
+    extended_moves_frac: tuple[float, ...] = Field(
+        default=DEFAULT_EXTENDED_MOVES,
+        description="Extended-table price moves (fractions, > -1, non-zero). Default -0.66..5.",
+    )
+    extended_table_factor: float = Field(
+        default=1.0,
+        ge=0,
+        description="Multiplies the extended P&L fraction range/|move|. Default 1.",
+    )
+    extended_dampener_usd: float = Field(
+        default=100_000.0,
+        ge=0,
+        description="Subtracted from each extended loss, in USD. Default 1e5.",
+    )
+    mm_factor: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Maintenance as a fraction of the worst loss. Default 0.8.",
+    )
+
+    @model_validator(mode="after")
+    def _check_moves(self) -> PortfolioMarginConfig:
+        bad = [
+            (("extended_moves_frac", i), "must be > -1 and non-zero")
+            for i, m in enumerate(self.extended_moves_frac)
+            if m <= -1 or m == 0
+        ]
+        if bad:
+            fail_at("margin.portfolio", bad)
+        return self
+
+    def params(self) -> PortfolioParams:
+        return PortfolioParams(**self.model_dump())
+
+
+class MarginConfig(FrozenModel):
+    """Which margin model each venue runs and the parameters of every model."""
+
+    default_model: ModelName = Field(
+        default="standard",
+        description="Model of other venues: 'standard' | 'portfolio'. Default standard.",
+    )
+    venue_models: dict[str, ModelName] = Field(
+        default_factory=dict,
+        description="Model per venue id, overriding default_model. Default {}.",
+    )
+    future_size_factor: dict[str, float] = Field(
+        default_factory=lambda: dict(FUTURE_SIZE_FACTOR),
+        description=(
+            "Deribit futures margin growth per coin held, a fraction of notional per coin, by "
+            "underlying. Default BTC 0.00005, ETH 0.000004."
+        ),
+    )
+    linear_tiers: tuple[LinearTier, ...] = Field(
+        default_factory=_default_tiers,
+        description=(
+            "Notional tiers of linear futures/perps, lowest first. Default: Binance BTCUSDT."
+        ),
+    )
+    linear_tiers_marginal: bool = Field(
+        default=True,
+        description=(
+            "true: each slice of notional pays its tier's MM rate (Binance); false: the whole "
+            "position pays its tier's rate (Bybit). Default true."
+        ),
+    )
+    portfolio: PortfolioMarginConfig = Field(
+        default_factory=PortfolioMarginConfig,
+        description="Deribit portfolio-margin parameters. Default: see [margin.portfolio].",
+    )
+    liquidation_vol_beta_down: float = Field(
+        default=0.5,
+        ge=0,
+        description="Vol added per unit of fall (0.5: +10 vol pts at -20%). Default 0.5.",
+    )
+    liquidation_vol_beta_up: float = Field(
+        default=0.25, ge=0, description="Vol added per unit of rise. Default 0.25."
+    )
+    liquidation_max_move_down_frac: float = Field(
+        default=0.95, gt=0, lt=1, description="Deepest fall searched. Default 0.95."
+    )
+    liquidation_max_move_up_frac: float = Field(
+        default=5.0, gt=0, description="Largest rise searched. Default 5.0 (+500%)."
+    )
+    breach_horizon_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="Horizon of the breach probability, in s. Default 86400.",
+    )
+    breach_paths: int = Field(
+        default=20_000, ge=100, description="Monte Carlo paths. Default 20000."
+    )
+    breach_steps: int = Field(default=96, ge=1, description="Time steps per path. Default 96.")
+    breach_seed: int = Field(default=0, ge=0, description="Monte Carlo seed. Default 0.")
+    jump_threshold_sigmas: float = Field(
+        default=4.0, gt=0, description="Returns beyond this many sigmas are jumps. Default 4."
+    )
+    drift_tolerance_frac: float = Field(
+        default=0.05, gt=0, description="Model vs venue IM/MM difference that alerts. Default 0.05."
+    )
+    drift_floor_usd: float = Field(
+        default=100.0, gt=0, description="Smallest denominator of the drift, in USD. Default 100."
+    )
+
+    @model_validator(mode="after")
+    def _check_tiers(self) -> MarginConfig:
+        problems: list[tuple[Loc, str]] = []
+        tiers = self.linear_tiers
+        if not tiers:
+            problems.append((("linear_tiers",), "needs at least one tier"))
+        for i, t in enumerate(tiers):
+            last = i == len(tiers) - 1
+            if (t.up_to_notional_usd is None) != last:
+                problems.append(
+                    (("linear_tiers", i, "up_to_notional_usd"), "only the last tier is open-ended")
+                )
+            if t.mm_rate_frac > t.im_rate_frac:
+                problems.append((("linear_tiers", i, "mm_rate_frac"), "must be <= im_rate_frac"))
+        if problems:
+            fail_at("margin", problems)
+        try:
+            self.tier_table()
+        except ValueError as exc:
+            fail_at("margin", [(("linear_tiers",), str(exc))])
+        return self
+
+    def model_for(self, venue: str) -> MarginModel:
+        return MarginModel(self.venue_models.get(venue, self.default_model))
+
+    def tier_table(self) -> TierTable:
+        rows = tuple(
+            (
+                float("inf") if t.up_to_notional_usd is None else t.up_to_notional_usd,
+                t.im_rate_frac,
+                t.mm_rate_frac,
+            )
+            for t in self.linear_tiers
+        )
+        return TierTable.from_rows(rows, marginal=self.linear_tiers_marginal)
+
+    def standard_params(self) -> StandardParams:
+        return StandardParams(size_factor=dict(self.future_size_factor), tiers=self.tier_table())
+
+    def liquidation_params(self) -> LiquidationParams:
+        return LiquidationParams(
+            vol_beta_down=self.liquidation_vol_beta_down,
+            vol_beta_up=self.liquidation_vol_beta_up,
+            max_move_down_frac=self.liquidation_max_move_down_frac,
+            max_move_up_frac=self.liquidation_max_move_up_frac,
+        )
+
+    @property
+    def breach_horizon_years(self) -> float:
+        return self.breach_horizon_s / _SECONDS_PER_YEAR

@@ -1,0 +1,54 @@
+"""Margin engine: venue margin models, liquidation distance and model/venue cross-checks.
+
+Venue-reported equity, IM and MM are the truth for the present; these pure
+models answer what-if questions and are cross-checked against the venue.
+
+- :mod:`.standard`: Deribit standard margin per position (options, futures).
+- :mod:`.portfolio`: Deribit portfolio margin (risk matrix, extended table).
+- :mod:`.linear`: tiered IM/MM of USDT/USDC-margined futures and perps.
+- :mod:`.liquidation`: price moves down/up to equity = maintenance.
+- :mod:`.breach`: breach probability and expected time under jump-diffusion.
+- :mod:`.drift`: our model vs the venue's figures -> alerts.
+
+Full revaluation under scenarios lives in :mod:`bot.domain.revalue`.
+"""
+
+from bot.domain.margin.breach import (
+    JumpDiffusion,
+    breach_probability,
+    calibrate,
+    expected_breach_time_years,
+)
+from bot.domain.margin.drift import DriftAlert, MarginFigures, margin_drift, model_figures
+from bot.domain.margin.linear import TierTable, tiered_margin
+from bot.domain.margin.liquidation import (
+    LiquidationDistance,
+    LiquidationParams,
+    MarginModel,
+    liquidation_distance,
+)
+from bot.domain.margin.portfolio import PortfolioMargin, PortfolioParams, portfolio_margin
+from bot.domain.margin.standard import AccountMargin, StandardParams, standard_margin
+
+__all__ = [
+    "AccountMargin",
+    "DriftAlert",
+    "JumpDiffusion",
+    "LiquidationDistance",
+    "LiquidationParams",
+    "MarginFigures",
+    "MarginModel",
+    "PortfolioMargin",
+    "PortfolioParams",
+    "StandardParams",
+    "TierTable",
+    "breach_probability",
+    "calibrate",
+    "expected_breach_time_years",
+    "liquidation_distance",
+    "margin_drift",
+    "model_figures",
+    "portfolio_margin",
+    "standard_margin",
+    "tiered_margin",
+]
