@@ -50,7 +50,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "demo",
         "bot.commands.demo",
-        "value the example book and print its Greeks and exposure",
+        "run the daemon on two emulated venues through a jump and a vol spike; report + chart",
+    ),
+    CommandSpec(
+        "value",
+        "bot.commands.value",
+        "value the [sim] book at the simulated start and print its Greeks and exposure",
     ),
     CommandSpec(
         "run",

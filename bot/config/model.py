@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
 from bot.config.daemon import DaemonConfig
 from bot.config.hedging import HedgeRoute, StrategyConfig, check_routes
+from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
 from bot.config.paper import PaperConfig
 from bot.config.risk import RiskConfig
@@ -121,6 +122,10 @@ class Config(BaseSettings):
     daemon: DaemonConfig = Field(
         default_factory=DaemonConfig,
         description="Journal location and job intervals. Default: see [daemon].",
+    )
+    margin: MarginConfig = Field(
+        default_factory=MarginConfig,
+        description="Margin models, liquidation search and drift alerts. Default: see [margin].",
     )
     metrics: MetricsConfig = Field(
         default_factory=MetricsConfig,

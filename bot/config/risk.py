@@ -61,6 +61,16 @@ class RiskConfig(FrozenModel):
             "underlying, in coin; beyond it that underlying is not hedged. Default 0.25, > 0."
         ),
     )
+    delta_tolerance_frac: float = Field(
+        default=0.02,
+        ge=0,
+        lt=1,
+        description=(
+            "The same tolerance as a fraction of the book's gross option delta (sum of "
+            "|position delta|), used when larger than delta_tolerance_coin. Default 0.02, "
+            "in [0, 1)."
+        ),
+    )
     max_consecutive_failures: int = Field(
         default=5,
         gt=0,

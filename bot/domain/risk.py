@@ -86,10 +86,16 @@ class RiskLedger:
 
 @dataclass(frozen=True, slots=True)
 class DeltaCrossCheck:
-    """Our delta and the venue's reported delta for one underlying, both in coin."""
+    """Our delta and the venue's reported delta for one underlying, both in coin.
+
+    ``gross_coin`` is the sum of the absolute position deltas compared: the
+    tolerance grows with it, because two honest models of a large book differ
+    by more coin than two of a small one.
+    """
 
     ours_coin: float
     venue_coin: float
+    gross_coin: float = 0.0
 
 
 class DenyReason(StrEnum):
@@ -125,9 +131,12 @@ def _deny_all(intents: Iterable[OrderIntent], reason: DenyReason, detail: str) -
     return GateDecision((), tuple(Denial(i, reason, detail) for i in intents))
 
 
-def _delta_problem(check: DeltaCrossCheck | None, tolerance_coin: float) -> str | None:
+def _delta_problem(check: DeltaCrossCheck | None, limits: RiskConfig) -> str | None:
     if check is None:
         return None
+    tolerance_coin = max(
+        limits.delta_tolerance_coin, limits.delta_tolerance_frac * abs(check.gross_coin)
+    )
     gap = abs(check.ours_coin - check.venue_coin)
     if math.isfinite(gap) and gap <= tolerance_coin:
         return None
@@ -174,7 +183,7 @@ def evaluate(
     denied: list[Denial] = []
     for intent in intents:
         notional = intent.notional_usd
-        delta_problem = _delta_problem(checks.get(intent.underlying), limits.delta_tolerance_coin)
+        delta_problem = _delta_problem(checks.get(intent.underlying), limits)
         problem: tuple[DenyReason, str] | None = None
         if intent.underlying in locked:
             problem = (DenyReason.LOCKED, f"{intent.underlying} is locked")

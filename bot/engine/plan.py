@@ -454,9 +454,11 @@ def _delta_checks(
         mine = options & (table.underlying_idx == i)
         if not mine.any() or not np.isfinite(venue_delta[mine]).all():
             continue
-        ours = math.fsum((table.size[mine] * bs_delta[mine]).tolist())
+        position_delta = table.size[mine] * bs_delta[mine]
+        ours = math.fsum(position_delta.tolist())
         theirs = math.fsum((table.size[mine] * venue_delta[mine]).tolist())
-        checks[u] = DeltaCrossCheck(ours_coin=ours, venue_coin=theirs)
+        gross = math.fsum(np.abs(position_delta).tolist())
+        checks[u] = DeltaCrossCheck(ours_coin=ours, venue_coin=theirs, gross_coin=gross)
     return checks
 
 

@@ -101,7 +101,9 @@ class SimExchange:
         ]
 
     def ticker(self, instrument_name: str) -> TickerView:
-        now = self._w.sync()
+        return self._ticker_at(instrument_name, self._w.sync())
+
+    def _ticker_at(self, instrument_name: str, now: int) -> TickerView:
         c, row = self._w.contract(instrument_name)
         book = synthetic_book(c, row.mark_price, self._w.config.book)
         return ticker_view(c, row, book, now, self._w.activity(instrument_name, now))
@@ -126,9 +128,14 @@ class SimExchange:
         return IndexPriceView(index, index)
 
     def book_summaries(self, currency: str, kind: str | None = None) -> list[BookSummaryView]:
+        """One summary per instrument, all at one instant (one sync, like the venue's snapshot)."""
+        listed = self.instruments(currency, kind)  # brings the world up to the clock
+        now = self._w.ts
         return [
-            book_summary_view(self._w.contracts[i.instrument_name], self.ticker(i.instrument_name))
-            for i in self.instruments(currency, kind)
+            book_summary_view(
+                self._w.contracts[i.instrument_name], self._ticker_at(i.instrument_name, now)
+            )
+            for i in listed
         ]
 
     # ------------------------------------------------------------------ auth

@@ -68,12 +68,13 @@ def test_example_loads_as_the_documented_demo_world() -> None:
     ]
 
 
-def test_example_book_is_short_and_long_coin_options_plus_a_perp_hedge() -> None:
-    """The book: long and short inverse BTC and ETH options over two expiries, one BTC perp."""
+def test_example_book_is_short_and_long_coin_options_plus_perp_hedges() -> None:
+    """The book: long and short inverse BTC and ETH options over two expiries on one venue,
+    short inverse perps on both venues."""
     config = load_config(EXAMPLE, {})
     assert config.sim is not None
     book = config.sim.book
-    assert {p.venue for p in book} == {"deribit-a"}
+    assert {p.venue for p in book} == {"deribit-a", "deribit-b"}
     options = [p for p in book if p.kind is InstrumentKind.OPTION]
     for coin in ("BTC", "ETH"):
         sizes = [p.size for p in options if p.underlying == coin]
@@ -85,10 +86,17 @@ def test_example_book_is_short_and_long_coin_options_plus_a_perp_hedge() -> None
         datetime(2026, 12, 25, 8, tzinfo=UTC),
         datetime(2027, 3, 26, 8, tzinfo=UTC),
     }
-    [perp] = [p for p in book if p.kind is InstrumentKind.PERPETUAL]
-    assert (perp.underlying, perp.settlement) == ("BTC", Settlement.INVERSE)
-    assert perp.size > 0
-    assert perp.size % 10 == 0  # Deribit BTC perp lots are 10 USD
+    assert {p.venue for p in options} == {"deribit-a"}
+    perps = [p for p in book if p.kind is InstrumentKind.PERPETUAL]
+    assert {(p.venue, p.underlying) for p in perps} == {
+        ("deribit-a", "BTC"),
+        ("deribit-b", "BTC"),
+        ("deribit-a", "ETH"),
+    }
+    for perp in perps:
+        assert perp.settlement is Settlement.INVERSE
+        assert perp.size < 0
+        assert perp.size % 10 == 0  # Deribit BTC perp lots are 10 USD, ETH 1 USD
 
 
 @pytest.mark.parametrize(("header", "path", "key"), [(h, p, k) for h, p, k, _ in ALL_FIELDS])

@@ -136,6 +136,14 @@ def test_denied_intents_use_no_budget() -> None:
     assert len(decision.approved) == 3
 
 
+def test_delta_tolerance_grows_with_the_gross_delta_of_the_book() -> None:
+    """0.2 coin apart passes on a book of 20 gross coin (2% = 0.4) and fails on 5 (0.1)."""
+    big = {BTC: DeltaCrossCheck(1.0, 0.8, gross_coin=20.0)}
+    small = {BTC: DeltaCrossCheck(1.0, 0.8, gross_coin=5.0)}
+    assert gate(intent(), delta_checks=big).denied == ()
+    assert reasons(gate(intent(), delta_checks=small)) == [DenyReason.DELTA_MISMATCH]
+
+
 def test_delta_mismatch_refuses_that_underlying_only() -> None:
     """Our delta 0.2 coin off the venue's refuses BTC hedges; ETH, within 0.1, passes."""
     checks = {BTC: DeltaCrossCheck(1.0, 0.8), ETH: DeltaCrossCheck(-3.0, -3.05)}

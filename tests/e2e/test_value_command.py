@@ -1,4 +1,4 @@
-"""`deltabot demo` values the example book through the real exposure path."""
+"""`deltabot value` values the example book through the real exposure path."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.commands.demo import book_table
+from bot.commands.value import book_table
 from bot.config import load_config
 from bot.pricing.coin import coin_settled
 
@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
 
 
-def _demo_json(extra_env: dict[str, str]) -> dict[str, dict[str, float]]:
+def _value_json(extra_env: dict[str, str]) -> dict[str, dict[str, float]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTABOT_")}
     env.update(extra_env)
     out = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--json", "--config", str(EXAMPLE)],
+        [sys.executable, "-m", "bot", "value", "--json", "--config", str(EXAMPLE)],
         capture_output=True,
         text=True,
         env=env,
@@ -52,12 +52,13 @@ def _expected_option_delta(underlying: str) -> float:
     return total
 
 
-def test_demo_reports_premium_adjusted_option_delta_and_collateral() -> None:
+def test_value_reports_premium_adjusted_option_delta_and_collateral() -> None:
     """Options sum their net deltas, the usd numeraire adds collateral, the perp counts USD/F."""
-    found = _demo_json({})
+    found = _value_json({})
     btc = found["BTC"]
     assert btc["options_delta_coin"] == pytest.approx(_expected_option_delta("BTC"), abs=1e-9)
-    assert btc["hedges_delta_coin"] == pytest.approx(150_000 / 60_000, abs=1e-12)
+    assert btc["hedges_delta_coin"] == pytest.approx(-(540_000 + 180_000) / 60_000, abs=1e-12)
+    assert found["ETH"]["hedges_delta_coin"] == pytest.approx(-396_000 / 3_000, abs=1e-12)
     assert btc["collateral_delta_coin"] == pytest.approx(15.0)  # 10 on deribit-a + 5 on deribit-b
     assert btc["delta_coin"] == pytest.approx(
         btc["options_delta_coin"] + btc["hedges_delta_coin"] + btc["collateral_delta_coin"]
@@ -65,10 +66,10 @@ def test_demo_reports_premium_adjusted_option_delta_and_collateral() -> None:
     assert found["ETH"]["collateral_delta_coin"] == pytest.approx(150.0)
 
 
-def test_demo_in_coin_numeraire_leaves_collateral_out() -> None:
+def test_value_in_coin_numeraire_leaves_collateral_out() -> None:
     """DELTABOT_NUMERAIRE=coin drops exactly the collateral from the delta."""
-    usd = _demo_json({})
-    coin = _demo_json({"DELTABOT_NUMERAIRE": "coin"})
+    usd = _value_json({})
+    coin = _value_json({"DELTABOT_NUMERAIRE": "coin"})
     for name in ("BTC", "ETH"):
         assert coin[name]["collateral_delta_coin"] == 0.0
         assert coin[name]["delta_coin"] == pytest.approx(
@@ -87,12 +88,12 @@ def test_book_table_marks_inverse_options_in_coin() -> None:
     assert 0.0 < table.mark_price[call] < 1.0  # a premium in BTC, not USD
 
 
-def test_demo_with_a_broken_config_exits_2_without_traceback(tmp_path: Path) -> None:
-    """A bad config makes the demo print the problem and exit 2."""
+def test_value_with_a_broken_config_exits_2_without_traceback(tmp_path: Path) -> None:
+    """A bad config makes value print the problem and exit 2."""
     bad = tmp_path / "bad.toml"
     bad.write_text(EXAMPLE.read_text().replace('numeraire = "usd"', 'numeraire = "eur"'))
     out = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--config", str(bad)],
+        [sys.executable, "-m", "bot", "value", "--config", str(bad)],
         check=False,
         capture_output=True,
         text=True,
