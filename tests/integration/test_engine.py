@@ -1,0 +1,239 @@
+"""The hedge engine against the Deribit emulator through real ccxt, with fault knobs on."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import Config, load_config
+from bot.domain.orders import OrderState
+from bot.domain.risk import DenyReason
+from bot.domain.trading_state import SetBy, TradingMode, TradingState
+from bot.engine.cycle import HedgeEngine
+from bot.engine.journal import Journal
+from bot.engine.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
+from bot.sim.faults import DropMode, FaultAction
+from bot.venues.factory import Runtime, build_venues
+from strategies.registry import load_strategy
+
+START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
+PERP = "BTC/USD:BTC"
+
+CONFIG = """
+mode = "sim"
+[[venues]]
+name = "sim-a"
+exchange = "deribit"
+role = ["options", "hedge"]
+[[hedges]]
+underlying = "BTC"
+venue = "sim-a"
+symbol = "BTC/USD:BTC"
+[strategy]
+name = "band"
+[strategy.params]
+width_up = 0.1
+width_down = 0.1
+[risk]
+max_order_notional_usd = 1000000
+max_hourly_notional_usd = 10000000
+max_daily_notional_usd = 50000000
+max_consecutive_failures = 3
+unknown_grace_s = 30
+[daemon]
+journal_path = "{journal}"
+[metrics]
+enabled = false
+[sim]
+start = 2026-12-01T08:00:00Z
+[[sim.underlyings]]
+name = "BTC"
+spot_usd = 60000
+vol = 0.6
+[[sim.balances]]
+venue = "sim-a"
+currency = "BTC"
+amount = 2.0
+[[sim.book]]
+venue = "sim-a"
+underlying = "BTC"
+kind = "perpetual"
+settlement = "inverse"
+size = -60000.0
+"""
+
+
+@dataclasses.dataclass
+class Rig:
+    config: Config
+    clock: ManualClock
+    world: SimWorldSetup
+    engine: HedgeEngine
+    journal: Journal
+    venues: dict[str, Any]
+
+    @property
+    def exchange(self) -> Any:
+        return self.world.venues["sim-a"].exchange
+
+    @property
+    def faults(self) -> Any:
+        return self.world.venues["sim-a"].faults
+
+    def perp_usd(self) -> float:
+        """The emulator's BTC-PERPETUAL position, in USD (its amount unit)."""
+        rows = self.exchange.all_positions()[1]
+        return sum(p.size for p in rows if p.instrument_name == "BTC-PERPETUAL")
+
+    def venue_orders(self) -> list[Any]:
+        return list(self.exchange.order_log())
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.format(journal=tmp_path / "journal.sqlite"))
+    config = load_config(path, {})
+    clock = ManualClock(START_MS)
+    world = build_sim_world(config, clock=clock)
+    async with serve_sim_world(world) as (endpoints, _running):
+        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
+        journal = Journal.open(config.daemon.journal_path)
+        strategy = load_strategy(config.strategy.name, config.strategy.params)
+        engine = HedgeEngine(config, venues, journal, strategy, clock_ms=clock.now_ms)
+        try:
+            yield Rig(config, clock, world, engine, journal, dict(venues))
+        finally:
+            for venue in venues.values():
+                await venue.close()
+            journal.close()
+
+
+async def test_cycle_hedges_the_book_into_its_band_and_then_holds(rig: Rig) -> None:
+    """2 BTC of collateral and a −1 BTC perp are +1 BTC of delta: one sell of ~60,000 USD."""
+    first = await rig.engine.run_cycle()
+    assert first.error is None
+    [(intent, _outcome)] = first.outcomes
+    assert intent.order.side.value == "sell"
+    assert intent.order.amount == pytest.approx(60_000, abs=100)
+    assert rig.journal.order(intent.order.client_id).state is OrderState.FILLED
+    assert rig.perp_usd() == pytest.approx(-60_000 - intent.order.amount)
+    rig.clock.advance(5_000)
+    second = await rig.engine.run_cycle()
+    assert second.error is None and second.outcomes == ()
+    [decision] = second.plan.decisions if second.plan else []
+    assert abs(decision.book_delta_coin + decision.hedge_coin) <= 0.1
+
+
+async def test_reply_lost_after_fill_is_reconciled_not_resent(rig: Rig) -> None:
+    """The venue fills but the reply is lost: UNKNOWN, then FILLED by lookup; one order only."""
+    rig.faults.drop(FaultAction.FILL_THEN_DROP, method="private/sell", mode=DropMode.CLOSE)
+    first = await rig.engine.run_cycle()
+    [(intent, outcome)] = first.outcomes
+    assert type(outcome).__name__ == "Ambiguous"
+    assert rig.journal.order(intent.order.client_id).state is OrderState.UNKNOWN
+    rig.clock.advance(5_000)
+    second = await rig.engine.run_cycle()
+    assert second.outcomes == ()
+    assert rig.journal.order(intent.order.client_id).state is OrderState.FILLED
+    assert len(rig.venue_orders()) == 1
+
+
+async def test_request_lost_before_the_venue_stays_in_flight_until_the_grace_period(
+    rig: Rig,
+) -> None:
+    """An order the venue never saw blocks re-hedging until NOT_FOUND, then one new order."""
+    rig.faults.drop(FaultAction.DROP_BEFORE_SEEN, method="private/sell", mode=DropMode.CLOSE)
+    first = await rig.engine.run_cycle()
+    [(lost, _)] = first.outcomes
+    rig.clock.advance(5_000)
+    inside_grace = await rig.engine.run_cycle()
+    assert inside_grace.outcomes == ()
+    assert rig.journal.order(lost.order.client_id).state is OrderState.UNKNOWN
+    rig.clock.advance(31_000)
+    after_grace = await rig.engine.run_cycle()
+    assert rig.journal.order(lost.order.client_id).state is OrderState.NOT_FOUND
+    [(retry, _)] = after_grace.outcomes
+    assert retry.order.client_id != lost.order.client_id
+    assert [o.label for o in rig.venue_orders()] == [retry.order.client_id]
+
+
+async def test_empty_position_read_is_unknown_not_flat_and_repeated_failures_halt(
+    rig: Rig,
+) -> None:
+    """Positions vanishing from a read skip the hedge; three such cycles halt trading."""
+    await rig.engine.run_cycle()
+    orders_before = len(rig.venue_orders())
+    rig.faults.set_empty_positions()
+    for _ in range(3):
+        rig.clock.advance(5_000)
+        result = await rig.engine.run_cycle()
+        assert result.error is not None and "no positions" in result.error
+        assert result.outcomes == ()
+    assert len(rig.venue_orders()) == orders_before
+    assert rig.journal.trading_state().mode is TradingMode.HALTED
+
+
+async def test_failing_position_read_sends_nothing(rig: Rig) -> None:
+    """A position read that keeps failing fails the cycle before any order is planned."""
+    rig.faults.inject_error(10028, method="private/get_positions")
+    result = await rig.engine.run_cycle()
+    assert result.error is not None and result.plan is None
+    assert result.outcomes == () and rig.venue_orders() == []
+
+
+class FrozenPositions:
+    """A venue whose position reads are stuck at their first answer (fills don't show)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._frozen: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def fetch_positions(self) -> Any:
+        if self._frozen is None:
+            self._frozen = await self._inner.fetch_positions()
+        return self._frozen
+
+    async def snapshot(self, watch: Any = ()) -> Any:
+        snap = await self._inner.snapshot(watch)
+        if self._frozen is None:
+            self._frozen = snap.positions
+        return dataclasses.replace(snap, positions=self._frozen)
+
+
+async def test_stuck_position_read_locks_the_underlying_after_one_order(rig: Rig) -> None:
+    """Fills without a position change lock BTC: at most one order, whatever the cycles."""
+    stuck = FrozenPositions(rig.venues["sim-a"])
+    strategy = load_strategy(rig.config.strategy.name, rig.config.strategy.params)
+    engine = HedgeEngine(
+        rig.config, {"sim-a": stuck}, rig.journal, strategy, clock_ms=rig.clock.now_ms
+    )
+    results = []
+    for _ in range(4):
+        results.append(await engine.run_cycle())
+        rig.clock.advance(5_000)
+    assert len(rig.venue_orders()) <= 2
+    assert "BTC" in rig.journal.locks()
+    last = results[-1]
+    assert last.decision is not None and last.decision.approved == ()
+    assert {d.reason for d in last.decision.denied} <= {DenyReason.LOCKED}
+
+
+async def test_operator_halt_in_the_journal_stops_the_next_cycle(rig: Rig) -> None:
+    """A HALTED state written beside the engine denies every order of the next cycle."""
+    rig.journal.set_trading_state(
+        TradingState(TradingMode.HALTED, "operator test", SetBy.OPERATOR, START_MS)
+    )
+    result = await rig.engine.run_cycle()
+    assert result.outcomes == ()
+    assert result.decision is not None
+    assert {d.reason for d in result.decision.denied} == {DenyReason.HALTED}
+    assert rig.venue_orders() == []
