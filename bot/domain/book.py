@@ -13,17 +13,21 @@ venue amount unit (USD for Deribit inverse perps and futures, coin otherwise),
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import repeat
+from operator import attrgetter, is_
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bot.domain.ids import Currency, Symbol, VenueId
-from bot.domain.instruments import AmountUnit, InstrumentKind, OptionType
-from bot.domain.snapshot import VenueSnapshot
+from bot.domain.instruments import AmountUnit, InstrumentKind, OptionType, Settlement
+from bot.domain.snapshot import Mark, VenueSnapshot
 
 NO_EXPIRY_MS: Final = -1
 """``expiry_ms`` of perpetuals and spot, which never expire."""
@@ -44,7 +48,7 @@ class KindCode(IntEnum):
 
 _INT: Final = ("underlying_idx", "venue_idx", "expiry_ms")
 _BOOL: Final = ("is_call", "is_inverse", "amount_is_usd")
-_FLOAT: Final = ("size", "strike_usd", "mark_price", "mark_iv", "underlying_usd")
+_FLOAT: Final = ("size", "strike_usd", "mark_price", "mark_iv", "underlying_usd", "venue_delta")
 _ROW_ORDER: Final = (
     "underlying_idx",
     "venue_idx",
@@ -56,6 +60,7 @@ _ROW_ORDER: Final = (
     "mark_price",
     "mark_iv",
     "underlying_usd",
+    "venue_delta",
 )
 _DTYPES: Final[dict[str, np.dtype[Any]]] = {
     **{name: np.dtype(np.int64) for name in _INT},
@@ -63,6 +68,14 @@ _DTYPES: Final[dict[str, np.dtype[Any]]] = {
     **{name: np.dtype(np.float64) for name in _FLOAT},
     "kind": np.dtype(np.int8),
 }
+_INSTRUMENT_FIELDS: Final = attrgetter(
+    "underlying", "kind", "option_type", "settlement", "amount_unit", "strike_usd", "expiry_ms"
+)
+_MARK_FIELDS: Final = attrgetter("mark_price", "mark_iv", "underlying_usd", "venue_delta")
+_NO_MARK: Final = Mark(Symbol("-"), math.nan, math.nan, 0)
+"""Stands in for a missing mark: NaN prices, which exposure rejects by symbol."""
+_SIZE: Final = attrgetter("size")
+_KIND_CODE: Final = MappingProxyType({k: KindCode[k.name] for k in InstrumentKind})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +84,8 @@ class PositionTable:
 
     ``underlying_idx``/``venue_idx`` index ``underlyings``/``venues``;
     ``index_usd`` is aligned with ``underlyings`` (NaN where no venue reported
-    one); ``symbols`` is empty or one name per position (used in error
+    one); ``venue_delta`` is the venue's own delta per unit (NaN where it gave
+    none); ``symbols`` is empty or one name per position (used in error
     messages). Non-options carry ``is_call`` False and ``strike_usd`` NaN;
     perpetuals and spot carry ``expiry_ms`` = :data:`NO_EXPIRY_MS`.
     """
@@ -90,6 +104,7 @@ class PositionTable:
     mark_price: NDArray[np.float64]
     mark_iv: NDArray[np.float64]
     underlying_usd: NDArray[np.float64]
+    venue_delta: NDArray[np.float64]
     index_usd: NDArray[np.float64]
     symbols: tuple[Symbol, ...] = ()
 
@@ -166,6 +181,7 @@ class PositionTable:
         mark_price: ArrayLike = np.nan,
         mark_iv: ArrayLike = np.nan,
         underlying_usd: ArrayLike = np.nan,
+        venue_delta: ArrayLike = np.nan,
         index_usd: ArrayLike = np.nan,
         symbols: Sequence[str] = (),
     ) -> PositionTable:
@@ -190,6 +206,7 @@ class PositionTable:
             "mark_price": mark_price,
             "mark_iv": mark_iv,
             "underlying_usd": underlying_usd,
+            "venue_delta": venue_delta,
         }
         cols = {name: _cast(name, value, (n,), _DTYPES[name]) for name, value in given.items()}
         return cls(
@@ -215,12 +232,11 @@ class PositionTable:
         venues = tuple(s.venue for s in snaps)
         if len(set(venues)) != len(venues):
             raise ValueError(f"a venue appears in more than one snapshot: {venues}")
-        positions = [
-            (v, p, s.marks.get(p.instrument.symbol))
-            for v, s in enumerate(snaps)
-            for p in s.positions
-        ]
-        wanted = {p.instrument.underlying for _, p, _ in positions} | set(underlyings)
+        venue_idx = [v for v, s in enumerate(snaps) for _ in s.positions]
+        positions = [p for s in snaps for p in s.positions]
+        instruments = [p.instrument for p in positions]
+        marks = [s.marks.get(p.instrument.symbol, _NO_MARK) for s in snaps for p in s.positions]
+        wanted = {i.underlying for i in instruments} | set(underlyings)
         names = tuple(Currency(u) for u in sorted(wanted))
         where = {name: i for i, name in enumerate(names)}
         index_usd = np.full(len(names), np.nan)
@@ -228,34 +244,35 @@ class PositionTable:
             for ccy, px in snap.index_usd.items():
                 if ccy in where:
                     index_usd[where[ccy]] = px
-        rows = []
-        for v, pos, mark in positions:
-            ins = pos.instrument
-            rows.append(
-                (
-                    where[ins.underlying],
-                    v,
-                    KindCode.of(ins.kind),
-                    ins.option_type is OptionType.CALL,
-                    ins.is_inverse,
-                    ins.amount_unit is AmountUnit.USD,
-                    pos.size,
-                    np.nan if ins.strike_usd is None else ins.strike_usd,
-                    NO_EXPIRY_MS if ins.expiry_ms is None else ins.expiry_ms,
-                    np.nan if mark is None else mark.mark_price,
-                    np.nan if mark is None or mark.mark_iv is None else mark.mark_iv,
-                    np.nan if mark is None else mark.underlying_usd,
-                )
-            )
-        cols = {
-            name: np.array([r[j] for r in rows], dtype=_DTYPES[name])
-            for j, name in enumerate(_ROW_ORDER)
+        # C-level attribute fetches and column-wise conversions (map, zip, fromiter): this
+        # runs every cycle over the whole book. numpy turns None into NaN in a float column.
+        n = len(positions)
+        u, kinds, option_type, settlement, unit, strike, expiry = (
+            zip(*map(_INSTRUMENT_FIELDS, instruments), strict=True) if n else ((),) * 7
+        )
+        price, iv, forward, delta = zip(*map(_MARK_FIELDS, marks), strict=True) if n else ((),) * 4
+        expiry_f = np.array(expiry, dtype=np.float64)
+        inverse = repeat(Settlement.INVERSE)
+        cols: dict[str, NDArray[Any]] = {
+            "underlying_idx": np.fromiter(map(where.__getitem__, u), np.int64, n),
+            "venue_idx": np.array(venue_idx, dtype=np.int64),
+            "kind": np.fromiter(map(_KIND_CODE.__getitem__, kinds), np.int8, n),
+            "is_call": np.fromiter(map(is_, option_type, repeat(OptionType.CALL)), np.bool_, n),
+            "is_inverse": np.fromiter(map(is_, settlement, inverse), np.bool_, n),
+            "amount_is_usd": np.fromiter(map(is_, unit, repeat(AmountUnit.USD)), np.bool_, n),
+            "size": np.fromiter(map(_SIZE, positions), np.float64, n),
+            "strike_usd": np.array(strike, dtype=np.float64),
+            "expiry_ms": np.where(np.isnan(expiry_f), NO_EXPIRY_MS, expiry_f).astype(np.int64),
+            "mark_price": np.array(price, dtype=np.float64),
+            "mark_iv": np.array(iv, dtype=np.float64),
+            "underlying_usd": np.array(forward, dtype=np.float64),
+            "venue_delta": np.array(delta, dtype=np.float64),
         }
         return cls(
             underlyings=names,
             venues=venues,
             index_usd=index_usd,
-            symbols=tuple(p.instrument.symbol for _, p, _ in positions),
+            symbols=tuple(i.symbol for i in instruments),
             **cols,
         )
 

@@ -54,6 +54,8 @@ _PCT: Final = 0.01
 _NEVER_HEDGED_S: Final = 1e12
 """``time_since_hedge_s`` of an underlying never hedged: finite, so it stays usable."""
 _MIN_CHANGE_COIN: Final = 1e-12
+_FIXED_VOL: Final = "net_delta_fixed_vol_coin"
+"""The state field that needs the vols of the last hedge (only then are they tracked)."""
 _CAP_SLACK: Final = 1e-9
 """An order is clipped a hair under the per-order cap, so float noise cannot breach it."""
 
@@ -229,8 +231,8 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
         exposure=exposure,
         decisions=tuple(decisions),
         intents=tuple(intents),
-        delta_checks=_delta_checks(portfolio, table, bs_delta),
-        vols_by_symbol=_vols(table),
+        delta_checks=_delta_checks(table, bs_delta),
+        vols_by_symbol=_vols(table) if _FIXED_VOL in _reads(inputs.strategy) else {},
         problems=tuple(problems),
     )
 
@@ -276,6 +278,13 @@ def _legs(
 ) -> tuple[dict[Currency, list[Leg]], list[str]]:
     """The usable routes per underlying; an unusable one is a problem, never a guess."""
     snaps = {s.venue: s for s in portfolio.venues}
+    routed = {(r.venue, r.symbol) for r in inputs.routes}
+    held: dict[tuple[VenueId, Symbol], list[float]] = {}
+    for venue_snap in portfolio.venues:  # one pass over the book, not one per route
+        for p in venue_snap.positions:
+            key = (venue_snap.venue, p.instrument.symbol)
+            if key in routed:
+                held.setdefault(key, []).append(p.size)
     legs: dict[Currency, list[Leg]] = {}
     problems: list[str] = []
     for route in inputs.routes:
@@ -295,7 +304,7 @@ def _legs(
         if not (math.isfinite(mark.mark_price) and mark.mark_price > 0):
             problems.append(f"{where}: unusable mark {mark.mark_price!r}")
             continue
-        size = math.fsum(p.size for p in snap.positions if p.instrument.symbol == route.symbol)
+        size = math.fsum(held.get((route.venue, route.symbol), ()))
         flight = inputs.in_flight.get((route.venue, route.symbol), 0.0)
         legs.setdefault(Currency(route.underlying), []).append(
             Leg(route, instrument, mark, size, flight)
@@ -326,7 +335,7 @@ def _strategy_hedge(
     idx = np.array([table.underlyings.index(u) for u in hedged])
     index = exposure.index_usd[idx]
     fixed = book
-    if inputs.fixed_vols is not None and "net_delta_fixed_vol_coin" in _reads(inputs.strategy):
+    if inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy):
         fixed = book + _vol_only_correction(table, exposure, inputs, now_ms)[idx]
     since = [
         (now_ms - inputs.last_hedge_ms[u]) / 1000 if u in inputs.last_hedge_ms else _NEVER_HEDGED_S
@@ -430,33 +439,21 @@ def _reason(name: str, book: float, hedge: float, new: float, orders: int) -> st
     )
 
 
-def _delta_checks(
-    portfolio: PortfolioSnapshot, table: PositionTable, bs_delta: FloatArray
-) -> dict[Currency, DeltaCrossCheck]:
+def _delta_checks(table: PositionTable, bs_delta: FloatArray) -> dict[Currency, DeltaCrossCheck]:
     """Our options' Black-76 delta vs the venues' own, per underlying where every option has one.
 
     Both sides count coin per position: size (coin for options) × delta per unit.
     An underlying with any option lacking a venue delta is not cross-checked.
     """
-    venue_delta = np.array(
-        [
-            np.nan
-            if (m := s.marks.get(p.instrument.symbol)) is None or m.venue_delta is None
-            else m.venue_delta
-            for s in portfolio.venues
-            for p in s.positions
-        ],
-        dtype=np.float64,
-    )
     options = np.isfinite(bs_delta)
     checks: dict[Currency, DeltaCrossCheck] = {}
     for i, u in enumerate(table.underlyings):
         mine = options & (table.underlying_idx == i)
-        if not mine.any() or not np.isfinite(venue_delta[mine]).all():
+        if not mine.any() or not np.isfinite(table.venue_delta[mine]).all():
             continue
         position_delta = table.size[mine] * bs_delta[mine]
         ours = math.fsum(position_delta.tolist())
-        theirs = math.fsum((table.size[mine] * venue_delta[mine]).tolist())
+        theirs = math.fsum((table.size[mine] * table.venue_delta[mine]).tolist())
         gross = math.fsum(np.abs(position_delta).tolist())
         checks[u] = DeltaCrossCheck(ours_coin=ours, venue_coin=theirs, gross_coin=gross)
     return checks
