@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bot.clock import ManualClock
@@ -237,3 +238,26 @@ async def test_operator_halt_in_the_journal_stops_the_next_cycle(rig: Rig) -> No
     assert result.decision is not None
     assert {d.reason for d in result.decision.denied} == {DenyReason.HALTED}
     assert rig.venue_orders() == []
+
+
+async def test_margin_job_exports_liquidation_distance_and_agrees_with_the_venue(
+    rig: Rig,
+) -> None:
+    """A coin-margined account short its own coin in the inverse perp is USD-stable: no move
+    liquidates it; our margin model agrees with the emulator's; the distance is exported."""
+    from bot.engine.margin_job import margin_snapshot
+    from bot.ops.metrics import DaemonMetrics
+
+    await rig.engine.run_cycle()
+    metrics = DaemonMetrics()
+    view = margin_snapshot(rig.engine, metrics)
+    assert view is not None and view.distance is not None
+    [i] = [k for k, v in enumerate(view.distance.venues) if v == "sim-a"]
+    # 2 BTC of equity against ~120,000 USD short of BTC-PERPETUAL: the coin equity
+    # is 120,000 / F at any price F, always far above the maintenance margin.
+    assert np.isinf(view.distance.down_frac[i]) and np.isinf(view.distance.up_frac[i])
+    assert view.distance.equity_usd[i] == pytest.approx(120_000, rel=0.01)
+    assert 0 < view.distance.maintenance_usd[i] < 0.01 * view.distance.equity_usd[i]
+    assert view.drift == ()
+    body, _ = metrics.exposition()
+    assert b'deltabot_liquidation_distance_ratio{direction="up",venue="sim-a"}' in body
