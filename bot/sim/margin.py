@@ -1,16 +1,14 @@
-"""Deribit standard-margin, fee and P&L formulas (pure, per contract).
+"""Deribit fee and P&L formulas per contract, and the margin rules adapted to one contract.
 
 Each function carries the venue's own worked example; the tests check them.
+The margin rules themselves live once, in :mod:`bot.domain.margin.standard`.
 """
 
 from __future__ import annotations
 
-# Futures/perpetual margin grows with the position: IM = 2% + size·f, MM = 1% + size·f of the
-# coin notional, f = 0.005% per BTC and 0.0004% per ETH (support.deribit.com, "11 January 2022"
-# margin change and "Linear Perpetual" margin examples).
-FUTURE_IM_BASE = 0.02
-FUTURE_MM_BASE = 0.01
-FUTURE_SIZE_FACTOR = {"BTC": 0.00005, "ETH": 0.000004}
+from bot.domain.margin.standard import FUTURE_SIZE_FACTOR
+from bot.domain.margin.standard import future_margin_rates as domain_rates
+from bot.domain.margin.standard import short_option_margin as domain_short_option
 
 
 def inverse_pnl_coin(size_usd: float, entry_usd: float, exit_usd: float) -> float:
@@ -25,35 +23,25 @@ def inverse_pnl_coin(size_usd: float, entry_usd: float, exit_usd: float) -> floa
 def future_margin_rates(size_coin: float, underlying: str) -> tuple[float, float]:
     """(IM, MM) as fractions of the notional for a futures position of ``size_coin``.
 
-    Example (Deribit, BTC): a 25 BTC position needs IM 2% + 25·0.005% = 2.125%
-    (0.53125 BTC) and MM 1% + 25·0.005% = 1.125% (0.28125 BTC).
+    Deribit's rule lives in :func:`bot.domain.margin.standard.future_margin_rates`;
+    this adapts it to one contract of a named underlying. Example (BTC): a 25 BTC
+    position needs IM 2.125% (0.53125 BTC) and MM 1.125% (0.28125 BTC).
     """
-    extra = abs(size_coin) * FUTURE_SIZE_FACTOR[underlying]
-    return FUTURE_IM_BASE + extra, FUTURE_MM_BASE + extra
+    im, mm = domain_rates(size_coin, FUTURE_SIZE_FACTOR[underlying])
+    return float(im), float(mm)
 
 
 def short_option_margin(
     is_call: bool, strike_usd: float, underlying_usd: float, mark_coin: float
 ) -> tuple[float, float]:
-    """(IM, MM) in coin per 1 short inverse option (Deribit standard margin).
+    """(IM, MM) in coin per 1 short inverse option: Deribit standard margin, one contract.
 
-    Short call: IM = max(0.15 − OTM/underlying, 0.1) + mark, MM = 0.075 + mark.
-    Short put:  MM = max(0.075, 0.075·mark) + mark, IM = max(max(0.15 − OTM/underlying,
-    0.1) + mark, MM); OTM = max(K − F, 0) for calls, max(F − K, 0) for puts
-    (Deribit margin formulas, as tabulated in TSLab's "Deribit Margin Requirements
-    Calculation"). Long options need no margin beyond the premium paid.
-
+    The rule lives in :func:`bot.domain.margin.standard.short_option_margin`.
     Example: short 70,000 call, underlying 60,000, mark 0.01 BTC: OTM/F = 1/6, so
     IM = max(0.15 − 0.1667, 0.1) + 0.01 = 0.11 BTC and MM = 0.085 BTC.
     """
-    otm = (
-        max(strike_usd - underlying_usd, 0.0) if is_call else max(underlying_usd - strike_usd, 0.0)
-    )
-    base = max(0.15 - otm / underlying_usd, 0.1) + mark_coin
-    if is_call:
-        return base, 0.075 + mark_coin
-    mm = max(0.075, 0.075 * mark_coin) + mark_coin
-    return max(base, mm), mm
+    im, mm = domain_short_option(is_call, strike_usd, underlying_usd, mark_coin)
+    return float(im), float(mm)
 
 
 def option_fee_coin(amount_coin: float, price_coin: float, rate: float, cap: float) -> float:

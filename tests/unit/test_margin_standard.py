@@ -14,7 +14,6 @@ from bot.domain.margin.standard import (
     short_option_margin,
     standard_margin,
 )
-from bot.sim import margin as sim_margin
 
 DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
@@ -49,25 +48,6 @@ def test_future_rates_example() -> None:
     im, mm = future_margin_rates(-25.0, 0.00005)
     assert float(im) == pytest.approx(0.02125)
     assert float(mm) == pytest.approx(0.01125)
-
-
-@pytest.mark.parametrize(
-    ("is_call", "strike", "mark"),
-    [
-        (True, 70_000.0, 0.01),
-        (False, 50_000.0, 0.005),
-        (False, 70_000.0, 0.2),
-        (True, 40_000.0, 0.4),
-    ],
-)
-def test_matches_simulator_formulas(is_call: bool, strike: float, mark: float) -> None:
-    """The domain formulas equal bot.sim.margin's per-contract ones (the duplicate to retire)."""
-    got = short_option_margin(is_call, strike, 60_000.0, mark)
-    want = sim_margin.short_option_margin(is_call, strike, 60_000.0, mark)
-    assert (float(got[0]), float(got[1])) == pytest.approx(want)
-    assert tuple(map(float, future_margin_rates(7.0, 0.00005))) == pytest.approx(
-        sim_margin.future_margin_rates(7.0, "BTC")
-    )
 
 
 def _book() -> PositionTable:

@@ -1,8 +1,8 @@
 """Deribit standard margin, vectorised over a :class:`PositionTable` (and over scenarios).
 
 Standard margin sums a requirement per position. Deribit's published rules
-(its "Margin" support pages; the per-contract versions with their worked
-examples live in ``bot.sim.margin``, which the simulator uses):
+(its "Margin" support pages; the simulator applies the same functions one
+contract at a time through ``bot.sim.margin``):
 
 - short inverse call, per coin of amount: IM = max(0.15 − OTM/F, 0.10) + mark,
   MM = 0.075 + mark; short put: MM = max(0.075, 0.075·mark) + mark,
