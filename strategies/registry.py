@@ -42,6 +42,10 @@ class StrategyError(ValueError):
     """A strategy cannot be found, loaded or configured; the message says which and why."""
 
 
+class UnknownStrategyError(StrategyError):
+    """No built-in or installed strategy has the name asked for."""
+
+
 def _entry_points() -> tuple[EntryPoint, ...]:
     """Installed third-party strategies (the one place that reads package metadata)."""
     return tuple(entry_points(group=ENTRY_POINT_GROUP))
@@ -88,7 +92,7 @@ def _third_party(name: str) -> type[Strategy]:
     matches = [ep for ep in eps if ep.name == name]
     if not matches:
         names = ", ".join(sorted({*BUILTINS, *(ep.name for ep in eps)}))
-        raise StrategyError(f"unknown strategy {name!r}; available: {names}")
+        raise UnknownStrategyError(f"unknown strategy {name!r}; available: {names}")
     if len(matches) > 1:
         values = ", ".join(repr(ep.value) for ep in matches)
         raise StrategyError(f"strategy name {name!r} is taken twice: entry points {values}")

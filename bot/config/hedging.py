@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
 from bot.domain.ids import Currency, Symbol, VenueId
-from strategies.registry import StrategyError, load_strategy
+from strategies.registry import StrategyError, UnknownStrategyError, load_strategy
 
 
 class StrategyConfig(FrozenModel):
@@ -58,6 +58,8 @@ class StrategyConfig(FrozenModel):
         """Build the strategy once: an unknown name or bad params fail at check-config."""
         try:
             load_strategy(self.name, self.params)
+        except UnknownStrategyError as exc:
+            fail_at("strategy", [(("name",), str(exc))])
         except StrategyError as exc:
             fail_at("strategy", [(("params",), str(exc))])
         bad = [u for u, v in self.target_delta_coin.items() if not math.isfinite(v)]

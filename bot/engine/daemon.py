@@ -10,7 +10,7 @@ so they never interleave their journal writes.
 Stopping (SIGTERM/SIGINT, or ``stop`` set by the caller): no new network
 writes, the cycle in flight gets ``daemon.shutdown_timeout_s`` to finish its
 bookkeeping (then it is cancelled; an order whose answer never came stays
-UNKNOWN and is reconciled at the next start), the journal is flushed and
+SUBMITTED and is reconciled at the next start), the journal is flushed and
 closed, and the process exits 0.
 """
 
@@ -122,6 +122,10 @@ async def _guarded(daemon: Daemon, job: str, work: Callable[[], Any]) -> None:
         daemon.current = asyncio.current_task()
         try:
             await work()
+        except asyncio.CancelledError:
+            if not daemon.engine.stopping:
+                raise
+            log.warning("job_aborted", job=job, reason="shutdown timeout")  # planned, not a fault
         except Exception:  # a job failure must not kill the scheduler
             log.exception("job_failed", job=job)
         finally:
