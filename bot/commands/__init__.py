@@ -80,6 +80,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         entry="run_resume",
     ),
     CommandSpec(
+        "stress",
+        "bot.commands.stress",
+        "stress the book: price x vol grid, crash, venue default, freeze, cascade, custom",
+    ),
+    CommandSpec(
         "backtest",
         "bot.commands.backtest",
         "hedge an option book along simulated or recorded price paths",

@@ -38,14 +38,14 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print("the config has no [sim] book to value: add [[sim.book]] entries")
         return 2
     table = book_table(config.sim)
-    start_ms = _ms(config.sim)
+    start_ms = sim_start_ms(config.sim)
     rate = _per_position_rate(config.sim, table)
     exposure = portfolio_exposure(
         table,
         forward_usd=table.underlying_usd,
         valuation_ts_ms=start_ms,
         numeraire=config.numeraire,
-        collateral_coin=_collateral(config),
+        collateral_coin=_equity_coin(config, table),
         rate=rate,
     )
     if args.json:
@@ -64,7 +64,7 @@ def book_table(sim: SimConfig) -> PositionTable:
     """The ``[[sim.book]]`` positions as a table marked at the simulated start."""
     names = [u.name for u in sim.underlyings]
     spec = {u.name: u for u in sim.underlyings}
-    start_ms = _ms(sim)
+    start_ms = sim_start_ms(sim)
     book = sim.book
     expiry_ms = np.array(
         [NO_EXPIRY_MS if p.expiry is None else int(p.expiry.timestamp() * 1000) for p in book]
@@ -127,7 +127,18 @@ def exposure_json(exposure: Exposure) -> dict[str, object]:
     }
 
 
-def _ms(sim: SimConfig) -> int:
+def _equity_coin(config: Config, table: PositionTable) -> np.ndarray:
+    """Coin equity per underlying as a venue reports it: cash plus the coin marks of the
+    inverse options held (the ``collateral_coin`` that :func:`portfolio_exposure` expects)."""
+    cash = sim_cash_coin(config)
+    marks = np.where(
+        (table.kind == KindCode.OPTION) & table.is_inverse, table.size * table.mark_price, 0.0
+    )
+    held = np.bincount(table.underlying_idx, weights=marks, minlength=len(table.underlyings))
+    return np.array([cash.get(u, 0.0) for u in table.underlyings]) + held
+
+
+def sim_start_ms(sim: SimConfig) -> int:
     return int(sim.start.timestamp() * 1000)
 
 
@@ -136,7 +147,7 @@ def _per_position_rate(sim: SimConfig, table: PositionTable) -> np.ndarray:
     return rates[table.underlying_idx]
 
 
-def _collateral(config: Config) -> dict[str, float]:
+def sim_cash_coin(config: Config) -> dict[str, float]:
     """Coin cash per underlying summed over venues (USDC is not an underlying's delta)."""
     assert config.sim is not None
     names = {u.name for u in config.sim.underlyings}

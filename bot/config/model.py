@@ -21,6 +21,7 @@ from bot.config.metrics import MetricsConfig
 from bot.config.paper import PaperConfig
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
+from bot.config.stress import StressConfig
 from bot.config.venues import VenueConfig, VenueRole
 from bot.domain.exposure import Numeraire
 from bot.domain.ids import VenueId
@@ -126,6 +127,10 @@ class Config(BaseSettings):
     margin: MarginConfig = Field(
         default_factory=MarginConfig,
         description="Margin models, liquidation search and drift alerts. Default: see [margin].",
+    )
+    stress: StressConfig = Field(
+        default_factory=StressConfig,
+        description="Stress grid, named and custom scenarios, light pass. Default: see [stress].",
     )
     metrics: MetricsConfig = Field(
         default_factory=MetricsConfig,

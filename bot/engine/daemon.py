@@ -33,7 +33,7 @@ from bot.config import Config, Mode
 from bot.domain.ids import Currency, VenueId
 from bot.engine.cycle import CycleResult, HedgeEngine
 from bot.engine.journal import Journal
-from bot.engine.margin_job import margin_snapshot
+from bot.engine.margin_job import margin_snapshot, stress_snapshot
 from bot.engine.sim_world import (
     SimWorldSetup,
     build_sim_world,
@@ -145,10 +145,14 @@ def _schedule(daemon: Daemon, hooks: DaemonHooks) -> AsyncIOScheduler:
     async def margin() -> None:
         margin_snapshot(daemon.engine, daemon.metrics)
 
+    async def stress() -> None:
+        stress_snapshot(daemon.engine, daemon.metrics)
+
     jobs: list[tuple[str, Callable[[], Any], float]] = [
         ("hedge_cycle", hedge, cfg.hedge_interval_s),
         ("reconcile", daemon.engine.reconcile, cfg.reconcile_interval_s),
         ("margin", margin, cfg.margin_interval_s),
+        ("stress", stress, daemon.config.stress.interval_s),
     ]
     for name, work, interval_s in jobs:
         scheduler.add_job(

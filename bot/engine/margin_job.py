@@ -1,4 +1,5 @@
-"""The scheduled margin job: margin use, liquidation distance and model drift per venue.
+"""The scheduled margin and stress jobs: margin use, liquidation distance, model drift and
+the worst loss of a light stress pass, per venue.
 
 Venue-reported equity and maintenance margin are the truth for the present
 and are exported as they are. Our own models answer the what-if: how far the
@@ -17,14 +18,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import structlog
+from numpy.typing import NDArray
 
 from bot.config import Config
+from bot.config.stress import margin_setup
 from bot.domain.book import KindCode, PositionTable
 from bot.domain.ids import Currency
 from bot.domain.margin.drift import DriftAlert, MarginFigures, margin_drift, model_figures
 from bot.domain.margin.liquidation import LiquidationDistance, liquidation_distance
 from bot.domain.margin.standard import standard_margin
 from bot.domain.snapshot import Balance, PortfolioSnapshot
+from bot.domain.stress import LightStress, light_pass
 from bot.engine.cycle import HedgeEngine
 from bot.engine.status import maintenance_ratio
 from bot.ops.metrics import DaemonMetrics
@@ -36,6 +40,7 @@ WARN_RATIO = 0.8
 WARN_MOVE_FRAC = 0.15
 """A liquidation closer than this price move (either way) is worth a warning."""
 DOLLARS = frozenset({"USD", "USDC", "USDT"})
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +68,23 @@ def venue_figures(portfolio: PortfolioSnapshot) -> dict[str, MarginFigures]:
     }
 
 
-def analyse(portfolio: PortfolioSnapshot, config: Config, vols: Mapping[str, float]) -> MarginView:
-    """Liquidation distance and model drift of every venue in ``portfolio``.
+@dataclass(frozen=True, slots=True)
+class BookInputs:
+    """The last portfolio as the margin and stress models take it."""
 
-    ``vols`` is the annual vol per underlying that turns moves into daily sigmas
-    (the book's vega-weighted implied vol; NaN where it holds no options).
-    """
+    table: PositionTable
+    forward_usd: FloatArray
+    equity_coin: FloatArray
+    """Venue × underlying coin equity, as the venues report it (position values included)."""
+    equity_usd: FloatArray
+    """USD(C/T) equity per venue."""
+
+
+def book_inputs(portfolio: PortfolioSnapshot) -> BookInputs | None:
+    """Columns, forwards and equity of ``portfolio`` (None: nothing is held)."""
     table = PositionTable.from_snapshots(portfolio.venues)
     if len(table) == 0:
-        return MarginView(None, ())
+        return None
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
     equity_coin = np.zeros((len(table.venues), len(table.underlyings)))
     for s in portfolio.venues:
@@ -80,16 +93,29 @@ def analyse(portfolio: PortfolioSnapshot, config: Config, vols: Mapping[str, flo
                 equity_coin[table.venues.index(s.venue), table.underlyings.index(b.currency)] += (
                     b.equity
                 )
-    equity_usd = [
-        math.fsum(b.equity for b in s.balances if b.currency in DOLLARS) for s in portfolio.venues
-    ]
+    equity_usd = np.array(
+        [math.fsum(b.equity for b in s.balances if b.currency in DOLLARS) for s in portfolio.venues]
+    )
+    return BookInputs(table, forward, equity_coin, equity_usd)
+
+
+def analyse(portfolio: PortfolioSnapshot, config: Config, vols: Mapping[str, float]) -> MarginView:
+    """Liquidation distance and model drift of every venue in ``portfolio``.
+
+    ``vols`` is the annual vol per underlying that turns moves into daily sigmas
+    (the book's vega-weighted implied vol; NaN where it holds no options).
+    """
+    book = book_inputs(portfolio)
+    if book is None:
+        return MarginView(None, ())
+    table, forward = book.table, book.forward_usd
     margin = config.margin
     distance = liquidation_distance(
         table,
         forward_usd=forward,
         valuation_ts_ms=portfolio.valuation_ts_ms,
-        equity_coin=equity_coin,
-        equity_usd=equity_usd,
+        equity_coin=book.equity_coin,
+        equity_usd=book.equity_usd,
         annual_vol_frac=[vols.get(u, math.nan) for u in table.underlyings],
         models=[margin.model_for(v) for v in table.venues],
         params=margin.liquidation_params(),
@@ -135,11 +161,7 @@ def margin_snapshot(engine: HedgeEngine, metrics: DaemonMetrics) -> MarginView |
                     maintenance_ratio=ratio,
                 )
         metrics.set_collateral_usd(snap.venue, equity_usd)
-    result = engine.last_result
-    vols: dict[str, float] = {}
-    if result is not None and result.plan is not None:
-        vols = {d.underlying: d.sigma for d in result.plan.decisions}
-    view = analyse(portfolio, engine.config, vols)
+    view = analyse(portfolio, engine.config, _vols(engine))
     if view.distance is not None:
         d = view.distance
         for i, venue in enumerate(d.venues):
@@ -155,3 +177,39 @@ def margin_snapshot(engine: HedgeEngine, metrics: DaemonMetrics) -> MarginView |
     for alert in view.drift:
         log.warning("margin_model_drift", venue=alert.venue, detail=alert.message)
     return view
+
+
+def _vols(engine: HedgeEngine) -> dict[str, float]:
+    """The book's vega-weighted implied vol per underlying from the last plan."""
+    result = engine.last_result
+    if result is None or result.plan is None:
+        return {}
+    return {d.underlying: d.sigma for d in result.plan.decisions}
+
+
+def stress_snapshot(engine: HedgeEngine, metrics: DaemonMetrics) -> LightStress | None:
+    """The scheduled light stress pass over the last portfolio read; exports the worst loss."""
+    portfolio = engine.last_portfolio
+    book = None if portfolio is None else book_inputs(portfolio)
+    if portfolio is None or book is None:
+        return None
+    config = engine.config
+    vols = _vols(engine)
+    light = light_pass(
+        book.table,
+        forward_usd=book.forward_usd,
+        valuation_ts_ms=portfolio.valuation_ts_ms,
+        equity_coin=book.equity_coin,
+        equity_usd=book.equity_usd,
+        annual_vol_frac=[vols.get(u, math.nan) for u in book.table.underlyings],
+        config=config.stress.light_params(),
+        margin=margin_setup(config.margin),
+    )
+    metrics.set_worst_stress_loss(light.worst_loss_usd)
+    log.info(
+        "stress_pass",
+        worst_loss_usd=light.worst_loss_usd,
+        crash_loss_usd=light.crash_loss_usd,
+        grid_worst_loss_usd=light.grid_worst_loss_usd,
+    )
+    return light

@@ -52,18 +52,30 @@ def _expected_option_delta(underlying: str) -> float:
     return total
 
 
+def _option_value_coin(underlying: str) -> float:
+    """Σ size × coin premium of the example's options on ``underlying``: part of the equity."""
+    config = load_config(EXAMPLE, {})
+    assert config.sim is not None
+    table = book_table(config.sim)
+    mine = (table.kind == 0) & (np.array(table.underlyings)[table.underlying_idx] == underlying)
+    return float(np.sum(table.size[mine] * table.mark_price[mine]))
+
+
 def test_value_reports_premium_adjusted_option_delta_and_collateral() -> None:
-    """Options sum their net deltas, the usd numeraire adds collateral, the perp counts USD/F."""
+    """Options sum their net deltas; the usd numeraire adds the coin equity (cash plus option
+    marks, as a venue reports it); the perp counts USD/F."""
     found = _value_json({})
     btc = found["BTC"]
     assert btc["options_delta_coin"] == pytest.approx(_expected_option_delta("BTC"), abs=1e-9)
     assert btc["hedges_delta_coin"] == pytest.approx(-(540_000 + 180_000) / 60_000, abs=1e-12)
     assert found["ETH"]["hedges_delta_coin"] == pytest.approx(-396_000 / 3_000, abs=1e-12)
-    assert btc["collateral_delta_coin"] == pytest.approx(15.0)  # 10 on deribit-a + 5 on deribit-b
+    # 10 BTC cash on deribit-a + 5 on deribit-b, plus the options' value in coin
+    assert btc["collateral_delta_coin"] == pytest.approx(15.0 + _option_value_coin("BTC"))
+    assert _option_value_coin("BTC") < 0  # the book is net short option value
     assert btc["delta_coin"] == pytest.approx(
         btc["options_delta_coin"] + btc["hedges_delta_coin"] + btc["collateral_delta_coin"]
     )
-    assert found["ETH"]["collateral_delta_coin"] == pytest.approx(150.0)
+    assert found["ETH"]["collateral_delta_coin"] == pytest.approx(150.0 + _option_value_coin("ETH"))
 
 
 def test_value_in_coin_numeraire_leaves_collateral_out() -> None:

@@ -261,3 +261,26 @@ async def test_margin_job_exports_liquidation_distance_and_agrees_with_the_venue
     assert view.drift == ()
     body, _ = metrics.exposition()
     assert b'deltabot_liquidation_distance_ratio{direction="up",venue="sim-a"}' in body
+
+
+async def test_stress_job_exports_the_worst_loss_of_the_light_pass(rig: Rig) -> None:
+    """The light stress pass sees the crash loss of a half-hedged book vanish once hedged,
+    and exports the worst loss."""
+    from bot.engine.margin_job import stress_snapshot
+    from bot.ops.metrics import DaemonMetrics
+
+    await rig.engine.run_cycle()
+    metrics = DaemonMetrics()
+    before = stress_snapshot(rig.engine, metrics)  # on the read before the hedge
+    rig.clock.advance(5_000)
+    await rig.engine.run_cycle()
+    after = stress_snapshot(rig.engine, metrics)  # on the hedged book
+    assert before is not None and after is not None
+    # Before: 2 BTC of equity against a 1 BTC short is 1 BTC long: the -50% crash costs
+    # about 0.5 x 60,000 USD. After: short 2 BTC, USD-stable, it costs next to nothing.
+    assert before.crash_loss_usd == pytest.approx(30_000, rel=0.02)
+    assert 0 <= after.worst_loss_usd < 0.01 * 120_000
+    light = after
+    body, _ = metrics.exposition()
+    line = next(x for x in body.decode().splitlines() if x.startswith("deltabot_worst_stress"))
+    assert float(line.split()[-1]) == pytest.approx(light.worst_loss_usd)

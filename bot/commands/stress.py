@@ -1,0 +1,390 @@
+"""``deltabot stress``: stress the ``[sim]`` book across venues: price × vol grid and scenarios.
+
+The book is the config's ``[[sim.book]]`` marked at ``sim.start`` (the same
+table ``deltabot value`` builds); each venue's equity is its
+``[[sim.balances]]`` cash plus the marks of its options, as a venue reports
+equity. The daemon runs a lighter pass on live snapshots
+(:func:`bot.domain.stress.light_pass`).
+
+Output: a text report (grid summary, P&L at ±10/20/50 % with vol unchanged,
+the first venue to liquidate per price move, each named scenario), ``--json``
+for machines, ``--plot FILE.png`` a heatmap of total P&L over price × vol with
+the liquidation boundary. Settings come from ``--scenarios FILE.toml`` (a
+``[stress]`` table) when given, else the config's ``[stress]`` table, else the
+defaults. Exit 0, or 2 with one line saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from bot.commands.common import load_or_report
+from bot.commands.value import book_table, sim_cash_coin, sim_start_ms
+from bot.config import Config, VenueRole
+from bot.config.stress import StressConfig, margin_setup
+from bot.domain.book import KindCode, PositionTable
+from bot.domain.stress import (
+    ScenarioResult,
+    StressBook,
+    StressGrid,
+    cascade,
+    crash,
+    custom,
+    grid_of,
+    prepare,
+    venue_default,
+    withdrawal_freeze,
+)
+
+_PROG = "deltabot stress"
+_SUMMARY_MOVES = (-0.5, -0.2, -0.1, 0.1, 0.2, 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class StressReport:
+    """Everything the command prints: the grid, a vol-unchanged sweep, the scenarios."""
+
+    start: str
+    book: StressBook
+    grid: StressGrid
+    sweep: StressGrid
+    scenarios: tuple[ScenarioResult, ...]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--json``, ``--plot FILE.png``, ``--scenarios FILE.toml``."""
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="P&L heatmap (PNG)")
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        metavar="FILE.toml",
+        help="a TOML file with a [stress] table (grid, scenarios); overrides the config's",
+    )
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Print the stress report (0), or one error line on stderr (2)."""
+    config = load_or_report(getattr(args, "config", None), environ)
+    if config is None:
+        return 2
+    try:
+        report = build_report(config, _stress_config(config, getattr(args, "scenarios", None)))
+    except ValueError as exc:
+        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report_json(report), indent=2) if args.json else report_text(report))
+    plot = getattr(args, "plot", None)
+    if plot is not None:
+        try:
+            write_heatmap(report.grid, plot)
+        except OSError as exc:
+            print(f"{_PROG}: error: cannot write {plot}: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def build_report(config: Config, stress: StressConfig) -> StressReport:
+    """Stress the ``[sim]`` book; ValueError says what in the inputs is wrong."""
+    sim = config.sim
+    if sim is None or not sim.book:
+        raise ValueError("the config has no [sim] book to stress: add [[sim.book]] entries")
+    table = book_table(sim)
+    coin, usd = _venue_equity(config, table)
+    book = prepare(
+        table,
+        forward_usd=table.underlying_usd,
+        valuation_ts_ms=sim_start_ms(sim),
+        equity_coin=coin,
+        equity_usd=usd,
+        margin=margin_setup(config.margin),
+        vol_floor_frac=stress.vol_floor_frac,
+    )
+    moves = stress.price_moves()
+    grid = grid_of(book, moves, stress.vol_shifts(), vol_relative=stress.vol_relative)
+    sweep = grid_of(book, (*moves, *_SUMMARY_MOVES), (0.0,), vol_relative=True)
+    vols = [u.vol for u in sim.underlyings]
+    venues = book.venues
+    hedges = stress.cascade_hedge_venues or _hedge_venues(config, venues)
+    results = [crash(book, stress.crash_move_frac, stress.crash_vol_mult)]
+    results += [
+        venue_default(book, v, stress.default_then_move_frac)
+        for v in stress.default_venues or venues
+    ]
+    results += [
+        withdrawal_freeze(
+            book, v, days=stress.freeze_days, sigmas=stress.freeze_sigmas, annual_vol_frac=vols
+        )
+        for v in stress.freeze_venues or venues
+    ]
+    results += [
+        cascade(book, h, move_frac=m, further_move_frac=stress.cascade_further_move_frac)
+        for h in hedges
+        for m in stress.cascade_moves_frac
+    ]
+    results += [custom(book, s.scenario(book.underlyings)) for s in stress.scenarios]
+    return StressReport(sim.start.isoformat(), book, grid, sweep, tuple(results))
+
+
+def report_json(report: StressReport) -> dict[str, Any]:
+    """The report with unit-carrying keys; grid arrays are [price move][vol shift]."""
+    g, book = report.grid, report.book
+    i, j = g.worst_cell
+
+    def venue_rows(x: np.ndarray) -> dict[str, Any]:
+        return {name: x[:, :, k].tolist() for k, name in enumerate(g.venues)}
+
+    return {
+        "valuation": report.start,
+        "venues": {
+            name: {
+                "equity_usd": float(book.equity0_usd[k]),
+                "margin_model": book.margin.model_for(name).value,
+            }
+            for k, name in enumerate(book.venues)
+        },
+        "grid": {
+            "price_moves_frac": g.price_moves_frac.tolist(),
+            "vol_shifts": g.vol_shifts.tolist(),
+            "vol_shift_mode": "relative" if g.vol_relative else "absolute",
+            "pnl_usd": g.pnl_usd.tolist(),
+            "venue_pnl_usd": venue_rows(g.venue_pnl_usd),
+            "equity_usd": venue_rows(g.equity_usd),
+            "maintenance_usd": venue_rows(g.maintenance_usd),
+            "first_liquidated": [
+                [g.first_venue(a, b) for b in range(g.vol_shifts.size)]
+                for a in range(g.price_moves_frac.size)
+            ],
+            "worst_loss_usd": g.worst_loss_usd,
+            "worst_cell": {
+                "price_move_frac": float(g.price_moves_frac[i]),
+                "vol_shift": float(g.vol_shifts[j]),
+                "pnl_usd": float(g.pnl_usd[i, j]),
+                "first_liquidated": g.first_venue(i, j),
+            },
+        },
+        "vol_unchanged": [
+            {
+                "price_move_frac": float(report.sweep.price_moves_frac[a]),
+                "pnl_usd": float(report.sweep.pnl_usd[a, 0]),
+                "venue_pnl_usd": dict(
+                    zip(g.venues, map(float, report.sweep.venue_pnl_usd[a, 0]), strict=True)
+                ),
+                "first_liquidated": report.sweep.first_venue(a, 0),
+            }
+            for a in range(report.sweep.price_moves_frac.size)
+        ],
+        "scenarios": [_scenario_json(s) for s in report.scenarios],
+    }
+
+
+def report_text(report: StressReport) -> str:
+    """The human report: grid summary, vol-unchanged P&L, first to liquidate, scenarios."""
+    g, book, sweep = report.grid, report.book, report.sweep
+    mode = "relative" if g.vol_relative else "absolute"
+    lines = [
+        f"deltabot stress: [sim] book at {report.start}",
+        "venues: "
+        + ", ".join(
+            f"{v} equity {book.equity0_usd[k]:,.0f} USD ({book.margin.model_for(v)} margin)"
+            for k, v in enumerate(book.venues)
+        ),
+        "",
+        f"grid: {g.price_moves_frac.size} price moves {_pct(g.price_moves_frac[0])}.."
+        f"{_pct(g.price_moves_frac[-1])} x {g.vol_shifts.size} vol shifts "
+        f"{_pct(g.vol_shifts[0])}..{_pct(g.vol_shifts[-1])} ({mode})",
+    ]
+    i, j = g.worst_cell
+    lines.append(
+        f"worst cell: price {_pct(g.price_moves_frac[i])}, vol {_pct(g.vol_shifts[j])}: "
+        f"P&L {g.pnl_usd[i, j]:,.0f} USD (first to liquidate: {g.first_venue(i, j) or 'none'})"
+    )
+    lines += ["", "P&L at vol unchanged (USD):"]
+    lines.append(f"{'move':>7}{'total':>14}" + "".join(f"{v:>14}" for v in g.venues) + "  first")
+    for move in _SUMMARY_MOVES:
+        a = int(np.argmin(np.abs(sweep.price_moves_frac - move)))
+        lines.append(
+            f"{_pct(move):>7}{sweep.pnl_usd[a, 0]:>14,.0f}"
+            + "".join(f"{x:>14,.0f}" for x in sweep.venue_pnl_usd[a, 0])
+            + f"  {sweep.first_venue(a, 0) or '-'}"
+        )
+    lines += ["", "first venue to liquidate per price move (vol unchanged):"]
+    lines += [f"  {text}" for text in _first_runs(sweep)]
+    lines += ["", "scenarios:"]
+    for s in report.scenarios:
+        lines += _scenario_text(s)
+    return "\n".join(lines)
+
+
+def write_heatmap(grid: StressGrid, path: Path) -> None:
+    """Heatmap of total P&L over price × vol, the liquidation boundary, the worst cell.
+
+    Drawn on an Agg canvas (matplotlib imported here: ~0.5 s) and written to a
+    temporary file in the target directory, then moved into place.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.colors import TwoSlopeNorm  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    x = 100 * grid.price_moves_frac
+    y = 100 * grid.vol_shifts
+    z = grid.pnl_usd.T  # vol rows × price columns
+    fig = Figure(figsize=(9.0, 6.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    lo, hi = float(z.min()), float(z.max())
+    norm = TwoSlopeNorm(0.0, lo, hi) if lo < 0 < hi else None
+    mesh = ax.pcolormesh(x, y, z, cmap="RdYlGn", norm=norm, shading="nearest")
+    fig.colorbar(mesh, ax=ax, label="total P&L, USD")
+    liquidated = (grid.first_liquidated.T != -1).astype(float)
+    if 0 < liquidated.sum() < liquidated.size and min(z.shape) > 1:
+        ax.contour(x, y, liquidated, levels=[0.5], colors="black", linewidths=1.5)
+    ys, xs = np.nonzero(liquidated)
+    if xs.size:
+        ax.scatter(x[xs], y[ys], marker="x", s=10, color="black", label="a venue liquidated")
+    i, j = grid.worst_cell
+    ax.scatter([x[i]], [y[j]], marker="*", s=150, color="blue", label="worst cell")
+    kind = "relative, %" if grid.vol_relative else "absolute, vol points"
+    ax.set(xlabel="price move, %", ylabel=f"vol shift ({kind})", title="Stress grid: total P&L")
+    ax.legend(loc="best", fontsize="small", framealpha=0.6)
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format="png", dpi=100)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _stress_config(config: Config, scenarios: Path | None) -> StressConfig:
+    """--scenarios if given, else the config's [stress] (once Config has it), else defaults."""
+    if scenarios is None:
+        own = getattr(config, "stress", None)
+        return own if isinstance(own, StressConfig) else StressConfig()
+    try:
+        data = tomllib.loads(scenarios.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read {scenarios}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{scenarios}: not valid TOML: {exc}") from None
+    try:
+        return StressConfig.model_validate(data.get("stress", {}))
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join(str(p) for p in ("stress", *e["loc"]))
+            + ": "
+            + str(e.get("ctx", {}).get("message", e["msg"]))
+            for e in exc.errors(include_url=False)
+        )
+        raise ValueError(f"{scenarios}: {problems}") from None
+
+
+def _venue_equity(config: Config, table: PositionTable) -> tuple[np.ndarray, np.ndarray]:
+    """Coin equity (venue × underlying) and USDC equity per venue: cash plus option marks.
+
+    Coin cash per venue is ``deltabot value``'s collateral rule applied to that
+    venue's balances alone; venues report option values inside equity.
+    """
+    assert config.sim is not None
+    sim = config.sim
+    coin = np.zeros((len(table.venues), len(table.underlyings)))
+    usd = np.zeros(len(table.venues))
+    for k, venue in enumerate(table.venues):
+        mine = tuple(b for b in sim.balances if b.venue == venue)
+        only = config.model_copy(update={"sim": sim.model_copy(update={"balances": mine})})
+        cash = sim_cash_coin(only)
+        coin[k] = [cash.get(u, 0.0) for u in table.underlyings]
+        usd[k] = sum(b.amount for b in mine if b.currency == "USDC")
+    opt = table.kind == KindCode.OPTION
+    marks = np.where(opt, table.size * table.mark_price, 0.0)
+    inverse = table.is_inverse
+    np.add.at(coin, (table.venue_idx, table.underlying_idx), np.where(inverse, marks, 0.0))
+    np.add.at(usd, table.venue_idx, np.where(inverse, 0.0, marks))
+    return coin, usd
+
+
+def _hedge_venues(config: Config, venues: Sequence[str]) -> tuple[str, ...]:
+    """Venues with role hedge but not options (else every hedge venue) that hold positions."""
+    hedge = [v for v in config.venues if VenueRole.HEDGE in v.role and v.name in venues]
+    only = [v.name for v in hedge if VenueRole.OPTIONS not in v.role]
+    return tuple(only or (v.name for v in hedge))
+
+
+def _first_runs(sweep: StressGrid) -> list[str]:
+    """'none' / venue per price move, runs of equal answers merged: '-50%..-30%: deribit-a'."""
+    runs: list[tuple[float, float, str]] = []
+    for a, move in enumerate(sweep.price_moves_frac):
+        who = sweep.first_venue(a, 0) or "none"
+        if runs and runs[-1][2] == who:
+            runs[-1] = (runs[-1][0], float(move), who)
+        else:
+            runs.append((float(move), float(move), who))
+    return [
+        f"{_pct(lo)}..{_pct(hi)}: {who}" if lo != hi else f"{_pct(lo)}: {who}"
+        for lo, hi, who in runs
+    ]
+
+
+def _scenario_text(s: ScenarioResult) -> list[str]:
+    venues = ", ".join(f"{v} {x:,.0f}" for v, x in s.venue_pnl_usd.items())
+    delta = ", ".join(f"{u} {x:+.4f}" for u, x in s.delta_coin.items())
+    out = [
+        f"  {s.name}: P&L {s.pnl_usd:,.0f} USD ({venues})",
+        f"    {s.description}",
+        f"    lost: {', '.join(s.lost) or 'none'}; "
+        f"liquidated: {', '.join(s.liquidated) or 'none'}; remaining delta (coin): {delta}",
+    ]
+    out += [
+        f"    step {st.label}: P&L {st.pnl_usd:,.0f} USD; delta (coin) "
+        + ", ".join(f"{u} {x:+.4f}" for u, x in st.delta_coin.items())
+        for st in s.steps
+        if len(s.steps) > 1
+    ]
+    out += [f"    note: {n}" for n in s.notes]
+    return out
+
+
+def _scenario_json(s: ScenarioResult) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "description": s.description,
+        "pnl_usd": s.pnl_usd,
+        "venue_pnl_usd": dict(s.venue_pnl_usd),
+        "liquidated": list(s.liquidated),
+        "lost": list(s.lost),
+        "delta_coin": dict(s.delta_coin),
+        "notes": list(s.notes),
+        "steps": [
+            {
+                "label": st.label,
+                "price_move_frac": dict(st.price_move_frac),
+                "pnl_usd": st.pnl_usd,
+                "venue_pnl_usd": dict(st.venue_pnl_usd),
+                "lost": list(st.lost),
+                "delta_coin": dict(st.delta_coin),
+            }
+            for st in s.steps
+        ],
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f}%".replace(".0%", "%")
