@@ -73,7 +73,8 @@ class _Memory:
     """What the engine carries between cycles (all of it rebuildable after a restart)."""
 
     failures: CycleFailures = field(default_factory=CycleFailures)
-    held_positions: dict[VenueId, int] = field(default_factory=dict)
+    held: dict[VenueId, VenueSnapshot] = field(default_factory=dict)
+    """Per venue, the last read that showed positions."""
     fixed_vols: dict[Symbol, float] | None = None
     operator_ts_ms: int = -1
     cycle_seq: int = 0
@@ -155,20 +156,39 @@ class HedgeEngine:
         for venue_id, result in zip(ids, results, strict=True):
             if isinstance(result, BaseException):
                 raise CycleError(f"venue {venue_id} unreadable: {type(result).__name__}: {result}")
-            held = self._memory.held_positions.get(venue_id, 0)
-            if not result.positions and held:
-                raise CycleError(
-                    f"venue {venue_id} reported no positions after {held}: treated as unknown, "
-                    "not flat (an operator's resume accepts a flat book)"
-                )
+            held = self._memory.held.get(venue_id)
+            if not result.positions and held is not None:
+                unexplained = self._unexplained(held, result.ts_ms)
+                if unexplained:
+                    raise CycleError(
+                        f"venue {venue_id} reported no positions, yet {', '.join(unexplained)} "
+                        "neither expired nor was closed by our fills: treated as unknown, not "
+                        "flat (an operator's resume accepts a flat book)"
+                    )
             snaps.append(result)
         for snap in snaps:
-            self._memory.held_positions[snap.venue] = len(snap.positions)
+            if snap.positions:
+                self._memory.held[snap.venue] = snap
+            else:
+                self._memory.held.pop(snap.venue, None)
             if self._metrics is not None:
                 self._metrics.set_input_age(snap.venue, (self._clock_ms() - snap.ts_ms) / 1000)
         portfolio = PortfolioSnapshot(self._clock_ms(), tuple(snaps))
         self.last_portfolio = portfolio
         return portfolio
+
+    def _unexplained(self, held: VenueSnapshot, now_ms: int) -> list[Symbol]:
+        """Symbols of ``held`` whose disappearance neither expiry nor our fills explain."""
+        fills = self._journal.fills(held.venue, since_ms=held.ts_ms)
+        out = []
+        for pos in held.positions:
+            ins = pos.instrument
+            if ins.expiry_ms is not None and ins.expiry_ms <= now_ms:
+                continue
+            traded = sum(f.side.sign * f.amount for f in fills if f.symbol == ins.symbol)
+            if abs(pos.size + traded) > 0.5 * ins.lot_size:
+                out.append(ins.symbol)
+        return out
 
     def _plan_inputs(self) -> PlanInputs:
         cfg = self._config
@@ -189,7 +209,7 @@ class HedgeEngine:
         """An operator's new state (e.g. resume) also accepts the books as the venues show them."""
         if state.set_by is SetBy.OPERATOR and state.ts_ms != self._memory.operator_ts_ms:
             self._memory.operator_ts_ms = state.ts_ms
-            self._memory.held_positions.clear()
+            self._memory.held.clear()
             self._memory.failures = CycleFailures()
 
     async def run_cycle(self) -> CycleResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +96,10 @@ class Rig:
         return list(self.exchange.order_log())
 
 
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+@asynccontextmanager
+async def make_rig(tmp_path: Path, text: str) -> AsyncIterator[Rig]:
     path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(journal=tmp_path / "journal.sqlite"))
+    path.write_text(text.format(journal=tmp_path / "journal.sqlite"))
     config = load_config(path, {})
     clock = ManualClock(START_MS)
     world = build_sim_world(config, clock=clock)
@@ -113,6 +114,12 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
             for venue in venues.values():
                 await venue.close()
             journal.close()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    async with make_rig(tmp_path, CONFIG) as built:
+        yield built
 
 
 async def test_cycle_hedges_the_book_into_its_band_and_then_holds(rig: Rig) -> None:
@@ -178,6 +185,21 @@ async def test_empty_position_read_is_unknown_not_flat_and_repeated_failures_hal
         assert result.outcomes == ()
     assert len(rig.venue_orders()) == orders_before
     assert rig.journal.trading_state().mode is TradingMode.HALTED
+
+
+async def test_a_book_closed_by_our_own_fills_may_read_empty(tmp_path: Path) -> None:
+    """Coin numeraire, a +1 BTC perp: the hedge closes it, and the empty read that follows is
+    explained by our fills, not treated as a vanished book."""
+    text = CONFIG.replace('mode = "sim"', 'mode = "sim"\nnumeraire = "coin"').replace(
+        "size = -60000.0", "size = 60000.0"
+    )
+    async with make_rig(tmp_path, text.replace("amount = 2.0", "amount = 0.5")) as r:
+        first = await r.engine.run_cycle()
+        assert [i.order.side.value for i, _ in first.outcomes] == ["sell"]
+        assert r.perp_usd() == 0
+        r.clock.advance(5_000)
+        second = await r.engine.run_cycle()
+        assert second.error is None and second.outcomes == ()
 
 
 async def test_failing_position_read_sends_nothing(rig: Rig) -> None:
