@@ -93,7 +93,11 @@ def test_every_error_is_listed_and_exit_is_2(tmp_path: Path) -> None:
 def test_unknown_book_venue_and_empty_venues(tmp_path: Path) -> None:
     """A book entry on an unknown venue and an empty venue list are both reported."""
     unknown = tmp_path / "unknown.toml"
-    unknown.write_text(EXAMPLE.read_text().replace('venue = "deribit-a"', 'venue = "nope"', 1))
+    text = EXAMPLE.read_text()
+    book = text.index("[[sim.book]]")
+    unknown.write_text(
+        text[:book] + text[book:].replace('venue = "deribit-a"', 'venue = "nope"', 1)
+    )
     result = deltabot("check-config", str(unknown))
     assert result.returncode == 2
     assert "sim.book[0].venue: venue 'nope' is not configured" in result.stderr
