@@ -43,11 +43,6 @@ class DaemonConfig(FrozenModel):
         gt=0,
         description="Seconds between margin and collateral checks. Default 60, > 0.",
     )
-    surface_interval_s: float = Field(
-        default=300.0,
-        gt=0,
-        description="Seconds between refits of the implied-vol surface. Default 300, > 0.",
-    )
     shutdown_timeout_s: float = Field(
         default=10.0,
         gt=0,

@@ -53,6 +53,16 @@ class StrategyConfig(FrozenModel):
         ),
     )
 
+    rate: float = Field(
+        default=0.0,
+        ge=-0.5,
+        le=1.0,
+        description=(
+            "Risk-free rate fed to the strategies (discounting in whalley_wilmott, for one), a "
+            "fraction per year, continuous. Default 0, in [-0.5, 1]."
+        ),
+    )
+
     @model_validator(mode="after")
     def _check_strategy(self) -> StrategyConfig:
         """Build the strategy once: an unknown name or bad params fail at check-config."""

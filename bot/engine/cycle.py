@@ -22,6 +22,7 @@ A stop request (SIGTERM) is honoured between sends: nothing new goes out.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,9 @@ class HedgeEngine:
         self._metrics = metrics
         self._monotonic_s = monotonic_s
         self._memory = _Memory()
+        # Cycle ids (and so client ids) must never repeat across restarts, even when a
+        # simulated clock starts again at the same instant: a per-process nonce sees to it.
+        self._run_nonce = secrets.token_hex(4)
         self._stopping = asyncio.Event()
         self.last_result: CycleResult | None = None
         self.last_portfolio: PortfolioSnapshot | None = None
@@ -128,13 +132,14 @@ class HedgeEngine:
             watch.setdefault(route.venue, []).append(route.symbol)
         return watch
 
-    async def reconcile(self) -> None:
-        """Reconcile open orders now (start-up and the scheduled job)."""
+    async def reconcile(self, recheck_not_found: bool = True) -> None:
+        """Reconcile open orders now; the start-up and scheduled runs also recheck NOT_FOUND."""
         summary = await reconcile_open_orders(
             self._journal,
             self._venues,
             now_ms=self._clock_ms,
             unknown_grace_ms=self._config.risk.unknown_grace_ms,
+            recheck_not_found=recheck_not_found,
         )
         if summary.checked:
             log.info(
@@ -203,6 +208,7 @@ class HedgeEngine:
             in_flight=self._journal.in_flight(),
             last_hedge_ms=self._journal.last_send_ms(),
             fixed_vols=self._memory.fixed_vols,
+            rate=cfg.strategy.rate,
         )
 
     def _observe_operator(self, state: TradingState) -> None:
@@ -223,10 +229,11 @@ class HedgeEngine:
         outcomes: list[tuple[OrderIntent, SendOutcome]] = []
         error: str | None = None
         try:
-            await self.reconcile()
+            await self.reconcile(recheck_not_found=False)
             portfolio = await self.read_portfolio()
             self._memory.cycle_seq += 1
-            plan = plan_cycle(portfolio, self._plan_inputs(), f"{started}-{self._memory.cycle_seq}")
+            cycle_id = f"{started}-{self._run_nonce}-{self._memory.cycle_seq}"
+            plan = plan_cycle(portfolio, self._plan_inputs(), cycle_id)
             decision = self._judge(plan, state)
             outcomes = await self._send(plan, decision, portfolio)
         except (CycleError, PlanError) as exc:
@@ -395,6 +402,8 @@ class HedgeEngine:
         m.set_trading_state(result.trading_state.mode.value)
         if result.plan is None:
             return
+        for underlying, venue, symbol, coin in result.plan.hedge_positions:
+            m.set_hedge_position(underlying, venue, symbol, coin)
         for d in result.plan.decisions:
             m.set_greeks(
                 d.underlying,

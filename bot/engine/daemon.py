@@ -84,9 +84,10 @@ def paper_settings(config: Config) -> PaperSettings:
     return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate)
 
 
-def _speed(config: Config) -> float:
-    """Simulated seconds per wall second: the scheduler's intervals shrink by it in sim."""
-    return config.sim.speed if config.mode is Mode.SIM and config.sim is not None else 1.0
+def _speed(config: Config, world: SimWorldSetup | None) -> float:
+    """Simulated seconds per wall second: the scheduler's intervals shrink by it when the
+    embedded simulator runs the clock (standalone emulators run on the wall clock)."""
+    return config.sim.speed if world is not None and config.sim is not None else 1.0
 
 
 @asynccontextmanager
@@ -109,32 +110,44 @@ async def _environment(
         yield world.clock, world, endpoints
 
 
-async def _guarded(daemon: Daemon, job: str, work: Callable[[], Any]) -> None:
-    """Run one job unless another holds the engine: jobs never queue behind each other.
+async def _guarded(daemon: Daemon, job: str, work: Callable[[], Any], *, wait: bool) -> None:
+    """Run one job that reads venues or writes the journal, one such job at a time.
 
-    A skipped reconcile loses nothing (every hedge cycle reconciles first), and
-    a job that never waits is never cancelled mid-wait at shutdown.
+    The hedge cycle skips a turn when another job holds the engine (the next turn
+    comes soon and carries current data); a reconciliation waits its turn (``wait``),
+    since at equal intervals it would otherwise always meet a cycle and never run.
     """
-    if daemon.engine.stopping or daemon.busy.locked():
+    if daemon.engine.stopping or (daemon.busy.locked() and not wait):
         log.debug("job_skipped", job=job, stopping=daemon.engine.stopping)
         return
-    async with daemon.busy:
-        daemon.current = asyncio.current_task()
-        try:
-            await work()
-        except asyncio.CancelledError:
-            if not daemon.engine.stopping:
-                raise
-            log.warning("job_aborted", job=job, reason="shutdown timeout")  # planned, not a fault
-        except Exception:  # a job failure must not kill the scheduler
-            log.exception("job_failed", job=job)
-        finally:
-            daemon.current = None
+    try:
+        async with daemon.busy:
+            if daemon.engine.stopping:
+                return
+            daemon.current = asyncio.current_task()
+            try:
+                await work()
+            except Exception:  # a job failure must not kill the scheduler
+                log.exception("job_failed", job=job)
+            finally:
+                daemon.current = None
+    except asyncio.CancelledError:
+        if not daemon.engine.stopping:
+            raise
+        log.warning("job_aborted", job=job, reason="shutdown")  # planned, not a fault
+
+
+async def _computed(job: str, work: Callable[[], Any]) -> None:
+    """A job that only computes from the last read (margin, stress): it needs no lock."""
+    try:
+        work()
+    except Exception:
+        log.exception("job_failed", job=job)
 
 
 def _schedule(daemon: Daemon, hooks: DaemonHooks) -> AsyncIOScheduler:
     cfg = daemon.config.daemon
-    speed = _speed(daemon.config)
+    speed = _speed(daemon.config, daemon.sim)
     scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True})
 
     async def hedge() -> None:
@@ -142,26 +155,31 @@ def _schedule(daemon: Daemon, hooks: DaemonHooks) -> AsyncIOScheduler:
         if hooks.on_cycle is not None:
             hooks.on_cycle(result)
 
-    async def margin() -> None:
-        margin_snapshot(daemon.engine, daemon.metrics)
-
-    async def stress() -> None:
-        stress_snapshot(daemon.engine, daemon.metrics)
-
-    jobs: list[tuple[str, Callable[[], Any], float]] = [
-        ("hedge_cycle", hedge, cfg.hedge_interval_s),
-        ("reconcile", daemon.engine.reconcile, cfg.reconcile_interval_s),
-        ("margin", margin, cfg.margin_interval_s),
-        ("stress", stress, daemon.config.stress.interval_s),
+    engine_jobs: list[tuple[str, Callable[[], Any], float, bool]] = [
+        ("hedge_cycle", hedge, cfg.hedge_interval_s, False),
+        ("reconcile", daemon.engine.reconcile, cfg.reconcile_interval_s, True),
     ]
-    for name, work, interval_s in jobs:
+    for name, work, interval_s, wait in engine_jobs:
         scheduler.add_job(
             _guarded,
             "interval",
             args=(daemon, name, work),
+            kwargs={"wait": wait},
             seconds=interval_s / speed,
             id=name,
             name=name,
+        )
+    computed: list[tuple[str, Callable[[], Any], float]] = [
+        ("margin", lambda: margin_snapshot(daemon.engine, daemon.metrics), cfg.margin_interval_s),
+        (
+            "stress",
+            lambda: stress_snapshot(daemon.engine, daemon.metrics),
+            daemon.config.stress.interval_s,
+        ),
+    ]
+    for name, work, interval_s in computed:
+        scheduler.add_job(
+            _computed, "interval", args=(name, work), seconds=interval_s / speed, id=name, name=name
         )
     return scheduler
 
@@ -225,7 +243,7 @@ async def run_daemon(
                 )
             )
             log.info("status_server_started", url=daemon.status_server.base_url)
-        await _guarded(daemon, "startup_reconcile", engine.reconcile)
+        await _guarded(daemon, "startup_reconcile", engine.reconcile, wait=True)
         scheduler = _schedule(daemon, hooks)
         scheduler.start()
         log.info(

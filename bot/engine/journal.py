@@ -278,6 +278,15 @@ class Journal(TransferJournal):
         ).fetchall()
         return tuple(_order_record(r) for r in rows)
 
+    def orders_in_state(self, state: OrderState, since_ms: int) -> tuple[OrderRecord, ...]:
+        """Orders now in ``state`` that were journaled at or after ``since_ms``, oldest first."""
+        rows = self._conn.execute(
+            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE state = ? AND created_ts_ms >= ? "
+            "ORDER BY created_ts_ms, client_id",
+            (state, since_ms),
+        ).fetchall()
+        return tuple(_order_record(r) for r in rows)
+
     def in_flight(self) -> dict[tuple[VenueId, Symbol], float]:
         """Signed amount (``amount_unit``, + buys) of open orders that may still fill."""
         totals: dict[tuple[VenueId, Symbol], float] = {}

@@ -129,6 +129,8 @@ class CyclePlan:
     delta_checks: Mapping[Currency, DeltaCrossCheck]
     vols_by_symbol: Mapping[Symbol, float]
     problems: tuple[str, ...]
+    hedge_positions: tuple[tuple[Currency, VenueId, Symbol, float], ...] = ()
+    """Each routed instrument's position plus in flight, in coin, before this cycle's orders."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +236,11 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
         delta_checks=_delta_checks(table, bs_delta),
         vols_by_symbol=_vols(table) if _FIXED_VOL in _reads(inputs.strategy) else {},
         problems=tuple(problems),
+        hedge_positions=tuple(
+            (u, g.route.venue, g.route.symbol, g.coin(g.position_amount + g.in_flight_amount))
+            for u in hedged
+            for g in legs[u]
+        ),
     )
 
 

@@ -1,6 +1,8 @@
 """Bring the journal's open orders up to date with venue evidence (the I/O half of reconcile).
 
-Runs at start-up, at the head of every hedge cycle and on its own schedule.
+Runs at start-up, at the head of every hedge cycle and on its own schedule;
+the scheduled run also looks up, for a day, the orders the venue said it did
+not know (NOT_FOUND), because a venue's index can lag.
 It asks each venue about every open order by client id and reads our fills,
 then applies :func:`bot.domain.reconcile.reconcile`'s verdicts. A failed
 lookup is no evidence (the order stays where it is); nothing is ever resent.
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 import structlog
 
 from bot.domain.ids import ClientOrderId, Symbol, VenueId
-from bot.domain.orders import Fill, OrderReport
+from bot.domain.orders import Fill, OrderReport, OrderState
 from bot.domain.reconcile import OrderRecord, VenueEvidence, reconcile
 from bot.engine.journal import Journal
 from bot.venues.base import Venue
@@ -23,6 +25,9 @@ log = structlog.get_logger("deltabot.reconcile")
 
 FILL_LOOKBACK_MS = 60_000
 """Fills are read from this long before the oldest open order (venue clocks drift)."""
+NOT_FOUND_RECHECK_MS = 86_400_000
+"""How long an order the venue said it did not know is still looked up: a venue's index
+can lag, and late evidence (it did fill) must still reach the journal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +46,13 @@ async def reconcile_open_orders(
     *,
     now_ms: Callable[[], int],
     unknown_grace_ms: int,
+    recheck_not_found: bool = False,
 ) -> ReconcileSummary:
-    """Look every open order up on its venue and journal what the evidence proves."""
+    """Look every open order (and, if asked, recent NOT_FOUND ones) up on its venue and
+    journal what the evidence proves."""
     records = journal.open_intents()
+    if recheck_not_found:
+        records += journal.orders_in_state(OrderState.NOT_FOUND, now_ms() - NOT_FOUND_RECHECK_MS)
     if not records:
         return ReconcileSummary(0, 0, 0, 0)
     reports: dict[ClientOrderId, OrderReport] = {}
