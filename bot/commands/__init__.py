@@ -74,6 +74,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         entry="run_halt",
     ),
     CommandSpec(
+        "reduce",
+        "bot.commands.trading",
+        "only reduce positions from now on (persisted) until resumed",
+        entry="run_reduce",
+    ),
+    CommandSpec(
         "resume",
         "bot.commands.trading",
         "resume trading after a halt and lift underlying locks",

@@ -1,4 +1,4 @@
-"""``deltabot halt`` and ``deltabot resume``: the operator's hand on the trading state.
+"""``deltabot halt``, ``reduce`` and ``resume``: the operator's hand on the trading state.
 
 Both write to the journal beside a running daemon (SQLite serialises the
 writes); the daemon reads the state at the start of every cycle, so a halt
@@ -30,8 +30,11 @@ def _set(args: argparse.Namespace, environ: Mapping[str, str], mode: TradingMode
     if config is None:
         return 2
     reason = (args.reason or "").strip()
-    if mode is TradingMode.HALTED and not reason:
-        print("deltabot halt: give --reason (it is recorded with the halt)", file=sys.stderr)
+    if mode is not TradingMode.ACTIVE and not reason:
+        print(
+            f"deltabot {args.command}: give --reason (it is recorded with the state)",
+            file=sys.stderr,
+        )
         return 2
     now_ms = time.time_ns() // 1_000_000
     path = config.daemon.journal_path
@@ -53,6 +56,11 @@ def _set(args: argparse.Namespace, environ: Mapping[str, str], mode: TradingMode
 def run_halt(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Set HALTED: no orders at all until an operator resumes."""
     return _set(args, environ, TradingMode.HALTED)
+
+
+def run_reduce(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Set REDUCING: only orders that shrink a position toward zero, until resumed."""
+    return _set(args, environ, TradingMode.REDUCING)
 
 
 def run_resume(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
