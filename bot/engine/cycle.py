@@ -76,6 +76,8 @@ class _Memory:
     failures: CycleFailures = field(default_factory=CycleFailures)
     held: dict[VenueId, VenueSnapshot] = field(default_factory=dict)
     """Per venue, the last read that showed positions."""
+    seen: set[VenueId] = field(default_factory=set)
+    """Venues read at least once by this process."""
     fixed_vols: dict[Symbol, float] | None = None
     operator_ts_ms: int = -1
     cycle_seq: int = 0
@@ -102,7 +104,7 @@ class HedgeEngine:
         self._clock_ms = clock_ms
         self._metrics = metrics
         self._monotonic_s = monotonic_s
-        self._memory = _Memory()
+        self._memory = _Memory(operator_ts_ms=journal.trading_state().ts_ms)
         # Cycle ids (and so client ids) must never repeat across restarts, even when a
         # simulated clock starts again at the same instant: a per-process nonce sees to it.
         self._run_nonce = secrets.token_hex(4)
@@ -162,16 +164,21 @@ class HedgeEngine:
             if isinstance(result, BaseException):
                 raise CycleError(f"venue {venue_id} unreadable: {type(result).__name__}: {result}")
             held = self._memory.held.get(venue_id)
-            if not result.positions and held is not None:
+            if not result.positions and held is None and venue_id not in self._memory.seen:
+                unexplained = self._journaled_holdings(result)
+            elif not result.positions and held is not None:
                 unexplained = self._unexplained(held, result.ts_ms)
-                if unexplained:
-                    raise CycleError(
-                        f"venue {venue_id} reported no positions, yet {', '.join(unexplained)} "
-                        "neither expired nor was closed by our fills: treated as unknown, not "
-                        "flat (an operator's resume accepts a flat book)"
-                    )
+            else:
+                unexplained = []
+            if unexplained:
+                raise CycleError(
+                    f"venue {venue_id} reported no positions, yet {', '.join(unexplained)} "
+                    "neither expired nor was closed by our fills: treated as unknown, not "
+                    "flat (an operator's resume accepts a flat book)"
+                )
             snaps.append(result)
         for snap in snaps:
+            self._memory.seen.add(snap.venue)
             if snap.positions:
                 self._memory.held[snap.venue] = snap
             else:
@@ -181,6 +188,25 @@ class HedgeEngine:
         portfolio = PortfolioSnapshot(self._clock_ms(), tuple(snaps))
         self.last_portfolio = portfolio
         return portfolio
+
+    def _journaled_holdings(self, snap: VenueSnapshot) -> list[Symbol]:
+        """On a first read: symbols our journaled fills say this venue still holds.
+
+        After a restart nothing in memory says what the venue held, but the
+        journal does: if our own trades there do not net to zero, an empty read
+        is suspect (it could also be trades made outside the bot; an operator's
+        resume accepts the book as read).
+        """
+        net: dict[Symbol, float] = {}
+        for f in self._journal.fills(snap.venue, since_ms=0):
+            net[f.symbol] = net.get(f.symbol, 0.0) + f.side.sign * f.amount
+        return [
+            sym
+            for sym, size in sorted(net.items())
+            if (ins := snap.instruments.get(sym)) is not None
+            and not (ins.expiry_ms is not None and ins.expiry_ms <= snap.ts_ms)
+            and abs(size) > 0.5 * ins.lot_size
+        ]
 
     def _unexplained(self, held: VenueSnapshot, now_ms: int) -> list[Symbol]:
         """Symbols of ``held`` whose disappearance neither expiry nor our fills explain."""
@@ -216,6 +242,7 @@ class HedgeEngine:
         if state.set_by is SetBy.OPERATOR and state.ts_ms != self._memory.operator_ts_ms:
             self._memory.operator_ts_ms = state.ts_ms
             self._memory.held.clear()
+            self._memory.seen = set(self._venues)  # the operator accepts the books as read
             self._memory.failures = CycleFailures()
 
     async def run_cycle(self) -> CycleResult:

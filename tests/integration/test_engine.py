@@ -187,6 +187,29 @@ async def test_empty_position_read_is_unknown_not_flat_and_repeated_failures_hal
     assert rig.journal.trading_state().mode is TradingMode.HALTED
 
 
+async def test_after_a_restart_an_empty_read_contradicting_the_journal_is_unknown(
+    rig: Rig,
+) -> None:
+    """A new engine on the same journal refuses a first empty read while our journaled
+    fills say the venue holds a perp; an operator's resume accepts the book as read."""
+    await rig.engine.run_cycle()
+    assert rig.venue_orders()
+    rig.faults.set_empty_positions()
+    strategy = load_strategy(rig.config.strategy.name, rig.config.strategy.params)
+    restarted = HedgeEngine(
+        rig.config, rig.venues, rig.journal, strategy, clock_ms=rig.clock.now_ms
+    )
+    rig.clock.advance(5_000)
+    result = await restarted.run_cycle()
+    assert result.error is not None and "BTC/USD:BTC" in result.error
+    assert result.outcomes == () and len(rig.venue_orders()) == 1
+    rig.journal.set_trading_state(
+        TradingState(TradingMode.ACTIVE, "checked by hand", SetBy.OPERATOR, rig.clock.now_ms())
+    )
+    rig.clock.advance(5_000)
+    assert (await restarted.run_cycle()).error is None
+
+
 async def test_a_book_closed_by_our_own_fills_may_read_empty(tmp_path: Path) -> None:
     """Coin numeraire, a +1 BTC perp: the hedge closes it, and the empty read that follows is
     explained by our fills, not treated as a vanished book."""
