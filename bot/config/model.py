@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
+from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
 from bot.config.hedging import HedgeRoute, StrategyConfig, check_routes
 from bot.config.margin import MarginConfig
@@ -128,6 +129,10 @@ class Config(BaseSettings):
         default_factory=MarginConfig,
         description="Margin models, liquidation search and drift alerts. Default: see [margin].",
     )
+    collateral: CollateralConfig = Field(
+        default_factory=CollateralConfig,
+        description="Collateral bands, trust, routes and caps. Default: see [collateral].",
+    )
     stress: StressConfig = Field(
         default_factory=StressConfig,
         description="Stress grid, named and custom scenarios, light pass. Default: see [stress].",
@@ -212,6 +217,27 @@ class Config(BaseSettings):
         if problems:
             fail_at("paper", problems)
         return paper
+
+    @field_validator("collateral")
+    @classmethod
+    def _check_collateral(
+        cls, collateral: CollateralConfig, info: ValidationInfo
+    ) -> CollateralConfig:
+        venues = info.data.get("venues")
+        if venues is None:
+            return collateral
+        names = [v.name for v in venues]
+        problems: list[tuple[Loc, str]] = [
+            (
+                ("venues", i, "name"),
+                f"venue {v.name!r} is not configured (have: {', '.join(names)})",
+            )
+            for i, v in enumerate(collateral.venues)
+            if v.name not in names
+        ]
+        if problems:
+            fail_at("collateral", problems)
+        return collateral
 
     @field_validator("sim")
     @classmethod

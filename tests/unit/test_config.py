@@ -478,3 +478,15 @@ def test_balance_given_twice_and_negative_balance_are_refused(errors) -> None:
     )
     twice = errors(BASE + BALANCE + BALANCE)
     assert twice == {"sim.balances[1].currency": "BTC on deribit-a is given twice (also [0])"}
+
+
+def test_sections_naming_unconfigured_venues_are_refused_at_their_key(errors) -> None:
+    """[[hedges]], [[paper.cash]] and [[collateral.venues]] must name configured venues."""
+    found = errors(
+        BASE
+        + '[[hedges]]\nunderlying = "BTC"\nvenue = "nope"\nsymbol = "BTC/USD:BTC"\n'
+        + '[[paper.cash]]\nvenue = "nope"\ncurrency = "BTC"\namount = 1.0\n'
+        + '[[collateral.venues]]\nname = "nope"\n'
+    )
+    assert set(found) == {"hedges[0].venue", "paper.cash[0].venue", "collateral.venues[0].name"}
+    assert all("'nope' is not configured" in message for message in found.values())

@@ -1,0 +1,255 @@
+"""The snapshot prepared for the solver: sorted, with requirements, bounds and costs in USD.
+
+Everything the LP and the explanation need is computed here once, in a fixed
+order (accounts, venues and routes sorted by key), so the same snapshot gives
+the same matrix and therefore the same plan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from bot.domain.collateral.model import (
+    YEAR_MS,
+    AccountCollateral,
+    AccountKey,
+    CollateralSnapshot,
+    OptimizerSettings,
+    Route,
+    RouteKey,
+)
+from bot.domain.collateral.plan import AccountStatus
+from bot.domain.ids import Currency, VenueId
+from bot.domain.orders import TransferKind
+
+MOVE_COST_FRAC: Final = 1e-7
+"""Tie-break cost per USD moved: no circular or pointless moves among equal options."""
+
+
+def tolerance_usd(scale_usd: float) -> float:
+    """Slack allowed on a USD comparison of size ``scale_usd`` (solver round-off)."""
+    return 1e-6 * max(1.0, abs(scale_usd))
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTerms:
+    """A usable route with its bound and per-unit effects, all in USD except ``upper_coin``."""
+
+    route: Route
+    src: int
+    dst: int
+    price_usd: float
+    upper_coin: float
+    """Most it can carry: the source's free amount plus what siblings can pass it."""
+    binary: bool
+    """Needs an on/off variable: a fixed fee or a minimum."""
+    src_value_usd: float
+    """Equity lost at the source per coin sent (haircut there)."""
+    dst_value_usd: float
+    """Equity gained at the destination per coin credited (haircut there)."""
+    idle_x_usd: float
+    idle_y_usd: float
+    trust_x_usd: float
+    trust_y_usd: float
+    fee_y_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One snapshot in solver order; account arrays are indexed like ``keys``."""
+
+    snapshot: CollateralSnapshot
+    accounts: tuple[AccountCollateral, ...]
+    keys: tuple[AccountKey, ...]
+    venues: tuple[VenueId, ...]
+    venue_index: tuple[int, ...]
+    equity0_usd: tuple[float, ...]
+    """Equity once the in-flight transfers land."""
+    floor_usd: tuple[float, ...]
+    target_usd: tuple[float, ...]
+    ceiling_usd: tuple[float, ...]
+    hard_lo_usd: tuple[float, ...]
+    """Never below: a deficit keeps what it has; a donor keeps its floor and its IM."""
+    keep_usd: tuple[float, ...]
+    """A donor gives only above this (its target) unless a floor elsewhere needs it."""
+    status: tuple[AccountStatus, ...]
+    cap_usd: tuple[float, ...]
+    share_frac: tuple[float, ...]
+    penalty_frac: tuple[float, ...]
+    """Trust penalty per USD held at the venue over the horizon."""
+    routes: tuple[RouteTerms, ...]
+    unusable: tuple[tuple[Route, str], ...]
+    free_coin: Mapping[tuple[int, Currency], float]
+
+    @property
+    def total0_usd(self) -> float:
+        return math.fsum(self.equity0_usd)
+
+    def venue_equity0_usd(self, v: int) -> float:
+        return math.fsum(
+            e for e, vi in zip(self.equity0_usd, self.venue_index, strict=True) if vi == v
+        )
+
+    def cap_excess0_usd(self, v: int) -> tuple[float, float]:
+        """How far venue ``v`` is above its absolute and its share cap before any move."""
+        held = self.venue_equity0_usd(v)
+        return held - self.cap_usd[v], held - self.share_frac[v] * self.total0_usd
+
+    @property
+    def triggered(self) -> bool:
+        """Hysteresis: act only if an account is outside its band or a venue above a cap."""
+        if any(s is not AccountStatus.IN_BAND for s in self.status):
+            return True
+        tol = tolerance_usd(self.total0_usd)
+        return any(max(self.cap_excess0_usd(v)) > tol for v in range(len(self.venues)))
+
+
+def _status(equity: float, floor: float, ceiling: float) -> AccountStatus:
+    if equity < floor:
+        return AccountStatus.BELOW_FLOOR
+    if equity > ceiling:
+        return AccountStatus.ABOVE_CEILING
+    return AccountStatus.IN_BAND
+
+
+def _sub_account_routes(
+    accounts: tuple[AccountCollateral, ...], given: set[RouteKey]
+) -> list[Route]:
+    """Free, instant routes between every ordered pair of sub-accounts of one venue."""
+    out: list[Route] = []
+    for a in accounts:
+        for b in accounts:
+            if a.account.venue != b.account.venue or a.account == b.account:
+                continue
+            assets = {x for x, q in a.free_coin.items() if q > 0}
+            for asset in sorted(assets):
+                route = Route(a.account, b.account, asset, TransferKind.SUBACCOUNT)
+                if route.sort_key not in given:
+                    out.append(route)
+    return out
+
+
+def _coin_bound(usd: float, price_usd: float, haircuts: list[float]) -> float:
+    """Coin worth ``usd`` of equity at the smallest haircut among ``haircuts`` (inf if 0)."""
+    value = price_usd * min(haircuts)
+    return math.inf if value <= 0 or math.isinf(usd) else usd / value
+
+
+def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Frame:
+    """Sort, price and bound everything once; see the module docstring of ``optimizer``."""
+    accounts = tuple(sorted(snapshot.accounts, key=lambda a: a.account))
+    keys = tuple(a.account for a in accounts)
+    index = {k: i for i, k in enumerate(keys)}
+    venues = tuple(sorted({k.venue for k in keys}))
+    venue_index = tuple(venues.index(k.venue) for k in keys)
+    prices = snapshot.prices_usd
+    horizon_y = settings.horizon_years
+
+    landing = [[a.equity_usd] for a in accounts]
+    for moving in snapshot.in_flight:
+        i = index[moving.destination]
+        value = moving.amount_coin * prices[moving.asset] * accounts[i].haircut(moving.asset)
+        landing[i].append(value)
+    equity0 = tuple(math.fsum(parts) for parts in landing)
+    floor = tuple(a.requirement_usd(a.band.floor) for a in accounts)
+    target = tuple(a.requirement_usd(a.band.target) for a in accounts)
+    ceiling = tuple(a.requirement_usd(a.band.ceiling) for a in accounts)
+    status = tuple(_status(e, f, c) for e, f, c in zip(equity0, floor, ceiling, strict=True))
+    hard_lo: list[float] = []
+    keep: list[float] = []
+    for a, e, f, t, s in zip(accounts, equity0, floor, target, status, strict=True):
+        guard_im = min(e, a.initial_margin_usd)
+        if s is AccountStatus.BELOW_FLOOR:
+            hard_lo.append(e)
+            keep.append(e)
+        else:
+            hard_lo.append(max(f, guard_im))
+            keep.append(max(min(e, t), guard_im))
+
+    trust = [snapshot.trust_of(v) for v in venues]
+    cap = tuple(math.inf if t.max_collateral_usd is None else t.max_collateral_usd for t in trust)
+    share = tuple(t.max_share_frac for t in trust)
+    rate = settings.trust_penalty_frac_per_year * horizon_y
+    penalty = tuple((1.0 - t.effective_score(snapshot.ts_ms)) * rate for t in trust)
+
+    free: dict[tuple[int, Currency], float] = {}
+    for i, a in enumerate(accounts):
+        for asset, q in a.free_coin.items():
+            free[(i, asset)] = q
+    given = {r.sort_key for r in snapshot.routes}
+    all_routes = sorted(
+        [*snapshot.routes, *_sub_account_routes(accounts, given)], key=lambda r: r.sort_key
+    )
+
+    members = [[k for k in range(len(keys)) if venue_index[k] == v] for v in range(len(venues))]
+    give = [math.fsum(max(0.0, equity0[k] - hard_lo[k]) for k in m) for m in members]
+    take = [math.fsum(max(0.0, ceiling[k] - equity0[k]) for k in m) for m in members]
+    terms: list[RouteTerms] = []
+    unusable: list[tuple[Route, str]] = []
+    for r in all_routes:
+        i, j = index[r.source], index[r.destination]
+        vi, vj = venue_index[i], venue_index[j]
+        p = prices[r.asset]
+        withdrawable = math.fsum(free.get((k, r.asset), 0.0) for k in members[vi])
+        if withdrawable <= 0:
+            continue  # nothing of that asset anywhere it could come from: not a route today
+        # Tight big-M: the source venue cannot lose more equity than it can spare, nor the
+        # destination venue gain more than fits under its ceilings (relays included).
+        upper = min(
+            withdrawable,
+            _coin_bound(give[vi], p, [accounts[k].haircut(r.asset) for k in members[vi]]),
+            _coin_bound(take[vj], p, [accounts[k].haircut(r.asset) for k in members[vj]])
+            + r.fee_coin,
+        )
+        if r.min_effective_coin > upper or upper <= 0:
+            if r.min_effective_coin > 0:
+                why = (
+                    f"{r.source}->{r.destination} {r.asset} needs >= {r.min_effective_coin:g} "
+                    f"coin; {withdrawable:g} withdrawable, at most {upper:g} useful"
+                )
+                unusable.append((r, why))
+            continue
+        src, dst = accounts[i], accounts[j]
+        rs, rd = src.idle_rate(r.asset), dst.idle_rate(r.asset)
+        hd = dst.haircut(r.asset)
+        pen_s, pen_d = penalty[venue_index[i]], penalty[venue_index[j]]
+        terms.append(
+            RouteTerms(
+                route=r,
+                src=i,
+                dst=j,
+                price_usd=p,
+                upper_coin=upper,
+                binary=r.fee_coin > 0 or r.min_coin > 0,
+                src_value_usd=p * src.haircut(r.asset),
+                dst_value_usd=p * hd,
+                idle_x_usd=p * (horizon_y * (rd - rs) + rs * r.delay_ms / YEAR_MS),
+                idle_y_usd=-p * r.fee_coin * horizon_y * rd,
+                trust_x_usd=p * (pen_d * hd - pen_s * src.haircut(r.asset)),
+                trust_y_usd=-p * r.fee_coin * pen_d * hd,
+                fee_y_usd=p * r.fee_coin,
+            )
+        )
+    return Frame(
+        snapshot=snapshot,
+        accounts=accounts,
+        keys=keys,
+        venues=venues,
+        venue_index=venue_index,
+        equity0_usd=equity0,
+        floor_usd=floor,
+        target_usd=target,
+        ceiling_usd=ceiling,
+        hard_lo_usd=tuple(hard_lo),
+        keep_usd=tuple(keep),
+        status=status,
+        cap_usd=cap,
+        share_frac=share,
+        penalty_frac=penalty,
+        routes=tuple(terms),
+        unusable=tuple(unusable),
+        free_coin=free,
+    )

@@ -1,0 +1,205 @@
+"""The optimizer's matrix (see :mod:`bot.domain.collateral.optimizer`) and HiGHS calls.
+
+Columns: ``x`` (USD value at the snapshot price, per route: every row is
+in USD, so the solver's tolerances mean the same everywhere), ``y`` (0/1 per
+route with a fee or a minimum), then the slacks of the fallback: floor ``s``, target ``t`` and
+donor ``d`` per account, absolute and share cap excess per venue. Slacks are
+fixed at 0 unless ``relaxed``; a cap's slack never exceeds the venue's excess
+before the plan, so no plan adds to a venue at or above a cap. A solve is
+either the LP relaxation, the LP with every ``y`` fixed, or the full MILP
+under a node limit (never a time limit: the plan must not depend on machine
+load).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array, csr_array, vstack
+
+from bot.domain.collateral.frame import MOVE_COST_FRAC, Frame
+from bot.domain.collateral.plan import AccountStatus
+from bot.domain.ids import Currency
+from bot.domain.orders import TransferKind
+
+_MIP_REL_GAP: Final = 1e-4
+DUST_USD: Final = 1e-6
+"""Amounts below this are solver noise, not transfers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Solved:
+    x: np.ndarray
+    objective: float
+
+
+class LpModel:
+    """One frame's constraint matrix, bounds and cost vector."""
+
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
+        n, n_v, routes = len(frame.keys), len(frame.venues), frame.routes
+        n_r = len(routes)
+        self.binary = np.array([k for k, r in enumerate(routes) if r.binary], dtype=np.int64)
+        n_b = len(self.binary)
+        self.y_col = {int(k): n_r + b for b, k in enumerate(self.binary)}
+        self.s0, self.t0, self.d0 = n_r + n_b, n_r + n_b + n, n_r + n_b + 2 * n
+        self.ua0, self.us0 = n_r + n_b + 3 * n, n_r + n_b + 3 * n + n_v
+        self.n_cols = self.us0 + n_v
+        e0 = np.array(frame.equity0_usd)
+
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for k, r in enumerate(routes):
+            rows += [r.src, r.dst]
+            cols += [k, k]
+            vals += [-r.src_value_usd / r.price_usd, r.dst_value_usd / r.price_usd]
+            if r.binary:
+                rows.append(r.dst)
+                cols.append(self.y_col[k])
+                vals.append(-r.dst_value_usd * r.route.fee_coin)  # per route used
+        d_e = np.zeros((n, self.n_cols))
+        np.add.at(d_e, (rows, cols), vals)
+
+        deficit = [i for i, s in enumerate(frame.status) if s is AccountStatus.BELOW_FLOOR]
+        donors = [i for i in range(n) if i not in deficit]
+        blocks: list[Any] = []
+        lo: list[np.ndarray] = []
+        hi: list[np.ndarray] = []
+
+        def add(block: Any, lower: Any, upper: Any) -> None:
+            blocks.append(csr_array(block))
+            lo.append(np.broadcast_to(np.asarray(lower, float), (block.shape[0],)))
+            hi.append(np.broadcast_to(np.asarray(upper, float), (block.shape[0],)))
+
+        ceiling = np.maximum(e0, np.array(frame.ceiling_usd))
+        add(d_e, np.array(frame.hard_lo_usd) - e0, ceiling - e0)
+        for first, picked, level in (
+            (self.s0, deficit, frame.floor_usd),
+            (self.t0, deficit, frame.target_usd),
+            (self.d0, donors, frame.keep_usd),
+        ):
+            if picked:
+                block = d_e[picked].copy()
+                block[range(len(picked)), [first + i for i in picked]] = 1.0
+                add(block, np.array(level)[picked] - e0[picked], np.inf)
+
+        out_rows: dict[tuple[int, Currency], list[tuple[int, float]]] = {}
+        for k, r in enumerate(routes):
+            out_rows.setdefault((r.src, r.route.asset), []).append((k, 1.0))
+        prices = frame.snapshot.prices_usd
+        for k, r in enumerate(routes):
+            key = (r.dst, r.route.asset)
+            if r.route.kind is TransferKind.SUBACCOUNT and key in out_rows:
+                out_rows[key].append((k, -1.0))
+        keys = sorted(out_rows)
+        if keys:
+            rr = [q for q, key in enumerate(keys) for _ in out_rows[key]]
+            cc = [k for key in keys for k, _ in out_rows[key]]
+            vv = [v for key in keys for _, v in out_rows[key]]
+            free = [frame.free_coin.get(key, 0.0) * prices[key[1]] for key in keys]
+            add(coo_array((vv, (rr, cc)), shape=(len(keys), self.n_cols)), -np.inf, free)
+        if n_b:
+            link = np.zeros((2 * n_b, self.n_cols))
+            for b, k in enumerate(self.binary):
+                r = routes[k]
+                y = self.y_col[int(k)]
+                link[2 * b, [k, y]] = 1.0, -r.upper_coin * r.price_usd
+                link[2 * b + 1, [k, y]] = 1.0, -r.route.min_effective_coin * r.price_usd
+            add(link, np.tile([-np.inf, 0.0], n_b), np.tile([0.0, np.inf], n_b))
+
+        member = np.zeros((n_v, n))
+        member[list(frame.venue_index), range(n)] = 1.0
+        venue_e0 = member @ e0
+        total0 = float(e0.sum())
+        cap_rows: list[np.ndarray] = []
+        cap_hi: list[float] = []
+        for v in range(n_v):
+            if math.isfinite(frame.cap_usd[v]):
+                row = member[v] @ d_e
+                row[self.ua0 + v] = -1.0
+                cap_rows.append(row)
+                cap_hi.append(frame.cap_usd[v] - venue_e0[v])
+            share = frame.share_frac[v]
+            if share < 1.0:
+                row = member[v] @ d_e - share * d_e.sum(axis=0)
+                row[np.abs(row) < 1e-12 * np.abs(d_e).max(initial=1.0)] = 0.0
+                row[self.us0 + v] = -1.0
+                cap_rows.append(row)
+                cap_hi.append(share * total0 - venue_e0[v])
+        if cap_rows:
+            add(np.array(cap_rows), -np.inf, np.array(cap_hi))
+        self.a = vstack(blocks, format="csr")
+        self.lo, self.hi = np.concatenate(lo), np.concatenate(hi)
+        self.stage_rows: list[tuple[np.ndarray, float]] = []
+
+        self.cost = np.zeros(self.n_cols)
+        for k, r in enumerate(routes):
+            self.cost[k] = (r.idle_x_usd + r.trust_x_usd) / r.price_usd + MOVE_COST_FRAC
+            if r.binary:
+                self.cost[self.y_col[k]] = r.fee_y_usd + r.idle_y_usd + r.trust_y_usd
+        self.upper = np.zeros(self.n_cols)
+        self.upper[:n_r] = [r.upper_coin * r.price_usd for r in routes]
+        self.upper[n_r : n_r + n_b] = 1.0
+        self.slack_upper = np.zeros(self.n_cols)
+        for i in deficit:
+            self.slack_upper[self.s0 + i] = frame.floor_usd[i] - e0[i]
+            self.slack_upper[self.t0 + i] = frame.target_usd[i] - e0[i]
+        for i in donors:
+            self.slack_upper[self.d0 + i] = frame.keep_usd[i] - frame.hard_lo_usd[i]
+        for v in range(n_v):
+            over_abs, over_share = frame.cap_excess0_usd(v)
+            self.slack_upper[self.ua0 + v] = max(0.0, over_abs) if math.isfinite(over_abs) else 0.0
+            self.slack_upper[self.us0 + v] = max(0.0, over_share)
+
+    def groups(self) -> list[np.ndarray]:
+        """Slack columns in priority order: floors, caps, donors' targets, deficits' targets."""
+        n, n_v = len(self.frame.keys), len(self.frame.venues)
+        spans = [(self.s0, n), (self.ua0, 2 * n_v), (self.d0, n), (self.t0, n)]
+        return [np.arange(first, first + size) for first, size in spans]
+
+    def used(self, x: np.ndarray) -> np.ndarray:
+        """The 0/1 routes a (relaxed) solution sends anything on."""
+        k = self.binary
+        return np.asarray(x[k] > DUST_USD, dtype=np.float64)
+
+    def solve(
+        self,
+        objective: np.ndarray,
+        *,
+        relaxed: bool,
+        mode: str,
+        fixed: np.ndarray | None = None,
+        node_limit: int = 0,
+    ) -> Solved | None:
+        """``mode``: "lp" (relaxation), "fixed" (``y`` = ``fixed``) or "mip"; None if infeasible."""
+        lower = np.zeros(self.n_cols)
+        upper = self.upper + (self.slack_upper if relaxed else 0.0)
+        integrality = np.zeros(self.n_cols)
+        ycols = np.array([self.y_col[int(k)] for k in self.binary], dtype=np.int64)
+        options: dict[str, Any] = {"presolve": True}
+        if mode == "fixed" and fixed is not None:
+            lower[ycols] = fixed
+            upper[ycols] = fixed
+        elif mode == "mip":
+            integrality[ycols] = 1
+            options.update(node_limit=node_limit, mip_rel_gap=_MIP_REL_GAP)
+        constraints = [LinearConstraint(self.a, self.lo, self.hi)]
+        for weights, limit in self.stage_rows:
+            constraints.append(LinearConstraint(weights[None, :], -np.inf, limit))
+        res = milp(
+            objective,
+            integrality=integrality,
+            bounds=Bounds(lower, upper),
+            constraints=constraints,
+            options=options,
+        )
+        if res.x is None:
+            return None
+        x = np.asarray(res.x, float)
+        return Solved(x, float(objective @ x))

@@ -1,0 +1,336 @@
+"""Cross-venue collateral optimizer: one mixed-integer LP solved by HiGHS (scipy ``milp``).
+
+Variables: ``x_r >= 0`` coin sent on each usable route; ``y_r`` in {0, 1} for
+each route with a fee or a minimum (the fee is paid once, the minimum
+applies only if the route is used). Money is USD at the snapshot prices;
+``E_i`` is account i's equity once the in-flight transfers land, and
+``dE_i = sum(in: h_i p (x - fee y)) - sum(out: h_src p x)`` its change.
+
+Constraints (F(i) = floor * MM, T(i) = target * MM, C(i) = ceiling * MM):
+
+* below floor (``E_i < F``): ``E_i + dE_i >= T(i)`` (brought to target), ``dE_i >= 0``;
+* otherwise: ``E_i + dE_i >= max(min(E_i, T(i)), min(E_i, IM_i))`` (donates only above
+  its target and never below its initial margin);
+* every account: ``E_i + dE_i <= max(E_i, C(i))`` (no move pushes one above its ceiling);
+* withdrawable: per account and asset, ``sum(out x) - sum(sub-account in x) <= free``;
+* route size: ``min_eff y <= x <= upper y`` (``min_eff = max(minimum, fee)``);
+* caps per venue v: ``E_v + dE_v <= cap_usd`` and ``E_v + dE_v <= share * (E + dE)``;
+  a venue already above a cap must come down to it if it can, and may never grow.
+
+Conservation is built in: every coin debited is credited elsewhere or paid as
+the route's fee. Objective, USD over the horizon H against doing nothing:
+``sum(fee p y) + sum(idle rate * H * p * (held at destination - held at source))
++ sum(trust penalty_v * dE_v) + 1e-7 * USD moved`` (the last term only breaks ties).
+
+Hysteresis: nothing is solved unless an account is outside its band or a
+venue above a cap. Caps are never relaxed beyond where a venue already is: a
+floor that needs more than a cap allows is not met, and that venue goes
+REDUCING instead (trading less there is the safe answer to a venue we trust
+less). If the constraints cannot all hold, slacks are minimised in priority
+order, each optimum fixed before the next (lexicographic): floor shortfalls,
+then excess over caps that were already exceeded, then donors taken below
+target (down to their floor), then targets of accounts below floor; the cost
+comes last. Accounts still below floor are explained
+(:mod:`bot.domain.collateral.explain`) and their venues go REDUCING. Sorted
+inputs and a node limit (no time limit) make the plan a function of the
+snapshot alone.
+
+The MILP proper runs only when needed: the LP relaxation gives a lower bound,
+fixing the routes it uses gives a plan, and a plan within ``accept_gap_usd``
+of the bound is taken (``PlanResult.gap_usd`` reports the distance). The same
+holds for each fallback stage (its unit is USD of slack), except that when the
+relaxation says a slack can be zero, only an exact zero is accepted: whether a
+floor can be met is always answered exactly.
+
+Worked example (a test reproduces it): venue ``a`` has equity 100,000 USD and
+MM 50,000 (ratio 2.0) with band 2.5 / 3.0 / 4.0: below its floor, its target
+is 150,000. Venue ``b`` has equity 500,000, MM 100,000 (ratio 5.0, above its
+ceiling 4.0), 300,000 USDC free, and a USDC withdrawal route to ``a`` with a
+10 USDC fee and a 100 USDC minimum. Trust and idle costs are nil, USDC is 1 USD.
+The cheapest plan sends 50,010 USDC: ``a`` is credited 50,000 and reaches
+150,000 (ratio 3.0); ``b`` keeps 449,990 (ratio 4.4, nowhere better to go).
+The cost is the 10 USD fee.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import astuple
+
+import numpy as np
+
+from bot.domain.collateral.explain import explain_shortfalls
+from bot.domain.collateral.frame import Frame, build_frame, tolerance_usd
+from bot.domain.collateral.lp import DUST_USD, LpModel, Solved
+from bot.domain.collateral.model import DEFAULT_SETTINGS, CollateralSnapshot, OptimizerSettings
+from bot.domain.collateral.plan import (
+    AccountOutcome,
+    AccountStatus,
+    CapBreach,
+    PlanCost,
+    PlannedTransfer,
+    PlanResult,
+    PlanStatus,
+    TransferPlan,
+    plan_id,
+    transfer_id,
+)
+from bot.domain.ids import Currency
+from bot.domain.orders import TransferKind
+
+
+def _plan_id(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> str:
+    """Hash of every input the plan depends on, in a fixed order (``repr`` of floats is exact)."""
+
+    def amounts(values: Mapping[Currency, float]) -> tuple[tuple[str, float], ...]:
+        return tuple(sorted(values.items()))
+
+    accounts = sorted(
+        (
+            str(a.account),
+            a.equity_usd,
+            a.initial_margin_usd,
+            a.maintenance_margin_usd,
+            (a.band.floor, a.band.target, a.band.ceiling),
+            amounts(a.free_coin),
+            amounts(a.haircut_frac),
+            amounts(a.idle_cost_frac_per_year),
+        )
+        for a in snapshot.accounts
+    )
+    routes = sorted(
+        (tuple(map(str, r.sort_key)), r.fee_coin, r.min_coin, r.delay_ms) for r in snapshot.routes
+    )
+    trust = [(v, astuple(t)) for v, t in snapshot.trust.items()]
+    moving = sorted((str(t.destination), t.asset, t.amount_coin) for t in snapshot.in_flight)
+    parts = (
+        snapshot.ts_ms,
+        amounts(snapshot.prices_usd),
+        accounts,
+        trust,
+        routes,
+        moving,
+        astuple(settings),
+    )
+    return plan_id(repr(parts))
+
+
+def _best(
+    lp: LpModel,
+    objective: np.ndarray,
+    relaxed: bool,
+    accept_gap: float,
+    node_limit: int,
+    *,
+    zero_tol: float | None = None,
+    incumbent: np.ndarray | None = None,
+) -> tuple[Solved, float] | None:
+    """The best plan found and its proven gap (objective minus the LP bound); None: infeasible.
+
+    The LP relaxation gives the bound; fixing every route it uses (``y = 1``) and
+    re-solving gives a plan. Within ``accept_gap`` of the bound it stands;
+    otherwise the MILP runs under the node limit and the cheaper plan wins. With
+    ``zero_tol`` (a slack stage), a bound of zero is only matched by an exact zero:
+    whether a floor can be met at all is never left to rounding. ``incumbent``
+    (the routes of the previous stage's plan, which meets every fixed optimum so
+    far) is the second rounding tried.
+    """
+    bound = lp.solve(objective, relaxed=relaxed, mode="lp")
+    if bound is None:
+        return None  # the relaxation is infeasible, so is every integer plan
+    patterns = [lp.used(bound.x)] + ([] if incumbent is None else [incumbent])
+    rounded: Solved | None = None
+    for pattern in patterns:
+        fixed = lp.solve(objective, relaxed=relaxed, mode="fixed", fixed=pattern)
+        if fixed is not None and (rounded is None or fixed.objective < rounded.objective):
+            rounded = fixed
+        if rounded is None:
+            continue
+        close = rounded.objective - bound.objective <= accept_gap
+        if zero_tol is not None and bound.objective <= zero_tol:
+            close = rounded.objective <= zero_tol  # "can it be met at all?" must be exact
+        if close:
+            return rounded, max(0.0, rounded.objective - bound.objective)
+    exact = lp.solve(objective, relaxed=relaxed, mode="mip", node_limit=node_limit)
+    found = [s for s in (exact, rounded) if s is not None]
+    if not found:
+        return None
+    best = min(found, key=lambda s: s.objective)
+    return best, max(0.0, best.objective - bound.objective)
+
+
+def _solve(lp: LpModel, settings: OptimizerSettings) -> tuple[Solved, float, bool]:
+    """The cheapest plan meeting every constraint, else the lexicographic fallback."""
+    hard = _best(lp, lp.cost, False, settings.accept_gap_usd, settings.node_limit)
+    if hard is not None:
+        return hard[0], hard[1], False
+    tol = 1e-3 * tolerance_usd(lp.frame.total0_usd)  # far below what counts as a shortfall
+    stages = [g for g in lp.groups() if np.any(lp.slack_upper[g] > 0)]
+    pattern: np.ndarray | None = None
+    for group in [*stages, None]:
+        weights = lp.cost if group is None else np.zeros(lp.n_cols)
+        if group is not None:
+            weights[group] = 1.0
+        zero = None if group is None else tol
+        gap, nodes = settings.accept_gap_usd, settings.node_limit
+        found = _best(lp, weights, True, gap, nodes, zero_tol=zero, incumbent=pattern)
+        for _ in range(3):  # a fixed optimum can be infeasible by the solver's round-off
+            if found is not None:
+                break
+            lp.stage_rows = [(w, limit + 10 * tol) for w, limit in lp.stage_rows]
+            found = _best(lp, weights, True, gap, nodes, zero_tol=zero, incumbent=pattern)
+        if found is None:
+            raise RuntimeError("collateral optimizer: HiGHS found no plan for a relaxed stage")
+        if group is not None:
+            lp.stage_rows.append((weights, found[0].objective + tol))
+            pattern = lp.used(found[0].x)
+        else:
+            return found[0], found[1], True
+    raise AssertionError("unreachable")
+
+
+def _amounts_coin(frame: Frame, x: np.ndarray) -> list[float]:
+    """Coin per route from the solver's USD values, noise dropped and trimmed so no account
+    sends more than it may withdraw plus what its siblings pass it in the same plan."""
+    routes = frame.routes
+    coin = [float(x[k]) / r.price_usd if x[k] > DUST_USD else 0.0 for k, r in enumerate(routes)]
+    for _ in range(len(frame.keys) + 1):  # relays settle in at most one pass per account
+        out: dict[tuple[int, Currency], list[float]] = {}
+        relay: dict[tuple[int, Currency], list[float]] = {}
+        for k, r in enumerate(routes):
+            out.setdefault((r.src, r.route.asset), []).append(coin[k])
+            if r.route.kind is TransferKind.SUBACCOUNT:
+                relay.setdefault((r.dst, r.route.asset), []).append(coin[k])
+        over = False
+        for key, amounts in out.items():
+            limit = frame.free_coin.get(key, 0.0) + math.fsum(relay.get(key, []))
+            sent = math.fsum(amounts)
+            if sent > limit:
+                over = True
+                factor = limit / sent * (1.0 - 1e-12)
+                for k, r in enumerate(routes):
+                    if (r.src, r.route.asset) == key:
+                        coin[k] *= factor
+        if not over:
+            break
+    return coin
+
+
+def _transfers(
+    frame: Frame, lp: LpModel, sol: np.ndarray, plan: str
+) -> tuple[PlannedTransfer, ...]:
+    out: list[PlannedTransfer] = []
+    for k, (r, amount) in enumerate(zip(frame.routes, _amounts_coin(frame, sol), strict=True)):
+        used = round(float(sol[lp.y_col[k]])) == 1 if r.binary else amount > 0
+        if not used or amount * r.price_usd <= DUST_USD:
+            continue
+        seq = len(out)
+        out.append(
+            PlannedTransfer(
+                transfer_id=transfer_id(plan, seq, r.route),
+                seq=seq,
+                route=r.route,
+                amount_coin=amount,
+                fee_coin=r.route.fee_coin if r.binary else 0.0,
+                amount_usd=amount * r.price_usd,
+                eta_ms=frame.snapshot.ts_ms + r.route.delay_ms,
+            )
+        )
+    return tuple(out)
+
+
+def equity_after_usd(frame: Frame, transfers: tuple[PlannedTransfer, ...]) -> list[float]:
+    """Each account's equity once the in-flight and the planned transfers land, USD."""
+    index = {k: i for i, k in enumerate(frame.keys)}
+    parts: list[list[float]] = [[e] for e in frame.equity0_usd]
+    prices = frame.snapshot.prices_usd
+    for t in transfers:
+        src, dst = index[t.route.source], index[t.route.destination]
+        p = prices[t.asset]
+        parts[src].append(-t.amount_coin * p * frame.accounts[src].haircut(t.asset))
+        parts[dst].append(t.credited_coin * p * frame.accounts[dst].haircut(t.asset))
+    return [math.fsum(x) for x in parts]
+
+
+def _cost(frame: Frame, lp: LpModel, sol: np.ndarray) -> PlanCost:
+    fees, idle, trust = [], [], []
+    for k, r in enumerate(frame.routes):
+        idle.append(r.idle_x_usd * sol[k] / r.price_usd)
+        trust.append(r.trust_x_usd * sol[k] / r.price_usd)
+        if r.binary:
+            y = float(round(sol[lp.y_col[k]]))
+            fees.append(r.fee_y_usd * y)
+            idle.append(r.idle_y_usd * y)
+            trust.append(r.trust_y_usd * y)
+    return PlanCost(math.fsum(fees), math.fsum(idle), math.fsum(trust))
+
+
+def optimize(
+    snapshot: CollateralSnapshot, settings: OptimizerSettings = DEFAULT_SETTINGS
+) -> PlanResult:
+    """The collateral plan for one snapshot; the same snapshot always gives the same plan."""
+    frame = build_frame(snapshot, settings)
+    pid = _plan_id(snapshot, settings)
+    transfers: tuple[PlannedTransfer, ...] = ()
+    cost = PlanCost()
+    relaxed = False
+    gap = 0.0
+    if frame.triggered:
+        lp = LpModel(frame)
+        solved, gap, relaxed = _solve(lp, settings)
+        transfers = _transfers(frame, lp, solved.x, pid)
+        cost = _cost(frame, lp, solved.x)
+    after = equity_after_usd(frame, transfers)
+    outcomes = tuple(
+        AccountOutcome(k, s, e0, e1, f, t, c)
+        for k, s, e0, e1, f, t, c in zip(
+            frame.keys,
+            frame.status,
+            frame.equity0_usd,
+            after,
+            frame.floor_usd,
+            frame.target_usd,
+            frame.ceiling_usd,
+            strict=True,
+        )
+    )
+    shortfalls = explain_shortfalls(frame, after) if frame.triggered else ()
+    breaches, notes = _softer(frame, after) if relaxed else ((), ())
+    if not frame.triggered:
+        status = PlanStatus.IN_BAND
+    elif shortfalls:
+        status = PlanStatus.FLOOR_UNREACHABLE
+    elif relaxed:
+        status = PlanStatus.PARTIAL
+    else:
+        status = PlanStatus.OPTIMAL
+    return PlanResult(
+        status=status,
+        plan=TransferPlan(pid, snapshot.ts_ms, transfers),
+        accounts=outcomes,
+        cost=cost,
+        shortfalls=shortfalls,
+        cap_breaches=breaches,
+        notes=notes,
+        gap_usd=gap,
+    )
+
+
+def _softer(frame: Frame, after: list[float]) -> tuple[tuple[CapBreach, ...], tuple[str, ...]]:
+    """Caps left exceeded, and targets given up, once the fallback had to relax them."""
+    total = math.fsum(after)
+    breaches: list[CapBreach] = []
+    for v, venue in enumerate(frame.venues):
+        held = math.fsum(e for e, vi in zip(after, frame.venue_index, strict=True) if vi == v)
+        for cap, limit in (("absolute", frame.cap_usd[v]), ("share", frame.share_frac[v] * total)):
+            if held - limit > tolerance_usd(total):
+                breaches.append(CapBreach(venue, cap, held - limit))
+    notes: list[str] = []
+    for i, key in enumerate(frame.keys):
+        below = frame.status[i] is AccountStatus.BELOW_FLOOR
+        aim = frame.target_usd[i] if below else frame.keep_usd[i]
+        if aim - after[i] > tolerance_usd(aim):
+            what = "target not reached" if below else "donor taken below its target"
+            notes.append(f"{key}: {what} ({after[i]:.2f} of {aim:.2f} USD)")
+    return tuple(breaches), tuple(notes)
