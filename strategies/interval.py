@@ -12,8 +12,8 @@ from typing import ClassVar, Final
 import numpy as np
 from pydantic import BaseModel, Field
 
+from bot.domain.arrays import FloatArray
 from strategies.base import (
-    FloatArray,
     HedgeRatio,
     HedgeState,
     StateField,

@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel
 
+from bot.domain.arrays import FloatArray
 from strategies.base import (
-    FloatArray,
     HedgeState,
     RiskAversion,
     StateField,

@@ -25,8 +25,8 @@ from typing import Literal
 
 import numpy as np
 
+from bot.domain.arrays import FloatArray
 from bot.pricing import black_scholes
-from bot.pricing._arrays import FloatArray
 
 Settlement = Literal["linear", "coin"]
 

@@ -37,7 +37,7 @@ from bot.backtest.spec import (
     PathOutcome,
     StrategySpec,
 )
-from bot.pricing._arrays import FloatArray
+from bot.domain.arrays import FloatArray
 from strategies.base import HedgeState
 
 SECONDS_PER_YEAR: Final = 365.0 * 86_400.0

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.backtest.paths import PathChunk
-from bot.pricing._arrays import FloatArray
+from bot.domain.arrays import FloatArray
 
 SECONDS_PER_YEAR = 365.0 * 86_400.0
 

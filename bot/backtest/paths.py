@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.pricing._arrays import FloatArray
+from bot.domain.arrays import FloatArray
 
 
 @dataclass(frozen=True, slots=True)

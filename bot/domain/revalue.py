@@ -34,11 +34,11 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bot.domain.arrays import FloatArray
 from bot.domain.book import KindCode, PositionTable
 from bot.domain.ids import Currency, VenueId
 from bot.pricing import black76
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 MS_PER_YEAR: Final = 365 * 86_400_000

@@ -13,11 +13,10 @@ rounds down to 15,500 at Deribit's 10 USD lot.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from bot.domain.arrays import FloatArray
 from bot.domain.instruments import AmountUnit, Instrument
-
-FloatArray = NDArray[np.float64]
 
 
 def amount_to_coin(amount: ArrayLike, amount_is_usd: ArrayLike, price_usd: ArrayLike) -> FloatArray:

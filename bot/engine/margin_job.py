@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import structlog
-from numpy.typing import NDArray
 
 from bot.config import Config
 from bot.config.stress import margin_setup
+from bot.domain.arrays import FloatArray
 from bot.domain.book import KindCode, PositionTable
 from bot.domain.ids import Currency
 from bot.domain.margin.drift import DriftAlert, MarginFigures, margin_drift, model_figures
@@ -40,7 +40,6 @@ WARN_RATIO = 0.8
 WARN_MOVE_FRAC = 0.15
 """A liquidation closer than this price move (either way) is worth a warning."""
 DOLLARS = frozenset({"USD", "USDC", "USDT"})
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from typing import Final
 import numpy as np
 
 from bot.config.hedging import HedgeRoute
+from bot.domain.arrays import FloatArray
 from bot.domain.book import KindCode, PositionTable
 from bot.domain.exposure import MS_PER_YEAR, Exposure, Numeraire, portfolio_exposure
 from bot.domain.ids import Currency, Symbol, VenueId
@@ -48,7 +49,7 @@ from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side
 from bot.domain.snapshot import Mark, PortfolioSnapshot
 from bot.domain.units import position_coin
 from bot.pricing import black76
-from strategies.base import FloatArray, HedgeState, Strategy
+from strategies.base import HedgeState, Strategy
 
 _PCT: Final = 0.01
 _NEVER_HEDGED_S: Final = 1e12

@@ -14,9 +14,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
+from bot.domain.arrays import FloatArray
+
 _G = TypeVar("_G", bound=np.generic)
 
-FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 Operand = float | FloatArray

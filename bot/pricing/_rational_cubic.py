@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bot.pricing._arrays import BoolArray, FloatArray
+from bot.domain.arrays import FloatArray
+from bot.pricing._arrays import BoolArray
 
 _EPS = sys.float_info.epsilon
 _TINY = sys.float_info.min

@@ -24,15 +24,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bot.pricing._arrays import (
-    CHUNK,
-    INV_SQRT_2PI,
-    BoolArray,
-    FloatArray,
-    Operand,
-    cdf,
-    flat_operands,
-)
+from bot.domain.arrays import FloatArray
+from bot.pricing._arrays import CHUNK, INV_SQRT_2PI, BoolArray, Operand, cdf, flat_operands
 
 _N_BUFFERS = 12
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from bot.domain.arrays import FloatArray
 from bot.pricing import SviParams
-
-FloatArray = NDArray[np.float64]
 
 
 def ssvi_slice(theta: float, rho: float, phi: float) -> SviParams:

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
+from bot.domain.arrays import FloatArray
 from strategies.band import Band, BandParams
-from strategies.base import FloatArray, HedgeState, deviation_coin
+from strategies.base import HedgeState, deviation_coin
 from strategies.interval import Interval, IntervalParams
 from strategies.whalley_wilmott import (
     WhalleyWilmott,

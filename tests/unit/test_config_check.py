@@ -83,7 +83,9 @@ def test_every_problem_is_printed_with_its_key_path(
     bad = tmp_path / "bad.toml"
     text = EXAMPLE.read_text()
     text = text.replace('numeraire = "usd"', 'numeraire = "eur"\ncolour = "red"')
-    text = text.replace('name = "deribit-b"', 'name = "deribit-a"\napi_key = "leak-me-123"')
+    text = text.replace(
+        '[[venues]]\nname = "deribit-b"', '[[venues]]\nname = "deribit-a"\napi_key = "leak-me-123"'
+    )
     text = text.replace("strike_usd = 65000.0", "strike_usd = -65000.0")
     bad.write_text(text)
     code, out, err = run(capsys, ["check-config", str(bad)], {})

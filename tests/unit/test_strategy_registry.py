@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.arrays import FloatArray
 from strategies import registry
 from strategies.band import Band, BandParams
-from strategies.base import FloatArray, HedgeState
+from strategies.base import HedgeState
 from strategies.interval import Interval
 from strategies.registry import (
     ENTRY_POINT_GROUP,

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-FloatArray = NDArray[np.float64]
+from bot.domain.arrays import FloatArray
+
 BGK_BETA: Final = 0.5826
 """−ζ(1/2)/√(2π): the Broadie-Glasserman-Kou continuity correction."""
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-FloatArray = NDArray[np.float64]
+from bot.domain.arrays import FloatArray
 
 BINANCE_BTCUSDT_2021: Final = (
     (50_000.0, 0.008, 0.004),

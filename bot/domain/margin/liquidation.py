@@ -42,6 +42,7 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bot.domain.arrays import FloatArray
 from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.portfolio import PortfolioParams, portfolio_margin
 from bot.domain.margin.standard import StandardParams, cell_onehot, position_margin, sum_cells
@@ -53,7 +54,6 @@ from bot.domain.revalue import (
     unit_values,
 )
 
-FloatArray = NDArray[np.float64]
 _DAYS_PER_YEAR = 365.0
 BLOCK_ELEMENTS = 1 << 16
 

@@ -45,11 +45,10 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bot.domain.arrays import FloatArray
 from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.standard import AccountMargin
 from bot.domain.revalue import per_position, revalue
-
-FloatArray = NDArray[np.float64]
 
 DEFAULT_EXTENDED_MOVES: Final = (-0.66, -0.33, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
 _DAY_MS: Final = 86_400_000

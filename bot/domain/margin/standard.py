@@ -30,11 +30,11 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bot.domain.arrays import FloatArray
 from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable, tiered_margin
 from bot.domain.revalue import base_vols, index_per_underlying, per_position, unit_values
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 OPTION_IM_BASE: Final = 0.15

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bot.domain.arrays import FloatArray
 from bot.domain.book import PositionTable
 from bot.domain.stress.kernel import MarginSetup, StressBook, evaluate, prepare
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 NO_VENUE = -1

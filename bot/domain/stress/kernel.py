@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
+from bot.domain.arrays import FloatArray
 from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.liquidation import LiquidationParams, MarginModel
 from bot.domain.margin.portfolio import PortfolioParams, portfolio_margin
@@ -54,7 +55,6 @@ from bot.domain.revalue import (
     unit_values,
 )
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 BLOCK_ELEMENTS: Final = 1 << 15

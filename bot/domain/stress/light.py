@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from bot.domain.arrays import FloatArray
 from bot.domain.book import PositionTable
 from bot.domain.margin.liquidation import liquidation_distance
 from bot.domain.stress.grid import grid_of
 from bot.domain.stress.kernel import MarginSetup, prepare
 from bot.domain.stress.scenarios import crash
-
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bot.domain.arrays import FloatArray
 from bot.domain.stress.kernel import StressBook, evaluate
 
-FloatArray = NDArray[np.float64]
 _BUMP = 1e-4
 _DAYS_PER_YEAR = 365.0
 MAX_FALL_FRAC = 0.99
