@@ -15,6 +15,8 @@ from pathlib import Path
 
 import matplotlib
 
+from bot.ops.files import save_png_atomically
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,6 +55,6 @@ def write_plot(result: BacktestResult, path: Path) -> None:
         ax_spot.set_ylabel("spot, USD (grey)")
         ax_path.set(title="Sample paths: hedge vs -delta (dashed)", xlabel="years", ylabel="coin")
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        save_png_atomically(fig, path)
     finally:
         plt.close(fig)

@@ -17,11 +17,8 @@ defaults. Exit 0, or 2 with one line saying what is wrong.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import sys
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +45,7 @@ from bot.domain.stress import (
     venue_default,
     withdrawal_freeze,
 )
+from bot.ops.files import save_png_atomically
 
 _PROG = "deltabot stress"
 _SUMMARY_MOVES = (-0.5, -0.2, -0.1, 0.1, 0.2, 0.5)
@@ -260,25 +258,13 @@ def write_heatmap(grid: StressGrid, path: Path) -> None:
     kind = "relative, %" if grid.vol_relative else "absolute, vol points"
     ax.set(xlabel="price move, %", ylabel=f"vol shift ({kind})", title="Stress grid: total P&L")
     ax.legend(loc="best", fontsize="small", framealpha=0.6)
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=100)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    save_png_atomically(fig, path)
 
 
 def _stress_config(config: Config, scenarios: Path | None) -> StressConfig:
-    """--scenarios if given, else the config's [stress] (once Config has it), else defaults."""
+    """The [stress] table of the --scenarios file if given, else the config's [stress]."""
     if scenarios is None:
-        own = getattr(config, "stress", None)
-        return own if isinstance(own, StressConfig) else StressConfig()
+        return config.stress
     try:
         data = tomllib.loads(scenarios.read_text(encoding="utf-8"))
     except OSError as exc:

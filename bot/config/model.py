@@ -8,6 +8,7 @@ with another section, one ``field_validator`` here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -202,20 +203,8 @@ class Config(BaseSettings):
     @field_validator("paper")
     @classmethod
     def _check_paper(cls, paper: PaperConfig, info: ValidationInfo) -> PaperConfig:
-        venues = info.data.get("venues")
-        if venues is None:
-            return paper
-        names = [v.name for v in venues]
-        problems: list[tuple[Loc, str]] = [
-            (
-                ("cash", i, "venue"),
-                f"venue {c.venue!r} is not configured (have: {', '.join(names)})",
-            )
-            for i, c in enumerate(paper.cash)
-            if c.venue not in names
-        ]
-        if problems:
-            fail_at("paper", problems)
+        placed = [(("cash", i, "venue"), c.venue) for i, c in enumerate(paper.cash)]
+        _require_configured("paper", placed, info)
         return paper
 
     @field_validator("collateral")
@@ -223,20 +212,8 @@ class Config(BaseSettings):
     def _check_collateral(
         cls, collateral: CollateralConfig, info: ValidationInfo
     ) -> CollateralConfig:
-        venues = info.data.get("venues")
-        if venues is None:
-            return collateral
-        names = [v.name for v in venues]
-        problems: list[tuple[Loc, str]] = [
-            (
-                ("venues", i, "name"),
-                f"venue {v.name!r} is not configured (have: {', '.join(names)})",
-            )
-            for i, v in enumerate(collateral.venues)
-            if v.name not in names
-        ]
-        if problems:
-            fail_at("collateral", problems)
+        placed = [(("venues", i, "name"), v.name) for i, v in enumerate(collateral.venues)]
+        _require_configured("collateral", placed, info)
         return collateral
 
     @field_validator("sim")
@@ -246,21 +223,28 @@ class Config(BaseSettings):
             if info.data.get("mode") is Mode.SIM:
                 raise ValueError("mode sim needs a [sim] section")
             return sim
-        venues = info.data.get("venues")
-        if venues is None:  # invalid venues are reported on their own
-            return sim
-        names = [v.name for v in venues]
-        placed: list[tuple[str, int, VenueId]] = [
-            ("book", i, p.venue) for i, p in enumerate(sim.book)
-        ] + [("balances", i, b.venue) for i, b in enumerate(sim.balances)]
-        problems: list[tuple[Loc, str]] = [
-            (
-                (section, i, "venue"),
-                f"venue {venue!r} is not configured (have: {', '.join(names)})",
-            )
-            for section, i, venue in placed
-            if venue not in names
-        ]
-        if problems:
-            fail_at("sim", problems)
+        placed: list[tuple[Loc, VenueId]] = [
+            (("book", i, "venue"), p.venue) for i, p in enumerate(sim.book)
+        ] + [(("balances", i, "venue"), b.venue) for i, b in enumerate(sim.balances)]
+        _require_configured("sim", placed, info)
         return sim
+
+
+def _require_configured(
+    section: str, placed: Sequence[tuple[Loc, VenueId]], info: ValidationInfo
+) -> None:
+    """Fail at each ``(key path, venue)`` of ``section`` whose venue is not a [[venues]] name.
+
+    Invalid venues are reported on their own: without them there is nothing to check.
+    """
+    venues = info.data.get("venues")
+    if venues is None:
+        return
+    names = [v.name for v in venues]
+    problems: list[tuple[Loc, str]] = [
+        (loc, f"venue {venue!r} is not configured (have: {', '.join(names)})")
+        for loc, venue in placed
+        if venue not in names
+    ]
+    if problems:
+        fail_at(section, problems)

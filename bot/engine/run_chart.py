@@ -16,15 +16,13 @@ half-written PNG under the requested name.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from bot.engine.run_report import MS_PER_HOUR, RunReport, by_underlying, cycle_count, utc_text
+from bot.ops.files import save_png_atomically
 
 _EVENT_TIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?\b")
 
@@ -124,15 +122,4 @@ def write_chart(report: RunReport, path: str | os.PathLike[str]) -> None:
         fontsize="medium",
     )
 
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=100)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    save_png_atomically(fig, path)
