@@ -223,10 +223,9 @@ class Config(BaseSettings):
             if info.data.get("mode") is Mode.SIM:
                 raise ValueError("mode sim needs a [sim] section")
             return sim
-        placed: list[tuple[Loc, VenueId]] = [
-            (("book", i, "venue"), p.venue) for i, p in enumerate(sim.book)
-        ] + [(("balances", i, "venue"), b.venue) for i, b in enumerate(sim.balances)]
-        _require_configured("sim", placed, info)
+        book = [(("book", i, "venue"), p.venue) for i, p in enumerate(sim.book)]
+        cash = [(("balances", i, "venue"), b.venue) for i, b in enumerate(sim.balances)]
+        _require_configured("sim", [*book, *cash], info)
         return sim
 
 
