@@ -19,6 +19,7 @@ from typing import Any
 from bot.commands.common import load_or_report
 from bot.config import Config
 from bot.engine.journal import Journal, JournalError
+from bot.engine.status import trading_state_json
 
 TIMEOUT_S = 3.0
 
@@ -47,12 +48,7 @@ def _from_journal(config: Config) -> dict[str, Any]:
         state = journal.trading_state()
         return {
             "source": "journal (no daemon answered; margin unknown)",
-            "trading_state": {
-                "mode": state.mode.value,
-                "reason": state.reason,
-                "set_by": state.set_by.value,
-                "ts_ms": state.ts_ms,
-            },
+            "trading_state": trading_state_json(state),
             "locks": dict(journal.locks()),
             "last_decisions": journal.last_decisions(),
             "open_orders": len(journal.open_intents()),

@@ -10,7 +10,7 @@ import math
 
 from bot.config import Config
 from bot.domain.snapshot import Balance, PortfolioSnapshot
-from bot.domain.trading_state import TradingMode
+from bot.domain.trading_state import TradingMode, TradingState
 from bot.engine.cycle import HedgeEngine
 from bot.ops.status_server import Health
 
@@ -46,6 +46,16 @@ def margin_rows(portfolio: PortfolioSnapshot | None) -> dict[str, list[dict[str,
     }
 
 
+def trading_state_json(state: TradingState) -> dict[str, object]:
+    """The trading state as ``/status`` and ``deltabot status`` show it."""
+    return {
+        "mode": state.mode.value,
+        "reason": state.reason,
+        "set_by": state.set_by.value,
+        "ts_ms": state.ts_ms,
+    }
+
+
 def status_of(engine: HedgeEngine, now_ms: int) -> dict[str, object]:
     """The engine's state as JSON-ready values with unit-carrying keys."""
     journal = engine.journal
@@ -53,12 +63,7 @@ def status_of(engine: HedgeEngine, now_ms: int) -> dict[str, object]:
     result = engine.last_result
     out: dict[str, object] = {
         "now_ms": now_ms,
-        "trading_state": {
-            "mode": state.mode.value,
-            "reason": state.reason,
-            "set_by": state.set_by.value,
-            "ts_ms": state.ts_ms,
-        },
+        "trading_state": trading_state_json(state),
         "locks": dict(journal.locks()),
         "margin": margin_rows(engine.last_portfolio),
     }
