@@ -43,6 +43,14 @@ class DaemonConfig(FrozenModel):
         gt=0,
         description="Seconds between margin and collateral checks. Default 60, > 0.",
     )
+    surface_interval_s: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "Seconds between refits of each options venue's implied-vol smiles from its option "
+            "chain. Default 300, > 0."
+        ),
+    )
     shutdown_timeout_s: float = Field(
         default=10.0,
         gt=0,

@@ -35,6 +35,7 @@ from bot.domain.orders import Accepted, Fill, OrderState, Rejected, SendOutcome
 from bot.domain.reconcile import PositionCheck, position_mismatches
 from bot.domain.risk import DAY_MS, GateDecision, OrderIntent, evaluate
 from bot.domain.snapshot import PortfolioSnapshot, VenueSnapshot
+from bot.domain.surface import Surface
 from bot.domain.trading_state import (
     CycleFailures,
     SetBy,
@@ -111,6 +112,8 @@ class HedgeEngine:
         self._stopping = asyncio.Event()
         self.last_result: CycleResult | None = None
         self.last_portfolio: PortfolioSnapshot | None = None
+        self.surfaces: Mapping[VenueId, Mapping[Currency, Surface]] = {}
+        """Fitted smiles per venue and underlying (set by the surface job)."""
 
     @property
     def journal(self) -> Journal:
@@ -119,6 +122,13 @@ class HedgeEngine:
     @property
     def config(self) -> Config:
         return self._config
+
+    @property
+    def venues(self) -> Mapping[VenueId, Venue]:
+        return self._venues
+
+    def clock_ms(self) -> int:
+        return self._clock_ms()
 
     def request_stop(self) -> None:
         """No new network writes from now on; the cycle in flight finishes its bookkeeping."""
@@ -235,6 +245,7 @@ class HedgeEngine:
             last_hedge_ms=self._journal.last_send_ms(),
             fixed_vols=self._memory.fixed_vols,
             rate=cfg.strategy.rate,
+            surfaces=self.surfaces,
         )
 
     def _observe_operator(self, state: TradingState) -> None:

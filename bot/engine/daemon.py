@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +41,7 @@ from bot.engine.sim_world import (
     serve_sim_world,
 )
 from bot.engine.status import health_of, status_of
+from bot.engine.surface_job import refresh_surfaces
 from bot.ops.metrics import DaemonMetrics
 from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.sim.market import MarketEvent
@@ -145,6 +146,14 @@ async def _computed(job: str, work: Callable[[], Any]) -> None:
         log.exception("job_failed", job=job)
 
 
+async def _computed_async(job: str, work: Callable[[], Awaitable[Any]]) -> None:
+    """A job that reads venues but writes nothing (the surface refresh): it needs no lock."""
+    try:
+        await work()
+    except Exception:
+        log.exception("job_failed", job=job)
+
+
 def _schedule(daemon: Daemon, hooks: DaemonHooks) -> AsyncIOScheduler:
     cfg = daemon.config.daemon
     speed = _speed(daemon.config, daemon.sim)
@@ -159,6 +168,14 @@ def _schedule(daemon: Daemon, hooks: DaemonHooks) -> AsyncIOScheduler:
         ("hedge_cycle", hedge, cfg.hedge_interval_s, False),
         ("reconcile", daemon.engine.reconcile, cfg.reconcile_interval_s, True),
     ]
+    scheduler.add_job(
+        _computed_async,
+        "interval",
+        args=("surface", lambda: refresh_surfaces(daemon.engine)),
+        seconds=cfg.surface_interval_s / speed,
+        id="surface",
+        name="surface",
+    )
     for name, work, interval_s, wait in engine_jobs:
         scheduler.add_job(
             _guarded,

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -47,6 +47,7 @@ from bot.domain.orders import OrderRequest, client_order_id
 from bot.domain.risk import DeltaCrossCheck, OrderIntent
 from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
 from bot.domain.snapshot import Mark, PortfolioSnapshot
+from bot.domain.surface import Surface, vols_with_surfaces
 from bot.domain.units import position_coin
 from bot.pricing import black76
 from strategies.base import HedgeState, Strategy
@@ -149,6 +150,8 @@ class PlanInputs:
     last_hedge_ms: Mapping[Currency, int]
     fixed_vols: Mapping[Symbol, float] | None = None
     rate: float = 0.0
+    surfaces: Mapping[VenueId, Mapping[Currency, Surface]] = field(default_factory=dict)
+    """Fitted smiles per venue and underlying: vols for held options whose mark has none."""
 
 
 def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) -> CyclePlan:
@@ -158,6 +161,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     table = PositionTable.from_snapshots(portfolio.venues, underlyings=routed)
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
     collateral = _collateral(portfolio, table.underlyings)
+    vols = vols_with_surfaces(table, inputs.surfaces)
     try:
         exposure = portfolio_exposure(
             table,
@@ -166,10 +170,11 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
             numeraire=inputs.numeraire,
             collateral_coin=collateral,
             rate=inputs.rate,
+            vol_override=vols,
         )
     except ValueError as exc:
         raise PlanError(f"cannot value the book: {exc}") from exc
-    sigma, tau, bs_delta = _option_terms(table, forward, now_ms, inputs.rate)
+    sigma, tau, bs_delta = _option_terms(table, forward, vols, now_ms, inputs.rate)
     legs, problems = _legs(portfolio, inputs)
     where = {u: i for i, u in enumerate(table.underlyings)}
     hedged = [u for u in routed if legs.get(u)]
@@ -256,7 +261,7 @@ def _collateral(portfolio: PortfolioSnapshot, underlyings: Sequence[Currency]) -
 
 
 def _option_terms(
-    table: PositionTable, forward: FloatArray, now_ms: int, rate: float
+    table: PositionTable, forward: FloatArray, vols: FloatArray, now_ms: int, rate: float
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Vega-weighted vol and expiry per underlying, and each option's Black-76 delta.
 
@@ -267,13 +272,13 @@ def _option_terms(
     live = (table.kind == KindCode.OPTION) & (table.size != 0) & (table.expiry_ms > now_ms)
     tau = np.where(live, (table.expiry_ms - now_ms) / MS_PER_YEAR, 0.0)
     strike = np.where(live, table.strike_usd, forward)
-    g = black76(table.is_call, forward, strike, tau, table.mark_iv, rate)
+    g = black76(table.is_call, forward, strike, tau, vols, rate)
     weight = np.where(live, np.abs(table.size * g.vega), 0.0)
     weight = np.where(np.isfinite(weight), weight, 0.0)
     total = np.bincount(table.underlying_idx, weights=weight, minlength=m)
     with np.errstate(invalid="ignore", divide="ignore"):
         vol_num = np.bincount(
-            table.underlying_idx, weights=weight * np.nan_to_num(table.mark_iv), minlength=m
+            table.underlying_idx, weights=weight * np.nan_to_num(vols), minlength=m
         )
         sigma = np.where(total > 0, vol_num / total, np.nan)
         tau_num = np.bincount(table.underlying_idx, weights=weight * tau, minlength=m)
@@ -376,8 +381,9 @@ def _vol_only_correction(
 ) -> FloatArray:
     """Delta at the implied vols of the last hedge minus the delta now, per underlying."""
     assert inputs.fixed_vols is not None
+    now_vols = vols_with_surfaces(table, inputs.surfaces)
     vols = np.array(
-        [inputs.fixed_vols.get(s, iv) for s, iv in zip(table.symbols, table.mark_iv, strict=True)]
+        [inputs.fixed_vols.get(s, iv) for s, iv in zip(table.symbols, now_vols, strict=True)]
     )
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
     at_fixed = portfolio_exposure(

@@ -329,3 +329,23 @@ async def test_stress_job_exports_the_worst_loss_of_the_light_pass(rig: Rig) -> 
     body, _ = metrics.exposition()
     line = next(x for x in body.decode().splitlines() if x.startswith("deltabot_worst_stress"))
     assert float(line.split()[-1]) == pytest.approx(light.worst_loss_usd)
+
+
+async def test_surface_job_fits_the_options_venue_smiles_from_its_chain(tmp_path: Path) -> None:
+    """With an option held, the surface job fits every quoted expiry of BTC closely (the
+    emulator's smiles are SSVI slices) and without butterfly arbitrage."""
+    from bot.engine.surface_job import refresh_surfaces
+
+    option = (
+        '[[sim.book]]\nvenue = "sim-a"\nunderlying = "BTC"\nkind = "option"\n'
+        'settlement = "inverse"\noption_type = "call"\nstrike_usd = 65000.0\n'
+        "expiry = 2026-12-25T08:00:00Z\nsize = -1.0\n"
+    )
+    async with make_rig(tmp_path, CONFIG + option) as r:
+        await r.engine.run_cycle()
+        surfaces = await refresh_surfaces(r.engine)
+        surface = surfaces["sim-a"]["BTC"]
+        fitted = [s for s in surface.smiles.values() if s.fit is not None]
+        assert len(fitted) >= 4
+        assert all(s.arbitrage_free and s.rms_volpt < 1.0 for s in fitted)
+        assert r.engine.surfaces is surfaces
