@@ -13,6 +13,7 @@ venue amount unit (USD for Deribit inverse perps and futures, coin otherwise),
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,8 +27,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bot.domain.ids import Currency, Symbol, VenueId
-from bot.domain.instruments import AmountUnit, InstrumentKind, OptionType, Settlement
-from bot.domain.snapshot import Mark, VenueSnapshot
+from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.domain.snapshot import Mark, Position, VenueSnapshot
 
 NO_EXPIRY_MS: Final = -1
 """``expiry_ms`` of perpetuals and spot, which never expire."""
@@ -232,49 +233,104 @@ class PositionTable:
         venues = tuple(s.venue for s in snaps)
         if len(set(venues)) != len(venues):
             raise ValueError(f"a venue appears in more than one snapshot: {venues}")
-        venue_idx = [v for v, s in enumerate(snaps) for _ in s.positions]
         positions = [p for s in snaps for p in s.positions]
-        instruments = [p.instrument for p in positions]
-        marks = [s.marks.get(p.instrument.symbol, _NO_MARK) for s in snaps for p in s.positions]
-        wanted = {i.underlying for i in instruments} | set(underlyings)
-        names = tuple(Currency(u) for u in sorted(wanted))
-        where = {name: i for i, name in enumerate(names)}
-        index_usd = np.full(len(names), np.nan)
+        static = _static_columns(snaps, positions, tuple(underlyings))
+        where = {name: i for i, name in enumerate(static.names)}
+        index_usd = np.full(len(static.names), np.nan)
         for snap in sorted(snaps, key=lambda s: s.ts_ms):
             for ccy, px in snap.index_usd.items():
                 if ccy in where:
                     index_usd[where[ccy]] = px
-        # C-level attribute fetches and column-wise conversions (map, zip, fromiter): this
-        # runs every cycle over the whole book. numpy turns None into NaN in a float column.
+        # C-level fetches and column-wise conversions (map, zip, fromiter): this runs every
+        # cycle over the whole book. numpy turns None into NaN in a float column.
         n = len(positions)
-        u, kinds, option_type, settlement, unit, strike, expiry = (
-            zip(*map(_INSTRUMENT_FIELDS, instruments), strict=True) if n else ((),) * 7
-        )
+        marks = [
+            m
+            for s, syms in zip(snaps, static.symbols_by_venue, strict=True)
+            for m in map(s.marks.get, syms, repeat(_NO_MARK))
+        ]
         price, iv, forward, delta = zip(*map(_MARK_FIELDS, marks), strict=True) if n else ((),) * 4
-        expiry_f = np.array(expiry, dtype=np.float64)
-        inverse = repeat(Settlement.INVERSE)
         cols: dict[str, NDArray[Any]] = {
-            "underlying_idx": np.fromiter(map(where.__getitem__, u), np.int64, n),
-            "venue_idx": np.array(venue_idx, dtype=np.int64),
-            "kind": np.fromiter(map(_KIND_CODE.__getitem__, kinds), np.int8, n),
-            "is_call": np.fromiter(map(is_, option_type, repeat(OptionType.CALL)), np.bool_, n),
-            "is_inverse": np.fromiter(map(is_, settlement, inverse), np.bool_, n),
-            "amount_is_usd": np.fromiter(map(is_, unit, repeat(AmountUnit.USD)), np.bool_, n),
+            **static.columns,
             "size": np.fromiter(map(_SIZE, positions), np.float64, n),
-            "strike_usd": np.array(strike, dtype=np.float64),
-            "expiry_ms": np.where(np.isnan(expiry_f), NO_EXPIRY_MS, expiry_f).astype(np.int64),
             "mark_price": np.array(price, dtype=np.float64),
             "mark_iv": np.array(iv, dtype=np.float64),
             "underlying_usd": np.array(forward, dtype=np.float64),
             "venue_delta": np.array(delta, dtype=np.float64),
         }
         return cls(
-            underlyings=names,
+            underlyings=static.names,
             venues=venues,
             index_usd=index_usd,
-            symbols=tuple(i.symbol for i in instruments),
+            symbols=static.symbols,
             **cols,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """What a book's instruments alone decide: names, symbols and the static columns."""
+
+    instruments: tuple[Instrument, ...]
+    extra: tuple[str, ...]
+    counts: tuple[int, ...]
+    names: tuple[Currency, ...]
+    symbols: tuple[Symbol, ...]
+    symbols_by_venue: tuple[tuple[Symbol, ...], ...]
+    columns: dict[str, NDArray[Any]]
+
+
+_LAST_STATIC: list[_Static] = []
+"""A one-entry memo: a daemon polls the same instrument objects (the venue adapter caches
+them), so only sizes and marks change between cycles. Identity is checked element by
+element, and the entry holds its instruments, so a match is never a recycled id."""
+
+
+def _static_columns(
+    snaps: tuple[VenueSnapshot, ...], positions: list[Position], extra: tuple[str, ...]
+) -> _Static:
+    instruments = [p.instrument for p in positions]
+    counts = tuple(len(s.positions) for s in snaps)
+    if _LAST_STATIC:
+        last = _LAST_STATIC[0]
+        if (
+            last.extra == extra
+            and last.counts == counts
+            and all(map(is_, instruments, last.instruments))
+        ):
+            return last
+    n = len(instruments)
+    u, kinds, option_type, settlement, unit, strike, expiry = (
+        zip(*map(_INSTRUMENT_FIELDS, instruments), strict=True) if n else ((),) * 7
+    )
+    names = tuple(Currency(x) for x in sorted(set(u) | set(extra)))
+    where = {name: i for i, name in enumerate(names)}
+    expiry_f = np.array(expiry, dtype=np.float64)
+    symbols = tuple(i.symbol for i in instruments)
+    bounds = np.cumsum((0, *counts)).tolist()
+    columns: dict[str, NDArray[Any]] = {
+        "underlying_idx": np.fromiter(map(where.__getitem__, u), np.int64, n),
+        "venue_idx": np.repeat(np.arange(len(snaps), dtype=np.int64), counts),
+        "kind": np.fromiter(map(_KIND_CODE.__getitem__, kinds), np.int8, n),
+        "is_call": np.fromiter(map(is_, option_type, repeat(OptionType.CALL)), np.bool_, n),
+        "is_inverse": np.fromiter(map(is_, settlement, repeat(Settlement.INVERSE)), np.bool_, n),
+        "amount_is_usd": np.fromiter(map(is_, unit, repeat(AmountUnit.USD)), np.bool_, n),
+        "strike_usd": np.array(strike, dtype=np.float64),
+        "expiry_ms": np.where(np.isnan(expiry_f), NO_EXPIRY_MS, expiry_f).astype(np.int64),
+    }
+    for col in columns.values():
+        col.flags.writeable = False  # shared between the tables built from this memo
+    static = _Static(
+        instruments=tuple(instruments),
+        extra=extra,
+        counts=counts,
+        names=names,
+        symbols=symbols,
+        symbols_by_venue=tuple(symbols[a:b] for a, b in itertools.pairwise(bounds)),
+        columns=columns,
+    )
+    _LAST_STATIC[:] = [static]
+    return static
 
 
 def _check_column(name: str, arr: object, n: int | None) -> int:

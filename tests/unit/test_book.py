@@ -223,3 +223,28 @@ def test_labels_name_the_symbol_when_known() -> None:
     """Error labels carry the venue symbol so an operator can find the bad mark."""
     table = PositionTable.from_snapshots([_deribit()])
     assert table.label(1) == f"position 1 ({COIN_CALL.symbol})"
+
+
+def test_from_snapshots_reuses_instrument_columns_only_for_the_same_instruments() -> None:
+    """The same instrument objects reuse the memoised columns while sizes and marks follow
+    the new read; a changed instrument is read afresh."""
+    first = PositionTable.from_snapshots([_deribit(), _bybit()])
+    snap = _deribit()
+    moved = replace(snap, positions=tuple(replace(p, size=p.size * 2) for p in snap.positions))
+    again = PositionTable.from_snapshots([moved, _bybit()])
+    assert np.shares_memory(again.kind, first.kind)  # the static column came from the memo
+    n = len(snap.positions)
+    assert np.array_equal(again.size[:n], 2 * first.size[:n])
+    relisted = replace(
+        moved,
+        positions=tuple(
+            replace(p, instrument=replace(p.instrument, strike_usd=p.instrument.strike_usd + 1))
+            if p.instrument.strike_usd is not None
+            else p
+            for p in moved.positions
+        ),
+    )
+    fresh = PositionTable.from_snapshots([relisted, _bybit()])
+    assert not np.shares_memory(fresh.kind, first.kind)
+    options = fresh.kind[:n] == KindCode.OPTION
+    assert np.array_equal(fresh.strike_usd[:n][options], first.strike_usd[:n][options] + 1)
