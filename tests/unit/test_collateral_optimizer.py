@@ -287,3 +287,39 @@ def test_invalid_inputs_are_refused(bad: object) -> None:
     """Unknown accounts, unpriced assets, duplicates, bad bands, routes and scores raise."""
     with pytest.raises(ValueError):
         bad()  # type: ignore[operator]
+
+
+def test_a_large_fixed_shortfall_does_not_make_the_next_stage_infeasible() -> None:
+    """Regression (found by Hypothesis): fixing an 800,000 USD floor shortfall to within
+    cents made HiGHS's presolve call the next fallback stage infeasible; the plan comes out."""
+    band = MarginBand(floor=1.0, target=1.0, ceiling=None)
+    v0, v0_sub = AccountKey(VenueId("v0"), "main"), AccountKey(VenueId("v0"), "sub")
+    v1, v2 = AccountKey(VenueId("v1"), "main"), AccountKey(VenueId("v2"), "main")
+
+    def account(key: AccountKey, equity: float, mm: float, free: float = 0.0) -> AccountCollateral:
+        return AccountCollateral(
+            key, equity, mm, mm, band, {BTC: 0.0, USDC: free}, {BTC: 1.0}, {USDC: 0.0}
+        )
+
+    def route(dst: AccountKey) -> Route:
+        return Route(v2, dst, USDC, fee_coin=5.0, delay_ms=600_000, address=f"addr-{dst.venue}")
+
+    snapshot = CollateralSnapshot(
+        ts_ms=1_700_000_000_000,
+        prices_usd={BTC: 50_000.0, USDC: 1.0},
+        accounts=(
+            account(v0, 300_000, 1_000_000),
+            account(v0_sub, 900_000, 1_000_000),
+            account(v1, 1_000, 0),
+            account(v2, 100_000, 0, free=95_919.58518717323),
+        ),
+        trust={
+            VenueId("v0"): TrustSettings(score=0.0, max_share_frac=0.8, max_collateral_usd=500_000),
+            VenueId("v1"): TrustSettings(score=0.0),
+            VenueId("v2"): TrustSettings(score=0.0),
+        },
+        routes=(route(v0), route(v1)),
+    )
+    result = optimize(snapshot)
+    assert result.status is PlanStatus.FLOOR_UNREACHABLE
+    assert {s.account for s in result.shortfalls} == {v0, v0_sub}

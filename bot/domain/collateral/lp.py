@@ -200,6 +200,16 @@ class LpModel:
             options=options,
         )
         if res.x is None:
+            # HiGHS's presolve can call a feasible model with a tight stage row (a large
+            # optimum fixed to within cents) infeasible; the plain solve is the arbiter.
+            res = milp(
+                objective,
+                integrality=integrality,
+                bounds=Bounds(lower, upper),
+                constraints=constraints,
+                options={**options, "presolve": False},
+            )
+        if res.x is None:
             return None
         x = np.asarray(res.x, float)
         return Solved(x, float(objective @ x))
