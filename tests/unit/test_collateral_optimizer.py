@@ -323,3 +323,38 @@ def test_a_large_fixed_shortfall_does_not_make_the_next_stage_infeasible() -> No
     result = optimize(snapshot)
     assert result.status is PlanStatus.FLOOR_UNREACHABLE
     assert {s.account for s in result.shortfalls} == {v0, v0_sub}
+
+
+def test_no_withdrawal_that_would_credit_nothing_after_its_fee() -> None:
+    """Regression (found by Hypothesis): a route whose 0/1 variable was fixed open from the
+    LP relaxation sat at its minimum, the fee itself; such a transfer is never planned."""
+    band = MarginBand(floor=1.0, target=1.0, ceiling=None)
+    v0, v1 = AccountKey(VenueId("v0"), "main"), AccountKey(VenueId("v1"), "main")
+    v1_sub, v2 = AccountKey(VenueId("v1"), "sub"), AccountKey(VenueId("v2"), "main")
+
+    def account(
+        key: AccountKey, equity: float, mm: float, free: dict[Currency, float], ceiling=None
+    ) -> AccountCollateral:
+        key_band = band if ceiling is None else MarginBand(1.0, 1.0, ceiling)
+        return AccountCollateral(
+            key, equity, mm, mm, key_band, {BTC: 0.0, USDC: 0.0, **free}, {BTC: 1.0}, {USDC: 0.0}
+        )
+
+    snapshot = CollateralSnapshot(
+        ts_ms=1_700_000_000_000,
+        prices_usd={BTC: 50_000.0, USDC: 1.0},
+        accounts=(
+            account(v0, 0.0, 0.0, {}, ceiling=1.5),
+            account(v1, 8_000_000.0, 1_000_000.0, {BTC: 1.6e-05, USDC: 7_999_999.2}),
+            account(v1_sub, 3_000.0, 10_000.0, {BTC: 0.06}),
+            account(v2, 0.0, 0.0, {}),
+        ),
+        trust={
+            VenueId("v0"): TrustSettings(score=0.0),
+            VenueId("v1"): TrustSettings(score=0.0, max_collateral_usd=500_000.0),
+            VenueId("v2"): TrustSettings(score=0.0),
+        },
+        routes=(Route(v1, v0, BTC, fee_coin=0.0002, delay_ms=600_000, address="addr-v0-BTC"),),
+    )
+    for transfer in optimize(snapshot).plan.transfers:
+        assert transfer.credited_coin * 50_000.0 > 1e-6, transfer

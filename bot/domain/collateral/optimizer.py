@@ -217,14 +217,31 @@ def _amounts_coin(frame: Frame, x: np.ndarray) -> list[float]:
     return coin
 
 
+def _without_empty_withdrawals(frame: Frame, lp: LpModel, sol: np.ndarray) -> np.ndarray:
+    """The solution without withdrawals that would credit nothing after their fee.
+
+    Fixing a route's 0/1 variable from the LP relaxation can leave it open at its
+    minimum, the fee itself: sending it pays the fee and moves nothing. Dropping it
+    keeps every constraint (the source keeps the coin, the destination loses nothing)
+    and only lowers the cost.
+    """
+    x = sol.copy()
+    for k, r in enumerate(frame.routes):
+        if r.binary and x[k] - r.route.fee_coin * r.price_usd <= DUST_USD:
+            x[k] = 0.0
+            x[lp.y_col[k]] = 0.0
+    return x
+
+
 def _transfers(
     frame: Frame, lp: LpModel, sol: np.ndarray, plan: str
 ) -> tuple[PlannedTransfer, ...]:
     out: list[PlannedTransfer] = []
     for k, (r, amount) in enumerate(zip(frame.routes, _amounts_coin(frame, sol), strict=True)):
         used = round(float(sol[lp.y_col[k]])) == 1 if r.binary else amount > 0
-        if not used or amount * r.price_usd <= DUST_USD:
-            continue
+        credited = amount - (r.route.fee_coin if r.binary else 0.0)
+        if not used or credited * r.price_usd <= DUST_USD:
+            continue  # trimmed to its fee or below: it would move nothing
         seq = len(out)
         out.append(
             PlannedTransfer(
@@ -279,8 +296,9 @@ def optimize(
     if frame.triggered:
         lp = LpModel(frame)
         solved, gap, relaxed = _solve(lp, settings)
-        transfers = _transfers(frame, lp, solved.x, pid)
-        cost = _cost(frame, lp, solved.x)
+        x = _without_empty_withdrawals(frame, lp, solved.x)
+        transfers = _transfers(frame, lp, x, pid)
+        cost = _cost(frame, lp, x)
     after = equity_after_usd(frame, transfers)
     outcomes = tuple(
         AccountOutcome(k, s, e0, e1, f, t, c)
