@@ -86,6 +86,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         entry="run_resume",
     ),
     CommandSpec(
+        "collateral",
+        "bot.commands.collateral",
+        "show proposed collateral transfer plans, or approve one for the daemon to send",
+    ),
+    CommandSpec(
         "stress",
         "bot.commands.stress",
         "stress the book: price x vol grid, crash, venue default, freeze, cascade, custom",

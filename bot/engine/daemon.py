@@ -31,6 +31,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Mode
 from bot.domain.ids import Currency, VenueId
+from bot.engine.collateral_job import run_collateral
 from bot.engine.cycle import CycleResult, HedgeEngine
 from bot.engine.journal import Journal
 from bot.engine.margin_job import margin_snapshot, stress_snapshot
@@ -167,6 +168,7 @@ def _schedule(daemon: Daemon, hooks: DaemonHooks) -> AsyncIOScheduler:
     engine_jobs: list[tuple[str, Callable[[], Any], float, bool]] = [
         ("hedge_cycle", hedge, cfg.hedge_interval_s, False),
         ("reconcile", daemon.engine.reconcile, cfg.reconcile_interval_s, True),
+        ("collateral", lambda: run_collateral(daemon.engine), cfg.margin_interval_s, True),
     ]
     scheduler.add_job(
         _computed_async,

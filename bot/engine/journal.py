@@ -38,6 +38,7 @@ from bot.domain.risk import OrderIntent, RiskLedger, Send
 from bot.domain.trading_state import INITIAL_STATE, SetBy, TradingMode, TradingState
 from bot.engine.journal_errors import JournalError, JournalLockedError
 from bot.engine.journal_lock import lock
+from bot.engine.journal_plans import PlanJournal, PlanRecord, PlanState
 from bot.engine.journal_schema import SCHEMA_VERSION, connect, exists, insert, row_fields
 from bot.engine.journal_transfers import TransferJournal, TransferRecord
 
@@ -46,6 +47,8 @@ __all__ = [
     "Journal",
     "JournalError",
     "JournalLockedError",
+    "PlanRecord",
+    "PlanState",
     "TransferRecord",
 ]
 
@@ -76,10 +79,11 @@ def _order_record(row: Sequence[Any]) -> OrderRecord:
     )
 
 
-class Journal(TransferJournal):
+class Journal(TransferJournal, PlanJournal):
     """One open journal file; build it with :meth:`open`, close it (or use ``with``).
 
-    The transfer methods come from :class:`~bot.engine.journal_transfers.TransferJournal`.
+    The transfer methods come from :class:`~bot.engine.journal_transfers.TransferJournal`,
+    the collateral plan methods from :class:`~bot.engine.journal_plans.PlanJournal`.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:

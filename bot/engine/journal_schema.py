@@ -17,10 +17,11 @@ from typing import Final
 from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequest, TransferState
 from bot.engine.journal_errors import JournalError
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
-Version 2 added ``locks`` (underlyings the engine stopped hedging); a version 1
+Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
+``collateral_plans`` (plans awaiting or given an operator's approval); an older
 journal is migrated in place when opened."""
 
 
@@ -83,7 +84,13 @@ CREATE TABLE locks (
     ts_ms INTEGER NOT NULL, cleared_ts_ms INTEGER
 );
 """
-_MIGRATIONS: Final = {1: _LOCKS}
+_PLANS: Final = """
+CREATE TABLE collateral_plans (
+    plan_id TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, status TEXT NOT NULL,
+    status_ts_ms INTEGER NOT NULL, plan_json TEXT NOT NULL
+);
+"""
+_MIGRATIONS: Final = {1: _LOCKS, 2: _PLANS}
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 
 
@@ -101,7 +108,7 @@ def connect(path: Path) -> sqlite3.Connection:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if version == 0 and tables == 0:
-        ddl = _SCHEMA + _LOCKS
+        ddl = _SCHEMA + _LOCKS + _PLANS
         conn.executescript(f"BEGIN IMMEDIATE;{ddl}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
     elif version == 0:
         conn.close()

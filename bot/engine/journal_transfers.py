@@ -132,6 +132,15 @@ class TransferJournal:
                 insert(db, "transfer_states", {**history, "to_state": new_state, "ts_ms": ts_ms})
         return self.transfer(transfer_id)
 
+    def transfers_since(self, since_ms: int) -> tuple[TransferRecord, ...]:
+        """Every transfer journaled at or after ``since_ms``, whatever became of it."""
+        rows = self._conn.execute(
+            f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE created_ts_ms >= ? "
+            "ORDER BY created_ts_ms, transfer_id",
+            (since_ms,),
+        ).fetchall()
+        return tuple(_transfer_record(r) for r in rows)
+
     def open_transfers(self) -> tuple[TransferRecord, ...]:
         """Transfers not yet completed, failed or canceled, oldest first."""
         marks = ", ".join("?" * len(_OPEN_TRANSFER_STATES))

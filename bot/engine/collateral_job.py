@@ -1,0 +1,256 @@
+"""The scheduled collateral job: plan transfers between venues and send them like orders.
+
+Each run (``[collateral] mode`` plan or auto):
+
+1. transfers in flight are tracked on their source venue until the venue says
+   they are done (for a withdrawal: the deposit has landed);
+2. the last portfolio read becomes a :class:`CollateralSnapshot` (equity and
+   margins in USD at the venues' index prices, free coin per currency, bands,
+   trust, routes, and the in-flight transfers at their destinations);
+3. the optimizer plans; a floor it cannot restore puts trading in REDUCING
+   (automation may only escalate) with the venues named;
+4. mode ``auto`` sends the plan; mode ``plan`` journals it as PROPOSED for
+   ``deltabot collateral approve ID`` and sends plans already APPROVED.
+
+Sending is journal-first, as for orders: the transfer gate (caps, whitelist,
+HALTED) judges the batch, each approved transfer is journaled PENDING with its
+idempotency id before it is sent, and its outcome is journaled as it arrives.
+An unanswered send stays UNKNOWN; nothing is resent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import structlog
+
+from bot.config import Config
+from bot.config.collateral import CollateralMode
+from bot.domain.collateral import (
+    AccountCollateral,
+    AccountKey,
+    CollateralSnapshot,
+    InFlightTransfer,
+    PlanResult,
+    optimize,
+)
+from bot.domain.ids import Currency
+from bot.domain.orders import Rejected, TransferKind, TransferReport, TransferState
+from bot.domain.snapshot import PortfolioSnapshot
+from bot.domain.trading_state import SetBy, TradingMode, transition
+from bot.domain.transfer_risk import (
+    TransferIntent,
+    TransferLedger,
+    TransferSend,
+    evaluate_transfers,
+)
+from bot.engine.cycle import HedgeEngine
+from bot.engine.journal import PlanState, TransferRecord
+
+log = structlog.get_logger("deltabot.collateral")
+
+DOLLARS = frozenset({"USD", "USDC", "USDT"})
+DAY_MS = 86_400_000
+
+
+def prices_usd(portfolio: PortfolioSnapshot) -> dict[Currency, float]:
+    """USD price of every currency the venues hold: the index for coins, 1 for dollars."""
+    prices = {Currency(c): 1.0 for c in DOLLARS}
+    for snap in portfolio.venues:
+        prices.update(snap.index_usd)
+    return prices
+
+
+def collateral_snapshot(
+    portfolio: PortfolioSnapshot, config: Config, in_flight: Sequence[InFlightTransfer]
+) -> CollateralSnapshot:
+    """The optimizer's view of every venue account named in ``[[collateral.venues]]``."""
+    coll = config.collateral
+    prices = prices_usd(portfolio)
+    accounts = {v.name: v.account for v in config.venues}
+    out: list[AccountCollateral] = []
+    for snap in portfolio.venues:
+        if coll.venue(snap.venue) is None:
+            continue
+        priced = [b for b in snap.balances if b.currency in prices]
+        out.append(
+            AccountCollateral(
+                account=AccountKey(snap.venue, accounts[snap.venue]),
+                equity_usd=math.fsum(b.equity * prices[b.currency] for b in priced),
+                initial_margin_usd=math.fsum(b.initial_margin * prices[b.currency] for b in priced),
+                maintenance_margin_usd=math.fsum(
+                    b.maintenance_margin * prices[b.currency] for b in priced
+                ),
+                band=coll.band_for(snap.venue),
+                free_coin={b.currency: max(0.0, b.available) for b in priced},
+                idle_cost_frac_per_year=coll.idle_costs(snap.venue),
+            )
+        )
+    return CollateralSnapshot(
+        ts_ms=portfolio.valuation_ts_ms,
+        prices_usd={c: p for c, p in prices.items() if p > 0},
+        accounts=tuple(out),
+        trust={v: t for v, t in coll.trust().items() if v in {a.account.venue for a in out}},
+        routes=coll.withdrawal_routes(),
+        in_flight=tuple(in_flight),
+    )
+
+
+def _in_flight(engine: HedgeEngine, records: Sequence[TransferRecord]) -> list[InFlightTransfer]:
+    """Open withdrawals at their destination account, credited net of the route's fee."""
+    routes = {(r.source.venue, r.address): r for r in engine.config.collateral.withdrawal_routes()}
+    accounts = {v.name: v.account for v in engine.config.venues}
+    out = []
+    for rec in records:
+        req = rec.request  # sub-account transfers are instant: only withdrawals fly
+        route = routes.get((req.venue, req.destination))
+        if route is not None and route.destination.venue in accounts:
+            credited = max(0.0, req.amount - route.fee_coin)
+            out.append(InFlightTransfer(route.destination, req.currency, credited))
+    return [t for t in out if t.amount_coin > 0]
+
+
+async def track_transfers(engine: HedgeEngine) -> None:
+    """Move open transfers on with what their source venue reports (by venue transfer id)."""
+    journal = engine.journal
+    for rec in journal.open_transfers():
+        req = rec.request
+        venue = engine.venues.get(req.venue)
+        if venue is None or req.kind is not TransferKind.WITHDRAWAL:
+            continue
+        try:
+            reports = await venue.withdrawal_status(req.currency, rec.created_ts_ms - DAY_MS)
+        except Exception as exc:  # no evidence this time
+            log.warning("transfer_status_unreadable", transfer_id=req.transfer_id, error=str(exc))
+            continue
+        mine = [
+            r
+            for r in reports
+            if r.transfer_id == req.transfer_id
+            or (rec.venue_transfer_id and r.venue_transfer_id == rec.venue_transfer_id)
+        ]
+        if mine and mine[-1].state is not rec.state:
+            journal.mark_transfer(req.transfer_id, mine[-1].state, engine.clock_ms(), mine[-1])
+            log.info("transfer_moved", transfer_id=req.transfer_id, state=mine[-1].state.value)
+
+
+def _ledger(engine: HedgeEngine, prices: Mapping[Currency, float], now_ms: int) -> TransferLedger:
+    """Transfers of the last day at today's prices (the journal keeps coin amounts)."""
+    rows = engine.journal.transfers_since(now_ms - DAY_MS)
+    return TransferLedger(
+        tuple(
+            TransferSend(r.created_ts_ms, r.request.amount * prices.get(r.request.currency, 0.0))
+            for r in rows
+        )
+    )
+
+
+async def send_transfers(
+    engine: HedgeEngine, intents: Sequence[TransferIntent], prices: Mapping[Currency, float]
+) -> list[TransferState]:
+    """The transfer gate, then journal-first sends; returns each sent transfer's state."""
+    journal = engine.journal
+    now = engine.clock_ms()
+    decision = evaluate_transfers(
+        intents,
+        ledger=_ledger(engine, prices, now),
+        limits=engine.config.collateral.transfer_limits(),
+        whitelist=engine.config.collateral.whitelist(),
+        trading_state=journal.trading_state(),
+        now_ms=now,
+    )
+    for denial in decision.denied:
+        log.warning(
+            "transfer_denied",
+            transfer_id=denial.intent.request.transfer_id,
+            reason=denial.reason.value,
+            detail=denial.detail,
+        )
+    states = []
+    for intent in decision.approved:
+        if engine.stopping:
+            break
+        req = intent.request
+        journal.record_transfer(req, engine.clock_ms())
+        journal.mark_transfer(req.transfer_id, TransferState.SUBMITTED, engine.clock_ms())
+        venue = engine.venues[req.venue]
+        send = (
+            venue.withdraw if req.kind is TransferKind.WITHDRAWAL else venue.transfer_to_subaccount
+        )
+        outcome = await send(req)
+        now = engine.clock_ms()
+        if isinstance(outcome, TransferReport):
+            state = outcome.state
+            journal.mark_transfer(req.transfer_id, state, now, outcome)
+        elif isinstance(outcome, Rejected):
+            state = TransferState.FAILED
+            journal.mark_transfer(req.transfer_id, state, now)
+        else:
+            state = TransferState.UNKNOWN
+            journal.mark_transfer(req.transfer_id, state, now)
+        log.info(
+            "transfer_sent",
+            transfer_id=req.transfer_id,
+            venue=req.venue,
+            kind=req.kind.value,
+            currency=req.currency,
+            amount=req.amount,
+            destination=req.destination,
+            state=state.value,
+            reason=getattr(outcome, "reason", ""),
+        )
+        states.append(state)
+    return states
+
+
+def _escalate(engine: HedgeEngine, result: PlanResult) -> None:
+    """A floor the optimizer cannot restore: only reducing orders until an operator resumes."""
+    venues = sorted(result.reducing_venues)
+    if not venues:
+        return
+    current = engine.journal.trading_state()
+    if current.mode is not TradingMode.ACTIVE:
+        return
+    detail = "; ".join(s.message for s in result.shortfalls)
+    state = transition(
+        current,
+        TradingMode.REDUCING,
+        reason=f"collateral floor unreachable at {', '.join(venues)} ({detail})",
+        set_by=SetBy.AUTOMATIC,
+        ts_ms=engine.clock_ms(),
+    )
+    engine.journal.set_trading_state(state)
+    log.error("collateral_floor_unreachable", venues=venues, detail=detail)
+
+
+async def run_collateral(engine: HedgeEngine) -> PlanResult | None:
+    """One collateral run (module docstring); None when the mode is off or nothing was read."""
+    coll = engine.config.collateral
+    portfolio = engine.last_portfolio
+    if coll.mode is CollateralMode.OFF or portfolio is None:
+        return None
+    await track_transfers(engine)
+    journal = engine.journal
+    prices = prices_usd(portfolio)
+    snapshot = collateral_snapshot(
+        portfolio, engine.config, _in_flight(engine, journal.open_transfers())
+    )
+    result = optimize(snapshot, coll.optimizer_settings())
+    _escalate(engine, result)
+    intents = [TransferIntent.from_planned(t) for t in result.plan.transfers]
+    if coll.mode is CollateralMode.AUTO:
+        if intents:
+            await send_transfers(engine, intents, prices)
+        return result
+    if intents:
+        summary = f"{result.status.value}: " + "; ".join(
+            f"{t.route.source.venue} -> {t.route.destination.venue} {t.amount_coin:g} {t.asset}"
+            for t in result.plan.transfers
+        )
+        if journal.propose_plan(result.plan.plan_id, snapshot.ts_ms, intents, summary):
+            log.warning("collateral_plan_proposed", plan_id=result.plan.plan_id, plan=summary)
+    for approved in journal.plans(PlanState.APPROVED):
+        await send_transfers(engine, approved.intents, prices)
+        journal.set_plan_state(approved.plan_id, PlanState.EXECUTED, engine.clock_ms())
+    return result

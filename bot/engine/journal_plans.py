@@ -1,0 +1,137 @@
+"""Collateral plans in the journal: proposed by the daemon, approved by an operator.
+
+In mode ``plan`` the daemon journals each new plan as PROPOSED; ``deltabot
+collateral approve ID`` (another process, beside the daemon) marks it
+APPROVED; the daemon's next collateral run sends exactly the journaled
+transfers through the transfer gate and marks the plan EXECUTED. A plan is
+never recomputed between approval and sending: the operator approved those
+transfers, not whatever the market suggests later.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from abc import abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.ids import Currency, VenueId
+from bot.domain.orders import TransferId, TransferKind, TransferRequest
+from bot.domain.transfer_risk import TransferIntent
+from bot.engine.journal_errors import JournalError
+from bot.engine.journal_schema import insert
+
+
+class PlanState(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    EXECUTED = "executed"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRecord:
+    """A journaled plan: its transfers (as requests with their USD value) and state."""
+
+    plan_id: str
+    ts_ms: int
+    state: PlanState
+    intents: tuple[TransferIntent, ...]
+    summary: str
+
+
+def _to_json(intents: Sequence[TransferIntent], summary: str) -> str:
+    rows = [
+        {
+            "transfer_id": i.request.transfer_id,
+            "venue": i.request.venue,
+            "kind": i.request.kind.value,
+            "currency": i.request.currency,
+            "amount": i.request.amount,
+            "destination": i.request.destination,
+            "network": i.request.network,
+            "amount_usd": i.amount_usd,
+        }
+        for i in intents
+    ]
+    return json.dumps({"summary": summary, "transfers": rows}, sort_keys=True)
+
+
+def _from_json(text: str) -> tuple[tuple[TransferIntent, ...], str]:
+    data = json.loads(text)
+    intents = tuple(
+        TransferIntent(
+            TransferRequest(
+                TransferId(r["transfer_id"]),
+                VenueId(r["venue"]),
+                TransferKind(r["kind"]),
+                Currency(r["currency"]),
+                float(r["amount"]),
+                r["destination"],
+                r["network"],
+            ),
+            float(r["amount_usd"]),
+        )
+        for r in data["transfers"]
+    )
+    return intents, str(data["summary"])
+
+
+class PlanJournal:
+    """The plan methods of :class:`bot.engine.journal.Journal`."""
+
+    _conn: sqlite3.Connection
+
+    @abstractmethod
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One committed transaction; :class:`bot.engine.journal.Journal` provides it."""
+
+    def propose_plan(
+        self, plan_id: str, ts_ms: int, intents: Sequence[TransferIntent], summary: str
+    ) -> bool:
+        """Journal a plan as PROPOSED; False (and nothing written) if the id is known."""
+        row = {
+            "plan_id": plan_id,
+            "ts_ms": ts_ms,
+            "status": PlanState.PROPOSED,
+            "status_ts_ms": ts_ms,
+            "plan_json": _to_json(intents, summary),
+        }
+        with self._tx() as db:
+            return insert(db, "collateral_plans", row, or_ignore=True)
+
+    def plan(self, plan_id: str) -> PlanRecord:
+        row = self._conn.execute(
+            "SELECT plan_id, ts_ms, status, plan_json FROM collateral_plans WHERE plan_id = ?",
+            (plan_id,),
+        ).fetchone()
+        if row is None:
+            raise JournalError(f"collateral plan {plan_id} is not in the journal")
+        intents, summary = _from_json(row[3])
+        return PlanRecord(row[0], row[1], PlanState(row[2]), intents, summary)
+
+    def plans(self, state: PlanState) -> tuple[PlanRecord, ...]:
+        """Plans in ``state``, newest first."""
+        rows = self._conn.execute(
+            "SELECT plan_id FROM collateral_plans WHERE status = ? ORDER BY ts_ms DESC",
+            (state,),
+        ).fetchall()
+        return tuple(self.plan(r[0]) for r in rows)
+
+    def set_plan_state(self, plan_id: str, state: PlanState, ts_ms: int) -> PlanRecord:
+        """PROPOSED -> APPROVED (an operator) -> EXECUTED (the daemon); nothing else."""
+        allowed = {PlanState.APPROVED: PlanState.PROPOSED, PlanState.EXECUTED: PlanState.APPROVED}
+        with self._tx() as db:
+            current = self.plan(plan_id)
+            if allowed.get(state) is not current.state:
+                raise JournalError(
+                    f"collateral plan {plan_id} is {current.state.value}: cannot become "
+                    f"{state.value}"
+                )
+            db.execute(
+                "UPDATE collateral_plans SET status = ?, status_ts_ms = ? WHERE plan_id = ?",
+                (state, ts_ms, plan_id),
+            )
+        return self.plan(plan_id)

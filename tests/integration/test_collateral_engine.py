@@ -1,0 +1,165 @@
+"""The collateral job on two emulated venues: the market moves against the hedge venue, the
+daemon moves collateral from the options venue in time, and nothing is liquidated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import load_config
+from bot.domain.collateral import PlanStatus
+from bot.domain.orders import TransferKind, TransferState
+from bot.engine.collateral_job import run_collateral
+from bot.engine.cycle import HedgeEngine
+from bot.engine.journal import Journal, PlanState
+from bot.engine.sim_world import build_sim_world, serve_sim_world
+from bot.sim.market import JumpEvent
+from bot.venues.factory import Runtime, build_venues
+from strategies.registry import load_strategy
+
+START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
+MINUTE_MS = 60_000
+
+CONFIG = """
+mode = "sim"
+[[venues]]
+name = "opts"
+exchange = "deribit"
+role = ["options"]
+[[venues]]
+name = "hedge"
+exchange = "deribit"
+role = ["hedge"]
+[daemon]
+journal_path = "{journal}"
+[metrics]
+enabled = false
+[collateral]
+mode = "{mode}"
+max_transfer_usd = 1000000
+max_daily_transfer_usd = 2000000
+[[collateral.venues]]
+name = "opts"
+[[collateral.venues]]
+name = "hedge"
+band = {{ floor = 10.0, target = 15.0, ceiling = 40.0 }}
+[[collateral.routes]]
+from_venue = "opts"
+to_venue = "hedge"
+currency = "BTC"
+address = "sim-hedge-1-btc"
+fee_coin = 0.0001
+min_coin = 0.0002
+delay_s = 1860
+[sim]
+start = 2026-12-01T08:00:00Z
+[[sim.underlyings]]
+name = "BTC"
+spot_usd = 60000
+vol = 0.5
+[[sim.balances]]
+venue = "opts"
+currency = "BTC"
+amount = 10.0
+[[sim.balances]]
+venue = "hedge"
+currency = "BTC"
+amount = 1.0
+[[sim.book]]
+venue = "opts"
+underlying = "BTC"
+kind = "option"
+settlement = "inverse"
+option_type = "call"
+strike_usd = 65000.0
+expiry = 2026-12-25T08:00:00Z
+size = 2.0
+[[sim.book]]
+venue = "hedge"
+underlying = "BTC"
+kind = "perpetual"
+settlement = "inverse"
+size = -300000.0
+"""
+
+
+@pytest.mark.slow
+async def test_collateral_moves_to_the_hedge_venue_before_it_is_liquidated(
+    tmp_path: Path,
+) -> None:
+    """BTC jumps +15% against the hedge venue's short perp: its equity / MM falls under its
+    floor, the job withdraws BTC from the options venue through the gate and journal, the
+    deposit lands, the floor is met again, and the emulator liquidated nothing."""
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.format(journal=tmp_path / "j.sqlite", mode="auto"))
+    config = load_config(path, {})
+    clock = ManualClock(START_MS)
+    jump = JumpEvent(START_MS + 2 * MINUTE_MS, "BTC", 0.15)
+    world = build_sim_world(config, events=[jump], clock=clock)
+    async with serve_sim_world(world) as (endpoints, _running):
+        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
+        strategy = load_strategy(config.strategy.name, config.strategy.params)
+        with Journal.open(config.daemon.journal_path) as journal:
+            engine = HedgeEngine(config, venues, journal, strategy, clock_ms=clock.now_ms)
+            try:
+                await engine.run_cycle()
+                calm = await run_collateral(engine)
+                assert calm is not None and calm.plan.transfers == ()
+
+                clock.advance(5 * MINUTE_MS)  # past the jump
+                await engine.run_cycle()
+                hit = await run_collateral(engine)
+                assert hit is not None and hit.status is PlanStatus.OPTIMAL
+                [planned] = hit.plan.transfers
+                assert planned.route.kind is TransferKind.WITHDRAWAL
+                [sent] = journal.open_transfers()
+                assert sent.request.transfer_id == planned.transfer_id
+                assert sent.request.destination == "sim-hedge-1-btc"
+
+                clock.advance(40 * MINUTE_MS)  # confirmation + network delay
+                await engine.run_cycle()
+                landed = await run_collateral(engine)
+                assert journal.transfer(planned.transfer_id).state is TransferState.COMPLETED
+                assert journal.open_transfers() == ()
+                assert landed is not None and landed.plan.transfers == ()
+                hedge = next(a for a in landed.accounts if a.account.venue == "hedge")
+                assert hedge.equity_before_usd >= hedge.floor_usd
+                for name in ("opts", "hedge"):
+                    log = world.venues[name].exchange.order_log()
+                    assert not [o for o in log if o.is_liquidation], name
+            finally:
+                for venue in venues.values():
+                    await venue.close()
+
+
+@pytest.mark.slow
+async def test_plan_mode_waits_for_an_operator_approval(tmp_path: Path) -> None:
+    """In mode plan the same move only proposes a journaled plan; after approval the next run
+    sends exactly its transfers and marks it executed."""
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.format(journal=tmp_path / "j.sqlite", mode="plan"))
+    config = load_config(path, {})
+    clock = ManualClock(START_MS)
+    jump = JumpEvent(START_MS + 2 * MINUTE_MS, "BTC", 0.15)
+    world = build_sim_world(config, events=[jump], clock=clock)
+    async with serve_sim_world(world) as (endpoints, _running):
+        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
+        strategy = load_strategy(config.strategy.name, config.strategy.params)
+        with Journal.open(config.daemon.journal_path) as journal:
+            engine = HedgeEngine(config, venues, journal, strategy, clock_ms=clock.now_ms)
+            try:
+                clock.advance(5 * MINUTE_MS)
+                await engine.run_cycle()
+                await run_collateral(engine)
+                [proposed] = journal.plans(PlanState.PROPOSED)
+                assert journal.open_transfers() == ()  # nothing sent without approval
+                journal.set_plan_state(proposed.plan_id, PlanState.APPROVED, clock.now_ms())
+                await run_collateral(engine)
+                assert journal.plan(proposed.plan_id).state is PlanState.EXECUTED
+                sent = {t.request.transfer_id for t in journal.open_transfers()}
+                assert sent == {i.request.transfer_id for i in proposed.intents}
+            finally:
+                for venue in venues.values():
+                    await venue.close()
