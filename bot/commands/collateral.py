@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 from bot.commands.common import load_or_report
 from bot.engine.journal import Journal, JournalError, PlanRecord, PlanState
@@ -21,10 +22,17 @@ from bot.engine.journal import Journal, JournalError, PlanRecord, PlanState
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``plan [--json]`` or ``approve PLAN_ID``."""
+    # --config is accepted after the action too (``collateral plan --config x.toml``).
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument("--config", type=Path, metavar="PATH", default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    plan = sub.add_parser("plan", help="show the proposed collateral plans, newest first")
+    plan = sub.add_parser(
+        "plan", parents=[config], help="show the proposed collateral plans, newest first"
+    )
     plan.add_argument("--json", action="store_true", help="print the plans as JSON")
-    approve = sub.add_parser("approve", help="approve a proposed plan for the daemon to send")
+    approve = sub.add_parser(
+        "approve", parents=[config], help="approve a proposed plan for the daemon to send"
+    )
     approve.add_argument("plan_id", help="the plan id printed by 'collateral plan'")
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bot.commands.common import load_or_report
 from bot.config import LogFormat, LogLevel, Mode
+from bot.config.collateral import CollateralMode
 from bot.engine.demo import DemoScript, default_script, run_demo
 from bot.engine.journal import JournalError
 from bot.engine.run_report import render_text, report_json, write_chart
@@ -65,6 +66,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                     update={"journal_path": journal, "hedge_interval_s": 300.0}
                 ),
                 "metrics": config.metrics.model_copy(update={"port": 0}),
+                # The demo shows the collateral job acting, not waiting for an operator.
+                "collateral": config.collateral.model_copy(update={"mode": CollateralMode.AUTO})
+                if config.collateral.mode is not CollateralMode.OFF
+                else config.collateral,
                 # At 1440x a read that takes 2.5 s of wall time is an hour old in market
                 # time: the staleness guard is scaled the same way, or nothing would trade.
                 # For the same reason our delta and the venue's Greeks, read a few wall

@@ -25,7 +25,7 @@ from bot.domain.units import position_coin
 from bot.engine.cycle import CycleResult
 from bot.engine.daemon import Daemon, DaemonHooks, run_daemon
 from bot.engine.journal import Journal
-from bot.engine.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport
+from bot.engine.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport, TransferRow
 from bot.sim.market import JumpEvent, MarketEvent, VolSpikeEvent
 
 HOUR_MS = 3_600_000
@@ -208,13 +208,24 @@ async def run_demo(config: Config, environ: dict[str, str], script: DemoScript) 
     with Journal.open_control(config.daemon.journal_path) as journal:
         orders = _orders(journal, last, start_ms)
         pnl = hedge_pnl_usd(journal, last, start_ms)
+        transfers = tuple(
+            TransferRow(
+                ts_ms=t.created_ts_ms,
+                venue=t.request.venue,
+                currency=t.request.currency,
+                amount=t.request.amount,
+                destination=t.request.destination,
+                state=t.state.value,
+            )
+            for t in journal.transfers_since(start_ms)
+        )
     return RunReport(
         started_ms=start_ms,
         finished_ms=daemon.clock.now_ms(),
         wall_s=time.monotonic() - wall0,
         samples=tuple(recorder.samples),
         orders=orders,
-        transfers=(),
+        transfers=transfers,
         accounts=tuple(
             AccountPnl(v, start_eq[v], end_eq.get(v, math.nan)) for v in sorted(start_eq)
         ),

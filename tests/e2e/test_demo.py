@@ -1,0 +1,32 @@
+"""`deltabot demo` runs the real daemon on the embedded emulators and reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+
+
+def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
+    """Four simulated hours (through the BTC jump) end in exit 0, a PNG chart, and a JSON
+    report with cycles for both underlyings and every order journaled."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DELTABOT_")}
+    chart = tmp_path / "demo.png"
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--config", str(EXAMPLE), "--hours", "4",
+         "--plot", str(chart), "--json"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = json.loads(run.stdout)
+    assert set(report["underlyings"]) == {"BTC", "ETH"}
+    assert report["cycles"] >= 5
+    assert report["simulated_span_h"] >= 4
+    assert "BTC jump -8%" in " ".join(report["events"])
+    assert not list(tmp_path.glob("*.sqlite*")), "the demo journal goes to a temporary directory"

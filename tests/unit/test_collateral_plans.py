@@ -1,0 +1,59 @@
+"""Collateral plans in the journal and the ``deltabot collateral`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.domain.ids import Currency, VenueId
+from bot.domain.orders import TransferId, TransferKind, TransferRequest
+from bot.domain.transfer_risk import TransferIntent
+from bot.engine.journal import Journal, JournalError, PlanState
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+INTENT = TransferIntent(
+    TransferRequest(
+        TransferId("tr0123"),
+        VenueId("deribit-a"),
+        TransferKind.WITHDRAWAL,
+        Currency("BTC"),
+        0.5,
+        "bc1qexample",
+        "bitcoin",
+    ),
+    30_000.0,
+)
+
+
+def test_a_plan_is_proposed_once_approved_then_executed(tmp_path: Path) -> None:
+    """A known plan id is not journaled twice; only PROPOSED -> APPROVED -> EXECUTED moves."""
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        assert journal.propose_plan("cp1", 1, [INTENT], "optimal: a -> b 0.5 BTC")
+        assert not journal.propose_plan("cp1", 2, [INTENT], "again")
+        [plan] = journal.plans(PlanState.PROPOSED)
+        assert plan.intents == (INTENT,) and plan.summary == "optimal: a -> b 0.5 BTC"
+        with pytest.raises(JournalError, match="cannot become executed"):
+            journal.set_plan_state("cp1", PlanState.EXECUTED, 3)
+        journal.set_plan_state("cp1", PlanState.APPROVED, 3)
+        assert journal.set_plan_state("cp1", PlanState.EXECUTED, 4).state is PlanState.EXECUTED
+        assert journal.plans(PlanState.PROPOSED) == ()
+
+
+def test_collateral_command_shows_and_approves_plans(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'collateral plan' lists proposals; 'approve ID' approves one; an unknown id exits 2."""
+    env = {"DELTABOT_DAEMON__JOURNAL_PATH": str(tmp_path / "j.sqlite")}
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        journal.propose_plan("cp1", 1, [INTENT], "optimal: deribit-a -> deribit-b 0.5 BTC")
+    config = ["--config", str(EXAMPLE)]
+    assert main(["collateral", "plan", *config], env) == 0
+    out = capsys.readouterr().out
+    assert "cp1  optimal: deribit-a -> deribit-b 0.5 BTC" in out and "tr0123" in out
+    assert main(["collateral", "approve", "nope", *config], env) == 2
+    assert "not in the journal" in capsys.readouterr().err
+    assert main(["collateral", "approve", "cp1", *config], env) == 0
+    with Journal.open_control(tmp_path / "j.sqlite") as journal:
+        assert journal.plan("cp1").state is PlanState.APPROVED
