@@ -5,7 +5,9 @@ sequence of times it is advanced to fixes the whole simulated market. Index
 paths follow :mod:`bot.sim.paths`; forwards carry F = S·e^{(r + basis)τ}; the
 perpetual trades at a premium over the index and pays Deribit's funding; the
 implied vol of each expiry is an SSVI slice whose ATM level follows the vol
-regime (:mod:`bot.sim.smile`).
+regime (:mod:`bot.sim.smile`). For replays an underlying may instead follow a
+:class:`bot.sim.paths.ScriptedPath` and quote one flat vol
+(:meth:`UnderlyingSpec.replay`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bot.sim.paths import MS_PER_YEAR, IndexPath, PathSpec
+from bot.sim.paths import MS_PER_YEAR, IndexPath, PathSpec, ScriptedPath
 from bot.sim.smile import smile_vols
 
 # Deribit perpetual: Funding Rate = max(0.05%, Premium Rate) + min(-0.05%, Premium Rate),
@@ -36,11 +38,19 @@ class UnderlyingSpec:
     perp_premium: float = 0.0008
     smile_rho: float = -0.15
     smile_eta: float = 0.8
+    scripted: ScriptedPath | None = None
+    """If set, the index follows these points exactly and ``path`` draws nothing."""
+    flat_vol: float | None = None
+    """If set, every strike and expiry is quoted at this implied vol (fraction per
+    year), whatever the path's own vol: a flat surface, for replays whose pricing
+    vol is given. None (default): SSVI smiles around the regime's ATM vol."""
 
     def __post_init__(self) -> None:
         for name in ("rate", "basis", "perp_premium", "smile_eta"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"UnderlyingSpec.{name} must be finite")
+        if self.flat_vol is not None and not (math.isfinite(self.flat_vol) and self.flat_vol > 0):
+            raise ValueError(f"UnderlyingSpec.flat_vol must be positive, got {self.flat_vol!r}")
         if not -1 < self.smile_rho < 1:
             raise ValueError(f"UnderlyingSpec.smile_rho must lie in (-1, 1), got {self.smile_rho}")
         if not self.smile_eta > 0:
@@ -50,6 +60,21 @@ class UnderlyingSpec:
     def simple(cls, spot_usd: float, vol: float, rate: float = 0.0) -> UnderlyingSpec:
         """Plain GBM at ``vol`` with no jumps or random spikes."""
         return cls(path=PathSpec(spot_usd=spot_usd, vol=vol), rate=rate)
+
+    @classmethod
+    def replay(cls, path: ScriptedPath, vol: float) -> UnderlyingSpec:
+        """The index on ``path``, a flat ``vol`` surface, no rate, basis or perp premium.
+
+        With rate and basis 0 every forward equals the index, and with no premium
+        the perpetual marks at the index and pays no funding: the world of a
+        backtest that prices at spot with one vol.
+        """
+        return cls(
+            path=PathSpec(spot_usd=path.price_usd[0], vol=vol),
+            perp_premium=0.0,
+            scripted=path,
+            flat_vol=vol,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +171,8 @@ class MarketModel:
                 raise ValueError(f"event {ev!r}: unknown underlying {ev.underlying!r}")
             if ev.ts_ms < start_ms:
                 raise ValueError(f"event {ev!r}: ts_ms is before start_ms {start_ms}")
+            if specs[ev.underlying].scripted is not None:
+                raise ValueError(f"event {ev!r}: {ev.underlying} is scripted; script the move")
             step = max(1, -(-(ev.ts_ms - start_ms) // step_ms))  # first grid point at/after ts
             if isinstance(ev, JumpEvent):
                 jumps[ev.underlying][step] = jumps[ev.underlying].get(step, 0.0) + math.log1p(
@@ -232,12 +259,14 @@ class MarketModel:
         return max(FUNDING_DAMPER, p) + min(-FUNDING_DAMPER, p)
 
     def atm_vol(self, underlying: str, expiry_ms: int) -> float:
-        """ATM implied vol: the expected average regime vol to expiry plus jump variance.
+        """ATM implied vol (``flat_vol`` if set): the expected average regime vol plus jumps.
 
         The excess x decays as e^{−κs}, so the average multiplier over τ is
         1 + x·(1 − e^{−κτ})/(κτ); jumps add λ(m_J² + s_J²) of variance per year.
         """
         u = self._get(underlying)
+        if u.spec.flat_vol is not None:
+            return u.spec.flat_vol
         tau_ms = max(float(expiry_ms - self._now_ms), MIN_TAU_YEARS * MS_PER_YEAR)
         kt = u.path.decay_per_ms * tau_ms
         avg_mult = 1.0 + u.now.excess * (-math.expm1(-kt) / kt)
@@ -247,13 +276,14 @@ class MarketModel:
     def implied_vols(
         self, underlying: str, expiry_ms: int, strikes_usd: ArrayLike
     ) -> NDArray[np.float64]:
-        """Implied vols (fractions) of one expiry at each strike, from its SSVI slice."""
+        """Implied vols (fractions) of one expiry at each strike: its SSVI slice, or flat."""
         u = self._get(underlying)
+        strikes = np.asarray(strikes_usd, dtype=np.float64)
+        if u.spec.flat_vol is not None:
+            return np.full(strikes.shape, u.spec.flat_vol)
         tau = max(self.tau_years(expiry_ms), MIN_TAU_YEARS)
         atm = self.atm_vol(underlying, expiry_ms)
-        k = np.log(
-            np.asarray(strikes_usd, dtype=np.float64) / self.forward_usd(underlying, expiry_ms)
-        )
+        k = np.log(strikes / self.forward_usd(underlying, expiry_ms))
         return smile_vols(atm * atm * tau, tau, u.spec.smile_rho, u.spec.smile_eta, k)
 
     def implied_vol(self, underlying: str, expiry_ms: int, strike_usd: float) -> float:
@@ -270,5 +300,9 @@ class MarketModel:
     def _refresh(self) -> None:
         step = (self._now_ms - self._start_ms) // self._step_ms
         for u in self._u.values():
+            if u.spec.scripted is not None:
+                grid_ms = self._start_ms + step * self._step_ms
+                u.now = _Now(u.spec.scripted.index_usd(grid_ms), 0.0)
+                continue
             index, excess = u.path.at(step)
             u.now = _Now(index, excess)

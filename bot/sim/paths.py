@@ -13,6 +13,8 @@ decays with a half-life. The −λκ compensator keeps E[S_t] = S_0 e^{μt}.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +57,46 @@ class PathSpec:
     def jump_variance_per_year(self) -> float:
         """Annual variance the jumps add: λ·(m_J² + s_J²)."""
         return self.jump_intensity_per_year * (self.jump_mean_log**2 + self.jump_std_log**2)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptedPath:
+    """An index that follows given points exactly: ``price_usd[i]`` from ``ts_ms[i]`` on.
+
+    Replaying one recorded or backtested path through the emulator needs the
+    market to show those prices and nothing else, so there is no noise, jump or
+    regime here; the index is constant between points and undefined before the
+    first one. Example: points (0, 100.0), (1000, 101.0) read 100.0 at 999 ms
+    and 101.0 from 1000 ms on.
+    """
+
+    ts_ms: tuple[int, ...]
+    price_usd: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.ts_ms or len(self.ts_ms) != len(self.price_usd):
+            raise ValueError(
+                f"ScriptedPath needs as many times as prices, at least one "
+                f"(got {len(self.ts_ms)} times, {len(self.price_usd)} prices)"
+            )
+        if any(b <= a for a, b in zip(self.ts_ms, self.ts_ms[1:], strict=False)):
+            raise ValueError("ScriptedPath.ts_ms must be strictly increasing")
+        for price in self.price_usd:
+            if not (math.isfinite(price) and price > 0):
+                raise ValueError(f"ScriptedPath prices must be positive numbers, got {price!r}")
+
+    @classmethod
+    def from_points(cls, points: Iterable[tuple[int, float]]) -> ScriptedPath:
+        """From (ts_ms, price USD) pairs in time order."""
+        pairs = [(int(ts), float(price)) for ts, price in points]
+        return cls(tuple(ts for ts, _ in pairs), tuple(price for _, price in pairs))
+
+    def index_usd(self, ts_ms: int) -> float:
+        """The price of the last point at or before ``ts_ms`` (ValueError before the first)."""
+        i = bisect_right(self.ts_ms, ts_ms) - 1
+        if i < 0:
+            raise ValueError(f"ScriptedPath has no price before {self.ts_ms[0]} (asked {ts_ms})")
+        return self.price_usd[i]
 
 
 class IndexPath:
