@@ -6,12 +6,14 @@ Credentials are not here: they come from the environment (:mod:`bot.secrets`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from bot.config.base import FrozenModel
+from bot.config.base import FrozenModel, fail_at
 from bot.domain.ids import VenueId
 
 _VENUE_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
@@ -31,6 +33,17 @@ class VenueRole(StrEnum):
 
     OPTIONS = "options"
     HEDGE = "hedge"
+
+
+_SUBACCOUNT_WALLETS: Mapping[Exchange, tuple[str, ...]] = MappingProxyType(
+    {
+        Exchange.DERIBIT: (),
+        Exchange.OKX: ("6", "18"),
+        Exchange.BYBIT: ("UNIFIED", "FUND", "CONTRACT", "SPOT"),
+        Exchange.BINANCE: ("SPOT", "USDT_FUTURE", "COIN_FUTURE", "MARGIN"),
+    }
+)
+"""Account types each exchange's sub-account transfer takes (Deribit moves whole accounts)."""
 
 
 class VenueConfig(FrozenModel):
@@ -73,6 +86,27 @@ class VenueConfig(FrozenModel):
         ),
     )
 
+    subaccounts: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Sub-account label -> the exchange's identifier of that account, for sub-account "
+            "transfers (labels as in 'account' and in transfer destinations): OKX sub-account "
+            "name, Bybit member UID (digits; the master 'main' needs its UID too), Binance "
+            "sub-account email. The master 'main' needs no entry on OKX and Binance. Deribit "
+            "takes the destination as given and ignores this. A transfer naming a label "
+            "without an entry is refused unsent. Default {} (none)."
+        ),
+    )
+    subaccount_wallet: str | None = Field(
+        default=None,
+        description=(
+            "Account type that sub-account transfers move from and to, on both sides: OKX "
+            "6 (funding) | 18 (trading), Bybit UNIFIED | FUND | CONTRACT | SPOT, Binance "
+            "SPOT | USDT_FUTURE | COIN_FUTURE | MARGIN. Default per exchange: OKX 18, Bybit "
+            "UNIFIED, Binance USDT_FUTURE; Deribit has none and must leave it unset."
+        ),
+    )
+
     @field_validator("name")
     @classmethod
     def _check_name(cls, name: VenueId) -> VenueId:
@@ -91,6 +125,31 @@ class VenueConfig(FrozenModel):
         if len(set(role)) != len(role):
             raise ValueError(f"a role is listed twice: {[r.value for r in role]}")
         return role
+
+    @field_validator("subaccounts")
+    @classmethod
+    def _check_subaccounts(cls, ids: dict[str, str]) -> dict[str, str]:
+        blank = sorted(label for label, venue_id in ids.items() if not label or not venue_id)
+        if blank:
+            raise ValueError(f"sub-account labels and identifiers must not be empty: {blank}")
+        return ids
+
+    @model_validator(mode="after")
+    def _check_subaccount_transfer(self) -> VenueConfig:
+        """An identifier or wallet the exchange cannot take would only fail at a transfer."""
+        if self.exchange is Exchange.BYBIT:
+            bad = sorted(label for label, uid in self.subaccounts.items() if not uid.isdigit())
+            if bad:
+                fail_at("venue", [(("subaccounts",), f"a Bybit member UID is digits; check {bad}")])
+        wallet = self.subaccount_wallet
+        if wallet is None:
+            return self
+        allowed = _SUBACCOUNT_WALLETS[self.exchange]
+        if wallet not in allowed:
+            options = " | ".join(allowed) if allowed else "none (leave it unset)"
+            message = f"{wallet!r} is not an account type of {self.exchange.value}; use {options}"
+            fail_at("venue", [(("subaccount_wallet",), message)])
+        return self
 
     @field_validator("api_url")
     @classmethod

@@ -9,11 +9,17 @@ Where the venue takes a client-chosen id (see each normaliser's
 duplicated request cannot move the money twice and a lost answer can be
 matched later by the id the venue echoes. A venue refusing an id it already
 has is Ambiguous: the first request may have gone through.
+
+Sub-account transfers go from this venue's ``account`` to the destination
+label. Where ccxt's unified ``transfer`` only moves money between one user's
+account types (OKX, Bybit, Binance), the normaliser names the venue's
+sub-account endpoint, filled from the configured ``subaccounts`` identifiers
+and ``subaccount_wallet``; a label without an identifier is never sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
@@ -29,15 +35,22 @@ from bot.domain.orders import (
     TransferRequest,
 )
 from bot.venues.errors import describe, no_write_retries, write_outcome
-from bot.venues.normalise import Normaliser
+from bot.venues.normalise import Normaliser, SubaccountRoute
 from bot.venues.normalise.common import mapping, opt_text, text
 
 Read = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 """The venue's read wrapper (budget and bounded retries)."""
+Prepared = tuple[Callable[[], Awaitable[Any]], Callable[[Any], Any]]
+"""The call that sends a transfer, and what turns its answer into a ccxt transfer structure."""
 
 _HISTORY = MappingProxyType(
     {TransferKind.DEPOSIT: "fetch_deposits", TransferKind.WITHDRAWAL: "fetch_withdrawals"}
 )
+
+
+def _unified(answer: Any) -> Any:
+    """A unified ccxt method's answer is already a ccxt structure."""
+    return answer
 
 
 class CcxtTransfers:
@@ -52,17 +65,26 @@ class CcxtTransfers:
         account: str,
         clock_ms: Callable[[], int],
         read: Read,
+        subaccounts: Mapping[str, str] | None = None,
+        subaccount_wallet: str | None = None,
     ) -> None:
         self._venue, self._client, self._norm = venue, client, normaliser
         self._account, self._clock_ms, self._read = account, clock_ms, read
+        self._subaccounts = MappingProxyType(dict(subaccounts or {}))
+        self._wallet = subaccount_wallet
 
     async def _send(
         self,
         request: TransferRequest,
         kind: TransferKind,
-        call: Callable[[dict[str, Any]], Awaitable[Any]],
+        prepare: Callable[[dict[str, Any]], Prepared],
     ) -> TransferOutcome:
-        """Send once with the id params; ``call`` gets the ccxt params to pass."""
+        """Send once with the id params.
+
+        ``prepare`` gets the ccxt id params and returns the call to make and the
+        reader of its answer; a ValueError from it means the request cannot be
+        formed: Rejected, unsent. An answer the reader cannot read is Ambiguous.
+        """
         if request.venue != self._venue:
             return Rejected(f"transfer for venue {request.venue} sent to {self._venue}")
         if request.kind is not kind:
@@ -70,11 +92,12 @@ class CcxtTransfers:
         try:
             params = self._norm.transfer_params(request)
             wire_id = self._norm.wire_transfer_id(kind, request.transfer_id)
+            call, structure = prepare(params)
         except ValueError as exc:
             return Rejected(f"not sent: {exc}")
         no_write_retries(self._client)
         try:
-            answer = await call(params)
+            answer = await call()
         except Exception as exc:
             if self._norm.duplicate_transfer(exc):
                 return Ambiguous(
@@ -83,7 +106,7 @@ class CcxtTransfers:
                 )
             return write_outcome(exc)
         try:
-            payload = dict(mapping(answer, "transfer"))
+            payload = dict(mapping(structure(answer), "transfer"))
             for key, sent in (("amount", request.amount), ("currency", request.currency)):
                 if payload.get(key) is None:  # a bare acknowledgement (Binance, Bybit: an id)
                     payload[key] = sent
@@ -95,13 +118,28 @@ class CcxtTransfers:
             return Ambiguous(f"answer names transfer id {echo}, sent {wire_id}")
         return replace(report, transfer_id=request.transfer_id)
 
+    def _subaccount_call(self, request: TransferRequest, params: dict[str, Any]) -> Prepared:
+        """The venue's sub-account endpoint, or ccxt's unified transfer where that is one."""
+        route = SubaccountRoute(self._account, request.destination, self._subaccounts, self._wallet)
+        endpoint = self._norm.subaccount_transfer_call(request, route, params)
+        if endpoint is None:
+            return (
+                lambda: self._client.transfer(
+                    request.currency, request.amount, self._account, request.destination, params
+                ),
+                _unified,
+            )
+        method = getattr(self._client, endpoint.method)
+        return (
+            lambda: method(dict(endpoint.params)),
+            lambda answer: self._norm.subaccount_transfer_answer(self._client, answer),
+        )
+
     async def transfer_to_subaccount(self, request: TransferRequest) -> TransferOutcome:
         return await self._send(
             request,
             TransferKind.SUBACCOUNT,
-            lambda params: self._client.transfer(
-                request.currency, request.amount, self._account, request.destination, params
-            ),
+            lambda params: self._subaccount_call(request, params),
         )
 
     async def withdraw(self, request: TransferRequest) -> TransferOutcome:
@@ -109,8 +147,11 @@ class CcxtTransfers:
         return await self._send(
             request,
             TransferKind.WITHDRAWAL,
-            lambda params: self._client.withdraw(
-                request.currency, request.amount, request.destination, params=network | params
+            lambda params: (
+                lambda: self._client.withdraw(
+                    request.currency, request.amount, request.destination, params=network | params
+                ),
+                _unified,
             ),
         )
 

@@ -67,7 +67,9 @@ class CcxtVenue:
     """One exchange account through one ccxt client.
 
     ``clock_ms`` stamps snapshots and answers without a venue time;
-    ``account`` is the sub-account name that balances are reported under.
+    ``account`` is the sub-account name that balances are reported under and
+    transfers leave from; ``subaccounts`` (label -> the exchange's identifier)
+    and ``subaccount_wallet`` (account type) fill sub-account transfer requests.
     """
 
     def __init__(
@@ -81,6 +83,8 @@ class CcxtVenue:
         clock_ms: Callable[[], int],
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
+        subaccounts: Mapping[str, str] | None = None,
+        subaccount_wallet: str | None = None,
     ) -> None:
         if getattr(client, "id", None) != normaliser.exchange:
             raise ValueError(
@@ -98,7 +102,14 @@ class CcxtVenue:
         self._markets: dict[Symbol, VenueMarket] = {}
         self._unreadable: dict[str, str] = {}
         self._transfers = CcxtTransfers(
-            venue, client, normaliser, account=account, clock_ms=clock_ms, read=self._read
+            venue,
+            client,
+            normaliser,
+            account=account,
+            clock_ms=clock_ms,
+            read=self._read,
+            subaccounts=subaccounts,
+            subaccount_wallet=subaccount_wallet,
         )
         no_write_retries(client)
         client.enableRateLimit = True

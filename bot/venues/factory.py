@@ -105,6 +105,8 @@ def _ccxt_venue(venue: VenueConfig, client: object, runtime: Runtime) -> CcxtVen
         budget=_budget(client, runtime),
         clock_ms=runtime.clock_ms,
         sleep=runtime.sleep,
+        subaccounts=venue.subaccounts,
+        subaccount_wallet=venue.subaccount_wallet,
     )
 
 

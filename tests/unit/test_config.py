@@ -490,3 +490,20 @@ def test_sections_naming_unconfigured_venues_are_refused_at_their_key(errors) ->
     )
     assert set(found) == {"hedges[0].venue", "paper.cash[0].venue", "collateral.venues[0].name"}
     assert all("'nope' is not configured" in message for message in found.values())
+
+
+def test_subaccount_identifiers_and_wallets_are_checked_per_exchange(errors) -> None:
+    """A Bybit member UID must be digits, and Deribit takes no sub-account wallet."""
+    bybit = BASE.replace(
+        'role = ["options", "hedge"]',
+        'role = ["options", "hedge"]\n[[venues]]\nname = "bybit-a"\nexchange = "bybit"\n'
+        'role = ["hedge"]\nsubaccounts = { main = "not-a-uid" }',
+    )
+    found = errors(bybit)
+    assert list(found) == ["venues[1].subaccounts"]
+    deribit = BASE.replace(
+        'role = ["options", "hedge"]', 'role = ["options", "hedge"]\nsubaccount_wallet = "18"'
+    )
+    found = errors(deribit)
+    assert list(found) == ["venues[0].subaccount_wallet"]
+    assert "use none (leave it unset)" in found["venues[0].subaccount_wallet"]

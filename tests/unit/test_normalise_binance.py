@@ -11,6 +11,7 @@ from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, InstrumentKind, Settlement
 from bot.domain.orders import (
     Accepted,
+    Ambiguous,
     OrderRequest,
     OrderState,
     Rejected,
@@ -23,7 +24,8 @@ from bot.domain.orders import (
     client_order_id,
 )
 from bot.domain.units import position_coin
-from tests.contract.recorded import Harness, load, recorded_venue
+from bot.venues.ccxt_venue import CcxtVenue
+from tests.contract.recorded import START_MS, Harness, load, recorded_venue
 
 PERP = Symbol("BTC/USD:BTC")
 CALL = Symbol("BTC/USDT:USDT-261225-60000-C")
@@ -32,6 +34,28 @@ USDT_QUARTER = Symbol("BTC/USDT:USDT-261225")
 VENUE = VenueId("binance-a")
 WD_ID = TransferId("db0123456789abcdef0123456789abcd")
 ADDRESS = "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"
+UNIVERSAL_TRANSFER = "POST /sapi/v1/sub-account/universalTransfer"
+EMAILS = {"hedge1": "hedge1_virtual@deltabot.example", "hedge2": "hedge2_virtual@deltabot.example"}
+
+
+def _subaccounts(venue: CcxtVenue, account: str = "main", wallet: str | None = None) -> CcxtVenue:
+    """The recorded venue's client as the account ``account``, with sub-account emails."""
+    return CcxtVenue(
+        venue.venue_id,
+        venue.client,
+        venue.normaliser,
+        account=account,
+        budget=venue.budget,
+        clock_ms=lambda: START_MS,
+        subaccounts=EMAILS,
+        subaccount_wallet=wallet,
+    )
+
+
+def _transfer(destination: str = "hedge1") -> TransferRequest:
+    return TransferRequest(
+        WD_ID, VENUE, TransferKind.SUBACCOUNT, Currency("USDT"), 250.5, destination
+    )
 
 
 @pytest.fixture
@@ -284,3 +308,77 @@ async def test_coin_m_order_is_sent_in_contracts_and_margin_error_rejected(
     assert outcome.reason.startswith("InsufficientFunds")
     assert rec.calls[-1].params["quantity"] == "155"
     assert not any(c.path == "/dapi/v1/order" for c in rec.calls[:-1]), "the off-lot one was sent"
+
+
+async def test_master_to_sub_transfer_sends_to_email_and_client_tran_id(binance: Harness) -> None:
+    """POST sapi sub-account/universalTransfer from the master (no fromEmail) to the sub's
+    email, USDT_FUTURE on both ends, clientTranId = our id; the echoing answer is COMPLETED."""
+    venue, rec = binance
+    rec.on(UNIVERSAL_TRANSFER, "sapi_sub_account_universal_transfer")
+    report = await _subaccounts(venue).transfer_to_subaccount(_transfer())
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.venue_transfer_id, report.state, report.amount) == (
+        WD_ID,
+        "11945860693",
+        TransferState.COMPLETED,
+        250.5,
+    )
+    assert report.currency == "USDT"
+    (call,) = rec.calls
+    assert (call.method, call.path) == ("POST", "/sapi/v1/sub-account/universalTransfer")
+    sent = {
+        k: v for k, v in call.params.items() if k not in ("timestamp", "recvWindow", "signature")
+    }
+    assert sent == {
+        "toEmail": "hedge1_virtual@deltabot.example",
+        "fromAccountType": "USDT_FUTURE",
+        "toAccountType": "USDT_FUTURE",
+        "asset": "USDT",
+        "amount": "250.5",
+        "clientTranId": WD_ID,
+    }
+
+
+async def test_sub_to_sub_transfer_names_both_emails_and_the_wallet(binance: Harness) -> None:
+    """From a sub-account label to another both emails go out, with the configured wallet."""
+    venue, rec = binance
+    rec.on(UNIVERSAL_TRANSFER, "sapi_sub_account_universal_transfer")
+    subs = _subaccounts(venue, account="hedge2", wallet="COIN_FUTURE")
+    assert isinstance(await subs.transfer_to_subaccount(_transfer()), TransferReport)
+    sent = rec.calls[-1].params
+    assert (sent["fromEmail"], sent["toEmail"], sent["fromAccountType"]) == (
+        "hedge2_virtual@deltabot.example",
+        "hedge1_virtual@deltabot.example",
+        "COIN_FUTURE",
+    )
+
+
+async def test_sub_account_without_an_email_is_rejected_unsent(binance: Harness) -> None:
+    """A source label missing from subaccounts is Rejected naming it; nothing is sent."""
+    venue, rec = binance
+    outcome = await _subaccounts(venue, account="hedge9").transfer_to_subaccount(_transfer())
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason.startswith("not sent") and "'hedge9'" in outcome.reason
+    assert rec.calls == []
+
+
+async def test_insufficient_balance_on_transfer_is_rejected(binance: Harness) -> None:
+    """Binance -5002 (insufficient balance) maps through ccxt to InsufficientFunds: Rejected."""
+    venue, rec = binance
+    rec.on(UNIVERSAL_TRANSFER, "error_insufficient_balance", status=400)
+    outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer())
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason.startswith("InsufficientFunds")
+
+
+async def test_transfer_answer_naming_another_client_tran_id_is_ambiguous(
+    binance: Harness,
+) -> None:
+    """An answer echoing a clientTranId we did not send cannot be trusted as ours: Ambiguous."""
+    venue, rec = binance
+    answer = load("binance", "sapi_sub_account_universal_transfer")
+    answer["clientTranId"] = "someoneelse1"
+    rec.on(UNIVERSAL_TRANSFER, answer)
+    outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer())
+    assert isinstance(outcome, Ambiguous)
+    assert "someoneelse1" in outcome.reason

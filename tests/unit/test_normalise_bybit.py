@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,8 +25,9 @@ from bot.domain.orders import (
     client_order_id,
 )
 from bot.domain.units import position_coin
+from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.normalise import MalformedResponseError
-from tests.contract.recorded import Harness, load, recorded_venue
+from tests.contract.recorded import START_MS, Harness, load, recorded_venue
 
 INVERSE = Symbol("BTC/USD:BTC")
 LINEAR = Symbol("BTC/USDT:USDT")
@@ -35,18 +37,36 @@ CID = client_order_id("cycle-1", VENUE, INVERSE, 0)
 TID = TransferId("db0123456789abcdef0123456789abcd")
 TID_UUID = "af384e1c-a2bf-5596-9f9b-0b61b57b0ee7"
 """uuid5 of TID: pinned, because a new derivation would re-key transfers journaled earlier."""
-INTER_TRANSFER = "POST /v5/asset/transfer/inter-transfer"
+UNIVERSAL_TRANSFER = "POST /v5/asset/transfer/universal-transfer"
+UIDS = {"main": "592324", "hedge1": "592334", "hedge2": "691355"}
 
 
 def _echo_transfer_id(params: dict[str, str]) -> tuple[int, Any]:
-    """Bybit's inter-transfer answer: the transferId it was sent."""
-    result = {"transferId": params["transferId"]}
-    return 200, {"retCode": 0, "retMsg": "success", "result": result, "time": 1767225600100}
+    """Bybit's universal-transfer answer: the transferId it was sent, status SUCCESS."""
+    answer = load("bybit", "universal_transfer")
+    answer["result"]["transferId"] = params["transferId"]
+    return 200, answer
 
 
-def _transfer(tid: str = TID) -> TransferRequest:
+def _transfer(tid: str = TID, destination: str = "hedge1") -> TransferRequest:
     return TransferRequest(
-        TransferId(tid), VENUE, TransferKind.SUBACCOUNT, Currency("USDT"), 100.0, "FUND"
+        TransferId(tid), VENUE, TransferKind.SUBACCOUNT, Currency("USDT"), 100.0, destination
+    )
+
+
+def _subaccounts(
+    venue: CcxtVenue, uids: dict[str, str] = UIDS, wallet: str | None = None
+) -> CcxtVenue:
+    """The recorded venue's client as the master account, with Bybit member UIDs."""
+    return CcxtVenue(
+        venue.venue_id,
+        venue.client,
+        venue.normaliser,
+        account="main",
+        budget=venue.budget,
+        clock_ms=lambda: START_MS,
+        subaccounts=uids,
+        subaccount_wallet=wallet,
     )
 
 
@@ -161,31 +181,104 @@ async def test_margin_check_failure_is_rejected(bybit: Harness) -> None:
     assert outcome.reason.startswith("InsufficientFunds")
 
 
+async def test_universal_transfer_carries_uids_account_types_and_our_uuid(
+    bybit: Harness,
+) -> None:
+    """POST universal-transfer from the master's UID to the sub-account's, UNIFIED on both
+    ends, with coin, amount and transferId = uuid5 of our id; SUCCESS is COMPLETED, ours."""
+    venue, rec = bybit
+    rec.on(UNIVERSAL_TRANSFER, "universal_transfer")
+    bodies: list[Any] = []
+    recorded = venue.client.fetch
+
+    async def keep_body(
+        url: str, method: str = "GET", headers: Any = None, body: Any = None
+    ) -> Any:
+        bodies.append(body)
+        return await recorded(url, method, headers, body)
+
+    venue.client.fetch = keep_body
+    report = await _subaccounts(venue).transfer_to_subaccount(_transfer())
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.venue_transfer_id, report.state, report.amount) == (
+        TID,
+        TID_UUID,
+        TransferState.COMPLETED,
+        100.0,
+    )
+    assert report.ts_ms == 1767225600100
+    (call,) = rec.calls
+    assert (call.method, call.path) == ("POST", "/v5/asset/transfer/universal-transfer")
+    assert call.params == {
+        "transferId": TID_UUID,
+        "coin": "USDT",
+        "amount": "100",
+        "fromMemberId": "592324",
+        "toMemberId": "592334",
+        "fromAccountType": "UNIFIED",
+        "toAccountType": "UNIFIED",
+    }
+    wire = json.loads(bodies[0])
+    assert (wire["fromMemberId"], wire["toMemberId"]) == (592324, 592334), "UIDs are integers"
+
+
 async def test_transfer_sends_a_uuid_derived_from_our_id(bybit: Harness) -> None:
     """transferId is uuid5 of our transfer id, the same on every send of the same transfer,
     and a different one for another transfer; the echoed UUID is accepted as ours."""
     venue, rec = bybit
-    rec.on(INTER_TRANSFER, _echo_transfer_id)
-    report = await venue.transfer_to_subaccount(_transfer())
+    rec.on(UNIVERSAL_TRANSFER, _echo_transfer_id)
+    subs = _subaccounts(venue, wallet="FUND")
+    report = await subs.transfer_to_subaccount(_transfer())
     assert isinstance(report, TransferReport)
     assert (report.transfer_id, report.venue_transfer_id, report.state) == (
         TID,
         TID_UUID,
         TransferState.COMPLETED,
     )
-    await venue.transfer_to_subaccount(_transfer())
-    await venue.transfer_to_subaccount(_transfer("db0123456789abcdef0123456789abce"))
-    sent = [c.params["transferId"] for c in rec.calls if c.path.endswith("/inter-transfer")]
-    assert sent[:2] == [TID_UUID, TID_UUID]
-    assert sent[2] != TID_UUID
+    await subs.transfer_to_subaccount(_transfer())
+    await subs.transfer_to_subaccount(_transfer("db0123456789abcdef0123456789abce"))
+    sent = [c.params for c in rec.calls if c.path.endswith("/universal-transfer")]
+    assert [p["transferId"] for p in sent[:2]] == [TID_UUID, TID_UUID]
+    assert sent[2]["transferId"] != TID_UUID
+    assert {(p["fromAccountType"], p["toAccountType"]) for p in sent} == {("FUND", "FUND")}
+
+
+async def test_transfer_without_the_master_uid_is_rejected_unsent(bybit: Harness) -> None:
+    """Bybit names both ends by UID, the master's too: without 'main' in subaccounts the
+    transfer is Rejected naming it, and nothing is sent."""
+    venue, rec = bybit
+    outcome = await _subaccounts(venue, {"hedge1": "592334"}).transfer_to_subaccount(_transfer())
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason.startswith("not sent") and "'main'" in outcome.reason
+    assert rec.calls == []
+
+
+async def test_pending_universal_transfer_is_processing(bybit: Harness) -> None:
+    """status PENDING is a transfer the venue has not finished: PROCESSING, not COMPLETED."""
+    venue, rec = bybit
+    answer = load("bybit", "universal_transfer")
+    answer["result"]["status"] = "PENDING"
+    rec.on(UNIVERSAL_TRANSFER, answer)
+    report = await _subaccounts(venue).transfer_to_subaccount(_transfer())
+    assert isinstance(report, TransferReport)
+    assert (report.transfer_id, report.state) == (TID, TransferState.PROCESSING)
+
+
+async def test_insufficient_balance_on_transfer_is_rejected(bybit: Harness) -> None:
+    """retCode 131212 (insufficient balance) maps through ccxt to InsufficientFunds: Rejected."""
+    venue, rec = bybit
+    rec.on(UNIVERSAL_TRANSFER, "transfer_insufficient")
+    outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer())
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason.startswith("InsufficientFunds")
 
 
 async def test_transfer_id_exists_is_ambiguous_not_rejected(bybit: Harness) -> None:
     """retCode 131214 'TransferId exist' means an earlier send may have moved the money:
     Ambiguous (ccxt's BadRequest would otherwise read as Rejected)."""
     venue, rec = bybit
-    rec.on(INTER_TRANSFER, "transfer_id_exists")
-    outcome = await venue.transfer_to_subaccount(_transfer())
+    rec.on(UNIVERSAL_TRANSFER, "transfer_id_exists")
+    outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer())
     assert isinstance(outcome, Ambiguous)
     assert TID_UUID in outcome.reason and "never resend" in outcome.reason
 

@@ -23,8 +23,9 @@ from bot.domain.orders import (
     client_order_id,
 )
 from bot.domain.units import position_coin
+from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.normalise import MalformedResponseError
-from tests.contract.recorded import Harness, load, recorded_venue
+from tests.contract.recorded import START_MS, Harness, load, recorded_venue
 
 PERP = Symbol("BTC/USD:BTC")
 LINEAR = Symbol("BTC/USDT:USDT")
@@ -166,16 +167,94 @@ async def test_insufficient_balance_scode_is_rejected(okx: Harness) -> None:
     assert outcome.reason.startswith("InsufficientFunds")
 
 
-async def test_transfer_sends_client_id_and_keeps_the_echo(okx: Harness) -> None:
-    """POST asset/transfer carries clientId = our transfer id; the echo matches: reported."""
+def _subaccounts(venue: CcxtVenue, account: str = "main", wallet: str | None = None) -> CcxtVenue:
+    """The recorded venue's client as the account ``account``, with OKX sub-account names."""
+    return CcxtVenue(
+        venue.venue_id,
+        venue.client,
+        venue.normaliser,
+        account=account,
+        budget=venue.budget,
+        clock_ms=lambda: START_MS,
+        subaccounts={"hedge1": "deltabothedge1", "hedge2": "deltabothedge2"},
+        subaccount_wallet=wallet,
+    )
+
+
+def _transfer(destination: str = "hedge1") -> TransferRequest:
+    return TransferRequest(TID, VENUE, TransferKind.SUBACCOUNT, Currency("BTC"), 0.25, destination)
+
+
+async def test_master_to_sub_transfer_is_type_1_with_the_sub_account_name(okx: Harness) -> None:
+    """From main: POST asset/transfer type 1, subAcct = the configured name, trading (18) on
+    both ends, clientId = our id; the answer has no state, so the echoed transfer is PROCESSING."""
     venue, rec = okx
     rec.on("POST /api/v5/asset/transfer", "transfer")
-    request = TransferRequest(TID, VENUE, TransferKind.SUBACCOUNT, Currency("BTC"), 0.25, "sub1")
-    report = await venue.transfer_to_subaccount(request)
+    report = await _subaccounts(venue).transfer_to_subaccount(_transfer())
     assert isinstance(report, TransferReport)
-    assert (report.transfer_id, report.venue_transfer_id, report.amount) == (TID, "754147", 0.25)
-    sent = next(c for c in rec.calls if c.path == "/api/v5/asset/transfer").params
-    assert (sent["clientId"], sent["ccy"], sent["amt"]) == (TID, "BTC", "0.25")
+    assert (report.transfer_id, report.venue_transfer_id, report.state, report.amount) == (
+        TID,
+        "754147",
+        TransferState.PROCESSING,
+        0.25,
+    )
+    (call,) = rec.calls
+    assert (call.method, call.path) == ("POST", "/api/v5/asset/transfer")
+    assert call.params == {
+        "type": "1",
+        "subAcct": "deltabothedge1",
+        "from": "18",
+        "to": "18",
+        "ccy": "BTC",
+        "amt": "0.25",
+        "clientId": TID,
+    }
+
+
+async def test_sub_account_key_sends_type_3_to_main_and_type_4_to_another_sub(
+    okx: Harness,
+) -> None:
+    """A sub-account's own key sends type 3 to the master (no subAcct) and type 4 naming the
+    destination sub-account; the configured wallet (6, funding) is used on both ends."""
+    venue, rec = okx
+    rec.on("POST /api/v5/asset/transfer", "transfer")
+    sub = _subaccounts(venue, account="hedge2", wallet="6")
+    assert isinstance(await sub.transfer_to_subaccount(_transfer("main")), TransferReport)
+    assert isinstance(await sub.transfer_to_subaccount(_transfer("hedge1")), TransferReport)
+    to_main, to_sub = (c.params for c in rec.calls)
+    assert (to_main["type"], "subAcct" in to_main, to_main["from"], to_main["to"]) == (
+        "3",
+        False,
+        "6",
+        "6",
+    )
+    assert (to_sub["type"], to_sub["subAcct"], to_sub["clientId"]) == ("4", "deltabothedge1", TID)
+
+
+async def test_sub_account_without_a_name_is_rejected_unsent(okx: Harness) -> None:
+    """A destination label missing from subaccounts is Rejected naming it; nothing is sent."""
+    venue, rec = okx
+    outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer("hedge9"))
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason.startswith("not sent") and "'hedge9'" in outcome.reason
+    assert rec.calls == []
+
+
+async def test_transfer_to_the_sending_account_itself_is_rejected_unsent(okx: Harness) -> None:
+    """main to main is no sub-account transfer: Rejected before any request."""
+    venue, rec = okx
+    outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer("main"))
+    assert isinstance(outcome, Rejected) and outcome.reason.startswith("not sent")
+    assert rec.calls == []
+
+
+async def test_insufficient_balance_on_transfer_is_rejected(okx: Harness) -> None:
+    """OKX code 58350 (insufficient balance) maps through ccxt to InsufficientFunds: Rejected."""
+    venue, rec = okx
+    rec.on("POST /api/v5/asset/transfer", "transfer_insufficient")
+    outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer())
+    assert isinstance(outcome, Rejected)
+    assert outcome.reason.startswith("InsufficientFunds")
 
 
 async def test_transfer_answer_naming_another_client_id_is_ambiguous(okx: Harness) -> None:
@@ -184,8 +263,7 @@ async def test_transfer_answer_naming_another_client_id_is_ambiguous(okx: Harnes
     answer = load("okx", "transfer")
     answer["data"][0]["clientId"] = "someoneelse1"
     rec.on("POST /api/v5/asset/transfer", answer)
-    request = TransferRequest(TID, VENUE, TransferKind.SUBACCOUNT, Currency("BTC"), 0.25, "sub1")
-    outcome = await venue.transfer_to_subaccount(request)
+    outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer())
     assert isinstance(outcome, Ambiguous)
     assert "someoneelse1" in outcome.reason
 

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from bot.config import Config, Mode, VenueConfig
 from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.orders import TransferId, TransferKind, TransferReport, TransferRequest
 from bot.secrets import VenueCredentials
 from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.clients import StartupError, ccxt_client, check_network
@@ -111,6 +112,47 @@ async def test_live_with_confirmation_uses_live_keys() -> None:
     )
     assert "live-secret-1" not in repr(venue.__dict__)
     await venue.close()
+
+
+async def test_configured_subaccounts_and_wallet_reach_the_transfer_request() -> None:
+    """subaccounts and subaccount_wallet from [[venues]] fill the Bybit universal transfer."""
+    config = VenueConfig.model_validate(
+        {
+            "name": "bybit-a",
+            "exchange": "bybit",
+            "role": ["hedge"],
+            "subaccounts": {"main": "592324", "hedge1": "592334"},
+            "subaccount_wallet": "FUND",
+        }
+    )
+    env = {
+        "DELTABOT_VENUE_BYBIT_A_API_KEY": "live-key-1",
+        "DELTABOT_VENUE_BYBIT_A_API_SECRET": "live-secret-1",
+        LIVE_CONFIRM_VAR: LIVE_CONFIRM_VALUE,
+    }
+    venue = build_venue(config, Mode.LIVE, env, RUNTIME)
+    assert isinstance(venue, CcxtVenue)
+    rec = RecordedExchange(venue.client)
+    rec.on("POST /v5/asset/transfer/universal-transfer", "universal_transfer")
+    request = TransferRequest(
+        TransferId("db0123456789abcdef0123456789abcd"),  # the fixture echoes its uuid5
+        VenueId("bybit-a"),
+        TransferKind.SUBACCOUNT,
+        Currency("USDT"),
+        5.0,
+        "hedge1",
+    )
+    try:
+        outcome = await venue.transfer_to_subaccount(request)
+    finally:
+        await venue.close()
+    assert isinstance(outcome, TransferReport)
+    sent = rec.calls[-1].params
+    assert (sent["fromMemberId"], sent["toMemberId"], sent["fromAccountType"]) == (
+        "592324",
+        "592334",
+        "FUND",
+    )
 
 
 def test_build_venues_checks_the_confirmation_once_for_all() -> None:

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from bot.venues.normalise.base import Normaliser, OrderArgs
+from bot.venues.normalise.base import (
+    MASTER_ACCOUNT,
+    Normaliser,
+    OrderArgs,
+    SubaccountRoute,
+    TransferCall,
+)
 from bot.venues.normalise.binance import BinanceNormaliser
 from bot.venues.normalise.bybit import BybitNormaliser
 from bot.venues.normalise.common import MalformedResponseError, MarkBatch, VenueMarket
@@ -35,11 +41,14 @@ def normaliser_for(exchange: str) -> Normaliser:
 
 
 __all__ = [
+    "MASTER_ACCOUNT",
     "NORMALISERS",
     "MalformedResponseError",
     "MarkBatch",
     "Normaliser",
     "OrderArgs",
+    "SubaccountRoute",
+    "TransferCall",
     "VenueMarket",
     "normaliser_for",
 ]

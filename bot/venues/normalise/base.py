@@ -13,6 +13,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -79,6 +80,65 @@ _WIRE_TRANSFER_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 """OKX's ``clientId`` rule, which Bybit ``requestId`` and Binance ``withdrawOrderId`` accept."""
 _ON_GRID = 1e-9
 """Relative difference that still counts as the same amount or price (float noise)."""
+MASTER_ACCOUNT = "main"
+"""The label of an exchange's master account, in ``account`` and in transfer destinations."""
+
+
+def amount_text(amount: float) -> str:
+    """``amount`` as a plain decimal string (0.25 -> "0.25", 100.0 -> "100", no exponent).
+
+    Implicit-API calls take the amount as text; it is sent as given, never
+    rounded to a currency precision, so the venue moves what was journaled or refuses.
+    """
+    return format(Decimal(repr(amount)).normalize(), "f")
+
+
+@dataclass(frozen=True, slots=True)
+class SubaccountRoute:
+    """The two ends of a sub-account transfer as labels, and what the config says of them.
+
+    ``identifiers`` maps a label to the exchange's identifier of that account
+    (OKX name, Bybit UID, Binance email); ``wallet`` is the configured account
+    type moved from and to (None: the exchange's default).
+    """
+
+    source: str
+    destination: str
+    identifiers: Mapping[str, str]
+    wallet: str | None
+
+    def venue_ids(self, exchange: str, *, master_has_one: bool) -> tuple[str | None, str | None]:
+        """(source, destination) identifiers, None for the master where it needs none.
+
+        ValueError (the transfer is not sent) when both ends are one account or a
+        label has no identifier: a guessed or empty one could move money elsewhere.
+        """
+        if self.source == self.destination:
+            raise ValueError(f"source and destination are both {self.source!r}")
+        ends = (self.source, self.destination)
+        missing = [
+            label
+            for label in ends
+            if label not in self.identifiers and (master_has_one or label != MASTER_ACCOUNT)
+        ]
+        if missing:
+            raise ValueError(
+                f"{exchange} needs the identifier of sub-account "
+                f"{' and '.join(repr(m) for m in missing)}: add it to the venue's subaccounts"
+            )
+        source, destination = (
+            None if label == MASTER_ACCOUNT and not master_has_one else self.identifiers[label]
+            for label in ends
+        )
+        return source, destination
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCall:
+    """One ccxt implicit-API call (method name and request body) that moves money."""
+
+    method: str
+    params: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +191,8 @@ class Normaliser(ABC):
     """The ccxt param that carries our transfer id to the venue, per kind (absent: none)."""
     transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = MappingProxyType({})
     """The raw (``info``) field in which the venue echoes that id back, per kind."""
+    subaccount_wallet_default: ClassVar[str | None] = None
+    """Account type a sub-account transfer moves from and to unless configured (None: none)."""
 
     # --- instruments -----------------------------------------------------------------
 
@@ -367,6 +429,21 @@ class Normaliser(ABC):
         except ValueError:  # not an id we could have sent
             ours = False
         return TransferId(echo) if ours and echo else None
+
+    def subaccount_transfer_call(
+        self, request: TransferRequest, route: SubaccountRoute, id_params: Mapping[str, Any]
+    ) -> TransferCall | None:
+        """The venue's sub-account transfer endpoint call; ValueError if it cannot be built.
+
+        None (the default) where ccxt's unified ``transfer`` already moves money
+        between sub-accounts (Deribit). Elsewhere the unified one moves it between
+        account types of one user, so each exchange names its own endpoint.
+        """
+        return None
+
+    def subaccount_transfer_answer(self, client: Any, answer: Any) -> Payload:
+        """The ccxt transfer structure of the raw answer to :meth:`subaccount_transfer_call`."""
+        raise NotImplementedError(f"{self.exchange} has no sub-account transfer endpoint")
 
     def duplicate_transfer(self, exc: BaseException) -> bool:
         """Whether ``exc`` is the venue refusing a transfer id it already has.

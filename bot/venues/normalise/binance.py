@@ -17,8 +17,12 @@ their balances are reported under ``<account>/options``, ``/coin-m`` and
 
 Withdrawals take ``withdrawOrderId`` (our transfer id) and the withdrawal
 history echoes it. ccxt's ``transfer`` is the user universal transfer
-(``sapi/v1/asset/transfer``), which takes no client id: such transfers are not
-idempotent at the venue.
+(``sapi/v1/asset/transfer``) between one user's own wallets, so sub-account
+transfers use the master's ``sapi/v1/sub-account/universalTransfer``:
+``fromEmail``/``toEmail`` name the sub-accounts (left out for the master),
+``fromAccountType``/``toAccountType`` the wallets, ``clientTranId`` carries our
+transfer id and the answer ``{tranId, clientTranId}`` echoes it. Binance
+documents the endpoint "for master account": it needs the master's key.
 """
 
 from __future__ import annotations
@@ -28,9 +32,14 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
-from bot.domain.orders import TransferKind
+from bot.domain.orders import TransferKind, TransferRequest
 from bot.domain.snapshot import Balance, Mark
-from bot.venues.normalise.base import Normaliser
+from bot.venues.normalise.base import (
+    Normaliser,
+    SubaccountRoute,
+    TransferCall,
+    amount_text,
+)
 from bot.venues.normalise.common import (
     MalformedResponseError,
     MarkBatch,
@@ -72,9 +81,34 @@ class BinanceNormaliser(Normaliser):
         {"method": "positionRisk", **_LINEAR},
     )
     transfer_id_params: ClassVar[Mapping[TransferKind, str]] = MappingProxyType(
-        {TransferKind.WITHDRAWAL: "withdrawOrderId"}
+        {TransferKind.SUBACCOUNT: "clientTranId", TransferKind.WITHDRAWAL: "withdrawOrderId"}
     )
     transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = transfer_id_params
+    subaccount_wallet_default: ClassVar[str | None] = "USDT_FUTURE"
+
+    def subaccount_transfer_call(
+        self, request: TransferRequest, route: SubaccountRoute, id_params: Mapping[str, Any]
+    ) -> TransferCall:
+        source, destination = route.venue_ids(self.exchange, master_has_one=False)
+        wallet = route.wallet or self.subaccount_wallet_default
+        body: dict[str, Any] = {
+            "asset": request.currency,
+            "amount": amount_text(request.amount),
+            "fromAccountType": wallet,
+            "toAccountType": wallet,
+        }
+        if source is not None:
+            body["fromEmail"] = source
+        if destination is not None:
+            body["toEmail"] = destination
+        return TransferCall("sapiPostSubAccountUniversalTransfer", body | dict(id_params))
+
+    def subaccount_transfer_answer(self, client: Any, answer: Any) -> Payload:
+        """``{tranId, clientTranId}``: an id is a done transfer (failures come as errors)."""
+        tx = dict(client.parse_transfer(mapping(answer, "binance transfer")))
+        if tx.get("status") is None:
+            tx["status"] = "ok"
+        return tx
 
     def contract_value(self, market: Payload, where: str) -> float:
         raw = info(market, where)

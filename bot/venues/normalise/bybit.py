@@ -9,8 +9,13 @@ a fraction (0.4229 = 42.29%), ``underlyingPrice`` and a Black-Scholes
 Trading Account is supported (Bybit options require it), so ccxt is told so
 instead of probing the account type with two extra private calls.
 
-Transfers (``asset/transfer/inter-transfer``, and the universal transfer
-likewise) take ``transferId``, a UUID "unique across the platform", and refuse
+Sub-account transfers use ``asset/transfer/universal-transfer`` ("transfer
+between sub-sub or main-sub"): ``fromMemberId``/``toMemberId`` are UIDs (the
+master has one too), ``fromAccountType``/``toAccountType`` account types, and
+the answer is ``{transferId, status}`` with status SUCCESS, PENDING, FAILED or
+STATUS_UNKNOWN (the last is unreadable: Ambiguous). ccxt's unified
+``transfer`` is the inter-transfer between one UID's own account types.
+Transfers take ``transferId``, a UUID "unique across the platform", and refuse
 a second one with code 131214 ("TransferId exist"). ccxt would draw a random
 UUID per call; we send a UUID derived from our transfer id (uuid5), so the
 same transfer always carries the same UUID. Withdrawals take ``requestId``,
@@ -28,9 +33,14 @@ from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
 from bot.domain.instruments import InstrumentKind
-from bot.domain.orders import TransferId, TransferKind
+from bot.domain.orders import TransferId, TransferKind, TransferRequest
 from bot.domain.snapshot import Balance, Mark
-from bot.venues.normalise.base import Normaliser
+from bot.venues.normalise.base import (
+    Normaliser,
+    SubaccountRoute,
+    TransferCall,
+    amount_text,
+)
 from bot.venues.normalise.common import (
     MalformedResponseError,
     MarkBatch,
@@ -49,6 +59,8 @@ _TRANSFER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "deltabot:bybit:transferId"
 """Fixed namespace of the transferId UUIDs: the same transfer id gives the same UUID forever."""
 _TRANSFER_ID_EXISTS = re.compile(r'"retCode"\s*:\s*"?131214\b')
 """Bybit's "TransferId exist" (ccxt maps it to BadRequest, which would read as Rejected)."""
+_UNIVERSAL_STATUS = MappingProxyType({"SUCCESS": "ok", "PENDING": "pending", "FAILED": "failed"})
+"""universal-transfer ``status`` as ccxt status words (ccxt itself maps SUCCESS only)."""
 
 
 def _group(vm: VenueMarket) -> tuple[tuple[str, str], ...]:
@@ -91,6 +103,41 @@ class BybitNormaliser(Normaliser):
 
     def duplicate_transfer(self, exc: BaseException) -> bool:
         return _TRANSFER_ID_EXISTS.search(str(exc)) is not None
+
+    subaccount_wallet_default: ClassVar[str | None] = "UNIFIED"  # the only account we trade
+
+    def subaccount_transfer_call(
+        self, request: TransferRequest, route: SubaccountRoute, id_params: Mapping[str, Any]
+    ) -> TransferCall:
+        source, destination = route.venue_ids(self.exchange, master_has_one=True)
+        uids = [uid for uid in (source, destination) if uid is not None and uid.isdigit()]
+        if len(uids) != 2:
+            raise ValueError(f"bybit member UIDs are digits, got {source!r} and {destination!r}")
+        wallet = route.wallet or self.subaccount_wallet_default
+        body = {
+            "coin": request.currency,
+            "amount": amount_text(request.amount),
+            "fromMemberId": int(uids[0]),  # documented as integers
+            "toMemberId": int(uids[1]),
+            "fromAccountType": wallet,
+            "toAccountType": wallet,
+        }
+        return TransferCall("privatePostV5AssetTransferUniversalTransfer", body | dict(id_params))
+
+    def subaccount_transfer_answer(self, client: Any, answer: Any) -> Payload:
+        """``result`` parsed by ccxt, its status mapped, stamped with the answer's ``time``."""
+        raw = mapping(answer, "bybit transfer")
+        result = mapping(raw.get("result"), "bybit transfer result")
+        tx = dict(client.parse_transfer(result))
+        status = result.get("status")
+        if status is None:  # an answer as the older docs show it: retCode 0 is success
+            tx["status"] = "ok" if str(raw.get("retCode")) == "0" else None
+        elif isinstance(status, str) and status in _UNIVERSAL_STATUS:
+            tx["status"] = _UNIVERSAL_STATUS[status]
+        stamp = raw.get("time")
+        if tx.get("timestamp") is None and isinstance(stamp, int):
+            tx["timestamp"] = stamp
+        return tx
 
     def position_size(self, vm: VenueMarket, position: Payload) -> float:
         where = f"bybit position {vm.symbol}"

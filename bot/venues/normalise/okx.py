@@ -18,6 +18,17 @@ take ``clientId``, "a combination of case-sensitive alphanumerics, all numbers,
 or all letters of up to 32 characters", and echo it in the answer, in
 ``asset/transfer-state`` and in ``asset/withdrawal-history``; we send our
 transfer id there unchanged.
+
+A sub-account transfer is ``asset/transfer`` with a ``type`` that depends on
+whose API key signs it: ``1`` master to sub-account (master key, ``subAcct`` =
+the destination's name), ``3`` sub-account to master and ``4`` sub-account to
+sub-account (the sending sub-account's own key; ``4`` names the destination in
+``subAcct``). Type ``2`` (sub to master) is for the master's key, which cannot
+trade a sub-account, so a venue whose ``account`` is a sub-account uses ``3``.
+``from``/``to`` are account types: 6 funding, 18 trading. ccxt's unified
+``transfer`` sends type 0, a move between one user's own account types. Its
+answer does not say the money moved ("the success or failure of the request
+does not necessarily reflect the actual transfer result"): it is PROCESSING.
 """
 
 from __future__ import annotations
@@ -28,9 +39,14 @@ from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
 from bot.domain.instruments import InstrumentKind
-from bot.domain.orders import TransferKind
+from bot.domain.orders import TransferKind, TransferRequest
 from bot.domain.snapshot import Balance, Mark
-from bot.venues.normalise.base import Normaliser
+from bot.venues.normalise.base import (
+    Normaliser,
+    SubaccountRoute,
+    TransferCall,
+    amount_text,
+)
 from bot.venues.normalise.common import (
     MalformedResponseError,
     MarkBatch,
@@ -75,6 +91,37 @@ class OkxNormaliser(Normaliser):
         {TransferKind.SUBACCOUNT: "clientId", TransferKind.WITHDRAWAL: "clientId"}
     )
     transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = transfer_id_params
+    subaccount_wallet_default: ClassVar[str | None] = "18"  # trading: where margin lives
+
+    def subaccount_transfer_call(
+        self, request: TransferRequest, route: SubaccountRoute, id_params: Mapping[str, Any]
+    ) -> TransferCall:
+        source, destination = route.venue_ids(self.exchange, master_has_one=False)
+        wallet = route.wallet or self.subaccount_wallet_default
+        body: dict[str, Any] = {
+            "ccy": request.currency,
+            "amt": amount_text(request.amount),
+            "from": wallet,
+            "to": wallet,
+        }
+        if source is None:  # the master's key
+            body |= {"type": "1", "subAcct": destination}
+        elif destination is None:  # the sub-account's own key
+            body["type"] = "3"
+        else:
+            body |= {"type": "4", "subAcct": destination}
+        return TransferCall("privatePostAssetTransfer", body | dict(id_params))
+
+    def subaccount_transfer_answer(self, client: Any, answer: Any) -> Payload:
+        """``data[0]`` of the answer, which carries no state: the transfer stays PROCESSING.
+
+        OKX: "The success or failure of the request does not necessarily reflect
+        the actual transfer result"; only ``asset/transfer-state`` settles it.
+        """
+        data = mapping(answer, "okx transfer").get("data")
+        if not isinstance(data, list) or not data:
+            raise MalformedResponseError("okx transfer: data must be a non-empty list")
+        return dict(client.parse_transfer(mapping(data[0], "okx transfer data[0]")))
 
     def contract_value(self, market: Payload, where: str) -> float:
         raw = info(market, where)
