@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.commands.common import load_or_report
 from bot.engine.journal import Journal, JournalError, PlanRecord, PlanState
+from bot.engine.journal_plans import intent_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,19 +43,7 @@ def _json(plan: PlanRecord) -> dict[str, object]:
         "ts_ms": plan.ts_ms,
         "state": plan.state.value,
         "summary": plan.summary,
-        "transfers": [
-            {
-                "transfer_id": i.request.transfer_id,
-                "venue": i.request.venue,
-                "kind": i.request.kind.value,
-                "currency": i.request.currency,
-                "amount": i.request.amount,
-                "destination": i.request.destination,
-                "network": i.request.network,
-                "amount_usd": i.amount_usd,
-            }
-            for i in plan.intents
-        ],
+        "transfers": [intent_json(i) for i in plan.intents],
     }
 
 

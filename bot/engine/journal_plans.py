@@ -42,20 +42,23 @@ class PlanRecord:
     summary: str
 
 
+def intent_json(intent: TransferIntent) -> dict[str, object]:
+    """One planned transfer as the journal stores it and ``collateral plan --json`` shows it."""
+    req = intent.request
+    return {
+        "transfer_id": req.transfer_id,
+        "venue": req.venue,
+        "kind": req.kind.value,
+        "currency": req.currency,
+        "amount": req.amount,
+        "destination": req.destination,
+        "network": req.network,
+        "amount_usd": intent.amount_usd,
+    }
+
+
 def _to_json(intents: Sequence[TransferIntent], summary: str) -> str:
-    rows = [
-        {
-            "transfer_id": i.request.transfer_id,
-            "venue": i.request.venue,
-            "kind": i.request.kind.value,
-            "currency": i.request.currency,
-            "amount": i.request.amount,
-            "destination": i.request.destination,
-            "network": i.request.network,
-            "amount_usd": i.amount_usd,
-        }
-        for i in intents
-    ]
+    rows = [intent_json(i) for i in intents]
     return json.dumps({"summary": summary, "transfers": rows}, sort_keys=True)
 
 
