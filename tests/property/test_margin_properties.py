@@ -8,48 +8,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.book import KindCode
 from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable, tiered_margin
 from bot.domain.margin.liquidation import LiquidationParams, liquidation_distance
 from bot.domain.margin.standard import standard_margin
 from bot.domain.revalue import revalue
+from tests.property.random_books import T0_MS, F, book_rows, book_table
 
-DAY_MS = 86_400_000
-T0_MS = 1_700_000_000_000
-F = 60_000.0
-
-row = st.tuples(
-    st.sampled_from([KindCode.OPTION, KindCode.PERPETUAL, KindCode.FUTURE]),
-    st.booleans(),  # inverse
-    st.booleans(),  # call
-    st.floats(-20.0, 20.0),  # size in coin
-    st.floats(0.5, 2.0),  # strike / F
-    st.integers(1, 200),  # days
-    st.floats(0.2, 1.5),  # vol
-)
-
-
-def _table(rows: list[tuple[Any, ...]]) -> PositionTable:
-    kind = np.array([r[0] for r in rows], dtype=np.int8)
-    opt = kind == KindCode.OPTION
-    inverse = np.array([r[1] for r in rows])
-    usd = inverse & ~opt
-    coin = np.array([r[3] for r in rows])
-    return PositionTable.from_arrays(
-        underlyings=["BTC"],
-        underlying_idx=np.zeros(len(rows), dtype=np.int64),
-        kind=kind,
-        size=np.where(usd, coin * F, coin),
-        is_inverse=inverse,
-        amount_is_usd=usd,
-        is_call=opt & np.array([r[2] for r in rows]),
-        strike_usd=np.where(opt, [r[4] * F for r in rows], np.nan),
-        expiry_ms=np.where(
-            kind == KindCode.PERPETUAL, NO_EXPIRY_MS, [T0_MS + r[5] * DAY_MS for r in rows]
-        ),
-        mark_iv=np.where(opt, [r[6] for r in rows], np.nan),
-        index_usd=[F],
-    )
+row = book_rows()
+_table = book_table
 
 
 @settings(max_examples=40, deadline=None)
@@ -109,7 +76,7 @@ def test_equity_meets_maintenance_at_the_root(
 
     A leveraged linear perp (equity 0.1 coin per coin of it) makes a breach likely.
     """
-    t = _table([*rows, (KindCode.PERPETUAL, False, False, side * perp_coin, 1.0, 1, 0.5)])
+    t = _table([*rows, (KindCode.PERPETUAL, False, False, side * perp_coin, 1.0, 1, 0.5, 0)])
     mm0 = standard_margin(t, forward_usd=F, valuation_ts_ms=T0_MS).maintenance_total_usd / F
     equity = np.array([[cushion * mm0[0] + 0.1 * perp_coin]])
     params = LiquidationParams(vol_beta_down=0.3, vol_beta_up=0.1)

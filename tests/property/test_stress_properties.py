@@ -8,52 +8,20 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.standard import standard_margin
 from bot.domain.revalue import revalue
 from bot.domain.stress import grid_of, prepare
 from bot.domain.stress.kernel import state_vol
+from tests.property.random_books import T0_MS, F, book_rows, book_table
 
-DAY_MS = 86_400_000
-T0_MS = 1_700_000_000_000
-F = 60_000.0
 MOVES = np.linspace(-0.6, 0.6, 13)
 
-row = st.tuples(
-    st.sampled_from([KindCode.OPTION, KindCode.PERPETUAL, KindCode.FUTURE]),
-    st.booleans(),  # inverse
-    st.booleans(),  # call
-    st.floats(-20.0, 20.0),  # size in coin
-    st.floats(0.5, 2.0),  # strike / F
-    st.integers(1, 200),  # days
-    st.floats(0.2, 1.5),  # vol
-    st.integers(0, 1),  # venue
-)
+row = book_rows(venues=2)
 
 
 def _table(rows: list[tuple[Any, ...]]) -> PositionTable:
-    kind = np.array([r[0] for r in rows], dtype=np.int8)
-    opt = kind == KindCode.OPTION
-    inverse = np.array([r[1] for r in rows])
-    usd = inverse & ~opt
-    coin = np.array([r[3] for r in rows])
-    return PositionTable.from_arrays(
-        underlyings=["BTC"],
-        underlying_idx=np.zeros(len(rows), dtype=np.int64),
-        venues=["a", "b"],
-        venue_idx=[r[7] for r in rows],
-        kind=kind,
-        size=np.where(usd, coin * F, coin),
-        is_inverse=inverse,
-        amount_is_usd=usd,
-        is_call=opt & np.array([r[2] for r in rows]),
-        strike_usd=np.where(opt, [r[4] * F for r in rows], np.nan),
-        expiry_ms=np.where(
-            kind == KindCode.PERPETUAL, NO_EXPIRY_MS, [T0_MS + r[5] * DAY_MS for r in rows]
-        ),
-        mark_iv=np.where(opt, [r[6] for r in rows], np.nan),
-        index_usd=[F],
-    )
+    return book_table(rows, venues=("a", "b"))
 
 
 linear_row = st.tuples(
