@@ -70,7 +70,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "halt",
         "bot.commands.trading",
-        "stop all trading now (persisted; the daemon obeys before its next order)",
+        "stop all trading (persisted; the daemon obeys from its next cycle)",
         entry="run_halt",
     ),
     CommandSpec(

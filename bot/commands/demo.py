@@ -36,7 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--speed", type=float, default=1440.0, help="simulated seconds per wall second (1440)"
     )
     parser.add_argument(
-        "--plot", type=Path, default=Path("deltabot-demo.png"), help="chart path (PNG)"
+        "--plot",
+        type=Path,
+        default=Path("deltabot-demo.png"),
+        help="chart path (PNG, default deltabot-demo.png)",
     )
     parser.add_argument("--journal", type=Path, help="journal file (default: a temporary one)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

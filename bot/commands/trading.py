@@ -1,8 +1,9 @@
 """``deltabot halt``, ``reduce`` and ``resume``: the operator's hand on the trading state.
 
-Both write to the journal beside a running daemon (SQLite serialises the
+Each writes to the journal beside a running daemon (SQLite serialises the
 writes); the daemon reads the state at the start of every cycle, so a halt
-takes effect before its next order, and it survives restarts. ``resume``
+takes effect from its next cycle (orders of a cycle already past its gate
+still go out), and it survives restarts. ``resume``
 also lifts the locks the engine put on underlyings (e.g. after a position
 that did not move as its fills said) and accepts the venues' books as they
 now are.
