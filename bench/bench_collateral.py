@@ -18,10 +18,10 @@ from bot.domain.collateral import (
     optimize,
 )
 from bot.domain.ids import Currency, VenueId
+from bot.domain.timeunits import MS_PER_DAY
 
 TARGET_MS = 50.0
 T0_MS = 1_700_000_000_000
-DAY_MS = 86_400_000
 PRICES_USD = {"BTC": 60_000.0, "ETH": 3_000.0, "USDC": 1.0, "USDT": 1.0}
 FEES_COIN = {"BTC": 0.0002, "ETH": 0.002, "USDC": 1.0, "USDT": 1.0}
 MINS_COIN = {"BTC": 0.001, "ETH": 0.01, "USDC": 10.0, "USDT": 10.0}
@@ -59,8 +59,8 @@ def scenario(n_venues: int, seed: int, *, starved: bool = False) -> CollateralSn
             score=float(rng.uniform(0.5, 1.0)),
             max_share_frac=0.4,
             max_collateral_usd=40e6,
-            attestation_ts_ms=T0_MS - int(rng.integers(1, 90)) * DAY_MS,
-            max_attestation_age_ms=60 * DAY_MS,
+            attestation_ts_ms=T0_MS - int(rng.integers(1, 90)) * MS_PER_DAY,
+            max_attestation_age_ms=60 * MS_PER_DAY,
         )
     for src in accounts:
         for dst in accounts:

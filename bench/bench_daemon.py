@@ -27,29 +27,29 @@ from typing import Any
 import numpy as np
 
 from bench._util import pin_one_core, report, times
+from bot.app.daemon import DaemonHooks, run_daemon
+from bot.app.sim_world import build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import LogFormat, LogLevel, load_config
 from bot.config.hedging import HedgeRoute
 from bot.config.risk import RiskConfig
-from bot.domain import book as book_module
-from bot.domain.book import PositionTable
+from bot.domain import position_table as position_table_module
 from bot.domain.exposure import Numeraire, portfolio_exposure
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.domain.position_table import PositionTable
 from bot.domain.risk import RiskLedger, evaluate
 from bot.domain.snapshot import Balance, Mark, PortfolioSnapshot, Position, VenueSnapshot
+from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import INITIAL_STATE
 from bot.engine.cycle import HedgeEngine
-from bot.engine.daemon import DaemonHooks, run_daemon
-from bot.engine.journal import Journal
 from bot.engine.plan import PlanInputs, plan_cycle
-from bot.engine.sim_world import build_sim_world, serve_sim_world
+from bot.journal import Journal
 from bot.ops.logging import configure_logging
 from bot.venues.factory import Runtime, build_venues
 from strategies.registry import load_strategy
 
 NOW_MS = 1_796_112_000_000
-DAY_MS = 86_400_000
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -69,7 +69,7 @@ def _portfolio(
             u = "BTC" if i % 2 else "ETH"
             spot = spots[u]
             strike = float(round(spot * rng.uniform(0.6, 1.4), -1))
-            expiry = NOW_MS + int(rng.integers(1, 180)) * DAY_MS
+            expiry = NOW_MS + int(rng.integers(1, 180)) * MS_PER_DAY
             call = bool(rng.integers(0, 2))
             sym = Symbol(f"{u}-{i}-{strike:.0f}-{'C' if call else 'P'}")
             inst = Instrument(
@@ -143,7 +143,7 @@ def _bench_cycle() -> None:
     t_cycle = np.median(times(cycle, repeat=21, warmup=2)) * 1000
 
     def cold_cycle() -> None:  # new instrument objects, e.g. the first cycle after a listing
-        book_module._LAST_STATIC.clear()
+        position_table_module._LAST_STATIC.clear()
         cycle()
 
     t_cold = np.median(times(cold_cycle, repeat=11, warmup=1)) * 1000

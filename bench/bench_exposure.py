@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from bench._util import report, times
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.exposure import portfolio_exposure
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.snapshot import Mark, Position, VenueSnapshot
+from bot.domain.timeunits import MS_PER_DAY
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 BASE_USD = np.array([60_000.0, 3_000.0])
 TARGET_MS = 50.0
@@ -22,8 +22,10 @@ def random_book(n: int, rng: np.random.Generator) -> tuple[PositionTable, np.nda
     und = rng.integers(0, 2, n)
     is_opt = rng.random(n) < 0.9
     inverse = rng.random(n) < 0.7
-    expiries = T0_MS + DAY_MS * np.array([1, 2, 3, 7, 14, 21, 28, 35, 49, 63, 91, 119, 147, 182])
-    expiries = np.concatenate([expiries, T0_MS + DAY_MS * np.arange(210, 391, 36)])
+    expiries = T0_MS + MS_PER_DAY * np.array(
+        [1, 2, 3, 7, 14, 21, 28, 35, 49, 63, 91, 119, 147, 182]
+    )
+    expiries = np.concatenate([expiries, T0_MS + MS_PER_DAY * np.arange(210, 391, 36)])
     forward = BASE_USD[und] * rng.uniform(0.98, 1.04, n)
     size = np.where(is_opt, rng.normal(0, 10, n), rng.normal(0, 50_000, n))
     table = PositionTable.from_arrays(
@@ -57,7 +59,7 @@ def _option(venue: VenueId, i: int) -> Instrument:
         tick_size=0.0005,
         lot_size=0.1,
         min_size=0.1,
-        expiry_ms=T0_MS + DAY_MS * (1 + i % 20),
+        expiry_ms=T0_MS + MS_PER_DAY * (1 + i % 20),
         strike_usd=strike,
         option_type=OptionType.CALL if i % 2 else OptionType.PUT,
     )

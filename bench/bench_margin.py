@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 
 from bench._util import report, times
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.margin import liquidation_distance, portfolio_margin, standard_margin
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_DAY
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 BASE_USD = np.array([60_000.0, 3_000.0])
 TARGET_MS = 100.0
@@ -20,8 +20,10 @@ def book(n: int, rng: np.random.Generator, venues: int = 4) -> tuple[PositionTab
     """Inverse options over 20 expiries plus inverse perps, short-gamma, over ``venues``."""
     und = rng.integers(0, 2, n)
     is_opt = rng.random(n) < 0.9
-    expiries = T0_MS + DAY_MS * np.array([1, 2, 3, 7, 14, 21, 28, 35, 49, 63, 91, 119, 147, 182])
-    expiries = np.concatenate([expiries, T0_MS + DAY_MS * np.arange(210, 391, 36)])
+    expiries = T0_MS + MS_PER_DAY * np.array(
+        [1, 2, 3, 7, 14, 21, 28, 35, 49, 63, 91, 119, 147, 182]
+    )
+    expiries = np.concatenate([expiries, T0_MS + MS_PER_DAY * np.arange(210, 391, 36)])
     forward = BASE_USD[und] * rng.uniform(0.98, 1.04, n)
     size = np.where(is_opt, -np.abs(rng.normal(0, 1, n)), rng.normal(0, 5_000, n))
     table = PositionTable.from_arrays(

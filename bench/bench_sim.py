@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from bench._util import pin_one_core, report, times
 from bot.clock import ManualClock
-from bot.sim.config import SimExchangeConfig
+from bot.domain.timeunits import MS_PER_DAY
 from bot.sim.exchange import SimExchange
 from bot.sim.market import MarketModel
 from bot.sim.marks import MarkTable
+from bot.sim.spec import ExchangeSpec
 
 T0 = 1_767_254_400_000
-DAY_MS = 86_400_000
 
 
 def run() -> None:
     pin_one_core()
     clk = ManualClock(T0)
     market = MarketModel.default(T0, seed=1)
-    ex = SimExchange(market, clk, SimExchangeConfig.default("bench", T0))
+    ex = SimExchange(market, clk, ExchangeSpec.default("bench", T0))
     names = [i.instrument_name for i in ex.instruments("any")][:500]
     n_options = sum(1 for i in ex.instruments("any", "option"))
 
@@ -50,7 +50,7 @@ def run() -> None:
     day = [T0]
 
     def one_day() -> None:
-        day[0] += DAY_MS
+        day[0] += MS_PER_DAY
         fresh.advance_to(day[0])
 
     t = times(one_day, repeat=5, warmup=0)

@@ -24,10 +24,10 @@ from bot.domain.ids import ClientOrderId
 from bot.domain.orders import OrderRequest, Side
 from bot.domain.snapshot import VenueSnapshot
 from bot.secrets import VenueCredentials
-from bot.sim.config import SimExchangeConfig, default_main_account
 from bot.sim.exchange import SimExchange
 from bot.sim.market import MarketModel
 from bot.sim.server import run_emulator
+from bot.sim.spec import ExchangeSpec, default_main_account
 from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.factory import Runtime, SimEndpoint, build_venue
 from bot.venues.normalise.common import info
@@ -81,7 +81,7 @@ def _normalise_once(venue: CcxtVenue, answers: dict[str, Any]) -> VenueSnapshot:
 async def _poll_bench() -> tuple[np.ndarray, float, int]:
     main = default_main_account()
     clock = ManualClock(START_MS)
-    config = SimExchangeConfig.default("bench", START_MS, accounts=(main,))
+    config = ExchangeSpec.default("bench", START_MS, accounts=(main,))
     market = MarketModel.default(START_MS, seed=3, underlyings=config.underlyings)
     async with run_emulator(SimExchange(market, clock, config)) as emulator:
         keys = VenueCredentials(SecretStr(main.client_id), SecretStr(main.client_secret))

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 from strategies.base import (
     HedgeRatio,
     HedgeState,

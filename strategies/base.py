@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 
 StateField = Literal[
     "spot_usd",

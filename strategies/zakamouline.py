@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, Field
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 from strategies.base import (
     HedgeState,
     RiskAversion,

@@ -28,7 +28,7 @@ chunks in separate processes with the same result. Each
 hedged P&L and its exact attribution into delta, gamma, theta, vega, carry,
 funding, costs and a residual.
 
-:func:`bot.backtest.replay.replay_path` runs one path through the daemon's own
+:func:`bot.app.replay.replay_path` runs one path through the daemon's own
 engine against the emulator and sets its decisions beside the vectorised
 run's (issue 6 §3). It is not imported here: it pulls in ccxt and the engine,
 which a backtest (and each of its worker processes) does not need.

@@ -25,8 +25,8 @@ from typing import Literal
 
 import numpy as np
 
-from bot.domain.arrays import FloatArray
 from bot.pricing import black_scholes
+from bot.pricing.arrays import FloatArray
 
 Settlement = Literal["linear", "coin"]
 
@@ -168,7 +168,7 @@ class BookGreeks:
     vanna_coin: FloatArray
 
 
-def revalue(
+def book_greeks(
     legs: Sequence[OptionLeg],
     spot_usd: FloatArray,
     t_years: float,

@@ -3,7 +3,7 @@
 Per chunk, the model draws the spot paths (chunk × (steps + 1) floats, the
 largest array held). Then for each grid time t_k, k = 0..steps:
 
-1. revalue the live legs with :func:`bot.pricing.black_scholes` over all paths
+1. value the live legs with :func:`bot.pricing.black_scholes` over all paths
    (once, shared by every strategy: the book does not depend on the hedge);
 2. for k ≥ 1, book the step's P&L into the attribution terms (see
    :class:`bot.backtest.spec.PathOutcome`), accrue interest on cash
@@ -27,7 +27,7 @@ from typing import Final
 
 import numpy as np
 
-from bot.backtest.book import Book, OptionLeg, revalue
+from bot.backtest.book import Book, OptionLeg, book_greeks
 from bot.backtest.paths import PathModel
 from bot.backtest.spec import (
     FUNDING_PERIODS_PER_YEAR,
@@ -37,10 +37,10 @@ from bot.backtest.spec import (
     PathOutcome,
     StrategySpec,
 )
-from bot.domain.arrays import FloatArray
+from bot.domain.timeunits import SECONDS_PER_YEAR
+from bot.pricing.arrays import FloatArray
 from strategies.base import HedgeState
 
-SECONDS_PER_YEAR: Final = 365.0 * 86_400.0
 NEVER_HEDGED_S: Final = 1e12
 """``time_since_hedge_s`` before the first trade: finite (kernels reject inf), ~31,700 years."""
 _IDX = {name: i for i, name in enumerate(OUTCOME_FIELDS)}
@@ -128,7 +128,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:
     cash[:] = -task.book.initial_hedge_coin * s0
     premium = np.zeros(m)
     for leg in live:
-        v0 = revalue([leg], s0, 0.0, vol_at(0), rate).value_usd
+        v0 = book_greeks([leg], s0, 0.0, vol_at(0), rate).value_usd
         premium += v0
         if leg.settlement == "coin":
             coin_bal -= v0 / s0
@@ -141,11 +141,11 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:
     sigma_const = np.full(m, const_vol)
     sample_delta = np.empty((k_samples, steps))
     sample_hedge = np.empty((n_s, k_samples, steps))
-    prev = revalue(live, s0, 0.0, vol_at(0), rate)
+    prev = book_greeks(live, s0, 0.0, vol_at(0), rate)
     for k in range(steps + 1):
         t, spot = k * dt, spots[k]
         if k > 0:
-            g = revalue(live, spot, t, vol_at(k), rate)
+            g = book_greeks(live, spot, t, vol_at(k), rate)
             ds = spot - spots[k - 1]
             d_vol = vol_at(k) - np.asarray(vol_at(k - 1)) if vols is not None else 0.0
             gamma = 0.5 * prev.gamma_coin_per_usd * ds * ds
@@ -172,7 +172,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:
                     cash += payoff
             if settled:
                 live = [leg for leg in live if leg not in settled]
-                g = revalue(live, spot, t, vol_at(k), rate)
+                g = book_greeks(live, spot, t, vol_at(k), rate)
             prev = g
         if k == steps:
             unwind = np.abs(hedge) * spot * cost_frac

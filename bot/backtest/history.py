@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.backtest.paths import PathChunk
-from bot.domain.arrays import FloatArray
-
-SECONDS_PER_YEAR = 365.0 * 86_400.0
+from bot.domain.timeunits import SECONDS_PER_YEAR
+from bot.pricing.arrays import FloatArray
 
 
 class HistoryError(ValueError):

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 
 from bot.backtest.spec import BacktestResult, StrategyResult
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 
 PERCENTILES: Final = (1, 5, 50, 95, 99)
 ATTRIBUTION: Final = (

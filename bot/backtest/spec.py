@@ -16,7 +16,7 @@ from typing import Final, Literal
 import numpy as np
 
 from bot.backtest.book import Book
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 from strategies.base import Strategy
 from strategies.registry import load_strategy
 

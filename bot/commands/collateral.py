@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.commands.common import load_or_report
-from bot.engine.journal import Journal, JournalError, PlanRecord, PlanState
-from bot.engine.journal_plans import intent_json
+from bot.journal import Journal, JournalError, PlanRecord, PlanState
+from bot.journal.plans import intent_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,13 +18,13 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from bot.app.demo import DemoScript, default_script, run_demo
+from bot.app.run_report import render_text, report_json, write_chart
+from bot.app.sim_world import SimSetupError
 from bot.commands.common import load_or_report
 from bot.config import LogFormat, LogLevel, Mode
 from bot.config.collateral import CollateralMode
-from bot.engine.demo import DemoScript, default_script, run_demo
-from bot.engine.journal import JournalError
-from bot.engine.run_report import render_text, report_json, write_chart
-from bot.engine.sim_world import SimSetupError
+from bot.journal import JournalError
 from bot.ops.logging import configure_logging
 from bot.venues.clients import StartupError
 

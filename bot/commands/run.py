@@ -12,11 +12,11 @@ import asyncio
 import sys
 from collections.abc import Mapping
 
+from bot.app.daemon import install_signal_handlers, run_daemon
+from bot.app.sim_world import SimSetupError
 from bot.commands.common import load_or_report
 from bot.config import Config
-from bot.engine.daemon import install_signal_handlers, run_daemon
-from bot.engine.journal import JournalError
-from bot.engine.sim_world import SimSetupError
+from bot.journal import JournalError
 from bot.ops.logging import configure_logging
 from bot.secrets import CredentialsError, configured_secrets
 from bot.venues.clients import StartupError

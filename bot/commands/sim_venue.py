@@ -22,12 +22,12 @@ from bot.clock import AcceleratedClock, SystemClock
 from bot.config import LogFormat, LogLevel
 from bot.ops.logging import configure_logging
 from bot.ops.net import is_loopback
-from bot.sim.config import SimExchangeConfig, default_main_account
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
 from bot.sim.market import MarketModel
 from bot.sim.network import SimNetwork
 from bot.sim.server import RunningEmulator, serve_forever
+from bot.sim.spec import ExchangeSpec, default_main_account
 
 KEY_VAR = "DELTABOT_SIM_API_KEY"
 SECRET_VAR = "DELTABOT_SIM_API_SECRET"
@@ -102,7 +102,7 @@ def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[SimExc
     main = default_main_account()
     if key:
         main = replace(main, client_id=key, client_secret=secret)
-    config = SimExchangeConfig.default(args.name, start_ms, accounts=(main,))
+    config = ExchangeSpec.default(args.name, start_ms, accounts=(main,))
     market = MarketModel.default(start_ms, seed=args.seed, underlyings=config.underlyings)
     faults = Faults(seed=args.seed)
     if args.faults:

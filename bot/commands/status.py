@@ -18,8 +18,8 @@ from typing import Any
 
 from bot.commands.common import load_or_report
 from bot.config import Config
-from bot.engine.journal import Journal, JournalError
 from bot.engine.status import trading_state_json
+from bot.journal import Journal, JournalError
 
 TIMEOUT_S = 3.0
 

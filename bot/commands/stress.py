@@ -32,11 +32,11 @@ from bot.commands.common import load_or_report
 from bot.commands.value import book_table, sim_cash_coin, sim_start_ms
 from bot.config import Config, VenueRole
 from bot.config.stress import StressConfig, margin_setup
-from bot.domain.book import KindCode, PositionTable
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.stress import (
     ScenarioResult,
-    StressBook,
     StressGrid,
+    StressInputs,
     cascade,
     crash,
     custom,
@@ -56,7 +56,7 @@ class StressReport:
     """Everything the command prints: the grid, a vol-unchanged sweep, the scenarios."""
 
     start: str
-    book: StressBook
+    book: StressInputs
     grid: StressGrid
     sweep: StressGrid
     scenarios: tuple[ScenarioResult, ...]

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from bot.commands.common import load_or_report
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
-from bot.engine.journal import Journal, JournalError
+from bot.journal import Journal, JournalError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

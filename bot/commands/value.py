@@ -18,9 +18,10 @@ import numpy as np
 
 from bot.commands.common import load_or_report
 from bot.config import Config, SimConfig
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
-from bot.domain.exposure import MS_PER_YEAR, Exposure, portfolio_exposure
+from bot.domain.exposure import Exposure, portfolio_exposure
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_YEAR
 from bot.pricing.coin import coin_settled
 
 

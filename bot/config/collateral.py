@@ -17,7 +17,6 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
 from bot.domain.collateral.model import (
-    DAY_MS,
     AccountKey,
     MarginBand,
     OptimizerSettings,
@@ -25,6 +24,7 @@ from bot.domain.collateral.model import (
     TrustSettings,
 )
 from bot.domain.ids import Currency, VenueId
+from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.transfer_risk import TransferLimits, TransferWhitelist, WhitelistedAddress
 
 _CURRENCY = re.compile(r"[A-Z][A-Z0-9]{1,9}")
@@ -153,7 +153,7 @@ class CollateralVenue(FrozenModel):
             max_share_frac=self.max_share_frac,
             max_collateral_usd=self.max_collateral_usd,
             attestation_ts_ms=attested,
-            max_attestation_age_ms=None if max_age is None else round(max_age * DAY_MS),
+            max_attestation_age_ms=None if max_age is None else round(max_age * MS_PER_DAY),
             stale_score_factor=stale_score_factor,
         )
 
@@ -301,7 +301,7 @@ class CollateralConfig(FrozenModel):
 
     def optimizer_settings(self) -> OptimizerSettings:
         return OptimizerSettings(
-            horizon_ms=round(self.horizon_days * DAY_MS),
+            horizon_ms=round(self.horizon_days * MS_PER_DAY),
             trust_penalty_frac_per_year=self.trust_penalty_frac_per_year,
             accept_gap_usd=self.accept_gap_usd,
         )

@@ -18,9 +18,9 @@ from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable
 from bot.domain.margin.liquidation import LiquidationParams, MarginModel
 from bot.domain.margin.portfolio import DEFAULT_EXTENDED_MOVES, PortfolioParams
 from bot.domain.margin.standard import FUTURE_SIZE_FACTOR, StandardParams
+from bot.domain.timeunits import SECONDS_PER_YEAR
 
 ModelName = Literal["standard", "portfolio"]
-_SECONDS_PER_YEAR = 365 * 86_400
 
 
 class LinearTier(FrozenModel):
@@ -238,4 +238,4 @@ class MarginConfig(FrozenModel):
 
     @property
     def breach_horizon_years(self) -> float:
-        return self.breach_horizon_s / _SECONDS_PER_YEAR
+        return self.breach_horizon_s / SECONDS_PER_YEAR

@@ -42,19 +42,15 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.ids import Currency
+from bot.domain.position_table import KindCode, PositionTable
+from bot.domain.timeunits import DAYS_PER_YEAR, MS_PER_YEAR
 from bot.domain.units import amount_to_coin
 from bot.pricing import black76
+from bot.pricing.arrays import FloatArray, IntArray
 
-IntArray = NDArray[np.int64]
-
-MS_PER_YEAR: Final = 365 * 86_400_000
-"""Year fraction basis of ``tau_years``: ACT/365, as Deribit prices options."""
 _VOL_POINT: Final = 0.01
 _PCT_MOVE: Final = 0.01
-_DAYS_PER_YEAR: Final = 365.0
 
 
 class Numeraire(StrEnum):
@@ -166,7 +162,7 @@ def portfolio_exposure(
         delta[o] = q[o] * (g.delta - premium_coin)
         gamma[o] = q[o] * g.gamma
         vega[o] = q[o] * g.vega * _VOL_POINT
-        theta[o] = q[o] * g.theta / _DAYS_PER_YEAR
+        theta[o] = q[o] * g.theta / DAYS_PER_YEAR
     gamma_pct = _PCT_MOVE * f * gamma
     if mode is Numeraire.COIN:
         gamma_pct -= _PCT_MOVE * np.where(inverse, delta, 0.0)

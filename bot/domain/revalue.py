@@ -32,17 +32,14 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.ids import Currency, VenueId
+from bot.domain.position_table import KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_YEAR
 from bot.pricing import black76
+from bot.pricing.arrays import FloatArray, IntArray
 
-IntArray = NDArray[np.int64]
-
-MS_PER_YEAR: Final = 365 * 86_400_000
-"""ACT/365 year, as Deribit prices options (same basis as ``bot.domain.exposure``)."""
 CHUNK_ELEMENTS: Final = 1 << 18
 """Scenario × position elements priced per pass: bounds memory to a few MiB per buffer."""
 

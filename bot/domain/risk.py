@@ -26,10 +26,9 @@ from typing import Final
 from bot.config.risk import RiskConfig
 from bot.domain.ids import Currency
 from bot.domain.orders import OrderRequest
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
 from bot.domain.trading_state import TradingMode, TradingState
 
-HOUR_MS: Final = 3_600_000
-DAY_MS: Final = 86_400_000
 _REDUCE_TOLERANCE: Final = 1e-9
 """Relative slack when an order closes exactly the position it reduces."""
 
@@ -177,8 +176,8 @@ def evaluate(
 
     checks = delta_checks or {}
     count_used = len(state.within(now_ms, limits.order_window_ms))
-    hour_used = state.within(now_ms, HOUR_MS)
-    day_used = state.within(now_ms, DAY_MS)
+    hour_used = state.within(now_ms, MS_PER_HOUR)
+    day_used = state.within(now_ms, MS_PER_DAY)
     approved: list[OrderIntent] = []
     denied: list[Denial] = []
     for intent in intents:

@@ -21,13 +21,13 @@ from typing import Final
 
 import numpy as np
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
-from bot.domain.exposure import MS_PER_YEAR
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.snapshot import Mark
+from bot.domain.timeunits import MS_PER_YEAR
 from bot.pricing import SviFit, fit_svi
+from bot.pricing.arrays import FloatArray
 
 MIN_POINTS: Final = 5
 """Fewest quoted strikes a smile is fitted from (raw SVI has five parameters)."""

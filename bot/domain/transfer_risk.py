@@ -19,14 +19,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
 
 from bot.domain.collateral.plan import PlannedTransfer
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferKind, TransferRequest
+from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import TradingMode, TradingState
-
-DAY_MS: Final = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +156,7 @@ def evaluate_transfers(
             TransferDenial(i, TransferDenyReason.HALTED, trading_state.reason) for i in intents
         )
         return TransferDecision((), denied)
-    day_used = ledger.within(now_ms, DAY_MS)
+    day_used = ledger.within(now_ms, MS_PER_DAY)
     approved: list[TransferIntent] = []
     refused: list[TransferDenial] = []
     for intent in intents:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bot.domain.arrays import FloatArray
 from bot.domain.instruments import AmountUnit, Instrument
+from bot.pricing.arrays import FloatArray
 
 
 def amount_to_coin(amount: ArrayLike, amount_is_usd: ArrayLike, price_usd: ArrayLike) -> FloatArray:

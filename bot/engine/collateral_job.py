@@ -38,6 +38,7 @@ from bot.domain.collateral import (
 from bot.domain.ids import Currency
 from bot.domain.orders import Rejected, TransferKind, TransferReport, TransferState
 from bot.domain.snapshot import PortfolioSnapshot
+from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import SetBy, TradingMode, transition
 from bot.domain.transfer_risk import (
     TransferIntent,
@@ -46,12 +47,11 @@ from bot.domain.transfer_risk import (
     evaluate_transfers,
 )
 from bot.engine.cycle import HedgeEngine
-from bot.engine.journal import PlanState, TransferRecord
+from bot.journal import PlanState, TransferRecord
 
 log = structlog.get_logger("deltabot.collateral")
 
 DOLLARS = frozenset({"USD", "USDC", "USDT"})
-DAY_MS = 86_400_000
 
 
 def prices_usd(portfolio: PortfolioSnapshot) -> dict[Currency, float]:
@@ -120,7 +120,7 @@ async def track_transfers(engine: HedgeEngine) -> None:
         if venue is None or req.kind is not TransferKind.WITHDRAWAL:
             continue
         try:
-            reports = await venue.withdrawal_status(req.currency, rec.created_ts_ms - DAY_MS)
+            reports = await venue.withdrawal_status(req.currency, rec.created_ts_ms - MS_PER_DAY)
         except Exception as exc:  # no evidence this time
             log.warning("transfer_status_unreadable", transfer_id=req.transfer_id, error=str(exc))
             continue
@@ -137,7 +137,7 @@ async def track_transfers(engine: HedgeEngine) -> None:
 
 def _ledger(engine: HedgeEngine, prices: Mapping[Currency, float], now_ms: int) -> TransferLedger:
     """Transfers of the last day at today's prices (the journal keeps coin amounts)."""
-    rows = engine.journal.transfers_since(now_ms - DAY_MS)
+    rows = engine.journal.transfers_since(now_ms - MS_PER_DAY)
     return TransferLedger(
         tuple(
             TransferSend(r.created_ts_ms, r.request.amount * prices.get(r.request.currency, 0.0))

@@ -33,18 +33,19 @@ from bot.config import Config
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import Accepted, Fill, OrderState, Rejected, SendOutcome
 from bot.domain.reconcile import PositionCheck, position_mismatches
-from bot.domain.risk import DAY_MS, GateDecision, OrderIntent, evaluate
+from bot.domain.risk import GateDecision, OrderIntent, evaluate
 from bot.domain.snapshot import PortfolioSnapshot, VenueSnapshot
 from bot.domain.surface import Surface
+from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import (
     CycleFailures,
     SetBy,
     TradingState,
     after_cycle,
 )
-from bot.engine.journal import Journal
 from bot.engine.plan import CyclePlan, PlanError, PlanInputs, plan_cycle
 from bot.engine.reconciler import reconcile_open_orders
+from bot.journal import Journal
 from bot.ops.metrics import DaemonMetrics
 from bot.venues.base import Venue
 from strategies.base import Strategy
@@ -323,7 +324,7 @@ class HedgeEngine:
         now = self._clock_ms()
         decision = evaluate(
             plan.intents,
-            state=self._journal.recent_sends(now - DAY_MS),
+            state=self._journal.recent_sends(now - MS_PER_DAY),
             limits=self._config.risk,
             now_ms=now,
             inputs_ts_ms=plan.inputs_ts_ms,

@@ -21,17 +21,17 @@ import structlog
 
 from bot.config import Config
 from bot.config.stress import margin_setup
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.ids import Currency
 from bot.domain.margin.drift import DriftAlert, MarginFigures, margin_drift, model_figures
 from bot.domain.margin.liquidation import LiquidationDistance, liquidation_distance
 from bot.domain.margin.standard import standard_margin
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.snapshot import Balance, PortfolioSnapshot
 from bot.domain.stress import LightStress, light_pass
 from bot.engine.cycle import HedgeEngine
 from bot.engine.status import maintenance_ratio
 from bot.ops.metrics import DaemonMetrics
+from bot.pricing.arrays import FloatArray
 
 log = structlog.get_logger("deltabot.margin")
 

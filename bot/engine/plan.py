@@ -38,18 +38,19 @@ from typing import Final
 import numpy as np
 
 from bot.config.hedging import HedgeRoute
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
-from bot.domain.exposure import MS_PER_YEAR, Exposure, Numeraire, portfolio_exposure
+from bot.domain.exposure import Exposure, Numeraire, portfolio_exposure
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 from bot.domain.orders import OrderRequest, client_order_id
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import DeltaCrossCheck, OrderIntent
 from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
 from bot.domain.snapshot import Mark, PortfolioSnapshot
 from bot.domain.surface import Surface, vols_with_surfaces
+from bot.domain.timeunits import MS_PER_YEAR
 from bot.domain.units import position_coin
 from bot.pricing import black76
+from bot.pricing.arrays import FloatArray
 from strategies.base import HedgeState, Strategy
 
 _PCT: Final = 0.01

@@ -18,14 +18,15 @@ import structlog
 from bot.domain.ids import ClientOrderId, Symbol, VenueId
 from bot.domain.orders import Fill, OrderReport, OrderState
 from bot.domain.reconcile import OrderRecord, VenueEvidence, reconcile
-from bot.engine.journal import Journal
+from bot.domain.timeunits import MS_PER_DAY
+from bot.journal import Journal
 from bot.venues.base import Venue
 
 log = structlog.get_logger("deltabot.reconcile")
 
 FILL_LOOKBACK_MS = 60_000
 """Fills are read from this long before the oldest open order (venue clocks drift)."""
-NOT_FOUND_RECHECK_MS = 86_400_000
+NOT_FOUND_RECHECK_MS = MS_PER_DAY
 """How long an order the venue said it did not know is still looked up: a venue's index
 can lag, and late evidence (it did fill) must still reach the journal."""
 

@@ -14,12 +14,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import BoolArray, FloatArray
 
 _G = TypeVar("_G", bound=np.generic)
 
-BoolArray = NDArray[np.bool_]
-IntArray = NDArray[np.int64]
 Operand = float | FloatArray
 """One broadcast argument: a Python float, or a flat float64 array of the full size."""
 

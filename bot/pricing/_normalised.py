@@ -22,8 +22,8 @@ import sys
 import numpy as np
 from scipy.special import erfcx, ndtr
 
-from bot.domain.arrays import FloatArray
 from bot.pricing._arrays import INV_SQRT_2PI, cdf
+from bot.pricing.arrays import FloatArray
 
 _SQRT_HALF_PI = 1.2533141373155003
 _INV_SQRT_2 = 0.7071067811865476

@@ -16,8 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bot.domain.arrays import FloatArray
-from bot.pricing._arrays import BoolArray
+from bot.pricing.arrays import BoolArray, FloatArray
 
 _EPS = sys.float_info.epsilon
 _TINY = sys.float_info.min

@@ -24,8 +24,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bot.domain.arrays import FloatArray
-from bot.pricing._arrays import CHUNK, INV_SQRT_2PI, BoolArray, Operand, cdf, flat_operands
+from bot.pricing._arrays import CHUNK, INV_SQRT_2PI, Operand, cdf, flat_operands
+from bot.pricing.arrays import BoolArray, FloatArray
 
 _N_BUFFERS = 12
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 from bot.pricing.black import black76
 
 

@@ -28,10 +28,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 
-from bot.domain.arrays import FloatArray
 from bot.pricing import _normalised as nb
 from bot.pricing import _rational_cubic as rc
-from bot.pricing._arrays import INV_SQRT_2PI, BoolArray, IntArray, Operand, flat_operands
+from bot.pricing._arrays import INV_SQRT_2PI, Operand, flat_operands
+from bot.pricing.arrays import BoolArray, FloatArray, IntArray
 
 _CHUNK = 16384
 """Elements per pass; measured fastest among 2k-32k (the temporaries stay in cache)."""

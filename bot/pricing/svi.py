@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import least_squares
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 
 _MIN_POINTS = 5
 _RHO_BOUND = 1.0 - 1e-9

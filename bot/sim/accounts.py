@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.domain.units import position_coin
-from bot.sim.config import AccountSpec
 from bot.sim.contracts import SimContract
 from bot.sim.margin import future_margin_rates, inverse_pnl_coin, short_option_margin
 from bot.sim.marks import MarkRow
+from bot.sim.spec import AccountSpec
 
 
 @dataclass(slots=True)

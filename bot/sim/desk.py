@@ -1,6 +1,6 @@
 """The matching desk: places, fills, cancels and liquidates orders against the synthetic book.
 
-Taker fills walk the ladder of :mod:`bot.sim.book`; resting GTC orders fill
+Taker fills walk the ladder of :mod:`bot.sim.order_book`; resting GTC orders fill
 as makers, at their own price, once the mark crosses them. Margin is checked
 on the account as it would be after the order (10009 ``not_enough_funds``),
 except for reduce-only orders and orders that lower the initial margin.
@@ -13,8 +13,6 @@ import dataclasses
 from collections.abc import Mapping
 
 from bot.sim.accounts import AccountState, OpenOrderMargin, Valuation, apply_fill, value
-from bot.sim.book import Level, synthetic_book, walk
-from bot.sim.config import BookSpec, FeeSchedule
 from bot.sim.contracts import SimContract
 from bot.sim.errors import (
     ALREADY_CLOSED,
@@ -28,7 +26,9 @@ from bot.sim.errors import (
 )
 from bot.sim.margin import future_fee, option_fee_coin
 from bot.sim.marks import MarkRow
-from bot.sim.orders import OrderRequest, OrderState, trade_view
+from bot.sim.order_book import Level, synthetic_book, walk
+from bot.sim.orders import ExchangeOrder, OrderTicket, trade_view
+from bot.sim.spec import FeeSchedule, OrderBookSpec
 from bot.sim.views import OrderView, TradeView
 
 
@@ -36,19 +36,19 @@ class Desk:
     """All orders and trades of one exchange (engine state, never handed out)."""
 
     def __init__(
-        self, contracts: Mapping[str, SimContract], fees: FeeSchedule, book: BookSpec
+        self, contracts: Mapping[str, SimContract], fees: FeeSchedule, book: OrderBookSpec
     ) -> None:
         self._contracts = contracts
         self._fees = fees
         self._book = book
-        self.orders: dict[str, OrderState] = {}
+        self.orders: dict[str, ExchangeOrder] = {}
         self.trades: list[tuple[int, TradeView]] = []
         self._by_instrument: dict[str, list[TradeView]] = {}
-        self._open: dict[str, OrderState] = {}
+        self._open: dict[str, ExchangeOrder] = {}
         self._order_seq = 0
         self._trade_seq: dict[str, int] = {}
 
-    def open_orders(self) -> list[OrderState]:
+    def open_orders(self) -> list[ExchangeOrder]:
         """Orders still open, oldest first (closed ones are dropped from the index)."""
         self._open = {k: o for k, o in self._open.items() if o.is_open}
         return list(self._open.values())
@@ -69,7 +69,7 @@ class Desk:
         return value(acc, currency, self._contracts, marks, self.open_margin(acc.spec.id))
 
     def place(
-        self, acc: AccountState, req: OrderRequest, now: int, marks: Mapping[str, MarkRow]
+        self, acc: AccountState, req: OrderTicket, now: int, marks: Mapping[str, MarkRow]
     ) -> tuple[OrderView, list[TradeView]]:
         """Match ``req`` for ``acc`` at ``now``; the order and its fills, or a SimError."""
         c = req.contract
@@ -90,7 +90,7 @@ class Desk:
                 acc, req, fills, reserved=req.amount if rests else taken, marks=marks
             )
         self._order_seq += 1
-        order = OrderState(f"{c.currency}-{self._order_seq}", acc.spec.id, req, now, now)
+        order = ExchangeOrder(f"{c.currency}-{self._order_seq}", acc.spec.id, req, now, now)
         self.orders[order.order_id] = order
         self._open[order.order_id] = order
         trades = [
@@ -153,7 +153,7 @@ class Desk:
             if c.currency != currency or pos.size == 0 or name not in marks:
                 continue
             row = marks[name]
-            req = OrderRequest(
+            req = OrderTicket(
                 c,
                 pos.size < 0,
                 abs(pos.size),
@@ -165,7 +165,7 @@ class Desk:
                 label="liquidation",
             )
             self._order_seq += 1
-            order = OrderState(f"{c.currency}-{self._order_seq}", acc.spec.id, req, now, now)
+            order = ExchangeOrder(f"{c.currency}-{self._order_seq}", acc.spec.id, req, now, now)
             order.is_liquidation = True
             self.orders[order.order_id] = order
             self._fill(
@@ -175,7 +175,7 @@ class Desk:
     def _fill(
         self,
         acc: AccountState,
-        o: OrderState,
+        o: ExchangeOrder,
         amount: float,
         price: float,
         *,
@@ -216,13 +216,13 @@ class Desk:
             return option_fee_coin(amount, price, f.option_rate, f.option_cap)
         return future_fee(amount, price, f.future_maker if maker else f.future_taker, c.is_inverse)
 
-    def _reducible(self, acc: AccountState, req: OrderRequest) -> float:
+    def _reducible(self, acc: AccountState, req: OrderTicket) -> float:
         pos = acc.positions.get(req.contract.instrument_name)
         size = pos.size if pos else 0.0
         opposite = size < 0 if req.is_buy else size > 0
         return abs(size) if opposite else 0.0
 
-    def _reduce_only(self, acc: AccountState, req: OrderRequest) -> OrderRequest:
+    def _reduce_only(self, acc: AccountState, req: OrderTicket) -> OrderTicket:
         """Clamp a reduce-only order to the position it reduces; refuse one that would not."""
         reducible = self._reducible(acc, req)
         if reducible <= 0:
@@ -238,7 +238,7 @@ class Desk:
     def _check_margin(
         self,
         acc: AccountState,
-        req: OrderRequest,
+        req: OrderTicket,
         fills: list[Level],
         *,
         reserved: float,
@@ -273,7 +273,7 @@ class Desk:
             )
 
 
-def _crosses(req: OrderRequest, price: float) -> bool:
+def _crosses(req: OrderTicket, price: float) -> bool:
     """A buy at ``req.price`` crosses an offer at ``price`` (a sell, a bid) when it would trade."""
     assert req.price is not None
     return price <= req.price if req.is_buy else price >= req.price

@@ -13,12 +13,11 @@ from typing import Literal
 
 from bot.clock import Clock
 from bot.sim.accounts import order_margin
-from bot.sim.book import synthetic_book
-from bot.sim.config import CURRENCIES, SimExchangeConfig
 from bot.sim.errors import ORDER_NOT_FOUND, bad_param, sim_error
 from bot.sim.market import MarketModel
 from bot.sim.network import SimNetwork
-from bot.sim.orders import OrderState
+from bot.sim.order_book import synthetic_book
+from bot.sim.orders import ExchangeOrder
 from bot.sim.render import (
     account_summary_view,
     book_summary_view,
@@ -29,6 +28,7 @@ from bot.sim.render import (
     subaccount_view,
     ticker_view,
 )
+from bot.sim.spec import CURRENCIES, ExchangeSpec
 from bot.sim.validation import validate_order
 from bot.sim.views import (
     AccountSummaryView,
@@ -68,7 +68,7 @@ class SimExchange:
         self,
         market: MarketModel,
         clock: Clock,
-        config: SimExchangeConfig,
+        config: ExchangeSpec,
         network: SimNetwork | None = None,
     ) -> None:
         self._w = SimWorld(market, clock, config, network)
@@ -246,7 +246,7 @@ class SimExchange:
 
     def _orders(
         self, account_id: int, currency: str | None, instrument_name: str | None
-    ) -> list[OrderState]:
+    ) -> list[ExchangeOrder]:
         self._w.account(account_id)
         return [
             o

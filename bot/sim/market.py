@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bot.sim.paths import MS_PER_YEAR, IndexPath, PathSpec, ScriptedPath
+from bot.domain.timeunits import MS_PER_YEAR
+from bot.sim.paths import IndexPath, PathSpec, ScriptedPath
 from bot.sim.smile import smile_vols
 
 # Deribit perpetual: Funding Rate = max(0.05%, Premium Rate) + min(-0.05%, Premium Rate),

@@ -1,6 +1,6 @@
 """Order records of the simulated exchange and their Deribit views.
 
-An :class:`OrderState` is the engine's mutable record; :meth:`OrderState.view`
+An :class:`ExchangeOrder` is the engine's mutable record; :meth:`ExchangeOrder.view`
 freezes it into the :class:`~bot.sim.views.OrderView` the API returns.
 """
 
@@ -14,7 +14,7 @@ from bot.sim.views import OrderView, TradeView
 
 
 @dataclass(frozen=True, slots=True)
-class OrderRequest:
+class OrderTicket:
     """A validated order as the client asked for it (``price`` None for market orders)."""
 
     contract: SimContract
@@ -29,12 +29,12 @@ class OrderRequest:
 
 
 @dataclass(slots=True)
-class OrderState:
+class ExchangeOrder:
     """One order's life: fills, fees and state ``open`` → ``filled`` / ``cancelled``."""
 
     order_id: str
     account_id: int
-    request: OrderRequest
+    request: OrderTicket
     created_ms: int
     updated_ms: int
     state: str = "open"
@@ -109,7 +109,7 @@ class OrderState:
 
 
 def trade_view(
-    o: OrderState,
+    o: ExchangeOrder,
     *,
     trade_id: str,
     trade_seq: int,

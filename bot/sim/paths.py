@@ -21,8 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import lfilter
 
+from bot.domain.timeunits import MS_PER_YEAR
+
 BLOCK_STEPS = 3600
-MS_PER_YEAR = 365.0 * 24 * 3600 * 1000
 
 
 @dataclass(frozen=True, slots=True)

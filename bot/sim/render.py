@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from bot.domain.units import position_coin
 from bot.sim.accounts import AccountState, PositionState, Valuation, position_margin, position_upl
-from bot.sim.book import Book
-from bot.sim.config import FeeSchedule, WalletSpec
 from bot.sim.contracts import SimContract, expiry_code
 from bot.sim.marks import MarkRow
+from bot.sim.order_book import OrderBook
+from bot.sim.spec import FeeSchedule, WalletSpec
 from bot.sim.views import (
     AccountSummaryView,
     BookSummaryView,
@@ -97,7 +97,7 @@ def _underlying_index(c: SimContract) -> str | None:
 def ticker_view(
     c: SimContract,
     row: MarkRow,
-    book: Book,
+    book: OrderBook,
     now: int,
     activity: Activity,
 ) -> TickerView:
@@ -154,7 +154,9 @@ def ticker_view(
     )
 
 
-def order_book_view(ticker: TickerView, book: Book, depth: int, change_id: int) -> OrderBookView:
+def order_book_view(
+    ticker: TickerView, book: OrderBook, depth: int, change_id: int
+) -> OrderBookView:
     fields = {name: getattr(ticker, name) for name in TickerView.__dataclass_fields__}
     return OrderBookView(
         **fields,

@@ -14,8 +14,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bot.domain.arrays import FloatArray
 from bot.pricing import SviParams
+from bot.pricing.arrays import FloatArray
 
 
 def ssvi_slice(theta: float, rho: float, phi: float) -> SviParams:

@@ -22,7 +22,7 @@ from bot.sim.errors import (
     bad_param,
     sim_error,
 )
-from bot.sim.orders import OrderRequest
+from bot.sim.orders import OrderTicket
 
 MAX_LABEL_CHARS = (
     64  # Deribit private/buy: "label: user defined label for the order (maximum 64 characters)"
@@ -58,8 +58,8 @@ def validate_order(
     post_only: bool,
     reduce_only: bool,
     label: str | None,
-) -> OrderRequest:
-    """A well-formed :class:`OrderRequest`, or the SimError naming what is wrong."""
+) -> OrderTicket:
+    """A well-formed :class:`OrderTicket`, or the SimError naming what is wrong."""
     if direction not in ("buy", "sell"):
         raise bad_param("direction", f"must be 'buy' or 'sell', got {direction!r}")
     if order_type not in ORDER_TYPES:
@@ -94,7 +94,7 @@ def validate_order(
         raise sim_error(
             POST_ONLY_NOT_ALLOWED, param="post_only", reason="only good_til_cancelled orders rest"
         )
-    return OrderRequest(
+    return OrderTicket(
         contract=c,
         is_buy=direction == "buy",
         amount=round(float(amount), 10),

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.sim.accounts import AccountState
-from bot.sim.config import CURRENCIES, WalletSpec
 from bot.sim.errors import (
     INVALID_TRANSFER_ADDRESS,
     NOT_ENOUGH_FUNDS,
@@ -25,6 +24,7 @@ from bot.sim.errors import (
     sim_error,
 )
 from bot.sim.network import Destination, SimNetwork
+from bot.sim.spec import CURRENCIES, WalletSpec
 from bot.sim.views import DepositView, TransferView, WithdrawalView
 
 

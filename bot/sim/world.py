@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.clock import Clock
+from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.units import position_coin
 from bot.sim.accounts import AccountState, PositionState, closed_pnl
-from bot.sim.config import CURRENCIES, PositionSpec, SimExchangeConfig
 from bot.sim.contracts import SimContract
 from bot.sim.desk import Desk
 from bot.sim.errors import UNAUTHORIZED, sim_error
@@ -25,11 +25,11 @@ from bot.sim.market import MarketModel
 from bot.sim.marks import MarkRow, MarkTable
 from bot.sim.network import SimNetwork
 from bot.sim.render import Activity
+from bot.sim.spec import CURRENCIES, ExchangeSpec, PositionSpec
 from bot.sim.validation import contract_for
 from bot.sim.wallet import Wallet
 
 MS_PER_8H = 8 * 3600 * 1000
-DAY_MS = 24 * 3600 * 1000
 
 
 class SimWorld:
@@ -39,7 +39,7 @@ class SimWorld:
         self,
         market: MarketModel,
         clock: Clock,
-        config: SimExchangeConfig,
+        config: ExchangeSpec,
         network: SimNetwork | None,
     ) -> None:
         unknown = [u for u in config.underlyings if u not in market.underlyings]
@@ -109,7 +109,7 @@ class SimWorld:
         )
         trades = self.desk.trades_of(name)
         last = trades[-1].price if trades else None
-        volume = sum((t.amount for t in trades if t.timestamp > now - DAY_MS), 0.0)
+        volume = sum((t.amount for t in trades if t.timestamp > now - MS_PER_DAY), 0.0)
         return Activity(oi, last, volume)
 
     def _grid_ts(self, ts: int) -> int:

@@ -31,11 +31,11 @@ from bot.domain.orders import (
     client_order_id,
 )
 from bot.secrets import VenueCredentials
-from bot.sim.config import SimExchangeConfig, default_main_account
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import DropMode, FaultAction, Faults
 from bot.sim.market import MarketModel
 from bot.sim.server import run_emulator
+from bot.sim.spec import ExchangeSpec, default_main_account
 from bot.venues.base import Venue
 from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.factory import Runtime, SimEndpoint, build_venue
@@ -83,7 +83,7 @@ def _order(adapter: Adapter, cid: ClientOrderId, amount: float | None = None) ->
 async def emulator_adapter() -> AsyncIterator[Adapter]:
     main = default_main_account()
     clock = ManualClock(EMULATOR_START_MS)
-    config = SimExchangeConfig.default("sim-a", EMULATOR_START_MS, accounts=(main,))
+    config = ExchangeSpec.default("sim-a", EMULATOR_START_MS, accounts=(main,))
     market = MarketModel.default(EMULATOR_START_MS, seed=7, underlyings=config.underlyings)
     exchange = SimExchange(market, clock, config)
     async with run_emulator(exchange) as emulator:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.sim_world import build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import load_config
 from bot.domain.collateral import PlanStatus
 from bot.domain.orders import TransferKind, TransferState
 from bot.engine.collateral_job import run_collateral
 from bot.engine.cycle import HedgeEngine
-from bot.engine.journal import Journal, PlanState
-from bot.engine.sim_world import build_sim_world, serve_sim_world
+from bot.journal import Journal, PlanState
 from bot.sim.market import JumpEvent
 from bot.venues.factory import Runtime, build_venues
 from strategies.registry import load_strategy

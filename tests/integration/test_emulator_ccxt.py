@@ -14,12 +14,12 @@ import ccxt.async_support as ccxt
 import pytest
 
 from bot.clock import ManualClock
-from bot.sim.config import AccountSpec, SimExchangeConfig, default_main_account
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
 from bot.sim.market import MarketModel
 from bot.sim.network import SimNetwork
 from bot.sim.server import RunningEmulator, run_emulator
+from bot.sim.spec import AccountSpec, ExchangeSpec, default_main_account
 
 START_MS = 1_736_150_400_000  # 2025-01-06T08:00:00Z
 MAIN = default_main_account()
@@ -35,7 +35,7 @@ def make_exchange(
 ) -> tuple[SimExchange, ManualClock]:
     """A seeded exchange with a main and a sub-account, on a clock the test moves."""
     clock = ManualClock(START_MS)
-    config = SimExchangeConfig.default(name, START_MS, accounts=(MAIN, SUB))
+    config = ExchangeSpec.default(name, START_MS, accounts=(MAIN, SUB))
     market = MarketModel.default(START_MS, seed=seed, underlyings=config.underlyings)
     return SimExchange(market, clock, config, network), clock
 

@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import Config, load_config
 from bot.domain.orders import OrderState
 from bot.domain.risk import DenyReason
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 from bot.engine.cycle import HedgeEngine
-from bot.engine.journal import Journal
-from bot.engine.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
+from bot.journal import Journal
 from bot.sim.faults import DropMode, FaultAction
 from bot.venues.factory import Runtime, build_venues
 from strategies.registry import load_strategy

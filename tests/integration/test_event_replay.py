@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.app.replay import ReplayError, ReplayResult, replay_path, vector_path
 from bot.backtest import GBM, Book, OptionLeg, StrategySpec, run_backtest
-from bot.backtest.replay import ReplayError, ReplayResult, replay_path, vector_path
 
 WIDTH_COIN = 0.05
 BOOK = Book((OptionLeg(True, 60_000.0, 30 / 365, -1.0, "coin"),))

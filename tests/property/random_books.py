@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_DAY
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 F = 60_000.0
 
@@ -53,7 +53,7 @@ def book_table(rows: list[tuple[Any, ...]], venues: Sequence[str] = ("backtest",
         is_call=opt & np.array([r[2] for r in rows]),
         strike_usd=np.where(opt, [r[4] * F for r in rows], np.nan),
         expiry_ms=np.where(
-            kind == KindCode.PERPETUAL, NO_EXPIRY_MS, [T0_MS + r[5] * DAY_MS for r in rows]
+            kind == KindCode.PERPETUAL, NO_EXPIRY_MS, [T0_MS + r[5] * MS_PER_DAY for r in rows]
         ),
         mark_iv=np.where(opt, [r[6] for r in rows], np.nan),
         index_usd=[F],

@@ -10,11 +10,11 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
-from bot.domain.exposure import MS_PER_YEAR, Exposure, portfolio_exposure
+from bot.domain.exposure import Exposure, portfolio_exposure
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
 from bot.pricing import black76
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 BASE_USD = (60_000.0, 3_000.0)
 GREEKS = ("delta_coin", "gamma_coin_per_pct", "vega_usd_per_volpt", "theta_usd_per_day")
@@ -55,7 +55,7 @@ def rows(draw: st.DrawFn) -> Row:
         is_call=kind == KindCode.OPTION and draw(st.booleans()),
         size=size,
         strike_usd=BASE_USD[u] * draw(st.floats(0.5, 2.0)) if kind == KindCode.OPTION else np.nan,
-        expiry_ms=NO_EXPIRY_MS if days is None else T0_MS + days * DAY_MS,
+        expiry_ms=NO_EXPIRY_MS if days is None else T0_MS + days * MS_PER_DAY,
         iv=draw(st.floats(0.1, 1.5)),
         forward_usd=BASE_USD[u] * draw(st.floats(0.8, 1.2)),
     )

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from bot.config.risk import RiskConfig
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import OrderRequest, Side, client_order_id
-from bot.domain.risk import DAY_MS, HOUR_MS, OrderIntent, RiskLedger, Send, evaluate
+from bot.domain.risk import OrderIntent, RiskLedger, Send, evaluate
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 
 VENUE, SYMBOL = VenueId("deribit-a"), Symbol("BTC/USD:BTC")
@@ -43,7 +44,7 @@ STEPS = st.lists(
     st.builds(
         Step,
         dt_ms=st.one_of(
-            st.integers(0, 2_000), st.integers(0, HOUR_MS), st.integers(0, DAY_MS // 3)
+            st.integers(0, 2_000), st.integers(0, MS_PER_HOUR), st.integers(0, MS_PER_DAY // 3)
         ),
         notionals_usd=st.lists(st.floats(0.01, 1_500.0), max_size=6).map(tuple),
     ),
@@ -90,8 +91,8 @@ def test_approved_flow_never_exceeds_any_cap(cfg: RiskConfig, steps: list[Step],
         assert len(decision.approved) + len(decision.denied) == len(intents)
         sent.extend(Send(now_ms, i.notional_usd) for i in decision.approved)
     assert all(s.notional_usd <= cfg.max_order_notional_usd for s in sent)
-    assert window_max(sent, HOUR_MS, "notional") <= cfg.max_hourly_notional_usd
-    assert window_max(sent, DAY_MS, "notional") <= cfg.max_daily_notional_usd
+    assert window_max(sent, MS_PER_HOUR, "notional") <= cfg.max_hourly_notional_usd
+    assert window_max(sent, MS_PER_DAY, "notional") <= cfg.max_daily_notional_usd
     assert window_max(sent, cfg.order_window_ms, "count") <= cfg.max_orders_per_window
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 from strategies.band import Band, BandParams
 from strategies.base import HedgeState, deviation_coin
 from strategies.interval import Interval, IntervalParams

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.standard import standard_margin
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.revalue import revalue
 from bot.domain.stress import grid_of, prepare
 from bot.domain.stress.kernel import state_vol

@@ -23,7 +23,7 @@ from bot.backtest import (
     read_price_csv,
     run_backtest,
 )
-from bot.backtest.book import revalue
+from bot.backtest.book import book_greeks
 from bot.backtest.report import cvar, summarize, to_json_dict
 from bot.pricing.coin import coin_settled
 
@@ -65,10 +65,10 @@ def test_book_toml_round_trip_and_unknown_keys(tmp_path: Path) -> None:
         load_book_toml(bad)
 
 
-def test_revalue_coin_value_matches_coin_settled_pricing() -> None:
+def test_book_greeks_coin_value_matches_coin_settled_pricing() -> None:
     """USD value / spot of a coin-settled leg equals coin_settled's premium at F = S·e^(rτ)."""
     spot = np.array([50_000.0, 60_000.0, 70_000.0])
-    g = revalue([OptionLeg(True, 60_000.0, 0.1, 1.0, "coin")], spot, 0.0, 0.6, 0.03)
+    g = book_greeks([OptionLeg(True, 60_000.0, 0.1, 1.0, "coin")], spot, 0.0, 0.6, 0.03)
     coin = coin_settled(True, spot * math.exp(0.03 * 0.1), 60_000.0, 0.1, 0.6, 0.0)
     np.testing.assert_allclose(g.value_usd / spot, coin.price_coin, rtol=1e-12)
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.snapshot import Mark, Position, VenueSnapshot
 
 EXPIRY_MS = 1_798_185_600_000  # 2026-12-25 08:00 UTC

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ValidationError
 from bot.config.base import nested_model
 from bot.config.collateral import CollateralConfig, CollateralMode
 from bot.domain.collateral import MarginBand
-from bot.domain.collateral.model import DAY_MS
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferId, TransferKind, TransferRequest
+from bot.domain.timeunits import MS_PER_DAY
 
 EXAMPLE_TOML = """
 [collateral]
@@ -87,12 +87,12 @@ def test_the_documented_toml_validates_and_converts() -> None:
     """The TOML handed to the integrator loads, and its domain views carry the right units."""
     cfg = example()
     assert cfg.mode is CollateralMode.PLAN
-    assert cfg.optimizer_settings().horizon_ms == 7 * DAY_MS
+    assert cfg.optimizer_settings().horizon_ms == 7 * MS_PER_DAY
     trust = cfg.trust()[VenueId("deribit-a")]
     midnight = datetime(2026, 11, 1, tzinfo=UTC).timestamp() * 1000
     assert trust.attestation_ts_ms == midnight
-    assert trust.max_attestation_age_ms == 45 * DAY_MS
-    assert trust.effective_score(round(midnight) + 46 * DAY_MS) == pytest.approx(0.45)
+    assert trust.max_attestation_age_ms == 45 * MS_PER_DAY
+    assert trust.effective_score(round(midnight) + 46 * MS_PER_DAY) == pytest.approx(0.45)
     (route,) = cfg.withdrawal_routes()
     assert (route.fee_coin, route.min_coin, route.delay_ms) == (1.0, 10.0, 1_800_000)
     assert cfg.band_for(VenueId("okx-a")) == MarginBand(2.0, 3.0, 5.0)

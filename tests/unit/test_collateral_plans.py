@@ -10,7 +10,7 @@ from bot.cli import main
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferId, TransferKind, TransferRequest
 from bot.domain.transfer_risk import TransferIntent
-from bot.engine.journal import Journal, JournalError, PlanState
+from bot.journal import Journal, JournalError, PlanState
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 INTENT = TransferIntent(

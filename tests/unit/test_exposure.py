@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
-from bot.domain.exposure import MS_PER_YEAR, Exposure, portfolio_exposure
+from bot.domain.exposure import Exposure, portfolio_exposure
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 OPT, FUT, PERP, SPOT = KindCode.OPTION, KindCode.FUTURE, KindCode.PERPETUAL, KindCode.SPOT
 
@@ -33,7 +33,7 @@ def _one(kind: KindCode, size: float, **columns: Any) -> PositionTable:
         "size": [size],
         "is_inverse": False,
         "amount_is_usd": False,
-        "expiry_ms": T0_MS + 30 * DAY_MS if kind in (OPT, FUT) else NO_EXPIRY_MS,
+        "expiry_ms": T0_MS + 30 * MS_PER_DAY if kind in (OPT, FUT) else NO_EXPIRY_MS,
         "strike_usd": 60_000.0 if kind == OPT else np.nan,
         "is_call": kind == OPT,
         "symbols": ["X"],
@@ -127,8 +127,8 @@ def _mixed() -> PositionTable:
         amount_is_usd=[False, True, False, False, True],
         is_call=[True, False, False, False, False],
         strike_usd=[65_000.0, np.nan, 55_000.0, 3_000.0, np.nan],
-        expiry_ms=[T0_MS + 7 * DAY_MS, NO_EXPIRY_MS, T0_MS + 90 * DAY_MS]
-        + [T0_MS + 30 * DAY_MS] * 2,
+        expiry_ms=[T0_MS + 7 * MS_PER_DAY, NO_EXPIRY_MS, T0_MS + 90 * MS_PER_DAY]
+        + [T0_MS + 30 * MS_PER_DAY] * 2,
         mark_iv=[0.55, np.nan, 0.5, 0.7, np.nan],
         index_usd=[59_900.0, np.nan],
         symbols=["C65", "PERP", "P55", "EP3000", "EFUT"],
@@ -169,9 +169,9 @@ def test_expiry_buckets_cover_perps_and_sum_to_totals() -> None:
     assert b.underlying_idx.tolist() == [0, 0, 0, 1]
     assert b.expiry_ms.tolist() == [
         NO_EXPIRY_MS,
-        T0_MS + 7 * DAY_MS,
-        T0_MS + 90 * DAY_MS,
-        T0_MS + 30 * DAY_MS,
+        T0_MS + 7 * MS_PER_DAY,
+        T0_MS + 90 * MS_PER_DAY,
+        T0_MS + 30 * MS_PER_DAY,
     ]
     assert b.vega_usd_per_volpt[0] == 0.0 and b.gamma_coin_per_pct[0] != 0.0
     gamma = np.bincount(b.underlying_idx, weights=b.gamma_coin_per_pct, minlength=2)
@@ -190,7 +190,7 @@ def test_expired_positions_contribute_nothing_and_are_counted() -> None:
         amount_is_usd=[False, True, False],
         is_call=[True, False, False],
         strike_usd=[60_000.0, np.nan, np.nan],
-        expiry_ms=[T0_MS, T0_MS - DAY_MS, NO_EXPIRY_MS],
+        expiry_ms=[T0_MS, T0_MS - MS_PER_DAY, NO_EXPIRY_MS],
     )
     forward = np.array([np.nan, np.nan, 60_000.0])
     e = _exposure(table, forward, "coin")

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
-from bot.domain.exposure import MS_PER_YEAR, Exposure, portfolio_exposure
+from bot.domain.exposure import Exposure, portfolio_exposure
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
 from bot.pricing import black76
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 OPT, FUT, PERP, SPOT = KindCode.OPTION, KindCode.FUTURE, KindCode.PERPETUAL, KindCode.SPOT
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -33,17 +33,17 @@ BOOK = PositionTable.from_arrays(
     is_call=[True, False, True, False, False, True, False, False, False, False, True],
     strike_usd=[65e3, 55e3, 60e3, np.nan, np.nan, 70e3, np.nan, np.nan, 2_800.0, np.nan, 3_400.0],
     expiry_ms=[
-        T0_MS + 3 * DAY_MS,
-        T0_MS + 30 * DAY_MS,
-        T0_MS + 180 * DAY_MS,
+        T0_MS + 3 * MS_PER_DAY,
+        T0_MS + 30 * MS_PER_DAY,
+        T0_MS + 180 * MS_PER_DAY,
         NO_EXPIRY_MS,
-        T0_MS + 90 * DAY_MS,
-        T0_MS + 60 * DAY_MS,
+        T0_MS + 90 * MS_PER_DAY,
+        T0_MS + 60 * MS_PER_DAY,
         NO_EXPIRY_MS,
         NO_EXPIRY_MS,
-        T0_MS + 14 * DAY_MS,
+        T0_MS + 14 * MS_PER_DAY,
         NO_EXPIRY_MS,
-        T0_MS + 45 * DAY_MS,
+        T0_MS + 45 * MS_PER_DAY,
     ],
     mark_iv=[0.75, 0.55, 0.5, np.nan, np.nan, 0.52, np.nan, np.nan, 0.8, np.nan, 0.65],
 )
@@ -148,5 +148,5 @@ def test_vega_and_theta_match_revaluation() -> None:
     dt_ms = 60_000  # one minute either side
     up = _usd_value(1.0, ts_ms=T0_MS + dt_ms)
     dn = _usd_value(1.0, ts_ms=T0_MS - dt_ms)
-    theta_fd = (up - dn) / (2 * dt_ms / DAY_MS)
+    theta_fd = (up - dn) / (2 * dt_ms / MS_PER_DAY)
     np.testing.assert_allclose(e.theta_usd_per_day, theta_fd, rtol=1e-5)

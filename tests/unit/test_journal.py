@@ -25,7 +25,7 @@ from bot.domain.orders import (
 )
 from bot.domain.risk import OrderIntent, Send
 from bot.domain.trading_state import INITIAL_STATE, SetBy, TradingMode, TradingState
-from bot.engine.journal import SCHEMA_VERSION, Journal, JournalError, JournalLockedError
+from bot.journal import SCHEMA_VERSION, Journal, JournalError, JournalLockedError
 
 S = OrderState
 VENUE, SYMBOL, BTC = VenueId("deribit-a"), Symbol("BTC/USD:BTC"), Currency("BTC")
@@ -232,7 +232,7 @@ def test_other_process_holding_the_lock_is_named(path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from bot.engine.journal import Journal; j = Journal.open(sys.argv[1]); "
+            "import sys; from bot.journal import Journal; j = Journal.open(sys.argv[1]); "
             "print('ready', flush=True); sys.stdin.read()",
             str(path),
         ],

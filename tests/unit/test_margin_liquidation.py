@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.breach import (
     JumpDiffusion,
     breach_probability,
@@ -19,9 +18,10 @@ from bot.domain.margin.drift import MarginFigures, margin_drift, model_figures
 from bot.domain.margin.liquidation import LiquidationParams, liquidation_distance
 from bot.domain.margin.portfolio import portfolio_margin
 from bot.domain.margin.standard import standard_margin
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.revalue import revalue
+from bot.domain.timeunits import MS_PER_DAY
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 F = 60_000.0
 
@@ -86,7 +86,7 @@ def _straddle() -> PositionTable:
         amount_is_usd=[False, False, True],
         is_call=[True, False, False],
         strike_usd=[F, F, np.nan],
-        expiry_ms=[T0_MS + 30 * DAY_MS, T0_MS + 30 * DAY_MS, -1],
+        expiry_ms=[T0_MS + 30 * MS_PER_DAY, T0_MS + 30 * MS_PER_DAY, -1],
         mark_iv=0.6,
         index_usd=[F],
     )

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.margin.portfolio import PortfolioParams, portfolio_margin, scenarios
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_DAY
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 F = 60_000.0
 
@@ -36,7 +36,7 @@ def _calls(size: list[float], strike: list[float], days: float = 30.0) -> Positi
         amount_is_usd=False,
         is_call=True,
         strike_usd=strike,
-        expiry_ms=T0_MS + int(days * DAY_MS),
+        expiry_ms=T0_MS + int(days * MS_PER_DAY),
         mark_iv=0.6,
         index_usd=[F],
     )

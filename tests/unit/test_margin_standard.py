@@ -7,15 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.margin.standard import (
     StandardParams,
     future_margin_rates,
     short_option_margin,
     standard_margin,
 )
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_DAY
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 
 
@@ -63,7 +63,7 @@ def _book() -> PositionTable:
         amount_is_usd=[False, False, True, False],
         is_call=[True, False, False, False],
         strike_usd=[70_000.0, 50_000.0, np.nan, np.nan],
-        expiry_ms=[T0_MS + 30 * DAY_MS, T0_MS + 30 * DAY_MS, NO_EXPIRY_MS, NO_EXPIRY_MS],
+        expiry_ms=[T0_MS + 30 * MS_PER_DAY, T0_MS + 30 * MS_PER_DAY, NO_EXPIRY_MS, NO_EXPIRY_MS],
         mark_iv=[0.6, 0.6, np.nan, np.nan],
         index_usd=[60_000.0],
     )

@@ -14,8 +14,8 @@ from bot.domain.orders import (
     client_order_id,
 )
 from bot.domain.risk import OrderIntent
-from bot.engine.journal import Journal
 from bot.engine.reconciler import reconcile_open_orders
+from bot.journal import Journal
 
 VENUE, PERP = VenueId("sim-a"), Symbol("BTC/USD:BTC")
 

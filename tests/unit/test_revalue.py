@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from bot.domain import revalue as rv
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.timeunits import MS_PER_DAY
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 
 
@@ -64,7 +64,7 @@ def _mixed() -> PositionTable:
         amount_is_usd=False,
         is_call=[True, True, False],
         strike_usd=[65_000.0, 3_200.0, np.nan],
-        expiry_ms=[T0_MS + 30 * DAY_MS, T0_MS + 60 * DAY_MS, NO_EXPIRY_MS],
+        expiry_ms=[T0_MS + 30 * MS_PER_DAY, T0_MS + 60 * MS_PER_DAY, NO_EXPIRY_MS],
         mark_iv=[0.6, 0.7, np.nan],
         index_usd=[60_000.0, 3_000.0],
     )

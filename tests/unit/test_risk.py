@@ -8,8 +8,6 @@ from bot.config.risk import RiskConfig
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import OrderRequest, Side, client_order_id
 from bot.domain.risk import (
-    DAY_MS,
-    HOUR_MS,
     DeltaCrossCheck,
     DenyReason,
     GateDecision,
@@ -18,6 +16,7 @@ from bot.domain.risk import (
     Send,
     evaluate,
 )
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 
 NOW_MS = 1_800_000_000_000
@@ -115,7 +114,9 @@ def test_order_count_per_window_counts_ledger_and_this_cycle() -> None:
 
 def test_hourly_cap_includes_already_sent() -> None:
     """25k sent within the hour leaves room for 5k, not 5k + 1 cent; the oldest send expires."""
-    ledger = RiskLedger((Send(NOW_MS - HOUR_MS, 9_000.0), Send(NOW_MS - HOUR_MS + 1, 25_000.0)))
+    ledger = RiskLedger(
+        (Send(NOW_MS - MS_PER_HOUR, 9_000.0), Send(NOW_MS - MS_PER_HOUR + 1, 25_000.0))
+    )
     decision = gate(intent(5_000.01, seq=0), intent(5_000.0, seq=1), ledger=ledger)
     assert reasons(decision) == [DenyReason.HOURLY_CAP]
     assert [i.notional_usd for i in decision.approved] == [5_000.0]
@@ -123,7 +124,7 @@ def test_hourly_cap_includes_already_sent() -> None:
 
 def test_daily_cap_includes_already_sent() -> None:
     """45k sent earlier today leaves 5k for the rolling day."""
-    ledger = RiskLedger((Send(NOW_MS - DAY_MS + 1, 45_000.0),))
+    ledger = RiskLedger((Send(NOW_MS - MS_PER_DAY + 1, 45_000.0),))
     decision = gate(intent(6_000.0, seq=0), intent(5_000.0, seq=1), ledger=ledger)
     assert reasons(decision) == [DenyReason.DAILY_CAP]
     assert [i.notional_usd for i in decision.approved] == [5_000.0]

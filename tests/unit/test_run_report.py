@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import run_chart
-from bot.engine.run_report import (
+from bot.app import run_chart
+from bot.app.run_report import (
     AccountPnl,
     CycleSample,
     Excursion,

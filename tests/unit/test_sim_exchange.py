@@ -7,12 +7,13 @@ from collections.abc import Sequence
 import pytest
 
 from bot.clock import ManualClock
+from bot.domain.timeunits import MS_PER_YEAR
 from bot.pricing import black76
-from bot.sim.config import AccountSpec, PositionSpec, SimExchangeConfig
 from bot.sim.errors import SimError
 from bot.sim.exchange import SimExchange
 from bot.sim.market import JumpEvent, MarketEvent, MarketModel, UnderlyingSpec
-from bot.sim.paths import MS_PER_YEAR, PathSpec
+from bot.sim.paths import PathSpec
+from bot.sim.spec import AccountSpec, ExchangeSpec, PositionSpec
 
 T0 = 1_767_254_400_000  # Thursday 2026-01-01 00:00 UTC
 HOUR = 3_600_000
@@ -33,9 +34,7 @@ def world(
         "ETH": UnderlyingSpec(path=PathSpec(spot_usd=3_000.0, vol=vol), perp_premium=premium),
     }
     market = MarketModel(specs, seed=11, start_ms=T0, events=events)
-    cfg = SimExchangeConfig.default(
-        "sim", T0, accounts=accounts, spot_usd={"BTC": spot, "ETH": 3e3}
-    )
+    cfg = ExchangeSpec.default("sim", T0, accounts=accounts, spot_usd={"BTC": spot, "ETH": 3e3})
     return clk, market, SimExchange(market, clk, cfg)
 
 

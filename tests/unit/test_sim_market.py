@@ -5,13 +5,14 @@ import math
 import numpy as np
 import pytest
 
+from bot.domain.timeunits import MS_PER_YEAR
 from bot.sim.market import (
     JumpEvent,
     MarketModel,
     UnderlyingSpec,
     VolSpikeEvent,
 )
-from bot.sim.paths import MS_PER_YEAR, PathSpec
+from bot.sim.paths import PathSpec
 from bot.sim.smile import smile_vols, ssvi_slice
 
 T0 = 1_767_254_400_000  # 2026-01-01 00:00 UTC

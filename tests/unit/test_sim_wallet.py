@@ -5,11 +5,11 @@ import dataclasses
 import pytest
 
 from bot.clock import ManualClock
-from bot.sim.config import AccountSpec, SimExchangeConfig, WalletSpec
 from bot.sim.errors import SimError
 from bot.sim.exchange import SimExchange
 from bot.sim.market import MarketModel
 from bot.sim.network import SimNetwork
+from bot.sim.spec import AccountSpec, ExchangeSpec, WalletSpec
 
 T0 = 1_767_254_400_000
 MIN = 60_000
@@ -27,9 +27,9 @@ def pair() -> tuple[ManualClock, SimExchange, SimExchange]:
     """Two exchanges on one clock and one network: venue A (main + sub) and venue B."""
     clk = ManualClock(T0)
     net = SimNetwork()
-    base = SimExchangeConfig.default("a", T0, underlyings=("BTC",), accounts=(MAIN, SUB))
+    base = ExchangeSpec.default("a", T0, underlyings=("BTC",), accounts=(MAIN, SUB))
     cfg_a = dataclasses.replace(base, wallet=WALLET)
-    cfg_b = SimExchangeConfig.default(
+    cfg_b = ExchangeSpec.default(
         "b",
         T0,
         underlyings=("BTC",),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 from strategies import registry
 from strategies.band import Band, BandParams
 from strategies.base import HedgeState

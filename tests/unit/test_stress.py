@@ -12,11 +12,11 @@ from pydantic import ValidationError
 
 from bot.config.margin import MarginConfig
 from bot.config.stress import StressConfig, margin_setup
-from bot.domain.book import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.exposure import portfolio_exposure
 from bot.domain.margin import liquidation_distance, portfolio_margin, standard_margin
 from bot.domain.margin.liquidation import MarginModel
 from bot.domain.margin.standard import StandardParams
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.revalue import revalue
 from bot.domain.stress import (
     NO_VENUE,
@@ -32,9 +32,9 @@ from bot.domain.stress import (
     venue_default,
     withdrawal_freeze,
 )
+from bot.domain.timeunits import MS_PER_DAY
 from bot.pricing import coin_settled
 
-DAY_MS = 86_400_000
 T0_MS = 1_700_000_000_000
 F = 60_000.0
 NO_SIZE_FACTOR = MarginSetup(standard=StandardParams(size_factor={}))
@@ -59,7 +59,7 @@ def _table(rows: list[dict[str, Any]], venues: tuple[str, ...] = ("a",)) -> Posi
         expiry_ms=np.where(
             kind == KindCode.PERPETUAL,
             NO_EXPIRY_MS,
-            [T0_MS + int(r.get("days", 30)) * DAY_MS for r in rows],
+            [T0_MS + int(r.get("days", 30)) * MS_PER_DAY for r in rows],
         ),
         mark_iv=np.where(opt, [r.get("vol", 0.6) for r in rows], np.nan),
         index_usd=[F, 3_000.0],

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.snapshot import Mark
 from bot.domain.surface import MIN_POINTS, fit_surface, vols_with_surfaces
 

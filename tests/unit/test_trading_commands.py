@@ -9,7 +9,7 @@ import pytest
 from bot.cli import main
 from bot.domain.ids import Currency
 from bot.domain.trading_state import SetBy, TradingMode
-from bot.engine.journal import Journal
+from bot.journal import Journal
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

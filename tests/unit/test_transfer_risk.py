@@ -6,9 +6,9 @@ import pytest
 
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferId, TransferKind, TransferRequest
+from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 from bot.domain.transfer_risk import (
-    DAY_MS,
     TransferDecision,
     TransferDenyReason,
     TransferIntent,
@@ -27,7 +27,7 @@ WHITELIST = TransferWhitelist(
     addresses=frozenset({WhitelistedAddress(DERIBIT, USDC, "0xOK", "ERC20")}),
     sub_accounts=frozenset({(DERIBIT, "hedge")}),
 )
-NOW = 10 * DAY_MS
+NOW = 10 * MS_PER_DAY
 
 
 def withdrawal(
@@ -98,7 +98,7 @@ def test_per_transfer_cap() -> None:
 
 def test_daily_cap_counts_the_ledger_and_this_batch() -> None:
     """Sends of the last 24 h plus earlier approvals of the batch count; a denial uses nothing."""
-    sends = (TransferSend(NOW - DAY_MS + 1, 100.0),)
+    sends = (TransferSend(NOW - MS_PER_DAY + 1, 100.0),)
     decision = gate(withdrawal(1, 100.0), withdrawal(2, 60.0), withdrawal(3, 50.0), sends=sends)
     assert [i.amount_usd for i in decision.approved] == [100.0, 50.0]
     assert decision.denied[0].reason is TransferDenyReason.DAILY_CAP
@@ -107,7 +107,7 @@ def test_daily_cap_counts_the_ledger_and_this_batch() -> None:
 
 def test_a_send_exactly_one_day_old_no_longer_counts() -> None:
     """The window is (now - 24h, now]: a send at now - 24h has dropped out."""
-    sends = (TransferSend(NOW - DAY_MS, 250.0),)
+    sends = (TransferSend(NOW - MS_PER_DAY, 250.0),)
     assert len(gate(withdrawal(1, 100.0), sends=sends).approved) == 1
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.domain.collateral.model import (
-    YEAR_MS,
     AccountCollateral,
     AccountKey,
     CollateralSnapshot,
@@ -24,6 +23,7 @@ from bot.domain.collateral.model import (
 from bot.domain.collateral.plan import AccountStatus
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferKind
+from bot.domain.timeunits import MS_PER_YEAR
 
 MOVE_COST_FRAC: Final = 1e-7
 """Tie-break cost per USD moved: no circular or pointless moves among equal options."""
@@ -226,7 +226,7 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
                 binary=r.fee_coin > 0 or r.min_coin > 0,
                 src_value_usd=p * src.haircut(r.asset),
                 dst_value_usd=p * hd,
-                idle_x_usd=p * (horizon_y * (rd - rs) + rs * r.delay_ms / YEAR_MS),
+                idle_x_usd=p * (horizon_y * (rd - rs) + rs * r.delay_ms / MS_PER_YEAR),
                 idle_y_usd=-p * r.fee_coin * horizon_y * rd,
                 trust_x_usd=p * (pen_d * hd - pen_s * src.haircut(r.asset)),
                 trust_y_usd=-p * r.fee_coin * pen_d * hd,

@@ -23,12 +23,10 @@ from typing import Final
 
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferKind
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
 
 RouteKey = tuple[str, "AccountKey", "AccountKey", str, str, str]
 """(kind, source, destination, asset, address, network): a route's place in the solver order."""
-
-DAY_MS: Final = 86_400_000
-YEAR_MS: Final = 365 * DAY_MS
 
 
 def _finite(owner: str, name: str, value: float) -> None:
@@ -263,7 +261,7 @@ class OptimizerSettings:
     plan depend on machine load).
     """
 
-    horizon_ms: int = 7 * DAY_MS
+    horizon_ms: int = 7 * MS_PER_DAY
     trust_penalty_frac_per_year: float = 0.05
     accept_gap_usd: float = 50.0
     node_limit: int = 500
@@ -276,7 +274,7 @@ class OptimizerSettings:
 
     @property
     def horizon_years(self) -> float:
-        return self.horizon_ms / YEAR_MS
+        return self.horizon_ms / MS_PER_YEAR
 
 
 DEFAULT_SETTINGS: Final = OptimizerSettings()

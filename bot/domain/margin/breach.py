@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 
 BGK_BETA: Final = 0.5826
 """−ζ(1/2)/√(2π): the Broadie-Glasserman-Kou continuity correction."""

@@ -29,7 +29,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bot.domain.arrays import FloatArray
+from bot.pricing.arrays import FloatArray
 
 BINANCE_BTCUSDT_2021: Final = (
     (50_000.0, 0.008, 0.004),

@@ -42,10 +42,9 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.portfolio import PortfolioParams, portfolio_margin
 from bot.domain.margin.standard import StandardParams, cell_onehot, position_margin, sum_cells
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.revalue import (
     base_vols,
     equity_matrix,
@@ -53,8 +52,9 @@ from bot.domain.revalue import (
     per_position,
     unit_values,
 )
+from bot.domain.timeunits import DAYS_PER_YEAR
+from bot.pricing.arrays import FloatArray
 
-_DAYS_PER_YEAR = 365.0
 BLOCK_ELEMENTS = 1 << 16
 
 
@@ -164,7 +164,7 @@ def liquidation_distance(
     surplus0 = equity0[0] - mm0[0]
     down, up = _solve(book, surplus0)
     daily = _venue_vol(table, fwd, np.asarray(annual_vol_frac, dtype=np.float64)) / np.sqrt(
-        _DAYS_PER_YEAR
+        DAYS_PER_YEAR
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         down_sig = -np.log1p(-np.minimum(down, 1.0)) / daily

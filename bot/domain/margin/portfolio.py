@@ -45,13 +45,13 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.standard import AccountMargin
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.revalue import per_position, revalue
+from bot.domain.timeunits import MS_PER_DAY
+from bot.pricing.arrays import FloatArray
 
 DEFAULT_EXTENDED_MOVES: Final = (-0.66, -0.33, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0)
-_DAY_MS: Final = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ class PortfolioParams:
 
     def term_weight(self, table: PositionTable, valuation_ts_ms: int) -> FloatArray:
         """(30 / days)^power per position (1 for non-options), days floored at ``min_days``."""
-        days = np.maximum((table.expiry_ms - valuation_ts_ms) / _DAY_MS, self.min_days)
+        days = np.maximum((table.expiry_ms - valuation_ts_ms) / MS_PER_DAY, self.min_days)
         short = days < self.vega_power_cutoff_days
         power = np.where(short, self.short_term_vega_power, self.long_term_vega_power)
         w = (self.vega_power_cutoff_days / days) ** power

@@ -30,12 +30,10 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable, tiered_margin
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.revalue import base_vols, index_per_underlying, per_position, unit_values
-
-IntArray = NDArray[np.int64]
+from bot.pricing.arrays import FloatArray, IntArray
 
 OPTION_IM_BASE: Final = 0.15
 OPTION_IM_FLOOR: Final = 0.10

@@ -11,7 +11,7 @@ coin collateral included) and margins :mod:`bot.domain.margin`.
 """
 
 from bot.domain.stress.grid import NO_VENUE, StressGrid, grid_of, stress_grid
-from bot.domain.stress.kernel import MarginSetup, StressBook, evaluate, prepare
+from bot.domain.stress.kernel import MarginSetup, StressInputs, evaluate, prepare
 from bot.domain.stress.light import LightParams, LightStress, light_pass
 from bot.domain.stress.scenarios import (
     CustomScenario,
@@ -32,8 +32,8 @@ __all__ = [
     "MarginSetup",
     "ScenarioResult",
     "ScenarioStep",
-    "StressBook",
     "StressGrid",
+    "StressInputs",
     "cascade",
     "crash",
     "custom",

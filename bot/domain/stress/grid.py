@@ -26,11 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import PositionTable
-from bot.domain.stress.kernel import MarginSetup, StressBook, evaluate, prepare
-
-IntArray = NDArray[np.int64]
+from bot.domain.position_table import PositionTable
+from bot.domain.stress.kernel import MarginSetup, StressInputs, evaluate, prepare
+from bot.pricing.arrays import FloatArray, IntArray
 
 NO_VENUE = -1
 """``first_liquidated`` of a cell where no venue has breached."""
@@ -112,7 +110,7 @@ def stress_grid(
 
 
 def grid_of(
-    book: StressBook, price_moves_frac: ArrayLike, vol_shifts: ArrayLike, *, vol_relative: bool
+    book: StressInputs, price_moves_frac: ArrayLike, vol_shifts: ArrayLike, *, vol_relative: bool
 ) -> StressGrid:
     """:func:`stress_grid` on a prepared book (the daemon reuses one book for several passes)."""
     moves = np.unique(np.asarray(price_moves_frac, dtype=np.float64).ravel())

@@ -41,21 +41,19 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import KindCode, PositionTable
 from bot.domain.margin.liquidation import LiquidationParams, MarginModel
 from bot.domain.margin.portfolio import PortfolioParams, portfolio_margin
 from bot.domain.margin.standard import OPTION_MM_BASE, StandardParams, position_margin
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.revalue import (
-    MS_PER_YEAR,
     base_vols,
     equity_matrix,
     index_per_underlying,
     per_position,
     unit_values,
 )
-
-IntArray = NDArray[np.int64]
+from bot.domain.timeunits import MS_PER_YEAR
+from bot.pricing.arrays import FloatArray, IntArray
 
 BLOCK_ELEMENTS: Final = 1 << 15
 """State × option elements per pass: the dozen temporaries stay in cache."""
@@ -92,7 +90,7 @@ class _Options:
 
 
 @dataclass(frozen=True, slots=True)
-class StressBook:
+class StressInputs:
     """A book ready for many states: build with :func:`prepare`; pure, reusable.
 
     ``equity_coin`` is venues × underlyings (coin), ``equity_usd`` per venue
@@ -154,7 +152,7 @@ def prepare(
     margin: MarginSetup | None = None,
     vol: ArrayLike | None = None,
     vol_floor_frac: float = 0.01,
-) -> StressBook:
+) -> StressInputs:
     """Check the inputs and precompute everything that does not depend on the state.
 
     ``forward_usd``: per position. ``equity_coin``: coin equity per venue ×
@@ -208,7 +206,7 @@ def prepare(
         w_value=w_value,
         w_mm=w_mm,
     )
-    book = StressBook(
+    book = StressInputs(
         table=table,
         forward_usd=fwd,
         valuation_ts_ms=valuation_ts_ms,
@@ -233,7 +231,7 @@ def prepare(
     return book
 
 
-def evaluate(book: StressBook, mult: FloatArray, shift: FloatArray, rel: FloatArray) -> States:
+def evaluate(book: StressInputs, mult: FloatArray, shift: FloatArray, rel: FloatArray) -> States:
     """Equity and maintenance (USD) per state; ``mult``/``shift``/``rel`` are k × underlyings.
 
     State vol of an option is max(σ·(1 + rel) + shift, min(vol_floor, σ)).
@@ -257,7 +255,7 @@ def evaluate(book: StressBook, mult: FloatArray, shift: FloatArray, rel: FloatAr
     return States(cells, equity, maintenance)
 
 
-def state_vol(book: StressBook, shift: FloatArray, rel: FloatArray) -> FloatArray:
+def state_vol(book: StressInputs, shift: FloatArray, rel: FloatArray) -> FloatArray:
     """Vol per position in each state (k × n): the kernel's rule, for ``revalue`` cross-checks."""
     und = book.table.underlying_idx
     s = book.vol[None, :] * (1.0 + rel[:, und]) + shift[:, und]
@@ -266,7 +264,7 @@ def state_vol(book: StressBook, shift: FloatArray, rel: FloatArray) -> FloatArra
 
 
 def _values(
-    book: StressBook, mult: FloatArray, shift: FloatArray, rel: FloatArray
+    book: StressInputs, mult: FloatArray, shift: FloatArray, rel: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """(Σ size·value, Σ short MM) per state and cell key, k × 2G (linear keys in USD)."""
     op = book.options
@@ -318,7 +316,7 @@ def _values(
     return value, mm
 
 
-def _futures_mm(book: StressBook, mult: FloatArray) -> FloatArray:
+def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
     """Standard maintenance of futures and perps per state and cell key (k × 2G)."""
     t, rows = book.table, book.futures
     m, v = len(t.underlyings), len(t.venues)
@@ -340,7 +338,7 @@ def _futures_mm(book: StressBook, mult: FloatArray) -> FloatArray:
 
 
 def _portfolio_mm(
-    book: StressBook, mult: FloatArray, shift: FloatArray, rel: FloatArray
+    book: StressInputs, mult: FloatArray, shift: FloatArray, rel: FloatArray
 ) -> FloatArray:
     """Portfolio-margin maintenance (USD) per state and venue, one risk matrix per state."""
     t = book.table

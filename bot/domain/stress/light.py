@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from numpy.typing import ArrayLike
 
-from bot.domain.arrays import FloatArray
-from bot.domain.book import PositionTable
 from bot.domain.margin.liquidation import liquidation_distance
+from bot.domain.position_table import PositionTable
 from bot.domain.stress.grid import grid_of
 from bot.domain.stress.kernel import MarginSetup, prepare
 from bot.domain.stress.scenarios import crash
+from bot.pricing.arrays import FloatArray
 
 
 @dataclass(frozen=True, slots=True)

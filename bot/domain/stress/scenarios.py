@@ -1,6 +1,6 @@
 """Named stress scenarios: crash, venue default, withdrawal freeze, cascade, and custom ones.
 
-Each is a pure function of a prepared :class:`~bot.domain.stress.kernel.StressBook`
+Each is a pure function of a prepared :class:`~bot.domain.stress.kernel.StressInputs`
 returning a :class:`ScenarioResult`. Conventions shared by all of them:
 
 - P&L is the change of the USD value of every venue's equity (coin collateral
@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bot.domain.arrays import FloatArray
-from bot.domain.stress.kernel import StressBook, evaluate
+from bot.domain.stress.kernel import StressInputs, evaluate
+from bot.domain.timeunits import DAYS_PER_YEAR
+from bot.pricing.arrays import FloatArray
 
 _BUMP = 1e-4
-_DAYS_PER_YEAR = 365.0
 MAX_FALL_FRAC = 0.99
 """Largest fall a sigma-sized move may reach (a k·σ·√t beyond 100 % is capped here)."""
 
@@ -92,7 +92,7 @@ class _End:
     liquidated: NDArray[np.bool_]
 
 
-def crash(book: StressBook, move_frac: float = -0.5, vol_mult: float = 2.0) -> ScenarioResult:
+def crash(book: StressInputs, move_frac: float = -0.5, vol_mult: float = 2.0) -> ScenarioResult:
     """Every underlying moves ``move_frac`` intraday (no decay) and every vol is × ``vol_mult``.
 
     Example: a short-option book loses more with vol doubled than at the same
@@ -111,7 +111,7 @@ def crash(book: StressBook, move_frac: float = -0.5, vol_mult: float = 2.0) -> S
     )
 
 
-def venue_default(book: StressBook, venue: str, then_move_frac: float = 0.0) -> ScenarioResult:
+def venue_default(book: StressInputs, venue: str, then_move_frac: float = 0.0) -> ScenarioResult:
     """``venue`` defaults: its equity and positions are lost; the rest is left unhedged.
 
     With ``then_move_frac`` > 0 the market then moves that much in the
@@ -137,7 +137,7 @@ def venue_default(book: StressBook, venue: str, then_move_frac: float = 0.0) -> 
 
 
 def withdrawal_freeze(
-    book: StressBook,
+    book: StressInputs,
     venue: str,
     *,
     days: float,
@@ -157,7 +157,7 @@ def withdrawal_freeze(
     if days < 0 or sigmas < 0:
         raise ValueError("days and sigmas must be >= 0")
     vols = np.broadcast_to(np.asarray(annual_vol_frac, dtype=np.float64), (len(book.underlyings),))
-    move = sigmas * vols * np.sqrt(days / _DAYS_PER_YEAR)
+    move = sigmas * vols * np.sqrt(days / DAYS_PER_YEAR)
     frozen = _venues_mask(book, (venue,))
     ends = []
     for sign, label in ((-1.0, "down"), (1.0, "up")):
@@ -183,7 +183,7 @@ def withdrawal_freeze(
 
 
 def cascade(
-    book: StressBook, hedge_venue: str, *, move_frac: float, further_move_frac: float
+    book: StressInputs, hedge_venue: str, *, move_frac: float, further_move_frac: float
 ) -> ScenarioResult:
     """``hedge_venue`` is liquidated at ``move_frac``; the market then moves further against us.
 
@@ -219,7 +219,7 @@ def cascade(
     )
 
 
-def custom(book: StressBook, spec: CustomScenario) -> ScenarioResult:
+def custom(book: StressInputs, spec: CustomScenario) -> ScenarioResult:
     """A configured scenario: per-underlying moves, a vol shift, venues lost outright."""
     unknown = sorted(set(spec.price_move_frac) - set(book.underlyings))
     if unknown:
@@ -242,7 +242,7 @@ def custom(book: StressBook, spec: CustomScenario) -> ScenarioResult:
 
 
 def _move(
-    book: StressBook,
+    book: StressInputs,
     mult: FloatArray,
     *,
     lost: NDArray[np.bool_],
@@ -266,18 +266,18 @@ def _move(
     return _End(mult, shift, rel, equity, mm, lost, breach)
 
 
-def _worse(book: StressBook, ends: list[_End]) -> _End:
+def _worse(book: StressInputs, ends: list[_End]) -> _End:
     return min(ends, key=lambda e: _venue_pnl(book, e).sum())
 
 
-def _venue_pnl(book: StressBook, end: _End) -> FloatArray:
+def _venue_pnl(book: StressInputs, end: _End) -> FloatArray:
     """USD P&L per venue: lost and liquidated venues lose their equity now."""
     gone = end.lost | end.liquidated
     out: FloatArray = np.where(gone, -book.equity0_usd, end.equity_usd - book.equity0_usd)
     return out
 
 
-def _delta(book: StressBook, end: _End) -> FloatArray:
+def _delta(book: StressInputs, end: _End) -> FloatArray:
     """usd-numeraire delta per underlying (coin) of the surviving venues at ``end``."""
     m = len(book.underlyings)
     mult = np.stack([end.mult * (1.0 + _BUMP), end.mult * (1.0 - _BUMP)])
@@ -292,7 +292,7 @@ def _delta(book: StressBook, end: _End) -> FloatArray:
 
 
 def _result(
-    book: StressBook,
+    book: StressInputs,
     name: str,
     description: str,
     end: _End,
@@ -314,7 +314,7 @@ def _result(
     )
 
 
-def _step(book: StressBook, label: str, end: _End) -> ScenarioStep:
+def _step(book: StressInputs, label: str, end: _End) -> ScenarioStep:
     pnl = _venue_pnl(book, end)
     return ScenarioStep(
         label=label,
@@ -326,22 +326,22 @@ def _step(book: StressBook, label: str, end: _End) -> ScenarioStep:
     )
 
 
-def _names(book: StressBook, mask: NDArray[np.bool_]) -> tuple[str, ...]:
+def _names(book: StressInputs, mask: NDArray[np.bool_]) -> tuple[str, ...]:
     return tuple(name for name, hit in zip(book.venues, mask, strict=True) if hit)
 
 
-def _venues_mask(book: StressBook, venues: Sequence[str]) -> NDArray[np.bool_]:
+def _venues_mask(book: StressInputs, venues: Sequence[str]) -> NDArray[np.bool_]:
     unknown = sorted(set(venues) - set(book.venues))
     if unknown:
         raise ValueError(f"unknown venue(s) {unknown}: the book has {book.venues}")
     return np.array([name in venues for name in book.venues], dtype=bool)
 
 
-def _none(book: StressBook) -> NDArray[np.bool_]:
+def _none(book: StressInputs) -> NDArray[np.bool_]:
     return np.zeros(len(book.venues), dtype=bool)
 
 
-def _all(book: StressBook, move_frac: float) -> FloatArray:
+def _all(book: StressInputs, move_frac: float) -> FloatArray:
     return np.full(len(book.underlyings), 1.0 + move_frac)
 
 

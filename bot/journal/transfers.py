@@ -1,6 +1,6 @@
 """Transfer records in the journal: journaled PENDING before they are sent, like orders.
 
-A mixin of :class:`bot.engine.journal.Journal`, apart only to keep each module
+A mixin of :class:`bot.journal.Journal`, apart only to keep each module
 small: it works through the journal's connection and transactions.
 """
 
@@ -21,8 +21,8 @@ from bot.domain.orders import (
     TransferRequest,
     TransferState,
 )
-from bot.engine.journal_errors import JournalError
-from bot.engine.journal_schema import exists, insert, row_fields
+from bot.journal.errors import JournalError
+from bot.journal.schema import exists, insert, row_fields
 
 _OPEN_TRANSFER_STATES: Final = frozenset(
     {
@@ -64,13 +64,13 @@ def _transfer_record(row: Sequence[Any]) -> TransferRecord:
 
 
 class TransferJournal:
-    """The transfer methods of :class:`bot.engine.journal.Journal`."""
+    """The transfer methods of :class:`bot.journal.Journal`."""
 
     _conn: sqlite3.Connection
 
     @abstractmethod
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One committed transaction; :class:`bot.engine.journal.Journal` provides it."""
+        """One committed transaction; :class:`bot.journal.Journal` provides it."""
 
     def record_transfer(
         self, request: TransferRequest, ts_ms: int, decision_id: str | None = None

@@ -36,11 +36,11 @@ from bot.domain.orders import (
 from bot.domain.reconcile import OPEN_STATES, OrderRecord
 from bot.domain.risk import OrderIntent, RiskLedger, Send
 from bot.domain.trading_state import INITIAL_STATE, SetBy, TradingMode, TradingState
-from bot.engine.journal_errors import JournalError, JournalLockedError
-from bot.engine.journal_lock import lock
-from bot.engine.journal_plans import PlanJournal, PlanRecord, PlanState
-from bot.engine.journal_schema import SCHEMA_VERSION, connect, exists, insert, row_fields
-from bot.engine.journal_transfers import TransferJournal, TransferRecord
+from bot.journal.errors import JournalError, JournalLockedError
+from bot.journal.lock import lock
+from bot.journal.plans import PlanJournal, PlanRecord, PlanState
+from bot.journal.schema import SCHEMA_VERSION, connect, exists, insert, row_fields
+from bot.journal.transfers import TransferJournal, TransferRecord
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -82,8 +82,8 @@ def _order_record(row: Sequence[Any]) -> OrderRecord:
 class Journal(TransferJournal, PlanJournal):
     """One open journal file; build it with :meth:`open`, close it (or use ``with``).
 
-    The transfer methods come from :class:`~bot.engine.journal_transfers.TransferJournal`,
-    the collateral plan methods from :class:`~bot.engine.journal_plans.PlanJournal`.
+    The transfer methods come from :class:`~bot.journal.transfers.TransferJournal`,
+    the collateral plan methods from :class:`~bot.journal.plans.PlanJournal`.
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int) -> None:

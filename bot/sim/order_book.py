@@ -1,7 +1,7 @@
 """Synthetic order book around each mark, and walking it to fill an order.
 
 The simulated venue has no other traders, so liquidity is a ladder of
-``BookSpec.levels`` price levels either side of the mark. The ladder is
+``OrderBookSpec.levels`` price levels either side of the mark. The ladder is
 rebuilt from the mark on every read: the sim models the cost of crossing a
 spread and of walking depth, not queue position or market impact.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bot.sim.config import BookSpec
 from bot.sim.contracts import SimContract
+from bot.sim.spec import OrderBookSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +24,14 @@ class Level:
 
 
 @dataclass(frozen=True, slots=True)
-class Book:
+class OrderBook:
     """Bids best (highest) first, asks best (lowest) first."""
 
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
 
 
-def synthetic_book(c: SimContract, mark: float, spec: BookSpec) -> Book:
+def synthetic_book(c: SimContract, mark: float, spec: OrderBookSpec) -> OrderBook:
     """The ladder quoted around ``mark`` for ``c``, prices on the contract's ticks."""
     if c.is_option:
         return _option_book(c, mark, spec)
@@ -42,7 +42,7 @@ def _lots(amount: float, lot: float) -> float:
     return max(1, math.floor(amount / lot + 1e-9)) * lot
 
 
-def _future_book(c: SimContract, mark: float, spec: BookSpec) -> Book:
+def _future_book(c: SimContract, mark: float, spec: OrderBookSpec) -> OrderBook:
     depth_coin = spec.future_depth_coin
     amount = _lots(depth_coin * mark if c.is_inverse else depth_coin, c.lot)
     bids, asks = [], []
@@ -50,10 +50,10 @@ def _future_book(c: SimContract, mark: float, spec: BookSpec) -> Book:
         off = mark * (spec.future_half_spread + i * spec.future_level_step)
         bids.append(Level(c.round_price(mark - off, up=False), amount))
         asks.append(Level(c.round_price(mark + off, up=True), amount))
-    return Book(_dedupe(bids), _dedupe(asks))
+    return OrderBook(_dedupe(bids), _dedupe(asks))
 
 
-def _option_book(c: SimContract, mark: float, spec: BookSpec) -> Book:
+def _option_book(c: SimContract, mark: float, spec: OrderBookSpec) -> OrderBook:
     amount = c.instrument.min_size * spec.option_depth_min_sizes
     tick = c.tick_at(mark)
     half = max(mark * spec.option_half_spread, spec.option_min_half_spread_ticks * tick)
@@ -66,7 +66,7 @@ def _option_book(c: SimContract, mark: float, spec: BookSpec) -> Book:
         asks.append(Level(ask, amount))
         bid = round(bid - spec.option_level_step_ticks * c.tick_at(bid), 10)
         ask = round(ask + spec.option_level_step_ticks * c.tick_at(ask), 10)
-    return Book(tuple(bids), tuple(asks))
+    return OrderBook(tuple(bids), tuple(asks))
 
 
 def _dedupe(levels: list[Level]) -> tuple[Level, ...]:

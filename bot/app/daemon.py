@@ -28,21 +28,21 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock import Clock, SystemClock
-from bot.config import Config, Mode
-from bot.domain.ids import Currency, VenueId
-from bot.engine.collateral_job import run_collateral
-from bot.engine.cycle import CycleResult, HedgeEngine
-from bot.engine.journal import Journal
-from bot.engine.margin_job import margin_snapshot, stress_snapshot
-from bot.engine.sim_world import (
+from bot.app.sim_world import (
     SimWorldSetup,
     build_sim_world,
     external_sim_endpoints,
     serve_sim_world,
 )
+from bot.clock import Clock, SystemClock
+from bot.config import Config, Mode
+from bot.domain.ids import Currency, VenueId
+from bot.engine.collateral_job import run_collateral
+from bot.engine.cycle import CycleResult, HedgeEngine
+from bot.engine.margin_job import margin_snapshot, stress_snapshot
 from bot.engine.status import health_of, status_of
 from bot.engine.surface_job import refresh_surfaces
+from bot.journal import Journal
 from bot.ops.metrics import DaemonMetrics
 from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.sim.market import MarketEvent

@@ -1,6 +1,6 @@
 """Configuration of one simulated exchange: grid, fees, book, accounts, wallet.
 
-Frozen values only; :meth:`SimExchangeConfig.default` builds the sensible grid
+Frozen values only; :meth:`ExchangeSpec.default` builds the sensible grid
 the demo, the tests and ``deltabot sim-venue`` use.
 """
 
@@ -63,7 +63,7 @@ class FeeSchedule:
 
 
 @dataclass(frozen=True, slots=True)
-class BookSpec:
+class OrderBookSpec:
     """Shape of the synthetic order book quoted around each mark.
 
     Futures: half-spread and level spacing as fractions of the mark, depth per
@@ -104,7 +104,7 @@ class WalletSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class SimExchangeConfig:
+class ExchangeSpec:
     """Everything that defines one simulated exchange besides its market and clock."""
 
     name: str
@@ -116,22 +116,22 @@ class SimExchangeConfig:
     accounts: tuple[AccountSpec, ...]
     linear_perps: bool = True
     fees: FeeSchedule = FeeSchedule()
-    book: BookSpec = BookSpec()
+    book: OrderBookSpec = OrderBookSpec()
     wallet: WalletSpec = WalletSpec()
     liquidation: bool = True
 
     def __post_init__(self) -> None:
         if not self.accounts:
-            raise ValueError("SimExchangeConfig needs at least the main account")
+            raise ValueError("ExchangeSpec needs at least the main account")
         ids = [a.id for a in self.accounts]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"SimExchangeConfig: duplicate account ids {ids}")
+            raise ValueError(f"ExchangeSpec: duplicate account ids {ids}")
         keys = [a.client_id for a in self.accounts]
         if len(set(keys)) != len(keys):
-            raise ValueError("SimExchangeConfig: duplicate client ids")
+            raise ValueError("ExchangeSpec: duplicate client ids")
         missing = [u for u in self.underlyings if u not in self.strikes_usd]
         if missing:
-            raise ValueError(f"SimExchangeConfig: no strikes for {missing}")
+            raise ValueError(f"ExchangeSpec: no strikes for {missing}")
 
     @property
     def main_account_id(self) -> int:
@@ -146,7 +146,7 @@ class SimExchangeConfig:
         underlyings: Iterable[str] = ("BTC", "ETH"),
         accounts: Iterable[AccountSpec] | None = None,
         spot_usd: Mapping[str, float] | None = None,
-    ) -> SimExchangeConfig:
+    ) -> ExchangeSpec:
         """Two weekly, two monthly and two quarterly expiries; strikes ±50% of spot.
 
         Futures list on the monthly and quarterly dates. The default account is
@@ -157,7 +157,7 @@ class SimExchangeConfig:
         spots = dict(spot_usd or DEFAULT_SPOT_USD)
         missing = [u for u in unds if u not in spots]
         if missing:
-            raise ValueError(f"SimExchangeConfig.default: no spot for {missing}")
+            raise ValueError(f"ExchangeSpec.default: no spot for {missing}")
         quarterly = monthly_expiries(start_ms, 2, months=(3, 6, 9, 12))
         futures = sorted({*monthly_expiries(start_ms, 2), *quarterly})
         accs = tuple(accounts) if accounts is not None else (default_main_account(),)

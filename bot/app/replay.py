@@ -48,25 +48,26 @@ from typing import Final
 
 from pydantic import SecretStr
 
+from bot.app.sim_world import SimVenue, SimWorldSetup, serve_sim_world
 from bot.backtest.book import Book
 from bot.backtest.engine import ChunkTask, simulate_chunk
 from bot.backtest.paths import PathModel
 from bot.backtest.spec import Costs, StrategySpec
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.domain.arrays import FloatArray
 from bot.domain.ids import VenueId
+from bot.domain.timeunits import MS_PER_YEAR
 from bot.engine.cycle import HedgeEngine
-from bot.engine.journal import Journal
-from bot.engine.sim_world import SimVenue, SimWorldSetup, serve_sim_world
+from bot.journal import Journal
+from bot.pricing.arrays import FloatArray
 from bot.secrets import VenueCredentials
-from bot.sim.config import AccountSpec, PositionSpec, SimExchangeConfig
 from bot.sim.contracts import LINEAR_LOT_COIN, expiry_code
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
 from bot.sim.market import MarketModel, UnderlyingSpec
 from bot.sim.network import SimNetwork
-from bot.sim.paths import MS_PER_YEAR, ScriptedPath
+from bot.sim.paths import ScriptedPath
+from bot.sim.spec import AccountSpec, ExchangeSpec, PositionSpec
 from bot.venues.factory import Runtime, build_venues
 
 UNDERLYING: Final = "BTC"
@@ -233,7 +234,7 @@ def _option_name(start_ms: int, is_call: bool, strike_usd: float, expiry_years: 
     return f"{UNDERLYING}-{code}-{strike_usd:.0f}-{'C' if is_call else 'P'}"
 
 
-def _exchange_config(book: Book, start_ms: int, key: str, secret: str) -> SimExchangeConfig:
+def _exchange_config(book: Book, start_ms: int, key: str, secret: str) -> ExchangeSpec:
     """One account: no BTC (the premium arrives with the book), USDC margin for the perp."""
     account = AccountSpec(
         id=1,
@@ -249,7 +250,7 @@ def _exchange_config(book: Book, start_ms: int, key: str, secret: str) -> SimExc
             for leg in book.legs
         ),
     )
-    return SimExchangeConfig(
+    return ExchangeSpec(
         name=VENUE,
         start_ms=start_ms,
         underlyings=(UNDERLYING,),

@@ -28,7 +28,6 @@ from bot.config import Config, SimConfig, SimPosition
 from bot.domain.ids import VenueId
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
 from bot.secrets import VenueCredentials, venue_credentials
-from bot.sim.config import AccountSpec, PositionSpec, SimExchangeConfig, default_main_account
 from bot.sim.contracts import expiry_code
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
@@ -36,6 +35,7 @@ from bot.sim.grid import default_expiries, monthly_expiries, strike_ladder
 from bot.sim.market import MarketEvent, MarketModel, UnderlyingSpec
 from bot.sim.network import SimNetwork
 from bot.sim.server import RunningEmulator, run_emulator
+from bot.sim.spec import AccountSpec, ExchangeSpec, PositionSpec, default_main_account
 from bot.venues.factory import SimEndpoint
 
 
@@ -83,7 +83,7 @@ def _ms(sim: SimConfig) -> int:
     return int(sim.start.timestamp() * 1000)
 
 
-def _exchange_config(config: Config, venue: VenueId, key: str, secret: str) -> SimExchangeConfig:
+def _exchange_config(config: Config, venue: VenueId, key: str, secret: str) -> ExchangeSpec:
     """The grid (default expiries and strikes plus the book's) and the venue's account."""
     sim = config.sim
     assert sim is not None
@@ -114,7 +114,7 @@ def _exchange_config(config: Config, venue: VenueId, key: str, secret: str) -> S
         balances=balances,
         positions=tuple(PositionSpec(instrument_name(p), p.size) for p in book),
     )
-    return SimExchangeConfig(
+    return ExchangeSpec(
         name=venue,
         start_ms=start,
         underlyings=tuple(names),

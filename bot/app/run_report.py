@@ -5,7 +5,7 @@ plus the orders, collateral transfers and account equities it saw, into a
 :class:`RunReport`; this module turns that into a terminal report
 (:func:`render_text`) and a JSON document (:func:`report_json`). Everything
 here is pure so it is tested without a venue; the only I/O, the PNG chart,
-lives in :mod:`bot.engine.run_chart` (matplotlib is slow to import, so it is
+lives in :mod:`bot.app.run_chart` (matplotlib is slow to import, so it is
 loaded only when a chart is asked for).
 
 Signs: delta and hedge positions are signed coin (long > 0); a buy adds to the
@@ -20,8 +20,9 @@ import os
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
+from bot.domain.timeunits import MS_PER_HOUR
+
 NA = "n/a"
-MS_PER_HOUR = 3_600_000
 SAMPLE_DERIVED = ("total_delta_coin", "total_delta_usd")
 
 
@@ -369,7 +370,7 @@ def report_json(report: RunReport) -> dict[str, object]:
 
 
 def write_chart(report: RunReport, path: str | os.PathLike[str]) -> None:
-    """Write the run's PNG chart atomically; see :func:`bot.engine.run_chart.write_chart`."""
-    from bot.engine.run_chart import write_chart as write  # noqa: PLC0415 (matplotlib is slow)
+    """Write the run's PNG chart atomically; see :func:`bot.app.run_chart.write_chart`."""
+    from bot.app.run_chart import write_chart as write  # noqa: PLC0415 (matplotlib is slow)
 
     write(report, path)

@@ -1,7 +1,7 @@
 """Array type aliases shared by every numerical module.
 
-A leaf: it imports numpy only, so ``bot.pricing`` (which ``bot.domain``
-builds on) and ``strategies`` may use it without an import cycle.
+A leaf at the bottom floor: it imports numpy only, so ``bot.pricing``, the
+domain above it and ``strategies`` all take their array types from here.
 """
 
 from __future__ import annotations
@@ -11,3 +11,5 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 """float64 array of any shape: prices, Greeks, amounts."""
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]

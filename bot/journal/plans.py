@@ -21,8 +21,8 @@ from enum import StrEnum
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferId, TransferKind, TransferRequest
 from bot.domain.transfer_risk import TransferIntent
-from bot.engine.journal_errors import JournalError
-from bot.engine.journal_schema import insert
+from bot.journal.errors import JournalError
+from bot.journal.schema import insert
 
 
 class PlanState(StrEnum):
@@ -83,13 +83,13 @@ def _from_json(text: str) -> tuple[tuple[TransferIntent, ...], str]:
 
 
 class PlanJournal:
-    """The plan methods of :class:`bot.engine.journal.Journal`."""
+    """The plan methods of :class:`bot.journal.Journal`."""
 
     _conn: sqlite3.Connection
 
     @abstractmethod
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One committed transaction; :class:`bot.engine.journal.Journal` provides it."""
+        """One committed transaction; :class:`bot.journal.Journal` provides it."""
 
     def propose_plan(
         self, plan_id: str, ts_ms: int, intents: Sequence[TransferIntent], summary: str

@@ -6,7 +6,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from bot.engine.journal_errors import JournalLockedError
+from bot.journal.errors import JournalLockedError
 
 
 def lock(path: Path) -> int:

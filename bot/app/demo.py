@@ -17,18 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.app.daemon import Daemon, DaemonHooks, run_daemon
+from bot.app.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport, TransferRow
 from bot.config import Config
 from bot.domain.ids import Currency
 from bot.domain.orders import Accepted, Side
 from bot.domain.snapshot import PortfolioSnapshot
+from bot.domain.timeunits import MS_PER_HOUR
 from bot.domain.units import position_coin
 from bot.engine.cycle import CycleResult
-from bot.engine.daemon import Daemon, DaemonHooks, run_daemon
-from bot.engine.journal import Journal
-from bot.engine.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport, TransferRow
+from bot.journal import Journal
 from bot.sim.market import JumpEvent, MarketEvent, VolSpikeEvent
 
-HOUR_MS = 3_600_000
 _DOLLARS = frozenset({"USD", "USDC", "USDT"})
 
 
@@ -46,10 +46,10 @@ def default_script(start_ms: int, underlyings: Sequence[str]) -> DemoScript:
     """A BTC crash of −8% after 3 hours and an ETH vol spike (×2.5) after 7 hours."""
     events: list[MarketEvent] = []
     if "BTC" in underlyings:
-        events.append(JumpEvent(start_ms + 3 * HOUR_MS, "BTC", -0.08))
+        events.append(JumpEvent(start_ms + 3 * MS_PER_HOUR, "BTC", -0.08))
     if "ETH" in underlyings:
-        events.append(VolSpikeEvent(start_ms + 7 * HOUR_MS, "ETH", 2.5))
-        events.append(JumpEvent(start_ms + 7 * HOUR_MS, "ETH", 0.05))
+        events.append(VolSpikeEvent(start_ms + 7 * MS_PER_HOUR, "ETH", 2.5))
+        events.append(JumpEvent(start_ms + 7 * MS_PER_HOUR, "ETH", 0.05))
     return DemoScript(events=tuple(events))
 
 
@@ -188,7 +188,7 @@ async def run_demo(config: Config, environ: dict[str, str], script: DemoScript) 
     """Run the daemon through ``script``; returns the report once the stretch is over."""
     assert config.sim is not None
     start_ms = int(config.sim.start.timestamp() * 1000)
-    end_ms = start_ms + int(script.hours * HOUR_MS)
+    end_ms = start_ms + int(script.hours * MS_PER_HOUR)
     stop = asyncio.Event()
     recorder = Recorder(config)
     holder: list[Daemon] = []

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequest, TransferState
-from bot.engine.journal_errors import JournalError
+from bot.journal.errors import JournalError
 
 SCHEMA_VERSION: Final = 3
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.

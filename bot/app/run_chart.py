@@ -21,7 +21,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.engine.run_report import MS_PER_HOUR, RunReport, by_underlying, cycle_count, utc_text
+from bot.app.run_report import RunReport, by_underlying, cycle_count, utc_text
+from bot.domain.timeunits import MS_PER_HOUR
 from bot.ops.files import save_png_atomically
 
 _EVENT_TIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?\b")

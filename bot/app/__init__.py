@@ -1,0 +1,1 @@
+"""The composition layer: wires the engine, venues, simulator and reports into programs."""
