@@ -31,7 +31,6 @@ from bot.app.daemon import DaemonHooks, run_daemon
 from bot.app.sim_world import build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import LogFormat, LogLevel, load_config
-from bot.config.hedging import HedgeRoute
 from bot.config.risk import RiskConfig
 from bot.domain import position_table as position_table_module
 from bot.domain.exposure import Numeraire, portfolio_exposure
@@ -39,9 +38,11 @@ from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
 from bot.domain.position_table import PositionTable
 from bot.domain.risk import RiskLedger, evaluate
+from bot.domain.routes import HedgeRoute
 from bot.domain.snapshot import Balance, Mark, PortfolioSnapshot, Position, VenueSnapshot
 from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import INITIAL_STATE
+from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.engine.plan import PlanInputs, plan_cycle
 from bot.journal import Journal
@@ -115,7 +116,7 @@ def _bench_cycle() -> None:
     )
     limits = RiskConfig(
         max_order_notional_usd=1e12, max_hourly_notional_usd=1e12, max_daily_notional_usd=1e12
-    )
+    ).limits()
 
     def cycle() -> None:
         plan = plan_cycle(portfolio, inputs, "bench")
@@ -186,9 +187,9 @@ async def _poll_to_ack(cycles: int) -> list[float]:
             )
             acks: list[float] = []
             wrapped: dict[VenueId, Any] = {k: _AckClock(v, acks) for k, v in venues.items()}
-            strategy = load_strategy(config.strategy.name, config.strategy.params)
             with Journal.open(config.daemon.journal_path) as journal:
-                engine = HedgeEngine(config, wrapped, journal, strategy, clock_ms=clock.now_ms)
+                ctx = EngineContext(config, journal, wrapped, clock.now_ms)
+                engine = HedgeEngine(ctx, config.strategy.build())
                 out: list[float] = []
                 for _ in range(cycles):
                     # The venue's request budget (Deribit's documented rate) refills between

@@ -75,16 +75,25 @@ def load_strategy(name: str, params: Mapping[str, object]) -> Strategy:
     ones), a plugin that fails to load, or invalid params (one ``path: message``
     per problem).
     """
-    cls = BUILTINS.get(name) or _third_party(name)
+    return strategy_class(name)(validate_params(name, params))
+
+
+def strategy_class(name: str) -> type[Strategy]:
+    """The class registered as ``name`` (raises :class:`StrategyError` if there is none)."""
+    return BUILTINS.get(name) or _third_party(name)
+
+
+def validate_params(name: str, params: Mapping[str, object]) -> BaseModel:
+    """``params`` as strategy ``name``'s typed ``Params`` model, validated once."""
+    cls = strategy_class(name)
     try:
-        validated = cls.Params.model_validate(dict(params))
+        return cls.Params.model_validate(dict(params))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in err['loc']) or '(params)'}: {err['msg']}"
             for err in exc.errors()
         )
         raise StrategyError(f"invalid params for strategy {name!r}: {problems}") from None
-    return cls(validated)
 
 
 def _third_party(name: str) -> type[Strategy]:

@@ -1,11 +1,9 @@
-"""The daemon: wires config, journal, venues, engine, scheduler and status server together.
+"""The daemon: wires config, journal, venues, the engine's jobs and the status server together.
 
 Start-up order matters for safety: the journal is locked first (one daemon
 per account set), then the venues are built (mode checks, live
-confirmation), then open orders are reconciled before any new decision.
-apscheduler's ``AsyncIOScheduler`` runs the jobs with ``max_instances=1`` and
-``coalesce=True``; the hedge cycle and the reconciliation also share one lock,
-so they never interleave their journal writes.
+confirmation), then open orders are reconciled before any new decision; then
+the jobs start (:mod:`bot.engine.scheduler`).
 
 Stopping (SIGTERM/SIGINT, or ``stop`` set by the caller): no new network
 writes, the cycle in flight gets ``daemon.shutdown_timeout_s`` to finish its
@@ -17,16 +15,13 @@ closed, and the process exits 0.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import structlog
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.sim_world import (
     SimWorldSetup,
@@ -37,18 +32,16 @@ from bot.app.sim_world import (
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Mode
 from bot.domain.ids import Currency, VenueId
-from bot.engine.collateral_job import run_collateral
-from bot.engine.cycle import CycleResult, HedgeEngine
-from bot.engine.margin_job import margin_snapshot, stress_snapshot
+from bot.engine.context import EngineContext
+from bot.engine.cycle import HedgeEngine
+from bot.engine.cycle_result import CycleResult
+from bot.engine.scheduler import Jobs, schedule
+from bot.engine.scheduler import stop as stop_jobs
 from bot.engine.status import health_of, status_of
-from bot.engine.surface_job import refresh_surfaces
 from bot.journal import Journal
-from bot.ops.metrics import DaemonMetrics
 from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.sim.market import MarketEvent
-from bot.venues.base import Venue
 from bot.venues.factory import PaperSettings, Runtime, SimEndpoint, build_venues
-from strategies.registry import load_strategy
 
 log = structlog.get_logger("deltabot.daemon")
 
@@ -69,13 +62,9 @@ class Daemon:
 
     config: Config
     clock: Clock
-    engine: HedgeEngine
-    venues: Mapping[VenueId, Venue]
-    metrics: DaemonMetrics
+    jobs: Jobs
     sim: SimWorldSetup | None = None
     status_server: RunningStatusServer | None = None
-    busy: asyncio.Lock = field(default_factory=asyncio.Lock)
-    current: asyncio.Task[Any] | None = None
 
 
 def paper_settings(config: Config) -> PaperSettings:
@@ -112,116 +101,6 @@ async def _environment(
         yield world.clock, world, endpoints
 
 
-async def _guarded(daemon: Daemon, job: str, work: Callable[[], Any], *, wait: bool) -> None:
-    """Run one job that reads venues or writes the journal, one such job at a time.
-
-    The hedge cycle skips a turn when another job holds the engine (the next turn
-    comes soon and carries current data); a reconciliation waits its turn (``wait``),
-    since at equal intervals it would otherwise always meet a cycle and never run.
-    """
-    if daemon.engine.stopping or (daemon.busy.locked() and not wait):
-        log.debug("job_skipped", job=job, stopping=daemon.engine.stopping)
-        return
-    try:
-        async with daemon.busy:
-            if daemon.engine.stopping:
-                return
-            daemon.current = asyncio.current_task()
-            try:
-                await work()
-            except Exception:  # a job failure must not kill the scheduler
-                log.exception("job_failed", job=job)
-            finally:
-                daemon.current = None
-    except asyncio.CancelledError:
-        if not daemon.engine.stopping:
-            raise
-        log.warning("job_aborted", job=job, reason="shutdown")  # planned, not a fault
-
-
-async def _computed(job: str, work: Callable[[], Any]) -> None:
-    """A job that only computes from the last read (margin, stress): it needs no lock."""
-    try:
-        work()
-    except Exception:
-        log.exception("job_failed", job=job)
-
-
-async def _computed_async(job: str, work: Callable[[], Awaitable[Any]]) -> None:
-    """A job that reads venues but writes nothing (the surface refresh): it needs no lock."""
-    try:
-        await work()
-    except Exception:
-        log.exception("job_failed", job=job)
-
-
-def _schedule(daemon: Daemon, hooks: DaemonHooks) -> AsyncIOScheduler:
-    cfg = daemon.config.daemon
-    speed = _speed(daemon.config, daemon.sim)
-    scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True})
-
-    async def hedge() -> None:
-        result = await daemon.engine.run_cycle()
-        if hooks.on_cycle is not None:
-            hooks.on_cycle(result)
-
-    engine_jobs: list[tuple[str, Callable[[], Any], float, bool]] = [
-        ("hedge_cycle", hedge, cfg.hedge_interval_s, False),
-        ("reconcile", daemon.engine.reconcile, cfg.reconcile_interval_s, True),
-        ("collateral", lambda: run_collateral(daemon.engine), cfg.margin_interval_s, True),
-    ]
-    scheduler.add_job(
-        _computed_async,
-        "interval",
-        args=("surface", lambda: refresh_surfaces(daemon.engine)),
-        seconds=cfg.surface_interval_s / speed,
-        id="surface",
-        name="surface",
-    )
-    for name, work, interval_s, wait in engine_jobs:
-        scheduler.add_job(
-            _guarded,
-            "interval",
-            args=(daemon, name, work),
-            kwargs={"wait": wait},
-            seconds=interval_s / speed,
-            id=name,
-            name=name,
-        )
-    computed: list[tuple[str, Callable[[], Any], float]] = [
-        ("margin", lambda: margin_snapshot(daemon.engine, daemon.metrics), cfg.margin_interval_s),
-        (
-            "stress",
-            lambda: stress_snapshot(daemon.engine, daemon.metrics),
-            daemon.config.stress.interval_s,
-        ),
-    ]
-    for name, work, interval_s in computed:
-        scheduler.add_job(
-            _computed, "interval", args=(name, work), seconds=interval_s / speed, id=name, name=name
-        )
-    return scheduler
-
-
-async def _stop(daemon: Daemon, scheduler: AsyncIOScheduler) -> None:
-    """No new writes; let the job in flight finish within the timeout, else cancel it."""
-    daemon.engine.request_stop()
-    scheduler.pause()  # shutting down now would cancel the job in flight
-    timeout = daemon.config.daemon.shutdown_timeout_s
-    try:
-        await asyncio.wait_for(daemon.busy.acquire(), timeout)
-    except TimeoutError:
-        task = daemon.current
-        log.warning("job_aborted_at_shutdown", timeout_s=timeout)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-    else:
-        daemon.busy.release()
-    scheduler.shutdown(wait=False)
-
-
 async def run_daemon(
     config: Config,
     environ: Mapping[str, str],
@@ -233,7 +112,7 @@ async def run_daemon(
     # One line per job run, and one per run skipped behind a long cycle, is noise: the cycle
     # latency histogram and the job_skipped debug line say the same.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    strategy = load_strategy(config.strategy.name, config.strategy.params)
+    strategy = config.strategy.build()
     async with AsyncExitStack() as stack:
         journal = stack.enter_context(Journal.open(config.daemon.journal_path))
         clock, world, endpoints = await stack.enter_async_context(
@@ -245,25 +124,23 @@ async def run_daemon(
         )
         for venue in venues.values():
             stack.push_async_callback(venue.close)
-        metrics = DaemonMetrics()
-        engine = HedgeEngine(
-            config, venues, journal, strategy, clock_ms=clock.now_ms, metrics=metrics
-        )
-        daemon = Daemon(config, clock, engine, venues, metrics, sim=world)
+        ctx = EngineContext(config, journal, venues, clock.now_ms)
+        jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=hooks.on_cycle)
+        daemon = Daemon(config, clock, jobs, sim=world)
         if config.metrics.enabled:
             daemon.status_server = await stack.enter_async_context(
                 run_status_server(
-                    metrics,
-                    lambda: health_of(daemon.engine, clock.now_ms(), config),
-                    lambda: status_of(daemon.engine, clock.now_ms()),
+                    ctx.metrics,
+                    lambda: health_of(ctx, jobs.latest, clock.now_ms()),
+                    lambda: status_of(ctx, jobs.latest, clock.now_ms()),
                     host=config.metrics.host,
                     port=config.metrics.port,
                     allow_non_loopback=config.metrics.allow_non_loopback,
                 )
             )
             log.info("status_server_started", url=daemon.status_server.base_url)
-        await _guarded(daemon, "startup_reconcile", engine.reconcile, wait=True)
-        scheduler = _schedule(daemon, hooks)
+        await jobs.guarded("startup_reconcile", jobs.reconcile, wait=True)
+        scheduler = schedule(jobs, _speed(config, world))
         scheduler.start()
         log.info(
             "daemon_started",
@@ -277,7 +154,7 @@ async def run_daemon(
             hooks.on_ready(daemon)
         await stop.wait()
         log.info("daemon_stopping")
-        await _stop(daemon, scheduler)
+        await stop_jobs(jobs, scheduler)
     log.info("daemon_stopped")
 
 

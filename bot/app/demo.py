@@ -25,9 +25,10 @@ from bot.domain.orders import Accepted, Side
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_HOUR
 from bot.domain.units import position_coin
-from bot.engine.cycle import CycleResult
+from bot.engine.cycle_result import CycleResult
 from bot.journal import Journal
 from bot.sim.market import JumpEvent, MarketEvent, VolSpikeEvent
+from strategies.band import BandParams
 
 _DOLLARS = frozenset({"USD", "USDC", "USDT"})
 
@@ -62,11 +63,11 @@ def describe(event: MarketEvent) -> str:
 
 def _band(config: Config, index_usd: float) -> tuple[float | None, float | None]:
     """Band edges around the target for the band strategy (others draw no band)."""
-    if config.strategy.name != "band":
-        return None, None
     params = config.strategy.params
-    scale = 1.0 / index_usd if params.get("unit", "coin") == "usd" else 1.0
-    return -float(params["width_down"]) * scale, float(params["width_up"]) * scale
+    if not isinstance(params, BandParams):
+        return None, None
+    scale = 1.0 / index_usd if params.unit == "usd" else 1.0
+    return -params.width_down * scale, params.width_up * scale
 
 
 def equity_usd(portfolio: PortfolioSnapshot) -> dict[str, float]:
@@ -92,7 +93,8 @@ class Recorder:
     first: PortfolioSnapshot | None = None
     last: PortfolioSnapshot | None = None
 
-    def on_cycle(self, result: CycleResult, portfolio: PortfolioSnapshot | None) -> None:
+    def on_cycle(self, result: CycleResult) -> None:
+        portfolio = result.portfolio
         if portfolio is not None:
             self.first = self.first or portfolio
             self.last = portfolio
@@ -194,7 +196,7 @@ async def run_demo(config: Config, environ: dict[str, str], script: DemoScript) 
     holder: list[Daemon] = []
 
     def on_cycle(result: CycleResult) -> None:
-        recorder.on_cycle(result, holder[0].engine.last_portfolio if holder else None)
+        recorder.on_cycle(result)
         if holder and holder[0].clock.now_ms() >= end_ms:
             stop.set()
 

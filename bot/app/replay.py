@@ -57,6 +57,7 @@ from bot.clock import ManualClock
 from bot.config import Config
 from bot.domain.ids import VenueId
 from bot.domain.timeunits import MS_PER_YEAR
+from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.journal import Journal
 from bot.pricing.arrays import FloatArray
@@ -341,7 +342,8 @@ async def replay_path_async(
     async with serve_sim_world(world) as (endpoints, _running):
         venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
         journal = Journal.open(config.daemon.journal_path)
-        engine = HedgeEngine(config, venues, journal, strategy.build(), clock_ms=clock.now_ms)
+        ctx = EngineContext(config, journal, venues, clock.now_ms)
+        engine = HedgeEngine(ctx, strategy.build())
         try:
             for k in range(steps):
                 clock.set(times[k])

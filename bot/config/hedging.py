@@ -1,8 +1,9 @@
 """``[strategy]`` and ``[[hedges]]``: which strategy decides the hedge, and where it is traded.
 
-The strategy's own parameters are validated here, by the strategy's ``Params``
-model through the registry, so ``deltabot check-config`` reports a bad band
-width with its key path instead of the daemon failing at start-up.
+The strategy's own parameters are validated here, once, by the strategy's
+``Params`` model through the registry, and kept typed in the loaded config:
+``deltabot check-config`` reports a bad band width with its key path, and the
+daemon builds the strategy from the validated model without validating again.
 """
 
 from __future__ import annotations
@@ -11,26 +12,36 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SerializeAsAny, field_validator, model_validator
 
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
 from bot.domain.ids import Currency, Symbol, VenueId
-from strategies.registry import StrategyError, UnknownStrategyError, load_strategy
+from bot.domain.routes import HedgeRoute
+from strategies.base import Strategy
+from strategies.registry import (
+    StrategyError,
+    UnknownStrategyError,
+    strategy_class,
+    validate_params,
+)
+
+_DEFAULT_NAME = "band"
+_DEFAULT_PARAMS = {"width_up": 0.5, "width_down": 0.5}
 
 
 class StrategyConfig(FrozenModel):
     """The hedging strategy (ARCHITECTURE §4) and what it is told about the book."""
 
     name: str = Field(
-        default="band",
+        default=_DEFAULT_NAME,
         min_length=1,
         description=(
             "Registered strategy name: interval | band | whalley_wilmott | zakamouline, or a "
             "third-party one from the deltabot.strategies entry points. Default band."
         ),
     )
-    params: dict[str, Any] = Field(
-        default_factory=lambda: {"width_up": 0.5, "width_down": 0.5},
+    params: SerializeAsAny[BaseModel] = Field(
+        default_factory=lambda: validate_params(_DEFAULT_NAME, _DEFAULT_PARAMS),
         description=(
             "The strategy's parameters, validated by its own model (see the README's strategy "
             "table). Default {width_up = 0.5, width_down = 0.5} (band, coin)."
@@ -63,26 +74,44 @@ class StrategyConfig(FrozenModel):
         ),
     )
 
-    @model_validator(mode="after")
-    def _check_strategy(self) -> StrategyConfig:
-        """Build the strategy once: an unknown name or bad params fail at check-config."""
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_params(cls, data: Any) -> Any:
+        """Validate ``params`` into the strategy's own model: an unknown name or a bad
+        parameter fails at check-config, at its key."""
+        if not isinstance(data, dict) or isinstance(data.get("params"), BaseModel):
+            return data
+        name = data.get("name", _DEFAULT_NAME)
+        params = data.get("params", _DEFAULT_PARAMS)
+        if not isinstance(name, str) or not name:
+            return data  # the field check reports it
+        if not isinstance(params, dict):
+            fail_at("strategy", [(("params",), "must be a table of the strategy's parameters")])
         try:
-            load_strategy(self.name, self.params)
+            typed = validate_params(name, params)
         except UnknownStrategyError as exc:
             fail_at("strategy", [(("name",), str(exc))])
         except StrategyError as exc:
             fail_at("strategy", [(("params",), str(exc))])
+        return {**data, "params": typed}
+
+    @model_validator(mode="after")
+    def _check_targets(self) -> StrategyConfig:
         bad = [u for u, v in self.target_delta_coin.items() if not math.isfinite(v)]
         if bad:
             fail_at("strategy", [(("target_delta_coin", u), "must be finite") for u in bad])
         return self
+
+    def build(self) -> Strategy:
+        """The strategy instance, from the params validated at load time."""
+        return strategy_class(self.name)(self.params)
 
     def target_for(self, underlying: str) -> float:
         """Target total delta of ``underlying`` in coin (0 when not configured)."""
         return self.target_delta_coin.get(Currency(underlying), 0.0)
 
 
-class HedgeRoute(FrozenModel):
+class HedgeRouteConfig(FrozenModel):
     """One instrument that carries (part of) an underlying's hedge."""
 
     underlying: Currency = Field(
@@ -114,9 +143,13 @@ class HedgeRoute(FrozenModel):
             raise ValueError(f"an underlying is an upper-case coin code like BTC, got {value!r}")
         return value
 
+    def route(self) -> HedgeRoute:
+        """The route as the hedge plan takes it."""
+        return HedgeRoute(self.underlying, self.venue, self.symbol, self.weight)
+
 
 def check_routes(
-    routes: tuple[HedgeRoute, ...], hedge_venues: Mapping[VenueId, bool]
+    routes: tuple[HedgeRouteConfig, ...], hedge_venues: Mapping[VenueId, bool]
 ) -> list[tuple[Loc, str]]:
     """Problems of the routes against the venues (``name -> has role hedge``)."""
     problems: list[tuple[Loc, str]] = [

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
-from bot.config.hedging import HedgeRoute, StrategyConfig, check_routes
+from bot.config.hedging import HedgeRouteConfig, StrategyConfig, check_routes
 from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
 from bot.config.paper import PaperConfig
@@ -115,7 +115,7 @@ class Config(BaseSettings):
         default_factory=StrategyConfig,
         description="The hedging strategy and its parameters. Default: see [strategy].",
     )
-    hedges: tuple[HedgeRoute, ...] = Field(
+    hedges: tuple[HedgeRouteConfig, ...] = Field(
         default=(),
         description=(
             "Hedge instruments per underlying, one [[hedges]] table each. Default none: "
@@ -190,8 +190,8 @@ class Config(BaseSettings):
     @field_validator("hedges")
     @classmethod
     def _check_hedges(
-        cls, hedges: tuple[HedgeRoute, ...], info: ValidationInfo
-    ) -> tuple[HedgeRoute, ...]:
+        cls, hedges: tuple[HedgeRouteConfig, ...], info: ValidationInfo
+    ) -> tuple[HedgeRouteConfig, ...]:
         venues = info.data.get("venues")
         if venues is None:  # invalid venues are reported on their own
             return hedges

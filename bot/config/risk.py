@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from bot.config.base import FrozenModel, Loc, fail_at
+from bot.domain.risk import RiskLimits
 
 
 class RiskConfig(FrozenModel):
@@ -127,3 +128,16 @@ class RiskConfig(FrozenModel):
     @property
     def unknown_grace_ms(self) -> int:
         return round(self.unknown_grace_s * 1000)
+
+    def limits(self) -> RiskLimits:
+        """The caps and guards as the risk gate takes them."""
+        return RiskLimits(
+            max_order_notional_usd=self.max_order_notional_usd,
+            max_hourly_notional_usd=self.max_hourly_notional_usd,
+            max_daily_notional_usd=self.max_daily_notional_usd,
+            max_orders_per_window=self.max_orders_per_window,
+            order_window_ms=self.order_window_ms,
+            max_input_age_ms=self.max_input_age_ms,
+            delta_tolerance_coin=self.delta_tolerance_coin,
+            delta_tolerance_frac=self.delta_tolerance_frac,
+        )

@@ -111,6 +111,29 @@ class Exposure:
     buckets: ExpiryBuckets
 
 
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    """One pricing pass over the book: its :class:`Exposure` and the per-position terms
+    that the hedge plan, the delta cross-check and the vol-only view read from it.
+
+    Per position (aligned with the table): ``tau_years`` and ``vol`` of a live option
+    (0 and NaN elsewhere), ``bs_delta`` its Black-76 delta per unit (NaN elsewhere).
+    Per underlying: ``sigma`` and ``tau_years_weighted``, the vol and expiry of the
+    options weighted by |position vega| (what the strategy kernels take: those of the
+    options that dominate the risk; NaN and 0 without options), and
+    ``delta_fixed_vol_coin``, the total delta with each option at its ``fixed_vol``
+    (None when no fixed vols were given).
+    """
+
+    exposure: Exposure
+    tau_years: FloatArray
+    vol: FloatArray
+    bs_delta: FloatArray
+    sigma: FloatArray
+    tau_years_weighted: FloatArray
+    delta_fixed_vol_coin: FloatArray | None
+
+
 def portfolio_exposure(
     table: PositionTable,
     *,
@@ -121,7 +144,30 @@ def portfolio_exposure(
     rate: ArrayLike = 0.0,
     vol_override: ArrayLike | None = None,
 ) -> Exposure:
-    """Aggregate the book's Greeks per underlying (see the module docstring).
+    """Aggregate the book's Greeks per underlying (see :func:`value_book`)."""
+    return value_book(
+        table,
+        forward_usd=forward_usd,
+        valuation_ts_ms=valuation_ts_ms,
+        numeraire=numeraire,
+        collateral_coin=collateral_coin,
+        rate=rate,
+        vol_override=vol_override,
+    ).exposure
+
+
+def value_book(
+    table: PositionTable,
+    *,
+    forward_usd: ArrayLike,
+    valuation_ts_ms: int,
+    numeraire: Numeraire | str,
+    collateral_coin: ArrayLike | Mapping[str, float],
+    rate: ArrayLike = 0.0,
+    vol_override: ArrayLike | None = None,
+    fixed_vol: ArrayLike | None = None,
+) -> Valuation:
+    """Price the book once and aggregate its Greeks per underlying (module docstring).
 
     ``forward_usd`` is one USD price per position: the option's forward (the
     mark's ``underlying_usd``) and, for a USD-counted inverse future or perp,
@@ -129,7 +175,9 @@ def portfolio_exposure(
     own mark). ``collateral_coin`` is coin equity per underlying, an array
     aligned with ``table.underlyings`` or a mapping by name (missing names 0).
     ``rate`` is the discount rate, a scalar or per position. Options are priced
-    at ``vol_override`` (per position) if given, else ``mark_iv``.
+    at ``vol_override`` (per position) if given, else ``mark_iv``; with
+    ``fixed_vol`` (per position) the same single pricing call also prices every
+    option at that vol, for ``delta_fixed_vol_coin``.
 
     ``index_usd`` for ``delta_usd`` comes from the table; where it is NaN the
     mean forward of that underlying's live positions stands in.
@@ -152,17 +200,36 @@ def portfolio_exposure(
 
     vols = table.mark_iv if vol_override is None else _per_position("vol_override", vol_override, n)
     delta, gamma, vega, theta = q.copy(), np.zeros_like(q), np.zeros_like(q), np.zeros_like(q)
+    delta_fixed = None if fixed_vol is None else q.copy()
+    tau_pos, vol_pos, bs_delta = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
     o = np.flatnonzero(is_opt)
     if o.size:
         at = live[o]
         _require("no usable vol (mark_iv or vol_override)", _bad(vols[at]), at, table, vols[at])
         tau_years = (table.expiry_ms[at] - valuation_ts_ms) / MS_PER_YEAR
-        g = black76(table.is_call[at], f[o], table.strike_usd[at], tau_years, vols[at], rates[at])
+        sigma = vols[at]
+        if fixed_vol is not None:
+            fixed = _per_position("fixed_vol", fixed_vol, n)[at]
+            sigma = np.stack([sigma, np.where(np.isfinite(fixed), fixed, sigma)])
+        g = black76(table.is_call[at], f[o], table.strike_usd[at], tau_years, sigma, rates[at])
         premium_coin = np.where(inverse[o], g.price / f[o], 0.0)
-        delta[o] = q[o] * (g.delta - premium_coin)
-        gamma[o] = q[o] * g.gamma
-        vega[o] = q[o] * g.vega * _VOL_POINT
-        theta[o] = q[o] * g.theta / DAYS_PER_YEAR
+        net = g.delta - premium_coin
+        if delta_fixed is not None:
+            delta_fixed[o] = q[o] * net[1]
+            g_delta, g_gamma, g_vega, g_theta, net = (
+                g.delta[0],
+                g.gamma[0],
+                g.vega[0],
+                g.theta[0],
+                net[0],
+            )
+        else:
+            g_delta, g_gamma, g_vega, g_theta = g.delta, g.gamma, g.vega, g.theta
+        delta[o] = q[o] * net
+        gamma[o] = q[o] * g_gamma
+        vega[o] = q[o] * g_vega * _VOL_POINT
+        theta[o] = q[o] * g_theta / DAYS_PER_YEAR
+        tau_pos[at], vol_pos[at], bs_delta[at] = tau_years, vols[at], g_delta
     gamma_pct = _PCT_MOVE * f * gamma
     if mode is Numeraire.COIN:
         gamma_pct -= _PCT_MOVE * np.where(inverse, delta, 0.0)
@@ -183,7 +250,7 @@ def portfolio_exposure(
     if no_price.any():
         name = table.underlyings[int(np.argmax(no_price))]
         raise ValueError(f"{name}: no index_usd and no live position to price delta_usd from")
-    return Exposure(
+    exposure = Exposure(
         underlyings=table.underlyings,
         numeraire=mode,
         valuation_ts_ms=valuation_ts_ms,
@@ -198,6 +265,25 @@ def portfolio_exposure(
         hedges=hedges,
         n_expired=np.bincount(table.underlying_idx[expired], minlength=m),
         buckets=_buckets(und, table.expiry_ms[live], gamma_pct, vega, m),
+    )
+    weight = np.where(is_opt, np.abs(vega), 0.0)
+    weight = np.where(np.isfinite(weight), weight, 0.0)
+    total = _sum_by(und, weight, m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma_u = np.where(
+            total > 0, _sum_by(und, weight * np.nan_to_num(vol_pos[live]), m) / total, np.nan
+        )
+        tau_u = np.where(total > 0, _sum_by(und, weight * tau_pos[live], m) / total, 0.0)
+    return Valuation(
+        exposure=exposure,
+        tau_years=tau_pos,
+        vol=vol_pos,
+        bs_delta=bs_delta,
+        sigma=sigma_u,
+        tau_years_weighted=tau_u,
+        delta_fixed_vol_coin=None
+        if delta_fixed is None
+        else _sum_by(und, delta_fixed, m) + collateral_delta,
     )
 
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from bot.config.risk import RiskConfig
 from bot.domain.ids import Currency
 from bot.domain.orders import OrderRequest
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
@@ -31,6 +30,20 @@ from bot.domain.trading_state import TradingMode, TradingState
 
 _REDUCE_TOLERANCE: Final = 1e-9
 """Relative slack when an order closes exactly the position it reduces."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLimits:
+    """The gate's caps and guards, in the core's units (built from ``[risk]`` at the edge)."""
+
+    max_order_notional_usd: float
+    max_hourly_notional_usd: float
+    max_daily_notional_usd: float
+    max_orders_per_window: int
+    order_window_ms: int
+    max_input_age_ms: int
+    delta_tolerance_coin: float
+    delta_tolerance_frac: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +143,7 @@ def _deny_all(intents: Iterable[OrderIntent], reason: DenyReason, detail: str) -
     return GateDecision((), tuple(Denial(i, reason, detail) for i in intents))
 
 
-def _delta_problem(check: DeltaCrossCheck | None, limits: RiskConfig) -> str | None:
+def _delta_problem(check: DeltaCrossCheck | None, limits: RiskLimits) -> str | None:
     if check is None:
         return None
     tolerance_coin = max(
@@ -149,7 +162,7 @@ def evaluate(
     intents: Iterable[OrderIntent],
     *,
     state: RiskLedger,
-    limits: RiskConfig,
+    limits: RiskLimits,
     now_ms: int,
     inputs_ts_ms: int,
     trading_state: TradingState,
@@ -202,7 +215,7 @@ def evaluate(
         elif count_used + 1 > limits.max_orders_per_window:
             problem = (
                 DenyReason.ORDER_COUNT,
-                f"{count_used} orders in {limits.order_window_s:g} s "
+                f"{count_used} orders in {limits.order_window_ms / 1000:g} s "
                 f"(max {limits.max_orders_per_window})",
             )
         elif math.fsum([*hour_used, notional]) > limits.max_hourly_notional_usd:

@@ -21,7 +21,7 @@ An unanswered send stays UNKNOWN; nothing is resent.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import structlog
 
@@ -36,17 +36,15 @@ from bot.domain.collateral import (
     optimize,
 )
 from bot.domain.ids import Currency
-from bot.domain.orders import Rejected, TransferKind, TransferReport, TransferState
+from bot.domain.orders import TransferKind
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import SetBy, TradingMode, transition
 from bot.domain.transfer_risk import (
     TransferIntent,
-    TransferLedger,
-    TransferSend,
-    evaluate_transfers,
 )
-from bot.engine.cycle import HedgeEngine
+from bot.engine.context import EngineContext, LatestRead
+from bot.engine.executor import send_transfers
 from bot.journal import PlanState, TransferRecord
 
 log = structlog.get_logger("deltabot.collateral")
@@ -97,10 +95,10 @@ def collateral_snapshot(
     )
 
 
-def _in_flight(engine: HedgeEngine, records: Sequence[TransferRecord]) -> list[InFlightTransfer]:
+def _in_flight(ctx: EngineContext, records: Sequence[TransferRecord]) -> list[InFlightTransfer]:
     """Open withdrawals at their destination account, credited net of the route's fee."""
-    routes = {(r.source.venue, r.address): r for r in engine.config.collateral.withdrawal_routes()}
-    accounts = {v.name: v.account for v in engine.config.venues}
+    routes = {(r.source.venue, r.address): r for r in ctx.config.collateral.withdrawal_routes()}
+    accounts = {v.name: v.account for v in ctx.config.venues}
     out = []
     for rec in records:
         req = rec.request  # sub-account transfers are instant: only withdrawals fly
@@ -111,12 +109,12 @@ def _in_flight(engine: HedgeEngine, records: Sequence[TransferRecord]) -> list[I
     return [t for t in out if t.amount_coin > 0]
 
 
-async def track_transfers(engine: HedgeEngine) -> None:
+async def track_transfers(ctx: EngineContext) -> None:
     """Move open transfers on with what their source venue reports (by venue transfer id)."""
-    journal = engine.journal
+    journal = ctx.journal
     for rec in journal.open_transfers():
         req = rec.request
-        venue = engine.venues.get(req.venue)
+        venue = ctx.venues.get(req.venue)
         if venue is None or req.kind is not TransferKind.WITHDRAWAL:
             continue
         try:
@@ -131,85 +129,16 @@ async def track_transfers(engine: HedgeEngine) -> None:
             or (rec.venue_transfer_id and r.venue_transfer_id == rec.venue_transfer_id)
         ]
         if mine and mine[-1].state is not rec.state:
-            journal.mark_transfer(req.transfer_id, mine[-1].state, engine.clock_ms(), mine[-1])
+            journal.mark_transfer(req.transfer_id, mine[-1].state, ctx.clock_ms(), mine[-1])
             log.info("transfer_moved", transfer_id=req.transfer_id, state=mine[-1].state.value)
 
 
-def _ledger(engine: HedgeEngine, prices: Mapping[Currency, float], now_ms: int) -> TransferLedger:
-    """Transfers of the last day at today's prices (the journal keeps coin amounts)."""
-    rows = engine.journal.transfers_since(now_ms - MS_PER_DAY)
-    return TransferLedger(
-        tuple(
-            TransferSend(r.created_ts_ms, r.request.amount * prices.get(r.request.currency, 0.0))
-            for r in rows
-        )
-    )
-
-
-async def send_transfers(
-    engine: HedgeEngine, intents: Sequence[TransferIntent], prices: Mapping[Currency, float]
-) -> list[TransferState]:
-    """The transfer gate, then journal-first sends; returns each sent transfer's state."""
-    journal = engine.journal
-    now = engine.clock_ms()
-    decision = evaluate_transfers(
-        intents,
-        ledger=_ledger(engine, prices, now),
-        limits=engine.config.collateral.transfer_limits(),
-        whitelist=engine.config.collateral.whitelist(),
-        trading_state=journal.trading_state(),
-        now_ms=now,
-    )
-    for denial in decision.denied:
-        log.warning(
-            "transfer_denied",
-            transfer_id=denial.intent.request.transfer_id,
-            reason=denial.reason.value,
-            detail=denial.detail,
-        )
-    states = []
-    for intent in decision.approved:
-        if engine.stopping:
-            break
-        req = intent.request
-        journal.record_transfer(req, engine.clock_ms())
-        journal.mark_transfer(req.transfer_id, TransferState.SUBMITTED, engine.clock_ms())
-        venue = engine.venues[req.venue]
-        send = (
-            venue.withdraw if req.kind is TransferKind.WITHDRAWAL else venue.transfer_to_subaccount
-        )
-        outcome = await send(req)
-        now = engine.clock_ms()
-        if isinstance(outcome, TransferReport):
-            state = outcome.state
-            journal.mark_transfer(req.transfer_id, state, now, outcome)
-        elif isinstance(outcome, Rejected):
-            state = TransferState.FAILED
-            journal.mark_transfer(req.transfer_id, state, now)
-        else:
-            state = TransferState.UNKNOWN
-            journal.mark_transfer(req.transfer_id, state, now)
-        log.info(
-            "transfer_sent",
-            transfer_id=req.transfer_id,
-            venue=req.venue,
-            kind=req.kind.value,
-            currency=req.currency,
-            amount=req.amount,
-            destination=req.destination,
-            state=state.value,
-            reason=getattr(outcome, "reason", ""),
-        )
-        states.append(state)
-    return states
-
-
-def _escalate(engine: HedgeEngine, result: PlanResult) -> None:
+def _escalate(ctx: EngineContext, result: PlanResult) -> None:
     """A floor the optimizer cannot restore: only reducing orders until an operator resumes."""
     venues = sorted(result.reducing_venues)
     if not venues:
         return
-    current = engine.journal.trading_state()
+    current = ctx.journal.trading_state()
     if current.mode is not TradingMode.ACTIVE:
         return
     detail = "; ".join(s.message for s in result.shortfalls)
@@ -218,30 +147,28 @@ def _escalate(engine: HedgeEngine, result: PlanResult) -> None:
         TradingMode.REDUCING,
         reason=f"collateral floor unreachable at {', '.join(venues)} ({detail})",
         set_by=SetBy.AUTOMATIC,
-        ts_ms=engine.clock_ms(),
+        ts_ms=ctx.clock_ms(),
     )
-    engine.journal.set_trading_state(state)
+    ctx.journal.set_trading_state(state)
     log.error("collateral_floor_unreachable", venues=venues, detail=detail)
 
 
-async def run_collateral(engine: HedgeEngine) -> PlanResult | None:
+async def run_collateral(ctx: EngineContext, latest: LatestRead) -> PlanResult | None:
     """One collateral run (module docstring); None when the mode is off or nothing was read."""
-    coll = engine.config.collateral
-    portfolio = engine.last_portfolio
+    coll = ctx.config.collateral
+    portfolio = latest.portfolio
     if coll.mode is CollateralMode.OFF or portfolio is None:
         return None
-    await track_transfers(engine)
-    journal = engine.journal
+    await track_transfers(ctx)
+    journal = ctx.journal
     prices = prices_usd(portfolio)
-    snapshot = collateral_snapshot(
-        portfolio, engine.config, _in_flight(engine, journal.open_transfers())
-    )
+    snapshot = collateral_snapshot(portfolio, ctx.config, _in_flight(ctx, journal.open_transfers()))
     result = optimize(snapshot, coll.optimizer_settings())
-    _escalate(engine, result)
+    _escalate(ctx, result)
     intents = [TransferIntent.from_planned(t) for t in result.plan.transfers]
     if coll.mode is CollateralMode.AUTO:
         if intents:
-            await send_transfers(engine, intents, prices)
+            await send_transfers(ctx, intents, prices)
         return result
     if intents:
         summary = f"{result.status.value}: " + "; ".join(
@@ -251,6 +178,6 @@ async def run_collateral(engine: HedgeEngine) -> PlanResult | None:
         if journal.propose_plan(result.plan.plan_id, snapshot.ts_ms, intents, summary):
             log.warning("collateral_plan_proposed", plan_id=result.plan.plan_id, plan=summary)
     for approved in journal.plans(PlanState.APPROVED):
-        await send_transfers(engine, approved.intents, prices)
-        journal.set_plan_state(approved.plan_id, PlanState.EXECUTED, engine.clock_ms())
+        await send_transfers(ctx, approved.intents, prices)
+        journal.set_plan_state(approved.plan_id, PlanState.EXECUTED, ctx.clock_ms())
     return result

@@ -7,7 +7,7 @@ market must move before each venue's equity meets its maintenance margin
 (full revaluation with the vol shock tied to the move), and whether our
 model's margin still agrees with the venue's (a drift beyond tolerance is an
 alert: the what-if would be built on a wrong model). Everything here is
-computed from the engine's last portfolio read; no I/O.
+computed from the latest portfolio read; no I/O.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ from bot.domain.margin.standard import standard_margin
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.snapshot import Balance, PortfolioSnapshot
 from bot.domain.stress import LightStress, light_pass
-from bot.engine.cycle import HedgeEngine
+from bot.engine.context import EngineContext, LatestRead
 from bot.engine.status import maintenance_ratio
-from bot.ops.metrics import DaemonMetrics
 from bot.pricing.arrays import FloatArray
 
 log = structlog.get_logger("deltabot.margin")
@@ -98,7 +97,9 @@ def book_inputs(portfolio: PortfolioSnapshot) -> BookInputs | None:
     return BookInputs(table, forward, equity_coin, equity_usd)
 
 
-def analyse(portfolio: PortfolioSnapshot, config: Config, vols: Mapping[str, float]) -> MarginView:
+def analyse(
+    portfolio: PortfolioSnapshot, config: Config, vols: Mapping[Currency, float]
+) -> MarginView:
     """Liquidation distance and model drift of every venue in ``portfolio``.
 
     ``vols`` is the annual vol per underlying that turns moves into daily sigmas
@@ -139,9 +140,9 @@ def analyse(portfolio: PortfolioSnapshot, config: Config, vols: Mapping[str, flo
     return MarginView(distance, tuple(drift))
 
 
-def margin_snapshot(engine: HedgeEngine, metrics: DaemonMetrics) -> MarginView | None:
+def margin_snapshot(ctx: EngineContext, latest: LatestRead) -> MarginView | None:
     """Export margin use, liquidation distances and drift alerts of the last portfolio read."""
-    portfolio = engine.last_portfolio
+    portfolio, metrics = latest.portfolio, ctx.metrics
     if portfolio is None:
         return None
     index = {c: px for snap in portfolio.venues for c, px in snap.index_usd.items()}
@@ -160,7 +161,7 @@ def margin_snapshot(engine: HedgeEngine, metrics: DaemonMetrics) -> MarginView |
                     maintenance_ratio=ratio,
                 )
         metrics.set_collateral_usd(snap.venue, equity_usd)
-    view = analyse(portfolio, engine.config, _vols(engine))
+    view = analyse(portfolio, ctx.config, latest.vols())
     if view.distance is not None:
         d = view.distance
         for i, venue in enumerate(d.venues):
@@ -178,22 +179,14 @@ def margin_snapshot(engine: HedgeEngine, metrics: DaemonMetrics) -> MarginView |
     return view
 
 
-def _vols(engine: HedgeEngine) -> dict[str, float]:
-    """The book's vega-weighted implied vol per underlying from the last plan."""
-    result = engine.last_result
-    if result is None or result.plan is None:
-        return {}
-    return {d.underlying: d.sigma for d in result.plan.decisions}
-
-
-def stress_snapshot(engine: HedgeEngine, metrics: DaemonMetrics) -> LightStress | None:
+def stress_snapshot(ctx: EngineContext, latest: LatestRead) -> LightStress | None:
     """The scheduled light stress pass over the last portfolio read; exports the worst loss."""
-    portfolio = engine.last_portfolio
+    portfolio = latest.portfolio
     book = None if portfolio is None else book_inputs(portfolio)
     if portfolio is None or book is None:
         return None
-    config = engine.config
-    vols = _vols(engine)
+    config = ctx.config
+    vols = latest.vols()
     light = light_pass(
         book.table,
         forward_usd=book.forward_usd,
@@ -204,7 +197,7 @@ def stress_snapshot(engine: HedgeEngine, metrics: DaemonMetrics) -> LightStress 
         config=config.stress.light_params(),
         margin=margin_setup(config.margin),
     )
-    metrics.set_worst_stress_loss(light.worst_loss_usd)
+    ctx.metrics.set_worst_stress_loss(light.worst_loss_usd)
     log.info(
         "stress_pass",
         worst_loss_usd=light.worst_loss_usd,

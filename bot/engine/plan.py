@@ -37,19 +37,17 @@ from typing import Final
 
 import numpy as np
 
-from bot.config.hedging import HedgeRoute
-from bot.domain.exposure import Exposure, Numeraire, portfolio_exposure
+from bot.domain.exposure import Exposure, Numeraire, Valuation, value_book
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 from bot.domain.orders import OrderRequest, client_order_id
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import DeltaCrossCheck, OrderIntent
 from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
+from bot.domain.routes import HedgeRoute
 from bot.domain.snapshot import Mark, PortfolioSnapshot
 from bot.domain.surface import Surface, vols_with_surfaces
-from bot.domain.timeunits import MS_PER_YEAR
 from bot.domain.units import position_coin
-from bot.pricing import black76
 from bot.pricing.arrays import FloatArray
 from strategies.base import HedgeState, Strategy
 
@@ -126,7 +124,6 @@ class CyclePlan:
     cycle_id: str
     valuation_ts_ms: int
     inputs_ts_ms: int
-    exposure: Exposure
     decisions: tuple[UnderlyingDecision, ...]
     intents: tuple[OrderIntent, ...]
     delta_checks: Mapping[Currency, DeltaCrossCheck]
@@ -161,21 +158,23 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     routed = sorted({Currency(r.underlying) for r in inputs.routes})
     table = PositionTable.from_snapshots(portfolio.venues, underlyings=routed)
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
-    collateral = _collateral(portfolio, table.underlyings)
     vols = vols_with_surfaces(table, inputs.surfaces)
+    wants_fixed = inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy)
     try:
-        exposure = portfolio_exposure(
+        valuation = value_book(
             table,
             forward_usd=forward,
             valuation_ts_ms=now_ms,
             numeraire=inputs.numeraire,
-            collateral_coin=collateral,
+            collateral_coin=_collateral(portfolio, table.underlyings),
             rate=inputs.rate,
             vol_override=vols,
+            fixed_vol=_fixed_vols(table, inputs.fixed_vols) if wants_fixed else None,
         )
     except ValueError as exc:
         raise PlanError(f"cannot value the book: {exc}") from exc
-    sigma, tau, bs_delta = _option_terms(table, forward, vols, now_ms, inputs.rate)
+    exposure = valuation.exposure
+    sigma, tau = valuation.sigma, valuation.tau_years_weighted
     legs, problems = _legs(portfolio, inputs)
     where = {u: i for i, u in enumerate(table.underlyings)}
     hedged = [u for u in routed if legs.get(u)]
@@ -184,15 +183,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
         [math.fsum(g.coin(g.position_amount + g.in_flight_amount) for g in legs[u]) for u in hedged]
     )
     new_hedge = _strategy_hedge(
-        table,
-        exposure,
-        inputs,
-        hedged=hedged,
-        book=book,
-        hedge=hedge,
-        sigma=sigma,
-        tau=tau,
-        now_ms=now_ms,
+        table, valuation, inputs, hedged=hedged, book=book, hedge=hedge, now_ms=now_ms
     )
 
     intents: list[OrderIntent] = []
@@ -237,10 +228,9 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
         cycle_id=cycle_id,
         valuation_ts_ms=now_ms,
         inputs_ts_ms=portfolio.oldest_read_ms,
-        exposure=exposure,
         decisions=tuple(decisions),
         intents=tuple(intents),
-        delta_checks=_delta_checks(table, bs_delta),
+        delta_checks=_delta_checks(table, valuation.bs_delta),
         vols_by_symbol=_vols(table) if _FIXED_VOL in _reads(inputs.strategy) else {},
         problems=tuple(problems),
         hedge_positions=tuple(
@@ -261,30 +251,10 @@ def _collateral(portfolio: PortfolioSnapshot, underlyings: Sequence[Currency]) -
     return np.array([totals[u] for u in underlyings], dtype=np.float64)
 
 
-def _option_terms(
-    table: PositionTable, forward: FloatArray, vols: FloatArray, now_ms: int, rate: float
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Vega-weighted vol and expiry per underlying, and each option's Black-76 delta.
-
-    One sigma and tau per underlying is what the strategy kernels take; weighting
-    by |position vega| makes them those of the options that dominate the risk.
-    """
-    m = len(table.underlyings)
-    live = (table.kind == KindCode.OPTION) & (table.size != 0) & (table.expiry_ms > now_ms)
-    tau = np.where(live, (table.expiry_ms - now_ms) / MS_PER_YEAR, 0.0)
-    strike = np.where(live, table.strike_usd, forward)
-    g = black76(table.is_call, forward, strike, tau, vols, rate)
-    weight = np.where(live, np.abs(table.size * g.vega), 0.0)
-    weight = np.where(np.isfinite(weight), weight, 0.0)
-    total = np.bincount(table.underlying_idx, weights=weight, minlength=m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vol_num = np.bincount(
-            table.underlying_idx, weights=weight * np.nan_to_num(vols), minlength=m
-        )
-        sigma = np.where(total > 0, vol_num / total, np.nan)
-        tau_num = np.bincount(table.underlying_idx, weights=weight * tau, minlength=m)
-        tau_w = np.where(total > 0, tau_num / total, 0.0)
-    return sigma, tau_w, np.where(live, g.delta, np.nan)
+def _fixed_vols(table: PositionTable, fixed: Mapping[Symbol, float] | None) -> FloatArray:
+    """Per position, the implied vol at the last hedge (NaN: none kept, the vol of now)."""
+    known = fixed or {}
+    return np.array([known.get(s, math.nan) for s in table.symbols], dtype=np.float64)
 
 
 def _legs(
@@ -333,24 +303,23 @@ def _book_delta(exposure: Exposure, i: int, legs: Sequence[Leg]) -> float:
 
 def _strategy_hedge(
     table: PositionTable,
-    exposure: Exposure,
+    valuation: Valuation,
     inputs: PlanInputs,
     *,
     hedged: Sequence[Currency],
     book: FloatArray,
     hedge: FloatArray,
-    sigma: FloatArray,
-    tau: FloatArray,
     now_ms: int,
 ) -> FloatArray:
     """One strategy call over every hedged underlying (one element each)."""
     if not hedged:
         return np.zeros(0)
+    exposure = valuation.exposure
     idx = np.array([table.underlyings.index(u) for u in hedged])
     index = exposure.index_usd[idx]
     fixed = book
-    if inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy):
-        fixed = book + _vol_only_correction(table, exposure, inputs, now_ms)[idx]
+    if valuation.delta_fixed_vol_coin is not None:  # the vol-only move since the last hedge
+        fixed = book + (valuation.delta_fixed_vol_coin - exposure.delta_coin)[idx]
     since = [
         (now_ms - inputs.last_hedge_ms[u]) / 1000 if u in inputs.last_hedge_ms else _NEVER_HEDGED_S
         for u in hedged
@@ -364,8 +333,8 @@ def _strategy_hedge(
         theta_usd_per_day=exposure.theta_usd_per_day[idx],
         hedge_coin=hedge,
         target_delta_coin=[inputs.targets_coin.get(u, 0.0) for u in hedged],
-        sigma=sigma[idx],
-        tau_years=tau[idx],
+        sigma=valuation.sigma[idx],
+        tau_years=valuation.tau_years_weighted[idx],
         rate=inputs.rate,
         cost_frac=inputs.cost_frac,
         time_since_hedge_s=since,
@@ -375,30 +344,6 @@ def _strategy_hedge(
 
 def _reads(strategy: Strategy) -> tuple[str, ...]:
     return tuple(getattr(strategy, "reads", ()))
-
-
-def _vol_only_correction(
-    table: PositionTable, exposure: Exposure, inputs: PlanInputs, now_ms: int
-) -> FloatArray:
-    """Delta at the implied vols of the last hedge minus the delta now, per underlying."""
-    assert inputs.fixed_vols is not None
-    now_vols = vols_with_surfaces(table, inputs.surfaces)
-    vols = np.array(
-        [inputs.fixed_vols.get(s, iv) for s, iv in zip(table.symbols, now_vols, strict=True)]
-    )
-    forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
-    at_fixed = portfolio_exposure(
-        table,
-        forward_usd=forward,
-        valuation_ts_ms=now_ms,
-        numeraire=inputs.numeraire,
-        collateral_coin=exposure.collateral_delta_coin
-        if inputs.numeraire is Numeraire.USD
-        else np.zeros(len(table.underlyings)),
-        rate=inputs.rate,
-        vol_override=vols,
-    )
-    return at_fixed.delta_coin - exposure.delta_coin
 
 
 def _orders(

@@ -19,6 +19,7 @@ from bot.domain.ids import ClientOrderId, Symbol, VenueId
 from bot.domain.orders import Fill, OrderReport, OrderState
 from bot.domain.reconcile import OrderRecord, VenueEvidence, reconcile
 from bot.domain.timeunits import MS_PER_DAY
+from bot.engine.context import EngineContext
 from bot.journal import Journal
 from bot.venues.base import Venue
 
@@ -110,3 +111,23 @@ async def reconcile_open_orders(
         elif res.reason.startswith("conflict"):
             log.error("order_conflict", client_id=res.client_id, reason=res.reason)
     return ReconcileSummary(len(records), moved, failed, new_fills)
+
+
+async def reconcile_journal(ctx: EngineContext, recheck_not_found: bool = True) -> ReconcileSummary:
+    """Reconcile open orders now; the start-up and scheduled runs also recheck NOT_FOUND."""
+    summary = await reconcile_open_orders(
+        ctx.journal,
+        ctx.venues,
+        now_ms=ctx.clock_ms,
+        unknown_grace_ms=ctx.config.risk.unknown_grace_ms,
+        recheck_not_found=recheck_not_found,
+    )
+    if summary.checked:
+        log.info(
+            "reconciled",
+            checked=summary.checked,
+            moved=summary.moved,
+            failed_lookups=summary.failed_lookups,
+            new_fills=summary.new_fills,
+        )
+    return summary

@@ -1,6 +1,6 @@
 """What ``/status``, ``/health`` and ``deltabot status`` report about a running engine.
 
-Plain functions of the engine's last cycle and portfolio read: cheap, no I/O,
+Plain functions of the latest cycle and portfolio read: cheap, no I/O,
 safe to call from the status server on the daemon's event loop.
 """
 
@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import math
 
-from bot.config import Config
 from bot.domain.snapshot import Balance, PortfolioSnapshot
 from bot.domain.trading_state import TradingMode, TradingState
-from bot.engine.cycle import HedgeEngine
+from bot.engine.context import EngineContext, LatestRead
 from bot.ops.status_server import Health
 
 STALE_CYCLES = 3
@@ -56,16 +55,16 @@ def trading_state_json(state: TradingState) -> dict[str, object]:
     }
 
 
-def status_of(engine: HedgeEngine, now_ms: int) -> dict[str, object]:
-    """The engine's state as JSON-ready values with unit-carrying keys."""
-    journal = engine.journal
+def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, object]:
+    """The daemon's state as JSON-ready values with unit-carrying keys."""
+    journal = ctx.journal
     state = journal.trading_state()
-    result = engine.last_result
+    result = latest.cycle
     out: dict[str, object] = {
         "now_ms": now_ms,
         "trading_state": trading_state_json(state),
         "locks": dict(journal.locks()),
-        "margin": margin_rows(engine.last_portfolio),
+        "margin": margin_rows(latest.portfolio),
     }
     if result is None:
         out["last_cycle"] = None
@@ -98,14 +97,14 @@ def status_of(engine: HedgeEngine, now_ms: int) -> dict[str, object]:
     return out
 
 
-def health_of(engine: HedgeEngine, now_ms: int, config: Config) -> Health:
+def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
     """Healthy: trading not halted, and a recent cycle that succeeded."""
-    state = engine.journal.trading_state()
-    result = engine.last_result
+    state = ctx.journal.trading_state()
+    result = latest.cycle
     if result is None:
         return Health(False, "no cycle has run yet", state.mode.value, None)
     age_s = (now_ms - result.started_ms) / 1000
-    limit_s = STALE_CYCLES * config.daemon.hedge_interval_s
+    limit_s = STALE_CYCLES * ctx.config.daemon.hedge_interval_s
     if state.mode is TradingMode.HALTED:
         detail = f"trading halted: {state.reason}"
     elif result.error is not None:

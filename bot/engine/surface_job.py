@@ -13,28 +13,31 @@ import structlog
 
 from bot.domain.ids import Currency, VenueId
 from bot.domain.surface import Surface, fit_surface
-from bot.engine.cycle import HedgeEngine
+from bot.engine.context import EngineContext, LatestRead
 
 log = structlog.get_logger("deltabot.surface")
 
 
-async def refresh_surfaces(engine: HedgeEngine) -> dict[VenueId, dict[Currency, Surface]]:
-    """Refit the surfaces of every venue holding options in the last read; returns them."""
+async def refresh_surfaces(
+    ctx: EngineContext, latest: LatestRead
+) -> dict[VenueId, dict[Currency, Surface]]:
+    """Refit the surfaces of every venue holding options in the last read; returns them
+    (with the previous surface of any venue or underlying not refitted)."""
     fitted: dict[VenueId, dict[Currency, Surface]] = {
-        v: dict(s) for v, s in engine.surfaces.items()
+        v: dict(s) for v, s in latest.surfaces.items()
     }
-    portfolio = engine.last_portfolio
+    portfolio = latest.portfolio
     if portfolio is None:
         return fitted
     for snap in portfolio.venues:
         held = sorted({p.instrument.underlying for p in snap.positions if p.instrument.is_option})
         for underlying in held:
             try:
-                chain = await engine.venues[snap.venue].fetch_option_chain(underlying)
+                chain = await ctx.venues[snap.venue].fetch_option_chain(underlying)
             except Exception as exc:  # a read failure keeps the last surface
                 log.warning("option_chain_unreadable", venue=snap.venue, error=str(exc))
                 continue
-            surface = fit_surface(snap.instruments, chain, underlying, engine.clock_ms())
+            surface = fit_surface(snap.instruments, chain, underlying, ctx.clock_ms())
             fitted.setdefault(snap.venue, {})[underlying] = surface
             for smile in surface.smiles.values():
                 if smile.fit is None:
@@ -52,5 +55,4 @@ async def refresh_surfaces(engine: HedgeEngine) -> dict[VenueId, dict[Currency, 
                         underlying=underlying,
                         expiry_ms=smile.expiry_ms,
                     )
-    engine.surfaces = fitted
     return fitted

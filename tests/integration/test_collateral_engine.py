@@ -13,11 +13,12 @@ from bot.config import load_config
 from bot.domain.collateral import PlanStatus
 from bot.domain.orders import TransferKind, TransferState
 from bot.engine.collateral_job import run_collateral
+from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
+from bot.engine.scheduler import Jobs
 from bot.journal import Journal, PlanState
 from bot.sim.market import JumpEvent
 from bot.venues.factory import Runtime, build_venues
-from strategies.registry import load_strategy
 
 START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
 MINUTE_MS = 60_000
@@ -100,17 +101,17 @@ async def test_collateral_moves_to_the_hedge_venue_before_it_is_liquidated(
     world = build_sim_world(config, events=[jump], clock=clock)
     async with serve_sim_world(world) as (endpoints, _running):
         venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
-        strategy = load_strategy(config.strategy.name, config.strategy.params)
         with Journal.open(config.daemon.journal_path) as journal:
-            engine = HedgeEngine(config, venues, journal, strategy, clock_ms=clock.now_ms)
+            ctx = EngineContext(config, journal, venues, clock.now_ms)
+            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
             try:
-                await engine.run_cycle()
-                calm = await run_collateral(engine)
+                await jobs.hedge_cycle()
+                calm = await run_collateral(ctx, jobs.latest)
                 assert calm is not None and calm.plan.transfers == ()
 
                 clock.advance(5 * MINUTE_MS)  # past the jump
-                await engine.run_cycle()
-                hit = await run_collateral(engine)
+                await jobs.hedge_cycle()
+                hit = await run_collateral(ctx, jobs.latest)
                 assert hit is not None and hit.status is PlanStatus.OPTIMAL
                 [planned] = hit.plan.transfers
                 assert planned.route.kind is TransferKind.WITHDRAWAL
@@ -119,8 +120,8 @@ async def test_collateral_moves_to_the_hedge_venue_before_it_is_liquidated(
                 assert sent.request.destination == "sim-hedge-1-btc"
 
                 clock.advance(40 * MINUTE_MS)  # confirmation + network delay
-                await engine.run_cycle()
-                landed = await run_collateral(engine)
+                await jobs.hedge_cycle()
+                landed = await run_collateral(ctx, jobs.latest)
                 assert journal.transfer(planned.transfer_id).state is TransferState.COMPLETED
                 assert journal.open_transfers() == ()
                 assert landed is not None and landed.plan.transfers == ()
@@ -146,17 +147,17 @@ async def test_plan_mode_waits_for_an_operator_approval(tmp_path: Path) -> None:
     world = build_sim_world(config, events=[jump], clock=clock)
     async with serve_sim_world(world) as (endpoints, _running):
         venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
-        strategy = load_strategy(config.strategy.name, config.strategy.params)
         with Journal.open(config.daemon.journal_path) as journal:
-            engine = HedgeEngine(config, venues, journal, strategy, clock_ms=clock.now_ms)
+            ctx = EngineContext(config, journal, venues, clock.now_ms)
+            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
             try:
                 clock.advance(5 * MINUTE_MS)
-                await engine.run_cycle()
-                await run_collateral(engine)
+                await jobs.hedge_cycle()
+                await run_collateral(ctx, jobs.latest)
                 [proposed] = journal.plans(PlanState.PROPOSED)
                 assert journal.open_transfers() == ()  # nothing sent without approval
                 journal.set_plan_state(proposed.plan_id, PlanState.APPROVED, clock.now_ms())
-                await run_collateral(engine)
+                await run_collateral(ctx, jobs.latest)
                 assert journal.plan(proposed.plan_id).state is PlanState.EXECUTED
                 sent = {t.request.transfer_id for t in journal.open_transfers()}
                 assert sent == {i.request.transfer_id for i in proposed.intents}

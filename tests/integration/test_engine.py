@@ -17,11 +17,11 @@ from bot.config import Config, load_config
 from bot.domain.orders import OrderState
 from bot.domain.risk import DenyReason
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
+from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
 from bot.journal import Journal
 from bot.sim.faults import DropMode, FaultAction
 from bot.venues.factory import Runtime, build_venues
-from strategies.registry import load_strategy
 
 START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
 PERP = "BTC/USD:BTC"
@@ -75,6 +75,7 @@ class Rig:
     config: Config
     clock: ManualClock
     world: SimWorldSetup
+    ctx: EngineContext
     engine: HedgeEngine
     journal: Journal
     venues: dict[str, Any]
@@ -106,10 +107,10 @@ async def make_rig(tmp_path: Path, text: str) -> AsyncIterator[Rig]:
     async with serve_sim_world(world) as (endpoints, _running):
         venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
         journal = Journal.open(config.daemon.journal_path)
-        strategy = load_strategy(config.strategy.name, config.strategy.params)
-        engine = HedgeEngine(config, venues, journal, strategy, clock_ms=clock.now_ms)
+        ctx = EngineContext(config, journal, venues, clock.now_ms)
+        engine = HedgeEngine(ctx, config.strategy.build())
         try:
-            yield Rig(config, clock, world, engine, journal, dict(venues))
+            yield Rig(config, clock, world, ctx, engine, journal, dict(venues))
         finally:
             for venue in venues.values():
                 await venue.close()
@@ -195,10 +196,7 @@ async def test_after_a_restart_an_empty_read_contradicting_the_journal_is_unknow
     await rig.engine.run_cycle()
     assert rig.venue_orders()
     rig.faults.set_empty_positions()
-    strategy = load_strategy(rig.config.strategy.name, rig.config.strategy.params)
-    restarted = HedgeEngine(
-        rig.config, rig.venues, rig.journal, strategy, clock_ms=rig.clock.now_ms
-    )
+    restarted = HedgeEngine(rig.ctx, rig.config.strategy.build())
     rig.clock.advance(5_000)
     result = await restarted.run_cycle()
     assert result.error is not None and "BTC/USD:BTC" in result.error
@@ -258,10 +256,8 @@ class FrozenPositions:
 async def test_stuck_position_read_locks_the_underlying_after_one_order(rig: Rig) -> None:
     """Fills without a position change lock BTC: at most one order, whatever the cycles."""
     stuck = FrozenPositions(rig.venues["sim-a"])
-    strategy = load_strategy(rig.config.strategy.name, rig.config.strategy.params)
-    engine = HedgeEngine(
-        rig.config, {"sim-a": stuck}, rig.journal, strategy, clock_ms=rig.clock.now_ms
-    )
+    ctx = dataclasses.replace(rig.ctx, venues={"sim-a": stuck})
+    engine = HedgeEngine(ctx, rig.config.strategy.build())
     results = []
     for _ in range(4):
         results.append(await engine.run_cycle())
@@ -291,11 +287,9 @@ async def test_margin_job_exports_liquidation_distance_and_agrees_with_the_venue
     """A coin-margined account short its own coin in the inverse perp is USD-stable: no move
     liquidates it; our margin model agrees with the emulator's; the distance is exported."""
     from bot.engine.margin_job import margin_snapshot
-    from bot.ops.metrics import DaemonMetrics
 
-    await rig.engine.run_cycle()
-    metrics = DaemonMetrics()
-    view = margin_snapshot(rig.engine, metrics)
+    latest = LatestRead().after_cycle(await rig.engine.run_cycle())
+    view = margin_snapshot(rig.ctx, latest)
     assert view is not None and view.distance is not None
     [i] = [k for k, v in enumerate(view.distance.venues) if v == "sim-a"]
     # 2 BTC of equity against ~120,000 USD short of BTC-PERPETUAL: the coin equity
@@ -304,7 +298,7 @@ async def test_margin_job_exports_liquidation_distance_and_agrees_with_the_venue
     assert view.distance.equity_usd[i] == pytest.approx(120_000, rel=0.01)
     assert 0 < view.distance.maintenance_usd[i] < 0.01 * view.distance.equity_usd[i]
     assert view.drift == ()
-    body, _ = metrics.exposition()
+    body, _ = rig.ctx.metrics.exposition()
     assert b'deltabot_liquidation_distance_ratio{direction="up",venue="sim-a"}' in body
 
 
@@ -312,21 +306,18 @@ async def test_stress_job_exports_the_worst_loss_of_the_light_pass(rig: Rig) -> 
     """The light stress pass sees the crash loss of a half-hedged book vanish once hedged,
     and exports the worst loss."""
     from bot.engine.margin_job import stress_snapshot
-    from bot.ops.metrics import DaemonMetrics
 
-    await rig.engine.run_cycle()
-    metrics = DaemonMetrics()
-    before = stress_snapshot(rig.engine, metrics)  # on the read before the hedge
+    first = LatestRead().after_cycle(await rig.engine.run_cycle())
+    before = stress_snapshot(rig.ctx, first)  # on the read before the hedge
     rig.clock.advance(5_000)
-    await rig.engine.run_cycle()
-    after = stress_snapshot(rig.engine, metrics)  # on the hedged book
+    after = stress_snapshot(rig.ctx, first.after_cycle(await rig.engine.run_cycle()))
     assert before is not None and after is not None
     # Before: 2 BTC of equity against a 1 BTC short is 1 BTC long: the -50% crash costs
     # about 0.5 x 60,000 USD. After: short 2 BTC, USD-stable, it costs next to nothing.
     assert before.crash_loss_usd == pytest.approx(30_000, rel=0.02)
     assert 0 <= after.worst_loss_usd < 0.01 * 120_000
     light = after
-    body, _ = metrics.exposition()
+    body, _ = rig.ctx.metrics.exposition()
     line = next(x for x in body.decode().splitlines() if x.startswith("deltabot_worst_stress"))
     assert float(line.split()[-1]) == pytest.approx(light.worst_loss_usd)
 
@@ -334,7 +325,7 @@ async def test_stress_job_exports_the_worst_loss_of_the_light_pass(rig: Rig) -> 
 async def test_surface_job_fits_the_options_venue_smiles_from_its_chain(tmp_path: Path) -> None:
     """With an option held, the surface job fits every quoted expiry of BTC closely (the
     emulator's smiles are SSVI slices) and without butterfly arbitrage."""
-    from bot.engine.surface_job import refresh_surfaces
+    from bot.engine.scheduler import Jobs
 
     option = (
         '[[sim.book]]\nvenue = "sim-a"\nunderlying = "BTC"\nkind = "option"\n'
@@ -342,10 +333,10 @@ async def test_surface_job_fits_the_options_venue_smiles_from_its_chain(tmp_path
         "expiry = 2026-12-25T08:00:00Z\nsize = -1.0\n"
     )
     async with make_rig(tmp_path, CONFIG + option) as r:
-        await r.engine.run_cycle()
-        surfaces = await refresh_surfaces(r.engine)
-        surface = surfaces["sim-a"]["BTC"]
+        jobs = Jobs(r.ctx, r.engine)
+        await jobs.hedge_cycle()
+        await jobs.surfaces()  # the scheduler keeps what the job returned for the next cycle
+        surface = jobs.latest.surfaces["sim-a"]["BTC"]
         fitted = [s for s in surface.smiles.values() if s.fit is not None]
         assert len(fitted) >= 4
         assert all(s.arbitrage_free and s.rms_volpt < 1.0 for s in fitted)
-        assert r.engine.surfaces is surfaces

@@ -83,7 +83,7 @@ def test_approved_flow_never_exceeds_any_cap(cfg: RiskConfig, steps: list[Step],
         decision = evaluate(
             intents,
             state=RiskLedger(tuple(sent)),
-            limits=cfg,
+            limits=cfg.limits(),
             now_ms=now_ms,
             inputs_ts_ms=now_ms,
             trading_state=ACTIVE,
@@ -103,6 +103,11 @@ def test_a_lone_order_within_the_cap_is_approved(cfg: RiskConfig, notional: floa
     order = OrderRequest(client_order_id("c", VENUE, SYMBOL, 0), VENUE, SYMBOL, Side.SELL, 10.0)
     intent = OrderIntent(order, Currency("BTC"), notional, 0.01, 0.0)
     decision = evaluate(
-        [intent], state=RiskLedger(), limits=cfg, now_ms=0, inputs_ts_ms=0, trading_state=ACTIVE
+        [intent],
+        state=RiskLedger(),
+        limits=cfg.limits(),
+        now_ms=0,
+        inputs_ts_ms=0,
+        trading_state=ACTIVE,
     )
     assert decision.approved == (intent,)

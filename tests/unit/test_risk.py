@@ -29,7 +29,7 @@ LIMITS = RiskConfig(
     order_window_s=60,
     max_input_age_s=5,
     delta_tolerance_coin=0.1,
-)
+).limits()
 ACTIVE = TradingState(TradingMode.ACTIVE, "start", SetBy.OPERATOR, 0)
 EMPTY = RiskLedger()
 

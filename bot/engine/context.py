@@ -1,0 +1,64 @@
+"""What the daemon's jobs share, passed to each of them explicitly.
+
+:class:`EngineContext` holds the resources and settings (config, journal,
+venues, clock, metrics, the stop request); :class:`LatestRead` is the value
+the hedge cycle and the surface job produce and the other jobs read (the last
+portfolio, the last cycle, the fitted surfaces). No job reaches into another
+object's state: each receives these and returns what it computed, and the
+scheduler (:mod:`bot.engine.scheduler`) keeps the newest ``LatestRead``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from bot.config import Config
+from bot.domain.ids import Currency, VenueId
+from bot.domain.snapshot import PortfolioSnapshot
+from bot.domain.surface import Surface
+from bot.engine.cycle_result import CycleResult
+from bot.journal import Journal
+from bot.ops.metrics import DaemonMetrics
+from bot.venues.base import Venue
+
+Surfaces = Mapping[VenueId, Mapping[Currency, Surface]]
+"""Fitted smiles per venue and underlying."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineContext:
+    """The I/O resources and settings of one daemon (it owns none of them: the app does)."""
+
+    config: Config
+    journal: Journal
+    venues: Mapping[VenueId, Venue]
+    clock_ms: Callable[[], int]
+    metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set on SIGTERM: no new network writes from then on."""
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set()
+
+
+@dataclass(frozen=True, slots=True)
+class LatestRead:
+    """The newest portfolio read, the cycle that made it, and the surfaces fitted since."""
+
+    portfolio: PortfolioSnapshot | None = None
+    cycle: CycleResult | None = None
+    surfaces: Surfaces = field(default_factory=lambda: MappingProxyType({}))
+
+    def after_cycle(self, result: CycleResult) -> LatestRead:
+        """This read moved on by ``result`` (a failed read keeps the last portfolio)."""
+        portfolio = result.portfolio if result.portfolio is not None else self.portfolio
+        return replace(self, portfolio=portfolio, cycle=result)
+
+    def vols(self) -> dict[Currency, float]:
+        """The book's vega-weighted implied vol per underlying, from the last plan."""
+        plan = None if self.cycle is None else self.cycle.plan
+        return {} if plan is None else {d.underlying: d.sigma for d in plan.decisions}

@@ -1,0 +1,205 @@
+"""The executor: journal-first sends of what a gate approved, their outcomes, and the
+post-trade check (ARCHITECTURE's "journal FIRST, then send").
+
+Every approved order is journaled PENDING -> SUBMITTED before it is sent and
+its outcome journaled as it arrives: accepted (with its fills), rejected, or
+UNKNOWN when no answer came, which only venue evidence moves on (nothing is
+ever resent). After fills, the traded positions are re-read: one that did not
+move as the fills say locks its underlying (persisted) and raises an alert.
+Transfers go the same way through the transfer gate. A stop request
+(SIGTERM) is honoured between sends: nothing new goes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import structlog
+
+from bot.domain.ids import Currency
+from bot.domain.orders import (
+    Accepted,
+    Fill,
+    OrderState,
+    Rejected,
+    SendOutcome,
+    TransferKind,
+    TransferReport,
+    TransferState,
+)
+from bot.domain.reconcile import PositionCheck, position_mismatches
+from bot.domain.risk import GateDecision, OrderIntent
+from bot.domain.snapshot import PortfolioSnapshot
+from bot.domain.timeunits import MS_PER_DAY
+from bot.domain.transfer_risk import (
+    TransferIntent,
+    TransferLedger,
+    TransferSend,
+    evaluate_transfers,
+)
+from bot.engine.context import EngineContext
+
+log = structlog.get_logger("deltabot.executor")
+
+
+async def send_orders(
+    ctx: EngineContext, cycle_id: str, decision: GateDecision, portfolio: PortfolioSnapshot
+) -> list[tuple[OrderIntent, SendOutcome]]:
+    """Journal-first sends of the approved intents, then the post-trade check."""
+    outcomes: list[tuple[OrderIntent, SendOutcome]] = []
+    fills: list[Fill] = []
+    for intent in decision.approved:
+        if ctx.stopping:
+            log.info("send_skipped_stopping", client_id=intent.order.client_id)
+            break
+        outcome = await _send_order(ctx, intent, f"{cycle_id}/{intent.underlying}")
+        outcomes.append((intent, outcome))
+        if isinstance(outcome, Accepted):
+            fills.extend(outcome.fills)
+    if fills:
+        await _verify(ctx, portfolio, [i for i, _ in outcomes], fills)
+    return outcomes
+
+
+async def _send_order(ctx: EngineContext, intent: OrderIntent, decision_id: str) -> SendOutcome:
+    req = intent.order
+    journal = ctx.journal
+    journal.record_intent(intent, decision_id, ctx.clock_ms())
+    journal.mark(req.client_id, OrderState.SUBMITTED, ctx.clock_ms())
+    ctx.metrics.order_sent(req.venue, req.symbol, req.side.value)
+    outcome = await ctx.venues[req.venue].create_order(req)
+    now = ctx.clock_ms()
+    if isinstance(outcome, Accepted):
+        journal.mark(req.client_id, outcome.report.state, now, outcome.report, outcome.reason)
+        for fill in outcome.fills:
+            journal.record_fill(fill, req.venue)
+        kind = "accepted"
+    elif isinstance(outcome, Rejected):
+        journal.mark(req.client_id, OrderState.REJECTED, now, detail=outcome.reason)
+        kind = "rejected"
+    else:
+        journal.mark(req.client_id, OrderState.UNKNOWN, now, detail=outcome.reason)
+        kind = "ambiguous"
+    log.info(
+        "order_sent",
+        client_id=req.client_id,
+        venue=req.venue,
+        symbol=req.symbol,
+        side=req.side.value,
+        amount=req.amount,
+        limit=req.limit_price,
+        outcome=kind,
+        reason=outcome.reason,
+    )
+    ctx.metrics.order_outcome(req.venue, kind)
+    return outcome
+
+
+async def _verify(
+    ctx: EngineContext,
+    portfolio: PortfolioSnapshot,
+    sent: Sequence[OrderIntent],
+    fills: Sequence[Fill],
+) -> None:
+    """Re-read the traded venues: a position that did not move as filled locks its coin."""
+    snaps = {s.venue: s for s in portfolio.venues}
+    checks: list[PositionCheck] = []
+    for venue_id in sorted({i.order.venue for i in sent}):
+        symbols = {i.order.symbol for i in sent if i.order.venue == venue_id}
+        ours = {i.order.client_id for i in sent if i.order.venue == venue_id}
+        try:
+            after = await ctx.venues[venue_id].fetch_positions()
+        except Exception as exc:
+            log.warning("post_trade_read_failed", venue=venue_id, error=str(exc))
+            after = None
+        snap = snaps[venue_id]
+        for symbol in sorted(symbols):
+            instrument = snap.instruments[symbol]
+            before = sum(p.size for p in snap.positions if p.instrument.symbol == symbol)
+            now_size = (
+                None
+                if after is None
+                else sum(p.size for p in after if p.instrument.symbol == symbol)
+            )
+            mine = tuple(f for f in fills if f.symbol == symbol and f.client_id in ours)
+            checks.append(PositionCheck(instrument, before, now_size, mine))
+    for mismatch in position_mismatches(checks):
+        if mismatch.observed_change is None:
+            log.warning("post_trade_unverified", detail=mismatch.detail)
+            continue
+        ctx.journal.lock_underlying(mismatch.underlying, mismatch.detail, ctx.clock_ms())
+        log.error(
+            "position_mismatch_locked", underlying=mismatch.underlying, detail=mismatch.detail
+        )
+
+
+def _transfer_ledger(
+    ctx: EngineContext, prices: Mapping[Currency, float], now_ms: int
+) -> TransferLedger:
+    """Transfers of the last day at today's prices (the journal keeps coin amounts)."""
+    rows = ctx.journal.transfers_since(now_ms - MS_PER_DAY)
+    return TransferLedger(
+        tuple(
+            TransferSend(r.created_ts_ms, r.request.amount * prices.get(r.request.currency, 0.0))
+            for r in rows
+        )
+    )
+
+
+async def send_transfers(
+    ctx: EngineContext, intents: Sequence[TransferIntent], prices: Mapping[Currency, float]
+) -> list[TransferState]:
+    """The transfer gate, then journal-first sends; returns each sent transfer's state."""
+    journal = ctx.journal
+    collateral = ctx.config.collateral
+    now = ctx.clock_ms()
+    decision = evaluate_transfers(
+        intents,
+        ledger=_transfer_ledger(ctx, prices, now),
+        limits=collateral.transfer_limits(),
+        whitelist=collateral.whitelist(),
+        trading_state=journal.trading_state(),
+        now_ms=now,
+    )
+    for denial in decision.denied:
+        log.warning(
+            "transfer_denied",
+            transfer_id=denial.intent.request.transfer_id,
+            reason=denial.reason.value,
+            detail=denial.detail,
+        )
+    states = []
+    for intent in decision.approved:
+        if ctx.stopping:
+            break
+        req = intent.request
+        journal.record_transfer(req, ctx.clock_ms())
+        journal.mark_transfer(req.transfer_id, TransferState.SUBMITTED, ctx.clock_ms())
+        venue = ctx.venues[req.venue]
+        send = (
+            venue.withdraw if req.kind is TransferKind.WITHDRAWAL else venue.transfer_to_subaccount
+        )
+        outcome = await send(req)
+        now = ctx.clock_ms()
+        if isinstance(outcome, TransferReport):
+            state = outcome.state
+            journal.mark_transfer(req.transfer_id, state, now, outcome)
+        elif isinstance(outcome, Rejected):
+            state = TransferState.FAILED
+            journal.mark_transfer(req.transfer_id, state, now)
+        else:
+            state = TransferState.UNKNOWN
+            journal.mark_transfer(req.transfer_id, state, now)
+        log.info(
+            "transfer_sent",
+            transfer_id=req.transfer_id,
+            venue=req.venue,
+            kind=req.kind.value,
+            currency=req.currency,
+            amount=req.amount,
+            destination=req.destination,
+            state=state.value,
+            reason=getattr(outcome, "reason", ""),
+        )
+        states.append(state)
+    return states

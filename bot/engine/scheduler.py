@@ -1,0 +1,174 @@
+"""The daemon's jobs on apscheduler, and an orderly stop.
+
+``AsyncIOScheduler`` runs every job with ``max_instances=1`` and
+``coalesce=True``. The jobs that read venues and write the journal (hedge
+cycle, reconcile, collateral) take turns behind one lock, so they never
+interleave their journal writes; the hedge cycle skips a turn when another
+holds it (the next turn comes soon with current data), the others wait. The
+margin, stress and surface jobs only compute from (or fit to) the latest read
+and need no lock. Each job receives the context and the latest read and
+returns a value; only :class:`Jobs` keeps the newest :class:`LatestRead`.
+
+Intervals are in (possibly simulated) seconds: ``speed`` simulated seconds
+pass per wall second, so the scheduler's wall intervals shrink by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.engine.collateral_job import run_collateral
+from bot.engine.context import EngineContext, LatestRead
+from bot.engine.cycle import HedgeEngine
+from bot.engine.cycle_result import CycleResult
+from bot.engine.margin_job import margin_snapshot, stress_snapshot
+from bot.engine.reconciler import reconcile_journal
+from bot.engine.surface_job import refresh_surfaces
+
+log = structlog.get_logger("deltabot.scheduler")
+
+
+@dataclass(slots=True)
+class Jobs:
+    """The daemon's jobs over one context; holds the newest read and the turn lock."""
+
+    ctx: EngineContext
+    engine: HedgeEngine
+    on_cycle: Callable[[CycleResult], None] | None = None
+    latest: LatestRead = field(default_factory=LatestRead)
+    busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+    current: asyncio.Task[Any] | None = None
+
+    async def hedge_cycle(self) -> None:
+        result = await self.engine.run_cycle(self.latest.surfaces)
+        self.latest = self.latest.after_cycle(result)
+        if self.on_cycle is not None:
+            self.on_cycle(result)
+
+    async def reconcile(self) -> None:
+        await reconcile_journal(self.ctx)
+
+    async def collateral(self) -> None:
+        await run_collateral(self.ctx, self.latest)
+
+    async def surfaces(self) -> None:
+        fitted = await refresh_surfaces(self.ctx, self.latest)
+        self.latest = replace(self.latest, surfaces=fitted)  # the newest read, after the await
+
+    def margin(self) -> None:
+        margin_snapshot(self.ctx, self.latest)
+
+    def stress(self) -> None:
+        stress_snapshot(self.ctx, self.latest)
+
+    async def guarded(self, job: str, work: Callable[[], Awaitable[Any]], *, wait: bool) -> None:
+        """Run one job that reads venues or writes the journal, one such job at a time.
+
+        The hedge cycle skips a turn when another job holds the lock (the next turn
+        comes soon and carries current data); a reconciliation waits its turn
+        (``wait``), since at equal intervals it would otherwise always meet a cycle.
+        """
+        stopping = self.ctx.stopping
+        if stopping or (self.busy.locked() and not wait):
+            log.debug("job_skipped", job=job, stopping=stopping)
+            return
+        try:
+            async with self.busy:
+                if self.ctx.stopping:
+                    return
+                self.current = asyncio.current_task()
+                try:
+                    await work()
+                except Exception:  # a job failure must not kill the scheduler
+                    log.exception("job_failed", job=job)
+                finally:
+                    self.current = None
+        except asyncio.CancelledError:
+            if not self.ctx.stopping:
+                raise
+            log.warning("job_aborted", job=job, reason="shutdown")  # planned, not a fault
+
+
+async def _computed(job: str, work: Callable[[], Any]) -> None:
+    """A job that only computes from the latest read (margin, stress): it needs no lock."""
+    try:
+        work()
+    except Exception:
+        log.exception("job_failed", job=job)
+
+
+async def _computed_async(job: str, work: Callable[[], Awaitable[Any]]) -> None:
+    """A job that reads venues but writes nothing (the surface refresh): it needs no lock."""
+    try:
+        await work()
+    except Exception:
+        log.exception("job_failed", job=job)
+
+
+def schedule(jobs: Jobs, speed: float) -> AsyncIOScheduler:
+    """Every job at its configured interval (``speed`` simulated seconds per wall second)."""
+    cfg = jobs.ctx.config
+    scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True})
+    guarded: list[tuple[str, Callable[[], Awaitable[None]], float, bool]] = [
+        ("hedge_cycle", jobs.hedge_cycle, cfg.daemon.hedge_interval_s, False),
+        ("reconcile", jobs.reconcile, cfg.daemon.reconcile_interval_s, True),
+        ("collateral", jobs.collateral, cfg.daemon.margin_interval_s, True),
+    ]
+    for name, work, interval_s, wait in guarded:
+        scheduler.add_job(
+            jobs.guarded,
+            "interval",
+            args=(name, work),
+            kwargs={"wait": wait},
+            seconds=interval_s / speed,
+            id=name,
+            name=name,
+        )
+    scheduler.add_job(
+        _computed_async,
+        "interval",
+        args=("surface", jobs.surfaces),
+        seconds=cfg.daemon.surface_interval_s / speed,
+        id="surface",
+        name="surface",
+    )
+    computed: list[tuple[str, Callable[[], None], float]] = [
+        ("margin", jobs.margin, cfg.daemon.margin_interval_s),
+        ("stress", jobs.stress, cfg.stress.interval_s),
+    ]
+    for name, compute, interval_s in computed:
+        scheduler.add_job(
+            _computed,
+            "interval",
+            args=(name, compute),
+            seconds=interval_s / speed,
+            id=name,
+            name=name,
+        )
+    return scheduler
+
+
+async def stop(jobs: Jobs, scheduler: AsyncIOScheduler) -> None:
+    """No new writes; let the job in flight finish within the timeout, else cancel it."""
+    jobs.ctx.stop.set()
+    scheduler.pause()  # shutting down now would cancel the job in flight
+    timeout = jobs.ctx.config.daemon.shutdown_timeout_s
+    try:
+        await asyncio.wait_for(jobs.busy.acquire(), timeout)
+    except TimeoutError:
+        task = jobs.current
+        log.warning("job_aborted_at_shutdown", timeout_s=timeout)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    else:
+        jobs.busy.release()
+    scheduler.shutdown(wait=False)

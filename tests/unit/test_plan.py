@@ -1,0 +1,159 @@
+"""The hedge plan's pure core: one valuation per cycle feeds every figure the cycle uses."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.config.risk import RiskConfig
+from bot.domain.exposure import Numeraire, portfolio_exposure, value_book
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.domain.position_table import KindCode, PositionTable
+from bot.domain.risk import RiskLedger, evaluate
+from bot.domain.routes import HedgeRoute
+from bot.domain.snapshot import Balance, Mark, PortfolioSnapshot, Position, VenueSnapshot
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
+from bot.domain.trading_state import INITIAL_STATE
+from bot.engine.plan import PlanInputs, plan_cycle
+from bot.pricing import black76
+from strategies.registry import load_strategy
+
+NOW_MS = 1_796_112_000_000
+VENUE = VenueId("deribit")
+BTC = Currency("BTC")
+PERP = Symbol("BTC/USD:BTC")
+PRICING = ("black76", "black_scholes", "coin_settled", "implied_vol")
+
+
+def _option(symbol: str, strike: float, days: int, call: bool) -> Instrument:
+    return Instrument(
+        VENUE, Symbol(symbol), BTC, Currency("USD"), BTC, InstrumentKind.OPTION,
+        Settlement.INVERSE, AmountUnit.COIN, BTC, 0.0001, 0.1, 0.1,
+        NOW_MS + days * MS_PER_DAY, strike, OptionType.CALL if call else OptionType.PUT,
+    )  # fmt: skip
+
+
+def _portfolio() -> PortfolioSnapshot:
+    """Three inverse BTC options of different expiries and vols, and an inverse perp."""
+    spec = [("C1", 65_000.0, 10, True, -5.0, 0.6), ("P1", 55_000.0, 40, False, 3.0, 0.7),
+            ("C2", 70_000.0, 120, True, -1.0, 0.5)]  # fmt: skip
+    instruments: dict[Symbol, Instrument] = {}
+    marks: dict[Symbol, Mark] = {}
+    positions = []
+    for name, strike, days, call, size, iv in spec:
+        ins = _option(name, strike, days, call)
+        instruments[ins.symbol] = ins
+        marks[ins.symbol] = Mark(ins.symbol, 0.02, 60_000.0, NOW_MS, mark_iv=iv, venue_delta=0.3)
+        positions.append(Position(ins, size))
+    perp = Instrument(
+        VENUE, PERP, BTC, Currency("USD"), BTC, InstrumentKind.PERPETUAL, Settlement.INVERSE,
+        AmountUnit.USD, Currency("USD"), 0.5, 10.0, 10.0,
+    )  # fmt: skip
+    instruments[PERP] = perp
+    marks[PERP] = Mark(PERP, 60_000.0, 60_000.0, NOW_MS)
+    positions.append(Position(perp, -30_000.0))
+    snap = VenueSnapshot(
+        VENUE, NOW_MS, instruments, tuple(positions), (Balance(BTC, 2.0, 1.5, 0.1, 0.05),),
+        marks, {BTC: 60_000.0},
+    )  # fmt: skip
+    return PortfolioSnapshot(NOW_MS, (snap,))
+
+
+def _inputs(fixed_vols: dict[Symbol, float] | None) -> PlanInputs:
+    return PlanInputs(
+        strategy=load_strategy(
+            "band", {"width_up": 0.01, "width_down": 0.01, "ignore_vol_moves": True}
+        ),
+        routes=(HedgeRoute(BTC, VENUE, PERP),),
+        numeraire=Numeraire.USD,
+        targets_coin={},
+        cost_frac=0.0007,
+        max_slippage_frac=0.005,
+        max_order_notional_usd=1e9,
+        in_flight={},
+        last_hedge_ms={},
+        fixed_vols=fixed_vols,
+    )
+
+
+@pytest.fixture
+def pricing_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every pricing kernel, wherever a bot or strategy module imported it, counts its calls."""
+    calls: list[str] = []
+
+    def counting(name: str, kernel: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return kernel(*args, **kwargs)
+
+        return wrapper
+
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not module_name.startswith(("bot.", "strategies.")):
+            continue
+        for name in PRICING:
+            kernel = getattr(module, name, None)
+            if callable(kernel):
+                monkeypatch.setattr(module, name, counting(name, kernel))
+    yield calls
+
+
+def test_a_cycle_prices_the_book_once(pricing_calls: list[str]) -> None:
+    """Plan and gate of one cycle, vol-only view included, make exactly one pricing call."""
+    plan = plan_cycle(_portfolio(), _inputs({Symbol("C1"): 0.4}), "cycle-1")
+    evaluate(
+        plan.intents,
+        state=RiskLedger(),
+        limits=RiskConfig().limits(),
+        now_ms=NOW_MS,
+        inputs_ts_ms=plan.inputs_ts_ms,
+        trading_state=INITIAL_STATE,
+        delta_checks=plan.delta_checks,
+    )
+    assert plan.intents and plan.delta_checks
+    assert pricing_calls == ["black76"]
+
+
+def _table_and_forward() -> tuple[PositionTable, np.ndarray]:
+    table = PositionTable.from_snapshots(_portfolio().venues)
+    forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
+    return table, forward
+
+
+def test_fixed_vol_delta_of_the_single_pass_equals_a_separate_valuation() -> None:
+    """The delta at the last hedge's vols, from the one stacked pass, equals the exposure
+    valued on its own at those vols (options without a kept vol stay at today's)."""
+    table, forward = _table_and_forward()
+    kept = np.where(np.array(table.symbols) == "C1", 0.4, np.nan)
+    one = value_book(
+        table, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="usd",
+        collateral_coin=[2.0], fixed_vol=kept,
+    )  # fmt: skip
+    alone = portfolio_exposure(
+        table, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="usd",
+        collateral_coin=[2.0], vol_override=np.where(np.isnan(kept), table.mark_iv, kept),
+    )  # fmt: skip
+    assert one.delta_fixed_vol_coin is not None
+    np.testing.assert_allclose(one.delta_fixed_vol_coin, alone.delta_coin, rtol=1e-13)
+    assert one.delta_fixed_vol_coin[0] != pytest.approx(one.exposure.delta_coin[0], rel=1e-6)
+
+
+def test_sigma_and_tau_are_the_options_weighted_by_position_vega() -> None:
+    """The strategy's sigma and tau per underlying are the means of the options' vols and
+    expiries weighted by |size x Black-76 vega|; only options carry a Black-76 delta."""
+    table, forward = _table_and_forward()
+    v = value_book(
+        table, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="usd", collateral_coin=[2.0]
+    )
+    opts = np.flatnonzero(table.kind == KindCode.OPTION)
+    tau = (table.expiry_ms[opts] - NOW_MS) / MS_PER_YEAR
+    unit = black76(table.is_call[opts], 60_000.0, table.strike_usd[opts], tau, table.mark_iv[opts])
+    weight = np.abs(table.size[opts] * unit.vega)
+    assert v.sigma[0] == pytest.approx(np.sum(weight * table.mark_iv[opts]) / weight.sum())
+    assert v.tau_years_weighted[0] == pytest.approx(np.sum(weight * tau) / weight.sum())
+    assert v.bs_delta[opts].size == 3 and np.isnan(v.bs_delta[table.kind != KindCode.OPTION]).all()
