@@ -96,13 +96,33 @@ class PortfolioMarginConfig(FrozenModel):
     extended_dampener_usd: float = Field(
         default=100_000.0,
         ge=0,
-        description="Subtracted from each extended loss, in USD. Default 1e5.",
+        description=(
+            "Subtracted from each extended loss of coin-settled positions, in USD (Deribit's "
+            "btc extended_dampener). Default 1e5."
+        ),
+    )
+    linear_extended_dampener_usd: float = Field(
+        default=25_000.0,
+        ge=0,
+        description=(
+            "Subtracted from each extended loss of USD-settled positions, in USD (Deribit's "
+            "usd extended_dampener). Default 25000."
+        ),
+    )
+    roll_shock_frac: float = Field(
+        default=0.01,
+        ge=0,
+        description=(
+            "Roll shock: this fraction of the gross futures and perpetual position (coin, or "
+            "its USD notional if linear) is added to the worst loss (Deribit's "
+            "min_annualised_move). Default 0.01."
+        ),
     )
     mm_factor: float = Field(
         default=0.8,
         gt=0,
         le=1,
-        description="Maintenance as a fraction of the worst loss. Default 0.8.",
+        description="Maintenance as a fraction of worst loss + roll shock. Default 0.8.",
     )
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from bot.domain.units import position_coin
 from bot.sim.contracts import SimContract
 from bot.sim.margin import future_margin_rates, inverse_pnl_coin, short_option_margin
-from bot.sim.marks import MarkRow
+from bot.sim.marks import MarkRow, net_delta
 from bot.sim.spec import AccountSpec
 
 
@@ -51,7 +51,12 @@ class OpenOrderMargin:
 
 @dataclass(frozen=True, slots=True)
 class Valuation:
-    """One account in one currency, all amounts in that currency (deltas in coin)."""
+    """One account in one currency, all amounts in that currency (deltas in coin).
+
+    ``delta_total`` is Deribit's: futures in coin plus the options' Net
+    Transaction Delta (:func:`bot.sim.marks.net_delta`); ``options_delta`` sums
+    the options' Black-Scholes deltas.
+    """
 
     balance: float
     options_value: float
@@ -174,8 +179,8 @@ def value(
         if c.is_option:
             opt_value += pos.size * row.mark_price
             opt_upl += position_upl(c, pos, row.mark_price)
-            d = pos.size * row.delta
-            delta, o_delta = delta + d, o_delta + d
+            delta += pos.size * net_delta(c, row)
+            o_delta += pos.size * row.delta
             o_gamma += pos.size * (row.gamma or 0.0)
             o_vega += pos.size * (row.vega_usd_per_volpt or 0.0)
             o_theta += pos.size * (row.theta_usd_per_day or 0.0)

@@ -9,6 +9,11 @@ Units follow Deribit: option marks in coin (the Black-76 USD value divided by
 the forward the option is priced against, rate 0 as Deribit's ``interest_rate``),
 futures marks in USD, Greeks per 1 coin of underlying in USD (vega per vol
 point, theta per day, rho per 1% rate).
+
+Two deltas, as Deribit documents them: ``public/ticker``'s ``greeks.delta`` is
+the Black-Scholes delta (:attr:`MarkRow.delta`); a position's ``delta`` and the
+account's ``delta_total`` use the Net Transaction Delta (:func:`net_delta`),
+Black-Scholes delta − mark price of an inverse option.
 """
 
 from __future__ import annotations
@@ -37,6 +42,19 @@ class MarkRow:
     theta_usd_per_day: float | None = None
     rho_usd_per_pct: float | None = None
     funding_8h: float | None = None
+
+
+def net_delta(c: SimContract, row: MarkRow) -> float:
+    """Deribit's Net Transaction Delta of one unit of option ``c``, in coin.
+
+    An inverse option's coin premium is itself worth more USD as the coin
+    rises, so its coin P&L per coin of underlying is the Black-Scholes delta
+    less the coin mark; a USD-priced option keeps its Black-Scholes delta.
+    Example (Deribit's documented call): delta 0.5343, mark 0.06854 BTC →
+    0.5343 − 0.06854 = 0.46576 per BTC; a strike-0 call (delta 1, mark 1 BTC)
+    nets 0.
+    """
+    return row.delta - row.mark_price if c.is_inverse else row.delta
 
 
 class MarkTable(Mapping[str, MarkRow]):

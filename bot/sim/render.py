@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.domain.units import position_coin
 from bot.sim.accounts import AccountState, PositionState, Valuation, position_margin, position_upl
 from bot.sim.contracts import SimContract, expiry_code
-from bot.sim.marks import MarkRow
+from bot.sim.marks import MarkRow, net_delta
 from bot.sim.order_book import OrderBook
 from bot.sim.spec import FeeSchedule, WalletSpec
 from bot.sim.views import (
@@ -197,7 +197,12 @@ def book_summary_view(c: SimContract, t: TickerView) -> BookSummaryView:
 def position_view(
     c: SimContract, pos: PositionState, row: MarkRow, open_orders_margin: float
 ) -> PositionView:
-    """``private/get_positions`` item; option Greeks are the position's (size × per unit)."""
+    """``private/get_positions`` item; option Greeks are the position's (size × per unit).
+
+    An option's ``delta`` is size × Net Transaction Delta (premium-adjusted, so
+    the positions' deltas sum to ``delta_total`` as Deribit's do); the ticker's
+    ``greeks.delta`` stays the Black-Scholes delta per unit.
+    """
     upl = position_upl(c, pos, row.mark_price)
     im, mm = position_margin(c, pos.size, row)
     size_coin = position_coin(c.instrument, pos.size, row.mark_price)
@@ -213,7 +218,7 @@ def position_view(
         mark_price=row.mark_price,
         index_price=row.index_usd,
         settlement_price=None,
-        delta=pos.size * row.delta if opt else size_coin,
+        delta=pos.size * net_delta(c, row) if opt else size_coin,
         gamma=pos.size * (row.gamma or 0.0) if opt else None,
         vega=pos.size * (row.vega_usd_per_volpt or 0.0) if opt else None,
         theta=pos.size * (row.theta_usd_per_day or 0.0) if opt else None,

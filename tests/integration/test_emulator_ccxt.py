@@ -174,8 +174,8 @@ async def test_option_limit_ioc_buy_fills_in_coin() -> None:
 
 
 async def test_option_ticker_greeks_and_position_delta_agree() -> None:
-    """public/ticker carries greeks.delta per coin, as Deribit's does; a held option's
-    get_positions delta is its size times that delta."""
+    """public/ticker carries the Black-Scholes greeks.delta per coin, as Deribit's does; a held
+    option's get_positions delta is size × (that delta − coin mark), Deribit's net delta."""
     async with venue() as (_, client, _clock):
         option = atm_option(client)
         ticker = await client.public_get_ticker({"instrument_name": option["id"]})
@@ -187,7 +187,8 @@ async def test_option_ticker_greeks_and_position_delta_agree() -> None:
             option["symbol"], "limit", "buy", 0.5, ask, {"timeInForce": "IOC"}
         )
         (position,) = await client.fetch_positions(params={"currency": "BTC", "kind": "option"})
-        assert position["info"]["delta"] == pytest.approx(0.5 * greeks["delta"])
+        mark = ticker["result"]["mark_price"]
+        assert position["info"]["delta"] == pytest.approx(0.5 * (greeks["delta"] - mark))
 
 
 async def test_resting_post_only_order_label_lookup_and_cancel() -> None:

@@ -340,3 +340,36 @@ async def test_surface_job_fits_the_options_venue_smiles_from_its_chain(tmp_path
         fitted = [s for s in surface.smiles.values() if s.fit is not None]
         assert len(fitted) >= 4
         assert all(s.arbitrage_free and s.rms_volpt < 1.0 for s in fitted)
+
+
+ITM_CALL = """
+[[sim.book]]
+venue = "sim-a"
+underlying = "BTC"
+kind = "option"
+settlement = "inverse"
+option_type = "call"
+strike_usd = 40000.0
+expiry = 2026-12-25T08:00:00Z
+size = 2.0
+"""
+
+
+async def test_delta_cross_check_sets_black_76_against_the_tickers_black_scholes(
+    tmp_path: Path,
+) -> None:
+    """A deep ITM call: the gate compares our Black-76 delta with the ticker's Black-Scholes
+    delta (equal), never with the position's premium-adjusted delta (off by the premium)."""
+    async with make_rig(tmp_path, CONFIG + ITM_CALL) as rig:
+        result = await rig.engine.run_cycle()
+        assert result.error is None and result.plan is not None and result.decision is not None
+        check = result.plan.delta_checks["BTC"]
+        assert check.venue_coin == pytest.approx(check.ours_coin, abs=1e-9)
+        assert DenyReason.DELTA_MISMATCH not in {d.reason for d in result.decision.denied}
+        [option] = rig.exchange.positions(1, "BTC", "option")
+        ticker = rig.exchange.ticker(option.instrument_name)
+        assert ticker.greeks is not None
+        assert check.venue_coin == pytest.approx(2.0 * ticker.greeks["delta"], abs=1e-9)
+        premium = 2.0 * ticker.mark_price
+        assert premium > 0.5
+        assert option.delta == pytest.approx(check.venue_coin - premium, abs=1e-9)

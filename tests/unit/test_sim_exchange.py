@@ -271,6 +271,27 @@ def test_inverse_position_pnl_example() -> None:
     assert s.equity == pytest.approx(1.0 + 0.0181818, abs=1e-7)
 
 
+def test_position_delta_and_delta_total_are_net_of_the_option_premium() -> None:
+    """Deribit's Net Transaction Delta: an option position's delta and delta_total count
+    size × (ticker Black-Scholes delta − coin mark); the ticker and options_delta stay BS."""
+    pos = PositionSpec("BTC-PERPETUAL", -30_000.0)
+    acc = AccountSpec(1, "main", "k", "s", {"BTC": 10.0}, (pos,))
+    _, _, ex = world(accounts=(acc,))
+    name = first_option(ex, near=45_000.0)  # deep in the money: a large premium
+    ex.place_order(1, direction="buy", instrument_name=name, amount=2.0, type="market")
+    t = ex.ticker(name)
+    assert t.greeks is not None
+    bs, mark = t.greeks["delta"], t.mark_price
+    assert mark > 0.2, "the premium must matter"
+    positions = {p.instrument_name: p for p in ex.positions(1, "BTC")}
+    assert positions[name].delta == pytest.approx(2.0 * (bs - mark), rel=1e-12)
+    perp_coin = positions["BTC-PERPETUAL"].size_currency
+    assert positions["BTC-PERPETUAL"].delta == perp_coin
+    s = ex.account_summary(1, "BTC")
+    assert s.delta_total == pytest.approx(perp_coin + 2.0 * (bs - mark), rel=1e-12)
+    assert s.options_delta == pytest.approx(2.0 * bs, rel=1e-12)
+
+
 def test_perp_funding_accrues_to_the_balance() -> None:
     """Long 60,000 USD perp for 8h at 0.03%/8h pays 0.0003 x 1 BTC of funding."""
     pos = PositionSpec("BTC-PERPETUAL", 60_000.0)
