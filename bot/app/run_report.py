@@ -16,7 +16,6 @@ and become ``null`` in JSON, so one bad read never breaks the report.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
@@ -367,10 +366,3 @@ def report_json(report: RunReport) -> dict[str, object]:
         "denials": list(report.denials),
         "events": list(report.events),
     }
-
-
-def write_chart(report: RunReport, path: str | os.PathLike[str]) -> None:
-    """Write the run's PNG chart atomically; see :func:`bot.app.run_chart.write_chart`."""
-    from bot.app.run_chart import write_chart as write  # noqa: PLC0415 (matplotlib is slow)
-
-    write(report, path)

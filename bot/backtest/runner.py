@@ -38,7 +38,7 @@ Progress = Callable[[int, int], None]
 """Called with (tasks done, tasks in all) after each task."""
 
 
-def run_backtest(
+def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, so a chunk's seed and order are plain to see
     book: Book,
     model: PathModel,
     strategies: Sequence[StrategySpec],

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.app.demo import DemoScript, default_script, run_demo
-from bot.app.run_report import render_text, report_json, write_chart
+from bot.app.run_chart import write_chart
+from bot.app.run_report import render_text, report_json
 from bot.app.sim_world import SimSetupError
 from bot.commands.common import load_or_report
 from bot.config import LogFormat, LogLevel, Mode

@@ -34,6 +34,7 @@ option (coin numeraire; in the usd numeraire the account's BTC equity adds on).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,8 +47,8 @@ from bot.domain.ids import Currency
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.timeunits import DAYS_PER_YEAR, MS_PER_YEAR
 from bot.domain.units import amount_to_coin
-from bot.pricing import black76
-from bot.pricing.arrays import FloatArray, IntArray
+from bot.pricing import Greeks, black76
+from bot.pricing.arrays import BoolArray, FloatArray, IntArray
 
 _VOL_POINT: Final = 0.01
 _PCT_MOVE: Final = 0.01
@@ -184,14 +185,10 @@ def value_book(
     """
     mode = _as_numeraire(numeraire)
     n, m = len(table), len(table.underlyings)
-    fwd = _per_position("forward_usd", forward_usd, n)
     rates = _per_position("rate", rate, n)
     collateral = _per_underlying_collateral(collateral_coin, table.underlyings)
-    nonzero = table.size != 0
-    dated = (table.kind == KindCode.OPTION) | (table.kind == KindCode.FUTURE)
-    expired = nonzero & dated & (table.expiry_ms <= valuation_ts_ms)
-    live = np.flatnonzero(nonzero & ~expired)
-    f = fwd[live]
+    expired, live = _expired_and_live(table, valuation_ts_ms)
+    f = _per_position("forward_usd", forward_usd, n)[live]
     _require("forward_usd must be a positive finite USD price", _bad(f), live, table, f)
     und = table.underlying_idx[live]
     inverse = table.is_inverse[live]
@@ -206,30 +203,20 @@ def value_book(
     if o.size:
         at = live[o]
         _require("no usable vol (mark_iv or vol_override)", _bad(vols[at]), at, table, vols[at])
-        tau_years = (table.expiry_ms[at] - valuation_ts_ms) / MS_PER_YEAR
+        tau_pos[at] = (table.expiry_ms[at] - valuation_ts_ms) / MS_PER_YEAR
+        vol_pos[at] = vols[at]
         sigma = vols[at]
-        if fixed_vol is not None:
+        if fixed_vol is not None:  # row 0 at today's vols, row 1 at the fixed ones
             fixed = _per_position("fixed_vol", fixed_vol, n)[at]
             sigma = np.stack([sigma, np.where(np.isfinite(fixed), fixed, sigma)])
-        g = black76(table.is_call[at], f[o], table.strike_usd[at], tau_years, sigma, rates[at])
-        premium_coin = np.where(inverse[o], g.price / f[o], 0.0)
-        net = g.delta - premium_coin
+        g = black76(table.is_call[at], f[o], table.strike_usd[at], tau_pos[at], sigma, rates[at])
+        net = g.delta - np.where(inverse[o], g.price / f[o], 0.0)  # premium-adjusted
         if delta_fixed is not None:
             delta_fixed[o] = q[o] * net[1]
-            g_delta, g_gamma, g_vega, g_theta, net = (
-                g.delta[0],
-                g.gamma[0],
-                g.vega[0],
-                g.theta[0],
-                net[0],
-            )
-        else:
-            g_delta, g_gamma, g_vega, g_theta = g.delta, g.gamma, g.vega, g.theta
-        delta[o] = q[o] * net
-        gamma[o] = q[o] * g_gamma
-        vega[o] = q[o] * g_vega * _VOL_POINT
-        theta[o] = q[o] * g_theta / DAYS_PER_YEAR
-        tau_pos[at], vol_pos[at], bs_delta[at] = tau_years, vols[at], g_delta
+            g, net = Greeks(*(getattr(g, k.name)[0] for k in dataclasses.fields(g))), net[0]
+        delta[o], gamma[o] = q[o] * net, q[o] * g.gamma
+        vega[o], theta[o] = q[o] * g.vega * _VOL_POINT, q[o] * g.theta / DAYS_PER_YEAR
+        bs_delta[at] = g.delta
     gamma_pct = _PCT_MOVE * f * gamma
     if mode is Numeraire.COIN:
         gamma_pct -= _PCT_MOVE * np.where(inverse, delta, 0.0)
@@ -246,10 +233,7 @@ def value_book(
     collateral_delta = collateral if mode is Numeraire.USD else np.zeros(m)
     delta_coin = d.sum(axis=1) + collateral_delta
     index_usd = _index_usd(table, und, f, m)
-    no_price = np.isnan(index_usd) & (delta_coin != 0)
-    if no_price.any():
-        name = table.underlyings[int(np.argmax(no_price))]
-        raise ValueError(f"{name}: no index_usd and no live position to price delta_usd from")
+    _require_index(table, index_usd, delta_coin)
     exposure = Exposure(
         underlyings=table.underlyings,
         numeraire=mode,
@@ -266,14 +250,9 @@ def value_book(
         n_expired=np.bincount(table.underlying_idx[expired], minlength=m),
         buckets=_buckets(und, table.expiry_ms[live], gamma_pct, vega, m),
     )
-    weight = np.where(is_opt, np.abs(vega), 0.0)
-    weight = np.where(np.isfinite(weight), weight, 0.0)
-    total = _sum_by(und, weight, m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sigma_u = np.where(
-            total > 0, _sum_by(und, weight * np.nan_to_num(vol_pos[live]), m) / total, np.nan
-        )
-        tau_u = np.where(total > 0, _sum_by(und, weight * tau_pos[live], m) / total, 0.0)
+    sigma_u, tau_u = _vega_weighted(
+        und, np.where(is_opt, vega, 0.0), vol_pos[live], tau_pos[live], m
+    )
     return Valuation(
         exposure=exposure,
         tau_years=tau_pos,
@@ -285,6 +264,27 @@ def value_book(
         if delta_fixed is None
         else _sum_by(und, delta_fixed, m) + collateral_delta,
     )
+
+
+def _expired_and_live(table: PositionTable, valuation_ts_ms: int) -> tuple[BoolArray, IntArray]:
+    """Non-zero dated positions at or past expiry (a mask), and the rows that still count."""
+    nonzero = table.size != 0
+    dated = (table.kind == KindCode.OPTION) | (table.kind == KindCode.FUTURE)
+    expired = nonzero & dated & (table.expiry_ms <= valuation_ts_ms)
+    return expired, np.flatnonzero(nonzero & ~expired)
+
+
+def _vega_weighted(
+    und: IntArray, vega: FloatArray, vol: FloatArray, tau_years: FloatArray, m: int
+) -> tuple[FloatArray, FloatArray]:
+    """Vol and expiry per underlying, weighted by |position vega| (NaN and 0 without any)."""
+    weight = np.abs(vega)
+    weight = np.where(np.isfinite(weight), weight, 0.0)
+    total = _sum_by(und, weight, m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = np.where(total > 0, _sum_by(und, weight * np.nan_to_num(vol), m) / total, np.nan)
+        tau = np.where(total > 0, _sum_by(und, weight * tau_years, m) / total, 0.0)
+    return sigma, tau
 
 
 def _buckets(
@@ -315,6 +315,14 @@ def _index_usd(table: PositionTable, und: IntArray, f: FloatArray, m: int) -> Fl
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_forward = _sum_by(und, f, m) / count
     return np.where(np.isnan(table.index_usd), mean_forward, table.index_usd)
+
+
+def _require_index(table: PositionTable, index_usd: FloatArray, delta_coin: FloatArray) -> None:
+    """A delta with no USD price to convert it at is an error, never a zero delta_usd."""
+    no_price = np.isnan(index_usd) & (delta_coin != 0)
+    if no_price.any():
+        name = table.underlyings[int(np.argmax(no_price))]
+        raise ValueError(f"{name}: no index_usd and no live position to price delta_usd from")
 
 
 def _as_numeraire(value: Numeraire | str) -> Numeraire:

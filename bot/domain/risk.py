@@ -158,7 +158,7 @@ def _delta_problem(check: DeltaCrossCheck | None, limits: RiskLimits) -> str | N
     )
 
 
-def evaluate(
+def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the documented order, so the first failing one is the reason given
     intents: Iterable[OrderIntent],
     *,
     state: RiskLedger,

@@ -10,8 +10,8 @@ lookup is no evidence (the order stays where it is); nothing is ever resent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -42,6 +42,17 @@ class ReconcileSummary:
     new_fills: int
 
 
+@dataclass(slots=True)
+class _Evidence:
+    """What the venues said about our open orders in one reconciliation."""
+
+    reports: dict[ClientOrderId, OrderReport] = field(default_factory=dict)
+    not_found: set[ClientOrderId] = field(default_factory=set)
+    fills: list[Fill] = field(default_factory=list)
+    failed: int = 0
+    new_fills: int = 0
+
+
 async def reconcile_open_orders(
     journal: Journal,
     venues: Mapping[VenueId, Venue],
@@ -57,10 +68,7 @@ async def reconcile_open_orders(
         records += journal.orders_in_state(OrderState.NOT_FOUND, now_ms() - NOT_FOUND_RECHECK_MS)
     if not records:
         return ReconcileSummary(0, 0, 0, 0)
-    reports: dict[ClientOrderId, OrderReport] = {}
-    not_found: set[ClientOrderId] = set()
-    fills: list[Fill] = []
-    failed = new_fills = 0
+    found = _Evidence()
     by_venue: dict[VenueId, list[OrderRecord]] = {}
     for record in records:
         by_venue.setdefault(record.request.venue, []).append(record)
@@ -68,32 +76,10 @@ async def reconcile_open_orders(
         venue = venues.get(venue_id)
         if venue is None:
             log.warning("reconcile_unknown_venue", venue=venue_id, orders=len(mine))
-            failed += len(mine)
+            found.failed += len(mine)
             continue
-        for record in mine:
-            cid, symbol = record.request.client_id, record.request.symbol
-            try:
-                report = await venue.find_order(cid, symbol)
-            except Exception as exc:  # any read failure is "no evidence", never a verdict
-                failed += 1
-                log.warning("order_lookup_failed", venue=venue_id, client_id=cid, error=str(exc))
-                continue
-            if report is None:
-                not_found.add(cid)
-            else:
-                reports[cid] = report
-        symbols: list[Symbol] = sorted({r.request.symbol for r in mine})
-        since = min(r.created_ts_ms for r in mine) - FILL_LOOKBACK_MS
-        try:
-            found = await venue.fetch_fills(since, symbols)
-        except Exception as exc:
-            failed += 1
-            log.warning("fill_read_failed", venue=venue_id, error=str(exc))
-            found = ()
-        for fill in found:
-            new_fills += journal.record_fill(fill, venue_id)
-        fills.extend(found)
-    evidence = VenueEvidence(reports, frozenset(not_found), tuple(fills))
+        await _gather(journal, venue_id, venue, mine, found)
+    evidence = VenueEvidence(found.reports, frozenset(found.not_found), tuple(found.fills))
     now = now_ms()
     moved = 0
     for res in reconcile(records, evidence, now_ms=now, unknown_grace_ms=unknown_grace_ms):
@@ -110,7 +96,41 @@ async def reconcile_open_orders(
             )
         elif res.reason.startswith("conflict"):
             log.error("order_conflict", client_id=res.client_id, reason=res.reason)
-    return ReconcileSummary(len(records), moved, failed, new_fills)
+    return ReconcileSummary(len(records), moved, found.failed, found.new_fills)
+
+
+async def _gather(
+    journal: Journal,
+    venue_id: VenueId,
+    venue: Venue,
+    mine: Sequence[OrderRecord],
+    found: _Evidence,
+) -> None:
+    """Ask one venue about each of ``mine`` by client id, and read our fills there (journaled
+    as they arrive). A failed read is no evidence, never a verdict."""
+    for record in mine:
+        cid, symbol = record.request.client_id, record.request.symbol
+        try:
+            report = await venue.find_order(cid, symbol)
+        except Exception as exc:
+            found.failed += 1
+            log.warning("order_lookup_failed", venue=venue_id, client_id=cid, error=str(exc))
+            continue
+        if report is None:
+            found.not_found.add(cid)
+        else:
+            found.reports[cid] = report
+    symbols: list[Symbol] = sorted({r.request.symbol for r in mine})
+    since = min(r.created_ts_ms for r in mine) - FILL_LOOKBACK_MS
+    try:
+        fills = await venue.fetch_fills(since, symbols)
+    except Exception as exc:
+        found.failed += 1
+        log.warning("fill_read_failed", venue=venue_id, error=str(exc))
+        return
+    for fill in fills:
+        found.new_fills += journal.record_fill(fill, venue_id)
+    found.fills.extend(fills)
 
 
 async def reconcile_journal(ctx: EngineContext, recheck_not_found: bool = True) -> ReconcileSummary:

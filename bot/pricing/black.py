@@ -127,7 +127,7 @@ def _run(shape: tuple[int, ...], inputs: _Inputs) -> Greeks:
     return Greeks(*(rows[i, ...] for i in range(7)))
 
 
-def _chunk(inp: _Inputs, out: FloatArray, work: FloatArray) -> None:
+def _chunk(inp: _Inputs, out: FloatArray, work: FloatArray) -> None:  # noqa: PLR0915 - one fused kernel per chunk; splitting it would add temporaries to the hot loop
     """Fill ``out`` (7 × m) for one chunk; intermediates live in ``work``."""
     call, und, k, t, v, r, carry = inp
     price, delta, gamma, vega, theta, vanna, volga = out

@@ -47,7 +47,7 @@ def contract_for(
     return c
 
 
-def validate_order(
+def validate_order(  # noqa: C901, PLR0912 - one check per Deribit order field, in the venue's own order
     c: SimContract,
     *,
     direction: str,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import run_chart
+from bot.app.run_chart import write_chart
 from bot.app.run_report import (
     AccountPnl,
     CycleSample,
@@ -23,7 +24,6 @@ from bot.app.run_report import (
     largest_excursion,
     render_text,
     report_json,
-    write_chart,
 )
 
 T0_MS = int(datetime(2026, 12, 1, 8, 0, tzinfo=UTC).timestamp() * 1000)

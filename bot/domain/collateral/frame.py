@@ -138,7 +138,7 @@ def _coin_bound(usd: float, price_usd: float, haircuts: list[float]) -> float:
     return math.inf if value <= 0 or math.isinf(usd) else usd / value
 
 
-def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Frame:
+def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Frame:  # noqa: PLR0915 - one table per constraint family, built in the order the docstring lists them
     """Sort, price and bound everything once; see the module docstring of ``optimizer``."""
     accounts = tuple(sorted(snapshot.accounts, key=lambda a: a.account))
     keys = tuple(a.account for a in accounts)

@@ -40,7 +40,7 @@ class Solved:
 class LpModel:
     """One frame's constraint matrix, bounds and cost vector."""
 
-    def __init__(self, frame: Frame) -> None:
+    def __init__(self, frame: Frame) -> None:  # noqa: C901, PLR0912, PLR0915 - the LP's variables and constraints laid out in one place, as the formulation reads
         self.frame = frame
         n, n_v, routes = len(frame.keys), len(frame.venues), frame.routes
         n_r = len(routes)
