@@ -1,6 +1,6 @@
 """API credentials: read only from the environment, never shown.
 
-Secrets never live in the config file (ARCHITECTURE §5): files get copied,
+Secrets never live in the config file (docs/architecture.md §5): files get copied,
 committed and pasted into bug reports. Each venue account ``<name>`` reads
 ``DELTABOT_VENUE_<NAME>_API_KEY`` / ``_API_SECRET`` (and ``_API_PASSWORD``, the
 passphrase OKX needs), where ``<NAME>`` is the venue name upper-cased with '-'

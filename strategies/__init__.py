@@ -1,4 +1,4 @@
-"""Hedging strategy kernels (ARCHITECTURE §4) and the registry that finds them by name.
+"""Hedging strategy kernels (docs/architecture.md §4) and the registry that finds them by name.
 
 A strategy maps a :class:`HedgeState` (one element per book) to the new hedge
 position per book; the same call serves the live engine and the backtester.

@@ -1,4 +1,4 @@
-"""Strategy kernel API (ARCHITECTURE §4): the state a strategy sees, the protocol it meets.
+"""Strategy kernel API (docs/architecture.md §4): the state a strategy sees, the protocol it meets.
 
 One call decides the hedge of many books at once: one element per underlying in
 the live engine, one per Monte Carlo path in the backtester. Both build the same
@@ -50,7 +50,7 @@ class HedgeState:
     """Everything a strategy may look at, one element per book; arrays are read-only views.
 
     Every field is a float64 array and all share one shape. Deltas are in the
-    hedge numeraire (ARCHITECTURE §3): with a USD numeraire, coin collateral on a
+    hedge numeraire (docs/architecture.md §3): with a USD numeraire, coin collateral on a
     coin-margined account is part of ``net_delta_coin``.
 
     - ``spot_usd``: underlying price, USD per coin.

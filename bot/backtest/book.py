@@ -4,7 +4,7 @@ A leg is a European call or put with a strike in USD, an expiry in years from
 the start and a signed quantity in coin (negative = written). A linear leg pays
 its premium and payoff in USD; a coin-settled (inverse, Deribit-style) leg pays
 them in coin, so the writer holds the premium as coin and that coin is delta
-(ARCHITECTURE §3). With the coin's own rate at 0, the USD value of a
+(docs/architecture.md §3). With the coin's own rate at 0, the USD value of a
 coin-settled option is the Black-Scholes value on spot (see
 :func:`bot.pricing.coin.coin_settled`: e^(−r·τ)·B(F) with F = S·e^(r·τ)), so
 every leg is revalued with :func:`bot.pricing.black_scholes` and only the

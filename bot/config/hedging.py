@@ -30,7 +30,7 @@ _DEFAULT_PARAMS = {"width_up": 0.5, "width_down": 0.5}
 
 
 class StrategyConfig(FrozenModel):
-    """The hedging strategy (ARCHITECTURE §4) and what it is told about the book."""
+    """The hedging strategy (docs/architecture.md §4) and what it is told about the book."""
 
     name: str = Field(
         default=_DEFAULT_NAME,

@@ -33,7 +33,7 @@ ENV_NESTED_DELIMITER = "__"
 
 
 class Mode(StrEnum):
-    """Where market data comes from and where orders go (ARCHITECTURE §6)."""
+    """Where market data comes from and where orders go (docs/architecture.md §6)."""
 
     SIM = "sim"
     PAPER = "paper"

@@ -1,6 +1,6 @@
 """``[sim]``: the simulated market and the example book it starts with.
 
-Sizes follow Deribit's conventions (ARCHITECTURE §3) because the simulated
+Sizes follow Deribit's conventions (docs/architecture.md §3) because the simulated
 venue speaks the Deribit dialect: options and linear contracts count coin,
 inverse futures and perpetuals count USD.
 """

@@ -1,4 +1,4 @@
-"""Portfolio Greeks per underlying, in the hedger's numeraire (ARCHITECTURE §3).
+"""Portfolio Greeks per underlying, in the hedger's numeraire (docs/architecture.md §3).
 
 Derivation. Fix one underlying with USD forward F. A coin-margined (inverse)
 account holds coin cash C and positions worth V_coin,i = V_usd,i / F coin each,
@@ -26,7 +26,7 @@ whose forwards all move by the same 1%. Vega (+1 vol point) and theta
 (one calendar day of 365) are in USD, identical in both numeraires because a
 vol or time bump leaves F and hence the coin/USD rate unchanged.
 
-Worked examples (ARCHITECTURE §3): an inverse perp of −30,000 USD at 60,000
+Worked examples (docs/architecture.md §3): an inverse perp of −30,000 USD at 60,000
 is −0.5 BTC; a Deribit BTC call with F = S = K = 60,000, 30 days, σ = 60 %,
 r = 0 is worth 0.06854 BTC with Δ_BS = 0.5343, so its net delta is 0.4657 per
 option (coin numeraire; in the usd numeraire the account's BTC equity adds on).

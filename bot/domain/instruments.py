@@ -2,7 +2,7 @@
 
 The fields that decide units are explicit (``settlement``, ``amount_unit``,
 ``price_currency``) because generic ``contracts * contractSize`` arithmetic is
-the classic source of hedging losses on inverse venues (ARCHITECTURE §3).
+the classic source of hedging losses on inverse venues (docs/architecture.md §3).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Orders, fills and collateral transfers as frozen values, with their life cycles.
 
-The journal writes an order before it is sent (ARCHITECTURE §5), so its
+The journal writes an order before it is sent (docs/architecture.md §5), so its
 identity must be known in advance: :func:`client_order_id` derives it from the
 cycle and the intent, and the same inputs always give the same id. A send ends
 in exactly one :data:`SendOutcome`; a timeout is :class:`Ambiguous`, never
@@ -40,7 +40,7 @@ class Side(StrEnum):
 
 
 class TimeInForce(StrEnum):
-    """IOC is the default: a REST poller has no cancel-on-disconnect (ARCHITECTURE §5)."""
+    """IOC is the default: a REST poller has no cancel-on-disconnect (docs/architecture.md §5)."""
 
     IOC = "IOC"
     GTC = "GTC"
@@ -89,7 +89,7 @@ class OrderRequest:
 
 
 class OrderState(StrEnum):
-    """Journal states of an order (ARCHITECTURE §5)."""
+    """Journal states of an order (docs/architecture.md §5)."""
 
     PENDING = "pending"
     """Journaled, not yet handed to the network."""

@@ -5,7 +5,7 @@ book is stored one array per field with one element per position, and every
 computation after :meth:`PositionTable.from_snapshots` is vectorised. Only that
 builder walks Python objects.
 
-Units follow the snapshot they came from (ARCHITECTURE §3): ``size`` is in the
+Units follow the snapshot they came from (docs/architecture.md §3): ``size`` is in the
 venue amount unit (USD for Deribit inverse perps and futures, coin otherwise),
 ``mark_price`` in the instrument's price currency (coin for a Deribit option),
 ``mark_iv`` a fraction, ``strike_usd``/``underlying_usd``/``index_usd`` in USD.

@@ -1,7 +1,7 @@
 """Reconciliation: what venue evidence says happened to the journal's open orders.
 
 The journal is the truth for our intents, the venue for what became of them
-(ARCHITECTURE §5). Without evidence nothing moves except toward UNKNOWN: a
+(docs/architecture.md §5). Without evidence nothing moves except toward UNKNOWN: a
 timeout is never a rejection. "No such order" counts only after a grace
 period, because a venue may take a moment to index a fresh order. Nothing here
 ever proposes a resend.

@@ -6,7 +6,7 @@ forward moves by a factor and every vol shifts? Greeks answer it only for
 small moves, so this module reprices every position with Black-76 for every
 scenario, vectorised as scenarios × positions in bounded chunks.
 
-Values are in each position's **settlement unit** (ARCHITECTURE §3): coin for
+Values are in each position's **settlement unit** (docs/architecture.md §3): coin for
 inverse (coin-settled) contracts, USD for linear ones.
 
 - inverse option: q·B(F)/F coin (B the undiscounted Black-76 USD value);

@@ -1,4 +1,4 @@
-"""The risk gate: which of a cycle's order intents may be sent (ARCHITECTURE §5).
+"""The risk gate: which of a cycle's order intents may be sent (docs/architecture.md §5).
 
 It runs before any network write and is a pure function of the intents, the
 ledger of recent sends (from the journal), the limits, and the time. Checks, in

@@ -1,4 +1,4 @@
-"""The one place that rounds order amounts to lots and prices to ticks (ARCHITECTURE §2).
+"""The one place that rounds order amounts to lots and prices to ticks (docs/architecture.md §2).
 
 Every rounding here leans the safe way: amounts toward zero so a hedge never
 overshoots its target, a buy limit down and a sell limit up so a price is

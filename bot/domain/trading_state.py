@@ -1,8 +1,8 @@
-"""Trading state ACTIVE / REDUCING / HALTED, who set it, and when failures halt (ARCHITECTURE §5).
+"""Trading state ACTIVE / REDUCING / HALTED, who set it, and when failures halt.
 
 The state is persisted by the journal and survives restarts. Automation may
 only make it stricter: a bot that keeps failing must not talk itself back into
-trading, so leaving HALTED or REDUCING takes an operator.
+trading, so leaving HALTED or REDUCING takes an operator (docs/architecture.md §5).
 """
 
 from __future__ import annotations

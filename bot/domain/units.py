@@ -1,4 +1,4 @@
-"""Conversions between venue amounts and coin exposure (ARCHITECTURE §3).
+"""Conversions between venue amounts and coin exposure (docs/architecture.md §3).
 
 Every amount the bot sends or reads crosses this module, so it is the one
 place that knows Deribit inverse contracts count USD while options and linear

@@ -1,1 +1,1 @@
-"""The imperative shell: hedge cycle, executor, journal, scheduler wiring (ARCHITECTURE §2)."""
+"""The daemon's shell: context, cycle, reader, executor, jobs (docs/architecture.md §7)."""

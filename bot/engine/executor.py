@@ -1,5 +1,5 @@
 """The executor: journal-first sends of what a gate approved, their outcomes, and the
-post-trade check (ARCHITECTURE's "journal FIRST, then send").
+post-trade check (docs/architecture.md §1, §5).
 
 Every approved order is journaled PENDING -> SUBMITTED before it is sent and
 its outcome journaled as it arrives: accepted (with its fills), rejected, or

@@ -1,6 +1,6 @@
 """One hedge cycle's computation: snapshot -> exposure -> strategy -> order intents (pure).
 
-This is the functional core of the daemon (ARCHITECTURE §1): no I/O, no clock,
+This is the functional core of the daemon (docs/architecture.md §1): no I/O, no clock,
 every input a frozen value, so the same portfolio always yields the same
 intents and the bench can time it alone. The shell around it
 (:mod:`bot.engine.cycle`) reads the venues, journals and sends.

@@ -1,4 +1,4 @@
-"""The journal: the durable truth for our intents (ARCHITECTURE §5).
+"""The journal: the durable truth for our intents (docs/architecture.md §5).
 
 SQLite in WAL mode with ``synchronous=FULL``: a method returns only after its
 transaction is committed to disk, so an order journaled by

@@ -1,4 +1,4 @@
-"""Coin-settled (inverse) options, as Deribit lists them (ARCHITECTURE §3).
+"""Coin-settled (inverse) options, as Deribit lists them (docs/architecture.md §3).
 
 A Deribit BTC call pays max(S_T − K, 0)/S_T BTC at expiry: a USD payoff paid
 in coin. Its USD value today is e^(−r_usd·τ)·B(F), with B the undiscounted
@@ -53,7 +53,7 @@ def coin_settled(  # noqa: PLR0917 - positional, like black76 (issue 2)
     expiry), ``tau`` in years, ``vol`` a fraction per year, ``rate`` the
     continuously compounded interest rate of the settlement coin (Deribit: 0).
 
-    Worked example (ARCHITECTURE §3): F = S = K = 60,000 USD, τ = 30/365,
+    Worked example (docs/architecture.md §3): F = S = K = 60,000 USD, τ = 30/365,
     σ = 60 %, r = 0 gives d1 = 0.0860, a premium of N(d1) − N(d2)
     = 0.06854 BTC, Δ_BS = N(d1) = 0.5343 and net delta 0.5343 − 0.0685 = 0.4657.
     """

@@ -1,4 +1,4 @@
-"""Venue adapters: the I/O edge between the bot and the exchanges (ARCHITECTURE §1, §6).
+"""Venue adapters: the I/O edge between the bot and the exchanges (docs/architecture.md §1, §6).
 
 :mod:`~bot.venues.base` is the protocol, :mod:`~bot.venues.ccxt_venue` the
 ccxt adapter with one normaliser per exchange (:mod:`~bot.venues.normalise`),

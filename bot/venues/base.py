@@ -1,6 +1,6 @@
 """The venue protocol: everything the engine may ask of an exchange account.
 
-Reads return frozen domain values in the venue's own units (ARCHITECTURE §3)
+Reads return frozen domain values in the venue's own units (docs/architecture.md §3)
 and raise on failure: an unreadable position is unknown, never flat. Writes
 never raise for venue trouble; they return Accepted, Rejected or Ambiguous
 (see :mod:`bot.venues.errors`) so the journal can record exactly what is known.

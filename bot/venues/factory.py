@@ -1,4 +1,4 @@
-"""Build the configured venues for the run mode (ARCHITECTURE §6).
+"""Build the configured venues for the run mode (docs/architecture.md §6).
 
 - ``sim``: ccxt ``deribit`` aimed at the Deribit emulator on loopback. The
   daemon starts the emulators and passes each venue's :class:`SimEndpoint`

@@ -1,6 +1,6 @@
 """kill -9 of ``deltabot run`` mid-send, then a restart: no duplicate order, books reconciled.
 
-ARCHITECTURE §5: an order is journaled before it is sent, and after a crash
+docs/architecture.md §5: an order is journaled before it is sent, and after a crash
 only venue evidence (lookup by label = client id, trades) decides what became
 of it; nothing is ever resent. Each test runs a standalone emulator
 (``deltabot sim-venue``) that outlives the daemon, with a fault rule holding

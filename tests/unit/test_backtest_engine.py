@@ -95,7 +95,7 @@ def test_coin_settled_premium_and_payoff_are_held_in_coin() -> None:
         pricing_vol=0.6,
     )
     spot_t = _spot_paths(2, 200, 10, tau / 10, model)[:, -1]
-    premium_coin = 0.06854  # ARCHITECTURE §3 worked example
+    premium_coin = 0.06854  # docs/architecture.md §3 worked example
     expected = premium_coin * spot_t - np.maximum(spot_t - 60_000.0, 0.0)
     np.testing.assert_allclose(result.strategies[0].paths.pnl_usd, expected, rtol=0, atol=0.5)
 

@@ -68,7 +68,7 @@ def test_inverse_perp_and_future_count_usd(kind: KindCode) -> None:
 
 
 def test_deribit_coin_call_net_delta() -> None:
-    """ARCHITECTURE §3: F=S=K=60,000, 30 days, 60% -> V 0.06854 BTC, Δ 0.5343, net 0.4657."""
+    """docs/architecture.md §3: F=S=K=60,000, 30 d, 60% -> V 0.06854 BTC, Δ 0.5343, net 0.4657."""
     table = _one(OPT, 1.0, is_inverse=True, mark_iv=0.60)
     usd = _exposure(table, 60_000.0, "usd")
     coin = _exposure(table, 60_000.0, "coin")

@@ -13,7 +13,7 @@ Greeks: ``public/get_book_summary_by_currency`` (the bulk marks) has none.
 ``public/ticker`` has ``greeks.delta``, documented as "the Black Scholes Delta"
 of one unit (1 coin) of the option, i.e. not premium-adjusted: Deribit's
 ``delta_total`` is the "Net Transaction Delta" = Black-Scholes delta - mark
-price, which the exposure code derives itself (ARCHITECTURE §3). The
+price, which the exposure code derives itself (docs/architecture.md §3). The
 ``delta`` of ``private/get_positions`` would cost no extra request, but it is
 documented only as "Delta parameter" (a position total whose premium
 adjustment is not stated), so the per-unit venue delta of a held option comes

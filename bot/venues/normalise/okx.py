@@ -10,7 +10,7 @@ Greeks come from ``public/opt-summary``, where ``delta`` is price-adjusted
 (Black-Scholes delta minus the option's coin price) and ``deltaBS`` is the
 plain Black-Scholes delta. We keep ``deltaBS``: ``Mark.venue_delta`` is the
 per-unit Black-Scholes delta, and the exposure code subtracts the coin
-premium itself (ARCHITECTURE §3); taking ``delta`` would subtract it twice.
+premium itself (docs/architecture.md §3); taking ``delta`` would subtract it twice.
 ccxt's unified ``delta`` is the price-adjusted one. ``markVol`` is a fraction.
 
 Transfers (POST ``asset/transfer``) and withdrawals (POST ``asset/withdrawal``)
