@@ -45,6 +45,8 @@ class Jobs:
     latest: LatestRead = field(default_factory=LatestRead)
     busy: asyncio.Lock = field(default_factory=asyncio.Lock)
     current: asyncio.Task[Any] | None = None
+    readers: set[asyncio.Task[Any]] = field(default_factory=set)
+    """Lock-free jobs in flight that await venues (the surface refresh)."""
 
     async def hedge_cycle(self) -> None:
         result = await self.engine.run_cycle(self.latest.surfaces)
@@ -96,18 +98,31 @@ class Jobs:
             log.warning("job_aborted", job=job, reason="shutdown")  # planned, not a fault
 
 
+    async def unlocked(self, job: str, work: Callable[[], Awaitable[Any]]) -> None:
+        """A job that reads venues but writes nothing (the surface refresh): it needs no lock.
+
+        At shutdown it is cancelled wherever it waits (a read, the request budget): a
+        planned stop, logged as such, never a traceback.
+        """
+        task = asyncio.current_task()
+        if task is not None:
+            self.readers.add(task)
+        try:
+            await work()
+        except asyncio.CancelledError:
+            if not self.ctx.stopping:
+                raise
+            log.info("job_aborted", job=job, reason="shutdown")
+        except Exception:
+            log.exception("job_failed", job=job)
+        finally:
+            self.readers.discard(task)
+
+
 async def _computed(job: str, work: Callable[[], Any]) -> None:
     """A job that only computes from the latest read (margin, stress): it needs no lock."""
     try:
         work()
-    except Exception:
-        log.exception("job_failed", job=job)
-
-
-async def _computed_async(job: str, work: Callable[[], Awaitable[Any]]) -> None:
-    """A job that reads venues but writes nothing (the surface refresh): it needs no lock."""
-    try:
-        await work()
     except Exception:
         log.exception("job_failed", job=job)
 
@@ -132,7 +147,7 @@ def schedule(jobs: Jobs, speed: float) -> AsyncIOScheduler:
             name=name,
         )
     scheduler.add_job(
-        _computed_async,
+        jobs.unlocked,
         "interval",
         args=("surface", jobs.surfaces),
         seconds=cfg.daemon.surface_interval_s / speed,
@@ -156,7 +171,8 @@ def schedule(jobs: Jobs, speed: float) -> AsyncIOScheduler:
 
 
 async def stop(jobs: Jobs, scheduler: AsyncIOScheduler) -> None:
-    """No new writes; let the job in flight finish within the timeout, else cancel it."""
+    """No new writes; let the job in flight finish within the timeout, else cancel it; cancel
+    the lock-free readers (they write nothing)."""
     jobs.ctx.stop.set()
     scheduler.pause()  # shutting down now would cancel the job in flight
     timeout = jobs.ctx.config.daemon.shutdown_timeout_s
@@ -171,4 +187,8 @@ async def stop(jobs: Jobs, scheduler: AsyncIOScheduler) -> None:
                 await task
     else:
         jobs.busy.release()
+    readers = list(jobs.readers)
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
     scheduler.shutdown(wait=False)

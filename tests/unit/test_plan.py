@@ -11,57 +11,18 @@ import pytest
 
 from bot.config.risk import RiskConfig
 from bot.domain.exposure import Numeraire, portfolio_exposure, value_book
-from bot.domain.ids import Currency, Symbol, VenueId
-from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.domain.ids import Symbol
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import RiskLedger, evaluate
 from bot.domain.routes import HedgeRoute
-from bot.domain.snapshot import Balance, Mark, PortfolioSnapshot, Position, VenueSnapshot
-from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
+from bot.domain.timeunits import MS_PER_YEAR
 from bot.domain.trading_state import INITIAL_STATE
 from bot.engine.plan import PlanInputs, plan_cycle
 from bot.pricing import black76
 from strategies.registry import load_strategy
+from tests.books import BTC, NOW_MS, PERP, VENUE, small_btc_book
 
-NOW_MS = 1_796_112_000_000
-VENUE = VenueId("deribit")
-BTC = Currency("BTC")
-PERP = Symbol("BTC/USD:BTC")
 PRICING = ("black76", "black_scholes", "coin_settled", "implied_vol")
-
-
-def _option(symbol: str, strike: float, days: int, call: bool) -> Instrument:
-    return Instrument(
-        VENUE, Symbol(symbol), BTC, Currency("USD"), BTC, InstrumentKind.OPTION,
-        Settlement.INVERSE, AmountUnit.COIN, BTC, 0.0001, 0.1, 0.1,
-        NOW_MS + days * MS_PER_DAY, strike, OptionType.CALL if call else OptionType.PUT,
-    )  # fmt: skip
-
-
-def _portfolio() -> PortfolioSnapshot:
-    """Three inverse BTC options of different expiries and vols, and an inverse perp."""
-    spec = [("C1", 65_000.0, 10, True, -5.0, 0.6), ("P1", 55_000.0, 40, False, 3.0, 0.7),
-            ("C2", 70_000.0, 120, True, -1.0, 0.5)]  # fmt: skip
-    instruments: dict[Symbol, Instrument] = {}
-    marks: dict[Symbol, Mark] = {}
-    positions = []
-    for name, strike, days, call, size, iv in spec:
-        ins = _option(name, strike, days, call)
-        instruments[ins.symbol] = ins
-        marks[ins.symbol] = Mark(ins.symbol, 0.02, 60_000.0, NOW_MS, mark_iv=iv, venue_delta=0.3)
-        positions.append(Position(ins, size))
-    perp = Instrument(
-        VENUE, PERP, BTC, Currency("USD"), BTC, InstrumentKind.PERPETUAL, Settlement.INVERSE,
-        AmountUnit.USD, Currency("USD"), 0.5, 10.0, 10.0,
-    )  # fmt: skip
-    instruments[PERP] = perp
-    marks[PERP] = Mark(PERP, 60_000.0, 60_000.0, NOW_MS)
-    positions.append(Position(perp, -30_000.0))
-    snap = VenueSnapshot(
-        VENUE, NOW_MS, instruments, tuple(positions), (Balance(BTC, 2.0, 1.5, 0.1, 0.05),),
-        marks, {BTC: 60_000.0},
-    )  # fmt: skip
-    return PortfolioSnapshot(NOW_MS, (snap,))
 
 
 def _inputs(fixed_vols: dict[Symbol, float] | None) -> PlanInputs:
@@ -105,7 +66,7 @@ def pricing_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 def test_a_cycle_prices_the_book_once(pricing_calls: list[str]) -> None:
     """Plan and gate of one cycle, vol-only view included, make exactly one pricing call."""
-    plan = plan_cycle(_portfolio(), _inputs({Symbol("C1"): 0.4}), "cycle-1")
+    plan = plan_cycle(small_btc_book(), _inputs({Symbol("C1"): 0.4}), "cycle-1")
     evaluate(
         plan.intents,
         state=RiskLedger(),
@@ -120,7 +81,7 @@ def test_a_cycle_prices_the_book_once(pricing_calls: list[str]) -> None:
 
 
 def _table_and_forward() -> tuple[PositionTable, np.ndarray]:
-    table = PositionTable.from_snapshots(_portfolio().venues)
+    table = PositionTable.from_snapshots(small_btc_book().venues)
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
     return table, forward
 
