@@ -114,7 +114,7 @@ def _in_flight(engine: HedgeEngine, records: Sequence[TransferRecord]) -> list[I
 async def track_transfers(engine: HedgeEngine) -> None:
     """Move open transfers on with what their source venue reports (by venue transfer id)."""
     journal = engine.journal
-    for rec in journal.open_transfers():
+    for rec in journal.transfers.open():
         req = rec.request
         venue = engine.venues.get(req.venue)
         if venue is None or req.kind is not TransferKind.WITHDRAWAL:
@@ -131,13 +131,13 @@ async def track_transfers(engine: HedgeEngine) -> None:
             or (rec.venue_transfer_id and r.venue_transfer_id == rec.venue_transfer_id)
         ]
         if mine and mine[-1].state is not rec.state:
-            journal.mark_transfer(req.transfer_id, mine[-1].state, engine.clock_ms(), mine[-1])
+            journal.transfers.mark(req.transfer_id, mine[-1].state, engine.clock_ms(), mine[-1])
             log.info("transfer_moved", transfer_id=req.transfer_id, state=mine[-1].state.value)
 
 
 def _ledger(engine: HedgeEngine, prices: Mapping[Currency, float], now_ms: int) -> TransferLedger:
     """Transfers of the last day at today's prices (the journal keeps coin amounts)."""
-    rows = engine.journal.transfers_since(now_ms - MS_PER_DAY)
+    rows = engine.journal.transfers.since(now_ms - MS_PER_DAY)
     return TransferLedger(
         tuple(
             TransferSend(r.created_ts_ms, r.request.amount * prices.get(r.request.currency, 0.0))
@@ -157,7 +157,7 @@ async def send_transfers(
         ledger=_ledger(engine, prices, now),
         limits=engine.config.collateral.transfer_limits(),
         whitelist=engine.config.collateral.whitelist(),
-        trading_state=journal.trading_state(),
+        trading_state=journal.state.trading_state(),
         now_ms=now,
     )
     for denial in decision.denied:
@@ -172,8 +172,8 @@ async def send_transfers(
         if engine.stopping:
             break
         req = intent.request
-        journal.record_transfer(req, engine.clock_ms())
-        journal.mark_transfer(req.transfer_id, TransferState.SUBMITTED, engine.clock_ms())
+        journal.transfers.record(req, engine.clock_ms())
+        journal.transfers.mark(req.transfer_id, TransferState.SUBMITTED, engine.clock_ms())
         venue = engine.venues[req.venue]
         send = (
             venue.withdraw if req.kind is TransferKind.WITHDRAWAL else venue.transfer_to_subaccount
@@ -182,13 +182,13 @@ async def send_transfers(
         now = engine.clock_ms()
         if isinstance(outcome, TransferReport):
             state = outcome.state
-            journal.mark_transfer(req.transfer_id, state, now, outcome)
+            journal.transfers.mark(req.transfer_id, state, now, outcome)
         elif isinstance(outcome, Rejected):
             state = TransferState.FAILED
-            journal.mark_transfer(req.transfer_id, state, now)
+            journal.transfers.mark(req.transfer_id, state, now)
         else:
             state = TransferState.UNKNOWN
-            journal.mark_transfer(req.transfer_id, state, now)
+            journal.transfers.mark(req.transfer_id, state, now)
         log.info(
             "transfer_sent",
             transfer_id=req.transfer_id,
@@ -209,7 +209,7 @@ def _escalate(engine: HedgeEngine, result: PlanResult) -> None:
     venues = sorted(result.reducing_venues)
     if not venues:
         return
-    current = engine.journal.trading_state()
+    current = engine.journal.state.trading_state()
     if current.mode is not TradingMode.ACTIVE:
         return
     detail = "; ".join(s.message for s in result.shortfalls)
@@ -220,7 +220,7 @@ def _escalate(engine: HedgeEngine, result: PlanResult) -> None:
         set_by=SetBy.AUTOMATIC,
         ts_ms=engine.clock_ms(),
     )
-    engine.journal.set_trading_state(state)
+    engine.journal.state.set_trading_state(state)
     log.error("collateral_floor_unreachable", venues=venues, detail=detail)
 
 
@@ -234,7 +234,7 @@ async def run_collateral(engine: HedgeEngine) -> PlanResult | None:
     journal = engine.journal
     prices = prices_usd(portfolio)
     snapshot = collateral_snapshot(
-        portfolio, engine.config, _in_flight(engine, journal.open_transfers())
+        portfolio, engine.config, _in_flight(engine, journal.transfers.open())
     )
     result = optimize(snapshot, coll.optimizer_settings())
     _escalate(engine, result)
@@ -248,9 +248,9 @@ async def run_collateral(engine: HedgeEngine) -> PlanResult | None:
             f"{t.route.source.venue} -> {t.route.destination.venue} {t.amount_coin:g} {t.asset}"
             for t in result.plan.transfers
         )
-        if journal.propose_plan(result.plan.plan_id, snapshot.ts_ms, intents, summary):
+        if journal.plans.propose(result.plan.plan_id, snapshot.ts_ms, intents, summary):
             log.warning("collateral_plan_proposed", plan_id=result.plan.plan_id, plan=summary)
-    for approved in journal.plans(PlanState.APPROVED):
+    for approved in journal.plans.in_state(PlanState.APPROVED):
         await send_transfers(engine, approved.intents, prices)
-        journal.set_plan_state(approved.plan_id, PlanState.EXECUTED, engine.clock_ms())
+        journal.plans.mark(approved.plan_id, PlanState.EXECUTED, engine.clock_ms())
     return result

@@ -106,7 +106,7 @@ class HedgeEngine:
         self._clock_ms = clock_ms
         self._metrics = metrics
         self._monotonic_s = monotonic_s
-        self._memory = _Memory(operator_ts_ms=journal.trading_state().ts_ms)
+        self._memory = _Memory(operator_ts_ms=journal.state.trading_state().ts_ms)
         # Cycle ids (and so client ids) must never repeat across restarts, even when a
         # simulated clock starts again at the same instant: a per-process nonce sees to it.
         self._run_nonce = secrets.token_hex(4)
@@ -209,7 +209,7 @@ class HedgeEngine:
         resume accepts the book as read).
         """
         net: dict[Symbol, float] = {}
-        for f in self._journal.fills(snap.venue, since_ms=0):
+        for f in self._journal.orders.fills(snap.venue, since_ms=0):
             net[f.symbol] = net.get(f.symbol, 0.0) + f.side.sign * f.amount
         return [
             sym
@@ -221,7 +221,7 @@ class HedgeEngine:
 
     def _unexplained(self, held: VenueSnapshot, now_ms: int) -> list[Symbol]:
         """Symbols of ``held`` whose disappearance neither expiry nor our fills explain."""
-        fills = self._journal.fills(held.venue, since_ms=held.ts_ms)
+        fills = self._journal.orders.fills(held.venue, since_ms=held.ts_ms)
         out = []
         for pos in held.positions:
             ins = pos.instrument
@@ -242,8 +242,8 @@ class HedgeEngine:
             cost_frac=cfg.strategy.cost_frac,
             max_slippage_frac=cfg.risk.max_slippage_frac,
             max_order_notional_usd=cfg.risk.max_order_notional_usd,
-            in_flight=self._journal.in_flight(),
-            last_hedge_ms=self._journal.last_send_ms(),
+            in_flight=self._journal.orders.in_flight(),
+            last_hedge_ms=self._journal.orders.last_send_ms(),
             fixed_vols=self._memory.fixed_vols,
             rate=cfg.strategy.rate,
             surfaces=self.surfaces,
@@ -261,7 +261,7 @@ class HedgeEngine:
         """One full cycle; never raises for venue trouble (it is counted and may halt)."""
         t0 = self._monotonic_s()
         started = self._clock_ms()
-        state = self._journal.trading_state()
+        state = self._journal.state.trading_state()
         self._observe_operator(state)
         plan: CyclePlan | None = None
         decision: GateDecision | None = None
@@ -289,7 +289,7 @@ class HedgeEngine:
         )
         self._memory.failures = failures
         if new_state is not state:
-            self._journal.set_trading_state(new_state)
+            self._journal.state.set_trading_state(new_state)
             log.error("trading_halted", reason=new_state.reason)
         if error is not None:
             log.warning("cycle_failed", error=error, consecutive=failures.consecutive)
@@ -300,7 +300,7 @@ class HedgeEngine:
             outcomes=tuple(outcomes),
             error=error,
             trading_state=new_state,
-            locks=self._journal.locks(),
+            locks=self._journal.state.locks(),
             duration_s=self._monotonic_s() - t0,
         )
         self.last_result = result
@@ -310,7 +310,7 @@ class HedgeEngine:
     def _judge(self, plan: CyclePlan, state: TradingState) -> GateDecision:
         """Journal each underlying's decision, then let the risk gate judge the intents."""
         for d in plan.decisions:
-            self._journal.record_decision(
+            self._journal.orders.record_decision(
                 plan.cycle_id,
                 d.underlying,
                 plan.valuation_ts_ms,
@@ -324,13 +324,13 @@ class HedgeEngine:
         now = self._clock_ms()
         decision = evaluate(
             plan.intents,
-            state=self._journal.recent_sends(now - MS_PER_DAY),
+            state=self._journal.orders.recent_sends(now - MS_PER_DAY),
             limits=self._config.risk,
             now_ms=now,
             inputs_ts_ms=plan.inputs_ts_ms,
             trading_state=state,
             delta_checks=plan.delta_checks,
-            locked=frozenset(self._journal.locks()),
+            locked=frozenset(self._journal.state.locks()),
         )
         for denial in decision.denied:
             log.warning(
@@ -366,24 +366,26 @@ class HedgeEngine:
     async def _send_one(self, intent: OrderIntent, decision_id: str) -> SendOutcome:
         req = intent.order
         venue = self._venues[req.venue]
-        self._journal.record_intent(intent, decision_id, self._clock_ms())
-        self._journal.mark(req.client_id, OrderState.SUBMITTED, self._clock_ms())
+        self._journal.orders.record_intent(intent, decision_id, self._clock_ms())
+        self._journal.orders.mark(req.client_id, OrderState.SUBMITTED, self._clock_ms())
         if self._metrics is not None:
             self._metrics.order_sent(req.venue, req.symbol, req.side.value)
         outcome = await venue.create_order(req)
         now = self._clock_ms()
         if isinstance(outcome, Accepted):
-            self._journal.mark(
+            self._journal.orders.mark(
                 req.client_id, outcome.report.state, now, outcome.report, outcome.reason
             )
             for fill in outcome.fills:
-                self._journal.record_fill(fill, req.venue)
+                self._journal.orders.record_fill(fill, req.venue)
             kind = "accepted"
         elif isinstance(outcome, Rejected):
-            self._journal.mark(req.client_id, OrderState.REJECTED, now, detail=outcome.reason)
+            self._journal.orders.mark(
+                req.client_id, OrderState.REJECTED, now, detail=outcome.reason
+            )
             kind = "rejected"
         else:
-            self._journal.mark(req.client_id, OrderState.UNKNOWN, now, detail=outcome.reason)
+            self._journal.orders.mark(req.client_id, OrderState.UNKNOWN, now, detail=outcome.reason)
             kind = "ambiguous"
         log.info(
             "order_sent",
@@ -428,7 +430,9 @@ class HedgeEngine:
             if mismatch.observed_change is None:
                 log.warning("post_trade_unverified", detail=mismatch.detail)
                 continue
-            self._journal.lock_underlying(mismatch.underlying, mismatch.detail, self._clock_ms())
+            self._journal.state.lock_underlying(
+                mismatch.underlying, mismatch.detail, self._clock_ms()
+            )
             log.error(
                 "position_mismatch_locked", underlying=mismatch.underlying, detail=mismatch.detail
             )

@@ -59,12 +59,12 @@ def trading_state_json(state: TradingState) -> dict[str, object]:
 def status_of(engine: HedgeEngine, now_ms: int) -> dict[str, object]:
     """The engine's state as JSON-ready values with unit-carrying keys."""
     journal = engine.journal
-    state = journal.trading_state()
+    state = journal.state.trading_state()
     result = engine.last_result
     out: dict[str, object] = {
         "now_ms": now_ms,
         "trading_state": trading_state_json(state),
-        "locks": dict(journal.locks()),
+        "locks": dict(journal.state.locks()),
         "margin": margin_rows(engine.last_portfolio),
     }
     if result is None:
@@ -100,7 +100,7 @@ def status_of(engine: HedgeEngine, now_ms: int) -> dict[str, object]:
 
 def health_of(engine: HedgeEngine, now_ms: int, config: Config) -> Health:
     """Healthy: trading not halted, and a recent cycle that succeeded."""
-    state = engine.journal.trading_state()
+    state = engine.journal.state.trading_state()
     result = engine.last_result
     if result is None:
         return Health(False, "no cycle has run yet", state.mode.value, None)
