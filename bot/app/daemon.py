@@ -148,7 +148,7 @@ async def run_daemon(
             strategy=strategy.name,
             venues=list(venues),
             journal=str(config.daemon.journal_path),
-            trading_state=journal.trading_state().mode.value,
+            trading_state=journal.state.trading_state().mode.value,
         )
         if hooks.on_ready is not None:
             hooks.on_ready(daemon)

@@ -135,7 +135,7 @@ def _orders(
     journal: Journal, last: PortfolioSnapshot | None, since_ms: int
 ) -> tuple[HedgeOrderRow, ...]:
     rows = []
-    for record, underlying, avg in journal.orders_since(since_ms):
+    for record, underlying, avg in journal.orders.since(since_ms):
         req = record.request
         instrument = None
         if last is not None:
@@ -172,7 +172,7 @@ def hedge_pnl_usd(journal: Journal, last: PortfolioSnapshot | None, since_ms: in
     total = []
     for snap in last.venues:
         index = snap.index_usd
-        for fill in journal.fills(snap.venue, since_ms=since_ms):
+        for fill in journal.orders.fills(snap.venue, since_ms=since_ms):
             inst = snap.instruments.get(fill.symbol)
             mark = snap.marks.get(fill.symbol)
             if inst is None or mark is None:
@@ -219,7 +219,7 @@ async def run_demo(config: Config, environ: dict[str, str], script: DemoScript) 
                 destination=t.request.destination,
                 state=t.state.value,
             )
-            for t in journal.transfers_since(start_ms)
+            for t in journal.transfers.since(start_ms)
         )
     return RunReport(
         started_ms=start_ms,

@@ -55,12 +55,12 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         with Journal.open_control(config.daemon.journal_path) as journal:
             if args.action == "approve":
-                plan = journal.set_plan_state(
+                plan = journal.plans.mark(
                     args.plan_id, PlanState.APPROVED, time.time_ns() // 1_000_000
                 )
                 print(f"approved {plan.plan_id}: {plan.summary}")
                 return 0
-            plans = journal.plans(PlanState.PROPOSED)
+            plans = journal.plans.in_state(PlanState.PROPOSED)
     except JournalError as exc:
         print(f"deltabot collateral: {exc}", file=sys.stderr)
         return 2

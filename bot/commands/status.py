@@ -45,13 +45,13 @@ def _live(config: Config) -> dict[str, Any] | None:
 
 def _from_journal(config: Config) -> dict[str, Any]:
     with Journal.open_control(config.daemon.journal_path) as journal:
-        state = journal.trading_state()
+        state = journal.state.trading_state()
         return {
             "source": "journal (no daemon answered; margin unknown)",
             "trading_state": trading_state_json(state),
-            "locks": dict(journal.locks()),
-            "last_decisions": journal.last_decisions(),
-            "open_orders": len(journal.open_intents()),
+            "locks": dict(journal.state.locks()),
+            "last_decisions": journal.orders.last_decisions(),
+            "open_orders": len(journal.orders.open()),
         }
 
 

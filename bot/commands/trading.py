@@ -41,10 +41,10 @@ def _set(args: argparse.Namespace, environ: Mapping[str, str], mode: TradingMode
     path = config.daemon.journal_path
     try:
         with Journal.open_control(path) as journal:
-            before = journal.trading_state()
+            before = journal.state.trading_state()
             state = TradingState(mode, reason or "operator resume", SetBy.OPERATOR, now_ms)
-            journal.set_trading_state(state)
-            lifted = journal.clear_locks(now_ms) if mode is TradingMode.ACTIVE else 0
+            journal.state.set_trading_state(state)
+            lifted = journal.state.clear_locks(now_ms) if mode is TradingMode.ACTIVE else 0
     except JournalError as exc:
         print(f"deltabot {args.command}: {exc}", file=sys.stderr)
         return 2

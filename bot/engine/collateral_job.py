@@ -112,7 +112,7 @@ def _in_flight(ctx: EngineContext, records: Sequence[TransferRecord]) -> list[In
 async def track_transfers(ctx: EngineContext) -> None:
     """Move open transfers on with what their source venue reports (by venue transfer id)."""
     journal = ctx.journal
-    for rec in journal.open_transfers():
+    for rec in journal.transfers.open():
         req = rec.request
         venue = ctx.venues.get(req.venue)
         if venue is None or req.kind is not TransferKind.WITHDRAWAL:
@@ -129,7 +129,7 @@ async def track_transfers(ctx: EngineContext) -> None:
             or (rec.venue_transfer_id and r.venue_transfer_id == rec.venue_transfer_id)
         ]
         if mine and mine[-1].state is not rec.state:
-            journal.mark_transfer(req.transfer_id, mine[-1].state, ctx.clock_ms(), mine[-1])
+            journal.transfers.mark(req.transfer_id, mine[-1].state, ctx.clock_ms(), mine[-1])
             log.info("transfer_moved", transfer_id=req.transfer_id, state=mine[-1].state.value)
 
 
@@ -138,7 +138,7 @@ def _escalate(ctx: EngineContext, result: PlanResult) -> None:
     venues = sorted(result.reducing_venues)
     if not venues:
         return
-    current = ctx.journal.trading_state()
+    current = ctx.journal.state.trading_state()
     if current.mode is not TradingMode.ACTIVE:
         return
     detail = "; ".join(s.message for s in result.shortfalls)
@@ -149,7 +149,7 @@ def _escalate(ctx: EngineContext, result: PlanResult) -> None:
         set_by=SetBy.AUTOMATIC,
         ts_ms=ctx.clock_ms(),
     )
-    ctx.journal.set_trading_state(state)
+    ctx.journal.state.set_trading_state(state)
     log.error("collateral_floor_unreachable", venues=venues, detail=detail)
 
 
@@ -162,7 +162,7 @@ async def run_collateral(ctx: EngineContext, latest: LatestRead) -> PlanResult |
     await track_transfers(ctx)
     journal = ctx.journal
     prices = prices_usd(portfolio)
-    snapshot = collateral_snapshot(portfolio, ctx.config, _in_flight(ctx, journal.open_transfers()))
+    snapshot = collateral_snapshot(portfolio, ctx.config, _in_flight(ctx, journal.transfers.open()))
     result = optimize(snapshot, coll.optimizer_settings())
     _escalate(ctx, result)
     intents = [TransferIntent.from_planned(t) for t in result.plan.transfers]
@@ -175,9 +175,9 @@ async def run_collateral(ctx: EngineContext, latest: LatestRead) -> PlanResult |
             f"{t.route.source.venue} -> {t.route.destination.venue} {t.amount_coin:g} {t.asset}"
             for t in result.plan.transfers
         )
-        if journal.propose_plan(result.plan.plan_id, snapshot.ts_ms, intents, summary):
+        if journal.plans.propose(result.plan.plan_id, snapshot.ts_ms, intents, summary):
             log.warning("collateral_plan_proposed", plan_id=result.plan.plan_id, plan=summary)
-    for approved in journal.plans(PlanState.APPROVED):
+    for approved in journal.plans.in_state(PlanState.APPROVED):
         await send_transfers(ctx, approved.intents, prices)
-        journal.set_plan_state(approved.plan_id, PlanState.EXECUTED, ctx.clock_ms())
+        journal.plans.mark(approved.plan_id, PlanState.EXECUTED, ctx.clock_ms())
     return result

@@ -75,7 +75,7 @@ class HedgeEngine:
         self._reader = PortfolioReader(ctx)
         self._limits: RiskLimits = config.risk.limits()
         self._routes = tuple(h.route() for h in config.hedges)
-        self._memory = _Memory(operator_ts_ms=ctx.journal.trading_state().ts_ms)
+        self._memory = _Memory(operator_ts_ms=ctx.journal.state.trading_state().ts_ms)
         # Cycle ids (and so client ids) must never repeat across restarts, even when a
         # simulated clock starts again at the same instant: a per-process nonce sees to it.
         self._run_nonce = secrets.token_hex(4)
@@ -90,8 +90,8 @@ class HedgeEngine:
             cost_frac=cfg.strategy.cost_frac,
             max_slippage_frac=cfg.risk.max_slippage_frac,
             max_order_notional_usd=cfg.risk.max_order_notional_usd,
-            in_flight=self._ctx.journal.in_flight(),
-            last_hedge_ms=self._ctx.journal.last_send_ms(),
+            in_flight=self._ctx.journal.orders.in_flight(),
+            last_hedge_ms=self._ctx.journal.orders.last_send_ms(),
             fixed_vols=self._memory.fixed_vols,
             rate=cfg.strategy.rate,
             surfaces=surfaces,
@@ -110,7 +110,7 @@ class HedgeEngine:
         ctx = self._ctx
         t0 = self._monotonic_s()
         started = ctx.clock_ms()
-        state = ctx.journal.trading_state()
+        state = ctx.journal.state.trading_state()
         self._observe_operator(state)
         portfolio: PortfolioSnapshot | None = None
         plan: CyclePlan | None = None
@@ -141,7 +141,7 @@ class HedgeEngine:
         )
         self._memory.failures = failures
         if new_state is not state:
-            ctx.journal.set_trading_state(new_state)
+            ctx.journal.state.set_trading_state(new_state)
             log.error("trading_halted", reason=new_state.reason)
         if error is not None:
             log.warning("cycle_failed", error=error, consecutive=failures.consecutive)
@@ -153,7 +153,7 @@ class HedgeEngine:
             outcomes=tuple(outcomes),
             error=error,
             trading_state=new_state,
-            locks=ctx.journal.locks(),
+            locks=ctx.journal.state.locks(),
             duration_s=self._monotonic_s() - t0,
         )
         self._export(result)
@@ -163,7 +163,7 @@ class HedgeEngine:
         """Journal each underlying's decision, then let the risk gate judge the intents."""
         journal = self._ctx.journal
         for d in plan.decisions:
-            journal.record_decision(
+            journal.orders.record_decision(
                 plan.cycle_id,
                 d.underlying,
                 plan.valuation_ts_ms,
@@ -177,13 +177,13 @@ class HedgeEngine:
         now = self._ctx.clock_ms()
         decision = evaluate(
             plan.intents,
-            state=journal.recent_sends(now - MS_PER_DAY),
+            state=journal.orders.recent_sends(now - MS_PER_DAY),
             limits=self._limits,
             now_ms=now,
             inputs_ts_ms=plan.inputs_ts_ms,
             trading_state=state,
             delta_checks=plan.delta_checks,
-            locked=frozenset(journal.locks()),
+            locked=frozenset(journal.state.locks()),
         )
         for denial in decision.denied:
             log.warning(

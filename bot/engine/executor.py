@@ -64,21 +64,23 @@ async def send_orders(
 async def _send_order(ctx: EngineContext, intent: OrderIntent, decision_id: str) -> SendOutcome:
     req = intent.order
     journal = ctx.journal
-    journal.record_intent(intent, decision_id, ctx.clock_ms())
-    journal.mark(req.client_id, OrderState.SUBMITTED, ctx.clock_ms())
+    journal.orders.record_intent(intent, decision_id, ctx.clock_ms())
+    journal.orders.mark(req.client_id, OrderState.SUBMITTED, ctx.clock_ms())
     ctx.metrics.order_sent(req.venue, req.symbol, req.side.value)
     outcome = await ctx.venues[req.venue].create_order(req)
     now = ctx.clock_ms()
     if isinstance(outcome, Accepted):
-        journal.mark(req.client_id, outcome.report.state, now, outcome.report, outcome.reason)
+        journal.orders.mark(
+            req.client_id, outcome.report.state, now, outcome.report, outcome.reason
+        )
         for fill in outcome.fills:
-            journal.record_fill(fill, req.venue)
+            journal.orders.record_fill(fill, req.venue)
         kind = "accepted"
     elif isinstance(outcome, Rejected):
-        journal.mark(req.client_id, OrderState.REJECTED, now, detail=outcome.reason)
+        journal.orders.mark(req.client_id, OrderState.REJECTED, now, detail=outcome.reason)
         kind = "rejected"
     else:
-        journal.mark(req.client_id, OrderState.UNKNOWN, now, detail=outcome.reason)
+        journal.orders.mark(req.client_id, OrderState.UNKNOWN, now, detail=outcome.reason)
         kind = "ambiguous"
     log.info(
         "order_sent",
@@ -127,7 +129,7 @@ async def _verify(
         if mismatch.observed_change is None:
             log.warning("post_trade_unverified", detail=mismatch.detail)
             continue
-        ctx.journal.lock_underlying(mismatch.underlying, mismatch.detail, ctx.clock_ms())
+        ctx.journal.state.lock_underlying(mismatch.underlying, mismatch.detail, ctx.clock_ms())
         log.error(
             "position_mismatch_locked", underlying=mismatch.underlying, detail=mismatch.detail
         )
@@ -137,7 +139,7 @@ def _transfer_ledger(
     ctx: EngineContext, prices: Mapping[Currency, float], now_ms: int
 ) -> TransferLedger:
     """Transfers of the last day at today's prices (the journal keeps coin amounts)."""
-    rows = ctx.journal.transfers_since(now_ms - MS_PER_DAY)
+    rows = ctx.journal.transfers.since(now_ms - MS_PER_DAY)
     return TransferLedger(
         tuple(
             TransferSend(r.created_ts_ms, r.request.amount * prices.get(r.request.currency, 0.0))
@@ -158,7 +160,7 @@ async def send_transfers(
         ledger=_transfer_ledger(ctx, prices, now),
         limits=collateral.transfer_limits(),
         whitelist=collateral.whitelist(),
-        trading_state=journal.trading_state(),
+        trading_state=journal.state.trading_state(),
         now_ms=now,
     )
     for denial in decision.denied:
@@ -173,8 +175,8 @@ async def send_transfers(
         if ctx.stopping:
             break
         req = intent.request
-        journal.record_transfer(req, ctx.clock_ms())
-        journal.mark_transfer(req.transfer_id, TransferState.SUBMITTED, ctx.clock_ms())
+        journal.transfers.record(req, ctx.clock_ms())
+        journal.transfers.mark(req.transfer_id, TransferState.SUBMITTED, ctx.clock_ms())
         venue = ctx.venues[req.venue]
         send = (
             venue.withdraw if req.kind is TransferKind.WITHDRAWAL else venue.transfer_to_subaccount
@@ -183,13 +185,13 @@ async def send_transfers(
         now = ctx.clock_ms()
         if isinstance(outcome, TransferReport):
             state = outcome.state
-            journal.mark_transfer(req.transfer_id, state, now, outcome)
+            journal.transfers.mark(req.transfer_id, state, now, outcome)
         elif isinstance(outcome, Rejected):
             state = TransferState.FAILED
-            journal.mark_transfer(req.transfer_id, state, now)
+            journal.transfers.mark(req.transfer_id, state, now)
         else:
             state = TransferState.UNKNOWN
-            journal.mark_transfer(req.transfer_id, state, now)
+            journal.transfers.mark(req.transfer_id, state, now)
         log.info(
             "transfer_sent",
             transfer_id=req.transfer_id,

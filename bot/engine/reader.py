@@ -83,7 +83,7 @@ class PortfolioReader:
         resume accepts the book as read).
         """
         net: dict[Symbol, float] = {}
-        for f in self._ctx.journal.fills(snap.venue, since_ms=0):
+        for f in self._ctx.journal.orders.fills(snap.venue, since_ms=0):
             net[f.symbol] = net.get(f.symbol, 0.0) + f.side.sign * f.amount
         return [
             sym
@@ -95,7 +95,7 @@ class PortfolioReader:
 
     def _unexplained(self, held: VenueSnapshot, now_ms: int) -> list[Symbol]:
         """Symbols of ``held`` whose disappearance neither expiry nor our fills explain."""
-        fills = self._ctx.journal.fills(held.venue, since_ms=held.ts_ms)
+        fills = self._ctx.journal.orders.fills(held.venue, since_ms=held.ts_ms)
         out = []
         for pos in held.positions:
             ins = pos.instrument

@@ -63,9 +63,9 @@ async def reconcile_open_orders(
 ) -> ReconcileSummary:
     """Look every open order (and, if asked, recent NOT_FOUND ones) up on its venue and
     journal what the evidence proves."""
-    records = journal.open_intents()
+    records = journal.orders.open()
     if recheck_not_found:
-        records += journal.orders_in_state(OrderState.NOT_FOUND, now_ms() - NOT_FOUND_RECHECK_MS)
+        records += journal.orders.in_state(OrderState.NOT_FOUND, now_ms() - NOT_FOUND_RECHECK_MS)
     if not records:
         return ReconcileSummary(0, 0, 0, 0)
     found = _Evidence()
@@ -84,7 +84,7 @@ async def reconcile_open_orders(
     moved = 0
     for res in reconcile(records, evidence, now_ms=now, unknown_grace_ms=unknown_grace_ms):
         for step in res.steps:
-            journal.mark(res.client_id, step, now, res.report, detail=res.reason)
+            journal.orders.mark(res.client_id, step, now, res.report, detail=res.reason)
         if res.steps:
             moved += 1
             log.info(
@@ -129,7 +129,7 @@ async def _gather(
         log.warning("fill_read_failed", venue=venue_id, error=str(exc))
         return
     for fill in fills:
-        found.new_fills += journal.record_fill(fill, venue_id)
+        found.new_fills += journal.orders.record_fill(fill, venue_id)
     found.fills.extend(fills)
 
 

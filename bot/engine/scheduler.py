@@ -97,7 +97,6 @@ class Jobs:
                 raise
             log.warning("job_aborted", job=job, reason="shutdown")  # planned, not a fault
 
-
     async def unlocked(self, job: str, work: Callable[[], Awaitable[Any]]) -> None:
         """A job that reads venues but writes nothing (the surface refresh): it needs no lock.
 

@@ -58,12 +58,12 @@ def trading_state_json(state: TradingState) -> dict[str, object]:
 def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, object]:
     """The daemon's state as JSON-ready values with unit-carrying keys."""
     journal = ctx.journal
-    state = journal.trading_state()
+    state = journal.state.trading_state()
     result = latest.cycle
     out: dict[str, object] = {
         "now_ms": now_ms,
         "trading_state": trading_state_json(state),
-        "locks": dict(journal.locks()),
+        "locks": dict(journal.state.locks()),
         "margin": margin_rows(latest.portfolio),
     }
     if result is None:
@@ -99,7 +99,7 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
 
 def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
     """Healthy: trading not halted, and a recent cycle that succeeded."""
-    state = ctx.journal.trading_state()
+    state = ctx.journal.state.trading_state()
     result = latest.cycle
     if result is None:
         return Health(False, "no cycle has run yet", state.mode.value, None)

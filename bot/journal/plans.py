@@ -11,18 +11,15 @@ transfers, not whatever the market suggests later.
 from __future__ import annotations
 
 import json
-import sqlite3
-from abc import abstractmethod
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferId, TransferKind, TransferRequest
 from bot.domain.transfer_risk import TransferIntent
+from bot.journal.db import Db
 from bot.journal.errors import JournalError
-from bot.journal.schema import insert
 
 
 class PlanState(StrEnum):
@@ -82,16 +79,13 @@ def _from_json(text: str) -> tuple[tuple[TransferIntent, ...], str]:
     return intents, str(data["summary"])
 
 
-class PlanJournal:
-    """The plan methods of :class:`bot.journal.Journal`."""
+class PlanStore:
+    """The ``collateral_plans`` table."""
 
-    _conn: sqlite3.Connection
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
-    @abstractmethod
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One committed transaction; :class:`bot.journal.Journal` provides it."""
-
-    def propose_plan(
+    def propose(
         self, plan_id: str, ts_ms: int, intents: Sequence[TransferIntent], summary: str
     ) -> bool:
         """Journal a plan as PROPOSED; False (and nothing written) if the id is known."""
@@ -102,39 +96,39 @@ class PlanJournal:
             "status_ts_ms": ts_ms,
             "plan_json": _to_json(intents, summary),
         }
-        with self._tx() as db:
-            return insert(db, "collateral_plans", row, or_ignore=True)
+        with self._db.tx():
+            return self._db.insert("collateral_plans", row, or_ignore=True)
 
-    def plan(self, plan_id: str) -> PlanRecord:
-        row = self._conn.execute(
+    def get(self, plan_id: str) -> PlanRecord:
+        row = self._db.one(
             "SELECT plan_id, ts_ms, status, plan_json FROM collateral_plans WHERE plan_id = ?",
             (plan_id,),
-        ).fetchone()
+        )
         if row is None:
             raise JournalError(f"collateral plan {plan_id} is not in the journal")
         intents, summary = _from_json(row[3])
         return PlanRecord(row[0], row[1], PlanState(row[2]), intents, summary)
 
-    def plans(self, state: PlanState) -> tuple[PlanRecord, ...]:
+    def in_state(self, state: PlanState) -> tuple[PlanRecord, ...]:
         """Plans in ``state``, newest first."""
-        rows = self._conn.execute(
+        rows = self._db.query(
             "SELECT plan_id FROM collateral_plans WHERE status = ? ORDER BY ts_ms DESC",
             (state,),
-        ).fetchall()
-        return tuple(self.plan(r[0]) for r in rows)
+        )
+        return tuple(self.get(r[0]) for r in rows)
 
-    def set_plan_state(self, plan_id: str, state: PlanState, ts_ms: int) -> PlanRecord:
+    def mark(self, plan_id: str, state: PlanState, ts_ms: int) -> PlanRecord:
         """PROPOSED -> APPROVED (an operator) -> EXECUTED (the daemon); nothing else."""
         allowed = {PlanState.APPROVED: PlanState.PROPOSED, PlanState.EXECUTED: PlanState.APPROVED}
-        with self._tx() as db:
-            current = self.plan(plan_id)
+        with self._db.tx():
+            current = self.get(plan_id)
             if allowed.get(state) is not current.state:
                 raise JournalError(
                     f"collateral plan {plan_id} is {current.state.value}: cannot become "
                     f"{state.value}"
                 )
-            db.execute(
+            self._db.execute(
                 "UPDATE collateral_plans SET status = ?, status_ts_ms = ? WHERE plan_id = ?",
                 (state, ts_ms, plan_id),
             )
-        return self.plan(plan_id)
+        return self.get(plan_id)

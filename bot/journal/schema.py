@@ -1,15 +1,12 @@
-"""The journal's SQLite layer: tables, connection settings and the row helpers.
+"""The journal's tables and connection settings, and how a record maps onto a row.
 
 The DDL's CHECK constraints are built from the domain enums so the database
-refuses a state or side the code does not know. Table and column names come
-from code only, never from input, which is why the helpers may format them
-into SQL.
+refuses a state or side the code does not know.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Final
@@ -129,19 +126,3 @@ def connect(path: Path) -> sqlite3.Connection:
 def row_fields(value: OrderRequest | Fill | TransferRequest) -> dict[str, object]:
     """A dataclass's fields as ``column: value``: the tables use the same names."""
     return {f.name: getattr(value, f.name) for f in fields(value)}
-
-
-def insert(
-    db: sqlite3.Connection, table: str, values: Mapping[str, object], *, or_ignore: bool = False
-) -> bool:
-    """Insert one row of ``column: value`` (names from code, never from input); False if
-    ``or_ignore`` skipped it as a duplicate."""
-    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
-    columns, marks = ", ".join(values), ", ".join("?" * len(values))
-    cursor = db.execute(f"{verb} INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
-    return cursor.rowcount == 1
-
-
-def exists(db: sqlite3.Connection, table: str, column: str, key: str | None) -> bool:
-    """Whether ``table`` has a row whose ``column`` equals ``key``."""
-    return db.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (key,)).fetchone() is not None

@@ -1,15 +1,11 @@
-"""Transfer records in the journal: journaled PENDING before they are sent, like orders.
+"""Transfer records: journaled PENDING before they are sent, like orders.
 
-A mixin of :class:`bot.journal.Journal`, apart only to keep each module
-small: it works through the journal's connection and transactions.
+A finished transfer (completed, failed, canceled) never changes state again.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from abc import abstractmethod
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -21,8 +17,10 @@ from bot.domain.orders import (
     TransferRequest,
     TransferState,
 )
+from bot.journal.db import Db
 from bot.journal.errors import JournalError
-from bot.journal.schema import exists, insert, row_fields
+from bot.journal.machine import StateMachine
+from bot.journal.schema import row_fields
 
 _OPEN_TRANSFER_STATES: Final = frozenset(
     {
@@ -63,43 +61,39 @@ def _transfer_record(row: Sequence[Any]) -> TransferRecord:
     return TransferRecord(request, TransferState(state), created, updated, vtid)
 
 
-class TransferJournal:
-    """The transfer methods of :class:`bot.journal.Journal`."""
+def _legal(transfer_id: str, current: TransferState, new: TransferState) -> None:
+    if current not in _OPEN_TRANSFER_STATES and new is not current:
+        raise JournalError(f"transfer {transfer_id} is {current.value}: cannot become {new.value}")
 
-    _conn: sqlite3.Connection
 
-    @abstractmethod
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One committed transaction; :class:`bot.journal.Journal` provides it."""
+class TransferStore:
+    """The ``transfers`` and ``transfer_states`` tables."""
 
-    def record_transfer(
+    def __init__(self, db: Db) -> None:
+        self._machine = StateMachine[TransferRecord, TransferState](
+            db,
+            noun="transfer",
+            table="transfers",
+            history="transfer_states",
+            key="transfer_id",
+            columns=_TRANSFER_COLUMNS,
+            read=_transfer_record,
+            states=TransferState,
+            open_states=_OPEN_TRANSFER_STATES,
+            rule=_legal,
+        )
+
+    def record(
         self, request: TransferRequest, ts_ms: int, decision_id: str | None = None
     ) -> TransferRecord:
         """Journal a transfer as PENDING before it is sent; a known id is refused."""
-        with self._tx() as db:
-            if exists(db, "transfers", "transfer_id", request.transfer_id):
-                raise JournalError(f"transfer {request.transfer_id} is already journaled")
-            row = {
-                **row_fields(request),
-                "decision_id": decision_id,
-                "state": TransferState.PENDING,
-                "created_ts_ms": ts_ms,
-                "updated_ts_ms": ts_ms,
-            }
-            insert(db, "transfers", row)
-            history = {"transfer_id": request.transfer_id, "to_state": TransferState.PENDING}
-            insert(db, "transfer_states", {**history, "ts_ms": ts_ms})
-        return self.transfer(request.transfer_id)
+        fields = {**row_fields(request), "decision_id": decision_id}
+        return self._machine.record(request.transfer_id, fields, TransferState.PENDING, ts_ms)
 
-    def transfer(self, transfer_id: TransferId) -> TransferRecord:
-        row = self._conn.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE transfer_id = ?", (transfer_id,)
-        ).fetchone()
-        if row is None:
-            raise JournalError(f"transfer {transfer_id} is not in the journal")
-        return _transfer_record(row)
+    def get(self, transfer_id: TransferId) -> TransferRecord:
+        return self._machine.get(transfer_id)
 
-    def mark_transfer(
+    def mark(
         self,
         transfer_id: TransferId,
         new_state: TransferState,
@@ -107,46 +101,21 @@ class TransferJournal:
         report: TransferReport | None = None,
     ) -> TransferRecord:
         """Move a transfer on; a finished one (completed, failed, canceled) never changes."""
-        with self._tx() as db:
-            current = self.transfer(transfer_id)
-            finished = current.state not in _OPEN_TRANSFER_STATES
-            if finished and new_state is not current.state:
-                raise JournalError(
-                    f"transfer {transfer_id} is {current.state.value}: cannot become "
-                    f"{new_state.value}"
-                )
-            db.execute(
-                "UPDATE transfers SET state = ?, updated_ts_ms = ?, "
-                "venue_transfer_id = COALESCE(?, venue_transfer_id), fee = COALESCE(?, fee) "
-                "WHERE transfer_id = ?",
-                (
-                    new_state,
-                    ts_ms,
-                    report.venue_transfer_id if report else None,
-                    report.fee if report else None,
-                    transfer_id,
-                ),
-            )
-            if new_state is not current.state:
-                history = {"transfer_id": transfer_id, "from_state": current.state}
-                insert(db, "transfer_states", {**history, "to_state": new_state, "ts_ms": ts_ms})
-        return self.transfer(transfer_id)
+        changes = (
+            {"venue_transfer_id": report.venue_transfer_id, "fee": report.fee} if report else {}
+        )
+        return self._machine.mark(transfer_id, new_state, ts_ms, lambda _current: changes)
 
-    def transfers_since(self, since_ms: int) -> tuple[TransferRecord, ...]:
+    def transitions(
+        self, transfer_id: TransferId
+    ) -> tuple[tuple[TransferState | None, TransferState, int], ...]:
+        """Every recorded ``(from, to, ts_ms)`` of a transfer, oldest first."""
+        return self._machine.transitions(transfer_id)
+
+    def since(self, since_ms: int) -> tuple[TransferRecord, ...]:
         """Every transfer journaled at or after ``since_ms``, whatever became of it."""
-        rows = self._conn.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE created_ts_ms >= ? "
-            "ORDER BY created_ts_ms, transfer_id",
-            (since_ms,),
-        ).fetchall()
-        return tuple(_transfer_record(r) for r in rows)
+        return self._machine.where("created_ts_ms >= ?", (since_ms,))
 
-    def open_transfers(self) -> tuple[TransferRecord, ...]:
+    def open(self) -> tuple[TransferRecord, ...]:
         """Transfers not yet completed, failed or canceled, oldest first."""
-        marks = ", ".join("?" * len(_OPEN_TRANSFER_STATES))
-        rows = self._conn.execute(
-            f"SELECT {_TRANSFER_COLUMNS} FROM transfers WHERE state IN ({marks}) "
-            "ORDER BY created_ts_ms, transfer_id",
-            tuple(_OPEN_TRANSFER_STATES),
-        ).fetchall()
-        return tuple(_transfer_record(r) for r in rows)
+        return self._machine.open()

@@ -115,15 +115,15 @@ async def test_collateral_moves_to_the_hedge_venue_before_it_is_liquidated(
                 assert hit is not None and hit.status is PlanStatus.OPTIMAL
                 [planned] = hit.plan.transfers
                 assert planned.route.kind is TransferKind.WITHDRAWAL
-                [sent] = journal.open_transfers()
+                [sent] = journal.transfers.open()
                 assert sent.request.transfer_id == planned.transfer_id
                 assert sent.request.destination == "sim-hedge-1-btc"
 
                 clock.advance(40 * MINUTE_MS)  # confirmation + network delay
                 await jobs.hedge_cycle()
                 landed = await run_collateral(ctx, jobs.latest)
-                assert journal.transfer(planned.transfer_id).state is TransferState.COMPLETED
-                assert journal.open_transfers() == ()
+                assert journal.transfers.get(planned.transfer_id).state is TransferState.COMPLETED
+                assert journal.transfers.open() == ()
                 assert landed is not None and landed.plan.transfers == ()
                 hedge = next(a for a in landed.accounts if a.account.venue == "hedge")
                 assert hedge.equity_before_usd >= hedge.floor_usd
@@ -154,12 +154,12 @@ async def test_plan_mode_waits_for_an_operator_approval(tmp_path: Path) -> None:
                 clock.advance(5 * MINUTE_MS)
                 await jobs.hedge_cycle()
                 await run_collateral(ctx, jobs.latest)
-                [proposed] = journal.plans(PlanState.PROPOSED)
-                assert journal.open_transfers() == ()  # nothing sent without approval
-                journal.set_plan_state(proposed.plan_id, PlanState.APPROVED, clock.now_ms())
+                [proposed] = journal.plans.in_state(PlanState.PROPOSED)
+                assert journal.transfers.open() == ()  # nothing sent without approval
+                journal.plans.mark(proposed.plan_id, PlanState.APPROVED, clock.now_ms())
                 await run_collateral(ctx, jobs.latest)
-                assert journal.plan(proposed.plan_id).state is PlanState.EXECUTED
-                sent = {t.request.transfer_id for t in journal.open_transfers()}
+                assert journal.plans.get(proposed.plan_id).state is PlanState.EXECUTED
+                sent = {t.request.transfer_id for t in journal.transfers.open()}
                 assert sent == {i.request.transfer_id for i in proposed.intents}
             finally:
                 for venue in venues.values():

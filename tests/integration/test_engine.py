@@ -130,7 +130,7 @@ async def test_cycle_hedges_the_book_into_its_band_and_then_holds(rig: Rig) -> N
     [(intent, _outcome)] = first.outcomes
     assert intent.order.side.value == "sell"
     assert intent.order.amount == pytest.approx(60_000, abs=100)
-    assert rig.journal.order(intent.order.client_id).state is OrderState.FILLED
+    assert rig.journal.orders.get(intent.order.client_id).state is OrderState.FILLED
     assert rig.perp_usd() == pytest.approx(-60_000 - intent.order.amount)
     rig.clock.advance(5_000)
     second = await rig.engine.run_cycle()
@@ -145,11 +145,11 @@ async def test_reply_lost_after_fill_is_reconciled_not_resent(rig: Rig) -> None:
     first = await rig.engine.run_cycle()
     [(intent, outcome)] = first.outcomes
     assert type(outcome).__name__ == "Ambiguous"
-    assert rig.journal.order(intent.order.client_id).state is OrderState.UNKNOWN
+    assert rig.journal.orders.get(intent.order.client_id).state is OrderState.UNKNOWN
     rig.clock.advance(5_000)
     second = await rig.engine.run_cycle()
     assert second.outcomes == ()
-    assert rig.journal.order(intent.order.client_id).state is OrderState.FILLED
+    assert rig.journal.orders.get(intent.order.client_id).state is OrderState.FILLED
     assert len(rig.venue_orders()) == 1
 
 
@@ -163,10 +163,10 @@ async def test_request_lost_before_the_venue_stays_in_flight_until_the_grace_per
     rig.clock.advance(5_000)
     inside_grace = await rig.engine.run_cycle()
     assert inside_grace.outcomes == ()
-    assert rig.journal.order(lost.order.client_id).state is OrderState.UNKNOWN
+    assert rig.journal.orders.get(lost.order.client_id).state is OrderState.UNKNOWN
     rig.clock.advance(31_000)
     after_grace = await rig.engine.run_cycle()
-    assert rig.journal.order(lost.order.client_id).state is OrderState.NOT_FOUND
+    assert rig.journal.orders.get(lost.order.client_id).state is OrderState.NOT_FOUND
     [(retry, _)] = after_grace.outcomes
     assert retry.order.client_id != lost.order.client_id
     assert [o.label for o in rig.venue_orders()] == [retry.order.client_id]
@@ -185,7 +185,7 @@ async def test_empty_position_read_is_unknown_not_flat_and_repeated_failures_hal
         assert result.error is not None and "no positions" in result.error
         assert result.outcomes == ()
     assert len(rig.venue_orders()) == orders_before
-    assert rig.journal.trading_state().mode is TradingMode.HALTED
+    assert rig.journal.state.trading_state().mode is TradingMode.HALTED
 
 
 async def test_after_a_restart_an_empty_read_contradicting_the_journal_is_unknown(
@@ -201,7 +201,7 @@ async def test_after_a_restart_an_empty_read_contradicting_the_journal_is_unknow
     result = await restarted.run_cycle()
     assert result.error is not None and "BTC/USD:BTC" in result.error
     assert result.outcomes == () and len(rig.venue_orders()) == 1
-    rig.journal.set_trading_state(
+    rig.journal.state.set_trading_state(
         TradingState(TradingMode.ACTIVE, "checked by hand", SetBy.OPERATOR, rig.clock.now_ms())
     )
     rig.clock.advance(5_000)
@@ -263,7 +263,7 @@ async def test_stuck_position_read_locks_the_underlying_after_one_order(rig: Rig
         results.append(await engine.run_cycle())
         rig.clock.advance(5_000)
     assert len(rig.venue_orders()) <= 2
-    assert "BTC" in rig.journal.locks()
+    assert "BTC" in rig.journal.state.locks()
     last = results[-1]
     assert last.decision is not None and last.decision.approved == ()
     assert {d.reason for d in last.decision.denied} <= {DenyReason.LOCKED}
@@ -271,7 +271,7 @@ async def test_stuck_position_read_locks_the_underlying_after_one_order(rig: Rig
 
 async def test_operator_halt_in_the_journal_stops_the_next_cycle(rig: Rig) -> None:
     """A HALTED state written beside the engine denies every order of the next cycle."""
-    rig.journal.set_trading_state(
+    rig.journal.state.set_trading_state(
         TradingState(TradingMode.HALTED, "operator test", SetBy.OPERATOR, START_MS)
     )
     result = await rig.engine.run_cycle()

@@ -30,15 +30,15 @@ INTENT = TransferIntent(
 def test_a_plan_is_proposed_once_approved_then_executed(tmp_path: Path) -> None:
     """A known plan id is not journaled twice; only PROPOSED -> APPROVED -> EXECUTED moves."""
     with Journal.open(tmp_path / "j.sqlite") as journal:
-        assert journal.propose_plan("cp1", 1, [INTENT], "optimal: a -> b 0.5 BTC")
-        assert not journal.propose_plan("cp1", 2, [INTENT], "again")
-        [plan] = journal.plans(PlanState.PROPOSED)
+        assert journal.plans.propose("cp1", 1, [INTENT], "optimal: a -> b 0.5 BTC")
+        assert not journal.plans.propose("cp1", 2, [INTENT], "again")
+        [plan] = journal.plans.in_state(PlanState.PROPOSED)
         assert plan.intents == (INTENT,) and plan.summary == "optimal: a -> b 0.5 BTC"
         with pytest.raises(JournalError, match="cannot become executed"):
-            journal.set_plan_state("cp1", PlanState.EXECUTED, 3)
-        journal.set_plan_state("cp1", PlanState.APPROVED, 3)
-        assert journal.set_plan_state("cp1", PlanState.EXECUTED, 4).state is PlanState.EXECUTED
-        assert journal.plans(PlanState.PROPOSED) == ()
+            journal.plans.mark("cp1", PlanState.EXECUTED, 3)
+        journal.plans.mark("cp1", PlanState.APPROVED, 3)
+        assert journal.plans.mark("cp1", PlanState.EXECUTED, 4).state is PlanState.EXECUTED
+        assert journal.plans.in_state(PlanState.PROPOSED) == ()
 
 
 def test_collateral_command_shows_and_approves_plans(
@@ -47,7 +47,7 @@ def test_collateral_command_shows_and_approves_plans(
     """'collateral plan' lists proposals; 'approve ID' approves one; an unknown id exits 2."""
     env = {"DELTABOT_DAEMON__JOURNAL_PATH": str(tmp_path / "j.sqlite")}
     with Journal.open(tmp_path / "j.sqlite") as journal:
-        journal.propose_plan("cp1", 1, [INTENT], "optimal: deribit-a -> deribit-b 0.5 BTC")
+        journal.plans.propose("cp1", 1, [INTENT], "optimal: deribit-a -> deribit-b 0.5 BTC")
     config = ["--config", str(EXAMPLE)]
     assert main(["collateral", "plan", *config], env) == 0
     out = capsys.readouterr().out
@@ -56,4 +56,4 @@ def test_collateral_command_shows_and_approves_plans(
     assert "not in the journal" in capsys.readouterr().err
     assert main(["collateral", "approve", "cp1", *config], env) == 0
     with Journal.open_control(tmp_path / "j.sqlite") as journal:
-        assert journal.plan("cp1").state is PlanState.APPROVED
+        assert journal.plans.get("cp1").state is PlanState.APPROVED

@@ -39,12 +39,14 @@ async def test_not_found_order_is_rechecked_and_moves_on_late_evidence(tmp_path:
     venue = LaggingVenue()
     cid = client_order_id("c1", VENUE, PERP, 0)
     with Journal.open(tmp_path / "j.sqlite") as journal:
-        decision = journal.record_decision(
+        decision = journal.orders.record_decision(
             "c1", Currency("BTC"), 0, greeks={}, inputs={}, target_coin=0.0, reason="t"
         )
         order = OrderRequest(cid, VENUE, PERP, Side.SELL, 600.0)
-        journal.record_intent(OrderIntent(order, Currency("BTC"), 600.0, 0.01, 0.0), decision, 0)
-        journal.mark(cid, OrderState.SUBMITTED, 0)
+        journal.orders.record_intent(
+            OrderIntent(order, Currency("BTC"), 600.0, 0.01, 0.0), decision, 0
+        )
+        journal.orders.mark(cid, OrderState.SUBMITTED, 0)
 
         async def run(now: int, recheck: bool) -> None:
             await reconcile_open_orders(
@@ -56,12 +58,12 @@ async def test_not_found_order_is_rechecked_and_moves_on_late_evidence(tmp_path:
             )
 
         await run(10_000, recheck=False)
-        assert journal.order(cid).state is OrderState.UNKNOWN
+        assert journal.orders.get(cid).state is OrderState.UNKNOWN
         await run(40_000, recheck=False)
-        assert journal.order(cid).state is OrderState.NOT_FOUND
+        assert journal.orders.get(cid).state is OrderState.NOT_FOUND
         venue.known = OrderReport(cid, "BTC-9", PERP, OrderState.FILLED, 600.0, 60_000.0, 41_000)
         await run(50_000, recheck=False)
-        assert journal.order(cid).state is OrderState.NOT_FOUND  # a cycle does not recheck
+        assert journal.orders.get(cid).state is OrderState.NOT_FOUND  # a cycle does not recheck
         await run(60_000, recheck=True)
-        assert journal.order(cid).state is OrderState.FILLED
-        assert journal.order(cid).filled_amount == 600.0
+        assert journal.orders.get(cid).state is OrderState.FILLED
+        assert journal.orders.get(cid).filled_amount == 600.0

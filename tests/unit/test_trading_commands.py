@@ -18,14 +18,14 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 def env(tmp_path: Path) -> dict[str, str]:
     journal = tmp_path / "journal.sqlite"
     with Journal.open(journal) as j:
-        j.lock_underlying(Currency("BTC"), "position mismatch", 1)
+        j.state.lock_underlying(Currency("BTC"), "position mismatch", 1)
     return {"DELTABOT_DAEMON__JOURNAL_PATH": str(journal)}
 
 
 def _state(env: dict[str, str]) -> tuple[TradingMode, SetBy, str, int]:
     with Journal.open_control(env["DELTABOT_DAEMON__JOURNAL_PATH"]) as j:
-        s = j.trading_state()
-        return s.mode, s.set_by, s.reason, len(j.locks())
+        s = j.state.trading_state()
+        return s.mode, s.set_by, s.reason, len(j.state.locks())
 
 
 def test_reduce_then_resume_are_operator_states_and_resume_lifts_locks(

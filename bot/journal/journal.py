@@ -1,0 +1,91 @@
+"""The open journal file: one connection and its lock, with a store per kind of record.
+
+SQLite in WAL mode with ``synchronous=FULL``: a write returns only after its
+transaction is committed to disk, so an order journaled by
+:meth:`~bot.journal.orders.OrderStore.record_intent` survives a crash that
+happens while it is being sent. One journal file per account set, guarded by an
+exclusive ``flock`` on a sidecar ``.lock`` file so two daemons never trade the
+same accounts. Time is a parameter: the journal never reads the clock.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from bot.journal.db import Db
+from bot.journal.errors import JournalError
+from bot.journal.lock import lock
+from bot.journal.orders import OrderStore
+from bot.journal.plans import PlanStore
+from bot.journal.schema import connect
+from bot.journal.state import StateStore
+from bot.journal.transfers import TransferStore
+
+
+class Journal:
+    """One open journal file; build it with :meth:`open`, close it (or use ``with``).
+
+    Its records are reached through one store per kind: :attr:`orders`
+    (decisions, orders, fills), :attr:`transfers`, :attr:`plans` (collateral
+    plans) and :attr:`state` (trading state, locked underlyings).
+    """
+
+    def __init__(self, path: Path, db: Db, lock_fd: int) -> None:
+        self.path = path
+        self._db = db
+        self._lock_fd: int | None = lock_fd
+        self.orders = OrderStore(db)
+        self.transfers = TransferStore(db)
+        self.plans = PlanStore(db)
+        self.state = StateStore(db)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Journal:
+        """Lock, open (creating it if new) and check the journal at ``path``."""
+        journal_path = Path(path)
+        fd = lock(journal_path)
+        return cls._connect(journal_path, fd)
+
+    @classmethod
+    def open_control(cls, path: str | os.PathLike[str]) -> Journal:
+        """Open an existing journal *beside* a running daemon, for operator commands.
+
+        ``deltabot halt``/``resume``/``status`` must work while the daemon holds
+        the lock; SQLite's own locking keeps the writes safe, and the daemon
+        reads the trading state at the start of every cycle. Never used to trade.
+        """
+        journal_path = Path(path)
+        if not journal_path.exists():
+            raise JournalError(f"no journal at {journal_path}: has the daemon ever run here?")
+        return cls._connect(journal_path, os.open(os.devnull, os.O_RDONLY))
+
+    @classmethod
+    def _connect(cls, journal_path: Path, fd: int) -> Journal:
+        try:
+            conn = connect(journal_path)
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(journal_path, Db(journal_path, conn), fd)
+
+    def close(self) -> None:
+        """Close the database and release the lock; closing twice is harmless."""
+        if self._lock_fd is None:
+            return
+        self._db.close()
+        os.close(self._lock_fd)  # closing the descriptor releases the flock
+        self._lock_fd = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
