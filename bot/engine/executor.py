@@ -71,10 +71,13 @@ async def _send_order(ctx: EngineContext, intent: OrderIntent, decision_id: str)
     now = ctx.clock_ms()
     if isinstance(outcome, Accepted):
         journal.orders.mark(
-            req.client_id, outcome.report.state, now, outcome.report, outcome.reason
+            req.client_id,
+            outcome.report.state,
+            now,
+            outcome.report,
+            outcome.reason,
+            fills=outcome.fills,
         )
-        for fill in outcome.fills:
-            journal.orders.record_fill(fill, req.venue)
         kind = "accepted"
     elif isinstance(outcome, Rejected):
         journal.orders.mark(req.client_id, OrderState.REJECTED, now, detail=outcome.reason)

@@ -133,8 +133,42 @@ async def _gather(
     found.fills.extend(fills)
 
 
+async def repair_missing_fills(journal: Journal, venues: Mapping[VenueId, Venue]) -> int:
+    """Book the venue's trades of finished orders whose journaled fills fall short of their
+    filled amount; returns how many fills were added. An order still short afterwards is
+    logged as an error: its fills are not where the venue shows our trades."""
+    broken = journal.orders.missing_fills()
+    added = 0
+    for venue_id in sorted({r.request.venue for r in broken}):
+        mine = [r for r in broken if r.request.venue == venue_id]
+        venue = venues.get(venue_id)
+        if venue is None:
+            continue
+        since = min(r.created_ts_ms for r in mine) - FILL_LOOKBACK_MS
+        try:
+            fills = await venue.fetch_fills(since, sorted({r.request.symbol for r in mine}))
+        except Exception as exc:  # no evidence this time; the next run tries again
+            log.warning("fill_repair_read_failed", venue=venue_id, error=str(exc))
+            continue
+        ids = {r.request.client_id for r in mine}
+        added += sum(journal.orders.record_fill(f, venue_id) for f in fills if f.client_id in ids)
+    for record in journal.orders.missing_fills():
+        log.error(
+            "fills_missing",
+            client_id=record.request.client_id,
+            filled_amount=record.filled_amount,
+            detail="the venue's trades do not account for the journaled filled amount",
+        )
+    if added:
+        log.warning("fills_repaired", added=added)
+    return added
+
+
 async def reconcile_journal(ctx: EngineContext, recheck_not_found: bool = True) -> ReconcileSummary:
-    """Reconcile open orders now; the start-up and scheduled runs also recheck NOT_FOUND."""
+    """Reconcile open orders now; the start-up and scheduled runs also recheck NOT_FOUND and
+    repair finished orders whose fills are missing."""
+    if recheck_not_found:
+        await repair_missing_fills(ctx.journal, ctx.venues)
     summary = await reconcile_open_orders(
         ctx.journal,
         ctx.venues,

@@ -100,12 +100,16 @@ class StateMachine(Generic[R, S]):
         new_state: S,
         ts_ms: int,
         changes: Callable[[R], Mapping[str, object]],
+        *,
+        then: Callable[[R], None] = lambda _current: None,
         **history: object,
     ) -> R:
         """Move a record to ``new_state`` if the rule allows, with ``changes(current)``.
 
         A change of ``None`` keeps the stored value. Repeating the current state
-        records no history row but still applies the changes.
+        records no history row but still applies the changes. ``then(current)``
+        writes what belongs with the move (an order's fills) in the same transaction:
+        a crash leaves both or neither.
         """
         with self._db.tx():
             current = self.get(key)
@@ -118,6 +122,7 @@ class StateMachine(Generic[R, S]):
             if new_state is not current.state:
                 move = {"from_state": current.state, "to_state": new_state, "ts_ms": ts_ms}
                 self._db.insert(self._history, {self._key: key, **move, **history})
+            then(current)
         return self.get(key)
 
     def transitions(self, key: str) -> tuple[tuple[S | None, S, int], ...]:

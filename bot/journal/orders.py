@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
 from bot.domain.orders import (
+    TERMINAL_STATES,
     Fill,
     OrderReport,
     OrderRequest,
@@ -163,10 +164,14 @@ class OrderStore:
         ts_ms: int,
         report: OrderReport | None = None,
         detail: str = "",
+        *,
+        fills: Sequence[Fill] = (),
     ) -> OrderRecord:
         """Move an order to ``new_state`` (a legal transition only) and keep the report's facts.
 
         Repeating the current state records no transition but may raise the filled amount.
+        ``fills`` (of this order) are stored in the same transaction as the move, so an
+        order is never journaled FILLED without the fills that filled it.
         """
 
         def changes(current: OrderRecord) -> dict[str, object]:
@@ -183,7 +188,28 @@ class OrderStore:
                 "venue_order_id": report.venue_order_id,
             }
 
-        return self._machine.mark(client_id, new_state, ts_ms, changes, detail=detail)
+        def store_fills(current: OrderRecord) -> None:
+            for fill in fills:
+                if fill.client_id not in (None, client_id):
+                    raise JournalError(
+                        f"order {client_id}: fill {fill.trade_id} is for {fill.client_id}"
+                    )
+                self._insert_fill(fill, current.request.venue)
+
+        return self._machine.mark(
+            client_id, new_state, ts_ms, changes, then=store_fills, detail=detail
+        )
+
+    def missing_fills(self) -> tuple[OrderRecord, ...]:
+        """Finished orders whose journaled fills sum to less than their filled amount (a
+        crash between the two writes of an older deltabot): start-up repairs them."""
+        terminal = ", ".join("?" * len(TERMINAL_STATES))
+        return self._machine.where(
+            f"state IN ({terminal}) AND filled_amount > 0 AND filled_amount > "
+            "(SELECT COALESCE(SUM(f.amount), 0) FROM fills f "
+            "WHERE f.venue = orders.venue AND f.client_id = orders.client_id) + 1e-9",
+            tuple(TERMINAL_STATES),
+        )
 
     def transitions(
         self, client_id: ClientOrderId
@@ -254,7 +280,10 @@ class OrderStore:
                         "pass its venue"
                     )
                 venue = VenueId(row[0])
-            return self._db.insert("fills", {"venue": venue, **row_fields(fill)}, or_ignore=True)
+            return self._insert_fill(fill, venue)
+
+    def _insert_fill(self, fill: Fill, venue: VenueId) -> bool:
+        return self._db.insert("fills", {"venue": venue, **row_fields(fill)}, or_ignore=True)
 
     def fills(
         self, venue: VenueId, *, since_ms: int, symbol: Symbol | None = None
