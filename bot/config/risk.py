@@ -94,6 +94,16 @@ class RiskConfig(FrozenModel):
             "unknown outcome NOT_FOUND. Default 30, > 0."
         ),
     )
+    unknown_resolution_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description=(
+            "Seconds after sending by which an order of unknown outcome with no venue evidence "
+            "at all (every lookup failed) is given up as NOT_FOUND, with an error logged; late "
+            "evidence still moves it for a day. Default 300, >= unknown_grace_s, <= 86400."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_cap_order(self) -> RiskConfig:
@@ -104,6 +114,13 @@ class RiskConfig(FrozenModel):
                 (
                     ("max_hourly_notional_usd",),
                     f"must be >= max_order_notional_usd ({self.max_order_notional_usd})",
+                )
+            )
+        if self.unknown_resolution_s < self.unknown_grace_s:
+            problems.append(
+                (
+                    ("unknown_resolution_s",),
+                    f"must be >= unknown_grace_s ({self.unknown_grace_s})",
                 )
             )
         if self.max_daily_notional_usd < self.max_hourly_notional_usd:
@@ -128,6 +145,10 @@ class RiskConfig(FrozenModel):
     @property
     def unknown_grace_ms(self) -> int:
         return round(self.unknown_grace_s * 1000)
+
+    @property
+    def unknown_resolution_ms(self) -> int:
+        return round(self.unknown_resolution_s * 1000)
 
     def limits(self) -> RiskLimits:
         """The caps and guards as the risk gate takes them."""

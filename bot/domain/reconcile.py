@@ -3,8 +3,10 @@
 The journal is the truth for our intents, the venue for what became of them
 (docs/architecture.md §5). Without evidence nothing moves except toward UNKNOWN: a
 timeout is never a rejection. "No such order" counts only after a grace
-period, because a venue may take a moment to index a fresh order. Nothing here
-ever proposes a resend.
+period, because a venue may take a moment to index a fresh order. An order
+with no evidence at all (every lookup failed) is given up as NOT_FOUND once
+its resolution window is over, so no intent stays UNKNOWN for ever; late
+evidence still moves a NOT_FOUND order on. Nothing here ever proposes a resend.
 
 The post-trade check compares each instrument's position change with the
 journaled fills, in the instrument's own amount unit (USD for a Deribit inverse
@@ -68,6 +70,8 @@ class Resolution:
     filled_amount: float
     report: OrderReport | None
     reason: str
+    timed_out: bool = False
+    """Given up as NOT_FOUND for want of any evidence within the resolution window."""
 
 
 def _filled(record: OrderRecord, report: OrderReport | None, fills: Iterable[Fill]) -> float:
@@ -115,9 +119,18 @@ def _path(current: OrderState, target: OrderState) -> tuple[OrderState, ...] | N
 
 
 def resolve(
-    record: OrderRecord, evidence: VenueEvidence, *, now_ms: int, unknown_grace_ms: int
+    record: OrderRecord,
+    evidence: VenueEvidence,
+    *,
+    now_ms: int,
+    unknown_grace_ms: int,
+    resolution_window_ms: int,
 ) -> Resolution:
-    """What ``evidence`` says about one journaled order."""
+    """What ``evidence`` says about one journaled order.
+
+    Example: an order sent at 0 whose lookups all fail stays UNKNOWN at 299,999 ms
+    and becomes NOT_FOUND at 300,000 ms with a 300,000 ms resolution window.
+    """
     cid = record.request.client_id
     report = evidence.reports.get(cid)
     if report is not None and report.symbol != record.request.symbol:
@@ -128,7 +141,15 @@ def resolve(
     target, reason = _target(record, report, filled, cid in evidence.not_found and grace_over)
     if target is None:
         unanswered = record.state in (_S.PENDING, _S.SUBMITTED)
-        steps = (_S.UNKNOWN,) if unanswered else ()
+        age_ms = now_ms - record.created_ts_ms
+        if (unanswered or record.state is _S.UNKNOWN) and age_ms >= resolution_window_ms:
+            given_up = (
+                f"no venue evidence {age_ms} ms after sending (resolution window "
+                f"{resolution_window_ms} ms): NOT_FOUND, late evidence still applies"
+            )
+            to_not_found = (_S.UNKNOWN, _S.NOT_FOUND) if unanswered else (_S.NOT_FOUND,)
+            return Resolution(cid, to_not_found, filled, None, given_up, timed_out=True)
+        steps: tuple[OrderState, ...] = (_S.UNKNOWN,) if unanswered else ()
         return Resolution(cid, steps, filled, None, reason)
     if record.state.is_terminal:
         return Resolution(cid, (), record.filled_amount, None, f"already {record.state.value}")
@@ -145,12 +166,23 @@ def reconcile(
     *,
     now_ms: int,
     unknown_grace_ms: int,
+    resolution_window_ms: int,
 ) -> tuple[Resolution, ...]:
     """:func:`resolve` for every record; a record with nothing new is still listed."""
-    if unknown_grace_ms < 0:
-        raise ValueError(f"unknown_grace_ms must be >= 0, got {unknown_grace_ms}")
+    if not 0 <= unknown_grace_ms <= resolution_window_ms:
+        raise ValueError(
+            f"need 0 <= unknown_grace_ms ({unknown_grace_ms}) <= resolution_window_ms "
+            f"({resolution_window_ms})"
+        )
     return tuple(
-        resolve(r, evidence, now_ms=now_ms, unknown_grace_ms=unknown_grace_ms) for r in records
+        resolve(
+            r,
+            evidence,
+            now_ms=now_ms,
+            unknown_grace_ms=unknown_grace_ms,
+            resolution_window_ms=resolution_window_ms,
+        )
+        for r in records
     )
 
 

@@ -17,7 +17,7 @@ import structlog
 
 from bot.domain.ids import ClientOrderId, Symbol, VenueId
 from bot.domain.orders import Fill, OrderReport, OrderState
-from bot.domain.reconcile import OrderRecord, VenueEvidence, reconcile
+from bot.domain.reconcile import OrderRecord, Resolution, VenueEvidence, reconcile
 from bot.domain.timeunits import MS_PER_DAY
 from bot.engine.context import EngineContext
 from bot.journal import Journal
@@ -59,6 +59,7 @@ async def reconcile_open_orders(
     *,
     now_ms: Callable[[], int],
     unknown_grace_ms: int,
+    resolution_window_ms: int,
     recheck_not_found: bool = False,
 ) -> ReconcileSummary:
     """Look every open order (and, if asked, recent NOT_FOUND ones) up on its venue and
@@ -81,10 +82,25 @@ async def reconcile_open_orders(
         await _gather(journal, venue_id, venue, mine, found)
     evidence = VenueEvidence(found.reports, frozenset(found.not_found), tuple(found.fills))
     now = now_ms()
+    resolutions = reconcile(
+        records,
+        evidence,
+        now_ms=now,
+        unknown_grace_ms=unknown_grace_ms,
+        resolution_window_ms=resolution_window_ms,
+    )
+    moved = _apply(journal, resolutions, now)
+    return ReconcileSummary(len(records), moved, found.failed, found.new_fills)
+
+
+def _apply(journal: Journal, resolutions: Sequence[Resolution], now_ms: int) -> int:
+    """Journal each resolution's steps; returns how many orders moved."""
     moved = 0
-    for res in reconcile(records, evidence, now_ms=now, unknown_grace_ms=unknown_grace_ms):
+    for res in resolutions:
         for step in res.steps:
-            journal.orders.mark(res.client_id, step, now, res.report, detail=res.reason)
+            journal.orders.mark(res.client_id, step, now_ms, res.report, detail=res.reason)
+        if res.timed_out:
+            log.error("order_unknown_past_window", client_id=res.client_id, reason=res.reason)
         if res.steps:
             moved += 1
             log.info(
@@ -96,7 +112,7 @@ async def reconcile_open_orders(
             )
         elif res.reason.startswith("conflict"):
             log.error("order_conflict", client_id=res.client_id, reason=res.reason)
-    return ReconcileSummary(len(records), moved, found.failed, found.new_fills)
+    return moved
 
 
 async def _gather(
@@ -174,6 +190,7 @@ async def reconcile_journal(ctx: EngineContext, recheck_not_found: bool = True) 
         ctx.venues,
         now_ms=ctx.clock_ms,
         unknown_grace_ms=ctx.config.risk.unknown_grace_ms,
+        resolution_window_ms=ctx.config.risk.unknown_resolution_ms,
         recheck_not_found=recheck_not_found,
     )
     if summary.checked:

@@ -19,6 +19,7 @@ from bot.domain.risk import DenyReason
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
+from bot.engine.reconciler import reconcile_journal
 from bot.journal import Journal
 from bot.sim.faults import DropMode, FaultAction
 from bot.venues.factory import Runtime, build_venues
@@ -373,3 +374,23 @@ async def test_delta_cross_check_sets_black_76_against_the_tickers_black_scholes
         premium = 2.0 * ticker.mark_price
         assert premium > 0.5
         assert option.delta == pytest.approx(check.venue_coin - premium, abs=1e-9)
+
+
+async def test_an_order_no_lookup_can_find_is_given_up_after_its_window(rig: Rig) -> None:
+    """An order lost before the venue, whose every lookup then fails, leaves UNKNOWN for
+    NOT_FOUND once the resolution window is over (no intent stays unknown for ever)."""
+    import structlog
+
+    rig.faults.drop(FaultAction.DROP_BEFORE_SEEN, method="private/sell", mode=DropMode.CLOSE)
+    [(lost, _)] = (await rig.engine.run_cycle()).outcomes
+    cid = lost.order.client_id
+    for method in ("private/get_open_orders_by_instrument", "private/get_order_history_by_*"):
+        rig.faults.inject_error(10001, method=method)  # every lookup fails: no evidence
+    rig.clock.advance(rig.config.risk.unknown_resolution_ms - 1_000)
+    await reconcile_journal(rig.ctx, recheck_not_found=False)
+    assert rig.journal.orders.get(cid).state is OrderState.UNKNOWN
+    rig.clock.advance(1_000)
+    with structlog.testing.capture_logs() as logs:
+        await reconcile_journal(rig.ctx, recheck_not_found=False)
+    assert rig.journal.orders.get(cid).state is OrderState.NOT_FOUND
+    assert [e["client_id"] for e in logs if e["event"] == "order_unknown_past_window"] == [cid]

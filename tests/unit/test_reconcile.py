@@ -21,6 +21,7 @@ S = OrderState
 VENUE, SYMBOL = VenueId("deribit-a"), Symbol("BTC/USD:BTC")
 CID = client_order_id("cycle-1", VENUE, SYMBOL, 0)
 GRACE_MS = 30_000
+WINDOW_MS = 300_000
 PERP = Instrument(
     venue=VENUE,
     symbol=SYMBOL,
@@ -51,15 +52,53 @@ def fill(trade_id: str, amount: float, cid: ClientOrderId | None = CID) -> Fill:
 
 
 def one(rec: OrderRecord, evidence: VenueEvidence, now_ms: int = 1_000) -> tuple[S, ...]:
-    return resolve(rec, evidence, now_ms=now_ms, unknown_grace_ms=GRACE_MS).steps
+    return resolve(
+        rec, evidence, now_ms=now_ms, unknown_grace_ms=GRACE_MS, resolution_window_ms=WINDOW_MS
+    ).steps
 
 
 def test_timeout_becomes_unknown_never_rejected() -> None:
-    """A SUBMITTED or PENDING order with no answer becomes UNKNOWN; UNKNOWN stays UNKNOWN."""
+    """A SUBMITTED or PENDING order with no answer becomes UNKNOWN; UNKNOWN stays UNKNOWN
+    for as long as its resolution window lasts."""
     assert one(record(S.SUBMITTED), VenueEvidence()) == (S.UNKNOWN,)
     assert one(record(S.PENDING), VenueEvidence()) == (S.UNKNOWN,)
-    res = resolve(record(S.UNKNOWN), VenueEvidence(), now_ms=10**9, unknown_grace_ms=GRACE_MS)
-    assert (res.steps, res.reason) == ((), "no venue evidence")
+    res = resolve(
+        record(S.UNKNOWN),
+        VenueEvidence(),
+        now_ms=WINDOW_MS - 1,
+        unknown_grace_ms=GRACE_MS,
+        resolution_window_ms=WINDOW_MS,
+    )
+    assert (res.steps, res.reason, res.timed_out) == ((), "no venue evidence", False)
+
+
+@pytest.mark.parametrize("state", [S.PENDING, S.SUBMITTED, S.UNKNOWN])
+def test_no_evidence_past_the_resolution_window_is_not_found(state: OrderState) -> None:
+    """An order whose every lookup failed is given up as NOT_FOUND (through UNKNOWN) once its
+    resolution window is over, flagged for an alert: no intent stays UNKNOWN for ever."""
+    res = resolve(
+        record(state),
+        VenueEvidence(),
+        now_ms=WINDOW_MS,
+        unknown_grace_ms=GRACE_MS,
+        resolution_window_ms=WINDOW_MS,
+    )
+    assert res.steps[-1] is S.NOT_FOUND and res.timed_out
+    assert S.UNKNOWN in (state, *res.steps[:-1])
+    assert "resolution window" in res.reason
+
+
+def test_an_accepted_order_is_never_given_up_for_want_of_evidence() -> None:
+    """The venue has acknowledged an ACCEPTED or PARTIAL order: the window does not apply."""
+    for state in (S.ACCEPTED, S.PARTIAL):
+        res = resolve(
+            record(state),
+            VenueEvidence(),
+            now_ms=10 * WINDOW_MS,
+            unknown_grace_ms=GRACE_MS,
+            resolution_window_ms=WINDOW_MS,
+        )
+        assert res.steps == () and not res.timed_out
 
 
 def test_report_evidence_moves_unknown_on() -> None:
@@ -73,7 +112,9 @@ def test_fill_evidence_alone_moves_unknown_on() -> None:
     """Trades alone: the full amount is FILLED, less is PARTIAL; a repeated trade counts once."""
     full = VenueEvidence(fills=(fill("t1", 60.0), fill("t2", 40.0), fill("t2", 40.0)))
     part = VenueEvidence(fills=(fill("t1", 60.0), fill("t1", 60.0)))
-    res = resolve(record(S.UNKNOWN), full, now_ms=0, unknown_grace_ms=GRACE_MS)
+    res = resolve(
+        record(S.UNKNOWN), full, now_ms=0, unknown_grace_ms=GRACE_MS, resolution_window_ms=WINDOW_MS
+    )
     assert (res.steps, res.filled_amount) == ((S.FILLED,), 100.0)
     assert one(record(S.UNKNOWN), part) == (S.PARTIAL,)
 
@@ -100,8 +141,9 @@ def test_not_found_only_after_the_grace_period() -> None:
 
 
 def test_failed_lookup_is_not_not_found() -> None:
-    """After the grace, an id absent from not_found (lookup failed) stays UNKNOWN."""
-    assert one(record(S.UNKNOWN), VenueEvidence(), now_ms=10 * GRACE_MS) == ()
+    """After the grace, an id absent from not_found (lookup failed) stays UNKNOWN while its
+    resolution window lasts."""
+    assert one(record(S.UNKNOWN), VenueEvidence(), now_ms=WINDOW_MS - 1) == ()
 
 
 def test_stale_report_cannot_move_an_order_back() -> None:
@@ -111,6 +153,7 @@ def test_stale_report_cannot_move_an_order_back() -> None:
         VenueEvidence({CID: report(S.ACCEPTED, 0.0)}),
         now_ms=0,
         unknown_grace_ms=GRACE_MS,
+        resolution_window_ms=WINDOW_MS,
     )
     assert res.steps == ()
     assert res.filled_amount == 40.0
@@ -120,7 +163,11 @@ def test_accepted_order_the_venue_forgot_is_a_conflict() -> None:
     """An ACCEPTED order later 'not found' is left as is and flagged, not moved."""
     rec = record(S.ACCEPTED)
     res = resolve(
-        rec, VenueEvidence(not_found=frozenset({CID})), now_ms=GRACE_MS, unknown_grace_ms=0
+        rec,
+        VenueEvidence(not_found=frozenset({CID})),
+        now_ms=GRACE_MS,
+        unknown_grace_ms=0,
+        resolution_window_ms=WINDOW_MS,
     )
     assert res.steps == () and res.reason.startswith("conflict")
 
@@ -132,6 +179,7 @@ def test_reconcile_never_proposes_a_send_and_covers_every_record() -> None:
         VenueEvidence(),
         now_ms=0,
         unknown_grace_ms=GRACE_MS,
+        resolution_window_ms=WINDOW_MS,
     )
     assert [r.steps for r in out] == [(), (S.UNKNOWN,)]
 

@@ -54,6 +54,7 @@ async def test_not_found_order_is_rechecked_and_moves_on_late_evidence(tmp_path:
                 {VENUE: venue},  # type: ignore[dict-item]
                 now_ms=lambda: now,
                 unknown_grace_ms=30_000,
+                resolution_window_ms=300_000,
                 recheck_not_found=recheck,
             )
 
