@@ -35,6 +35,7 @@ from bot.domain.ids import Currency, VenueId
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
+from bot.engine.routes import check_routes_listed
 from bot.engine.scheduler import Jobs, schedule
 from bot.engine.scheduler import stop as stop_jobs
 from bot.engine.status import health_of, status_of
@@ -139,6 +140,7 @@ async def run_daemon(
                 )
             )
             log.info("status_server_started", url=daemon.status_server.base_url)
+        await check_routes_listed(ctx)
         await jobs.guarded("startup_reconcile", jobs.reconcile, wait=True)
         scheduler = schedule(jobs, _speed(config, world))
         scheduler.start()

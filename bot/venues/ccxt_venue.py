@@ -238,8 +238,11 @@ class CcxtVenue:
         ts = self._clock_ms()
         instruments = await self.load_instruments()
         positions, balances = await asyncio.gather(self.fetch_positions(), self.fetch_balances())
+        # A watched symbol the venue does not list is the route's problem (the plan says
+        # route_unusable for it alone), never a reason to fail the whole read.
+        listed = [s for s in watch if s in instruments]
         marks, index = await self._marks(
-            [p.instrument.symbol for p in positions] + list(watch), require_all=True
+            [p.instrument.symbol for p in positions] + listed, require_all=True
         )
         await self._add_venue_deltas(positions, marks)
         return VenueSnapshot(

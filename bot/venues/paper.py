@@ -150,7 +150,8 @@ class PaperVenue:
         ts = self._clock_ms()
         instruments = await self._data.load_instruments()
         positions = await self.fetch_positions()
-        wanted = list(dict.fromkeys([*(p.instrument.symbol for p in positions), *watch]))
+        listed = (s for s in watch if s in instruments)  # an unlisted route is the plan's problem
+        wanted = list(dict.fromkeys([*(p.instrument.symbol for p in positions), *listed]))
         marks = await self._data.fetch_marks(wanted) if wanted else {}
         return VenueSnapshot(self._venue, ts, instruments, positions, self._balances(marks), marks)
 

@@ -394,3 +394,41 @@ async def test_an_order_no_lookup_can_find_is_given_up_after_its_window(rig: Rig
         await reconcile_journal(rig.ctx, recheck_not_found=False)
     assert rig.journal.orders.get(cid).state is OrderState.NOT_FOUND
     assert [e["client_id"] for e in logs if e["event"] == "order_unknown_past_window"] == [cid]
+
+
+BAD_ETH_ROUTE = """
+[[hedges]]
+underlying = "ETH"
+venue = "sim-a"
+symbol = "ETH-PERPETUAL"
+[[sim.underlyings]]
+name = "ETH"
+spot_usd = 3000
+vol = 0.7
+[[sim.balances]]
+venue = "sim-a"
+currency = "ETH"
+amount = 10.0
+[[sim.book]]
+venue = "sim-a"
+underlying = "ETH"
+kind = "perpetual"
+settlement = "inverse"
+size = -15000.0
+"""
+
+
+async def test_an_unlisted_route_stops_only_itself(tmp_path: Path) -> None:
+    """A route the venue does not list (Deribit's own name instead of ccxt's) is refused at
+    start-up, naming it; if it meets a cycle anyway, it is reported alone and BTC still
+    hedges (regression: it failed every cycle as 'venue unreadable' and halted)."""
+    from bot.engine.routes import check_routes_listed
+    from bot.venues.clients import StartupError
+
+    async with make_rig(tmp_path, CONFIG + BAD_ETH_ROUTE) as r:
+        with pytest.raises(StartupError, match=r"\[\[hedges\]\]\[1\]\.symbol: 'ETH-PERPETUAL'"):
+            await check_routes_listed(r.ctx)
+        result = await r.engine.run_cycle()
+        assert result.error is None and result.plan is not None
+        assert [p for p in result.plan.problems if "ETH-PERPETUAL" in p]
+        assert [i.order.symbol for i, _ in result.outcomes] == [PERP]

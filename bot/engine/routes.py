@@ -1,0 +1,42 @@
+"""Start-up check of the hedge routes against what each venue lists.
+
+A ``[[hedges]]`` symbol the venue does not list (e.g. Deribit's own
+``BTC-PERPETUAL`` where ccxt names it ``BTC/USD:BTC``) could never carry a
+hedge: the daemon refuses to start and names the route and what the venue
+does list, rather than leaving that underlying unhedged in silence. A route
+that becomes unusable later (a delisting) is reported by the plan for that
+route alone (``route_unusable``); the others keep hedging.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import structlog
+
+from bot.engine.context import EngineContext
+from bot.venues.clients import StartupError
+
+log = structlog.get_logger("deltabot.routes")
+
+
+async def check_routes_listed(ctx: EngineContext) -> None:
+    """Raise StartupError naming every route whose symbol its venue does not list."""
+    problems: list[str] = []
+    for i, route in enumerate(ctx.config.hedges):
+        try:
+            listed = await ctx.venues[route.venue].load_instruments()
+        except Exception as exc:  # unreachable now: the cycles report it, route by route
+            log.warning("route_check_skipped", venue=route.venue, error=str(exc))
+            continue
+        if route.symbol in listed:
+            continue
+        derivatives = sorted(s for s, ins in listed.items() if not ins.is_option)
+        close = difflib.get_close_matches(route.symbol, derivatives, n=3, cutoff=0.3)
+        hint = f"; close matches: {', '.join(close)}" if close else ""
+        problems.append(
+            f"[[hedges]][{i}].symbol: {route.symbol!r} is not listed by {route.venue} "
+            f"(ccxt unified symbols, e.g. 'BTC/USD:BTC' for Deribit's BTC-PERPETUAL{hint})"
+        )
+    if problems:
+        raise StartupError("; ".join(problems))
