@@ -6,19 +6,22 @@ its outcome journaled as it arrives: accepted (with its fills), rejected, or
 UNKNOWN when no answer came, which only venue evidence moves on (nothing is
 ever resent). After fills, the traded positions are re-read: one that did not
 move as the fills say locks its underlying (persisted) and raises an alert.
+An order whose reply was lost is looked up first and its venue-reported fills
+counted, so one lost reply costs at most a cycle, never an operator.
 Transfers go the same way through the transfer gate. A stop request
 (SIGTERM) is honoured between sends: nothing new goes out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import structlog
 
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import (
     Accepted,
+    Ambiguous,
     Fill,
     OrderState,
     Rejected,
@@ -38,8 +41,11 @@ from bot.domain.transfer_risk import (
     evaluate_transfers,
 )
 from bot.engine.context import EngineContext
+from bot.engine.reconciler import reconcile_journal
 
 log = structlog.get_logger("deltabot.executor")
+
+_UNRESOLVED = frozenset({OrderState.PENDING, OrderState.SUBMITTED, OrderState.UNKNOWN})
 
 
 async def send_orders(
@@ -57,8 +63,27 @@ async def send_orders(
         if isinstance(outcome, Accepted):
             fills.extend(outcome.fills)
     if fills:
-        await _verify(ctx, portfolio, [i for i, _ in outcomes], fills)
+        sent = [i for i, _ in outcomes]
+        lost = [i for i, o in outcomes if isinstance(o, Ambiguous)]
+        unresolved = await _resolve_lost(ctx, lost, fills) if lost else set()
+        await _verify(ctx, portfolio, sent, fills, unresolved)
     return outcomes
+
+
+async def _resolve_lost(
+    ctx: EngineContext, lost: Sequence[OrderIntent], fills: list[Fill]
+) -> set[tuple[VenueId, Symbol]]:
+    """Look the orders whose answer was lost up before the position check, and add the fills
+    the venue reports for them to ``fills``: a lost reply is evidence to find, not a
+    mismatch. Returns the instruments where an order is still of unknown outcome."""
+    await reconcile_journal(ctx, recheck_not_found=False)
+    unresolved: set[tuple[VenueId, Symbol]] = set()
+    for intent in lost:
+        req = intent.order
+        if ctx.journal.orders.get(req.client_id).state in _UNRESOLVED:
+            unresolved.add((req.venue, req.symbol))
+        fills.extend(ctx.journal.orders.fills_of(req.venue, req.client_id))
+    return unresolved
 
 
 async def _send_order(ctx: EngineContext, intent: OrderIntent, decision_id: str) -> SendOutcome:
@@ -105,8 +130,10 @@ async def _verify(
     portfolio: PortfolioSnapshot,
     sent: Sequence[OrderIntent],
     fills: Sequence[Fill],
+    unresolved: Collection[tuple[VenueId, Symbol]],
 ) -> None:
-    """Re-read the traded venues: a position that did not move as filled locks its coin."""
+    """Re-read the traded venues: a position that did not move as filled locks its coin.
+    An instrument with an order still of unknown outcome cannot be judged: unverified."""
     snaps = {s.venue: s for s in portfolio.venues}
     checks: list[PositionCheck] = []
     for venue_id in sorted({i.order.venue for i in sent}):
@@ -119,6 +146,14 @@ async def _verify(
             after = None
         snap = snaps[venue_id]
         for symbol in sorted(symbols):
+            if (venue_id, symbol) in unresolved:
+                log.warning(
+                    "post_trade_unverified",
+                    venue=venue_id,
+                    symbol=symbol,
+                    detail="an order's outcome is still unknown",
+                )
+                continue
             instrument = snap.instruments[symbol]
             before = sum(p.size for p in snap.positions if p.instrument.symbol == symbol)
             now_size = (

@@ -289,11 +289,20 @@ class OrderStore:
         self, venue: VenueId, *, since_ms: int, symbol: Symbol | None = None
     ) -> tuple[Fill, ...]:
         """Fills on ``venue`` (optionally one symbol) with ``ts_ms >= since_ms``, oldest first."""
+        return self._fills(
+            "venue = ? AND ts_ms >= ? AND (? IS NULL OR symbol = ?)",
+            (venue, since_ms, symbol, symbol),
+        )
+
+    def fills_of(self, venue: VenueId, client_id: ClientOrderId) -> tuple[Fill, ...]:
+        """The fills journaled for one order, oldest first."""
+        return self._fills("venue = ? AND client_id = ?", (venue, client_id))
+
+    def _fills(self, condition: str, params: Sequence[object]) -> tuple[Fill, ...]:
         rows = self._db.query(
             "SELECT trade_id, client_id, venue_order_id, symbol, side, amount, price, fee, "
-            "fee_currency, ts_ms FROM fills WHERE venue = ? AND ts_ms >= ? "
-            "AND (? IS NULL OR symbol = ?) ORDER BY ts_ms, trade_id",
-            (venue, since_ms, symbol, symbol),
+            f"fee_currency, ts_ms FROM fills WHERE {condition} ORDER BY ts_ms, trade_id",
+            params,
         )
         return tuple(
             Fill(

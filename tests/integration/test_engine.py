@@ -432,3 +432,43 @@ async def test_an_unlisted_route_stops_only_itself(tmp_path: Path) -> None:
         assert result.error is None and result.plan is not None
         assert [p for p in result.plan.problems if "ETH-PERPETUAL" in p]
         assert [i.order.symbol for i, _ in result.outcomes] == [PERP]
+
+
+ETH_ROUTE = """
+[[hedges]]
+underlying = "ETH"
+venue = "sim-a"
+symbol = "ETH/USD:ETH"
+[[sim.underlyings]]
+name = "ETH"
+spot_usd = 3000
+vol = 0.7
+[[sim.balances]]
+venue = "sim-a"
+currency = "ETH"
+amount = 10.0
+[[sim.book]]
+venue = "sim-a"
+underlying = "ETH"
+kind = "perpetual"
+settlement = "inverse"
+size = -15000.0
+"""
+
+
+async def test_a_lost_reply_costs_no_lock_when_another_order_fills(tmp_path: Path) -> None:
+    """The venue fills the BTC hedge but its reply is lost while the ETH hedge fills normally:
+    the post-trade check first resolves the lost one by lookup and counts its fills, so
+    nothing is locked and the BTC order is FILLED, not resent (regression: it locked BTC
+    until an operator's resume)."""
+    async with make_rig(tmp_path, CONFIG + ETH_ROUTE) as r:
+        r.faults.drop(FaultAction.FILL_THEN_DROP, method="private/sell", mode=DropMode.CLOSE)
+        first = await r.engine.run_cycle()
+        assert [i.order.symbol for i, _ in first.outcomes] == [PERP, "ETH/USD:ETH"]
+        lost = first.outcomes[0][0].order.client_id
+        assert r.journal.state.locks() == {}
+        assert r.journal.orders.get(lost).state is OrderState.FILLED
+        r.clock.advance(5_000)
+        second = await r.engine.run_cycle()
+        assert second.error is None and second.outcomes == ()
+        assert len(r.venue_orders()) == 2
