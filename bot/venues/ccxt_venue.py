@@ -291,6 +291,11 @@ class CcxtVenue:
                 args.symbol, args.type, args.side, args.amount, args.price, dict(args.params)
             )
         except Exception as exc:
+            if self._norm.duplicate_order(exc):
+                return Ambiguous(
+                    f"the venue already has client id {request.client_id}: look it up, never "
+                    f"resend ({describe(exc)})"
+                )
             return write_outcome(exc)
         return await self._accepted(request, vm, order)
 

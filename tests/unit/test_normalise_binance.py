@@ -382,3 +382,14 @@ async def test_transfer_answer_naming_another_client_tran_id_is_ambiguous(
     outcome = await _subaccounts(venue).transfer_to_subaccount(_transfer())
     assert isinstance(outcome, Ambiguous)
     assert "someoneelse1" in outcome.reason
+
+
+async def test_duplicated_client_order_id_is_ambiguous_never_rejected(binance: Harness) -> None:
+    """Binance -4116 (ClientOrderId is duplicated) means an order with our id exists:
+    Ambiguous, to be looked up, never Rejected and sent again."""
+    venue, rec = binance
+    rec.on("POST /dapi/v1/order", "error_duplicate_client_id", status=400)
+    cid = client_order_id("cycle-1", VENUE, PERP, 0)
+    outcome = await venue.create_order(OrderRequest(cid, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
+    assert isinstance(outcome, Ambiguous)
+    assert "look it up" in outcome.reason and "-4116" in outcome.reason

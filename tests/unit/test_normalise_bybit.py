@@ -300,3 +300,13 @@ async def test_withdrawal_sends_request_id(bybit: Harness) -> None:
     )
     sent = rec.calls[-1].params
     assert (sent["requestId"], sent["address"], sent["amount"]) == (TID, address, "24")
+
+
+async def test_duplicate_order_link_id_is_ambiguous_never_rejected(bybit: Harness) -> None:
+    """retCode 110072 (orderLinkId is duplicate; ccxt says InvalidOrder) means an order with our
+    id exists: Ambiguous, to be looked up, never Rejected and sent again."""
+    venue, rec = bybit
+    rec.on("POST /v5/order/create", "error_duplicate_link_id")
+    outcome = await venue.create_order(OrderRequest(CID, VENUE, INVERSE, Side.BUY, 15500.0))
+    assert isinstance(outcome, Ambiguous)
+    assert "look it up" in outcome.reason and "110072" in outcome.reason

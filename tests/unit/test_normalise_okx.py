@@ -293,3 +293,13 @@ async def test_withdrawal_sends_client_id_and_history_maps_it_back(okx: Harness)
         None,
         TransferState.COMPLETED,
     )
+
+
+async def test_duplicated_client_id_is_ambiguous_never_rejected(okx: Harness) -> None:
+    """OKX sCode 51016 (duplicated clOrdId; ccxt says InvalidOrder) means an order with our id
+    exists: Ambiguous, to be looked up, never Rejected and sent again."""
+    venue, rec = okx
+    rec.on("POST /api/v5/trade/order", "order_duplicate")
+    outcome = await venue.create_order(OrderRequest(CID, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
+    assert isinstance(outcome, Ambiguous)
+    assert "look it up" in outcome.reason and "51016" in outcome.reason

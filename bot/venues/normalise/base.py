@@ -445,6 +445,18 @@ class Normaliser(ABC):
         """The ccxt transfer structure of the raw answer to :meth:`subaccount_transfer_call`."""
         raise NotImplementedError(f"{self.exchange} has no sub-account transfer endpoint")
 
+    duplicate_order_error: ClassVar[re.Pattern[str] | None] = None
+    """The venue's error text for "an order with this client id exists" (None: it has none)."""
+
+    def duplicate_order(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the venue refusing a client order id it already has.
+
+        That refusal is evidence of a live order to look up, never a rejection to
+        retry: ccxt files OKX's 51016 and Bybit's 110072 under InvalidOrder.
+        """
+        pattern = self.duplicate_order_error
+        return pattern is not None and pattern.search(str(exc)) is not None
+
     def duplicate_transfer(self, exc: BaseException) -> bool:
         """Whether ``exc`` is the venue refusing a transfer id it already has.
 

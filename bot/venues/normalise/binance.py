@@ -27,6 +27,7 @@ documents the endpoint "for master account": it needs the master's key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -84,6 +85,8 @@ class BinanceNormaliser(Normaliser):
         {TransferKind.SUBACCOUNT: "clientTranId", TransferKind.WITHDRAWAL: "withdrawOrderId"}
     )
     transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = transfer_id_params
+    duplicate_order_error: ClassVar[re.Pattern[str] | None] = re.compile(r'"code"\s*:\s*-4116\b')
+    """Binance -4116 "ClientOrderId is duplicated"."""
     subaccount_wallet_default: ClassVar[str | None] = "USDT_FUTURE"
 
     def subaccount_transfer_call(

@@ -72,6 +72,10 @@ def _group(vm: VenueMarket) -> tuple[tuple[str, str], ...]:
 
 class BybitNormaliser(Normaliser):
     exchange: ClassVar[str] = "bybit"
+    duplicate_order_error: ClassVar[re.Pattern[str] | None] = re.compile(
+        r'"retCode"\s*:\s*"?110072\b'
+    )
+    """Bybit 110072 "OrderLinkedID is duplicate"."""
     ccxt_options: ClassVar[Mapping[str, Any]] = MappingProxyType(
         {
             "fetchMarkets": {"types": ["linear", "inverse", "option"], "options": ["BTC", "ETH"]},

@@ -33,6 +33,7 @@ does not necessarily reflect the actual transfer result"): it is PROCESSING.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -87,6 +88,8 @@ class OkxNormaliser(Normaliser):
         }
     )
     raw_client_id_keys: ClassVar[tuple[str, ...]] = ("clOrdId",)
+    duplicate_order_error: ClassVar[re.Pattern[str] | None] = re.compile(r'"sCode"\s*:\s*"51016"')
+    """OKX 51016 "Duplicated clOrdId"."""
     transfer_id_params: ClassVar[Mapping[TransferKind, str]] = MappingProxyType(
         {TransferKind.SUBACCOUNT: "clientId", TransferKind.WITHDRAWAL: "clientId"}
     )
