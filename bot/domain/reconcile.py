@@ -72,6 +72,8 @@ class Resolution:
     reason: str
     timed_out: bool = False
     """Given up as NOT_FOUND for want of any evidence within the resolution window."""
+    late: bool = False
+    """Evidence for an order already given up as NOT_FOUND: the book moved behind our back."""
 
 
 def _filled(record: OrderRecord, report: OrderReport | None, fills: Iterable[Fill]) -> float:
@@ -157,7 +159,8 @@ def resolve(
     if path is None:
         conflict = f"conflict: {reason}, but the journal has {record.state.value}; left as is"
         return Resolution(cid, (), record.filled_amount, None, conflict)
-    return Resolution(cid, path, filled, report, reason)
+    late = record.state is _S.NOT_FOUND and bool(path)
+    return Resolution(cid, path, filled, report, reason, late=late)
 
 
 def reconcile(

@@ -101,6 +101,8 @@ def _apply(journal: Journal, resolutions: Sequence[Resolution], now_ms: int) -> 
             journal.orders.mark(res.client_id, step, now_ms, res.report, detail=res.reason)
         if res.timed_out:
             log.error("order_unknown_past_window", client_id=res.client_id, reason=res.reason)
+        if res.late:  # the next cycle hedges the position as the venue now shows it
+            log.error("late_evidence_after_not_found", client_id=res.client_id, reason=res.reason)
         if res.steps:
             moved += 1
             log.info(

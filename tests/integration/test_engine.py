@@ -472,3 +472,28 @@ async def test_a_lost_reply_costs_no_lock_when_another_order_fills(tmp_path: Pat
         second = await r.engine.run_cycle()
         assert second.error is None and second.outcomes == ()
         assert len(r.venue_orders()) == 2
+
+
+async def test_a_fill_landing_after_not_found_is_booked_alerted_and_corrected(rig: Rig) -> None:
+    """An order given up as NOT_FOUND that lands at the venue later: the scheduled recheck
+    books it FILLED with an alert, and the next cycle sends the correcting order."""
+    import structlog
+
+    rig.faults.drop(FaultAction.DROP_BEFORE_SEEN, method="private/sell", mode=DropMode.CLOSE)
+    [(lost, _)] = (await rig.engine.run_cycle()).outcomes
+    rig.clock.advance(31_000)
+    [(retry, _)] = (await rig.engine.run_cycle()).outcomes  # NOT_FOUND, hedged once more
+    assert retry.order.client_id != lost.order.client_id
+    assert rig.journal.orders.get(lost.order.client_id).state is OrderState.NOT_FOUND
+    late = await rig.venues["sim-a"].create_order(lost.order)  # it lands after all
+    assert late.reason.startswith("accepted")
+    with structlog.testing.capture_logs() as logs:
+        await reconcile_journal(rig.ctx)
+    assert rig.journal.orders.get(lost.order.client_id).state is OrderState.FILLED
+    assert [e["client_id"] for e in logs if e["event"] == "late_evidence_after_not_found"] == [
+        lost.order.client_id
+    ]
+    rig.clock.advance(5_000)
+    [(correction, _)] = (await rig.engine.run_cycle()).outcomes
+    assert correction.order.side is not lost.order.side
+    assert correction.amount_coin == pytest.approx(lost.amount_coin, rel=0.05)
