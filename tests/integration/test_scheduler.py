@@ -1,4 +1,4 @@
-"""The scheduler's shutdown: a lock-free reader cancelled mid-read is a planned stop."""
+"""The scheduler: no overlapping or catch-up cycles, and an orderly stop of every job."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -13,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import load_config
 from bot.engine.context import EngineContext, LatestRead
-from bot.engine.scheduler import Jobs, stop
+from bot.engine.scheduler import Jobs, schedule, stop
 from tests.books import NOW_MS, VENUE, small_btc_book
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,68 @@ async def test_surface_job_cancelled_at_shutdown_logs_no_traceback(
     assert jobs.readers == set()
     assert not [r for r in caplog.records if "raised an exception" in r.getMessage()]
     assert not [r for r in caplog.records if r.exc_info]
+
+
+class SlowEngine:
+    """A hedge cycle that takes three hedge intervals (a slow venue), recording its runs."""
+
+    def __init__(self, duration_s: float) -> None:
+        self.duration_s = duration_s
+        self.runs: list[tuple[float, float]] = []
+        self.running = 0
+        self.most_at_once = 0
+
+    async def run_cycle(self, surfaces: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        await asyncio.sleep(self.duration_s)
+        self.running -= 1
+        self.runs.append((start, loop.time()))
+        return SimpleNamespace(portfolio=None)
+
+
+class OnlyHedging(Jobs):
+    """The scheduler's jobs with everything but the hedge cycle idle."""
+
+    async def reconcile(self) -> None:
+        return None
+
+    async def collateral(self) -> None:
+        return None
+
+    async def surfaces(self) -> None:
+        return None
+
+    def margin(self) -> None:
+        return None
+
+    def stress(self) -> None:
+        return None
+
+
+async def test_a_cycle_three_intervals_long_neither_overlaps_nor_bursts(tmp_path: Path) -> None:
+    """With each cycle taking 3x the hedge interval, runs never overlap and no burst of
+    catch-up runs follows a slow one (max_instances=1, coalesce=True, skip when busy)."""
+    config = load_config(
+        ROOT / "config.example.toml", {"DELTABOT_DAEMON__JOURNAL_PATH": str(tmp_path / "j")}
+    )
+    interval_s = 0.1
+    speed = config.daemon.hedge_interval_s / interval_s
+    engine = SlowEngine(3 * interval_s)
+    ctx = EngineContext(config, cast(Any, None), {}, lambda: NOW_MS)
+    jobs = OnlyHedging(ctx, cast(Any, engine))
+    scheduler = schedule(jobs, speed)
+    scheduler.start()
+    hedge = scheduler.get_job("hedge_cycle")
+    assert (hedge.max_instances, hedge.coalesce) == (1, True)
+    await asyncio.sleep(2.0)
+    await stop(jobs, scheduler)
+    assert engine.most_at_once == 1
+    starts = [s for s, _ in engine.runs]
+    assert all(b >= a_end for (_, a_end), b in zip(engine.runs, starts[1:], strict=False))
+    # Back-to-back catch-up runs would start within a few ms of the previous end.
+    gaps = [b - a_end for (_, a_end), b in zip(engine.runs, starts[1:], strict=False)]
+    assert len(engine.runs) >= 3 and min(gaps) > 0.2 * interval_s
+    assert len(engine.runs) <= 2.0 / (3 * interval_s) + 1
