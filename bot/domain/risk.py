@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import OrderRequest
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
 from bot.domain.trading_state import TradingMode, TradingState
@@ -158,6 +158,19 @@ def _delta_problem(check: DeltaCrossCheck | None, limits: RiskLimits) -> str | N
     )
 
 
+def _reducing(
+    intent: OrderIntent, state: TradingState, venues: Collection[VenueId]
+) -> str | None:
+    """Why ``intent`` must reduce and does not (None: it may go)."""
+    if intent.reduces_position:
+        return None
+    if state.mode is TradingMode.REDUCING:
+        return state.reason
+    if intent.order.venue in venues:
+        return f"{intent.order.venue} may only reduce"
+    return None
+
+
 def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the documented order, so the first failing one is the reason given
     intents: Iterable[OrderIntent],
     *,
@@ -168,13 +181,16 @@ def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the docume
     trading_state: TradingState,
     delta_checks: Mapping[Currency, DeltaCrossCheck] | None = None,
     locked: Collection[Currency] = frozenset(),
+    reducing_venues: Collection[VenueId] = frozenset(),
 ) -> GateDecision:
     """Approve or deny each intent, in order; approvals are assumed sent at ``now_ms``.
 
     ``inputs_ts_ms`` is the oldest read the intents were computed from;
     ``delta_checks`` holds, per underlying, our delta and the venue's (an
     underlying without an entry is not cross-checked); ``locked`` lists
-    underlyings the engine has locked (e.g. after a position mismatch).
+    underlyings the engine has locked (e.g. after a position mismatch);
+    ``reducing_venues`` the venues where only reducing orders may go, whatever the
+    (global) trading state.
     """
     intents = tuple(intents)
     ids = [i.order.client_id for i in intents]
@@ -201,11 +217,11 @@ def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the docume
             problem = (DenyReason.LOCKED, f"{intent.underlying} is locked")
         elif delta_problem is not None:
             problem = (DenyReason.DELTA_MISMATCH, f"{intent.underlying}: {delta_problem}")
-        elif trading_state.mode is TradingMode.REDUCING and not intent.reduces_position:
+        elif (reducing := _reducing(intent, trading_state, reducing_venues)) is not None:
             problem = (
                 DenyReason.NOT_REDUCING,
                 f"{intent.order.side.value} {intent.amount_coin:g} coin against a position "
-                f"of {intent.position_before_coin:g} coin ({trading_state.reason})",
+                f"of {intent.position_before_coin:g} coin ({reducing})",
             )
         elif notional > limits.max_order_notional_usd:
             problem = (

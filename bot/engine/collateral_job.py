@@ -7,8 +7,8 @@ Each run (``[collateral] mode`` plan or auto):
 2. the last portfolio read becomes a :class:`CollateralSnapshot` (equity and
    margins in USD at the venues' index prices, free coin per currency, bands,
    trust, routes, and the in-flight transfers at their destinations);
-3. the optimizer plans; a floor it cannot restore puts trading in REDUCING
-   (automation may only escalate) with the venues named;
+3. the optimizer plans; a floor it cannot restore restricts that venue to
+   reducing orders (automation may only escalate; an operator's resume lifts it);
 4. mode ``auto`` sends the plan; mode ``plan`` journals it as PROPOSED for
    ``deltabot collateral approve ID`` and sends plans already APPROVED.
 
@@ -39,7 +39,6 @@ from bot.domain.ids import Currency
 from bot.domain.orders import TransferKind
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_DAY
-from bot.domain.trading_state import SetBy, TradingMode, transition
 from bot.domain.transfer_risk import (
     TransferIntent,
 )
@@ -134,22 +133,16 @@ async def track_transfers(ctx: EngineContext) -> None:
 
 
 def _escalate(ctx: EngineContext, result: PlanResult) -> None:
-    """A floor the optimizer cannot restore: only reducing orders until an operator resumes."""
-    venues = sorted(result.reducing_venues)
+    """A floor the optimizer cannot restore: that venue takes only reducing orders until an
+    operator resumes; the other venues trade on (automation only escalates)."""
+    already = ctx.journal.state.reducing_venues()
+    venues = sorted(v for v in result.reducing_venues if v not in already)
     if not venues:
         return
-    current = ctx.journal.state.trading_state()
-    if current.mode is not TradingMode.ACTIVE:
-        return
     detail = "; ".join(s.message for s in result.shortfalls)
-    state = transition(
-        current,
-        TradingMode.REDUCING,
-        reason=f"collateral floor unreachable at {', '.join(venues)} ({detail})",
-        set_by=SetBy.AUTOMATIC,
-        ts_ms=ctx.clock_ms(),
-    )
-    ctx.journal.state.set_trading_state(state)
+    for venue in venues:
+        reason = f"collateral floor unreachable at {venue} ({detail})"
+        ctx.journal.state.reduce_venue(venue, reason, ctx.clock_ms())
     log.error("collateral_floor_unreachable", venues=venues, detail=detail)
 
 

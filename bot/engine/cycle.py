@@ -184,6 +184,7 @@ class HedgeEngine:
             trading_state=state,
             delta_checks=plan.delta_checks,
             locked=frozenset(journal.state.locks()),
+            reducing_venues=frozenset(journal.state.reducing_venues()),
         )
         for denial in decision.denied:
             log.warning(

@@ -189,12 +189,24 @@ def _transfer_ledger(
 async def send_transfers(
     ctx: EngineContext, intents: Sequence[TransferIntent], prices: Mapping[Currency, float]
 ) -> list[TransferState]:
-    """The transfer gate, then journal-first sends; returns each sent transfer's state."""
+    """The transfer gate, then journal-first sends; returns each sent transfer's state.
+
+    A transfer id the journal already has (a plan made again from the same inputs after
+    that transfer failed) is never sent again: it is skipped with a warning.
+    """
     journal = ctx.journal
     collateral = ctx.config.collateral
     now = ctx.clock_ms()
+    fresh = []
+    for intent in intents:
+        tid = intent.request.transfer_id
+        if journal.transfers.has(tid):
+            state = journal.transfers.get(tid).state
+            log.warning("transfer_already_journaled", transfer_id=tid, state=state.value)
+        else:
+            fresh.append(intent)
     decision = evaluate_transfers(
-        intents,
+        fresh,
         ledger=_transfer_ledger(ctx, prices, now),
         limits=collateral.transfer_limits(),
         whitelist=collateral.whitelist(),

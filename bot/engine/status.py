@@ -64,6 +64,7 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
         "now_ms": now_ms,
         "trading_state": trading_state_json(state),
         "locks": dict(journal.state.locks()),
+        "reducing_venues": dict(journal.state.reducing_venues()),
         "margin": margin_rows(latest.portfolio),
     }
     if result is None:

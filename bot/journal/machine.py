@@ -87,6 +87,10 @@ class StateMachine(Generic[R, S]):
             )
         return self.get(key)
 
+    def has(self, key: str) -> bool:
+        """Whether a record with ``key`` was ever journaled."""
+        return self._db.exists(self._table, self._key, key)
+
     def get(self, key: str) -> R:
         sql = f"SELECT {self._columns} FROM {self._table} WHERE {self._key} = ?"
         row = self._db.one(sql, (key,))

@@ -1,14 +1,15 @@
-"""The operator's switches: the trading state and the underlyings the engine stopped hedging."""
+"""The operator's switches: the trading state, the underlyings the engine stopped hedging and
+the venues where it may only reduce."""
 
 from __future__ import annotations
 
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, VenueId
 from bot.domain.trading_state import INITIAL_STATE, SetBy, TradingMode, TradingState
 from bot.journal.db import Db
 
 
 class StateStore:
-    """The ``trading_states`` and ``locks`` tables."""
+    """The ``trading_states``, ``locks`` and ``venue_reductions`` tables."""
 
     def __init__(self, db: Db) -> None:
         self._db = db
@@ -43,9 +44,29 @@ class StateStore:
             found.setdefault(Currency(underlying), reason)
         return found
 
-    def clear_locks(self, ts_ms: int) -> int:
-        """Lift every lock (an operator's resume); returns how many were lifted."""
+    def reduce_venue(self, venue: VenueId, reason: str, ts_ms: int) -> None:
+        """Only orders that shrink a position may go to ``venue`` until an operator resumes
+        (e.g. its margin floor cannot be restored); the other venues trade on."""
         with self._db.tx():
-            return self._db.execute(
-                "UPDATE locks SET cleared_ts_ms = ? WHERE cleared_ts_ms IS NULL", (ts_ms,)
+            self._db.insert("venue_reductions", {"venue": venue, "reason": reason, "ts_ms": ts_ms})
+
+    def reducing_venues(self) -> dict[VenueId, str]:
+        """Venues restricted to reducing orders, and the reason of the first restriction."""
+        rows = self._db.query(
+            "SELECT venue, reason FROM venue_reductions WHERE cleared_ts_ms IS NULL ORDER BY seq"
+        )
+        found: dict[VenueId, str] = {}
+        for venue, reason in rows:
+            found.setdefault(VenueId(venue), reason)
+        return found
+
+    def clear_locks(self, ts_ms: int) -> int:
+        """Lift every lock of an underlying and every venue restriction (an operator's
+        resume); returns how many were lifted."""
+        with self._db.tx():
+            return sum(
+                self._db.execute(
+                    f"UPDATE {table} SET cleared_ts_ms = ? WHERE cleared_ts_ms IS NULL", (ts_ms,)
+                )
+                for table in ("locks", "venue_reductions")
             )

@@ -90,6 +90,10 @@ class TransferStore:
         fields = {**row_fields(request), "decision_id": decision_id}
         return self._machine.record(request.transfer_id, fields, TransferState.PENDING, ts_ms)
 
+    def has(self, transfer_id: TransferId) -> bool:
+        """Whether ``transfer_id`` was ever journaled (whatever became of it)."""
+        return self._machine.has(transfer_id)
+
     def get(self, transfer_id: TransferId) -> TransferRecord:
         return self._machine.get(transfer_id)
 

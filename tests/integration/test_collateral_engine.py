@@ -12,6 +12,7 @@ from bot.clock import ManualClock
 from bot.config import load_config
 from bot.domain.collateral import PlanStatus
 from bot.domain.orders import TransferKind, TransferState
+from bot.domain.trading_state import TradingMode
 from bot.engine.collateral_job import run_collateral
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
@@ -161,6 +162,41 @@ async def test_plan_mode_waits_for_an_operator_approval(tmp_path: Path) -> None:
                 assert journal.plans.get(proposed.plan_id).state is PlanState.EXECUTED
                 sent = {t.request.transfer_id for t in journal.transfers.open()}
                 assert sent == {i.request.transfer_id for i in proposed.intents}
+            finally:
+                for venue in venues.values():
+                    await venue.close()
+
+
+async def test_an_unreachable_floor_restricts_only_its_venue(tmp_path: Path) -> None:
+    """A floor no plan can restore puts that venue alone on reducing orders (recorded with the
+    reason); the trading state stays ACTIVE, so the other venues trade on, and an operator's
+    resume lifts it (regression: REDUCING was global). The same plan made again is not sent
+    again (regression: its journaled transfer id crashed the job)."""
+    path = tmp_path / "config.toml"
+    text = CONFIG.format(journal=tmp_path / "j.sqlite", mode="auto").replace(
+        "band = { floor = 10.0, target = 15.0, ceiling = 40.0 }",
+        "band = { floor = 1000000000.0, target = 1000000001.0, ceiling = 1000000002.0 }",
+    )
+    path.write_text(text)
+    config = load_config(path, {})
+    clock = ManualClock(START_MS)
+    world = build_sim_world(config, clock=clock)
+    async with serve_sim_world(world) as (endpoints, _running):
+        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
+        with Journal.open(config.daemon.journal_path) as journal:
+            ctx = EngineContext(config, journal, venues, clock.now_ms)
+            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
+            try:
+                await jobs.hedge_cycle()
+                await run_collateral(ctx, jobs.latest)
+                reducing = journal.state.reducing_venues()
+                assert list(reducing) == ["hedge"] and "floor unreachable" in reducing["hedge"]
+                assert journal.state.trading_state().mode is TradingMode.ACTIVE
+                await run_collateral(ctx, jobs.latest)  # the same failed plan again: skipped
+                [(count,)] = journal._db.query("SELECT COUNT(*) FROM venue_reductions")
+                assert count == 1
+                assert journal.state.clear_locks(clock.now_ms()) == 1
+                assert journal.state.reducing_venues() == {}
             finally:
                 for venue in venues.values():
                     await venue.close()

@@ -193,3 +193,30 @@ def test_intent_validates_its_numbers() -> None:
     """A non-positive notional is refused with the field's name."""
     with pytest.raises(ValueError, match="notional_usd must be a positive"):
         intent(0.0)
+
+
+def test_a_reducing_venue_takes_only_reducing_orders_the_others_trade_on() -> None:
+    """With venue deribit-a restricted, growing the position there is denied and says why;
+    shrinking it passes, and the same growing order to another venue passes."""
+    grow = intent(seq=0, side=Side.BUY, position_before_coin=0.5)
+    shrink = intent(seq=1, side=Side.SELL, position_before_coin=0.5)
+    other = VenueId("deribit-b")
+    order = grow.order
+    elsewhere = OrderIntent(
+        OrderRequest(client_order_id("c1", other, order.symbol, 2), other, order.symbol,
+                     order.side, order.amount),
+        grow.underlying, grow.notional_usd, grow.amount_coin, grow.position_before_coin,
+    )  # fmt: skip
+    decision = evaluate(
+        [grow, shrink, elsewhere],
+        state=EMPTY,
+        limits=LIMITS,
+        now_ms=NOW_MS,
+        inputs_ts_ms=NOW_MS,
+        trading_state=ACTIVE,
+        reducing_venues=frozenset({order.venue}),
+    )
+    assert decision.approved == (shrink, elsewhere)
+    [denied] = decision.denied
+    assert denied.intent is grow and denied.reason is DenyReason.NOT_REDUCING
+    assert f"{order.venue} may only reduce" in denied.detail
