@@ -358,3 +358,164 @@ def test_no_withdrawal_that_would_credit_nothing_after_its_fee() -> None:
     )
     for transfer in optimize(snapshot).plan.transfers:
         assert transfer.credited_coin * 50_000.0 > 1e-6, transfer
+
+
+# Regressions found by Hypothesis (random seeds, no CI): the solver paid a withdrawal's fee
+# to no one to make room under a cap, and the plan then dropped that withdrawal.
+H_PRICES = {BTC: 50_000.0, USDC: 1.0}
+H_TS = 1_700_000_000_000
+NO_CEILING, LOW_CEILING = MarginBand(1.0, 1.0, None), MarginBand(1.0, 1.0, 1.5)
+
+
+def key(venue: str, sub: str = "main") -> AccountKey:
+    return AccountKey(VenueId(venue), sub)
+
+
+def h_acct(
+    account: AccountKey,
+    equity: float,
+    mm: float,
+    band: MarginBand = NO_CEILING,
+    *,
+    usdc: float = 0.0,
+    btc: float = 0.0,
+    btc_haircut: float = 1.0,
+) -> AccountCollateral:
+    return AccountCollateral(
+        account, equity, mm, mm, band, {BTC: btc, USDC: usdc}, {BTC: btc_haircut}, {USDC: 0.0}
+    )
+
+
+def h_route(src: AccountKey, dst: AccountKey, asset: Currency, fee: float = 0.0) -> Route:
+    return Route(src, dst, asset, fee_coin=fee, delay_ms=600_000, address=f"addr-{dst.venue}")
+
+
+def h_trust(**caps: TrustSettings) -> dict[VenueId, TrustSettings]:
+    return {VenueId(v): t for v, t in caps.items()}
+
+
+def venue_after(result: PlanResult, venue: str) -> float:
+    return math.fsum(o.equity_after_usd for o in result.accounts if o.account.venue == venue)
+
+
+def total_after(result: PlanResult) -> float:
+    return math.fsum(o.equity_after_usd for o in result.accounts)
+
+
+def test_haircut_gain_between_sub_accounts_never_lifts_a_venue_over_its_share_cap() -> None:
+    """v1 holds 100% of 4,000 USD under a 0.8 share cap: its 800 USD excess never grows."""
+    snap = CollateralSnapshot(
+        H_TS,
+        H_PRICES,
+        (
+            h_acct(key("v0"), 0.0, 0.0, LOW_CEILING),
+            h_acct(key("v1"), 1_000.0, 1_000.0, MarginBand(1.5, 1.5, None), usdc=1_000.0),
+            h_acct(key("v1", "sub"), 3_000.0, 0.0, btc=3_000 / 0.95 / 50_000, btc_haircut=0.95),
+        ),
+        h_trust(v0=TrustSettings(score=0.0), v1=TrustSettings(score=0.0, max_share_frac=0.8)),
+        (h_route(key("v1"), key("v0"), USDC, fee=5.0),),
+    )
+    result = optimize(snap)
+    assert venue_after(result, "v1") - 0.8 * total_after(result) <= 800.0 + 1e-6
+    assert result.status is PlanStatus.FLOOR_UNREACHABLE
+
+
+@pytest.mark.parametrize(
+    ("sink", "sub_equity", "sub_mm", "trust"),
+    [
+        ("v0", 1_200_000.0, 1_000_000.0, TrustSettings(score=0.0, max_collateral_usd=500_000.0)),
+        ("v1", 1_000.0, 0.0, TrustSettings(score=0.0, max_share_frac=0.8)),
+    ],
+    ids=["absolute-cap", "share-cap"],
+)
+def test_an_account_with_zero_ceiling_and_zero_equity_receives_nothing(
+    sink: str, sub_equity: float, sub_mm: float, trust: TrustSettings
+) -> None:
+    """A zero-ceiling, zero-equity sub-account of a venue over a cap ends the plan at zero."""
+    v2, v2_sub = key("v2"), key("v2", "sub")
+    bands = {v: LOW_CEILING if v == sink else NO_CEILING for v in ("v0", "v1")}
+    snap = CollateralSnapshot(
+        H_TS,
+        H_PRICES,
+        (
+            h_acct(key("v0"), 0.0, 0.0, bands["v0"]),
+            h_acct(key("v1"), 0.0, 0.0, bands["v1"]),
+            h_acct(v2, 0.0, 0.0, LOW_CEILING),
+            h_acct(v2_sub, sub_equity, sub_mm, usdc=sub_equity),
+        ),
+        h_trust(v0=TrustSettings(score=0.0), v1=TrustSettings(score=0.0), v2=trust),
+        (h_route(v2, key(sink), USDC, fee=5.0),),
+    )
+    result = optimize(snap)
+    assert after(result, v2) <= 1e-6
+    assert all(t.route.destination != v2 for t in result.plan.transfers)
+
+
+def test_no_fee_paid_in_a_cycle_leaves_an_account_above_its_ceiling() -> None:
+    """v1 has 3,000 USD of ceiling room: it takes at most that, and no fee buys it more."""
+    v0, v1, v2 = key("v0"), key("v1"), key("v2")
+    snap = CollateralSnapshot(
+        H_TS,
+        H_PRICES,
+        (
+            h_acct(v0, 1_200_000.0, 1_000_000.0, usdc=1_200_000.0),
+            h_acct(v1, 12_000.0, 10_000.0, LOW_CEILING, usdc=12_000.0),
+            h_acct(v2, 1_200_000.0, 1_000_000.0, usdc=1_200_000.0),
+        ),
+        h_trust(
+            v0=TrustSettings(score=0.0, max_collateral_usd=500_000.0),
+            v1=TrustSettings(score=0.0),
+            v2=TrustSettings(score=0.0, max_collateral_usd=500_000.0),
+        ),
+        (
+            h_route(v0, v1, USDC),
+            h_route(v1, v2, USDC, fee=5.0),
+            h_route(v2, v1, USDC),
+        ),
+    )
+    result = optimize(snap)
+    assert after(result, v1) <= 15_000.0 + 1e-6
+    assert result.cost.fees_usd == 0.0
+
+
+def test_a_fee_paid_never_lets_a_venue_end_above_its_absolute_cap() -> None:
+    """v1, below floor and capped at 500,000 USD, is filled to its cap and not a fee beyond."""
+    v1, v2 = key("v1"), key("v2")
+    snap = CollateralSnapshot(
+        H_TS,
+        H_PRICES,
+        (
+            h_acct(key("v0"), 0.0, 0.0, LOW_CEILING),
+            h_acct(v1, 300_000.0, 1_000_000.0),
+            h_acct(key("v1", "sub"), 12_000.0, 10_000.0, btc=0.24),
+            h_acct(v2, 800_000.0, 100_000.0, btc=16.0),
+        ),
+        h_trust(
+            v0=TrustSettings(score=0.0),
+            v1=TrustSettings(score=0.0, max_collateral_usd=500_000.0),
+            v2=TrustSettings(score=0.0, max_collateral_usd=500_000.0),
+        ),
+        (h_route(v1, key("v0"), BTC, fee=0.0002), h_route(v2, v1, BTC)),
+    )
+    result = optimize(snap)
+    assert venue_after(result, "v1") <= 500_000.0 + 1e-6
+    assert venue_after(result, "v1") == pytest.approx(500_000.0, abs=1e-3)
+
+
+def test_an_account_at_its_ceiling_relays_a_siblings_coin_and_its_fee() -> None:
+    """b/main, at its ceiling with nothing free, forwards b/sub's USDC and pays the fee from it."""
+    snap = CollateralSnapshot(
+        0,
+        PRICES,
+        (
+            acct(A, 120_000, 50_000),
+            acct(B, 400_000, 100_000, free=0.0),
+            acct(B_SUB, 350_000, 100_000, free=300_000),
+        ),
+        routes=(wd(B, A),),
+    )
+    result = optimize(snap)
+    assert result.status is PlanStatus.OPTIMAL
+    assert after(result, A) == pytest.approx(150_000.0, abs=1e-3)
+    assert after(result, B) <= 400_000.0 + 1e-6
+    assert result.cost.fees_usd == pytest.approx(10.0)

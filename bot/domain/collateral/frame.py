@@ -27,6 +27,10 @@ from bot.domain.timeunits import MS_PER_YEAR
 
 MOVE_COST_FRAC: Final = 1e-7
 """Tie-break cost per USD moved: no circular or pointless moves among equal options."""
+MIN_CREDIT_USD: Final = 0.01
+"""Least a withdrawal the plan opens credits after its fee. One that only paid its fee
+would move nothing and could not be sent; were the solver free to plan it, the plan sent
+would differ from the point solved, whose every constraint assumed that fee paid."""
 
 
 def tolerance_usd(scale_usd: float) -> float:
@@ -44,6 +48,8 @@ class RouteTerms:
     price_usd: float
     upper_coin: float
     """Most it can carry: the source's free amount plus what siblings can pass it."""
+    lower_coin: float
+    """Least it carries when used: its minimum, and its fee plus :data:`MIN_CREDIT_USD`."""
     binary: bool
     """Needs an on/off variable: a fixed fee or a minimum."""
     src_value_usd: float
@@ -204,10 +210,12 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
             _coin_bound(take[vj], p, [accounts[k].haircut(r.asset) for k in members[vj]])
             + r.fee_coin,
         )
-        if r.min_effective_coin > upper or upper <= 0:
-            if r.min_effective_coin > 0:
+        binary = r.fee_coin > 0 or r.min_coin > 0
+        lower = max(r.min_effective_coin, r.fee_coin + MIN_CREDIT_USD / p) if binary else 0.0
+        if lower > upper or upper <= 0:
+            if lower > 0:
                 why = (
-                    f"{r.source}->{r.destination} {r.asset} needs >= {r.min_effective_coin:g} "
+                    f"{r.source}->{r.destination} {r.asset} needs >= {lower:g} "
                     f"coin; {withdrawable:g} withdrawable, at most {upper:g} useful"
                 )
                 unusable.append((r, why))
@@ -223,7 +231,8 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
                 dst=j,
                 price_usd=p,
                 upper_coin=upper,
-                binary=r.fee_coin > 0 or r.min_coin > 0,
+                lower_coin=lower,
+                binary=binary,
                 src_value_usd=p * src.haircut(r.asset),
                 dst_value_usd=p * hd,
                 idle_x_usd=p * (horizon_y * (rd - rs) + rs * r.delay_ms / MS_PER_YEAR),

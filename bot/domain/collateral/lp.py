@@ -3,7 +3,8 @@
 Columns: ``x`` (USD value at the snapshot price, per route: every row is
 in USD, so the solver's tolerances mean the same everywhere), ``y`` (0/1 per
 route with a fee or a minimum), then the slacks of the fallback: floor ``s``, target ``t`` and
-donor ``d`` per account, absolute and share cap excess per venue. Slacks are
+donor ``d`` per account, absolute and share cap excess per venue. Cap rows count a
+withdrawal's fee on both sides (see the optimizer's docstring). Slacks are
 fixed at 0 unless ``relaxed``; a cap's slack never exceeds the venue's excess
 before the plan, so no plan adds to a venue at or above a cap. A solve is
 either the LP relaxation, the LP with every ``y`` fixed, or the full MILP
@@ -65,6 +66,16 @@ class LpModel:
                 vals.append(-r.dst_value_usd * r.route.fee_coin)  # per route used
         d_e = np.zeros((n, self.n_cols))
         np.add.at(d_e, (rows, cols), vals)
+        # Caps count a withdrawal's fee on both sides: still held by the account paying it
+        # and already credited where it goes. A venue then gets under a cap only by what
+        # really arrives elsewhere, never by a fee paid to no one (directly, or by another
+        # venue at its ceiling sending back what it received), and what a venue really
+        # holds is never above what its cap row allowed.
+        d_cap = d_e.copy()
+        for k, r in enumerate(routes):
+            if r.binary:
+                d_cap[r.src, self.y_col[k]] += r.src_value_usd * r.route.fee_coin
+                d_cap[r.dst, self.y_col[k]] += r.dst_value_usd * r.route.fee_coin
 
         deficit = [i for i, s in enumerate(frame.status) if s is AccountStatus.BELOW_FLOOR]
         donors = [i for i in range(n) if i not in deficit]
@@ -110,7 +121,7 @@ class LpModel:
                 r = routes[k]
                 y = self.y_col[int(k)]
                 link[2 * b, [k, y]] = 1.0, -r.upper_coin * r.price_usd
-                link[2 * b + 1, [k, y]] = 1.0, -r.route.min_effective_coin * r.price_usd
+                link[2 * b + 1, [k, y]] = 1.0, -r.lower_coin * r.price_usd
             add(link, np.tile([-np.inf, 0.0], n_b), np.tile([0.0, np.inf], n_b))
 
         member = np.zeros((n_v, n))
@@ -121,14 +132,16 @@ class LpModel:
         cap_hi: list[float] = []
         for v in range(n_v):
             if math.isfinite(frame.cap_usd[v]):
-                row = member[v] @ d_e
+                row = member[v] @ d_cap
                 row[self.ua0 + v] = -1.0
                 cap_rows.append(row)
                 cap_hi.append(frame.cap_usd[v] - venue_e0[v])
             share = frame.share_frac[v]
             if share < 1.0:
-                row = member[v] @ d_e - share * d_e.sum(axis=0)
-                row[np.abs(row) < 1e-12 * np.abs(d_e).max(initial=1.0)] = 0.0
+                # The base is the total with fees gone: the lower one, so the true share
+                # is never above the row's.
+                row = member[v] @ d_cap - share * d_e.sum(axis=0)
+                row[np.abs(row) < 1e-12 * np.abs(d_cap).max(initial=1.0)] = 0.0
                 row[self.us0 + v] = -1.0
                 cap_rows.append(row)
                 cap_hi.append(share * total0 - venue_e0[v])

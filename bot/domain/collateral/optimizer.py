@@ -13,9 +13,19 @@ Constraints (F(i) = floor * MM, T(i) = target * MM, C(i) = ceiling * MM):
   its target and never below its initial margin);
 * every account: ``E_i + dE_i <= max(E_i, C(i))`` (no move pushes one above its ceiling);
 * withdrawable: per account and asset, ``sum(out x) - sum(sub-account in x) <= free``;
-* route size: ``min_eff y <= x <= upper y`` (``min_eff = max(minimum, fee)``);
-* caps per venue v: ``E_v + dE_v <= cap_usd`` and ``E_v + dE_v <= share * (E + dE)``;
+* route size: ``low y <= x <= upper y`` (``low = max(minimum, fee + 1 cent)``: a withdrawal
+  that only paid its fee could not be sent, so the solver may not plan one);
+* caps per venue v: ``E_v + dE_v + fees_v <= cap_usd`` and
+  ``E_v + dE_v + fees_v <= share * (E + dE)``;
   a venue already above a cap must come down to it if it can, and may never grow.
+
+``fees_v`` are the fees of the withdrawals out of and into venue v: caps count a fee as
+still held by the account paying it and as already credited where it goes. A fee is a
+loss, not a move; counted as gone, it would let the solver pay fees to no one to get a
+venue under a cap (directly, or through a venue at its ceiling sending back what it
+received). So a venue gets under a cap only by what really arrives elsewhere, and what
+it really holds is never above what its cap row allowed. Floors and ceilings count
+fees as paid.
 
 Conservation is built in: every coin debited is credited elsewhere or paid as
 the route's fee. Objective, USD over the horizon H against doing nothing:
@@ -217,22 +227,6 @@ def _amounts_coin(frame: Frame, x: np.ndarray) -> list[float]:
     return coin
 
 
-def _without_empty_withdrawals(frame: Frame, lp: LpModel, sol: np.ndarray) -> np.ndarray:
-    """The solution without withdrawals that would credit nothing after their fee.
-
-    Fixing a route's 0/1 variable from the LP relaxation can leave it open at its
-    minimum, the fee itself: sending it pays the fee and moves nothing. Dropping it
-    keeps every constraint (the source keeps the coin, the destination loses nothing)
-    and only lowers the cost.
-    """
-    x = sol.copy()
-    for k, r in enumerate(frame.routes):
-        if r.binary and x[k] - r.route.fee_coin * r.price_usd <= DUST_USD:
-            x[k] = 0.0
-            x[lp.y_col[k]] = 0.0
-    return x
-
-
 def _transfers(
     frame: Frame, lp: LpModel, sol: np.ndarray, plan: str
 ) -> tuple[PlannedTransfer, ...]:
@@ -296,9 +290,8 @@ def optimize(
     if frame.triggered:
         lp = LpModel(frame)
         solved, gap, relaxed = _solve(lp, settings)
-        x = _without_empty_withdrawals(frame, lp, solved.x)
-        transfers = _transfers(frame, lp, x, pid)
-        cost = _cost(frame, lp, x)
+        transfers = _transfers(frame, lp, solved.x, pid)
+        cost = _cost(frame, lp, solved.x)
     after = equity_after_usd(frame, transfers)
     outcomes = tuple(
         AccountOutcome(k, s, e0, e1, f, t, c)
