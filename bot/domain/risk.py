@@ -158,9 +158,7 @@ def _delta_problem(check: DeltaCrossCheck | None, limits: RiskLimits) -> str | N
     )
 
 
-def _reducing(
-    intent: OrderIntent, state: TradingState, venues: Collection[VenueId]
-) -> str | None:
+def _reducing(intent: OrderIntent, state: TradingState, venues: Collection[VenueId]) -> str | None:
     """Why ``intent`` must reduce and does not (None: it may go)."""
     if intent.reduces_position:
         return None

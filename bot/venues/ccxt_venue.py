@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from functools import partial
 from types import MappingProxyType
@@ -43,6 +44,7 @@ from bot.venues.errors import (
     RetryPolicy,
     Sleep,
     TokenBucket,
+    classify,
     describe,
     no_resent_requests,
     no_write_retries,
@@ -53,6 +55,9 @@ from bot.venues.normalise import MalformedResponseError, Normaliser, VenueMarket
 from bot.venues.normalise.common import mapping, text
 
 T = TypeVar("T")
+
+_ORDER_REQUEST: ContextVar[bool] = ContextVar("deltabot_order_request", default=False)
+"""Set while an order request is on its way, so ccxt's throttle hook knows what it pays for."""
 _SHOWN = 5
 """How many offending symbols an error message lists."""
 
@@ -80,6 +85,7 @@ class CcxtVenue:
         *,
         account: str,
         budget: TokenBucket,
+        order_budget: TokenBucket | None = None,
         clock_ms: Callable[[], int],
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -96,6 +102,7 @@ class CcxtVenue:
         self._norm = normaliser
         self._account = account
         self._budget = budget
+        self._order_budget = order_budget or budget
         self._clock_ms = clock_ms
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -125,6 +132,11 @@ class CcxtVenue:
         return self._budget
 
     @property
+    def order_budget(self) -> TokenBucket:
+        """The budget order requests pay (the read budget where the venue keeps no other)."""
+        return self._order_budget
+
+    @property
     def normaliser(self) -> Normaliser:
         return self._norm
 
@@ -139,12 +151,33 @@ class CcxtVenue:
         return self._client
 
     async def _throttle(self, cost: float | None = None) -> None:
-        """ccxt calls this before every HTTP request: pay the budget, then guard the session."""
-        await self._budget.acquire(min(float(cost or 1.0), self._budget.capacity))
+        """ccxt calls this before every HTTP request: pay the budget, then guard the session.
+
+        An order request pays the venue's order budget when it keeps one apart (one token
+        a request): a burst of reads never delays a hedge, nor do orders starve reads.
+        """
+        if _ORDER_REQUEST.get() and self._order_budget is not self._budget:
+            await self._order_budget.acquire(1.0)
+        else:
+            await self._budget.acquire(min(float(cost or 1.0), self._budget.capacity))
         no_resent_requests(self._client)
 
     async def _read(self, call: Callable[[], Awaitable[T]]) -> T:
-        return await retry_read(call, self._retry, self._sleep)
+        return await retry_read(call, self._retry, self._sleep, self._budget.drain)
+
+    async def _write(self, call: Callable[[], Awaitable[T]]) -> T:
+        """One order request, never retried: on the order budget, which a rate-limit answer
+        empties so the next order waits for the credits to refill."""
+        no_write_retries(self._client)
+        token = _ORDER_REQUEST.set(True)
+        try:
+            return await call()
+        except Exception as exc:
+            if classify(exc).backoff:
+                self._order_budget.drain()
+            raise
+        finally:
+            _ORDER_REQUEST.reset(token)
 
     # --- instruments -----------------------------------------------------------------
 
@@ -285,10 +318,11 @@ class CcxtVenue:
             args = self._norm.order_args(request, vm)
         except Exception as exc:  # nothing was sent
             return Rejected(f"not sent: {describe(exc)}")
-        no_write_retries(self._client)
         try:
-            order = await self._client.create_order(
-                args.symbol, args.type, args.side, args.amount, args.price, dict(args.params)
+            order = await self._write(
+                lambda: self._client.create_order(
+                    args.symbol, args.type, args.side, args.amount, args.price, dict(args.params)
+                )
             )
         except Exception as exc:
             if self._norm.duplicate_order(exc):
@@ -336,9 +370,8 @@ class CcxtVenue:
             vm = await self._market(symbol)
         except Exception as exc:
             return Rejected(f"not sent: {describe(exc)}")
-        no_write_retries(self._client)
         try:
-            order = await self._client.cancel_order(venue_order_id, vm.symbol)
+            order = await self._write(lambda: self._client.cancel_order(venue_order_id, vm.symbol))
         except Exception as exc:
             return write_outcome(exc)
         try:

@@ -171,17 +171,24 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 async def retry_read(
-    call: Callable[[], Awaitable[T]], policy: RetryPolicy, sleep: Sleep = asyncio.sleep
+    call: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    sleep: Sleep = asyncio.sleep,
+    on_slow_down: Callable[[], None] = lambda: None,
 ) -> T:
     """``await call()``, retried on retryable errors up to ``policy.attempts`` times in all.
 
-    Only for reads: a read repeated is harmless. The last error propagates.
+    Only for reads: a read repeated is harmless. The last error propagates. When the
+    venue asks us to slow down (a rule with ``backoff``: rate limited, 10028),
+    ``on_slow_down`` runs first, e.g. to empty the request budget.
     """
     for attempt in range(1, policy.attempts + 1):
         try:
             return await call()
         except Exception as exc:
             rule = classify(exc)
+            if rule.backoff:
+                on_slow_down()
             if not rule.read_retryable or attempt == policy.attempts:
                 raise
             await sleep(policy.delay_s(attempt, rule))
@@ -226,6 +233,12 @@ class TokenBucket:
         """Seconds until ``cost`` tokens are available (0 if they are now)."""
         self._refill()
         return max(0.0, (cost - self._tokens) / self.rate_per_s)
+
+    def drain(self) -> None:
+        """Spend every token: the venue said we were too fast (Deribit 10028 ends the
+        session), so the next request waits for the credits to refill."""
+        self._refill()
+        self._tokens = min(self._tokens, 0.0)
 
     async def acquire(self, cost: float = 1.0) -> None:
         """Take ``cost`` tokens, sleeping until they have refilled; callers queue in order."""

@@ -35,7 +35,7 @@ from bot.venues.base import Venue
 from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.clients import StartupError, ccxt_client
 from bot.venues.errors import Sleep, TokenBucket
-from bot.venues.normalise import normaliser_for
+from bot.venues.normalise import Normaliser, normaliser_for
 from bot.venues.paper import PaperVenue
 
 LIVE_CONFIRM_VAR = "DELTABOT_LIVE_CONFIRM"
@@ -96,13 +96,23 @@ def _budget(client: object, runtime: Runtime) -> TokenBucket:
     return TokenBucket(max(1.0, rate), rate, runtime.monotonic_s, runtime.sleep)
 
 
+def _order_budget(normaliser: Normaliser, runtime: Runtime) -> TokenBucket | None:
+    """The venue's separate budget for order requests, when it keeps one (Deribit)."""
+    if normaliser.order_rate is None:
+        return None
+    burst, rate = normaliser.order_rate
+    return TokenBucket(burst, rate, runtime.monotonic_s, runtime.sleep)
+
+
 def _ccxt_venue(venue: VenueConfig, client: object, runtime: Runtime) -> CcxtVenue:
+    normaliser = normaliser_for(venue.exchange.value)
     return CcxtVenue(
         venue.name,
         client,
-        normaliser_for(venue.exchange.value),
+        normaliser,
         account=venue.account,
         budget=_budget(client, runtime),
+        order_budget=_order_budget(normaliser, runtime),
         clock_ms=runtime.clock_ms,
         sleep=runtime.sleep,
         subaccounts=venue.subaccounts,

@@ -147,12 +147,17 @@ def recorded_venue(exchange: str, venue: str | None = None) -> tuple[Any, Record
     recorded = RecordedExchange(client)
     clock = ManualClock(START_MS)
     fake = FakeTime()
+    normaliser = normaliser_for(exchange)
+    order_rate = normaliser.order_rate
     adapter = CcxtVenue(
         VenueId(venue or f"{exchange}-a"),
         client,
-        normaliser_for(exchange),
+        normaliser,
         account="main",
         budget=TokenBucket(100, 50, fake.monotonic, fake.sleep),
+        order_budget=None
+        if order_rate is None
+        else TokenBucket(*order_rate, fake.monotonic, fake.sleep),
         clock_ms=clock.now_ms,
         retry=RetryPolicy(attempts=3, base_s=0.1, max_s=1.0),
         sleep=fake.sleep,

@@ -219,3 +219,41 @@ async def test_aiohttp_resend_is_switched_off_before_the_first_request(deribit: 
     venue, _rec = deribit
     await venue.load_instruments()
     assert venue.client.session._retry_connection is False
+
+
+async def test_orders_pay_their_own_budget_so_a_burst_of_reads_never_delays_a_hedge(
+    deribit: Harness,
+) -> None:
+    """Deribit keeps matching-engine credits apart: with the read budget spent, an order goes
+    out at once and pays one order credit, and reads keep theirs."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/buy", "buy_perp_filled")
+    await venue.load_instruments()
+    venue.budget.drain()
+    orders_before = venue.order_budget.tokens
+    outcome = await venue.create_order(REQUEST)
+    assert not isinstance(outcome, Rejected)
+    assert venue.order_budget.tokens == pytest.approx(orders_before - 1)
+    assert venue.budget.tokens == pytest.approx(0.0)  # no time passed: nothing slept for it
+
+
+async def test_too_many_requests_on_an_order_empties_the_order_budget(deribit: Harness) -> None:
+    """Deribit 10028 on a send is never retried (looked up instead) and the next order waits
+    for the credits to refill: the order budget is emptied."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/buy", "error_too_many_requests", status=429)
+    await venue.load_instruments()
+    outcome = await venue.create_order(REQUEST)
+    assert isinstance(outcome, Ambiguous)
+    assert rec.paths().count("/api/v2/private/buy") == 1
+    assert venue.order_budget.tokens <= 0.0
+
+
+def test_a_drained_budget_waits_for_a_full_credit() -> None:
+    """After drain, the next request waits cost / rate seconds: 2 s for 1 token at 0.5/s."""
+    fake = FakeTime()
+    bucket = TokenBucket(10, 0.5, fake.monotonic, fake.sleep)
+    bucket.drain()
+    assert bucket.wait_s(1.0) == pytest.approx(2.0)
+    fake.now_s += 2.0
+    assert bucket.wait_s(1.0) == pytest.approx(0.0)

@@ -445,6 +445,9 @@ class Normaliser(ABC):
         """The ccxt transfer structure of the raw answer to :meth:`subaccount_transfer_call`."""
         raise NotImplementedError(f"{self.exchange} has no sub-account transfer endpoint")
 
+    order_rate: ClassVar[tuple[float, float] | None] = None
+    """(burst, requests per second) of the venue's separate budget for order requests, when
+    it keeps one apart from reads (None: orders and reads share one budget)."""
     duplicate_order_error: ClassVar[re.Pattern[str] | None] = None
     """The venue's error text for "an order with this client id exists" (None: it has none)."""
 

@@ -69,6 +69,9 @@ class DeribitNormaliser(Normaliser):
     exchange: ClassVar[str] = "deribit"
     client_id_param: ClassVar[str] = "label"
     raw_client_id_keys: ClassVar[tuple[str, ...]] = ("label",)
+    order_rate: ClassVar[tuple[float, float] | None] = (20.0, 5.0)
+    """Deribit's matching-engine credits (buy, sell, edit, cancel) are a pool apart from the
+    other requests': 5 a second with a burst of 20 on the default tier."""
 
     def position_size(self, vm: VenueMarket, position: Payload) -> float:
         raw = info(position, f"deribit position {vm.symbol}")
