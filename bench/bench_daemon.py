@@ -30,7 +30,7 @@ from bench._util import pin_one_core, report, times
 from bot.app.daemon import DaemonHooks, run_daemon
 from bot.app.sim_world import build_sim_world, serve_sim_world
 from bot.clock import ManualClock
-from bot.config import LogFormat, LogLevel, load_config
+from bot.config import load_config
 from bot.config.risk import RiskConfig
 from bot.domain import position_table as position_table_module
 from bot.domain.exposure import Numeraire, portfolio_exposure
@@ -46,7 +46,7 @@ from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.engine.plan import PlanInputs, plan_cycle
 from bot.journal import Journal
-from bot.ops.logging import configure_logging
+from bot.ops.logging import LogFormat, LogLevel, configure_logging
 from bot.venues.factory import Runtime, build_venues
 from strategies.registry import load_strategy
 
@@ -218,7 +218,7 @@ async def _simulated_day(speed: float) -> dict[int, float]:
         path = Path(tmp) / "c.toml"
         path.write_text(text.replace("JOURNAL", str(Path(tmp) / "j.sqlite")))
         config = load_config(path, {"DELTABOT_SIM__SPEED": str(speed)})
-        start = int(config.sim.start.timestamp() * 1000) if config.sim else 0
+        start = config.sim.start_ms if config.sim else 0
         stop = asyncio.Event()
         rss: dict[int, float] = {}
         holder: list[Any] = []

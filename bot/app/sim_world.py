@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from bot.app.errors import SimSetupError
 from bot.clock import AcceleratedClock, Clock
-from bot.config import Config, SimConfig, SimPosition
+from bot.config import Config, SimPosition
 from bot.domain.ids import VenueId
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
 from bot.secrets import VenueCredentials, venue_credentials
@@ -37,10 +38,6 @@ from bot.sim.network import SimNetwork
 from bot.sim.server import RunningEmulator, run_emulator
 from bot.sim.spec import AccountSpec, ExchangeSpec, PositionSpec, default_main_account
 from bot.venues.factory import SimEndpoint
-
-
-class SimSetupError(ValueError):
-    """``[sim]`` describes something the simulated exchange cannot list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +76,11 @@ def instrument_name(pos: SimPosition) -> str:
     return f"{u}-{code}-{pos.strike_usd:.0f}-{cp}"
 
 
-def _ms(sim: SimConfig) -> int:
-    return int(sim.start.timestamp() * 1000)
-
-
 def _exchange_config(config: Config, venue: VenueId, key: str, secret: str) -> ExchangeSpec:
     """The grid (default expiries and strikes plus the book's) and the venue's account."""
     sim = config.sim
     assert sim is not None
-    start = _ms(sim)
+    start = sim.start_ms
     book = [p for p in sim.book if p.venue == venue]
     names = [u.name for u in sim.underlyings]
     option_expiries = set(default_expiries(start))
@@ -133,7 +126,7 @@ def build_sim_world(
     sim = config.sim
     if sim is None:
         raise SimSetupError("mode sim needs a [sim] section")
-    start = _ms(sim)
+    start = sim.start_ms
     sim_clock = clock or AcceleratedClock(start, sim.speed)
     specs: dict[str, UnderlyingSpec] = {
         u.name: UnderlyingSpec.simple(u.spot_usd, u.vol, u.rate) for u in sim.underlyings

@@ -27,14 +27,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.app.errors import BACKTEST_ERRORS
 from bot.backtest import (
     GBM,
     Book,
-    BookError,
     Costs,
     Heston,
     Historical,
-    HistoryError,
     Merton,
     PathModel,
     StrategySpec,
@@ -44,7 +43,6 @@ from bot.backtest import (
     run_backtest,
 )
 from bot.backtest.report import format_table, to_json_dict
-from strategies.registry import StrategyError
 
 _BAR_AFTER_S = 1.0
 _BAR_WIDTH = 30
@@ -152,7 +150,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             workers=args.workers,
             progress=_ProgressBar(),
         )
-    except (BookError, HistoryError, StrategyError, ValueError) as exc:
+    except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_table(result))

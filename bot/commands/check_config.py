@@ -12,11 +12,9 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from bot.app.config_check import credential_problems, credential_status
 from bot.commands.common import report_problems
-from bot.config import Config, ConfigError, Mode, load_config, resolve_config_path
-from bot.secrets import MASK, CredentialsError, credential_vars, venue_credentials
-
-_NEEDS_CREDENTIALS = (Mode.SANDBOX, Mode.LIVE)
+from bot.config import ConfigError, load_config, resolve_config_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,33 +42,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     print(f"{path}: valid config (mode {config.mode.value})")
     print(json.dumps(config.model_dump(mode="json"), indent=2))
     print("credentials (environment; values never shown):")
-    for venue in config.venues:
-        names = credential_vars(venue.name, testnet=venue.testnet)
-        for var, unset in (
-            (names.api_key, "not set"),
-            (names.api_secret, "not set"),
-            (names.password, "not set (only for exchanges with a passphrase)"),
-        ):
-            print(f"  {var:<48} {f'set {MASK}' if environ.get(var) else unset}")
+    for var, status in credential_status(config, environ):
+        print(f"  {var:<48} {status}")
     return 0
-
-
-def credential_problems(config: Config, environ: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Half-set credential pairs, and missing ones where the mode trades on a real account."""
-    problems = []
-    for i, venue in enumerate(config.venues):
-        try:
-            creds = venue_credentials(venue.name, testnet=venue.testnet, environ=environ)
-        except CredentialsError as exc:
-            problems.append((f"venues[{i}]", str(exc)))
-            continue
-        if creds is None and config.mode in _NEEDS_CREDENTIALS:
-            names = credential_vars(venue.name, testnet=venue.testnet)
-            problems.append(
-                (
-                    f"venues[{i}]",
-                    f"mode {config.mode.value} needs credentials: "
-                    f"set {names.api_key} and {names.api_secret}",
-                )
-            )
-    return problems

@@ -18,16 +18,14 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.app.demo import DemoScript, default_script, run_demo
+from bot.app.demo import run_demo
+from bot.app.demo_config import demo_config, demo_script
+from bot.app.errors import START_ERRORS
 from bot.app.run_chart import write_chart
 from bot.app.run_report import render_text, report_json
-from bot.app.sim_world import SimSetupError
 from bot.commands.common import load_or_report
-from bot.config import LogFormat, LogLevel, Mode
-from bot.config.collateral import CollateralMode
-from bot.journal import JournalError
-from bot.ops.logging import configure_logging
-from bot.venues.clients import StartupError
+from bot.config import Mode
+from bot.ops.logging import LogFormat, LogLevel, configure_logging
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,38 +60,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     configure_logging(LogLevel.ERROR, LogFormat.CONSOLE, sys.stderr)
     with tempfile.TemporaryDirectory(prefix="deltabot-demo-") as tmp:
         journal = args.journal or Path(tmp) / "journal.sqlite"
-        sim = config.sim.model_copy(update={"speed": args.speed})
-        demo_config = config.model_copy(
-            update={
-                "sim": sim,
-                "daemon": config.daemon.model_copy(
-                    update={"journal_path": journal, "hedge_interval_s": 300.0}
-                ),
-                "metrics": config.metrics.model_copy(update={"port": 0}),
-                # The demo shows the collateral job acting, not waiting for an operator.
-                "collateral": config.collateral.model_copy(update={"mode": CollateralMode.AUTO})
-                if config.collateral.mode is not CollateralMode.OFF
-                else config.collateral,
-                # At 1440x a read that takes 2.5 s of wall time is an hour old in market
-                # time: the staleness guard is scaled the same way, or nothing would trade.
-                # For the same reason our delta and the venue's Greeks, read a few wall
-                # milliseconds apart, differ more than in real time.
-                "risk": config.risk.model_copy(
-                    update={
-                        "max_input_age_s": max(config.risk.max_input_age_s, args.speed * 2.5),
-                        "delta_tolerance_frac": max(config.risk.delta_tolerance_frac, 0.05),
-                    }
-                ),
-            }
-        )
-        start_ms = int(sim.start.timestamp() * 1000)
-        base = default_script(start_ms, [u.name for u in sim.underlyings])
-        script = DemoScript(
-            hours=args.hours, speed=args.speed, hedge_interval_s=300.0, events=base.events
-        )
+        config = demo_config(config, speed=args.speed, journal_path=journal)
+        script = demo_script(config, hours=args.hours, speed=args.speed)
         try:
-            report = asyncio.run(run_demo(demo_config, dict(environ), script))
-        except (StartupError, JournalError, SimSetupError) as exc:
+            report = asyncio.run(run_demo(config, dict(environ), script))
+        except START_ERRORS as exc:
             print(f"deltabot demo: cannot start: {exc}", file=sys.stderr)
             return 2
     write_chart(report, args.plot)

@@ -12,25 +12,13 @@ import asyncio
 import sys
 from collections.abc import Mapping
 
-from bot.app.daemon import install_signal_handlers, run_daemon
-from bot.app.sim_world import SimSetupError
+from bot.app.daemon_process import configure_daemon_logging, run_until_signalled
+from bot.app.errors import START_ERRORS
 from bot.commands.common import load_or_report
-from bot.config import Config
-from bot.journal import JournalError
-from bot.ops.logging import configure_logging
-from bot.secrets import CredentialsError, configured_secrets
-from bot.venues.clients import StartupError
-from strategies.registry import StrategyError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``run`` takes only the global ``--config``."""
-
-
-async def _main(config: Config, environ: Mapping[str, str]) -> None:
-    stop = asyncio.Event()
-    install_signal_handlers(stop)
-    await run_daemon(config, environ, stop)
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -39,17 +27,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if config is None:
         return 2
     try:
-        secrets = configured_secrets(((v.name, v.testnet) for v in config.venues), environ)
-    except CredentialsError as exc:
-        print(f"deltabot run: cannot start: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(config.logging.level, config.logging.format, sys.stderr, secrets=secrets)
-    try:
-        asyncio.run(_main(config, environ))
-    except (StartupError, JournalError, SimSetupError, StrategyError, CredentialsError) as exc:
-        print(f"deltabot run: cannot start: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # the status port is taken, say
+        configure_daemon_logging(config, environ)
+        asyncio.run(run_until_signalled(config, environ))
+    except (*START_ERRORS, OSError) as exc:  # OSError: the status port is taken, say
         print(f"deltabot run: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -12,25 +12,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import signal
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
 
-from bot.clock import AcceleratedClock, SystemClock
-from bot.config import LogFormat, LogLevel
-from bot.ops.logging import configure_logging
-from bot.ops.net import is_loopback
-from bot.sim.exchange import SimExchange
-from bot.sim.faults import Faults
-from bot.sim.market import MarketModel
-from bot.sim.network import SimNetwork
-from bot.sim.server import RunningEmulator, serve_forever
-from bot.sim.spec import ExchangeSpec, default_main_account
-
-KEY_VAR = "DELTABOT_SIM_API_KEY"
-SECRET_VAR = "DELTABOT_SIM_API_SECRET"
+from bot.app.sim_venue import (
+    KEY_VAR,
+    SECRET_VAR,
+    SimVenueOptions,
+    build_sim_venue,
+    serve_sim_venue,
+)
+from bot.ops.logging import LogFormat, LogLevel, configure_logging
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,75 +56,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Serve until SIGINT/SIGTERM (exit 0); exit 2 with a message on bad input."""
+    options = SimVenueOptions(
+        name=args.name,
+        host=args.host,
+        port=args.port,
+        allow_non_loopback=args.allow_non_loopback,
+        seed=args.seed,
+        speed=args.speed,
+        start_ms=args.start_ms,
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        faults_json=args.faults,
+    )
     try:
-        exchange, faults, secret = _build(args, environ)
+        venue = build_sim_venue(options, environ)
     except ValueError as exc:
         print(f"sim-venue: {exc}", file=sys.stderr)
         return 2
-    configure_logging(LogLevel.INFO, LogFormat.AUTO, sys.stderr, secrets=[secret])
+    configure_logging(LogLevel.INFO, LogFormat.AUTO, sys.stderr, secrets=[venue.secret])
+
+    def ready(base_url: str) -> None:
+        print(f"sim-venue {args.name}: listening on {base_url}", flush=True)
+        print(f"sim-venue {args.name}: ready", flush=True)
+
     try:
-        asyncio.run(_serve(args, exchange, faults))
+        asyncio.run(serve_sim_venue(venue, ready))
     except OSError as exc:  # port taken, address not available
         print(f"sim-venue: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    return 0
-
-
-def _build(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[SimExchange, Faults, str]:
-    """Exchange, fault knobs and main API secret the arguments describe.
-
-    Raises ValueError naming what is wrong.
-    """
-    if not 0 <= args.port <= 65535:
-        raise ValueError(f"--port must be in 0..65535, got {args.port}")
-    if not (args.allow_non_loopback or is_loopback(args.host)):
-        raise ValueError(
-            f"--host {args.host} is not a loopback address; add --allow-non-loopback to expose "
-            "the emulator (no real security, fake money) on the network"
-        )
-    key = args.api_key or environ.get(KEY_VAR, "")
-    secret = args.api_secret or environ.get(SECRET_VAR, "")
-    if bool(key) != bool(secret):
-        raise ValueError(
-            f"give both an API key and a secret (--api-key/${KEY_VAR}, "
-            f"--api-secret/${SECRET_VAR}) or neither"
-        )
-    start_ms = SystemClock().now_ms() if args.start_ms is None else args.start_ms
-    clock = AcceleratedClock(start_ms, args.speed)
-    main = default_main_account()
-    if key:
-        main = replace(main, client_id=key, client_secret=secret)
-    config = ExchangeSpec.default(args.name, start_ms, accounts=(main,))
-    market = MarketModel.default(start_ms, seed=args.seed, underlyings=config.underlyings)
-    faults = Faults(seed=args.seed)
-    if args.faults:
-        try:
-            raw = json.loads(args.faults)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"--faults is not valid JSON: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ValueError("--faults must be a JSON object")
-        faults = Faults.from_json(raw, seed=args.seed)
-    return SimExchange(market, clock, config, SimNetwork()), faults, main.client_secret
-
-
-async def _serve(args: argparse.Namespace, exchange: SimExchange, faults: Faults) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-
-    def ready(emulator: RunningEmulator) -> None:
-        print(f"sim-venue {args.name}: listening on {emulator.base_url}", flush=True)
-        print(f"sim-venue {args.name}: ready", flush=True)
-
-    await serve_forever(
-        exchange,
-        stop,
-        host=args.host,
-        port=args.port,
-        faults=faults,
-        allow_non_loopback=args.allow_non_loopback,
-        on_ready=ready,
-    )
     print(f"sim-venue {args.name}: stopped", flush=True)
+    return 0

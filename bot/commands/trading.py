@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
+from bot.app import operator
+from bot.app.errors import OPERATOR_ERRORS
 from bot.commands.common import load_or_report
-from bot.domain.trading_state import SetBy, TradingMode, TradingState
-from bot.journal import Journal, JournalError
+
+_Action = Callable[[Path, str], operator.TradingChange]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,44 +28,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reason", help="why, recorded in the journal with the state")
 
 
-def _set(args: argparse.Namespace, environ: Mapping[str, str], mode: TradingMode) -> int:
+def _set(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    action: _Action,
+    *,
+    reason_required: bool,
+) -> int:
     config = load_or_report(args.config, environ)
     if config is None:
         return 2
     reason = (args.reason or "").strip()
-    if mode is not TradingMode.ACTIVE and not reason:
+    if reason_required and not reason:
         print(
             f"deltabot {args.command}: give --reason (it is recorded with the state)",
             file=sys.stderr,
         )
         return 2
-    now_ms = time.time_ns() // 1_000_000
-    path = config.daemon.journal_path
     try:
-        with Journal.open_control(path) as journal:
-            before = journal.state.trading_state()
-            state = TradingState(mode, reason or "operator resume", SetBy.OPERATOR, now_ms)
-            journal.state.set_trading_state(state)
-            lifted = journal.state.clear_locks(now_ms) if mode is TradingMode.ACTIVE else 0
-    except JournalError as exc:
+        change = action(config.daemon.journal_path, reason)
+    except OPERATOR_ERRORS as exc:
         print(f"deltabot {args.command}: {exc}", file=sys.stderr)
         return 2
-    print(f"trading {before.mode.value} -> {mode.value} ({state.reason}); journal {path}")
-    if lifted:
-        print(f"lifted {lifted} underlying lock(s)")
+    print(operator.change_text(change))
     return 0
 
 
 def run_halt(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Set HALTED: no orders at all until an operator resumes."""
-    return _set(args, environ, TradingMode.HALTED)
+    return _set(args, environ, operator.halt, reason_required=True)
 
 
 def run_reduce(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Set REDUCING: only orders that shrink a position toward zero, until resumed."""
-    return _set(args, environ, TradingMode.REDUCING)
+    return _set(args, environ, operator.reduce, reason_required=True)
 
 
 def run_resume(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Set ACTIVE and lift underlying locks."""
-    return _set(args, environ, TradingMode.ACTIVE)
+    return _set(args, environ, operator.resume, reason_required=False)

@@ -14,7 +14,7 @@ from bot.config.loader import (
     load_config,
     resolve_config_path,
 )
-from bot.config.model import Config, LogFormat, LoggingConfig, LogLevel, Mode
+from bot.config.model import Config, LoggingConfig, Mode
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimBalance, SimConfig, SimPosition, SimUnderlying
 from bot.config.venues import Exchange, VenueConfig, VenueRole
@@ -27,8 +27,6 @@ __all__ = [
     "ConfigError",
     "Exchange",
     "FrozenModel",
-    "LogFormat",
-    "LogLevel",
     "LoggingConfig",
     "Mode",
     "Numeraire",

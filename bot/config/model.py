@@ -27,6 +27,7 @@ from bot.config.stress import StressConfig
 from bot.config.venues import VenueConfig, VenueRole
 from bot.domain.exposure import Numeraire
 from bot.domain.ids import VenueId
+from bot.ops.logging import LogFormat, LogLevel
 
 ENV_PREFIX = "DELTABOT_"
 ENV_NESTED_DELIMITER = "__"
@@ -39,21 +40,6 @@ class Mode(StrEnum):
     PAPER = "paper"
     SANDBOX = "sandbox"
     LIVE = "live"
-
-
-class LogLevel(StrEnum):
-    DEBUG = "debug"
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-class LogFormat(StrEnum):
-    """``auto`` picks console on a terminal and JSON otherwise (files, journald, CI)."""
-
-    AUTO = "auto"
-    JSON = "json"
-    CONSOLE = "console"
 
 
 class LoggingConfig(FrozenModel):

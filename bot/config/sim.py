@@ -159,6 +159,11 @@ class SimConfig(FrozenModel):
         ),
     )
 
+    @property
+    def start_ms(self) -> int:
+        """``start`` in epoch milliseconds, as the simulated clock counts."""
+        return int(self.start.timestamp() * 1000)
+
     @field_validator("underlyings")
     @classmethod
     def _check_underlyings(

@@ -15,7 +15,7 @@ import difflib
 import structlog
 
 from bot.engine.context import EngineContext
-from bot.venues.clients import StartupError
+from bot.venues.base import StartupError
 
 log = structlog.get_logger("deltabot.routes")
 

@@ -4,7 +4,9 @@ One chain serves structlog events and stdlib records alike (ccxt, aiohttp and
 apscheduler log through ``logging``), and :class:`Redactor` runs first in it,
 so no later processor, renderer or handler ever sees a secret. Output is JSON
 lines when the stream is not a terminal (files, journald, CI) and a readable
-console format on a terminal, unless configured otherwise.
+console format on a terminal, unless configured otherwise. The levels and
+formats are defined here and the ``[logging]`` config imports them, so ops
+never imports config.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import TextIO
 from urllib.parse import quote
 
@@ -20,8 +23,23 @@ from pydantic import SecretStr
 from structlog.stdlib import ProcessorFormatter
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from bot.config import LogFormat, LogLevel
 from bot.secrets import MASK, looks_secret
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class LogFormat(StrEnum):
+    """``auto`` picks console on a terminal and JSON otherwise (files, journald, CI)."""
+
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
 
 _LEVELS = {
     LogLevel.DEBUG: logging.DEBUG,

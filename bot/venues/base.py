@@ -26,6 +26,10 @@ from bot.domain.orders import (
 from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 
 
+class StartupError(RuntimeError):
+    """The venue set-up is unsafe or incomplete; the message says what to fix."""
+
+
 class Venue(Protocol):
     """One exchange account, as seen by the engine. Implementations: ccxt and paper."""
 

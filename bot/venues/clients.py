@@ -20,14 +20,11 @@ from urllib.parse import urlsplit, urlunsplit
 import ccxt.async_support as ccxt_async
 
 from bot.secrets import VenueCredentials
+from bot.venues.base import StartupError
 from bot.venues.errors import no_write_retries
 from bot.venues.normalise import normaliser_for
 
 DEFAULT_TIMEOUT_MS = 10_000
-
-
-class StartupError(RuntimeError):
-    """The venue set-up is unsafe or incomplete; the message says what to fix."""
 
 
 def _urls(tree: object) -> Iterator[str]:

@@ -31,9 +31,9 @@ from types import MappingProxyType
 from bot.config import Config, Mode, VenueConfig
 from bot.domain.ids import Currency, VenueId
 from bot.secrets import VenueCredentials, credential_vars, venue_credentials
-from bot.venues.base import Venue
+from bot.venues.base import StartupError, Venue
 from bot.venues.ccxt_venue import CcxtVenue
-from bot.venues.clients import StartupError, ccxt_client
+from bot.venues.clients import ccxt_client
 from bot.venues.errors import Sleep, TokenBucket
 from bot.venues.normalise import Normaliser, normaliser_for
 from bot.venues.paper import PaperVenue

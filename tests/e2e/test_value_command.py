@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.commands.value import book_table
+from bot.app.sim_book import book_table
 from bot.config import load_config
 from bot.pricing.coin import coin_settled
 

@@ -423,7 +423,7 @@ async def test_an_unlisted_route_stops_only_itself(tmp_path: Path) -> None:
     start-up, naming it; if it meets a cycle anyway, it is reported alone and BTC still
     hedges (regression: it failed every cycle as 'venue unreadable' and halted)."""
     from bot.engine.routes import check_routes_listed
-    from bot.venues.clients import StartupError
+    from bot.venues.base import StartupError
 
     async with make_rig(tmp_path, CONFIG + BAD_ETH_ROUTE) as r:
         with pytest.raises(StartupError, match=r"\[\[hedges\]\]\[1\]\.symbol: 'ETH-PERPETUAL'"):

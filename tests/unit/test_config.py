@@ -12,14 +12,13 @@ from bot.config import (
     Config,
     ConfigError,
     Exchange,
-    LogFormat,
-    LogLevel,
     Mode,
     Numeraire,
     VenueRole,
     load_config,
 )
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
+from bot.ops.logging import LogFormat, LogLevel
 
 BASE = """
 [[venues]]

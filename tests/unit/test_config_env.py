@@ -10,12 +10,12 @@ import pytest
 from bot.config import (
     DEFAULT_CONFIG_PATH,
     ConfigError,
-    LogLevel,
     Mode,
     VenueRole,
     load_config,
     resolve_config_path,
 )
+from bot.ops.logging import LogLevel
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

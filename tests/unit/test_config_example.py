@@ -14,8 +14,6 @@ from pydantic.fields import FieldInfo
 from bot.config import (
     Config,
     Exchange,
-    LogFormat,
-    LogLevel,
     Mode,
     Numeraire,
     VenueRole,
@@ -23,6 +21,7 @@ from bot.config import (
 )
 from bot.config.base import nested_model
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
+from bot.ops.logging import LogFormat, LogLevel
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 LINES = EXAMPLE.read_text(encoding="utf-8").splitlines()

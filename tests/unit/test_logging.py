@@ -12,8 +12,7 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from bot.config import LogFormat, LogLevel
-from bot.ops.logging import Redactor, configure_logging
+from bot.ops.logging import LogFormat, LogLevel, Redactor, configure_logging
 from bot.secrets import MASK
 
 SECRET = "Zq9-live-secret/+value"

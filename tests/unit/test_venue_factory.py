@@ -12,8 +12,9 @@ from bot.config import Config, Mode, VenueConfig
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import TransferId, TransferKind, TransferReport, TransferRequest
 from bot.secrets import VenueCredentials
+from bot.venues.base import StartupError
 from bot.venues.ccxt_venue import CcxtVenue
-from bot.venues.clients import StartupError, ccxt_client, check_network
+from bot.venues.clients import ccxt_client, check_network
 from bot.venues.factory import (
     LIVE_CONFIRM_VALUE,
     LIVE_CONFIRM_VAR,

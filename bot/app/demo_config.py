@@ -1,0 +1,60 @@
+"""The demo's config and script: the daemon as configured, on an accelerated clock.
+
+At 1440x a read that takes 2.5 s of wall time is an hour old in market time,
+so the staleness guard is scaled with the speed, or nothing would trade; for
+the same reason our delta and the venue's Greeks, read a few wall milliseconds
+apart, differ more than in real time, so the delta tolerance is widened. The
+status server takes a free port, the journal goes where the caller says, and
+the collateral job acts on its own (unless it is off): the demo shows it
+moving collateral, not waiting for an operator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from bot.app.demo import DemoScript, default_script
+from bot.config import Config
+from bot.config.collateral import CollateralMode
+
+HEDGE_INTERVAL_S: Final = 300.0
+"""Simulated seconds between hedge cycles: a cycle every few wall seconds at 1440x."""
+STALE_WALL_S: Final = 2.5
+"""Wall seconds a read may take before it is too old, whatever the speed."""
+MIN_DELTA_TOLERANCE_FRAC: Final = 0.05
+
+
+def demo_config(config: Config, *, speed: float, journal_path: Path) -> Config:
+    """``config`` (mode sim, with a [sim] section) adjusted to run at ``speed``."""
+    assert config.sim is not None
+    collateral = config.collateral
+    if collateral.mode is not CollateralMode.OFF:
+        collateral = collateral.model_copy(update={"mode": CollateralMode.AUTO})
+    return config.model_copy(
+        update={
+            "sim": config.sim.model_copy(update={"speed": speed}),
+            "daemon": config.daemon.model_copy(
+                update={"journal_path": journal_path, "hedge_interval_s": HEDGE_INTERVAL_S}
+            ),
+            "metrics": config.metrics.model_copy(update={"port": 0}),
+            "collateral": collateral,
+            "risk": config.risk.model_copy(
+                update={
+                    "max_input_age_s": max(config.risk.max_input_age_s, speed * STALE_WALL_S),
+                    "delta_tolerance_frac": max(
+                        config.risk.delta_tolerance_frac, MIN_DELTA_TOLERANCE_FRAC
+                    ),
+                }
+            ),
+        }
+    )
+
+
+def demo_script(config: Config, *, hours: float, speed: float) -> DemoScript:
+    """The default bad day (a BTC crash, an ETH vol spike) over ``hours`` at ``speed``."""
+    assert config.sim is not None
+    base = default_script(config.sim.start_ms, [u.name for u in config.sim.underlyings])
+    return DemoScript(
+        hours=hours, speed=speed, hedge_interval_s=HEDGE_INTERVAL_S, events=base.events
+    )
