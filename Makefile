@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint typecheck unit demo bench clean
+.PHONY: install test lint layers typecheck unit demo bench clean
 
 install: $(STAMP)
 
@@ -19,13 +19,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The import contracts in pyproject.toml ([tool.importlinter]): the layers of docs/architecture.md.
+layers: $(STAMP)
+	$(VENV)/bin/lint-imports
+
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest
 
-test: lint typecheck unit
+test: lint layers typecheck unit
 
 demo: $(STAMP)
 	$(VENV)/bin/deltabot demo --config config.example.toml
