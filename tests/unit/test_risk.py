@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config.risk import RiskConfig
+from bot.domain.freshness import InputStamp
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import OrderRequest, Side, client_order_id
 from bot.domain.risk import (
@@ -61,7 +62,9 @@ def gate(
         state=ledger,
         limits=LIMITS,
         now_ms=NOW_MS,
-        inputs_ts_ms=inputs_ts_ms,
+        inputs=InputStamp(
+            VenueId("deribit-a"), "mark BTC/USD:BTC", inputs_ts_ms + 30_000, inputs_ts_ms
+        ),
         trading_state=state,
         delta_checks=delta_checks,
         locked=locked,
@@ -88,10 +91,14 @@ def test_halted_denies_everything_with_the_reason() -> None:
 
 
 def test_stale_inputs_skip_the_cycle() -> None:
-    """Inputs older than max_input_age_s deny all with reason 'stale inputs'; at the limit, fine."""
+    """Inputs older than max_input_age_s deny all with reason 'stale inputs', naming the input,
+    its venue, its age on our clock and its venue stamp; at the limit, fine."""
     stale = gate(intent(), inputs_ts_ms=NOW_MS - 5_001)
     assert stale.approved == () and reasons(stale) == [DenyReason.STALE_INPUTS]
-    assert stale.denied[0].message.startswith("stale inputs")
+    assert stale.denied[0].message == (
+        "stale inputs: mark BTC/USD:BTC on deribit-a is 5.001 s old "
+        "(venue stamp 1800000024999, max 5 s)"
+    )
     assert len(gate(intent(), inputs_ts_ms=NOW_MS - 5_000).approved) == 1
 
 
