@@ -125,7 +125,7 @@ def _bench_cycle() -> None:
             state=RiskLedger(),
             limits=limits,
             now_ms=NOW_MS,
-            inputs_ts_ms=plan.inputs_ts_ms,
+            inputs=plan.inputs,
             trading_state=INITIAL_STATE,
             delta_checks=plan.delta_checks,
         )

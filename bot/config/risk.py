@@ -50,8 +50,20 @@ class RiskConfig(FrozenModel):
         default=10.0,
         gt=0,
         description=(
-            "Oldest market/position read a cycle may act on, in seconds; older inputs skip "
-            "the cycle. Default 10, > 0."
+            "Oldest input a cycle may act on, in seconds: a mark or index by the time the "
+            "venue stamped on it (corrected for clock skew), positions by when the read "
+            "started; older inputs skip the cycle and fail /health. Default 10, > 0."
+        ),
+    )
+    max_clock_skew_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Largest difference between a venue's clock and ours, in seconds, beyond the "
+            "measurement's uncertainty (half the round trip); more is an alarm: logged as "
+            "an error, exported, /health failing. Input ages are corrected by the measured "
+            "skew either way. Default 5, in (0, 3600]."
         ),
     )
     delta_tolerance_coin: float = Field(
@@ -141,6 +153,10 @@ class RiskConfig(FrozenModel):
     @property
     def max_input_age_ms(self) -> int:
         return round(self.max_input_age_s * 1000)
+
+    @property
+    def max_clock_skew_ms(self) -> int:
+        return round(self.max_clock_skew_s * 1000)
 
     @property
     def unknown_grace_ms(self) -> int:

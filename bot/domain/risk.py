@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from bot.domain.freshness import InputStamp, stale_problem
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import OrderRequest
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
@@ -175,7 +176,7 @@ def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the docume
     state: RiskLedger,
     limits: RiskLimits,
     now_ms: int,
-    inputs_ts_ms: int,
+    inputs: InputStamp,
     trading_state: TradingState,
     delta_checks: Mapping[Currency, DeltaCrossCheck] | None = None,
     locked: Collection[Currency] = frozenset(),
@@ -183,7 +184,8 @@ def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the docume
 ) -> GateDecision:
     """Approve or deny each intent, in order; approvals are assumed sent at ``now_ms``.
 
-    ``inputs_ts_ms`` is the oldest read the intents were computed from;
+    ``inputs`` is the oldest input the intents were computed from, its venue
+    time already on our clock (see :mod:`bot.domain.freshness`);
     ``delta_checks`` holds, per underlying, our delta and the venue's (an
     underlying without an entry is not cross-checked); ``locked`` lists
     underlyings the engine has locked (e.g. after a position mismatch);
@@ -196,10 +198,9 @@ def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the docume
         raise ValueError(f"risk gate: duplicate client ids among intents: {ids}")
     if trading_state.mode is TradingMode.HALTED:
         return _deny_all(intents, DenyReason.HALTED, trading_state.reason)
-    age_ms = now_ms - inputs_ts_ms
-    if age_ms > limits.max_input_age_ms:
-        detail = f"inputs are {age_ms} ms old (max {limits.max_input_age_ms} ms)"
-        return _deny_all(intents, DenyReason.STALE_INPUTS, detail)
+    stale = stale_problem(inputs, now_ms, limits.max_input_age_ms)
+    if stale is not None:
+        return _deny_all(intents, DenyReason.STALE_INPUTS, stale)
 
     checks = delta_checks or {}
     count_used = len(state.within(now_ms, limits.order_window_ms))

@@ -8,11 +8,12 @@ are converted only through :mod:`bot.domain.units`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar
 
+from bot.domain.freshness import InputStamp, VenueClock
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 
@@ -53,6 +54,8 @@ class Mark:
     ``underlying_usd`` is the forward/index the venue priced it against;
     ``mark_iv`` is a fraction (0.60 = 60%), normalised by the adapter.
     ``venue_delta`` is the venue's own delta per unit, when it publishes one.
+    ``ts_ms`` is the venue's own time of these values, on its clock (the oldest
+    of the payloads they came from; the read time only for a venue that stamps none).
     """
 
     symbol: Symbol
@@ -75,7 +78,13 @@ def _frozen_map(items: Mapping[K, V]) -> Mapping[K, V]:
 
 @dataclass(frozen=True, slots=True)
 class VenueSnapshot:
-    """Everything read from one venue in one poll, stamped with the read time."""
+    """Everything read from one venue in one poll.
+
+    ``ts_ms`` is our clock when the read started (positions carry no venue
+    time, so they count as of then); ``index_ts_ms`` is the venue's time of each
+    index price (one without counts as of the read); ``clock`` is the venue's
+    clock read alongside (None: not read, its stamps are taken as on our clock).
+    """
 
     venue: VenueId
     ts_ms: int
@@ -84,26 +93,54 @@ class VenueSnapshot:
     balances: tuple[Balance, ...]
     marks: Mapping[Symbol, Mark]
     index_usd: Mapping[Currency, float] = field(default_factory=dict)
+    index_ts_ms: Mapping[Currency, int] = field(default_factory=dict)
+    clock: VenueClock | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "instruments", _frozen_map(self.instruments))
         object.__setattr__(self, "marks", _frozen_map(self.marks))
         object.__setattr__(self, "index_usd", _frozen_map(self.index_usd))
+        object.__setattr__(self, "index_ts_ms", _frozen_map(self.index_ts_ms))
         for pos in self.positions:
             if pos.instrument.venue != self.venue:
                 raise ValueError(
                     f"position {pos.instrument.symbol} belongs to {pos.instrument.venue}, "
                     f"not {self.venue}"
                 )
+        stray = set(self.index_ts_ms) - set(self.index_usd)
+        if stray:
+            raise ValueError(f"{self.venue}: index times without an index price: {sorted(stray)}")
+
+    @property
+    def skew_ms(self) -> int:
+        """The venue's clock minus ours (0 when its clock was not read)."""
+        return 0 if self.clock is None else self.clock.skew_ms
+
+    def input_stamps(
+        self, symbols: Iterable[Symbol], underlyings: Iterable[Currency] = ()
+    ) -> list[InputStamp]:
+        """The positions, the marks of ``symbols`` and the indexes of ``underlyings`` read
+        here, each with its venue time moved onto our clock (see :mod:`bot.domain.freshness`).
+
+        A symbol without a mark or an underlying without an index is skipped: that
+        is the plan's to refuse, not a time.
+        """
+        skew = self.skew_ms
+        out = [InputStamp(self.venue, "positions", self.ts_ms + skew, self.ts_ms)]
+        for symbol in dict.fromkeys(symbols):
+            mark = self.marks.get(symbol)
+            if mark is not None:
+                out.append(InputStamp(self.venue, f"mark {symbol}", mark.ts_ms, mark.ts_ms - skew))
+        for ccy in dict.fromkeys(underlyings):
+            if ccy in self.index_usd:
+                venue_ts = self.index_ts_ms.get(ccy, self.ts_ms + skew)
+                out.append(InputStamp(self.venue, f"index {ccy}", venue_ts, venue_ts - skew))
+        return out
 
 
 @dataclass(frozen=True, slots=True)
 class PortfolioSnapshot:
-    """All venues at one valuation time (the oldest read defines its age)."""
+    """All venues at one valuation time (our clock when the last read returned)."""
 
     valuation_ts_ms: int
     venues: tuple[VenueSnapshot, ...]
-
-    @property
-    def oldest_read_ms(self) -> int:
-        return min((v.ts_ms for v in self.venues), default=self.valuation_ts_ms)

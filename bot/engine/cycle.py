@@ -180,7 +180,7 @@ class HedgeEngine:
             state=journal.orders.recent_sends(now - MS_PER_DAY),
             limits=self._limits,
             now_ms=now,
-            inputs_ts_ms=plan.inputs_ts_ms,
+            inputs=plan.inputs,
             trading_state=state,
             delta_checks=plan.delta_checks,
             locked=frozenset(journal.state.locks()),

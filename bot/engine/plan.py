@@ -38,6 +38,7 @@ from typing import Final
 import numpy as np
 
 from bot.domain.exposure import Exposure, Numeraire, Valuation, value_book
+from bot.domain.freshness import InputStamp, oldest
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 from bot.domain.orders import OrderRequest, client_order_id
@@ -123,7 +124,8 @@ class CyclePlan:
 
     cycle_id: str
     valuation_ts_ms: int
-    inputs_ts_ms: int
+    inputs: InputStamp
+    """The oldest input the plan used (a mark, an index or a position read), on our clock."""
     decisions: tuple[UnderlyingDecision, ...]
     intents: tuple[OrderIntent, ...]
     delta_checks: Mapping[Currency, DeltaCrossCheck]
@@ -227,7 +229,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     return CyclePlan(
         cycle_id=cycle_id,
         valuation_ts_ms=now_ms,
-        inputs_ts_ms=portfolio.oldest_read_ms,
+        inputs=_oldest_input(portfolio, table, legs),
         decisions=tuple(decisions),
         intents=tuple(intents),
         delta_checks=_delta_checks(table, valuation.bs_delta),
@@ -238,6 +240,27 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
             for u in hedged
             for g in legs[u]
         ),
+    )
+
+
+def _oldest_input(
+    portfolio: PortfolioSnapshot, table: PositionTable, legs: Mapping[Currency, Sequence[Leg]]
+) -> InputStamp:
+    """The oldest of what the plan used: each venue's positions, the marks of the positions
+    and hedge legs, and each underlying's index where the table took it from."""
+    symbols = {s.venue: [p.instrument.symbol for p in s.positions] for s in portfolio.venues}
+    for leg in (g for group in legs.values() for g in group):
+        symbols.setdefault(leg.route.venue, []).append(leg.route.symbol)
+    index_from: dict[Currency, VenueId] = {}
+    for snap in sorted(portfolio.venues, key=lambda s: s.ts_ms):  # as PositionTable picks it
+        index_from.update(dict.fromkeys(snap.index_usd, snap.venue))
+    return oldest(
+        stamp
+        for snap in portfolio.venues
+        for stamp in snap.input_stamps(
+            symbols.get(snap.venue, ()),
+            [u for u in table.underlyings if index_from.get(u) == snap.venue],
+        )
     )
 
 

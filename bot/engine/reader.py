@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
+
+from bot.domain.freshness import oldest, skew_problem
 from bot.domain.ids import Symbol, VenueId
 from bot.domain.snapshot import PortfolioSnapshot, VenueSnapshot
 from bot.engine.context import EngineContext
+
+log = structlog.get_logger("deltabot.reader")
 
 
 class ReadError(RuntimeError):
@@ -65,14 +70,34 @@ class PortfolioReader:
                     "flat (an operator's resume accepts a flat book)"
                 )
             snaps.append(result)
+        now_ms = ctx.clock_ms()
         for snap in snaps:
             self._seen.add(snap.venue)
             if snap.positions:
                 self._held[snap.venue] = snap
             else:
                 self._held.pop(snap.venue, None)
-            ctx.metrics.set_input_age(snap.venue, (ctx.clock_ms() - snap.ts_ms) / 1000)
-        return PortfolioSnapshot(ctx.clock_ms(), tuple(snaps))
+            self._observe_clock(snap, now_ms)
+        return PortfolioSnapshot(now_ms, tuple(snaps))
+
+    def _observe_clock(self, snap: VenueSnapshot, now_ms: int) -> None:
+        """Export the read's input age and the venue's clock skew; a skew beyond the limit
+        is an error in the log (ages are skew-corrected, so trading goes on)."""
+        metrics = self._ctx.metrics
+        stamp = oldest(snap.input_stamps(snap.marks, snap.index_usd))
+        metrics.set_input_age(snap.venue, stamp.age_ms(now_ms) / 1000)
+        if snap.clock is None:
+            return
+        metrics.set_clock_skew(snap.venue, snap.clock.skew_ms / 1000)
+        problem = skew_problem(snap.venue, snap.clock, self._ctx.config.risk.max_clock_skew_ms)
+        if problem is not None:
+            log.error(
+                "clock_skew",
+                venue=snap.venue,
+                skew_s=snap.clock.skew_ms / 1000,
+                uncertainty_s=snap.clock.uncertainty_ms / 1000,
+                detail=problem,
+            )
 
     def _journaled_holdings(self, snap: VenueSnapshot) -> list[Symbol]:
         """On a first read: symbols our journaled fills say this venue still holds.

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 
+from bot.domain.freshness import skew_problem, stale_problem
 from bot.domain.snapshot import Balance, PortfolioSnapshot
 from bot.domain.trading_state import TradingMode, TradingState
 from bot.engine.context import EngineContext, LatestRead
+from bot.engine.cycle_result import CycleResult
 from bot.ops.status_server import Health
 
 STALE_CYCLES = 3
@@ -99,7 +101,8 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
 
 
 def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
-    """Healthy: trading not halted, and a recent cycle that succeeded."""
+    """Healthy: trading not halted, a recent cycle that succeeded on fresh inputs, and
+    every venue's clock close to ours."""
     state = ctx.journal.state.trading_state()
     result = latest.cycle
     if result is None:
@@ -113,5 +116,31 @@ def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
     elif age_s > limit_s:
         detail = f"last cycle {age_s:.1f} s ago (more than {limit_s:g} s)"
     else:
-        return Health(True, "ok", state.mode.value, age_s)
+        problems = _input_problems(ctx, result)
+        if not problems:
+            return Health(True, "ok", state.mode.value, age_s)
+        detail = "; ".join(problems)
     return Health(False, detail, state.mode.value, age_s)
+
+
+def _input_problems(ctx: EngineContext, result: CycleResult) -> list[str]:
+    """The last cycle's inputs too old when its read returned, and venue clocks too far off.
+
+    Judged at the read, not at ``now``: between cycles every input ages, and
+    that is the cycle interval's business, not a stale feed.
+    """
+    risk = ctx.config.risk
+    problems: list[str] = []
+    if result.plan is not None:
+        plan = result.plan
+        stale = stale_problem(plan.inputs, plan.valuation_ts_ms, risk.max_input_age_ms)
+        if stale is not None:
+            problems.append(f"stale inputs: {stale}")
+    clocks = (
+        [] if result.portfolio is None else [(s.venue, s.clock) for s in result.portfolio.venues]
+    )
+    for venue, clock in clocks:
+        skew = None if clock is None else skew_problem(venue, clock, risk.max_clock_skew_ms)
+        if skew is not None:
+            problems.append(skew)
+    return problems

@@ -151,7 +151,16 @@ class DaemonMetrics:
         )
         self._input_age = Gauge(
             "deltabot_input_age_seconds",
-            "Age of the newest market/position read of a venue when a cycle used it, in seconds.",
+            "Age of the oldest input of a venue's read when it returned, in seconds: a mark "
+            "or index by the venue's own timestamp (corrected for clock skew), positions by "
+            "when the read started.",
+            ["venue"],
+            registry=reg,
+        )
+        self._clock_skew = Gauge(
+            "deltabot_clock_skew_seconds",
+            "A venue's clock minus ours, in seconds, measured at its last read "
+            "(positive: the venue is ahead).",
             ["venue"],
             registry=reg,
         )
@@ -256,6 +265,10 @@ class DaemonMetrics:
     def set_input_age(self, venue: str, age_s: float) -> None:
         """Record how old a venue's inputs were, in seconds."""
         self._input_age.labels(venue).set(age_s)
+
+    def set_clock_skew(self, venue: str, skew_s: float) -> None:
+        """Record a venue's clock minus ours, in seconds."""
+        self._clock_skew.labels(venue).set(skew_s)
 
     def set_trading_state(self, mode: str) -> None:
         """Set the current mode's series to 1 and the others to 0."""

@@ -19,6 +19,10 @@ ANY = "any"
 """Deribit's all-currencies wildcard; also what an omitted ``currency`` means here."""
 
 
+def _get_time(ex: SimExchange, p: Params) -> Any:
+    return ex.time_ms()
+
+
 def _get_currencies(ex: SimExchange, p: Params) -> Any:
     return to_json(ex.currencies())
 
@@ -45,6 +49,7 @@ def _get_book_summary_by_currency(ex: SimExchange, p: Params) -> Any:
 
 
 PUBLIC_METHODS: Mapping[str, PublicHandler] = {
+    "public/get_time": _get_time,
     "public/get_currencies": _get_currencies,
     "public/get_instruments": _get_instruments,
     "public/ticker": _ticker,

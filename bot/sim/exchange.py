@@ -79,6 +79,13 @@ class SimExchange:
         return self._w.config.name
 
     # ------------------------------------------------------------ public data
+    def time_ms(self) -> int:
+        """``public/get_time``: the exchange's clock (simulated time), epoch milliseconds.
+
+        The stale-marks knob never freezes it: a stuck feed does not stop the venue's clock.
+        """
+        return self._w.sync()
+
     def currencies(self) -> list[CurrencyView]:
         return [currency_view(c, self._w.config.wallet) for c in CURRENCIES]
 

@@ -19,6 +19,7 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from bot.domain.freshness import VenueClock
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 from bot.domain.orders import (
@@ -51,7 +52,7 @@ from bot.venues.errors import (
     retry_read,
     write_outcome,
 )
-from bot.venues.normalise import MalformedResponseError, Normaliser, VenueMarket
+from bot.venues.normalise import MalformedResponseError, MarkBatch, Normaliser, VenueMarket
 from bot.venues.normalise.common import mapping, text
 
 T = TypeVar("T")
@@ -108,6 +109,8 @@ class CcxtVenue:
         self._sleep = sleep
         self._markets: dict[Symbol, VenueMarket] = {}
         self._unreadable: dict[str, str] = {}
+        self._skew_ms = 0
+        """The venue's clock minus ours at the last :meth:`read_clock` (0 before one)."""
         self._transfers = CcxtTransfers(
             venue,
             client,
@@ -239,21 +242,37 @@ class CcxtVenue:
         balances = await self._read(lambda: self._norm.fetch_balances(self._client, self._account))
         return tuple(balances)
 
-    async def _marks(
-        self, symbols: Iterable[Symbol], require_all: bool
-    ) -> tuple[dict[Symbol, Mark], Mapping[Currency, float]]:
+    async def _marks(self, symbols: Iterable[Symbol], require_all: bool) -> MarkBatch:
         wanted = [await self._market(s) for s in dict.fromkeys(symbols)]
         if not wanted:
-            return {}, {}
-        now = self._clock_ms()
+            return MarkBatch({}, {}, {})
+        # A quote without a time of its own is stamped on the venue's clock as last
+        # measured, so that the skew correction brings it back to the read time.
+        now = self._clock_ms() + self._skew_ms
         batch = await self._read(lambda: self._norm.fetch_marks(self._client, wanted, now))
         missing = {vm.symbol for vm in wanted} - set(batch.marks)
         if require_all and missing:
             raise MalformedResponseError(f"{self._venue}: no mark for {_listed(missing)}")
-        return dict(batch.marks), batch.index_usd
+        return batch
 
     async def fetch_marks(self, symbols: Iterable[Symbol]) -> Mapping[Symbol, Mark]:
-        return (await self._marks(symbols, require_all=True))[0]
+        return (await self._marks(symbols, require_all=True)).marks
+
+    async def read_clock(self) -> VenueClock:
+        """The venue's clock (ccxt ``fetch_time``) between two readings of ours.
+
+        Its stamps on marks and indexes are on that clock; the skew converts them
+        to ours (see :mod:`bot.domain.freshness`). Marks read afterwards that
+        carry no time of their own are stamped with it.
+        """
+        sent_ms = self._clock_ms()
+        venue_ms = await self._read(self._client.fetch_time)
+        received_ms = self._clock_ms()
+        if isinstance(venue_ms, bool) or not isinstance(venue_ms, int) or venue_ms <= 0:
+            raise MalformedResponseError(f"{self._venue}: server time {venue_ms!r} is not epoch ms")
+        clock = VenueClock(venue_ms, sent_ms, received_ms)
+        self._skew_ms = clock.skew_ms
+        return clock
 
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]:
         await self.load_instruments()
@@ -265,18 +284,21 @@ class CcxtVenue:
             and vm.instrument.underlying == underlying
             and (vm.instrument.expiry_ms or 0) > now
         ]
-        return (await self._marks(options, require_all=False))[0]
+        return (await self._marks(options, require_all=False)).marks
 
     async def snapshot(self, watch: Iterable[Symbol] = ()) -> VenueSnapshot:
         ts = self._clock_ms()
         instruments = await self.load_instruments()
-        positions, balances = await asyncio.gather(self.fetch_positions(), self.fetch_balances())
+        positions, balances, clock = await asyncio.gather(
+            self.fetch_positions(), self.fetch_balances(), self.read_clock()
+        )
         # A watched symbol the venue does not list is the route's problem (the plan says
         # route_unusable for it alone), never a reason to fail the whole read.
         listed = [s for s in watch if s in instruments]
-        marks, index = await self._marks(
+        batch = await self._marks(
             [p.instrument.symbol for p in positions] + listed, require_all=True
         )
+        marks = dict(batch.marks)
         await self._add_venue_deltas(positions, marks)
         return VenueSnapshot(
             venue=self._venue,
@@ -285,7 +307,9 @@ class CcxtVenue:
             positions=positions,
             balances=balances,
             marks=marks,
-            index_usd=index,
+            index_usd=batch.index_usd,
+            index_ts_ms=batch.index_ts_ms,
+            clock=clock,
         )
 
     async def _add_venue_deltas(
@@ -295,7 +319,8 @@ class CcxtVenue:
 
         The engine cross-checks its delta against the venue's for held options
         only, so venues whose bulk marks lack Greeks (Deribit) pay for these
-        alone, not for the whole chain.
+        alone, not for the whole chain. The mark is then as old as the older
+        of its two payloads.
         """
         lacking = [
             await self._market(p.instrument.symbol)
@@ -306,7 +331,9 @@ class CcxtVenue:
             return
         deltas = await self._read(lambda: self._norm.fetch_venue_deltas(self._client, lacking))
         for symbol, delta in deltas.items():
-            marks[symbol] = replace(marks[symbol], venue_delta=delta)
+            mark = marks[symbol]
+            ts_ms = min(mark.ts_ms, delta.ts_ms)
+            marks[symbol] = replace(mark, venue_delta=delta.delta, ts_ms=ts_ms)
 
     # --- orders ----------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.domain.freshness import VenueClock
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument
 from bot.domain.orders import (
@@ -54,6 +55,8 @@ class MarketData(Protocol):
     async def fetch_marks(self, symbols: Iterable[Symbol]) -> Mapping[Symbol, Mark]: ...
 
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]: ...
+
+    async def read_clock(self) -> VenueClock: ...
 
     async def close(self) -> None: ...
 
@@ -152,8 +155,11 @@ class PaperVenue:
         positions = await self.fetch_positions()
         listed = (s for s in watch if s in instruments)  # an unlisted route is the plan's problem
         wanted = list(dict.fromkeys([*(p.instrument.symbol for p in positions), *listed]))
+        clock = await self._data.read_clock()  # first: it stamps marks that carry no time
         marks = await self._data.fetch_marks(wanted) if wanted else {}
-        return VenueSnapshot(self._venue, ts, instruments, positions, self._balances(marks), marks)
+        return VenueSnapshot(
+            self._venue, ts, instruments, positions, self._balances(marks), marks, clock=clock
+        )
 
     # --- orders ----------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from bot.domain.freshness import VenueClock
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
 from bot.domain.snapshot import Mark
@@ -74,6 +75,10 @@ class FakeMarketData:
 
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]:
         return {CALL: self.marks[CALL]}
+
+    async def read_clock(self) -> VenueClock:
+        """The public venue's clock, read in no time and agreeing with ours."""
+        return VenueClock(START_MS, START_MS, START_MS)
 
     async def close(self) -> None:
         self.closed = True

@@ -20,6 +20,7 @@ from bot.domain.trading_state import SetBy, TradingMode, TradingState
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
 from bot.engine.reconciler import reconcile_journal
+from bot.engine.status import health_of
 from bot.journal import Journal
 from bot.sim.faults import DropMode, FaultAction
 from bot.venues.factory import Runtime, build_venues
@@ -99,16 +100,21 @@ class Rig:
 
 
 @asynccontextmanager
-async def make_rig(tmp_path: Path, text: str) -> AsyncIterator[Rig]:
+async def make_rig(tmp_path: Path, text: str, *, venue_ahead_ms: int = 0) -> AsyncIterator[Rig]:
+    """The engine on the emulator; ``venue_ahead_ms`` sets the emulator's clock ahead of ours."""
     path = tmp_path / "config.toml"
     path.write_text(text.format(journal=tmp_path / "journal.sqlite"))
     config = load_config(path, {})
     clock = ManualClock(START_MS)
     world = build_sim_world(config, clock=clock)
+
+    def our_ms() -> int:
+        return clock.now_ms() - venue_ahead_ms
+
     async with serve_sim_world(world) as (endpoints, _running):
-        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
+        venues = build_venues(config, {}, Runtime(clock_ms=our_ms), sim_endpoints=endpoints)
         journal = Journal.open(config.daemon.journal_path)
-        ctx = EngineContext(config, journal, venues, clock.now_ms)
+        ctx = EngineContext(config, journal, venues, our_ms)
         engine = HedgeEngine(ctx, config.strategy.build())
         try:
             yield Rig(config, clock, world, ctx, engine, journal, dict(venues))
@@ -497,3 +503,55 @@ async def test_a_fill_landing_after_not_found_is_booked_alerted_and_corrected(ri
     [(correction, _)] = (await rig.engine.run_cycle()).outcomes
     assert correction.order.side is not lost.order.side
     assert correction.amount_coin == pytest.approx(lost.amount_coin, rel=0.05)
+
+
+async def test_frozen_marks_are_stale_by_the_venues_timestamps(rig: Rig) -> None:
+    """Marks frozen for longer than max_input_age: no hedge, the gate names the mark, venue
+    and age, and /health fails on stale inputs, though every read returned just now."""
+    await rig.venues["sim-a"].snapshot([PERP])  # the answer the frozen feed will replay
+    rig.faults.set_stale_marks()
+    rig.clock.advance(12_000)
+    result = await rig.engine.run_cycle()
+    assert result.error is None and result.decision is not None
+    assert result.outcomes == () and rig.venue_orders() == []
+    [denial] = result.decision.denied
+    assert denial.reason is DenyReason.STALE_INPUTS
+    assert "mark BTC/USD:BTC on sim-a" in denial.detail and "12 s old" in denial.detail
+    health = health_of(rig.ctx, LatestRead().after_cycle(result), rig.ctx.clock_ms())
+    assert not health.ok and "stale inputs" in health.detail and "BTC/USD:BTC" in health.detail
+
+
+def metric(rig: Rig, series: str) -> float:
+    """The value of one exported series, e.g. ``name{venue="sim-a"}``."""
+    body, _ = rig.ctx.metrics.exposition()
+    [line] = [x for x in body.decode().splitlines() if x.startswith(series + " ")]
+    return float(line.split()[-1])
+
+
+@pytest.mark.parametrize("venue_ahead_ms", [30_000, -30_000])
+async def test_clock_skew_is_alarmed_and_input_ages_stay_right(
+    tmp_path: Path, venue_ahead_ms: int
+) -> None:
+    """The venue's clock 30 s ahead of ours or behind: fresh marks are 0 s old and hedge,
+    marks frozen for 12 s are 12 s old; the skew is exported and fails /health."""
+    side = "ahead of" if venue_ahead_ms > 0 else "behind"
+    async with make_rig(tmp_path, CONFIG, venue_ahead_ms=venue_ahead_ms) as r:
+        fresh = await r.engine.run_cycle()
+        assert fresh.error is None and fresh.plan is not None and len(fresh.outcomes) == 1
+        assert fresh.plan.inputs.age_ms(fresh.plan.valuation_ts_ms) == 0
+        health = health_of(r.ctx, LatestRead().after_cycle(fresh), r.ctx.clock_ms())
+        assert not health.ok
+        assert health.detail == f"clock skew: sim-a is 30 s {side} ours (±0 s, max 5 s)"
+        assert metric(r, 'deltabot_clock_skew_seconds{venue="sim-a"}') == venue_ahead_ms / 1000
+        assert metric(r, 'deltabot_input_age_seconds{venue="sim-a"}') == 0.0
+
+        r.faults.set_stale_marks()
+        r.clock.advance(12_000)
+        frozen = await r.engine.run_cycle()
+        assert frozen.plan is not None
+        assert (frozen.plan.inputs.name, frozen.plan.inputs.venue) == ("mark BTC/USD:BTC", "sim-a")
+        assert frozen.plan.inputs.age_ms(frozen.plan.valuation_ts_ms) == 12_000
+        health = health_of(r.ctx, LatestRead().after_cycle(frozen), r.ctx.clock_ms())
+        assert "stale inputs: mark BTC/USD:BTC on sim-a is 12 s old" in health.detail
+        assert f"clock skew: sim-a is 30 s {side} ours" in health.detail
+        assert metric(r, 'deltabot_input_age_seconds{venue="sim-a"}') == 12.0

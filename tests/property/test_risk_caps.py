@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config.risk import RiskConfig
+from bot.domain.freshness import InputStamp
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import OrderRequest, Side, client_order_id
 from bot.domain.risk import OrderIntent, RiskLedger, Send, evaluate
@@ -17,6 +18,10 @@ from bot.domain.trading_state import SetBy, TradingMode, TradingState
 
 VENUE, SYMBOL = VenueId("deribit-a"), Symbol("BTC/USD:BTC")
 ACTIVE = TradingState(TradingMode.ACTIVE, "test", SetBy.OPERATOR, 0)
+
+
+def fresh(now_ms: int) -> InputStamp:
+    return InputStamp(VENUE, f"mark {SYMBOL}", now_ms, now_ms)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ def test_approved_flow_never_exceeds_any_cap(cfg: RiskConfig, steps: list[Step],
             state=RiskLedger(tuple(sent)),
             limits=cfg.limits(),
             now_ms=now_ms,
-            inputs_ts_ms=now_ms,
+            inputs=fresh(now_ms),
             trading_state=ACTIVE,
         )
         assert len(decision.approved) + len(decision.denied) == len(intents)
@@ -107,7 +112,7 @@ def test_a_lone_order_within_the_cap_is_approved(cfg: RiskConfig, notional: floa
         state=RiskLedger(),
         limits=cfg.limits(),
         now_ms=0,
-        inputs_ts_ms=0,
+        inputs=fresh(0),
         trading_state=ACTIVE,
     )
     assert decision.approved == (intent,)

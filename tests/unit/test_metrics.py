@@ -158,9 +158,11 @@ def test_trading_state_is_one_hot_over_the_three_modes() -> None:
 
 
 def test_risk_and_margin_gauges_carry_their_labels() -> None:
-    """Input age, margin ratio, liquidation distance, stress loss and collateral are exposed."""
+    """Input age, clock skew, margin ratio, liquidation distance, stress loss and collateral
+    are exposed."""
     metrics = DaemonMetrics()
     metrics.set_input_age("deribit-a", 1.25)
+    metrics.set_clock_skew("deribit-a", -30.0)
     metrics.set_margin_ratio("deribit-a", "main", 0.42)
     metrics.set_liquidation_distance("deribit-a", "down", 0.31)
     metrics.set_liquidation_distance("deribit-a", "up", 0.55)
@@ -168,6 +170,7 @@ def test_risk_and_margin_gauges_carry_their_labels() -> None:
     metrics.set_collateral_usd("deribit-a", 1_000_000.0)
     samples = scrape(metrics)
     assert value(samples, "deltabot_input_age_seconds", venue="deribit-a") == 1.25
+    assert value(samples, "deltabot_clock_skew_seconds", venue="deribit-a") == -30.0
     assert value(samples, "deltabot_margin_ratio", venue="deribit-a", account="main") == 0.42
     liq = "deltabot_liquidation_distance_ratio"
     assert value(samples, liq, venue="deribit-a", direction="down") == 0.31
@@ -262,7 +265,7 @@ def test_every_metric_is_prefixed_and_its_help_states_a_unit() -> None:
     metrics = DaemonMetrics()
     metrics.set_trading_state("active")
     helps = help_texts(metrics)
-    assert len(helps) == 19
+    assert len(helps) == 20
     unit_words = ("coin", "USD", "seconds", "a count", "ratio", "fraction", "unitless")
     for name, text in helps.items():
         assert name.startswith("deltabot_"), name

@@ -70,6 +70,7 @@ async def binance() -> AsyncIterator[Harness]:
     rec.on("GET /eapi/v1/marginAccount", "eapi_margin_account")
     rec.on("GET /dapi/v1/account", "dapi_account")
     rec.on("GET /eapi/v1/mark", "eapi_mark")
+    rec.on("GET /api/v3/time", "time")
     rec.on("GET /eapi/v1/ticker", "eapi_ticker")
     rec.on("GET /dapi/v1/premiumIndex", "dapi_premium_index")
     rec.on("GET /dapi/v1/ticker/bookTicker", "dapi_book_ticker")
@@ -215,6 +216,20 @@ async def test_usd_m_mark_from_fapi_premium_index_and_book(binance: Harness) -> 
     assert snap.index_usd == {Currency("BTC"): 59990.0}
     marks = await venue.fetch_marks([USDT_QUARTER])
     assert marks[USDT_QUARTER].mark_price == 60180.0
+
+
+async def test_option_marks_without_a_time_are_stamped_on_the_venues_clock(
+    binance: Harness,
+) -> None:
+    """eapi/mark carries no time: with Binance's clock 30 s ahead, the held call's mark is
+    stamped START+30 s, the read time on the venue's clock, so it is 0 s old on ours."""
+    venue, rec = binance
+    rec.on("GET /api/v3/time", {"serverTime": START_MS + 30_000})
+    snap = await venue.snapshot()
+    assert snap.skew_ms == 30_000
+    assert snap.marks[CALL].ts_ms == START_MS + 30_000
+    [stamp] = [s for s in snap.input_stamps([CALL]) if s.name == f"mark {CALL}"]
+    assert stamp.age_ms(START_MS) == 0
 
 
 async def test_usd_m_order_is_sent_in_coin(binance: Harness) -> None:

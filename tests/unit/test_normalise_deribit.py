@@ -39,6 +39,7 @@ async def deribit() -> AsyncIterator[Harness]:
     rec.on("GET /api/v2/private/get_positions", "get_positions")
     rec.on("GET /api/v2/private/get_account_summaries", "get_account_summaries")
     rec.on("GET /api/v2/public/get_book_summary_by_currency?currency=BTC", "book_summary_btc")
+    rec.on("GET /api/v2/public/get_time", "get_time")
     yield venue, rec
     await venue.close()
 
@@ -113,14 +114,35 @@ async def test_marks_turn_percent_iv_into_a_fraction(deribit: Harness) -> None:
 
 
 async def test_snapshot_stamps_clock_and_index(deribit: Harness) -> None:
-    """A snapshot holds the held positions' marks and Deribit's index per coin."""
+    """A snapshot holds the held positions' marks and Deribit's index per coin, stamped
+    with the summaries' creation_timestamp, and the venue's clock from public/get_time."""
     venue, rec = deribit
     rec.on("GET /api/v2/public/ticker?instrument_name=BTC-25DEC26-60000-C", "ticker_call")
     snap = await venue.snapshot()
     assert snap.ts_ms == 1_767_225_600_000
     assert set(snap.marks) == {PERP, CALL}
     assert snap.index_usd == {Currency("BTC"): 59990.0}
+    assert snap.index_ts_ms == {Currency("BTC"): 1_767_225_599_950}
+    assert snap.marks[PERP].ts_ms == 1_767_225_599_950
+    assert snap.clock is not None and (snap.clock.venue_ms, snap.clock.skew_ms) == (
+        1_767_225_600_000,
+        0,
+    )
     assert rec.paths().count("/api/v2/public/get_book_summary_by_currency") == 1
+
+
+async def test_held_option_mark_is_as_old_as_the_older_of_summary_and_ticker(
+    deribit: Harness,
+) -> None:
+    """A held option's mark (summary at ...950) with its delta from a ticker stamped 5 s
+    earlier carries the ticker's time: a mark is as old as its oldest part."""
+    venue, rec = deribit
+    ticker = load("deribit", "ticker_call")
+    ticker["result"]["timestamp"] = 1_767_225_594_950
+    rec.on("GET /api/v2/public/ticker", ticker)
+    snap = await venue.snapshot()
+    assert snap.marks[CALL].ts_ms == 1_767_225_594_950
+    assert snap.marks[PERP].ts_ms == 1_767_225_599_950
 
 
 async def test_snapshot_takes_held_option_delta_from_its_ticker_only(deribit: Harness) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -72,7 +73,7 @@ def test_a_cycle_prices_the_book_once(pricing_calls: list[str]) -> None:
         state=RiskLedger(),
         limits=RiskConfig().limits(),
         now_ms=NOW_MS,
-        inputs_ts_ms=plan.inputs_ts_ms,
+        inputs=plan.inputs,
         trading_state=INITIAL_STATE,
         delta_checks=plan.delta_checks,
     )
@@ -118,3 +119,22 @@ def test_sigma_and_tau_are_the_options_weighted_by_position_vega() -> None:
     assert v.sigma[0] == pytest.approx(np.sum(weight * table.mark_iv[opts]) / weight.sum())
     assert v.tau_years_weighted[0] == pytest.approx(np.sum(weight * tau) / weight.sum())
     assert v.bs_delta[opts].size == 3 and np.isnan(v.bs_delta[table.kind != KindCode.OPTION]).all()
+
+
+def test_the_plan_is_as_old_as_the_oldest_input_it_used() -> None:
+    """The oldest of the used marks and the index wins; a mark nothing uses does not count."""
+    book = small_btc_book()
+    [snap] = book.venues
+    unused = Symbol("UNUSED")
+    marks = {
+        **snap.marks,
+        Symbol("P1"): dataclasses.replace(snap.marks[Symbol("P1")], ts_ms=NOW_MS - 7_000),
+        unused: dataclasses.replace(snap.marks[PERP], symbol=unused, ts_ms=NOW_MS - 60_000),
+    }
+    aged = dataclasses.replace(snap, marks=marks, index_ts_ms={BTC: NOW_MS - 3_000})
+    plan = plan_cycle(dataclasses.replace(book, venues=(aged,)), _inputs(None), "cycle-1")
+    assert (plan.inputs.name, plan.inputs.ts_ms) == ("mark P1", NOW_MS - 7_000)
+    older_perp = {**marks, PERP: dataclasses.replace(marks[PERP], ts_ms=NOW_MS - 9_000)}
+    routed = dataclasses.replace(aged, marks=older_perp)
+    plan = plan_cycle(dataclasses.replace(book, venues=(routed,)), _inputs(None), "cycle-2")
+    assert (plan.inputs.name, plan.inputs.venue) == ("mark BTC/USD:BTC", VENUE)

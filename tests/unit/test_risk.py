@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config.risk import RiskConfig
+from bot.domain.freshness import InputStamp
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import OrderRequest, Side, client_order_id
 from bot.domain.risk import (
@@ -55,16 +56,20 @@ def gate(
     inputs_ts_ms: int = NOW_MS,
     delta_checks: dict[Currency, DeltaCrossCheck] | None = None,
     locked: frozenset[Currency] = frozenset(),
+    reducing_venues: frozenset[VenueId] = frozenset(),
 ) -> GateDecision:
     return evaluate(
         intents,
         state=ledger,
         limits=LIMITS,
         now_ms=NOW_MS,
-        inputs_ts_ms=inputs_ts_ms,
+        inputs=InputStamp(
+            VenueId("deribit-a"), "mark BTC/USD:BTC", inputs_ts_ms + 30_000, inputs_ts_ms
+        ),
         trading_state=state,
         delta_checks=delta_checks,
         locked=locked,
+        reducing_venues=reducing_venues,
     )
 
 
@@ -88,10 +93,14 @@ def test_halted_denies_everything_with_the_reason() -> None:
 
 
 def test_stale_inputs_skip_the_cycle() -> None:
-    """Inputs older than max_input_age_s deny all with reason 'stale inputs'; at the limit, fine."""
+    """Inputs older than max_input_age_s deny all with reason 'stale inputs', naming the input,
+    its venue, its age on our clock and its venue stamp; at the limit, fine."""
     stale = gate(intent(), inputs_ts_ms=NOW_MS - 5_001)
     assert stale.approved == () and reasons(stale) == [DenyReason.STALE_INPUTS]
-    assert stale.denied[0].message.startswith("stale inputs")
+    assert stale.denied[0].message == (
+        "stale inputs: mark BTC/USD:BTC on deribit-a is 5.001 s old "
+        "(venue stamp 1800000024999, max 5 s)"
+    )
     assert len(gate(intent(), inputs_ts_ms=NOW_MS - 5_000).approved) == 1
 
 
@@ -207,15 +216,7 @@ def test_a_reducing_venue_takes_only_reducing_orders_the_others_trade_on() -> No
                      order.side, order.amount),
         grow.underlying, grow.notional_usd, grow.amount_coin, grow.position_before_coin,
     )  # fmt: skip
-    decision = evaluate(
-        [grow, shrink, elsewhere],
-        state=EMPTY,
-        limits=LIMITS,
-        now_ms=NOW_MS,
-        inputs_ts_ms=NOW_MS,
-        trading_state=ACTIVE,
-        reducing_venues=frozenset({order.venue}),
-    )
+    decision = gate(grow, shrink, elsewhere, reducing_venues=frozenset({order.venue}))
     assert decision.approved == (shrink, elsewhere)
     [denied] = decision.denied
     assert denied.intent is grow and denied.reason is DenyReason.NOT_REDUCING

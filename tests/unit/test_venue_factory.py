@@ -204,6 +204,7 @@ async def test_paper_never_gets_credentials_even_when_the_environment_has_them()
     recorded = RecordedExchange(client)
     recorded.on("GET /api/v2/public/get_instruments", "get_instruments")
     recorded.on("GET /api/v2/public/get_book_summary_by_currency", "book_summary_btc")
+    recorded.on("GET /api/v2/public/get_time", "get_time")
     snapshot = await venue.snapshot(watch=[Symbol("BTC/USD:BTC")])
     assert snapshot.balances[0].equity == 1.0
     assert all(c.path.startswith("/api/v2/public/") and not c.headers for c in recorded.calls)

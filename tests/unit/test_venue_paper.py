@@ -153,12 +153,14 @@ async def test_transfers_move_cash_out_or_are_rejected() -> None:
 
 
 async def test_snapshot_holds_positions_balances_and_watched_marks() -> None:
-    """A snapshot carries held positions, their marks, watched marks and the read time."""
+    """A snapshot carries held positions, their marks, watched marks, the read time and
+    the market data's clock."""
     venue, data, _ = paper()
     await venue.create_order(order("c1", CALL, Side.BUY, 0.5))
     snapshot = await venue.snapshot(watch=[PERP])
     assert set(snapshot.marks) == {CALL, PERP}
     assert [p.instrument.symbol for p in snapshot.positions] == [CALL]
     assert snapshot.ts_ms == START_MS
+    assert snapshot.clock is not None and snapshot.clock.venue_ms == START_MS
     await venue.close()
     assert data.closed

@@ -43,6 +43,7 @@ from bot.venues.normalise.common import (
     MalformedResponseError,
     MarkBatch,
     Payload,
+    VenueDelta,
     VenueMarket,
     mapping,
     num,
@@ -288,12 +289,13 @@ class Normaliser(ABC):
         """Marks of ``markets`` in as few calls as the exchange allows.
 
         Markets the venue returned nothing for are left out; the adapter
-        reports them. ``now_ms`` stamps quotes that carry no time of their own.
+        reports them. ``now_ms`` (the venue's clock, as last measured) stamps
+        quotes that carry no time of their own.
         """
 
     async def fetch_venue_deltas(
         self, client: Any, markets: Sequence[VenueMarket]
-    ) -> Mapping[Symbol, float]:
+    ) -> Mapping[Symbol, VenueDelta]:
         """The venue's Black-Scholes delta per unit of held options whose marks carry none.
 
         Venues whose marks always carry one have nothing more to fetch.

@@ -236,6 +236,7 @@ class BinanceNormaliser(Normaliser):
         are read (a USDⓈ-M index is in USDT)."""
         marks: dict[Symbol, Mark] = {}
         index: dict[Currency, float] = {}
+        index_ts: dict[Currency, int] = {}
         options = [vm for vm in markets if vm.instrument.is_option]
         if options:
             greeks = _raw_by_symbol(await client.fetch_all_greeks(), "option mark")
@@ -257,8 +258,10 @@ class BinanceNormaliser(Normaliser):
             for vm in group:
                 if vm.market_id in premium:
                     raw = premium[vm.market_id]
-                    marks[vm.symbol] = self.futures_mark(vm, raw, books.get(vm.market_id), now_ms)
+                    mark = self.futures_mark(vm, raw, books.get(vm.market_id), now_ms)
+                    marks[vm.symbol] = mark
                     idx = opt_positive(raw, "indexPrice", f"binance {vm.symbol}")
-                    if idx is not None:
-                        index.setdefault(vm.instrument.underlying, idx)
-        return MarkBatch(marks, index)
+                    if idx is not None and vm.instrument.underlying not in index:
+                        index[vm.instrument.underlying] = idx
+                        index_ts[vm.instrument.underlying] = mark.ts_ms
+        return MarkBatch(marks, index, index_ts)

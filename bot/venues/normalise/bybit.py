@@ -218,6 +218,7 @@ class BybitNormaliser(Normaliser):
             groups.setdefault(_group(vm), {})[vm.market_id] = vm
         marks: dict[Symbol, Mark] = {}
         index: dict[Currency, float] = {}
+        index_ts: dict[Currency, int] = {}
         for params, wanted in sorted(groups.items()):
             tickers = await client.fetch_tickers(None, dict(params))
             for value in mapping(tickers, "bybit tickers").values():
@@ -229,8 +230,10 @@ class BybitNormaliser(Normaliser):
                 vm = found
                 # ccxt drops the response's ``time``; a ticker's own time is the read time.
                 stamp = ticker.get("timestamp")
-                marks[vm.symbol] = self.mark(vm, raw, stamp if isinstance(stamp, int) else now_ms)
+                mark = self.mark(vm, raw, stamp if isinstance(stamp, int) else now_ms)
+                marks[vm.symbol] = mark
                 idx = opt_positive(raw, "indexPrice", f"bybit ticker {vm.symbol}")
                 if idx is not None:
                     index[vm.instrument.underlying] = idx
-        return MarkBatch(marks, index)
+                    index_ts[vm.instrument.underlying] = mark.ts_ms
+        return MarkBatch(marks, index, index_ts)

@@ -142,7 +142,17 @@ class VenueMarket:
 
 @dataclass(frozen=True, slots=True)
 class MarkBatch:
-    """Marks read in one pass, plus the USD index per underlying when the venue gave one."""
+    """Marks read in one pass, plus the USD index per underlying when the venue gave one
+    and the venue's time of each index (the time of the payload it came from)."""
 
     marks: Mapping[Symbol, Mark]
     index_usd: Mapping[Currency, float]
+    index_ts_ms: Mapping[Currency, int]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueDelta:
+    """The venue's Black-Scholes delta per unit of one option, and the venue's time of it."""
+
+    delta: float
+    ts_ms: int

@@ -42,6 +42,7 @@ from bot.venues.normalise.common import (
     MalformedResponseError,
     MarkBatch,
     Payload,
+    VenueDelta,
     VenueMarket,
     info,
     mapping,
@@ -137,6 +138,7 @@ class DeribitNormaliser(Normaliser):
         wanted = {vm.market_id: vm for vm in markets}
         marks: dict[Symbol, Mark] = {}
         index: dict[Currency, float] = {}
+        index_ts: dict[Currency, int] = {}
         for settle in sorted({vm.instrument.settle for vm in markets}):
             tickers = await client.fetch_tickers(None, {"code": settle})
             for ticker in mapping(tickers, "deribit tickers").values():
@@ -144,23 +146,27 @@ class DeribitNormaliser(Normaliser):
                 vm = wanted.get(str(raw.get("instrument_name")))
                 if vm is None:
                     continue
-                marks[vm.symbol] = self.mark(vm, raw)
+                mark = self.mark(vm, raw)
+                marks[vm.symbol] = mark
                 delivery = opt_positive(raw, "estimated_delivery_price", f"deribit {vm.symbol}")
                 if delivery is not None:
                     index[vm.instrument.underlying] = delivery
-        return MarkBatch(marks, index)
+                    index_ts[vm.instrument.underlying] = mark.ts_ms
+        return MarkBatch(marks, index, index_ts)
 
-    def venue_delta(self, vm: VenueMarket, ticker: Payload) -> float:
-        """Black-Scholes delta per coin of one option from its ``public/ticker`` answer."""
+    def venue_delta(self, vm: VenueMarket, ticker: Payload) -> VenueDelta:
+        """Black-Scholes delta per coin of one option from its ``public/ticker`` answer,
+        with the ticker's ``timestamp``."""
         where = f"deribit ticker {vm.symbol}"
         name = ticker.get("instrument_name")
         if name != vm.market_id:
             raise MalformedResponseError(f"{where}: answer is for {name!r}")
-        return num(mapping(ticker.get("greeks"), f"{where}.greeks"), "delta", f"{where}.greeks")
+        greeks = mapping(ticker.get("greeks"), f"{where}.greeks")
+        return VenueDelta(num(greeks, "delta", f"{where}.greeks"), ms(ticker, "timestamp", where))
 
     async def fetch_venue_deltas(
         self, client: Any, markets: Sequence[VenueMarket]
-    ) -> Mapping[Symbol, float]:
+    ) -> Mapping[Symbol, VenueDelta]:
         """One ``public/ticker`` per held option, concurrently (the budget paces them)."""
         options = [vm for vm in markets if vm.instrument.is_option]
         tickers = await asyncio.gather(*(client.fetch_ticker(vm.symbol) for vm in options))

@@ -243,4 +243,4 @@ class OkxNormaliser(Normaliser):
                 marks[vm.symbol] = self.mark(
                     vm, mark_px[vm.market_id], tickers.get(vm.market_id), greeks.get(vm.market_id)
                 )
-        return MarkBatch(marks, {})
+        return MarkBatch(marks, {}, {})
