@@ -33,7 +33,7 @@ from bot.clock import ManualClock
 from bot.config import load_config
 from bot.config.risk import RiskConfig
 from bot.domain import position_table as position_table_module
-from bot.domain.exposure import Numeraire, portfolio_exposure
+from bot.domain.exposure import Numeraire, value_book
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
 from bot.domain.position_table import PositionTable
@@ -133,7 +133,7 @@ def _bench_cycle() -> None:
     table = PositionTable.from_snapshots(portfolio.venues)
 
     def exposure_only() -> None:
-        portfolio_exposure(
+        value_book(
             table,
             forward_usd=table.underlying_usd,
             valuation_ts_ms=NOW_MS,
@@ -153,7 +153,7 @@ def _bench_cycle() -> None:
     report("cycle computation, 10,000 positions, 3 venues, median", t_cycle, "ms", "<= 10 ms",
            t_cycle <= 10)  # fmt: skip
     report("  same, instruments changed since the last cycle (no memo)", t_cold, "ms")
-    report("  baseline: portfolio_exposure alone, same book", t_base, "ms")
+    report("  baseline: value_book alone, same book", t_base, "ms")
     report("  ratio cycle / exposure", t_cycle / t_base, "x")
     report("  intents per cycle (6 routes)", intents, "")
 

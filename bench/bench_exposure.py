@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench._util import report, times
-from bot.domain.exposure import portfolio_exposure
+from bot.domain.exposure import value_book
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
@@ -91,7 +91,7 @@ def run() -> None:
     table, forward = random_book(100_000, rng)
 
     def aggregate() -> None:
-        portfolio_exposure(
+        value_book(
             table,
             forward_usd=forward,
             valuation_ts_ms=T0_MS,

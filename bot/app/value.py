@@ -1,7 +1,7 @@
 """``deltabot value``'s report: the ``[sim]`` book valued at the simulated start.
 
 This is the same valuation path the daemon runs each cycle (``PositionTable``
--> ``portfolio_exposure``), just fed from the config instead of a venue poll;
+-> ``value_book``), just fed from the config instead of a venue poll;
 coin collateral from ``[[sim.balances]]`` counts as delta in the usd numeraire.
 The text and JSON forms of the report live beside it.
 """
@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.app.sim_book import book_table, position_rate, venue_equity
 from bot.config import Config
-from bot.domain.exposure import Exposure, portfolio_exposure
+from bot.domain.exposure import Exposure, value_book
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.timeunits import MS_PER_YEAR
 from bot.pricing.coin import coin_settled
@@ -31,7 +31,7 @@ class ValueReport:
     exposure: Exposure
 
 
-def value_book(config: Config) -> ValueReport:
+def value_report(config: Config) -> ValueReport:
     """Value the ``[sim]`` book (the caller checked there is one)."""
     sim = config.sim
     assert sim is not None
@@ -39,14 +39,14 @@ def value_book(config: Config) -> ValueReport:
     rate = position_rate(sim, table)
     venues = sorted({*table.venues, *(b.venue for b in sim.balances)})
     coin, _usd = venue_equity(sim, table, venues)
-    exposure = portfolio_exposure(
+    exposure = value_book(
         table,
         forward_usd=table.underlying_usd,
         valuation_ts_ms=sim.start_ms,
         numeraire=config.numeraire,
         collateral_coin=coin.sum(axis=0),
         rate=rate,
-    )
+    ).exposure
     return ValueReport(sim.start.isoformat(), table, rate, exposure)
 
 

@@ -4,7 +4,7 @@ The simulated market starts flat: every option is valued at its underlying's
 ``vol`` against the forward ``spot·e^(rate·tau)``, and coin collateral from
 ``[[sim.balances]]`` counts as delta in the usd numeraire. This is the same
 valuation path the daemon runs each cycle (``PositionTable`` ->
-``portfolio_exposure``), just fed from the config instead of a venue poll.
+``value_book``), just fed from the config instead of a venue poll.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import argparse
 import json
 from collections.abc import Mapping
 
-from bot.app.value import render_text, report_json, value_book
+from bot.app.value import render_text, report_json, value_report
 from bot.commands.common import load_or_report
 
 
@@ -30,6 +30,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if config.sim is None or not config.sim.book:
         print("the config has no [sim] book to value: add [[sim.book]] entries")
         return 2
-    report = value_book(config)
+    report = value_report(config)
     print(json.dumps(report_json(report), indent=2) if args.json else render_text(report))
     return 0

@@ -135,28 +135,6 @@ class Valuation:
     delta_fixed_vol_coin: FloatArray | None
 
 
-def portfolio_exposure(
-    table: PositionTable,
-    *,
-    forward_usd: ArrayLike,
-    valuation_ts_ms: int,
-    numeraire: Numeraire | str,
-    collateral_coin: ArrayLike | Mapping[str, float],
-    rate: ArrayLike = 0.0,
-    vol_override: ArrayLike | None = None,
-) -> Exposure:
-    """Aggregate the book's Greeks per underlying (see :func:`value_book`)."""
-    return value_book(
-        table,
-        forward_usd=forward_usd,
-        valuation_ts_ms=valuation_ts_ms,
-        numeraire=numeraire,
-        collateral_coin=collateral_coin,
-        rate=rate,
-        vol_override=vol_override,
-    ).exposure
-
-
 def value_book(
     table: PositionTable,
     *,

@@ -402,11 +402,13 @@ async def test_an_order_no_lookup_can_find_is_given_up_after_its_window(rig: Rig
     assert [e["client_id"] for e in logs if e["event"] == "order_unknown_past_window"] == [cid]
 
 
-BAD_ETH_ROUTE = """
+def eth_route(symbol: str) -> str:
+    """An ETH book, its coin and a [[hedges]] route for it on sim-a through ``symbol``."""
+    return f"""
 [[hedges]]
 underlying = "ETH"
 venue = "sim-a"
-symbol = "ETH-PERPETUAL"
+symbol = "{symbol}"
 [[sim.underlyings]]
 name = "ETH"
 spot_usd = 3000
@@ -431,7 +433,7 @@ async def test_an_unlisted_route_stops_only_itself(tmp_path: Path) -> None:
     from bot.engine.routes import check_routes_listed
     from bot.venues.base import StartupError
 
-    async with make_rig(tmp_path, CONFIG + BAD_ETH_ROUTE) as r:
+    async with make_rig(tmp_path, CONFIG + eth_route("ETH-PERPETUAL")) as r:
         with pytest.raises(StartupError, match=r"\[\[hedges\]\]\[1\]\.symbol: 'ETH-PERPETUAL'"):
             await check_routes_listed(r.ctx)
         result = await r.engine.run_cycle()
@@ -440,34 +442,12 @@ async def test_an_unlisted_route_stops_only_itself(tmp_path: Path) -> None:
         assert [i.order.symbol for i, _ in result.outcomes] == [PERP]
 
 
-ETH_ROUTE = """
-[[hedges]]
-underlying = "ETH"
-venue = "sim-a"
-symbol = "ETH/USD:ETH"
-[[sim.underlyings]]
-name = "ETH"
-spot_usd = 3000
-vol = 0.7
-[[sim.balances]]
-venue = "sim-a"
-currency = "ETH"
-amount = 10.0
-[[sim.book]]
-venue = "sim-a"
-underlying = "ETH"
-kind = "perpetual"
-settlement = "inverse"
-size = -15000.0
-"""
-
-
 async def test_a_lost_reply_costs_no_lock_when_another_order_fills(tmp_path: Path) -> None:
     """The venue fills the BTC hedge but its reply is lost while the ETH hedge fills normally:
     the post-trade check first resolves the lost one by lookup and counts its fills, so
     nothing is locked and the BTC order is FILLED, not resent (regression: it locked BTC
     until an operator's resume)."""
-    async with make_rig(tmp_path, CONFIG + ETH_ROUTE) as r:
+    async with make_rig(tmp_path, CONFIG + eth_route("ETH/USD:ETH")) as r:
         r.faults.drop(FaultAction.FILL_THEN_DROP, method="private/sell", mode=DropMode.CLOSE)
         first = await r.engine.run_cycle()
         assert [i.order.symbol for i, _ in first.outcomes] == [PERP, "ETH/USD:ETH"]

@@ -1,4 +1,4 @@
-"""Vectorised portfolio_exposure equals a slow per-position Python reference on random books."""
+"""Vectorised value_book equals a slow per-position Python reference on random books."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.exposure import Exposure, portfolio_exposure
+from bot.domain.exposure import Exposure, value_book
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
 from bot.pricing import black76
@@ -144,26 +144,26 @@ def test_matches_per_position_reference(
     book: list[Row], numeraire: str, collateral: list[float]
 ) -> None:
     """Per-underlying totals, option/hedge legs, expiry buckets and expired counts match."""
-    e = portfolio_exposure(
+    e = value_book(
         _table(book),
         forward_usd=np.array([r.forward_usd for r in book]),
         valuation_ts_ms=T0_MS,
         numeraire=numeraire,
         collateral_coin=collateral,
-    )
+    ).exposure
     _check(e, _reference(book, numeraire, collateral), numeraire)
 
 
 @given(book=st.lists(rows(), max_size=25), numeraire=st.sampled_from(["usd", "coin"]))
 def test_buckets_sum_to_totals(book: list[Row], numeraire: str) -> None:
     """Summing the expiry buckets per underlying gives the total gamma and vega."""
-    e = portfolio_exposure(
+    e = value_book(
         _table(book),
         forward_usd=np.array([r.forward_usd for r in book]),
         valuation_ts_ms=T0_MS,
         numeraire=numeraire,
         collateral_coin=[0.0, 0.0],
-    )
+    ).exposure
     b = e.buckets
     for name in ("gamma_coin_per_pct", "vega_usd_per_volpt"):
         per_underlying = np.bincount(b.underlying_idx, weights=getattr(b, name), minlength=2)

@@ -1,4 +1,4 @@
-"""portfolio_exposure: hand-computed single positions, numeraires, expiry, bad input."""
+"""value_book: hand-computed single positions, numeraires, expiry, bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.domain.exposure import Exposure, portfolio_exposure
+from bot.domain.exposure import Exposure, value_book
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
 
@@ -43,13 +43,13 @@ def _one(kind: KindCode, size: float, **columns: Any) -> PositionTable:
 
 def _exposure(table: PositionTable, forward: Any, numeraire: str, **kw: Any) -> Exposure:
     kw.setdefault("collateral_coin", np.zeros(len(table.underlyings)))
-    return portfolio_exposure(
+    return value_book(
         table,
         forward_usd=np.broadcast_to(np.asarray(forward, dtype=float), (len(table),)),
         valuation_ts_ms=T0_MS,
         numeraire=numeraire,
         **kw,
-    )
+    ).exposure
 
 
 @pytest.mark.parametrize("kind", [PERP, FUT])
@@ -285,4 +285,4 @@ def test_bad_arguments_raise(kwargs: dict[str, Any], message: str) -> None:
         "collateral_coin": [0.0, 0.0],
     }
     with pytest.raises(ValueError, match=message):
-        portfolio_exposure(_mixed(), **(args | kwargs))
+        value_book(_mixed(), **(args | kwargs))

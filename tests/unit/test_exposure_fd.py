@@ -1,4 +1,4 @@
-"""portfolio_exposure against finite differences of a full revaluation of the accounts.
+"""value_book against finite differences of a full revaluation of the accounts.
 
 The reference values every position from its price alone (Black-76 premium,
 futures P&L from an entry price, coin cash) and never looks at a Greek, so
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.domain.exposure import Exposure, portfolio_exposure
+from bot.domain.exposure import Exposure, value_book
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR
 from bot.pricing import black76
@@ -93,13 +93,13 @@ def _coin_delta_fd(scale: float, h: float) -> FloatArray:
 
 
 def _exposure(numeraire: str, fwd: FloatArray, collateral: FloatArray) -> Exposure:
-    return portfolio_exposure(
+    return value_book(
         BOOK,
         forward_usd=fwd,
         valuation_ts_ms=T0_MS,
         numeraire=numeraire,
         collateral_coin=collateral,
-    )
+    ).exposure
 
 
 def test_usd_delta_and_gamma_match_revaluation_of_usd_value() -> None:

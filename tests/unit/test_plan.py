@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.config.risk import RiskConfig
-from bot.domain.exposure import Numeraire, portfolio_exposure, value_book
+from bot.domain.exposure import Numeraire, value_book
 from bot.domain.ids import Symbol
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import RiskLedger, evaluate
@@ -96,10 +96,10 @@ def test_fixed_vol_delta_of_the_single_pass_equals_a_separate_valuation() -> Non
         table, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="usd",
         collateral_coin=[2.0], fixed_vol=kept,
     )  # fmt: skip
-    alone = portfolio_exposure(
+    alone = value_book(
         table, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="usd",
         collateral_coin=[2.0], vol_override=np.where(np.isnan(kept), table.mark_iv, kept),
-    )  # fmt: skip
+    ).exposure  # fmt: skip
     assert one.delta_fixed_vol_coin is not None
     np.testing.assert_allclose(one.delta_fixed_vol_coin, alone.delta_coin, rtol=1e-13)
     assert one.delta_fixed_vol_coin[0] != pytest.approx(one.exposure.delta_coin[0], rel=1e-6)

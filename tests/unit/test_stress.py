@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from bot.config.margin import MarginConfig
 from bot.config.stress import StressConfig, margin_setup
-from bot.domain.exposure import portfolio_exposure
+from bot.domain.exposure import value_book
 from bot.domain.margin import liquidation_distance, portfolio_margin, standard_margin
 from bot.domain.margin.liquidation import MarginModel
 from bot.domain.margin.standard import StandardParams
@@ -219,7 +219,7 @@ def test_venue_default_loses_its_equity_and_leaves_the_other_delta() -> None:
 
 
 def test_remaining_delta_matches_exposure_usd_numeraire() -> None:
-    """Zero-move scenario: delta = portfolio_exposure (usd), equity including option marks."""
+    """Zero-move scenario: delta = value_book (usd), equity including option marks."""
     table = _table(
         [
             {"kind": KindCode.OPTION, "size": -5.0, "strike": 65_000.0},
@@ -232,9 +232,9 @@ def test_remaining_delta_matches_exposure_usd_numeraire() -> None:
     book = prepare(table, forward_usd=F, valuation_ts_ms=T0_MS, equity_coin=[[equity, 0.0]])
     spec = StressConfig.model_validate({"scenarios": [{"name": "now"}]}).scenarios[0]
     res = custom(book, spec.scenario(book.underlyings))
-    exp = portfolio_exposure(
+    exp = value_book(
         table, forward_usd=F, valuation_ts_ms=T0_MS, numeraire="usd", collateral_coin=[equity, 0.0]
-    )
+    ).exposure
     assert res.pnl_usd == pytest.approx(0.0, abs=1e-6)
     assert res.delta_coin["BTC"] == pytest.approx(float(exp.delta_coin[0]), abs=1e-5)
 
