@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import TypeVar
 
 from bot.domain.freshness import InputStamp, VenueClock
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
+
+_MARK_TS = attrgetter("ts_ms")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,17 +128,41 @@ class VenueSnapshot:
         A symbol without a mark or an underlying without an index is skipped: that
         is the plan's to refuse, not a time.
         """
-        skew = self.skew_ms
-        out = [InputStamp(self.venue, "positions", self.ts_ms + skew, self.ts_ms)]
-        for symbol in dict.fromkeys(symbols):
-            mark = self.marks.get(symbol)
-            if mark is not None:
-                out.append(InputStamp(self.venue, f"mark {symbol}", mark.ts_ms, mark.ts_ms - skew))
-        for ccy in dict.fromkeys(underlyings):
-            if ccy in self.index_usd:
-                venue_ts = self.index_ts_ms.get(ccy, self.ts_ms + skew)
-                out.append(InputStamp(self.venue, f"index {ccy}", venue_ts, venue_ts - skew))
-        return out
+        marks = [("mark", m.symbol, m.ts_ms) for m in self._marks_of(symbols)]
+        return [
+            self._stamp(*t)
+            for t in (self._positions_time(), *marks, *self._index_times(underlyings))
+        ]
+
+    def oldest_input(
+        self, symbols: Iterable[Symbol], underlyings: Iterable[Currency] = ()
+    ) -> InputStamp:
+        """The oldest of :meth:`input_stamps`, building only that one: a cycle asks this
+        of every held position's mark."""
+        times = [self._positions_time()]
+        marks = self._marks_of(symbols)
+        if marks:  # ties go to the first, in input_stamps' order
+            mark = min(marks, key=_MARK_TS)
+            times.append(("mark", mark.symbol, mark.ts_ms))
+        return self._stamp(*min([*times, *self._index_times(underlyings)], key=itemgetter(2)))
+
+    def _marks_of(self, symbols: Iterable[Symbol]) -> list[Mark]:
+        return [m for m in map(self.marks.get, symbols) if m is not None]
+
+    def _positions_time(self) -> tuple[str, str, int]:
+        return "positions", "", self.ts_ms + self.skew_ms
+
+    def _index_times(self, underlyings: Iterable[Currency]) -> list[tuple[str, str, int]]:
+        fallback = self.ts_ms + self.skew_ms
+        return [
+            ("index", ccy, self.index_ts_ms.get(ccy, fallback))
+            for ccy in underlyings
+            if ccy in self.index_usd
+        ]
+
+    def _stamp(self, kind: str, key: str, venue_ts_ms: int) -> InputStamp:
+        name = f"{kind} {key}" if key else kind
+        return InputStamp(self.venue, name, venue_ts_ms, venue_ts_ms - self.skew_ms)
 
 
 @dataclass(frozen=True, slots=True)

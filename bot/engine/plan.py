@@ -248,19 +248,21 @@ def _oldest_input(
 ) -> InputStamp:
     """The oldest of what the plan used: each venue's positions, the marks of the positions
     and hedge legs, and each underlying's index where the table took it from."""
-    symbols = {s.venue: [p.instrument.symbol for p in s.positions] for s in portfolio.venues}
+    routed: dict[VenueId, list[Symbol]] = {}
     for leg in (g for group in legs.values() for g in group):
-        symbols.setdefault(leg.route.venue, []).append(leg.route.symbol)
+        routed.setdefault(leg.route.venue, []).append(leg.route.symbol)
     index_from: dict[Currency, VenueId] = {}
     for snap in sorted(portfolio.venues, key=lambda s: s.ts_ms):  # as PositionTable picks it
         index_from.update(dict.fromkeys(snap.index_usd, snap.venue))
     return oldest(
-        stamp
-        for snap in portfolio.venues
-        for stamp in snap.input_stamps(
-            symbols.get(snap.venue, ()),
+        snap.oldest_input(
+            [
+                *(p.instrument.symbol for p in snap.positions),
+                *routed.get(snap.venue, ()),
+            ],
             [u for u in table.underlyings if index_from.get(u) == snap.venue],
         )
+        for snap in portfolio.venues
     )
 
 

@@ -13,7 +13,7 @@ import asyncio
 
 import structlog
 
-from bot.domain.freshness import oldest, skew_problem
+from bot.domain.freshness import skew_problem
 from bot.domain.ids import Symbol, VenueId
 from bot.domain.snapshot import PortfolioSnapshot, VenueSnapshot
 from bot.engine.context import EngineContext
@@ -84,7 +84,7 @@ class PortfolioReader:
         """Export the read's input age and the venue's clock skew; a skew beyond the limit
         is an error in the log (ages are skew-corrected, so trading goes on)."""
         metrics = self._ctx.metrics
-        stamp = oldest(snap.input_stamps(snap.marks, snap.index_usd))
+        stamp = snap.oldest_input(snap.marks, snap.index_usd)
         metrics.set_input_age(snap.venue, stamp.age_ms(now_ms) / 1000)
         if snap.clock is None:
             return
