@@ -33,6 +33,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 from typing import Final
 
 import numpy as np
@@ -58,6 +60,7 @@ _NEVER_HEDGED_S: Final = 1e12
 _MIN_CHANGE_COIN: Final = 1e-12
 _FIXED_VOL: Final = "net_delta_fixed_vol_coin"
 """The state field that needs the vols of the last hedge (only then are they tracked)."""
+_SYMBOL: Final = attrgetter("instrument.symbol")
 _CAP_SLACK: Final = 1e-9
 """An order is clipped a hair under the per-order cap, so float noise cannot breach it."""
 
@@ -256,10 +259,7 @@ def _oldest_input(
         index_from.update(dict.fromkeys(snap.index_usd, snap.venue))
     return oldest(
         snap.oldest_input(
-            [
-                *(p.instrument.symbol for p in snap.positions),
-                *routed.get(snap.venue, ()),
-            ],
+            chain(map(_SYMBOL, snap.positions), routed.get(snap.venue, ())),
             [u for u in table.underlyings if index_from.get(u) == snap.venue],
         )
         for snap in portfolio.venues
