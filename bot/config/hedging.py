@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, SerializeAsAny, field_validator, model_va
 from bot.config.base import FrozenModel, Loc, fail_at, repeats
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.routes import HedgeRoute
+from bot.domain.settlement import SettlementMode, SettlementPolicy
 from strategies.base import Strategy
 from strategies.registry import (
     StrategyError,
@@ -74,6 +75,25 @@ class StrategyConfig(FrozenModel):
         ),
     )
 
+    settlement: SettlementMode = Field(
+        default=SettlementMode.FADE,
+        description=(
+            "What the hedge counts of an option in its last settlement_window_s before "
+            "expiry: hedge (all of it), fade (a share falling linearly to 0 at expiry) or "
+            "exclude (none). Default fade."
+        ),
+    )
+    settlement_window_s: float = Field(
+        default=1800.0,
+        ge=0,
+        le=86_400,
+        description=(
+            "Seconds before an option's expiry in which the settlement policy applies "
+            "(Deribit fixes its delivery price over the last 30 minutes). Default 1800, "
+            "in [0, 86400]."
+        ),
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _typed_params(cls, data: Any) -> Any:
@@ -101,6 +121,10 @@ class StrategyConfig(FrozenModel):
         if bad:
             fail_at("strategy", [(("target_delta_coin", u), "must be finite") for u in bad])
         return self
+
+    def settlement_policy(self) -> SettlementPolicy:
+        """The settlement policy as the hedge plan takes it."""
+        return SettlementPolicy(self.settlement, round(self.settlement_window_s * 1000))
 
     def build(self) -> Strategy:
         """The strategy instance, from the params validated at load time."""

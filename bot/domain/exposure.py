@@ -145,6 +145,7 @@ def value_book(
     rate: ArrayLike = 0.0,
     vol_override: ArrayLike | None = None,
     fixed_vol: ArrayLike | None = None,
+    counted_frac: ArrayLike = 1.0,
 ) -> Valuation:
     """Price the book once and aggregate its Greeks per underlying (module docstring).
 
@@ -156,7 +157,9 @@ def value_book(
     ``rate`` is the discount rate, a scalar or per position. Options are priced
     at ``vol_override`` (per position) if given, else ``mark_iv``; with
     ``fixed_vol`` (per position) the same single pricing call also prices every
-    option at that vol, for ``delta_fixed_vol_coin``.
+    option at that vol, for ``delta_fixed_vol_coin``. ``counted_frac`` (per position)
+    scales what a position contributes, e.g. an option fading out in its settlement
+    window (:mod:`bot.domain.settlement`).
 
     ``index_usd`` for ``delta_usd`` comes from the table; where it is NaN the
     mean forward of that underlying's live positions stands in.
@@ -170,7 +173,8 @@ def value_book(
     _require("forward_usd must be a positive finite USD price", _bad(f), live, table, f)
     und = table.underlying_idx[live]
     inverse = table.is_inverse[live]
-    q = amount_to_coin(table.size[live], table.amount_is_usd[live], f)
+    counted = _per_position("counted_frac", counted_frac, n)[live]
+    q = amount_to_coin(table.size[live], table.amount_is_usd[live], f) * counted
     is_opt = table.kind[live] == KindCode.OPTION
 
     vols = table.mark_iv if vol_override is None else _per_position("vol_override", vol_override, n)

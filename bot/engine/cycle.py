@@ -95,6 +95,7 @@ class HedgeEngine:
             fixed_vols=self._memory.fixed_vols,
             rate=cfg.strategy.rate,
             surfaces=surfaces,
+            settlement=cfg.strategy.settlement_policy(),
         )
 
     def _observe_operator(self, state: TradingState) -> None:

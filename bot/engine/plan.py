@@ -48,6 +48,7 @@ from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import DeltaCrossCheck, OrderIntent
 from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
 from bot.domain.routes import HedgeRoute
+from bot.domain.settlement import SettlementPolicy, counted_fraction
 from bot.domain.snapshot import Mark, PortfolioSnapshot
 from bot.domain.surface import Surface, vols_with_surfaces
 from bot.domain.units import position_coin
@@ -155,6 +156,8 @@ class PlanInputs:
     rate: float = 0.0
     surfaces: Mapping[VenueId, Mapping[Currency, Surface]] = field(default_factory=dict)
     """Fitted smiles per venue and underlying: vols for held options whose mark has none."""
+    settlement: SettlementPolicy = field(default_factory=SettlementPolicy)
+    """What the hedge counts of an option in its last minutes before expiry."""
 
 
 def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) -> CyclePlan:
@@ -175,6 +178,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
             rate=inputs.rate,
             vol_override=vols,
             fixed_vol=_fixed_vols(table, inputs.fixed_vols) if wants_fixed else None,
+            counted_frac=counted_fraction(table, now_ms, inputs.settlement),
         )
     except ValueError as exc:
         raise PlanError(f"cannot value the book: {exc}") from exc

@@ -16,7 +16,8 @@ from bot.domain.ids import Symbol
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import RiskLedger, evaluate
 from bot.domain.routes import HedgeRoute
-from bot.domain.timeunits import MS_PER_YEAR
+from bot.domain.settlement import SettlementMode, SettlementPolicy, counted_fraction
+from bot.domain.timeunits import MS_PER_MINUTE, MS_PER_YEAR
 from bot.domain.trading_state import INITIAL_STATE
 from bot.engine.plan import PlanInputs, plan_cycle
 from bot.pricing import black76
@@ -138,3 +139,43 @@ def test_the_plan_is_as_old_as_the_oldest_input_it_used() -> None:
     routed = dataclasses.replace(aged, marks=older_perp)
     plan = plan_cycle(dataclasses.replace(book, venues=(routed,)), _inputs(None), "cycle-2")
     assert (plan.inputs.name, plan.inputs.venue) == ("mark BTC/USD:BTC", VENUE)
+
+
+@pytest.mark.parametrize(
+    ("mode", "share"),
+    [(SettlementMode.HEDGE, 1.0), (SettlementMode.FADE, 0.4), (SettlementMode.EXCLUDE, 0.0)],
+)
+def test_an_option_in_its_settlement_window_counts_as_the_policy_says(
+    mode: SettlementMode, share: float
+) -> None:
+    """12 minutes before expiry, with a 30-minute window, a short ATM call counts in full
+    (hedge), 0.4 (fade) or not at all (exclude) in the hedged delta; later expiries count
+    in full."""
+    table, forward = _table_and_forward()
+    c1 = np.array(table.symbols) == "C1"
+    closing = dataclasses.replace(  # at the money, 12 minutes to go
+        table,
+        expiry_ms=np.where(c1, NOW_MS + 12 * MS_PER_MINUTE, table.expiry_ms),
+        strike_usd=np.where(c1, 60_000.0, table.strike_usd),
+    )
+    policy = SettlementPolicy(mode, 30 * MS_PER_MINUTE)
+    counted = counted_fraction(closing, NOW_MS, policy)
+    assert counted[list(closing.symbols).index("C1")] == pytest.approx(share)
+    assert np.all(counted[np.array(closing.symbols) != "C1"] == 1.0)
+    whole = value_book(
+        closing, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="coin",
+        collateral_coin=[0.0],
+    )  # fmt: skip
+    counted_book = value_book(
+        closing, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="coin",
+        collateral_coin=[0.0], counted_frac=counted,
+    )  # fmt: skip
+    alone = value_book(
+        closing, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="coin",
+        collateral_coin=[0.0], counted_frac=np.array(closing.symbols) == "C1",
+    )  # fmt: skip
+    c1_delta = alone.exposure.delta_coin[0]
+    assert abs(c1_delta) > 0.1
+    assert counted_book.exposure.delta_coin[0] == pytest.approx(
+        whole.exposure.delta_coin[0] - (1 - share) * c1_delta
+    )
