@@ -36,7 +36,7 @@ from bot.domain.collateral import (
     optimize,
 )
 from bot.domain.ids import Currency
-from bot.domain.orders import TransferKind
+from bot.domain.orders import TransferId, TransferKind, TransferState
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import SetBy, TradingMode, transition
@@ -45,7 +45,7 @@ from bot.domain.transfer_risk import (
 )
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.executor import send_transfers
-from bot.journal import PlanState, TransferRecord
+from bot.journal import JournalError, PlanState, TransferRecord
 
 log = structlog.get_logger("deltabot.collateral")
 
@@ -110,10 +110,19 @@ def _in_flight(ctx: EngineContext, records: Sequence[TransferRecord]) -> list[In
 
 
 async def track_transfers(ctx: EngineContext) -> None:
-    """Move open transfers on with what their source venue reports (by venue transfer id)."""
+    """Move open transfers on with what their source venue reports (by venue transfer id).
+
+    A transfer still PENDING was never sent: SUBMITTED is journaled before any send,
+    and no send runs beside this job, so the process died between the two writes. It is
+    CANCELED, or it would count as in flight for ever.
+    """
     journal = ctx.journal
     for rec in journal.transfers.open():
         req = rec.request
+        if rec.state is TransferState.PENDING:
+            journal.transfers.mark(req.transfer_id, TransferState.CANCELED, ctx.clock_ms())
+            log.warning("transfer_never_sent", transfer_id=req.transfer_id, venue=req.venue)
+            continue
         venue = ctx.venues.get(req.venue)
         if venue is None or req.kind is not TransferKind.WITHDRAWAL:
             continue
@@ -131,6 +140,15 @@ async def track_transfers(ctx: EngineContext) -> None:
         if mine and mine[-1].state is not rec.state:
             journal.transfers.mark(req.transfer_id, mine[-1].state, ctx.clock_ms(), mine[-1])
             log.info("transfer_moved", transfer_id=req.transfer_id, state=mine[-1].state.value)
+
+
+def _journaled(ctx: EngineContext, transfer_id: TransferId) -> bool:
+    """Whether a transfer with this id was ever journaled (and so may have been sent)."""
+    try:
+        ctx.journal.transfers.get(transfer_id)
+    except JournalError:
+        return False
+    return True
 
 
 def _escalate(ctx: EngineContext, result: PlanResult) -> None:
@@ -178,6 +196,10 @@ async def run_collateral(ctx: EngineContext, latest: LatestRead) -> PlanResult |
         if journal.plans.propose(result.plan.plan_id, snapshot.ts_ms, intents, summary):
             log.warning("collateral_plan_proposed", plan_id=result.plan.plan_id, plan=summary)
     for approved in journal.plans.in_state(PlanState.APPROVED):
-        await send_transfers(ctx, approved.intents, prices)
+        # A crash after some of a plan's transfers were journaled leaves it APPROVED: those
+        # may be out already, and the journal refuses them again. Send only the others.
+        unsent = [i for i in approved.intents if not _journaled(ctx, i.request.transfer_id)]
+        if unsent:
+            await send_transfers(ctx, unsent, prices)
         journal.plans.mark(approved.plan_id, PlanState.EXECUTED, ctx.clock_ms())
     return result

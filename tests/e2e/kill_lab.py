@@ -25,8 +25,10 @@ venue, journal and venue agree on every order's filled amount, a finished
 order's journaled fills sum to its filled amount, the perpetual's position
 moved exactly by the journaled fills, every withdrawal at ``sim-b`` is a
 distinct journaled transfer that was marked sent, and ``PRAGMA
-integrity_check`` is ok; neither run logged an error. With a halt set before
-the restart, the restarted daemon sent nothing at all.
+integrity_check`` is ok; neither run logged an error. Before it is stopped,
+the restarted daemon must also have settled every transfer the crash left
+PENDING (never sent). With a halt set before the restart, the restarted daemon
+sent nothing at all.
 """
 
 from __future__ import annotations
@@ -277,8 +279,13 @@ class Iteration:
             second = start(["run", "--config", str(config)], tmp / "run2.log")
             try:
                 wait_for(
-                    lambda: running(second) and cycle_count(journal) >= cycles + RESTART_CYCLES,
-                    f"{RESTART_CYCLES} hedge cycles of the restarted daemon",
+                    lambda: (
+                        running(second)
+                        and cycle_count(journal) >= cycles + RESTART_CYCLES
+                        and not never_sent_transfers(journal)
+                    ),
+                    f"{RESTART_CYCLES} hedge cycles of the restarted daemon, and no transfer "
+                    "left PENDING (never sent) by the crash",
                     context=second.tail,
                 )
                 code = second.terminate()
@@ -313,6 +320,12 @@ def cycle_count(journal: JournalView) -> int:
     """Hedge cycles that reached their decision (one decision row per cycle and underlying)."""
     [(n,)] = journal.query("SELECT COUNT(DISTINCT cycle_id) FROM decisions") or [(0,)]
     return int(n)
+
+
+def never_sent_transfers(journal: JournalView) -> list[str]:
+    """Transfers still PENDING: journaled, never sent (SUBMITTED commits before any send)."""
+    rows = journal.query("SELECT transfer_id FROM transfers WHERE state = 'pending'")
+    return [transfer_id for (transfer_id,) in rows]
 
 
 def _count(journal: JournalView, sql: str, params: tuple[Any, ...] = ()) -> int:
