@@ -10,7 +10,7 @@ The book (both emulators run ``deltabot sim-venue`` with its default account:
   short of its amount: partial fills are the normal case here;
 * ``sim-b`` (options) holds 10 BTC more, so the hedge is about 1,200,000 USD
   short. ``sim-a``'s band (equity / maintenance margin, all currencies in USD)
-  has its floor at 120: near the end of the hedge it falls below, and the
+  has its floor at 115: near the end of the hedge it falls below, and the
   collateral job (mode auto) withdraws BTC from ``sim-b`` to ``sim-a`` through
   the transfer gate and the journal. Both emulators are named alike, so the
   route's address (``sim-a``'s deposit address) is one ``sim-b``'s own network
@@ -206,7 +206,7 @@ max_daily_transfer_usd = 5000000
 
 [[collateral.venues]]
 name = "sim-a"
-band = {{ floor = 120.0, target = 125.0, ceiling = 1000000.0 }}
+band = {{ floor = 115.0, target = 118.0, ceiling = 1000000.0 }}
 
 [[collateral.venues]]
 name = "sim-b"
