@@ -64,8 +64,7 @@ def _kill_after(child: Child, lines: int) -> None:
 
 
 def test_sigkill_mid_write_loses_no_committed_intent(tmp_path: Path) -> None:
-    """After each SIGKILL of a journal writer the journal opens, its integrity check is ok,
-    and every order it reported is there in at least the reported state, fills included."""
+    """SIGKILL mid-commit: the journal opens, integrity ok, every write seen to return is there."""
     rng = random.Random(SEED)
     path = tmp_path / "journal.sqlite"
     claims: dict[ClientOrderId, OrderState] = {}

@@ -45,8 +45,7 @@ def _run(iteration: Iteration) -> None:
 
 
 def test_every_kill_point_once(tmp_path: Path) -> None:
-    """Killed after each step of an order or transfer send and restarted: the crash left the
-    journal where the step says, nothing was sent twice or while halted, books agree."""
+    """Killed after each send step, then restarted: nothing sent twice or halted, books agree."""
     for i, step in enumerate(KILL_POINTS):
         iteration = Iteration.draw(tmp_path / step, SHORT_SEED + i, step)
         iteration.halt = step in HALTED_IN_SHORT
@@ -55,8 +54,7 @@ def test_every_kill_point_once(tmp_path: Path) -> None:
 
 @pytest.mark.soak
 def test_kill_point_soak(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    """Random kill points (seeded), each followed by a restart: every invariant holds in
-    every iteration."""
+    """Seeded random kill points, each followed by a restart: every invariant holds each time."""
     count: int = request.config.getoption("--soak-iterations")
     given: int | None = request.config.getoption("--soak-seed")
     base = random.SystemRandom().randrange(1 << 31) if given is None else given

@@ -53,9 +53,7 @@ def _hedged(venue: Venue, journal: JournalView) -> bool:
 def test_kill_mid_partial_fill_books_each_trade_once_and_hedges_the_residual(
     tmp_path: Path,
 ) -> None:
-    """A partly filled order whose answer died with the daemon, then a restart killed after
-    booking one of its trades: the next restart books the other trade once, finishes the
-    order as CANCELED with the venue's filled amount, and sells only what is left."""
+    """Killed mid partial fill, then mid booking: each trade booked once, the residual hedged."""
     journal = JournalView(tmp_path / "journal.sqlite")
     with sim_venue(tmp_path, "sim-a", 7) as venue:
         config = write_lab_config(tmp_path, venue.url, journal.path)

@@ -80,8 +80,7 @@ async def _world(tmp_path: Path, mode: str) -> AsyncIterator[World]:
 async def test_a_transfer_journaled_but_never_sent_is_canceled_not_in_flight_for_ever(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A crash between journaling a transfer PENDING and marking it SUBMITTED: the restarted
-    job cancels it (it cannot have been sent) and restores the floor with one new transfer."""
+    """A transfer a crash left PENDING is canceled; one new transfer restores the floor."""
     async with _world(tmp_path, "auto") as world:
         path = world.config.daemon.journal_path
         with Journal.open(path) as journal:
@@ -117,8 +116,7 @@ async def test_a_transfer_journaled_but_never_sent_is_canceled_not_in_flight_for
 async def test_an_approved_plan_sent_before_a_crash_is_not_sent_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A crash after an approved plan's transfers went out, before the plan was marked
-    EXECUTED: the restarted job sends none of them again and marks the plan EXECUTED."""
+    """An approved plan sent just before a crash is marked EXECUTED, its transfers not resent."""
     async with _world(tmp_path, "plan") as world:
         path = world.config.daemon.journal_path
         with Journal.open(path) as journal:

@@ -118,9 +118,7 @@ def _positions(result: CycleResult) -> dict[str, float]:
 async def test_warm_and_cold_restarts_reconcile_to_the_same_book_and_send_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A journal holding a crash between a filled send and its answer, and an empty journal,
-    both restart into the same positions and hedge decision, with nothing in flight and no
-    order sent; the warm restart books the crashed order FILLED with its fills."""
+    """A crashed daemon's journal and an empty one reconcile to one book and decision, no order."""
     path = tmp_path / "config.toml"
     warm, cold = tmp_path / "warm.sqlite", tmp_path / "cold.sqlite"
     path.write_text(CONFIG.format(journal=warm))
