@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test lint layers typecheck unit demo bench clean
+.PHONY: install test lint layers typecheck unit soak demo bench clean
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ unit: $(STAMP)
 	$(VENV)/bin/pytest
 
 test: lint layers typecheck unit
+
+# 200 random kill -9 points with restarts (tests/e2e/test_kill_points.py), about 12 minutes.
+# SOAK_ARGS="--soak-iterations 20 --soak-seed 7" changes the count and the seed.
+soak: $(STAMP)
+	$(VENV)/bin/pytest -q -p no:cacheprovider -s --soak $(SOAK_ARGS) tests/e2e/test_kill_points.py -k soak
 
 demo: $(STAMP)
 	$(VENV)/bin/deltabot demo --config config.example.toml

@@ -36,7 +36,7 @@ from bot.domain.collateral import (
     optimize,
 )
 from bot.domain.ids import Currency
-from bot.domain.orders import TransferKind
+from bot.domain.orders import TransferKind, TransferState
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.transfer_risk import (
@@ -109,10 +109,19 @@ def _in_flight(ctx: EngineContext, records: Sequence[TransferRecord]) -> list[In
 
 
 async def track_transfers(ctx: EngineContext) -> None:
-    """Move open transfers on with what their source venue reports (by venue transfer id)."""
+    """Move open transfers on with what their source venue reports (by venue transfer id).
+
+    A transfer still PENDING was never sent: SUBMITTED is journaled before any send,
+    and no send runs beside this job, so the process died between the two writes. It is
+    CANCELED, or it would count as in flight for ever.
+    """
     journal = ctx.journal
     for rec in journal.transfers.open():
         req = rec.request
+        if rec.state is TransferState.PENDING:
+            journal.transfers.mark(req.transfer_id, TransferState.CANCELED, ctx.clock_ms())
+            log.warning("transfer_never_sent", transfer_id=req.transfer_id, venue=req.venue)
+            continue
         venue = ctx.venues.get(req.venue)
         if venue is None or req.kind is not TransferKind.WITHDRAWAL:
             continue
@@ -171,6 +180,8 @@ async def run_collateral(ctx: EngineContext, latest: LatestRead) -> PlanResult |
         if journal.plans.propose(result.plan.plan_id, snapshot.ts_ms, intents, summary):
             log.warning("collateral_plan_proposed", plan_id=result.plan.plan_id, plan=summary)
     for approved in journal.plans.in_state(PlanState.APPROVED):
+        # A crash after some of a plan's transfers were journaled leaves it APPROVED: those
+        # may be out already; send_transfers skips every id the journal has.
         await send_transfers(ctx, approved.intents, prices)
         journal.plans.mark(approved.plan_id, PlanState.EXECUTED, ctx.clock_ms())
     return result
