@@ -106,6 +106,16 @@ class RiskConfig(FrozenModel):
             "unknown outcome NOT_FOUND. Default 30, > 0."
         ),
     )
+    max_external_change_usd: float = Field(
+        default=10_000.0,
+        gt=0,
+        description=(
+            "A position that moves between two reads with no order of ours in flight (a manual "
+            "trade, a liquidation) is journaled as external and hedged as the venue shows it; "
+            "beyond this much USD in one read its underlying locks until an operator resumes. "
+            "Default 10000, > 0."
+        ),
+    )
     unknown_resolution_s: float = Field(
         default=300.0,
         gt=0,

@@ -16,13 +16,14 @@ perp, whose coin value moves with the mark even without a trade).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
 from bot.domain.ids import ClientOrderId, Currency, Symbol
 from bot.domain.instruments import Instrument
 from bot.domain.orders import Fill, OrderReport, OrderRequest, OrderState, can_transition
+from bot.domain.snapshot import VenueSnapshot
 
 _S = OrderState
 OPEN_STATES: Final = frozenset({_S.PENDING, _S.SUBMITTED, _S.UNKNOWN, _S.ACCEPTED, _S.PARTIAL})
@@ -236,3 +237,39 @@ def position_mismatches(
             )
             found.append(PositionMismatch(inst.underlying, inst.symbol, expected, observed, detail))
     return tuple(found)
+
+
+def external_changes(
+    before: VenueSnapshot,
+    after: VenueSnapshot,
+    fills: Iterable[Fill],
+    busy: Collection[Symbol],
+) -> tuple[PositionMismatch, ...]:
+    """Positions of one venue that moved between two reads by more than our ``fills`` in
+    between explain: a manual trade, a liquidation, another bot.
+    ``busy`` lists instruments with an order of ours still of open outcome (not judged);
+    a position that expired in between is no change.
+
+    Example: a perp at -60,000 USD, our fills of -5,000 USD, then -75,000 USD: an external
+    change of -10,000 USD.
+    """
+    sizes: dict[Symbol, list[float]] = {}
+    instruments: dict[Symbol, Instrument] = {}
+    for i, snap in enumerate((before, after)):
+        for pos in snap.positions:
+            sym = pos.instrument.symbol
+            sizes.setdefault(sym, [0.0, 0.0])[i] += pos.size
+            instruments.setdefault(sym, pos.instrument)
+    ours: dict[Symbol, list[Fill]] = {}
+    for fill in fills:
+        ours.setdefault(fill.symbol, []).append(fill)
+    checks = [
+        PositionCheck(instruments[sym], old, new, tuple(ours.get(sym, ())))
+        for sym, (old, new) in sorted(sizes.items())
+        if sym not in busy and not _expired_by(instruments[sym], after.ts_ms)
+    ]
+    return position_mismatches(checks)
+
+
+def _expired_by(instrument: Instrument, ts_ms: int) -> bool:
+    return instrument.expiry_ms is not None and instrument.expiry_ms <= ts_ms

@@ -10,7 +10,8 @@ order that keeps every send accountable:
 2. open orders are reconciled, so in-flight amounts are current;
 3. every venue is read (:mod:`bot.engine.reader`); a failed or suspicious
    read (positions vanishing) fails the cycle: unknown is not flat, so there
-   is no hedge;
+   is no hedge; a position that moved with no order of ours is journaled as
+   external (:mod:`bot.engine.drift`) and hedged as the venue shows it;
 4. the plan's decisions are journaled with their Greeks, the gate judges the
    intents, and the executor (:mod:`bot.engine.executor`) sends the approved
    ones journal-first and verifies the positions after fills.
@@ -36,6 +37,7 @@ from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import CycleFailures, SetBy, TradingState, after_cycle
 from bot.engine.context import EngineContext, Surfaces
 from bot.engine.cycle_result import CycleResult
+from bot.engine.drift import note_external_changes
 from bot.engine.executor import send_orders
 from bot.engine.plan import CyclePlan, PlanError, PlanInputs, plan_cycle
 from bot.engine.reader import PortfolioReader, ReadError
@@ -56,6 +58,8 @@ class _Memory:
     """Implied vols of the options at the last hedge (for vol-only moves)."""
     operator_ts_ms: int = -1
     cycle_seq: int = 0
+    last_read: PortfolioSnapshot | None = None
+    """The previous successful read, to see positions that moved outside deltabot."""
 
 
 class HedgeEngine:
@@ -104,6 +108,7 @@ class HedgeEngine:
             self._memory.operator_ts_ms = state.ts_ms
             self._reader.accept_books()
             self._memory.failures = CycleFailures()
+            self._memory.last_read = None
 
     async def run_cycle(self, surfaces: Surfaces = _NO_SURFACES) -> CycleResult:
         """One full cycle, pricing held options whose mark has no IV off ``surfaces``;
@@ -121,6 +126,9 @@ class HedgeEngine:
         try:
             await reconcile_journal(ctx, recheck_not_found=False)
             portfolio = await self._reader.read()
+            if self._memory.last_read is not None:
+                note_external_changes(ctx, self._memory.last_read, portfolio)
+            self._memory.last_read = portfolio
             self._memory.cycle_seq += 1
             cycle_id = f"{started}-{self._run_nonce}-{self._memory.cycle_seq}"
             plan = plan_cycle(portfolio, self._plan_inputs(surfaces), cycle_id)

@@ -2,7 +2,7 @@
 
 :class:`Journal` owns the file, its connection and its lock; each kind of
 record has its own store over that connection (``orders``, ``transfers``,
-``plans``, ``state``). Import the journal, its records and errors from here.
+``plans``, ``state``, ``external``). Import the journal, its records and errors from here.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Self
 
 from bot.journal.db import Db
 from bot.journal.errors import JournalError
+from bot.journal.external import ExternalChangeStore
 from bot.journal.lock import lock
 from bot.journal.orders import OrderStore
 from bot.journal.plans import PlanStore
@@ -30,7 +31,8 @@ class Journal:
 
     Its records are reached through one store per kind: :attr:`orders`
     (decisions, orders, fills), :attr:`transfers`, :attr:`plans` (collateral
-    plans) and :attr:`state` (trading state, locked underlyings).
+    plans), :attr:`state` (trading state, locked underlyings, reducing venues) and
+    :attr:`external` (positions that moved with no order of ours).
     """
 
     def __init__(self, path: Path, db: Db, lock_fd: int) -> None:
@@ -41,6 +43,7 @@ class Journal:
         self.transfers = TransferStore(db)
         self.plans = PlanStore(db)
         self.state = StateStore(db)
+        self.external = ExternalChangeStore(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Journal:

@@ -294,6 +294,15 @@ class OrderStore:
             (venue, since_ms, symbol, symbol),
         )
 
+    def our_fills(self, venue: VenueId, *, since_ms: int) -> tuple[Fill, ...]:
+        """Fills on ``venue`` with ``ts_ms >= since_ms`` of orders we journaled (a venue's
+        trade list may also hold trades of orders that are not ours), oldest first."""
+        return self._fills(
+            "venue = ? AND ts_ms >= ? AND client_id IN "
+            "(SELECT client_id FROM orders WHERE venue = ?)",
+            (venue, since_ms, venue),
+        )
+
     def fills_of(self, venue: VenueId, client_id: ClientOrderId) -> tuple[Fill, ...]:
         """The fills journaled for one order, oldest first."""
         return self._fills("venue = ? AND client_id = ?", (venue, client_id))

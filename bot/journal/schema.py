@@ -14,12 +14,13 @@ from typing import Final
 from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequest, TransferState
 from bot.journal.errors import JournalError
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
 Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
 ``collateral_plans`` (plans awaiting or given an operator's approval), version 4
-``venue_reductions`` (venues where only reducing orders may go); an older journal
+``venue_reductions`` (venues where only reducing orders may go), version 5
+``external_changes`` (positions that moved with no order of ours); an older journal
 is migrated in place when opened."""
 
 
@@ -94,7 +95,14 @@ CREATE TABLE venue_reductions (
     ts_ms INTEGER NOT NULL, cleared_ts_ms INTEGER
 );
 """
-_MIGRATIONS: Final = {1: _LOCKS, 2: _PLANS, 3: _VENUE_REDUCTIONS}
+_EXTERNAL_CHANGES: Final = """
+CREATE TABLE external_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, venue TEXT NOT NULL, symbol TEXT NOT NULL,
+    underlying TEXT NOT NULL, change REAL NOT NULL, change_usd REAL NOT NULL,
+    ts_ms INTEGER NOT NULL
+);
+"""
+_MIGRATIONS: Final = {1: _LOCKS, 2: _PLANS, 3: _VENUE_REDUCTIONS, 4: _EXTERNAL_CHANGES}
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 
 
@@ -112,7 +120,7 @@ def connect(path: Path) -> sqlite3.Connection:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if version == 0 and tables == 0:
-        ddl = _SCHEMA + _LOCKS + _PLANS + _VENUE_REDUCTIONS
+        ddl = _SCHEMA + _LOCKS + _PLANS + _VENUE_REDUCTIONS + _EXTERNAL_CHANGES
         conn.executescript(f"BEGIN IMMEDIATE;{ddl}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
     elif version == 0:
         conn.close()

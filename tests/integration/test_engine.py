@@ -535,3 +535,34 @@ async def test_clock_skew_is_alarmed_and_input_ages_stay_right(
         assert "stale inputs: mark BTC/USD:BTC on sim-a is 12 s old" in health.detail
         assert f"clock skew: sim-a is 30 s {side} ours" in health.detail
         assert metric(r, 'deltabot_input_age_seconds{venue="sim-a"}') == 12.0
+
+
+async def test_a_position_moved_outside_deltabot_is_journaled_hedged_and_locks_when_large(
+    rig: Rig,
+) -> None:
+    """A trade on the account that deltabot did not send is journaled as external and the
+    next hedge uses the venue's position; one beyond max_external_change_usd locks BTC."""
+    from bot.domain.ids import ClientOrderId, Symbol, VenueId
+    from bot.domain.orders import OrderRequest, Side
+
+    await rig.engine.run_cycle()
+    venue = rig.venues["sim-a"]
+
+    async def trade_by_hand(label: str, side: Side, usd: float) -> None:
+        request = OrderRequest(ClientOrderId(label), VenueId("sim-a"), Symbol(PERP), side, usd)
+        assert (await venue.create_order(request)).reason.startswith("accepted")
+
+    await trade_by_hand("manual-1", Side.BUY, 8_000.0)  # 0.13 BTC: beyond the band, not the limit
+    rig.clock.advance(5_000)
+    second = await rig.engine.run_cycle()
+    [change] = rig.journal.external.since(0)
+    assert (change.symbol, change.change) == (PERP, 8_000.0)
+    assert 7_500 < change.change_usd < 8_500 and rig.journal.state.locks() == {}
+    [(correction, _)] = second.outcomes  # the hedge takes the book as the venue shows it
+    assert correction.order.side is Side.SELL
+
+    await trade_by_hand("manual-2", Side.SELL, 20_000.0)
+    rig.clock.advance(5_000)
+    third = await rig.engine.run_cycle()
+    assert "moved outside deltabot" in rig.journal.state.locks()["BTC"]
+    assert third.outcomes == ()

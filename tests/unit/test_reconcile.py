@@ -6,16 +6,18 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
-from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, Settlement
+from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
 from bot.domain.orders import Fill, OrderReport, OrderRequest, OrderState, Side, client_order_id
 from bot.domain.reconcile import (
     OrderRecord,
     PositionCheck,
     VenueEvidence,
+    external_changes,
     position_mismatches,
     reconcile,
     resolve,
 )
+from bot.domain.snapshot import Position, VenueSnapshot
 
 S = OrderState
 VENUE, SYMBOL = VenueId("deribit-a"), Symbol("BTC/USD:BTC")
@@ -211,3 +213,33 @@ def test_bad_tolerance_is_refused() -> None:
     """A negative tolerance is refused."""
     with pytest.raises(ValueError, match="tolerance_lots"):
         position_mismatches([], tolerance_lots=-1)
+
+
+def test_external_changes_skip_what_we_traded_and_what_expired() -> None:
+    """Between two reads a perp that moved by more than our fills is an external change; one
+    with an order still open (busy), one our fills explain and an option that expired in
+    between are not."""
+    option = Instrument(
+        venue=VENUE, symbol=Symbol("BTC-1DEC26-60000-C"), underlying=Currency("BTC"),
+        quote=Currency("USD"), settle=Currency("BTC"), kind=InstrumentKind.OPTION,
+        settlement=Settlement.INVERSE, amount_unit=AmountUnit.COIN, price_currency=Currency("BTC"),
+        tick_size=0.0001, lot_size=0.1, min_size=0.1, expiry_ms=1_500,
+        strike_usd=60_000.0, option_type=OptionType.CALL,
+    )  # fmt: skip
+
+    def read(ts_ms: int, *positions: Position) -> VenueSnapshot:
+        return VenueSnapshot(VENUE, ts_ms, {}, positions, (), {}, {})
+
+    before = read(1_000, Position(PERP, -60_000.0), Position(option, 2.0))
+    after = read(2_000, Position(PERP, -75_000.0))
+    ours = (
+        Fill("t1", CID, "v-1", SYMBOL, Side.SELL, 5_000.0, 60_000.0, 0.0, Currency("BTC"), 1_500),
+    )
+    [moved] = external_changes(before, after, ours, busy=frozenset())
+    assert (moved.symbol, moved.expected_change, moved.observed_change) == (
+        SYMBOL,
+        -5_000.0,
+        -15_000.0,
+    )
+    assert external_changes(before, after, ours, busy=frozenset({SYMBOL})) == ()
+    assert external_changes(before, read(2_000, Position(PERP, -65_000.0)), ours, ()) == ()
