@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -566,3 +567,27 @@ async def test_a_position_moved_outside_deltabot_is_journaled_hedged_and_locks_w
     third = await rig.engine.run_cycle()
     assert "moved outside deltabot" in rig.journal.state.locks()["BTC"]
     assert third.outcomes == ()
+
+
+async def test_a_late_landing_beside_another_fill_locks_nothing(tmp_path: Path) -> None:
+    """The BTC hedge reaches the venue only after the client gave up waiting while the ETH
+    hedge fills at once: the post-trade check cannot judge BTC yet (unverified, no lock);
+    once it lands, the next cycle books it and sends no second BTC order."""
+    async with make_rig(tmp_path, CONFIG + eth_route("ETH/USD:ETH")) as r:
+        r.venues["sim-a"].client.timeout = 300  # ms: the client gives up long before the venue
+        r.faults.set_latency(1_500, method="private/sell")
+        first = await r.engine.run_cycle()
+        r.faults.set_latency(0)
+        assert [i.order.symbol for i, _ in first.outcomes] == [PERP, "ETH/USD:ETH"]
+        assert r.journal.state.locks() == {}
+        btc = first.outcomes[0][0].order.client_id
+        for _ in range(100):  # the delayed BTC sell lands and fills (5 s at most)
+            if btc in [o.label for o in r.venue_orders()]:
+                break
+            await asyncio.sleep(0.05)
+        r.clock.advance(5_000)
+        second = await r.engine.run_cycle()
+        assert r.journal.orders.get(btc).state is OrderState.FILLED
+        assert r.journal.state.locks() == {} and r.journal.external.since(0) == ()
+        assert PERP not in [i.order.symbol for i, _ in second.outcomes]
+        assert [o.label for o in r.venue_orders()].count(btc) == 1
