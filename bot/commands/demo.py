@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot.app.demo import run_demo
 from bot.app.demo_config import demo_config, demo_script
-from bot.app.errors import START_ERRORS
+from bot.app.errors import START_ERRORS, JournalFailedError
 from bot.app.run_chart import write_chart
 from bot.app.run_report import render_text, report_json
 from bot.commands.common import load_or_report
@@ -66,6 +66,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             report = asyncio.run(run_demo(config, dict(environ), script))
         except START_ERRORS as exc:
             print(f"deltabot demo: cannot start: {exc}", file=sys.stderr)
+            return 2
+        except JournalFailedError as exc:
+            print(f"deltabot demo: {exc}", file=sys.stderr)
             return 2
     write_chart(report, args.plot)
     if args.json:
