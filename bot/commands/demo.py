@@ -57,6 +57,13 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             "deltabot demo: --hours must be in (0, 720] and --speed in (0, 100000]", file=sys.stderr
         )
         return 2
+    if not args.plot.parent.is_dir():  # known now, not after the run
+        print(
+            f"deltabot demo: cannot write the chart {args.plot}: {args.plot.parent} is not a "
+            "directory",
+            file=sys.stderr,
+        )
+        return 2
     configure_logging(LogLevel.ERROR, LogFormat.CONSOLE, sys.stderr)
     with tempfile.TemporaryDirectory(prefix="deltabot-demo-") as tmp:
         journal = args.journal or Path(tmp) / "journal.sqlite"
@@ -70,7 +77,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         except JournalFailedError as exc:
             print(f"deltabot demo: {exc}", file=sys.stderr)
             return 2
-    write_chart(report, args.plot)
+    try:
+        write_chart(report, args.plot)
+    except OSError as exc:
+        print(f"deltabot demo: cannot write the chart {args.plot}: {exc.strerror}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(report_json(report), indent=2))
     else:
