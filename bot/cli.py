@@ -2,7 +2,8 @@
 
 This module only wires argparse; each subcommand lives in its own module,
 imported only when that subcommand runs, so a quick ``check-config`` never
-pays for (or trips over) the imports of ``run`` or ``sim-venue``.
+pays for (or trips over) the imports of ``run`` or ``sim-venue``. A reader that
+closes our stdout early (``deltabot check-config | head``) is no error.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import select
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
@@ -70,4 +73,21 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     entry: Callable[[argparse.Namespace, Mapping[str, str]], int] = getattr(
         load_command(command), spec.entry
     )
-    return entry(args, os.environ if environ is None else environ)
+    try:
+        status = entry(args, os.environ if environ is None else environ)
+        sys.stdout.flush()  # a closed stdout must fail here, not in the interpreter's exit
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise
+        # Python's advice on SIGPIPE (docs.python.org/3/library/signal.html): point stdout at
+        # devnull so that the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return status
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone (and not, say, a network peer)."""
+    poller = select.poll()
+    poller.register(sys.stdout.fileno(), select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))

@@ -8,8 +8,9 @@ the jobs start (:mod:`bot.engine.scheduler`).
 Stopping (SIGTERM/SIGINT, or ``stop`` set by the caller): no new network
 writes, the cycle in flight gets ``daemon.shutdown_timeout_s`` to finish its
 bookkeeping (then it is cancelled; an order whose answer never came stays
-SUBMITTED and is reconciled at the next start), the journal is flushed and
-closed, and the process exits 0.
+SUBMITTED and is reconciled at the next start), the journal is checked once
+more, flushed and closed, and the process exits 0; or 2 if the journal failed
+a check while the daemon ran (:class:`~bot.app.errors.JournalFailedError`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from bot.app.errors import JournalFailedError
 from bot.app.sim_world import (
     SimWorldSetup,
     build_sim_world,
@@ -108,7 +110,8 @@ async def run_daemon(
     stop: asyncio.Event,
     hooks: DaemonHooks | None = None,
 ) -> None:
-    """Run until ``stop`` is set; raises StartupError/JournalError if it cannot start safely."""
+    """Run until ``stop`` is set; raises StartupError/JournalError if it cannot start safely,
+    JournalFailedError after the stop if the journal failed a check while it ran."""
     hooks = hooks or DaemonHooks()
     # One line per job run, and one per run skipped behind a long cycle, is noise: the cycle
     # latency histogram and the job_skipped debug line say the same.
@@ -157,7 +160,13 @@ async def run_daemon(
         await stop.wait()
         log.info("daemon_stopping")
         await stop_jobs(jobs, scheduler)
+        jobs.journal_check()
     log.info("daemon_stopped")
+    if jobs.journal_problem is not None:
+        raise JournalFailedError(
+            f"{jobs.journal_problem}; trading was halted (the halt marker beside the journal "
+            "keeps it halted) and the daemon stopped"
+        )
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

@@ -23,6 +23,11 @@ class SimSetupError(ValueError):
     """``[sim]`` describes something the simulated exchange cannot list."""
 
 
+class JournalFailedError(RuntimeError):
+    """The journal failed its integrity check while the daemon ran: trading was halted and the
+    daemon stopped; the command exits 2 so that a supervisor and an operator notice."""
+
+
 OPERATOR_ERRORS: Final = (JournalError,)
 """What an operator command working on the journal beside the daemon may meet."""
 

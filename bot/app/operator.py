@@ -3,7 +3,10 @@
 ``halt``, ``reduce`` and ``resume`` write the trading state beside the daemon
 (SQLite serialises the writes); the daemon reads it at the start of every
 cycle, so a halt takes effect from its next cycle, and it survives restarts.
-``resume`` also lifts the locks the engine put on underlyings. Collateral
+``resume`` also lifts the locks the engine put on underlyings. A halt must work
+exactly when the journal does not: on a journal that cannot be read or written
+it writes the halt marker beside it instead, which every daemon obeys, and
+``resume`` removes the marker once the journal is readable again. Collateral
 plans proposed by the daemon in mode ``plan`` are listed and approved here;
 the daemon sends an approved plan at its next collateral run. Each action's
 result has its text (and JSON) form beside it.
@@ -16,7 +19,15 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
-from bot.journal import Journal, PlanRecord, PlanState
+from bot.journal import (
+    Journal,
+    JournalFileError,
+    PlanRecord,
+    PlanState,
+    halt_marker_path,
+    remove_halt_marker,
+    write_halt_marker,
+)
 from bot.journal.plans import intent_json
 
 
@@ -28,11 +39,28 @@ class TradingChange:
     before: TradingState
     after: TradingState
     lifted_locks: int
+    removed_marker: Path | None
 
 
-def halt(journal_path: Path, reason: str) -> TradingChange:
-    """Set HALTED: no orders at all until an operator resumes."""
-    return _set(journal_path, TradingMode.HALTED, reason)
+@dataclass(frozen=True, slots=True)
+class MarkerHalt:
+    """A halt written as the marker beside a journal that could not take it."""
+
+    marker: Path
+    reason: str
+    problem: str
+    """Why the journal could not be used (names the file)."""
+
+
+def halt(journal_path: Path, reason: str) -> TradingChange | MarkerHalt:
+    """Set HALTED: no orders at all until an operator resumes; by the halt marker if the
+    journal cannot be read or written (JournalError if the marker cannot be written either)."""
+    try:
+        return _set(journal_path, TradingMode.HALTED, reason)
+    except JournalFileError as exc:
+        now_ms = SystemClock().now_ms()
+        marker = write_halt_marker(journal_path, reason, SetBy.OPERATOR, now_ms)
+        return MarkerHalt(marker, reason, str(exc))
 
 
 def reduce(journal_path: Path, reason: str) -> TradingChange:
@@ -46,23 +74,45 @@ def resume(journal_path: Path, reason: str) -> TradingChange:
 
 
 def _set(journal_path: Path, mode: TradingMode, reason: str) -> TradingChange:
+    """Record ``mode``; a laxer one than HALTED also removes the halt marker, which only a
+    readable journal may replace."""
     now_ms = SystemClock().now_ms()
-    with Journal.open_control(journal_path) as journal:
-        before = journal.state.trading_state()
-        after = TradingState(mode, reason, SetBy.OPERATOR, now_ms)
-        journal.state.set_trading_state(after)
-        lifted = journal.state.clear_locks(now_ms) if mode is TradingMode.ACTIVE else 0
-    return TradingChange(journal_path, before, after, lifted)
+    try:
+        with Journal.open_control(journal_path) as journal:
+            before = journal.state.trading_state()
+            after = TradingState(mode, reason, SetBy.OPERATOR, now_ms)
+            journal.state.set_trading_state(after)
+            lifted = journal.state.clear_locks(now_ms) if mode is TradingMode.ACTIVE else 0
+    except JournalFileError as exc:
+        marker = halt_marker_path(journal_path)
+        if mode is TradingMode.HALTED or not marker.exists():
+            raise
+        raise JournalFileError(
+            f"{exc}; the halt marker {marker} stays until the journal is readable: restore it "
+            "from a backup, or move it (with its -wal and -shm files) aside so that the next "
+            "'deltabot run' starts a new one, then run this again"
+        ) from exc
+    removed = None if mode is TradingMode.HALTED else remove_halt_marker(journal_path)
+    return TradingChange(journal_path, before, after, lifted, removed)
 
 
-def change_text(change: TradingChange) -> str:
-    """``trading halted -> active (why); journal PATH``, and the locks lifted if any."""
+def change_text(change: TradingChange | MarkerHalt) -> str:
+    """``trading halted -> active (why); journal PATH``, the locks lifted and the marker
+    removed if any; or what is wrong with the journal and where the halt marker went."""
+    if isinstance(change, MarkerHalt):
+        return (
+            f"{change.problem}; trading halted by the marker {change.marker} ({change.reason}): "
+            "no daemon trades on this journal while it exists ('deltabot resume' removes it "
+            "once the journal is readable)"
+        )
     lines = [
         f"trading {change.before.mode.value} -> {change.after.mode.value} "
         f"({change.after.reason}); journal {change.journal_path}"
     ]
     if change.lifted_locks:
         lines.append(f"lifted {change.lifted_locks} underlying lock(s)")
+    if change.removed_marker is not None:
+        lines.append(f"removed the halt marker {change.removed_marker}")
     return "\n".join(lines)
 
 

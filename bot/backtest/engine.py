@@ -41,6 +41,11 @@ from bot.domain.timeunits import SECONDS_PER_YEAR
 from bot.pricing.arrays import FloatArray
 from strategies.base import HedgeState
 
+N_SAMPLES: Final = 3
+"""Paths of the first chunk whose spot, delta and hedges are kept for the report's chart."""
+PER_PATH_ARRAYS: Final = 100
+"""Arrays of one float per path the loop holds besides each strategy's: the book's Greeks and
+their temporaries (75 to 95 measured, whatever the model)."""
 NEVER_HEDGED_S: Final = 1e12
 """``time_since_hedge_s`` before the first trade: finite (kernels reject inf), ~31,700 years."""
 _IDX = {name: i for i, name in enumerate(OUTCOME_FIELDS)}
@@ -79,6 +84,20 @@ class ChunkOutcome:
     def outcome(self, j: int) -> PathOutcome:
         """Strategy ``j``'s totals as a :class:`PathOutcome`."""
         return PathOutcome(*(self.totals[i, j] for i in range(len(OUTCOME_FIELDS))))
+
+
+def chunk_memory_bytes(model: PathModel, n_paths: int, steps: int, n_strategies: int) -> int:
+    """Bytes :func:`simulate_chunk` holds at its peak for a chunk of ``n_paths``: the model's
+    path arrays (``model.path_arrays`` × paths × (steps + 1)), per path the book's arrays and
+    each strategy's totals, hedge, time since the hedge and cash and its step's target, trade
+    and cost, and the sample paths."""
+    per_strategy = len(OUTCOME_FIELDS) + 6
+    floats = (
+        n_paths * (steps + 1) * model.path_arrays
+        + n_paths * (PER_PATH_ARRAYS + n_strategies * per_strategy)
+        + N_SAMPLES * steps * (1 + n_strategies)
+    )
+    return 8 * floats
 
 
 def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:

@@ -112,6 +112,12 @@ class Historical:
     def natural_vol(self) -> None:
         return None
 
+    @property
+    def path_arrays(self) -> int:
+        """Grid times, their lookup indices and the prices (3); with an IV column the vols
+        too, and the engine's copies of both (4)."""
+        return 3 if self.series.implied_vol is None else 4
+
     def _starts(self, steps: int, dt_years: float) -> FloatArray:
         t = self.series.time_s
         fits: FloatArray = t[t + steps * dt_years * SECONDS_PER_YEAR <= t[-1] + 1e-6]

@@ -11,6 +11,10 @@ Memory is chunk × (steps + 1) floats; the engine never holds more.
 - :class:`Heston`: stochastic variance (Heston 1993), full-truncation Euler
   (Lord, Koekkoek & van Dijk 2010): v⁺ = max(v, 0) in drift and diffusion.
 - :class:`bot.backtest.history.Historical`: windows of a recorded price series.
+
+Each model says how many such arrays a chunk holds at its peak
+(``path_arrays``), so a run's memory can be known before it starts
+(:func:`bot.backtest.engine.chunk_memory_bytes`).
 """
 
 from __future__ import annotations
@@ -47,6 +51,12 @@ class PathModel(Protocol):
     @property
     def natural_vol(self) -> float | None:
         """The vol to price with when none is given (None: the model has none)."""
+        ...
+
+    @property
+    def path_arrays(self) -> int:
+        """How many (paths × (steps + 1)) float arrays a chunk holds at its peak: the most
+        :meth:`simulate` holds at once, or the engine's two of each array it returns."""
         ...
 
     def available_paths(self, steps: int, dt_years: float) -> int | None:
@@ -99,6 +109,10 @@ class GBM:
     def natural_vol(self) -> float:
         return self.vol
 
+    @property
+    def path_arrays(self) -> int:
+        return 2  # the increments and the path; then the path and the engine's copy
+
     def available_paths(self, steps: int, dt_years: float) -> None:
         return None
 
@@ -140,6 +154,10 @@ class Merton:
     def natural_vol(self) -> float:
         jump_var = self.jump_intensity_per_year * (self.jump_mean_log**2 + self.jump_std_log**2)
         return math.sqrt(self.vol**2 + jump_var)
+
+    @property
+    def path_arrays(self) -> int:
+        return 5  # increments, jump counts and three temporaries of the jump term
 
     def available_paths(self, steps: int, dt_years: float) -> None:
         return None
@@ -186,6 +204,10 @@ class Heston:
     @property
     def natural_vol(self) -> float:
         return math.sqrt(self.v0)
+
+    @property
+    def path_arrays(self) -> int:
+        return 2  # the increments and the path; then the path and the engine's copy
 
     def available_paths(self, steps: int, dt_years: float) -> None:
         return None

@@ -7,6 +7,11 @@ are not sampling noise), and the result does not depend on the worker count.
 Tasks run in a ``ProcessPoolExecutor`` with at most ``os.cpu_count()``
 workers; strategies are split into groups only when there are fewer chunks
 than workers, since strategies in one task share the book's revaluation.
+
+The memory a run needs is known before it starts (:func:`run_memory_bytes`):
+the chunks in flight (:func:`bot.backtest.engine.chunk_memory_bytes`) plus the
+per-path totals kept for the report. A run beyond ``max_memory_bytes`` is
+refused with the figure, instead of running out of memory.
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from bot.backtest.book import Book
-from bot.backtest.engine import ChunkOutcome, ChunkTask, simulate_chunk
+from bot.backtest.engine import (
+    N_SAMPLES,
+    ChunkOutcome,
+    ChunkTask,
+    chunk_memory_bytes,
+    simulate_chunk,
+)
 from bot.backtest.paths import PathModel
 from bot.backtest.spec import (
     OUTCOME_FIELDS,
@@ -32,7 +43,7 @@ from bot.backtest.spec import (
 )
 
 DEFAULT_CHUNK_PATHS = 20_000
-N_SAMPLES = 3
+GB = 1e9
 
 Progress = Callable[[int, int], None]
 """Called with (tasks done, tasks in all) after each task."""
@@ -53,6 +64,7 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
     chunk_paths: int = DEFAULT_CHUNK_PATHS,
     workers: int = 1,
     progress: Progress | None = None,
+    max_memory_bytes: float | None = None,
 ) -> BacktestResult:
     """Hedge ``book`` along ``paths`` paths of ``model`` with each strategy; see the package doc.
 
@@ -60,7 +72,8 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
     year, continuous) prices the options and, with ``carry = "financed"``,
     accrues on cash. ``pricing_vol`` defaults to the model's own vol (a CSV
     needs one or an ``iv`` column). ``workers`` > 1 runs chunks in processes.
-    Raises ValueError (or StrategyError, a ValueError) for bad inputs.
+    Raises ValueError (or StrategyError, a ValueError) for bad inputs, and for a
+    run that would need more than ``max_memory_bytes`` (None: no limit).
     """
     costs = costs or Costs()
     if not strategies:
@@ -71,6 +84,8 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
         raise ValueError("paths, steps, chunk_paths and workers must be >= 1")
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
+    if max_memory_bytes is not None and not max_memory_bytes > 0:
+        raise ValueError(f"the memory limit must be > 0, got {max_memory_bytes / GB:g} GB")
     if carry not in ("financed", "none"):
         raise ValueError(f"carry must be 'financed' or 'none', got {carry!r}")
     if not math.isfinite(rate):
@@ -86,9 +101,26 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
             raise ValueError(f"the price history is shorter than the horizon ({horizon} years)")
         paths = min(paths, available)
 
-    starts = list(range(0, paths, chunk_paths))
+    starts = range(0, paths, chunk_paths)
     workers = min(workers, os.cpu_count() or 1)
     n_groups = max(1, min(len(strategies), math.ceil(workers / len(starts))))
+    need = run_memory_bytes(
+        model,
+        paths=paths,
+        steps=steps,
+        chunk_paths=chunk_paths,
+        n_strategies=len(strategies),
+        n_groups=n_groups,
+        workers=workers,
+    )
+    if max_memory_bytes is not None and need > max_memory_bytes:
+        raise ValueError(
+            f"this run needs about {need / GB:,.1f} GB of memory ({paths:,} paths of "
+            f"{steps + 1:,} prices, in chunks of {min(chunk_paths, paths):,}, "
+            f"{len(strategies)} strateg{'y' if len(strategies) == 1 else 'ies'}), more than "
+            f"the {max_memory_bytes / GB:,.1f} GB allowed: fewer paths or steps, smaller "
+            "chunks or fewer workers need less"
+        )
     groups = [tuple(strategies[g::n_groups]) for g in range(n_groups)]
     tasks = [
         ChunkTask(
@@ -143,6 +175,30 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
         sample_spot_usd=first[0].sample_spot_usd,
         sample_delta_coin=first[0].sample_delta_coin,
     )
+
+
+def run_memory_bytes(
+    model: PathModel,
+    *,
+    paths: int,
+    steps: int,
+    chunk_paths: int,
+    n_strategies: int,
+    n_groups: int,
+    workers: int,
+) -> int:
+    """Bytes a run needs at its peak: the chunks in flight at once (one per worker, each
+    strategy group's share of the strategies), the per-path totals of every chunk and their
+    merge for the result, and the result's time grid and samples."""
+    n_chunks = -(-paths // chunk_paths)
+    tasks = n_chunks * n_groups
+    at_once = 1 if workers == 1 or tasks == 1 else min(workers, tasks)
+    in_flight = at_once * chunk_memory_bytes(
+        model, min(chunk_paths, paths), steps, -(-n_strategies // n_groups)
+    )
+    totals = 2 * len(OUTCOME_FIELDS) * n_strategies * paths + (n_groups + 1) * paths
+    result = (steps + 1) * (1 + N_SAMPLES * (2 + n_strategies))
+    return in_flight + 8 * (totals + result)
 
 
 def _run_tasks(

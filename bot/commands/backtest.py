@@ -12,6 +12,8 @@ Example (write a one-month ATM call; hourly re-hedging against a grid of bands):
 ``--grid`` keys make their product. Values are TOML (``0.5``, ``true``,
 ``"edge"``; a bare word is a string). Exit 0 with the report (text, or JSON
 with ``--json``), or 2 with one line saying what is wrong: never a traceback.
+A run that would need more memory than ``--max-memory-gb`` (default: half of
+this machine's) is refused with the figure before it starts.
 """
 
 from __future__ import annotations
@@ -124,6 +126,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--chunk-paths", type=int, default=20_000)
     run.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    run.add_argument(
+        "--max-memory-gb",
+        type=float,
+        default=_half_the_memory_gb(),
+        metavar="GB",
+        help="refuse a run that needs more memory than this (default: half of this machine's)",
+    )
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument("--plot", type=Path, metavar="FILE.png")
 
@@ -149,6 +158,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             chunk_paths=args.chunk_paths,
             workers=args.workers,
             progress=_ProgressBar(),
+            max_memory_bytes=args.max_memory_gb * 1e9,
         )
     except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
@@ -164,6 +174,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
             return 2
     return 0
+
+
+def _half_the_memory_gb() -> float:
+    """Half of this machine's physical memory, in GB."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2e9
 
 
 def _specs(entries: list[list[Any]]) -> list[StrategySpec]:

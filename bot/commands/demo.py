@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot.app.demo import run_demo
 from bot.app.demo_config import demo_config, demo_script
-from bot.app.errors import START_ERRORS
+from bot.app.errors import START_ERRORS, JournalFailedError
 from bot.app.run_chart import write_chart
 from bot.app.run_report import render_text, report_json
 from bot.commands.common import load_or_report
@@ -57,6 +57,13 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             "deltabot demo: --hours must be in (0, 720] and --speed in (0, 100000]", file=sys.stderr
         )
         return 2
+    if not args.plot.parent.is_dir():  # known now, not after the run
+        print(
+            f"deltabot demo: cannot write the chart {args.plot}: {args.plot.parent} is not a "
+            "directory",
+            file=sys.stderr,
+        )
+        return 2
     configure_logging(LogLevel.ERROR, LogFormat.CONSOLE, sys.stderr)
     with tempfile.TemporaryDirectory(prefix="deltabot-demo-") as tmp:
         journal = args.journal or Path(tmp) / "journal.sqlite"
@@ -67,7 +74,14 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         except START_ERRORS as exc:
             print(f"deltabot demo: cannot start: {exc}", file=sys.stderr)
             return 2
-    write_chart(report, args.plot)
+        except JournalFailedError as exc:
+            print(f"deltabot demo: {exc}", file=sys.stderr)
+            return 2
+    try:
+        write_chart(report, args.plot)
+    except OSError as exc:
+        print(f"deltabot demo: cannot write the chart {args.plot}: {exc.strerror}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(report_json(report), indent=2))
     else:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 
 from bot.app.daemon_process import configure_daemon_logging, run_until_signalled
-from bot.app.errors import START_ERRORS
+from bot.app.errors import START_ERRORS, JournalFailedError
 from bot.commands.common import load_or_report
 
 
@@ -22,13 +22,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Run the daemon (exit 0 after an orderly stop); exit 2 if it cannot start safely."""
+    """Run the daemon (exit 0 after an orderly stop); exit 2 if it cannot start safely or its
+    journal failed a check while it ran."""
     config = load_or_report(args.config, environ)
     if config is None:
         return 2
     try:
         configure_daemon_logging(config, environ)
         asyncio.run(run_until_signalled(config, environ))
+    except JournalFailedError as exc:
+        print(f"deltabot run: {exc}", file=sys.stderr)
+        return 2
     except (*START_ERRORS, OSError) as exc:  # OSError: the status port is taken, say
         print(f"deltabot run: cannot start: {exc}", file=sys.stderr)
         return 2

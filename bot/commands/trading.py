@@ -6,7 +6,8 @@ takes effect from its next cycle (orders of a cycle already past its gate
 still go out), and it survives restarts. ``resume``
 also lifts the locks the engine put on underlyings (e.g. after a position
 that did not move as its fills said) and accepts the venues' books as they
-now are.
+now are. On a journal that cannot be read, ``halt`` writes the halt marker
+beside it (exit 0, and says so) and ``resume`` says what to do first.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.app import operator
 from bot.app.errors import OPERATOR_ERRORS
 from bot.commands.common import load_or_report
 
-_Action = Callable[[Path, str], operator.TradingChange]
+_Action = Callable[[Path, str], operator.TradingChange | operator.MarkerHalt]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from bot.config.base import FrozenModel, Loc, UtcDatetime, fail_at, repeats
 from bot.domain.ids import VenueId
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
+from bot.domain.units import MAX_AMOUNT
 
 UnderlyingName = Literal["BTC", "ETH"]
 
@@ -77,7 +78,8 @@ class SimPosition(FrozenModel):
     size: float = Field(
         description=(
             "Signed position size, > 0 long, < 0 short, as on Deribit: in coin for options and "
-            "linear futures/perpetuals, in USD for inverse futures/perpetuals. Required, non-zero."
+            "linear futures/perpetuals, in USD for inverse futures/perpetuals. Required, non-zero, "
+            "at most 1e12 either way."
         ),
     )
 
@@ -106,6 +108,8 @@ class SimPosition(FrozenModel):
     def _check_size(cls, size: float) -> float:
         if size == 0:
             raise ValueError("size is zero: leave the position out instead")
+        if abs(size) > MAX_AMOUNT:
+            raise ValueError(f"size {size:g} is beyond ±{MAX_AMOUNT:g}, the largest deltabot takes")
         return size
 
 

@@ -5,7 +5,6 @@ Credentials are not here: they come from the environment (:mod:`bot.secrets`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
@@ -14,9 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from bot.config.base import FrozenModel, fail_at
-from bot.domain.ids import VenueId
-
-_VENUE_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+from bot.domain.ids import VenueId, venue_id
 
 
 class Exchange(StrEnum):
@@ -110,12 +107,7 @@ class VenueConfig(FrozenModel):
     @field_validator("name")
     @classmethod
     def _check_name(cls, name: VenueId) -> VenueId:
-        if len(name) > 32 or _VENUE_NAME.fullmatch(name) is None:
-            raise ValueError(
-                "a venue name is 1-32 lowercase letters, digits and single '-', starting with "
-                f"a letter (e.g. 'deribit-a'); got {name!r}"
-            )
-        return name
+        return venue_id(name)
 
     @field_validator("role")
     @classmethod

@@ -12,11 +12,18 @@ rounds down to 15,500 at Deribit's 10 USD lot.
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from bot.domain.instruments import AmountUnit, Instrument
 from bot.pricing.arrays import FloatArray
+
+MAX_AMOUNT: Final = 1e12
+"""The largest position size or order amount deltabot accepts, in the instrument's amount unit
+(coin, or USD for inverse futures): beyond any venue's whole market, and small enough that a
+size times a price, a premium or a Greek stays far from floating-point overflow."""
 
 
 def amount_to_coin(amount: ArrayLike, amount_is_usd: ArrayLike, price_usd: ArrayLike) -> FloatArray:

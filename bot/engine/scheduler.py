@@ -9,6 +9,10 @@ margin, stress and surface jobs only compute from (or fit to) the latest read
 and need no lock. Each job receives the context and the latest read and
 returns a value; only :class:`Jobs` keeps the newest :class:`LatestRead`.
 
+The journal check (:mod:`bot.engine.journal_check`) runs on its own wall-clock
+interval; once it has failed, the jobs that use the journal run no more and
+:attr:`Jobs.journal_problem` says why.
+
 Intervals are in (possibly simulated) seconds: ``speed`` simulated seconds
 pass per wall second, so the scheduler's wall intervals shrink by it.
 """
@@ -28,6 +32,7 @@ from bot.engine.collateral_job import run_collateral
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
+from bot.engine.journal_check import JOURNAL_CHECK_INTERVAL_S, check_journal
 from bot.engine.margin_job import margin_snapshot, stress_snapshot
 from bot.engine.reconciler import reconcile_journal
 from bot.engine.surface_job import refresh_surfaces
@@ -47,6 +52,8 @@ class Jobs:
     current: asyncio.Task[Any] | None = None
     readers: set[asyncio.Task[Any]] = field(default_factory=set)
     """Lock-free jobs in flight that await venues (the surface refresh)."""
+    journal_problem: str | None = None
+    """The first failed journal check's problem: trading is halted, the daemon exits non-zero."""
 
     async def hedge_cycle(self) -> None:
         result = await self.engine.run_cycle(self.latest.surfaces)
@@ -70,6 +77,10 @@ class Jobs:
     def stress(self) -> None:
         stress_snapshot(self.ctx, self.latest)
 
+    def journal_check(self) -> None:
+        problem = check_journal(self.ctx)
+        self.journal_problem = self.journal_problem or problem
+
     async def guarded(self, job: str, work: Callable[[], Awaitable[Any]], *, wait: bool) -> None:
         """Run one job that reads venues or writes the journal, one such job at a time.
 
@@ -80,6 +91,9 @@ class Jobs:
         stopping = self.ctx.stopping
         if stopping or (self.busy.locked() and not wait):
             log.debug("job_skipped", job=job, stopping=stopping)
+            return
+        if self.journal_problem is not None:
+            log.debug("job_skipped", job=job, journal_problem=self.journal_problem)
             return
         try:
             async with self.busy:
@@ -126,8 +140,11 @@ async def _computed(job: str, work: Callable[[], Any]) -> None:
         log.exception("job_failed", job=job)
 
 
-def schedule(jobs: Jobs, speed: float) -> AsyncIOScheduler:
-    """Every job at its configured interval (``speed`` simulated seconds per wall second)."""
+def schedule(
+    jobs: Jobs, speed: float, *, journal_check_s: float = JOURNAL_CHECK_INTERVAL_S
+) -> AsyncIOScheduler:
+    """Every job at its configured interval (``speed`` simulated seconds per wall second); the
+    journal check every ``journal_check_s`` wall seconds."""
     cfg = jobs.ctx.config
     scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1, "coalesce": True})
     guarded: list[tuple[str, Callable[[], Awaitable[None]], float, bool]] = [
@@ -154,15 +171,16 @@ def schedule(jobs: Jobs, speed: float) -> AsyncIOScheduler:
         name="surface",
     )
     computed: list[tuple[str, Callable[[], None], float]] = [
-        ("margin", jobs.margin, cfg.daemon.margin_interval_s),
-        ("stress", jobs.stress, cfg.stress.interval_s),
+        ("margin", jobs.margin, cfg.daemon.margin_interval_s / speed),
+        ("stress", jobs.stress, cfg.stress.interval_s / speed),
+        ("journal_check", jobs.journal_check, journal_check_s),
     ]
-    for name, compute, interval_s in computed:
+    for name, compute, wall_s in computed:
         scheduler.add_job(
             _computed,
             "interval",
             args=(name, compute),
-            seconds=interval_s / speed,
+            seconds=wall_s,
             id=name,
             name=name,
         )

@@ -2,13 +2,16 @@
 
 :class:`Journal` owns the file, its connection and its lock; each kind of
 record has its own store over that connection (``orders``, ``transfers``,
-``plans``, ``state``, ``external``). Import the journal, its records and errors from here.
+``plans``, ``state``, ``external``). The halt marker beside it halts trading when
+the journal itself cannot be read. Import the journal, its records, errors and the
+halt marker's functions from here.
 """
 
 from __future__ import annotations
 
-from bot.journal.errors import JournalError, JournalLockedError
+from bot.journal.errors import JournalError, JournalFileError, JournalLockedError
 from bot.journal.journal import Journal
+from bot.journal.marker import halt_marker_path, remove_halt_marker, write_halt_marker
 from bot.journal.plans import PlanRecord, PlanState
 from bot.journal.schema import SCHEMA_VERSION
 from bot.journal.transfers import TransferRecord
@@ -17,8 +20,12 @@ __all__ = [
     "SCHEMA_VERSION",
     "Journal",
     "JournalError",
+    "JournalFileError",
     "JournalLockedError",
     "PlanRecord",
     "PlanState",
     "TransferRecord",
+    "halt_marker_path",
+    "remove_halt_marker",
+    "write_halt_marker",
 ]

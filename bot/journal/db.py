@@ -1,7 +1,8 @@
 """The journal's one connection, shared by every store: committed transactions and reads.
 
 Table and column names come from code only, never from input, which is why the
-helpers may format them into SQL.
+helpers may format them into SQL. Every SQLite error becomes a
+:class:`~bot.journal.errors.JournalFileError` naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.journal.errors import JournalError
+from bot.journal.file import file_error, quick_check
 
 Row = tuple[Any, ...]
 
@@ -30,28 +32,48 @@ class Db:
         self._closed = True
 
     @contextmanager
+    def _sqlite(self) -> Iterator[None]:
+        """Turn an SQLite error into a JournalFileError naming the file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise file_error(self._path, exc) from exc
+
+    @contextmanager
     def tx(self) -> Iterator[None]:
         """One committed transaction: with synchronous=FULL, on disk when this exits."""
         if self._closed:
             raise JournalError(f"journal {self._path} is closed")
-        self._conn.execute("BEGIN IMMEDIATE")
+        with self._sqlite():
+            self._conn.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # SQLite rolls back by itself after some errors
+                with self._sqlite():
+                    self._conn.execute("ROLLBACK")
             raise
-        self._conn.execute("COMMIT")
+        with self._sqlite():
+            self._conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        return self._conn.execute(sql, params).fetchall()
+        with self._sqlite():
+            return self._conn.execute(sql, params).fetchall()
 
     def one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
-        row: Row | None = self._conn.execute(sql, params).fetchone()
+        with self._sqlite():
+            row: Row | None = self._conn.execute(sql, params).fetchone()
         return row
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run a write (inside :meth:`tx`); returns how many rows it changed."""
-        return self._conn.execute(sql, params).rowcount
+        with self._sqlite():
+            return self._conn.execute(sql, params).rowcount
+
+    def quick_check(self) -> None:
+        """JournalFileError if ``PRAGMA quick_check`` finds the database damaged."""
+        with self._sqlite():
+            quick_check(self._path, self._conn)
 
     def insert(self, table: str, values: Mapping[str, object], *, or_ignore: bool = False) -> bool:
         """Insert one row of ``column: value``; False if ``or_ignore`` skipped a duplicate."""

@@ -9,3 +9,12 @@ class JournalError(RuntimeError):
 
 class JournalLockedError(JournalError):
     """Another process holds the journal's lock."""
+
+
+class JournalFileError(JournalError):
+    """The file at the journal's path cannot be used as a journal: not a database, corrupt or
+    truncated, a directory or a FIFO, replaced under the daemon, or SQLite failed on it.
+
+    The message names the file and what is wrong. An operator's ``halt`` falls back to
+    the halt marker beside it (:mod:`bot.journal.marker`).
+    """

@@ -6,6 +6,11 @@ transaction is committed to disk, so an order journaled by
 happens while it is being sent. One journal file per account set, guarded by an
 exclusive ``flock`` on a sidecar ``.lock`` file so two daemons never trade the
 same accounts. Time is a parameter: the journal never reads the clock.
+
+A file that cannot be a journal (a directory, a FIFO, an empty, foreign,
+corrupt or truncated file) is refused at open with a
+:class:`~bot.journal.errors.JournalFileError` naming it and the problem;
+:meth:`Journal.check` finds one replaced, truncated or damaged while open.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Self
 from bot.journal.db import Db
 from bot.journal.errors import JournalError
 from bot.journal.external import ExternalChangeStore
+from bot.journal.file import FileIdentity, check_type, identity, same_file
 from bot.journal.lock import lock
 from bot.journal.orders import OrderStore
 from bot.journal.plans import PlanStore
@@ -39,16 +45,18 @@ class Journal:
         self.path = path
         self._db = db
         self._lock_fd: int | None = lock_fd
+        self._identity: FileIdentity = identity(path)
         self.orders = OrderStore(db)
         self.transfers = TransferStore(db)
         self.plans = PlanStore(db)
-        self.state = StateStore(db)
+        self.state = StateStore(db, path)
         self.external = ExternalChangeStore(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Journal:
         """Lock, open (creating it if new) and check the journal at ``path``."""
         journal_path = Path(path)
+        check_type(journal_path)
         fd = lock(journal_path)
         return cls._connect(journal_path, fd)
 
@@ -61,7 +69,7 @@ class Journal:
         reads the trading state at the start of every cycle. Never used to trade.
         """
         journal_path = Path(path)
-        if not journal_path.exists():
+        if check_type(journal_path) is None:
             raise JournalError(f"no journal at {journal_path}: has the daemon ever run here?")
         return cls._connect(journal_path, os.open(os.devnull, os.O_RDONLY))
 
@@ -73,6 +81,12 @@ class Journal:
             os.close(fd)
             raise
         return cls(journal_path, Db(journal_path, conn), fd)
+
+    def check(self) -> None:
+        """JournalFileError unless the file at :attr:`path` is still the one opened, no
+        smaller, with SQLite's header, and passes ``PRAGMA quick_check``."""
+        self._identity = same_file(self.path, self._identity)
+        self._db.quick_check()
 
     def close(self) -> None:
         """Close the database and release the lock; closing twice is harmless."""

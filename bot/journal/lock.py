@@ -6,16 +6,22 @@ import fcntl
 import os
 from pathlib import Path
 
-from bot.journal.errors import JournalLockedError
+from bot.journal.errors import JournalError, JournalLockedError
 
 
 def lock(path: Path) -> int:
     """Hold an exclusive ``flock`` on ``<journal>.lock`` and write our pid into it.
 
-    Returns the descriptor; closing it releases the lock.
+    Returns the descriptor; closing it releases the lock. JournalError naming the lock
+    file if it cannot be created (e.g. the journal's directory does not exist).
     """
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise JournalError(
+            f"journal {path}: cannot create its lock file {lock_path}: {exc.strerror}"
+        ) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Final
 
 from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequest, TransferState
-from bot.journal.errors import JournalError
+from bot.journal.errors import JournalFileError
+from bot.journal.file import file_error, quick_check
 
 SCHEMA_VERSION: Final = 5
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
@@ -108,26 +109,39 @@ _MIGRATIONS: Final = {1: _LOCKS, 2: _PLANS, 3: _VENUE_REDUCTIONS, 4: _EXTERNAL_C
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open ``path`` in WAL mode with synchronous=FULL and foreign keys on, creating the
-    schema in a new file; refuse a non-journal or one from a newer deltabot."""
-    conn = sqlite3.connect(path, isolation_level=None)
+    schema in a new file; JournalFileError for a non-journal, a corrupt one (``PRAGMA
+    quick_check``), one from a newer deltabot, or any SQLite error on it."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise file_error(path, exc) from exc
+    try:
+        _prepare(path, conn)
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise file_error(path, exc) from exc
+        raise
+    return conn
+
+
+def _prepare(path: Path, conn: sqlite3.Connection) -> None:
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if mode != "wal":
-        conn.close()
-        raise JournalError(f"journal {path}: cannot switch to WAL mode (got {mode!r})")
+        raise JournalFileError(f"journal {path}: cannot switch to WAL mode (got {mode!r})")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=5000")  # an operator command may write beside the daemon
     conn.execute("PRAGMA foreign_keys=ON")
+    quick_check(path, conn)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if version == 0 and tables == 0:
         ddl = _SCHEMA + _LOCKS + _PLANS + _VENUE_REDUCTIONS + _EXTERNAL_CHANGES
         conn.executescript(f"BEGIN IMMEDIATE;{ddl}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
     elif version == 0:
-        conn.close()
-        raise JournalError(f"{path} is an SQLite file but not a deltabot journal")
+        raise JournalFileError(f"journal {path} is an SQLite database but not a deltabot journal")
     elif version > SCHEMA_VERSION:
-        conn.close()
-        raise JournalError(
+        raise JournalFileError(
             f"journal {path} has schema version {version}, newer than this deltabot understands "
             f"({SCHEMA_VERSION}): upgrade deltabot, never downgrade a journal"
         )
@@ -135,7 +149,6 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.executescript(
             f"BEGIN IMMEDIATE;{_MIGRATIONS[old]}PRAGMA user_version = {old + 1};COMMIT;"
         )
-    return conn
 
 
 def row_fields(value: OrderRequest | Fill | TransferRequest) -> dict[str, object]:

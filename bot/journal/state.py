@@ -1,21 +1,33 @@
 """The operator's switches: the trading state, the underlyings the engine stopped hedging and
-the venues where it may only reduce."""
+the venues where it may only reduce.
+
+A halt marker beside the journal (:mod:`bot.journal.marker`) overrides the
+trading state recorded in it: it halts even a journal that cannot be read."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from bot.domain.ids import Currency, VenueId
 from bot.domain.trading_state import INITIAL_STATE, SetBy, TradingMode, TradingState
 from bot.journal.db import Db
+from bot.journal.marker import read_halt_marker
 
 
 class StateStore:
-    """The ``trading_states``, ``locks`` and ``venue_reductions`` tables."""
+    """The ``trading_states``, ``locks`` and ``venue_reductions`` tables, and the halt marker
+    beside the journal at ``journal_path``."""
 
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, journal_path: Path) -> None:
         self._db = db
+        self._journal_path = journal_path
 
     def trading_state(self) -> TradingState:
-        """The last state set, or ACTIVE for a journal that never recorded one."""
+        """The halt marker's HALTED if there is one, else the last state set, or ACTIVE for a
+        journal that never recorded one."""
+        marked = read_halt_marker(self._journal_path)
+        if marked is not None:
+            return marked
         row = self._db.one(
             "SELECT mode, reason, set_by, ts_ms FROM trading_states ORDER BY seq DESC LIMIT 1"
         )

@@ -196,6 +196,13 @@ class DaemonMetrics:
             ["venue"],
             registry=reg,
         )
+        self._journal_ok = Gauge(
+            "deltabot_journal_ok",
+            "Whether the journal passed its last integrity check (same file, SQLite header, "
+            "PRAGMA quick_check), unitless: 1 yes, 0 no (trading is halted); 1 until checked.",
+            registry=reg,
+        )
+        self._journal_ok.set(1.0)
 
     def set_greeks(
         self,
@@ -292,6 +299,10 @@ class DaemonMetrics:
     def set_collateral_usd(self, venue: str, equity_usd: float) -> None:
         """Record a venue's collateral equity, in USD."""
         self._collateral.labels(venue).set(equity_usd)
+
+    def set_journal_ok(self, ok: bool) -> None:
+        """Record the outcome of the journal's integrity check."""
+        self._journal_ok.set(1.0 if ok else 0.0)
 
     def exposition(self) -> tuple[bytes, str]:
         """The registry in Prometheus text format, and the content type to serve it with."""

@@ -9,11 +9,30 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Final
 
+from bot.domain.ids import venue_id
+from bot.domain.timeunits import MS_PER_YEAR
+from bot.domain.units import MAX_AMOUNT
+from bot.sim.contracts import PERPETUAL_EXPIRY_MS
 from bot.sim.grid import default_expiries, monthly_expiries, strike_ladder
 from bot.sim.market import DEFAULT_SPOT_USD
 
 CURRENCIES = ("BTC", "ETH", "USDC")
+
+LAST_START_MS: Final = PERPETUAL_EXPIRY_MS - MS_PER_YEAR
+"""The latest simulated start, 2999-01-01T08:00Z in epoch ms: everything listed expires within
+a year of the start and before the perpetuals' nominal expiry (3000-01-01, as Deribit says).
+The earliest start is 0 (1970-01-01)."""
+
+
+def check_start_ms(start_ms: int) -> None:
+    """ValueError unless the simulated calendar can start at ``start_ms``."""
+    if not 0 <= start_ms <= LAST_START_MS:
+        raise ValueError(
+            f"start {start_ms} ms is outside the simulated calendar: give epoch milliseconds "
+            f"from 0 (1970-01-01) to {LAST_START_MS} (2999-01-01T08:00Z)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +45,13 @@ class PositionSpec:
     instrument_name: str
     size: float
     average_price: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.size) and abs(self.size) <= MAX_AMOUNT):
+            raise ValueError(
+                f"position {self.instrument_name}: size must be at most {MAX_AMOUNT:g} either "
+                f"way, got {self.size!r}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +147,8 @@ class ExchangeSpec:
     liquidation: bool = True
 
     def __post_init__(self) -> None:
+        venue_id(self.name)
+        check_start_ms(self.start_ms)
         if not self.accounts:
             raise ValueError("ExchangeSpec needs at least the main account")
         ids = [a.id for a in self.accounts]
@@ -153,6 +181,7 @@ class ExchangeSpec:
         main account 1, client id ``sim-main`` / secret ``sim-main-secret``,
         holding 10 BTC, 100 ETH and 500,000 USDC.
         """
+        check_start_ms(start_ms)  # before the calendar is built from it
         unds = tuple(underlyings)
         spots = dict(spot_usd or DEFAULT_SPOT_USD)
         missing = [u for u in unds if u not in spots]

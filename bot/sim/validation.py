@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping, Set
 from typing import Any
 
+from bot.domain.units import MAX_AMOUNT
 from bot.sim.contracts import SimContract, is_multiple
 from bot.sim.errors import (
     BOOK_CLOSED,
@@ -70,6 +71,8 @@ def validate_order(  # noqa: C901, PLR0912 - one check per Deribit order field, 
         raise sim_error(
             INVALID_AMOUNT, param="amount", reason=f"must be a positive number, got {amount!r}"
         )
+    if amount > MAX_AMOUNT:
+        raise sim_error(INVALID_AMOUNT, param="amount", reason=f"at most {MAX_AMOUNT:g}")
     if amount < c.instrument.min_size - 1e-12:
         raise sim_error(QTY_TOO_LOW, param="amount", reason=f"minimum is {c.instrument.min_size}")
     if not is_multiple(amount, c.lot):

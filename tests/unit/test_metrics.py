@@ -265,7 +265,7 @@ def test_every_metric_is_prefixed_and_its_help_states_a_unit() -> None:
     metrics = DaemonMetrics()
     metrics.set_trading_state("active")
     helps = help_texts(metrics)
-    assert len(helps) == 20
+    assert len(helps) == 21
     unit_words = ("coin", "USD", "seconds", "a count", "ratio", "fraction", "unitless")
     for name, text in helps.items():
         assert name.startswith("deltabot_"), name
