@@ -208,9 +208,10 @@ class Strategy(Protocol):
 
 
 class StrategyParams(BaseModel):
-    """Base of the built-in params: frozen, unknown keys rejected, NaN and inf rejected."""
+    """Base of the built-in params: frozen, unknown keys rejected, NaN and inf rejected, strict
+    types (``"0.5"`` or ``true`` is no width; an integer is a float)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
 
 HedgeRatio = Annotated[

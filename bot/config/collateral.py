@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.config.base import FrozenModel, Loc, fail_at, repeats
+from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.domain.collateral.model import (
     AccountKey,
     MarginBand,
@@ -28,6 +28,15 @@ from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.transfer_risk import TransferLimits, TransferWhitelist, WhitelistedAddress
 
 _CURRENCY = re.compile(r"[A-Z][A-Z0-9]{1,9}")
+
+MAX_USD = 1e12
+"""Largest USD amount of a cap or threshold."""
+
+MAX_COIN = 1e9
+"""Largest coin amount of a fee or minimum."""
+
+MAX_RATIO = 1e12
+"""Largest equity / maintenance-margin ratio of a band (a floor that high is never reached)."""
 
 
 def _check_rates(rates: dict[str, float]) -> dict[str, float]:
@@ -54,19 +63,26 @@ class BandConfig(FrozenModel):
     floor: float = Field(
         default=1.5,
         ge=0,
-        description="Equity / MM below which collateral is brought in (a ratio). Default 1.5.",
+        le=MAX_RATIO,
+        description=(
+            "Equity / MM below which collateral is brought in (a ratio), in [0, 1e12]. Default 1.5."
+        ),
     )
     target: float = Field(
         default=2.5,
         ge=0,
-        description="Equity / MM an account is brought to when acted on. Default 2.5, >= floor.",
+        le=MAX_RATIO,
+        description=(
+            "Equity / MM an account is brought to when acted on, in [floor, 1e12]. Default 2.5."
+        ),
     )
     ceiling: float | None = Field(
         default=4.0,
         ge=0,
+        le=MAX_RATIO,
         description=(
-            "Equity / MM above which the surplus may be moved elsewhere; absent: no ceiling. "
-            "Default 4.0, >= target."
+            "Equity / MM above which the surplus may be moved elsewhere, in [target, 1e12]; "
+            "absent: no ceiling. Default 4.0."
         ),
     )
 
@@ -85,7 +101,7 @@ class CollateralVenue(FrozenModel):
     """One venue: the unit of counterparty trust, holding one or more sub-accounts."""
 
     name: VenueId = Field(description="Venue name, as in [[venues]] (e.g. 'deribit-a'). Required.")
-    sub_accounts: tuple[str, ...] = Field(
+    sub_accounts: Array[str] = Field(
         default=("main",),
         description=(
             "Its sub-accounts as the venue names them; sub-account transfers may go to these "
@@ -108,18 +124,27 @@ class CollateralVenue(FrozenModel):
     max_collateral_usd: float | None = Field(
         default=None,
         gt=0,
-        description="Most collateral (equity) the venue may hold, USD. Default: no cap.",
+        le=MAX_USD,
+        description=(
+            "Most collateral (equity) the venue may hold, in USD, in (0, 1e12]. Default: no cap."
+        ),
     )
     attestation_date: date | None = Field(
         default=None,
-        description="Date of the venue's latest proof-of-reserves attestation. Default none.",
+        ge=date(2000, 1, 1),
+        lt=date(2100, 1, 1),
+        description=(
+            "Date of the venue's latest proof-of-reserves attestation, a TOML date from "
+            "2000-01-01 to before 2100-01-01. Default none."
+        ),
     )
     max_attestation_age_days: float | None = Field(
         default=None,
-        gt=0,
+        ge=0.001,
+        le=3650,
         description=(
-            "Oldest acceptable attestation, in days; older or missing lowers the trust score "
-            "by stale_attestation_score_factor. Default: no requirement."
+            "Oldest acceptable attestation, in days, in [0.001, 3650]; older or missing lowers the "
+            "trust score by stale_attestation_score_factor. Default: no requirement."
         ),
     )
     band: BandConfig | None = Field(
@@ -129,7 +154,8 @@ class CollateralVenue(FrozenModel):
         default_factory=dict,
         description=(
             "Per-currency overrides of [collateral] idle_cost_frac_per_year at this venue "
-            "(e.g. it pays interest on USDC). Default none."
+            "(e.g. it pays interest on USDC), configured currencies, yearly fractions in "
+            "[-1, 1]. Default none."
         ),
     )
 
@@ -167,7 +193,9 @@ class WithdrawalRoute(FrozenModel):
     to_sub_account: str = Field(
         default="main", description="Sub-account the address credits. Default 'main'."
     )
-    currency: str = Field(description="Currency withdrawn, upper case (e.g. 'USDC'). Required.")
+    currency: str = Field(
+        description="Currency withdrawn, a configured one, upper case (e.g. 'USDC'). Required."
+    )
     address: str = Field(
         min_length=1, description="Whitelisted deposit address at to_venue. Required."
     )
@@ -175,15 +203,25 @@ class WithdrawalRoute(FrozenModel):
         default=None, description="Chain of the withdrawal (e.g. 'ERC20'). Default: venue default."
     )
     fee_coin: float = Field(
-        default=0.0, ge=0, description="Withdrawal fee, in coin of the currency. Default 0."
+        default=0.0,
+        ge=0,
+        le=MAX_COIN,
+        description="Withdrawal fee, in coin of the currency, in [0, 1e9]. Default 0.",
     )
     min_coin: float = Field(
-        default=0.0, ge=0, description="Smallest withdrawal accepted, in coin. Default 0."
+        default=0.0,
+        ge=0,
+        le=MAX_COIN,
+        description="Smallest withdrawal accepted, in coin, in [0, 1e9]. Default 0.",
     )
     delay_s: float = Field(
         default=3600.0,
         ge=0,
-        description="Expected seconds until the deposit is credited. Default 3600.",
+        le=30 * 86_400,
+        description=(
+            "Expected seconds until the deposit is credited, in [0, 2592000] (30 days). "
+            "Default 3600."
+        ),
     )
 
     @field_validator("currency")
@@ -209,22 +247,23 @@ class WithdrawalRoute(FrozenModel):
 class CollateralConfig(FrozenModel):
     """Bands, trust, routes and caps of the cross-venue collateral optimizer."""
 
-    mode: CollateralMode = Field(
+    mode: Choice[CollateralMode] = Field(
         default=CollateralMode.OFF,
         description="off | plan (operator approves each plan) | auto. Default off.",
     )
     horizon_days: float = Field(
         default=7.0,
-        gt=0,
-        description="How long a new allocation is expected to last, in days: idle and trust "
-        "rates are charged over it against one-off fees. Default 7.",
+        ge=0.001,
+        le=3650,
+        description="How long a new allocation is expected to last, in days, in [0.001, 3650]: "
+        "idle and trust rates are charged over it against one-off fees. Default 7.",
     )
     trust_penalty_frac_per_year: float = Field(
         default=0.05,
         ge=0,
         le=1,
         description="Yearly penalty per USD held at a venue of trust score 0 (score s pays "
-        "1 - s of it), a fraction. Default 0.05.",
+        "1 - s of it), a fraction in [0, 1]. Default 0.05.",
     )
     stale_attestation_score_factor: float = Field(
         default=0.5,
@@ -236,30 +275,35 @@ class CollateralConfig(FrozenModel):
     accept_gap_usd: float = Field(
         default=50.0,
         ge=0,
+        le=MAX_USD,
         description="A plan within this many USD of the LP bound is taken without branch and "
-        "bound. Default 50.",
+        "bound, in [0, 1e12]. Default 50.",
     )
     idle_cost_frac_per_year: dict[str, float] = Field(
         default_factory=lambda: {"BTC": 0.0, "ETH": 0.0, "USDC": 0.05, "USDT": 0.05},
-        description="Interest or opportunity cost of holding each currency at a venue, a "
-        "yearly fraction in [-1, 1]. Default BTC 0, ETH 0, USDC 0.05, USDT 0.05.",
+        description="Interest or opportunity cost of holding each configured currency at a "
+        "venue, a yearly fraction in [-1, 1]. Default BTC 0, ETH 0, USDC 0.05, USDT 0.05.",
     )
     max_transfer_usd: float = Field(
-        default=250_000.0, gt=0, description="Largest single transfer, in USD. Default 250000."
+        default=250_000.0,
+        gt=0,
+        le=MAX_USD,
+        description="Largest single transfer, in USD, in (0, 1e12]. Default 250000.",
     )
     max_daily_transfer_usd: float = Field(
         default=1_000_000.0,
         gt=0,
-        description="Most moved in any rolling 24 hours, in USD (every kind counts). "
-        "Default 1000000, >= max_transfer_usd.",
+        le=MAX_USD,
+        description="Most moved in any rolling 24 hours, in USD (every kind counts), in "
+        "[max_transfer_usd, 1e12]. Default 1000000.",
     )
     band: BandConfig = Field(
         default_factory=BandConfig, description="Default margin band. Default: see above."
     )
-    venues: tuple[CollateralVenue, ...] = Field(
+    venues: Array[CollateralVenue] = Field(
         default=(), description="One [[collateral.venues]] table per venue. Default none."
     )
-    routes: tuple[WithdrawalRoute, ...] = Field(
+    routes: Array[WithdrawalRoute] = Field(
         default=(),
         description="Whitelisted withdrawals, one [[collateral.routes]] each. Default none.",
     )

@@ -2,32 +2,41 @@
 
 The strategy's own parameters are validated here, once, by the strategy's
 ``Params`` model through the registry, and kept typed in the loaded config:
-``deltabot check-config`` reports a bad band width with its key path, and the
-daemon builds the strategy from the validated model without validating again.
+``deltabot check-config`` reports a bad band width at its key
+(``strategy.params.width_up``), and the daemon builds the strategy from the
+validated model without validating again.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, SerializeAsAny, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from bot.config.base import FrozenModel, Loc, fail_at, repeats
+from bot.config.base import Choice, FrozenModel, Loc, fail_at, repeats, reraise_at
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.routes import HedgeRoute
 from bot.domain.settlement import SettlementMode, SettlementPolicy
 from strategies.base import Strategy
-from strategies.registry import (
-    StrategyError,
-    UnknownStrategyError,
-    strategy_class,
-    validate_params,
-)
+from strategies.registry import UnknownStrategyError, strategy_class, validate_params
 
 _DEFAULT_NAME = "band"
 _DEFAULT_PARAMS = {"width_up": 0.5, "width_down": 0.5}
+
+MAX_TARGET_COIN = 1e6
+"""Largest target delta either way, in coin."""
+
+_DERIVATIVE = re.compile(r"(?P<base>[^/:]+)/[^/:]+:[^/:-]+(?:-\d{6})?")
+"""A ccxt unified perpetual (``BTC/USD:BTC``) or future (``BTC/USD:BTC-261225``)."""
 
 
 class StrategyConfig(FrozenModel):
@@ -48,11 +57,14 @@ class StrategyConfig(FrozenModel):
             "table). Default {width_up = 0.5, width_down = 0.5} (band, coin)."
         ),
     )
-    target_delta_coin: dict[Currency, float] = Field(
+    target_delta_coin: dict[
+        Currency, Annotated[float, Field(ge=-MAX_TARGET_COIN, le=MAX_TARGET_COIN)]
+    ] = Field(
         default_factory=dict,
         description=(
-            "Desired total delta per underlying, in coin (e.g. BTC = 0.5 keeps half a coin "
-            "long). Default: 0 for every underlying."
+            "Desired total delta per hedged underlying (one with a [[hedges]] route), in coin, "
+            "in [-1e6, 1e6] (e.g. BTC = 0.5 keeps half a coin long). Default: 0 for every "
+            "underlying."
         ),
     )
     cost_frac: float = Field(
@@ -75,7 +87,7 @@ class StrategyConfig(FrozenModel):
         ),
     )
 
-    settlement: SettlementMode = Field(
+    settlement: Choice[SettlementMode] = Field(
         default=SettlementMode.FADE,
         description=(
             "What the hedge counts of an option in its last settlement_window_s before "
@@ -108,19 +120,12 @@ class StrategyConfig(FrozenModel):
         if not isinstance(params, dict):
             fail_at("strategy", [(("params",), "must be a table of the strategy's parameters")])
         try:
-            typed = validate_params(name, params)
+            typed = strategy_class(name).Params.model_validate(params)
         except UnknownStrategyError as exc:
             fail_at("strategy", [(("name",), str(exc))])
-        except StrategyError as exc:
-            fail_at("strategy", [(("params",), str(exc))])
+        except ValidationError as exc:
+            reraise_at("strategy", ("params",), exc)
         return {**data, "params": typed}
-
-    @model_validator(mode="after")
-    def _check_targets(self) -> StrategyConfig:
-        bad = [u for u, v in self.target_delta_coin.items() if not math.isfinite(v)]
-        if bad:
-            fail_at("strategy", [(("target_delta_coin", u), "must be finite") for u in bad])
-        return self
 
     def settlement_policy(self) -> SettlementPolicy:
         """The settlement policy as the hedge plan takes it."""
@@ -147,16 +152,18 @@ class HedgeRouteConfig(FrozenModel):
     symbol: Symbol = Field(
         min_length=1,
         description=(
-            "ccxt unified symbol of a perpetual or future on that venue, e.g. 'BTC/USD:BTC' "
-            "(Deribit inverse perpetual) or 'BTC/USDC:USDC' (linear). Required."
+            "ccxt unified symbol of a perpetual or future of the underlying on that venue, e.g. "
+            "'BTC/USD:BTC' (Deribit inverse perpetual), 'BTC/USDC:USDC' (linear) or "
+            "'BTC/USD:BTC-261225' (future). Required."
         ),
     )
     weight: float = Field(
         default=1.0,
         gt=0,
+        le=1000,
         description=(
             "Share of the underlying's hedge change sent to this instrument, relative to the "
-            "other routes of the same underlying (> 0). Default 1."
+            "other routes of the same underlying, in (0, 1000]. Default 1."
         ),
     )
 
@@ -173,14 +180,20 @@ class HedgeRouteConfig(FrozenModel):
 
 
 def check_routes(
-    routes: tuple[HedgeRouteConfig, ...], hedge_venues: Mapping[VenueId, bool]
+    routes: tuple[HedgeRouteConfig, ...], hedge_venues: Mapping[VenueId, bool] | None
 ) -> list[tuple[Loc, str]]:
-    """Problems of the routes against the venues (``name -> has role hedge``)."""
+    """Problems of the routes against their underlyings and the venues (``name -> has role
+    hedge``; None while the venues are invalid, which are reported on their own)."""
     problems: list[tuple[Loc, str]] = [
         ((i, "symbol"), f"{routes[i].symbol} on {routes[i].venue} is routed twice (also [{j}])")
         for i, j in repeats([(r.venue, r.symbol) for r in routes])
     ]
     for i, route in enumerate(routes):
+        wrong = _symbol_problem(route.symbol, route.underlying)
+        if wrong is not None:
+            problems.append(((i, "symbol"), wrong))
+        if hedge_venues is None:
+            continue
         role = hedge_venues.get(route.venue)
         if role is None:
             have = ", ".join(hedge_venues)
@@ -188,3 +201,22 @@ def check_routes(
         elif not role:
             problems.append(((i, "venue"), f"venue {route.venue!r} does not have role 'hedge'"))
     return problems
+
+
+def _symbol_problem(symbol: Symbol, underlying: Currency) -> str | None:
+    """Why a unified symbol cannot carry the underlying's hedge: spot, an option, another coin.
+
+    A name in no unified form (Deribit's own ``BTC-PERPETUAL``) is left to the start-up
+    check against the venue's listing, which names the venue's close matches.
+    """
+    if "/" not in symbol:
+        return None
+    found = _DERIVATIVE.fullmatch(symbol)
+    if found is None:
+        return (
+            f"{symbol} is not a perpetual or future: a ccxt symbol like 'BTC/USD:BTC' or "
+            "'BTC/USD:BTC-261225' is"
+        )
+    if found["base"] != underlying:
+        return f"{symbol} is not on {underlying}"
+    return None

@@ -6,6 +6,13 @@ as ``(key_path, message)`` pairs (``venues[1].name: ...``), which is what an
 operator fixing a file wants, rather than the first exception. Checks across
 entries (duplicate names, a book position's venue) run once the entries they
 compare are themselves valid, as pydantic validates inside out.
+
+No input makes the loader raise anything but :class:`ConfigError`: a file over
+:data:`MAX_FILE_BYTES`, or nested deeper than :data:`MAX_DEPTH` (which could
+otherwise exhaust Python's recursion limit, in TOML's parser or here), is one
+problem naming the file or the key. Environment values are text; one read by
+a key that takes a bool, a number, a datetime or an array is read as the TOML
+value it spells (``true``, ``60``, ``0.5``), so the same strict types apply.
 """
 
 from __future__ import annotations
@@ -14,8 +21,10 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from enum import Enum
+from pathlib import Path, PurePath
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import EnvSettingsSource, SettingsError
@@ -29,6 +38,12 @@ CONFIG_PATH_VAR = "DELTABOT_CONFIG"
 
 DEFAULT_CONFIG_PATH = Path("config.example.toml")
 """The file used when neither a path nor ``DELTABOT_CONFIG`` is given (relative to the cwd)."""
+
+MAX_FILE_BYTES = 1 << 20
+"""Largest config file read, in bytes (the example is under 30 KiB)."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of tables and arrays read (the example needs 5)."""
 
 _SHOWN_INPUT_CHARS = 60
 
@@ -65,11 +80,19 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     data = _read_toml(file_path)
     errors: list[tuple[str, str]] = []
     overrides = _env_overrides(environ, errors)
-    merged = _merge(data, overrides, (), errors)
+    deep = [(_format_loc(loc), msg) for loc, msg in _too_deep(data)]
+    deep += [
+        (_format_loc(loc), f"{msg} (from the environment)") for loc, msg in _too_deep(overrides)
+    ]
+    if deep:  # walking on would recurse as deep as the nesting goes
+        raise ConfigError([*errors, *deep])
     env_paths = _leaf_paths(overrides, ())
+    merged = _merge(data, _typed(overrides, ()), (), errors)
     errors.extend(_from_env(loc, msg, env_paths) for loc, msg in _pop_secrets(merged, ()))
-    for key in [k for k in merged if k.startswith("_")]:  # would reach BaseSettings' init options
-        errors.append((key, "unknown key"))
+    # Exact keys only (the settings model itself matches them in any case); and no _keys,
+    # which would reach BaseSettings' init options.
+    for key in [k for k in merged if k not in Config.model_fields]:
+        errors.append((key, _message("extra_forbidden", "", {}, None, (key,))))
         del merged[key]
     try:
         config = Config.model_validate(merged)
@@ -82,7 +105,12 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            problem = f"config file is larger than {MAX_FILE_BYTES // 1024} KiB: not a config"
+        else:
+            return tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         problem = "config file not found"
     except UnicodeDecodeError as exc:
@@ -91,7 +119,27 @@ def _read_toml(path: Path) -> dict[str, Any]:
         problem = f"cannot read the config file: {exc.strerror or exc}"
     except tomllib.TOMLDecodeError as exc:
         problem = f"TOML syntax error: {exc}"
+    except RecursionError:
+        problem = f"arrays or tables nested too deeply to read (a config needs {MAX_DEPTH} at most)"
     raise ConfigError([(str(path), problem)])
+
+
+def _too_deep(data: Any) -> list[tuple[Loc, str]]:
+    """The key holding the first value nested deeper than :data:`MAX_DEPTH`, if any.
+
+    Walks without recursion, so any depth the parser returned is safe to measure.
+    """
+    stack: list[tuple[Loc, Any]] = [((), data)]
+    while stack:
+        loc, node = stack.pop()
+        if len(loc) > MAX_DEPTH:
+            key = max((i for i, part in enumerate(loc) if isinstance(part, str)), default=0)
+            return [(loc[: key + 1], f"nested more than {MAX_DEPTH} levels deep")]
+        if isinstance(node, dict):
+            stack.extend(((*loc, k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*loc, i), v) for i, v in enumerate(node))
+    return []
 
 
 class _InjectedEnvSource(EnvSettingsSource):
@@ -113,10 +161,13 @@ def _env_overrides(environ: Mapping[str, str], errors: list[tuple[str, str]]) ->
         and name.upper() != CONFIG_PATH_VAR
         and not is_credential_var(name)
     }
-    for name in relevant:
+    for name in list(relevant):
         head, nested, _ = name[len(ENV_PREFIX) :].partition(ENV_NESTED_DELIMITER)
         if nested and head.lower() not in Config.model_fields:
             errors.append((name, f"unknown config section {head.lower()!r}"))
+        if _bracket_depth(relevant[name]) > MAX_DEPTH:  # its JSON would exhaust the recursion
+            errors.append((name, f"nested more than {MAX_DEPTH} levels deep"))
+            del relevant[name]
     try:
         return dict(_InjectedEnvSource(relevant)())
     except SettingsError as exc:
@@ -124,6 +175,37 @@ def _env_overrides(environ: Mapping[str, str], errors: list[tuple[str, str]]) ->
         name = ENV_PREFIX + field.group(1).upper() if field else "environment"
         errors.append((name, f"not a valid value: {exc.__cause__ or exc}"))
         return {}
+
+
+def _bracket_depth(text: str) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets in strings count too)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _typed(data: Any, loc: Loc) -> Any:
+    """Environment text read as the TOML value it spells where the key takes no text.
+
+    ``DELTABOT_VENUES__0__TESTNET=true`` is the bool true and ``..._ORDER_WINDOW_S=60``
+    the number 60; ``yes`` stays text (and is refused by a bool), and a key taking text
+    (a name, an account, ``subaccount_wallet = "18"``) keeps the text as given.
+    """
+    if isinstance(data, dict):
+        return {key: _typed(value, (*loc, key)) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_typed(value, (*loc, i)) for i, value in enumerate(data)]
+    if not isinstance(data, str) or _takes_text(loc):
+        return data
+    try:
+        return tomllib.loads(f"v = {data}")["v"]
+    except tomllib.TOMLDecodeError:
+        return data
 
 
 def _merge(base: Any, override: Any, loc: Loc, errors: list[tuple[str, str]]) -> Any:
@@ -224,16 +306,57 @@ def _message(kind: str, msg: str, ctx: dict[str, Any], value: Any, loc: Loc) -> 
 
 
 def _allowed_keys(loc: Loc) -> list[str]:
+    model = _model_at(loc)
+    return list(model.model_fields) if model is not None else []
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model of the table at ``loc`` (list indices skipped), None below a plain value."""
     model: type[BaseModel] = Config
     for part in loc:
-        if isinstance(part, int):
+        if _is_index(part):
             continue
-        field = model.model_fields.get(part)
+        field = model.model_fields.get(str(part))
         found = nested_model(field.annotation) if field is not None else None
         if found is None:
-            return []
+            return None
         model = found[0]
-    return list(model.model_fields)
+    return model
+
+
+def _takes_text(loc: Loc) -> bool:
+    """Whether the key at ``loc``, or the array item it indexes, takes text."""
+    keys = [i for i, part in enumerate(loc) if not _is_index(part)]
+    model = _model_at(loc[: keys[-1]]) if keys else None
+    field = model.model_fields.get(str(loc[keys[-1]])) if model is not None else None
+    if field is None:
+        return False
+    annotation = field.annotation
+    if _is_index(loc[-1]) and get_origin(annotation) is tuple:
+        annotation = get_args(annotation)[0]
+    return _is_text(annotation)
+
+
+def _is_index(part: str | int) -> bool:
+    """An array index, or one an environment variable gave (``VENUES__0__...``)."""
+    return isinstance(part, int) or part.isdigit()
+
+
+def _is_text(annotation: Any) -> bool:
+    """A string, an enum or a path, also as ``X | None`` or ``Annotated[X, ...]``."""
+    if isinstance(annotation, type):
+        return issubclass(annotation, str | Enum | PurePath)
+    supertype = getattr(annotation, "__supertype__", None)  # a NewType such as VenueId
+    if supertype is not None:
+        return _is_text(supertype)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _is_text(args[0])
+    if origin is Literal:
+        return all(isinstance(arg, str) for arg in args)
+    if origin in (Union, UnionType):
+        return all(_is_text(arg) for arg in args if arg is not type(None))
+    return False
 
 
 def _show(value: Any) -> str:

@@ -9,11 +9,11 @@ seconds here and years or milliseconds in the pure core.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from bot.config.base import FrozenModel, Loc, fail_at
+from bot.config.base import Array, FrozenModel, Loc, fail_at
 from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable
 from bot.domain.margin.liquidation import LiquidationParams, MarginModel
 from bot.domain.margin.portfolio import DEFAULT_EXTENDED_MOVES, PortfolioParams
@@ -22,6 +22,9 @@ from bot.domain.timeunits import SECONDS_PER_YEAR
 
 ModelName = Literal["standard", "portfolio"]
 
+MAX_USD = 1e12
+"""Largest USD amount of a dampener or floor; tier bounds go to 1e15."""
+
 
 class LinearTier(FrozenModel):
     """One notional tier of a linear (USDT/USDC-margined) venue."""
@@ -29,20 +32,25 @@ class LinearTier(FrozenModel):
     up_to_notional_usd: float | None = Field(
         default=None,
         gt=0,
+        le=1e15,
         description=(
-            "Upper notional of the tier, in USD; omit for the last, open-ended tier. Default "
-            "none (open-ended)."
+            "Upper notional of the tier, in USD, in (0, 1e15]; omit for the last, open-ended "
+            "tier. Default none (open-ended)."
         ),
     )
     im_rate_frac: float = Field(
         gt=0,
         le=1,
-        description="Initial margin as a fraction of notional (1 / max leverage). Required.",
+        description=(
+            "Initial margin as a fraction of notional (1 / max leverage), in (0, 1]. Required."
+        ),
     )
     mm_rate_frac: float = Field(
         gt=0,
         le=1,
-        description="Maintenance margin as a fraction of notional, <= im_rate_frac. Required.",
+        description=(
+            "Maintenance margin as a fraction of notional, in (0, im_rate_frac]. Required."
+        ),
     )
 
 
@@ -61,76 +69,106 @@ class PortfolioMarginConfig(FrozenModel):
     """Deribit portfolio-margin parameters (defaults: BTC, from ``private/pme/simulate``)."""
 
     price_range_frac: float = Field(
-        default=0.16, gt=0, lt=1, description="Largest price move of the risk matrix. Default 0.16."
+        default=0.16,
+        gt=0,
+        lt=1,
+        description="Largest price move of the risk matrix, a fraction in (0, 1). Default 0.16.",
     )
     price_buckets: int = Field(
-        default=4, ge=1, description="Price steps on each side of zero. Default 4 (9 moves)."
+        default=4,
+        ge=1,
+        le=100,
+        description="Price steps on each side of zero, in 1..100. Default 4 (9 moves).",
     )
     vol_range_up_frac: float = Field(
-        default=0.5, ge=0, description="Relative vol shock up at 30 days. Default 0.5."
+        default=0.5,
+        ge=0,
+        le=10,
+        description="Relative vol shock up at 30 days, in [0, 10]. Default 0.5.",
     )
     vol_range_down_frac: float = Field(
-        default=0.25, ge=0, le=1, description="Relative vol shock down at 30 days. Default 0.25."
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Relative vol shock down at 30 days, in [0, 1]. Default 0.25.",
     )
     min_vol_for_shock_up_frac: float = Field(
-        default=0.5, ge=0, description="Floor of the shocked-up vol, a fraction. Default 0.5."
+        default=0.5,
+        ge=0,
+        le=5,
+        description="Floor of the shocked-up vol, a fraction in [0, 5]. Default 0.5.",
     )
     short_term_vega_power: float = Field(
-        default=0.30, ge=0, description="Power of 30/days below 30 days. Default 0.30."
+        default=0.30,
+        ge=0,
+        le=5,
+        description="Power of 30/days below 30 days, in [0, 5]. Default 0.30.",
     )
     long_term_vega_power: float = Field(
-        default=0.13, ge=0, description="Power of 30/days from 30 days on. Default 0.13."
+        default=0.13,
+        ge=0,
+        le=5,
+        description="Power of 30/days from 30 days on, in [0, 5]. Default 0.13.",
     )
     min_days: float = Field(
-        default=1.0, gt=0, description="Floor of days to expiry in 30/days, in days. Default 1."
+        default=1.0,
+        gt=0,
+        le=3650,
+        description="Floor of days to expiry in 30/days, in days, in (0, 3650]. Default 1.",
     )
-    extended_moves_frac: tuple[float, ...] = Field(
+    extended_moves_frac: Array[float] = Field(
         default=DEFAULT_EXTENDED_MOVES,
-        description="Extended-table price moves (fractions, > -1, non-zero). Default -0.66..5.",
+        description=(
+            "Extended-table price moves, fractions in (-1, 100], non-zero. Default -0.66..5."
+        ),
     )
     extended_table_factor: float = Field(
         default=1.0,
         ge=0,
-        description="Multiplies the extended P&L fraction range/|move|. Default 1.",
+        le=100,
+        description="Multiplies the extended P&L fraction range/|move|, in [0, 100]. Default 1.",
     )
     extended_dampener_usd: float = Field(
         default=100_000.0,
         ge=0,
+        le=MAX_USD,
         description=(
             "Subtracted from each extended loss of coin-settled positions, in USD (Deribit's "
-            "btc extended_dampener). Default 1e5."
+            "btc extended_dampener), in [0, 1e12]. Default 1e5."
         ),
     )
     linear_extended_dampener_usd: float = Field(
         default=25_000.0,
         ge=0,
+        le=MAX_USD,
         description=(
             "Subtracted from each extended loss of USD-settled positions, in USD (Deribit's "
-            "usd extended_dampener). Default 25000."
+            "usd extended_dampener), in [0, 1e12]. Default 25000."
         ),
     )
     roll_shock_frac: float = Field(
         default=0.01,
         ge=0,
+        le=1,
         description=(
             "Roll shock: this fraction of the gross futures and perpetual position (coin, or "
             "its USD notional if linear) is added to the worst loss (Deribit's "
-            "min_annualised_move). Default 0.01."
+            "min_annualised_move), in [0, 1]. Default 0.01."
         ),
     )
     mm_factor: float = Field(
         default=0.8,
         gt=0,
         le=1,
-        description="Maintenance as a fraction of worst loss + roll shock. Default 0.8.",
+        description="Maintenance as a fraction of worst loss + roll shock, in (0, 1]. Default 0.8.",
     )
 
     @model_validator(mode="after")
     def _check_moves(self) -> PortfolioMarginConfig:
         bad = [
-            (("extended_moves_frac", i), "must be > -1 and non-zero")
+            (("extended_moves_frac", i), "must be > -1, non-zero and at most 100")
             for i, m in enumerate(self.extended_moves_frac)
-            if m <= -1 or m == 0
+            if m <= -1 or m == 0 or m > 100
         ]
         if bad:
             fail_at("margin.portfolio", bad)
@@ -149,16 +187,17 @@ class MarginConfig(FrozenModel):
     )
     venue_models: dict[str, ModelName] = Field(
         default_factory=dict,
-        description="Model per venue id, overriding default_model. Default {}.",
+        description=("Model per configured venue name, overriding default_model. Default {}."),
     )
-    future_size_factor: dict[str, float] = Field(
+    future_size_factor: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: dict(FUTURE_SIZE_FACTOR),
         description=(
-            "Deribit futures margin growth per coin held, a fraction of notional per coin, by "
-            "underlying. Default BTC 0.00005, ETH 0.000004."
+            "Deribit futures margin growth per coin held, a fraction of notional per coin in "
+            "[0, 1], by configured underlying (missing ones: 0). Default BTC 0.00005, "
+            "ETH 0.000004."
         ),
     )
-    linear_tiers: tuple[LinearTier, ...] = Field(
+    linear_tiers: Array[LinearTier] = Field(
         default_factory=_default_tiers,
         description=(
             "Notional tiers of linear futures/perps, lowest first. Default: Binance BTCUSDT."
@@ -178,35 +217,69 @@ class MarginConfig(FrozenModel):
     liquidation_vol_beta_down: float = Field(
         default=0.5,
         ge=0,
-        description="Vol added per unit of fall (0.5: +10 vol pts at -20%). Default 0.5.",
+        le=10,
+        description=(
+            "Vol added per unit of fall (0.5: +10 vol pts at -20%), in [0, 10]. Default 0.5."
+        ),
     )
     liquidation_vol_beta_up: float = Field(
-        default=0.25, ge=0, description="Vol added per unit of rise. Default 0.25."
+        default=0.25,
+        ge=0,
+        le=10,
+        description="Vol added per unit of rise, in [0, 10]. Default 0.25.",
     )
     liquidation_max_move_down_frac: float = Field(
-        default=0.95, gt=0, lt=1, description="Deepest fall searched. Default 0.95."
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="Deepest fall searched, a fraction in (0, 1). Default 0.95.",
     )
     liquidation_max_move_up_frac: float = Field(
-        default=5.0, gt=0, description="Largest rise searched. Default 5.0 (+500%)."
+        default=5.0,
+        gt=0,
+        le=100,
+        description="Largest rise searched, a fraction in (0, 100]. Default 5.0 (+500%).",
     )
     breach_horizon_s: float = Field(
         default=86_400.0,
         gt=0,
-        description="Horizon of the breach probability, in s. Default 86400.",
+        le=SECONDS_PER_YEAR,
+        description=(
+            "Horizon of the breach probability, in seconds, in (0, 31536000] (a year). "
+            "Default 86400."
+        ),
     )
     breach_paths: int = Field(
-        default=20_000, ge=100, description="Monte Carlo paths. Default 20000."
+        default=20_000,
+        ge=100,
+        le=1_000_000,
+        description="Monte Carlo paths, in 100..1000000. Default 20000.",
     )
-    breach_steps: int = Field(default=96, ge=1, description="Time steps per path. Default 96.")
-    breach_seed: int = Field(default=0, ge=0, description="Monte Carlo seed. Default 0.")
+    breach_steps: int = Field(
+        default=96, ge=1, le=10_000, description="Time steps per path, in 1..10000. Default 96."
+    )
+    breach_seed: int = Field(
+        default=0, ge=0, le=2**63 - 1, description="Monte Carlo seed, in [0, 2^63 - 1]. Default 0."
+    )
     jump_threshold_sigmas: float = Field(
-        default=4.0, gt=0, description="Returns beyond this many sigmas are jumps. Default 4."
+        default=4.0,
+        gt=0,
+        le=100,
+        description="Returns beyond this many sigmas are jumps, in (0, 100]. Default 4.",
     )
     drift_tolerance_frac: float = Field(
-        default=0.05, gt=0, description="Model vs venue IM/MM difference that alerts. Default 0.05."
+        default=0.05,
+        gt=0,
+        le=10,
+        description=(
+            "Model vs venue IM/MM difference that alerts, a fraction in (0, 10]. Default 0.05."
+        ),
     )
     drift_floor_usd: float = Field(
-        default=100.0, gt=0, description="Smallest denominator of the drift, in USD. Default 100."
+        default=100.0,
+        gt=0,
+        le=MAX_USD,
+        description="Smallest denominator of the drift, in USD, in (0, 1e12]. Default 100.",
     )
 
     @model_validator(mode="after")

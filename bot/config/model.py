@@ -3,30 +3,34 @@
 Adding a section is one field on :class:`Config` (its model derives from
 :class:`bot.config.base.FrozenModel`), one table in ``config.example.toml``
 (a test checks every field is documented there), and, when it must agree
-with another section, one ``field_validator`` here.
+with another section, one ``field_validator`` here. Fields are validated in
+the order they are declared, and a validator sees the valid ones before it:
+the sections others refer to (venues, the simulated world, the hedge routes)
+come first, so a reference is checked even while another section is wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.config.base import FrozenModel, Loc, fail_at, repeats
+from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
 from bot.config.hedging import HedgeRouteConfig, StrategyConfig, check_routes
 from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
 from bot.config.paper import PaperConfig
+from bot.config.references import currencies, unknown_names
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
 from bot.config.stress import StressConfig
-from bot.config.venues import VenueConfig, VenueRole
+from bot.config.venues import SIM_EXCHANGE, VenueConfig, VenueRole
 from bot.domain.exposure import Numeraire
-from bot.domain.ids import VenueId
 from bot.ops.logging import LogFormat, LogLevel
 
 ENV_PREFIX = "DELTABOT_"
@@ -45,11 +49,11 @@ class Mode(StrEnum):
 class LoggingConfig(FrozenModel):
     """``[logging]``: how much the daemon says and in which shape."""
 
-    level: LogLevel = Field(
+    level: Choice[LogLevel] = Field(
         default=LogLevel.INFO,
         description="Lowest level written: debug | info | warning | error. Default info.",
     )
-    format: LogFormat = Field(
+    format: Choice[LogFormat] = Field(
         default=LogFormat.AUTO,
         description=(
             "auto (console on a terminal, JSON lines otherwise) | json | console. Default auto."
@@ -68,19 +72,20 @@ class Config(BaseSettings):
         frozen=True,
         extra="forbid",
         allow_inf_nan=False,
+        strict=True,
         env_prefix=ENV_PREFIX,
         env_nested_delimiter=ENV_NESTED_DELIMITER,
         case_sensitive=False,
     )
 
-    mode: Mode = Field(
+    mode: Choice[Mode] = Field(
         default=Mode.SIM,
         description=(
             "sim (embedded simulated market) | paper (real data, local fills) | sandbox "
             "(exchange testnets) | live. Default sim."
         ),
     )
-    numeraire: Numeraire = Field(
+    numeraire: Choice[Numeraire] = Field(
         default=Numeraire.USD,
         description=(
             "Currency the book is hedged neutral in: usd (coin collateral counts as delta) | "
@@ -90,23 +95,28 @@ class Config(BaseSettings):
     logging: LoggingConfig = Field(
         default_factory=LoggingConfig, description="Log level and format. Default: see [logging]."
     )
-    venues: tuple[VenueConfig, ...] = Field(
+    venues: Array[VenueConfig] = Field(
         description="Exchange accounts, one [[venues]] table each. Required, at least one.",
     )
-    risk: RiskConfig = Field(
-        default_factory=RiskConfig,
-        description="Caps and guards of the risk gate. Default: see [risk].",
+    sim: SimConfig | None = Field(
+        default=None,
+        validate_default=True,
+        description="Simulated market and starting book. Required in mode sim, default none.",
     )
-    strategy: StrategyConfig = Field(
-        default_factory=StrategyConfig,
-        description="The hedging strategy and its parameters. Default: see [strategy].",
-    )
-    hedges: tuple[HedgeRouteConfig, ...] = Field(
+    hedges: Array[HedgeRouteConfig] = Field(
         default=(),
         description=(
             "Hedge instruments per underlying, one [[hedges]] table each. Default none: "
             "nothing is hedged (the daemon still values and reports the book)."
         ),
+    )
+    strategy: StrategyConfig = Field(
+        default_factory=StrategyConfig,
+        description="The hedging strategy and its parameters. Default: see [strategy].",
+    )
+    risk: RiskConfig = Field(
+        default_factory=RiskConfig,
+        description="Caps and guards of the risk gate. Default: see [risk].",
     )
     daemon: DaemonConfig = Field(
         default_factory=DaemonConfig,
@@ -131,11 +141,6 @@ class Config(BaseSettings):
     paper: PaperConfig = Field(
         default_factory=PaperConfig,
         description="Cash and fees of the local fills in mode paper. Default: see [paper].",
-    )
-    sim: SimConfig | None = Field(
-        default=None,
-        validate_default=True,
-        description="Simulated market and starting book. Required in mode sim, default none.",
     )
 
     @classmethod
@@ -167,40 +172,12 @@ class Config(BaseSettings):
                 problems.append(((i, "testnet"), "mode sandbox trades on testnets only: set true"))
             if mode is Mode.LIVE and venue.testnet:
                 problems.append(((i, "testnet"), "mode live cannot use a testnet venue"))
+        if mode is Mode.SIM:
+            problems += _simulated(venues)
         if not any(VenueRole.HEDGE in v.role for v in venues):
             problems.append(((), "no venue has role 'hedge': there is nowhere to hedge"))
-        if problems:
-            fail_at("venues", problems)
+        _refuse("venues", problems)
         return venues
-
-    @field_validator("hedges")
-    @classmethod
-    def _check_hedges(
-        cls, hedges: tuple[HedgeRouteConfig, ...], info: ValidationInfo
-    ) -> tuple[HedgeRouteConfig, ...]:
-        venues = info.data.get("venues")
-        if venues is None:  # invalid venues are reported on their own
-            return hedges
-        problems = check_routes(hedges, {v.name: VenueRole.HEDGE in v.role for v in venues})
-        if problems:
-            fail_at("hedges", problems)
-        return hedges
-
-    @field_validator("paper")
-    @classmethod
-    def _check_paper(cls, paper: PaperConfig, info: ValidationInfo) -> PaperConfig:
-        placed = [(("cash", i, "venue"), c.venue) for i, c in enumerate(paper.cash)]
-        _require_configured("paper", placed, info)
-        return paper
-
-    @field_validator("collateral")
-    @classmethod
-    def _check_collateral(
-        cls, collateral: CollateralConfig, info: ValidationInfo
-    ) -> CollateralConfig:
-        placed = [(("venues", i, "name"), v.name) for i, v in enumerate(collateral.venues)]
-        _require_configured("collateral", placed, info)
-        return collateral
 
     @field_validator("sim")
     @classmethod
@@ -211,25 +188,171 @@ class Config(BaseSettings):
             return sim
         book = [(("book", i, "venue"), p.venue) for i, p in enumerate(sim.book)]
         cash = [(("balances", i, "venue"), b.venue) for i, b in enumerate(sim.balances)]
-        _require_configured("sim", [*book, *cash], info)
+        _refuse("sim", _unknown_venues([*book, *cash], info))
         return sim
 
+    @field_validator("hedges")
+    @classmethod
+    def _check_hedges(
+        cls, hedges: tuple[HedgeRouteConfig, ...], info: ValidationInfo
+    ) -> tuple[HedgeRouteConfig, ...]:
+        venues = info.data.get("venues")
+        roles = None if venues is None else {v.name: VenueRole.HEDGE in v.role for v in venues}
+        problems = check_routes(hedges, roles)
+        sim = info.data.get("sim")
+        if info.data.get("mode") is Mode.SIM and sim is not None:
+            simulated = [u.name for u in sim.underlyings]
+            placed = [((i, "underlying"), h.underlying) for i, h in enumerate(hedges)]
+            problems += unknown_names(placed, simulated, "{!r} is not in [[sim.underlyings]]")
+        _refuse("hedges", problems)
+        return hedges
 
-def _require_configured(
-    section: str, placed: Sequence[tuple[Loc, VenueId]], info: ValidationInfo
-) -> None:
-    """Fail at each ``(key path, venue)`` of ``section`` whose venue is not a [[venues]] name.
+    @field_validator("strategy")
+    @classmethod
+    def _check_strategy(cls, strategy: StrategyConfig, info: ValidationInfo) -> StrategyConfig:
+        """A target acts only through the hedge: for an unrouted underlying it changes nothing."""
+        hedges = info.data.get("hedges")
+        if hedges is not None:
+            hedged = sorted({h.underlying for h in hedges})
+            targets = [(("target_delta_coin", u), u) for u in strategy.target_delta_coin]
+            unrouted = "{} has no [[hedges]] route: a target for it would change nothing"
+            _refuse("strategy", unknown_names(targets, hedged, unrouted, have="hedged"))
+        return strategy
+
+    @field_validator("margin")
+    @classmethod
+    def _check_margin(cls, margin: MarginConfig, info: ValidationInfo) -> MarginConfig:
+        models = [(("venue_models", v), v) for v in margin.venue_models]
+        problems = _unknown_venues(models, info)
+        underlyings = _underlyings(info)
+        if underlyings is not None and "future_size_factor" in margin.model_fields_set:
+            factors = [(("future_size_factor", u), u) for u in margin.future_size_factor]
+            problems += unknown_names(factors, underlyings, "underlying {!r} is not configured")
+        _refuse("margin", problems)
+        return margin
+
+    @field_validator("collateral")
+    @classmethod
+    def _check_collateral(
+        cls, collateral: CollateralConfig, info: ValidationInfo
+    ) -> CollateralConfig:
+        placed = [(("venues", i, "name"), v.name) for i, v in enumerate(collateral.venues)]
+        problems = _unknown_venues(placed, info)
+        underlyings = _underlyings(info)
+        if underlyings is not None:
+            coins: list[tuple[Loc, str]] = [
+                (("routes", i, "currency"), r.currency) for i, r in enumerate(collateral.routes)
+            ]
+            for i, venue in enumerate(collateral.venues):
+                rates = venue.idle_cost_frac_per_year
+                coins += [(("venues", i, "idle_cost_frac_per_year", c), c) for c in rates]
+            if "idle_cost_frac_per_year" in collateral.model_fields_set:
+                rates = collateral.idle_cost_frac_per_year
+                coins += [(("idle_cost_frac_per_year", c), c) for c in rates]
+            problems += unknown_names(
+                coins, currencies(underlyings), "currency {!r} is not configured"
+            )
+        _refuse("collateral", problems)
+        return collateral
+
+    @field_validator("stress")
+    @classmethod
+    def _check_stress(cls, stress: StressConfig, info: ValidationInfo) -> StressConfig:
+        named: list[tuple[Loc, str]] = [
+            ((key, j), v)
+            for key in ("default_venues", "freeze_venues")
+            for j, v in enumerate(getattr(stress, key))
+        ]
+        for i, scenario in enumerate(stress.scenarios):
+            named += [
+                (("scenarios", i, "lost_venues", j), v) for j, v in enumerate(scenario.lost_venues)
+            ]
+        problems = _unknown_venues(named, info)
+        venues = info.data.get("venues")
+        if venues is not None:
+            hedging = [v.name for v in venues if VenueRole.HEDGE in v.role]
+            cascade = [
+                (("cascade_hedge_venues", j), v) for j, v in enumerate(stress.cascade_hedge_venues)
+            ]
+            problems += unknown_names(
+                cascade,
+                hedging,
+                "{!r} is not a configured venue with role 'hedge'",
+            )
+        underlyings = _underlyings(info)
+        if underlyings is not None:
+            moves = [
+                (("scenarios", i, "price_move_frac", u), u)
+                for i, s in enumerate(stress.scenarios)
+                if isinstance(s.price_move_frac, dict)
+                for u in s.price_move_frac
+            ]
+            problems += unknown_names(moves, underlyings, "underlying {!r} is not configured")
+        _refuse("stress", problems)
+        return stress
+
+    @field_validator("paper")
+    @classmethod
+    def _check_paper(cls, paper: PaperConfig, info: ValidationInfo) -> PaperConfig:
+        placed = [(("cash", i, "venue"), c.venue) for i, c in enumerate(paper.cash)]
+        problems = _unknown_venues(placed, info)
+        underlyings = _underlyings(info)
+        if underlyings is not None:
+            cash = [(("cash", i, "currency"), c.currency) for i, c in enumerate(paper.cash)]
+            problems += unknown_names(
+                cash, currencies(underlyings), "currency {!r} is not configured"
+            )
+        _refuse("paper", problems)
+        return paper
+
+
+def _refuse(section: str, problems: list[tuple[Loc, str]]) -> None:
+    if problems:
+        fail_at(section, problems)
+
+
+def _simulated(venues: tuple[VenueConfig, ...]) -> list[tuple[Loc, str]]:
+    """Mode sim runs the simulated exchange: embedded for every venue, or a standalone
+    emulator (``deltabot sim-venue``, named by api_url) for every venue."""
+    problems: list[tuple[Loc, str]] = [
+        ((i, "exchange"), f"mode sim simulates {SIM_EXCHANGE.value} only, not {v.exchange.value}")
+        for i, v in enumerate(venues)
+        if v.exchange is not SIM_EXCHANGE
+    ]
+    bare = [v.name for v in venues if v.api_url is None]
+    if 0 < len(bare) < len(venues):
+        problems += [
+            (
+                (i, "api_url"),
+                "mode sim: either every venue names a standalone emulator (api_url) or none "
+                f"does; {', '.join(bare)} has none",
+            )
+            for i, v in enumerate(venues)
+            if v.api_url is not None
+        ]
+    return problems
+
+
+def _unknown_venues(
+    placed: Iterable[tuple[Loc, str]], info: ValidationInfo
+) -> list[tuple[Loc, str]]:
+    """Each ``(key path, venue)`` whose venue is not a [[venues]] name.
 
     Invalid venues are reported on their own: without them there is nothing to check.
     """
     venues = info.data.get("venues")
     if venues is None:
-        return
-    names = [v.name for v in venues]
-    problems: list[tuple[Loc, str]] = [
-        (loc, f"venue {venue!r} is not configured (have: {', '.join(names)})")
-        for loc, venue in placed
-        if venue not in names
-    ]
-    if problems:
-        fail_at(section, problems)
+        return []
+    return unknown_names(placed, [v.name for v in venues], "venue {!r} is not configured")
+
+
+def _underlyings(info: ValidationInfo) -> list[str] | None:
+    """The configured underlyings (:mod:`bot.config.references`); None while the sections
+    that configure them are invalid (they are reported on their own)."""
+    data: dict[str, Any] = info.data
+    if not {"mode", "sim", "hedges"} <= data.keys():
+        return None
+    names = {h.underlying for h in data["hedges"]}
+    if data["mode"] is Mode.SIM and data["sim"] is not None:
+        names |= {u.name for u in data["sim"].underlyings}
+    return sorted(names)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from bot.config.base import FrozenModel, fail_at, repeats
+from bot.config.base import Array, FrozenModel, fail_at, repeats
 from bot.domain.ids import Currency, VenueId
 
 
@@ -12,8 +12,10 @@ class PaperCash(FrozenModel):
     """Starting cash of one currency on one paper venue."""
 
     venue: VenueId = Field(description="Name of the configured venue. Required.")
-    currency: Currency = Field(description="Currency code, e.g. BTC or USDC. Required.")
-    amount: float = Field(ge=0, description="Starting cash in that currency, >= 0. Required.")
+    currency: Currency = Field(description="A configured currency, e.g. BTC or USDC. Required.")
+    amount: float = Field(
+        ge=0, le=1e12, description="Starting cash in that currency, in [0, 1e12]. Required."
+    )
 
 
 class PaperConfig(FrozenModel):
@@ -28,7 +30,7 @@ class PaperConfig(FrozenModel):
             "Default 0.0005, in [0, 0.01)."
         ),
     )
-    cash: tuple[PaperCash, ...] = Field(
+    cash: Array[PaperCash] = Field(
         default=(),
         description="Starting cash, one [[paper.cash]] table per venue and currency. Default none.",
     )

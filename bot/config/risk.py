@@ -1,7 +1,8 @@
 """``[risk]``: the caps and guards the risk gate enforces before any network write.
 
 The defaults suit a small book on one exchange; a desk sizes them to its own
-book. Times are seconds here and become milliseconds in the pure core.
+book. Times are seconds here and become milliseconds in the pure core; each is
+at most a day, a window the journal's order history covers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ from pydantic import Field, model_validator
 from bot.config.base import FrozenModel, Loc, fail_at
 from bot.domain.risk import RiskLimits
 
+MAX_NOTIONAL_USD = 1e12
+"""Largest notional cap, in USD."""
+
+MIN_DURATION_S = 0.001
+"""Shortest window, age or grace, in seconds: a millisecond, the resolution of the core."""
+
+MAX_WINDOW_S = 86_400.0
+"""Longest window, age or grace, in seconds: a day."""
+
 
 class RiskConfig(FrozenModel):
     """Caps per order, per rolling hour and day, per order window, and input/venue guards."""
@@ -18,60 +28,68 @@ class RiskConfig(FrozenModel):
     max_order_notional_usd: float = Field(
         default=100_000.0,
         gt=0,
-        description="Largest notional of one order, in USD. Default 100000, > 0.",
+        le=MAX_NOTIONAL_USD,
+        description="Largest notional of one order, in USD, in (0, 1e12]. Default 100000.",
     )
     max_hourly_notional_usd: float = Field(
         default=1_000_000.0,
         gt=0,
+        le=MAX_NOTIONAL_USD,
         description=(
-            "Largest notional sent in any rolling hour, in USD (orders already sent count). "
-            "Default 1000000, >= max_order_notional_usd."
+            "Largest notional sent in any rolling hour, in USD (orders already sent count), "
+            "in [max_order_notional_usd, 1e12]. Default 1000000."
         ),
     )
     max_daily_notional_usd: float = Field(
         default=5_000_000.0,
         gt=0,
+        le=MAX_NOTIONAL_USD,
         description=(
-            "Largest notional sent in any rolling 24 hours, in USD. "
-            "Default 5000000, >= max_hourly_notional_usd."
+            "Largest notional sent in any rolling 24 hours, in USD, in "
+            "[max_hourly_notional_usd, 1e12]. Default 5000000."
         ),
     )
     max_orders_per_window: int = Field(
         default=30,
-        gt=0,
-        description="Most orders sent in any rolling order_window_s. Default 30, > 0.",
+        ge=1,
+        le=100_000,
+        description="Most orders sent in any rolling order_window_s, in 1..100000. Default 30.",
     )
     order_window_s: float = Field(
         default=60.0,
-        gt=0,
-        description="Length of the order-count window, in seconds. Default 60, > 0.",
+        ge=MIN_DURATION_S,
+        le=MAX_WINDOW_S,
+        description="Length of the order-count window, in seconds, in [0.001, 86400]. Default 60.",
     )
     max_input_age_s: float = Field(
         default=10.0,
-        gt=0,
+        ge=MIN_DURATION_S,
+        le=MAX_WINDOW_S,
         description=(
             "Oldest input a cycle may act on, in seconds: a mark or index by the time the "
             "venue stamped on it (corrected for clock skew), positions by when the read "
-            "started; older inputs skip the cycle and fail /health. Default 10, > 0."
+            "started; older inputs skip the cycle and fail /health. Default 10, in [0.001, 86400]."
         ),
     )
     max_clock_skew_s: float = Field(
         default=5.0,
-        gt=0,
+        ge=MIN_DURATION_S,
         le=3600,
         description=(
             "Largest difference between a venue's clock and ours, in seconds, beyond the "
             "measurement's uncertainty (half the round trip); more is an alarm: logged as "
             "an error, exported, /health failing. Input ages are corrected by the measured "
-            "skew either way. Default 5, in (0, 3600]."
+            "skew either way. Default 5, in [0.001, 3600]."
         ),
     )
     delta_tolerance_coin: float = Field(
         default=0.25,
         gt=0,
+        le=1e6,
         description=(
             "Largest difference between our delta and the venue's reported delta for one "
-            "underlying, in coin; beyond it that underlying is not hedged. Default 0.25, > 0."
+            "underlying, in coin; beyond it that underlying is not hedged. Default 0.25, in "
+            "(0, 1e6]."
         ),
     )
     delta_tolerance_frac: float = Field(
@@ -86,8 +104,9 @@ class RiskConfig(FrozenModel):
     )
     max_consecutive_failures: int = Field(
         default=5,
-        gt=0,
-        description="Consecutive failed cycles that halt trading. Default 5, > 0.",
+        ge=1,
+        le=10_000,
+        description="Consecutive failed cycles that halt trading, in 1..10000. Default 5.",
     )
     max_slippage_frac: float = Field(
         default=0.005,
@@ -100,30 +119,32 @@ class RiskConfig(FrozenModel):
     )
     unknown_grace_s: float = Field(
         default=30.0,
-        gt=0,
+        ge=MIN_DURATION_S,
+        le=MAX_WINDOW_S,
         description=(
             "Seconds after sending before a venue's 'no such order' may mark an order of "
-            "unknown outcome NOT_FOUND. Default 30, > 0."
+            "unknown outcome NOT_FOUND, in [0.001, unknown_resolution_s]. Default 30."
         ),
     )
     max_external_change_usd: float = Field(
         default=10_000.0,
         gt=0,
+        le=1e12,
         description=(
             "A position that moves between two reads with no order of ours in flight (a manual "
             "trade, a liquidation) is journaled as external and hedged as the venue shows it; "
             "beyond this much USD in one read its underlying locks until an operator resumes. "
-            "Default 10000, > 0."
+            "Default 10000, in (0, 1e12]."
         ),
     )
     unknown_resolution_s: float = Field(
         default=300.0,
-        gt=0,
-        le=86_400,
+        ge=MIN_DURATION_S,
+        le=MAX_WINDOW_S,
         description=(
             "Seconds after sending by which an order of unknown outcome with no venue evidence "
             "at all (every lookup failed) is given up as NOT_FOUND, with an error logged; late "
-            "evidence still moves it for a day. Default 300, >= unknown_grace_s, <= 86400."
+            "evidence still moves it for a day. Default 300, in [unknown_grace_s, 86400]."
         ),
     )
 

@@ -2,21 +2,34 @@
 
 Sizes follow Deribit's conventions (docs/architecture.md §3) because the simulated
 venue speaks the Deribit dialect: options and linear contracts count coin,
-inverse futures and perpetuals count USD.
+inverse futures and perpetuals count USD. It lists what Deribit lists for BTC
+and ETH: inverse options and futures, and inverse and linear (USDC) perpetuals.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from bot.config.base import FrozenModel, Loc, UtcDatetime, fail_at, repeats
+from bot.config.base import Array, Choice, FrozenModel, Loc, UtcDatetime, fail_at, repeats
 from bot.domain.ids import VenueId
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
 from bot.domain.units import MAX_AMOUNT
 
 UnderlyingName = Literal["BTC", "ETH"]
+
+MAX_PRICE_USD = 1e9
+"""Largest spot or strike, in USD per coin."""
+
+
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
+"""sim.start lies in [EARLIEST_START, LATEST_START): expiries are named by two-digit years."""
+
+MAX_EXPIRY_AFTER_START = timedelta(days=10 * 365)
+"""Latest expiry of a book position after sim.start: ten years (Deribit lists about two)."""
 
 _NEEDED: dict[InstrumentKind, frozenset[str]] = {
     InstrumentKind.OPTION: frozenset({"option_type", "strike_usd", "expiry"}),
@@ -30,12 +43,14 @@ class SimUnderlying(FrozenModel):
 
     name: UnderlyingName = Field(description="Underlying coin: BTC | ETH. Required, unique.")
     spot_usd: float = Field(
-        gt=0, description="Spot price at sim.start, in USD per coin. Required, > 0."
+        gt=0,
+        le=MAX_PRICE_USD,
+        description="Spot price at sim.start, in USD per coin. Required, in (0, 1e9].",
     )
     vol: float = Field(
-        gt=0,
+        ge=0.01,
         le=5,
-        description="Volatility as a fraction per year (0.6 = 60%). Required, in (0, 5].",
+        description="Volatility as a fraction per year (0.6 = 60%). Required, in [0.01, 5].",
     )
     rate: float = Field(
         default=0.0,
@@ -52,11 +67,14 @@ class SimPosition(FrozenModel):
     underlying: UnderlyingName = Field(
         description="Underlying coin: BTC | ETH, configured in [[sim.underlyings]]. Required."
     )
-    kind: InstrumentKind = Field(description="option | future | perpetual. Required.")
-    settlement: Settlement = Field(
-        description="inverse (coin-settled, Deribit BTC/ETH) | linear (USDC-settled). Required.",
+    kind: Choice[InstrumentKind] = Field(description="option | future | perpetual. Required.")
+    settlement: Choice[Settlement] = Field(
+        description=(
+            "inverse (coin-settled, Deribit BTC/ETH) | linear (USDC-settled; perpetuals only, "
+            "as the simulated Deribit lists them). Required."
+        ),
     )
-    option_type: OptionType | None = Field(
+    option_type: Choice[OptionType] | None = Field(
         default=None,
         validate_default=True,
         description="call | put. Required for options; default none (absent) otherwise.",
@@ -64,22 +82,28 @@ class SimPosition(FrozenModel):
     strike_usd: float | None = Field(
         default=None,
         gt=0,
+        le=MAX_PRICE_USD,
         validate_default=True,
-        description="Strike in USD per coin. Required for options; default none otherwise.",
+        description=(
+            "Strike in USD per coin, in (0, 1e9]. Required for options; default none otherwise."
+        ),
     )
     expiry: UtcDatetime | None = Field(
         default=None,
         validate_default=True,
         description=(
-            "Expiry, ISO-8601 with offset (e.g. 2026-12-25T08:00:00Z), after sim.start. "
-            "Required for options and futures; default none (absent) for perpetuals."
+            "Expiry, ISO-8601 with offset (e.g. 2026-12-25T08:00:00Z), after sim.start and at "
+            "most ten years after it. Required for options and futures; default none (absent) "
+            "for perpetuals."
         ),
     )
     size: float = Field(
+        ge=-MAX_AMOUNT,
+        le=MAX_AMOUNT,
         description=(
             "Signed position size, > 0 long, < 0 short, as on Deribit: in coin for options and "
-            "linear futures/perpetuals, in USD for inverse futures/perpetuals. Required, non-zero, "
-            "at most 1e12 either way."
+            "linear perpetuals, in USD for inverse futures/perpetuals. Required, non-zero, in "
+            "[-1e12, 1e12]."
         ),
     )
 
@@ -108,9 +132,18 @@ class SimPosition(FrozenModel):
     def _check_size(cls, size: float) -> float:
         if size == 0:
             raise ValueError("size is zero: leave the position out instead")
-        if abs(size) > MAX_AMOUNT:
-            raise ValueError(f"size {size:g} is beyond ±{MAX_AMOUNT:g}, the largest deltabot takes")
         return size
+
+    @model_validator(mode="after")
+    def _check_listed(self) -> SimPosition:
+        """The simulated Deribit lists linear perpetuals, never linear options or futures."""
+        if self.settlement is Settlement.LINEAR and self.kind is not InstrumentKind.PERPETUAL:
+            message = (
+                f"the simulated Deribit lists no linear {self.kind.value}s "
+                "(inverse options and futures, inverse and linear perpetuals)"
+            )
+            fail_at("position", [(("settlement",), message)])
+        return self
 
 
 class SimBalance(FrozenModel):
@@ -118,10 +151,14 @@ class SimBalance(FrozenModel):
 
     venue: VenueId = Field(description="Name of the configured venue holding it. Required.")
     currency: Literal["BTC", "ETH", "USDC"] = Field(
-        description="Collateral currency: BTC | ETH | USDC. Required."
+        description=(
+            "Collateral currency: USDC, or BTC | ETH when in [[sim.underlyings]]. Required."
+        )
     )
     amount: float = Field(
-        ge=0, description="Cash balance in that currency (coin or USDC). Required, >= 0."
+        ge=0,
+        le=MAX_AMOUNT,
+        description="Cash balance in that currency (coin or USDC). Required, in [0, 1e12].",
     )
 
 
@@ -129,33 +166,36 @@ class SimConfig(FrozenModel):
     """The simulated world: its random seed, start time, underlyings and starting book."""
 
     seed: int = Field(
-        default=0, ge=0, description="Seed of the simulated market's random paths. Default 0."
+        default=0,
+        ge=0,
+        le=2**63 - 1,
+        description="Seed of the simulated market's random paths, in [0, 2^63 - 1]. Default 0.",
     )
     speed: float = Field(
         default=1.0,
-        gt=0,
+        ge=0.001,
         le=100_000,
         description=(
             "Simulated seconds per wall-clock second (60 = an hour a minute); the scheduler's "
-            "intervals run on simulated time. Default 1, in (0, 100000]."
+            "intervals run on simulated time. Default 1, in [0.001, 100000]."
         ),
     )
     start: UtcDatetime = Field(
         description=(
             "Valuation time of the simulated world and of the book, ISO-8601 with offset "
-            "(e.g. 2026-12-01T08:00:00Z). Required."
+            "(e.g. 2026-12-01T08:00:00Z), from 2000-01-01 to before 2100-01-01. Required."
         ),
     )
-    underlyings: tuple[SimUnderlying, ...] = Field(
+    underlyings: Array[SimUnderlying] = Field(
         description=(
             "Simulated underlyings, one [[sim.underlyings]] table each. Required, at least one."
         ),
     )
-    book: tuple[SimPosition, ...] = Field(
+    book: Array[SimPosition] = Field(
         default=(),
         description="Positions held at sim.start, one [[sim.book]] table each. Default: none.",
     )
-    balances: tuple[SimBalance, ...] = Field(
+    balances: Array[SimBalance] = Field(
         default=(),
         description=(
             "Cash collateral per venue and currency at sim.start, one [[sim.balances]] table "
@@ -167,6 +207,15 @@ class SimConfig(FrozenModel):
     def start_ms(self) -> int:
         """``start`` in epoch milliseconds, as the simulated clock counts."""
         return int(self.start.timestamp() * 1000)
+
+    @field_validator("start")
+    @classmethod
+    def _check_start(cls, start: datetime) -> datetime:
+        if not EARLIEST_START <= start < LATEST_START:
+            raise ValueError(
+                f"sim.start must be from 2000-01-01 to before 2100-01-01; got {start.isoformat()}"
+            )
+        return start
 
     @field_validator("underlyings")
     @classmethod
@@ -199,12 +248,21 @@ class SimConfig(FrozenModel):
                 problems.append(
                     ((i, "underlying"), f"{pos.underlying} is not in [[sim.underlyings]]")
                 )
-            if start is not None and pos.expiry is not None and pos.expiry <= start:
+            if start is None or pos.expiry is None:
+                continue
+            if pos.expiry <= start:
                 problems.append(
                     (
                         (i, "expiry"),
                         f"expiry {pos.expiry.isoformat()} is not after sim.start "
                         f"{start.isoformat()}",
+                    )
+                )
+            elif pos.expiry > start + MAX_EXPIRY_AFTER_START:
+                problems.append(
+                    (
+                        (i, "expiry"),
+                        f"expiry {pos.expiry.isoformat()} is over ten years after sim.start",
                     )
                 )
         if problems:
@@ -213,18 +271,24 @@ class SimConfig(FrozenModel):
 
     @field_validator("balances")
     @classmethod
-    def _check_balances(cls, balances: tuple[SimBalance, ...]) -> tuple[SimBalance, ...]:
-        repeated = repeats([(b.venue, b.currency) for b in balances])
-        if repeated:
-            fail_at(
-                "balances",
-                [
-                    (
-                        (i, "currency"),
-                        f"{balances[i].currency} on {balances[i].venue} is "
-                        f"given twice (also [{j}])",
-                    )
-                    for i, j in repeated
-                ],
+    def _check_balances(
+        cls, balances: tuple[SimBalance, ...], info: ValidationInfo
+    ) -> tuple[SimBalance, ...]:
+        problems: list[tuple[Loc, str]] = [
+            (
+                (i, "currency"),
+                f"{balances[i].currency} on {balances[i].venue} is given twice (also [{j}])",
             )
+            for i, j in repeats([(b.venue, b.currency) for b in balances])
+        ]
+        underlyings = info.data.get("underlyings")
+        if underlyings is not None:
+            simulated = {u.name for u in underlyings}
+            problems += [
+                ((i, "currency"), f"{b.currency} is not in [[sim.underlyings]]: it has no price")
+                for i, b in enumerate(balances)
+                if b.currency != "USDC" and b.currency not in simulated
+            ]
+        if problems:
+            fail_at("balances", problems)
         return balances

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.config.base import FrozenModel, fail_at
+from bot.config.base import Array, Choice, FrozenModel, fail_at
 from bot.domain.ids import VenueId, venue_id
 
 
@@ -23,6 +23,10 @@ class Exchange(StrEnum):
     OKX = "okx"
     BYBIT = "bybit"
     BINANCE = "binance"
+
+
+SIM_EXCHANGE = Exchange.DERIBIT
+"""The exchange mode sim simulates (embedded, or ``deltabot sim-venue``): its dialect only."""
 
 
 class VenueRole(StrEnum):
@@ -53,8 +57,10 @@ class VenueConfig(FrozenModel):
             "characters (e.g. 'deribit-a'). Required, unique."
         ),
     )
-    exchange: Exchange = Field(
-        description="ccxt exchange id: deribit | okx | bybit | binance. Required.",
+    exchange: Choice[Exchange] = Field(
+        description=(
+            "ccxt exchange id: deribit | okx | bybit | binance; deribit only in mode sim. Required."
+        ),
     )
     account: str = Field(
         default="main",
@@ -62,7 +68,7 @@ class VenueConfig(FrozenModel):
         max_length=64,
         description="Sub-account label on the exchange, as the exchange names it. Default 'main'.",
     )
-    role: tuple[VenueRole, ...] = Field(
+    role: Array[Choice[VenueRole]] = Field(
         description=(
             "What the account is for, one or both of: options (holds the options book), "
             "hedge (carries hedge orders). Required, non-empty, no repeats."
@@ -79,7 +85,8 @@ class VenueConfig(FrozenModel):
         default=None,
         description=(
             "Override of the exchange's REST base URL (http or https), e.g. an emulator on "
-            "127.0.0.1. Default: none (ccxt's URL)."
+            "127.0.0.1; in mode sim a standalone emulator (deltabot sim-venue), set on every "
+            "venue or on none. Default: none (ccxt's URL)."
         ),
     )
 

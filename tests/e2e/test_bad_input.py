@@ -126,5 +126,5 @@ def test_a_book_position_of_1e308_is_refused_at_load_by_run_and_check_config(
         assert "Traceback" not in out + err
         assert err.splitlines() == [
             f"{config}: invalid config, 1 problem:",
-            "  sim.book[0].size: size 1e+308 is beyond ±1e+12, the largest deltabot takes",
+            "  sim.book[0].size: Input should be less than or equal to 1000000000000 (got 1e+308)",
         ]

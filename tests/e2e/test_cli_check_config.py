@@ -154,3 +154,36 @@ def test_version_and_usage_errors(args: list[str], code: int, needle: str) -> No
     assert result.returncode == code
     assert needle in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_config_that_means_nothing_exits_2_at_its_keys(tmp_path: Path) -> None:
+    """Issue 11's cases (lax types, an interval of 1e15 s, 2000 nested arrays) are refused at
+    their keys, never with a traceback."""
+    text = EXAMPLE.read_text()
+    for old, new in (
+        ("testnet = false", 'testnet = "yes"'),
+        ("allow_non_loopback = false", "allow_non_loopback = 1"),
+        ("order_window_s = 60", 'order_window_s = "60"'),
+        ("BTC = 0.0\n", "BTC = true\n"),
+        ("hedge_interval_s = 5", "hedge_interval_s = 1e15"),
+    ):
+        assert old in text
+        text = text.replace(old, new, 1)
+    bad = tmp_path / "meaningless.toml"
+    bad.write_text(text)
+    result = deltabot("check-config", str(bad))
+    assert result.returncode == 2
+    for key in (
+        "venues[0].testnet",
+        "metrics.allow_non_loopback",
+        "risk.order_window_s",
+        "strategy.target_delta_coin.BTC",
+        "daemon.hedge_interval_s",
+    ):
+        assert f"\n  {key}: " in result.stderr, key
+    deep = tmp_path / "deep.toml"
+    deep.write_text("mode = " + "[" * 2000 + "]" * 2000 + "\n")
+    result = deltabot("check-config", str(deep))
+    assert result.returncode == 2
+    assert f"{deep}: arrays or tables nested too deeply to read" in result.stderr
+    assert "Traceback" not in result.stderr

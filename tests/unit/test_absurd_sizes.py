@@ -27,9 +27,8 @@ def test_a_book_position_beyond_the_documented_range_is_refused_at_load(
     path.write_text(text.replace("size = -5.0\n", f"size = {size}\n", 1))
     with pytest.raises(ConfigError) as refused:
         load_config(path, {})
-    assert refused.value.errors == [
-        ("sim.book[0].size", f"size {float(size):g} is beyond ±1e+12, the largest deltabot takes")
-    ]
+    [(key, message)] = refused.value.errors
+    assert key == "sim.book[0].size" and "1000000000000" in message
 
 
 def test_the_largest_documented_size_still_loads(tmp_path: Path) -> None:

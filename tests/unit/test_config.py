@@ -119,7 +119,9 @@ def test_unknown_nested_key_is_reported_at_its_path(errors) -> None:
 
 def test_underscore_key_is_unknown_not_a_settings_option(errors) -> None:
     """Keys like _env_prefix cannot reach pydantic-settings' init options."""
-    assert errors("_env_prefix = 'X_'\n" + BASE) == {"_env_prefix": "unknown key"}
+    found = errors("_env_prefix = 'X_'\n" + BASE)
+    assert list(found) == ["_env_prefix"]
+    assert found["_env_prefix"].startswith("unknown key (allowed here: mode, numeraire")
 
 
 def test_wrong_type_names_path_and_value(errors) -> None:
@@ -162,7 +164,9 @@ def test_missing_venues_is_required(errors) -> None:
 
 def test_duplicate_venue_name_points_at_the_second(errors) -> None:
     """The repeated venue name is reported at the later entry, naming the first."""
-    found = errors(BASE + '[[venues]]\nname = "deribit-a"\nexchange = "okx"\nrole = ["hedge"]\n')
+    found = errors(
+        BASE + '[[venues]]\nname = "deribit-a"\nexchange = "deribit"\nrole = ["hedge"]\n'
+    )
     assert found == {"venues[1].name": "duplicate venue name 'deribit-a' (also venues[0])"}
 
 
@@ -338,7 +342,7 @@ def test_every_problem_is_reported_at_once(errors) -> None:
     """Problems in different sections and entries all come back together."""
     text = 'numeraire = "eur"\n' + BASE.replace("vol = 0.6", "vol = -1")
     text += '[logging]\nformat = "xml"\n'
-    text += '[[venues]]\nname = "deribit-a"\nexchange = "okx"\nrole = ["hedge"]\n'
+    text += '[[venues]]\nname = "deribit-a"\nexchange = "deribit"\nrole = ["hedge"]\n'
     assert set(errors(text)) == {
         "numeraire",
         "logging.format",
@@ -506,3 +510,105 @@ def test_subaccount_identifiers_and_wallets_are_checked_per_exchange(errors) -> 
     found = errors(deribit)
     assert list(found) == ["venues[0].subaccount_wallet"]
     assert "use none (leave it unset)" in found["venues[0].subaccount_wallet"]
+
+
+HEDGE = '[[hedges]]\nunderlying = "BTC"\nvenue = "deribit-a"\nsymbol = "BTC/USD:BTC"\n'
+
+
+def test_integer_is_a_float_but_a_float_is_no_integer(errors, write) -> None:
+    """Strict types keep TOML 30 for 30.0 (a float key) and refuse 30.0 for a count."""
+    assert load_config(write(BASE + "[risk]\norder_window_s = 30\n"), {}).risk.order_window_s == 30
+    found = errors(BASE + "[risk]\nmax_orders_per_window = 30.0\n")
+    assert found == {"risk.max_orders_per_window": "Input should be a valid integer (got 30.0)"}
+
+
+def test_datetime_may_be_iso_text_but_not_a_number(errors, write) -> None:
+    """sim.start takes a TOML datetime or its ISO-8601 text; a number is no datetime."""
+    text = BASE.replace("start = 2026-12-01T08:00:00Z", 'start = "2026-12-01T08:00:00Z"')
+    assert load_config(write(text), {}).sim.start == datetime(2026, 12, 1, 8, tzinfo=UTC)
+    found = errors(BASE.replace("start = 2026-12-01T08:00:00Z", "start = 1796112000"))
+    assert list(found) == ["sim.start"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "message"),
+    [
+        (
+            '[margin]\nvenue_models = { deribit-x = "portfolio" }\n',
+            "margin.venue_models.deribit-x",
+            "venue 'deribit-x' is not configured (have: deribit-a)",
+        ),
+        (
+            '[stress]\nfreeze_venues = ["deribit-a", "nope"]\n',
+            "stress.freeze_venues[1]",
+            "venue 'nope' is not configured (have: deribit-a)",
+        ),
+        (
+            '[[stress.scenarios]]\nname = "x"\nlost_venues = ["nope"]\n',
+            "stress.scenarios[0].lost_venues[0]",
+            "venue 'nope' is not configured (have: deribit-a)",
+        ),
+        (
+            '[[stress.scenarios]]\nname = "x"\nprice_move_frac = { XBT = -0.3 }\n',
+            "stress.scenarios[0].price_move_frac.XBT",
+            "underlying 'XBT' is not configured (have: BTC)",
+        ),
+        (
+            '[[paper.cash]]\nvenue = "deribit-a"\ncurrency = "USDD"\namount = 1.0\n',
+            "paper.cash[0].currency",
+            "currency 'USDD' is not configured (have: BTC, USDC, USDT)",
+        ),
+        (
+            "[collateral]\nidle_cost_frac_per_year = { BTC = 0.0, USCD = 0.05 }\n",
+            "collateral.idle_cost_frac_per_year.USCD",
+            "currency 'USCD' is not configured (have: BTC, USDC, USDT)",
+        ),
+        (
+            '[[sim.balances]]\nvenue = "deribit-a"\ncurrency = "ETH"\namount = 1.0\n',
+            "sim.balances[0].currency",
+            "ETH is not in [[sim.underlyings]]: it has no price",
+        ),
+    ],
+)
+def test_names_must_be_configured(errors, extra: str, key: str, message: str) -> None:
+    """Every key naming a venue, an underlying or a currency names a configured one."""
+    assert errors(BASE + extra) == {key: message}
+
+
+def test_cascade_venues_need_role_hedge(errors) -> None:
+    """A venue liquidated in the cascade must be one that carries hedges."""
+    text = BASE.replace('role = ["options", "hedge"]', 'role = ["options"]')
+    text += '[[venues]]\nname = "h"\nexchange = "deribit"\nrole = ["hedge"]\n'
+    found = errors(text + '[stress]\ncascade_hedge_venues = ["deribit-a"]\n')
+    assert found == {
+        "stress.cascade_hedge_venues[0]": (
+            "'deribit-a' is not a configured venue with role 'hedge' (have: h)"
+        )
+    }
+
+
+def test_underlyings_of_hedges_count_outside_mode_sim(errors, write) -> None:
+    """In mode paper an underlying is configured by its [[hedges]] route, not by [sim]."""
+    text = 'mode = "paper"\n' + BASE + HEDGE + "[strategy.target_delta_coin]\nBTC = 0.5\n"
+    assert load_config(write(text), {}).strategy.target_for("BTC") == 0.5
+    found = errors(text.replace("BTC = 0.5", "ETH = 0.5"))
+    assert list(found) == ["strategy.target_delta_coin.ETH"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("start = 2026-12-01T08:00:00Z", "start = 2100-01-01T00:00:00Z", "sim.start"),
+        ("2026-12-25T08:00:00Z", "2037-12-25T08:00:00Z", "sim.book[0].expiry"),
+    ],
+)
+def test_sim_times_stay_in_range(errors, old: str, new: str, key: str) -> None:
+    """sim.start is in [2000, 2100) and a book expiry at most ten years after it."""
+    assert list(errors((BASE + OPTION).replace(old, new))) == [key]
+
+
+@pytest.mark.parametrize("path", ['""', '"."', '"state/.."'])
+def test_journal_path_names_a_file(errors, path: str) -> None:
+    """An empty path or one naming a directory is refused at daemon.journal_path."""
+    found = errors(BASE + f"[daemon]\njournal_path = {path}\n")
+    assert list(found) == ["daemon.journal_path"]

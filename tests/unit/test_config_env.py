@@ -139,3 +139,37 @@ def test_load_config_reads_the_file_named_by_deltabot_config(tmp_path: Path) -> 
     path = tmp_path / "paper.toml"
     path.write_text(EXAMPLE.read_text().replace('mode = "sim"', 'mode = "paper"'))
     assert load_config(None, {"DELTABOT_CONFIG": str(path)}).mode is Mode.PAPER
+
+
+def test_variable_is_read_as_the_toml_value_it_spells() -> None:
+    """true, 60 and a JSON array set a bool, a number and an array; text keys keep the text."""
+    config = load_config(
+        EXAMPLE,
+        {
+            "DELTABOT_VENUES__1__TESTNET": "true",
+            "DELTABOT_DAEMON__HEDGE_INTERVAL_S": "60",
+            "DELTABOT_VENUES__0__ROLE": '["hedge"]',
+            "DELTABOT_VENUES__0__ACCOUNT": "123",
+        },
+    )
+    assert config.venues[1].testnet is True
+    assert config.daemon.hedge_interval_s == 60.0
+    assert config.venues[0].role == (VenueRole.HEDGE,)
+    assert config.venues[0].account == "123"
+
+
+def test_variable_spelling_no_toml_value_is_refused_by_strict_types() -> None:
+    """yes is no bool and nan no number, from the environment as from the file."""
+    found = problems({"DELTABOT_VENUES__1__TESTNET": "yes", "DELTABOT_SIM__SPEED": "nan"})
+    assert found == {
+        "venues[1].testnet": (
+            "Input should be a valid boolean (got 'yes') (from DELTABOT_VENUES__1__TESTNET)"
+        ),
+        "sim.speed": "Input should be a finite number (got nan) (from DELTABOT_SIM__SPEED)",
+    }
+
+
+def test_deeply_nested_json_is_refused_naming_its_variable() -> None:
+    """JSON nested 3000 deep would exhaust the recursion: one problem naming the variable."""
+    found = problems({"DELTABOT_VENUES": "[" * 3000 + "]" * 3000})
+    assert found == {"DELTABOT_VENUES": "nested more than 32 levels deep"}

@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 
 from bot.config import (
     Config,
+    ConfigError,
     Exchange,
     Mode,
     Numeraire,
@@ -118,3 +119,45 @@ def test_every_field_describes_its_default(path: str, key: str, info: FieldInfo)
     description = (info.description or "").lower()
     word = "required" if info.is_required() else "default"
     assert word in description, f"{path}.{key}: {description!r}"
+
+
+def _bounds(info: FieldInfo) -> tuple[bool, bool]:
+    """Whether the field's constraints bound it from below and from above."""
+    low = any(
+        getattr(m, "ge", None) is not None or getattr(m, "gt", None) is not None
+        for m in info.metadata
+    )
+    high = any(
+        getattr(m, "le", None) is not None or getattr(m, "lt", None) is not None
+        for m in info.metadata
+    )
+    return low, high
+
+
+NUMBERS = [
+    (p, k, i)
+    for _, p, k, i in ALL_FIELDS
+    if i.annotation in (int, float, int | None, float | None) and i.annotation is not bool
+]
+
+
+@pytest.mark.parametrize(("path", "key", "info"), NUMBERS)
+def test_every_number_has_a_finite_range(path: str, key: str, info: FieldInfo) -> None:
+    """Every numeric key is bounded on both sides, and its description gives the range."""
+    assert _bounds(info) == (True, True), f"{path}.{key}"
+    assert re.search(r"[\[(].*, .*[\])]|\.\.", info.description or ""), f"{path}.{key}"
+
+
+def test_nan_and_infinity_are_refused_at_every_number(tmp_path: Path) -> None:
+    """nan, inf and -inf in place of any number of the example fail at that number's key."""
+    numbers = [i for i, line in enumerate(LINES) if re.fullmatch(r"\w+ = -?[\d.]+", line)]
+    path = tmp_path / "nan.toml"
+    for i in numbers:
+        key = LINES[i].partition(" = ")[0]
+        for bad in ("nan", "inf", "-inf"):
+            path.write_text("\n".join([*LINES[:i], f"{key} = {bad}", *LINES[i + 1 :]]))
+            with pytest.raises(ConfigError) as info:
+                load_config(path, {})
+            [(where, message)] = info.value.errors
+            assert where.endswith(key), (where, message)
+            assert "finite number" in message or "valid integer" in message, (where, message)
