@@ -1,15 +1,20 @@
-"""What ``deltabot check-config`` adds to validation: the credentials the environment holds.
+"""What ``deltabot check-config`` adds to validation: the credentials the environment holds,
+and the hedge routes where the venue's listing is known before any network.
 
 A half-set key pair is a problem in any mode; a missing one only where the
 mode trades on a real account. Values are never shown, only whether each
-variable is set.
+variable is set. In mode sim with embedded emulators the simulated venues'
+listings are built offline, so a route they do not list is refused here, as
+``run`` would refuse it at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.app.sim_world import build_sim_world
 from bot.config import Config, Mode
+from bot.engine.routes import unlisted_route
 from bot.secrets import MASK, CredentialsError, credential_vars, venue_credentials
 
 _NEEDS_CREDENTIALS = (Mode.SANDBOX, Mode.LIVE)
@@ -48,3 +53,18 @@ def credential_status(config: Config, environ: Mapping[str, str]) -> list[tuple[
         ):
             rows.append((var, f"set {MASK}" if environ.get(var) else unset))
     return rows
+
+
+def route_problems(config: Config) -> list[tuple[str, str]]:
+    """Routes the embedded simulator's venues do not list (none checked in other modes: the
+    listing is only known on the network, where ``run`` checks it at start-up)."""
+    if config.mode is not Mode.SIM or any(v.api_url for v in config.venues):
+        return []
+    world = build_sim_world(config)
+    problems = []
+    for i, route in enumerate(config.hedges):
+        listed = world.venues[route.venue].exchange.hedge_symbols()
+        problem = unlisted_route(route.symbol, route.venue, listed)
+        if problem is not None:
+            problems.append((f"hedges[{i}].symbol", problem))
+    return problems

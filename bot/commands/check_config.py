@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.app.config_check import credential_problems, credential_status
+from bot.app.config_check import credential_problems, credential_status, route_problems
 from bot.commands.common import report_problems
 from bot.config import ConfigError, load_config, resolve_config_path
 
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     path = resolve_config_path(args.path or args.config, environ)
     try:
         config = load_config(path, environ)
-        problems = credential_problems(config, environ)
+        problems = credential_problems(config, environ) + route_problems(config)
     except ConfigError as exc:
         problems = exc.errors
     if problems:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.clock import Clock
+from bot.domain.ids import Symbol
 from bot.sim.accounts import order_margin
 from bot.sim.errors import ORDER_NOT_FOUND, bad_param, sim_error
 from bot.sim.market import MarketModel
@@ -106,6 +107,16 @@ class SimExchange:
             and currency in ("any", c.currency)
             and kind in (None, c.deribit_kind)
         ]
+
+    def hedge_symbols(self) -> frozenset[Symbol]:
+        """ccxt unified symbols of the live futures and perpetuals listed here (what a
+        ``[[hedges]]`` route may name)."""
+        w = self._w
+        return frozenset(
+            c.instrument.symbol
+            for n, c in w.contracts.items()
+            if not c.is_option and n not in w.expired
+        )
 
     def ticker(self, instrument_name: str) -> TickerView:
         return self._ticker_at(instrument_name, self._w.sync())

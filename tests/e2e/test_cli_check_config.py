@@ -187,3 +187,17 @@ def test_config_that_means_nothing_exits_2_at_its_keys(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{deep}: arrays or tables nested too deeply to read" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_route_the_simulated_venue_does_not_list_is_refused_offline(tmp_path: Path) -> None:
+    """Deribit's own name for a perp where ccxt's is needed fails check-config at the route
+    with close matches, as run would fail at start-up (the embedded listing is known)."""
+    text = EXAMPLE.read_text()
+    assert text.count('symbol = "BTC/USD:BTC"') == 2
+    path = tmp_path / "route.toml"
+    path.write_text(text.replace('symbol = "BTC/USD:BTC"', 'symbol = "BTC-PERPETUAL"', 1))
+    result = deltabot("check-config", str(path))
+    assert result.returncode == 2
+    assert "hedges[0].symbol: 'BTC-PERPETUAL' is not listed by deribit-a" in result.stderr
+    assert "close matches: BTC/USD:BTC" in result.stderr
+    assert "Traceback" not in result.stderr
