@@ -43,33 +43,34 @@ class StateStore:
 
     def lock_underlying(self, underlying: Currency, reason: str, ts_ms: int) -> None:
         """Stop hedging ``underlying`` until an operator resumes (e.g. a position mismatch)."""
-        with self._db.tx():
-            self._db.insert("locks", {"underlying": underlying, "reason": reason, "ts_ms": ts_ms})
+        self._restrict("locks", "underlying", underlying, reason, ts_ms)
 
     def locks(self) -> dict[Currency, str]:
         """Locked underlyings and the reason of the first lock of each."""
-        rows = self._db.query(
-            "SELECT underlying, reason FROM locks WHERE cleared_ts_ms IS NULL ORDER BY seq"
-        )
-        found: dict[Currency, str] = {}
-        for underlying, reason in rows:
-            found.setdefault(Currency(underlying), reason)
-        return found
+        return {Currency(u): r for u, r in self._active("locks", "underlying").items()}
 
     def reduce_venue(self, venue: VenueId, reason: str, ts_ms: int) -> None:
         """Only orders that shrink a position may go to ``venue`` until an operator resumes
         (e.g. its margin floor cannot be restored); the other venues trade on."""
-        with self._db.tx():
-            self._db.insert("venue_reductions", {"venue": venue, "reason": reason, "ts_ms": ts_ms})
+        self._restrict("venue_reductions", "venue", venue, reason, ts_ms)
 
     def reducing_venues(self) -> dict[VenueId, str]:
         """Venues restricted to reducing orders, and the reason of the first restriction."""
+        return {VenueId(v): r for v, r in self._active("venue_reductions", "venue").items()}
+
+    def _restrict(self, table: str, column: str, key: str, reason: str, ts_ms: int) -> None:
+        """Record one restriction until an operator's resume clears it (names from code)."""
+        with self._db.tx():
+            self._db.insert(table, {column: key, "reason": reason, "ts_ms": ts_ms})
+
+    def _active(self, table: str, column: str) -> dict[str, str]:
+        """Restricted keys not yet cleared, each with the reason of its first restriction."""
         rows = self._db.query(
-            "SELECT venue, reason FROM venue_reductions WHERE cleared_ts_ms IS NULL ORDER BY seq"
+            f"SELECT {column}, reason FROM {table} WHERE cleared_ts_ms IS NULL ORDER BY seq"
         )
-        found: dict[VenueId, str] = {}
-        for venue, reason in rows:
-            found.setdefault(VenueId(venue), reason)
+        found: dict[str, str] = {}
+        for key, reason in rows:
+            found.setdefault(key, reason)
         return found
 
     def clear_locks(self, ts_ms: int) -> int:
