@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 
 from bot.domain.freshness import skew_problem, stale_problem
+from bot.domain.health import Component, Health, Level
 from bot.domain.snapshot import Balance, PortfolioSnapshot
 from bot.domain.trading_state import TradingMode, TradingState
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle_result import CycleResult
-from bot.ops.status_server import Health
 
 STALE_CYCLES = 3
 """A daemon whose last cycle is older than this many hedge intervals is unhealthy."""
@@ -101,46 +101,72 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
 
 
 def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
-    """Healthy: trading not halted, a recent cycle that succeeded on fresh inputs, and
-    every venue's clock close to ours."""
+    """Every health component's verdict on the latest cycle (see :mod:`bot.domain.health`)."""
     state = ctx.journal.state.trading_state()
     result = latest.cycle
-    if result is None:
-        return Health(False, "no cycle has run yet", state.mode.value, None)
-    age_s = (now_ms - result.started_ms) / 1000
-    limit_s = STALE_CYCLES * ctx.config.daemon.hedge_interval_s
+    age_s = None if result is None else (now_ms - result.started_ms) / 1000
+    components = (
+        _trading(state),
+        _last_cycle(ctx, result, age_s),
+        *_inputs(ctx, result),
+    )
+    return Health(components, state.mode.value, age_s)
+
+
+def _trading(state: TradingState) -> Component:
+    """Halted fails (no hedging at all); reducing only degrades (hedges may still shrink)."""
+    why = f"{state.mode.value} by {state.set_by.value}: {state.reason}"
     if state.mode is TradingMode.HALTED:
-        detail = f"trading halted: {state.reason}"
-    elif result.error is not None:
-        detail = f"last cycle failed: {result.error}"
-    elif age_s > limit_s:
-        detail = f"last cycle {age_s:.1f} s ago (more than {limit_s:g} s)"
-    else:
-        problems = _input_problems(ctx, result)
-        if not problems:
-            return Health(True, "ok", state.mode.value, age_s)
-        detail = "; ".join(problems)
-    return Health(False, detail, state.mode.value, age_s)
+        return Component("trading", Level.FAILING, why)
+    if state.mode is TradingMode.REDUCING:
+        return Component("trading", Level.DEGRADED, why)
+    return Component("trading", Level.OK, "active")
 
 
-def _input_problems(ctx: EngineContext, result: CycleResult) -> list[str]:
+def _last_cycle(ctx: EngineContext, result: CycleResult | None, age_s: float | None) -> Component:
+    """The newest cycle ran, succeeded, and is no older than a few hedge intervals."""
+    if result is None or age_s is None:
+        return Component("last_cycle", Level.FAILING, "no cycle has run yet")
+    if result.error is not None:
+        return Component("last_cycle", Level.FAILING, f"failed: {result.error}")
+    limit_s = STALE_CYCLES * ctx.config.daemon.hedge_interval_s
+    if age_s > limit_s:
+        return Component(
+            "last_cycle", Level.FAILING, f"{age_s:.1f} s ago (more than {limit_s:g} s)"
+        )
+    return Component("last_cycle", Level.OK, f"{age_s:.1f} s ago, took {result.duration_s:.3f} s")
+
+
+def _inputs(ctx: EngineContext, result: CycleResult | None) -> tuple[Component, Component]:
     """The last cycle's inputs too old when its read returned, and venue clocks too far off.
 
     Judged at the read, not at ``now``: between cycles every input ages, and
     that is the cycle interval's business, not a stale feed.
     """
     risk = ctx.config.risk
-    problems: list[str] = []
-    if result.plan is not None:
+    stale = None
+    if result is not None and result.plan is not None:
         plan = result.plan
         stale = stale_problem(plan.inputs, plan.valuation_ts_ms, risk.max_input_age_ms)
-        if stale is not None:
-            problems.append(f"stale inputs: {stale}")
-    clocks = (
-        [] if result.portfolio is None else [(s.venue, s.clock) for s in result.portfolio.venues]
+    inputs = (
+        Component("inputs", Level.FAILING, f"stale inputs: {stale}")
+        if stale is not None
+        else Component("inputs", Level.OK, "fresh")
     )
-    for venue, clock in clocks:
-        skew = None if clock is None else skew_problem(venue, clock, risk.max_clock_skew_ms)
-        if skew is not None:
-            problems.append(skew)
-    return problems
+    clocks = (
+        []
+        if result is None or result.portfolio is None
+        else [(s.venue, s.clock) for s in result.portfolio.venues]
+    )
+    skews = [
+        problem
+        for venue, clock in clocks
+        if clock is not None
+        and (problem := skew_problem(venue, clock, risk.max_clock_skew_ms)) is not None
+    ]
+    clock = (
+        Component("venue_clocks", Level.FAILING, "; ".join(skews))
+        if skews
+        else Component("venue_clocks", Level.OK, "venue clocks within the limit")
+    )
+    return inputs, clock
