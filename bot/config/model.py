@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.config.alerts import AlertsConfig
 from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
@@ -141,6 +142,10 @@ class Config(BaseSettings):
     paper: PaperConfig = Field(
         default_factory=PaperConfig,
         description="Cash and fees of the local fills in mode paper. Default: see [paper].",
+    )
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig,
+        description="Alert channels (apprise), throttling and thresholds. Default: see [alerts].",
     )
 
     @classmethod
