@@ -1,7 +1,7 @@
 """What the daemon's jobs share, passed to each of them explicitly.
 
 :class:`EngineContext` holds the resources and settings (config, journal,
-venues, clock, metrics, the stop request); :class:`LatestRead` is the value
+venues, clock, metrics, the stop request, the alert sink); :class:`LatestRead` is the value
 the hedge cycle and the surface job produce and the other jobs read (the last
 portfolio, the last cycle, the fitted surfaces). No job reaches into another
 object's state: each receives these and returns what it computed, and the
@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.domain.ids import Currency, VenueId
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.surface import Surface
+from bot.engine.alert_sink import AlertSink, NoAlerts
 from bot.engine.cycle_result import CycleResult
 from bot.journal import Journal
 from bot.ops.metrics import DaemonMetrics
@@ -39,6 +40,8 @@ class EngineContext:
     metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     """Set on SIGTERM: no new network writes from then on."""
+    alerts: AlertSink = field(default_factory=NoAlerts)
+    """Where jobs emit alert events (:mod:`bot.engine.alert_sink`); never blocks on delivery."""
 
     @property
     def stopping(self) -> bool:

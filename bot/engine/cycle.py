@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import structlog
 
-from bot.domain.ids import Symbol
+from bot.domain.ids import Currency, Symbol
 from bot.domain.orders import SendOutcome
-from bot.domain.risk import GateDecision, OrderIntent, RiskLimits, evaluate
+from bot.domain.risk import DenyReason, GateDecision, OrderIntent, RiskLimits, evaluate
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_DAY
 from bot.domain.trading_state import CycleFailures, SetBy, TradingState, after_cycle
@@ -42,11 +42,16 @@ from bot.engine.executor import send_orders
 from bot.engine.plan import CyclePlan, PlanError, PlanInputs, plan_cycle
 from bot.engine.reader import PortfolioReader, ReadError
 from bot.engine.reconciler import reconcile_journal
+from bot.engine.state_changes import note_changes, note_trading_state
 from strategies.base import Strategy
 
 log = structlog.get_logger("deltabot.cycle")
 
 _NO_SURFACES: Surfaces = MappingProxyType({})
+CAPS = frozenset(
+    {DenyReason.ORDER_CAP, DenyReason.ORDER_COUNT, DenyReason.HOURLY_CAP, DenyReason.DAILY_CAP}
+)
+"""Denials that are a cap hit (a state change worth a log line), not a per-order verdict."""
 
 
 @dataclass(slots=True)
@@ -60,6 +65,11 @@ class _Memory:
     cycle_seq: int = 0
     last_read: PortfolioSnapshot | None = None
     """The previous successful read, to see positions that moved outside deltabot."""
+    state: TradingState | None = None
+    """The trading state last seen, to log (and alert) each change whoever made it."""
+    locks: Mapping[Currency, str] = field(default_factory=dict)
+    caps: Mapping[str, str] = field(default_factory=dict)
+    """Caps that denied orders in the last cycle, with a denial's detail."""
 
 
 class HedgeEngine:
@@ -79,7 +89,10 @@ class HedgeEngine:
         self._reader = PortfolioReader(ctx)
         self._limits: RiskLimits = config.risk.limits()
         self._routes = tuple(h.route() for h in config.hedges)
-        self._memory = _Memory(operator_ts_ms=ctx.journal.state.trading_state().ts_ms)
+        state = ctx.journal.state.trading_state()
+        self._memory = _Memory(
+            operator_ts_ms=state.ts_ms, state=state, locks=dict(ctx.journal.state.locks())
+        )
         # Cycle ids (and so client ids) must never repeat across restarts, even when a
         # simulated clock starts again at the same instant: a per-process nonce sees to it.
         self._run_nonce = secrets.token_hex(4)
@@ -117,6 +130,7 @@ class HedgeEngine:
         t0 = self._monotonic_s()
         started = ctx.clock_ms()
         state = ctx.journal.state.trading_state()
+        self._note_state(state)
         self._observe_operator(state)
         portfolio: PortfolioSnapshot | None = None
         plan: CyclePlan | None = None
@@ -151,7 +165,7 @@ class HedgeEngine:
         self._memory.failures = failures
         if new_state is not state:
             ctx.journal.state.set_trading_state(new_state)
-            log.error("trading_halted", reason=new_state.reason)
+            self._note_state(new_state)
         if error is not None:
             log.warning("cycle_failed", error=error, consecutive=failures.consecutive)
         result = CycleResult(
@@ -165,8 +179,16 @@ class HedgeEngine:
             locks=ctx.journal.state.locks(),
             duration_s=self._monotonic_s() - t0,
         )
+        note_changes("lock_set", "lock_cleared", self._memory.locks, result.locks)
+        self._memory.locks = dict(result.locks)
         self._export(result)
         return result
+
+    def _note_state(self, state: TradingState) -> None:
+        before = self._memory.state
+        if before is not None:
+            note_trading_state(self._ctx, before, state)
+        self._memory.state = state
 
     def _judge(self, plan: CyclePlan, state: TradingState) -> GateDecision:
         """Journal each underlying's decision, then let the risk gate judge the intents."""
@@ -195,6 +217,9 @@ class HedgeEngine:
             locked=frozenset(journal.state.locks()),
             reducing_venues=frozenset(journal.state.reducing_venues()),
         )
+        caps = {d.reason.value: d.detail for d in decision.denied if d.reason in CAPS}
+        note_changes("cap_hit", "cap_cleared", self._memory.caps, caps)
+        self._memory.caps = caps
         for denial in decision.denied:
             log.warning(
                 "order_denied",

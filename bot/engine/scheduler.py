@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.engine.alert_watch import AlertWatch, watch_cycle
 from bot.engine.collateral_job import run_collateral
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
@@ -54,12 +55,17 @@ class Jobs:
     """Lock-free jobs in flight that await venues (the surface refresh)."""
     journal_problem: str | None = None
     """The first failed journal check's problem: trading is halted, the daemon exits non-zero."""
+    watch: AlertWatch | None = None
+    """What the alert detectors carry between cycles (made at the first cycle)."""
 
     async def hedge_cycle(self) -> None:
         result = await self.engine.run_cycle(self.latest.surfaces)
         self.latest = self.latest.after_cycle(result)
         if self.on_cycle is not None:
             self.on_cycle(result)
+        if self.watch is None:
+            self.watch = AlertWatch.start(self.ctx)
+        watch_cycle(self.ctx, self.watch, self.latest)
 
     async def reconcile(self) -> None:
         await reconcile_journal(self.ctx)

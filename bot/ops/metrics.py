@@ -7,8 +7,8 @@ collide and a scrape shows exactly one daemon. Names carry their unit
 without one is how a hedger confuses coin with USD at 3 a.m.
 
 Label values that come from a closed set (order side and outcome, trading
-mode, liquidation direction) are checked: a typo would otherwise open a new
-time series that no alert watches.
+mode, liquidation direction, alert event and severity) are checked: a typo would
+otherwise open a new time series that no alert watches.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.domain.alerts import AlertKind, Severity
 from bot.domain.trading_state import TradingMode
 
 CYCLE_DURATION_BUCKETS_S: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -37,6 +38,8 @@ ORDER_SIDES: Final = frozenset({"buy", "sell"})
 ORDER_OUTCOMES: Final = frozenset({"accepted", "rejected", "ambiguous"})
 LIQUIDATION_DIRECTIONS: Final = frozenset({"down", "up"})
 CYCLE_RESULTS: Final = ("ok", "failed")
+ALERT_EVENTS: Final = frozenset(k.value for k in AlertKind)
+ALERT_SEVERITIES: Final = frozenset(s.value for s in Severity)
 
 
 def _check(kind: str, value: str, allowed: frozenset[str]) -> str:
@@ -203,6 +206,18 @@ class DaemonMetrics:
             registry=reg,
         )
         self._journal_ok.set(1.0)
+        self._alerts = Counter(
+            "deltabot_alerts_total",
+            "Alerts raised, a count of occurrences (a throttled burst counts each), per event "
+            "class and severity (info|warning|critical).",
+            ["event", "severity"],
+            registry=reg,
+        )
+        self._alerts_dropped = Counter(
+            "deltabot_alerts_dropped_total",
+            "Alerts dropped undelivered because the delivery queue was full, a count.",
+            registry=reg,
+        )
 
     def set_greeks(
         self,
@@ -303,6 +318,15 @@ class DaemonMetrics:
     def set_journal_ok(self, ok: bool) -> None:
         """Record the outcome of the journal's integrity check."""
         self._journal_ok.set(1.0 if ok else 0.0)
+
+    def alert_raised(self, event: str, severity: str, count: int = 1) -> None:
+        """Count ``count`` occurrences of one alert class at one severity."""
+        event = _check("event", event, ALERT_EVENTS)
+        self._alerts.labels(event, _check("severity", severity, ALERT_SEVERITIES)).inc(count)
+
+    def alert_dropped(self) -> None:
+        """Count one alert dropped from a full delivery queue."""
+        self._alerts_dropped.inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The registry in Prometheus text format, and the content type to serve it with."""
