@@ -33,7 +33,11 @@ from bot.app.sim_world import (
 )
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Mode
+from bot.domain.alerts import Alert, AlertEvent, AlertKind, Severity
 from bot.domain.ids import Currency, VenueId
+from bot.domain.timeunits import MS_PER_SECOND
+from bot.engine.alert_channels import Channel, build_channels
+from bot.engine.alert_sink import AlertDispatcher, send_now
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
@@ -42,8 +46,10 @@ from bot.engine.scheduler import Jobs, schedule
 from bot.engine.scheduler import stop as stop_jobs
 from bot.engine.status import health_of, status_of
 from bot.journal import Journal
+from bot.ops.metrics import DaemonMetrics
 from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.sim.market import MarketEvent
+from bot.venues.errors import describe
 from bot.venues.factory import PaperSettings, Runtime, SimEndpoint, build_venues
 
 log = structlog.get_logger("deltabot.daemon")
@@ -68,6 +74,7 @@ class Daemon:
     jobs: Jobs
     sim: SimWorldSetup | None = None
     status_server: RunningStatusServer | None = None
+    alerts: AlertDispatcher | None = None
 
 
 def paper_settings(config: Config) -> PaperSettings:
@@ -104,6 +111,16 @@ async def _environment(
         yield world.clock, world, endpoints
 
 
+def _daemon_event(kind: AlertKind, severity: Severity, message: str, ts_ms: int) -> AlertEvent:
+    return AlertEvent(kind=kind, severity=severity, key=kind.value, message=message, ts_ms=ts_ms)
+
+
+def _crash_event(exc: BaseException, ts_ms: int) -> AlertEvent:
+    return _daemon_event(
+        AlertKind.DAEMON_CRASHED, Severity.CRITICAL, f"daemon crashed: {describe(exc)}", ts_ms
+    )
+
+
 async def run_daemon(
     config: Config,
     environ: Mapping[str, str],
@@ -111,62 +128,148 @@ async def run_daemon(
     hooks: DaemonHooks | None = None,
 ) -> None:
     """Run until ``stop`` is set; raises StartupError/JournalError if it cannot start safely,
-    JournalFailedError after the stop if the journal failed a check while it ran."""
-    hooks = hooks or DaemonHooks()
+    JournalFailedError after the stop if the journal failed a check while it ran.
+
+    An exception escaping it is a crash: alerted (journaled too when the journal is open)
+    and sent before it propagates, waiting at most ``[alerts] drain_timeout_s``.
+    """
+    channels = build_channels(config.alerts, environ)
+    reported: list[BaseException] = []
+    try:
+        await _run(
+            config,
+            environ,
+            stop,
+            hooks=hooks or DaemonHooks(),
+            channels=channels,
+            reported=reported,
+        )
+    except Exception as exc:
+        if exc not in reported:
+            crash = Alert(_crash_event(exc, SystemClock().now_ms()))
+            log.error("alert", kind=crash.event.kind.value, message=crash.text)
+            send_now(channels, crash, config.alerts.drain_timeout_s)
+        raise
+
+
+async def _run(
+    config: Config,
+    environ: Mapping[str, str],
+    stop: asyncio.Event,
+    *,
+    hooks: DaemonHooks,
+    channels: tuple[Channel, ...],
+    reported: list[BaseException],
+) -> None:
     # One line per job run, and one per run skipped behind a long cycle, is noise: the cycle
     # latency histogram and the job_skipped debug line say the same.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    strategy = config.strategy.build()
     async with AsyncExitStack() as stack:
         journal = stack.enter_context(Journal.open(config.daemon.journal_path))
-        clock, world, endpoints = await stack.enter_async_context(
-            _environment(config, environ, hooks)
+        alerts = AlertDispatcher(
+            journal,
+            channels,
+            DaemonMetrics(),
+            window_ms=round(config.alerts.throttle_window_s * MS_PER_SECOND),
+            queue_size=config.alerts.queue_size,
         )
-        runtime = Runtime(clock_ms=clock.now_ms)
-        venues = build_venues(
-            config, environ, runtime, sim_endpoints=endpoints, paper=paper_settings(config)
-        )
-        for venue in venues.values():
-            stack.push_async_callback(venue.close)
-        ctx = EngineContext(config, journal, venues, clock.now_ms)
-        jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=hooks.on_cycle)
-        daemon = Daemon(config, clock, jobs, sim=world)
-        if config.metrics.enabled:
-            daemon.status_server = await stack.enter_async_context(
-                run_status_server(
-                    ctx.metrics,
-                    lambda: health_of(ctx, jobs.latest, clock.now_ms()),
-                    lambda: status_of(ctx, jobs.latest, clock.now_ms()),
-                    host=config.metrics.host,
-                    port=config.metrics.port,
-                    allow_non_loopback=config.metrics.allow_non_loopback,
-                )
+        alerts.start()
+        stack.callback(alerts.close, config.alerts.drain_timeout_s)
+        try:
+            problem = await _serve(
+                config, environ, stop, hooks=hooks, stack=stack, journal=journal, alerts=alerts
             )
-            log.info("status_server_started", url=daemon.status_server.base_url)
-        await check_routes_listed(ctx)
-        await jobs.guarded("startup_reconcile", jobs.reconcile, wait=True)
-        scheduler = schedule(jobs, _speed(config, world))
-        scheduler.start()
-        log.info(
-            "daemon_started",
-            mode=config.mode.value,
-            strategy=strategy.name,
-            venues=list(venues),
-            journal=str(config.daemon.journal_path),
-            trading_state=journal.state.trading_state().mode.value,
-        )
-        if hooks.on_ready is not None:
-            hooks.on_ready(daemon)
-        await stop.wait()
-        log.info("daemon_stopping")
-        await stop_jobs(jobs, scheduler)
-        jobs.journal_check()
+        except Exception as exc:  # journaled and queued; the stack's close sends it
+            alerts.emit(_crash_event(exc, SystemClock().now_ms()))
+            reported.append(exc)
+            raise
     log.info("daemon_stopped")
-    if jobs.journal_problem is not None:
+    if problem is not None:
         raise JournalFailedError(
-            f"{jobs.journal_problem}; trading was halted (the halt marker beside the journal "
+            f"{problem}; trading was halted (the halt marker beside the journal "
             "keeps it halted) and the daemon stopped"
         )
+
+
+async def _serve(
+    config: Config,
+    environ: Mapping[str, str],
+    stop: asyncio.Event,
+    *,
+    hooks: DaemonHooks,
+    stack: AsyncExitStack,
+    journal: Journal,
+    alerts: AlertDispatcher,
+) -> str | None:
+    """Start everything after the journal and the alerts, run until ``stop``, stop the jobs;
+    returns the journal's problem if a check failed while it ran."""
+    strategy = config.strategy.build()
+    clock, world, endpoints = await stack.enter_async_context(_environment(config, environ, hooks))
+
+    def rate_limited(venue: VenueId, detail: str) -> None:
+        alerts.emit(
+            AlertEvent(
+                kind=AlertKind.RATE_LIMITED,
+                severity=Severity.WARNING,
+                key=f"rate_limited:{venue}",
+                message=f"{venue} asked us to slow down: {detail}",
+                ts_ms=clock.now_ms(),
+                fields={"venue": venue},
+            )
+        )
+
+    runtime = Runtime(clock_ms=clock.now_ms, on_rate_limited=rate_limited)
+    venues = build_venues(
+        config, environ, runtime, sim_endpoints=endpoints, paper=paper_settings(config)
+    )
+    for venue in venues.values():
+        stack.push_async_callback(venue.close)
+    ctx = EngineContext(
+        config, journal, venues, clock.now_ms, metrics=alerts.metrics, alerts=alerts
+    )
+    jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=hooks.on_cycle)
+    daemon = Daemon(config, clock, jobs, sim=world, alerts=alerts)
+    if config.metrics.enabled:
+        daemon.status_server = await stack.enter_async_context(
+            run_status_server(
+                ctx.metrics,
+                lambda: health_of(ctx, jobs.latest, clock.now_ms()),
+                lambda: status_of(ctx, jobs.latest, clock.now_ms()),
+                host=config.metrics.host,
+                port=config.metrics.port,
+                allow_non_loopback=config.metrics.allow_non_loopback,
+            )
+        )
+        log.info("status_server_started", url=daemon.status_server.base_url)
+    await check_routes_listed(ctx)
+    await jobs.guarded("startup_reconcile", jobs.reconcile, wait=True)
+    scheduler = schedule(jobs, _speed(config, world))
+    scheduler.start()
+    state = journal.state.trading_state().mode.value
+    log.info(
+        "daemon_started",
+        mode=config.mode.value,
+        strategy=strategy.name,
+        venues=list(venues),
+        journal=str(config.daemon.journal_path),
+        trading_state=state,
+    )
+    started = (
+        f"daemon started: mode {config.mode.value}, trading {state}, venues {', '.join(venues)}"
+    )
+    alerts.emit(_daemon_event(AlertKind.DAEMON_STARTED, Severity.INFO, started, clock.now_ms()))
+    if hooks.on_ready is not None:
+        hooks.on_ready(daemon)
+    await stop.wait()
+    log.info("daemon_stopping")
+    await stop_jobs(jobs, scheduler)
+    jobs.journal_check()
+    problem = jobs.journal_problem
+    stopped = "daemon stopped" + ("" if problem is None else f": journal failed ({problem})")
+    severity = Severity.INFO if problem is None else Severity.CRITICAL
+    alerts.emit(_daemon_event(AlertKind.DAEMON_STOPPED, severity, stopped, clock.now_ms()))
+    alerts.tick(clock.now_ms())
+    return problem
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

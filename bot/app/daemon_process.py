@@ -1,7 +1,7 @@
 """The daemon as a process: logging that never writes its credentials, a stop on a signal.
 
-The credentials of every configured venue are read once, so the logging
-chain masks each of them wherever it appears; a half-set pair is refused
+The credentials of every configured venue and the alert channels' URLs are
+read once, so the logging chain masks each of them wherever it appears; a half-set pair is refused
 before anything starts.
 """
 
@@ -11,18 +11,24 @@ import asyncio
 import sys
 from collections.abc import Mapping
 
+from pydantic import SecretStr
+
 from bot.app.daemon import install_signal_handlers, run_daemon
 from bot.config import Config
+from bot.engine.alert_channels import url_secrets
 from bot.ops.logging import configure_logging
 from bot.secrets import configured_secrets
 
 
 def configure_daemon_logging(config: Config, environ: Mapping[str, str]) -> None:
-    """Log at the config's level and format, masking every configured credential.
+    """Log at the config's level and format, masking every credential and alert URL.
 
     CredentialsError if a venue's key pair is half set.
     """
-    secrets = configured_secrets(((v.name, v.testnet) for v in config.venues), environ)
+    secrets: list[str | SecretStr] = [
+        *configured_secrets(((v.name, v.testnet) for v in config.venues), environ),
+        *url_secrets(config.alerts, environ),
+    ]
     configure_logging(config.logging.level, config.logging.format, sys.stderr, secrets=secrets)
 
 

@@ -13,7 +13,7 @@ error through :mod:`bot.app.errors` and must not wait for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -91,12 +91,12 @@ def build_channels(alerts: AlertsConfig, environ: Mapping[str, str]) -> tuple[Ch
     )
 
 
-def channel_secrets(channels: Sequence[Channel]) -> list[str]:
-    """What the log redactor must mask for each channel: its URL and the part after the
-    scheme (a token may be logged without its scheme)."""
+def url_secrets(alerts: AlertsConfig, environ: Mapping[str, str]) -> list[str]:
+    """What the log redactor must mask for each channel whose variable is set: the URL and
+    the part after its scheme (a token may be logged without the scheme)."""
     found = []
-    for ch in channels:
-        url = ch.url.get_secret_value()
+    for ch in alerts.channels:
+        url = environ.get(ch.url_env, "")
         found += [url, url.partition("://")[2]]
     return [s for s in found if s]
 

@@ -97,7 +97,7 @@ class AlertDispatcher:
         queue_size: int,
     ) -> None:
         self._journal = journal
-        self._metrics = metrics
+        self.metrics = metrics
         self._channels = tuple((ch, notifier(ch.url.get_secret_value())) for ch in channels)
         self._throttle = Throttle(window_ms)
         self._queue: deque[_Delivery] = deque()
@@ -126,7 +126,7 @@ class AlertDispatcher:
         e = alert.event
         targets = tuple((ch, s) for ch, s in self._channels if ch.accepts(e.severity))
         seq = self._journal.alerts.record(alert, {ch.name: PENDING for ch, _ in targets})
-        self._metrics.alert_raised(e.kind.value, e.severity.value, alert.count)
+        self.metrics.alert_raised(e.kind.value, e.severity.value, alert.count)
         getattr(log, _LOG_METHOD[e.severity])(
             "alert",
             kind=e.kind.value,
@@ -149,7 +149,7 @@ class AlertDispatcher:
                 self._queue.remove(victim)
                 self._results.append((victim.seq, {ch.name: DROPPED for ch, _ in victim.targets}))
                 self.dropped += 1
-                self._metrics.alert_dropped()
+                self.metrics.alert_dropped()
                 log.warning(
                     "alert_dropped", key=victim.alert.event.key, queue_size=self._queue_size
                 )

@@ -27,6 +27,7 @@ import structlog
 
 from bot.config import Config
 from bot.config.collateral import CollateralMode
+from bot.domain.alerts import Severity
 from bot.domain.collateral import (
     AccountCollateral,
     AccountKey,
@@ -38,17 +39,23 @@ from bot.domain.collateral import (
 from bot.domain.ids import Currency
 from bot.domain.orders import TransferKind, TransferState
 from bot.domain.snapshot import PortfolioSnapshot
-from bot.domain.timeunits import MS_PER_DAY
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_MINUTE, MS_PER_SECOND
 from bot.domain.transfer_risk import (
     TransferIntent,
 )
 from bot.engine.context import EngineContext, LatestRead
-from bot.engine.executor import send_transfers
+from bot.engine.executor import send_transfers, transfer_alert
 from bot.journal import PlanState, TransferRecord
 
 log = structlog.get_logger("deltabot.collateral")
 
 DOLLARS = frozenset({"USD", "USDC", "USDT"})
+_FINAL = {
+    TransferState.COMPLETED: ("landed", Severity.INFO),
+    TransferState.FAILED: ("failed", Severity.WARNING),
+    TransferState.CANCELED: ("canceled", Severity.WARNING),
+}
+"""How a transfer's end is told (the alert's word and severity)."""
 
 
 def prices_usd(portfolio: PortfolioSnapshot) -> dict[Currency, float]:
@@ -116,8 +123,14 @@ async def track_transfers(ctx: EngineContext) -> None:
     CANCELED, or it would count as in flight for ever.
     """
     journal = ctx.journal
+    stuck_ms = round(ctx.config.alerts.transfer_stuck_s * MS_PER_SECOND)
     for rec in journal.transfers.open():
         req = rec.request
+        now = ctx.clock_ms()
+        if rec.state is not TransferState.PENDING and now - rec.created_ts_ms > stuck_ms:
+            age_min = (now - rec.created_ts_ms) / MS_PER_MINUTE
+            what = f"stuck ({rec.state.value} for {age_min:.0f} min)"
+            ctx.alerts.emit(transfer_alert(req, what, Severity.WARNING, now))
         if rec.state is TransferState.PENDING:
             journal.transfers.mark(req.transfer_id, TransferState.CANCELED, ctx.clock_ms())
             log.warning("transfer_never_sent", transfer_id=req.transfer_id, venue=req.venue)
@@ -137,8 +150,12 @@ async def track_transfers(ctx: EngineContext) -> None:
             or (rec.venue_transfer_id and r.venue_transfer_id == rec.venue_transfer_id)
         ]
         if mine and mine[-1].state is not rec.state:
-            journal.transfers.mark(req.transfer_id, mine[-1].state, ctx.clock_ms(), mine[-1])
-            log.info("transfer_moved", transfer_id=req.transfer_id, state=mine[-1].state.value)
+            state = mine[-1].state
+            journal.transfers.mark(req.transfer_id, state, ctx.clock_ms(), mine[-1])
+            log.info("transfer_moved", transfer_id=req.transfer_id, state=state.value)
+            if state in _FINAL:
+                what, severity = _FINAL[state]
+                ctx.alerts.emit(transfer_alert(req, what, severity, ctx.clock_ms()))
 
 
 def _escalate(ctx: EngineContext, result: PlanResult) -> None:

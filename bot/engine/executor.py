@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 import structlog
 
+from bot.domain.alerts import AlertEvent, AlertKind, Severity
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import (
     Accepted,
@@ -28,6 +29,7 @@ from bot.domain.orders import (
     SendOutcome,
     TransferKind,
     TransferReport,
+    TransferRequest,
     TransferState,
 )
 from bot.domain.reconcile import PositionCheck, position_mismatches
@@ -167,10 +169,42 @@ async def _verify(
         if mismatch.observed_change is None:
             log.warning("post_trade_unverified", detail=mismatch.detail)
             continue
-        ctx.journal.state.lock_underlying(mismatch.underlying, mismatch.detail, ctx.clock_ms())
+        now = ctx.clock_ms()
+        ctx.journal.state.lock_underlying(mismatch.underlying, mismatch.detail, now)
         log.error(
             "position_mismatch_locked", underlying=mismatch.underlying, detail=mismatch.detail
         )
+        ctx.alerts.emit(
+            AlertEvent(
+                kind=AlertKind.RECONCILE_MISMATCH,
+                severity=Severity.CRITICAL,
+                key=f"position_mismatch:{mismatch.underlying}",
+                message=(
+                    f"{mismatch.underlying} locked: the position did not move as our fills say "
+                    f"({mismatch.detail})"
+                ),
+                ts_ms=now,
+                fields={"underlying": mismatch.underlying, "detail": mismatch.detail},
+            )
+        )
+
+
+def transfer_alert(
+    request: TransferRequest, what: str, severity: Severity, now_ms: int
+) -> AlertEvent:
+    """A collateral transfer sent, landed, failed or stuck, keyed on its id and ``what``."""
+    r = request
+    return AlertEvent(
+        kind=AlertKind.TRANSFER,
+        severity=severity,
+        key=f"transfer:{r.transfer_id}:{what.split(maxsplit=1)[0]}",
+        message=(
+            f"transfer {r.transfer_id} {what}: {r.kind.value} {r.amount:g} {r.currency} "
+            f"from {r.venue} to {r.destination}"
+        ),
+        ts_ms=now_ms,
+        fields={"transfer_id": r.transfer_id, "venue": r.venue, "state": what},
+    )
 
 
 def _transfer_ledger(
@@ -242,6 +276,14 @@ async def send_transfers(
         else:
             state = TransferState.UNKNOWN
             journal.transfers.mark(req.transfer_id, state, now)
+        ctx.alerts.emit(
+            transfer_alert(
+                req,
+                f"sent ({state.value})",
+                Severity.INFO if state is not TransferState.FAILED else Severity.WARNING,
+                now,
+            )
+        )
         log.info(
             "transfer_sent",
             transfer_id=req.transfer_id,

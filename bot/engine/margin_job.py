@@ -21,6 +21,7 @@ import structlog
 
 from bot.config import Config
 from bot.config.stress import margin_setup
+from bot.domain.alerts import AlertEvent, AlertKind, Severity
 from bot.domain.ids import Currency
 from bot.domain.margin.drift import DriftAlert, MarginFigures, margin_drift, model_figures
 from bot.domain.margin.liquidation import LiquidationDistance, liquidation_distance
@@ -140,6 +141,27 @@ def analyse(
     return MarginView(distance, tuple(drift))
 
 
+def _liquidation_alert(ctx: EngineContext, venue: str, down_frac: float, up_frac: float) -> None:
+    """Critical when a move under ``[alerts] liquidation_distance_frac`` liquidates ``venue``."""
+    limit = ctx.config.alerts.liquidation_distance_frac
+    nearest = min(down_frac, up_frac)
+    if not nearest < limit:
+        return
+    direction = "down" if down_frac <= up_frac else "up"
+    ctx.alerts.emit(
+        AlertEvent(
+            kind=AlertKind.MARGIN,
+            severity=Severity.CRITICAL,
+            key=f"liquidation:{venue}",
+            message=(
+                f"{venue}: a {nearest:.1%} move {direction} liquidates it (alert under {limit:.1%})"
+            ),
+            ts_ms=ctx.clock_ms(),
+            fields={"venue": venue, "down_frac": down_frac, "up_frac": up_frac},
+        )
+    )
+
+
 def margin_snapshot(ctx: EngineContext, latest: LatestRead) -> MarginView | None:
     """Export margin use, liquidation distances and drift alerts of the last portfolio read."""
     portfolio, metrics = latest.portfolio, ctx.metrics
@@ -174,6 +196,7 @@ def margin_snapshot(ctx: EngineContext, latest: LatestRead) -> MarginView | None
                     down_frac=float(d.down_frac[i]),
                     up_frac=float(d.up_frac[i]),
                 )
+            _liquidation_alert(ctx, venue, float(d.down_frac[i]), float(d.up_frac[i]))
     for alert in view.drift:
         log.warning("margin_model_drift", venue=alert.venue, detail=alert.message)
     return view
@@ -198,6 +221,21 @@ def stress_snapshot(ctx: EngineContext, latest: LatestRead) -> LightStress | Non
         margin=margin_setup(config.margin),
     )
     ctx.metrics.set_worst_stress_loss(light.worst_loss_usd)
+    limit = config.alerts.stress_loss_limit_usd
+    if light.worst_loss_usd > limit:
+        ctx.alerts.emit(
+            AlertEvent(
+                kind=AlertKind.STRESS_LOSS,
+                severity=Severity.WARNING,
+                key="stress_loss",
+                message=(
+                    f"worst stress loss {light.worst_loss_usd:,.0f} USD is over the limit "
+                    f"{limit:,.0f} USD (crash {light.crash_loss_usd:,.0f} USD)"
+                ),
+                ts_ms=ctx.clock_ms(),
+                fields={"worst_loss_usd": light.worst_loss_usd, "limit_usd": limit},
+            )
+        )
     log.info(
         "stress_pass",
         worst_loss_usd=light.worst_loss_usd,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from bot.domain.alerts import AlertEvent, AlertKind, Severity
 from bot.domain.ids import ClientOrderId, Symbol, VenueId
 from bot.domain.orders import Fill, OrderReport, OrderState
 from bot.domain.reconcile import OrderRecord, Resolution, VenueEvidence, reconcile
@@ -40,6 +41,8 @@ class ReconcileSummary:
     moved: int
     failed_lookups: int
     new_fills: int
+    alerts: tuple[AlertEvent, ...] = ()
+    """Orders still UNKNOWN past their window, conflicts and late evidence, to tell a person."""
 
 
 @dataclass(slots=True)
@@ -89,20 +92,36 @@ async def reconcile_open_orders(
         unknown_grace_ms=unknown_grace_ms,
         resolution_window_ms=resolution_window_ms,
     )
-    moved = _apply(journal, resolutions, now)
-    return ReconcileSummary(len(records), moved, found.failed, found.new_fills)
+    moved, alerts = _apply(journal, resolutions, now)
+    return ReconcileSummary(len(records), moved, found.failed, found.new_fills, alerts)
 
 
-def _apply(journal: Journal, resolutions: Sequence[Resolution], now_ms: int) -> int:
-    """Journal each resolution's steps; returns how many orders moved."""
+def _alert(kind: AlertKind, res: Resolution, what: str, now_ms: int) -> AlertEvent:
+    return AlertEvent(
+        kind=kind,
+        severity=Severity.CRITICAL,
+        key=f"{kind.value}:{res.client_id}",
+        message=f"order {res.client_id}: {what}: {res.reason}",
+        ts_ms=now_ms,
+        fields={"client_id": res.client_id, "reason": res.reason},
+    )
+
+
+def _apply(
+    journal: Journal, resolutions: Sequence[Resolution], now_ms: int
+) -> tuple[int, tuple[AlertEvent, ...]]:
+    """Journal each resolution's steps; returns how many orders moved, and the alerts."""
     moved = 0
+    alerts: list[AlertEvent] = []
     for res in resolutions:
         for step in res.steps:
             journal.orders.mark(res.client_id, step, now_ms, res.report, detail=res.reason)
         if res.timed_out:
             log.error("order_unknown_past_window", client_id=res.client_id, reason=res.reason)
+            alerts.append(_alert(AlertKind.UNKNOWN_ORDER, res, "unknown past its window", now_ms))
         if res.late:  # the next cycle hedges the position as the venue now shows it
             log.error("late_evidence_after_not_found", client_id=res.client_id, reason=res.reason)
+            alerts.append(_alert(AlertKind.RECONCILE_MISMATCH, res, "late evidence", now_ms))
         if res.steps:
             moved += 1
             log.info(
@@ -114,7 +133,8 @@ def _apply(journal: Journal, resolutions: Sequence[Resolution], now_ms: int) -> 
             )
         elif res.reason.startswith("conflict"):
             log.error("order_conflict", client_id=res.client_id, reason=res.reason)
-    return moved
+            alerts.append(_alert(AlertKind.RECONCILE_MISMATCH, res, "conflict", now_ms))
+    return moved, tuple(alerts)
 
 
 async def _gather(
@@ -195,6 +215,8 @@ async def reconcile_journal(ctx: EngineContext, recheck_not_found: bool = True) 
         resolution_window_ms=ctx.config.risk.unknown_resolution_ms,
         recheck_not_found=recheck_not_found,
     )
+    for alert in summary.alerts:
+        ctx.alerts.emit(alert)
     if summary.checked:
         log.info(
             "reconciled",

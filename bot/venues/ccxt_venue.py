@@ -92,6 +92,7 @@ class CcxtVenue:
         sleep: Sleep = asyncio.sleep,
         subaccounts: Mapping[str, str] | None = None,
         subaccount_wallet: str | None = None,
+        on_rate_limited: Callable[[VenueId, str], None] | None = None,
     ) -> None:
         if getattr(client, "id", None) != normaliser.exchange:
             raise ValueError(
@@ -107,6 +108,7 @@ class CcxtVenue:
         self._clock_ms = clock_ms
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._on_rate_limited = on_rate_limited
         self._markets: dict[Symbol, VenueMarket] = {}
         self._unreadable: dict[str, str] = {}
         self._skew_ms = 0
@@ -165,8 +167,17 @@ class CcxtVenue:
             await self._budget.acquire(min(float(cost or 1.0), self._budget.capacity))
         no_resent_requests(self._client)
 
+    def _slowed(self, budget: TokenBucket, exc: BaseException) -> None:
+        """The venue said we were too fast (10028, HTTP 429): empty ``budget`` and tell the
+        daemon (an alert), which must never fail the request's caller."""
+        budget.drain()
+        if self._on_rate_limited is not None:
+            self._on_rate_limited(self._venue, describe(exc))
+
     async def _read(self, call: Callable[[], Awaitable[T]]) -> T:
-        return await retry_read(call, self._retry, self._sleep, self._budget.drain)
+        return await retry_read(
+            call, self._retry, self._sleep, lambda exc: self._slowed(self._budget, exc)
+        )
 
     async def _write(self, call: Callable[[], Awaitable[T]]) -> T:
         """One order request, never retried: on the order budget, which a rate-limit answer
@@ -177,7 +188,7 @@ class CcxtVenue:
             return await call()
         except Exception as exc:
             if classify(exc).backoff:
-                self._order_budget.drain()
+                self._slowed(self._order_budget, exc)
             raise
         finally:
             _ORDER_REQUEST.reset(token)

@@ -174,13 +174,13 @@ async def retry_read(
     call: Callable[[], Awaitable[T]],
     policy: RetryPolicy,
     sleep: Sleep = asyncio.sleep,
-    on_slow_down: Callable[[], None] = lambda: None,
+    on_slow_down: Callable[[BaseException], None] = lambda exc: None,
 ) -> T:
     """``await call()``, retried on retryable errors up to ``policy.attempts`` times in all.
 
     Only for reads: a read repeated is harmless. The last error propagates. When the
     venue asks us to slow down (a rule with ``backoff``: rate limited, 10028),
-    ``on_slow_down`` runs first, e.g. to empty the request budget.
+    ``on_slow_down`` runs first with the error, e.g. to empty the request budget.
     """
     for attempt in range(1, policy.attempts + 1):
         try:
@@ -188,7 +188,7 @@ async def retry_read(
         except Exception as exc:
             rule = classify(exc)
             if rule.backoff:
-                on_slow_down()
+                on_slow_down(exc)
             if not rule.read_retryable or attempt == policy.attempts:
                 raise
             await sleep(policy.delay_s(attempt, rule))

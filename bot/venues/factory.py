@@ -54,11 +54,14 @@ class SimEndpoint:
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """The shell's time sources: wall clock for stamps, monotonic clock for the budget."""
+    """The shell's time sources (wall clock for stamps, monotonic clock for the budget) and
+    where a venue reports being rate limited."""
 
     clock_ms: Callable[[], int]
     monotonic_s: Callable[[], float] = time.monotonic
     sleep: Sleep = asyncio.sleep
+    on_rate_limited: Callable[[VenueId, str], None] | None = None
+    """Told ``(venue, error)`` whenever a venue asks us to slow down (the daemon alerts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,7 @@ def _ccxt_venue(venue: VenueConfig, client: object, runtime: Runtime) -> CcxtVen
         sleep=runtime.sleep,
         subaccounts=venue.subaccounts,
         subaccount_wallet=venue.subaccount_wallet,
+        on_rate_limited=runtime.on_rate_limited,
     )
 
 
