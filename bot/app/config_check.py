@@ -1,5 +1,5 @@
-"""What ``deltabot check-config`` adds to validation: the credentials the environment holds,
-and the hedge routes where the venue's listing is known before any network.
+"""What ``deltabot check-config`` adds to validation: the credentials and alert URLs the
+environment holds, and the hedge routes where the venue's listing is known before any network.
 
 A half-set key pair is a problem in any mode; a missing one only where the
 mode trades on a real account. Values are never shown, only whether each
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from bot.app.sim_world import build_sim_world
 from bot.config import Config, Mode
+from bot.engine.alert_channels import channel_problems, channel_status
 from bot.engine.routes import unlisted_route
 from bot.secrets import MASK, CredentialsError, credential_vars, venue_credentials
 
@@ -68,3 +69,13 @@ def route_problems(config: Config) -> list[tuple[str, str]]:
         if problem is not None:
             problems.append((f"hedges[{i}].symbol", problem))
     return problems
+
+
+def alert_problems(config: Config, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Alert channels whose variable is unset or holds a URL apprise cannot parse (offline)."""
+    return channel_problems(config.alerts, environ)
+
+
+def alert_status(config: Config, environ: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+    """Each alert channel: name, variable, lowest severity, URL masked to its scheme."""
+    return channel_status(config.alerts, environ)

@@ -2,8 +2,8 @@
 
 A running daemon answers on ``[metrics]`` host:port ``/status`` with live
 Greeks, hedges and margin per venue. When none answers, the journal still
-knows the trading state, the locks and each underlying's last decision with
-the Greeks it was made on; margin is then unknown and said so. The text form
+knows the trading state, the locks, the recent alerts and each underlying's
+last decision with the Greeks it was made on; margin is then unknown and said so. The text form
 of the document lives beside it.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
-from bot.engine.status import trading_state_json
+from bot.engine.status import recent_alerts, trading_state_json
 from bot.journal import Journal
 
 TIMEOUT_S = 3.0
@@ -38,6 +38,7 @@ def _from_journal(journal_path: Path) -> dict[str, Any]:
             "locks": dict(journal.state.locks()),
             "last_decisions": journal.orders.last_decisions(),
             "open_orders": len(journal.orders.open()),
+            "alerts": recent_alerts(journal),
         }
 
 
@@ -109,6 +110,13 @@ def render_text(status: Mapping[str, Any]) -> str:
                 f"MM {_f(row.get('maintenance_margin'), ',.4f')} "
                 f"(MM/equity {_f(row.get('maintenance_ratio'), '.1%')})"
             )
+    alerts = status.get("alerts") or []
+    lines.append("recent alerts: " + ("" if alerts else "none"))
+    for a in alerts:
+        delivery = ", ".join(f"{ch} {how}" for ch, how in (a.get("delivery") or {}).items())
+        lines.append(
+            f"  {a.get('severity'):<8} {a.get('text')}" + (f" [{delivery}]" if delivery else "")
+        )
     if "open_orders" in status:
         lines.append(f"open orders in the journal: {status['open_orders']}")
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """``deltabot check-config [PATH]``: validate a config file, print it or every problem.
 
-Exit 0 with the validated config and the credential variables' status (never
-their values), or exit 2 with each problem on its own line as
-``key.path: what is wrong``. Bad input never produces a traceback.
+Exit 0 with the validated config, the credential variables' status (never
+their values) and the alert channels (their URLs masked to the scheme), or exit 2
+with each problem on its own line as ``key.path: what is wrong``. Bad input never
+produces a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.app.config_check import credential_problems, credential_status, route_problems
+from bot.app.config_check import (
+    alert_problems,
+    alert_status,
+    credential_problems,
+    credential_status,
+    route_problems,
+)
 from bot.commands.common import report_problems
 from bot.config import ConfigError, load_config, resolve_config_path
 
@@ -33,7 +40,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     path = resolve_config_path(args.path or args.config, environ)
     try:
         config = load_config(path, environ)
-        problems = credential_problems(config, environ) + route_problems(config)
+        problems = (
+            credential_problems(config, environ)
+            + route_problems(config)
+            + alert_problems(config, environ)
+        )
     except ConfigError as exc:
         problems = exc.errors
     if problems:
@@ -44,4 +55,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     print("credentials (environment; values never shown):")
     for var, status in credential_status(config, environ):
         print(f"  {var:<48} {status}")
+    print("alert channels (URL from the environment; only its scheme shown):")
+    for name, var, severity, url in alert_status(config, environ) or [("none", "", "", "")]:
+        print(f"  {name:<16} {var:<32} {severity:<9} {url}")
     return 0

@@ -63,6 +63,10 @@ class Jobs:
         self.latest = self.latest.after_cycle(result)
         if self.on_cycle is not None:
             self.on_cycle(result)
+        self.alerts()
+
+    def alerts(self) -> None:
+        """The alerts the newest cycle gives rise to (:mod:`bot.engine.alert_watch`)."""
         if self.watch is None:
             self.watch = AlertWatch.start(self.ctx)
         watch_cycle(self.ctx, self.watch, self.latest)

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import math
 
+from bot.domain.alerts import iso_utc
 from bot.domain.freshness import skew_problem, stale_problem
 from bot.domain.health import Component, Health, Level
 from bot.domain.snapshot import Balance, PortfolioSnapshot
 from bot.domain.trading_state import TradingMode, TradingState
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle_result import CycleResult
+from bot.journal import Journal
 
+RECENT_ALERTS = 10
+"""How many of the newest alerts ``/status`` and ``deltabot status`` show."""
 STALE_CYCLES = 3
 """A daemon whose last cycle is older than this many hedge intervals is unhealthy."""
 
@@ -57,6 +61,21 @@ def trading_state_json(state: TradingState) -> dict[str, object]:
     }
 
 
+def recent_alerts(journal: Journal, limit: int = RECENT_ALERTS) -> list[dict[str, object]]:
+    """The newest alerts, newest first, with ISO-8601 UTC times and each channel's delivery."""
+    return [
+        {
+            "at": iso_utc(a.ts_ms),
+            "kind": a.kind.value,
+            "severity": a.severity.value,
+            "text": a.text,
+            "count": a.count,
+            "delivery": dict(a.delivery),
+        }
+        for a in journal.alerts.recent(limit)
+    ]
+
+
 def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, object]:
     """The daemon's state as JSON-ready values with unit-carrying keys."""
     journal = ctx.journal
@@ -68,6 +87,7 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
         "locks": dict(journal.state.locks()),
         "reducing_venues": dict(journal.state.reducing_venues()),
         "margin": margin_rows(latest.portfolio),
+        "alerts": recent_alerts(journal),
     }
     if result is None:
         out["last_cycle"] = None

@@ -103,6 +103,9 @@ class OnlyHedging(Jobs):
     def stress(self) -> None:
         return None
 
+    def alerts(self) -> None:
+        return None
+
 
 async def test_a_cycle_three_intervals_long_neither_overlaps_nor_bursts(tmp_path: Path) -> None:
     """With each cycle taking 3x the hedge interval, runs never overlap and no burst of

@@ -265,7 +265,7 @@ def test_every_metric_is_prefixed_and_its_help_states_a_unit() -> None:
     metrics = DaemonMetrics()
     metrics.set_trading_state("active")
     helps = help_texts(metrics)
-    assert len(helps) == 21
+    assert len(helps) == 23
     unit_words = ("coin", "USD", "seconds", "a count", "ratio", "fraction", "unitless")
     for name, text in helps.items():
         assert name.startswith("deltabot_"), name
@@ -280,3 +280,20 @@ def test_exposition_is_prometheus_text_with_its_content_type() -> None:
     assert content_type == CONTENT_TYPE_LATEST
     assert b'deltabot_collateral_equity_usd{venue="deribit-a"} 12.5\n' in body
     assert b"# TYPE deltabot_orders_sent_total counter\n" in body
+
+
+def test_alerts_are_counted_per_event_and_severity_with_closed_labels() -> None:
+    """alert_raised adds the burst's count to deltabot_alerts_total{event,severity}; an unknown
+    event or severity is refused, not a new series."""
+    metrics = DaemonMetrics()
+    metrics.alert_raised("rate_limited", "warning", 3)
+    metrics.alert_raised("rate_limited", "warning")
+    metrics.alert_dropped()
+    samples = scrape(metrics)
+    total = value(samples, "deltabot_alerts_total", event="rate_limited", severity="warning")
+    assert total == 4.0
+    assert value(samples, "deltabot_alerts_dropped_total") == 1.0
+    with pytest.raises(ValueError, match="event must be one of"):
+        metrics.alert_raised("rate_limit", "warning")
+    with pytest.raises(ValueError, match="severity must be one of"):
+        metrics.alert_raised("rate_limited", "urgent")
