@@ -522,7 +522,9 @@ async def test_clock_skew_is_alarmed_and_input_ages_stay_right(
         assert fresh.plan.inputs.age_ms(fresh.plan.valuation_ts_ms) == 0
         health = health_of(r.ctx, LatestRead().after_cycle(fresh), r.ctx.clock_ms())
         assert not health.ok
-        assert health.detail == f"venue_clocks: clock skew: sim-a is 30 s {side} ours (±0 s, max 5 s)"
+        assert (
+            health.detail == f"venue_clocks: clock skew: sim-a is 30 s {side} ours (±0 s, max 5 s)"
+        )
         assert metric(r, 'deltabot_clock_skew_seconds{venue="sim-a"}') == venue_ahead_ms / 1000
         assert metric(r, 'deltabot_input_age_seconds{venue="sim-a"}') == 0.0
 
