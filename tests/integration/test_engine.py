@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import pytest
 from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import Config, load_config
+from bot.domain.ids import VenueId
 from bot.domain.orders import OrderState
 from bot.domain.risk import DenyReason
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
@@ -101,8 +102,15 @@ class Rig:
 
 
 @asynccontextmanager
-async def make_rig(tmp_path: Path, text: str, *, venue_ahead_ms: int = 0) -> AsyncIterator[Rig]:
-    """The engine on the emulator; ``venue_ahead_ms`` sets the emulator's clock ahead of ours."""
+async def make_rig(
+    tmp_path: Path,
+    text: str,
+    *,
+    venue_ahead_ms: int = 0,
+    on_rate_limited: Callable[[VenueId, str], None] | None = None,
+) -> AsyncIterator[Rig]:
+    """The engine on the emulator; ``venue_ahead_ms`` sets the emulator's clock ahead of ours;
+    ``on_rate_limited`` hears each rate-limit answer."""
     path = tmp_path / "config.toml"
     path.write_text(text.format(journal=tmp_path / "journal.sqlite"))
     config = load_config(path, {})
@@ -113,7 +121,8 @@ async def make_rig(tmp_path: Path, text: str, *, venue_ahead_ms: int = 0) -> Asy
         return clock.now_ms() - venue_ahead_ms
 
     async with serve_sim_world(world) as (endpoints, _running):
-        venues = build_venues(config, {}, Runtime(clock_ms=our_ms), sim_endpoints=endpoints)
+        runtime = Runtime(clock_ms=our_ms, on_rate_limited=on_rate_limited)
+        venues = build_venues(config, {}, runtime, sim_endpoints=endpoints)
         journal = Journal.open(config.daemon.journal_path)
         ctx = EngineContext(config, journal, venues, our_ms)
         engine = HedgeEngine(ctx, config.strategy.build())
