@@ -39,7 +39,7 @@ from typing import Final
 
 import numpy as np
 
-from bot.domain.exposure import Exposure, Numeraire, Valuation, value_book
+from bot.domain.exposure import ExpiryBuckets, Exposure, Numeraire, Valuation, value_book
 from bot.domain.freshness import InputStamp, oldest
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
@@ -137,6 +137,9 @@ class CyclePlan:
     problems: tuple[str, ...]
     hedge_positions: tuple[tuple[Currency, VenueId, Symbol, float], ...] = ()
     """Each routed instrument's position plus in flight, in coin, before this cycle's orders."""
+    expiry_buckets: ExpiryBuckets | None = None
+    """The valuation's Greeks per (underlying, expiry); ``underlying_idx`` indexes
+    ``decisions`` (kept for the dashboard: the same single pricing pass, no second one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +250,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
             for u in hedged
             for g in legs[u]
         ),
+        expiry_buckets=exposure.buckets,
     )
 
 

@@ -2,13 +2,14 @@
 
 :class:`Journal` owns the file, its connection and its lock; each kind of
 record has its own store over that connection (``orders``, ``transfers``,
-``plans``, ``state``, ``external``). The halt marker beside it halts trading when
+``plans``, ``state``, ``external``, ``actions``). The halt marker beside it halts trading when
 the journal itself cannot be read. Import the journal, its records, errors and the
 halt marker's functions from here.
 """
 
 from __future__ import annotations
 
+from bot.journal.actions import OperatorAction
 from bot.journal.errors import JournalError, JournalFileError, JournalLockedError
 from bot.journal.journal import Journal
 from bot.journal.marker import halt_marker_path, remove_halt_marker, write_halt_marker
@@ -22,6 +23,7 @@ __all__ = [
     "JournalError",
     "JournalFileError",
     "JournalLockedError",
+    "OperatorAction",
     "PlanRecord",
     "PlanState",
     "TransferRecord",

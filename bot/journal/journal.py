@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from bot.journal.actions import ActionStore
 from bot.journal.db import Db
 from bot.journal.errors import JournalError
 from bot.journal.external import ExternalChangeStore
@@ -38,7 +39,8 @@ class Journal:
     Its records are reached through one store per kind: :attr:`orders`
     (decisions, orders, fills), :attr:`transfers`, :attr:`plans` (collateral
     plans), :attr:`state` (trading state, locked underlyings, reducing venues) and
-    :attr:`external` (positions that moved with no order of ours).
+    :attr:`external` (positions that moved with no order of ours) and :attr:`actions` (what
+    operators did from the dashboard).
     """
 
     def __init__(self, path: Path, db: Db, lock_fd: int) -> None:
@@ -51,6 +53,7 @@ class Journal:
         self.plans = PlanStore(db)
         self.state = StateStore(db, path)
         self.external = ExternalChangeStore(db)
+        self.actions = ActionStore(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Journal:
