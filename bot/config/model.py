@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
+from bot.config.dashboard import DashboardConfig
 from bot.config.hedging import HedgeRouteConfig, StrategyConfig, check_routes
 from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
@@ -137,6 +138,10 @@ class Config(BaseSettings):
     metrics: MetricsConfig = Field(
         default_factory=MetricsConfig,
         description="The /metrics, /health and /status HTTP server. Default: see [metrics].",
+    )
+    dashboard: DashboardConfig = Field(
+        default_factory=DashboardConfig,
+        description="The web dashboard and its controls. Default: see [dashboard].",
     )
     paper: PaperConfig = Field(
         default_factory=PaperConfig,
