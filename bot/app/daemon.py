@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from bot.app.dashboard import dashboard_mount
 from bot.app.errors import JournalFailedError
 from bot.app.sim_world import (
     SimWorldSetup,
@@ -140,6 +141,7 @@ async def run_daemon(
                     host=config.metrics.host,
                     port=config.metrics.port,
                     allow_non_loopback=config.metrics.allow_non_loopback,
+                    mount=dashboard_mount(config, environ, jobs, simulated_clock=world is not None),
                 )
             )
             log.info("status_server_started", url=daemon.status_server.base_url)

@@ -26,8 +26,7 @@ class DashboardConfig(FrozenModel):
     enabled: bool = Field(
         default=True,
         description=(
-            "Serve the dashboard at / on the status server (needs [metrics] enabled). "
-            "Default true."
+            "Serve the dashboard at / on the status server (needs [metrics] enabled). Default true."
         ),
     )
     login_env_var: str = Field(
@@ -53,5 +52,3 @@ class DashboardConfig(FrozenModel):
         le=60,
         description="Seconds between the pages' live updates, in [1, 60]. Default 3.",
     )
-
-

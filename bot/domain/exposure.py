@@ -232,7 +232,9 @@ def value_book(
         options=options,
         hedges=hedges,
         n_expired=np.bincount(table.underlying_idx[expired], minlength=m),
-        buckets=_buckets(und, table.expiry_ms[live], delta, gamma_pct, vega, m),
+        buckets=_buckets(
+            und, table.expiry_ms[live], delta=delta, gamma_pct=gamma_pct, vega=vega, m=m
+        ),
     )
     sigma_u, tau_u = _vega_weighted(
         und, np.where(is_opt, vega, 0.0), vol_pos[live], tau_pos[live], m
@@ -274,6 +276,7 @@ def _vega_weighted(
 def _buckets(
     und: IntArray,
     expiry_ms: IntArray,
+    *,
     delta: FloatArray,
     gamma_pct: FloatArray,
     vega: FloatArray,

@@ -35,7 +35,7 @@ class CyclePoint:
 
 
 def point_of(result: CycleResult) -> CyclePoint | None:
-    """The cycle's figures, or None for a cycle that failed before planning."""
+    """The hedged underlyings' figures, or None for a cycle that failed before planning."""
     if result.plan is None:
         return None
     return CyclePoint(
@@ -45,5 +45,6 @@ def point_of(result: CycleResult) -> CyclePoint | None:
                 d.book_delta_coin + d.hedge_coin, d.target_delta_coin, d.index_usd
             )
             for d in result.plan.decisions
+            if d.routed
         },
     )

@@ -29,13 +29,13 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.domain.stress import LightStress
 from bot.engine.collateral_job import run_collateral
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
 from bot.engine.history import HISTORY_CYCLES, CyclePoint, point_of
 from bot.engine.journal_check import JOURNAL_CHECK_INTERVAL_S, check_journal
-from bot.domain.stress import LightStress
 from bot.engine.margin_job import MarginView, margin_snapshot, stress_snapshot
 from bot.engine.reconciler import reconcile_journal
 from bot.engine.surface_job import refresh_surfaces

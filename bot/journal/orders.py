@@ -232,6 +232,15 @@ class OrderStore:
         )
         return tuple((_order_record(r[:-2]), Currency(r[-2]), r[-1]) for r in rows)
 
+    def latest(self, limit: int) -> tuple[tuple[OrderRecord, Currency, float | None], ...]:
+        """The ``limit`` orders journaled last, as :meth:`since` gives them, oldest first."""
+        rows = self._machine.rows(
+            "client_id IN (SELECT client_id FROM orders ORDER BY created_ts_ms DESC LIMIT ?)",
+            (limit,),
+            extra="underlying, average_price",
+        )
+        return tuple((_order_record(r[:-2]), Currency(r[-2]), r[-1]) for r in rows)
+
     def in_flight(self) -> dict[tuple[VenueId, Symbol], float]:
         """Signed amount (``amount_unit``, + buys) of open orders that may still fill."""
         totals: dict[tuple[VenueId, Symbol], float] = {}

@@ -156,7 +156,9 @@ async def run_status_server(
     """
     check_bind("status server", host, port, allow_non_loopback=allow_non_loopback)
     runner = web.AppRunner(
-        build_app(metrics, health, status, mount), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        build_app(metrics, health, status, mount),
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
     )
     await runner.setup()
     try:
