@@ -175,7 +175,7 @@ def margin_snapshot(ctx: EngineContext, latest: LatestRead) -> MarginView | None
                     up_frac=float(d.up_frac[i]),
                 )
     for alert in view.drift:
-        log.warning("margin_model_drift", venue=alert.venue, detail=alert.message)
+        log.warning("margin_model_drift", venue=alert.venue, detail=alert.message())
     return view
 
 

@@ -169,7 +169,9 @@ def state_view(journal: Journal, *, simulated_clock: bool) -> StateView:
     """The journal's trading state, locks and reducing venues; ``simulated_clock`` says
     that the daemon's own stamps (automatic changes) are on the simulator's clock."""
     state = journal.state.trading_state()
-    if state.set_by is SetBy.OPERATOR:
+    if not state.ts_ms:
+        clock = ""
+    elif state.set_by is SetBy.OPERATOR:
         clock = "wall clock"
     else:
         clock = "simulated daemon clock" if simulated_clock else "daemon clock"

@@ -163,7 +163,7 @@ def test_totals_are_options_plus_hedges_plus_collateral() -> None:
 
 
 def test_expiry_buckets_cover_perps_and_sum_to_totals() -> None:
-    """Buckets sort by (underlying, expiry), perps at NO_EXPIRY_MS; sums match (delta: no collateral)."""
+    """Buckets sort by underlying then expiry, perps at NO_EXPIRY_MS; sums match the totals."""
     e = _exposure(_mixed(), MIXED_FORWARD, "coin")
     b = e.buckets
     assert b.underlying_idx.tolist() == [0, 0, 0, 1]
