@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.dashboard import dashboard_mount
 from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferId, TransferKind, TransferRequest
 from bot.domain.trading_state import SetBy, TradingMode
 from bot.domain.transfer_risk import TransferIntent
 from bot.journal import PlanState
+from bot.venues.base import StartupError
 from tests.integration.dashboard_world import TOKEN, client, csrf_of, logged_in, world
 
 PANELS = ("state", "greeks", "positions", "margin", "stress", "plans", "actions", "alerts", "pnl")
@@ -248,3 +250,20 @@ class TestReadOnly:
             assert w.journal.state.trading_state().mode is TradingMode.ACTIVE
         assert login.status == halt.status == 403
         assert all("read-only" in t and "DELTABOT_DASHBOARD_TOKEN" in t for t in texts)
+
+
+class TestWiring:
+    def test_a_short_token_stops_the_daemon_with_one_line(self, tmp_path: Path) -> None:
+        """A token under 16 characters is a StartupError naming the variable."""
+        with world(tmp_path) as w, pytest.raises(StartupError, match=r"DELTABOT_DASHBOARD_TOKEN"):
+            dashboard_mount(
+                w.config, {"DELTABOT_DASHBOARD_TOKEN": "short"}, w.jobs, simulated_clock=True
+            )
+
+    def test_a_disabled_dashboard_mounts_nothing(self, tmp_path: Path) -> None:
+        """[dashboard] enabled = false: no routes are added."""
+        with world(tmp_path) as w:
+            config = w.config.model_copy(
+                update={"dashboard": w.config.dashboard.model_copy(update={"enabled": False})}
+            )
+            assert dashboard_mount(config, {}, w.jobs, simulated_clock=True) is None

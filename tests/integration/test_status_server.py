@@ -11,6 +11,7 @@ from decimal import Decimal
 import aiohttp
 import numpy as np
 import pytest
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.ops.metrics import DaemonMetrics
@@ -263,5 +264,27 @@ async def test_a_failing_exposition_is_a_500_and_health_still_answers() -> None:
         async with http.get(f"{server.base_url}/metrics") as response:
             assert response.status == 500
             assert "collector exploded" in await response.text()
+        async with http.get(f"{server.base_url}/health") as response:
+            assert response.status == 200
+
+
+async def test_a_mount_adds_routes_beside_the_endpoints() -> None:
+    """``mount`` adds the caller's routes to the same server; /health still answers."""
+
+    async def hello(_request: web.Request) -> web.Response:
+        return web.Response(text="mounted")
+
+    engine = FakeEngine()
+    async with (
+        run_status_server(
+            DaemonMetrics(),
+            engine.health,
+            engine.status,
+            mount=lambda app: app.router.add_get("/extra", hello),
+        ) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        async with http.get(f"{server.base_url}/extra") as response:
+            assert await response.text() == "mounted"
         async with http.get(f"{server.base_url}/health") as response:
             assert response.status == 200
