@@ -26,13 +26,16 @@ def number(value: float | None, digits: int = 2) -> str:
     if value is None or not math.isfinite(value):
         return DASH
     text = f"{value:,.{digits}f}"
-    return "−" + text[1:] if text.startswith("-") else text
+    if not text.startswith("-"):
+        return text
+    return text[1:] if text.strip("-0.,") == "" else "−" + text[1:]  # no "−0.00"
 
 
 def signed(value: float | None, digits: int = 2) -> str:
     """As :func:`number`, with a plus sign on positive values (a change, a delta)."""
     text = number(value, digits)
-    return "+" + text if value is not None and math.isfinite(value) and value > 0 else text
+    nonzero = text.strip("0.,") not in {"", DASH}
+    return "+" + text if value is not None and value > 0 and nonzero else text
 
 
 def percent(frac: float | None, digits: int = 1) -> str:

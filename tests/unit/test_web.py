@@ -35,10 +35,11 @@ class TestFormat:
         assert iso_utc(0) == iso_utc(None) == "–"
 
     def test_numbers_group_thousands_and_use_a_true_minus(self) -> None:
-        """Grouped thousands, fixed decimals, U+2212 minus, + on signed positives, dash for NaN."""
+        """Grouped thousands, fixed decimals, U+2212 minus (never on a zero), +, dash for NaN."""
         assert number(-1234567.891) == "−1,234,567.89"
         assert signed(0.5, 4) == "+0.5000" and signed(0.0) == "0.00"
         assert number(math.nan) == number(None) == "–"
+        assert number(-0.004) == "0.00" and signed(-0.4, 0) == signed(0.4, 0) == "0"
 
     def test_percentages_and_durations(self) -> None:
         """Fractions print as percent (inf: beyond range); seconds as s, min or h."""
