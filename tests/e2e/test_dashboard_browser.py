@@ -56,13 +56,32 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield browser
 
 
+def _click_and_reload(driver: Any, element_id: str) -> str:
+    """Click the button, wait for the page it loads (not the old one's flash); the new flash.
+
+    A button in a live panel may be swapped by htmx between finding and clicking it:
+    then it is found again.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.expected_conditions import staleness_of
+
+    for _ in range(3):
+        button = _by_id(driver, element_id)
+        try:
+            button.click()
+            break
+        except StaleElementReferenceException:
+            continue
+    _wait(driver, f"the page after {element_id}", staleness_of(button))
+    return str(_by_id(driver, "flash").text)
+
+
 def _act(driver: Any, button: str, reason: str | None = None) -> None:
     if reason is not None:
         field = _by_id(driver, f"{button}-reason")
         field.clear()
         field.send_keys(reason)
-    _by_id(driver, button).click()
-    _by_id(driver, "flash")
+    _click_and_reload(driver, button)
 
 
 def test_the_page_renders_live_figures_and_the_chart(running: RunningDaemon, driver: Any) -> None:
@@ -121,8 +140,7 @@ def test_approve_a_collateral_plan(running: RunningDaemon, driver: Any) -> None:
     with Journal.open_control(running.journal_path) as journal:
         journal.plans.propose("e2e-plan", 1, [TransferIntent(request, 600.0)], "e2e top-up")
     log_in(driver, running.base_url)
-    _by_id(driver, "approve-e2e-plan").click()
-    assert "approved e2e-plan" in _by_id(driver, "flash").text
+    assert "approved e2e-plan" in _click_and_reload(driver, "approve-e2e-plan")
     [(state,)] = running.query("SELECT status FROM collateral_plans WHERE plan_id = 'e2e-plan'")
     assert state in {"approved", "executed"}  # the daemon may already have sent it
     [(actor, outcome)] = running.query(
