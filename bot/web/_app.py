@@ -19,7 +19,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import jinja2
 import structlog
@@ -27,6 +27,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.clock import SystemClock
+from bot.engine.plan import CyclePlan
 from bot.engine.scheduler import Jobs
 from bot.engine.status import health_of
 from bot.journal import OperatorAction
@@ -223,7 +224,7 @@ class _Dashboard:
             "journal_problem": jobs.journal_problem,
         }
 
-    def _plan(self) -> Any:
+    def _plan(self) -> CyclePlan | None:
         cycle = self.setup.jobs.latest.cycle
         return None if cycle is None else cycle.plan
 
