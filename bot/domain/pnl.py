@@ -6,8 +6,9 @@ valuations of one underlying (index S₀ → S₁, vol σ₀ → σ₁, Δt days
 Taylor expansion of the book's USD value (Hull, *Options, Futures, and Other
 Derivatives*, ch. 19, "Taylor series expansions") splits the USD equity change into:
 
-- delta  = (book delta₀ + hedge held over the interval) · (S₁ − S₀); the hedge held
-  is the one the end valuation read (the start's orders filled right after it);
+- delta  = (book delta₀ + hedge₀ + coin traded in the interval) · (S₁ − S₀): the start's
+  orders fill right after its valuation (an inverse perp's coin count moves with the
+  price, but in the usd numeraire its P&L in the coin equity offsets that exactly);
 - gamma  = ½ · Γ · (S₁ − S₀)², with Γ per USD = gamma per 1 % / (0.01 · S₀);
 - theta  = theta per day · Δt;
 - vega   = vega per vol point · (σ₁ − σ₀) · 100;
@@ -144,9 +145,10 @@ def attribute_interval(
     """The components of one interval (see the module docstring).
 
     Worked example (Hull's expansion, by hand): S 60,000 → 60,600 over 12 h, book
-    delta −1 coin, hedge +0.9 coin, gamma 0.5 coin per 1 %, theta −1,200 USD/day,
+    delta −1 coin, gamma 0.5 coin per 1 %, theta −1,200 USD/day,
     vega 300 USD/vol point, σ 0.60 → 0.61, one fill buying 0.1 coin at 60,030 with
-    the index at 60,000 and 3 USD fee: delta (−1 + 0.9)·600 = −60; gamma
+    the index at 60,000 and 3 USD fee: delta (−1 + 0.8 + 0.1)·600 = −60 (hedge 0.8
+    before the fill); gamma
     ½·(0.5/600)·600² = 150; theta −1,200·0.5 = −600; vega 300·1 = 300; slippage
     0.1·(60,000 − 60,030) = −3; fees −3; the rest of the equity change is unexplained.
     """
@@ -154,8 +156,9 @@ def attribute_interval(
     days = (end.ts_ms - start.ts_ms) / MS_PER_DAY
     gamma_per_usd = start.gamma_coin_per_pct / (_PCT * start.index_usd)
     trades = tuple(trades)
+    traded = math.fsum(t.coin for t in trades)
     parts = PnlComponents(
-        delta_usd=(start.book_delta_coin + end.hedge_coin) * move,
+        delta_usd=(start.book_delta_coin + start.hedge_coin + traded) * move,
         gamma_usd=0.5 * gamma_per_usd * move * move,
         theta_usd=start.theta_usd_per_day * days,
         vega_usd=start.vega_usd_per_volpt * (end.sigma - start.sigma) / _VOL_POINT,

@@ -47,9 +47,7 @@ class PnlMeter:
     def _restore(self, day: str, ts_ms: int) -> None:
         """Today's totals from the journal, up to and including the valuation at ``ts_ms``."""
         self._day = day
-        points = self._store.points(ts_ms - ts_ms % MS_PER_DAY, ts_ms + 1)
-        first = min((p[0].ts_ms for p in points.values() if p), default=ts_ms)
-        trades = self._store.trades(first, ts_ms)
+        points, trades = self._store.window(ts_ms - ts_ms % MS_PER_DAY, ts_ms + 1)
         self._last = {u: p[-1] for u, p in points.items() if p}
         self._totals = {
             u: sum((c for _, c in attribute(p, trades.get(u, ()))), PnlComponents())

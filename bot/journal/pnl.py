@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from bot.domain.ids import Currency
 from bot.domain.orders import Side
-from bot.domain.pnl import Trade, ValuationPoint, fee_usd
+from bot.domain.pnl import PnlRow, Trade, ValuationPoint, daily, fee_usd
 from bot.journal.db import Db, Row
 
 _POINT_COLUMNS = "d.underlying, d.ts_ms, d.greeks_json, e.equity_coin"
@@ -34,6 +34,11 @@ class PnlStore:
             for underlying, coin in equity_coin.items():
                 row = {"decision_id": f"{cycle_id}/{underlying}", "equity_coin": coin}
                 self._db.insert("equities", row)
+
+    def newest_ms(self) -> int | None:
+        """When the newest decision was journaled (None: none yet)."""
+        row = self._db.one("SELECT MAX(ts_ms) FROM decisions")
+        return None if row is None else row[0]
 
     def points(self, since_ms: int, until_ms: int) -> dict[Currency, tuple[ValuationPoint, ...]]:
         """Per underlying, oldest first, the valuations in ``[since_ms, until_ms)`` and the
@@ -80,3 +85,16 @@ class PnlStore:
             )
             out.setdefault(Currency(u), []).append(trade)
         return {u: tuple(t) for u, t in out.items()}
+
+    def window(
+        self, since_ms: int, until_ms: int
+    ) -> tuple[dict[Currency, tuple[ValuationPoint, ...]], dict[Currency, tuple[Trade, ...]]]:
+        """The :meth:`points` of ``[since_ms, until_ms)`` and the :meth:`trades` from the
+        first of them to ``until_ms``: what the attribution of that window needs."""
+        points = self.points(since_ms, until_ms)
+        first = min((p[0].ts_ms for p in points.values() if p), default=since_ms)
+        return points, self.trades(first, until_ms)
+
+    def daily(self, since_ms: int, until_ms: int) -> tuple[PnlRow, ...]:
+        """The attribution per underlying and UTC day of the intervals ending in the window."""
+        return daily(*self.window(since_ms, until_ms))
