@@ -31,6 +31,7 @@ import structlog
 
 from bot.domain.ids import Symbol
 from bot.domain.orders import SendOutcome
+from bot.domain.pnl import ValuationPoint
 from bot.domain.risk import GateDecision, OrderIntent, RiskLimits, evaluate
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_DAY
@@ -40,6 +41,7 @@ from bot.engine.cycle_result import CycleResult
 from bot.engine.drift import note_external_changes
 from bot.engine.executor import send_orders
 from bot.engine.plan import CyclePlan, PlanError, PlanInputs, plan_cycle
+from bot.engine.pnl_meter import PnlMeter
 from bot.engine.reader import PortfolioReader, ReadError
 from bot.engine.reconciler import reconcile_journal
 from strategies.base import Strategy
@@ -80,6 +82,7 @@ class HedgeEngine:
         self._limits: RiskLimits = config.risk.limits()
         self._routes = tuple(h.route() for h in config.hedges)
         self._memory = _Memory(operator_ts_ms=ctx.journal.state.trading_state().ts_ms)
+        self._pnl = PnlMeter(ctx.journal.pnl, ctx.metrics)
         # Cycle ids (and so client ids) must never repeat across restarts, even when a
         # simulated clock starts again at the same instant: a per-process nonce sees to it.
         self._run_nonce = secrets.token_hex(4)
@@ -136,6 +139,7 @@ class HedgeEngine:
             outcomes = await send_orders(ctx, plan.cycle_id, decision, portfolio)
             if outcomes:
                 self._memory.fixed_vols = dict(plan.vols_by_symbol)
+            self._meter_pnl(plan)
         except (ReadError, PlanError) as exc:
             error = str(exc)
         except Exception as exc:  # an unforeseen failure must count toward the halt too
@@ -181,6 +185,9 @@ class HedgeEngine:
                 target_coin=d.new_hedge_coin,
                 reason=d.reason,
             )
+        journal.pnl.record_equities(
+            plan.cycle_id, {d.underlying: d.equity_coin for d in plan.decisions}
+        )
         for problem in plan.problems:
             log.warning("route_unusable", problem=problem)
         now = self._ctx.clock_ms()
@@ -204,6 +211,18 @@ class HedgeEngine:
             )
             self._ctx.metrics.order_denied(denial.reason.value)
         return decision
+
+    def _meter_pnl(self, plan: CyclePlan) -> None:
+        """Today's attribution into the metrics; a failure there is logged, never a failed
+        cycle: hedging must not depend on a P&L gauge."""
+        points = {
+            d.underlying: ValuationPoint.of(plan.valuation_ts_ms, d.greeks, d.equity_coin)
+            for d in plan.decisions
+        }
+        try:
+            self._pnl.observe(plan.valuation_ts_ms, points)
+        except Exception:
+            log.exception("pnl_meter_failed")
 
     def _export(self, result: CycleResult) -> None:
         m = self._ctx.metrics

@@ -2,7 +2,7 @@
 
 :class:`Journal` owns the file, its connection and its lock; each kind of
 record has its own store over that connection (``orders``, ``transfers``,
-``plans``, ``state``, ``external``). The halt marker beside it halts trading when
+``plans``, ``state``, ``external``, ``pnl``). The halt marker beside it halts trading when
 the journal itself cannot be read. Import the journal, its records, errors and the
 halt marker's functions from here.
 """

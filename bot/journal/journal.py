@@ -27,6 +27,7 @@ from bot.journal.file import FileIdentity, check_type, identity, same_file
 from bot.journal.lock import lock
 from bot.journal.orders import OrderStore
 from bot.journal.plans import PlanStore
+from bot.journal.pnl import PnlStore
 from bot.journal.schema import connect
 from bot.journal.state import StateStore
 from bot.journal.transfers import TransferStore
@@ -38,7 +39,8 @@ class Journal:
     Its records are reached through one store per kind: :attr:`orders`
     (decisions, orders, fills), :attr:`transfers`, :attr:`plans` (collateral
     plans), :attr:`state` (trading state, locked underlyings, reducing venues) and
-    :attr:`external` (positions that moved with no order of ours).
+    :attr:`external` (positions that moved with no order of ours) and :attr:`pnl` (each
+    cycle's equity, read back with the decisions and fills for P&L attribution).
     """
 
     def __init__(self, path: Path, db: Db, lock_fd: int) -> None:
@@ -51,6 +53,7 @@ class Journal:
         self.plans = PlanStore(db)
         self.state = StateStore(db, path)
         self.external = ExternalChangeStore(db)
+        self.pnl = PnlStore(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Journal:

@@ -15,13 +15,14 @@ from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequ
 from bot.journal.errors import JournalFileError
 from bot.journal.file import file_error, quick_check
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
 Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
 ``collateral_plans`` (plans awaiting or given an operator's approval), version 4
 ``venue_reductions`` (venues where only reducing orders may go), version 5
-``external_changes`` (positions that moved with no order of ours); an older journal
+``external_changes`` (positions that moved with no order of ours), version 6
+``equities`` (each cycle's coin equity per underlying, for P&L attribution); an older journal
 is migrated in place when opened."""
 
 
@@ -103,7 +104,21 @@ CREATE TABLE external_changes (
     ts_ms INTEGER NOT NULL
 );
 """
-_MIGRATIONS: Final = {1: _LOCKS, 2: _PLANS, 3: _VENUE_REDUCTIONS, 4: _EXTERNAL_CHANGES}
+_EQUITIES: Final = """
+CREATE TABLE equities (
+    decision_id TEXT PRIMARY KEY REFERENCES decisions(decision_id),
+    equity_coin REAL NOT NULL
+);
+CREATE INDEX decisions_ts ON decisions(ts_ms);
+CREATE INDEX fills_ts ON fills(ts_ms);
+"""
+_MIGRATIONS: Final = {
+    1: _LOCKS,
+    2: _PLANS,
+    3: _VENUE_REDUCTIONS,
+    4: _EXTERNAL_CHANGES,
+    5: _EQUITIES,
+}
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 
 
@@ -136,7 +151,7 @@ def _prepare(path: Path, conn: sqlite3.Connection) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if version == 0 and tables == 0:
-        ddl = _SCHEMA + _LOCKS + _PLANS + _VENUE_REDUCTIONS + _EXTERNAL_CHANGES
+        ddl = _SCHEMA + "".join(_MIGRATIONS.values())
         conn.executescript(f"BEGIN IMMEDIATE;{ddl}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
     elif version == 0:
         raise JournalFileError(f"journal {path} is an SQLite database but not a deltabot journal")
