@@ -15,7 +15,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from bot.app.daemon import Daemon, DaemonHooks, run_daemon
 from bot.app.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport, TransferRow
@@ -23,7 +22,7 @@ from bot.config import Config
 from bot.domain.ids import Currency
 from bot.domain.orders import Accepted, Side
 from bot.domain.snapshot import PortfolioSnapshot
-from bot.domain.timeunits import MS_PER_HOUR
+from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 from bot.domain.units import position_coin
 from bot.engine.cycle_result import CycleResult
 from bot.journal import Journal
@@ -55,7 +54,7 @@ def default_script(start_ms: int, underlyings: Sequence[str]) -> DemoScript:
 
 
 def describe(event: MarketEvent) -> str:
-    when = datetime.fromtimestamp(event.ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = iso_utc(event.ts_ms)
     if isinstance(event, JumpEvent):
         return f"{when} {event.underlying} jump {event.jump_pct:+.0%}"
     return f"{when} {event.underlying} vol spike x{event.multiplier:g}"
