@@ -106,6 +106,8 @@ class UnderlyingDecision:
     tau_years: float
     routed: bool
     reason: str
+    in_flight_coin: float = 0.0
+    """The part of ``hedge_coin`` still in flight (open orders that may fill), coin."""
 
     @property
     def greeks(self) -> dict[str, float]:
@@ -231,6 +233,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
                 tau_years=float(tau[i]),
                 routed=u in hedged,
                 reason=reason,
+                in_flight_coin=math.fsum(g.coin(g.in_flight_amount) for g in legs.get(u, ())),
             )
         )
     return CyclePlan(

@@ -15,13 +15,14 @@ import pytest
 from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import Config, load_config
+from bot.domain.health import Level
 from bot.domain.orders import OrderState
 from bot.domain.risk import DenyReason
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
+from bot.engine.health import health_of
 from bot.engine.reconciler import reconcile_journal
-from bot.engine.status import health_of
 from bot.journal import Journal
 from bot.sim.faults import DropMode, FaultAction
 from bot.venues.factory import Runtime, build_venues
@@ -522,7 +523,9 @@ async def test_clock_skew_is_alarmed_and_input_ages_stay_right(
         assert fresh.plan.inputs.age_ms(fresh.plan.valuation_ts_ms) == 0
         health = health_of(r.ctx, LatestRead().after_cycle(fresh), r.ctx.clock_ms())
         assert not health.ok
-        assert health.detail == f"venue_clocks: clock skew: sim-a is 30 s {side} ours (±0 s, max 5 s)"
+        [failing] = [c for c in health.components if c.level is Level.FAILING]
+        assert failing.name == "venue_clocks"
+        assert failing.reason == f"clock skew: sim-a is 30 s {side} ours (±0 s, max 5 s)"
         assert metric(r, 'deltabot_clock_skew_seconds{venue="sim-a"}') == venue_ahead_ms / 1000
         assert metric(r, 'deltabot_input_age_seconds{venue="sim-a"}') == 0.0
 

@@ -179,7 +179,9 @@ def test_render_text_shows_the_key_figures() -> None:
     assert "+1,234.50" in text and "-500.00" in text  # per-account P&L
     assert "+734.50" in text  # accounts total
     assert "BTC        0.2500 coin beyond the band at 2026-12-01T08:15:00.000Z" in text
-    assert "ETH        no band; max |total - target| 0.7500 coin at 2026-12-01T08:45:00.000Z" in text
+    assert (
+        "ETH        no band; max |total - target| 0.7500 coin at 2026-12-01T08:45:00.000Z" in text
+    )
     assert "Collateral moves: none" in text
     assert "Risk-gate denials: none" in text
     assert "2026-12-01 08:15 UTC BTC jump -8%" in text
