@@ -33,6 +33,8 @@ class DemoProgress:
     """The tenth of the stretch whose passing writes the next plain line."""
     drawn: bool = field(default=False, init=False)
     """A line was redrawn in place and awaits its newline."""
+    unwritten_ms: int | None = field(default=None, init=False)
+    """The time of a counted cycle no plain line has shown yet."""
 
     def on_cycle(self, result: CycleResult) -> None:
         """Count ``result`` and write the line if it is due."""
@@ -46,13 +48,18 @@ class DemoProgress:
         elif done * STEPS >= self.next_step:
             self.stream.write(self.line(result.started_ms) + "\n")
             self.next_step = int(done * STEPS) + 1
+            self.unwritten_ms = None
+        else:
+            self.unwritten_ms = result.started_ms
         self.stream.flush()
 
     def finish(self) -> None:
-        """End the redrawn line, so what follows starts on its own."""
+        """End the redrawn line, or write the last cycles no plain line showed yet."""
         if self.drawn:
             self.stream.write("\n")
-            self.stream.flush()
+        elif self.unwritten_ms is not None:
+            self.stream.write(self.line(self.unwritten_ms) + "\n")
+        self.stream.flush()
 
     def line(self, now_ms: int) -> str:
         """``demo: 3.0/12.0 h simulated (25%), 36 cycles, 5 orders, delta BTC +0.1234 coin``."""
