@@ -37,10 +37,11 @@ from bot.domain.ids import Currency, VenueId
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
+from bot.engine.health import health_of
 from bot.engine.routes import check_routes_listed
 from bot.engine.scheduler import Jobs, schedule
 from bot.engine.scheduler import stop as stop_jobs
-from bot.engine.status import health_of, status_of
+from bot.engine.status import WALL_CLOCK, status_of
 from bot.journal import Journal
 from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.sim.market import MarketEvent
@@ -76,6 +77,15 @@ def paper_settings(config: Config) -> PaperSettings:
     for entry in config.paper.cash:
         cash.setdefault(entry.venue, {})[entry.currency] = entry.amount
     return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate)
+
+
+def clock_name(config: Config) -> str:
+    """The daemon's clock as the documents a person reads name it: ``simulated (x<speed>)``
+    when the embedded simulator runs it (mode sim without standalone emulators), else
+    ``wall``."""
+    sim = config.sim
+    embedded = config.mode is Mode.SIM and all(v.api_url is None for v in config.venues)
+    return f"simulated (x{sim.speed:g})" if embedded and sim is not None else WALL_CLOCK
 
 
 def _speed(config: Config, world: SimWorldSetup | None) -> float:
@@ -128,7 +138,7 @@ async def run_daemon(
         )
         for venue in venues.values():
             stack.push_async_callback(venue.close)
-        ctx = EngineContext(config, journal, venues, clock.now_ms)
+        ctx = EngineContext(config, journal, venues, clock.now_ms, clock_name(config))
         jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=hooks.on_cycle)
         daemon = Daemon(config, clock, jobs, sim=world)
         if config.metrics.enabled:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from bot.app.when import iso_utc, journal_window
+from bot.app.when import journal_window, until_text
 from bot.domain.ids import Currency
 from bot.domain.pnl import COMPONENTS, PnlComponents, PnlRow
+from bot.domain.timeunits import iso_utc
 from bot.journal import Journal
 
 _HEADS: Final = ("delta", "gamma", "theta", "vega", "slippage", "fees", "funding", "unexpl.")
@@ -40,7 +41,7 @@ class PnlReport:
     def as_json(self) -> dict[str, Any]:
         return {
             "since": iso_utc(self.since_ms),
-            "until": iso_utc(self.until_ms),
+            "until": until_text(self.until_ms),
             "unit": "USD",
             "days": [
                 {"underlying": r.underlying, "day": r.day, "intervals": r.intervals}
@@ -74,7 +75,8 @@ def render_text(report: PnlReport) -> str:
     """The report as a table: one line per underlying and day, then the totals."""
     head = "".join(f"{h:>{_WIDTH}}" for h in (*_HEADS, "equity chg"))
     lines = [
-        f"P&L attribution, USD, from {iso_utc(report.since_ms)} to {iso_utc(report.until_ms)}"
+        f"P&L attribution, USD, from {iso_utc(report.since_ms)} "
+        f"to {until_text(report.until_ms) or 'the newest cycle'}"
         " (unexpl. = equity change minus the rest)",
         f"{'day':<11}{'underlying':<11}{head}",
     ]

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from bot.app.when import iso_utc, journal_window
+from bot.app.when import journal_window
 from bot.domain.orders import Fill, OrderState
+from bot.domain.timeunits import iso_utc
 from bot.journal import Journal
 
 ORDER_STATES: Final = tuple(s.value for s in OrderState)

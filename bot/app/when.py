@@ -12,18 +12,13 @@ import re
 from datetime import UTC, datetime
 from typing import Final
 
-from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, iso_utc
 from bot.journal import Journal
 
 _AGE: Final = re.compile(r"(\d+(?:\.\d+)?)([mhd])")
 _UNIT_MS: Final = {"m": MS_PER_MINUTE, "h": MS_PER_HOUR, "d": MS_PER_DAY}
-_NO_END_MS: Final = 253_402_300_799_000
+NO_END_MS: Final = 253_402_300_799_000
 """9999-12-31T23:59:59Z: no end, and still a time ISO-8601 can print."""
-
-
-def iso_utc(ts_ms: int) -> str:
-    """``ts_ms`` as ISO-8601 UTC to the second: 1764576000000 is 2025-12-01T08:00:00Z."""
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_when(text: str, now_ms: int) -> int:
@@ -51,4 +46,9 @@ def journal_window(journal: Journal, since_ms: int | None, until_ms: int | None)
     if since_ms is None:
         newest = journal.pnl.newest_ms()
         since_ms = 0 if newest is None else newest - MS_PER_DAY
-    return since_ms, _NO_END_MS if until_ms is None else until_ms
+    return since_ms, NO_END_MS if until_ms is None else until_ms
+
+
+def until_text(until_ms: int) -> str | None:
+    """A window's end as a person reads it: ISO-8601 UTC, or None for an open end."""
+    return None if until_ms >= NO_END_MS else iso_utc(until_ms)

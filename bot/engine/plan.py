@@ -108,6 +108,8 @@ class UnderlyingDecision:
     reason: str
     equity_coin: float
     """The coin equity of every account in this coin (P&L attribution's equity)."""
+    in_flight_coin: float = 0.0
+    """The part of ``hedge_coin`` still in flight (open orders that may fill), coin."""
 
     @property
     def greeks(self) -> dict[str, float]:
@@ -235,6 +237,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
                 routed=u in hedged,
                 reason=reason,
                 equity_coin=float(collateral[i]),
+                in_flight_coin=math.fsum(g.coin(g.in_flight_amount) for g in legs.get(u, ())),
             )
         )
     return CyclePlan(

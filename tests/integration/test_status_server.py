@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.ops.metrics import DaemonMetrics
 from bot.domain.health import Component, Health, Level
+from bot.ops.metrics import DaemonMetrics
 from bot.ops.status_server import run_status_server
 
 HEALTHY = Health((Component("last_cycle", Level.OK, "1.5 s ago"),), "active", 1.5)
@@ -109,7 +109,8 @@ async def test_health_is_200_when_ok_or_degraded_and_503_when_failing() -> None:
             body = await response.json()
             assert body["level"] == "failing" and body["ok"] is False
             assert body["detail"] == (
-                "trading: reducing by operator: roll; trading: halted by automatic: 5 cycle failures"
+                "trading: reducing by operator: roll; "
+                "trading: halted by automatic: 5 cycle failures"
             )
             assert [c["level"] for c in body["components"]] == ["degraded", "failing"]
 

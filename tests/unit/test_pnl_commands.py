@@ -87,7 +87,7 @@ class TestPnl:
         """The text report starts with the window in ISO-8601 UTC and has a totals line."""
         assert run(["pnl", "--since", "2026-12-01"], env) == 0
         out = capsys.readouterr().out
-        assert "from 2026-12-01T00:00:00Z" in out and "unexpl." in out
+        assert "from 2026-12-01T00:00:00.000Z to the newest cycle" in out and "unexpl." in out
         assert "\ntotal      BTC" in out
 
     @pytest.mark.parametrize("bad", ["yesterday", "24x", "2026-13-01"])
@@ -113,7 +113,7 @@ class TestOrders:
         """An order shows its decision's Greeks, its fill, fee and every state it passed."""
         assert run(["orders", "--json"], env) == 0
         [order] = json.loads(capsys.readouterr().out)
-        assert order["time"] == "2026-12-01T08:00:00Z" and order["state"] == "filled"
+        assert order["time"] == "2026-12-01T08:00:00.001Z" and order["state"] == "filled"
         assert order["decision"]["greeks"]["index_usd"] == 60_000.0
         assert [f["price"] for f in order["fills"]] == [59_990.0]
         assert order["fees"] == {"BTC": 1e-5}
