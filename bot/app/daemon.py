@@ -3,14 +3,17 @@
 Start-up order matters for safety: the journal is locked first (one daemon
 per account set), then the venues are built (mode checks, live
 confirmation), then open orders are reconciled before any new decision; then
-the jobs start (:mod:`bot.engine.scheduler`).
+the jobs start (:mod:`bot.engine.scheduler`). Under systemd (``NOTIFY_SOCKET``) the
+daemon then says READY=1 and pings the watchdog from its event loop
+(:mod:`bot.ops.sdnotify`).
 
 Stopping (SIGTERM/SIGINT, or ``stop`` set by the caller): no new network
 writes, the cycle in flight gets ``daemon.shutdown_timeout_s`` to finish its
 bookkeeping (then it is cancelled; an order whose answer never came stays
 SUBMITTED and is reconciled at the next start), the journal is checked once
-more, flushed and closed, and the process exits 0; or 2 if the journal failed
-a check while the daemon ran (:class:`~bot.app.errors.JournalFailedError`).
+more, flushed and closed (systemd hears STOPPING=1 first), and the process
+exits 0; or 2 if the journal failed a check while the daemon ran
+(:class:`~bot.app.errors.JournalFailedError`).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ from bot.engine.routes import check_routes_listed
 from bot.engine.scheduler import Jobs, schedule
 from bot.engine.scheduler import stop as stop_jobs
 from bot.engine.status import WALL_CLOCK, status_of
-from bot.journal import Journal
+from bot.journal import Journal, JournalError
+from bot.ops.sdnotify import SdNotifier
 from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.sim.market import MarketEvent
 from bot.venues.factory import PaperSettings, Runtime, SimEndpoint, build_venues
@@ -127,6 +131,7 @@ async def run_daemon(
     # latency histogram and the job_skipped debug line say the same.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     strategy = config.strategy.build()
+    notifier = SdNotifier.from_environ(environ)
     async with AsyncExitStack() as stack:
         journal = stack.enter_context(Journal.open(config.daemon.journal_path))
         clock, world, endpoints = await stack.enter_async_context(
@@ -165,10 +170,14 @@ async def run_daemon(
             journal=str(config.daemon.journal_path),
             trading_state=journal.state.trading_state().mode.value,
         )
+        if notifier is not None:
+            await stack.enter_async_context(notifier.running(lambda: _trading_status(journal)))
         if hooks.on_ready is not None:
             hooks.on_ready(daemon)
         await stop.wait()
         log.info("daemon_stopping")
+        if notifier is not None:
+            notifier.stopping(_trading_status(journal))
         await stop_jobs(jobs, scheduler)
         jobs.journal_check()
     log.info("daemon_stopped")
@@ -177,6 +186,15 @@ async def run_daemon(
             f"{jobs.journal_problem}; trading was halted (the halt marker beside the journal "
             "keeps it halted) and the daemon stopped"
         )
+
+
+def _trading_status(journal: Journal) -> str:
+    """The trading state as systemd's STATUS= shows it; a journal that cannot say is a status
+    too, never an exception (it would stop the watchdog pings of a daemon that is alive)."""
+    try:
+        return f"trading {journal.state.trading_state().mode.value}"
+    except JournalError as exc:
+        return f"journal failed: {exc}"
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:
