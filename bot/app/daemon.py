@@ -3,14 +3,17 @@
 Start-up order matters for safety: the journal is locked first (one daemon
 per account set), then the venues are built (mode checks, live
 confirmation), then open orders are reconciled before any new decision; then
-the jobs start (:mod:`bot.engine.scheduler`).
+the jobs start (:mod:`bot.engine.scheduler`). Under systemd (``NOTIFY_SOCKET``) the
+daemon then says READY=1 and pings the watchdog from its event loop
+(:mod:`bot.ops.sdnotify`).
 
 Stopping (SIGTERM/SIGINT, or ``stop`` set by the caller): no new network
 writes, the cycle in flight gets ``daemon.shutdown_timeout_s`` to finish its
 bookkeeping (then it is cancelled; an order whose answer never came stays
 SUBMITTED and is reconciled at the next start), the journal is checked once
-more, flushed and closed, and the process exits 0; or 2 if the journal failed
-a check while the daemon ran (:class:`~bot.app.errors.JournalFailedError`).
+more, flushed and closed (systemd hears STOPPING=1 first), and the process
+exits 0; or 2 if the journal failed a check while the daemon ran
+(:class:`~bot.app.errors.JournalFailedError`).
 """
 
 from __future__ import annotations
@@ -38,11 +41,13 @@ from bot.domain.ids import Currency, VenueId
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
+from bot.engine.health import health_of
 from bot.engine.routes import check_routes_listed
 from bot.engine.scheduler import Jobs, schedule
 from bot.engine.scheduler import stop as stop_jobs
-from bot.engine.status import health_of, status_of
-from bot.journal import Journal
+from bot.engine.status import WALL_CLOCK, status_of
+from bot.journal import Journal, JournalError
+from bot.ops.sdnotify import SdNotifier
 from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.sim.market import MarketEvent
 from bot.venues.factory import PaperSettings, Runtime, SimEndpoint, build_venues
@@ -77,6 +82,15 @@ def paper_settings(config: Config) -> PaperSettings:
     for entry in config.paper.cash:
         cash.setdefault(entry.venue, {})[entry.currency] = entry.amount
     return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate)
+
+
+def clock_name(config: Config) -> str:
+    """The daemon's clock as the documents a person reads name it: ``simulated (x<speed>)``
+    when the embedded simulator runs it (mode sim without standalone emulators), else
+    ``wall``."""
+    sim = config.sim
+    embedded = config.mode is Mode.SIM and all(v.api_url is None for v in config.venues)
+    return f"simulated (x{sim.speed:g})" if embedded and sim is not None else WALL_CLOCK
 
 
 def _speed(config: Config, world: SimWorldSetup | None) -> float:
@@ -118,6 +132,7 @@ async def run_daemon(
     # latency histogram and the job_skipped debug line say the same.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     strategy = config.strategy.build()
+    notifier = SdNotifier.from_environ(environ)
     async with AsyncExitStack() as stack:
         journal = stack.enter_context(Journal.open(config.daemon.journal_path))
         clock, world, endpoints = await stack.enter_async_context(
@@ -129,7 +144,7 @@ async def run_daemon(
         )
         for venue in venues.values():
             stack.push_async_callback(venue.close)
-        ctx = EngineContext(config, journal, venues, clock.now_ms)
+        ctx = EngineContext(config, journal, venues, clock.now_ms, clock_name(config))
         jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=hooks.on_cycle)
         daemon = Daemon(config, clock, jobs, sim=world)
         if config.metrics.enabled:
@@ -157,10 +172,14 @@ async def run_daemon(
             journal=str(config.daemon.journal_path),
             trading_state=journal.state.trading_state().mode.value,
         )
+        if notifier is not None:
+            await stack.enter_async_context(notifier.running(lambda: _trading_status(journal)))
         if hooks.on_ready is not None:
             hooks.on_ready(daemon)
         await stop.wait()
         log.info("daemon_stopping")
+        if notifier is not None:
+            notifier.stopping(_trading_status(journal))
         await stop_jobs(jobs, scheduler)
         jobs.journal_check()
     log.info("daemon_stopped")
@@ -169,6 +188,15 @@ async def run_daemon(
             f"{jobs.journal_problem}; trading was halted (the halt marker beside the journal "
             "keeps it halted) and the daemon stopped"
         )
+
+
+def _trading_status(journal: Journal) -> str:
+    """The trading state as systemd's STATUS= shows it; a journal that cannot say is a status
+    too, never an exception (it would stop the watchdog pings of a daemon that is alive)."""
+    try:
+        return f"trading {journal.state.trading_state().mode.value}"
+    except JournalError as exc:
+        return f"journal failed: {exc}"
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

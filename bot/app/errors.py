@@ -2,10 +2,10 @@
 
 Each is a refusal with a message fit for an operator (a locked or missing
 journal, a venue that cannot be reached or trusted, a ``[sim]`` the emulator
-cannot list, an unknown strategy, half-set credentials, a bad backtest book or
-price file), never a bug; commands catch these tuples so they need not import
-the layers that raise them. Only light modules are imported here: ``deltabot
-halt`` must not wait for ccxt.
+cannot list, an unknown strategy, half-set credentials, a systemd notify socket
+it cannot use, a bad backtest book or price file), never a bug; commands catch
+these tuples so they need not import the layers that raise them. Only light
+modules are imported here: ``deltabot halt`` must not wait for ccxt.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Final
 
 from bot.backtest import BookError, HistoryError
 from bot.journal import JournalError
+from bot.ops.sdnotify import NotifyConfigError
 from bot.secrets import CredentialsError
 from bot.venues.base import StartupError
 from strategies.registry import StrategyError
@@ -31,7 +32,14 @@ class JournalFailedError(RuntimeError):
 OPERATOR_ERRORS: Final = (JournalError,)
 """What an operator command working on the journal beside the daemon may meet."""
 
-START_ERRORS: Final = (StartupError, JournalError, SimSetupError, StrategyError, CredentialsError)
+START_ERRORS: Final = (
+    StartupError,
+    JournalError,
+    SimSetupError,
+    StrategyError,
+    CredentialsError,
+    NotifyConfigError,
+)
 """Why the daemon (``run``, or the demo's) cannot start safely."""
 
 BACKTEST_ERRORS: Final = (BookError, HistoryError, StrategyError)

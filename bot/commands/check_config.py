@@ -2,7 +2,9 @@
 
 Exit 0 with the validated config and the credential variables' status (never
 their values), or exit 2 with each problem on its own line as
-``key.path: what is wrong``. Bad input never produces a traceback.
+``key.path: what is wrong``: every problem of the file, and every refusal
+``run`` would meet before touching the network (:mod:`bot.app.config_check`).
+Bad input never produces a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.app.config_check import credential_problems, credential_status, route_problems
+from bot.app.config_check import credential_status, startup_problems
 from bot.commands.common import report_problems
 from bot.config import ConfigError, load_config, resolve_config_path
 
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     path = resolve_config_path(args.path or args.config, environ)
     try:
         config = load_config(path, environ)
-        problems = credential_problems(config, environ) + route_problems(config)
+        problems = startup_problems(config, environ)
     except ConfigError as exc:
         problems = exc.errors
     if problems:

@@ -1,29 +1,26 @@
-"""What ``/status``, ``/health`` and ``deltabot status`` report about a running engine.
+"""What ``/status`` and ``deltabot status`` report about a running engine.
 
-Plain functions of the latest cycle and portfolio read: cheap, no I/O,
-safe to call from the status server on the daemon's event loop.
+Plain functions of the latest cycle and portfolio read: cheap, no network
+I/O, safe to call from the status server on the daemon's event loop.
+
+One clock per document: every time in ``/status`` is on the daemon's clock
+(the simulated one in mode sim), named in its ``clock`` field, and shown as
+ISO-8601 UTC beside the machine-readable ``_ms`` field. The one time written
+on another clock, an operator's change of the trading state (the CLI stamps
+it with the wall clock), says so in its own ``clock`` field.
 """
 
 from __future__ import annotations
 
-import math
-
-from bot.domain.freshness import skew_problem, stale_problem
-from bot.domain.snapshot import Balance, PortfolioSnapshot
-from bot.domain.trading_state import TradingMode, TradingState
+from bot.domain.snapshot import PortfolioSnapshot, maintenance_ratio
+from bot.domain.timeunits import iso_utc
+from bot.domain.trading_state import SetBy, TradingState
 from bot.engine.context import EngineContext, LatestRead
-from bot.engine.cycle_result import CycleResult
-from bot.ops.status_server import Health
+from bot.engine.health import health_of
+from bot.ops.status_server import health_json
 
-STALE_CYCLES = 3
-"""A daemon whose last cycle is older than this many hedge intervals is unhealthy."""
-
-
-def maintenance_ratio(balance: Balance) -> float:
-    """Maintenance margin / equity: 1.0 is the liquidation line (inf without equity)."""
-    if balance.equity > 0:
-        return balance.maintenance_margin / balance.equity
-    return math.inf if balance.maintenance_margin > 0 else 0.0
+WALL_CLOCK = "wall"
+"""The ``clock`` of a document whose times are the wall clock's."""
 
 
 def margin_rows(portfolio: PortfolioSnapshot | None) -> dict[str, list[dict[str, object]]]:
@@ -47,24 +44,30 @@ def margin_rows(portfolio: PortfolioSnapshot | None) -> dict[str, list[dict[str,
     }
 
 
-def trading_state_json(state: TradingState) -> dict[str, object]:
-    """The trading state as ``/status`` and ``deltabot status`` show it."""
+def trading_state_json(state: TradingState, clock: str) -> dict[str, object]:
+    """The trading state as ``/status`` and ``deltabot status`` show it; ``clock`` is the
+    document's (the daemon's), which an operator's change (wall-clock stamped) is not on."""
     return {
         "mode": state.mode.value,
         "reason": state.reason,
         "set_by": state.set_by.value,
         "ts_ms": state.ts_ms,
+        "set_at": iso_utc(state.ts_ms) if state.ts_ms > 0 else None,
+        "clock": WALL_CLOCK if state.set_by is SetBy.OPERATOR else clock,
     }
 
 
 def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, object]:
-    """The daemon's state as JSON-ready values with unit-carrying keys."""
+    """The daemon's state as JSON-ready values with unit-carrying keys, its health included."""
     journal = ctx.journal
     state = journal.state.trading_state()
     result = latest.cycle
     out: dict[str, object] = {
+        "clock": ctx.clock_name,
         "now_ms": now_ms,
-        "trading_state": trading_state_json(state),
+        "now": iso_utc(now_ms),
+        "health": health_json(health_of(ctx, latest, now_ms)),
+        "trading_state": trading_state_json(state, ctx.clock_name),
         "locks": dict(journal.state.locks()),
         "reducing_venues": dict(journal.state.reducing_venues()),
         "margin": margin_rows(latest.portfolio),
@@ -74,6 +77,7 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
         return out
     out["last_cycle"] = {
         "started_ms": result.started_ms,
+        "started": iso_utc(result.started_ms),
         "age_s": (now_ms - result.started_ms) / 1000,
         "duration_s": result.duration_s,
         "error": result.error,
@@ -98,49 +102,3 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
             for d in result.plan.decisions
         }
     return out
-
-
-def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
-    """Healthy: trading not halted, a recent cycle that succeeded on fresh inputs, and
-    every venue's clock close to ours."""
-    state = ctx.journal.state.trading_state()
-    result = latest.cycle
-    if result is None:
-        return Health(False, "no cycle has run yet", state.mode.value, None)
-    age_s = (now_ms - result.started_ms) / 1000
-    limit_s = STALE_CYCLES * ctx.config.daemon.hedge_interval_s
-    if state.mode is TradingMode.HALTED:
-        detail = f"trading halted: {state.reason}"
-    elif result.error is not None:
-        detail = f"last cycle failed: {result.error}"
-    elif age_s > limit_s:
-        detail = f"last cycle {age_s:.1f} s ago (more than {limit_s:g} s)"
-    else:
-        problems = _input_problems(ctx, result)
-        if not problems:
-            return Health(True, "ok", state.mode.value, age_s)
-        detail = "; ".join(problems)
-    return Health(False, detail, state.mode.value, age_s)
-
-
-def _input_problems(ctx: EngineContext, result: CycleResult) -> list[str]:
-    """The last cycle's inputs too old when its read returned, and venue clocks too far off.
-
-    Judged at the read, not at ``now``: between cycles every input ages, and
-    that is the cycle interval's business, not a stale feed.
-    """
-    risk = ctx.config.risk
-    problems: list[str] = []
-    if result.plan is not None:
-        plan = result.plan
-        stale = stale_problem(plan.inputs, plan.valuation_ts_ms, risk.max_input_age_ms)
-        if stale is not None:
-            problems.append(f"stale inputs: {stale}")
-    clocks = (
-        [] if result.portfolio is None else [(s.venue, s.clock) for s in result.portfolio.venues]
-    )
-    for venue, clock in clocks:
-        skew = None if clock is None else skew_problem(venue, clock, risk.max_clock_skew_ms)
-        if skew is not None:
-            problems.append(skew)
-    return problems

@@ -2,9 +2,9 @@
 
 :class:`Journal` owns the file, its connection and its lock; each kind of
 record has its own store over that connection (``orders``, ``transfers``,
-``plans``, ``state``, ``external``, ``actions``). The halt marker beside it halts trading when
-the journal itself cannot be read. Import the journal, its records, errors and the
-halt marker's functions from here.
+``plans``, ``state``, ``external``, ``pnl``, ``actions``). The halt marker beside
+it halts trading when the journal itself cannot be read. Import the journal, its
+records, errors and the halt marker's functions from here.
 """
 
 from __future__ import annotations

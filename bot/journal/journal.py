@@ -28,6 +28,7 @@ from bot.journal.file import FileIdentity, check_type, identity, same_file
 from bot.journal.lock import lock
 from bot.journal.orders import OrderStore
 from bot.journal.plans import PlanStore
+from bot.journal.pnl import PnlStore
 from bot.journal.schema import connect
 from bot.journal.state import StateStore
 from bot.journal.transfers import TransferStore
@@ -39,8 +40,9 @@ class Journal:
     Its records are reached through one store per kind: :attr:`orders`
     (decisions, orders, fills), :attr:`transfers`, :attr:`plans` (collateral
     plans), :attr:`state` (trading state, locked underlyings, reducing venues) and
-    :attr:`external` (positions that moved with no order of ours) and :attr:`actions` (what
-    operators did from the dashboard).
+    :attr:`external` (positions that moved with no order of ours), :attr:`pnl` (each
+    cycle's equity, read back with the decisions and fills for P&L attribution) and
+    :attr:`actions` (what operators did from the dashboard).
     """
 
     def __init__(self, path: Path, db: Db, lock_fd: int) -> None:
@@ -53,6 +55,7 @@ class Journal:
         self.plans = PlanStore(db)
         self.state = StateStore(db, path)
         self.external = ExternalChangeStore(db)
+        self.pnl = PnlStore(db)
         self.actions = ActionStore(db)
 
     @classmethod

@@ -1,7 +1,8 @@
 """Loopback HTTP server for Prometheus scrapes, health probes and an operator's status view.
 
 ``GET /metrics`` serves the daemon's registry, ``GET /health`` answers a
-supervisor or load balancer (HTTP 200 when healthy, 503 when not) and
+supervisor or load balancer with every health component and its reason (HTTP
+200 when ok or degraded, 503 when failing) and
 ``GET /status`` shows whatever the engine chooses to report, as JSON. The
 callbacks are the engine's; a callback that raises yields an error response
 and never takes the server (or the daemon) down with it, since an unhealthy
@@ -15,7 +16,6 @@ stays below the engine and knows nothing of them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import numbers
@@ -28,6 +28,7 @@ from typing import Final
 import structlog
 from aiohttp import web
 
+from bot.domain.health import Component, Health, Level
 from bot.ops.metrics import DaemonMetrics
 from bot.ops.net import check_bind
 
@@ -37,16 +38,6 @@ SHUTDOWN_TIMEOUT_S: Final = 1.0
 JSON_CONTENT_TYPE: Final = "application/json"
 _NO_STORE: Final = {"Cache-Control": "no-store"}
 _log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    """The daemon's health as the engine sees it; ``detail`` says why not ok, or ``"ok"``."""
-
-    ok: bool
-    detail: str
-    trading_state: str
-    last_cycle_age_s: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +71,20 @@ def to_json_value(value: object) -> object:
     return value
 
 
+def health_json(health: Health) -> dict[str, object]:
+    """The ``/health`` body: the overall level, why, and every component."""
+    return {
+        "level": health.level.value,
+        "ok": health.ok,
+        "detail": health.detail,
+        "trading_state": health.trading_state,
+        "last_cycle_age_s": health.last_cycle_age_s,
+        "components": [
+            {"name": c.name, "level": c.level.value, "reason": c.reason} for c in health.components
+        ],
+    }
+
+
 def _json_response(payload: object, status: int) -> web.Response:
     body = json.dumps(to_json_value(payload), default=str, allow_nan=False)
     return web.Response(text=body, status=status, content_type=JSON_CONTENT_TYPE, headers=_NO_STORE)
@@ -111,16 +116,12 @@ def build_app(
     async def get_health(_request: web.Request) -> web.Response:
         try:
             report = health()
-            return _json_response(dataclasses.asdict(report), 200 if report.ok else 503)
+            return _json_response(health_json(report), 200 if report.ok else 503)
         except Exception as exc:
             _log.exception("status_server_health_failed")
-            failed = Health(
-                ok=False,
-                detail=f"health check failed: {type(exc).__name__}: {exc}",
-                trading_state="unknown",
-                last_cycle_age_s=None,
-            )
-            return _json_response(dataclasses.asdict(failed), 503)
+            reason = f"{type(exc).__name__}: {exc}"
+            failed = Health((Component("health_check", Level.FAILING, reason),), "unknown", None)
+            return _json_response(health_json(failed), 503)
 
     async def get_status(_request: web.Request) -> web.Response:
         try:

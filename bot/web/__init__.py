@@ -1,4 +1,4 @@
-"""The operator's web dashboard, served by the status server (docs/architecture.md §9).
+"""The operator's web dashboard, served by the status server (docs/architecture.md §10).
 
 Server-rendered pages (Jinja2) with live panels (htmx polls fragments) and a
 chart (uPlot), both vendored under ``static/vendor``: no build step, no CDN,

@@ -1,7 +1,7 @@
 """The dashboard's routes on the status server: pages, live panels, the chart's data, logins
 and the operator's actions.
 
-Security model (docs/architecture.md §9): the server binds where ``[metrics]``
+Security model (docs/architecture.md §10): the server binds where ``[metrics]``
 binds (loopback by default). Viewing needs no login, like ``/status``; acting
 does. A login takes the token from the environment (compared in constant
 time) and gets a new random session id in an HttpOnly, SameSite=Strict cookie
@@ -27,9 +27,10 @@ from aiohttp import web
 from markupsafe import Markup
 
 from bot.clock import SystemClock
+from bot.domain.health import Level
+from bot.engine.health import health_of
 from bot.engine.plan import CyclePlan
 from bot.engine.scheduler import Jobs
-from bot.engine.status import health_of
 from bot.journal import OperatorAction
 from bot.ops.status_server import Mount
 from bot.web import _format
@@ -214,10 +215,10 @@ class _Dashboard:
         cycle = latest.cycle
         return {
             "state": state_view(ctx.journal, simulated_clock=self.setup.simulated_clock),
-            "health_ok": health.ok,
-            "health_detail": health.detail,
+            "health_level": health.level.value,
+            "health": [c for c in health.components if c.level is not Level.OK],
             "now": _format.iso_utc(now_ms),
-            "clock": "simulated" if self.setup.simulated_clock else "wall",
+            "clock": ctx.clock_name,
             "last_cycle_at": None if cycle is None else _format.iso_utc(cycle.started_ms),
             "last_cycle_age_s": None if cycle is None else (now_ms - cycle.started_ms) / 1000,
             "last_cycle_error": None if cycle is None else cycle.error,

@@ -1,6 +1,6 @@
 """How the pages write numbers and times: units beside every figure, no raw epoch ms.
 
-Times are ISO-8601 UTC to the second; a missing or non-finite number is a
+Times are ISO-8601 UTC; a missing or non-finite number is a
 dash, never ``nan``; thousands are grouped so a desk can read 1,234,567 at a
 glance. These are the templates' filters.
 """
@@ -8,17 +8,16 @@ glance. These are the templates' filters.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Final
+
+from bot.domain import timeunits
 
 DASH: Final = "–"
 
 
 def iso_utc(ts_ms: int | None) -> str:
-    """``2026-12-01T08:05:00Z`` (UTC, to the second); a dash for None or 0 (never set)."""
-    if not ts_ms:
-        return DASH
-    return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """:func:`bot.domain.timeunits.iso_utc`, or a dash for None or 0 (never set)."""
+    return timeunits.iso_utc(ts_ms) if ts_ms else DASH
 
 
 def number(value: float | None, digits: int = 2) -> str:

@@ -14,10 +14,11 @@ import pytest
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.domain.health import Component, Health, Level
 from bot.ops.metrics import DaemonMetrics
-from bot.ops.status_server import Health, run_status_server
+from bot.ops.status_server import run_status_server
 
-HEALTHY = Health(ok=True, detail="ok", trading_state="active", last_cycle_age_s=1.5)
+HEALTHY = Health((Component("last_cycle", Level.OK, "1.5 s ago"),), "active", 1.5)
 
 
 @dataclass
@@ -75,8 +76,8 @@ async def test_metrics_are_served_as_prometheus_text() -> None:
             assert 'deltabot_delta_coin{underlying="BTC"} -0.25\n' in await response.text()
 
 
-async def test_health_is_200_when_ok_and_503_when_not() -> None:
-    """/health returns the Health fields as JSON, with 200 for ok and 503 otherwise."""
+async def test_health_is_200_when_ok_or_degraded_and_503_when_failing() -> None:
+    """/health lists every component with its level and reason; 503 only when one is failing."""
     engine = FakeEngine()
     async with (
         run_status_server(DaemonMetrics(), engine.health, engine.status) as server,
@@ -86,26 +87,33 @@ async def test_health_is_200_when_ok_and_503_when_not() -> None:
             assert response.status == 200
             assert response.content_type == "application/json"
             assert await response.json() == {
+                "level": "ok",
                 "ok": True,
                 "detail": "ok",
                 "trading_state": "active",
                 "last_cycle_age_s": 1.5,
+                "components": [{"name": "last_cycle", "level": "ok", "reason": "1.5 s ago"}],
             }
 
-        engine.health_report = Health(
-            ok=False,
-            detail="halted: 5 consecutive cycle failures",
-            trading_state="halted",
-            last_cycle_age_s=None,
-        )
+        reducing = Component("trading", Level.DEGRADED, "reducing by operator: roll")
+        engine.health_report = Health((*HEALTHY.components, reducing), "reducing", 1.5)
+        async with http.get(f"{server.base_url}/health") as response:
+            assert response.status == 200
+            body = await response.json()
+            assert body["level"] == "degraded"
+            assert body["detail"] == "trading: reducing by operator: roll"
+
+        halted = Component("trading", Level.FAILING, "halted by automatic: 5 cycle failures")
+        engine.health_report = Health((reducing, halted), "halted", None)
         async with http.get(f"{server.base_url}/health") as response:
             assert response.status == 503
-            assert await response.json() == {
-                "ok": False,
-                "detail": "halted: 5 consecutive cycle failures",
-                "trading_state": "halted",
-                "last_cycle_age_s": None,
-            }
+            body = await response.json()
+            assert body["level"] == "failing" and body["ok"] is False
+            assert body["detail"] == (
+                "trading: reducing by operator: roll; "
+                "trading: halted by automatic: 5 cycle failures"
+            )
+            assert [c["level"] for c in body["components"]] == ["degraded", "failing"]
 
 
 async def test_status_serves_the_callback_mapping_as_json() -> None:

