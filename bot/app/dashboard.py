@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Final
 
 from bot.app.operator import approve_plan, approved_text, change_text, halt, reduce, resume
+from bot.app.pnl_report import pnl_report
+from bot.app.when import NO_END_MS
 from bot.config import Config
+from bot.domain.pnl import COMPONENTS
+from bot.domain.timeunits import MS_PER_DAY
 from bot.engine.scheduler import Jobs
 from bot.journal import JournalError
 from bot.ops.status_server import Mount
@@ -50,6 +55,26 @@ def operator_controls(journal_path: Path) -> Controls:
     )
 
 
+PNL_PANEL_DAYS: Final = 7
+"""How many UTC days of attribution the P&L panel shows (the journal keeps them all)."""
+
+
+def pnl_panel(jobs: Jobs) -> Mapping[str, object]:
+    """The P&L panel's context: per underlying and UTC day of the last week, each
+    component in USD, the equity change and the totals (``deltabot pnl`` reads the same)."""
+    report = pnl_report(
+        jobs.ctx.journal, jobs.ctx.clock_ms() - PNL_PANEL_DAYS * MS_PER_DAY, NO_END_MS
+    )
+    return {
+        "columns": [*COMPONENTS, "equity_change_usd"],
+        "days": [
+            (r.underlying, r.day, r.intervals, r.pnl.as_dict()) for r in reversed(report.rows)
+        ],
+        "totals": {u: p.as_dict() for u, p in report.totals.items()},
+        "window_days": PNL_PANEL_DAYS,
+    }
+
+
 def dashboard_mount(
     config: Config, environ: Mapping[str, str], jobs: Jobs, *, simulated_clock: bool
 ) -> Mount | None:
@@ -66,6 +91,7 @@ def dashboard_mount(
         session_lifetime_s=settings.session_lifetime_s,
         refresh_s=settings.refresh_s,
         simulated_clock=simulated_clock,
+        pnl=lambda: pnl_panel(jobs),
     )
     try:
         return mount_dashboard(setup)

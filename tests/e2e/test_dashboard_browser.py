@@ -102,6 +102,23 @@ def test_the_page_renders_live_figures_and_the_chart(running: RunningDaemon, dri
     assert errors == []
 
 
+def test_the_pnl_panel_attributes_the_running_book(running: RunningDaemon, driver: Any) -> None:
+    """Once two cycles are journaled, the P&L panel shows a BTC row of the attribution in USD."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(running.base_url)
+    rows = _wait(
+        driver,
+        "an attributed BTC day",
+        lambda d: [
+            r for r in d.find_elements(By.CSS_SELECTOR, "#pnl-table tbody tr") if "BTC" in r.text
+        ],
+    )
+    heads = driver.find_element(By.CSS_SELECTOR, "#pnl-table thead").text
+    assert "delta" in heads and "unexplained" in heads and "equity change" in heads
+    assert any(ch.isdigit() for ch in rows[0].text)
+
+
 def test_a_wrong_token_is_refused(running: RunningDaemon, driver: Any) -> None:
     """The login form says 'wrong token' and the controls stay hidden."""
     from selenium.webdriver.common.by import By
