@@ -3,14 +3,17 @@
 Start-up order matters for safety: the journal is locked first (one daemon
 per account set), then the venues are built (mode checks, live
 confirmation), then open orders are reconciled before any new decision; then
-the jobs start (:mod:`bot.engine.scheduler`).
+the jobs start (:mod:`bot.engine.scheduler`). Under systemd (``NOTIFY_SOCKET``) the
+daemon then says READY=1 and pings the watchdog from its event loop
+(:mod:`bot.ops.sdnotify`).
 
 Stopping (SIGTERM/SIGINT, or ``stop`` set by the caller): no new network
 writes, the cycle in flight gets ``daemon.shutdown_timeout_s`` to finish its
 bookkeeping (then it is cancelled; an order whose answer never came stays
 SUBMITTED and is reconciled at the next start), the journal is checked once
-more, flushed and closed, and the process exits 0; or 2 if the journal failed
-a check while the daemon ran (:class:`~bot.app.errors.JournalFailedError`).
+more, flushed and closed (systemd hears STOPPING=1 first), and the process
+exits 0; or 2 if the journal failed a check while the daemon ran
+(:class:`~bot.app.errors.JournalFailedError`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from bot.app.dashboard import dashboard_mount
 from bot.app.errors import JournalFailedError
 from bot.app.sim_world import (
     SimWorldSetup,
@@ -41,12 +45,14 @@ from bot.engine.alert_sink import AlertDispatcher, send_now
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
+from bot.engine.health import health_of
 from bot.engine.routes import check_routes_listed
 from bot.engine.scheduler import Jobs, schedule
 from bot.engine.scheduler import stop as stop_jobs
-from bot.engine.status import health_of, status_of
-from bot.journal import Journal
+from bot.engine.status import WALL_CLOCK, status_of
+from bot.journal import Journal, JournalError
 from bot.ops.metrics import DaemonMetrics
+from bot.ops.sdnotify import SdNotifier
 from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.sim.market import MarketEvent
 from bot.venues.errors import describe
@@ -83,6 +89,15 @@ def paper_settings(config: Config) -> PaperSettings:
     for entry in config.paper.cash:
         cash.setdefault(entry.venue, {})[entry.currency] = entry.amount
     return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate)
+
+
+def clock_name(config: Config) -> str:
+    """The daemon's clock as the documents a person reads name it: ``simulated (x<speed>)``
+    when the embedded simulator runs it (mode sim without standalone emulators), else
+    ``wall``."""
+    sim = config.sim
+    embedded = config.mode is Mode.SIM and all(v.api_url is None for v in config.venues)
+    return f"simulated (x{sim.speed:g})" if embedded and sim is not None else WALL_CLOCK
 
 
 def _speed(config: Config, world: SimWorldSetup | None) -> float:
@@ -204,6 +219,7 @@ async def _serve(
     """Start everything after the journal and the alerts, run until ``stop``, stop the jobs;
     returns the journal's problem if a check failed while it ran."""
     strategy = config.strategy.build()
+    notifier = SdNotifier.from_environ(environ)
     clock, world, endpoints = await stack.enter_async_context(_environment(config, environ, hooks))
 
     def rate_limited(venue: VenueId, detail: str) -> None:
@@ -225,7 +241,13 @@ async def _serve(
     for venue in venues.values():
         stack.push_async_callback(venue.close)
     ctx = EngineContext(
-        config, journal, venues, clock.now_ms, metrics=alerts.metrics, alerts=alerts
+        config,
+        journal,
+        venues,
+        clock.now_ms,
+        clock_name(config),
+        metrics=alerts.metrics,
+        alerts=alerts,
     )
     jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=hooks.on_cycle)
     daemon = Daemon(config, clock, jobs, sim=world, alerts=alerts)
@@ -238,6 +260,7 @@ async def _serve(
                 host=config.metrics.host,
                 port=config.metrics.port,
                 allow_non_loopback=config.metrics.allow_non_loopback,
+                mount=dashboard_mount(config, environ, jobs, simulated_clock=world is not None),
             )
         )
         log.info("status_server_started", url=daemon.status_server.base_url)
@@ -258,10 +281,14 @@ async def _serve(
         f"daemon started: mode {config.mode.value}, trading {state}, venues {', '.join(venues)}"
     )
     alerts.emit(_daemon_event(AlertKind.DAEMON_STARTED, Severity.INFO, started, clock.now_ms()))
+    if notifier is not None:
+        await stack.enter_async_context(notifier.running(lambda: _trading_status(journal)))
     if hooks.on_ready is not None:
         hooks.on_ready(daemon)
     await stop.wait()
     log.info("daemon_stopping")
+    if notifier is not None:
+        notifier.stopping(_trading_status(journal))
     await stop_jobs(jobs, scheduler)
     jobs.journal_check()
     problem = jobs.journal_problem
@@ -270,6 +297,15 @@ async def _serve(
     alerts.emit(_daemon_event(AlertKind.DAEMON_STOPPED, severity, stopped, clock.now_ms()))
     alerts.tick(clock.now_ms())
     return problem
+
+
+def _trading_status(journal: Journal) -> str:
+    """The trading state as systemd's STATUS= shows it; a journal that cannot say is a status
+    too, never an exception (it would stop the watchdog pings of a daemon that is alive)."""
+    try:
+        return f"trading {journal.state.trading_state().mode.value}"
+    except JournalError as exc:
+        return f"journal failed: {exc}"
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

@@ -15,15 +15,16 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from typing import TextIO
 
 from bot.app.daemon import Daemon, DaemonHooks, run_daemon
+from bot.app.demo_progress import DemoProgress
 from bot.app.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport, TransferRow
 from bot.config import Config
 from bot.domain.ids import Currency
 from bot.domain.orders import Accepted, Side
 from bot.domain.snapshot import PortfolioSnapshot
-from bot.domain.timeunits import MS_PER_HOUR
+from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 from bot.domain.units import position_coin
 from bot.engine.cycle_result import CycleResult
 from bot.journal import Journal
@@ -55,7 +56,7 @@ def default_script(start_ms: int, underlyings: Sequence[str]) -> DemoScript:
 
 
 def describe(event: MarketEvent) -> str:
-    when = datetime.fromtimestamp(event.ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = iso_utc(event.ts_ms)
     if isinstance(event, JumpEvent):
         return f"{when} {event.underlying} jump {event.jump_pct:+.0%}"
     return f"{when} {event.underlying} vol spike x{event.multiplier:g}"
@@ -186,23 +187,33 @@ def hedge_pnl_usd(journal: Journal, last: PortfolioSnapshot | None, since_ms: in
     return math.fsum(total)
 
 
-async def run_demo(config: Config, environ: dict[str, str], script: DemoScript) -> RunReport:
-    """Run the daemon through ``script``; returns the report once the stretch is over."""
+async def run_demo(
+    config: Config, environ: dict[str, str], script: DemoScript, progress: TextIO | None = None
+) -> RunReport:
+    """Run the daemon through ``script``, writing its progress to ``progress`` (stderr, say);
+    returns the report once the stretch is over."""
     assert config.sim is not None
     start_ms = int(config.sim.start.timestamp() * 1000)
     end_ms = start_ms + int(script.hours * MS_PER_HOUR)
     stop = asyncio.Event()
     recorder = Recorder(config)
+    shown = None if progress is None else DemoProgress(start_ms, end_ms, progress)
     holder: list[Daemon] = []
 
     def on_cycle(result: CycleResult) -> None:
         recorder.on_cycle(result)
+        if shown is not None:
+            shown.on_cycle(result)
         if holder and holder[0].clock.now_ms() >= end_ms:
             stop.set()
 
     wall0 = time.monotonic()
     hooks = DaemonHooks(on_cycle=on_cycle, on_ready=holder.append, events=script.events)
-    await run_daemon(config, environ, stop, hooks)
+    try:
+        await run_daemon(config, environ, stop, hooks)
+    finally:
+        if shown is not None:
+            shown.finish()
     daemon = holder[0]
     first, last = recorder.first, recorder.last
     start_eq = equity_usd(first) if first else {}

@@ -3,7 +3,8 @@
 Each is a refusal with a message fit for an operator (a locked or missing
 journal, a venue that cannot be reached or trusted, a ``[sim]`` the emulator
 cannot list, an unknown strategy, half-set credentials, an alert channel's unset
-or unusable URL, a bad backtest book or price file), never a bug; commands catch
+or unusable URL, a systemd notify socket it cannot use, a bad backtest book or price
+file), never a bug; commands catch
 these tuples so they need not import the layers that raise them. Only light
 modules are imported here: ``deltabot halt`` must not wait for ccxt.
 """
@@ -15,6 +16,7 @@ from typing import Final
 from bot.backtest import BookError, HistoryError
 from bot.engine.alert_channels import AlertChannelError
 from bot.journal import JournalError
+from bot.ops.sdnotify import NotifyConfigError
 from bot.secrets import CredentialsError
 from bot.venues.base import StartupError
 from strategies.registry import StrategyError
@@ -39,6 +41,7 @@ START_ERRORS: Final = (
     StrategyError,
     CredentialsError,
     AlertChannelError,
+    NotifyConfigError,
 )
 """Why the daemon (``run``, or the demo's) cannot start safely."""
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.clock import SystemClock
+from bot.domain.timeunits import iso_utc
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 from bot.journal import (
     Journal,
@@ -139,6 +140,7 @@ def plans_json(plans: tuple[PlanRecord, ...]) -> list[dict[str, object]]:
         {
             "plan_id": plan.plan_id,
             "ts_ms": plan.ts_ms,
+            "proposed_at": iso_utc(plan.ts_ms),
             "state": plan.state.value,
             "summary": plan.summary,
             "transfers": [intent_json(i) for i in plan.intents],
@@ -153,7 +155,7 @@ def plans_text(plans: tuple[PlanRecord, ...], collateral_mode: str) -> str:
         return f"no proposed collateral plans (mode {collateral_mode})"
     lines = []
     for plan in plans:
-        lines.append(f"{plan.plan_id}  {plan.summary}")
+        lines.append(f"{plan.plan_id}  {iso_utc(plan.ts_ms)}  {plan.summary}")
         for i in plan.intents:
             r = i.request
             lines.append(

@@ -42,7 +42,6 @@ import asyncio
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -56,7 +55,7 @@ from bot.backtest.spec import Costs, StrategySpec
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.domain.ids import VenueId
-from bot.domain.timeunits import MS_PER_YEAR
+from bot.domain.timeunits import MS_PER_YEAR, iso_utc
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.journal import Journal
@@ -287,15 +286,11 @@ def _config(strategy: StrategySpec, costs: Costs, journal_path: Path, start_ms: 
             "metrics": {"enabled": False},
             # mode sim needs a [sim] table; the world itself is built here, from the path.
             "sim": {
-                "start": _iso(start_ms),
+                "start": iso_utc(start_ms),
                 "underlyings": [{"name": UNDERLYING, "spot_usd": 1.0, "vol": 0.5}],
             },
         }
     )
-
-
-def _iso(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat()
 
 
 async def replay_path_async(

@@ -21,15 +21,17 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app.run_report import RunReport, by_underlying, cycle_count, utc_text
-from bot.domain.timeunits import MS_PER_HOUR
+from bot.app.run_report import RunReport, by_underlying, cycle_count
+from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 from bot.ops.files import save_png_atomically
 
-_EVENT_TIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)\s*(?:UTC|Z)?\b")
+_EVENT_TIME = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)(?:\.\d{1,3})?\s*(?:UTC|Z)?\b"
+)
 
 
 def event_time_ms(event: str) -> int | None:
-    """The UTC time an event description starts with, e.g. ``2026-12-01 09:00 UTC ...``."""
+    """The UTC time an event description starts with, e.g. ``2026-12-01T09:00:00.000Z ...``."""
     m = _EVENT_TIME.match(event)
     if m is None:
         return None
@@ -119,7 +121,7 @@ def write_chart(report: RunReport, path: str | os.PathLike[str]) -> None:
     for j, underlying in enumerate(groups):
         _draw_underlying(axes[:, j], report, underlying, legend=j == 0)
     fig.suptitle(
-        f"deltabot run from {utc_text(report.started_ms)}, {cycle_count(report)} cycles",
+        f"deltabot run from {iso_utc(report.started_ms)}, {cycle_count(report)} cycles",
         fontsize="medium",
     )
 

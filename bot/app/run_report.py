@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
 
-from bot.domain.timeunits import MS_PER_HOUR
+from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 
 NA = "n/a"
 SAMPLE_DERIVED = ("total_delta_coin", "total_delta_usd")
@@ -182,11 +181,6 @@ def _fmt(value: float | None, spec: str) -> str:
     return format(value + 0.0, spec)  # + 0.0 turns -0.0 into 0.0
 
 
-def utc_text(ts_ms: int) -> str:
-    """Milliseconds since the epoch as ``YYYY-MM-DD HH:MM:SS UTC``."""
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def cycle_count(report: RunReport) -> int:
     """Hedge cycles run: the most samples any one underlying has."""
     return max((len(g) for g in by_underlying(report).values()), default=0)
@@ -265,12 +259,12 @@ def _excursion_lines(report: RunReport) -> list[str]:
     for u, e in largest_excursion(report).items():
         deviation = f"max |total - target| {_fmt(e.max_abs_deviation_coin, '.4f')} coin"
         if all(s.band_lower_coin is None and s.band_upper_coin is None for s in groups[u]):
-            text = f"no band; {deviation} at {utc_text(e.ts_ms)}"
+            text = f"no band; {deviation} at {iso_utc(e.ts_ms)}"
         elif e.beyond_band_coin > 0.0 or math.isnan(e.beyond_band_coin):
             beyond = _fmt(e.beyond_band_coin, ".4f")
-            text = f"{beyond} coin beyond the band at {utc_text(e.ts_ms)}; {deviation}"
+            text = f"{beyond} coin beyond the band at {iso_utc(e.ts_ms)}; {deviation}"
         else:
-            text = f"never outside the band; {deviation} at {utc_text(e.ts_ms)}"
+            text = f"never outside the band; {deviation} at {iso_utc(e.ts_ms)}"
         lines.append(f"  {u:<10} {text}")
     return lines
 
@@ -281,7 +275,7 @@ def _list_lines(title: str, items: list[str]) -> list[str]:
 
 def _transfer_text(t: TransferRow) -> str:
     return (
-        f"{utc_text(t.ts_ms)}  {t.venue}  {_fmt(t.amount, ',.6g')} {t.currency} -> "
+        f"{iso_utc(t.ts_ms)}  {t.venue}  {_fmt(t.amount, ',.6g')} {t.currency} -> "
         f"{t.destination} ({t.state})"
     )
 
@@ -290,7 +284,7 @@ def render_text(report: RunReport) -> str:
     """The terminal report of a run, one block per question a desk asks of it."""
     span_h = (report.finished_ms - report.started_ms) / MS_PER_HOUR
     lines = [
-        f"deltabot run: {utc_text(report.started_ms)} -> {utc_text(report.finished_ms)} "
+        f"deltabot run: {iso_utc(report.started_ms)} -> {iso_utc(report.finished_ms)} "
         f"({_fmt(span_h, '.2f')} h simulated), wall {_fmt(report.wall_s, '.1f')} s, "
         f"{cycle_count(report)} cycles"
     ]

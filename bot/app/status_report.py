@@ -1,10 +1,12 @@
 """What ``deltabot status`` shows: the running daemon's status document, else the journal's.
 
 A running daemon answers on ``[metrics]`` host:port ``/status`` with live
-Greeks, hedges and margin per venue. When none answers, the journal still
-knows the trading state, the locks, the recent alerts and each underlying's
-last decision with the Greeks it was made on; margin is then unknown and said so. The text form
-of the document lives beside it.
+Greeks, hedges, margin per venue and every health component. When none
+answers, the journal still knows the trading state, the locks, the orders of
+unknown outcome, the recent alerts and each underlying's last decision with the
+Greeks it was made on: health is then judged from those alone, and the document
+names the components it cannot judge. The text form of the document lives beside
+it. Times are ISO-8601 UTC on the clock the document names.
 """
 
 from __future__ import annotations
@@ -13,33 +15,67 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from bot.app.daemon import clock_name
+from bot.clock import SystemClock
 from bot.config import Config
-from bot.engine.status import recent_alerts, trading_state_json
+from bot.domain import health_rules as rules
+from bot.domain.health import Component, Health
+from bot.domain.timeunits import iso_utc
+from bot.engine.health import unknown_ages_s
+from bot.engine.status import WALL_CLOCK, recent_alerts, trading_state_json
 from bot.journal import Journal
+from bot.ops.status_server import health_json
 
 TIMEOUT_S = 3.0
 
 
 def daemon_status(config: Config) -> dict[str, Any]:
     """The running daemon's /status, else the journal's; JournalError if neither is there."""
-    return _live(config) or _from_journal(config.daemon.journal_path)
+    return _live(config) or _from_journal(config)
 
 
-def _from_journal(journal_path: Path) -> dict[str, Any]:
-    """What the journal knows when no daemon answers: state, locks, decisions, open orders."""
-    with Journal.open_control(journal_path) as journal:
+def _from_journal(config: Config) -> dict[str, Any]:
+    """What the journal knows when no daemon answers: state, locks, decisions, open orders,
+    and the health those allow."""
+    clock = clock_name(config)
+    with Journal.open_control(config.daemon.journal_path) as journal:
         state = journal.state.trading_state()
+        decisions = {
+            u: {**d, "at": iso_utc(ts)} if isinstance(ts := d.get("ts_ms"), int) else d
+            for u, d in journal.orders.last_decisions().items()
+        }
         return {
             "source": "journal (no daemon answered; margin unknown)",
-            "trading_state": trading_state_json(state),
+            "clock": clock,
+            "health": _journal_health(config, journal, clock),
+            "trading_state": trading_state_json(state, clock),
             "locks": dict(journal.state.locks()),
-            "last_decisions": journal.orders.last_decisions(),
+            "last_decisions": decisions,
             "open_orders": len(journal.orders.open()),
             "alerts": recent_alerts(journal),
         }
+
+
+def _journal_health(config: Config, journal: Journal, clock: str) -> dict[str, object]:
+    """The components the journal alone can judge, and the names of those it cannot.
+
+    Orders of unknown outcome are aged on the wall clock only when the daemon
+    ran on it: a simulated clock stops with its daemon.
+    """
+    state = journal.state.trading_state()
+    components: list[Component] = [rules.trading(state), rules.locks(journal.state.locks())]
+    cannot = ["last_cycle", "venues", "inputs", "venue_clocks"]
+    cannot += [f"band:{u}" for u in dict.fromkeys(h.underlying for h in config.hedges)]
+    if clock == WALL_CLOCK:
+        ages = unknown_ages_s(journal, SystemClock().now_ms())
+        components.append(rules.unknown_orders(ages, config.risk.unknown_resolution_s))
+    else:
+        cannot.append("unknown_orders")
+    cannot += [f"margin:{v.name}" for v in config.venues]
+    cannot.append("risk_gate")
+    return {**health_json(Health(tuple(components), state.mode.value, None)), "not_judged": cannot}
 
 
 def _live(config: Config) -> dict[str, Any] | None:
@@ -63,9 +99,16 @@ def _f(value: object, fmt: str) -> str:
 def render_text(status: Mapping[str, Any]) -> str:
     """The status document as a terminal report."""
     state = status.get("trading_state", {})
+    clock = status.get("clock")
+    when = f" at {state['set_at']}" if state.get("set_at") else ""
+    if when and state.get("clock") != clock:
+        when += f" ({state.get('clock')} clock)"
     lines = [
         f"source: {status.get('source')}",
-        f"trading: {state.get('mode')} (set by {state.get('set_by')}: {state.get('reason')})",
+        f"clock: {clock} (times in ISO-8601 UTC)"
+        + (f", now {status['now']}" if status.get("now") else ""),
+        *_health_lines(status.get("health")),
+        f"trading: {state.get('mode')} (set by {state.get('set_by')}{when}: {state.get('reason')})",
     ]
     locks = status.get("locks") or {}
     lines.append(
@@ -75,7 +118,7 @@ def render_text(status: Mapping[str, Any]) -> str:
     if cycle:
         error = cycle.get("error") or "ok"
         lines.append(
-            f"last cycle: {_f(cycle.get('age_s'), '.1f')} s ago, took "
+            f"last cycle: {cycle.get('started')}, {_f(cycle.get('age_s'), '.1f')} s ago, took "
             f"{_f(cycle.get('duration_s'), '.3f')} s, {cycle.get('orders_sent')} sent, "
             f"{cycle.get('orders_denied')} denied, {error}"
         )
@@ -97,7 +140,7 @@ def render_text(status: Mapping[str, Any]) -> str:
     for u, d in (status.get("last_decisions") or {}).items():
         g = d.get("greeks", {})
         lines.append(
-            f"{u}: last decision at {d.get('ts_ms')}: book {_f(g.get('book_delta_coin'), '+.4f')} "
+            f"{u}: last decision at {d.get('at')}: book {_f(g.get('book_delta_coin'), '+.4f')} "
             f"coin, hedge {_f(g.get('hedge_coin'), '+.4f')} -> "
             f"{_f(d.get('target_hedge_coin'), '+.4f')} coin; {d.get('reason')}"
         )
@@ -120,3 +163,18 @@ def render_text(status: Mapping[str, Any]) -> str:
     if "open_orders" in status:
         lines.append(f"open orders in the journal: {status['open_orders']}")
     return "\n".join(lines)
+
+
+def _health_lines(health: Mapping[str, Any] | None) -> list[str]:
+    """The overall level, then one line per component (level, name, reason), then what the
+    document could not judge."""
+    if not health:
+        return ["health: unknown"]
+    lines = [f"health: {health.get('level')}"]
+    lines += [
+        f"  {c.get('level'):<9}{c.get('name')}: {c.get('reason')}"
+        for c in health.get("components") or []
+    ]
+    if health.get("not_judged"):
+        lines.append("  not judged without the daemon: " + ", ".join(health["not_judged"]))
+    return lines

@@ -86,6 +86,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
         entry="run_resume",
     ),
     CommandSpec(
+        "pnl",
+        "bot.commands.pnl",
+        "P&L attribution per underlying and UTC day from the journal (delta, gamma, theta, ...)",
+    ),
+    CommandSpec(
+        "orders",
+        "bot.commands.orders",
+        "orders from the journal: what was sent, the decision and Greeks behind it, the outcome",
+    ),
+    CommandSpec(
+        "fills",
+        "bot.commands.fills",
+        "fills from the journal: price, amount, fee and the order they belong to",
+    ),
+    CommandSpec(
         "collateral",
         "bot.commands.collateral",
         "show proposed collateral transfer plans, or approve one for the daemon to send",

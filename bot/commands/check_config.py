@@ -2,8 +2,9 @@
 
 Exit 0 with the validated config, the credential variables' status (never
 their values) and the alert channels (their URLs masked to the scheme), or exit 2
-with each problem on its own line as ``key.path: what is wrong``. Bad input never
-produces a traceback.
+with each problem on its own line as ``key.path: what is wrong``: every problem of
+the file, and every refusal ``run`` would meet before touching the network
+(:mod:`bot.app.config_check`). Bad input never produces a traceback.
 """
 
 from __future__ import annotations
@@ -13,13 +14,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.app.config_check import (
-    alert_problems,
-    alert_status,
-    credential_problems,
-    credential_status,
-    route_problems,
-)
+from bot.app.config_check import alert_status, credential_status, startup_problems
 from bot.commands.common import report_problems
 from bot.config import ConfigError, load_config, resolve_config_path
 
@@ -40,11 +35,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     path = resolve_config_path(args.path or args.config, environ)
     try:
         config = load_config(path, environ)
-        problems = (
-            credential_problems(config, environ)
-            + route_problems(config)
-            + alert_problems(config, environ)
-        )
+        problems = startup_problems(config, environ)
     except ConfigError as exc:
         problems = exc.errors
     if problems:

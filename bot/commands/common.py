@@ -1,11 +1,18 @@
-"""What several subcommands share: loading the config, or saying every problem with it."""
+"""What several subcommands share: loading the config, or saying every problem with it;
+the ``--since``/``--until`` window of the journal readers."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from bot.app.errors import OPERATOR_ERRORS
+from bot.app.when import parse_when
 from bot.config import Config, ConfigError, format_problem, load_config, resolve_config_path
 
 
@@ -25,3 +32,52 @@ def load_or_report(path: Path | None, environ: Mapping[str, str]) -> Config | No
     except ConfigError as exc:
         report_problems(resolved, exc.errors)
         return None
+
+
+def when_ms(text: str) -> int:
+    """An argparse ``type``: ``--since``/``--until`` as epoch ms (see :mod:`bot.app.when`);
+    a bad value is argparse's one-line error naming the option, exit 2."""
+    try:
+        return parse_when(text, int(time.time() * 1000))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_window(parser: argparse.ArgumentParser, noun: str) -> None:
+    """``--since`` (default 24h ago), ``--until`` (default now) and ``--json``."""
+    parser.add_argument(
+        "--since",
+        type=when_ms,
+        default=None,
+        metavar="WHEN",
+        help=f"first {noun} shown: ISO-8601 date/time (UTC unless an offset is given) or an "
+        "age like 90m, 24h, 7d (default: the journal's last 24 h of cycles)",
+    )
+    parser.add_argument(
+        "--until",
+        type=when_ms,
+        default=None,
+        metavar="WHEN",
+        help=f"{noun} from this time on are left out, same forms (default: none are)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def show_rows(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    read: Callable[[argparse.Namespace, Any, int | None, int | None], list[dict[str, Any]]],
+    render: Callable[[list[dict[str, Any]]], str],
+) -> int:
+    """Load the config, ``read`` the window from the journal and print it as JSON or
+    ``render``'s text (exit 0); exit 2 for a bad config or no journal."""
+    config = load_or_report(args.config, environ)
+    if config is None:
+        return 2
+    try:
+        rows = read(args, config.daemon.journal_path, args.since, args.until)
+    except OPERATOR_ERRORS as exc:
+        print(f"deltabot {args.command}: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(rows, indent=2) if args.json else render(rows))
+    return 0

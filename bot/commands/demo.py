@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         config = demo_config(config, speed=args.speed, journal_path=journal)
         script = demo_script(config, hours=args.hours, speed=args.speed)
         try:
-            report = asyncio.run(run_demo(config, dict(environ), script))
+            report = asyncio.run(run_demo(config, dict(environ), script, progress=sys.stderr))
         except START_ERRORS as exc:
             print(f"deltabot demo: cannot start: {exc}", file=sys.stderr)
             return 2

@@ -12,9 +12,11 @@ import asyncio
 import sys
 from collections.abc import Mapping
 
+from bot.app.config_check import startup_problems
 from bot.app.daemon_process import configure_daemon_logging, run_until_signalled
 from bot.app.errors import START_ERRORS, JournalFailedError
 from bot.commands.common import load_or_report
+from bot.config import format_problem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +28,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     journal failed a check while it ran."""
     config = load_or_report(args.config, environ)
     if config is None:
+        return 2
+    problems = startup_problems(config, environ)
+    if problems:  # the same checks, and words, as check-config's
+        lines = "; ".join(format_problem(key, message) for key, message in problems)
+        print(f"deltabot run: cannot start: {lines}", file=sys.stderr)
         return 2
     try:
         configure_daemon_logging(config, environ)

@@ -1,9 +1,11 @@
 """``deltabot status``: what the daemon holds and does, from its status server or its journal.
 
 A running daemon answers on ``[metrics]`` host:port ``/status`` with live
-Greeks, hedges and margin per venue. When none answers, the journal still
-knows the trading state, the locks and each underlying's last decision with
-the Greeks it was made on; margin is then unknown and said so.
+Greeks, hedges, margin per venue and every health component. When none
+answers, the journal still knows the trading state, the locks, the orders of
+unknown outcome and each underlying's last decision with the Greeks it was
+made on; the components it cannot judge are named. Times are ISO-8601 UTC on
+the clock the document names.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ from bot.config.alerts import AlertsConfig
 from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
+from bot.config.dashboard import DashboardConfig
+from bot.config.health import HealthConfig
 from bot.config.hedging import HedgeRouteConfig, StrategyConfig, check_routes
 from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
@@ -139,9 +141,17 @@ class Config(BaseSettings):
         default_factory=MetricsConfig,
         description="The /metrics, /health and /status HTTP server. Default: see [metrics].",
     )
+    dashboard: DashboardConfig = Field(
+        default_factory=DashboardConfig,
+        description="The web dashboard and its controls. Default: see [dashboard].",
+    )
     paper: PaperConfig = Field(
         default_factory=PaperConfig,
         description="Cash and fees of the local fills in mode paper. Default: see [paper].",
+    )
+    health: HealthConfig = Field(
+        default_factory=HealthConfig,
+        description="When /health calls a lasting problem failing. Default: see [health].",
     )
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig,

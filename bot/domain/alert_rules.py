@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Final
 
-from bot.domain.alerts import AlertEvent, AlertKind, Severity, iso_utc
+from bot.domain.alerts import AlertEvent, AlertKind, Severity
 from bot.domain.health import Component, Health, Level
 from bot.domain.ids import Currency
-from bot.domain.timeunits import MS_PER_DAY, MS_PER_MINUTE
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_MINUTE, iso_utc
 from bot.domain.trading_state import TradingMode, TradingState
 
 _COMPONENT_KINDS: Final = MappingProxyType(

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from bot.domain.timeunits import MS_PER_MINUTE, MS_PER_SECOND
+from bot.domain.timeunits import MS_PER_MINUTE, MS_PER_SECOND, iso_utc
 
 
 class Severity(StrEnum):
@@ -83,12 +82,6 @@ class AlertEvent:
     def __post_init__(self) -> None:
         if not self.key or not self.message.strip():
             raise ValueError(f"alert {self.kind.value}: a key and a message are required")
-
-
-def iso_utc(ts_ms: int) -> str:
-    """``2026-12-01T08:00:00Z``: an epoch-ms time as a person reads it, in UTC."""
-    stamp = datetime.fromtimestamp(ts_ms / 1000, tz=UTC).replace(microsecond=0)
-    return stamp.isoformat().replace("+00:00", "Z")
 
 
 def _span(ms: int) -> str:

@@ -73,14 +73,16 @@ class GreekTotals:
 
 @dataclass(frozen=True, slots=True)
 class ExpiryBuckets:
-    """Gamma and vega per (underlying, expiry) pair present in the live book.
+    """Delta, gamma and vega per (underlying, expiry) pair present in the live book.
 
     Sorted by underlying, then expiry; perpetuals and spot sit in the
-    ``NO_EXPIRY_MS`` bucket (they carry gamma in the coin numeraire).
+    ``NO_EXPIRY_MS`` bucket (they carry gamma in the coin numeraire). The deltas are
+    the positions' own: coin collateral (the usd numeraire) is in no bucket.
     """
 
     underlying_idx: IntArray
     expiry_ms: IntArray
+    delta_coin: FloatArray
     gamma_coin_per_pct: FloatArray
     vega_usd_per_volpt: FloatArray
 
@@ -230,7 +232,9 @@ def value_book(
         options=options,
         hedges=hedges,
         n_expired=np.bincount(table.underlying_idx[expired], minlength=m),
-        buckets=_buckets(und, table.expiry_ms[live], gamma_pct, vega, m),
+        buckets=_buckets(
+            und, table.expiry_ms[live], delta=delta, gamma_pct=gamma_pct, vega=vega, m=m
+        ),
     )
     sigma_u, tau_u = _vega_weighted(
         und, np.where(is_opt, vega, 0.0), vol_pos[live], tau_pos[live], m
@@ -270,7 +274,13 @@ def _vega_weighted(
 
 
 def _buckets(
-    und: IntArray, expiry_ms: IntArray, gamma_pct: FloatArray, vega: FloatArray, m: int
+    und: IntArray,
+    expiry_ms: IntArray,
+    *,
+    delta: FloatArray,
+    gamma_pct: FloatArray,
+    vega: FloatArray,
+    m: int,
 ) -> ExpiryBuckets:
     """Sum per (underlying, expiry) through one packed int64 key and np.unique."""
     span = int(expiry_ms.max(initial=0)) + 2  # expiry_ms + 1 lies in [0, span)
@@ -281,6 +291,7 @@ def _buckets(
     return ExpiryBuckets(
         underlying_idx=keys // span,
         expiry_ms=keys % span - 1,
+        delta_coin=_sum_by(inverse, delta, k),
         gamma_coin_per_pct=_sum_by(inverse, gamma_pct, k),
         vega_usd_per_volpt=_sum_by(inverse, vega, k),
     )

@@ -49,6 +49,13 @@ class Balance:
     account: str = "main"
 
 
+def maintenance_ratio(balance: Balance) -> float:
+    """Maintenance margin / equity: 1.0 is the liquidation line (inf without equity)."""
+    if balance.equity > 0:
+        return balance.maintenance_margin / balance.equity
+    return math.inf if balance.maintenance_margin > 0 else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Mark:
     """Venue marks for one instrument.

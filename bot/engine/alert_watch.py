@@ -11,7 +11,6 @@ cycles; the scheduler's :class:`~bot.engine.scheduler.Jobs` owns it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.domain.alert_rules import (
@@ -24,17 +23,11 @@ from bot.domain.alert_rules import (
 from bot.domain.alerts import AlertEvent, AlertKind, Severity
 from bot.domain.ids import Currency
 from bot.domain.orders import Accepted, TimeInForce
+from bot.domain.pnl import pnl_line, totals
 from bot.domain.timeunits import MS_PER_DAY
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle_result import CycleResult
-from bot.engine.status import health_of
-
-SummaryLines = Callable[[int, int], Sequence[str]]
-"""Extra lines of the daily summary over ``(since_ms, now_ms)``: the hook for a P&L line."""
-
-
-def _no_lines(since_ms: int, now_ms: int) -> Sequence[str]:
-    return ()
+from bot.engine.health import health_of
 
 
 @dataclass(slots=True)
@@ -45,16 +38,14 @@ class AlertWatch:
     summary_day: int
     """The last UTC day whose summary went out (or whose time had passed at start)."""
     ioc: dict[Currency, int] = field(default_factory=dict)
-    summary_lines: SummaryLines = _no_lines
 
     @classmethod
-    def start(cls, ctx: EngineContext, summary_lines: SummaryLines = _no_lines) -> AlertWatch:
+    def start(cls, ctx: EngineContext) -> AlertWatch:
         """A fresh watch: no component alerted yet, no summary due before the next time."""
         alerts = ctx.config.alerts
         return cls(
             HealthWatch(band_cycles=alerts.band_cycles),
             summary_day(ctx.clock_ms(), alerts.summary_minute_utc),
-            summary_lines=summary_lines,
         )
 
 
@@ -104,7 +95,9 @@ def _summary(ctx: EngineContext, watch: AlertWatch, latest: LatestRead, now_ms: 
             total_delta_coin=deltas,
             orders=orders,
             alerts=journal.alerts.counts_since(since),
-            extra_lines=tuple(watch.summary_lines(since, now_ms)),
+            extra_lines=tuple(
+                pnl_line(u, p) for u, p in totals(journal.pnl.daily(since, now_ms)).items()
+            ),
         )
     )
 

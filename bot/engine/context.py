@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from bot.config import Config
+from bot.domain.health_rules import HealthMemory
 from bot.domain.ids import Currency, VenueId
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.surface import Surface
@@ -37,6 +38,9 @@ class EngineContext:
     journal: Journal
     venues: Mapping[VenueId, Venue]
     clock_ms: Callable[[], int]
+    clock_name: str = "wall"
+    """Which clock ``clock_ms`` reads, as the documents a person reads name it
+    (``simulated (x60)`` in mode sim)."""
     metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     """Set on SIGTERM: no new network writes from then on."""
@@ -50,16 +54,25 @@ class EngineContext:
 
 @dataclass(frozen=True, slots=True)
 class LatestRead:
-    """The newest portfolio read, the cycle that made it, and the surfaces fitted since."""
+    """The newest portfolio read, the cycle that made it, the surfaces fitted since, and what
+    health remembers across cycles."""
 
     portfolio: PortfolioSnapshot | None = None
     cycle: CycleResult | None = None
     surfaces: Surfaces = field(default_factory=lambda: MappingProxyType({}))
+    health: HealthMemory = field(default_factory=HealthMemory)
 
     def after_cycle(self, result: CycleResult) -> LatestRead:
-        """This read moved on by ``result`` (a failed read keeps the last portfolio)."""
+        """This read moved on by ``result`` (a failed read keeps the last portfolio; a cycle
+        that made no plan leaves health's memory as it was)."""
         portfolio = result.portfolio if result.portfolio is not None else self.portfolio
-        return replace(self, portfolio=portfolio, cycle=result)
+        health = self.health
+        if result.plan is not None:
+            denials = () if result.decision is None else result.decision.denied
+            health = health.after(
+                result.bands, [d.message for d in denials], result.gate_denied_all
+            )
+        return replace(self, portfolio=portfolio, cycle=result, health=health)
 
     def vols(self) -> dict[Currency, float]:
         """The book's vega-weighted implied vol per underlying, from the last plan."""

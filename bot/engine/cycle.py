@@ -31,6 +31,7 @@ import structlog
 
 from bot.domain.ids import Currency, Symbol
 from bot.domain.orders import SendOutcome
+from bot.domain.pnl import ValuationPoint
 from bot.domain.risk import DenyReason, GateDecision, OrderIntent, RiskLimits, evaluate
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_DAY
@@ -39,7 +40,9 @@ from bot.engine.context import EngineContext, Surfaces
 from bot.engine.cycle_result import CycleResult
 from bot.engine.drift import note_external_changes
 from bot.engine.executor import send_orders
+from bot.engine.health import band_views
 from bot.engine.plan import CyclePlan, PlanError, PlanInputs, plan_cycle
+from bot.engine.pnl_meter import PnlMeter
 from bot.engine.reader import PortfolioReader, ReadError
 from bot.engine.reconciler import reconcile_journal
 from bot.engine.state_changes import note_changes, note_trading_state
@@ -89,10 +92,12 @@ class HedgeEngine:
         self._reader = PortfolioReader(ctx)
         self._limits: RiskLimits = config.risk.limits()
         self._routes = tuple(h.route() for h in config.hedges)
+        self._routed = tuple(dict.fromkeys(Currency(r.underlying) for r in self._routes))
         state = ctx.journal.state.trading_state()
         self._memory = _Memory(
             operator_ts_ms=state.ts_ms, state=state, locks=dict(ctx.journal.state.locks())
         )
+        self._pnl = PnlMeter(ctx.journal.pnl, ctx.metrics)
         # Cycle ids (and so client ids) must never repeat across restarts, even when a
         # simulated clock starts again at the same instant: a per-process nonce sees to it.
         self._run_nonce = secrets.token_hex(4)
@@ -137,9 +142,14 @@ class HedgeEngine:
         decision: GateDecision | None = None
         outcomes: list[tuple[OrderIntent, SendOutcome]] = []
         error: str | None = None
+        read_error: str | None = None
         try:
             await reconcile_journal(ctx, recheck_not_found=False)
-            portfolio = await self._reader.read()
+            try:
+                portfolio = await self._reader.read()
+            except ReadError as exc:
+                read_error = str(exc)
+                raise
             if self._memory.last_read is not None:
                 note_external_changes(ctx, self._memory.last_read, portfolio)
             self._memory.last_read = portfolio
@@ -150,6 +160,7 @@ class HedgeEngine:
             outcomes = await send_orders(ctx, plan.cycle_id, decision, portfolio)
             if outcomes:
                 self._memory.fixed_vols = dict(plan.vols_by_symbol)
+            self._meter_pnl(plan)
         except (ReadError, PlanError) as exc:
             error = str(exc)
         except Exception as exc:  # an unforeseen failure must count toward the halt too
@@ -178,10 +189,13 @@ class HedgeEngine:
             trading_state=new_state,
             locks=ctx.journal.state.locks(),
             duration_s=self._monotonic_s() - t0,
+            bands=() if plan is None else band_views(self._routed, plan, decision, outcomes),
+            read_error=read_error,
         )
         note_changes("lock_set", "lock_cleared", self._memory.locks, result.locks)
         self._memory.locks = dict(result.locks)
         self._export(result)
+        log.info("cycle", **heartbeat(result))
         return result
 
     def _note_state(self, state: TradingState) -> None:
@@ -203,6 +217,9 @@ class HedgeEngine:
                 target_coin=d.new_hedge_coin,
                 reason=d.reason,
             )
+        journal.pnl.record_equities(
+            plan.cycle_id, {d.underlying: d.equity_coin for d in plan.decisions}
+        )
         for problem in plan.problems:
             log.warning("route_unusable", problem=problem)
         now = self._ctx.clock_ms()
@@ -230,6 +247,18 @@ class HedgeEngine:
             self._ctx.metrics.order_denied(denial.reason.value)
         return decision
 
+    def _meter_pnl(self, plan: CyclePlan) -> None:
+        """Today's attribution into the metrics; a failure there is logged, never a failed
+        cycle: hedging must not depend on a P&L gauge."""
+        points = {
+            d.underlying: ValuationPoint.of(plan.valuation_ts_ms, d.greeks, d.equity_coin)
+            for d in plan.decisions
+        }
+        try:
+            self._pnl.observe(plan.valuation_ts_ms, points)
+        except Exception:
+            log.exception("pnl_meter_failed")
+
     def _export(self, result: CycleResult) -> None:
         m = self._ctx.metrics
         m.cycle_finished(duration_s=result.duration_s, ok=result.error is None)
@@ -247,3 +276,25 @@ class HedgeEngine:
                 vega_usd_per_volpt=d.vega_usd_per_volpt,
                 theta_usd_per_day=d.theta_usd_per_day,
             )
+
+
+def heartbeat(result: CycleResult) -> dict[str, object]:
+    """The fields of the one info line each cycle logs: every routed underlying's total
+    delta against its band (coin, rounded for reading), the orders sent and denied, how long
+    the cycle took, and its error if it failed."""
+    fields: dict[str, object] = {
+        "underlyings": {
+            b.underlying: {
+                "delta_coin": round(b.total_delta_coin, 4),
+                "target_coin": b.target_delta_coin,
+                "band": b.state.value,
+            }
+            for b in result.bands
+        },
+        "sent": len(result.outcomes),
+        "denied": 0 if result.decision is None else len(result.decision.denied),
+        "duration_s": round(result.duration_s, 3),
+    }
+    if result.error is not None:
+        fields["error"] = result.error
+    return fields

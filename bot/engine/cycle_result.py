@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.domain.health_rules import BandView
 from bot.domain.ids import Currency
 from bot.domain.orders import SendOutcome
 from bot.domain.risk import GateDecision, OrderIntent
@@ -16,7 +17,8 @@ from bot.engine.plan import CyclePlan
 @dataclass(frozen=True, slots=True)
 class CycleResult:
     """One cycle's read (None if it failed), plan (None if it failed before planning),
-    gate decision and sends."""
+    gate decision and sends, and what health needs of it (each routed underlying against
+    its band, the read's failure)."""
 
     started_ms: int
     portfolio: PortfolioSnapshot | None
@@ -27,3 +29,13 @@ class CycleResult:
     trading_state: TradingState
     locks: Mapping[Currency, str]
     duration_s: float
+    bands: tuple[BandView, ...] = ()
+    """Each routed underlying against its band (empty when the cycle made no plan)."""
+    read_error: str | None = None
+    """Why the venues could not be read (names each unreadable venue); None if they were."""
+
+    @property
+    def gate_denied_all(self) -> bool:
+        """The gate denied every order the plan made (and there was at least one)."""
+        d = self.decision
+        return d is not None and bool(d.denied) and not d.approved

@@ -27,6 +27,7 @@ from bot.domain.orders import (
     OrderState,
     Rejected,
     SendOutcome,
+    TimeInForce,
     TransferKind,
     TransferReport,
     TransferRequest,
@@ -105,7 +106,14 @@ async def _send_order(ctx: EngineContext, intent: OrderIntent, decision_id: str)
             outcome.reason,
             fills=outcome.fills,
         )
-        kind = "accepted"
+        kind = _accepted_kind(outcome)
+        if req.tif is TimeInForce.IOC:
+            ctx.metrics.ioc_answered(
+                req.venue,
+                intent.underlying,
+                requested_coin=intent.amount_coin,
+                filled_coin=intent.amount_coin * outcome.report.filled_amount / req.amount,
+            )
     elif isinstance(outcome, Rejected):
         journal.orders.mark(req.client_id, OrderState.REJECTED, now, detail=outcome.reason)
         kind = "rejected"
@@ -125,6 +133,15 @@ async def _send_order(ctx: EngineContext, intent: OrderIntent, decision_id: str)
     )
     ctx.metrics.order_outcome(req.venue, kind)
     return outcome
+
+
+def _accepted_kind(outcome: Accepted) -> str:
+    """The outcome label of an order the venue took: ``canceled`` when it closed with
+    nothing filled (an IOC that found no liquidity inside its limit), else ``accepted``."""
+    report = outcome.report
+    if report.state is OrderState.CANCELED and report.filled_amount == 0:
+        return "canceled"
+    return "accepted"
 
 
 async def _verify(

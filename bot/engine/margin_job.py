@@ -27,10 +27,9 @@ from bot.domain.margin.drift import DriftAlert, MarginFigures, margin_drift, mod
 from bot.domain.margin.liquidation import LiquidationDistance, liquidation_distance
 from bot.domain.margin.standard import standard_margin
 from bot.domain.position_table import KindCode, PositionTable
-from bot.domain.snapshot import Balance, PortfolioSnapshot
+from bot.domain.snapshot import Balance, PortfolioSnapshot, maintenance_ratio
 from bot.domain.stress import LightStress, light_pass
 from bot.engine.context import EngineContext, LatestRead
-from bot.engine.status import maintenance_ratio
 from bot.pricing.arrays import FloatArray
 
 log = structlog.get_logger("deltabot.margin")
@@ -198,7 +197,7 @@ def margin_snapshot(ctx: EngineContext, latest: LatestRead) -> MarginView | None
                 )
             _liquidation_alert(ctx, venue, float(d.down_frac[i]), float(d.up_frac[i]))
     for alert in view.drift:
-        log.warning("margin_model_drift", venue=alert.venue, detail=alert.message)
+        log.warning("margin_model_drift", venue=alert.venue, detail=alert.message())
     return view
 
 

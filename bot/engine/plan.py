@@ -39,7 +39,7 @@ from typing import Final
 
 import numpy as np
 
-from bot.domain.exposure import Exposure, Numeraire, Valuation, value_book
+from bot.domain.exposure import ExpiryBuckets, Exposure, Numeraire, Valuation, value_book
 from bot.domain.freshness import InputStamp, oldest
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
@@ -106,6 +106,10 @@ class UnderlyingDecision:
     tau_years: float
     routed: bool
     reason: str
+    equity_coin: float
+    """The coin equity of every account in this coin (P&L attribution's equity)."""
+    in_flight_coin: float = 0.0
+    """The part of ``hedge_coin`` still in flight (open orders that may fill), coin."""
 
     @property
     def greeks(self) -> dict[str, float]:
@@ -137,6 +141,9 @@ class CyclePlan:
     problems: tuple[str, ...]
     hedge_positions: tuple[tuple[Currency, VenueId, Symbol, float], ...] = ()
     """Each routed instrument's position plus in flight, in coin, before this cycle's orders."""
+    expiry_buckets: ExpiryBuckets | None = None
+    """The valuation's Greeks per (underlying, expiry); ``underlying_idx`` indexes
+    ``decisions`` (kept for the dashboard: the same single pricing pass, no second one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +174,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     table = PositionTable.from_snapshots(portfolio.venues, underlyings=routed)
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
     vols = vols_with_surfaces(table, inputs.surfaces)
+    collateral = _collateral(portfolio, table.underlyings)
     wants_fixed = inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy)
     try:
         valuation = value_book(
@@ -174,7 +182,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
             forward_usd=forward,
             valuation_ts_ms=now_ms,
             numeraire=inputs.numeraire,
-            collateral_coin=_collateral(portfolio, table.underlyings),
+            collateral_coin=collateral,
             rate=inputs.rate,
             vol_override=vols,
             fixed_vol=_fixed_vols(table, inputs.fixed_vols) if wants_fixed else None,
@@ -231,6 +239,8 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
                 tau_years=float(tau[i]),
                 routed=u in hedged,
                 reason=reason,
+                equity_coin=float(collateral[i]),
+                in_flight_coin=math.fsum(g.coin(g.in_flight_amount) for g in legs.get(u, ())),
             )
         )
     return CyclePlan(
@@ -247,6 +257,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
             for u in hedged
             for g in legs[u]
         ),
+        expiry_buckets=exposure.buckets,
     )
 
 

@@ -45,17 +45,26 @@ class PortfolioReader:
         self._seen = set(self._ctx.venues)
 
     async def read(self) -> PortfolioSnapshot:
-        """Every venue read concurrently; any failure or vanished book raises ReadError."""
+        """Every venue read concurrently; any failure or vanished book raises ReadError (naming
+        every unreadable venue, so health can say which)."""
         ctx = self._ctx
         ids = list(ctx.venues)
         results = await asyncio.gather(
             *(ctx.venues[v].snapshot(self._watch.get(v, [])) for v in ids),
             return_exceptions=True,
         )
+        unreadable = [
+            f"venue {venue_id} unreadable: {type(result).__name__}: {result}"
+            for venue_id, result in zip(ids, results, strict=True)
+            if isinstance(result, BaseException)
+        ]
+        if unreadable:
+            raise ReadError("; ".join(unreadable))
+        read = [
+            (v, r) for v, r in zip(ids, results, strict=True) if not isinstance(r, BaseException)
+        ]
         snaps: list[VenueSnapshot] = []
-        for venue_id, result in zip(ids, results, strict=True):
-            if isinstance(result, BaseException):
-                raise ReadError(f"venue {venue_id} unreadable: {type(result).__name__}: {result}")
+        for venue_id, result in read:
             held = self._held.get(venue_id)
             if not result.positions and held is None and venue_id not in self._seen:
                 unexplained = self._journaled_holdings(result)

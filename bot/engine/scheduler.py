@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,13 +29,15 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.domain.stress import LightStress
 from bot.engine.alert_watch import AlertWatch, watch_cycle
 from bot.engine.collateral_job import run_collateral
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
+from bot.engine.history import HISTORY_CYCLES, CyclePoint, point_of
 from bot.engine.journal_check import JOURNAL_CHECK_INTERVAL_S, check_journal
-from bot.engine.margin_job import margin_snapshot, stress_snapshot
+from bot.engine.margin_job import MarginView, margin_snapshot, stress_snapshot
 from bot.engine.reconciler import reconcile_journal
 from bot.engine.surface_job import refresh_surfaces
 
@@ -55,12 +58,21 @@ class Jobs:
     """Lock-free jobs in flight that await venues (the surface refresh)."""
     journal_problem: str | None = None
     """The first failed journal check's problem: trading is halted, the daemon exits non-zero."""
+    margin_view: MarginView | None = None
+    """The newest margin job's result (liquidation distances, drift), for the dashboard."""
+    stress_view: LightStress | None = None
+    """The newest light stress pass, for the dashboard."""
+    history: deque[CyclePoint] = field(default_factory=lambda: deque(maxlen=HISTORY_CYCLES))
+    """Recent planned cycles' figures, oldest first (the dashboard's chart)."""
     watch: AlertWatch | None = None
     """What the alert detectors carry between cycles (made at the first cycle)."""
 
     async def hedge_cycle(self) -> None:
         result = await self.engine.run_cycle(self.latest.surfaces)
         self.latest = self.latest.after_cycle(result)
+        point = point_of(result)
+        if point is not None:
+            self.history.append(point)
         if self.on_cycle is not None:
             self.on_cycle(result)
         self.alerts()
@@ -82,17 +94,23 @@ class Jobs:
         self.latest = replace(self.latest, surfaces=fitted)  # the newest read, after the await
 
     def margin(self) -> None:
-        margin_snapshot(self.ctx, self.latest)
+        self.margin_view = margin_snapshot(self.ctx, self.latest) or self.margin_view
 
     def stress(self) -> None:
-        stress_snapshot(self.ctx, self.latest)
+        self.stress_view = stress_snapshot(self.ctx, self.latest) or self.stress_view
+
+    async def cycle_now(self) -> bool:
+        """Run a hedge cycle now (an operator's request) through the same guarded path as
+        the scheduled one: False, and nothing run, when another job holds the lock."""
+        return await self.guarded("hedge_cycle", self.hedge_cycle, wait=False)
 
     def journal_check(self) -> None:
         problem = check_journal(self.ctx)
         self.journal_problem = self.journal_problem or problem
 
-    async def guarded(self, job: str, work: Callable[[], Awaitable[Any]], *, wait: bool) -> None:
-        """Run one job that reads venues or writes the journal, one such job at a time.
+    async def guarded(self, job: str, work: Callable[[], Awaitable[Any]], *, wait: bool) -> bool:
+        """Run one job that reads venues or writes the journal, one such job at a time;
+        whether it ran (a job that ran and failed is logged and counts as run).
 
         The hedge cycle skips a turn when another job holds the lock (the next turn
         comes soon and carries current data); a reconciliation waits its turn
@@ -101,14 +119,14 @@ class Jobs:
         stopping = self.ctx.stopping
         if stopping or (self.busy.locked() and not wait):
             log.debug("job_skipped", job=job, stopping=stopping)
-            return
+            return False
         if self.journal_problem is not None:
             log.debug("job_skipped", job=job, journal_problem=self.journal_problem)
-            return
+            return False
         try:
             async with self.busy:
                 if self.ctx.stopping:
-                    return
+                    return False
                 self.current = asyncio.current_task()
                 try:
                     await work()
@@ -120,6 +138,7 @@ class Jobs:
             if not self.ctx.stopping:
                 raise
             log.warning("job_aborted", job=job, reason="shutdown")  # planned, not a fault
+        return True
 
     async def unlocked(self, job: str, work: Callable[[], Awaitable[Any]]) -> None:
         """A job that reads venues but writes nothing (the surface refresh): it needs no lock.

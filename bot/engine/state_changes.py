@@ -14,7 +14,7 @@ from typing import TypeVar
 import structlog
 
 from bot.domain.alert_rules import trading_event
-from bot.domain.alerts import iso_utc
+from bot.domain.timeunits import iso_utc
 from bot.domain.trading_state import TradingState
 from bot.engine.context import EngineContext
 

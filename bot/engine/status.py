@@ -1,33 +1,29 @@
-"""What ``/status``, ``/health`` and ``deltabot status`` report about a running engine.
+"""What ``/status`` and ``deltabot status`` report about a running engine.
 
-Plain functions of the latest cycle and portfolio read: cheap, no I/O,
-safe to call from the status server on the daemon's event loop.
+Plain functions of the latest cycle and portfolio read: cheap, no network
+I/O, safe to call from the status server on the daemon's event loop.
+
+One clock per document: every time in ``/status`` is on the daemon's clock
+(the simulated one in mode sim), named in its ``clock`` field, and shown as
+ISO-8601 UTC beside the machine-readable ``_ms`` field. The one time written
+on another clock, an operator's change of the trading state (the CLI stamps
+it with the wall clock), says so in its own ``clock`` field.
 """
 
 from __future__ import annotations
 
-import math
-
-from bot.domain.alerts import iso_utc
-from bot.domain.freshness import skew_problem, stale_problem
-from bot.domain.health import Component, Health, Level
-from bot.domain.snapshot import Balance, PortfolioSnapshot
-from bot.domain.trading_state import TradingMode, TradingState
+from bot.domain.snapshot import PortfolioSnapshot, maintenance_ratio
+from bot.domain.timeunits import iso_utc
+from bot.domain.trading_state import SetBy, TradingState
 from bot.engine.context import EngineContext, LatestRead
-from bot.engine.cycle_result import CycleResult
+from bot.engine.health import health_of
 from bot.journal import Journal
+from bot.ops.status_server import health_json
 
 RECENT_ALERTS = 10
 """How many of the newest alerts ``/status`` and ``deltabot status`` show."""
-STALE_CYCLES = 3
-"""A daemon whose last cycle is older than this many hedge intervals is unhealthy."""
-
-
-def maintenance_ratio(balance: Balance) -> float:
-    """Maintenance margin / equity: 1.0 is the liquidation line (inf without equity)."""
-    if balance.equity > 0:
-        return balance.maintenance_margin / balance.equity
-    return math.inf if balance.maintenance_margin > 0 else 0.0
+WALL_CLOCK = "wall"
+"""The ``clock`` of a document whose times are the wall clock's."""
 
 
 def margin_rows(portfolio: PortfolioSnapshot | None) -> dict[str, list[dict[str, object]]]:
@@ -51,13 +47,16 @@ def margin_rows(portfolio: PortfolioSnapshot | None) -> dict[str, list[dict[str,
     }
 
 
-def trading_state_json(state: TradingState) -> dict[str, object]:
-    """The trading state as ``/status`` and ``deltabot status`` show it."""
+def trading_state_json(state: TradingState, clock: str) -> dict[str, object]:
+    """The trading state as ``/status`` and ``deltabot status`` show it; ``clock`` is the
+    document's (the daemon's), which an operator's change (wall-clock stamped) is not on."""
     return {
         "mode": state.mode.value,
         "reason": state.reason,
         "set_by": state.set_by.value,
         "ts_ms": state.ts_ms,
+        "set_at": iso_utc(state.ts_ms) if state.ts_ms > 0 else None,
+        "clock": WALL_CLOCK if state.set_by is SetBy.OPERATOR else clock,
     }
 
 
@@ -77,13 +76,16 @@ def recent_alerts(journal: Journal, limit: int = RECENT_ALERTS) -> list[dict[str
 
 
 def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, object]:
-    """The daemon's state as JSON-ready values with unit-carrying keys."""
+    """The daemon's state as JSON-ready values with unit-carrying keys, its health included."""
     journal = ctx.journal
     state = journal.state.trading_state()
     result = latest.cycle
     out: dict[str, object] = {
+        "clock": ctx.clock_name,
         "now_ms": now_ms,
-        "trading_state": trading_state_json(state),
+        "now": iso_utc(now_ms),
+        "health": health_json(health_of(ctx, latest, now_ms)),
+        "trading_state": trading_state_json(state, ctx.clock_name),
         "locks": dict(journal.state.locks()),
         "reducing_venues": dict(journal.state.reducing_venues()),
         "margin": margin_rows(latest.portfolio),
@@ -94,6 +96,7 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
         return out
     out["last_cycle"] = {
         "started_ms": result.started_ms,
+        "started": iso_utc(result.started_ms),
         "age_s": (now_ms - result.started_ms) / 1000,
         "duration_s": result.duration_s,
         "error": result.error,
@@ -118,75 +121,3 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
             for d in result.plan.decisions
         }
     return out
-
-
-def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
-    """Every health component's verdict on the latest cycle (see :mod:`bot.domain.health`)."""
-    state = ctx.journal.state.trading_state()
-    result = latest.cycle
-    age_s = None if result is None else (now_ms - result.started_ms) / 1000
-    components = (
-        _trading(state),
-        _last_cycle(ctx, result, age_s),
-        *_inputs(ctx, result),
-    )
-    return Health(components, state.mode.value, age_s)
-
-
-def _trading(state: TradingState) -> Component:
-    """Halted fails (no hedging at all); reducing only degrades (hedges may still shrink)."""
-    why = f"{state.mode.value} by {state.set_by.value}: {state.reason}"
-    if state.mode is TradingMode.HALTED:
-        return Component("trading", Level.FAILING, why)
-    if state.mode is TradingMode.REDUCING:
-        return Component("trading", Level.DEGRADED, why)
-    return Component("trading", Level.OK, "active")
-
-
-def _last_cycle(ctx: EngineContext, result: CycleResult | None, age_s: float | None) -> Component:
-    """The newest cycle ran, succeeded, and is no older than a few hedge intervals."""
-    if result is None or age_s is None:
-        return Component("last_cycle", Level.FAILING, "no cycle has run yet")
-    if result.error is not None:
-        return Component("last_cycle", Level.FAILING, f"failed: {result.error}")
-    limit_s = STALE_CYCLES * ctx.config.daemon.hedge_interval_s
-    if age_s > limit_s:
-        return Component(
-            "last_cycle", Level.FAILING, f"{age_s:.1f} s ago (more than {limit_s:g} s)"
-        )
-    return Component("last_cycle", Level.OK, f"{age_s:.1f} s ago, took {result.duration_s:.3f} s")
-
-
-def _inputs(ctx: EngineContext, result: CycleResult | None) -> tuple[Component, Component]:
-    """The last cycle's inputs too old when its read returned, and venue clocks too far off.
-
-    Judged at the read, not at ``now``: between cycles every input ages, and
-    that is the cycle interval's business, not a stale feed.
-    """
-    risk = ctx.config.risk
-    stale = None
-    if result is not None and result.plan is not None:
-        plan = result.plan
-        stale = stale_problem(plan.inputs, plan.valuation_ts_ms, risk.max_input_age_ms)
-    inputs = (
-        Component("inputs", Level.FAILING, f"stale inputs: {stale}")
-        if stale is not None
-        else Component("inputs", Level.OK, "fresh")
-    )
-    clocks = (
-        []
-        if result is None or result.portfolio is None
-        else [(s.venue, s.clock) for s in result.portfolio.venues]
-    )
-    skews = [
-        problem
-        for venue, clock in clocks
-        if clock is not None
-        and (problem := skew_problem(venue, clock, risk.max_clock_skew_ms)) is not None
-    ]
-    clock = (
-        Component("venue_clocks", Level.FAILING, "; ".join(skews))
-        if skews
-        else Component("venue_clocks", Level.OK, "venue clocks within the limit")
-    )
-    return inputs, clock

@@ -2,13 +2,14 @@
 
 :class:`Journal` owns the file, its connection and its lock; each kind of
 record has its own store over that connection (``orders``, ``transfers``,
-``plans``, ``state``, ``external``, ``alerts``). The halt marker beside it halts trading when
-the journal itself cannot be read. Import the journal, its records, errors and the
-halt marker's functions from here.
+``plans``, ``state``, ``external``, ``pnl``, ``actions``, ``alerts``). The halt
+marker beside it halts trading when the journal itself cannot be read. Import the
+journal, its records, errors and the halt marker's functions from here.
 """
 
 from __future__ import annotations
 
+from bot.journal.actions import OperatorAction
 from bot.journal.alerts import AlertRow
 from bot.journal.errors import JournalError, JournalFileError, JournalLockedError
 from bot.journal.journal import Journal
@@ -24,6 +25,7 @@ __all__ = [
     "JournalError",
     "JournalFileError",
     "JournalLockedError",
+    "OperatorAction",
     "PlanRecord",
     "PlanState",
     "TransferRecord",

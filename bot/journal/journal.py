@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from bot.journal.actions import ActionStore
 from bot.journal.alerts import AlertStore
 from bot.journal.db import Db
 from bot.journal.errors import JournalError
@@ -28,6 +29,7 @@ from bot.journal.file import FileIdentity, check_type, identity, same_file
 from bot.journal.lock import lock
 from bot.journal.orders import OrderStore
 from bot.journal.plans import PlanStore
+from bot.journal.pnl import PnlStore
 from bot.journal.schema import connect
 from bot.journal.state import StateStore
 from bot.journal.transfers import TransferStore
@@ -39,7 +41,10 @@ class Journal:
     Its records are reached through one store per kind: :attr:`orders`
     (decisions, orders, fills), :attr:`transfers`, :attr:`plans` (collateral
     plans), :attr:`state` (trading state, locked underlyings, reducing venues),
-    :attr:`external` (positions that moved with no order of ours) and :attr:`alerts`.
+    :attr:`external` (positions that moved with no order of ours), :attr:`pnl` (each
+    cycle's equity, read back with the decisions and fills for P&L attribution),
+    :attr:`actions` (what operators did from the dashboard) and :attr:`alerts` (every
+    alert raised, with its delivery).
     """
 
     def __init__(self, path: Path, db: Db, lock_fd: int) -> None:
@@ -52,6 +57,8 @@ class Journal:
         self.plans = PlanStore(db)
         self.state = StateStore(db, path)
         self.external = ExternalChangeStore(db)
+        self.pnl = PnlStore(db)
+        self.actions = ActionStore(db)
         self.alerts = AlertStore(db)
 
     @classmethod

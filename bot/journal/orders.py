@@ -125,6 +125,22 @@ class OrderStore:
             for u, ts, greeks, target, reason in rows
         }
 
+    def decision(self, decision_id: str) -> dict[str, object] | None:
+        """One decision: when, the Greeks it used, its target and reason (None: unknown)."""
+        row = self._db.one(
+            "SELECT ts_ms, greeks_json, target_coin, reason FROM decisions WHERE decision_id = ?",
+            (decision_id,),
+        )
+        if row is None:
+            return None
+        ts, greeks, target, reason = row
+        return {
+            "ts_ms": ts,
+            "greeks": json.loads(greeks),
+            "target_hedge_coin": target,
+            "reason": reason,
+        }
+
     # -- orders ---------------------------------------------------------------------------
 
     def record_intent(self, intent: OrderIntent, decision_id: str, ts_ms: int) -> OrderRecord:
@@ -232,6 +248,15 @@ class OrderStore:
         )
         return tuple((_order_record(r[:-2]), Currency(r[-2]), r[-1]) for r in rows)
 
+    def latest(self, limit: int) -> tuple[tuple[OrderRecord, Currency, float | None], ...]:
+        """The ``limit`` orders journaled last, as :meth:`since` gives them, oldest first."""
+        rows = self._machine.rows(
+            "client_id IN (SELECT client_id FROM orders ORDER BY created_ts_ms DESC LIMIT ?)",
+            (limit,),
+            extra="underlying, average_price",
+        )
+        return tuple((_order_record(r[:-2]), Currency(r[-2]), r[-1]) for r in rows)
+
     def in_flight(self) -> dict[tuple[VenueId, Symbol], float]:
         """Signed amount (``amount_unit``, + buys) of open orders that may still fill."""
         totals: dict[tuple[VenueId, Symbol], float] = {}
@@ -303,28 +328,41 @@ class OrderStore:
             (venue, since_ms, venue),
         )
 
+    def fills_between(self, since_ms: int, until_ms: int) -> tuple[tuple[VenueId, Fill], ...]:
+        """Every venue's fills with ``since_ms <= ts_ms < until_ms``, with their venue,
+        oldest first."""
+        return self._venue_fills("ts_ms >= ? AND ts_ms < ?", (since_ms, until_ms))
+
     def fills_of(self, venue: VenueId, client_id: ClientOrderId) -> tuple[Fill, ...]:
         """The fills journaled for one order, oldest first."""
         return self._fills("venue = ? AND client_id = ?", (venue, client_id))
 
     def _fills(self, condition: str, params: Sequence[object]) -> tuple[Fill, ...]:
+        return tuple(fill for _, fill in self._venue_fills(condition, params))
+
+    def _venue_fills(
+        self, condition: str, params: Sequence[object]
+    ) -> tuple[tuple[VenueId, Fill], ...]:
         rows = self._db.query(
-            "SELECT trade_id, client_id, venue_order_id, symbol, side, amount, price, fee, "
+            "SELECT venue, trade_id, client_id, venue_order_id, symbol, side, amount, price, fee, "
             f"fee_currency, ts_ms FROM fills WHERE {condition} ORDER BY ts_ms, trade_id",
             params,
         )
         return tuple(
-            Fill(
-                tid,
-                ClientOrderId(cid) if cid else None,
-                vid,
-                Symbol(sym),
-                Side(side),
-                amount,
-                price,
-                fee,
-                Currency(fee_ccy),
-                ts,
+            (
+                VenueId(venue),
+                Fill(
+                    tid,
+                    ClientOrderId(cid) if cid else None,
+                    vid,
+                    Symbol(sym),
+                    Side(side),
+                    amount,
+                    price,
+                    fee,
+                    Currency(fee_ccy),
+                    ts,
+                ),
             )
-            for tid, cid, vid, sym, side, amount, price, fee, fee_ccy, ts in rows
+            for venue, tid, cid, vid, sym, side, amount, price, fee, fee_ccy, ts in rows
         )

@@ -15,13 +15,15 @@ from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequ
 from bot.journal.errors import JournalFileError
 from bot.journal.file import file_error, quick_check
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 8
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
 Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
 ``collateral_plans`` (plans awaiting or given an operator's approval), version 4
 ``venue_reductions`` (venues where only reducing orders may go), version 5
-``external_changes`` (positions that moved with no order of ours), version 6 ``alerts``
+``external_changes`` (positions that moved with no order of ours), version 6
+``equities`` (each cycle's coin equity per underlying, for P&L attribution), version 7
+``operator_actions`` (who did what from the dashboard, and why), version 8 ``alerts``
 (every alert raised, with its delivery per channel); an older journal is migrated in
 place when opened."""
 
@@ -104,6 +106,20 @@ CREATE TABLE external_changes (
     ts_ms INTEGER NOT NULL
 );
 """
+_EQUITIES: Final = """
+CREATE TABLE equities (
+    decision_id TEXT PRIMARY KEY REFERENCES decisions(decision_id),
+    equity_coin REAL NOT NULL
+);
+CREATE INDEX decisions_ts ON decisions(ts_ms);
+CREATE INDEX fills_ts ON fills(ts_ms);
+"""
+_OPERATOR_ACTIONS: Final = """
+CREATE TABLE operator_actions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, detail TEXT NOT NULL, outcome TEXT NOT NULL
+);
+"""
 _ALERTS: Final = """
 CREATE TABLE alerts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -118,7 +134,9 @@ _MIGRATIONS: Final = {
     2: _PLANS,
     3: _VENUE_REDUCTIONS,
     4: _EXTERNAL_CHANGES,
-    5: _ALERTS,
+    5: _EQUITIES,
+    6: _OPERATOR_ACTIONS,
+    7: _ALERTS,
 }
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 
@@ -152,7 +170,7 @@ def _prepare(path: Path, conn: sqlite3.Connection) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
     if version == 0 and tables == 0:
-        ddl = _SCHEMA + _LOCKS + _PLANS + _VENUE_REDUCTIONS + _EXTERNAL_CHANGES + _ALERTS
+        ddl = _SCHEMA + "".join(_MIGRATIONS.values())
         conn.executescript(f"BEGIN IMMEDIATE;{ddl}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
     elif version == 0:
         raise JournalFileError(f"journal {path} is an SQLite database but not a deltabot journal")

@@ -35,11 +35,25 @@ CYCLE_DURATION_BUCKETS_S: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30
 """Histogram buckets of the hedge-cycle latency, in seconds: a cycle is a few venue round trips."""
 
 ORDER_SIDES: Final = frozenset({"buy", "sell"})
-ORDER_OUTCOMES: Final = frozenset({"accepted", "rejected", "ambiguous"})
+ORDER_OUTCOMES: Final = frozenset({"accepted", "canceled", "rejected", "ambiguous"})
 LIQUIDATION_DIRECTIONS: Final = frozenset({"down", "up"})
 CYCLE_RESULTS: Final = ("ok", "failed")
 ALERT_EVENTS: Final = frozenset(k.value for k in AlertKind)
 ALERT_SEVERITIES: Final = frozenset(s.value for s in Severity)
+PNL_COMPONENTS: Final = frozenset(
+    {
+        "delta",
+        "gamma",
+        "theta",
+        "vega",
+        "slippage",
+        "fees",
+        "funding",
+        "unexplained",
+        "equity_change",
+    }
+)
+"""The attribution's components (``bot.domain.pnl``, without ``_usd``) and the equity change."""
 
 
 def _check(kind: str, value: str, allowed: frozenset[str]) -> str:
@@ -116,9 +130,33 @@ class DaemonMetrics:
         )
         self._order_outcomes = Counter(
             "deltabot_order_outcomes_total",
-            "Outcomes of sent orders, a count, per venue: accepted, rejected, or ambiguous "
-            "(timeout or lost reply: journalled UNKNOWN until the venue says more).",
+            "Outcomes of sent orders, a count, per venue: accepted, canceled (an IOC the venue "
+            "took and canceled with nothing filled), rejected, or ambiguous (timeout or lost "
+            "reply: journalled UNKNOWN until the venue says more).",
             ["venue", "outcome"],
+            registry=reg,
+        )
+        self._ioc_requested = Counter(
+            "deltabot_ioc_requested_coin_total",
+            "Amount of IOC orders the venue answered, in coin of the underlying, per venue and "
+            "underlying (the fill ratio is rate of filled over rate of this).",
+            ["venue", "underlying"],
+            registry=reg,
+        )
+        self._ioc_filled = Counter(
+            "deltabot_ioc_filled_coin_total",
+            "Amount of those IOC orders that filled, in coin of the underlying, per venue and "
+            "underlying.",
+            ["venue", "underlying"],
+            registry=reg,
+        )
+        self._pnl_today = Gauge(
+            "deltabot_pnl_today_usd",
+            "Today's (UTC) P&L attribution per underlying, in USD, per component (delta, "
+            "gamma, theta, vega, slippage, fees, funding, unexplained) and the equity change "
+            "they sum to; signed (a gauge: P&L goes down as well as up), restored from the "
+            "journal at start.",
+            ["underlying", "component"],
             registry=reg,
         )
         self._orders_denied = Counter(
@@ -268,8 +306,22 @@ class DaemonMetrics:
         self._orders_sent.labels(venue, symbol, _check("side", side, ORDER_SIDES)).inc()
 
     def order_outcome(self, venue: str, outcome: str) -> None:
-        """Count one sent order's outcome: accepted|rejected|ambiguous."""
+        """Count one sent order's outcome: accepted|canceled|rejected|ambiguous."""
         self._order_outcomes.labels(venue, _check("outcome", outcome, ORDER_OUTCOMES)).inc()
+
+    def ioc_answered(
+        self, venue: str, underlying: str, *, requested_coin: float, filled_coin: float
+    ) -> None:
+        """Count one answered IOC order's requested and filled amounts, in coin."""
+        self._ioc_requested.labels(venue, underlying).inc(requested_coin)
+        self._ioc_filled.labels(venue, underlying).inc(filled_coin)
+
+    def set_pnl_today(self, underlying: str, components_usd: dict[str, float]) -> None:
+        """Set today's attribution of one underlying (``component: USD``, a closed set)."""
+        with self._lock:
+            for component, usd in components_usd.items():
+                name = _check("component", component, PNL_COMPONENTS)
+                self._pnl_today.labels(underlying, name).set(usd)
 
     def order_denied(self, reason: str) -> None:
         """Count one risk-gate denial; ``reason`` is a short code, not a message (cardinality)."""

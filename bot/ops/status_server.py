@@ -9,7 +9,9 @@ and never takes the server (or the daemon) down with it, since an unhealthy
 daemon is exactly when the operator needs these endpoints.
 
 The endpoints carry no authentication, so only a loopback host is bound
-unless the caller explicitly allows otherwise.
+unless the caller explicitly allows otherwise. A caller may ``mount`` more
+routes on the same application (the dashboard, :mod:`bot.web`): this module
+stays below the engine and knows nothing of them.
 """
 
 from __future__ import annotations
@@ -88,12 +90,18 @@ def _json_response(payload: object, status: int) -> web.Response:
     return web.Response(text=body, status=status, content_type=JSON_CONTENT_TYPE, headers=_NO_STORE)
 
 
+Mount = Callable[[web.Application], None]
+"""Adds routes (and middlewares) to the status server's application before it starts."""
+
+
 def build_app(
     metrics: DaemonMetrics,
     health: Callable[[], Health],
     status: Callable[[], Mapping[str, object]],
+    mount: Mount | None = None,
 ) -> web.Application:
-    """The aiohttp application serving ``/metrics``, ``/health`` and ``/status``."""
+    """The aiohttp application serving ``/metrics``, ``/health`` and ``/status``, and whatever
+    ``mount`` adds."""
 
     async def get_metrics(_request: web.Request) -> web.Response:
         try:
@@ -126,6 +134,8 @@ def build_app(
     app.router.add_get("/metrics", get_metrics)
     app.router.add_get("/health", get_health)
     app.router.add_get("/status", get_status)
+    if mount is not None:
+        mount(app)
     return app
 
 
@@ -138,6 +148,7 @@ async def run_status_server(
     host: str = "127.0.0.1",
     port: int = 0,
     allow_non_loopback: bool = False,
+    mount: Mount | None = None,
 ) -> AsyncIterator[RunningStatusServer]:
     """Serve the status endpoints until the block exits; port 0 picks a free port.
 
@@ -146,7 +157,9 @@ async def run_status_server(
     """
     check_bind("status server", host, port, allow_non_loopback=allow_non_loopback)
     runner = web.AppRunner(
-        build_app(metrics, health, status), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        build_app(metrics, health, status, mount),
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
     )
     await runner.setup()
     try:

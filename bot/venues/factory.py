@@ -30,18 +30,16 @@ from types import MappingProxyType
 
 from bot.config import Config, Mode, VenueConfig
 from bot.domain.ids import Currency, VenueId
-from bot.secrets import VenueCredentials, credential_vars, venue_credentials
+from bot.secrets import CredentialsError, VenueCredentials, credential_vars, venue_credentials
 from bot.venues.base import StartupError, Venue
 from bot.venues.ccxt_venue import CcxtVenue
-from bot.venues.clients import ccxt_client
+from bot.venues.clients import ccxt_client, check_network
 from bot.venues.errors import Sleep, TokenBucket
 from bot.venues.normalise import Normaliser, normaliser_for
 from bot.venues.paper import PaperVenue
 
 LIVE_CONFIRM_VAR = "DELTABOT_LIVE_CONFIRM"
 LIVE_CONFIRM_VALUE = "yes-trade-real-money"
-SIM_EXCHANGE = "deribit"
-"""The emulator speaks the Deribit v2 dialect only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +72,46 @@ class PaperSettings:
     taker_fee_rate: float = 0.0005
 
 
-def check_live_confirmation(mode: Mode, environ: Mapping[str, str]) -> None:
-    """Refuse live trading without the explicit environment confirmation."""
+def live_confirmation_problem(mode: Mode, environ: Mapping[str, str]) -> str | None:
+    """Why live trading may not start here (no explicit confirmation); None when it may."""
     if mode is Mode.LIVE and environ.get(LIVE_CONFIRM_VAR) != LIVE_CONFIRM_VALUE:
-        raise StartupError(
+        return (
             f"mode is live: trading real money needs {LIVE_CONFIRM_VAR}={LIVE_CONFIRM_VALUE} "
             "in the environment"
         )
+    return None
 
 
-def _credentials(venue: VenueConfig, environ: Mapping[str, str]) -> VenueCredentials:
-    found = venue_credentials(venue.name, testnet=venue.testnet, environ=environ)
-    if found is None:
+def check_live_confirmation(mode: Mode, environ: Mapping[str, str]) -> None:
+    """Refuse live trading without the explicit environment confirmation."""
+    problem = live_confirmation_problem(mode, environ)
+    if problem is not None:
+        raise StartupError(problem)
+
+
+def venue_problem(venue: VenueConfig, mode: Mode, environ: Mapping[str, str]) -> str | None:
+    """Why ``venue`` cannot be built for ``mode``, found without any network; None when it can.
+
+    A half-set key pair is refused in every mode; sandbox and live need the pair
+    and hosts of the keys' own network (ccxt's URL tables, after ``api_url``).
+    ``check-config`` and ``run`` ask this same question before anything starts.
+    """
+    try:
+        credentials = venue_credentials(venue.name, testnet=venue.testnet, environ=environ)
+    except CredentialsError as exc:
+        return str(exc)
+    if mode in (Mode.SIM, Mode.PAPER):
+        return None
+    if credentials is None:
         names = credential_vars(venue.name, testnet=venue.testnet)
-        raise StartupError(
-            f"venue {venue.name}: no credentials; set {names.api_key} and {names.api_secret}"
-        )
-    return found
+        return f"mode {mode.value} needs credentials: set {names.api_key} and {names.api_secret}"
+    exchange = venue.exchange.value
+    client = ccxt_client(exchange, testnet=venue.testnet, api_url=venue.api_url)
+    try:
+        check_network(exchange, client, testnet=venue.testnet)
+    except StartupError as exc:
+        return str(exc)
+    return None
 
 
 def _budget(client: object, runtime: Runtime) -> TokenBucket:
@@ -133,15 +154,15 @@ def build_venue(
     sim: SimEndpoint | None = None,
     paper: PaperSettings | None = None,
 ) -> Venue:
-    """One venue for ``mode``; StartupError says what is missing or unsafe."""
+    """One venue for ``mode`` of a validated config (which refuses a venue its mode cannot
+    use); StartupError says what is missing or unsafe."""
+    problem = venue_problem(venue, mode, environ)
+    if problem is not None:
+        raise StartupError(f"venue {venue.name}: {problem}")
     exchange = venue.exchange.value
     if mode is Mode.SIM:
         if sim is None:
             raise StartupError(f"venue {venue.name}: mode sim needs the emulator's URL")
-        if exchange != SIM_EXCHANGE:
-            raise StartupError(
-                f"venue {venue.name}: the emulator speaks {SIM_EXCHANGE} only, not {exchange}"
-            )
         client = ccxt_client(exchange, credentials=sim.credentials, api_url=sim.base_url)
         return _ccxt_venue(venue, client, runtime)
     if mode is Mode.PAPER:
@@ -155,14 +176,12 @@ def build_venue(
             account=venue.account,
             taker_fee_rate=settings.taker_fee_rate,
         )
-    if mode is Mode.SANDBOX and not venue.testnet:
-        raise StartupError(f"venue {venue.name}: mode sandbox needs testnet = true")
-    if mode is Mode.LIVE and venue.testnet:
-        raise StartupError(f"venue {venue.name}: mode live cannot use a testnet venue")
     check_live_confirmation(mode, environ)
+    credentials = venue_credentials(venue.name, testnet=venue.testnet, environ=environ)
+    assert credentials is not None  # venue_problem refuses a mode that trades without them
     client = ccxt_client(
         exchange,
-        credentials=_credentials(venue, environ),
+        credentials=credentials,
         testnet=venue.testnet,
         api_url=venue.api_url,
     )

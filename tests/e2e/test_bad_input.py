@@ -54,8 +54,14 @@ def test_demo_that_cannot_write_its_chart_exits_2_after_the_run(tmp_path: Path) 
     and one line, not a traceback."""
     plot = tmp_path / "chart.png"
     plot.mkdir()
-    result = deltabot("demo", "--config", str(EXAMPLE), "--hours", "0.5", "--plot", str(plot))
-    assert _one_line(*result) == f"deltabot demo: cannot write the chart {plot}: Is a directory"
+    code, out, err = deltabot(
+        "demo", "--config", str(EXAMPLE), "--hours", "0.5", "--plot", str(plot)
+    )
+    # The run itself printed its progress lines ("demo: 0.1/0.5 h simulated ...") first.
+    problems = "\n".join(line for line in err.splitlines() if not line.startswith("demo: "))
+    assert _one_line(code, out, problems) == (
+        f"deltabot demo: cannot write the chart {plot}: Is a directory"
+    )
 
 
 def test_sim_venue_refuses_a_start_beyond_its_calendar_and_an_empty_name() -> None:

@@ -13,8 +13,8 @@ EXAMPLE = ROOT / "config.example.toml"
 
 
 def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
-    """Four simulated hours (through the BTC jump) end in exit 0, a PNG chart, and a JSON
-    report with cycles for both underlyings and every order journaled."""
+    """Four simulated hours (through the BTC jump) end in exit 0, a PNG chart, a JSON report
+    with cycles for both underlyings and every order journaled, and progress on stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTABOT_")}
     chart = tmp_path / "demo.png"
     run = subprocess.run(
@@ -29,4 +29,5 @@ def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
     assert report["cycles"] >= 5
     assert report["simulated_span_h"] >= 4
     assert "BTC jump -8%" in " ".join(report["events"])
+    assert "/4.0 h simulated" in run.stderr.splitlines()[-1]  # progress, never on stdout
     assert not list(tmp_path.glob("*.sqlite*")), "the demo journal goes to a temporary directory"

@@ -9,21 +9,26 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import numpy as np
 import pytest
+import structlog
 
 from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import Config, load_config
+from bot.domain.health import Level
 from bot.domain.ids import VenueId
 from bot.domain.orders import OrderState
 from bot.domain.risk import DenyReason
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
+from bot.engine.health import health_of
 from bot.engine.reconciler import reconcile_journal
-from bot.engine.status import health_of
+from bot.engine.status import status_of
 from bot.journal import Journal
+from bot.ops.status_server import run_status_server
 from bot.sim.faults import DropMode, FaultAction
 from bot.venues.factory import Runtime, build_venues
 
@@ -531,9 +536,9 @@ async def test_clock_skew_is_alarmed_and_input_ages_stay_right(
         assert fresh.plan.inputs.age_ms(fresh.plan.valuation_ts_ms) == 0
         health = health_of(r.ctx, LatestRead().after_cycle(fresh), r.ctx.clock_ms())
         assert not health.ok
-        assert (
-            health.detail == f"venue_clocks: clock skew: sim-a is 30 s {side} ours (±0 s, max 5 s)"
-        )
+        [failing] = [c for c in health.components if c.level is Level.FAILING]
+        assert failing.name == "venue_clocks"
+        assert failing.reason == f"clock skew: sim-a is 30 s {side} ours (±0 s, max 5 s)"
         assert metric(r, 'deltabot_clock_skew_seconds{venue="sim-a"}') == venue_ahead_ms / 1000
         assert metric(r, 'deltabot_input_age_seconds{venue="sim-a"}') == 0.0
 
@@ -602,3 +607,75 @@ async def test_a_late_landing_beside_another_fill_locks_nothing(tmp_path: Path) 
         assert r.journal.state.locks() == {} and r.journal.external.since(0) == ()
         assert PERP not in [i.order.symbol for i, _ in second.outcomes]
         assert [o.label for o in r.venue_orders()].count(btc) == 1
+
+
+CAPPED = CONFIG.replace(
+    "max_order_notional_usd = 1000000", "max_order_notional_usd = 1000"
+).replace("max_hourly_notional_usd = 10000000", "max_hourly_notional_usd = 1000")
+
+
+class TestHealthOfAHedgeThatCannotTrade:
+    """The issue's case: the hourly cap denies every order while BTC sits far outside its band."""
+
+    async def test_health_fails_naming_the_cap_and_the_band(self, tmp_path: Path) -> None:
+        """One order fits the hourly cap, then the gate denies every order: risk_gate fails
+        after 2 cycles, band:BTC after 3 not worked, and /health answers 503 naming both."""
+        async with make_rig(tmp_path, CAPPED) as r:
+            latest = LatestRead()
+            for _ in range(4):
+                latest = latest.after_cycle(await r.engine.run_cycle())
+                r.clock.advance(5_000)
+            health = health_of(r.ctx, latest, r.ctx.clock_ms())
+            by_name = {c.name: c for c in health.components}
+            assert by_name["risk_gate"].level is Level.FAILING
+            assert "hourly notional cap" in by_name["risk_gate"].reason
+            assert by_name["band:BTC"].level is Level.FAILING
+            assert "not worked for 3 cycles" in by_name["band:BTC"].reason
+            assert by_name["venues"].level is Level.OK and by_name["locks"].level is Level.OK
+            async with (
+                run_status_server(r.ctx.metrics, lambda: health, dict) as server,
+                aiohttp.ClientSession() as http,
+                http.get(f"{server.base_url}/health") as resp,
+            ):
+                body = await resp.json()
+            assert resp.status == 503
+            assert "hourly notional cap" in body["detail"] and "band:BTC" in body["detail"]
+
+    async def test_the_first_denied_cycle_only_degrades(self, tmp_path: Path) -> None:
+        """After the one order that fit and a single all-denied cycle, nothing fails yet."""
+        async with make_rig(tmp_path, CAPPED) as r:
+            latest = LatestRead()
+            for _ in range(2):
+                latest = latest.after_cycle(await r.engine.run_cycle())
+                r.clock.advance(5_000)
+            health = health_of(r.ctx, latest, r.ctx.clock_ms())
+            by_name = {c.name: c.level for c in health.components}
+            assert by_name["risk_gate"] is Level.DEGRADED and by_name["band:BTC"] is Level.DEGRADED
+            assert health.ok
+
+
+async def test_each_cycle_logs_one_heartbeat_line(rig: Rig) -> None:
+    """The heartbeat names each routed underlying's total delta and band state, the orders
+    sent and denied and the duration, at info."""
+    with structlog.testing.capture_logs() as logs:
+        await rig.engine.run_cycle()
+    [beat] = [e for e in logs if e["event"] == "cycle"]
+    assert beat["log_level"] == "info"
+    assert beat["underlyings"]["BTC"]["band"] == "worked"
+    assert beat["underlyings"]["BTC"]["delta_coin"] == pytest.approx(1.0, abs=0.01)
+    assert (beat["sent"], beat["denied"]) == (1, 0) and "error" not in beat
+    assert beat["duration_s"] >= 0
+
+
+async def test_status_names_its_clock_and_shows_iso_times(rig: Rig) -> None:
+    """/status says which clock its times are on and shows each beside its _ms value."""
+    latest = LatestRead().after_cycle(await rig.engine.run_cycle())
+    status = status_of(rig.ctx, latest, rig.ctx.clock_ms())
+    assert status["clock"] == "wall"
+    assert status["now"] == "2026-12-01T08:00:00.000Z"
+    last = status["last_cycle"]
+    assert isinstance(last, dict) and last["started"] == "2026-12-01T08:00:00.000Z"
+    health = status["health"]
+    assert isinstance(health, dict) and {"band:BTC", "risk_gate"} <= {
+        c["name"] for c in health["components"]
+    }

@@ -11,10 +11,11 @@ from decimal import Decimal
 import aiohttp
 import numpy as np
 import pytest
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.ops.metrics import DaemonMetrics
 from bot.domain.health import Component, Health, Level
+from bot.ops.metrics import DaemonMetrics
 from bot.ops.status_server import run_status_server
 
 HEALTHY = Health((Component("last_cycle", Level.OK, "1.5 s ago"),), "active", 1.5)
@@ -109,7 +110,8 @@ async def test_health_is_200_when_ok_or_degraded_and_503_when_failing() -> None:
             body = await response.json()
             assert body["level"] == "failing" and body["ok"] is False
             assert body["detail"] == (
-                "trading: reducing by operator: roll; trading: halted by automatic: 5 cycle failures"
+                "trading: reducing by operator: roll; "
+                "trading: halted by automatic: 5 cycle failures"
             )
             assert [c["level"] for c in body["components"]] == ["degraded", "failing"]
 
@@ -270,5 +272,27 @@ async def test_a_failing_exposition_is_a_500_and_health_still_answers() -> None:
         async with http.get(f"{server.base_url}/metrics") as response:
             assert response.status == 500
             assert "collector exploded" in await response.text()
+        async with http.get(f"{server.base_url}/health") as response:
+            assert response.status == 200
+
+
+async def test_a_mount_adds_routes_beside_the_endpoints() -> None:
+    """``mount`` adds the caller's routes to the same server; /health still answers."""
+
+    async def hello(_request: web.Request) -> web.Response:
+        return web.Response(text="mounted")
+
+    engine = FakeEngine()
+    async with (
+        run_status_server(
+            DaemonMetrics(),
+            engine.health,
+            engine.status,
+            mount=lambda app: app.router.add_get("/extra", hello),
+        ) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        async with http.get(f"{server.base_url}/extra") as response:
+            assert await response.text() == "mounted"
         async with http.get(f"{server.base_url}/health") as response:
             assert response.status == 200

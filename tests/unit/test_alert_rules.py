@@ -12,10 +12,10 @@ from bot.domain.alert_rules import (
     summary_event,
     trading_event,
 )
-from bot.domain.alerts import Alert, AlertEvent, AlertKind, Severity, Throttle, iso_utc
+from bot.domain.alerts import Alert, AlertEvent, AlertKind, Severity, Throttle
 from bot.domain.health import Component, Health, Level
 from bot.domain.ids import Currency
-from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR, iso_utc
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 
 T0 = 1_796_112_000_000  # 2026-12-01T08:00:00Z

@@ -44,14 +44,16 @@ def test_a_plan_is_proposed_once_approved_then_executed(tmp_path: Path) -> None:
 def test_collateral_command_shows_and_approves_plans(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """'collateral plan' lists proposals; 'approve ID' approves one; an unknown id exits 2."""
+    """'collateral plan' lists proposals with their ISO time; 'approve ID' approves one; an
+    unknown id exits 2."""
     env = {"DELTABOT_DAEMON__JOURNAL_PATH": str(tmp_path / "j.sqlite")}
     with Journal.open(tmp_path / "j.sqlite") as journal:
         journal.plans.propose("cp1", 1, [INTENT], "optimal: deribit-a -> deribit-b 0.5 BTC")
     config = ["--config", str(EXAMPLE)]
     assert main(["collateral", "plan", *config], env) == 0
     out = capsys.readouterr().out
-    assert "cp1  optimal: deribit-a -> deribit-b 0.5 BTC" in out and "tr0123" in out
+    assert "cp1  1970-01-01T00:00:00.001Z  optimal: deribit-a -> deribit-b 0.5 BTC" in out
+    assert "tr0123" in out
     assert main(["collateral", "approve", "nope", *config], env) == 2
     assert "not in the journal" in capsys.readouterr().err
     assert main(["collateral", "approve", "cp1", *config], env) == 0

@@ -58,7 +58,8 @@ def test_half_set_credentials_fail(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_live_mode_needs_credentials(capsys: pytest.CaptureFixture[str]) -> None:
-    """Mode live without credentials names the variables to set; with them it passes."""
+    """Mode live without credentials names the variables to set; with them and the live
+    confirmation it passes."""
     environ = {"DELTABOT_MODE": "live"}
     code, _, err = run(capsys, ["check-config", str(EXAMPLE)], environ)
     assert code == 2
@@ -72,6 +73,7 @@ def test_live_mode_needs_credentials(capsys: pytest.CaptureFixture[str]) -> None
         **CREDS,
         "DELTABOT_VENUE_DERIBIT_B_API_KEY": "b-key",
         "DELTABOT_VENUE_DERIBIT_B_API_SECRET": "b-secret",
+        "DELTABOT_LIVE_CONFIRM": "yes-trade-real-money",
     }
     assert run(capsys, ["check-config", str(EXAMPLE)], both)[0] == 0
 

@@ -163,7 +163,7 @@ def test_totals_are_options_plus_hedges_plus_collateral() -> None:
 
 
 def test_expiry_buckets_cover_perps_and_sum_to_totals() -> None:
-    """Buckets are sorted by (underlying, expiry), perps sit at NO_EXPIRY_MS, sums match."""
+    """Buckets sort by underlying then expiry, perps at NO_EXPIRY_MS; sums match the totals."""
     e = _exposure(_mixed(), MIXED_FORWARD, "coin")
     b = e.buckets
     assert b.underlying_idx.tolist() == [0, 0, 0, 1]
@@ -177,6 +177,8 @@ def test_expiry_buckets_cover_perps_and_sum_to_totals() -> None:
     gamma = np.bincount(b.underlying_idx, weights=b.gamma_coin_per_pct, minlength=2)
     vega = np.bincount(b.underlying_idx, weights=b.vega_usd_per_volpt, minlength=2)
     assert np.allclose(gamma, e.gamma_coin_per_pct) and np.allclose(vega, e.vega_usd_per_volpt)
+    delta = np.bincount(b.underlying_idx, weights=b.delta_coin, minlength=2)
+    assert np.allclose(delta, e.delta_coin - e.collateral_delta_coin)
 
 
 def test_expired_positions_contribute_nothing_and_are_counted() -> None:

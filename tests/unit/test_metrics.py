@@ -59,6 +59,27 @@ def test_greeks_are_exposed_per_underlying_with_units_in_the_names() -> None:
     assert value(samples, "deltabot_theta_usd_per_day", underlying="BTC") == -350.0
 
 
+def test_pnl_today_is_a_signed_gauge_per_underlying_and_component() -> None:
+    """set_pnl_today writes one gauge per component, negative values kept, latest wins."""
+    metrics = DaemonMetrics()
+    metrics.set_pnl_today("BTC", {"gamma": 5.0, "fees": -1.0})
+    metrics.set_pnl_today("BTC", {"gamma": 7.5})
+    samples = scrape(metrics)
+    assert value(samples, "deltabot_pnl_today_usd", underlying="BTC", component="gamma") == 7.5
+    assert value(samples, "deltabot_pnl_today_usd", underlying="BTC", component="fees") == -1.0
+
+
+def test_ioc_amounts_accumulate_requested_and_filled_coin() -> None:
+    """ioc_answered adds the requested and filled coin per venue and underlying."""
+    metrics = DaemonMetrics()
+    metrics.ioc_answered("deribit-b", "BTC", requested_coin=1.0, filled_coin=0.25)
+    metrics.ioc_answered("deribit-b", "BTC", requested_coin=0.5, filled_coin=0.0)
+    samples = scrape(metrics)
+    labels = {"venue": "deribit-b", "underlying": "BTC"}
+    assert value(samples, "deltabot_ioc_requested_coin_total", **labels) == 1.5
+    assert value(samples, "deltabot_ioc_filled_coin_total", **labels) == 0.25
+
+
 def test_setting_again_overwrites_not_accumulates() -> None:
     """A gauge shows the latest value, not a sum of updates."""
     metrics = DaemonMetrics()
@@ -96,8 +117,9 @@ def test_order_counters_count_per_label_set() -> None:
         lambda m: m.order_outcome("v", "timeout"),
         lambda m: m.set_liquidation_distance("v", "sideways", 0.1),
         lambda m: m.set_trading_state("paused"),
+        lambda m: m.set_pnl_today("BTC", {"delta_usd": 1.0}),
     ],
-    ids=["side", "outcome", "direction", "mode"],
+    ids=["side", "outcome", "direction", "mode", "pnl component"],
 )
 def test_labels_from_a_closed_set_refuse_other_values(
     call: Callable[[DaemonMetrics], None],
@@ -265,7 +287,7 @@ def test_every_metric_is_prefixed_and_its_help_states_a_unit() -> None:
     metrics = DaemonMetrics()
     metrics.set_trading_state("active")
     helps = help_texts(metrics)
-    assert len(helps) == 23
+    assert len(helps) == 26
     unit_words = ("coin", "USD", "seconds", "a count", "ratio", "fraction", "unitless")
     for name, text in helps.items():
         assert name.startswith("deltabot_"), name

@@ -178,8 +178,10 @@ def test_render_text_shows_the_key_figures() -> None:
     assert "+812.34" in text  # hedge P&L
     assert "+1,234.50" in text and "-500.00" in text  # per-account P&L
     assert "+734.50" in text  # accounts total
-    assert "BTC        0.2500 coin beyond the band at 2026-12-01 08:15:00 UTC" in text
-    assert "ETH        no band; max |total - target| 0.7500 coin at 2026-12-01 08:45:00 UTC" in text
+    assert "BTC        0.2500 coin beyond the band at 2026-12-01T08:15:00.000Z" in text
+    assert (
+        "ETH        no band; max |total - target| 0.7500 coin at 2026-12-01T08:45:00.000Z" in text
+    )
     assert "Collateral moves: none" in text
     assert "Risk-gate denials: none" in text
     assert "2026-12-01 08:15 UTC BTC jump -8%" in text
@@ -269,6 +271,7 @@ def test_write_chart_failure_keeps_old_file(
     [
         ("2026-12-01 09:00 UTC BTC jump -8%", datetime(2026, 12, 1, 9, 0, tzinfo=UTC)),
         ("2026-12-01T09:30:15Z vol spike", datetime(2026, 12, 1, 9, 30, 15, tzinfo=UTC)),
+        ("2026-12-01T09:30:15.000Z BTC jump", datetime(2026, 12, 1, 9, 30, 15, tzinfo=UTC)),
         ("vol spike at some point", None),
         ("2026-13-01 09:00 UTC bad month", None),
     ],

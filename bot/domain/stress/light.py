@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from bot.domain.margin.liquidation import liquidation_distance
 from bot.domain.position_table import PositionTable
-from bot.domain.stress.grid import grid_of
+from bot.domain.stress.grid import StressGrid, grid_of
 from bot.domain.stress.kernel import MarginSetup, prepare
 from bot.domain.stress.scenarios import crash
 from bot.pricing.arrays import FloatArray
@@ -47,6 +47,8 @@ class LightStress:
     venues: tuple[str, ...]
     down_frac: FloatArray
     up_frac: FloatArray
+    grid: StressGrid | None = None
+    """The pass's grid itself (the dashboard shows it cell by cell)."""
 
     def distances(self) -> dict[str, tuple[float, float]]:
         """{venue: (down_frac, up_frac)}, as DaemonMetrics.set_liquidation_distance takes them."""
@@ -110,4 +112,5 @@ def light_pass(
         venues=book.venues,
         down_frac=dist.down_frac,
         up_frac=dist.up_frac,
+        grid=grid,
     )

@@ -1,0 +1,150 @@
+"""The dashboard: every page and panel over loopback HTTP at 10,000 positions.
+
+The jobs hold what the daemon's would after a cycle over the 10,000-position
+book of :mod:`bench.bench_daemon` (the plan, the margin view, the light stress
+pass, a full ring of recent cycles); the journal holds 200 orders. Each page,
+live panel and the chart's data are fetched through aiohttp on 127.0.0.1, the
+way a browser polls them. Target: every one under 200 ms (median and p99 are
+printed; nothing is asserted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from aiohttp import ClientSession, web
+
+from bench._util import pin_one_core, report
+from bench.bench_daemon import NOW_MS, _portfolio
+from bot.config import load_config
+from bot.domain.exposure import Numeraire
+from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
+from bot.domain.orders import OrderRequest, Side, TimeInForce
+from bot.domain.risk import OrderIntent
+from bot.domain.trading_state import INITIAL_STATE
+from bot.engine.context import EngineContext, LatestRead
+from bot.engine.cycle_result import CycleResult
+from bot.engine.history import HISTORY_CYCLES, point_of
+from bot.engine.margin_job import margin_snapshot, stress_snapshot
+from bot.engine.plan import PlanInputs, plan_cycle
+from bot.engine.scheduler import Jobs
+from bot.journal import Journal
+from bot.ops.logging import LogFormat, LogLevel, configure_logging
+from bot.web import DashboardSetup, mount_dashboard
+from strategies.registry import load_strategy
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_MS = 200.0
+REQUESTS = 40
+PATHS = (
+    "/",
+    "/panels/state",
+    "/panels/greeks",
+    "/panels/positions",
+    "/panels/margin",
+    "/panels/stress",
+    "/panels/plans",
+    "/history.json",
+)
+
+
+def _jobs(journal: Journal, journal_path: Path) -> Jobs:
+    """Jobs as after a cycle over 10,000 positions, with a full ring of recent cycles."""
+    config = load_config(
+        ROOT / "config.example.toml", {"DELTABOT_DAEMON__JOURNAL_PATH": str(journal_path)}
+    )
+    portfolio, routes = _portfolio(10_000)
+    inputs = PlanInputs(
+        strategy=load_strategy("band", {"width_up": 0.5, "width_down": 0.5}),
+        routes=routes,
+        numeraire=Numeraire.USD,
+        targets_coin={},
+        cost_frac=0.0007,
+        max_slippage_frac=0.005,
+        max_order_notional_usd=1e9,
+        in_flight={},
+        last_hedge_ms={},
+    )
+    plan = plan_cycle(portfolio, inputs, "bench")
+    result = CycleResult(NOW_MS, portfolio, plan, None, (), None, INITIAL_STATE, {}, 0.01)
+    ctx = EngineContext(config, journal, {}, lambda: NOW_MS + 1_000)
+    jobs = Jobs(ctx, None, latest=LatestRead().after_cycle(result))  # type: ignore[arg-type]
+    point = point_of(result)
+    assert point is not None
+    for i in range(HISTORY_CYCLES):
+        jobs.history.append(replace(point, started_ms=NOW_MS - i * 5_000))
+    jobs.margin_view = margin_snapshot(ctx, jobs.latest)
+    jobs.stress_view = stress_snapshot(ctx, jobs.latest)
+    _orders(journal)
+    return jobs
+
+
+def _orders(journal: Journal) -> None:
+    """200 journaled hedge orders, as a busy day leaves them."""
+    for i in range(200):
+        decision = journal.orders.record_decision(
+            f"bench-{i}", Currency("BTC"), NOW_MS + i, greeks={}, inputs={}, target_coin=0.0,
+            reason="bench",
+        )  # fmt: skip
+        request = OrderRequest(
+            ClientOrderId(f"bench-{i}"), VenueId("venue-0"), Symbol("BTC/USD:BTC"),
+            Side.BUY, 100.0, 60_000.0, TimeInForce.IOC, False, False,
+        )  # fmt: skip
+        intent = OrderIntent(request, Currency("BTC"), 100.0, 100.0 / 60_000.0, 0.0)
+        journal.orders.record_intent(intent, decision, NOW_MS + i)
+
+
+async def _fetch_all(base_url: str) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    async with ClientSession() as http:
+        for path in PATHS:
+            spent = np.empty(REQUESTS)
+            for k in range(REQUESTS + 2):
+                t0 = time.perf_counter()
+                async with http.get(base_url + path) as response:
+                    body = await response.read()
+                    assert response.status == 200, (path, response.status)
+                    assert b"unavailable:" not in body, (path, body)
+                if k >= 2:  # two warm-up requests
+                    spent[k - 2] = time.perf_counter() - t0
+            out[path] = spent * 1000
+    return out
+
+
+async def _serve(jobs: Jobs) -> dict[str, np.ndarray]:
+    setup = DashboardSetup(
+        jobs=jobs, token="bench-token-0123456789", controls=None, session_lifetime_s=60.0,
+        refresh_s=3.0,
+    )  # fmt: skip
+    app = web.Application()
+    mount_dashboard(setup)(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        return await _fetch_all(f"http://{host}:{port}")
+    finally:
+        await runner.cleanup()
+
+
+def run() -> None:
+    configure_logging(LogLevel.ERROR, LogFormat.CONSOLE, sys.stderr)
+    pin_one_core()
+    with tempfile.TemporaryDirectory() as tmp:
+        journal_path = Path(tmp) / "j.sqlite"
+        with Journal.open(journal_path) as journal:
+            figures = asyncio.run(_serve(_jobs(journal, journal_path)))
+    for path, ms in figures.items():
+        median, p99 = float(np.median(ms)), float(np.percentile(ms, 99))
+        report(
+            f"GET {path}, 10,000 positions, median", median, "ms", "< 200 ms", median < TARGET_MS
+        )
+        report(f"  p99 of {REQUESTS}", p99, "ms", "< 200 ms", p99 < TARGET_MS)

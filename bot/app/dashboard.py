@@ -1,0 +1,99 @@
+"""The dashboard wired to the daemon: its controls are the operator commands' back-ends.
+
+Halt, reduce, resume and approve from the web go through exactly the
+functions ``deltabot halt/reduce/resume`` and ``deltabot collateral approve``
+use (:mod:`bot.app.operator`), on the daemon's journal file: the same marker
+fallback, the same lifted locks, the same plan transitions. The token comes
+from the variable ``[dashboard] login_env_var`` names; it is checked here,
+at start-up, so a token too short to be safe stops the daemon with one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Final
+
+from bot.app.operator import approve_plan, approved_text, change_text, halt, reduce, resume
+from bot.app.pnl_report import pnl_report
+from bot.app.when import NO_END_MS
+from bot.config import Config
+from bot.domain.pnl import COMPONENTS
+from bot.domain.timeunits import MS_PER_DAY
+from bot.engine.scheduler import Jobs
+from bot.journal import JournalError
+from bot.ops.status_server import Mount
+from bot.venues.base import StartupError
+from bot.web import (
+    ControlRefusedError,
+    Controls,
+    DashboardSetup,
+    TokenTooShortError,
+    mount_dashboard,
+)
+
+
+def _refusing(work: Callable[[str], str]) -> Callable[[str], str]:
+    """``work`` with the journal's refusals as the dashboard shows them."""
+
+    def run(arg: str) -> str:
+        try:
+            return work(arg)
+        except JournalError as exc:
+            raise ControlRefusedError(str(exc)) from exc
+
+    return run
+
+
+def operator_controls(journal_path: Path) -> Controls:
+    """The dashboard's actions on the journal at ``journal_path``."""
+    return Controls(
+        halt=_refusing(lambda reason: change_text(halt(journal_path, reason))),
+        reduce=_refusing(lambda reason: change_text(reduce(journal_path, reason))),
+        resume=_refusing(lambda reason: change_text(resume(journal_path, reason))),
+        approve=_refusing(lambda plan_id: approved_text(approve_plan(journal_path, plan_id))),
+    )
+
+
+PNL_PANEL_DAYS: Final = 7
+"""How many UTC days of attribution the P&L panel shows (the journal keeps them all)."""
+
+
+def pnl_panel(jobs: Jobs) -> Mapping[str, object]:
+    """The P&L panel's context: per underlying and UTC day of the last week, each
+    component in USD, the equity change and the totals (``deltabot pnl`` reads the same)."""
+    report = pnl_report(
+        jobs.ctx.journal, jobs.ctx.clock_ms() - PNL_PANEL_DAYS * MS_PER_DAY, NO_END_MS
+    )
+    return {
+        "columns": [*COMPONENTS, "equity_change_usd"],
+        "days": [
+            (r.underlying, r.day, r.intervals, r.pnl.as_dict()) for r in reversed(report.rows)
+        ],
+        "totals": {u: p.as_dict() for u, p in report.totals.items()},
+        "window_days": PNL_PANEL_DAYS,
+    }
+
+
+def dashboard_mount(
+    config: Config, environ: Mapping[str, str], jobs: Jobs, *, simulated_clock: bool
+) -> Mount | None:
+    """The dashboard for the status server, or None when ``[dashboard]`` disables it;
+    StartupError for a token too short to be safe."""
+    settings = config.dashboard
+    if not settings.enabled:
+        return None
+    token = environ.get(settings.login_env_var) or None
+    setup = DashboardSetup(
+        jobs=jobs,
+        token=token,
+        controls=None if token is None else operator_controls(config.daemon.journal_path),
+        session_lifetime_s=settings.session_lifetime_s,
+        refresh_s=settings.refresh_s,
+        simulated_clock=simulated_clock,
+        pnl=lambda: pnl_panel(jobs),
+    )
+    try:
+        return mount_dashboard(setup)
+    except TokenTooShortError as exc:
+        raise StartupError(f"${settings.login_env_var}: {exc}") from exc

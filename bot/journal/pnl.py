@@ -1,0 +1,100 @@
+"""What P&L attribution reads: each cycle's valuation per underlying, and the hedge fills.
+
+A cycle's decision already holds the Greeks and the index it was made on; this store
+adds the one thing the journal lacked, the coin equity of every account per underlying
+(one row per underlying per cycle, written in one transaction), and joins the two back
+into :class:`~bot.domain.pnl.ValuationPoint` values. Fills join their order (its
+underlying and coin notional) and its decision (the index at send).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from bot.domain.ids import Currency
+from bot.domain.orders import Side
+from bot.domain.pnl import PnlRow, Trade, ValuationPoint, daily, fee_usd
+from bot.journal.db import Db, Row
+
+_POINT_COLUMNS = "d.underlying, d.ts_ms, d.greeks_json, e.equity_coin"
+_FROM = "FROM decisions d JOIN equities e ON e.decision_id = d.decision_id"
+
+
+class PnlStore:
+    """The ``equities`` table, read together with ``decisions``, ``orders`` and ``fills``."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def record_equities(self, cycle_id: str, equity_coin: Mapping[Currency, float]) -> None:
+        """Each underlying's coin equity over every account, for the cycle's decisions (one
+        transaction for the whole cycle)."""
+        with self._db.tx():
+            for underlying, coin in equity_coin.items():
+                row = {"decision_id": f"{cycle_id}/{underlying}", "equity_coin": coin}
+                self._db.insert("equities", row)
+
+    def newest_ms(self) -> int | None:
+        """When the newest decision was journaled (None: none yet)."""
+        row = self._db.one("SELECT MAX(ts_ms) FROM decisions")
+        return None if row is None else row[0]
+
+    def points(self, since_ms: int, until_ms: int) -> dict[Currency, tuple[ValuationPoint, ...]]:
+        """Per underlying, oldest first, the valuations in ``[since_ms, until_ms)`` and the
+        newest one before ``since_ms``, so that the first interval starts before the window."""
+        rows = self._db.query(
+            f"SELECT {_POINT_COLUMNS} {_FROM} WHERE d.ts_ms >= ? AND d.ts_ms < ? "
+            "ORDER BY d.underlying, d.ts_ms",
+            (since_ms, until_ms),
+        )
+        rows += self._db.query(
+            f"SELECT {_POINT_COLUMNS} {_FROM} JOIN (SELECT d2.underlying, MAX(d2.ts_ms) AS ts "
+            "FROM decisions d2 JOIN equities e2 ON e2.decision_id = d2.decision_id "
+            "WHERE d2.ts_ms < ? GROUP BY d2.underlying) b "
+            "ON b.underlying = d.underlying AND b.ts = d.ts_ms",
+            (since_ms,),
+        )
+        out: dict[Currency, list[ValuationPoint]] = {}
+        for underlying, ts, greeks, equity in rows:
+            point = ValuationPoint.of(ts, json.loads(greeks), equity)
+            out.setdefault(Currency(underlying), []).append(point)
+        return {u: tuple(sorted(p, key=lambda v: v.ts_ms)) for u, p in out.items()}
+
+    def trades(self, since_ms: int, until_ms: int) -> dict[Currency, tuple[Trade, ...]]:
+        """Per underlying, the fills of our orders in ``[since_ms, until_ms)`` as trades in
+        coin (the order's coin notional per unit of amount) with the index of their decision."""
+        rows: list[Row] = self._db.query(
+            "SELECT o.underlying, f.ts_ms, f.side, f.amount, f.price, f.fee, f.fee_currency, "
+            "o.amount, o.notional_usd, d.greeks_json FROM fills f "
+            "JOIN orders o ON o.venue = f.venue AND o.client_id = f.client_id "
+            "JOIN decisions d ON d.decision_id = o.decision_id "
+            "WHERE f.ts_ms >= ? AND f.ts_ms < ? ORDER BY f.ts_ms, f.trade_id",
+            (since_ms, until_ms),
+        )
+        out: dict[Currency, list[Trade]] = {}
+        for u, ts, side, amount, price, fee, fee_ccy, order_amount, notional, greeks in rows:
+            index = float(json.loads(greeks)["index_usd"])
+            coin = amount * notional / (index * order_amount)
+            trade = Trade(
+                ts_ms=ts,
+                coin=Side(side).sign * coin,
+                price_usd=price,
+                index_at_send_usd=index,
+                fee_usd=fee_usd(fee, fee_ccy, u, index),
+            )
+            out.setdefault(Currency(u), []).append(trade)
+        return {u: tuple(t) for u, t in out.items()}
+
+    def window(
+        self, since_ms: int, until_ms: int
+    ) -> tuple[dict[Currency, tuple[ValuationPoint, ...]], dict[Currency, tuple[Trade, ...]]]:
+        """The :meth:`points` of ``[since_ms, until_ms)`` and the :meth:`trades` from the
+        first of them to ``until_ms``: what the attribution of that window needs."""
+        points = self.points(since_ms, until_ms)
+        first = min((p[0].ts_ms for p in points.values() if p), default=since_ms)
+        return points, self.trades(first, until_ms)
+
+    def daily(self, since_ms: int, until_ms: int) -> tuple[PnlRow, ...]:
+        """The attribution per underlying and UTC day of the intervals ending in the window."""
+        return daily(*self.window(since_ms, until_ms))

@@ -1,0 +1,127 @@
+"""P&L attribution (domain/pnl.py): the worked example, the trade windows, the days."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bot.domain.ids import Currency
+from bot.domain.pnl import (
+    PnlComponents,
+    Trade,
+    ValuationPoint,
+    attribute,
+    attribute_interval,
+    daily,
+    fee_usd,
+    pnl_line,
+    totals,
+)
+from bot.domain.timeunits import MS_PER_HOUR
+
+T0 = 1_796_112_000_000  # 2026-12-01T08:00:00Z
+BTC = Currency("BTC")
+
+
+def point(ts_ms: int = T0, *, index: float = 60_000.0, **kw: float) -> ValuationPoint:
+    values = {
+        "book_delta_coin": -1.0,
+        "hedge_coin": 0.8,
+        "gamma_coin_per_pct": 0.5,
+        "vega_usd_per_volpt": 300.0,
+        "theta_usd_per_day": -1_200.0,
+        "sigma": 0.60,
+        "equity_coin": 10.0,
+    } | kw
+    return ValuationPoint(ts_ms=ts_ms, index_usd=index, **values)
+
+
+def trade(ts_ms: int = T0, coin: float = 0.1, price: float = 60_030.0) -> Trade:
+    return Trade(ts_ms, coin, price, index_at_send_usd=60_000.0, fee_usd=3.0)
+
+
+class TestInterval:
+    def test_the_docstring_example(self) -> None:
+        """Hull's expansion by hand: delta −60, gamma 150, theta −600, vega 300, slip −3."""
+        end = point(T0 + 12 * MS_PER_HOUR, index=60_600.0, sigma=0.61, equity_coin=10.0)
+        pnl = attribute_interval(point(), end, [trade()])
+        assert pnl.delta_usd == pytest.approx(-60.0)
+        assert pnl.gamma_usd == pytest.approx(150.0)
+        assert pnl.theta_usd == pytest.approx(-600.0)
+        assert pnl.vega_usd == pytest.approx(300.0)
+        assert pnl.slippage_usd == pytest.approx(-3.0)
+        assert pnl.fees_usd == pytest.approx(-3.0)
+
+    def test_the_residual_closes_to_the_usd_equity_change(self) -> None:
+        """Equity 10 coin at 60,000 -> 10.1 at 60,600 is +12,060 USD; the rest is unexplained."""
+        end = point(T0 + MS_PER_HOUR, index=60_600.0, equity_coin=10.1)
+        pnl = attribute_interval(point(), end)
+        assert pnl.equity_change_usd == pytest.approx(12_060.0)
+        assert pnl.explained_usd + pnl.unexplained_usd == pytest.approx(12_060.0)
+
+    def test_a_maker_rebate_is_a_gain(self) -> None:
+        """A negative fee (a rebate) is a positive fees component."""
+        rebate = Trade(T0, 0.1, 60_000.0, 60_000.0, fee_usd=-1.5)
+        assert attribute_interval(point(), point(T0 + 1), [rebate]).fees_usd == 1.5
+
+
+class TestFees:
+    @pytest.mark.parametrize(
+        ("currency", "expected"),
+        [("BTC", 18.0), ("USDC", 0.0003), ("USD", 0.0003), ("ETH", math.nan)],
+    )
+    def test_fee_currencies(self, currency: str, expected: float) -> None:
+        """A coin fee at the index, a USD-like one at par, any other unknown (NaN)."""
+        got = fee_usd(0.0003, currency, "BTC", 60_000.0)
+        assert got == pytest.approx(expected, nan_ok=True)
+
+
+class TestWindows:
+    def test_a_trade_counts_in_the_interval_from_its_cycles_valuation(self) -> None:
+        """A fill at a valuation's own ts belongs to the interval that starts there."""
+        points = [point(T0), point(T0 + 1_000), point(T0 + 2_000)]
+        [(_, first), (_, second)] = attribute(points, [trade(T0 + 1_000)])
+        assert first.fees_usd == 0.0
+        assert second.fees_usd == -3.0
+
+    def test_trades_outside_the_points_count_nowhere(self) -> None:
+        """A fill before the first valuation or at the last is in no interval yet."""
+        points = [point(T0), point(T0 + 1_000)]
+        [(_, only)] = attribute(points, [trade(T0 - 1), trade(T0 + 1_000)])
+        assert only.fees_usd == 0.0
+
+    def test_intervals_go_to_the_utc_day_they_end_in(self) -> None:
+        """Three points across midnight UTC make one interval on each day."""
+        midnight = T0 + 16 * MS_PER_HOUR
+        points = {BTC: [point(midnight - 2_000), point(midnight - 1_000), point(midnight + 1)]}
+        rows = daily(points, {})
+        assert [(r.day, r.intervals) for r in rows] == [("2026-12-01", 1), ("2026-12-02", 1)]
+
+    def test_components_add_field_by_field(self) -> None:
+        """Summing two attributions sums every component and the equity change."""
+        a = PnlComponents(delta_usd=1.0, equity_change_usd=2.0)
+        b = PnlComponents(delta_usd=3.0, fees_usd=-1.0, equity_change_usd=1.0)
+        assert a + b == PnlComponents(4.0, fees_usd=-1.0, equity_change_usd=3.0)
+
+    def test_totals_sum_each_underlyings_days(self) -> None:
+        """totals adds an underlying's rows across days and keeps underlyings apart."""
+        midnight = T0 + 16 * MS_PER_HOUR
+        eth = Currency("ETH")
+        points = {
+            BTC: [point(midnight - 2_000), point(midnight - 1_000), point(midnight + 1)],
+            eth: [point(midnight - 2_000, index=3_000.0), point(midnight - 1_000, index=3_030.0)],
+        }
+        rows = daily(points, {})
+        by_underlying = totals(rows)
+        assert set(by_underlying) == {BTC, eth}
+        btc_rows = [r.pnl for r in rows if r.underlying == BTC]
+        assert by_underlying[BTC] == btc_rows[0] + btc_rows[1]
+
+    def test_pnl_line_names_every_component_in_whole_usd(self) -> None:
+        """The daily summary's line: the equity change, then each component, signed."""
+        line = pnl_line(
+            BTC, PnlComponents(delta_usd=1_234.4, fees_usd=-12.6, equity_change_usd=1_221.8)
+        )
+        assert line.startswith("P&L BTC: +1,222 USD (delta +1,234, gamma +0,")
+        assert "fees -13" in line and line.endswith("unexplained +0)")

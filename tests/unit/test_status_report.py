@@ -1,0 +1,95 @@
+"""`deltabot status` documents: ISO-8601 UTC times on a named clock, and health components."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.app.status_report import daemon_status, render_text
+from bot.config import Config, load_config
+from bot.domain.ids import Currency
+from bot.journal import Journal
+
+T_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
+
+CONFIG = """
+mode = "sim"
+[[venues]]
+name = "sim-a"
+exchange = "deribit"
+role = ["options", "hedge"]
+[[hedges]]
+underlying = "BTC"
+venue = "sim-a"
+symbol = "BTC/USD:BTC"
+[daemon]
+journal_path = "{journal}"
+[metrics]
+enabled = false
+[sim]
+start = 2026-12-01T08:00:00Z
+speed = 60
+[[sim.underlyings]]
+name = "BTC"
+spot_usd = 60000
+vol = 0.6
+"""
+
+
+def journal_config(tmp_path: Path) -> Config:
+    """A mode-sim config whose journal holds one BTC decision at T_MS (no daemon serves it)."""
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.format(journal=tmp_path / "journal.sqlite"))
+    config = load_config(path, {})
+    with Journal.open(config.daemon.journal_path) as journal:
+        journal.orders.record_decision(
+            "c1", Currency("BTC"), T_MS, greeks={}, inputs={}, target_coin=0.5, reason="hold"
+        )
+    return config
+
+
+class TestJournalFallback:
+    def test_json_names_the_clock_and_shows_iso_times(self, tmp_path: Path) -> None:
+        """Without a daemon the document says its clock and gives each decision an ISO time."""
+        status = daemon_status(journal_config(tmp_path))
+        assert status["clock"] == "simulated (x60)"
+        assert status["last_decisions"]["BTC"]["at"] == "2026-12-01T08:00:00.000Z"
+
+    def test_health_judges_what_the_journal_knows_and_names_the_rest(self, tmp_path: Path) -> None:
+        """Trading and locks are judged; cycle, band, margin, gate (and, on a simulated clock,
+        unknown orders) are listed as not judged."""
+        health = daemon_status(journal_config(tmp_path))["health"]
+        assert [c["name"] for c in health["components"]] == ["trading", "locks"]
+        assert health["level"] == "ok"
+        for name in ("last_cycle", "band:BTC", "margin:sim-a", "risk_gate", "unknown_orders"):
+            assert name in health["not_judged"]
+
+    def test_text_shows_iso_times_and_components(self, tmp_path: Path) -> None:
+        """The text report shows the clock, each component, what is not judged, and no raw
+        epoch milliseconds."""
+        text = render_text(daemon_status(journal_config(tmp_path)))
+        assert "clock: simulated (x60) (times in ISO-8601 UTC)" in text
+        assert "  ok       locks: no underlying locked" in text
+        assert "not judged without the daemon: last_cycle" in text
+        assert "BTC: last decision at 2026-12-01T08:00:00.000Z" in text
+        assert str(T_MS) not in text
+
+
+def test_live_text_shows_the_cycle_time_and_an_operator_clock() -> None:
+    """A daemon's document: the cycle's ISO start, and an operator's change marked as on the
+    wall clock when the daemon's clock is simulated."""
+    status = {
+        "source": "daemon",
+        "clock": "simulated (x60)",
+        "now": "2026-12-01T09:00:00.000Z",
+        "health": {"level": "failing", "components": [
+            {"name": "risk_gate", "level": "failing", "reason": "denied every order"}]},
+        "trading_state": {"mode": "halted", "set_by": "operator", "reason": "roll",
+                          "set_at": "2026-12-03T06:00:00.000Z", "clock": "wall"},
+        "last_cycle": {"started": "2026-12-01T08:59:55.000Z", "age_s": 5.0, "duration_s": 0.1,
+                       "orders_sent": 0, "orders_denied": 1, "error": None},
+    }  # fmt: skip
+    text = render_text(status)
+    assert "now 2026-12-01T09:00:00.000Z" in text
+    assert "  failing  risk_gate: denied every order" in text
+    assert "set by operator at 2026-12-03T06:00:00.000Z (wall clock): roll" in text
+    assert "last cycle: 2026-12-01T08:59:55.000Z, 5.0 s ago" in text
