@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import structlog
 
 from bot.app.dashboard import dashboard_mount
-from bot.app.errors import JournalFailedError
+from bot.app.errors import START_ERRORS, JournalFailedError
 from bot.app.sim_world import (
     SimWorldSetup,
     build_sim_world,
@@ -146,7 +146,8 @@ async def run_daemon(
     JournalFailedError after the stop if the journal failed a check while it ran.
 
     An exception escaping it is a crash: alerted (journaled too when the journal is open)
-    and sent before it propagates, waiting at most ``[alerts] drain_timeout_s``.
+    and sent before it propagates, waiting at most ``[alerts] drain_timeout_s``; a refusal
+    to start before the journal opens is sent but not logged (the command prints it).
     """
     channels = build_channels(config.alerts, environ)
     reported: list[BaseException] = []
@@ -162,7 +163,10 @@ async def run_daemon(
     except Exception as exc:
         if exc not in reported:
             crash = Alert(_crash_event(exc, SystemClock().now_ms()))
-            log.error("alert", kind=crash.event.kind.value, message=crash.text)
+            # A refusal to start (no journal, a lock held...) is the command's one line on
+            # stderr already; the channels still hear of it, the log does not repeat it.
+            if not isinstance(exc, START_ERRORS):
+                log.error("alert", kind=crash.event.kind.value, message=crash.text)
             send_now(channels, crash, config.alerts.drain_timeout_s)
         raise
 

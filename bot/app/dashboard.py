@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.domain.pnl import COMPONENTS
 from bot.domain.timeunits import MS_PER_DAY
 from bot.engine.scheduler import Jobs
+from bot.engine.status import recent_alerts
 from bot.journal import JournalError
 from bot.ops.status_server import Mount
 from bot.venues.base import StartupError
@@ -55,6 +56,8 @@ def operator_controls(journal_path: Path) -> Controls:
     )
 
 
+ALERTS_PANEL_ROWS: Final = 20
+"""How many of the newest alerts the alerts panel lists (``deltabot status`` shows ten)."""
 PNL_PANEL_DAYS: Final = 7
 """How many UTC days of attribution the P&L panel shows (the journal keeps them all)."""
 
@@ -92,6 +95,7 @@ def dashboard_mount(
         refresh_s=settings.refresh_s,
         simulated_clock=simulated_clock,
         pnl=lambda: pnl_panel(jobs),
+        alerts=lambda: {"rows": recent_alerts(jobs.ctx.journal, ALERTS_PANEL_ROWS)},
     )
     try:
         return mount_dashboard(setup)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from bot.domain.health_rules import BandView
 from bot.domain.ids import Currency
 from bot.domain.orders import SendOutcome
-from bot.domain.risk import GateDecision, OrderIntent
+from bot.domain.risk import DenyReason, GateDecision, OrderIntent
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.trading_state import TradingState
 from bot.engine.plan import CyclePlan
+
+STATE_DENIALS: Final = frozenset({DenyReason.HALTED, DenyReason.LOCKED, DenyReason.NOT_REDUCING})
+"""Denials an operator's halt or reduce, or a lock, make on purpose."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,11 @@ class CycleResult:
 
     @property
     def gate_denied_all(self) -> bool:
-        """The gate denied every order the plan made (and there was at least one)."""
+        """The gate denied every order the plan made (and there was at least one), for a
+        reason other than the trading state or a lock, which have components of their own."""
         d = self.decision
-        return d is not None and bool(d.denied) and not d.approved
+        return (
+            d is not None
+            and not d.approved
+            and any(denial.reason not in STATE_DENIALS for denial in d.denied)
+        )

@@ -119,6 +119,23 @@ def test_the_pnl_panel_attributes_the_running_book(running: RunningDaemon, drive
     assert any(ch.isdigit() for ch in rows[0].text)
 
 
+def test_the_alerts_panel_lists_the_daemons_start(running: RunningDaemon, driver: Any) -> None:
+    """The daemon's own start is an alert: the alerts panel lists it with its ISO time."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(running.base_url)
+    [row] = _wait(
+        driver,
+        "the daemon_started alert",
+        lambda d: [
+            r
+            for r in d.find_elements(By.CSS_SELECTOR, "#alerts-table tbody tr")
+            if "daemon_started" in r.text
+        ],
+    )
+    assert "daemon started: mode sim" in row.text and "Z" in row.text
+
+
 def test_a_wrong_token_is_refused(running: RunningDaemon, driver: Any) -> None:
     """The login form says 'wrong token' and the controls stay hidden."""
     from selenium.webdriver.common.by import By
