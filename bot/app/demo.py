@@ -20,9 +20,11 @@ from typing import TextIO
 from bot.app.daemon import Daemon, DaemonHooks, run_daemon
 from bot.app.demo_progress import DemoProgress
 from bot.app.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport, TransferRow
+from bot.app.when import NO_END_MS
 from bot.config import Config
 from bot.domain.ids import Currency
 from bot.domain.orders import Accepted, Side
+from bot.domain.pnl import totals
 from bot.domain.snapshot import PortfolioSnapshot
 from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 from bot.domain.units import position_coin
@@ -208,7 +210,14 @@ async def run_demo(
             stop.set()
 
     wall0 = time.monotonic()
-    hooks = DaemonHooks(on_cycle=on_cycle, on_ready=holder.append, events=script.events)
+
+    def on_ready(daemon: Daemon) -> None:
+        holder.append(daemon)
+        server = daemon.status_server
+        if progress is not None and server is not None:
+            progress.write(f"demo: the dashboard is at {server.base_url}/ while the demo runs\n")
+
+    hooks = DaemonHooks(on_cycle=on_cycle, on_ready=on_ready, events=script.events)
     try:
         await run_daemon(config, environ, stop, hooks)
     finally:
@@ -221,6 +230,7 @@ async def run_demo(
     with Journal.open_control(config.daemon.journal_path) as journal:
         orders = _orders(journal, last, start_ms)
         pnl = hedge_pnl_usd(journal, last, start_ms)
+        attribution = totals(journal.pnl.daily(start_ms, NO_END_MS))
         transfers = tuple(
             TransferRow(
                 ts_ms=t.created_ts_ms,
@@ -245,4 +255,5 @@ async def run_demo(
         hedge_pnl_usd=pnl,
         events=tuple(describe(e) for e in script.events),
         denials=tuple(recorder.denials),
+        attribution=attribution,
     )

@@ -16,8 +16,11 @@ and become ``null`` in JSON, so one bad read never breaks the report.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 
+from bot.domain.ids import Currency
+from bot.domain.pnl import PnlComponents, pnl_line
 from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 
 NA = "n/a"
@@ -116,6 +119,8 @@ class RunReport:
     hedge_pnl_usd: float  # hedge trades marked to the final price, computed by the caller
     events: tuple[str, ...]  # scripted market events, e.g. "2026-12-01 09:00 UTC BTC jump -8%"
     denials: tuple[str, ...]  # risk-gate denials, if any
+    attribution: Mapping[Currency, PnlComponents] = field(default_factory=dict)
+    """The journal's P&L attribution of the run per underlying (``deltabot pnl``'s totals)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +255,9 @@ def _pnl_lines(report: RunReport) -> list[str]:
     if len(report.accounts) > 1:
         total = sum(a.pnl_usd for a in report.accounts)
         lines.append(f"  {'accounts total':<22}{_fmt(total, '+,.2f'):>14}")
+    if report.attribution:
+        lines.append("  attribution (deltabot pnl; unexplained = equity change minus the rest):")
+        lines += [f"    {pnl_line(u, p)}" for u, p in report.attribution.items()]
     return lines
 
 
@@ -358,5 +366,6 @@ def report_json(report: RunReport) -> dict[str, object]:
         },
         "transfers": [_row_json(t) for t in report.transfers],
         "denials": list(report.denials),
+        "attribution_usd": {u: p.as_dict() for u, p in report.attribution.items()},
         "events": list(report.events),
     }

@@ -131,7 +131,7 @@ class AlertDispatcher:
             "alert",
             kind=e.kind.value,
             severity=e.severity.value,
-            key=e.key,
+            alert_key=e.key,
             count=alert.count,
             message=alert.text,
             channels=[ch.name for ch, _ in targets],
@@ -151,7 +151,7 @@ class AlertDispatcher:
                 self.dropped += 1
                 self.metrics.alert_dropped()
                 log.warning(
-                    "alert_dropped", key=victim.alert.event.key, queue_size=self._queue_size
+                    "alert_dropped", alert_key=victim.alert.event.key, queue_size=self._queue_size
                 )
             self._queue.append(delivery)
             self._ready.notify()

@@ -46,6 +46,6 @@ def note_changes(
     """``set_event`` with its reason for each key new in ``after`` (``lock_set``,
     ``cap_hit``), ``cleared_event`` for each key gone from it."""
     for key in sorted(after.keys() - before.keys()):
-        log.warning(set_event, key=key, reason=after[key])
+        log.warning(set_event, subject=key, reason=after[key])
     for key in sorted(before.keys() - after.keys()):
-        log.info(cleared_event, key=key, reason=before[key])
+        log.info(cleared_event, subject=key, reason=before[key])

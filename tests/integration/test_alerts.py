@@ -185,7 +185,7 @@ async def test_a_position_that_does_not_move_is_a_mismatch_alert_and_a_lock_line
                 w.rig.clock.advance(5_000)
         [message] = await w.delivered(AlertKind.RECONCILE_MISMATCH)
         assert "BTC locked: the position did not move as our fills say" in message
-        assert [e["key"] for e in logs if e["event"] == "lock_set"] == ["BTC"]
+        assert [e["subject"] for e in logs if e["event"] == "lock_set"] == ["BTC"]
 
 
 async def test_an_order_unknown_past_its_window_is_alerted(tmp_path: Path) -> None:

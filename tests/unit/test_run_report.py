@@ -25,6 +25,8 @@ from bot.app.run_report import (
     render_text,
     report_json,
 )
+from bot.domain.ids import Currency
+from bot.domain.pnl import PnlComponents
 
 T0_MS = int(datetime(2026, 12, 1, 8, 0, tzinfo=UTC).timestamp() * 1000)
 STEP_MS = 15 * 60 * 1000
@@ -195,6 +197,17 @@ def test_render_text_lists_transfers_and_denials() -> None:
     assert "deribit  0.5 BTC -> main -> hedge (COMPLETED)" in text
     assert "  BTC: hourly notional cap" in text
     assert "none" not in text
+
+
+def test_the_attribution_follows_the_accounts_in_text_and_json() -> None:
+    """The journal's attribution per underlying is in the P&L block and in the JSON, in USD."""
+    pnl = PnlComponents(delta_usd=-120.0, theta_usd=45.5, equity_change_usd=-70.0)
+    report = _report(attribution={Currency("BTC"): pnl})
+    text = render_text(report)
+    assert "attribution (deltabot pnl; unexplained = equity change minus the rest):" in text
+    assert "    P&L BTC: -70 USD (delta -120, gamma +0, theta +46," in text
+    encoded = json.loads(json.dumps(report_json(report)))
+    assert encoded["attribution_usd"]["BTC"]["delta_usd"] == -120.0
 
 
 def test_nan_values_show_as_na() -> None:
