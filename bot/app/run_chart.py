@@ -32,12 +32,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app.run_report import (
+    OUTSIDE_TOLERANCE_FRAC,
     CycleSample,
     RunReport,
     band_time,
-    beyond_band_coin,
     by_underlying,
     cycle_count,
+    outside_band,
 )
 from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 from bot.ops.files import save_png_atomically
@@ -133,11 +134,7 @@ def _draw_total(ax: Any, report: RunReport, samples: list[CycleSample], t_h: lis
     ax.fill_between(t_h, lower, upper, step="post", color=_BAND, alpha=0.2, lw=0)
     ax.step(t_h, [s.target_delta_coin for s in samples], where="post", color=_BAND, ls="--", lw=0.8)
     ax.plot(t_h, [s.total_delta_coin for s in samples], color="k", lw=1.0, marker=".", ms=3)
-    out = [
-        (t, s.total_delta_coin)
-        for t, s in zip(t_h, samples, strict=True)
-        if beyond_band_coin(s) > 0
-    ]
+    out = [(t, s.total_delta_coin) for t, s in zip(t_h, samples, strict=True) if outside_band(s)]
     if out:
         ax.plot(*zip(*out, strict=True), "o", color=_OUTSIDE, ms=5, zorder=3)
     ax.set_ylim(*_total_limits(samples))
@@ -230,7 +227,14 @@ def _legend_handles() -> list[Any]:
         Line2D([], [], color="k", marker=".", label="total delta = book + hedge"),
         Patch(color=_BAND, alpha=0.2, label="no-trade band"),
         Line2D([], [], color=_BAND, ls="--", label="target"),
-        Line2D([], [], color=_OUTSIDE, marker="o", ls="", label="total outside the band"),
+        Line2D(
+            [],
+            [],
+            color=_OUTSIDE,
+            marker="o",
+            ls="",
+            label=f"total outside the band (> {OUTSIDE_TOLERANCE_FRAC:.0%})",
+        ),
         Line2D([], [], color=_HEDGE, label="hedge position"),
         Line2D([], [], color=_BOOK, ls="--", label="−book delta (a perfect hedge)"),
         Line2D([], [], color=_HEDGE, marker="^", mec="k", ls="", label="buy order (filled)"),

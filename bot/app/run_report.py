@@ -24,6 +24,9 @@ from bot.domain.pnl import PnlComponents, pnl_line
 from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 
 NA = "n/a"
+OUTSIDE_TOLERANCE_FRAC = 0.01
+"""A total counts as outside its band beyond this fraction of the band's half-width: hedging
+to the edge rounds the order to the lot, which can leave the total a hair outside."""
 SAMPLE_DERIVED = ("total_delta_coin", "total_delta_usd")
 
 
@@ -160,6 +163,15 @@ def beyond_band_coin(sample: CycleSample) -> float:
     lower, upper = min(lower, upper), max(lower, upper)
     total = sample.total_delta_coin
     return max(0.0, total - upper, lower - total)
+
+
+def outside_band(sample: CycleSample) -> bool:
+    """Whether the total delta is outside the band by more than the rounding tolerance
+    (:data:`OUTSIDE_TOLERANCE_FRAC` of the half-width); a sample without a band never is."""
+    if sample.band_lower_coin is None or sample.band_upper_coin is None:
+        return False
+    half_width = abs(sample.band_upper_coin - sample.band_lower_coin) / 2.0
+    return beyond_band_coin(sample) > OUTSIDE_TOLERANCE_FRAC * half_width
 
 
 def largest_excursion(report: RunReport) -> dict[str, Excursion]:
@@ -326,7 +338,8 @@ def _band_line(b: BandTime) -> str:
         else f"band ±{_fmt(lo, '.4f')}..{_fmt(hi, '.4f')} coin (median {_fmt(mid, '.4f')})"
     )
     return (
-        f"{width}; outside it {b.outside_cycles} of {b.cycles} cycles, "
+        f"{width}; outside it (by > {OUTSIDE_TOLERANCE_FRAC:.0%} of it) "
+        f"{b.outside_cycles} of {b.cycles} cycles, "
         f"{_fmt(b.outside_ms / MS_PER_HOUR, '.2f')} h of {_fmt(b.span_ms / MS_PER_HOUR, '.2f')} h"
     )
 

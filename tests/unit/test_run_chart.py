@@ -88,7 +88,7 @@ class TestDemoChart:
         assert "band(width_up=0.08, width_down=0.08), cost_frac 0.0007" in fig.get_suptitle()
         labels = {t.get_text() for t in fig.legends[0].get_texts()}
         assert {"buy order (filled)", "sell order (filled)", "order, nothing filled"} <= labels
-        assert {"no-trade band", "total outside the band"} <= labels
+        assert {"no-trade band", "total outside the band (> 1%)"} <= labels
 
     def test_the_band_panel_counts_the_time_outside(self) -> None:
         """The panel says the band's half-width and the time the total spent outside it."""

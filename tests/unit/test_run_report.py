@@ -23,6 +23,7 @@ from bot.app.run_report import (
     band_time,
     greeks_before_after,
     largest_excursion,
+    outside_band,
     render_text,
     report_json,
 )
@@ -314,10 +315,17 @@ class TestBandTime:
         text = render_text(_report(strategy="band(width_up=0.25), cost_frac 0.0007"))
         assert "strategy: band(width_up=0.25), cost_frac 0.0007" in text
         assert (
-            "band ±0.2500..1.0000 coin (median 0.2500); outside it 1 of 5 cycles, "
+            "band ±0.2500..1.0000 coin (median 0.2500); outside it (by > 1% of it) 1 of 5 cycles, "
             "0.25 h of 1.00 h" in text
         )
         assert band_time(_report())["ETH"].half_width_range() is None
+
+    def test_a_hair_outside_is_lot_rounding_not_an_excursion(self) -> None:
+        """A total beyond its ±0.25 band by 0.002 coin (under 1% of it, what rounding a
+        hedge-to-edge order to the lot leaves) is not counted outside; 0.003 is."""
+        hair = dataclasses.replace(BTC[1], hedge_coin=-1.248)  # total 0.252
+        over = dataclasses.replace(BTC[1], hedge_coin=-1.247)  # total 0.253
+        assert (outside_band(hair), outside_band(over)) == (False, True)
 
     def test_json_carries_the_band_figures(self) -> None:
         """JSON has the band's half-width range and the time outside it per underlying."""
