@@ -226,9 +226,7 @@ def band_time(report: RunReport) -> dict[str, BandTime]:
     for u, group in by_underlying(report).items():
         ends = [s.ts_ms for s in group[1:]] + [max(report.finished_ms, group[-1].ts_ms)]
         outside = [
-            (end - s.ts_ms, s)
-            for s, end in zip(group, ends, strict=True)
-            if beyond_band_coin(s) > 0
+            (end - s.ts_ms, s) for s, end in zip(group, ends, strict=True) if outside_band(s)
         ]
         widths = tuple(
             (s.band_upper_coin - s.band_lower_coin) / 2.0

@@ -326,6 +326,8 @@ class TestBandTime:
         hair = dataclasses.replace(BTC[1], hedge_coin=-1.248)  # total 0.252
         over = dataclasses.replace(BTC[1], hedge_coin=-1.247)  # total 0.253
         assert (outside_band(hair), outside_band(over)) == (False, True)
+        samples = (BTC[0], hair, *BTC[2:])
+        assert band_time(_report(samples=samples))["BTC"].outside_cycles == 0
 
     def test_json_carries_the_band_figures(self) -> None:
         """JSON has the band's half-width range and the time outside it per underlying."""
