@@ -108,7 +108,7 @@ def _scenario_label(s: ScenarioResult) -> str:
 
 
 def _scenarios(ax: Any, scenarios: tuple[ScenarioResult, ...]) -> None:
-    """The named scenarios' total P&L as horizontal bars, worst at the bottom."""
+    """The named scenarios' total P&L as horizontal bars, worst at the top."""
     if not scenarios:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "no scenarios", ha="center", va="center")
