@@ -173,6 +173,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         except OSError as exc:
             print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
             return 2
+        # On stderr beside --json, so stdout stays one JSON document.
+        print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

@@ -4,7 +4,8 @@ Mode sim with the config's book (``config.example.toml`` by default): an
 accelerated clock runs a simulated stretch with a BTC crash and an ETH vol
 spike in well under a minute; the report shows the Greeks before and after,
 the hedges sent, the hedging P&L, the largest delta excursion against the band
-and any collateral moves, and a PNG chart shows net delta, hedge and price.
+and any collateral moves, and a PNG chart (:mod:`bot.app.run_chart`) shows the total
+delta against the band, the levels and orders, price and implied vol, and P&L.
 The journal goes to a fresh temporary directory unless ``--journal`` is given.
 """
 
@@ -86,5 +87,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(json.dumps(report_json(report), indent=2))
     else:
         print(render_text(report))
-        print(f"\nchart: {args.plot}")
+    # On stderr beside --json, so stdout stays one JSON document.
+    print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
