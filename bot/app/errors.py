@@ -15,7 +15,7 @@ from typing import Final
 
 from bot.backtest import BookError, HistoryError
 from bot.engine.alert_channels import AlertChannelError
-from bot.journal import JournalError
+from bot.journal import JournalError, JournalMissingError
 from bot.ops.sdnotify import NotifyConfigError
 from bot.secrets import CredentialsError
 from bot.venues.base import StartupError
@@ -33,6 +33,10 @@ class JournalFailedError(RuntimeError):
 
 OPERATOR_ERRORS: Final = (JournalError,)
 """What an operator command working on the journal beside the daemon may meet."""
+
+JOURNAL_MISSING: Final = JournalMissingError
+"""One of the :data:`OPERATOR_ERRORS`: no journal where the config points, which the command
+answers with what to do."""
 
 START_ERRORS: Final = (
     StartupError,

@@ -32,12 +32,18 @@ _PROG = "deltabot stress"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--json``, ``--plot FILE.png``, ``--scenarios FILE.toml``."""
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="P&L heatmap (PNG)")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="write a P&L heatmap over price × vol, PNG (default: none)",
+    )
     parser.add_argument(
         "--scenarios",
         type=Path,
         metavar="FILE.toml",
-        help="a TOML file with a [stress] table (grid, scenarios); overrides the config's",
+        help="a TOML file with a [stress] table (grid, scenarios) (default: the config's "
+        "[stress], else the built-in grid and scenarios)",
     )
 
 
