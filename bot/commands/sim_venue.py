@@ -24,6 +24,7 @@ from bot.app.sim_venue import (
 )
 from bot.commands.common import when_ms
 from bot.ops.logging import LogFormat, LogLevel, configure_logging
+from bot.ops.net import PortInUseError, listen_error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +103,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         asyncio.run(serve_sim_venue(venue, ready))
     except OSError as exc:  # port taken, address not available
-        print(f"sim-venue: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        problem = listen_error(exc, args.host, args.port, "--port")
+        if not isinstance(problem, PortInUseError):
+            problem = OSError(f"cannot listen on {args.host}:{args.port}: {exc}")
+        print(f"sim-venue: {problem}", file=sys.stderr)
         return 2
     print(f"sim-venue {args.name}: stopped", flush=True)
     return 0
