@@ -3,10 +3,10 @@
 Each is a refusal with a message fit for an operator (a locked or missing
 journal, a venue that cannot be reached or trusted, a ``[sim]`` the emulator
 cannot list, an unknown strategy, half-set credentials, an alert channel's unset
-or unusable URL, a systemd notify socket it cannot use, a status port taken, a bad backtest book or price
-file), never a bug; commands catch
-these tuples so they need not import the layers that raise them. Only light
-modules are imported here: ``deltabot halt`` must not wait for ccxt.
+or unusable URL, a systemd notify socket it cannot use, a status port taken, a bad
+backtest book or price file), never a bug; commands catch these tuples so they need
+not import the layers that raise them. Only light modules are imported here:
+``deltabot halt`` must not wait for ccxt.
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import sys
-import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -45,9 +44,10 @@ from bot.backtest import (
     run_backtest,
 )
 from bot.backtest.report import format_table, to_json_dict
+from bot.ops.progress import RunProgress
 
-_BAR_AFTER_S = 1.0
-_BAR_WIDTH = 30
+_PROGRESS_AFTER_S = 1.0
+"""A run quicker than this shows no progress."""
 
 
 class _StrategyAction(argparse.Action):
@@ -291,22 +291,23 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         book = _book(args)
         model = _model(args)
         costs = Costs(args.fee, args.spread, args.slippage, args.funding)
-        result = run_backtest(
-            book,
-            model,
-            specs,
-            costs,
-            paths=args.paths,
-            steps=args.steps,
-            seed=args.seed,
-            carry=args.carry,
-            rate=args.rate,
-            pricing_vol=args.pricing_vol,
-            chunk_paths=args.chunk_paths,
-            workers=args.workers,
-            progress=_ProgressBar(),
-            max_memory_bytes=args.max_memory_gb * 1e9,
-        )
+        with RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown:
+            result = run_backtest(
+                book,
+                model,
+                specs,
+                costs,
+                paths=args.paths,
+                steps=args.steps,
+                seed=args.seed,
+                carry=args.carry,
+                rate=args.rate,
+                pricing_vol=args.pricing_vol,
+                chunk_paths=args.chunk_paths,
+                workers=args.workers,
+                progress=lambda done, total: shown.update(done / total, f"{done}/{total} chunks"),
+                max_memory_bytes=args.max_memory_gb * 1e9,
+            )
     except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
@@ -370,20 +371,3 @@ def _model(args: argparse.Namespace) -> PathModel:
     if args.csv is None:
         raise ValueError("--model csv needs --csv FILE")
     return Historical(read_price_csv(args.csv), args.spot)
-
-
-class _ProgressBar:
-    """A text bar on stderr, shown only once the run has taken more than a second."""
-
-    def __init__(self) -> None:
-        self._start = time.monotonic()
-        self._shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self._shown and time.monotonic() - self._start < _BAR_AFTER_S:
-            return
-        self._shown = True
-        filled = _BAR_WIDTH * done // total
-        bar = "#" * filled + "." * (_BAR_WIDTH - filled)
-        end = "\n" if done == total else ""
-        print(f"\r[{bar}] {done}/{total} chunks", end=end, file=sys.stderr, flush=True)

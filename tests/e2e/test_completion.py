@@ -43,4 +43,4 @@ def test_the_console_script_carries_the_marker() -> None:
     if not script.exists():
         pytest.skip(f"no console script at {script} (not installed with make install)")
     check = [sys.executable, "-W", "ignore", "-m", "argcomplete._check_console_script"]
-    assert subprocess.run([*check, str(script)], timeout=60).returncode == 0
+    assert subprocess.run([*check, str(script)], check=False, timeout=60).returncode == 0

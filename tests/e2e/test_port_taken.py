@@ -26,6 +26,7 @@ def taken_port() -> Iterator[int]:
 def _run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     proc = subprocess.run(
         [sys.executable, "-m", "bot", *args],
+        check=False,
         cwd=REPO,
         env=cli_env(env),
         capture_output=True,
