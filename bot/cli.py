@@ -32,7 +32,10 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     With ``selected`` None it only finds out which subcommand is asked for.
     """
     parser = argparse.ArgumentParser(
-        prog="deltabot", description="Automated delta hedging of crypto options books."
+        prog="deltabot",
+        description="Automated delta hedging of crypto options books.",
+        epilog="New here? 'deltabot demo' runs the daemon through a simulated bad day. "
+        "'deltabot COMMAND --help' lists a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"deltabot {__version__}")
     parser.add_argument("--config", type=Path, metavar="PATH", help=CONFIG_HELP)
