@@ -72,7 +72,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _start_ms(text: str) -> int:
     """An argparse ``type``: epoch ms as digits, else an ISO-8601 time (:func:`when_ms`)."""
-    return int(text) if text.strip().isdigit() else when_ms(text)
+    if text.strip().isdigit():
+        return int(text)
+    try:
+        return when_ms(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither epoch milliseconds nor an ISO-8601 date/time like "
+            "2026-12-01T08:00Z"
+        ) from None
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
