@@ -265,6 +265,7 @@ async def _serve(
                 port=config.metrics.port,
                 allow_non_loopback=config.metrics.allow_non_loopback,
                 mount=dashboard_mount(config, environ, jobs, simulated_clock=world is not None),
+                port_setting="[metrics] port (or DELTABOT_METRICS__PORT)",
             )
         )
         log.info("status_server_started", url=daemon.status_server.base_url)

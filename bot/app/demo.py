@@ -212,15 +212,15 @@ async def run_demo(
     def on_ready(daemon: Daemon) -> None:
         holder.append(daemon)
         server = daemon.status_server
-        if progress is not None and server is not None:
-            progress.write(f"demo: the dashboard is at {server.base_url}/ while the demo runs\n")
+        if shown is not None and server is not None:
+            shown.note(f"demo: the dashboard is at {server.base_url}/ while the demo runs")
 
     hooks = DaemonHooks(on_cycle=on_cycle, on_ready=on_ready, events=script.events)
     try:
         await run_daemon(config, environ, stop, hooks)
     finally:
         if shown is not None:
-            shown.finish()
+            shown.finish(holder[0].clock.now_ms() if holder else None)
     daemon = holder[0]
     first, last = recorder.first, recorder.last
     start_eq = equity_usd(first) if first else {}

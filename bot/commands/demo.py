@@ -31,15 +31,20 @@ from bot.ops.logging import LogFormat, LogLevel, configure_logging
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Simulated span, speed, chart path, journal path, JSON output."""
-    parser.add_argument("--hours", type=float, default=12.0, help="simulated hours (default 12)")
     parser.add_argument(
-        "--speed", type=float, default=1440.0, help="simulated seconds per wall second (1440)"
+        "--hours", type=float, default=12.0, help="simulated hours (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1440.0,
+        help="simulated seconds per wall second (default: %(default)s)",
     )
     parser.add_argument(
         "--plot",
         type=Path,
         default=Path("deltabot-demo.png"),
-        help="chart path (PNG, default deltabot-demo.png)",
+        help="chart path, PNG (default: %(default)s)",
     )
     parser.add_argument("--journal", type=Path, help="journal file (default: a temporary one)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -38,13 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--plot",
         type=Path,
         metavar="FILE.png",
-        help="write the chart (PNG): P&L heatmaps, liquidation boundary, scenarios",
+        help="write the chart (PNG): P&L heatmaps, liquidation boundary, scenarios (default: none)",
     )
     parser.add_argument(
         "--scenarios",
         type=Path,
         metavar="FILE.toml",
-        help="a TOML file with a [stress] table (grid, scenarios); overrides the config's",
+        help="a TOML file with a [stress] table (grid, scenarios) (default: the config's "
+        "[stress], else the built-in grid and scenarios)",
     )
 
 
