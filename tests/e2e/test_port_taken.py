@@ -37,13 +37,15 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 def test_run_names_the_metrics_port_and_its_key(taken_port: int, tmp_path: Path) -> None:
-    """deltabot run on a taken [metrics] port says which port and which key, exit 2."""
+    """deltabot run on a taken [metrics] port says which port and which key, exit 2, and
+    logs no crash."""
     env = {
         "DELTABOT_METRICS__PORT": str(taken_port),
         "DELTABOT_DAEMON__JOURNAL_PATH": str(tmp_path / "journal.sqlite"),
     }
     code, err = _run(["run", "--config", str(EXAMPLE)], env)
     assert code == 2 and "Traceback" not in err and "Errno" not in err
+    assert "daemon_crashed" not in err  # a refusal to start is no crash
     assert err.strip().splitlines()[-1] == (
         f"deltabot run: cannot start: port {taken_port} on 127.0.0.1 is in use: set [metrics] "
         "port (or DELTABOT_METRICS__PORT) to a free port, or 0 for any"
