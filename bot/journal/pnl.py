@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Final
 
 import numpy as np
 
@@ -19,25 +20,22 @@ from bot.domain.orders import Side
 from bot.domain.pnl import PnlRow, Trade, Valuations, daily, fee_usd
 from bot.journal.db import Db, Row
 
-_POINT_COLUMNS = ", ".join(
-    (
-        "d.ts_ms",
-        *(
-            f"json_extract(d.greeks_json, '$.{name}')"
-            for name in (
-                "index_usd",
-                "book_delta_coin",
-                "hedge_coin",
-                "gamma_coin_per_pct",
-                "vega_usd_per_volpt",
-                "theta_usd_per_day",
-                "sigma",
-            )
-        ),
-        "e.equity_coin",
-    )
+_GREEKS: Final = (
+    "index_usd",
+    "book_delta_coin",
+    "hedge_coin",
+    "gamma_coin_per_pct",
+    "vega_usd_per_volpt",
+    "theta_usd_per_day",
+    "sigma",
 )
-"""A valuation's columns in :class:`~bot.domain.pnl.Valuations` order."""
+"""The Greeks a valuation reads, in :class:`~bot.domain.pnl.Valuations` order."""
+_JSON_GREEKS: Final = (
+    "replace(replace(replace(d.greeks_json, '-Infinity', 'null'), 'Infinity', 'null'), "
+    "'NaN', 'null')"
+)
+"""The decision's Greeks as strict JSON: Python writes a NaN (a book with no options has no
+vol) as ``NaN``, which SQLite's JSON functions refuse; null reads back as NaN."""
 _FROM = "FROM decisions d JOIN equities e ON e.decision_id = d.decision_id"
 
 
@@ -78,9 +76,11 @@ class PnlStore:
                 (underlying, since_ms),
             )
             start = since_ms if before is None or before[0] is None else before[0]
+            extracts = ", ".join(f"json_extract(g, '$.{name}')" for name in _GREEKS)
             rows = self._db.query(
-                f"SELECT {_POINT_COLUMNS} {_FROM} WHERE d.underlying = ? AND d.ts_ms >= ? "
-                "AND d.ts_ms < ? ORDER BY d.ts_ms",
+                f"SELECT ts_ms, {extracts}, equity_coin FROM (SELECT d.ts_ms AS ts_ms, "
+                f"{_JSON_GREEKS} AS g, e.equity_coin AS equity_coin {_FROM} "
+                "WHERE d.underlying = ? AND d.ts_ms >= ? AND d.ts_ms < ?) ORDER BY ts_ms",
                 (underlying, start, until_ms),
             )
             if rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from bot.app.dashboard import PnlPanel
@@ -13,11 +14,11 @@ BTC = Currency("BTC")
 MIDNIGHT = 1_796_083_200_000  # 2026-12-01T00:00:00Z
 
 
-def _cycle(journal: Journal, n: int, ts_ms: int, index: float) -> None:
+def _cycle(journal: Journal, n: int, ts_ms: int, index: float, sigma: float = 0.5) -> None:
     greeks = {
         "book_delta_coin": 1.0, "hedge_coin": 0.0, "gamma_coin_per_pct": 0.0,
         "vega_usd_per_volpt": 0.0, "theta_usd_per_day": 0.0, "index_usd": index,
-        "sigma": 0.5, "tau_years": 0.1,
+        "sigma": sigma, "tau_years": 0.1,
     }  # fmt: skip
     journal.orders.record_decision(
         f"c{n}", BTC, ts_ms, greeks=greeks, inputs={}, target_coin=0.0, reason="test"
@@ -49,3 +50,14 @@ def test_finished_days_are_kept_and_today_follows_each_cycle(tmp_path: Path) -> 
 
         now[0] += MS_PER_DAY  # tomorrow: the finished days are attributed again
         assert _delta_by_day(panel())["2026-12-01"] == 50.0
+
+
+def test_a_nan_greek_in_the_journal_reads_back_as_nan(tmp_path: Path) -> None:
+    """A book with no options journals its vol as NaN (Python's JSON): the columns read it
+    as NaN instead of failing on SQLite's stricter JSON (a kill-point soak found this)."""
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        _cycle(journal, 0, MIDNIGHT, 60_000.0, sigma=math.nan)
+        _cycle(journal, 1, MIDNIGHT + MS_PER_HOUR, 60_100.0, sigma=math.inf)
+        [valuations] = journal.pnl.points(MIDNIGHT, MIDNIGHT + MS_PER_DAY).values()
+        assert math.isnan(valuations.sigma[0]) and math.isnan(valuations.sigma[1])
+        assert list(valuations.index_usd) == [60_000.0, 60_100.0]
