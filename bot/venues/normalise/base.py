@@ -194,6 +194,20 @@ class Normaliser(ABC):
     """The raw (``info``) field in which the venue echoes that id back, per kind."""
     subaccount_wallet_default: ClassVar[str | None] = None
     """Account type a sub-account transfer moves from and to unless configured (None: none)."""
+    fills_in_order_answer: ClassVar[bool] = True
+    """Whether an order's answer carries its trades (False: read them by order id)."""
+    direct_order_lookup: ClassVar[bool] = False
+    """Whether the venue finds an order by client id in one call (:meth:`order_by_client_id`)."""
+
+    def configure_client(self, client: Any) -> None:
+        """Adjust a freshly built ccxt client to this exchange (default: nothing to do)."""
+
+    async def order_by_client_id(
+        self, client: Any, vm: VenueMarket, client_id: ClientOrderId
+    ) -> Payload | None:
+        """The venue's order carrying ``client_id`` (None: it has none); only where
+        :attr:`direct_order_lookup` says the venue can."""
+        raise NotImplementedError(f"{self.exchange} has no order lookup by client id")
 
     # --- instruments -----------------------------------------------------------------
 
