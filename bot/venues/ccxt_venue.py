@@ -447,7 +447,9 @@ class CcxtVenue:
         vm = await self._market(symbol)
         now = self._clock_ms()
         if self._norm.direct_order_lookup:
-            order = await self._read(lambda: self._norm.order_by_client_id(self._client, vm, client_id))
+            order = await self._read(
+                lambda: self._norm.order_by_client_id(self._client, vm, client_id)
+            )
             return None if order is None else self._norm.order_report(vm, order, now)
         for method in ("fetch_open_orders", "fetch_closed_orders"):
             orders = await self._read(partial(getattr(self._client, method), vm.symbol))

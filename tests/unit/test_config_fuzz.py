@@ -528,7 +528,7 @@ FOUND = [
         'exchange = "deribit"',
         'exchange = "okx"',
         "venues[0].exchange",
-        "mode sim simulates deribit",
+        "mode sim simulates deribit and binanceusdm",
     ),
     ("# api_url = ", "api_url = ", "venues[0].api_url", "every venue names a standalone emulator"),
     (

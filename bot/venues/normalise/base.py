@@ -201,6 +201,7 @@ class Normaliser(ABC):
 
     def configure_client(self, client: Any) -> None:
         """Adjust a freshly built ccxt client to this exchange (default: nothing to do)."""
+        return
 
     async def order_by_client_id(
         self, client: Any, vm: VenueMarket, client_id: ClientOrderId
