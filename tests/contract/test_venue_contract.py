@@ -32,12 +32,12 @@ from bot.domain.orders import (
     client_order_id,
 )
 from bot.secrets import VenueCredentials
+from bot.sim.binance_errors import MARGIN_NOT_SUFFICIENT
+from bot.sim.dialect import Dialect
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import DropMode, FaultAction, Faults
 from bot.sim.market import MarketModel
 from bot.sim.server import run_emulator
-from bot.sim.binance_errors import MARGIN_NOT_SUFFICIENT
-from bot.sim.dialect import Dialect
 from bot.sim.spec import ExchangeSpec, default_main_account
 from bot.venues.base import Venue
 from bot.venues.ccxt_venue import CcxtVenue
