@@ -115,11 +115,12 @@ class TestRefusals:
 
 
 async def test_clock_skew_is_refused_as_1021() -> None:
-    """A client clock 10 s behind the venue's is refused with -1021 before anything trades."""
+    """A client clock 30 s behind the venue's (ccxt sends recvWindow 10 s) is refused with -1021
+    before anything trades."""
 
     class Ahead(SystemClock):
         def now_ms(self) -> int:
-            return super().now_ms() + 10_000
+            return super().now_ms() + 30_000
 
     async with _world(auth_clock=Ahead()) as w:
         outcome = await w.venue.create_order(_buy(w.venue, 3, 0.01))
