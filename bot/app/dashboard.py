@@ -11,6 +11,7 @@ at start-up, so a token too short to be safe stops the daemon with one line.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -18,11 +19,11 @@ from bot.app.operator import approve_plan, approved_text, change_text, halt, red
 from bot.app.pnl_report import pnl_report
 from bot.app.when import NO_END_MS
 from bot.config import Config
-from bot.domain.pnl import COMPONENTS
+from bot.domain.pnl import COMPONENTS, PnlRow, totals
 from bot.domain.timeunits import MS_PER_DAY
 from bot.engine.scheduler import Jobs
 from bot.engine.status import recent_alerts
-from bot.journal import JournalError
+from bot.journal import Journal, JournalError
 from bot.ops.status_server import Mount
 from bot.venues.base import StartupError
 from bot.web import (
@@ -62,20 +63,40 @@ PNL_PANEL_DAYS: Final = 7
 """How many UTC days of attribution the P&L panel shows (the journal keeps them all)."""
 
 
-def pnl_panel(jobs: Jobs) -> Mapping[str, object]:
-    """The P&L panel's context: per underlying and UTC day of the last week, each
-    component in USD, the equity change and the totals (``deltabot pnl`` reads the same)."""
-    report = pnl_report(
-        jobs.ctx.journal, jobs.ctx.clock_ms() - PNL_PANEL_DAYS * MS_PER_DAY, NO_END_MS
-    )
-    return {
-        "columns": [*COMPONENTS, "equity_change_usd"],
-        "days": [
-            (r.underlying, r.day, r.intervals, r.pnl.as_dict()) for r in reversed(report.rows)
-        ],
-        "totals": {u: p.as_dict() for u, p in report.totals.items()},
-        "window_days": PNL_PANEL_DAYS,
-    }
+@dataclass(slots=True)
+class PnlPanel:
+    """The P&L panel's context: per underlying and UTC day of the last week, each component
+    in USD, the equity change and the totals (``deltabot pnl`` reads the same).
+
+    A week of cycles is a hundred thousand journal rows, too many to attribute on the
+    daemon's event loop at every refresh. Finished days do not change, so they are
+    attributed once per day; today's rows again only after a new cycle was journaled. (A
+    fill journaled late for a finished day shows in ``deltabot pnl``, here tomorrow.)
+    """
+
+    journal: Journal
+    clock_ms: Callable[[], int]
+    _past: tuple[int, tuple[PnlRow, ...]] = (-1, ())
+    """The day (epoch ms of its midnight) the finished days were attributed on, and them."""
+    _today: tuple[int | None, tuple[PnlRow, ...]] = (None, ())
+    """The newest decision's time today's rows were attributed at, and them."""
+
+    def __call__(self) -> Mapping[str, object]:
+        now_ms = self.clock_ms()
+        midnight = now_ms - now_ms % MS_PER_DAY
+        if self._past[0] != midnight:
+            since = midnight - (PNL_PANEL_DAYS - 1) * MS_PER_DAY
+            self._past = (midnight, pnl_report(self.journal, since, midnight).rows)
+        newest = self.journal.pnl.newest_ms()
+        if self._today[0] != newest or newest is None:
+            self._today = (newest, pnl_report(self.journal, midnight, NO_END_MS).rows)
+        rows = (*self._past[1], *self._today[1])
+        return {
+            "columns": [*COMPONENTS, "equity_change_usd"],
+            "days": [(r.underlying, r.day, r.intervals, r.pnl.as_dict()) for r in reversed(rows)],
+            "totals": {u: p.as_dict() for u, p in totals(rows).items()},
+            "window_days": PNL_PANEL_DAYS,
+        }
 
 
 def dashboard_mount(
@@ -94,7 +115,7 @@ def dashboard_mount(
         session_lifetime_s=settings.session_lifetime_s,
         refresh_s=settings.refresh_s,
         simulated_clock=simulated_clock,
-        pnl=lambda: pnl_panel(jobs),
+        pnl=PnlPanel(jobs.ctx.journal, jobs.ctx.clock_ms),
         alerts=lambda: {"rows": recent_alerts(jobs.ctx.journal, ALERTS_PANEL_ROWS)},
     )
     try:

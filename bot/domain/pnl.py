@@ -29,11 +29,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from itertools import pairwise
 from typing import Final
+
+import numpy as np
 
 from bot.domain.ids import Currency
 from bot.domain.timeunits import MS_PER_DAY
+from bot.pricing.arrays import FloatArray, IntArray
 
 _PCT: Final = 0.01
 _VOL_POINT: Final = 0.01
@@ -136,6 +138,79 @@ def fee_usd(fee: float, fee_currency: str, underlying: str, index_usd: float) ->
     return fee if fee_currency in _USD_LIKE else math.nan
 
 
+@dataclass(frozen=True, slots=True)
+class Valuations:
+    """One underlying's valuations, oldest first, as columns (one entry per cycle): what
+    a week of cycles is attributed from without an object per cycle."""
+
+    ts_ms: IntArray
+    index_usd: FloatArray
+    book_delta_coin: FloatArray
+    hedge_coin: FloatArray
+    gamma_coin_per_pct: FloatArray
+    vega_usd_per_volpt: FloatArray
+    theta_usd_per_day: FloatArray
+    sigma: FloatArray
+    equity_coin: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.ts_ms)
+
+    @classmethod
+    def of(cls, points: Sequence[ValuationPoint]) -> Valuations:
+        """The columns of ``points`` (oldest first)."""
+        return cls(
+            np.array([p.ts_ms for p in points], dtype=np.int64),
+            *(np.array([getattr(p, n) for p in points], dtype=float) for n in _POINT_FLOATS),
+        )
+
+    def point(self, i: int) -> ValuationPoint:
+        """The ``i``-th valuation as a value (``-1``: the newest)."""
+        return ValuationPoint(
+            int(self.ts_ms[i]), *(float(getattr(self, n)[i]) for n in _POINT_FLOATS)
+        )
+
+
+_POINT_FLOATS: Final = tuple(f.name for f in fields(ValuationPoint))[1:]
+"""ValuationPoint's float fields, in order (after ``ts_ms``)."""
+
+
+def _intervals(v: Valuations, trades: Sequence[Trade]) -> dict[str, FloatArray]:
+    """Every component of each interval between consecutive valuations, as arrays of
+    ``len(v) - 1`` (see the module docstring). A trade counts in the interval ``[start,
+    end)`` that holds it (a cycle's orders go out after its valuation); one before the first
+    valuation or at or after the last counts nowhere yet."""
+    n = len(v) - 1
+    if n < 1:
+        return {name: np.zeros(0) for name in (*COMPONENTS, "equity_change_usd")}
+    ts = np.array([t.ts_ms for t in trades], dtype=np.int64)
+    slot = np.searchsorted(v.ts_ms, ts, side="right") - 1
+    mine = (slot >= 0) & (slot < n)
+    slot = slot[mine]
+
+    def per_interval(values: list[float]) -> FloatArray:
+        weights = np.array(values, dtype=float)[mine]
+        return np.bincount(slot, weights=weights, minlength=n).astype(np.float64)
+
+    traded = per_interval([t.coin for t in trades])
+    slippage = per_interval([t.coin * (t.index_at_send_usd - t.price_usd) for t in trades])
+    fees = per_interval([t.fee_usd for t in trades])
+    s0, move = v.index_usd[:-1], np.diff(v.index_usd)
+    gamma_per_usd = v.gamma_coin_per_pct[:-1] / (_PCT * s0)
+    parts = {
+        "delta_usd": (v.book_delta_coin[:-1] + v.hedge_coin[:-1] + traded) * move,
+        "gamma_usd": 0.5 * gamma_per_usd * move * move,
+        "theta_usd": v.theta_usd_per_day[:-1] * (np.diff(v.ts_ms) / MS_PER_DAY),
+        "vega_usd": v.vega_usd_per_volpt[:-1] * np.diff(v.sigma) / _VOL_POINT,
+        "slippage_usd": slippage,
+        "fees_usd": -fees,
+        "funding_usd": np.zeros(n),
+    }
+    change = np.diff(v.equity_coin * v.index_usd)
+    explained = np.sum([parts[name] for name in EXPLAINED], axis=0)
+    return parts | {"unexplained_usd": change - explained, "equity_change_usd": change}
+
+
 def attribute_interval(
     start: ValuationPoint,
     end: ValuationPoint,
@@ -152,26 +227,11 @@ def attribute_interval(
     ½·(0.5/600)·600² = 150; theta −1,200·0.5 = −600; vega 300·1 = 300; slippage
     0.1·(60,000 − 60,030) = −3; fees −3; the rest of the equity change is unexplained.
     """
-    move = end.index_usd - start.index_usd
-    days = (end.ts_ms - start.ts_ms) / MS_PER_DAY
-    gamma_per_usd = start.gamma_coin_per_pct / (_PCT * start.index_usd)
-    trades = tuple(trades)
-    traded = math.fsum(t.coin for t in trades)
-    parts = PnlComponents(
-        delta_usd=(start.book_delta_coin + start.hedge_coin + traded) * move,
-        gamma_usd=0.5 * gamma_per_usd * move * move,
-        theta_usd=start.theta_usd_per_day * days,
-        vega_usd=start.vega_usd_per_volpt * (end.sigma - start.sigma) / _VOL_POINT,
-        slippage_usd=math.fsum(t.coin * (t.index_at_send_usd - t.price_usd) for t in trades),
-        fees_usd=-math.fsum(t.fee_usd for t in trades),
-        funding_usd=funding_usd,
-    )
-    change = end.equity_usd - start.equity_usd
-    return PnlComponents(
-        **{n: getattr(parts, n) for n in EXPLAINED},
-        unexplained_usd=change - parts.explained_usd,
-        equity_change_usd=change,
-    )
+    arrays = _intervals(Valuations.of((start, end)), tuple(trades))
+    values = {name: float(a[0]) for name, a in arrays.items()}
+    values["funding_usd"] = funding_usd
+    values["unexplained_usd"] -= funding_usd
+    return PnlComponents(**values)
 
 
 def utc_day(ts_ms: int) -> str:
@@ -190,39 +250,41 @@ class PnlRow:
 
 
 def attribute(
-    points: Sequence[ValuationPoint], trades: Sequence[Trade]
+    points: Sequence[ValuationPoint] | Valuations, trades: Sequence[Trade]
 ) -> tuple[tuple[int, PnlComponents], ...]:
     """Each interval between consecutive ``points`` (of one underlying, oldest first) as
-    ``(end ts_ms, components)``. A trade counts in the interval ``[start, end)`` that holds
-    it (a cycle's orders go out after its valuation); one before the first point or at or
-    after the last counts nowhere yet."""
-    ordered = sorted(trades, key=lambda t: t.ts_ms)
-    out: list[tuple[int, PnlComponents]] = []
-    k = 0
-    for start, end in pairwise(points):
-        while k < len(ordered) and ordered[k].ts_ms < start.ts_ms:
-            k += 1
-        mine: list[Trade] = []
-        while k < len(ordered) and ordered[k].ts_ms < end.ts_ms:
-            mine.append(ordered[k])
-            k += 1
-        out.append((end.ts_ms, attribute_interval(start, end, mine)))
-    return tuple(out)
+    ``(end ts_ms, components)``; trades count as in :func:`_intervals`."""
+    v = points if isinstance(points, Valuations) else Valuations.of(points)
+    arrays = _intervals(v, trades)
+    return tuple(
+        (int(v.ts_ms[i + 1]), PnlComponents(**{n: float(a[i]) for n, a in arrays.items()}))
+        for i in range(len(v) - 1)
+    )
 
 
 def daily(
-    points: Mapping[Currency, Sequence[ValuationPoint]],
+    points: Mapping[Currency, Sequence[ValuationPoint] | Valuations],
     trades: Mapping[Currency, Sequence[Trade]],
 ) -> tuple[PnlRow, ...]:
     """Per underlying and UTC day, the sum of its intervals' components, in that order."""
     rows: list[PnlRow] = []
     for underlying in sorted(points):
-        by_day: dict[str, tuple[int, PnlComponents]] = {}
-        for end_ms, parts in attribute(points[underlying], trades.get(underlying, ())):
-            day = utc_day(end_ms)
-            count, total = by_day.get(day, (0, PnlComponents()))
-            by_day[day] = (count + 1, total + parts)
-        rows.extend(PnlRow(underlying, d, n, p) for d, (n, p) in sorted(by_day.items()))
+        given = points[underlying]
+        v = given if isinstance(given, Valuations) else Valuations.of(given)
+        arrays = _intervals(v, trades.get(underlying, ()))
+        days, which, counts = np.unique(
+            v.ts_ms[1:] // MS_PER_DAY, return_inverse=True, return_counts=True
+        )
+        sums = {n: np.bincount(which, weights=a, minlength=len(days)) for n, a in arrays.items()}
+        rows.extend(
+            PnlRow(
+                underlying,
+                utc_day(int(day) * MS_PER_DAY),
+                int(counts[k]),
+                PnlComponents(**{n: float(total[k]) for n, total in sums.items()}),
+            )
+            for k, day in enumerate(days)
+        )
     return tuple(rows)
 
 

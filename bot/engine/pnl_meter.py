@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.domain.ids import Currency
-from bot.domain.pnl import PnlComponents, ValuationPoint, attribute, attribute_interval, utc_day
+from bot.domain.pnl import (
+    PnlComponents,
+    ValuationPoint,
+    attribute_interval,
+    daily,
+    totals,
+    utc_day,
+)
 from bot.domain.timeunits import MS_PER_DAY
 from bot.journal.pnl import PnlStore
 from bot.ops.metrics import DaemonMetrics
@@ -48,8 +55,5 @@ class PnlMeter:
         """Today's totals from the journal, up to and including the valuation at ``ts_ms``."""
         self._day = day
         points, trades = self._store.window(ts_ms - ts_ms % MS_PER_DAY, ts_ms + 1)
-        self._last = {u: p[-1] for u, p in points.items() if p}
-        self._totals = {
-            u: sum((c for _, c in attribute(p, trades.get(u, ()))), PnlComponents())
-            for u, p in points.items()
-        }
+        self._last = {u: p.point(-1) for u, p in points.items() if len(p)}
+        self._totals = {u: PnlComponents() for u in points} | totals(daily(points, trades))

@@ -3,7 +3,7 @@
 A cycle's decision already holds the Greeks and the index it was made on; this store
 adds the one thing the journal lacked, the coin equity of every account per underlying
 (one row per underlying per cycle, written in one transaction), and joins the two back
-into :class:`~bot.domain.pnl.ValuationPoint` values. Fills join their order (its
+into :class:`~bot.domain.pnl.Valuations` columns. Fills join their order (its
 underlying and coin notional) and its decision (the index at send).
 """
 
@@ -12,12 +12,32 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import numpy as np
+
 from bot.domain.ids import Currency
 from bot.domain.orders import Side
-from bot.domain.pnl import PnlRow, Trade, ValuationPoint, daily, fee_usd
+from bot.domain.pnl import PnlRow, Trade, Valuations, daily, fee_usd
 from bot.journal.db import Db, Row
 
-_POINT_COLUMNS = "d.underlying, d.ts_ms, d.greeks_json, e.equity_coin"
+_POINT_COLUMNS = ", ".join(
+    (
+        "d.ts_ms",
+        *(
+            f"json_extract(d.greeks_json, '$.{name}')"
+            for name in (
+                "index_usd",
+                "book_delta_coin",
+                "hedge_coin",
+                "gamma_coin_per_pct",
+                "vega_usd_per_volpt",
+                "theta_usd_per_day",
+                "sigma",
+            )
+        ),
+        "e.equity_coin",
+    )
+)
+"""A valuation's columns in :class:`~bot.domain.pnl.Valuations` order."""
 _FROM = "FROM decisions d JOIN equities e ON e.decision_id = d.decision_id"
 
 
@@ -40,26 +60,35 @@ class PnlStore:
         row = self._db.one("SELECT MAX(ts_ms) FROM decisions")
         return None if row is None else row[0]
 
-    def points(self, since_ms: int, until_ms: int) -> dict[Currency, tuple[ValuationPoint, ...]]:
+    def points(self, since_ms: int, until_ms: int) -> dict[Currency, Valuations]:
         """Per underlying, oldest first, the valuations in ``[since_ms, until_ms)`` and the
-        newest one before ``since_ms``, so that the first interval starts before the window."""
-        rows = self._db.query(
-            f"SELECT {_POINT_COLUMNS} {_FROM} WHERE d.ts_ms >= ? AND d.ts_ms < ? "
-            "ORDER BY d.underlying, d.ts_ms",
+        newest one before ``since_ms``, so that the first interval starts before the window.
+
+        The Greeks come out of their JSON in SQLite (``json_extract``), straight into
+        columns: a week of cycles is a hundred thousand rows.
+        """
+        out: dict[Currency, Valuations] = {}
+        underlyings = self._db.query(
+            "SELECT DISTINCT underlying FROM decisions WHERE ts_ms >= ? AND ts_ms < ?",
             (since_ms, until_ms),
         )
-        rows += self._db.query(
-            f"SELECT {_POINT_COLUMNS} {_FROM} JOIN (SELECT d2.underlying, MAX(d2.ts_ms) AS ts "
-            "FROM decisions d2 JOIN equities e2 ON e2.decision_id = d2.decision_id "
-            "WHERE d2.ts_ms < ? GROUP BY d2.underlying) b "
-            "ON b.underlying = d.underlying AND b.ts = d.ts_ms",
-            (since_ms,),
-        )
-        out: dict[Currency, list[ValuationPoint]] = {}
-        for underlying, ts, greeks, equity in rows:
-            point = ValuationPoint.of(ts, json.loads(greeks), equity)
-            out.setdefault(Currency(underlying), []).append(point)
-        return {u: tuple(sorted(p, key=lambda v: v.ts_ms)) for u, p in out.items()}
+        for (underlying,) in underlyings:
+            before = self._db.one(
+                f"SELECT MAX(d.ts_ms) {_FROM} WHERE d.underlying = ? AND d.ts_ms < ?",
+                (underlying, since_ms),
+            )
+            start = since_ms if before is None or before[0] is None else before[0]
+            rows = self._db.query(
+                f"SELECT {_POINT_COLUMNS} {_FROM} WHERE d.underlying = ? AND d.ts_ms >= ? "
+                "AND d.ts_ms < ? ORDER BY d.ts_ms",
+                (underlying, start, until_ms),
+            )
+            if rows:
+                table = np.array(rows, dtype=float)
+                out[Currency(underlying)] = Valuations(
+                    table[:, 0].astype(np.int64), *(table[:, i] for i in range(1, 9))
+                )
+        return out
 
     def trades(self, since_ms: int, until_ms: int) -> dict[Currency, tuple[Trade, ...]]:
         """Per underlying, the fills of our orders in ``[since_ms, until_ms)`` as trades in
@@ -88,11 +117,11 @@ class PnlStore:
 
     def window(
         self, since_ms: int, until_ms: int
-    ) -> tuple[dict[Currency, tuple[ValuationPoint, ...]], dict[Currency, tuple[Trade, ...]]]:
+    ) -> tuple[dict[Currency, Valuations], dict[Currency, tuple[Trade, ...]]]:
         """The :meth:`points` of ``[since_ms, until_ms)`` and the :meth:`trades` from the
         first of them to ``until_ms``: what the attribution of that window needs."""
         points = self.points(since_ms, until_ms)
-        first = min((p[0].ts_ms for p in points.values() if p), default=since_ms)
+        first = min((int(p.ts_ms[0]) for p in points.values() if len(p)), default=since_ms)
         return points, self.trades(first, until_ms)
 
     def daily(self, since_ms: int, until_ms: int) -> tuple[PnlRow, ...]:
