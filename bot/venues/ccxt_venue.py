@@ -39,6 +39,7 @@ from bot.domain.orders import (
     TransferRequest,
     report_from_fills,
 )
+from bot.domain.pnl import FundingPayment
 from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 from bot.venues.ccxt_transfers import CcxtTransfers
 from bot.venues.errors import (
@@ -472,6 +473,11 @@ class CcxtVenue:
             trades = await self._read(partial(self._client.fetch_my_trades, vm.symbol, since_ms))
             out.extend(self._norm.fill(vm, mapping(t, "trade")) for t in trades or ())
         return tuple(sorted((f for f in out if f.ts_ms >= since_ms), key=lambda f: f.ts_ms))
+
+    async def fetch_funding(self, since_ms: int) -> tuple[FundingPayment, ...]:
+        return await self._read(
+            lambda: self._norm.fetch_funding(self._client, self.venue_id, since_ms)
+        )
 
     # --- collateral (see CcxtTransfers) ----------------------------------------------
 

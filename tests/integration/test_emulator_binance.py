@@ -195,3 +195,13 @@ async def test_wrong_signature_is_1022() -> None:
         url += f"&signature={sign('not-the-secret', query)}"
         async with session.get(url, headers={"X-MBX-APIKEY": MAIN.client_id}) as resp:
             assert (resp.status, (await resp.json())["code"]) == (400, -1022)
+
+
+async def test_funding_payments_are_read_through_the_income_endpoint() -> None:
+    """The venue reads FUNDING_FEE income as funding payments in USDT with Binance's id."""
+    async with _world() as w:
+        assert isinstance(await w.venue.create_order(_buy(w.venue, 7, 0.5)), Accepted)
+        w.clock.advance(8 * 3_600_000)  # 08:00 -> 16:00 UTC
+        payments = await w.venue.fetch_funding(START_MS)
+    assert [(p.symbol, p.underlying, p.currency) for p in payments] == [(PERP, "BTC", "USDT")]
+    assert payments[0].payment_id and payments[0].amount != 0

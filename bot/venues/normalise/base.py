@@ -37,6 +37,7 @@ from bot.domain.orders import (
     TransferRequest,
     TransferState,
 )
+from bot.domain.pnl import FundingPayment
 from bot.domain.rounding import LotRounding, round_amount, round_price
 from bot.domain.snapshot import Balance, Position
 from bot.venues.normalise.common import (
@@ -290,6 +291,14 @@ class Normaliser(ABC):
                 raise MalformedResponseError(f"{self.exchange} positions: expected a list")
             out.extend(mapping(p, f"{self.exchange} position") for p in answer)
         return out
+
+    async def fetch_funding(
+        self, client: Any, venue: VenueId, since_ms: int
+    ) -> tuple[FundingPayment, ...]:
+        """Funding payments at or after ``since_ms`` as the venue reports them; none by
+        default (Deribit books funding into the position continuously, with no payment of
+        its own to read)."""
+        return ()
 
     async def fetch_balances(self, client: Any, account: str) -> list[Balance]:
         answer = await client.fetch_balance()

@@ -18,10 +18,19 @@ from typing import Any, ClassVar
 
 import ccxt
 
-from bot.domain.ids import ClientOrderId
+from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
+from bot.domain.pnl import FundingPayment
 from bot.domain.snapshot import Balance
 from bot.venues.normalise.binance import BinanceNormaliser
-from bot.venues.normalise.common import MarkBatch, Payload, VenueMarket, mapping
+from bot.venues.normalise.common import (
+    MarkBatch,
+    Payload,
+    VenueMarket,
+    mapping,
+    ms,
+    num,
+    text,
+)
 
 
 class BinanceUsdmNormaliser(BinanceNormaliser):
@@ -50,6 +59,32 @@ class BinanceUsdmNormaliser(BinanceNormaliser):
         """Premium index and books of the linear contracts (two calls)."""
         linear = [vm for vm in markets if not vm.instrument.is_option]
         return await super().fetch_marks(client, linear, now_ms)
+
+    async def fetch_funding(
+        self, client: Any, venue: VenueId, since_ms: int
+    ) -> tuple[FundingPayment, ...]:
+        """``GET /fapi/v1/income?incomeType=FUNDING_FEE&startTime=``: one entry per position
+        per 8-hour settlement, ``income`` received (+) or paid (−) in ``asset``, ``tranId``
+        its id (developers.binance.com, "Get Income History")."""
+        rows = await client.fapiPrivateGetIncome(
+            {"incomeType": "FUNDING_FEE", "startTime": since_ms, "limit": 1000}
+        )
+        out: list[FundingPayment] = []
+        for raw in rows or ():
+            row = mapping(raw, "binance income")
+            market = client.safe_market(text(row, "symbol", "income"), None, None, "swap")
+            out.append(
+                FundingPayment(
+                    venue=venue,
+                    payment_id=str(row.get("tranId") or ""),
+                    symbol=Symbol(market["symbol"]),
+                    underlying=Currency(market["base"]),
+                    ts_ms=ms(row, "time", "income"),
+                    amount=num(row, "income", "income"),
+                    currency=Currency(text(row, "asset", "income")),
+                )
+            )
+        return tuple(out)
 
     async def order_by_client_id(
         self, client: Any, vm: VenueMarket, client_id: ClientOrderId
