@@ -14,10 +14,12 @@ from pydantic import BaseModel, Field
 
 from bot.pricing.arrays import FloatArray
 from strategies.base import (
+    BandEdges,
     HedgeRatio,
     HedgeState,
     StateField,
     StrategyParams,
+    band_edges,
     band_hedge,
     deviation_coin,
     guarded_hedge,
@@ -97,15 +99,28 @@ class Band:
         spot: tuple[StateField, ...] = ("spot_usd",) if self.params.unit == "usd" else ()
         return (delta, "hedge_coin", "target_delta_coin", *spot)
 
+    def _measured(
+        self, state: HedgeState
+    ) -> tuple[FloatArray, FloatArray | float, FloatArray | float]:
+        """The delta the deviation is measured with, and the widths up and down in coin."""
+        p = self.params
+        delta = state.net_delta_coin
+        if p.ignore_vol_moves:
+            delta = state.net_delta_fixed_vol_coin
+        if p.unit == "usd":
+            return delta, p.width_up / state.spot_usd, p.width_down / state.spot_usd
+        return delta, p.width_up, p.width_down
+
+    def band(self, state: HedgeState) -> BandEdges:
+        """The band on the total delta (USD widths at ``spot_usd``)."""
+        with np.errstate(all="ignore"):
+            delta, up, down = self._measured(state)
+            return band_edges(state, delta, up, down)
+
     def target_hedge(self, state: HedgeState) -> FloatArray:
         p = self.params
-        delta = state.net_delta_fixed_vol_coin if p.ignore_vol_moves else state.net_delta_coin
         with np.errstate(all="ignore"):  # unusable elements are masked by guarded_hedge
-            if p.unit == "usd":
-                up: FloatArray | float = p.width_up / state.spot_usd
-                down: FloatArray | float = p.width_down / state.spot_usd
-            else:
-                up, down = p.width_up, p.width_down
+            delta, up, down = self._measured(state)
             new = band_hedge(
                 state.hedge_coin,
                 deviation_coin(delta, state),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Annotated, ClassVar, Final, Literal, Protocol
+from typing import Annotated, ClassVar, Final, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -207,6 +207,23 @@ class Strategy(Protocol):
     def target_hedge(self, state: HedgeState) -> FloatArray: ...
 
 
+@dataclass(frozen=True, slots=True)
+class BandEdges:
+    """A kernel's no-trade band on the total delta (book + hedge), coin, one element per book:
+    it keeps the hedge while ``lower_coin <= total <= upper_coin``. Reports and charts show
+    it, so a user sees what a cost-aware strategy's parameters mean in coin."""
+
+    lower_coin: FloatArray
+    upper_coin: FloatArray
+
+
+@runtime_checkable
+class BandedStrategy(Protocol):
+    """A strategy that can say the band it trades against (optional: ``interval`` has none)."""
+
+    def band(self, state: HedgeState) -> BandEdges: ...
+
+
 class StrategyParams(BaseModel):
     """Base of the built-in params: frozen, unknown keys rejected, NaN and inf rejected, strict
     types (``"0.5"`` or ``true`` is no width; an integer is a float)."""
@@ -242,6 +259,27 @@ RiskAversion = Annotated[
 def deviation_coin(delta_coin: FloatArray, state: HedgeState) -> FloatArray:
     """Total delta (book plus current hedge) minus the target: what a hedge corrects."""
     return delta_coin + state.hedge_coin - state.target_delta_coin
+
+
+def band_edges(
+    state: HedgeState,
+    delta_coin: FloatArray,
+    width_up_coin: FloatArray | float,
+    width_down_coin: FloatArray | float,
+) -> BandEdges:
+    """The band ``[-width_down, +width_up]`` on the deviation of ``delta_coin`` (the delta a
+    kernel measures), moved onto the total delta ``net_delta_coin + hedge_coin``.
+
+    The deviation is ``delta_coin + hedge - target``, so the total lies in the band when it
+    is within the widths of ``target + net_delta_coin - delta_coin``. Example: target 0,
+    net delta 10, a kernel measuring 9.5 (vols frozen), widths 1 up and 2 down: the band on
+    the total is [-1.5, +1.5] coin.
+    """
+    centre_coin = state.target_delta_coin + state.net_delta_coin - delta_coin
+    return BandEdges(
+        np.asarray(centre_coin - width_down_coin, dtype=np.float64),
+        np.asarray(centre_coin + width_up_coin, dtype=np.float64),
+    )
 
 
 def band_hedge(

@@ -24,10 +24,12 @@ from pydantic import BaseModel
 
 from bot.pricing.arrays import FloatArray
 from strategies.base import (
+    BandEdges,
     HedgeState,
     RiskAversion,
     StateField,
     StrategyParams,
+    band_edges,
     band_hedge,
     deviation_coin,
     guarded_hedge,
@@ -103,16 +105,25 @@ class WhalleyWilmott:
         """The state fields this kernel looks at."""
         return _READS
 
+    def _half_width(self, state: HedgeState) -> FloatArray:
+        return whalley_wilmott_half_width_coin(
+            gamma_coin_per_usd=state.gamma_coin_per_usd,
+            spot_usd=state.spot_usd,
+            cost_frac=state.cost_frac,
+            rate=state.rate,
+            tau_years=state.tau_years,
+            risk_aversion_per_usd=self.params.risk_aversion,
+        )
+
+    def band(self, state: HedgeState) -> BandEdges:
+        """Target ± H on the total delta."""
+        with np.errstate(all="ignore"):
+            half_width = self._half_width(state)
+            return band_edges(state, state.net_delta_coin, half_width, half_width)
+
     def target_hedge(self, state: HedgeState) -> FloatArray:
         with np.errstate(all="ignore"):  # unusable elements are masked by guarded_hedge
-            half_width = whalley_wilmott_half_width_coin(
-                gamma_coin_per_usd=state.gamma_coin_per_usd,
-                spot_usd=state.spot_usd,
-                cost_frac=state.cost_frac,
-                rate=state.rate,
-                tau_years=state.tau_years,
-                risk_aversion_per_usd=self.params.risk_aversion,
-            )
+            half_width = self._half_width(state)
             new = band_hedge(
                 state.hedge_coin,
                 deviation_coin(state.net_delta_coin, state),

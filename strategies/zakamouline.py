@@ -39,10 +39,12 @@ from pydantic import BaseModel, Field
 
 from bot.pricing.arrays import FloatArray
 from strategies.base import (
+    BandEdges,
     HedgeState,
     RiskAversion,
     StateField,
     StrategyParams,
+    band_edges,
     band_hedge,
     deviation_coin,
     guarded_hedge,
@@ -160,20 +162,30 @@ class Zakamouline:
         """The state fields this kernel looks at."""
         return _READS
 
+    def _measured(self, state: HedgeState) -> tuple[FloatArray, FloatArray]:
+        """δ_m, the delta at the modified vol, and the half-width H0 + H1, coin."""
+        terms = zakamouline_terms(
+            gamma_coin_per_usd=state.gamma_coin_per_usd,
+            spot_usd=state.spot_usd,
+            sigma=state.sigma,
+            tau_years=np.maximum(state.tau_years, self.params.min_tau_years),
+            rate=state.rate,
+            cost_frac=state.cost_frac,
+            risk_aversion_per_usd=self.params.risk_aversion,
+        )
+        sigma_m = modified_sigma(state.sigma, terms.k, state.gamma_coin_per_usd)
+        delta_m = state.net_delta_coin + state.vanna_coin_per_vol * (sigma_m - state.sigma)
+        return delta_m, terms.h0_coin + terms.h1_coin
+
+    def band(self, state: HedgeState) -> BandEdges:
+        """±(H0 + H1) around the target, moved by the vol adjustment of the delta."""
+        with np.errstate(all="ignore"):
+            delta_m, half_width = self._measured(state)
+            return band_edges(state, delta_m, half_width, half_width)
+
     def target_hedge(self, state: HedgeState) -> FloatArray:
         with np.errstate(all="ignore"):  # unusable elements are masked by guarded_hedge
-            terms = zakamouline_terms(
-                gamma_coin_per_usd=state.gamma_coin_per_usd,
-                spot_usd=state.spot_usd,
-                sigma=state.sigma,
-                tau_years=np.maximum(state.tau_years, self.params.min_tau_years),
-                rate=state.rate,
-                cost_frac=state.cost_frac,
-                risk_aversion_per_usd=self.params.risk_aversion,
-            )
-            sigma_m = modified_sigma(state.sigma, terms.k, state.gamma_coin_per_usd)
-            delta_m = state.net_delta_coin + state.vanna_coin_per_vol * (sigma_m - state.sigma)
-            half_width = terms.h0_coin + terms.h1_coin
+            delta_m, half_width = self._measured(state)
             new = band_hedge(
                 state.hedge_coin,
                 deviation_coin(delta_m, state),

@@ -147,7 +147,7 @@ async def run_daemon(
 
     An exception escaping it is a crash: alerted (journaled too when the journal is open)
     and sent before it propagates, waiting at most ``[alerts] drain_timeout_s``; a refusal
-    to start before the journal opens is sent but not logged (the command prints it).
+    to start (a taken port, no journal...) is sent but not logged (the command prints it).
     """
     channels = build_channels(config.alerts, environ)
     reported: list[BaseException] = []
@@ -199,8 +199,9 @@ async def _run(
                 config, environ, stop, hooks=hooks, stack=stack, journal=journal, alerts=alerts
             )
         except Exception as exc:  # journaled and queued; the stack's close sends it
-            alerts.emit(_crash_event(exc, SystemClock().now_ms()))
-            reported.append(exc)
+            if not isinstance(exc, START_ERRORS):  # a refusal to start: run_daemon sends it
+                alerts.emit(_crash_event(exc, SystemClock().now_ms()))
+                reported.append(exc)
             raise
     log.info("daemon_stopped")
     if problem is not None:
@@ -250,6 +251,7 @@ async def _serve(
         venues,
         clock.now_ms,
         clock_name(config),
+        _speed(config, world),
         metrics=alerts.metrics,
         alerts=alerts,
     )
@@ -265,6 +267,7 @@ async def _serve(
                 port=config.metrics.port,
                 allow_non_loopback=config.metrics.allow_non_loopback,
                 mount=dashboard_mount(config, environ, jobs, simulated_clock=world is not None),
+                port_setting="[metrics] port (or DELTABOT_METRICS__PORT)",
             )
         )
         log.info("status_server_started", url=daemon.status_server.base_url)

@@ -21,6 +21,7 @@ from bot.app.daemon import Daemon, DaemonHooks, run_daemon
 from bot.app.demo_progress import DemoProgress
 from bot.app.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport, TransferRow
 from bot.app.when import NO_END_MS
+from bot.backtest.spec import StrategySpec
 from bot.config import Config
 from bot.domain.ids import Currency
 from bot.domain.orders import Accepted, Side
@@ -31,7 +32,6 @@ from bot.domain.units import position_coin
 from bot.engine.cycle_result import CycleResult
 from bot.journal import Journal
 from bot.sim.market import JumpEvent, MarketEvent, VolSpikeEvent
-from strategies.band import BandParams
 
 _DOLLARS = frozenset({"USD", "USDC", "USDT"})
 
@@ -64,13 +64,11 @@ def describe(event: MarketEvent) -> str:
     return f"{when} {event.underlying} vol spike x{event.multiplier:g}"
 
 
-def _band(config: Config, index_usd: float) -> tuple[float | None, float | None]:
-    """Band edges around the target for the band strategy (others draw no band)."""
-    params = config.strategy.params
-    if not isinstance(params, BandParams):
-        return None, None
-    scale = 1.0 / index_usd if params.unit == "usd" else 1.0
-    return -params.width_down * scale, params.width_up * scale
+def strategy_text(config: Config) -> str:
+    """The strategy with the parameters the config sets, and its cost: the chart's title."""
+    strategy = config.strategy
+    spec = StrategySpec(strategy.name, strategy.params.model_dump(exclude_unset=True))
+    return f"{spec.display}, cost_frac {strategy.cost_frac:g}"
 
 
 def equity_usd(portfolio: PortfolioSnapshot) -> dict[str, float]:
@@ -90,7 +88,6 @@ def equity_usd(portfolio: PortfolioSnapshot) -> dict[str, float]:
 class Recorder:
     """Observes each cycle of the daemon and keeps what the report needs."""
 
-    config: Config
     samples: list[CycleSample] = field(default_factory=list)
     denials: list[str] = field(default_factory=list)
     first: PortfolioSnapshot | None = None
@@ -116,7 +113,6 @@ class Recorder:
         for d in result.plan.decisions:
             if not d.routed:
                 continue
-            lower, upper = _band(self.config, d.index_usd)
             self.samples.append(
                 CycleSample(
                     ts_ms=result.plan.valuation_ts_ms,
@@ -125,11 +121,13 @@ class Recorder:
                     book_delta_coin=d.book_delta_coin,
                     hedge_coin=d.hedge_coin + filled.get(d.underlying, 0.0),
                     target_delta_coin=d.target_delta_coin,
-                    band_lower_coin=lower,
-                    band_upper_coin=upper,
+                    band_lower_coin=d.band_lower_coin,
+                    band_upper_coin=d.band_upper_coin,
                     gamma_coin_per_pct=d.gamma_coin_per_pct,
                     vega_usd_per_volpt=d.vega_usd_per_volpt,
                     theta_usd_per_day=d.theta_usd_per_day,
+                    sigma=d.sigma,
+                    equity_coin=d.equity_coin,
                 )
             )
 
@@ -198,7 +196,7 @@ async def run_demo(
     start_ms = int(config.sim.start.timestamp() * 1000)
     end_ms = start_ms + int(script.hours * MS_PER_HOUR)
     stop = asyncio.Event()
-    recorder = Recorder(config)
+    recorder = Recorder()
     shown = None if progress is None else DemoProgress(start_ms, end_ms, progress)
     holder: list[Daemon] = []
 
@@ -214,15 +212,15 @@ async def run_demo(
     def on_ready(daemon: Daemon) -> None:
         holder.append(daemon)
         server = daemon.status_server
-        if progress is not None and server is not None:
-            progress.write(f"demo: the dashboard is at {server.base_url}/ while the demo runs\n")
+        if shown is not None and server is not None:
+            shown.note(f"demo: the dashboard is at {server.base_url}/ while the demo runs")
 
     hooks = DaemonHooks(on_cycle=on_cycle, on_ready=on_ready, events=script.events)
     try:
         await run_daemon(config, environ, stop, hooks)
     finally:
         if shown is not None:
-            shown.finish()
+            shown.finish(holder[0].clock.now_ms() if holder else None)
     daemon = holder[0]
     first, last = recorder.first, recorder.last
     start_eq = equity_usd(first) if first else {}
@@ -256,4 +254,5 @@ async def run_demo(
         events=tuple(describe(e) for e in script.events),
         denials=tuple(recorder.denials),
         attribution=attribution,
+        strategy=strategy_text(config),
     )

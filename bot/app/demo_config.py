@@ -17,6 +17,7 @@ from typing import Final
 from bot.app.demo import DemoScript, default_script
 from bot.config import Config
 from bot.config.collateral import CollateralMode
+from bot.domain.timeunits import MS_PER_HOUR
 
 HEDGE_INTERVAL_S: Final = 300.0
 """Simulated seconds between hedge cycles: a cycle every few wall seconds at 1440x."""
@@ -52,9 +53,14 @@ def demo_config(config: Config, *, speed: float, journal_path: Path) -> Config:
 
 
 def demo_script(config: Config, *, hours: float, speed: float) -> DemoScript:
-    """The default bad day (a BTC crash, an ETH vol spike) over ``hours`` at ``speed``."""
+    """The default bad day (a BTC crash, an ETH vol spike) over ``hours`` at ``speed``: only
+    the events inside the run, so the report never lists one that did not happen."""
     assert config.sim is not None
     base = default_script(config.sim.start_ms, [u.name for u in config.sim.underlyings])
+    end_ms = config.sim.start_ms + hours * MS_PER_HOUR
     return DemoScript(
-        hours=hours, speed=speed, hedge_interval_s=HEDGE_INTERVAL_S, events=base.events
+        hours=hours,
+        speed=speed,
+        hedge_interval_s=HEDGE_INTERVAL_S,
+        events=tuple(e for e in base.events if e.ts_ms <= end_ms),
     )

@@ -3,10 +3,10 @@
 Each is a refusal with a message fit for an operator (a locked or missing
 journal, a venue that cannot be reached or trusted, a ``[sim]`` the emulator
 cannot list, an unknown strategy, half-set credentials, an alert channel's unset
-or unusable URL, a systemd notify socket it cannot use, a bad backtest book or price
-file), never a bug; commands catch
-these tuples so they need not import the layers that raise them. Only light
-modules are imported here: ``deltabot halt`` must not wait for ccxt.
+or unusable URL, a systemd notify socket it cannot use, a status port taken, a bad
+backtest book or price file), never a bug; commands catch these tuples so they need
+not import the layers that raise them. Only light modules are imported here:
+``deltabot halt`` must not wait for ccxt.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Final
 
 from bot.backtest import BookError, HistoryError
 from bot.engine.alert_channels import AlertChannelError
-from bot.journal import JournalError
+from bot.journal import JournalError, JournalMissingError
+from bot.ops.net import PortInUseError
 from bot.ops.sdnotify import NotifyConfigError
 from bot.secrets import CredentialsError
 from bot.venues.base import StartupError
@@ -34,6 +35,10 @@ class JournalFailedError(RuntimeError):
 OPERATOR_ERRORS: Final = (JournalError,)
 """What an operator command working on the journal beside the daemon may meet."""
 
+JOURNAL_MISSING: Final = JournalMissingError
+"""One of the :data:`OPERATOR_ERRORS`: no journal where the config points, which the command
+answers with what to do."""
+
 START_ERRORS: Final = (
     StartupError,
     JournalError,
@@ -42,6 +47,7 @@ START_ERRORS: Final = (
     CredentialsError,
     AlertChannelError,
     NotifyConfigError,
+    PortInUseError,
 )
 """Why the daemon (``run``, or the demo's) cannot start safely."""
 

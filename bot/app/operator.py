@@ -6,7 +6,9 @@ cycle, so a halt takes effect from its next cycle, and it survives restarts.
 ``resume`` also lifts the locks the engine put on underlyings. A halt must work
 exactly when the journal does not: on a journal that cannot be read or written
 it writes the halt marker beside it instead, which every daemon obeys, and
-``resume`` removes the marker once the journal is readable again. Collateral
+``resume`` removes the marker once the journal is readable again. A desk halts
+before it starts, so a halt where no journal exists yet creates one, halted, and the
+daemon's first start on it is halted. Collateral
 plans proposed by the daemon in mode ``plan`` are listed and approved here;
 the daemon sends an approved plan at its next collateral run. Each action's
 result has its text (and JSON) form beside it.
@@ -23,6 +25,8 @@ from bot.domain.trading_state import SetBy, TradingMode, TradingState
 from bot.journal import (
     Journal,
     JournalFileError,
+    JournalLockedError,
+    JournalMissingError,
     PlanRecord,
     PlanState,
     halt_marker_path,
@@ -41,6 +45,9 @@ class TradingChange:
     after: TradingState
     lifted_locks: int
     removed_marker: Path | None
+    created: bool = False
+    """The journal did not exist and was created to hold this state (a halt before the
+    first run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +65,26 @@ def halt(journal_path: Path, reason: str) -> TradingChange | MarkerHalt:
     journal cannot be read or written (JournalError if the marker cannot be written either)."""
     try:
         return _set(journal_path, TradingMode.HALTED, reason)
+    except JournalMissingError:
+        return _halt_new(journal_path, reason)
     except JournalFileError as exc:
         now_ms = SystemClock().now_ms()
         marker = write_halt_marker(journal_path, reason, SetBy.OPERATOR, now_ms)
         return MarkerHalt(marker, reason, str(exc))
+
+
+def _halt_new(journal_path: Path, reason: str) -> TradingChange:
+    """Create the journal halted, so the daemon's first start on it trades nothing; a daemon
+    that took the lock meanwhile created it, and the halt goes beside it."""
+    try:
+        journal = Journal.open(journal_path)
+    except JournalLockedError:
+        return _set(journal_path, TradingMode.HALTED, reason)
+    with journal:
+        before = journal.state.trading_state()
+        after = TradingState(TradingMode.HALTED, reason, SetBy.OPERATOR, SystemClock().now_ms())
+        journal.state.set_trading_state(after)
+    return TradingChange(journal_path, before, after, 0, None, created=True)
 
 
 def reduce(journal_path: Path, reason: str) -> TradingChange:
@@ -105,6 +128,12 @@ def change_text(change: TradingChange | MarkerHalt) -> str:
             f"{change.problem}; trading halted by the marker {change.marker} ({change.reason}): "
             "no daemon trades on this journal while it exists ('deltabot resume' removes it "
             "once the journal is readable)"
+        )
+    if change.created:
+        return (
+            f"created the journal {change.journal_path} with trading halted "
+            f"({change.after.reason}): the daemon's first start on it is halted; "
+            "'deltabot resume' lets it trade"
         )
     lines = [
         f"trading {change.before.mode.value} -> {change.after.mode.value} "

@@ -24,6 +24,9 @@ from bot.domain.pnl import PnlComponents, pnl_line
 from bot.domain.timeunits import MS_PER_HOUR, iso_utc
 
 NA = "n/a"
+OUTSIDE_TOLERANCE_FRAC = 0.01
+"""A total counts as outside its band beyond this fraction of the band's half-width: hedging
+to the edge rounds the order to the lot, which can leave the total a hair outside."""
 SAMPLE_DERIVED = ("total_delta_coin", "total_delta_usd")
 
 
@@ -42,6 +45,8 @@ class CycleSample:
     gamma_coin_per_pct: float
     vega_usd_per_volpt: float
     theta_usd_per_day: float
+    sigma: float = math.nan  # the book's vega-weighted implied vol, fraction per year
+    equity_coin: float = math.nan  # coin equity of every account in this coin
 
     @property
     def total_delta_coin(self) -> float:
@@ -121,6 +126,8 @@ class RunReport:
     denials: tuple[str, ...]  # risk-gate denials, if any
     attribution: Mapping[Currency, PnlComponents] = field(default_factory=dict)
     """The journal's P&L attribution of the run per underlying (``deltabot pnl``'s totals)."""
+    strategy: str = ""
+    """The strategy, its parameters and cost, e.g. ``band(width_up=0.5, ...), cost_frac 0.0007``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +165,15 @@ def beyond_band_coin(sample: CycleSample) -> float:
     return max(0.0, total - upper, lower - total)
 
 
+def outside_band(sample: CycleSample) -> bool:
+    """Whether the total delta is outside the band by more than the rounding tolerance
+    (:data:`OUTSIDE_TOLERANCE_FRAC` of the half-width); a sample without a band never is."""
+    if sample.band_lower_coin is None or sample.band_upper_coin is None:
+        return False
+    half_width = abs(sample.band_upper_coin - sample.band_lower_coin) / 2.0
+    return beyond_band_coin(sample) > OUTSIDE_TOLERANCE_FRAC * half_width
+
+
 def largest_excursion(report: RunReport) -> dict[str, Excursion]:
     """Per underlying, the worst miss against the band and against the target.
 
@@ -176,6 +192,53 @@ def largest_excursion(report: RunReport) -> dict[str, Excursion]:
             ts_ms=worst.ts_ms,
             beyond_band_coin=beyond_band_coin(beyond),
             max_abs_deviation_coin=abs(deviation.total_delta_coin - deviation.target_delta_coin),
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class BandTime:
+    """How one underlying's total delta sat against its band over the run.
+
+    Each sample stands for the time to the next one (the last, to the run's end).
+    ``half_width_coin`` holds the band's half-width at each sample that had one: a
+    cost-aware strategy's band moves with the book, and this is what its
+    ``risk_aversion`` means in coin.
+    """
+
+    outside_ms: int
+    span_ms: int
+    outside_cycles: int
+    cycles: int
+    half_width_coin: tuple[float, ...]
+
+    def half_width_range(self) -> tuple[float, float, float] | None:
+        """The smallest, median and largest finite half-width, coin (None: no band)."""
+        finite = sorted(w for w in self.half_width_coin if math.isfinite(w))
+        if not finite:
+            return None
+        return finite[0], finite[len(finite) // 2], finite[-1]
+
+
+def band_time(report: RunReport) -> dict[str, BandTime]:
+    """Per underlying, the time and cycles spent outside the band, and the band's half-widths."""
+    out: dict[str, BandTime] = {}
+    for u, group in by_underlying(report).items():
+        ends = [s.ts_ms for s in group[1:]] + [max(report.finished_ms, group[-1].ts_ms)]
+        outside = [
+            (end - s.ts_ms, s) for s, end in zip(group, ends, strict=True) if outside_band(s)
+        ]
+        widths = tuple(
+            (s.band_upper_coin - s.band_lower_coin) / 2.0
+            for s in group
+            if s.band_lower_coin is not None and s.band_upper_coin is not None
+        )
+        out[u] = BandTime(
+            outside_ms=sum(ms for ms, _ in outside),
+            span_ms=ends[-1] - group[0].ts_ms,
+            outside_cycles=len(outside),
+            cycles=len(group),
+            half_width_coin=widths,
         )
     return out
 
@@ -261,9 +324,28 @@ def _pnl_lines(report: RunReport) -> list[str]:
     return lines
 
 
+def _band_line(b: BandTime) -> str:
+    """The band's half-width over the run and the time the total delta spent outside it."""
+    widths = b.half_width_range()
+    if widths is None:
+        return "no band"
+    lo, mid, hi = widths
+    width = (
+        f"band ±{_fmt(lo, '.4f')} coin"
+        if hi - lo < 5e-5
+        else f"band ±{_fmt(lo, '.4f')}..{_fmt(hi, '.4f')} coin (median {_fmt(mid, '.4f')})"
+    )
+    return (
+        f"{width}; outside it (by > {OUTSIDE_TOLERANCE_FRAC:.0%} of it) "
+        f"{b.outside_cycles} of {b.cycles} cycles, "
+        f"{_fmt(b.outside_ms / MS_PER_HOUR, '.2f')} h of {_fmt(b.span_ms / MS_PER_HOUR, '.2f')} h"
+    )
+
+
 def _excursion_lines(report: RunReport) -> list[str]:
     lines = ["Largest delta excursion against the band:"]
     groups = by_underlying(report)
+    bands = band_time(report)
     for u, e in largest_excursion(report).items():
         deviation = f"max |total - target| {_fmt(e.max_abs_deviation_coin, '.4f')} coin"
         if all(s.band_lower_coin is None and s.band_upper_coin is None for s in groups[u]):
@@ -274,6 +356,8 @@ def _excursion_lines(report: RunReport) -> list[str]:
         else:
             text = f"never outside the band; {deviation} at {iso_utc(e.ts_ms)}"
         lines.append(f"  {u:<10} {text}")
+        if bands[u].half_width_coin:
+            lines.append(f"  {'':<10} {_band_line(bands[u])}")
     return lines
 
 
@@ -296,6 +380,8 @@ def render_text(report: RunReport) -> str:
         f"({_fmt(span_h, '.2f')} h simulated), wall {_fmt(report.wall_s, '.1f')} s, "
         f"{cycle_count(report)} cycles"
     ]
+    if report.strategy:
+        lines.append(f"strategy: {report.strategy}")
     if not report.samples:
         lines.append("no cycles ran")
     else:
@@ -329,9 +415,17 @@ def _fill_json(key: tuple[str, str], fill: tuple[int, float, float]) -> dict[str
     }
 
 
+def _width_json(band: BandTime) -> dict[str, float | None] | None:
+    widths = band.half_width_range()
+    if widths is None:
+        return None
+    return dict(zip(("min", "median", "max"), map(_num, widths), strict=True))
+
+
 def report_json(report: RunReport) -> dict[str, object]:
     """:func:`render_text`'s content as JSON-ready values (no NaN), keys carrying units."""
     excursions = largest_excursion(report)
+    bands = band_time(report)
     underlyings: dict[str, object] = {
         u: {
             "samples": len(group),
@@ -341,7 +435,10 @@ def report_json(report: RunReport) -> dict[str, object]:
                 "ts_ms": excursions[u].ts_ms,
                 "beyond_band_coin": _num(excursions[u].beyond_band_coin),
                 "max_abs_deviation_coin": _num(excursions[u].max_abs_deviation_coin),
+                "outside_band_ms": bands[u].outside_ms,
+                "outside_band_cycles": bands[u].outside_cycles,
             },
+            "band_half_width_coin": _width_json(bands[u]),
         }
         for u, group in by_underlying(report).items()
     }
@@ -352,6 +449,7 @@ def report_json(report: RunReport) -> dict[str, object]:
         "simulated_span_h": (report.finished_ms - report.started_ms) / MS_PER_HOUR,
         "wall_s": _num(report.wall_s),
         "cycles": cycle_count(report),
+        "strategy": report.strategy,
         "underlyings": underlyings,
         "hedges": {
             "orders": len(report.orders),

@@ -1,21 +1,19 @@
-"""The text, JSON and heatmap forms of :class:`~bot.app.stress_run.StressReport`.
+"""The text and JSON forms of :class:`~bot.app.stress_run.StressReport` (the chart is
+:mod:`bot.app.stress_chart`).
 
 Text: the grid summary, P&L at ±10/20/50 % with vol unchanged, the first venue
 to liquidate per price move, each named scenario. JSON: the same with
-unit-carrying keys. Heatmap: total P&L over price × vol with the liquidation
-boundary.
+unit-carrying keys.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.app.stress_run import SUMMARY_MOVES, StressReport
 from bot.domain.stress import ScenarioResult, StressGrid
-from bot.ops.files import save_png_atomically
 
 
 def report_json(report: StressReport) -> dict[str, Any]:
@@ -106,40 +104,6 @@ def render_text(report: StressReport) -> str:
     for s in report.scenarios:
         lines += _scenario_text(s)
     return "\n".join(lines)
-
-
-def write_heatmap(grid: StressGrid, path: Path) -> None:
-    """Heatmap of total P&L over price × vol, the liquidation boundary, the worst cell.
-
-    Drawn on an Agg canvas (matplotlib imported here: ~0.5 s) and written to a
-    temporary file in the target directory, then moved into place.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.colors import TwoSlopeNorm  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    x = 100 * grid.price_moves_frac
-    y = 100 * grid.vol_shifts
-    z = grid.pnl_usd.T  # vol rows × price columns
-    fig = Figure(figsize=(9.0, 6.0), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    lo, hi = float(z.min()), float(z.max())
-    norm = TwoSlopeNorm(0.0, lo, hi) if lo < 0 < hi else None
-    mesh = ax.pcolormesh(x, y, z, cmap="RdYlGn", norm=norm, shading="nearest")
-    fig.colorbar(mesh, ax=ax, label="total P&L, USD")
-    liquidated = (grid.first_liquidated.T != -1).astype(float)
-    if 0 < liquidated.sum() < liquidated.size and min(z.shape) > 1:
-        ax.contour(x, y, liquidated, levels=[0.5], colors="black", linewidths=1.5)
-    ys, xs = np.nonzero(liquidated)
-    if xs.size:
-        ax.scatter(x[xs], y[ys], marker="x", s=10, color="black", label="a venue liquidated")
-    i, j = grid.worst_cell
-    ax.scatter([x[i]], [y[j]], marker="*", s=150, color="blue", label="worst cell")
-    kind = "relative, %" if grid.vol_relative else "absolute, vol points"
-    ax.set(xlabel="price move, %", ylabel=f"vol shift ({kind})", title="Stress grid: total P&L")
-    ax.legend(loc="best", fontsize="small", framealpha=0.6)
-    save_png_atomically(fig, path)
 
 
 def _first_runs(sweep: StressGrid) -> list[str]:

@@ -32,6 +32,7 @@ from bot.domain.stress import (
     venue_default,
     withdrawal_freeze,
 )
+from bot.domain.timeunits import iso_utc
 
 SUMMARY_MOVES = (-0.5, -0.2, -0.1, 0.1, 0.2, 0.5)
 """Price moves the report shows at vol unchanged, whatever the grid's points."""
@@ -112,7 +113,7 @@ def build_report(config: Config, stress: StressConfig) -> StressReport:
         for m in stress.cascade_moves_frac
     ]
     results += [custom(book, s.scenario(book.underlyings)) for s in stress.scenarios]
-    return StressReport(sim.start.isoformat(), book, grid, sweep, tuple(results))
+    return StressReport(iso_utc(sim.start_ms), book, grid, sweep, tuple(results))
 
 
 def _hedge_venues(config: Config, venues: Sequence[str]) -> tuple[str, ...]:

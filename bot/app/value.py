@@ -16,7 +16,7 @@ from bot.app.sim_book import book_table, position_rate, venue_equity
 from bot.config import Config
 from bot.domain.exposure import Exposure, value_book
 from bot.domain.position_table import KindCode, PositionTable
-from bot.domain.timeunits import MS_PER_YEAR
+from bot.domain.timeunits import MS_PER_YEAR, iso_utc
 from bot.pricing.coin import coin_settled
 
 
@@ -24,7 +24,6 @@ from bot.pricing.coin import coin_settled
 class ValueReport:
     """The book's positions at the simulated start and its exposure per underlying."""
 
-    start: str
     table: PositionTable
     rate: np.ndarray
     """Each position's interest rate."""
@@ -47,7 +46,7 @@ def value_report(config: Config) -> ValueReport:
         collateral_coin=coin.sum(axis=0),
         rate=rate,
     ).exposure
-    return ValueReport(sim.start.isoformat(), table, rate, exposure)
+    return ValueReport(table, rate, exposure)
 
 
 def render_text(report: ValueReport) -> str:
@@ -55,7 +54,7 @@ def render_text(report: ValueReport) -> str:
     numeraire = report.exposure.numeraire.value
     return "\n".join(
         [
-            f"deltabot value: example book valued at {report.start}",
+            f"deltabot value: example book valued at {iso_utc(report.exposure.valuation_ts_ms)}",
             f"numeraire {numeraire}; flat vol per underlying; forward = spot·e^(r·tau)",
             "",
             _positions_text(report.table, report.exposure.valuation_ts_ms, report.rate),
@@ -71,6 +70,7 @@ def report_json(report: ValueReport) -> dict[str, object]:
     return {
         "numeraire": exposure.numeraire.value,
         "valuation_ts_ms": exposure.valuation_ts_ms,
+        "valued_at": iso_utc(exposure.valuation_ts_ms),
         "underlyings": {
             name: {
                 "delta_coin": float(exposure.delta_coin[i]),

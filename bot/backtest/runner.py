@@ -174,6 +174,7 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
         time_years=np.arange(steps + 1, dtype=np.float64) * dt,
         sample_spot_usd=first[0].sample_spot_usd,
         sample_delta_coin=first[0].sample_delta_coin,
+        model=model,
     )
 
 

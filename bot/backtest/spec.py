@@ -16,6 +16,7 @@ from typing import Final, Literal
 import numpy as np
 
 from bot.backtest.book import Book
+from bot.backtest.paths import PathModel
 from bot.pricing.arrays import FloatArray
 from strategies.base import Strategy
 from strategies.registry import load_strategy
@@ -168,6 +169,8 @@ class BacktestResult:
     time_years: FloatArray
     sample_spot_usd: FloatArray
     sample_delta_coin: FloatArray
+    model: PathModel | None = None
+    """The price model the paths came from (the chart's title; a CSV's dates)."""
 
     @property
     def n_paths(self) -> int:

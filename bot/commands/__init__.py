@@ -5,7 +5,7 @@ A command module exposes::
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int: ...
 
-(or another name for ``run``, given as the spec's ``entry``). ``run`` returns
+(or other names, given as the spec's ``entry`` and ``arguments``). ``run`` returns
 the exit status (0 ok, 2 bad input) and gets the process environment as a
 parameter, so commands are testable without touching ``os.environ``. A module
 is imported only when its command runs. Adding a command is one module and one
@@ -14,15 +14,11 @@ line below.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final
 
-
-class Command(Protocol):
-    """What :mod:`bot.cli` needs from a command module, besides its entry function."""
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+CONFIG_HELP: Final = "config file (default: $DELTABOT_CONFIG, else ./config.example.toml)"
+"""The help of ``--config``, which every command takes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +30,8 @@ class CommandSpec:
     help: str
     entry: str = "run"
     """The module's function that runs it (two commands may share a module)."""
+    arguments: str = "add_arguments"
+    """The module's function that adds its arguments to its parser."""
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -72,12 +70,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "bot.commands.trading",
         "stop all trading (persisted; the daemon obeys from its next cycle)",
         entry="run_halt",
+        arguments="add_required_reason",
     ),
     CommandSpec(
         "reduce",
         "bot.commands.trading",
         "only reduce positions from now on (persisted) until resumed",
         entry="run_reduce",
+        arguments="add_required_reason",
     ),
     CommandSpec(
         "resume",

@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import sys
-import time
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -45,9 +44,10 @@ from bot.backtest import (
     run_backtest,
 )
 from bot.backtest.report import format_table, to_json_dict
+from bot.ops.progress import RunProgress
 
-_BAR_AFTER_S = 1.0
-_BAR_WIDTH = 30
+_PROGRESS_AFTER_S = 1.0
+"""A run quicker than this shows no progress."""
 
 
 class _StrategyAction(argparse.Action):
@@ -86,55 +86,202 @@ def _toml_value(raw: str) -> object:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Book, model, strategies, costs, run size and output options."""
-    book = parser.add_argument_group("book")
+    book = parser.add_argument_group("book (give --option or --book)")
     book.add_argument(
         "--option",
         action="append",
         default=[],
         metavar="SPEC",
-        help="KIND:STRIKE:EXPIRY_YEARS:QUANTITY[:linear|coin], e.g. call:100:0.0833:-1",
+        help="an option leg, repeatable: KIND:STRIKE_USD:EXPIRY_YEARS:QUANTITY_COIN"
+        "[:linear|coin], e.g. call:100:0.0833:-1 (default: none; settlement linear)",
     )
-    book.add_argument("--book", type=Path, metavar="FILE.toml", help="book file ([[options]])")
-    book.add_argument("--initial-hedge", type=float, default=None, metavar="COIN")
+    book.add_argument(
+        "--book",
+        type=Path,
+        metavar="FILE.toml",
+        help="book file: [[options]] tables and initial_hedge_coin (default: none)",
+    )
+    book.add_argument(
+        "--initial-hedge",
+        type=float,
+        default=None,
+        metavar="COIN",
+        help="hedge held at t=0, coin (default: the book file's initial_hedge_coin, else 0)",
+    )
     market = parser.add_argument_group("market")
-    market.add_argument("--model", choices=("gbm", "merton", "heston", "csv"), default="gbm")
-    market.add_argument("--spot", type=float, default=100.0, help="spot at t=0, USD (100)")
-    market.add_argument("--vol", type=float, default=0.2, help="model vol per year (0.2)")
-    market.add_argument("--drift", type=float, default=None, help="drift per year (= --rate)")
-    market.add_argument("--rate", type=float, default=0.0, help="risk-free rate per year (0)")
-    market.add_argument("--pricing-vol", type=float, default=None, help="(model's vol)")
-    market.add_argument("--jump-intensity", type=float, default=1.0, help="merton, per year")
-    market.add_argument("--jump-mean", type=float, default=-0.05, help="merton, log size")
-    market.add_argument("--jump-std", type=float, default=0.1, help="merton, log size")
-    market.add_argument("--kappa", type=float, default=2.0, help="heston mean reversion")
-    market.add_argument("--theta", type=float, default=None, help="heston long variance")
-    market.add_argument("--xi", type=float, default=0.5, help="heston vol of variance")
-    market.add_argument("--rho", type=float, default=-0.7, help="heston correlation")
-    market.add_argument("--csv", type=Path, metavar="FILE", help="timestamp,price[,iv]")
+    market.add_argument(
+        "--model",
+        choices=("gbm", "merton", "heston", "csv"),
+        default="gbm",
+        help="price paths: GBM, Merton jump-diffusion, Heston or a recorded CSV "
+        "(default: %(default)s)",
+    )
+    market.add_argument(
+        "--spot", type=float, default=100.0, help="spot at t=0, USD (default: %(default)s)"
+    )
+    market.add_argument(
+        "--vol", type=float, default=0.2, help="model vol, fraction per year (default: %(default)s)"
+    )
+    market.add_argument(
+        "--drift",
+        type=float,
+        default=None,
+        help="drift of the paths, fraction per year (default: --rate)",
+    )
+    market.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="risk-free rate, continuous, fraction per year (default: %(default)s)",
+    )
+    market.add_argument(
+        "--pricing-vol",
+        type=float,
+        default=None,
+        help="vol the options are priced and hedged at, fraction per year "
+        "(default: the model's vol; --model csv: its iv column)",
+    )
+    market.add_argument(
+        "--jump-intensity",
+        type=float,
+        default=1.0,
+        help="merton: jumps per year (default: %(default)s)",
+    )
+    market.add_argument(
+        "--jump-mean",
+        type=float,
+        default=-0.05,
+        help="merton: mean log jump size (default: %(default)s)",
+    )
+    market.add_argument(
+        "--jump-std",
+        type=float,
+        default=0.1,
+        help="merton: std of the log jump size (default: %(default)s)",
+    )
+    market.add_argument(
+        "--kappa",
+        type=float,
+        default=2.0,
+        help="heston: mean reversion of the variance, per year (default: %(default)s)",
+    )
+    market.add_argument(
+        "--theta",
+        type=float,
+        default=None,
+        help="heston: long-run variance, per year (default: --vol squared)",
+    )
+    market.add_argument(
+        "--xi",
+        type=float,
+        default=0.5,
+        help="heston: vol of the variance, per year (default: %(default)s)",
+    )
+    market.add_argument(
+        "--rho",
+        type=float,
+        default=-0.7,
+        help="heston: correlation of price and variance (default: %(default)s)",
+    )
+    market.add_argument(
+        "--csv",
+        type=Path,
+        metavar="FILE",
+        help="with --model csv: rows timestamp,price_usd[,iv] (default: none)",
+    )
     strat = parser.add_argument_group("strategies (--param/--grid apply to the one before)")
-    for flag, meta in (("--strategy", "NAME"), ("--param", "KEY=VALUE"), ("--grid", "KEY=V1,V2")):
-        strat.add_argument(flag, action=_StrategyAction, metavar=meta, dest="strategy_entries")
+    strat.add_argument(
+        "--strategy",
+        action=_StrategyAction,
+        metavar="NAME",
+        dest="strategy_entries",
+        help="a strategy to run, repeatable: interval, band, whalley_wilmott, zakamouline "
+        "or a plugin (no default: give at least one)",
+    )
+    strat.add_argument(
+        "--param",
+        action=_StrategyAction,
+        metavar="KEY=VALUE",
+        dest="strategy_entries",
+        help="a parameter of that strategy, TOML value, e.g. width_up=0.05 (coin) or "
+        "interval_s=3600 (default: the strategy's own)",
+    )
+    strat.add_argument(
+        "--grid",
+        action=_StrategyAction,
+        metavar="KEY=V1,V2",
+        dest="strategy_entries",
+        help="run that strategy once per value; several --grid make their product "
+        "(default: no grid)",
+    )
     costs = parser.add_argument_group("costs (fractions of traded notional)")
-    costs.add_argument("--fee", type=float, default=0.0)
-    costs.add_argument("--spread", type=float, default=0.0, help="full bid-ask; half is paid")
-    costs.add_argument("--slippage", type=float, default=0.0)
-    costs.add_argument("--funding", type=float, default=0.0, help="perp funding rate per 8h")
-    costs.add_argument("--carry", choices=("financed", "none"), default="financed")
+    costs.add_argument(
+        "--fee",
+        type=float,
+        default=0.0,
+        help="exchange fee, fraction of notional, e.g. 0.0005 = 5 bp (default: %(default)s)",
+    )
+    costs.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="full bid-ask spread, fraction of notional; half is paid (default: %(default)s)",
+    )
+    costs.add_argument(
+        "--slippage",
+        type=float,
+        default=0.0,
+        help="slippage, fraction of notional (default: %(default)s)",
+    )
+    costs.add_argument(
+        "--funding",
+        type=float,
+        default=0.0,
+        help="perp funding rate, fraction per 8 h (default: %(default)s)",
+    )
+    costs.add_argument(
+        "--carry",
+        choices=("financed", "none"),
+        default="financed",
+        help="financed: the hedge account's cash accrues --rate; none: it does not "
+        "(default: %(default)s)",
+    )
     run = parser.add_argument_group("run")
-    run.add_argument("--paths", type=int, default=10_000)
-    run.add_argument("--steps", type=int, default=84)
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--chunk-paths", type=int, default=20_000)
-    run.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    run.add_argument("--paths", type=int, default=10_000, help="price paths (default: %(default)s)")
+    run.add_argument(
+        "--steps",
+        type=int,
+        default=84,
+        help="rebalancing steps over the book's last expiry (default: %(default)s)",
+    )
+    run.add_argument("--seed", type=int, default=0, help="random seed, >= 0 (default: %(default)s)")
+    run.add_argument(
+        "--chunk-paths",
+        type=int,
+        default=20_000,
+        help="paths simulated together; bounds memory (default: %(default)s)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes; results do not depend on it (default: %(default)s, this machine's cores)",
+    )
     run.add_argument(
         "--max-memory-gb",
         type=float,
         default=_half_the_memory_gb(),
         metavar="GB",
-        help="refuse a run that needs more memory than this (default: half of this machine's)",
+        help="refuse a run that needs more memory than this, GB (default: %(default).1f, "
+        "half of this machine's)",
     )
     run.add_argument("--json", action="store_true", help="print the report as JSON")
-    run.add_argument("--plot", type=Path, metavar="FILE.png")
+    run.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="write P&L distributions, the cost-risk frontier and sample paths (default: none)",
+    )
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -144,22 +291,23 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         book = _book(args)
         model = _model(args)
         costs = Costs(args.fee, args.spread, args.slippage, args.funding)
-        result = run_backtest(
-            book,
-            model,
-            specs,
-            costs,
-            paths=args.paths,
-            steps=args.steps,
-            seed=args.seed,
-            carry=args.carry,
-            rate=args.rate,
-            pricing_vol=args.pricing_vol,
-            chunk_paths=args.chunk_paths,
-            workers=args.workers,
-            progress=_ProgressBar(),
-            max_memory_bytes=args.max_memory_gb * 1e9,
-        )
+        with RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown:
+            result = run_backtest(
+                book,
+                model,
+                specs,
+                costs,
+                paths=args.paths,
+                steps=args.steps,
+                seed=args.seed,
+                carry=args.carry,
+                rate=args.rate,
+                pricing_vol=args.pricing_vol,
+                chunk_paths=args.chunk_paths,
+                workers=args.workers,
+                progress=lambda done, total: shown.update(done / total, f"{done}/{total} chunks"),
+                max_memory_bytes=args.max_memory_gb * 1e9,
+            )
     except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
@@ -173,6 +321,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         except OSError as exc:
             print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
             return 2
+        # On stderr beside --json, so stdout stays one JSON document.
+        print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -223,20 +373,3 @@ def _model(args: argparse.Namespace) -> PathModel:
     if args.csv is None:
         raise ValueError("--model csv needs --csv FILE")
     return Historical(read_price_csv(args.csv), args.spot)
-
-
-class _ProgressBar:
-    """A text bar on stderr, shown only once the run has taken more than a second."""
-
-    def __init__(self) -> None:
-        self._start = time.monotonic()
-        self._shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self._shown and time.monotonic() - self._start < _BAR_AFTER_S:
-            return
-        self._shown = True
-        filled = _BAR_WIDTH * done // total
-        bar = "#" * filled + "." * (_BAR_WIDTH - filled)
-        end = "\n" if done == total else ""
-        print(f"\r[{bar}] {done}/{total} chunks", end=end, file=sys.stderr, flush=True)

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from bot.app.errors import OPERATOR_ERRORS
 from bot.app.operator import approve_plan, approved_text, plans_json, plans_text, proposed_plans
-from bot.commands.common import load_or_report
+from bot.commands import CONFIG_HELP
+from bot.commands.common import load_or_report, report_journal_problem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``plan [--json]`` or ``approve PLAN_ID``."""
     # --config is accepted after the action too (``collateral plan --config x.toml``).
     config = argparse.ArgumentParser(add_help=False)
-    config.add_argument("--config", type=Path, metavar="PATH", default=argparse.SUPPRESS)
+    config.add_argument(
+        "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP
+    )
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     plan = sub.add_parser(
         "plan", parents=[config], help="show the proposed collateral plans, newest first"
@@ -48,8 +50,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             return 0
         plans = proposed_plans(path)
     except OPERATOR_ERRORS as exc:
-        print(f"deltabot collateral: {exc}", file=sys.stderr)
-        return 2
+        return report_journal_problem("collateral", exc)
     if args.json:
         print(json.dumps(plans_json(plans), indent=2))
     else:

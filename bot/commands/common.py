@@ -1,5 +1,6 @@
 """What several subcommands share: loading the config, or saying every problem with it;
-the ``--since``/``--until`` window of the journal readers."""
+the ``--since``/``--until`` window of the journal readers; the one line for a journal
+problem."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.app.errors import OPERATOR_ERRORS
+from bot.app.errors import JOURNAL_MISSING, OPERATOR_ERRORS
 from bot.app.when import parse_when
 from bot.config import Config, ConfigError, format_problem, load_config, resolve_config_path
 
@@ -32,6 +33,19 @@ def load_or_report(path: Path | None, environ: Mapping[str, str]) -> Config | No
     except ConfigError as exc:
         report_problems(resolved, exc.errors)
         return None
+
+
+def report_journal_problem(command: str, exc: Exception, context: str = "") -> int:
+    """Print ``exc`` as the command's one error line on stderr, with what to do when there is
+    no journal yet; return the exit status 2. ``context`` goes before the problem."""
+    advice = (
+        ": start the daemon with 'deltabot run' (it creates the journal), or point "
+        "[daemon] journal_path (or DELTABOT_DAEMON__JOURNAL_PATH) at its journal"
+        if isinstance(exc, JOURNAL_MISSING)
+        else ""
+    )
+    print(f"deltabot {command}: {context}{exc}{advice}", file=sys.stderr)
+    return 2
 
 
 def when_ms(text: str) -> int:
@@ -77,7 +91,6 @@ def show_rows(
     try:
         rows = read(args, config.daemon.journal_path, args.since, args.until)
     except OPERATOR_ERRORS as exc:
-        print(f"deltabot {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return report_journal_problem(args.command, exc)
     print(json.dumps(rows, indent=2) if args.json else render(rows))
     return 0

@@ -4,7 +4,8 @@ Mode sim with the config's book (``config.example.toml`` by default): an
 accelerated clock runs a simulated stretch with a BTC crash and an ETH vol
 spike in well under a minute; the report shows the Greeks before and after,
 the hedges sent, the hedging P&L, the largest delta excursion against the band
-and any collateral moves, and a PNG chart shows net delta, hedge and price.
+and any collateral moves, and a PNG chart (:mod:`bot.app.run_chart`) shows the total
+delta against the band, the levels and orders, price and implied vol, and P&L.
 The journal goes to a fresh temporary directory unless ``--journal`` is given.
 """
 
@@ -30,15 +31,20 @@ from bot.ops.logging import LogFormat, LogLevel, configure_logging
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Simulated span, speed, chart path, journal path, JSON output."""
-    parser.add_argument("--hours", type=float, default=12.0, help="simulated hours (default 12)")
     parser.add_argument(
-        "--speed", type=float, default=1440.0, help="simulated seconds per wall second (1440)"
+        "--hours", type=float, default=12.0, help="simulated hours (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1440.0,
+        help="simulated seconds per wall second (default: %(default)s)",
     )
     parser.add_argument(
         "--plot",
         type=Path,
         default=Path("deltabot-demo.png"),
-        help="chart path (PNG, default deltabot-demo.png)",
+        help="chart path, PNG (default: %(default)s)",
     )
     parser.add_argument("--journal", type=Path, help="journal file (default: a temporary one)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -86,5 +92,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(json.dumps(report_json(report), indent=2))
     else:
         print(render_text(report))
-        print(f"\nchart: {args.plot}")
+    # On stderr beside --json, so stdout stays one JSON document.
+    print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0

@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=str.lower,
         choices=ORDER_STATES,
         metavar="STATE",
-        help=f"only orders now in this state (any case): {', '.join(ORDER_STATES)}",
+        help=f"only orders now in this state (any case): {', '.join(ORDER_STATES)} "
+        "(default: every state)",
     )
 
 

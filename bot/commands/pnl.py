@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Mapping
 
 from bot.app.errors import OPERATOR_ERRORS
 from bot.app.pnl_report import read_pnl, render_text
-from bot.commands.common import add_window, load_or_report
+from bot.commands.common import add_window, load_or_report, report_journal_problem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +29,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         report = read_pnl(config.daemon.journal_path, args.since, args.until)
     except OPERATOR_ERRORS as exc:
-        print(f"deltabot pnl: {exc}", file=sys.stderr)
-        return 2
+        return report_journal_problem("pnl", exc)
     print(json.dumps(report.as_json(), indent=2) if args.json else render_text(report))
     return 0

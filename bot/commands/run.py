@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     except JournalFailedError as exc:
         print(f"deltabot run: {exc}", file=sys.stderr)
         return 2
-    except (*START_ERRORS, OSError) as exc:  # OSError: the status port is taken, say
+    except (*START_ERRORS, OSError) as exc:  # OSError: the status port is taken (it says which)
         print(f"deltabot run: cannot start: {exc}", file=sys.stderr)
         return 2
     return 0

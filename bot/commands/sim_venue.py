@@ -23,46 +23,75 @@ from bot.app.sim_venue import (
     build_sim_venue,
     serve_sim_venue,
 )
+from bot.commands.common import when_ms
 from bot.ops.logging import LogFormat, LogLevel, configure_logging
+from bot.ops.net import PortInUseError, listen_error
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Port, seed, venue name, credentials, clock speed and fault knobs."""
-    parser.add_argument("--port", type=int, required=True, help="TCP port (0: pick a free one)")
+    parser.add_argument(
+        "--port", type=int, required=True, help="TCP port to listen on; 0 picks a free one"
+    )
     parser.add_argument("--seed", type=int, required=True, help="seed of the simulated market")
     parser.add_argument(
         "--exchange",
         default="deribit",
-        help="dialect to speak: deribit (default) | binanceusdm",
+        help="dialect to speak, a ccxt exchange id: deribit | binanceusdm (default: %(default)s)",
     )
     parser.add_argument("--name", help="venue name (default: <exchange>-sim, e.g. deribit-sim)")
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s)")
     parser.add_argument(
         "--allow-non-loopback",
         action="store_true",
         help="allow binding a non-loopback --host (the emulator has no real security)",
     )
-    parser.add_argument("--api-key", help=f"main account API key (or ${KEY_VAR})")
     parser.add_argument(
-        "--api-secret", help=f"main account API secret (prefer ${SECRET_VAR}: argv is visible)"
+        "--api-key",
+        help=f"main account API key (default: ${KEY_VAR}, else the demo pair's sim-main)",
     )
     parser.add_argument(
-        "--speed", type=float, default=1.0, help="simulated seconds per wall second (default 1)"
+        "--api-secret",
+        help=f"main account API secret; prefer ${SECRET_VAR}: argv is visible (default: "
+        "that variable, else the demo pair's)",
     )
     parser.add_argument(
-        "--start-ms", type=int, help="simulated start time, epoch ms (default: now)"
+        "--speed",
+        type=float,
+        default=1.0,
+        help="simulated seconds per wall second (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--start-ms",
+        type=_start_ms,
+        metavar="WHEN",
+        help="simulated start: ISO-8601 (UTC unless an offset is given) like "
+        "2026-12-01T08:00Z, or epoch ms (default: now)",
     )
     parser.add_argument(
         "--faults",
         metavar="JSON",
         help='fault knobs, e.g. \'{"latency_ms": 50, "rules": [{"action": "error", '
-        '"code": 10028, "method": "private/buy", "count": 2}]}\'',
+        '"code": 10028, "method": "private/buy", "count": 2}]}\' (default: no faults)',
     )
+
+
+def _start_ms(text: str) -> int:
+    """An argparse ``type``: epoch ms as digits, else an ISO-8601 time (:func:`when_ms`)."""
+    if text.strip().isdigit():
+        return int(text)
+    try:
+        return when_ms(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither epoch milliseconds nor an ISO-8601 date/time like "
+            "2026-12-01T08:00Z"
+        ) from None
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Serve until SIGINT/SIGTERM (exit 0); exit 2 with a message on bad input."""
-    name = args.name or f"{args.exchange}-sim"
+    name = f"{args.exchange}-sim" if args.name is None else args.name
     options = SimVenueOptions(
         name=name,
         host=args.host,
@@ -90,7 +119,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         asyncio.run(serve_sim_venue(venue, ready))
     except OSError as exc:  # port taken, address not available
-        print(f"sim-venue: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        problem = listen_error(exc, args.host, args.port, "--port")
+        if not isinstance(problem, PortInUseError):
+            problem = OSError(f"cannot listen on {args.host}:{args.port}: {exc}")
+        print(f"sim-venue: {problem}", file=sys.stderr)
         return 2
     print(f"sim-venue {name}: stopped", flush=True)
     return 0

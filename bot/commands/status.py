@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Mapping
 
 from bot.app.errors import OPERATOR_ERRORS
 from bot.app.status_report import daemon_status, render_text
-from bot.commands.common import load_or_report
+from bot.commands.common import load_or_report, report_journal_problem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +32,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     try:
         status = daemon_status(config)
     except OPERATOR_ERRORS as exc:
-        print(f"deltabot status: no daemon answered and {exc}", file=sys.stderr)
-        return 2
+        return report_journal_problem("status", exc, "no daemon answered and ")
     if args.json:
         print(json.dumps(status, indent=2, default=str))
     else:

@@ -8,10 +8,11 @@ equity. The daemon runs a lighter pass on live snapshots
 
 Output: a text report (grid summary, P&L at ±10/20/50 % with vol unchanged,
 the first venue to liquidate per price move, each named scenario), ``--json``
-for machines, ``--plot FILE.png`` a heatmap of total P&L over price × vol with
-the liquidation boundary. Settings come from ``--scenarios FILE.toml`` (a
-``[stress]`` table) when given, else the config's ``[stress]`` table, else the
-defaults. Exit 0, or 2 with one line saying what is wrong.
+for machines, ``--plot FILE.png`` the chart of :mod:`bot.app.stress_chart` (P&L
+heatmaps in total and per venue with the liquidation boundary, the scenarios).
+Settings come from ``--scenarios FILE.toml`` (a ``[stress]`` table) when given,
+else the config's ``[stress]`` table, else the defaults. Exit 0, or 2 with one
+line saying what is wrong.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.app.stress_report import render_text, report_json, write_heatmap
+from bot.app.stress_chart import write_chart
+from bot.app.stress_report import render_text, report_json
 from bot.app.stress_run import build_report, stress_settings
 from bot.commands.common import load_or_report
 
@@ -32,12 +34,18 @@ _PROG = "deltabot stress"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--json``, ``--plot FILE.png``, ``--scenarios FILE.toml``."""
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="P&L heatmap (PNG)")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="write the chart (PNG): P&L heatmaps, liquidation boundary, scenarios (default: none)",
+    )
     parser.add_argument(
         "--scenarios",
         type=Path,
         metavar="FILE.toml",
-        help="a TOML file with a [stress] table (grid, scenarios); overrides the config's",
+        help="a TOML file with a [stress] table (grid, scenarios) (default: the config's "
+        "[stress], else the built-in grid and scenarios)",
     )
 
 
@@ -55,8 +63,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     plot = getattr(args, "plot", None)
     if plot is not None:
         try:
-            write_heatmap(report.grid, plot)
+            write_chart(report, plot)
         except OSError as exc:
             print(f"{_PROG}: error: cannot write {plot}: {exc}", file=sys.stderr)
             return 2
+        # On stderr beside --json, so stdout stays one JSON document.
+        print(f"\nchart: {plot}", file=sys.stderr if args.json else sys.stdout)
     return 0

@@ -19,14 +19,25 @@ from pathlib import Path
 
 from bot.app import operator
 from bot.app.errors import OPERATOR_ERRORS
-from bot.commands.common import load_or_report
+from bot.commands.common import load_or_report, report_journal_problem
 
 _Action = Callable[[Path, str], operator.TradingChange | operator.MarkerHalt]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--reason`` records why (required for halt, so the next operator knows)."""
-    parser.add_argument("--reason", help="why, recorded in the journal with the state")
+    """``resume``'s optional ``--reason``."""
+    parser.add_argument(
+        "--reason",
+        default="operator resume",
+        help="why, recorded in the journal with the state (default: %(default)s)",
+    )
+
+
+def add_required_reason(parser: argparse.ArgumentParser) -> None:
+    """``halt`` and ``reduce`` need ``--reason``, so the next operator knows why."""
+    parser.add_argument(
+        "--reason", required=True, help="why, recorded in the journal with the state"
+    )
 
 
 def _set(
@@ -49,8 +60,7 @@ def _set(
     try:
         change = action(config.daemon.journal_path, reason)
     except OPERATOR_ERRORS as exc:
-        print(f"deltabot {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return report_journal_problem(args.command, exc)
     print(operator.change_text(change))
     return 0
 

@@ -41,6 +41,8 @@ class EngineContext:
     clock_name: str = "wall"
     """Which clock ``clock_ms`` reads, as the documents a person reads name it
     (``simulated (x60)`` in mode sim)."""
+    clock_speed: float = 1.0
+    """Seconds of ``clock_ms`` per wall second (the embedded simulator's speed, else 1)."""
     metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     """Set on SIGTERM: no new network writes from then on."""

@@ -27,7 +27,10 @@ from bot.engine.plan import CyclePlan
 from bot.journal import Journal
 
 STALE_CYCLES = 3
-"""A daemon whose last cycle is older than this many hedge intervals is unhealthy."""
+"""A daemon whose last cycle is older than this many hedge intervals is unhealthy..."""
+WALL_GRACE_S = 10.0
+"""...plus this many wall seconds: a slow cycle on a busy machine is late by wall time,
+which an accelerated clock (the demo's runs at x1440) multiplies by its speed."""
 
 _NOTHING_COIN = 1e-12
 """Less than this in flight is nothing (float dust of fills summed against amounts)."""
@@ -86,7 +89,7 @@ def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
             age_s,
             None if result is None else result.error,
             0.0 if result is None else result.duration_s,
-            STALE_CYCLES * cfg.daemon.hedge_interval_s,
+            STALE_CYCLES * cfg.daemon.hedge_interval_s + WALL_GRACE_S * ctx.clock_speed,
         ),
         *_read_components(ctx, result),
         *_band_components(ctx, latest),

@@ -54,7 +54,7 @@ from bot.domain.snapshot import Mark, PortfolioSnapshot
 from bot.domain.surface import Surface, vols_with_surfaces
 from bot.domain.units import position_coin
 from bot.pricing.arrays import FloatArray
-from strategies.base import HedgeState, Strategy
+from strategies.base import BandedStrategy, HedgeState, Strategy
 
 _PCT: Final = 0.01
 _NEVER_HEDGED_S: Final = 1e12
@@ -113,6 +113,10 @@ class UnderlyingDecision:
     """The USD-settled accounts' equity attributed to this coin (``linear_equity_usd``)."""
     in_flight_coin: float = 0.0
     """The part of ``hedge_coin`` still in flight (open orders that may fill), coin."""
+    band_lower_coin: float | None = None
+    band_upper_coin: float | None = None
+    """The no-trade band on the total delta the strategy decided against, coin (None: the
+    strategy has none, as ``interval``; NaN: its inputs were unusable this cycle)."""
 
     @property
     def greeks(self) -> dict[str, float]:
@@ -203,7 +207,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     hedge = np.array(
         [math.fsum(g.coin(g.position_amount + g.in_flight_amount) for g in legs[u]) for u in hedged]
     )
-    new_hedge = _strategy_hedge(
+    new_hedge, band = _strategy_hedge(
         table, valuation, inputs, hedged=hedged, book=book, hedge=hedge, now_ms=now_ms
     )
 
@@ -224,10 +228,12 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
             )
             intents.extend(made)
             reason = _reason(inputs.strategy.name, b, h, n, len(made))
+            lower, upper = (None, None) if band is None else band[k]
         else:
             b = float(exposure.delta_coin[i])
             h = n = 0.0
             reason = "no hedge route: valued, not hedged"
+            lower = upper = None
         decisions.append(
             UnderlyingDecision(
                 underlying=u,
@@ -246,6 +252,8 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
                 equity_coin=float(collateral[i]),
                 linear_usd=linear_usd[u],
                 in_flight_coin=math.fsum(g.coin(g.in_flight_amount) for g in legs.get(u, ())),
+                band_lower_coin=lower,
+                band_upper_coin=upper,
             )
         )
     return CyclePlan(
@@ -355,10 +363,11 @@ def _strategy_hedge(
     book: FloatArray,
     hedge: FloatArray,
     now_ms: int,
-) -> FloatArray:
-    """One strategy call over every hedged underlying (one element each)."""
+) -> tuple[FloatArray, list[tuple[float, float]] | None]:
+    """One strategy call over every hedged underlying (one element each): the new hedges,
+    and the band edges (lower, upper) per underlying if the strategy has a band."""
     if not hedged:
-        return np.zeros(0)
+        return np.zeros(0), None
     exposure = valuation.exposure
     idx = np.array([table.underlyings.index(u) for u in hedged])
     index = exposure.index_usd[idx]
@@ -384,7 +393,11 @@ def _strategy_hedge(
         cost_frac=inputs.cost_frac,
         time_since_hedge_s=since,
     )
-    return np.asarray(inputs.strategy.target_hedge(state), dtype=np.float64)
+    new_hedge = np.asarray(inputs.strategy.target_hedge(state), dtype=np.float64)
+    if not isinstance(inputs.strategy, BandedStrategy):
+        return new_hedge, None
+    edges = inputs.strategy.band(state)
+    return new_hedge, list(zip(edges.lower_coin.tolist(), edges.upper_coin.tolist(), strict=True))
 
 
 def _reads(strategy: Strategy) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ import structlog
 
 from bot.domain.ids import Currency, VenueId
 from bot.domain.surface import Surface, fit_surface
+from bot.domain.timeunits import iso_utc
 from bot.engine.context import EngineContext, LatestRead
 
 log = structlog.get_logger("deltabot.surface")
@@ -45,7 +46,7 @@ async def refresh_surfaces(
                         "smile_not_fitted",
                         venue=snap.venue,
                         underlying=underlying,
-                        expiry_ms=smile.expiry_ms,
+                        expiry=iso_utc(smile.expiry_ms),
                         problem=smile.problem,
                     )
                 elif not smile.arbitrage_free:
@@ -53,6 +54,6 @@ async def refresh_surfaces(
                         "smile_butterfly_arbitrage",
                         venue=snap.venue,
                         underlying=underlying,
-                        expiry_ms=smile.expiry_ms,
+                        expiry=iso_utc(smile.expiry_ms),
                     )
     return fitted

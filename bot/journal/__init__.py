@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from bot.journal.actions import OperatorAction
 from bot.journal.alerts import AlertRow
-from bot.journal.errors import JournalError, JournalFileError, JournalLockedError
+from bot.journal.errors import (
+    JournalError,
+    JournalFileError,
+    JournalLockedError,
+    JournalMissingError,
+)
 from bot.journal.journal import Journal
 from bot.journal.marker import halt_marker_path, remove_halt_marker, write_halt_marker
 from bot.journal.plans import PlanRecord, PlanState
@@ -25,6 +30,7 @@ __all__ = [
     "JournalError",
     "JournalFileError",
     "JournalLockedError",
+    "JournalMissingError",
     "OperatorAction",
     "PlanRecord",
     "PlanState",

@@ -7,6 +7,11 @@ class JournalError(RuntimeError):
     """The journal cannot do what was asked; the message says why."""
 
 
+class JournalMissingError(JournalError):
+    """No journal at the path an operator command was given: the daemon never ran with it, or
+    the command was pointed elsewhere; the command says which to do."""
+
+
 class JournalLockedError(JournalError):
     """Another process holds the journal's lock."""
 

@@ -23,7 +23,7 @@ from typing import Self
 from bot.journal.actions import ActionStore
 from bot.journal.alerts import AlertStore
 from bot.journal.db import Db
-from bot.journal.errors import JournalError
+from bot.journal.errors import JournalMissingError
 from bot.journal.external import ExternalChangeStore
 from bot.journal.file import FileIdentity, check_type, identity, same_file
 from bot.journal.lock import lock
@@ -79,7 +79,7 @@ class Journal:
         """
         journal_path = Path(path)
         if check_type(journal_path) is None:
-            raise JournalError(f"no journal at {journal_path}: has the daemon ever run here?")
+            raise JournalMissingError(f"no journal at {journal_path}")
         return cls._connect(journal_path, os.open(os.devnull, os.O_RDONLY))
 
     @classmethod

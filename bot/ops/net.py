@@ -1,4 +1,4 @@
-"""Which hosts a local-only HTTP server may bind to.
+"""Which hosts a local-only HTTP server may bind to, and what to say when its port is taken.
 
 The status server (and the Deribit emulator) expose unauthenticated
 endpoints: binding them to a network interface must be a deliberate choice,
@@ -7,7 +7,22 @@ so both refuse a non-loopback host unless told otherwise.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+
+
+class PortInUseError(OSError):
+    """The port to listen on is taken; the message names it and the setting to change."""
+
+
+def listen_error(exc: OSError, host: str, port: int, setting: str) -> OSError:
+    """``exc`` from binding ``host:port``, as a :class:`PortInUseError` naming ``setting`` (the
+    config key or option that chose the port) when the port is taken; otherwise unchanged."""
+    if exc.errno != errno.EADDRINUSE:
+        return exc
+    return PortInUseError(
+        f"port {port} on {host} is in use: set {setting} to a free port, or 0 for any"
+    )
 
 
 def is_loopback(host: str) -> bool:

@@ -30,7 +30,7 @@ from aiohttp import web
 
 from bot.domain.health import Component, Health, Level
 from bot.ops.metrics import DaemonMetrics
-from bot.ops.net import check_bind
+from bot.ops.net import check_bind, listen_error
 
 SHUTDOWN_TIMEOUT_S: Final = 1.0
 """How long stopping waits for in-flight requests; every handler here answers at once."""
@@ -149,11 +149,13 @@ async def run_status_server(
     port: int = 0,
     allow_non_loopback: bool = False,
     mount: Mount | None = None,
+    port_setting: str = "the port",
 ) -> AsyncIterator[RunningStatusServer]:
     """Serve the status endpoints until the block exits; port 0 picks a free port.
 
     Raises ValueError before binding for a non-loopback ``host`` without
-    ``allow_non_loopback``, or a port outside 0..65535.
+    ``allow_non_loopback``, or a port outside 0..65535; PortInUseError naming
+    ``port_setting`` (where the port was chosen) when it is taken.
     """
     check_bind("status server", host, port, allow_non_loopback=allow_non_loopback)
     runner = web.AppRunner(
@@ -164,7 +166,10 @@ async def run_status_server(
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise listen_error(exc, host, port, port_setting) from exc
         # The first bound socket names the URL: "localhost" with port 0 may bind
         # IPv4 and IPv6 on different free ports, and base_url must reach this one.
         bound_host, bound_port = str(runner.addresses[0][0]), int(runner.addresses[0][1])

@@ -76,7 +76,14 @@ def test_sim_venue_refuses_a_start_beyond_its_calendar_and_an_empty_name() -> No
     )
     code, out, err = as_float
     assert code == 2 and "Traceback" not in out + err
-    assert err.strip().splitlines()[-1].endswith("argument --start-ms: invalid int value: '1e20'")
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .endswith(
+            "argument --start-ms: '1e20' is neither epoch milliseconds nor an ISO-8601 date/time "
+            "like 2026-12-01T08:00Z"
+        )
+    )
     assert _one_line(*nameless) == (
         "sim-venue: a venue name is 1-32 lowercase letters, digits and single '-', starting "
         "with a letter (e.g. 'deribit-a'); got ''"

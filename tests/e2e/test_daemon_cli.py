@@ -202,7 +202,7 @@ def test_halt_and_resume(running: Running) -> None:
     assert code == 0, err
     assert "-> halted (e2e test)" in out
     assert no_reason_code == 2
-    assert "give --reason" in no_reason_err
+    assert "the following arguments are required: --reason" in no_reason_err
     assert "Traceback" not in no_reason_err
 
     def denied_halted() -> bool:

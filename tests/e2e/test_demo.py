@@ -14,7 +14,8 @@ EXAMPLE = ROOT / "config.example.toml"
 
 def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
     """Four simulated hours (through the BTC jump) end in exit 0, a PNG chart, a JSON report
-    with cycles for both underlyings and every order journaled, and progress on stderr."""
+    with cycles for both underlyings, only the events inside the run and every order
+    journaled, and progress and the chart's path on stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTABOT_")}
     chart = tmp_path / "demo.png"
     run = subprocess.run(
@@ -29,5 +30,8 @@ def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
     assert report["cycles"] >= 5
     assert report["simulated_span_h"] >= 4
     assert "BTC jump -8%" in " ".join(report["events"])
-    assert "/4.0 h simulated" in run.stderr.splitlines()[-1]  # progress, never on stdout
+    assert not [e for e in report["events"] if "ETH" in e], "the ETH events come after 4 h"
+    progress = [line for line in run.stderr.splitlines() if "h simulated" in line]
+    assert "/4.0 h simulated" in progress[-1]  # progress, never on stdout
+    assert f"chart: {chart}" in run.stderr  # beside --json, where the chart went
     assert not list(tmp_path.glob("*.sqlite*")), "the demo journal goes to a temporary directory"

@@ -654,6 +654,20 @@ class TestHealthOfAHedgeThatCannotTrade:
             assert health.ok
 
 
+async def test_a_late_cycle_is_judged_with_wall_grace_scaled_by_the_clock_speed(
+    rig: Rig,
+) -> None:
+    """last_cycle fails past 3 hedge intervals plus 10 wall seconds: at x1440 (the demo) a
+    cycle 30 wall seconds late is still ok on the simulated clock, on the wall clock not."""
+    latest = LatestRead().after_cycle(await rig.engine.run_cycle())
+    interval_s = rig.ctx.config.daemon.hedge_interval_s
+    later_ms = rig.ctx.clock_ms() + round((3 * interval_s + 30) * 1000)
+    wall = {c.name: c.level for c in health_of(rig.ctx, latest, later_ms).components}
+    fast = dataclasses.replace(rig.ctx, clock_speed=1440.0)
+    simulated = {c.name: c.level for c in health_of(fast, latest, later_ms).components}
+    assert wall["last_cycle"] is Level.FAILING and simulated["last_cycle"] is Level.OK
+
+
 async def test_each_cycle_logs_one_heartbeat_line(rig: Rig) -> None:
     """The heartbeat names each routed underlying's total delta and band state, the orders
     sent and denied and the duration, at info."""

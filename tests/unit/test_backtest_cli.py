@@ -87,7 +87,8 @@ def test_param_before_strategy_is_a_usage_error(capsys: pytest.CaptureFixture[st
 
 
 def test_text_report_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The text report names each strategy and its attribution; --plot writes a PNG."""
+    """The text report names each strategy and its attribution; --plot writes a PNG and
+    says where."""
     png = tmp_path / "out.png"
     argv = [
         *BASE,
@@ -106,3 +107,4 @@ def test_text_report_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "whalley_wilmott(risk_aversion=1)" in out and "attribution" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.endswith(f"chart: {png}\n")

@@ -1,4 +1,4 @@
-"""The demo's progress line on stderr: redrawn on a terminal, a line per tenth otherwise."""
+"""The demo's progress on stderr: simulated time, cycles, orders and delta per underlying."""
 
 from __future__ import annotations
 
@@ -13,11 +13,6 @@ from bot.domain.trading_state import INITIAL_STATE
 from bot.engine.cycle_result import CycleResult
 
 START_MS = 1_796_112_000_000
-
-
-class Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def cycle(hours: float, orders: int = 0) -> CycleResult:
@@ -40,10 +35,9 @@ def test_plain_lines_one_per_tenth_when_not_a_terminal() -> None:
         shown.on_cycle(cycle(i / 2, orders=1))
     shown.finish()
     lines = out.getvalue().splitlines()
-    assert len(lines) == 10 and "\r" not in out.getvalue()
-    assert (
-        lines[-1]
-        == "demo: 10.0/10.0 h simulated (100%), 20 cycles, 20 orders, delta BTC +0.5000 coin"
+    assert len(lines) == 10 and "\r" not in out.getvalue() and "\x1b" not in out.getvalue()
+    assert lines[-1].startswith(
+        "demo: 100%, 10.0/10.0 h simulated, 20 cycles, 20 orders, delta BTC +0.5000 coin, took "
     )
 
 
@@ -54,16 +48,20 @@ def test_the_last_cycles_get_a_line_at_the_end() -> None:
     shown.on_cycle(cycle(1.0))
     shown.on_cycle(cycle(1.5))
     shown.finish()
-    assert out.getvalue().splitlines()[-1].startswith("demo: 1.5/10.0 h simulated (15%), 2 cycles")
+    assert out.getvalue().splitlines()[-1].startswith("demo: 15%, 1.5/10.0 h simulated, 2 cycles")
 
 
-def test_a_terminal_gets_one_line_redrawn_in_place() -> None:
-    """On a terminal every cycle redraws the line, and finish ends it with a newline."""
-    out = Tty()
+def test_the_time_reached_closes_the_run() -> None:
+    """finish with the simulated time reached shows the whole stretch done."""
+    out = io.StringIO()
     shown = progress(out)
-    shown.on_cycle(cycle(1.0))
-    shown.on_cycle(cycle(2.0))
-    shown.finish()
-    text = out.getvalue()
-    assert text.count("\r") == 2 and text.endswith("\n") and text.count("\n") == 1
-    assert "demo: 2.0/10.0 h simulated (20%), 2 cycles, 0 orders" in text
+    shown.on_cycle(cycle(9.5))
+    shown.finish(START_MS + 10 * MS_PER_HOUR + 1)
+    assert out.getvalue().splitlines()[-1].startswith("demo: 100%, 10.0/10.0 h simulated, 1 cycles")
+
+
+def test_status_before_any_delta() -> None:
+    """Before a cycle has reported a band the status has no delta part."""
+    assert progress(io.StringIO()).status(START_MS + 3 * MS_PER_HOUR) == (
+        "3.0/10.0 h simulated, 0 cycles, 0 orders"
+    )

@@ -179,3 +179,19 @@ def test_an_option_in_its_settlement_window_counts_as_the_policy_says(
     assert counted_book.exposure.delta_coin[0] == pytest.approx(
         whole.exposure.delta_coin[0] - (1 - share) * c1_delta
     )
+
+
+def test_each_decision_carries_the_band_its_strategy_decided_against() -> None:
+    """A banded strategy's band is on the decision, in coin of total delta (Whalley-Wilmott's
+    is symmetric around the target and as wide as its formula); interval's decision has none."""
+    ww = dataclasses.replace(
+        _inputs(None), strategy=load_strategy("whalley_wilmott", {"risk_aversion": 1e-4})
+    )
+    interval = dataclasses.replace(
+        _inputs(None), strategy=load_strategy("interval", {"interval_s": 60.0})
+    )
+    d = plan_cycle(small_btc_book(), ww, "cycle-ww").decisions[0]
+    assert d.band_lower_coin is not None and d.band_upper_coin is not None
+    assert d.band_upper_coin > 0 and d.band_lower_coin == pytest.approx(-d.band_upper_coin)
+    none = plan_cycle(small_btc_book(), interval, "cycle-interval").decisions[0]
+    assert (none.band_lower_coin, none.band_upper_coin) == (None, None)

@@ -20,8 +20,10 @@ from bot.app.run_report import (
     HedgeOrderRow,
     RunReport,
     TransferRow,
+    band_time,
     greeks_before_after,
     largest_excursion,
+    outside_band,
     render_text,
     report_json,
 )
@@ -293,3 +295,42 @@ def test_event_time_parses_a_leading_utc_time(event: str, expected: datetime | N
     """Events starting with a UTC time get a chart marker; others are left unmarked."""
     want = None if expected is None else int(expected.timestamp() * 1000)
     assert run_chart.event_time_ms(event) == want
+
+
+class TestBandTime:
+    def test_time_outside_counts_each_sample_until_the_next(self) -> None:
+        """BTC leaves its band at one of five 15-minute samples: 0.25 h of 1 h outside."""
+        btc = band_time(_report())["BTC"]
+        assert (btc.outside_ms, btc.span_ms, btc.outside_cycles, btc.cycles) == (
+            STEP_MS,
+            4 * STEP_MS,
+            1,
+            5,
+        )
+        assert btc.half_width_range() == (0.25, 0.25, 1.0)
+
+    def test_text_reports_the_band_half_width_and_time_outside(self) -> None:
+        """The report says the band's half-width over the run (what a cost-aware strategy's
+        parameters mean in coin) and the time outside it; a strategy without one says so."""
+        text = render_text(_report(strategy="band(width_up=0.25), cost_frac 0.0007"))
+        assert "strategy: band(width_up=0.25), cost_frac 0.0007" in text
+        assert (
+            "band ±0.2500..1.0000 coin (median 0.2500); outside it (by > 1% of it) 1 of 5 cycles, "
+            "0.25 h of 1.00 h" in text
+        )
+        assert band_time(_report())["ETH"].half_width_range() is None
+
+    def test_a_hair_outside_is_lot_rounding_not_an_excursion(self) -> None:
+        """A total beyond its ±0.25 band by 0.002 coin (under 1% of it, what rounding a
+        hedge-to-edge order to the lot leaves) is not counted outside; 0.003 is."""
+        hair = dataclasses.replace(BTC[1], hedge_coin=-1.248)  # total 0.252
+        over = dataclasses.replace(BTC[1], hedge_coin=-1.247)  # total 0.253
+        assert (outside_band(hair), outside_band(over)) == (False, True)
+        samples = (BTC[0], hair, *BTC[2:])
+        assert band_time(_report(samples=samples))["BTC"].outside_cycles == 0
+
+    def test_json_carries_the_band_figures(self) -> None:
+        """JSON has the band's half-width range and the time outside it per underlying."""
+        btc = report_json(_report())["underlyings"]["BTC"]  # type: ignore[index]
+        assert btc["band_half_width_coin"] == {"min": 0.25, "median": 0.25, "max": 1.0}
+        assert btc["excursion"]["outside_band_ms"] == STEP_MS

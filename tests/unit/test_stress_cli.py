@@ -65,6 +65,17 @@ def test_plot_writes_a_png_and_leaves_no_temp_file(
     assert _run(["--plot", str(target)]) == 0
     assert target.read_bytes()[:8] == PNG_SIGNATURE
     assert [p.name for p in tmp_path.iterdir()] == ["stress.png"]
+    assert capsys.readouterr().out.endswith(f"chart: {target}\n")
+
+
+def test_plot_beside_json_says_where_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --json the chart's path goes to stderr, so stdout stays one JSON document."""
+    target = tmp_path / "stress.png"
+    assert _run(["--json", "--plot", str(target)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) and f"chart: {target}" in err
 
 
 def test_plot_into_a_missing_directory_exits_2(
