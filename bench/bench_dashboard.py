@@ -171,7 +171,9 @@ def _insert(
     conn: sqlite3.Connection, rows: list[tuple[tuple[object, ...], tuple[object, ...]]]
 ) -> None:
     conn.executemany("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [d for d, _ in rows])
-    conn.executemany("INSERT INTO equities VALUES (?, ?)", [e for _, e in rows])
+    conn.executemany(
+        "INSERT INTO equities (decision_id, equity_coin) VALUES (?, ?)", [e for _, e in rows]
+    )
 
 
 def _pnl_after_new_cycles(journal: Journal, journal_path: Path) -> tuple[float, np.ndarray]:

@@ -74,9 +74,10 @@ def position_rate(sim: SimConfig, table: PositionTable) -> np.ndarray:
 def venue_equity(
     sim: SimConfig, table: PositionTable, venues: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Coin equity (venue × underlying) and USDC equity per venue of ``venues``.
+    """Coin equity (venue × underlying) and USD-like (USDC, USDT) equity per venue of
+    ``venues``.
 
-    Each is the venue's cash (USDC is no underlying's delta) plus the marks of
+    Each is the venue's cash (USDC and USDT are no underlying's delta) plus the marks of
     the options it holds in ``table``; a venue of ``table`` must be in ``venues``.
     """
     coin = np.zeros((len(venues), len(table.underlyings)))
@@ -87,7 +88,7 @@ def venue_equity(
         k = venues.index(b.venue)
         if b.currency in table.underlyings:
             coin[k, table.underlyings.index(b.currency)] += b.amount
-        elif b.currency == "USDC":
+        elif b.currency in ("USDC", "USDT"):
             usd[k] += b.amount
     at = np.array([venues.index(v) for v in table.venues], dtype=int)[table.venue_idx]
     marks = np.where(table.kind == KindCode.OPTION, table.size * table.mark_price, 0.0)

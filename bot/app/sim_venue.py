@@ -1,6 +1,7 @@
-"""``deltabot sim-venue``: one simulated Deribit venue standalone, until SIGINT/SIGTERM.
+"""``deltabot sim-venue``: one simulated venue standalone, until SIGINT/SIGTERM.
 
-Serves the seeded simulated exchange over Deribit v2 HTTP on loopback, so
+Serves the seeded simulated exchange on loopback in its dialect (Deribit v2, or
+Binance USDⓈ-M with ``exchange`` ``binanceusdm``), so
 ``deltabot run`` (or any ccxt script) can trade against it with only
 ``urls['api']['rest']`` changed. The main account's API key pair comes from
 the options or ``DELTABOT_SIM_API_KEY``/``DELTABOT_SIM_API_SECRET`` (default:
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from bot.clock import AcceleratedClock, SystemClock
 from bot.ops.net import is_loopback
+from bot.sim.dialect import Dialect
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
 from bot.sim.market import MarketModel
@@ -43,6 +45,8 @@ class SimVenueOptions:
     api_key: str | None
     api_secret: str | None
     faults_json: str | None
+    exchange: str = Dialect.DERIBIT.value
+    """The dialect to speak: a ccxt exchange id the simulator serves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +75,18 @@ def build_sim_venue(options: SimVenueOptions, environ: Mapping[str, str]) -> Sta
             f"give both an API key and a secret (--api-key/${KEY_VAR}, "
             f"--api-secret/${SECRET_VAR}) or neither"
         )
+    served = [d.value for d in Dialect]
+    if options.exchange not in served:
+        raise ValueError(
+            f"--exchange {options.exchange!r}: the simulator serves {', '.join(served)}"
+        )
+    dialect = Dialect(options.exchange)
     start_ms = SystemClock().now_ms() if options.start_ms is None else options.start_ms
     clock = AcceleratedClock(start_ms, options.speed)
-    main = default_main_account()
+    main = default_main_account(dialect)
     if key:
         main = replace(main, client_id=key, client_secret=secret)
-    config = ExchangeSpec.default(options.name, start_ms, accounts=(main,))
+    config = ExchangeSpec.default(options.name, start_ms, accounts=(main,), dialect=dialect)
     market = MarketModel.default(start_ms, seed=options.seed, underlyings=config.underlyings)
     faults = Faults(seed=options.seed)
     if options.faults_json:

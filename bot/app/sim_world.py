@@ -30,13 +30,20 @@ from bot.domain.ids import VenueId
 from bot.domain.instruments import InstrumentKind, OptionType, Settlement
 from bot.secrets import VenueCredentials, venue_credentials
 from bot.sim.contracts import expiry_code
+from bot.sim.dialect import Dialect
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
 from bot.sim.grid import default_expiries, monthly_expiries, strike_ladder
 from bot.sim.market import MarketEvent, MarketModel, UnderlyingSpec
 from bot.sim.network import SimNetwork
 from bot.sim.server import RunningEmulator, run_emulator
-from bot.sim.spec import AccountSpec, ExchangeSpec, PositionSpec, default_main_account
+from bot.sim.spec import (
+    AccountSpec,
+    ExchangeSpec,
+    PositionSpec,
+    binance_usdm_spec,
+    default_main_account,
+)
 from bot.venues.factory import SimEndpoint
 
 
@@ -58,9 +65,17 @@ class SimWorldSetup:
     venues: Mapping[VenueId, SimVenue]
 
 
-def instrument_name(pos: SimPosition) -> str:
-    """Deribit name of a ``[[sim.book]]`` position, e.g. ``BTC-25DEC26-65000-C``."""
+def instrument_name(pos: SimPosition, dialect: Dialect = Dialect.DERIBIT) -> str:
+    """The venue's name of a ``[[sim.book]]`` position: Deribit's ``BTC-25DEC26-65000-C``,
+    Binance USDⓈ-M's ``BTCUSDT`` (the only contract it lists: a linear perpetual)."""
     u = pos.underlying
+    if dialect is Dialect.BINANCE_USDM:
+        if pos.kind is not InstrumentKind.PERPETUAL or pos.settlement is not Settlement.LINEAR:
+            raise SimSetupError(
+                f"the simulated Binance USDⓈ-M lists {u} linear perpetuals only, not "
+                f"{pos.settlement.value} {pos.kind.value}s"
+            )
+        return f"{u}USDT"
     if pos.kind is InstrumentKind.PERPETUAL:
         return f"{u}-PERPETUAL" if pos.settlement is Settlement.INVERSE else f"{u}_USDC-PERPETUAL"
     if pos.settlement is not Settlement.INVERSE:
@@ -76,13 +91,26 @@ def instrument_name(pos: SimPosition) -> str:
     return f"{u}-{code}-{pos.strike_usd:.0f}-{cp}"
 
 
-def _exchange_config(config: Config, venue: VenueId, key: str, secret: str) -> ExchangeSpec:
+def _exchange_config(
+    config: Config, venue: VenueId, key: str, secret: str, dialect: Dialect
+) -> ExchangeSpec:
     """The grid (default expiries and strikes plus the book's) and the venue's account."""
     sim = config.sim
     assert sim is not None
     start = sim.start_ms
     book = [p for p in sim.book if p.venue == venue]
     names = [u.name for u in sim.underlyings]
+    balances: dict[str, float] = {b.currency: b.amount for b in sim.balances if b.venue == venue}
+    account = AccountSpec(
+        id=1,
+        username=f"sim_{venue.replace('-', '_')}",
+        client_id=key,
+        client_secret=secret,
+        balances=balances,
+        positions=tuple(PositionSpec(instrument_name(p, dialect), p.size) for p in book),
+    )
+    if dialect is Dialect.BINANCE_USDM:
+        return binance_usdm_spec(venue, start, tuple(names), (account,))
     option_expiries = set(default_expiries(start))
     future_expiries = set(monthly_expiries(start, 2)) | set(
         monthly_expiries(start, 2, months=(3, 6, 9, 12))
@@ -98,15 +126,6 @@ def _exchange_config(config: Config, venue: VenueId, key: str, secret: str) -> E
             strikes[p.underlying].add(p.strike_usd)
         else:
             future_expiries.add(expiry)
-    balances: dict[str, float] = {b.currency: b.amount for b in sim.balances if b.venue == venue}
-    account = AccountSpec(
-        id=1,
-        username=f"sim_{venue.replace('-', '_')}",
-        client_id=key,
-        client_secret=secret,
-        balances=balances,
-        positions=tuple(PositionSpec(instrument_name(p), p.size) for p in book),
-    )
     return ExchangeSpec(
         name=venue,
         start_ms=start,
@@ -137,7 +156,8 @@ def build_sim_world(
     for i, venue in enumerate(config.venues):
         key, secret = f"sim-{venue.name}", secrets.token_hex(16)
         try:
-            ex_config = _exchange_config(config, venue.name, key, secret)
+            dialect = Dialect(venue.exchange.value)
+            ex_config = _exchange_config(config, venue.name, key, secret, dialect)
             exchange = SimExchange(market, sim_clock, ex_config, network)
         except ValueError as exc:
             raise SimSetupError(f"sim venue {venue.name}: {exc}") from exc

@@ -1,6 +1,7 @@
-"""``deltabot sim-venue``: run one simulated Deribit venue standalone until SIGINT/SIGTERM.
+"""``deltabot sim-venue``: run one simulated venue standalone until SIGINT/SIGTERM.
 
-Serves the seeded simulated exchange over Deribit v2 HTTP on loopback, so
+Serves the seeded simulated exchange on loopback in the dialect ``--exchange``
+names (Deribit v2 by default, or Binance USDⓈ-M), so
 ``deltabot run`` (or any ccxt script) can trade against it with only
 ``urls['api']['rest']`` changed. Prints the URL, then a ready line once it
 accepts requests. The main account's API key pair comes from
@@ -33,7 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--port", type=int, required=True, help="TCP port to listen on; 0 picks a free one"
     )
     parser.add_argument("--seed", type=int, required=True, help="seed of the simulated market")
-    parser.add_argument("--name", default="deribit-sim", help="venue name (default: %(default)s)")
+    parser.add_argument(
+        "--exchange",
+        default="deribit",
+        help="dialect to speak, a ccxt exchange id: deribit | binanceusdm (default: %(default)s)",
+    )
+    parser.add_argument("--name", help="venue name (default: <exchange>-sim, e.g. deribit-sim)")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s)")
     parser.add_argument(
         "--allow-non-loopback",
@@ -85,8 +91,9 @@ def _start_ms(text: str) -> int:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Serve until SIGINT/SIGTERM (exit 0); exit 2 with a message on bad input."""
+    name = f"{args.exchange}-sim" if args.name is None else args.name
     options = SimVenueOptions(
-        name=args.name,
+        name=name,
         host=args.host,
         port=args.port,
         allow_non_loopback=args.allow_non_loopback,
@@ -96,6 +103,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         api_key=args.api_key,
         api_secret=args.api_secret,
         faults_json=args.faults,
+        exchange=args.exchange,
     )
     try:
         venue = build_sim_venue(options, environ)
@@ -105,8 +113,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     configure_logging(LogLevel.INFO, LogFormat.AUTO, sys.stderr, secrets=[venue.secret])
 
     def ready(base_url: str) -> None:
-        print(f"sim-venue {args.name}: listening on {base_url}", flush=True)
-        print(f"sim-venue {args.name}: ready", flush=True)
+        print(f"sim-venue {name}: listening on {base_url}", flush=True)
+        print(f"sim-venue {name}: ready", flush=True)
 
     try:
         asyncio.run(serve_sim_venue(venue, ready))
@@ -116,5 +124,5 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             problem = OSError(f"cannot listen on {args.host}:{args.port}: {exc}")
         print(f"sim-venue: {problem}", file=sys.stderr)
         return 2
-    print(f"sim-venue {args.name}: stopped", flush=True)
+    print(f"sim-venue {name}: stopped", flush=True)
     return 0

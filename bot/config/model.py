@@ -32,7 +32,7 @@ from bot.config.references import currencies, unknown_names
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
 from bot.config.stress import StressConfig
-from bot.config.venues import SIM_EXCHANGE, VenueConfig, VenueRole
+from bot.config.venues import SIM_EXCHANGES, VenueConfig, VenueRole
 from bot.domain.exposure import Numeraire
 from bot.ops.logging import LogFormat, LogLevel
 
@@ -329,10 +329,14 @@ def _refuse(section: str, problems: list[tuple[Loc, str]]) -> None:
 def _simulated(venues: tuple[VenueConfig, ...]) -> list[tuple[Loc, str]]:
     """Mode sim runs the simulated exchange: embedded for every venue, or a standalone
     emulator (``deltabot sim-venue``, named by api_url) for every venue."""
+    served = " and ".join(e.value for e in SIM_EXCHANGES)
     problems: list[tuple[Loc, str]] = [
-        ((i, "exchange"), f"mode sim simulates {SIM_EXCHANGE.value} only, not {v.exchange.value}")
+        (
+            (i, "exchange"),
+            f"the simulator cannot serve {v.exchange.value}: mode sim simulates {served}",
+        )
         for i, v in enumerate(venues)
-        if v.exchange is not SIM_EXCHANGE
+        if v.exchange not in SIM_EXCHANGES
     ]
     bare = [v.name for v in venues if v.api_url is None]
     if 0 < len(bare) < len(venues):

@@ -150,9 +150,10 @@ class SimBalance(FrozenModel):
     """Coin collateral an account holds at ``sim.start`` (its equity before option values)."""
 
     venue: VenueId = Field(description="Name of the configured venue holding it. Required.")
-    currency: Literal["BTC", "ETH", "USDC"] = Field(
+    currency: Literal["BTC", "ETH", "USDC", "USDT"] = Field(
         description=(
-            "Collateral currency: USDC, or BTC | ETH when in [[sim.underlyings]]. Required."
+            "Collateral currency: USDC, USDT (binanceusdm venues only), or BTC | ETH when in "
+            "[[sim.underlyings]]. Required."
         )
     )
     amount: float = Field(
@@ -287,7 +288,7 @@ class SimConfig(FrozenModel):
             problems += [
                 ((i, "currency"), f"{b.currency} is not in [[sim.underlyings]]: it has no price")
                 for i, b in enumerate(balances)
-                if b.currency != "USDC" and b.currency not in simulated
+                if b.currency not in ("USDC", "USDT") and b.currency not in simulated
             ]
         if problems:
             fail_at("balances", problems)

@@ -23,10 +23,11 @@ class Exchange(StrEnum):
     OKX = "okx"
     BYBIT = "bybit"
     BINANCE = "binance"
+    BINANCEUSDM = "binanceusdm"
 
 
-SIM_EXCHANGE = Exchange.DERIBIT
-"""The exchange mode sim simulates (embedded, or ``deltabot sim-venue``): its dialect only."""
+SIM_EXCHANGES = (Exchange.DERIBIT, Exchange.BINANCEUSDM)
+"""The exchanges mode sim simulates (embedded, or ``deltabot sim-venue``), one dialect each."""
 
 
 class VenueRole(StrEnum):
@@ -42,6 +43,7 @@ _SUBACCOUNT_WALLETS: Mapping[Exchange, tuple[str, ...]] = MappingProxyType(
         Exchange.OKX: ("6", "18"),
         Exchange.BYBIT: ("UNIFIED", "FUND", "CONTRACT", "SPOT"),
         Exchange.BINANCE: ("SPOT", "USDT_FUTURE", "COIN_FUTURE", "MARGIN"),
+        Exchange.BINANCEUSDM: ("SPOT", "USDT_FUTURE", "COIN_FUTURE", "MARGIN"),
     }
 )
 """Account types each exchange's sub-account transfer takes (Deribit moves whole accounts)."""
@@ -59,7 +61,8 @@ class VenueConfig(FrozenModel):
     )
     exchange: Choice[Exchange] = Field(
         description=(
-            "ccxt exchange id: deribit | okx | bybit | binance; deribit only in mode sim. Required."
+            "ccxt exchange id: deribit | okx | bybit | binance | binanceusdm (Binance "
+            "USDⓈ-M futures only); mode sim simulates deribit and binanceusdm. Required."
         ),
     )
     account: str = Field(

@@ -14,10 +14,14 @@ Derivatives*, ch. 19, "Taylor series expansions") splits the USD equity change i
 - vega   = vega per vol point · (σ₁ − σ₀) · 100;
 - slippage = Σ over fills of coin bought · (index at send − fill price);
 - fees   = −Σ fees in USD (a maker rebate is a negative fee, so a gain);
-- funding = what the venue reports paid (+) or received, in USD;
+- funding = what the venue reports received (+) or paid (−), in USD (a USD-like payment
+  at par, a coin one at the index);
 - unexplained = equity change − all of the above: higher-order terms, the hedge's
   basis to the index, vol moves along the smile that the book's vega-weighted σ
   misses, and funding a venue did not report.
+
+The equity is the coin equity of every account at the index plus the USD equity of the
+USD-settled (linear) accounts hedging the underlying (:func:`linear_equity_usd`).
 
 All amounts are USD; the sum of the components equals the equity change exactly by
 construction of the residual (to float rounding).
@@ -33,8 +37,10 @@ from typing import Final
 
 import numpy as np
 
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.snapshot import VenueSnapshot
 from bot.domain.timeunits import MS_PER_DAY
+from bot.domain.units import position_coin
 from bot.pricing.arrays import FloatArray, IntArray
 
 _PCT: Final = 0.01
@@ -45,8 +51,9 @@ _USD_LIKE: Final = frozenset({"USD", "USDC", "USDT"})
 
 @dataclass(frozen=True, slots=True)
 class ValuationPoint:
-    """One underlying as one cycle valued it: the Greeks its decision used and the coin
-    equity of every account (all venues, all sub-accounts) in that coin."""
+    """One underlying as one cycle valued it: the Greeks its decision used, the coin
+    equity of every account (all venues, all sub-accounts) in that coin, and the USD
+    equity of the USD-settled accounts that hedge it (:func:`linear_equity_usd`)."""
 
     ts_ms: int
     index_usd: float
@@ -57,13 +64,20 @@ class ValuationPoint:
     theta_usd_per_day: float
     sigma: float
     equity_coin: float
+    linear_usd: float = 0.0
 
     @property
     def equity_usd(self) -> float:
-        return self.equity_coin * self.index_usd
+        return self.equity_coin * self.index_usd + self.linear_usd
 
     @classmethod
-    def of(cls, ts_ms: int, greeks: Mapping[str, float], equity_coin: float) -> ValuationPoint:
+    def of(
+        cls,
+        ts_ms: int,
+        greeks: Mapping[str, float],
+        equity_coin: float,
+        linear_usd: float = 0.0,
+    ) -> ValuationPoint:
         """The point of a decision's Greeks (``UnderlyingDecision.greeks``, as journaled)."""
         return cls(
             ts_ms=ts_ms,
@@ -75,6 +89,7 @@ class ValuationPoint:
             theta_usd_per_day=greeks["theta_usd_per_day"],
             sigma=greeks["sigma"],
             equity_coin=equity_coin,
+            linear_usd=linear_usd,
         )
 
 
@@ -88,6 +103,21 @@ class Trade:
     price_usd: float
     index_at_send_usd: float
     fee_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    """One funding settlement a venue reports on a perpetual: ``amount`` in ``currency``,
+    received (+) or paid (−); ``payment_id`` is the venue's own id of it (Binance's
+    ``tranId``), so reading it twice journals it once."""
+
+    venue: VenueId
+    payment_id: str
+    symbol: Symbol
+    underlying: Currency
+    ts_ms: int
+    amount: float
+    currency: Currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +160,37 @@ EXPLAINED: Final = (
 COMPONENTS: Final = (*EXPLAINED, "unexplained_usd")
 
 
+def linear_equity_usd(
+    venues: Iterable[VenueSnapshot], underlyings: Sequence[Currency]
+) -> dict[Currency, float]:
+    """Per underlying, the USD equity of the USD-settled (USDT/USDC) accounts hedging it.
+
+    A coin account's equity is in ``equity_coin``; a linear account's is in dollars and
+    hedges several underlyings at once, so it is split: each linear position's unrealised
+    P&L (coin · (mark − entry)) goes to its underlying, and the rest of the account (its
+    cash) in equal shares to the underlyings it holds positions in (none: to no
+    underlying). The shares stay fixed while the positions do, so what moves an
+    underlying's figure is its own positions' marks; a realised P&L, fee or funding
+    payment moves cash and is shared, a small rest the attribution leaves unexplained.
+    """
+    out = dict.fromkeys(underlyings, 0.0)
+    for snap in venues:
+        cash = math.fsum(b.equity for b in snap.balances if b.currency in _USD_LIKE)
+        upnl: dict[Currency, float] = {}
+        for p in snap.positions:
+            inst, mark = p.instrument, snap.marks.get(p.instrument.symbol)
+            if inst.settle not in _USD_LIKE or inst.is_option or p.size == 0 or mark is None:
+                continue
+            coin = position_coin(inst, p.size, mark.mark_price)
+            gain = coin * (mark.mark_price - (p.average_price or mark.mark_price))
+            upnl[inst.underlying] = upnl.get(inst.underlying, 0.0) + gain
+            cash -= gain
+        for u, gain in upnl.items():
+            if u in out:
+                out[u] += gain + cash / len(upnl)
+    return out
+
+
 def fee_usd(fee: float, fee_currency: str, underlying: str, index_usd: float) -> float:
     """A fee in USD: a coin fee at the index, a USD-like one at par; NaN for any other
     currency (the report shows it unknown rather than guess). 0.0003 BTC at 60,000 is 18."""
@@ -152,6 +213,7 @@ class Valuations:
     theta_usd_per_day: FloatArray
     sigma: FloatArray
     equity_coin: FloatArray
+    linear_usd: FloatArray
 
     def __len__(self) -> int:
         return len(self.ts_ms)
@@ -175,26 +237,43 @@ _POINT_FLOATS: Final = tuple(f.name for f in fields(ValuationPoint))[1:]
 """ValuationPoint's float fields, in order (after ``ts_ms``)."""
 
 
-def _intervals(v: Valuations, trades: Sequence[Trade]) -> dict[str, FloatArray]:
+def _binned(ts_ms: IntArray, at_ms: Sequence[int], values: Sequence[float]) -> FloatArray:
+    """``values`` summed per interval ``[ts_ms[i], ts_ms[i + 1])`` holding their ``at_ms``;
+    one before the first valuation or at or after the last counts nowhere yet."""
+    n = len(ts_ms) - 1
+    slot = np.searchsorted(ts_ms, np.array(at_ms, dtype=np.int64), side="right") - 1
+    mine = (slot >= 0) & (slot < n)
+    weights = np.array(values, dtype=float)[mine]
+    return np.bincount(slot[mine], weights=weights, minlength=n).astype(np.float64)
+
+
+def _funding_usd(v: Valuations, funding: Sequence[FundingPayment]) -> FloatArray:
+    """Funding received per interval in USD: a USD-like payment at par, a coin one at the
+    index of the valuation before it."""
+    at = [f.ts_ms for f in funding]
+    before = np.searchsorted(v.ts_ms, np.array(at, dtype=np.int64), side="right") - 1
+    index = v.index_usd[np.clip(before, 0, len(v) - 1)]
+    usd = [
+        fee_usd(f.amount, f.currency, f.underlying, float(s))
+        for f, s in zip(funding, index, strict=True)
+    ]
+    return _binned(v.ts_ms, at, usd)
+
+
+def _intervals(
+    v: Valuations, trades: Sequence[Trade], funding: Sequence[FundingPayment] = ()
+) -> dict[str, FloatArray]:
     """Every component of each interval between consecutive valuations, as arrays of
-    ``len(v) - 1`` (see the module docstring). A trade counts in the interval ``[start,
-    end)`` that holds it (a cycle's orders go out after its valuation); one before the first
-    valuation or at or after the last counts nowhere yet."""
+    ``len(v) - 1`` (see the module docstring). A trade or funding payment counts in the
+    interval ``[start, end)`` that holds it (a cycle's orders go out after its valuation);
+    one before the first valuation or at or after the last counts nowhere yet."""
     n = len(v) - 1
     if n < 1:
         return {name: np.zeros(0) for name in (*COMPONENTS, "equity_change_usd")}
-    ts = np.array([t.ts_ms for t in trades], dtype=np.int64)
-    slot = np.searchsorted(v.ts_ms, ts, side="right") - 1
-    mine = (slot >= 0) & (slot < n)
-    slot = slot[mine]
-
-    def per_interval(values: list[float]) -> FloatArray:
-        weights = np.array(values, dtype=float)[mine]
-        return np.bincount(slot, weights=weights, minlength=n).astype(np.float64)
-
-    traded = per_interval([t.coin for t in trades])
-    slippage = per_interval([t.coin * (t.index_at_send_usd - t.price_usd) for t in trades])
-    fees = per_interval([t.fee_usd for t in trades])
+    at = [t.ts_ms for t in trades]
+    traded = _binned(v.ts_ms, at, [t.coin for t in trades])
+    slippage = _binned(v.ts_ms, at, [t.coin * (t.index_at_send_usd - t.price_usd) for t in trades])
+    fees = _binned(v.ts_ms, at, [t.fee_usd for t in trades])
     s0, move = v.index_usd[:-1], np.diff(v.index_usd)
     gamma_per_usd = v.gamma_coin_per_pct[:-1] / (_PCT * s0)
     parts = {
@@ -204,9 +283,9 @@ def _intervals(v: Valuations, trades: Sequence[Trade]) -> dict[str, FloatArray]:
         "vega_usd": v.vega_usd_per_volpt[:-1] * np.diff(v.sigma) / _VOL_POINT,
         "slippage_usd": slippage,
         "fees_usd": -fees,
-        "funding_usd": np.zeros(n),
+        "funding_usd": _funding_usd(v, funding),
     }
-    change = np.diff(v.equity_coin * v.index_usd)
+    change = np.diff(v.equity_coin * v.index_usd + v.linear_usd)
     explained = np.sum([parts[name] for name in EXPLAINED], axis=0)
     return parts | {"unexplained_usd": change - explained, "equity_change_usd": change}
 
@@ -215,7 +294,7 @@ def attribute_interval(
     start: ValuationPoint,
     end: ValuationPoint,
     trades: Iterable[Trade] = (),
-    funding_usd: float = 0.0,
+    funding: Iterable[FundingPayment] = (),
 ) -> PnlComponents:
     """The components of one interval (see the module docstring).
 
@@ -227,11 +306,8 @@ def attribute_interval(
     ½·(0.5/600)·600² = 150; theta −1,200·0.5 = −600; vega 300·1 = 300; slippage
     0.1·(60,000 − 60,030) = −3; fees −3; the rest of the equity change is unexplained.
     """
-    arrays = _intervals(Valuations.of((start, end)), tuple(trades))
-    values = {name: float(a[0]) for name, a in arrays.items()}
-    values["funding_usd"] = funding_usd
-    values["unexplained_usd"] -= funding_usd
-    return PnlComponents(**values)
+    arrays = _intervals(Valuations.of((start, end)), tuple(trades), tuple(funding))
+    return PnlComponents(**{name: float(a[0]) for name, a in arrays.items()})
 
 
 def utc_day(ts_ms: int) -> str:
@@ -265,13 +341,14 @@ def attribute(
 def daily(
     points: Mapping[Currency, Sequence[ValuationPoint] | Valuations],
     trades: Mapping[Currency, Sequence[Trade]],
+    funding: Mapping[Currency, Sequence[FundingPayment]] | None = None,
 ) -> tuple[PnlRow, ...]:
     """Per underlying and UTC day, the sum of its intervals' components, in that order."""
     rows: list[PnlRow] = []
     for underlying in sorted(points):
         given = points[underlying]
         v = given if isinstance(given, Valuations) else Valuations.of(given)
-        arrays = _intervals(v, trades.get(underlying, ()))
+        arrays = _intervals(v, trades.get(underlying, ()), (funding or {}).get(underlying, ()))
         days, which, counts = np.unique(
             v.ts_ms[1:] // MS_PER_DAY, return_inverse=True, return_counts=True
         )

@@ -218,7 +218,9 @@ class HedgeEngine:
                 reason=d.reason,
             )
         journal.pnl.record_equities(
-            plan.cycle_id, {d.underlying: d.equity_coin for d in plan.decisions}
+            plan.cycle_id,
+            {d.underlying: d.equity_coin for d in plan.decisions},
+            {d.underlying: d.linear_usd for d in plan.decisions},
         )
         for problem in plan.problems:
             log.warning("route_unusable", problem=problem)
@@ -251,7 +253,9 @@ class HedgeEngine:
         """Today's attribution into the metrics; a failure there is logged, never a failed
         cycle: hedging must not depend on a P&L gauge."""
         points = {
-            d.underlying: ValuationPoint.of(plan.valuation_ts_ms, d.greeks, d.equity_coin)
+            d.underlying: ValuationPoint.of(
+                plan.valuation_ts_ms, d.greeks, d.equity_coin, d.linear_usd
+            )
             for d in plan.decisions
         }
         try:

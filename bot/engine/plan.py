@@ -44,6 +44,7 @@ from bot.domain.freshness import InputStamp, oldest
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 from bot.domain.orders import OrderRequest, client_order_id
+from bot.domain.pnl import linear_equity_usd
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import DeltaCrossCheck, OrderIntent
 from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
@@ -108,6 +109,8 @@ class UnderlyingDecision:
     reason: str
     equity_coin: float
     """The coin equity of every account in this coin (P&L attribution's equity)."""
+    linear_usd: float = 0.0
+    """The USD-settled accounts' equity attributed to this coin (``linear_equity_usd``)."""
     in_flight_coin: float = 0.0
     """The part of ``hedge_coin`` still in flight (open orders that may fill), coin."""
     band_lower_coin: float | None = None
@@ -179,6 +182,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
     vols = vols_with_surfaces(table, inputs.surfaces)
     collateral = _collateral(portfolio, table.underlyings)
+    linear_usd = linear_equity_usd(portfolio.venues, table.underlyings)
     wants_fixed = inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy)
     try:
         valuation = value_book(
@@ -246,6 +250,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
                 routed=u in hedged,
                 reason=reason,
                 equity_coin=float(collateral[i]),
+                linear_usd=linear_usd[u],
                 in_flight_coin=math.fsum(g.coin(g.in_flight_amount) for g in legs.get(u, ())),
                 band_lower_coin=lower,
                 band_upper_coin=upper,

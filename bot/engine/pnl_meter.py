@@ -42,10 +42,12 @@ class PnlMeter:
         else:
             since = min(self._last[u].ts_ms for u in points)
             trades = self._store.trades(since, ts_ms)
+            funding = self._store.funding(since, ts_ms)
             for u, point in points.items():
                 last = self._last[u]
                 mine = [t for t in trades.get(u, ()) if t.ts_ms >= last.ts_ms]
-                self._totals[u] += attribute_interval(last, point, mine)
+                paid = [f for f in funding.get(u, ()) if f.ts_ms >= last.ts_ms]
+                self._totals[u] += attribute_interval(last, point, mine, paid)
                 self._last[u] = point
         for u in points:
             parts = self._totals.get(u, PnlComponents()).as_dict()
@@ -54,6 +56,6 @@ class PnlMeter:
     def _restore(self, day: str, ts_ms: int) -> None:
         """Today's totals from the journal, up to and including the valuation at ``ts_ms``."""
         self._day = day
-        points, trades = self._store.window(ts_ms - ts_ms % MS_PER_DAY, ts_ms + 1)
+        points, trades, funding = self._store.window(ts_ms - ts_ms % MS_PER_DAY, ts_ms + 1)
         self._last = {u: p.point(-1) for u, p in points.items() if len(p)}
-        self._totals = {u: PnlComponents() for u in points} | totals(daily(points, trades))
+        self._totals = {u: PnlComponents() for u in points} | totals(daily(points, trades, funding))

@@ -35,6 +35,7 @@ from bot.engine.collateral_job import run_collateral
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle import HedgeEngine
 from bot.engine.cycle_result import CycleResult
+from bot.engine.funding import read_due, record_funding
 from bot.engine.history import HISTORY_CYCLES, CyclePoint, point_of
 from bot.engine.journal_check import JOURNAL_CHECK_INTERVAL_S, check_journal
 from bot.engine.margin_job import MarginView, margin_snapshot, stress_snapshot
@@ -66,6 +67,8 @@ class Jobs:
     """Recent planned cycles' figures, oldest first (the dashboard's chart)."""
     watch: AlertWatch | None = None
     """What the alert detectors carry between cycles (made at the first cycle)."""
+    funding_read_ms: int | None = None
+    """When the venues' funding payments were last read (daemon clock; None: not yet)."""
 
     async def hedge_cycle(self) -> None:
         result = await self.engine.run_cycle(self.latest.surfaces)
@@ -85,6 +88,12 @@ class Jobs:
 
     async def reconcile(self) -> None:
         await reconcile_journal(self.ctx)
+        now = self.ctx.clock_ms()
+        if self.funding_read_ms is None:
+            self.funding_read_ms = now  # the first read waits for a funding time: a quick start
+        elif read_due(self.funding_read_ms, now):
+            self.funding_read_ms = now
+            await record_funding(self.ctx)
 
     async def collateral(self) -> None:
         await run_collateral(self.ctx, self.latest)

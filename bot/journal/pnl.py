@@ -10,14 +10,14 @@ underlying and coin notional) and its decision (the index at send).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 import numpy as np
 
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.orders import Side
-from bot.domain.pnl import PnlRow, Trade, Valuations, daily, fee_usd
+from bot.domain.pnl import FundingPayment, PnlRow, Trade, Valuations, daily, fee_usd
 from bot.journal.db import Db, Row
 
 _GREEKS: Final = (
@@ -45,12 +45,22 @@ class PnlStore:
     def __init__(self, db: Db) -> None:
         self._db = db
 
-    def record_equities(self, cycle_id: str, equity_coin: Mapping[Currency, float]) -> None:
-        """Each underlying's coin equity over every account, for the cycle's decisions (one
-        transaction for the whole cycle)."""
+    def record_equities(
+        self,
+        cycle_id: str,
+        equity_coin: Mapping[Currency, float],
+        linear_usd: Mapping[Currency, float] | None = None,
+    ) -> None:
+        """Each underlying's coin equity over every account and the USD equity of the
+        linear accounts hedging it, for the cycle's decisions (one transaction)."""
+        linear = linear_usd or {}
         with self._db.tx():
             for underlying, coin in equity_coin.items():
-                row = {"decision_id": f"{cycle_id}/{underlying}", "equity_coin": coin}
+                row = {
+                    "decision_id": f"{cycle_id}/{underlying}",
+                    "equity_coin": coin,
+                    "linear_usd": linear.get(underlying, 0.0),
+                }
                 self._db.insert("equities", row)
 
     def newest_ms(self) -> int | None:
@@ -78,15 +88,16 @@ class PnlStore:
             start = since_ms if before is None or before[0] is None else before[0]
             extracts = ", ".join(f"json_extract(g, '$.{name}')" for name in _GREEKS)
             rows = self._db.query(
-                f"SELECT ts_ms, {extracts}, equity_coin FROM (SELECT d.ts_ms AS ts_ms, "
-                f"{_JSON_GREEKS} AS g, e.equity_coin AS equity_coin {_FROM} "
+                f"SELECT ts_ms, {extracts}, equity_coin, linear_usd FROM (SELECT d.ts_ms AS "
+                f"ts_ms, {_JSON_GREEKS} AS g, e.equity_coin AS equity_coin, e.linear_usd AS "
+                f"linear_usd {_FROM} "
                 "WHERE d.underlying = ? AND d.ts_ms >= ? AND d.ts_ms < ?) ORDER BY ts_ms",
                 (underlying, start, until_ms),
             )
             if rows:
                 table = np.array(rows, dtype=float)
                 out[Currency(underlying)] = Valuations(
-                    table[:, 0].astype(np.int64), *(table[:, i] for i in range(1, 9))
+                    table[:, 0].astype(np.int64), *(table[:, i] for i in range(1, 10))
                 )
         return out
 
@@ -115,14 +126,57 @@ class PnlStore:
             out.setdefault(Currency(u), []).append(trade)
         return {u: tuple(t) for u, t in out.items()}
 
+    def record_funding(self, payments: Iterable[FundingPayment]) -> int:
+        """Journal the payments not journaled yet (by venue and the venue's payment id), in
+        one transaction; how many were new."""
+        new = 0
+        with self._db.tx():
+            for p in payments:
+                row = {
+                    "venue": p.venue,
+                    "payment_id": p.payment_id,
+                    "symbol": p.symbol,
+                    "underlying": p.underlying,
+                    "ts_ms": p.ts_ms,
+                    "amount": p.amount,
+                    "currency": p.currency,
+                }
+                new += self._db.insert("funding", row, or_ignore=True)
+        return new
+
+    def newest_funding_ms(self, venue: VenueId) -> int | None:
+        """When the newest journaled funding payment of ``venue`` was paid (None: none)."""
+        row = self._db.one("SELECT MAX(ts_ms) FROM funding WHERE venue = ?", (venue,))
+        return None if row is None else row[0]
+
+    def funding(self, since_ms: int, until_ms: int) -> dict[Currency, tuple[FundingPayment, ...]]:
+        """Per underlying, the funding payments in ``[since_ms, until_ms)``, oldest first."""
+        rows = self._db.query(
+            "SELECT venue, payment_id, symbol, underlying, ts_ms, amount, currency FROM funding "
+            "WHERE ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms, venue, payment_id",
+            (since_ms, until_ms),
+        )
+        out: dict[Currency, list[FundingPayment]] = {}
+        for venue, pid, symbol, u, ts, amount, currency in rows:
+            payment = FundingPayment(
+                VenueId(venue), pid, Symbol(symbol), Currency(u), ts, amount, Currency(currency)
+            )
+            out.setdefault(Currency(u), []).append(payment)
+        return {u: tuple(p) for u, p in out.items()}
+
     def window(
         self, since_ms: int, until_ms: int
-    ) -> tuple[dict[Currency, Valuations], dict[Currency, tuple[Trade, ...]]]:
-        """The :meth:`points` of ``[since_ms, until_ms)`` and the :meth:`trades` from the
-        first of them to ``until_ms``: what the attribution of that window needs."""
+    ) -> tuple[
+        dict[Currency, Valuations],
+        dict[Currency, tuple[Trade, ...]],
+        dict[Currency, tuple[FundingPayment, ...]],
+    ]:
+        """The :meth:`points` of ``[since_ms, until_ms)`` and the :meth:`trades` and
+        :meth:`funding` from the first of them to ``until_ms``: what the attribution of that
+        window needs."""
         points = self.points(since_ms, until_ms)
         first = min((int(p.ts_ms[0]) for p in points.values() if len(p)), default=since_ms)
-        return points, self.trades(first, until_ms)
+        return points, self.trades(first, until_ms), self.funding(first, until_ms)
 
     def daily(self, since_ms: int, until_ms: int) -> tuple[PnlRow, ...]:
         """The attribution per underlying and UTC day of the intervals ending in the window."""

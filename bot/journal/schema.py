@@ -15,7 +15,7 @@ from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequ
 from bot.journal.errors import JournalFileError
 from bot.journal.file import file_error, quick_check
 
-SCHEMA_VERSION: Final = 8
+SCHEMA_VERSION: Final = 9
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
 Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
@@ -24,8 +24,10 @@ Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
 ``external_changes`` (positions that moved with no order of ours), version 6
 ``equities`` (each cycle's coin equity per underlying, for P&L attribution), version 7
 ``operator_actions`` (who did what from the dashboard, and why), version 8 ``alerts``
-(every alert raised, with its delivery per channel); an older journal is migrated in
-place when opened."""
+(every alert raised, with its delivery per channel), version 9 ``equities.linear_usd``
+(the USD equity of USD-settled accounts per underlying) and ``funding`` (funding payments
+as the venues report them, once each); an older journal is migrated in place when
+opened."""
 
 
 def _one_of(enum: type[OrderState] | type[TransferState] | type[Side]) -> str:
@@ -129,6 +131,15 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_ts ON alerts(ts_ms);
 """
+_FUNDING: Final = """
+ALTER TABLE equities ADD COLUMN linear_usd REAL NOT NULL DEFAULT 0;
+CREATE TABLE funding (
+    venue TEXT NOT NULL, payment_id TEXT NOT NULL, symbol TEXT NOT NULL,
+    underlying TEXT NOT NULL, ts_ms INTEGER NOT NULL, amount REAL NOT NULL,
+    currency TEXT NOT NULL, PRIMARY KEY (venue, payment_id)
+);
+CREATE INDEX funding_ts ON funding(ts_ms);
+"""
 _MIGRATIONS: Final = {
     1: _LOCKS,
     2: _PLANS,
@@ -137,6 +148,7 @@ _MIGRATIONS: Final = {
     5: _EQUITIES,
     6: _OPERATOR_ACTIONS,
     7: _ALERTS,
+    8: _FUNDING,
 }
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 

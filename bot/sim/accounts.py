@@ -14,8 +14,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable, tiered_margin
 from bot.domain.units import position_coin
 from bot.sim.contracts import SimContract
+from bot.sim.dialect import Dialect
 from bot.sim.margin import future_margin_rates, inverse_pnl_coin, short_option_margin
 from bot.sim.marks import MarkRow, net_delta
 from bot.sim.spec import AccountSpec
@@ -85,6 +87,10 @@ class Valuation:
         return max(0.0, min(self.balance, self.available_funds))
 
 
+BINANCE_TIERS = TierTable.from_rows(BINANCE_BTCUSDT_2021)
+"""Binance USDⓈ-M margin tiers; the simulator applies BTCUSDT's table to ETHUSDT too."""
+
+
 def _sign(x: float) -> float:
     return math.copysign(1.0, x)
 
@@ -144,6 +150,9 @@ def position_margin(c: SimContract, size: float, row: MarkRow) -> tuple[float, f
         im, mm = short_option_margin(c.is_call, c.strike_usd, row.underlying_usd, row.mark_price)
         return im * -size, mm * -size
     coin = abs(position_coin(c.instrument, size, row.mark_price))
+    if c.dialect is Dialect.BINANCE_USDM:
+        tier_im, tier_mm = tiered_margin(coin * row.mark_price, BINANCE_TIERS)
+        return float(tier_im), float(tier_mm)
     im_rate, mm_rate = future_margin_rates(coin, c.underlying)
     notional = coin if c.is_inverse else coin * row.mark_price
     return im_rate * notional, mm_rate * notional

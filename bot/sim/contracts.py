@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
+from bot.sim.dialect import Dialect
 
 # Deribit reports perpetuals as expiring on 3000-01-01 (get_instruments, expiration_timestamp).
 PERPETUAL_EXPIRY_MS = 32_503_708_800_000
@@ -34,6 +35,11 @@ OPTION_TICK_STEPS = ((0.005, 0.0005),)
 # both ticks are this simulator's assumption, chosen like the inverse contracts.
 LINEAR_LOT_COIN = {"BTC": 0.001, "ETH": 0.01}
 LINEAR_TICK_USDC = {"BTC": 0.5, "ETH": 0.05}
+# Binance USDⓈ-M BTCUSDT / ETHUSDT perpetuals (fapi/v1/exchangeInfo): PRICE_FILTER tickSize
+# 0.10 / 0.01 USDT, LOT_SIZE stepSize and minQty 0.001 coin, MIN_NOTIONAL 100 / 20 USDT.
+USDT_TICK = {"BTC": 0.1, "ETH": 0.01}
+USDT_LOT_COIN = {"BTC": 0.001, "ETH": 0.001}
+USDT_MIN_NOTIONAL = {"BTC": 100.0, "ETH": 20.0}
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
@@ -48,6 +54,10 @@ class SimContract:
     contract_size: float
     creation_ms: int
     tick_steps: tuple[tuple[float, float], ...] = ()
+    dialect: Dialect = Dialect.DERIBIT
+    """The venue rules it follows: margin tiers and funding differ by exchange."""
+    min_notional: float = 0.0
+    """Smallest order notional in the quote currency (Binance MIN_NOTIONAL; 0: none)."""
 
     @property
     def underlying(self) -> str:
@@ -215,3 +225,32 @@ def linear_perp_contract(venue: str, underlying: str, iid: int, t0: int) -> SimC
         min_size=lot,
     )
     return SimContract(f"{underlying}_USDC-PERPETUAL", inst, iid, lot, t0)
+
+
+def usdt_perp_contract(venue: str, underlying: str, iid: int, t0: int) -> SimContract:
+    """Binance USDⓈ-M USDT-margined perpetual, e.g. ``BTCUSDT`` (amount in coin, price USDT)."""
+    usdt = Currency("USDT")
+    lot = USDT_LOT_COIN[underlying]
+    inst = Instrument(
+        venue=VenueId(venue),
+        symbol=Symbol(f"{underlying}/USDT:USDT"),
+        underlying=Currency(underlying),
+        quote=usdt,
+        settle=usdt,
+        kind=InstrumentKind.PERPETUAL,
+        settlement=Settlement.LINEAR,
+        amount_unit=AmountUnit.COIN,
+        price_currency=usdt,
+        tick_size=USDT_TICK[underlying],
+        lot_size=lot,
+        min_size=lot,
+    )
+    return SimContract(
+        f"{underlying}USDT",
+        inst,
+        iid,
+        lot,
+        t0,
+        dialect=Dialect.BINANCE_USDM,
+        min_notional=USDT_MIN_NOTIONAL[underlying],
+    )

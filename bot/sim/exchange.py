@@ -14,12 +14,15 @@ from typing import Literal
 from bot.clock import Clock
 from bot.domain.ids import Symbol
 from bot.sim.accounts import order_margin
+from bot.sim.contracts import SimContract
 from bot.sim.errors import ORDER_NOT_FOUND, bad_param, sim_error
 from bot.sim.market import MarketModel
+from bot.sim.marks import MarkRow
 from bot.sim.network import SimNetwork
-from bot.sim.order_book import synthetic_book
+from bot.sim.order_book import OrderBook, synthetic_book
 from bot.sim.orders import ExchangeOrder
 from bot.sim.render import (
+    Activity,
     account_summary_view,
     book_summary_view,
     currency_view,
@@ -29,7 +32,7 @@ from bot.sim.render import (
     subaccount_view,
     ticker_view,
 )
-from bot.sim.spec import CURRENCIES, ExchangeSpec
+from bot.sim.spec import ExchangeSpec
 from bot.sim.validation import validate_order
 from bot.sim.views import (
     AccountSummaryView,
@@ -49,7 +52,7 @@ from bot.sim.views import (
     WithdrawalView,
 )
 from bot.sim.wallet import check_currency
-from bot.sim.world import SimWorld
+from bot.sim.world import FundingPayment, SimWorld
 
 Direction = Literal["buy", "sell"]
 OrderType = Literal["limit", "market"]
@@ -79,6 +82,44 @@ class SimExchange:
     def name(self) -> str:
         return self._w.config.name
 
+    @property
+    def spec(self) -> ExchangeSpec:
+        """What this venue is: its dialect, listing, fees and accounts."""
+        return self._w.config
+
+    def _currency(self, currency: str) -> str:
+        return check_currency(currency, self._w.config.currencies)
+
+    # ---------------------------------------------- dialect-neutral reads (facades)
+    def live_contracts(self) -> list[tuple[SimContract, MarkRow]]:
+        """Every live contract with its current marks, in listing order."""
+        w = self._w
+        w.sync()
+        return [(c, w.marks[n]) for n, c in w.contracts.items() if n not in w.expired]
+
+    def contract_marks(self, instrument_name: str) -> tuple[SimContract, MarkRow]:
+        """One live contract and its current marks (SimError if unknown or expired)."""
+        self._w.sync()
+        return self._w.contract(instrument_name)
+
+    def quote(self, instrument_name: str) -> tuple[SimContract, MarkRow, OrderBook, Activity, int]:
+        """A live contract, its marks, its synthetic book and activity, and the time now."""
+        now = self._w.sync()
+        c, row = self._w.contract(instrument_name)
+        book = synthetic_book(c, row.mark_price, self._w.config.book)
+        return c, row, book, self._w.activity(instrument_name, now), now
+
+    def funding_payments(
+        self, account_id: int, start_ms: int = 0, end_ms: int | None = None
+    ) -> list[FundingPayment]:
+        """The account's discrete funding settlements in [start_ms, end_ms], oldest first."""
+        now = self._w.sync()
+        self._w.account(account_id)
+        hi = now if end_ms is None else end_ms
+        return [
+            p for p in self._w.funding if p.account_id == account_id and start_ms <= p.ts_ms <= hi
+        ]
+
     # ------------------------------------------------------------ public data
     def time_ms(self) -> int:
         """``public/get_time``: the exchange's clock (simulated time), epoch milliseconds.
@@ -88,7 +129,7 @@ class SimExchange:
         return self._w.sync()
 
     def currencies(self) -> list[CurrencyView]:
-        return [currency_view(c, self._w.config.wallet) for c in CURRENCIES]
+        return [currency_view(c, self._w.config.wallet) for c in self._w.config.currencies]
 
     def instruments(
         self, currency: str, kind: str | None = None, expired: bool = False
@@ -96,7 +137,7 @@ class SimExchange:
         """Instruments settling in ``currency`` (or ``any``), live or expired."""
         self._w.sync()
         if currency != "any":
-            check_currency(currency)
+            self._currency(currency)
         if kind not in (None, "future", "option"):
             raise bad_param("kind", f"must be 'future' or 'option', got {kind!r}")
         w = self._w
@@ -168,7 +209,7 @@ class SimExchange:
     # --------------------------------------------------------------- account
     def account_summary(self, account_id: int, currency: str) -> AccountSummaryView:
         self._w.sync()
-        return self._summary(account_id, check_currency(currency))
+        return self._summary(account_id, self._currency(currency))
 
     def _summary(self, account_id: int, currency: str) -> AccountSummaryView:
         w = self._w
@@ -197,7 +238,7 @@ class SimExchange:
         """Open positions settling in ``currency`` (or ``any``), optionally of one ``kind``."""
         self._w.sync()
         if currency != "any":
-            check_currency(currency)
+            self._currency(currency)
         return self._positions(account_id, currency, kind)
 
     def _positions(self, account_id: int, currency: str, kind: str | None) -> list[PositionView]:
@@ -302,6 +343,11 @@ class SimExchange:
             )
         return o.view()
 
+    def orders_of(self, account_id: int, instrument_name: str) -> list[OrderView]:
+        """Every order of the account on one instrument, open or closed, oldest first."""
+        self._w.sync()
+        return [o.view() for o in self._orders(account_id, None, instrument_name)]
+
     def orders_by_label(self, account_id: int, currency: str, label: str) -> list[OrderView]:
         """Every order of the account in ``currency`` carrying ``label``, oldest first."""
         self._w.sync()
@@ -338,7 +384,7 @@ class SimExchange:
         self._w.sync()
         self._w.account(account_id)
         return [
-            subaccount_view(a, {c: self._summary(a.spec.id, c) for c in CURRENCIES})
+            subaccount_view(a, {c: self._summary(a.spec.id, c) for c in self._w.config.currencies})
             for a in self._w.accounts.values()
         ]
 
@@ -347,7 +393,7 @@ class SimExchange:
     ) -> TransferView:
         now = self._w.sync()
         acc = self._w.account(account_id)
-        available = self._w.desk.valuation(acc, check_currency(currency), self._w.marks)
+        available = self._w.desk.valuation(acc, self._currency(currency), self._w.marks)
         return self._w.wallet.transfer(
             acc,
             destination,
@@ -362,25 +408,25 @@ class SimExchange:
     ) -> WithdrawalView:
         now = self._w.sync()
         acc = self._w.account(account_id)
-        available = self._w.desk.valuation(acc, check_currency(currency), self._w.marks)
+        available = self._w.desk.valuation(acc, self._currency(currency), self._w.marks)
         return self._w.wallet.withdraw(
             acc, currency, address, amount, available=available.available_withdrawal_funds, now=now
         )
 
     def deposit_address(self, account_id: int, currency: str) -> DepositAddressView:
         self._w.account(account_id)
-        address = self._w.wallet.address(account_id, check_currency(currency))
+        address = self._w.wallet.address(account_id, self._currency(currency))
         return DepositAddressView(address, currency, "deposit", self._w.config.start_ms)
 
     def deposits(self, account_id: int, currency: str) -> list[DepositView]:
         now = self._w.sync()
         self._w.account(account_id)
-        return self._w.wallet.deposits(account_id, check_currency(currency), now)
+        return self._w.wallet.deposits(account_id, self._currency(currency), now)
 
     def withdrawals(self, account_id: int, currency: str) -> list[WithdrawalView]:
         now = self._w.sync()
         self._w.account(account_id)
-        return self._w.wallet.withdrawals(account_id, check_currency(currency), now)
+        return self._w.wallet.withdrawals(account_id, self._currency(currency), now)
 
     # --------------------------------------------------- introspection (tests)
     def order_log(self) -> list[OrderView]:
@@ -394,4 +440,5 @@ class SimExchange:
 
     def all_balances(self) -> dict[int, dict[str, AccountSummaryView]]:
         self._w.sync()
-        return {i: {c: self._summary(i, c) for c in CURRENCIES} for i in self._w.accounts}
+        currencies = self._w.config.currencies
+        return {i: {c: self._summary(i, c) for c in currencies} for i in self._w.accounts}

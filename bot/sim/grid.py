@@ -18,7 +18,9 @@ from bot.sim.contracts import (
     inverse_future_contract,
     linear_perp_contract,
     option_contract,
+    usdt_perp_contract,
 )
+from bot.sim.dialect import Dialect
 
 _FRIDAY = 4
 _EXPIRY_HOUR_UTC = 8
@@ -95,12 +97,21 @@ def build_contracts(
     future_expiries_ms: Iterable[int],
     strikes_usd: Mapping[str, Iterable[float]],
     linear_perps: bool,
+    dialect: Dialect = Dialect.DERIBIT,
 ) -> dict[str, SimContract]:
-    """Every contract of the grid by Deribit name, ids assigned in listing order."""
+    """Every contract of the grid by the venue's name, ids assigned in listing order.
+
+    A Binance USDⓈ-M venue lists one USDT perpetual per underlying and nothing else.
+    """
     contracts: dict[str, SimContract] = {}
 
     def add(c: SimContract) -> None:
         contracts[c.instrument_name] = c
+
+    if dialect is Dialect.BINANCE_USDM:
+        for u in underlyings:
+            add(usdt_perp_contract(venue, u, len(contracts) + 1, creation_ms))
+        return contracts
 
     option_exp = sorted(set(option_expiries_ms))
     future_exp = sorted(set(future_expiries_ms))

@@ -26,6 +26,11 @@ from bot.sim.smile import smile_vols
 # Deribit perpetual: Funding Rate = max(0.05%, Premium Rate) + min(-0.05%, Premium Rate),
 # paid per 8 hours (deribit.com/pages/docs/perpetual, "Funding rate").
 FUNDING_DAMPER = 0.0005
+# Binance USDⓈ-M: Funding Rate = Premium Index + clamp(Interest Rate − Premium Index, −0.05%,
+# +0.05%), Interest Rate 0.01% per 8 hours (binance.com "Introduction to Binance Futures
+# Funding Rates").
+BINANCE_INTEREST_8H = 0.0001
+BINANCE_CLAMP = 0.0005
 MIN_TAU_YEARS = 60_000 / MS_PER_YEAR  # a minute: keeps expiring smiles finite
 
 
@@ -258,6 +263,14 @@ class MarketModel:
         """Deribit's 8h funding: the premium beyond a ±0.05% dead band."""
         p = self._get(underlying).spec.perp_premium
         return max(FUNDING_DAMPER, p) + min(-FUNDING_DAMPER, p)
+
+    def binance_funding_rate_8h(self, underlying: str) -> float:
+        """Binance's 8h funding: the premium plus the interest rate, the gap clamped at ±0.05%.
+
+        Example: a 0.08% premium pays 0.08% + max(0.01% − 0.08%, −0.05%) = 0.03%.
+        """
+        p = self._get(underlying).spec.perp_premium
+        return p + min(max(BINANCE_INTEREST_8H - p, -BINANCE_CLAMP), BINANCE_CLAMP)
 
     def atm_vol(self, underlying: str, expiry_ms: int) -> float:
         """ATM implied vol (``flat_vol`` if set): the expected average regime vol plus jumps.

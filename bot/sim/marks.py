@@ -25,6 +25,7 @@ import numpy as np
 
 from bot.pricing import black76
 from bot.sim.contracts import SimContract
+from bot.sim.dialect import Dialect
 from bot.sim.market import MarketModel
 
 
@@ -82,7 +83,11 @@ class MarkTable(Mapping[str, MarkRow]):
             index = market.index_usd(c.underlying)
             if c.is_perpetual:
                 mark = market.perp_mark_usd(c.underlying)
-                funding = market.funding_rate_8h(c.underlying)
+                funding = (
+                    market.binance_funding_rate_8h(c.underlying)
+                    if c.dialect is Dialect.BINANCE_USDM
+                    else market.funding_rate_8h(c.underlying)
+                )
                 self._rows[c.instrument_name] = MarkRow(mark, index, mark, funding_8h=funding)
             else:
                 fwd = market.forward_usd(c.underlying, c.expiry_ms)

@@ -1,4 +1,7 @@
-"""Run the Deribit emulator on loopback, in-process (tests) or standalone (``deltabot sim-venue``).
+"""Run an emulator on loopback, in-process (tests) or standalone (``deltabot sim-venue``).
+
+The exchange's dialect picks the facade: Deribit v2 (:mod:`bot.sim.deribit_api`) or
+Binance USDⓈ-M (:mod:`bot.sim.binance_api`).
 
 Only a loopback host is bound unless the caller explicitly allows otherwise:
 the emulator has no rate limits, a ``/_sim`` admin endpoint without auth and
@@ -16,7 +19,9 @@ from aiohttp import web
 
 from bot.clock import Clock
 from bot.ops.net import is_loopback
+from bot.sim.binance_api import BinanceApi, build_binance_app
 from bot.sim.deribit_api import DeribitApi, build_app
+from bot.sim.dialect import Dialect
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
 
@@ -45,7 +50,7 @@ async def run_emulator(
     allow_non_loopback: bool = False,
     auth_clock: Clock | None = None,
 ) -> AsyncIterator[RunningEmulator]:
-    """Serve ``exchange`` over Deribit v2 HTTP until the block exits; port 0 picks a free port.
+    """Serve ``exchange`` in its dialect until the block exits; port 0 picks a free port.
 
     ``auth_clock`` is the wall clock signatures are checked against (default:
     the system clock).
@@ -57,8 +62,14 @@ async def run_emulator(
         )
     if not 0 <= port <= 65535:
         raise ValueError(f"port must be in 0..65535, got {port}")
-    api = DeribitApi(exchange, faults or Faults(), auth_clock=auth_clock)
-    runner = web.AppRunner(build_app(api), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    api: DeribitApi | BinanceApi
+    if exchange.spec.dialect is Dialect.BINANCE_USDM:
+        api = BinanceApi(exchange, faults or Faults(), auth_clock=auth_clock)
+        app = build_binance_app(api)
+    else:
+        api = DeribitApi(exchange, faults or Faults(), auth_clock=auth_clock)
+        app = build_app(api)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -15,10 +15,9 @@ from bot.domain.ids import venue_id
 from bot.domain.timeunits import MS_PER_YEAR
 from bot.domain.units import MAX_AMOUNT
 from bot.sim.contracts import PERPETUAL_EXPIRY_MS
+from bot.sim.dialect import ALL_CURRENCIES, CURRENCIES, Dialect
 from bot.sim.grid import default_expiries, monthly_expiries, strike_ladder
 from bot.sim.market import DEFAULT_SPOT_USD
-
-CURRENCIES = ("BTC", "ETH", "USDC")
 
 LAST_START_MS: Final = PERPETUAL_EXPIRY_MS - MS_PER_YEAR
 """The latest simulated start, 2999-01-01T08:00Z in epoch ms: everything listed expires within
@@ -67,7 +66,7 @@ class AccountSpec:
 
     def __post_init__(self) -> None:
         for cur, amount in self.balances.items():
-            if cur not in CURRENCIES:
+            if cur not in ALL_CURRENCIES:
                 raise ValueError(f"account {self.id}: unknown currency {cur!r} in balances")
             if not (math.isfinite(amount) and amount >= 0):
                 raise ValueError(f"account {self.id}: balance {cur} must be >= 0, got {amount!r}")
@@ -86,6 +85,12 @@ class FeeSchedule:
     option_cap: float = 0.125
     future_maker: float = 0.0
     future_taker: float = 0.0005
+
+    @classmethod
+    def binance_usdm(cls) -> FeeSchedule:
+        """Binance USDⓈ-M regular user (VIP 0, no BNB discount): maker 0.02%, taker 0.05%
+        of the notional, in USDT (binance.com "USDⓈ-M Futures Trading Fee Rate")."""
+        return cls(future_maker=0.0002, future_taker=0.0005)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +124,24 @@ class WalletSpec:
     """
 
     withdrawal_fee: Mapping[str, float] = field(
-        default_factory=lambda: {"BTC": 0.0001, "ETH": 0.0016, "USDC": 1.0}
+        default_factory=lambda: {"BTC": 0.0001, "ETH": 0.0016, "USDC": 1.0, "USDT": 1.0}
     )
     withdrawal_min: Mapping[str, float] = field(
-        default_factory=lambda: {"BTC": 0.0002, "ETH": 0.002, "USDC": 2.0}
+        default_factory=lambda: {"BTC": 0.0002, "ETH": 0.002, "USDC": 2.0, "USDT": 10.0}
     )
     confirm_delay_ms: int = 60_000
     network_delay_ms: int = 30 * 60_000
     whitelist: tuple[str, ...] | None = None
+
+    @classmethod
+    def binance(cls) -> WalletSpec:
+        """Binance withdrawals: representative fixed fees and minima (the venue's vary by
+        network), a shorter review than Deribit's and the same network delay."""
+        return cls(
+            withdrawal_fee={"USDT": 1.0, "USDC": 1.0, "BTC": 0.00005, "ETH": 0.0008},
+            withdrawal_min={"USDT": 10.0, "USDC": 10.0, "BTC": 0.0001, "ETH": 0.0016},
+            confirm_delay_ms=30_000,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +160,12 @@ class ExchangeSpec:
     book: OrderBookSpec = OrderBookSpec()
     wallet: WalletSpec = WalletSpec()
     liquidation: bool = True
+    dialect: Dialect = Dialect.DERIBIT
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        """The currencies this venue's accounts hold (its dialect's)."""
+        return CURRENCIES[self.dialect]
 
     def __post_init__(self) -> None:
         venue_id(self.name)
@@ -158,8 +179,15 @@ class ExchangeSpec:
         if len(set(keys)) != len(keys):
             raise ValueError("ExchangeSpec: duplicate client ids")
         missing = [u for u in self.underlyings if u not in self.strikes_usd]
-        if missing:
+        if missing and self.option_expiries_ms:
             raise ValueError(f"ExchangeSpec: no strikes for {missing}")
+        for a in self.accounts:
+            foreign = sorted(set(a.balances) - set(self.currencies))
+            if foreign:
+                raise ValueError(
+                    f"account {a.id}: a {self.dialect.value} venue holds "
+                    f"{', '.join(self.currencies)}, not {', '.join(foreign)}"
+                )
 
     @property
     def main_account_id(self) -> int:
@@ -174,12 +202,15 @@ class ExchangeSpec:
         underlyings: Iterable[str] = ("BTC", "ETH"),
         accounts: Iterable[AccountSpec] | None = None,
         spot_usd: Mapping[str, float] | None = None,
+        *,
+        dialect: Dialect = Dialect.DERIBIT,
     ) -> ExchangeSpec:
         """Two weekly, two monthly and two quarterly expiries; strikes ±50% of spot.
 
         Futures list on the monthly and quarterly dates. The default account is
         main account 1, client id ``sim-main`` / secret ``sim-main-secret``,
-        holding 10 BTC, 100 ETH and 500,000 USDC.
+        holding 10 BTC, 100 ETH and 500,000 USDC. A Binance USDⓈ-M venue lists
+        the USDT perpetuals alone, and its default account holds 500,000 USDT.
         """
         check_start_ms(start_ms)  # before the calendar is built from it
         unds = tuple(underlyings)
@@ -187,6 +218,9 @@ class ExchangeSpec:
         missing = [u for u in unds if u not in spots]
         if missing:
             raise ValueError(f"ExchangeSpec.default: no spot for {missing}")
+        if dialect is Dialect.BINANCE_USDM:
+            accs = tuple(accounts) if accounts is not None else (default_main_account(dialect),)
+            return binance_usdm_spec(name, start_ms, unds, accs)
         quarterly = monthly_expiries(start_ms, 2, months=(3, 6, 9, 12))
         futures = sorted({*monthly_expiries(start_ms, 2), *quarterly})
         accs = tuple(accounts) if accounts is not None else (default_main_account(),)
@@ -201,12 +235,35 @@ class ExchangeSpec:
         )
 
 
-def default_main_account() -> AccountSpec:
+def binance_usdm_spec(
+    name: str, start_ms: int, underlyings: tuple[str, ...], accounts: tuple[AccountSpec, ...]
+) -> ExchangeSpec:
+    """A Binance USDⓈ-M venue: one USDT perpetual per underlying, Binance's fees and wallet."""
+    return ExchangeSpec(
+        name=name,
+        start_ms=start_ms,
+        underlyings=underlyings,
+        option_expiries_ms=(),
+        future_expiries_ms=(),
+        strikes_usd={},
+        accounts=accounts,
+        fees=FeeSchedule.binance_usdm(),
+        wallet=WalletSpec.binance(),
+        dialect=Dialect.BINANCE_USDM,
+    )
+
+
+def default_main_account(dialect: Dialect = Dialect.DERIBIT) -> AccountSpec:
     """Main account 1 with a known key pair (for the demo and tests only)."""
+    balances = (
+        {"USDT": 500_000.0}
+        if dialect is Dialect.BINANCE_USDM
+        else {"BTC": 10.0, "ETH": 100.0, "USDC": 500_000.0}
+    )
     return AccountSpec(
         id=1,
         username="sim_main",
         client_id="sim-main",
         client_secret="sim-main-secret",
-        balances={"BTC": 10.0, "ETH": 100.0, "USDC": 500_000.0},
+        balances=balances,
     )

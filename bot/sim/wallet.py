@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.sim.accounts import AccountState
+from bot.sim.dialect import CURRENCIES, Dialect
 from bot.sim.errors import (
     INVALID_TRANSFER_ADDRESS,
     NOT_ENOUGH_FUNDS,
@@ -24,7 +25,7 @@ from bot.sim.errors import (
     sim_error,
 )
 from bot.sim.network import Destination, SimNetwork
-from bot.sim.spec import CURRENCIES, WalletSpec
+from bot.sim.spec import WalletSpec
 from bot.sim.views import DepositView, TransferView, WithdrawalView
 
 
@@ -73,9 +74,10 @@ def check_amount(param: str, amount: float) -> float:
     return float(amount)
 
 
-def check_currency(currency: str) -> str:
-    if currency not in CURRENCIES:
-        raise bad_param("currency", f"unknown currency {currency!r}; have {', '.join(CURRENCIES)}")
+def check_currency(currency: str, currencies: tuple[str, ...] = CURRENCIES[Dialect.DERIBIT]) -> str:
+    """``currency`` if the venue holds it, else a SimError naming the ones it does."""
+    if currency not in currencies:
+        raise bad_param("currency", f"unknown currency {currency!r}; have {', '.join(currencies)}")
     return currency
 
 
@@ -88,8 +90,10 @@ class Wallet:
         spec: WalletSpec,
         accounts: Mapping[int, AccountState],
         network: SimNetwork | None,
+        currencies: tuple[str, ...] = CURRENCIES[Dialect.DERIBIT],
     ) -> None:
         self._exchange = exchange
+        self._currencies = currencies
         self._spec = spec
         self._accounts = accounts
         self._network = network
@@ -97,7 +101,7 @@ class Wallet:
         self._deposits: list[DepositView] = []
         self._transfer_seq = 0
         for acc_id in accounts:
-            for cur in CURRENCIES:
+            for cur in currencies:
                 if network is not None:
                     network.register(self.address(acc_id, cur), Destination(exchange, acc_id, cur))
 
@@ -116,7 +120,7 @@ class Wallet:
         now: int,
     ) -> TransferView:
         """Move ``amount`` of ``currency`` between two accounts of this exchange, instantly."""
-        check_currency(currency)
+        check_currency(currency, self._currencies)
         amount = check_amount("amount", amount)
         dst = self._accounts.get(dst_id)
         if dst is None or dst_id == src.spec.id:
@@ -154,7 +158,7 @@ class Wallet:
         now: int,
     ) -> WithdrawalView:
         """Request a withdrawal; the balance is debited now and the transfer confirmed later."""
-        check_currency(currency)
+        check_currency(currency, self._currencies)
         amount = check_amount("amount", amount)
         if not acc.is_main:
             raise sim_error(UNAVAILABLE_IN_SUBACCOUNT, reason="withdrawals are main-account only")

@@ -11,6 +11,7 @@ of tickers reprices nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain.timeunits import MS_PER_DAY
@@ -18,6 +19,7 @@ from bot.domain.units import position_coin
 from bot.sim.accounts import AccountState, PositionState, closed_pnl
 from bot.sim.contracts import SimContract
 from bot.sim.desk import Desk
+from bot.sim.dialect import Dialect
 from bot.sim.errors import UNAUTHORIZED, sim_error
 from bot.sim.grid import build_contracts
 from bot.sim.margin import option_payoff_coin
@@ -25,11 +27,27 @@ from bot.sim.market import MarketModel
 from bot.sim.marks import MarkRow, MarkTable
 from bot.sim.network import SimNetwork
 from bot.sim.render import Activity
-from bot.sim.spec import CURRENCIES, ExchangeSpec, PositionSpec
+from bot.sim.spec import ExchangeSpec, PositionSpec
 from bot.sim.validation import contract_for
 from bot.sim.wallet import Wallet
 
 MS_PER_8H = 8 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    """One discrete funding settlement of one position (Binance's ``FUNDING_FEE`` income).
+
+    ``amount`` is what the account received in ``currency`` (< 0: it paid).
+    """
+
+    id: int
+    account_id: int
+    instrument_name: str
+    currency: str
+    amount: float
+    rate_8h: float
+    ts_ms: int
 
 
 class SimWorld:
@@ -56,6 +74,7 @@ class SimWorld:
             future_expiries_ms=config.future_expiries_ms,
             strikes_usd=config.strikes_usd,
             linear_perps=config.linear_perps,
+            dialect=config.dialect,
         )
         self.expired: set[str] = set()
         self.accounts = {
@@ -63,7 +82,8 @@ class SimWorld:
             for a in config.accounts
         }
         self.desk = Desk(self.contracts, config.fees, config.book)
-        self.wallet = Wallet(config.name, config.wallet, self.accounts, network)
+        self.wallet = Wallet(config.name, config.wallet, self.accounts, network, config.currencies)
+        self.funding: list[FundingPayment] = []
         self.ts = market.now_ms
         self.marks_step = self._grid_ts(self.ts)
         self.marks = MarkTable(market, self.contracts.values())
@@ -127,8 +147,15 @@ class SimWorld:
                 acc.balances[c.currency] = acc.balances.get(c.currency, 0.0) - p.size * price
 
     def _move_to(self, ts: int) -> None:
-        """Advance to ``ts`` accruing funding; reprice when a new grid step is reached."""
+        """Advance to ``ts`` accruing funding; reprice when a new grid step is reached.
+
+        Binance settles funding at 00:00, 08:00 and 16:00 UTC, at the marks of the
+        moment the world passes each settlement time.
+        """
         self._accrue_funding(ts - self.ts)
+        first = (self.ts // MS_PER_8H + 1) * MS_PER_8H
+        for settlement_ms in range(first, ts + 1, MS_PER_8H):
+            self._settle_funding(settlement_ms)
         self.ts = ts
         grid_ts = self._grid_ts(ts)
         if grid_ts != self.marks_step:
@@ -147,12 +174,31 @@ class SimWorld:
                 row = self.marks.get(name)
                 if not c.is_perpetual or pos.size == 0 or row is None or row.funding_8h is None:
                     continue
+                if c.dialect is Dialect.BINANCE_USDM:
+                    continue  # settled every 8 hours instead (_settle_funding)
                 coin = position_coin(c.instrument, pos.size, row.index_usd)
                 pay = coin * row.funding_8h * dt_ms / MS_PER_8H
                 if not c.is_inverse:
                     pay *= row.index_usd
                 pos.realized_funding -= pay
                 acc.balances[c.currency] = acc.balances.get(c.currency, 0.0) - pay
+
+    def _settle_funding(self, ts_ms: int) -> None:
+        """Binance funding: longs pay position coin × mark × rate to shorts (rate > 0)."""
+        for acc in self.accounts.values():
+            for name, pos in acc.positions.items():
+                c = self.contracts[name]
+                row = self.marks.get(name)
+                if c.dialect is not Dialect.BINANCE_USDM or pos.size == 0 or row is None:
+                    continue
+                rate = row.funding_8h or 0.0
+                amount = -pos.size * row.mark_price * rate
+                pos.realized_funding += amount
+                acc.balances[c.currency] = acc.balances.get(c.currency, 0.0) + amount
+                payment = FundingPayment(
+                    len(self.funding) + 1, acc.spec.id, name, c.currency, amount, rate, ts_ms
+                )
+                self.funding.append(payment)
 
     def _settle(self, expiry_ms: int) -> None:
         """Settle every contract expiring at ``expiry_ms`` at the index, then delist it.
@@ -183,7 +229,7 @@ class SimWorld:
 
     def _liquidate(self, now: int) -> None:
         for acc in self.accounts.values():
-            for cur in CURRENCIES:
+            for cur in self.config.currencies:
                 v = self.desk.valuation(acc, cur, self.marks)
                 if v.maintenance_margin > 0 and v.equity < v.maintenance_margin:
                     self.desk.liquidate(acc, cur, now, self.marks)

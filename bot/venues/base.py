@@ -23,6 +23,7 @@ from bot.domain.orders import (
     TransferReport,
     TransferRequest,
 )
+from bot.domain.pnl import FundingPayment
 from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 
 
@@ -76,6 +77,11 @@ class Venue(Protocol):
 
     async def fetch_fills(self, since_ms: int, symbols: Sequence[Symbol]) -> tuple[Fill, ...]:
         """Our executions on ``symbols`` at or after ``since_ms``."""
+        ...
+
+    async def fetch_funding(self, since_ms: int) -> tuple[FundingPayment, ...]:
+        """Funding payments on our perpetuals at or after ``since_ms``, as the venue reports
+        them (none where the venue reports none as payments)."""
         ...
 
     async def transfer_to_subaccount(self, request: TransferRequest) -> TransferOutcome: ...

@@ -39,6 +39,7 @@ from bot.domain.orders import (
     TransferRequest,
     report_from_fills,
 )
+from bot.domain.pnl import FundingPayment
 from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 from bot.venues.ccxt_transfers import CcxtTransfers
 from bot.venues.errors import (
@@ -390,7 +391,25 @@ class CcxtVenue:
         bare_ack = payload.get("status") is None
         if bare_ack and request.tif is not TimeInForce.GTC:
             report = await self._settled(report, vm)
+        if not fills and report.filled_amount > 0 and not self._norm.fills_in_order_answer:
+            fills = await self._order_fills(report, vm)
         return Accepted(report, fills)
+
+    async def _order_fills(self, report: OrderReport, vm: VenueMarket) -> tuple[Fill, ...]:
+        """The trades of a filled order whose answer carries none (Binance futures), read by
+        order id; none on error (the reconciler and the fills job read them later)."""
+        try:
+            trades = await self._read(
+                lambda: self._client.fetch_my_trades(
+                    vm.symbol, None, None, {"orderId": report.venue_order_id}
+                )
+            )
+            fills = (self._norm.fill(vm, mapping(t, "trade")) for t in trades or ())
+            return tuple(
+                f if f.client_id else replace(f, client_id=report.client_id) for f in fills
+            )
+        except Exception:
+            return ()
 
     async def _settled(self, report: OrderReport, vm: VenueMarket) -> OrderReport:
         """Follow a bare acknowledgement (OKX, Bybit) with one order read; keep the ack on error."""
@@ -428,6 +447,11 @@ class CcxtVenue:
         """
         vm = await self._market(symbol)
         now = self._clock_ms()
+        if self._norm.direct_order_lookup:
+            order = await self._read(
+                lambda: self._norm.order_by_client_id(self._client, vm, client_id)
+            )
+            return None if order is None else self._norm.order_report(vm, order, now)
         for method in ("fetch_open_orders", "fetch_closed_orders"):
             orders = await self._read(partial(getattr(self._client, method), vm.symbol))
             for order in orders or ():
@@ -449,6 +473,11 @@ class CcxtVenue:
             trades = await self._read(partial(self._client.fetch_my_trades, vm.symbol, since_ms))
             out.extend(self._norm.fill(vm, mapping(t, "trade")) for t in trades or ())
         return tuple(sorted((f for f in out if f.ts_ms >= since_ms), key=lambda f: f.ts_ms))
+
+    async def fetch_funding(self, since_ms: int) -> tuple[FundingPayment, ...]:
+        return await self._read(
+            lambda: self._norm.fetch_funding(self._client, self.venue_id, since_ms)
+        )
 
     # --- collateral (see CcxtTransfers) ----------------------------------------------
 

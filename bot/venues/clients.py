@@ -108,6 +108,7 @@ def ccxt_client(
         {"timeout": timeout_ms, "enableRateLimit": True, "options": options}
     )
     client.has["fetchCurrencies"] = False  # one round trip and sometimes a private call saved
+    normaliser.configure_client(client)
     client.verbose = False
     client.logger = logging.getLogger(f"bot.venues.ccxt.{exchange}")
     client.logger.setLevel(logging.INFO)  # ccxt's DEBUG records carry auth headers

@@ -42,6 +42,7 @@ from bot.domain.orders import (
     TransferRequest,
     TransferState,
 )
+from bot.domain.pnl import FundingPayment
 from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 from bot.venues.errors import describe
 from bot.venues.normalise.base import off_grid
@@ -244,6 +245,10 @@ class PaperVenue:
     async def fetch_fills(self, since_ms: int, symbols: Sequence[Symbol]) -> tuple[Fill, ...]:
         wanted = set(symbols)
         return tuple(f for f in self._fills if f.ts_ms >= since_ms and f.symbol in wanted)
+
+    async def fetch_funding(self, since_ms: int) -> tuple[FundingPayment, ...]:
+        """None: paper positions pay no funding."""
+        return ()
 
     # --- collateral: money leaves the paper account, nothing arrives -----------------
 

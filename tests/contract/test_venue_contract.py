@@ -1,4 +1,5 @@
-"""One suite every venue adapter passes: ccxt over the Deribit emulator, and the paper venue.
+"""One suite every venue adapter passes: ccxt over the Deribit and the Binance USDⓈ-M
+emulators, and the paper venue.
 
 Each adapter comes with hooks that make its venue lose a reply, time out or
 refuse an order, so the same assertions pin the same guarantees: units in the
@@ -31,6 +32,8 @@ from bot.domain.orders import (
     client_order_id,
 )
 from bot.secrets import VenueCredentials
+from bot.sim.binance_errors import MARGIN_NOT_SUFFICIENT
+from bot.sim.dialect import Dialect
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import DropMode, FaultAction, Faults
 from bot.sim.market import MarketModel
@@ -44,6 +47,7 @@ from tests.contract import paper_fake
 
 EMULATOR_START_MS = 1_736_150_400_000  # 2025-01-06T08:00:00Z
 PERP = Symbol("BTC/USD:BTC")
+BINANCE_PERP = Symbol("BTC/USDT:USDT")
 CLIENT_TIMEOUT_MS = 400
 NOT_ENOUGH_FUNDS = 10009
 """Deribit's error code for an order the margin does not cover."""
@@ -65,6 +69,9 @@ class Adapter:
     """Arms the venue to refuse, and returns the request it will refuse."""
     secrets: tuple[str, ...] = ()
     faults: Faults | None = None
+    amount_unit: AmountUnit = AmountUnit.USD
+    lists_options: bool = True
+    collateral: str = "BTC"
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,55 @@ async def emulator_adapter() -> AsyncIterator[Adapter]:
 
 
 @pytest.fixture
+async def binance_adapter() -> AsyncIterator[Adapter]:
+    main = default_main_account(Dialect.BINANCE_USDM)
+    clock = ManualClock(EMULATOR_START_MS)
+    config = ExchangeSpec.default(
+        "sim-b", EMULATOR_START_MS, accounts=(main,), dialect=Dialect.BINANCE_USDM
+    )
+    market = MarketModel.default(EMULATOR_START_MS, seed=7, underlyings=config.underlyings)
+    exchange = SimExchange(market, clock, config)
+    async with run_emulator(exchange) as emulator:
+        keys = VenueCredentials(SecretStr(main.client_id), SecretStr(main.client_secret))
+        settings = VenueConfig.model_validate(
+            {"name": "sim-b", "exchange": "binanceusdm", "role": ["hedge"]}
+        )
+        venue = build_venue(
+            settings,
+            Mode.SIM,
+            {},
+            Runtime(clock_ms=clock.now_ms),
+            sim=SimEndpoint(emulator.base_url, keys),
+        )
+        assert isinstance(venue, CcxtVenue)
+        venue.client.timeout = CLIENT_TIMEOUT_MS
+        faults = emulator.faults
+        order = "POST /fapi/v1/order"
+
+        def refused(cid: ClientOrderId) -> OrderRequest:
+            faults.inject_error(MARGIN_NOT_SUFFICIENT, method=order, count=1)
+            return OrderRequest(cid, venue.venue_id, BINANCE_PERP, Side.BUY, 0.01)
+
+        yield Adapter(
+            name="ccxt-binance-emulator",
+            venue=venue,
+            clock=clock,
+            perp=BINANCE_PERP,
+            lot=0.01,
+            lose_next_reply=lambda: faults.drop(FaultAction.FILL_THEN_DROP, method=order),
+            make_timeout=lambda: faults.drop(FaultAction.DROP_BEFORE_SEEN, method=order),
+            timeout_outcome=Ambiguous,
+            refused_request=refused,
+            secrets=(main.client_id, main.client_secret),
+            faults=faults,
+            amount_unit=AmountUnit.COIN,
+            lists_options=False,
+            collateral="USDT",
+        )
+        await venue.close()
+
+
+@pytest.fixture
 async def paper_adapter() -> AsyncIterator[Adapter]:
     data, clock = paper_fake.FakeMarketData(), ManualClock(paper_fake.START_MS)
     venue = PaperVenue(paper_fake.VENUE, data, starting_cash={Currency("BTC"): 1.0},
@@ -153,23 +209,21 @@ async def paper_adapter() -> AsyncIterator[Adapter]:
     await venue.close()
 
 
-@pytest.fixture(params=["emulator_adapter", "paper_adapter"])
+@pytest.fixture(params=["emulator_adapter", "binance_adapter", "paper_adapter"])
 def adapter(request: pytest.FixtureRequest) -> Adapter:
     fixture: Adapter = request.getfixturevalue(request.param)
     return fixture
 
 
 async def test_instruments_load_with_unit_facts(adapter: Adapter) -> None:
-    """Instruments belong to the venue; the inverse perp counts USD in whole lots."""
+    """Instruments belong to the venue; an inverse perp counts USD, a linear one coin."""
     instruments = await adapter.venue.load_instruments()
     assert instruments and all(i.venue == adapter.venue.venue_id for i in instruments.values())
     perp = instruments[adapter.perp]
-    assert (perp.kind, perp.amount_unit, perp.lot_size) == (
-        InstrumentKind.PERPETUAL,
-        AmountUnit.USD,
-        adapter.lot,
-    )
-    assert any(i.is_option and i.price_currency == "BTC" for i in instruments.values())
+    assert (perp.kind, perp.amount_unit) == (InstrumentKind.PERPETUAL, adapter.amount_unit)
+    assert adapter.lot / perp.lot_size == pytest.approx(round(adapter.lot / perp.lot_size))
+    has_options = any(i.is_option and i.price_currency == "BTC" for i in instruments.values())
+    assert has_options == adapter.lists_options
 
 
 async def test_ioc_order_is_accepted_with_fills(adapter: Adapter) -> None:
@@ -186,10 +240,11 @@ async def test_ioc_order_is_accepted_with_fills(adapter: Adapter) -> None:
 
 
 async def test_snapshot_units(adapter: Adapter) -> None:
-    """The snapshot carries USD-sized perp positions, coin-priced option marks, IV as fractions."""
+    """The snapshot carries perp positions in their unit, coin-priced option marks, IV as
+    fractions, and the collateral's equity."""
     await adapter.venue.create_order(_order(adapter, _Counter(adapter.name).cid(1)))
     chain = await adapter.venue.fetch_option_chain(Currency("BTC"))
-    assert chain
+    assert bool(chain) == adapter.lists_options
     for mark in chain.values():
         assert mark.mark_iv is not None and 0.01 < mark.mark_iv < 5.0, "IV must be a fraction"
         assert 0 < mark.mark_price < 1.0, "a BTC option is priced in BTC"
@@ -200,7 +255,7 @@ async def test_snapshot_units(adapter: Adapter) -> None:
     assert position.size == pytest.approx(adapter.lot)
     assert set(chain).issuperset(s for s in snapshot.marks if s != adapter.perp)
     assert snapshot.marks[adapter.perp].underlying_usd == snapshot.marks[adapter.perp].mark_price
-    assert any(b.currency == "BTC" and b.equity > 0 for b in snapshot.balances)
+    assert any(b.currency == adapter.collateral and b.equity > 0 for b in snapshot.balances)
 
 
 async def test_lost_reply_is_recovered_by_client_id(adapter: Adapter) -> None:

@@ -63,7 +63,7 @@ def test_example_config_is_valid_by_default() -> None:
     result = deltabot("check-config")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("config.example.toml: valid config (mode sim)")
-    assert '"name": "deribit-b"' in result.stdout
+    assert '"name": "binance-a"' in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -190,14 +190,14 @@ def test_config_that_means_nothing_exits_2_at_its_keys(tmp_path: Path) -> None:
 
 
 def test_a_route_the_simulated_venue_does_not_list_is_refused_offline(tmp_path: Path) -> None:
-    """Deribit's own name for a perp where ccxt's is needed fails check-config at the route
+    """Binance's own name for a perp where ccxt's is needed fails check-config at the route
     with close matches, as run would fail at start-up (the embedded listing is known)."""
     text = EXAMPLE.read_text()
-    assert text.count('symbol = "BTC/USD:BTC"') == 2
+    assert text.count('symbol = "BTC/USDT:USDT"') == 1
     path = tmp_path / "route.toml"
-    path.write_text(text.replace('symbol = "BTC/USD:BTC"', 'symbol = "BTC-PERPETUAL"', 1))
+    path.write_text(text.replace('symbol = "BTC/USDT:USDT"', 'symbol = "BTCUSDT"', 1))
     result = deltabot("check-config", str(path))
     assert result.returncode == 2
-    assert "hedges[0].symbol: 'BTC-PERPETUAL' is not listed by deribit-a" in result.stderr
-    assert "close matches: BTC/USD:BTC" in result.stderr
+    assert "hedges[0].symbol: 'BTCUSDT' is not listed by binance-a" in result.stderr
+    assert "close matches: BTC/USDT:USDT" in result.stderr
     assert "Traceback" not in result.stderr

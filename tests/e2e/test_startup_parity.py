@@ -34,7 +34,8 @@ class Case:
 CASES = {
     "okx in mode sim": Case(
         EXAMPLE,
-        "venues[0].exchange: mode sim simulates deribit only, not okx",
+        "venues[0].exchange: the simulator cannot serve okx: mode sim simulates deribit and "
+        "binanceusdm",
         ('exchange = "deribit"', 'exchange = "okx"'),
     ),
     "api_url on one venue only": Case(

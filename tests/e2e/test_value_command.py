@@ -63,14 +63,14 @@ def _option_value_coin(underlying: str) -> float:
 
 def test_value_reports_premium_adjusted_option_delta_and_collateral() -> None:
     """Options sum their net deltas; the usd numeraire adds the coin equity (cash plus option
-    marks, as a venue reports it); the perp counts USD/F."""
+    marks, as a venue reports it); the linear perps count their coin size."""
     found = _value_json({})
     btc = found["BTC"]
     assert btc["options_delta_coin"] == pytest.approx(_expected_option_delta("BTC"), abs=1e-9)
-    assert btc["hedges_delta_coin"] == pytest.approx(-(540_000 + 180_000) / 60_000, abs=1e-12)
-    assert found["ETH"]["hedges_delta_coin"] == pytest.approx(-396_000 / 3_000, abs=1e-12)
-    # 10 BTC cash on deribit-a + 5 on deribit-b, plus the options' value in coin
-    assert btc["collateral_delta_coin"] == pytest.approx(15.0 + _option_value_coin("BTC"))
+    assert btc["hedges_delta_coin"] == pytest.approx(-7.0, abs=1e-12)
+    assert found["ETH"]["hedges_delta_coin"] == pytest.approx(-132.0, abs=1e-12)
+    # 10 BTC cash on deribit-a plus the options' value in coin (binance-a's USDT is no delta)
+    assert btc["collateral_delta_coin"] == pytest.approx(10.0 + _option_value_coin("BTC"))
     assert _option_value_coin("BTC") < 0  # the book is net short option value
     assert btc["delta_coin"] == pytest.approx(
         btc["options_delta_coin"] + btc["hedges_delta_coin"] + btc["collateral_delta_coin"]
@@ -90,12 +90,12 @@ def test_value_in_coin_numeraire_leaves_collateral_out() -> None:
 
 
 def test_book_table_marks_inverse_options_in_coin() -> None:
-    """The demo book marks coin-settled options in coin and the inverse perp in USD amounts."""
+    """The demo book marks coin-settled options in coin and the linear perp in coin amounts."""
     config = load_config(EXAMPLE, {})
     assert config.sim is not None
     table = book_table(config.sim)
     perp = table.symbols.index("BTC-PERPETUAL")
-    assert table.amount_is_usd[perp] and table.mark_price[perp] == 60_000.0
+    assert not table.amount_is_usd[perp] and table.mark_price[perp] == 60_000.0
     call = table.symbols.index("BTC-25DEC26-65000-C")
     assert 0.0 < table.mark_price[call] < 1.0  # a premium in BTC, not USD
 

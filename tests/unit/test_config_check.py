@@ -32,9 +32,9 @@ def test_valid_config_prints_it_and_exits_0(capsys: pytest.CaptureFixture[str]) 
     head, _, rest = out.partition("\n")
     assert head == f"{EXAMPLE}: valid config (mode sim)"
     dumped = json.loads(rest[: rest.index("\ncredentials")])
-    assert [v["name"] for v in dumped["venues"]] == ["deribit-a", "deribit-b"]
+    assert [v["name"] for v in dumped["venues"]] == ["deribit-a", "binance-a"]
     assert dumped["sim"]["start"] == "2026-12-01T08:00:00Z"
-    assert "DELTABOT_VENUE_DERIBIT_B_API_SECRET" in out
+    assert "DELTABOT_VENUE_BINANCE_A_API_SECRET" in out
     assert out.count("not set") == 6
 
 
@@ -64,15 +64,15 @@ def test_live_mode_needs_credentials(capsys: pytest.CaptureFixture[str]) -> None
     code, _, err = run(capsys, ["check-config", str(EXAMPLE)], environ)
     assert code == 2
     assert (
-        "venues[1]: mode live needs credentials: set DELTABOT_VENUE_DERIBIT_B_API_KEY and "
-        "DELTABOT_VENUE_DERIBIT_B_API_SECRET"
+        "venues[1]: mode live needs credentials: set DELTABOT_VENUE_BINANCE_A_API_KEY and "
+        "DELTABOT_VENUE_BINANCE_A_API_SECRET"
     ) in err
     assert "venues[0]" in err
     both = {
         **environ,
         **CREDS,
-        "DELTABOT_VENUE_DERIBIT_B_API_KEY": "b-key",
-        "DELTABOT_VENUE_DERIBIT_B_API_SECRET": "b-secret",
+        "DELTABOT_VENUE_BINANCE_A_API_KEY": "b-key",
+        "DELTABOT_VENUE_BINANCE_A_API_SECRET": "b-secret",
         "DELTABOT_LIVE_CONFIRM": "yes-trade-real-money",
     }
     assert run(capsys, ["check-config", str(EXAMPLE)], both)[0] == 0
@@ -86,7 +86,7 @@ def test_every_problem_is_printed_with_its_key_path(
     text = EXAMPLE.read_text()
     text = text.replace('numeraire = "usd"', 'numeraire = "eur"\ncolour = "red"')
     text = text.replace(
-        '[[venues]]\nname = "deribit-b"', '[[venues]]\nname = "deribit-a"\napi_key = "leak-me-123"'
+        '[[venues]]\nname = "binance-a"', '[[venues]]\nname = "deribit-a"\napi_key = "leak-me-123"'
     )
     text = text.replace("strike_usd = 65000.0", "strike_usd = -65000.0")
     bad.write_text(text)

@@ -48,7 +48,7 @@ def test_list_entry_overridden_by_index() -> None:
     """DELTABOT_VENUES__1__TESTNET=true changes only the second venue."""
     config = load_config(EXAMPLE, {"DELTABOT_VENUES__1__TESTNET": "true"})
     assert [v.testnet for v in config.venues] == [False, True]
-    assert config.venues[1].name == "deribit-b"
+    assert config.venues[1].name == "binance-a"
 
 
 def test_deep_list_entry_overridden_by_index() -> None:
@@ -61,11 +61,11 @@ def test_deep_list_entry_overridden_by_index() -> None:
 def test_whole_list_from_json() -> None:
     """DELTABOT_VENUES as JSON replaces the whole venue list."""
     venues = [
-        {"name": "deribit-b", "exchange": "deribit", "role": ["hedge"]},
+        {"name": "binance-a", "exchange": "binanceusdm", "role": ["hedge"]},
         {"name": "deribit-a", "exchange": "deribit", "role": ["options", "hedge"]},
     ]
     config = load_config(EXAMPLE, {"DELTABOT_VENUES": json.dumps(venues)})
-    assert [v.name for v in config.venues] == ["deribit-b", "deribit-a"]
+    assert [v.name for v in config.venues] == ["binance-a", "deribit-a"]
     assert config.venues[0].role == (VenueRole.HEDGE,)
 
 

@@ -55,13 +55,14 @@ ALL_FIELDS = list(fields(Config))
 
 
 def test_example_loads_as_the_documented_demo_world() -> None:
-    """The example is mode sim, usd, two Deribit accounts, BTC 60k/0.6 and ETH 3k/0.7."""
+    """The example is mode sim, usd, a Deribit options account and a Binance USDⓈ-M hedge
+    account, BTC 60k/0.6 and ETH 3k/0.7."""
     config = load_config(EXAMPLE, {})
     assert (config.mode, config.numeraire) == (Mode.SIM, Numeraire.USD)
     assert (config.logging.level, config.logging.format) == (LogLevel.INFO, LogFormat.AUTO)
     assert [(v.name, v.exchange, v.role, v.testnet) for v in config.venues] == [
-        ("deribit-a", Exchange.DERIBIT, (VenueRole.OPTIONS, VenueRole.HEDGE), False),
-        ("deribit-b", Exchange.DERIBIT, (VenueRole.HEDGE,), False),
+        ("deribit-a", Exchange.DERIBIT, (VenueRole.OPTIONS,), False),
+        ("binance-a", Exchange.BINANCEUSDM, (VenueRole.HEDGE,), False),
     ]
     assert config.sim is not None
     assert config.sim.start == datetime(2026, 12, 1, 8, tzinfo=UTC)
@@ -72,12 +73,12 @@ def test_example_loads_as_the_documented_demo_world() -> None:
 
 
 def test_example_book_is_short_and_long_coin_options_plus_perp_hedges() -> None:
-    """The book: long and short inverse BTC and ETH options over two expiries on one venue,
-    short inverse perps on both venues."""
+    """The book: long and short inverse BTC and ETH options over two expiries on Deribit,
+    short USDT-linear perps (in coin) on Binance, the hedge routes' instruments."""
     config = load_config(EXAMPLE, {})
     assert config.sim is not None
     book = config.sim.book
-    assert {p.venue for p in book} == {"deribit-a", "deribit-b"}
+    assert {p.venue for p in book} == {"deribit-a", "binance-a"}
     options = [p for p in book if p.kind is InstrumentKind.OPTION]
     for coin in ("BTC", "ETH"):
         sizes = [p.size for p in options if p.underlying == coin]
@@ -91,15 +92,14 @@ def test_example_book_is_short_and_long_coin_options_plus_perp_hedges() -> None:
     }
     assert {p.venue for p in options} == {"deribit-a"}
     perps = [p for p in book if p.kind is InstrumentKind.PERPETUAL]
-    assert {(p.venue, p.underlying) for p in perps} == {
-        ("deribit-a", "BTC"),
-        ("deribit-b", "BTC"),
-        ("deribit-a", "ETH"),
-    }
+    assert {(p.venue, p.underlying) for p in perps} == {("binance-a", "BTC"), ("binance-a", "ETH")}
     for perp in perps:
-        assert perp.settlement is Settlement.INVERSE
+        assert perp.settlement is Settlement.LINEAR
         assert perp.size < 0
-        assert perp.size % 10 == 0  # Deribit BTC perp lots are 10 USD, ETH 1 USD
+    assert {(h.venue, h.symbol) for h in config.hedges} == {
+        ("binance-a", "BTC/USDT:USDT"),
+        ("binance-a", "ETH/USDT:USDT"),
+    }
 
 
 @pytest.mark.parametrize(("header", "path", "key"), [(h, p, k) for h, p, k, _ in ALL_FIELDS])

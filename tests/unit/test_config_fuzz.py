@@ -287,7 +287,7 @@ def references(config: Config) -> list[str]:
         used += [(f"sim.book[{i}]", p.venue, venues) for i, p in enumerate(config.sim.book)]
         used += [(f"sim.balances[{i}]", b.venue, venues) for i, b in enumerate(config.sim.balances)]
         used += [
-            (f"sim.balances[{i}]", b.currency, sim_coins | {"USDC"})
+            (f"sim.balances[{i}]", b.currency, sim_coins | {"USDC", "USDT"})
             for i, b in enumerate(config.sim.balances)
         ]
         if config.mode is Mode.SIM:
@@ -346,7 +346,7 @@ def runnable(config: Config) -> list[str]:
         problems += [
             f"venues[{i}].exchange: mode sim with {v.exchange.value}"
             for i, v in enumerate(config.venues)
-            if v.exchange.value != "deribit"
+            if v.exchange.value not in ("deribit", "binanceusdm")
         ]
         urls = {v.api_url is None for v in config.venues}
         if len(urls) > 1:
@@ -503,15 +503,15 @@ FOUND = [
         "hedges[0].underlying",
         "not in [[sim.underlyings]]",
     ),
-    ('underlying = "BTC"', 'underlying = "ETH"', "hedges[0].symbol", "BTC/USD:BTC is not on ETH"),
+    ('underlying = "BTC"', 'underlying = "ETH"', "hedges[0].symbol", "BTC/USDT:USDT is not on ETH"),
     (
-        'symbol = "BTC/USD:BTC"',
+        'symbol = "BTC/USDT:USDT"',
         'symbol = "BTC/USD"',
         "hedges[0].symbol",
         "not a perpetual or future",
     ),
     (
-        'symbol = "BTC/USD:BTC"',
+        'symbol = "BTC/USDT:USDT"',
         'symbol = "BTC/USD:BTC-261225-60000-C"',
         "hedges[0].symbol",
         "not a perpetual or future",
@@ -528,7 +528,7 @@ FOUND = [
         'exchange = "deribit"',
         'exchange = "okx"',
         "venues[0].exchange",
-        "mode sim simulates deribit",
+        "mode sim simulates deribit and binanceusdm",
     ),
     ("# api_url = ", "api_url = ", "venues[0].api_url", "every venue names a standalone emulator"),
     (

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, Settlement
 from bot.domain.pnl import (
+    FundingPayment,
     PnlComponents,
     Trade,
     ValuationPoint,
@@ -15,9 +18,11 @@ from bot.domain.pnl import (
     attribute_interval,
     daily,
     fee_usd,
+    linear_equity_usd,
     pnl_line,
     totals,
 )
+from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 from bot.domain.timeunits import MS_PER_HOUR
 
 T0 = 1_796_112_000_000  # 2026-12-01T08:00:00Z
@@ -125,3 +130,64 @@ class TestWindows:
         )
         assert line.startswith("P&L BTC: +1,222 USD (delta +1,234, gamma +0,")
         assert "fees -13" in line and line.endswith("unexplained +0)")
+
+
+def _funding(ts_ms: int, amount: float, currency: str = "USDT") -> FundingPayment:
+    return FundingPayment(
+        VenueId("binance-a"), f"F{ts_ms}", Symbol("BTC/USDT:USDT"), BTC, ts_ms, amount,
+        Currency(currency),
+    )  # fmt: skip
+
+
+class TestFunding:
+    def test_funding_counts_in_its_interval_and_leaves_the_rest(self) -> None:
+        """A 12 USDT payment received is +12 funding and 12 less unexplained in its interval."""
+        end = point(T0 + MS_PER_HOUR, equity_coin=10.0, linear_usd=12.0)
+        pnl = attribute_interval(point(), end, funding=[_funding(T0 + 1, 12.0)])
+        assert pnl.funding_usd == pytest.approx(12.0)
+        assert pnl.unexplained_usd == pytest.approx(pnl.equity_change_usd - pnl.explained_usd)
+        assert pnl.equity_change_usd == pytest.approx(12.0)
+
+    def test_a_coin_payment_is_valued_at_the_index_before_it(self) -> None:
+        """−0.001 BTC paid at index 60,000 is −60 USD of funding in the daily rows."""
+        points = [point(T0), point(T0 + MS_PER_HOUR, index=61_000.0)]
+        [row] = daily({BTC: points}, {}, {BTC: [_funding(T0 + 5, -0.001, "BTC")]})
+        assert row.pnl.funding_usd == pytest.approx(-60.0)
+
+
+def _linear_snapshot(size_coin: float, entry: float, mark: float, usdt: float) -> VenueSnapshot:
+    perp = Instrument(
+        VenueId("binance-a"), Symbol("BTC/USDT:USDT"), BTC, Currency("USDT"), Currency("USDT"),
+        InstrumentKind.PERPETUAL, Settlement.LINEAR, AmountUnit.COIN, Currency("USDT"),
+        0.1, 0.001, 0.001,
+    )  # fmt: skip
+    eth = replace(perp, symbol=Symbol("ETH/USDT:USDT"), underlying=Currency("ETH"))
+    return VenueSnapshot(
+        VenueId("binance-a"), T0, {perp.symbol: perp, eth.symbol: eth},
+        (Position(perp, size_coin, entry), Position(eth, 10.0, 3_000.0)),
+        (Balance(Currency("USDT"), usdt, usdt, 0.0, 0.0),),
+        {
+            perp.symbol: Mark(perp.symbol, mark, mark, T0),
+            eth.symbol: Mark(eth.symbol, 3_000.0, 3_000.0, T0),
+        },
+    )  # fmt: skip
+
+
+class TestLinearEquity:
+    def test_a_position_gain_goes_to_its_underlying_and_cash_is_shared(self) -> None:
+        """Short 2 BTC from 60,000 marked 57,000 (+6,000) on 106,000 USDT of equity: BTC gets
+        6,000 + half the 100,000 cash, ETH (flat at its entry) the other half."""
+        snap = _linear_snapshot(-2.0, 60_000.0, 57_000.0, 106_000.0)
+        got = linear_equity_usd([snap], [BTC, Currency("ETH")])
+        assert got == pytest.approx({BTC: 56_000.0, "ETH": 50_000.0})
+
+    def test_a_btc_move_changes_btc_only(self) -> None:
+        """The mark moving 1,000 against the short moves BTC's figure by −2,000, ETH's not."""
+        before = linear_equity_usd([_linear_snapshot(-2.0, 60_000.0, 60_000.0, 100_000.0)], [BTC])
+        after = linear_equity_usd([_linear_snapshot(-2.0, 60_000.0, 61_000.0, 98_000.0)], [BTC])
+        assert after[BTC] - before[BTC] == pytest.approx(-2_000.0)
+
+    def test_coin_accounts_add_nothing(self) -> None:
+        """A venue with no USD-like balance and no linear position contributes 0."""
+        snap = VenueSnapshot(VenueId("deribit-a"), T0, {}, (), (), {})
+        assert linear_equity_usd([snap], [BTC]) == {BTC: 0.0}

@@ -10,6 +10,7 @@ import pytest
 from bot.cli import main
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
 from bot.domain.orders import Accepted, Fill, OrderReport, OrderRequest, OrderState, Side
+from bot.domain.pnl import FundingPayment
 from bot.domain.risk import OrderIntent
 from bot.journal import Journal
 
@@ -80,6 +81,21 @@ class TestPnl:
         parts = sum(v for k, v in day.items() if k.endswith("_usd") and k != "equity_change_usd")
         assert parts == pytest.approx(9.95 * 60_300 - 10.0 * 60_000)
         assert day["slippage_usd"] == pytest.approx(-10.0)
+
+    def test_funding_read_twice_counts_once(
+        self, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A funding payment journaled by two overlapping reads is +25 USD of funding, once."""
+        paid = FundingPayment(
+            VenueId("binance-a"), "7001", Symbol("BTC/USDT:USDT"), BTC, T0 + 30_000, 25.0,
+            Currency("USDT"),
+        )  # fmt: skip
+        with Journal.open(Path(env["DELTABOT_DAEMON__JOURNAL_PATH"])) as j:
+            assert (j.pnl.record_funding([paid]), j.pnl.record_funding([paid])) == (1, 0)
+            assert j.pnl.newest_funding_ms(VenueId("binance-a")) == T0 + 30_000
+        assert run(["pnl", "--json"], env) == 0
+        [day] = json.loads(capsys.readouterr().out)["days"]
+        assert day["funding_usd"] == pytest.approx(25.0)
 
     def test_text_names_the_window_in_iso_utc_and_the_columns(
         self, env: dict[str, str], capsys: pytest.CaptureFixture[str]

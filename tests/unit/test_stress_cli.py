@@ -34,8 +34,8 @@ def test_text_report_has_every_section(capsys: pytest.CaptureFixture[str]) -> No
         "scenarios:",
         "crash -50%, vol x2",
         "default of deribit-a",
-        "freeze of deribit-b, 7 days, 3 sigma",
-        "cascade deribit-b at +30%, then 10%",
+        "freeze of binance-a, 7 days, 3 sigma",
+        "cascade binance-a at +30%, then 10%",
     ):
         assert section in out
     for move in ("-50%", "-20%", "-10%", "+10%", "+20%", "+50%"):
@@ -48,10 +48,10 @@ def test_json_parses_with_the_grid_shape(capsys: pytest.CaptureFixture[str]) -> 
     payload = json.loads(capsys.readouterr().out)
     grid = payload["grid"]
     assert len(grid["pnl_usd"]) == 41 and len(grid["pnl_usd"][0]) == 21
-    assert set(grid["venue_pnl_usd"]) == {"deribit-a", "deribit-b"}
+    assert set(grid["venue_pnl_usd"]) == {"deribit-a", "binance-a"}
     assert grid["worst_loss_usd"] >= 0
     names = [s["name"] for s in payload["scenarios"]]
-    assert names[0] == "crash -50%, vol x2" and "default of deribit-b" in names
+    assert names[0] == "crash -50%, vol x2" and "default of binance-a" in names
     assert {"pnl_usd", "venue_pnl_usd", "delta_coin", "liquidated", "steps"} <= set(
         payload["scenarios"][0]
     )

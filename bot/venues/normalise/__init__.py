@@ -17,6 +17,7 @@ from bot.venues.normalise.base import (
     TransferCall,
 )
 from bot.venues.normalise.binance import BinanceNormaliser
+from bot.venues.normalise.binance_usdm import BinanceUsdmNormaliser
 from bot.venues.normalise.bybit import BybitNormaliser
 from bot.venues.normalise.common import MalformedResponseError, MarkBatch, VenueMarket
 from bot.venues.normalise.deribit import DeribitNormaliser
@@ -25,7 +26,13 @@ from bot.venues.normalise.okx import OkxNormaliser
 NORMALISERS: Mapping[str, Normaliser] = MappingProxyType(
     {
         n.exchange: n
-        for n in (DeribitNormaliser(), OkxNormaliser(), BybitNormaliser(), BinanceNormaliser())
+        for n in (
+            DeribitNormaliser(),
+            OkxNormaliser(),
+            BybitNormaliser(),
+            BinanceNormaliser(),
+            BinanceUsdmNormaliser(),
+        )
     }
 )
 

@@ -37,6 +37,7 @@ from bot.domain.orders import (
     TransferRequest,
     TransferState,
 )
+from bot.domain.pnl import FundingPayment
 from bot.domain.rounding import LotRounding, round_amount, round_price
 from bot.domain.snapshot import Balance, Position
 from bot.venues.normalise.common import (
@@ -194,6 +195,21 @@ class Normaliser(ABC):
     """The raw (``info``) field in which the venue echoes that id back, per kind."""
     subaccount_wallet_default: ClassVar[str | None] = None
     """Account type a sub-account transfer moves from and to unless configured (None: none)."""
+    fills_in_order_answer: ClassVar[bool] = True
+    """Whether an order's answer carries its trades (False: read them by order id)."""
+    direct_order_lookup: ClassVar[bool] = False
+    """Whether the venue finds an order by client id in one call (:meth:`order_by_client_id`)."""
+
+    def configure_client(self, client: Any) -> None:
+        """Adjust a freshly built ccxt client to this exchange (default: nothing to do)."""
+        return
+
+    async def order_by_client_id(
+        self, client: Any, vm: VenueMarket, client_id: ClientOrderId
+    ) -> Payload | None:
+        """The venue's order carrying ``client_id`` (None: it has none); only where
+        :attr:`direct_order_lookup` says the venue can."""
+        raise NotImplementedError(f"{self.exchange} has no order lookup by client id")
 
     # --- instruments -----------------------------------------------------------------
 
@@ -275,6 +291,14 @@ class Normaliser(ABC):
                 raise MalformedResponseError(f"{self.exchange} positions: expected a list")
             out.extend(mapping(p, f"{self.exchange} position") for p in answer)
         return out
+
+    async def fetch_funding(
+        self, client: Any, venue: VenueId, since_ms: int
+    ) -> tuple[FundingPayment, ...]:
+        """Funding payments at or after ``since_ms`` as the venue reports them; none by
+        default (Deribit books funding into the position continuously, with no payment of
+        its own to read)."""
+        return ()
 
     async def fetch_balances(self, client: Any, account: str) -> list[Balance]:
         answer = await client.fetch_balance()
