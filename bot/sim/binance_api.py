@@ -2,7 +2,9 @@
 
 Unmodified ccxt ``binanceusdm`` talks to this exactly as to fapi.binance.com
 once its ``urls['api']`` point here: ``/fapi/v1``, ``/fapi/v2`` and ``/fapi/v3``
-paths, parameters in the query (GET, DELETE) or a form body (POST, PUT),
+paths and the wallet's ``/sapi/v1/capital`` withdraw and deposit endpoints (on the
+exchange's withdrawal/deposit model, :mod:`bot.sim.wallet`), parameters in the
+query (GET, DELETE) or a form body (POST, PUT),
 ``X-MBX-APIKEY`` plus an HMAC-SHA256 ``signature`` on private calls
 (:mod:`bot.sim.binance_auth`). Every answer reports the weight used; limits
 (:mod:`bot.sim.binance_limits`) answer 429 ``-1003``/``-1015`` with
@@ -134,6 +136,8 @@ class BinanceApi:
         self._auth_clock = auth_clock or SystemClock()
         self._released = asyncio.Event()
         self._leverage: dict[tuple[int, str], int] = {}
+        self._withdraw_order_ids: dict[str, str] = {}
+        """Our withdrawal id -> the client's ``withdrawOrderId``, echoed in the history."""
         self._last_market_data: dict[tuple[str, str], Any] = {}
 
     def release_held(self) -> None:
@@ -550,6 +554,47 @@ def _income(api: BinanceApi, call: Call) -> Any:
     return out[:limit]
 
 
+# -- wallet (sapi/v1/capital) --------------------------------------------------------------
+
+
+def _withdraw(api: BinanceApi, call: Call) -> Any:
+    """Withdraw through the wallet model (its fee, minimum, delays); ``{"id"}`` only, as Binance."""
+    client_id = call.params.get("withdrawOrderId") or None
+    if client_id is not None and client_id in api._withdraw_order_ids.values():
+        raise BinanceError(INVALID_PARAMETER, f"withdrawOrderId {client_id} is already used")
+    w = api.exchange.withdraw(
+        call.account_id, call.text("coin"), call.text("address"), call.number("amount")
+    )
+    if client_id is not None:
+        api._withdraw_order_ids[str(w.id)] = client_id
+    return {"id": str(w.id)}
+
+
+def _in_window(call: Call, ts_ms: int) -> bool:
+    start, end = call.int_or("startTime", None), call.int_or("endTime", None)
+    return (start is None or ts_ms >= start) and (end is None or ts_ms <= end)
+
+
+def _withdraw_history(api: BinanceApi, call: Call) -> Any:
+    coin, wanted = call.text("coin"), call.params.get("withdrawOrderId") or None
+    out = []
+    for w in api.exchange.withdrawals(call.account_id, coin):
+        client_id = api._withdraw_order_ids.get(str(w.id))
+        if _in_window(call, w.created_timestamp) and wanted in (None, client_id):
+            out.append(render.withdrawal(w, client_id))
+    return out[: call.int_or("limit", 1000)]
+
+
+def _deposit_history(api: BinanceApi, call: Call) -> Any:
+    deposits = api.exchange.deposits(call.account_id, call.text("coin"))
+    out = [render.deposit(d) for d in deposits if _in_window(call, d.received_timestamp)]
+    return out[: call.int_or("limit", 1000)]
+
+
+def _deposit_address(api: BinanceApi, call: Call) -> Any:
+    return render.deposit_address(api.exchange.deposit_address(call.account_id, call.text("coin")))
+
+
 def _leverage_bracket(api: BinanceApi, call: Call) -> Any:
     return [render.leverage_brackets(c) for c in _symbols_of(api, call)]
 
@@ -607,6 +652,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/fapi/v1/listenKey"): Route(_listen_key, 1, "key"),
     ("PUT", "/fapi/v1/listenKey"): Route(_empty, 1, "key"),
     ("DELETE", "/fapi/v1/listenKey"): Route(_empty, 1, "key"),
+    # Binance weighs sapi against its own per-UID limits; one unit here keeps it off fapi's.
+    ("POST", "/sapi/v1/capital/withdraw/apply"): Route(_withdraw, 1, "signed"),
+    ("GET", "/sapi/v1/capital/withdraw/history"): Route(_withdraw_history, 1, "signed"),
+    ("GET", "/sapi/v1/capital/deposit/hisrec"): Route(_deposit_history, 1, "signed"),
+    ("GET", "/sapi/v1/capital/deposit/address"): Route(_deposit_address, 1, "signed"),
 }
 """(HTTP method, path) -> route; weights from the fapi reference (with a symbol)."""
 
@@ -615,6 +665,7 @@ def build_binance_app(api: BinanceApi) -> web.Application:
     """The aiohttp application serving ``api``: fapi routes plus ``/_sim`` admin."""
     app = web.Application()
     app.router.add_route("*", "/fapi/{tail:.*}", api.handle)
+    app.router.add_route("*", "/sapi/{tail:.*}", api.handle)
     app.router.add_get("/_sim/orders", api.admin_orders)
     app.router.add_get("/_sim/positions", api.admin_positions)
     app.router.add_get("/_sim/balances", api.admin_balances)

@@ -4,19 +4,29 @@ Field names, string-encoded decimals and enums follow the fapi reference
 (developers.binance.com, derivatives/usds-margined-futures): exchangeInfo,
 premiumIndex, ticker/bookTicker, ticker/24hr, depth, order, userTrades,
 positionRisk (v2 and v3), account (v2 and v3), balance, income and
-leverageBracket. Pure functions of engine views; no HTTP here.
+leverageBracket; and the wallet's (developers.binance.com, wallet/capital):
+withdraw history, deposit history, deposit address. Pure functions of engine views; no HTTP here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.sim.accounts import BINANCE_TIERS
 from bot.sim.contracts import SimContract
 from bot.sim.marks import MarkRow
 from bot.sim.order_book import OrderBook
-from bot.sim.views import AccountSummaryView, OrderView, PositionView, TradeView
+from bot.sim.views import (
+    AccountSummaryView,
+    DepositAddressView,
+    DepositView,
+    OrderView,
+    PositionView,
+    TradeView,
+    WithdrawalView,
+)
 from bot.sim.world import MS_PER_8H, FundingPayment
 
 PERPETUAL_DELIVERY_MS = 4_133_404_800_000
@@ -374,6 +384,65 @@ def income(p: FundingPayment) -> dict[str, Any]:
         "tranId": p.id,
         "tradeId": "",
     }
+
+
+_WITHDRAW_STATUS = {"unconfirmed": 4, "confirmed": 4, "completed": 6}
+"""Binance withdraw status of the wallet's states: 4 Processing (under review, then on chain),
+6 Completed."""
+
+
+def apply_time(ts_ms: int) -> str:
+    """Binance's withdrawal ``applyTime``: ``YYYY-MM-DD HH:MM:SS`` in UTC."""
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def withdrawal(w: WithdrawalView, withdraw_order_id: str | None) -> dict[str, Any]:
+    """One ``/sapi/v1/capital/withdraw/history`` entry; ``amount`` is what was sent, the fee
+    is taken from it (the wallet model), ``withdrawOrderId`` echoes the client id."""
+    line: dict[str, Any] = {
+        "id": str(w.id),
+        "amount": dec(w.amount),
+        "transactionFee": dec(w.fee),
+        "coin": w.currency,
+        "status": _WITHDRAW_STATUS[w.state],
+        "address": w.address,
+        "txId": w.transaction_id or "",
+        "applyTime": apply_time(w.created_timestamp),
+        "network": w.currency,
+        "transferType": 0,
+        "info": "",
+        "confirmNo": 1 if w.confirmed_timestamp is not None else 0,
+        "walletType": 0,
+    }
+    if w.state == "completed":
+        line["completeTime"] = apply_time(w.updated_timestamp)
+    if withdraw_order_id is not None:
+        line["withdrawOrderId"] = withdraw_order_id
+    return line
+
+
+def deposit(d: DepositView) -> dict[str, Any]:
+    """One ``/sapi/v1/capital/deposit/hisrec`` entry: status 0 pending, 1 success."""
+    return {
+        "id": d.transaction_id,
+        "amount": dec(d.amount),
+        "coin": d.currency,
+        "network": d.currency,
+        "status": 1 if d.state == "completed" else 0,
+        "address": d.address,
+        "addressTag": "",
+        "txId": d.transaction_id,
+        "insertTime": d.received_timestamp,
+        "transferType": 0,
+        "confirmTimes": "1/1" if d.state == "completed" else "0/1",
+        "unlockConfirm": 0,
+        "walletType": 0,
+    }
+
+
+def deposit_address(a: DepositAddressView) -> dict[str, Any]:
+    """``/sapi/v1/capital/deposit/address``: no tag, no explorer URL."""
+    return {"address": a.address, "coin": a.currency, "tag": "", "url": ""}
 
 
 def leverage_brackets(c: SimContract) -> dict[str, Any]:
