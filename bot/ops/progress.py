@@ -83,6 +83,9 @@ class RunProgress:
             self._draw(done, status)
             return
         fraction = done / self._total if self._total > 0 else 1.0
+        if self._next_line > PLAIN_LINES:  # the 100 % line is out: nothing more to say
+            self._unwritten = None
+            return
         if fraction * PLAIN_LINES >= self._next_line:
             self._write_line(done, status)
             self._next_line = int(fraction * PLAIN_LINES) + 1

@@ -41,7 +41,7 @@ CASES = {
     "api_url on one venue only": Case(
         EXAMPLE,
         "venues[0].api_url: mode sim: either every venue names a standalone emulator (api_url) "
-        "or none does; deribit-b has none",
+        "or none does; binance-a has none",
         ("# api_url = ", "api_url = "),
     ),
     "half-set credentials": Case(
@@ -69,8 +69,8 @@ CASES = {
     ),
     "unlisted route in the embedded simulator": Case(
         EXAMPLE,
-        "hedges[0].symbol: 'BTC-PERPETUAL' is not listed by deribit-a",
-        ('symbol = "BTC/USD:BTC"', 'symbol = "BTC-PERPETUAL"'),
+        "hedges[0].symbol: 'BTC-PERPETUAL' is not listed by binance-a",
+        ('symbol = "BTC/USDT:USDT"', 'symbol = "BTC-PERPETUAL"'),
     ),
 }
 

@@ -55,6 +55,15 @@ class TestPlainLines:
             "job: 15%, b, ETA 0:00:00",
         ]
 
+    def test_the_100_percent_line_is_written_once(self) -> None:
+        """A second update at the total (the demo's last cycle, then its finish) writes no
+        second 100 % line, at once or at the close."""
+        out = io.StringIO()
+        with RunProgress(out, "job", 100, clock=Clock()) as shown:
+            shown.update(100, "done")
+            shown.update(100, "done again")
+        assert out.getvalue().splitlines() == ["job: 100%, done, took 0:00:00"]
+
     def test_a_quick_run_stays_quiet(self) -> None:
         """Nothing is written before after_s, not even at the close."""
         out = io.StringIO()
