@@ -128,6 +128,7 @@ class Recorder:
                     theta_usd_per_day=d.theta_usd_per_day,
                     sigma=d.sigma,
                     equity_coin=d.equity_coin,
+                    linear_usd=d.linear_usd,
                 )
             )
 

@@ -183,8 +183,8 @@ def _draw_levels(ax: Any, report: RunReport, samples: list[CycleSample], t_h: li
 
 
 def _draw_pnl(ax: Any, samples: list[CycleSample], t_h: list[float]) -> None:
-    first = samples[0].equity_coin * samples[0].index_usd
-    ax.plot(t_h, [s.equity_coin * s.index_usd - first for s in samples], color=_PNL_COLOUR, lw=1.0)
+    first = samples[0].equity_usd
+    ax.plot(t_h, [s.equity_usd - first for s in samples], color=_PNL_COLOUR, lw=1.0)
     ax.axhline(0.0, color="grey", lw=0.5)
     ax.set_ylabel(PANEL_YLABELS[_PNL])
     ax.yaxis.set_major_formatter("{x:,.0f}")
@@ -249,7 +249,7 @@ def _legend_handles() -> list[Any]:
             ls="",
             label="order, nothing filled",
         ),
-        Line2D([], [], color=_PNL_COLOUR, label="P&L: coin equity at the index"),
+        Line2D([], [], color=_PNL_COLOUR, label="P&L: equity (coin at the index + USDT)"),
     ]
 
 

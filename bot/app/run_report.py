@@ -47,6 +47,13 @@ class CycleSample:
     theta_usd_per_day: float
     sigma: float = math.nan  # the book's vega-weighted implied vol, fraction per year
     equity_coin: float = math.nan  # coin equity of every account in this coin
+    linear_usd: float = 0.0  # this underlying's share of linear (USDT) accounts, USD
+
+    @property
+    def equity_usd(self) -> float:
+        """The equity the P&L attribution follows: coin equity at the index plus the linear
+        accounts' share (a USDT-margined hedge's gains are there, not in coin)."""
+        return self.equity_coin * self.index_usd + self.linear_usd
 
     @property
     def total_delta_coin(self) -> float:

@@ -103,6 +103,19 @@ class TestDemoChart:
         ylabels = {ax.get_ylabel() for ax in fig.axes}
         assert ylabels == {*PANEL_YLABELS, "implied vol, %"}
 
+    def test_the_pnl_counts_the_usdt_leg(self) -> None:
+        """A hedge on a USDT-margined perp gains in USDT, not in coin: the P&L panel follows
+        coin equity at the index plus the linear accounts' share."""
+        samples = [
+            dataclasses.replace(s, linear_usd=1_000.0 * k) for k, s in enumerate(_report().samples)
+        ]
+        fig = draw_chart(_report(samples=tuple(samples)))
+        btc_pnl = _panels(fig, PANEL_YLABELS[-1])[0]
+        [line] = btc_pnl.get_lines()[:1]
+        coin_only = [20.0 * (60_000.0 - 100 * k) - 20.0 * 60_000.0 for k in range(len(TOTALS))]
+        expected = [c + 1_000.0 * k for k, c in enumerate(coin_only)]
+        assert list(line.get_ydata()) == expected
+
 
 class TestEventLabels:
     def test_events_at_one_instant_share_one_label(self) -> None:
