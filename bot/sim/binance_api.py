@@ -33,6 +33,7 @@ from aiohttp import web
 
 from bot.clock import Clock, SystemClock
 from bot.sim import binance_render as render
+from bot.sim.admin import add_admin_routes
 from bot.sim.binance_auth import api_key_of, verify
 from bot.sim.binance_errors import (
     BAD_SYMBOL,
@@ -53,7 +54,6 @@ from bot.sim.binance_errors import (
 )
 from bot.sim.binance_limits import Limits, RateMeter
 from bot.sim.contracts import SimContract
-from bot.sim.deribit_params import to_json
 from bot.sim.errors import SimError
 from bot.sim.exchange import SimExchange, TimeInForce
 from bot.sim.faults import DropMode, FaultAction, Faults
@@ -278,30 +278,6 @@ class BinanceApi:
         else:
             raise binance_error(MANDATORY_PARAM, "orderId")
         raise binance_error(NO_SUCH_ORDER)
-
-    # -- /_sim admin -------------------------------------------------------------------------
-
-    async def admin_orders(self, request: web.Request) -> web.Response:
-        return web.json_response(to_json(self.exchange.order_log()), dumps=_dumps)
-
-    async def admin_positions(self, request: web.Request) -> web.Response:
-        return web.json_response(to_json(self.exchange.all_positions()), dumps=_dumps)
-
-    async def admin_balances(self, request: web.Request) -> web.Response:
-        return web.json_response(to_json(self.exchange.all_balances()), dumps=_dumps)
-
-    async def admin_faults(self, request: web.Request) -> web.Response:
-        return web.json_response(self.faults.to_json(), dumps=_dumps)
-
-    async def admin_set_faults(self, request: web.Request) -> web.Response:
-        try:
-            raw = json.loads(await request.text())
-            if not isinstance(raw, dict):
-                raise ValueError("faults: expected a JSON object")
-            self.faults.update_from_json(raw)
-        except ValueError as exc:
-            return web.json_response({"error": str(exc)}, status=400, dumps=_dumps)
-        return web.json_response(self.faults.to_json(), dumps=_dumps)
 
 
 def _reply(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -666,9 +642,5 @@ def build_binance_app(api: BinanceApi) -> web.Application:
     app = web.Application()
     app.router.add_route("*", "/fapi/{tail:.*}", api.handle)
     app.router.add_route("*", "/sapi/{tail:.*}", api.handle)
-    app.router.add_get("/_sim/orders", api.admin_orders)
-    app.router.add_get("/_sim/positions", api.admin_positions)
-    app.router.add_get("/_sim/balances", api.admin_balances)
-    app.router.add_get("/_sim/faults", api.admin_faults)
-    app.router.add_post("/_sim/faults", api.admin_set_faults)
+    add_admin_routes(app, api.exchange, api.faults)
     return app

@@ -26,8 +26,9 @@ import structlog
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
+from bot.sim.admin import add_admin_routes
 from bot.sim.auth import MAX_CLOCK_SKEW_MS, authenticate
-from bot.sim.deribit_params import Params, to_json
+from bot.sim.deribit_params import Params
 from bot.sim.deribit_private import PRIVATE_METHODS
 from bot.sim.deribit_public import PUBLIC_METHODS
 from bot.sim.errors import SimError
@@ -198,30 +199,6 @@ class DeribitApi:
             return self._reply(us_in, rpc_id, error=_internal_error())
         return web.Response(text=text, status=status, content_type="application/json")
 
-    # -- /_sim admin ------------------------------------------------------------------------
-
-    async def admin_orders(self, request: web.Request) -> web.Response:
-        return web.json_response(to_json(self.exchange.order_log()), dumps=_dumps)
-
-    async def admin_positions(self, request: web.Request) -> web.Response:
-        return web.json_response(to_json(self.exchange.all_positions()), dumps=_dumps)
-
-    async def admin_balances(self, request: web.Request) -> web.Response:
-        return web.json_response(to_json(self.exchange.all_balances()), dumps=_dumps)
-
-    async def admin_faults(self, request: web.Request) -> web.Response:
-        return web.json_response(self.faults.to_json(), dumps=_dumps)
-
-    async def admin_set_faults(self, request: web.Request) -> web.Response:
-        try:
-            raw = json.loads(await request.text())
-            if not isinstance(raw, dict):
-                raise ValueError("faults: expected a JSON object")
-            self.faults.update_from_json(raw)
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
-            return web.json_response({"error": str(exc)}, status=400, dumps=_dumps)
-        return web.json_response(self.faults.to_json(), dumps=_dumps)
-
 
 def build_app(api: DeribitApi) -> web.Application:
     """The aiohttp application serving ``api``: Deribit routes plus ``/_sim`` admin."""
@@ -231,11 +208,7 @@ def build_app(api: DeribitApi) -> web.Application:
     app.router.add_post(f"/api/v2/{scope}/{{name}}", api.handle_post)
     app.router.add_post("/api/v2", api.handle_post)
     app.router.add_post("/api/v2/", api.handle_post)
-    app.router.add_get("/_sim/orders", api.admin_orders)
-    app.router.add_get("/_sim/positions", api.admin_positions)
-    app.router.add_get("/_sim/balances", api.admin_balances)
-    app.router.add_get("/_sim/faults", api.admin_faults)
-    app.router.add_post("/_sim/faults", api.admin_set_faults)
+    add_admin_routes(app, api.exchange, api.faults)
     return app
 
 
