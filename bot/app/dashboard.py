@@ -11,7 +11,7 @@ at start-up, so a token too short to be safe stops the daemon with one line.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -76,9 +76,9 @@ class PnlPanel:
 
     journal: Journal
     clock_ms: Callable[[], int]
-    _past: tuple[int, tuple[PnlRow, ...]] = (-1, ())
+    _past: tuple[int, tuple[PnlRow, ...]] = field(default=(-1, ()), init=False)
     """The day (epoch ms of its midnight) the finished days were attributed on, and them."""
-    _today: tuple[int | None, tuple[PnlRow, ...]] = (None, ())
+    _today: tuple[int | None, tuple[PnlRow, ...]] = field(default=(None, ()), init=False)
     """The newest decision's time today's rows were attributed at, and them."""
 
     def __call__(self) -> Mapping[str, object]:
