@@ -206,45 +206,38 @@ def inverse_future_contract(
     return SimContract(name, inst, iid, lot, t0)
 
 
-def linear_perp_contract(venue: str, underlying: str, iid: int, t0: int) -> SimContract:
-    """USDC-margined linear perpetual, e.g. ``BTC_USDC-PERPETUAL`` (amount in coin)."""
-    usdc = Currency("USDC")
-    lot = LINEAR_LOT_COIN[underlying]
-    inst = Instrument(
+def _linear_perp_instrument(
+    venue: str, underlying: str, currency: str, tick: float, lot: float
+) -> Instrument:
+    """A perpetual margined and priced in ``currency`` (USDC, USDT), its amount in coin."""
+    quote = Currency(currency)
+    return Instrument(
         venue=VenueId(venue),
-        symbol=Symbol(f"{underlying}/USDC:USDC"),
+        symbol=Symbol(f"{underlying}/{currency}:{currency}"),
         underlying=Currency(underlying),
-        quote=usdc,
-        settle=usdc,
+        quote=quote,
+        settle=quote,
         kind=InstrumentKind.PERPETUAL,
         settlement=Settlement.LINEAR,
         amount_unit=AmountUnit.COIN,
-        price_currency=usdc,
-        tick_size=LINEAR_TICK_USDC[underlying],
+        price_currency=quote,
+        tick_size=tick,
         lot_size=lot,
         min_size=lot,
     )
+
+
+def linear_perp_contract(venue: str, underlying: str, iid: int, t0: int) -> SimContract:
+    """USDC-margined linear perpetual, e.g. ``BTC_USDC-PERPETUAL`` (amount in coin)."""
+    lot = LINEAR_LOT_COIN[underlying]
+    inst = _linear_perp_instrument(venue, underlying, "USDC", LINEAR_TICK_USDC[underlying], lot)
     return SimContract(f"{underlying}_USDC-PERPETUAL", inst, iid, lot, t0)
 
 
 def usdt_perp_contract(venue: str, underlying: str, iid: int, t0: int) -> SimContract:
     """Binance USDⓈ-M USDT-margined perpetual, e.g. ``BTCUSDT`` (amount in coin, price USDT)."""
-    usdt = Currency("USDT")
     lot = USDT_LOT_COIN[underlying]
-    inst = Instrument(
-        venue=VenueId(venue),
-        symbol=Symbol(f"{underlying}/USDT:USDT"),
-        underlying=Currency(underlying),
-        quote=usdt,
-        settle=usdt,
-        kind=InstrumentKind.PERPETUAL,
-        settlement=Settlement.LINEAR,
-        amount_unit=AmountUnit.COIN,
-        price_currency=usdt,
-        tick_size=USDT_TICK[underlying],
-        lot_size=lot,
-        min_size=lot,
-    )
+    inst = _linear_perp_instrument(venue, underlying, "USDT", USDT_TICK[underlying], lot)
     return SimContract(
         f"{underlying}USDT",
         inst,
