@@ -325,19 +325,6 @@ class PnlRow:
     pnl: PnlComponents
 
 
-def attribute(
-    points: Sequence[ValuationPoint] | Valuations, trades: Sequence[Trade]
-) -> tuple[tuple[int, PnlComponents], ...]:
-    """Each interval between consecutive ``points`` (of one underlying, oldest first) as
-    ``(end ts_ms, components)``; trades count as in :func:`_intervals`."""
-    v = points if isinstance(points, Valuations) else Valuations.of(points)
-    arrays = _intervals(v, trades)
-    return tuple(
-        (int(v.ts_ms[i + 1]), PnlComponents(**{n: float(a[i]) for n, a in arrays.items()}))
-        for i in range(len(v) - 1)
-    )
-
-
 def daily(
     points: Mapping[Currency, Sequence[ValuationPoint] | Valuations],
     trades: Mapping[Currency, Sequence[Trade]],

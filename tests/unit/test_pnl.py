@@ -14,7 +14,6 @@ from bot.domain.pnl import (
     PnlComponents,
     Trade,
     ValuationPoint,
-    attribute,
     attribute_interval,
     daily,
     fee_usd,
@@ -85,16 +84,17 @@ class TestFees:
 class TestWindows:
     def test_a_trade_counts_in_the_interval_from_its_cycles_valuation(self) -> None:
         """A fill at a valuation's own ts belongs to the interval that starts there."""
-        points = [point(T0), point(T0 + 1_000), point(T0 + 2_000)]
-        [(_, first), (_, second)] = attribute(points, [trade(T0 + 1_000)])
-        assert first.fees_usd == 0.0
-        assert second.fees_usd == -3.0
+        midnight = T0 + 16 * MS_PER_HOUR  # the two intervals end on two UTC days
+        points = {BTC: [point(midnight - 2_000), point(midnight - 1_000), point(midnight + 1)]}
+        first, second = daily(points, {BTC: [trade(midnight - 1_000)]})
+        assert first.pnl.fees_usd == 0.0
+        assert second.pnl.fees_usd == -3.0
 
     def test_trades_outside_the_points_count_nowhere(self) -> None:
         """A fill before the first valuation or at the last is in no interval yet."""
-        points = [point(T0), point(T0 + 1_000)]
-        [(_, only)] = attribute(points, [trade(T0 - 1), trade(T0 + 1_000)])
-        assert only.fees_usd == 0.0
+        points = {BTC: [point(T0), point(T0 + 1_000)]}
+        [only] = daily(points, {BTC: [trade(T0 - 1), trade(T0 + 1_000)]})
+        assert only.intervals == 1 and only.pnl.fees_usd == 0.0
 
     def test_intervals_go_to_the_utc_day_they_end_in(self) -> None:
         """Three points across midnight UTC make one interval on each day."""
