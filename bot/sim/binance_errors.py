@@ -86,10 +86,17 @@ class BinanceError(Exception):
         return {"code": self.code, "msg": self.msg}
 
 
-def binance_error(code: int, *args: object, status: int = 400) -> BinanceError:
-    """The error ``code`` with Binance's message, ``%s`` filled from ``args``."""
+HTTP_STATUS: dict[int, int] = {TOO_MANY_REQUESTS: 429, TOO_MANY_ORDERS: 429, UNKNOWN: 503}
+"""The HTTP status Binance answers a code with when not 400 ("HTTP Return Codes": 429 rate
+limit; 503 with "Unknown error": sent, execution status unknown)."""
+
+
+def binance_error(code: int, *args: object, status: int | None = None) -> BinanceError:
+    """The error ``code`` with Binance's message, ``%s`` filled from ``args``; ``status``
+    defaults to the code's own (:data:`HTTP_STATUS`, else 400)."""
     template = MESSAGES.get(code, "injected error")
-    return BinanceError(code, template % args if args else template.replace("%s", "?"), status)
+    msg = template % args if args else template.replace("%s", "?")
+    return BinanceError(code, msg, HTTP_STATUS.get(code, 400) if status is None else status)
 
 
 _FROM_DERIBIT: dict[int, int] = {

@@ -369,6 +369,8 @@ class CcxtVenue:
                     f"the venue already has client id {request.client_id}: look it up, never "
                     f"resend ({describe(exc)})"
                 )
+            if self._norm.refused_unprocessed(exc):
+                return Rejected(f"refused before matching, send again later: {describe(exc)}")
             return write_outcome(exc)
         return await self._accepted(request, vm, order)
 

@@ -28,6 +28,7 @@ from bot.domain.orders import (
 from bot.secrets import VenueCredentials
 from bot.sim.binance_api import BinanceApi, build_binance_app
 from bot.sim.binance_auth import sign
+from bot.sim.binance_errors import UNKNOWN
 from bot.sim.binance_limits import Limits
 from bot.sim.dialect import Dialect
 from bot.sim.exchange import SimExchange
@@ -185,6 +186,43 @@ async def test_request_weight_over_the_limit_is_429_with_retry_after() -> None:
     assert weights == ["1", "2", "3"]
     assert (status, body["code"]) == (429, -1003)
     assert 1 <= int(retry) <= 60
+
+
+async def test_order_over_the_order_limit_is_a_clean_reject() -> None:
+    """A send refused with 429 -1015 (Binance refuses before matching) is Rejected, not
+    Ambiguous; the venue holds the first order only."""
+    clock = ManualClock(START_MS)
+    exchange = _exchange(clock)
+    api = BinanceApi(exchange, Faults(), limits=Limits(orders_per_10s=1))
+    server = TestServer(build_binance_app(api))
+    await server.start_server()
+    keys = VenueCredentials(SecretStr(MAIN.client_id), SecretStr(MAIN.client_secret))
+    settings = VenueConfig.model_validate(
+        {"name": "sim-b", "exchange": "binanceusdm", "role": ["hedge"]}
+    )
+    venue = build_venue(
+        settings, Mode.SIM, {}, Runtime(clock_ms=clock.now_ms),
+        sim=SimEndpoint(str(server.make_url("")).rstrip("/"), keys),
+    )  # fmt: skip
+    assert isinstance(venue, CcxtVenue)
+    try:
+        assert isinstance(await venue.create_order(_buy(venue, 7, 0.01)), Accepted)
+        outcome = await venue.create_order(_buy(venue, 8, 0.01))
+    finally:
+        await venue.close()
+        await server.close()
+    assert isinstance(outcome, Rejected), outcome
+    assert "-1015" in outcome.reason and "send again later" in outcome.reason
+    assert len(exchange.order_log()) == 1
+
+
+async def test_order_answered_503_unknown_is_ambiguous() -> None:
+    """A send answered 503 "unknown error" (Binance: execution status unknown) is Ambiguous."""
+    async with _world() as w:
+        w.faults.inject_error(UNKNOWN, method=ORDER, count=1)
+        outcome = await w.venue.create_order(_buy(w.venue, 9, 0.01))
+        assert isinstance(outcome, Ambiguous), outcome
+        assert "503" in outcome.reason or "-1000" in outcome.reason
 
 
 async def test_wrong_signature_is_1022() -> None:

@@ -408,3 +408,24 @@ async def test_duplicated_client_order_id_is_ambiguous_never_rejected(binance: H
     outcome = await venue.create_order(OrderRequest(cid, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
     assert isinstance(outcome, Ambiguous)
     assert "look it up" in outcome.reason and "-4116" in outcome.reason
+
+
+async def test_rate_limited_order_is_a_clean_reject(binance: Harness) -> None:
+    """HTTP 429 -1003 on an order send is Rejected (Binance refuses a 4XX before matching),
+    naming the code, where ccxt's DDoSProtection alone would be Ambiguous."""
+    venue, rec = binance
+    rec.on("POST /dapi/v1/order", "error_rate_limited", status=429)
+    cid = client_order_id("cycle-1", VENUE, PERP, 1)
+    outcome = await venue.create_order(OrderRequest(cid, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
+    assert isinstance(outcome, Rejected), outcome
+    assert "-1003" in outcome.reason and "send again later" in outcome.reason
+
+
+async def test_order_answered_503_unknown_stays_ambiguous(binance: Harness) -> None:
+    """HTTP 503 "Unknown error" on an order send is Ambiguous: Binance says the execution
+    status is unknown and could have been a success."""
+    venue, rec = binance
+    rec.on("POST /dapi/v1/order", "error_unknown_status", status=503)
+    cid = client_order_id("cycle-1", VENUE, PERP, 2)
+    outcome = await venue.create_order(OrderRequest(cid, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
+    assert isinstance(outcome, Ambiguous), outcome

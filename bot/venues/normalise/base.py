@@ -486,6 +486,20 @@ class Normaliser(ABC):
         pattern = self.duplicate_order_error
         return pattern is not None and pattern.search(str(exc)) is not None
 
+    refused_unprocessed_error: ClassVar[re.Pattern[str] | None] = None
+    """The venue's error text for a request it documents as refused before processing (a
+    rate-limit answer that never reaches the matching engine). None: treat no error so."""
+
+    def refused_unprocessed(self, exc: BaseException) -> bool:
+        """Whether ``exc`` proves the venue never processed the order: a clean reject to send
+        again later, not an Ambiguous send.
+
+        Only where the venue documents it: ccxt files every 429 as DDoSProtection, which
+        may come from an edge after the origin acted, so the default is False.
+        """
+        pattern = self.refused_unprocessed_error
+        return pattern is not None and pattern.search(str(exc)) is not None
+
     def duplicate_transfer(self, exc: BaseException) -> bool:
         """Whether ``exc`` is the venue refusing a transfer id it already has.
 

@@ -87,6 +87,12 @@ class BinanceNormaliser(Normaliser):
     transfer_id_echoes: ClassVar[Mapping[TransferKind, str]] = transfer_id_params
     duplicate_order_error: ClassVar[re.Pattern[str] | None] = re.compile(r'"code"\s*:\s*-4116\b')
     """Binance -4116 "ClientOrderId is duplicated"."""
+    refused_unprocessed_error: ClassVar[re.Pattern[str] | None] = re.compile(
+        r"^binance\w* (?:418|429) "
+    )
+    """ccxt's text for HTTP 429 (rate limit, -1003/-1015) and 418 (IP ban). Binance's "HTTP
+    Return Codes": 4XX are malformed or refused requests, the issue on the sender's side;
+    only 5XX (503 "Unknown error ...") leave the execution status unknown."""
     subaccount_wallet_default: ClassVar[str | None] = "USDT_FUTURE"
 
     def subaccount_transfer_call(
