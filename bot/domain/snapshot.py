@@ -39,6 +39,9 @@ class Balance:
     """Margin summary of one currency in one (sub-)account, all in ``currency``.
 
     ``equity`` includes unrealised P&L and option mark value, as venues report it.
+    ``margin`` is False for a holding the venue does not count as margin (BTC on a
+    Binance USDⓈ-M account in single-asset mode): it is still wealth, and withdrawable,
+    but no collateral there.
     """
 
     currency: Currency
@@ -47,6 +50,7 @@ class Balance:
     initial_margin: float
     maintenance_margin: float
     account: str = "main"
+    margin: bool = True
 
 
 def maintenance_ratio(balance: Balance) -> float:

@@ -78,16 +78,21 @@ def collateral_snapshot(
         if coll.venue(snap.venue) is None:
             continue
         priced = [b for b in snap.balances if b.currency in prices]
+        margin = [b for b in priced if b.margin]
+        # A holding the venue does not count as margin adds no equity here, and a
+        # currency held only so is worth nothing as collateral when it lands here.
+        inert = {b.currency for b in priced} - {b.currency for b in margin}
         out.append(
             AccountCollateral(
                 account=AccountKey(snap.venue, accounts[snap.venue]),
-                equity_usd=math.fsum(b.equity * prices[b.currency] for b in priced),
-                initial_margin_usd=math.fsum(b.initial_margin * prices[b.currency] for b in priced),
+                equity_usd=math.fsum(b.equity * prices[b.currency] for b in margin),
+                initial_margin_usd=math.fsum(b.initial_margin * prices[b.currency] for b in margin),
                 maintenance_margin_usd=math.fsum(
-                    b.maintenance_margin * prices[b.currency] for b in priced
+                    b.maintenance_margin * prices[b.currency] for b in margin
                 ),
                 band=coll.band_for(snap.venue),
                 free_coin={b.currency: max(0.0, b.available) for b in priced},
+                haircut_frac={c: 0.0 for c in inert},
                 idle_cost_frac_per_year=coll.idle_costs(snap.venue),
             )
         )

@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 import structlog
 from aiohttp import web
@@ -491,14 +491,20 @@ def _position_risk_v3(api: BinanceApi, call: Call) -> Any:
     return out
 
 
+MARGIN_ASSET: Final = "USDT"
+"""Single-asset mode: the USDT perpetuals are margined with USDT alone; the account's other
+assets are reported with ``marginAvailable: false``."""
+
+
 def _asset_lines(api: BinanceApi, call: Call) -> list[dict[str, Any]]:
     now = api.exchange.time_ms()
     held = _positions(api, call)
     lines = []
     for cur in api.exchange.spec.currencies:
         summary = api.exchange.account_summary(call.account_id, cur)
-        oo = sum(p.open_orders_margin for p in held.values()) if cur == "USDT" else 0.0
-        lines.append(render.asset_line(summary, oo, now))
+        margin = cur == MARGIN_ASSET
+        oo = sum(p.open_orders_margin for p in held.values()) if margin else 0.0
+        lines.append(render.asset_line(summary, oo, now, margin_available=margin))
     return lines
 
 

@@ -305,8 +305,11 @@ def position_v3(c: SimContract, row: MarkRow, p: PositionView, now_ms: int) -> d
     }
 
 
-def asset_line(s: AccountSummaryView, open_orders_im: float, now_ms: int) -> dict[str, Any]:
-    """One ``assets`` entry of account v2/v3 (cross margin: wallet + unrealised = margin)."""
+def asset_line(
+    s: AccountSummaryView, open_orders_im: float, now_ms: int, *, margin_available: bool
+) -> dict[str, Any]:
+    """One ``assets`` entry of account v2/v3 (cross margin: wallet + unrealised = margin);
+    ``margin_available`` False for an asset that margins nothing in this account."""
     upl = s.equity - s.balance
     return {
         "asset": s.currency,
@@ -321,7 +324,7 @@ def asset_line(s: AccountSummaryView, open_orders_im: float, now_ms: int) -> dic
         "crossUnPnl": dec(upl),
         "availableBalance": dec(s.available_funds),
         "maxWithdrawAmount": dec(s.available_withdrawal_funds),
-        "marginAvailable": True,
+        "marginAvailable": margin_available,
         "updateTime": now_ms,
     }
 
@@ -367,7 +370,7 @@ def balance_line(line: dict[str, Any], alias: str) -> dict[str, Any]:
         "crossUnPnl": line["crossUnPnl"],
         "availableBalance": line["availableBalance"],
         "maxWithdrawAmount": line["maxWithdrawAmount"],
-        "marginAvailable": True,
+        "marginAvailable": line["marginAvailable"],
         "updateTime": line["updateTime"],
     }
 

@@ -9,10 +9,10 @@ import pytest
 
 from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
 from bot.clock import ManualClock
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.domain.collateral import PlanStatus
 from bot.domain.orders import TransferState
-from bot.engine.collateral_job import run_collateral
+from bot.engine.collateral_job import collateral_snapshot, run_collateral
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
 from bot.engine.scheduler import Jobs
@@ -94,12 +94,26 @@ def _btc(world: SimWorldSetup, venue: str) -> float:
     return world.venues[venue].exchange.all_balances()[1]["BTC"].balance
 
 
+def _config(tmp_path: Path, text: str) -> Config:
+    path = tmp_path / "config.toml"
+    path.write_text(text.format(journal=tmp_path / "j.sqlite"))
+    return load_config(path, {})
+
+
+def _assert_binance_equity_is_its_usdt(jobs: Jobs, config: Config) -> None:
+    """Single-asset mode: the 2 BTC held at Binance are no margin there, worth nothing as
+    collateral; the account's equity is its 100,000 USDT."""
+    assert jobs.latest.portfolio is not None
+    view = collateral_snapshot(jobs.latest.portfolio, config, ())
+    hedge = next(a for a in view.accounts if a.account.venue == "hedge")
+    assert hedge.equity_usd == pytest.approx(100_000.0, rel=1e-3)
+    assert hedge.haircut("BTC") == 0.0
+
+
 async def _run(tmp_path: Path, *, lose_answer: bool) -> None:
     """Send the planned withdrawal (its answer lost if ``lose_answer``), then follow it until it
     lands, asserting it is sent once and arrives with Binance's fee and delay."""
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(journal=tmp_path / "j.sqlite"))
-    config = load_config(path, {})
+    config = _config(tmp_path, CONFIG)
     clock = ManualClock(START_MS)
     world = build_sim_world(config, clock=clock)
     if lose_answer:
@@ -113,6 +127,7 @@ async def _run(tmp_path: Path, *, lose_answer: bool) -> None:
             jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
             try:
                 await jobs.hedge_cycle()
+                _assert_binance_equity_is_its_usdt(jobs, config)
                 sent = await run_collateral(ctx, jobs.latest)
                 assert sent is not None and sent.status is PlanStatus.OPTIMAL
                 [planned] = sent.plan.transfers
@@ -161,9 +176,10 @@ async def _run(tmp_path: Path, *, lose_answer: bool) -> None:
 async def test_btc_moves_from_binance_to_deribit_with_binances_fee_and_delay(
     tmp_path: Path,
 ) -> None:
-    """The Deribit options account under its floor draws BTC from the Binance account: the
-    withdrawal is journaled, sent once through ccxt's sapi call, tracked by its withdrawOrderId
-    and lands at Deribit after Binance's review and network delay, less Binance's fee."""
+    """The Deribit options account under its floor draws BTC from the Binance account, whose
+    equity counts its USDT alone (BTC is no margin there): the withdrawal is journaled, sent
+    once through ccxt's sapi call, tracked by its withdrawOrderId and lands at Deribit after
+    Binance's review and network delay, less Binance's fee."""
     await _run(tmp_path, lose_answer=False)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 import pytest
@@ -35,7 +35,7 @@ from bot.sim.exchange import SimExchange
 from bot.sim.faults import FaultAction, Faults
 from bot.sim.market import MarketModel
 from bot.sim.server import run_emulator
-from bot.sim.spec import ExchangeSpec, default_main_account
+from bot.sim.spec import AccountSpec, ExchangeSpec, default_main_account
 from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.factory import Runtime, SimEndpoint, build_venue
 
@@ -53,16 +53,20 @@ class World:
     clock: ManualClock
 
 
-def _exchange(clock: Clock) -> SimExchange:
-    spec = ExchangeSpec.default("sim-b", START_MS, accounts=(MAIN,), dialect=Dialect.BINANCE_USDM)
+def _exchange(clock: Clock, account: AccountSpec = MAIN) -> SimExchange:
+    spec = ExchangeSpec.default(
+        "sim-b", START_MS, accounts=(account,), dialect=Dialect.BINANCE_USDM
+    )
     market = MarketModel.default(START_MS, seed=3, underlyings=spec.underlyings)
     return SimExchange(market, clock, spec)
 
 
 @asynccontextmanager
-async def _world(auth_clock: Clock | None = None) -> AsyncIterator[World]:
+async def _world(
+    auth_clock: Clock | None = None, account: AccountSpec = MAIN
+) -> AsyncIterator[World]:
     clock = ManualClock(START_MS)
-    exchange = _exchange(clock)
+    exchange = _exchange(clock, account)
     async with run_emulator(exchange, auth_clock=auth_clock) as emulator:
         keys = VenueCredentials(SecretStr(MAIN.client_id), SecretStr(MAIN.client_secret))
         settings = VenueConfig.model_validate(
@@ -243,3 +247,19 @@ async def test_funding_payments_are_read_through_the_income_endpoint() -> None:
         payments = await w.venue.fetch_funding(START_MS)
     assert [(p.symbol, p.underlying, p.currency) for p in payments] == [(PERP, "BTC", "USDT")]
     assert payments[0].payment_id and payments[0].amount != 0
+
+
+async def test_non_usdt_assets_are_reported_and_read_as_no_margin() -> None:
+    """Single-asset mode: the account and balance endpoints say marginAvailable false for BTC
+    (true for USDT), and the normalised BTC balance is no margin though it keeps its equity."""
+    holder = replace(MAIN, balances={"USDT": 100_000.0, "BTC": 2.0})
+    async with _world(account=holder) as w:
+        account = await w.venue.client.fapiPrivateV3GetAccount()
+        balance = await w.venue.client.fapiPrivateV2GetBalance()
+        balances = {b.currency: b for b in await w.venue.fetch_balances()}
+    flags = {a["asset"]: a["marginAvailable"] for a in account["assets"]}
+    assert flags == {a["asset"]: a["marginAvailable"] for a in balance}
+    assert flags == {"USDT": True, "USDC": False, "BTC": False, "ETH": False}
+    assert account["multiAssetsMargin"] is False
+    assert balances["USDT"].margin and not balances["BTC"].margin
+    assert balances["BTC"].equity == pytest.approx(2.0)

@@ -429,3 +429,29 @@ async def test_order_answered_503_unknown_stays_ambiguous(binance: Harness) -> N
     cid = client_order_id("cycle-1", VENUE, PERP, 2)
     outcome = await venue.create_order(OrderRequest(cid, VENUE, PERP, Side.BUY, 15500.0, 62010.0))
     assert isinstance(outcome, Ambiguous), outcome
+
+
+@pytest.mark.parametrize(
+    ("multi_assets", "btc_available", "btc_is_margin"),
+    [
+        (False, True, False),  # single-asset mode: BTC margins no USDT contract
+        (False, False, False),
+        (True, True, True),  # multi-assets mode: BTC is margin where Binance says it can be
+        (True, False, False),
+    ],
+)
+async def test_usd_m_asset_is_margin_only_where_binance_counts_it(
+    binance: Harness, multi_assets: bool, btc_available: bool, btc_is_margin: bool
+) -> None:
+    """A USDⓈ-M BTC line is margin only in multi-assets mode and with marginAvailable true;
+    USDT always is, and the BTC holding keeps its equity and availability either way."""
+    venue, rec = binance
+    account = load("binance", "fapi_account_btc")
+    account["multiAssetsMargin"] = multi_assets
+    account["assets"][1]["marginAvailable"] = btc_available
+    rec.on("GET /fapi/v3/account", account)
+    balances = {(b.account, b.currency): b for b in await venue.fetch_balances()}
+    usdt, btc = balances["main/usd-m", "USDT"], balances["main/usd-m", "BTC"]
+    assert usdt.margin
+    assert btc.margin is btc_is_margin
+    assert (btc.equity, btc.available) == (0.5, 0.5)

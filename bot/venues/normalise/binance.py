@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from bot.domain.ids import Currency, Symbol
 from bot.domain.orders import TransferKind, TransferRequest
@@ -58,6 +59,8 @@ from bot.venues.normalise.common import (
 _INVERSE: Mapping[str, str] = MappingProxyType({"type": "swap", "subType": "inverse"})
 _LINEAR: Mapping[str, str] = MappingProxyType({"type": "swap", "subType": "linear"})
 _OPTION: Mapping[str, str] = MappingProxyType({"type": "option"})
+SINGLE_ASSET_MARGIN: Final = frozenset({"USDT", "USDC"})
+"""What margins a USDⓈ-M account in single-asset mode: each contract's own margin asset."""
 _BALANCE_KEYS = ("marginBalance", "availableBalance", "initialMargin", "maintMargin")
 """Equity (with unrealised P&L), available, IM, MM of a dapi/fapi ``account`` asset line."""
 
@@ -177,12 +180,21 @@ class BinanceNormaliser(Normaliser):
         """USDⓈ-M lines of ``fapi/v3/account``, same fields as COIN-M, in each asset.
 
         In multi-assets mode the margin is shared across assets in USD; Binance
-        still reports it per asset line.
+        still reports it per asset line. An asset is margin unless its line says
+        ``marginAvailable: false`` or, outside multi-assets mode (``multiAssetsMargin``
+        absent or false), it is no contract's margin asset: Binance's docs describe
+        ``marginAvailable`` as whether the asset *can* margin in multi-assets mode, so
+        in single-asset mode BTC may still read true and must not count.
         """
         raw = info(balance, "binance USD-M balance")
-        return self._lines(
-            raw.get("assets"), "binance USD-M assets", _BALANCE_KEYS, f"{account}/usd-m"
-        )
+        assets = raw.get("assets")
+        lines = self._lines(assets, "binance USD-M assets", _BALANCE_KEYS, f"{account}/usd-m")
+        multi = raw.get("multiAssetsMargin") is True
+        entries: list[Payload] = assets if isinstance(assets, list) else []
+        return [
+            replace(b, margin=_is_margin(entry, b.currency, multi))
+            for b, entry in zip(lines, entries, strict=True)
+        ]
 
     def option_balances(self, margin_account: Payload, account: str) -> list[Balance]:
         """Lines of ``eapi/v1/marginAccount`` (ccxt's fetch_balance has no options type)."""
@@ -271,3 +283,10 @@ class BinanceNormaliser(Normaliser):
                         index[vm.instrument.underlying] = idx
                         index_ts[vm.instrument.underlying] = mark.ts_ms
         return MarkBatch(marks, index, index_ts)
+
+
+def _is_margin(entry: Payload, currency: str, multi_assets: bool) -> bool:
+    """Whether a USDⓈ-M asset line counts as margin (see ``usd_m_balances``)."""
+    if entry.get("marginAvailable") is False:
+        return False
+    return multi_assets or currency in SINGLE_ASSET_MARGIN
