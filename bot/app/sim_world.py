@@ -38,6 +38,7 @@ from bot.sim.market import MarketEvent, MarketModel, UnderlyingSpec
 from bot.sim.network import SimNetwork
 from bot.sim.server import RunningEmulator, run_emulator
 from bot.sim.spec import (
+    PERP_BASIS_FRAC,
     AccountSpec,
     ExchangeSpec,
     PositionSpec,
@@ -109,8 +110,9 @@ def _exchange_config(
         balances=balances,
         positions=tuple(PositionSpec(instrument_name(p, dialect), p.size) for p in book),
     )
+    basis = sim.perp_basis_frac.get(venue, PERP_BASIS_FRAC[dialect])
     if dialect is Dialect.BINANCE_USDM:
-        return binance_usdm_spec(venue, start, tuple(names), (account,))
+        return binance_usdm_spec(venue, start, tuple(names), (account,), basis)
     option_expiries = set(default_expiries(start))
     future_expiries = set(monthly_expiries(start, 2)) | set(
         monthly_expiries(start, 2, months=(3, 6, 9, 12))
@@ -134,6 +136,7 @@ def _exchange_config(
         future_expiries_ms=tuple(sorted(future_expiries)),
         strikes_usd={u: tuple(sorted(k)) for u, k in strikes.items()},
         accounts=(account,),
+        perp_basis_frac=basis,
     )
 
 

@@ -203,7 +203,8 @@ class Config(BaseSettings):
             return sim
         book = [(("book", i, "venue"), p.venue) for i, p in enumerate(sim.book)]
         cash = [(("balances", i, "venue"), b.venue) for i, b in enumerate(sim.balances)]
-        _refuse("sim", _unknown_venues([*book, *cash], info))
+        basis = [(("perp_basis_frac", v), v) for v in sim.perp_basis_frac]
+        _refuse("sim", _unknown_venues([*book, *cash, *basis], info))
         return sim
 
     @field_validator("hedges")

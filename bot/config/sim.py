@@ -9,7 +9,7 @@ and ETH: inverse options and futures, and inverse and linear (USDC) perpetuals.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -201,6 +201,15 @@ class SimConfig(FrozenModel):
         description=(
             "Cash collateral per venue and currency at sim.start, one [[sim.balances]] table "
             "each. Default: none."
+        ),
+    )
+    perp_basis_frac: dict[VenueId, Annotated[float, Field(ge=-0.05, le=0.05)]] = Field(
+        default_factory=dict,
+        description=(
+            "Each venue's perpetual premium over the market's (0.0008), a fraction of the "
+            "index in [-0.05, 0.05], by configured venue name: its perpetual marks and funding "
+            "differ from the other venues' around one index. A venue not listed takes its "
+            "exchange's: deribit 0, binanceusdm -0.0003. Default {}."
         ),
     )
 

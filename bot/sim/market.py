@@ -3,7 +3,8 @@
 The simulated exchange reads every price from here, so a seed plus the
 sequence of times it is advanced to fixes the whole simulated market. Index
 paths follow :mod:`bot.sim.paths`; forwards carry F = S·e^{(r + basis)τ}; the
-perpetual trades at a premium over the index and pays Deribit's funding; the
+perpetual trades at a premium over the index (plus each venue's own basis, so two
+venues' perpetuals mark and fund apart around one index) and pays its venue's funding; the
 implied vol of each expiry is an SSVI slice whose ATM level follows the vol
 regime (:mod:`bot.sim.smile`). For replays an underlying may instead follow a
 :class:`bot.sim.paths.ScriptedPath` and quote one flat vol
@@ -255,21 +256,26 @@ class MarketModel:
         carry = u.spec.rate + u.spec.basis
         return u.now.index_usd * math.exp(carry * self.tau_years(expiry_ms))
 
-    def perp_mark_usd(self, underlying: str) -> float:
-        u = self._get(underlying)
-        return u.now.index_usd * (1.0 + u.spec.perp_premium)
+    def perp_premium(self, underlying: str, basis_frac: float = 0.0) -> float:
+        """A venue's perpetual premium over the index: the market's plus the venue's own
+        ``basis_frac`` (each venue trades its perpetual at its own basis to one index)."""
+        return self._get(underlying).spec.perp_premium + basis_frac
 
-    def funding_rate_8h(self, underlying: str) -> float:
+    def perp_mark_usd(self, underlying: str, basis_frac: float = 0.0) -> float:
+        """A venue's perpetual mark: the index times one plus its premium."""
+        return self.index_usd(underlying) * (1.0 + self.perp_premium(underlying, basis_frac))
+
+    def funding_rate_8h(self, underlying: str, basis_frac: float = 0.0) -> float:
         """Deribit's 8h funding: the premium beyond a ±0.05% dead band."""
-        p = self._get(underlying).spec.perp_premium
+        p = self.perp_premium(underlying, basis_frac)
         return max(FUNDING_DAMPER, p) + min(-FUNDING_DAMPER, p)
 
-    def binance_funding_rate_8h(self, underlying: str) -> float:
+    def binance_funding_rate_8h(self, underlying: str, basis_frac: float = 0.0) -> float:
         """Binance's 8h funding: the premium plus the interest rate, the gap clamped at ±0.05%.
 
         Example: a 0.08% premium pays 0.08% + max(0.01% − 0.08%, −0.05%) = 0.03%.
         """
-        p = self._get(underlying).spec.perp_premium
+        p = self.perp_premium(underlying, basis_frac)
         return p + min(max(BINANCE_INTEREST_8H - p, -BINANCE_CLAMP), BINANCE_CLAMP)
 
     def atm_vol(self, underlying: str, expiry_ms: int) -> float:

@@ -66,7 +66,10 @@ class MarkTable(Mapping[str, MarkRow]):
     whenever the market moves.
     """
 
-    def __init__(self, market: MarketModel, contracts: Iterable[SimContract]) -> None:
+    def __init__(
+        self, market: MarketModel, contracts: Iterable[SimContract], perp_basis_frac: float = 0.0
+    ) -> None:
+        """``perp_basis_frac``: the venue's perpetual premium over the market's (a fraction)."""
         self._market = market
         self._rows: dict[str, MarkRow] = {}
         self._groups: dict[tuple[str, int], list[SimContract]] = {}
@@ -82,11 +85,11 @@ class MarkTable(Mapping[str, MarkRow]):
                 continue
             index = market.index_usd(c.underlying)
             if c.is_perpetual:
-                mark = market.perp_mark_usd(c.underlying)
+                mark = market.perp_mark_usd(c.underlying, perp_basis_frac)
                 funding = (
-                    market.binance_funding_rate_8h(c.underlying)
+                    market.binance_funding_rate_8h(c.underlying, perp_basis_frac)
                     if c.dialect is Dialect.BINANCE_USDM
-                    else market.funding_rate_8h(c.underlying)
+                    else market.funding_rate_8h(c.underlying, perp_basis_frac)
                 )
                 self._rows[c.instrument_name] = MarkRow(mark, index, mark, funding_8h=funding)
             else:

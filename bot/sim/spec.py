@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 
 from bot.domain.ids import venue_id
@@ -18,6 +19,12 @@ from bot.sim.contracts import PERPETUAL_EXPIRY_MS
 from bot.sim.dialect import ALL_CURRENCIES, CURRENCIES, Dialect
 from bot.sim.grid import default_expiries, monthly_expiries, strike_ladder
 from bot.sim.market import DEFAULT_SPOT_USD
+
+PERP_BASIS_FRAC: Final = MappingProxyType({Dialect.DERIBIT: 0.0, Dialect.BINANCE_USDM: -0.0003})
+"""Each dialect's default perpetual premium over the market's, a fraction of the index. The
+deepest perpetual trades closest to the index: over the market's 0.08% premium, Deribit's
+funding is 0.03% per 8 h and Binance's (premium 0.05%) 0.05% + max(0.01% − 0.05%, −0.05%)
+= 0.01%."""
 
 LAST_START_MS: Final = PERPETUAL_EXPIRY_MS - MS_PER_YEAR
 """The latest simulated start, 2999-01-01T08:00Z in epoch ms: everything listed expires within
@@ -161,6 +168,9 @@ class ExchangeSpec:
     wallet: WalletSpec = WalletSpec()
     liquidation: bool = True
     dialect: Dialect = Dialect.DERIBIT
+    perp_basis_frac: float = 0.0
+    """This venue's perpetual premium over the market's, a fraction of the index (see
+    :data:`PERP_BASIS_FRAC` for each dialect's default)."""
 
     @property
     def currencies(self) -> tuple[str, ...]:
@@ -170,6 +180,11 @@ class ExchangeSpec:
     def __post_init__(self) -> None:
         venue_id(self.name)
         check_start_ms(self.start_ms)
+        if not (math.isfinite(self.perp_basis_frac) and abs(self.perp_basis_frac) <= 0.05):
+            raise ValueError(
+                f"ExchangeSpec {self.name}: perp_basis_frac must be in [-0.05, 0.05], got "
+                f"{self.perp_basis_frac!r}"
+            )
         if not self.accounts:
             raise ValueError("ExchangeSpec needs at least the main account")
         ids = [a.id for a in self.accounts]
@@ -236,9 +251,15 @@ class ExchangeSpec:
 
 
 def binance_usdm_spec(
-    name: str, start_ms: int, underlyings: tuple[str, ...], accounts: tuple[AccountSpec, ...]
+    name: str,
+    start_ms: int,
+    underlyings: tuple[str, ...],
+    accounts: tuple[AccountSpec, ...],
+    perp_basis_frac: float | None = None,
 ) -> ExchangeSpec:
-    """A Binance USDⓈ-M venue: one USDT perpetual per underlying, Binance's fees and wallet."""
+    """A Binance USDⓈ-M venue: one USDT perpetual per underlying, Binance's fees and wallet;
+    ``perp_basis_frac`` None takes the dialect's default."""
+    basis = PERP_BASIS_FRAC[Dialect.BINANCE_USDM] if perp_basis_frac is None else perp_basis_frac
     return ExchangeSpec(
         name=name,
         start_ms=start_ms,
@@ -250,6 +271,7 @@ def binance_usdm_spec(
         fees=FeeSchedule.binance_usdm(),
         wallet=WalletSpec.binance(),
         dialect=Dialect.BINANCE_USDM,
+        perp_basis_frac=basis,
     )
 
 

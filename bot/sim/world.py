@@ -86,7 +86,7 @@ class SimWorld:
         self.funding: list[FundingPayment] = []
         self.ts = market.now_ms
         self.marks_step = self._grid_ts(self.ts)
-        self.marks = MarkTable(market, self.contracts.values())
+        self.marks = MarkTable(market, self.contracts.values(), config.perp_basis_frac)
         for a in config.accounts:
             self._open_initial(self.accounts[a.id], a.positions)
 
@@ -161,7 +161,7 @@ class SimWorld:
         if grid_ts != self.marks_step:
             self.market.advance_to(max(grid_ts, self.market.now_ms))
             live = [c for n, c in self.contracts.items() if n not in self.expired]
-            self.marks = MarkTable(self.market, live)
+            self.marks = MarkTable(self.market, live, self.config.perp_basis_frac)
             self.marks_step = grid_ts
 
     def _accrue_funding(self, dt_ms: int) -> None:

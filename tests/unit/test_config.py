@@ -473,6 +473,25 @@ def test_balance_on_unknown_venue_is_reported(errors) -> None:
     }
 
 
+def _with_basis(table: str) -> str:
+    start = "start = 2026-12-01T08:00:00Z\n"
+    return BASE.replace(start, f"{start}perp_basis_frac = {table}\n")
+
+
+def test_perp_basis_loads_per_venue_and_refuses_unknown_venues_and_wide_values(
+    write, errors
+) -> None:
+    """sim.perp_basis_frac loads by venue; an unconfigured venue or a value outside
+    [-0.05, 0.05] is reported at its key."""
+    config = load_config(write(_with_basis("{ deribit-a = -0.0002 }")), {})
+    assert config.sim is not None and config.sim.perp_basis_frac == {"deribit-a": -0.0002}
+    found = errors(_with_basis("{ deribit-x = 0.0 }"))
+    assert found == {
+        "sim.perp_basis_frac.deribit-x": "venue 'deribit-x' is not configured (have: deribit-a)"
+    }
+    assert set(errors(_with_basis("{ deribit-a = 0.06 }"))) == {"sim.perp_basis_frac.deribit-a"}
+
+
 def test_balance_given_twice_and_negative_balance_are_refused(errors) -> None:
     """The same venue and currency twice, or a negative amount, are each reported."""
     found = errors(BASE + BALANCE + BALANCE.replace("10.0", "-1.0"))

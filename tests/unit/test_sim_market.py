@@ -151,3 +151,16 @@ def test_market_refuses_bad_input() -> None:
         MarketModel.default(T0, events=[JumpEvent(T0 - 1, "BTC", 0.1)])
     with pytest.raises(ValueError, match="jump_pct"):
         JumpEvent(T0, "BTC", -1.5)
+
+
+def test_a_venue_basis_moves_its_perp_mark_and_funding_around_the_same_index() -> None:
+    """A venue's basis adds to the market's premium: a -0.03% basis on a 0.08% premium marks
+    at S(1.0005) and funds 0 (inside Deribit's ±0.05% band) or 0.01% (Binance's clamp)."""
+    spec = UnderlyingSpec(path=PathSpec(spot_usd=50_000.0, vol=0.4), perp_premium=0.0008)
+    m = MarketModel({"BTC": spec}, seed=1, start_ms=T0)
+    s = m.index_usd("BTC")
+    assert m.perp_premium("BTC", -0.0003) == pytest.approx(0.0005)
+    assert m.perp_mark_usd("BTC", -0.0003) == pytest.approx(s * 1.0005)
+    assert m.funding_rate_8h("BTC", -0.0003) == pytest.approx(0.0)
+    assert m.binance_funding_rate_8h("BTC", -0.0003) == pytest.approx(0.0001)
+    assert m.binance_funding_rate_8h("BTC") == pytest.approx(0.0003)
