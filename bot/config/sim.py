@@ -152,14 +152,13 @@ class SimBalance(FrozenModel):
     venue: VenueId = Field(description="Name of the configured venue holding it. Required.")
     currency: Literal["BTC", "ETH", "USDC", "USDT"] = Field(
         description=(
-            "Collateral currency: USDC, USDT (binanceusdm venues only), or BTC | ETH when in "
-            "[[sim.underlyings]]. Required."
+            "Collateral currency: USDC, USDT, or BTC | ETH when in [[sim.underlyings]]. Required."
         )
     )
     amount: float = Field(
         ge=0,
         le=MAX_AMOUNT,
-        description="Cash balance in that currency (coin or USDC). Required, in [0, 1e12].",
+        description=("Cash balance in that currency (coin, USDC or USDT). Required, in [0, 1e12]."),
     )
 
 

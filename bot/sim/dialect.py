@@ -23,7 +23,10 @@ class Dialect(StrEnum):
 
 CURRENCIES: Final = MappingProxyType(
     {
-        Dialect.DERIBIT: ("BTC", "ETH", "USDC"),
+        # Deribit holds USDT too (deposits, withdrawals, cross-collateral); no simulated
+        # contract settles in it, so in sim it is the stablecoin that moves to and from
+        # Binance, where it margins the USDT perpetuals.
+        Dialect.DERIBIT: ("BTC", "ETH", "USDC", "USDT"),
         # A USDⓈ-M wallet holds USDT and, in multi-assets mode, USDC, BTC and ETH as
         # collateral; the simulator margins USDT contracts with the USDT balance only.
         Dialect.BINANCE_USDM: ("USDT", "USDC", "BTC", "ETH"),

@@ -37,6 +37,7 @@ _LONG_NAMES = {
     "BTC": ("Bitcoin", "BITCOIN"),
     "ETH": ("Ethereum", "ETHER"),
     "USDC": ("USD Coin", "ERC20"),
+    "USDT": ("Tether USD", "ERC20"),
 }
 FUTURES_MAX_LEVERAGE = 50  # Deribit standard margin: 2% initial margin, i.e. 50x
 

@@ -107,7 +107,7 @@ def ccxt_client(
     client = getattr(ccxt_async, exchange)(
         {"timeout": timeout_ms, "enableRateLimit": True, "options": options}
     )
-    client.has["fetchCurrencies"] = False  # one round trip and sometimes a private call saved
+    client.has["fetchCurrencies"] = normaliser.fetch_currencies
     normaliser.configure_client(client)
     client.verbose = False
     client.logger = logging.getLogger(f"bot.venues.ccxt.{exchange}")

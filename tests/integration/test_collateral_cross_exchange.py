@@ -1,5 +1,6 @@
 """Collateral between two exchanges: Deribit options, Binance USDⓈ-M hedge, both emulated and
-reached through unmodified ccxt; BTC moves from Binance to Deribit over the shared network."""
+reached through unmodified ccxt; BTC moves from Binance to Deribit and USDT from Deribit to
+Binance over the shared network, each with the sending venue's fee and delay."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import Config, load_config
-from bot.domain.collateral import PlanStatus
+from bot.domain.collateral import PlanStatus, optimize
 from bot.domain.orders import TransferState
 from bot.engine.collateral_job import collateral_snapshot, run_collateral
 from bot.engine.context import EngineContext
@@ -85,6 +86,68 @@ size = -2.0
 """
 
 
+USDT_CONFIG = """
+mode = "sim"
+[[venues]]
+name = "opts"
+exchange = "deribit"
+role = ["options"]
+[[venues]]
+name = "hedge"
+exchange = "binanceusdm"
+role = ["hedge"]
+[daemon]
+journal_path = "{journal}"
+[metrics]
+enabled = false
+[collateral]
+mode = "auto"
+max_transfer_usd = 1000000
+max_daily_transfer_usd = 2000000
+[[collateral.venues]]
+name = "opts"
+[[collateral.venues]]
+name = "hedge"
+band = {{ floor = 5.0, target = 6.0, ceiling = 40.0 }}
+[[collateral.routes]]
+from_venue = "opts"
+to_venue = "hedge"
+currency = "USDT"
+address = "sim-hedge-1-usdt"
+fee_coin = 1.0
+min_coin = 10.0
+delay_s = 1860
+[[collateral.routes]]
+from_venue = "hedge"
+to_venue = "opts"
+currency = "USDT"
+address = "sim-opts-1-usdt"
+fee_coin = 1.0
+min_coin = 10.0
+delay_s = 1830
+[sim]
+start = 2026-12-01T08:00:00Z
+[[sim.underlyings]]
+name = "BTC"
+spot_usd = 60000
+vol = 0.5
+[[sim.balances]]
+venue = "opts"
+currency = "USDT"
+amount = 100000.0
+[[sim.balances]]
+venue = "hedge"
+currency = "USDT"
+amount = 10000.0
+[[sim.book]]
+venue = "hedge"
+underlying = "BTC"
+kind = "perpetual"
+settlement = "linear"
+size = 10.0
+"""
+USDT_FEE = 1.0  # Deribit's (the sending venue's) USDT withdrawal fee in the emulator
+DERIBIT_DELAY_MS = MINUTE_MS + 30 * MINUTE_MS  # Deribit's confirmation, then the network
 FEE_BTC = 0.00005  # Binance's (the sending venue's) BTC withdrawal fee in the emulator
 DELAY_MS = 30_000 + 30 * MINUTE_MS  # Binance's review, then the network
 
@@ -190,3 +253,92 @@ async def test_a_lost_binance_withdrawal_answer_is_looked_up_never_resent(
     """The Binance withdrawal goes through but its answer is lost: the transfer is not sent
     again, and the history's withdrawOrderId echo carries it to completion."""
     await _run(tmp_path, lose_answer=True)
+
+
+@pytest.mark.slow
+async def test_usdt_moves_from_deribit_to_binance_with_deribits_fee_and_delay(
+    tmp_path: Path,
+) -> None:
+    """The Binance hedge account under its floor draws USDT from Deribit's cash: the withdrawal
+    is sent once through ccxt's deribit client and lands at Binance, where USDT is margin,
+    after Deribit's confirmation and network delay, less Deribit's USDT fee."""
+    config = _config(tmp_path, USDT_CONFIG)
+    clock = ManualClock(START_MS)
+    world = build_sim_world(config, clock=clock)
+    async with serve_sim_world(world) as (endpoints, _running):
+        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
+        with Journal.open(config.daemon.journal_path) as journal:
+            ctx = EngineContext(config, journal, venues, clock.now_ms)
+            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
+            try:
+                await jobs.hedge_cycle()
+                sent = await run_collateral(ctx, jobs.latest)
+                assert sent is not None and sent.status is PlanStatus.OPTIMAL
+                [planned] = sent.plan.transfers
+                route = planned.route
+                assert (route.source.venue, route.destination.venue, route.asset) == (
+                    "opts",
+                    "hedge",
+                    "USDT",
+                )
+                opts, hedge = world.venues["opts"].exchange, world.venues["hedge"].exchange
+                [withdrawal] = opts.withdrawals(1, "USDT")
+                assert (withdrawal.fee, withdrawal.amount) == (USDT_FEE, planned.amount_coin)
+
+                clock.advance(DERIBIT_DELAY_MS + MINUTE_MS)
+                await jobs.hedge_cycle()
+                await run_collateral(ctx, jobs.latest)
+                assert journal.transfers.get(planned.transfer_id).state is (TransferState.COMPLETED)
+                [deposit] = hedge.deposits(1, "USDT")
+                assert deposit.amount == pytest.approx(withdrawal.amount - USDT_FEE)
+                assert deposit.received_timestamp == (
+                    withdrawal.created_timestamp + DERIBIT_DELAY_MS
+                )
+                assert len(opts.withdrawals(1, "USDT")) == 1  # never sent twice
+                usdt = hedge.all_balances()[1]["USDT"].balance
+                assert usdt == pytest.approx(10_000.0 + deposit.amount, abs=100.0)  # fees
+            finally:
+                for venue in venues.values():
+                    await venue.close()
+
+
+def _example_with_raised_binance_band(tmp_path: Path) -> Config:
+    """config.example.toml, the Binance band above the example account's ratio (about 36)."""
+    example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
+    band = "band = { floor = 2.0, target = 3.0, ceiling = 5.0 }"
+    assert example.count(band) == 1
+    path = tmp_path / "config.toml"
+    path.write_text(example.replace(band, "band = { floor = 38.0, target = 40.0, ceiling = 60.0 }"))
+    return load_config(path, {"DELTABOT_DAEMON__JOURNAL_PATH": str(tmp_path / "j.sqlite")})
+
+
+async def test_the_example_config_plans_usdt_from_deribit_to_binance(tmp_path: Path) -> None:
+    """config.example.toml with the Binance band raised above its account's ratio: the planner
+    tops Binance up with Deribit's USDT over the example's route (Deribit's fee and delay), not
+    with coin, which is no margin there."""
+    config = _example_with_raised_binance_band(tmp_path)
+    assert config.sim is not None
+    clock = ManualClock(config.sim.start_ms)
+    world = build_sim_world(config, clock=clock)
+    async with serve_sim_world(world) as (endpoints, _running):
+        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
+        with Journal.open(config.daemon.journal_path) as journal:
+            ctx = EngineContext(config, journal, venues, clock.now_ms)
+            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
+            try:
+                await jobs.hedge_cycle()
+                assert jobs.latest.portfolio is not None
+                result = optimize(collateral_snapshot(jobs.latest.portfolio, config, ()))
+            finally:
+                for venue in venues.values():
+                    await venue.close()
+    assert result.status is PlanStatus.OPTIMAL
+    [move] = result.plan.transfers
+    route = move.route
+    assert (route.source.venue, route.destination.venue, route.asset) == (
+        "deribit-a",
+        "binance-a",
+        "USDT",
+    )
+    assert (route.fee_coin, route.delay_ms) == (USDT_FEE, DERIBIT_DELAY_MS)
+    assert 0 < move.amount_coin <= 50_000.0

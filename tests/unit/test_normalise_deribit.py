@@ -36,6 +36,7 @@ CID = client_order_id("cycle-1", VENUE, PERP, 0)
 async def deribit() -> AsyncIterator[Harness]:
     venue, rec, _clock = recorded_venue("deribit", VENUE)
     rec.on("GET /api/v2/public/get_instruments", "get_instruments")
+    rec.on("GET /api/v2/public/get_currencies", "get_currencies")
     rec.on("GET /api/v2/private/get_positions", "get_positions")
     rec.on("GET /api/v2/private/get_account_summaries", "get_account_summaries")
     rec.on("GET /api/v2/public/get_book_summary_by_currency?currency=BTC", "book_summary_btc")

@@ -181,6 +181,7 @@ def test_token_bucket_refuses_nonsense() -> None:
 async def deribit() -> AsyncIterator[Harness]:
     venue, rec, _clock = recorded_venue("deribit", "deribit-a")
     rec.on("GET /api/v2/public/get_instruments", "get_instruments")
+    rec.on("GET /api/v2/public/get_currencies", "get_currencies")
     yield venue, rec
     await venue.close()
 
@@ -207,11 +208,15 @@ async def test_a_timed_out_order_is_sent_once_and_ambiguous(deribit: Harness) ->
 
 async def test_every_http_request_pays_the_budget(deribit: Harness) -> None:
     """ccxt's throttle hook draws one token per request, at ccxt's per-endpoint cost."""
-    venue, _rec = deribit
+    venue, rec = deribit
     assert venue.client.throttle.__self__ is venue
     before = venue.budget.tokens
     await venue.load_instruments()
-    assert venue.budget.tokens == pytest.approx(before - 1)
+    assert sorted(rec.paths()) == [
+        "/api/v2/public/get_currencies",
+        "/api/v2/public/get_instruments",
+    ]
+    assert venue.budget.tokens == pytest.approx(before - 2)
 
 
 async def test_aiohttp_resend_is_switched_off_before_the_first_request(deribit: Harness) -> None:

@@ -203,6 +203,7 @@ async def test_paper_never_gets_credentials_even_when_the_environment_has_them()
     assert client.check_required_credentials(False) is False
     recorded = RecordedExchange(client)
     recorded.on("GET /api/v2/public/get_instruments", "get_instruments")
+    recorded.on("GET /api/v2/public/get_currencies", "get_currencies")
     recorded.on("GET /api/v2/public/get_book_summary_by_currency", "book_summary_btc")
     recorded.on("GET /api/v2/public/get_time", "get_time")
     snapshot = await venue.snapshot(watch=[Symbol("BTC/USD:BTC")])

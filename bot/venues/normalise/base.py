@@ -199,6 +199,10 @@ class Normaliser(ABC):
     """Whether an order's answer carries its trades (False: read them by order id)."""
     direct_order_lookup: ClassVar[bool] = False
     """Whether the venue finds an order by client id in one call (:meth:`order_by_client_id`)."""
+    fetch_currencies: ClassVar[bool] = False
+    """Whether ccxt loads the venue's currency list with its markets. Off by default (one
+    round trip, on some venues a private call): ccxt then knows the currencies the markets
+    name, which is enough unless collateral moves in one no listed contract names."""
 
     def configure_client(self, client: Any) -> None:
         """Adjust a freshly built ccxt client to this exchange (default: nothing to do)."""

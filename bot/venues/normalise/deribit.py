@@ -71,6 +71,9 @@ class DeribitNormaliser(Normaliser):
     client_id_param: ClassVar[str] = "label"
     raw_client_id_keys: ClassVar[tuple[str, ...]] = ("label",)
     order_rate: ClassVar[tuple[float, float] | None] = (20.0, 5.0)
+    fetch_currencies: ClassVar[bool] = True
+    """``public/get_currencies`` (public, one call): Deribit holds USDT as collateral, which
+    no derivative it lists settles in, so ccxt could not withdraw it knowing the markets only."""
     """Deribit's matching-engine credits (buy, sell, edit, cancel) are a pool apart from the
     other requests': 5 a second with a burst of 20 on the default tier."""
 
