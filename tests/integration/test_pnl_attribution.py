@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from bot.app.pnl_report import pnl_report
 from bot.domain.pnl import EXPLAINED
-from tests.integration.test_engine import make_rig
+from bot.engine.scheduler import Jobs
+from tests.integration.test_engine import START_MS, make_rig
 
 CONFIG = """
 mode = "sim"
@@ -78,3 +81,75 @@ async def test_components_sum_to_the_equity_change_and_leave_a_small_residual(
     assert math.isclose(math.fsum(parts) + btc.unexplained_usd, btc.equity_change_usd)
     assert btc.fees_usd < 0 and btc.gamma_usd != 0
     assert abs(btc.unexplained_usd) < 0.10 * gross, btc
+
+
+CROSS_VENUE = """
+mode = "sim"
+[[venues]]
+name = "sim-a"
+exchange = "deribit"
+role = ["options"]
+[[venues]]
+name = "hedge"
+exchange = "binanceusdm"
+role = ["hedge"]
+[[hedges]]
+underlying = "BTC"
+venue = "hedge"
+symbol = "BTC/USDT:USDT"
+[risk]
+max_order_notional_usd = 1000000
+max_hourly_notional_usd = 10000000
+max_daily_notional_usd = 50000000
+[daemon]
+journal_path = "{journal}"
+[metrics]
+enabled = false
+[sim]
+seed = 7
+start = 2026-12-01T08:00:00Z
+[[sim.underlyings]]
+name = "BTC"
+spot_usd = 60000
+vol = 0.6
+[[sim.balances]]
+venue = "sim-a"
+currency = "BTC"
+amount = 5.0
+[[sim.balances]]
+venue = "hedge"
+currency = "USDT"
+amount = 200000.0
+[[sim.book]]
+venue = "sim-a"
+underlying = "BTC"
+kind = "option"
+settlement = "inverse"
+option_type = "call"
+strike_usd = 60000.0
+expiry = 2026-12-25T08:00:00Z
+size = -10.0
+"""
+HOUR_MS = 3_600_000
+
+
+async def test_funding_on_the_binance_hedge_reaches_the_pnl_in_one_run(tmp_path: Path) -> None:
+    """One daemon run hedging Deribit options on Binance passes the 16:00 UTC settlement: the
+    scheduled reconcile reads the income endpoint, journals the payment, and the P&L report's
+    funding is that payment, in USD."""
+    async with make_rig(tmp_path, CROSS_VENUE) as rig:
+        jobs = Jobs(rig.ctx, rig.engine)
+        for _ in range(9):  # 08:00 .. 16:00 UTC, then one cycle after the settlement
+            await jobs.hedge_cycle()
+            assert jobs.latest.cycle is not None and jobs.latest.cycle.error is None
+            await jobs.reconcile()
+            rig.clock.advance(HOUR_MS)
+        await jobs.hedge_cycle()
+        await jobs.reconcile()
+        binance = rig.world.venues["hedge"].exchange
+        paid = binance.funding_payments(1)
+        report = pnl_report(rig.journal, 0, rig.clock.now_ms() + 1)
+    [payment] = paid
+    assert payment.ts_ms == START_MS + 8 * HOUR_MS and payment.amount != 0
+    [btc] = report.totals.values()
+    assert btc.funding_usd == pytest.approx(payment.amount)
