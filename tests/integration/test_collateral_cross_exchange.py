@@ -4,6 +4,9 @@ Binance over the shared network, each with the sending venue's fee and delay."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,11 +24,10 @@ from bot.journal import Journal
 from bot.sim.faults import DropMode, FaultAction
 from bot.venues.factory import Runtime, build_venues
 
-START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
 MINUTE_MS = 60_000
 WITHDRAW = "POST /sapi/v1/capital/withdraw/apply"
 
-CONFIG = """
+HEAD = """
 mode = "sim"
 [[venues]]
 name = "opts"
@@ -43,6 +45,19 @@ enabled = false
 mode = "auto"
 max_transfer_usd = 1000000
 max_daily_transfer_usd = 2000000
+"""
+BTC_WORLD = """
+[sim]
+start = 2026-12-01T08:00:00Z
+[[sim.underlyings]]
+name = "BTC"
+spot_usd = 60000
+vol = 0.5
+"""
+
+CONFIG = (
+    HEAD
+    + """
 [[collateral.venues]]
 name = "opts"
 band = {{ floor = 4.0, target = 5.0, ceiling = 40.0 }}
@@ -56,12 +71,9 @@ address = "sim-opts-1-btc"
 fee_coin = 0.00005
 min_coin = 0.0001
 delay_s = 1830
-[sim]
-start = 2026-12-01T08:00:00Z
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.5
+"""
+    + BTC_WORLD
+    + """
 [[sim.balances]]
 venue = "opts"
 currency = "BTC"
@@ -84,26 +96,12 @@ strike_usd = 65000.0
 expiry = 2026-12-25T08:00:00Z
 size = -2.0
 """
+)
 
 
-USDT_CONFIG = """
-mode = "sim"
-[[venues]]
-name = "opts"
-exchange = "deribit"
-role = ["options"]
-[[venues]]
-name = "hedge"
-exchange = "binanceusdm"
-role = ["hedge"]
-[daemon]
-journal_path = "{journal}"
-[metrics]
-enabled = false
-[collateral]
-mode = "auto"
-max_transfer_usd = 1000000
-max_daily_transfer_usd = 2000000
+USDT_CONFIG = (
+    HEAD
+    + """
 [[collateral.venues]]
 name = "opts"
 [[collateral.venues]]
@@ -125,12 +123,9 @@ address = "sim-opts-1-usdt"
 fee_coin = 1.0
 min_coin = 10.0
 delay_s = 1830
-[sim]
-start = 2026-12-01T08:00:00Z
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.5
+"""
+    + BTC_WORLD
+    + """
 [[sim.balances]]
 venue = "opts"
 currency = "USDT"
@@ -146,6 +141,7 @@ kind = "perpetual"
 settlement = "linear"
 size = 10.0
 """
+)
 USDT_FEE = 1.0  # Deribit's (the sending venue's) USDT withdrawal fee in the emulator
 DERIBIT_DELAY_MS = MINUTE_MS + 30 * MINUTE_MS  # Deribit's confirmation, then the network
 FEE_BTC = 0.00005  # Binance's (the sending venue's) BTC withdrawal fee in the emulator
@@ -155,6 +151,35 @@ DELAY_MS = 30_000 + 30 * MINUTE_MS  # Binance's review, then the network
 def _btc(world: SimWorldSetup, venue: str) -> float:
     """The BTC cash balance of ``venue``'s main account, as the emulator holds it."""
     return world.venues[venue].exchange.all_balances()[1]["BTC"].balance
+
+
+@dataclass
+class Daemon:
+    """The two emulators, the engine's context and jobs on one manual clock."""
+
+    clock: ManualClock
+    world: SimWorldSetup
+    journal: Journal
+    ctx: EngineContext
+    jobs: Jobs
+
+
+@asynccontextmanager
+async def _daemon(config: Config) -> AsyncIterator[Daemon]:
+    """The daemon's jobs over both emulators, from ``sim.start``."""
+    assert config.sim is not None
+    clock = ManualClock(config.sim.start_ms)
+    world = build_sim_world(config, clock=clock)
+    async with serve_sim_world(world) as (endpoints, _running):
+        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
+        with Journal.open(config.daemon.journal_path) as journal:
+            ctx = EngineContext(config, journal, venues, clock.now_ms)
+            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
+            try:
+                yield Daemon(clock, world, journal, ctx, jobs)
+            finally:
+                for venue in venues.values():
+                    await venue.close()
 
 
 def _config(tmp_path: Path, text: str) -> Config:
@@ -177,62 +202,51 @@ async def _run(tmp_path: Path, *, lose_answer: bool) -> None:
     """Send the planned withdrawal (its answer lost if ``lose_answer``), then follow it until it
     lands, asserting it is sent once and arrives with Binance's fee and delay."""
     config = _config(tmp_path, CONFIG)
-    clock = ManualClock(START_MS)
-    world = build_sim_world(config, clock=clock)
-    if lose_answer:
-        world.venues["hedge"].faults.drop(
-            FaultAction.FILL_THEN_DROP, method=WITHDRAW, count=1, mode=DropMode.CLOSE
+    async with _daemon(config) as d:
+        clock, world, journal, ctx, jobs = d.clock, d.world, d.journal, d.ctx, d.jobs
+        if lose_answer:
+            world.venues["hedge"].faults.drop(
+                FaultAction.FILL_THEN_DROP, method=WITHDRAW, count=1, mode=DropMode.CLOSE
+            )
+        await jobs.hedge_cycle()
+        _assert_binance_equity_is_its_usdt(jobs, config)
+        sent = await run_collateral(ctx, jobs.latest)
+        assert sent is not None and sent.status is PlanStatus.OPTIMAL
+        [planned] = sent.plan.transfers
+        assert (planned.route.source.venue, planned.route.destination.venue) == (
+            "hedge",
+            "opts",
         )
-    async with serve_sim_world(world) as (endpoints, _running):
-        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
-        with Journal.open(config.daemon.journal_path) as journal:
-            ctx = EngineContext(config, journal, venues, clock.now_ms)
-            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
-            try:
-                await jobs.hedge_cycle()
-                _assert_binance_equity_is_its_usdt(jobs, config)
-                sent = await run_collateral(ctx, jobs.latest)
-                assert sent is not None and sent.status is PlanStatus.OPTIMAL
-                [planned] = sent.plan.transfers
-                assert (planned.route.source.venue, planned.route.destination.venue) == (
-                    "hedge",
-                    "opts",
-                )
-                [record] = journal.transfers.open()
-                assert record.request.transfer_id == planned.transfer_id
-                lost = TransferState.UNKNOWN if lose_answer else TransferState.PROCESSING
-                assert record.state is lost
-                hedge = world.venues["hedge"].exchange
-                [withdrawal] = hedge.withdrawals(1, "BTC")
-                assert withdrawal.fee == FEE_BTC
-                assert withdrawal.amount == pytest.approx(planned.amount_coin)
-                assert _btc(world, "hedge") == pytest.approx(2.0 - withdrawal.amount)
+        [record] = journal.transfers.open()
+        assert record.request.transfer_id == planned.transfer_id
+        lost = TransferState.UNKNOWN if lose_answer else TransferState.PROCESSING
+        assert record.state is lost
+        hedge = world.venues["hedge"].exchange
+        [withdrawal] = hedge.withdrawals(1, "BTC")
+        assert withdrawal.fee == FEE_BTC
+        assert withdrawal.amount == pytest.approx(planned.amount_coin)
+        assert _btc(world, "hedge") == pytest.approx(2.0 - withdrawal.amount)
 
-                clock.advance(DELAY_MS - MINUTE_MS)  # reviewed and on chain, not landed
-                await jobs.hedge_cycle()
-                await run_collateral(ctx, jobs.latest)
-                assert journal.transfers.get(planned.transfer_id).state is not (
-                    TransferState.COMPLETED
-                )
-                opts = world.venues["opts"].exchange
-                assert [d.state for d in opts.deposits(1, "BTC")] == ["pending"]
+        clock.advance(DELAY_MS - MINUTE_MS)  # reviewed and on chain, not landed
+        await jobs.hedge_cycle()
+        await run_collateral(ctx, jobs.latest)
+        assert journal.transfers.get(planned.transfer_id).state is not (TransferState.COMPLETED)
+        opts = world.venues["opts"].exchange
+        assert [d.state for d in opts.deposits(1, "BTC")] == ["pending"]
 
-                clock.advance(2 * MINUTE_MS)
-                await jobs.hedge_cycle()
-                landed = await run_collateral(ctx, jobs.latest)
-                done = journal.transfers.get(planned.transfer_id)
-                assert done.state is TransferState.COMPLETED
-                assert done.venue_transfer_id == str(withdrawal.id)
-                assert journal.transfers.open() == ()
-                assert landed is not None and landed.plan.transfers == ()
-                assert len(hedge.withdrawals(1, "BTC")) == 1  # never sent twice
-                [deposit] = opts.deposits(1, "BTC")
-                assert deposit.state == "completed"
-                assert deposit.amount == pytest.approx(withdrawal.amount - FEE_BTC)
-                assert deposit.received_timestamp == withdrawal.created_timestamp + DELAY_MS
-            finally:
-                for venue in venues.values():
-                    await venue.close()
+        clock.advance(2 * MINUTE_MS)
+        await jobs.hedge_cycle()
+        landed = await run_collateral(ctx, jobs.latest)
+        done = journal.transfers.get(planned.transfer_id)
+        assert done.state is TransferState.COMPLETED
+        assert done.venue_transfer_id == str(withdrawal.id)
+        assert journal.transfers.open() == ()
+        assert landed is not None and landed.plan.transfers == ()
+        assert len(hedge.withdrawals(1, "BTC")) == 1  # never sent twice
+        [deposit] = opts.deposits(1, "BTC")
+        assert deposit.state == "completed"
+        assert deposit.amount == pytest.approx(withdrawal.amount - FEE_BTC)
+        assert deposit.received_timestamp == withdrawal.created_timestamp + DELAY_MS
 
 
 @pytest.mark.slow
@@ -263,43 +277,31 @@ async def test_usdt_moves_from_deribit_to_binance_with_deribits_fee_and_delay(
     is sent once through ccxt's deribit client and lands at Binance, where USDT is margin,
     after Deribit's confirmation and network delay, less Deribit's USDT fee."""
     config = _config(tmp_path, USDT_CONFIG)
-    clock = ManualClock(START_MS)
-    world = build_sim_world(config, clock=clock)
-    async with serve_sim_world(world) as (endpoints, _running):
-        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
-        with Journal.open(config.daemon.journal_path) as journal:
-            ctx = EngineContext(config, journal, venues, clock.now_ms)
-            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
-            try:
-                await jobs.hedge_cycle()
-                sent = await run_collateral(ctx, jobs.latest)
-                assert sent is not None and sent.status is PlanStatus.OPTIMAL
-                [planned] = sent.plan.transfers
-                route = planned.route
-                assert (route.source.venue, route.destination.venue, route.asset) == (
-                    "opts",
-                    "hedge",
-                    "USDT",
-                )
-                opts, hedge = world.venues["opts"].exchange, world.venues["hedge"].exchange
-                [withdrawal] = opts.withdrawals(1, "USDT")
-                assert (withdrawal.fee, withdrawal.amount) == (USDT_FEE, planned.amount_coin)
+    async with _daemon(config) as d:
+        await d.jobs.hedge_cycle()
+        sent = await run_collateral(d.ctx, d.jobs.latest)
+        assert sent is not None and sent.status is PlanStatus.OPTIMAL
+        [planned] = sent.plan.transfers
+        route = planned.route
+        assert (route.source.venue, route.destination.venue, route.asset) == (
+            "opts",
+            "hedge",
+            "USDT",
+        )
+        opts, hedge = d.world.venues["opts"].exchange, d.world.venues["hedge"].exchange
+        [withdrawal] = opts.withdrawals(1, "USDT")
+        assert (withdrawal.fee, withdrawal.amount) == (USDT_FEE, planned.amount_coin)
 
-                clock.advance(DERIBIT_DELAY_MS + MINUTE_MS)
-                await jobs.hedge_cycle()
-                await run_collateral(ctx, jobs.latest)
-                assert journal.transfers.get(planned.transfer_id).state is (TransferState.COMPLETED)
-                [deposit] = hedge.deposits(1, "USDT")
-                assert deposit.amount == pytest.approx(withdrawal.amount - USDT_FEE)
-                assert deposit.received_timestamp == (
-                    withdrawal.created_timestamp + DERIBIT_DELAY_MS
-                )
-                assert len(opts.withdrawals(1, "USDT")) == 1  # never sent twice
-                usdt = hedge.all_balances()[1]["USDT"].balance
-                assert usdt == pytest.approx(10_000.0 + deposit.amount, abs=100.0)  # fees
-            finally:
-                for venue in venues.values():
-                    await venue.close()
+        d.clock.advance(DERIBIT_DELAY_MS + MINUTE_MS)
+        await d.jobs.hedge_cycle()
+        await run_collateral(d.ctx, d.jobs.latest)
+        assert d.journal.transfers.get(planned.transfer_id).state is TransferState.COMPLETED
+        [deposit] = hedge.deposits(1, "USDT")
+        assert deposit.amount == pytest.approx(withdrawal.amount - USDT_FEE)
+        assert deposit.received_timestamp == withdrawal.created_timestamp + DERIBIT_DELAY_MS
+        assert len(opts.withdrawals(1, "USDT")) == 1  # never sent twice
+        usdt = hedge.all_balances()[1]["USDT"].balance
+        assert usdt == pytest.approx(10_000.0 + deposit.amount, abs=100.0)  # less trading fees
 
 
 def _example_with_raised_binance_band(tmp_path: Path) -> Config:
@@ -317,21 +319,10 @@ async def test_the_example_config_plans_usdt_from_deribit_to_binance(tmp_path: P
     tops Binance up with Deribit's USDT over the example's route (Deribit's fee and delay), not
     with coin, which is no margin there."""
     config = _example_with_raised_binance_band(tmp_path)
-    assert config.sim is not None
-    clock = ManualClock(config.sim.start_ms)
-    world = build_sim_world(config, clock=clock)
-    async with serve_sim_world(world) as (endpoints, _running):
-        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
-        with Journal.open(config.daemon.journal_path) as journal:
-            ctx = EngineContext(config, journal, venues, clock.now_ms)
-            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
-            try:
-                await jobs.hedge_cycle()
-                assert jobs.latest.portfolio is not None
-                result = optimize(collateral_snapshot(jobs.latest.portfolio, config, ()))
-            finally:
-                for venue in venues.values():
-                    await venue.close()
+    async with _daemon(config) as d:
+        await d.jobs.hedge_cycle()
+        assert d.jobs.latest.portfolio is not None
+        result = optimize(collateral_snapshot(d.jobs.latest.portfolio, config, ()))
     assert result.status is PlanStatus.OPTIMAL
     [move] = result.plan.transfers
     route = move.route
