@@ -12,21 +12,7 @@ from bot.domain.pnl import EXPLAINED
 from bot.engine.scheduler import Jobs
 from tests.integration.test_engine import START_MS, make_rig
 
-CONFIG = """
-mode = "sim"
-[[venues]]
-name = "sim-a"
-exchange = "deribit"
-role = ["options", "hedge"]
-[[hedges]]
-underlying = "BTC"
-venue = "sim-a"
-symbol = "BTC/USD:BTC"
-[strategy]
-name = "band"
-[strategy.params]
-width_up = 0.05
-width_down = 0.05
+WORLD = """
 [risk]
 max_order_notional_usd = 1000000
 max_hourly_notional_usd = 10000000
@@ -56,6 +42,27 @@ strike_usd = 60000.0
 expiry = 2026-12-25T08:00:00Z
 size = -10.0
 """
+"""Caps, journal, the BTC market, and a short call on sim-a with 5 BTC of cash."""
+
+CONFIG = (
+    """
+mode = "sim"
+[[venues]]
+name = "sim-a"
+exchange = "deribit"
+role = ["options", "hedge"]
+[[hedges]]
+underlying = "BTC"
+venue = "sim-a"
+symbol = "BTC/USD:BTC"
+[strategy]
+name = "band"
+[strategy.params]
+width_up = 0.05
+width_down = 0.05
+"""
+    + WORLD
+)
 STEP_MS = 10 * 60 * 1000
 CYCLES = 25
 
@@ -83,7 +90,8 @@ async def test_components_sum_to_the_equity_change_and_leave_a_small_residual(
     assert abs(btc.unexplained_usd) < 0.10 * gross, btc
 
 
-CROSS_VENUE = """
+CROSS_VENUE = (
+    """
 mode = "sim"
 [[venues]]
 name = "sim-a"
@@ -97,39 +105,15 @@ role = ["hedge"]
 underlying = "BTC"
 venue = "hedge"
 symbol = "BTC/USDT:USDT"
-[risk]
-max_order_notional_usd = 1000000
-max_hourly_notional_usd = 10000000
-max_daily_notional_usd = 50000000
-[daemon]
-journal_path = "{journal}"
-[metrics]
-enabled = false
-[sim]
-seed = 7
-start = 2026-12-01T08:00:00Z
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.6
-[[sim.balances]]
-venue = "sim-a"
-currency = "BTC"
-amount = 5.0
+"""
+    + WORLD
+    + """
 [[sim.balances]]
 venue = "hedge"
 currency = "USDT"
 amount = 200000.0
-[[sim.book]]
-venue = "sim-a"
-underlying = "BTC"
-kind = "option"
-settlement = "inverse"
-option_type = "call"
-strike_usd = 60000.0
-expiry = 2026-12-25T08:00:00Z
-size = -10.0
 """
+)
 HOUR_MS = 3_600_000
 
 
