@@ -20,6 +20,8 @@ from bot.sim.dialect import ALL_CURRENCIES, CURRENCIES, Dialect
 from bot.sim.grid import default_expiries, monthly_expiries, strike_ladder
 from bot.sim.market import DEFAULT_SPOT_USD
 
+MAX_PERP_BASIS_FRAC: Final = 0.05
+"""Largest perpetual basis either way, a fraction of the index (5%: far past any venue's)."""
 PERP_BASIS_FRAC: Final = MappingProxyType({Dialect.DERIBIT: 0.0, Dialect.BINANCE_USDM: -0.0003})
 """Each dialect's default perpetual premium over the market's, a fraction of the index. The
 deepest perpetual trades closest to the index: over the market's 0.08% premium, Deribit's
@@ -180,10 +182,11 @@ class ExchangeSpec:
     def __post_init__(self) -> None:
         venue_id(self.name)
         check_start_ms(self.start_ms)
-        if not (math.isfinite(self.perp_basis_frac) and abs(self.perp_basis_frac) <= 0.05):
+        basis = self.perp_basis_frac
+        if not (math.isfinite(basis) and abs(basis) <= MAX_PERP_BASIS_FRAC):
             raise ValueError(
-                f"ExchangeSpec {self.name}: perp_basis_frac must be in [-0.05, 0.05], got "
-                f"{self.perp_basis_frac!r}"
+                f"ExchangeSpec {self.name}: perp_basis_frac must be within "
+                f"±{MAX_PERP_BASIS_FRAC}, got {basis!r}"
             )
         if not self.accounts:
             raise ValueError("ExchangeSpec needs at least the main account")

@@ -3,6 +3,7 @@
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -348,3 +349,11 @@ def test_expiry_settles_options_and_futures_at_the_index() -> None:
     s_fut = probe.index_usd("BTC")
     after = ex.account_summary(1, "BTC").balance
     assert after - balance == pytest.approx(-10_000 * (1 / 60_000 - 1 / s_fut), rel=1e-6)
+
+
+@pytest.mark.parametrize("basis", [0.06, -0.06, math.nan])
+def test_a_perp_basis_beyond_five_percent_is_refused(basis: float) -> None:
+    """An exchange whose perpetual basis is not finite or over 5% either way is refused."""
+    spec = ExchangeSpec.default("sim-x", T0)
+    with pytest.raises(ValueError, match="perp_basis_frac"):
+        replace(spec, perp_basis_frac=basis)
