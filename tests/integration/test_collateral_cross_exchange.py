@@ -15,6 +15,7 @@ from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
 from bot.clock import ManualClock
 from bot.config import Config, load_config
 from bot.domain.collateral import PlanStatus, optimize
+from bot.domain.ids import VenueId
 from bot.domain.orders import TransferState
 from bot.engine.collateral_job import collateral_snapshot, run_collateral
 from bot.engine.context import EngineContext
@@ -99,14 +100,7 @@ size = -2.0
 )
 
 
-USDT_CONFIG = (
-    HEAD
-    + """
-[[collateral.venues]]
-name = "opts"
-[[collateral.venues]]
-name = "hedge"
-band = {{ floor = 5.0, target = 6.0, ceiling = 40.0 }}
+USDT_ROUTES = """
 [[collateral.routes]]
 from_venue = "opts"
 to_venue = "hedge"
@@ -124,6 +118,16 @@ fee_coin = 1.0
 min_coin = 10.0
 delay_s = 1830
 """
+TO_BINANCE = (
+    HEAD
+    + """
+[[collateral.venues]]
+name = "opts"
+[[collateral.venues]]
+name = "hedge"
+band = {{ floor = 5.0, target = 6.0, ceiling = 40.0 }}
+"""
+    + USDT_ROUTES
     + BTC_WORLD
     + """
 [[sim.balances]]
@@ -142,7 +146,40 @@ settlement = "linear"
 size = 10.0
 """
 )
-USDT_FEE = 1.0  # Deribit's (the sending venue's) USDT withdrawal fee in the emulator
+"""Binance's 10 BTC long perp on 10,000 USDT is under its floor; Deribit holds 100,000 USDT."""
+TO_DERIBIT = (
+    HEAD
+    + """
+[[collateral.venues]]
+name = "opts"
+band = {{ floor = 4.0, target = 5.0, ceiling = 40.0 }}
+[[collateral.venues]]
+name = "hedge"
+"""
+    + USDT_ROUTES
+    + BTC_WORLD
+    + """
+[[sim.balances]]
+venue = "opts"
+currency = "BTC"
+amount = 0.5
+[[sim.balances]]
+venue = "hedge"
+currency = "USDT"
+amount = 100000.0
+[[sim.book]]
+venue = "opts"
+underlying = "BTC"
+kind = "option"
+settlement = "inverse"
+option_type = "call"
+strike_usd = 65000.0
+expiry = 2026-12-25T08:00:00Z
+size = -2.0
+"""
+)
+"""Deribit's two short calls on 0.5 BTC are under its floor; Binance holds 100,000 USDT."""
+USDT_FEE = 1.0  # both emulators' USDT withdrawal fee, charged by the sending venue
 DERIBIT_DELAY_MS = MINUTE_MS + 30 * MINUTE_MS  # Deribit's confirmation, then the network
 FEE_BTC = 0.00005  # Binance's (the sending venue's) BTC withdrawal fee in the emulator
 DELAY_MS = 30_000 + 30 * MINUTE_MS  # Binance's review, then the network
@@ -270,13 +307,21 @@ async def test_a_lost_binance_withdrawal_answer_is_looked_up_never_resent(
 
 
 @pytest.mark.slow
-async def test_usdt_moves_from_deribit_to_binance_with_deribits_fee_and_delay(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("text", "source", "destination", "delay_ms"),
+    [
+        (TO_BINANCE, "opts", "hedge", DERIBIT_DELAY_MS),
+        (TO_DERIBIT, "hedge", "opts", DELAY_MS),
+    ],
+    ids=["deribit-to-binance", "binance-to-deribit"],
+)
+async def test_usdt_moves_between_the_exchanges_with_the_senders_fee_and_delay(
+    tmp_path: Path, text: str, source: str, destination: str, delay_ms: int
 ) -> None:
-    """The Binance hedge account under its floor draws USDT from Deribit's cash: the withdrawal
-    is sent once through ccxt's deribit client and lands at Binance, where USDT is margin,
-    after Deribit's confirmation and network delay, less Deribit's USDT fee."""
-    config = _config(tmp_path, USDT_CONFIG)
+    """The account under its floor draws USDT from the other exchange's cash: the withdrawal is
+    sent once through the sender's ccxt client and lands after the sender's review and network
+    delay, less the sender's 1 USDT; USDT is collateral at both ends."""
+    config = _config(tmp_path, text)
     async with _daemon(config) as d:
         await d.jobs.hedge_cycle()
         sent = await run_collateral(d.ctx, d.jobs.latest)
@@ -284,24 +329,27 @@ async def test_usdt_moves_from_deribit_to_binance_with_deribits_fee_and_delay(
         [planned] = sent.plan.transfers
         route = planned.route
         assert (route.source.venue, route.destination.venue, route.asset) == (
-            "opts",
-            "hedge",
+            source,
+            destination,
             "USDT",
         )
-        opts, hedge = d.world.venues["opts"].exchange, d.world.venues["hedge"].exchange
-        [withdrawal] = opts.withdrawals(1, "USDT")
-        assert (withdrawal.fee, withdrawal.amount) == (USDT_FEE, planned.amount_coin)
+        sender = d.world.venues[VenueId(source)].exchange
+        receiver = d.world.venues[VenueId(destination)].exchange
+        [withdrawal] = sender.withdrawals(1, "USDT")
+        assert withdrawal.fee == USDT_FEE
+        assert withdrawal.amount == pytest.approx(planned.amount_coin)
+        before = receiver.all_balances()[1]["USDT"].balance
 
-        d.clock.advance(DERIBIT_DELAY_MS + MINUTE_MS)
+        d.clock.advance(delay_ms + MINUTE_MS)
         await d.jobs.hedge_cycle()
         await run_collateral(d.ctx, d.jobs.latest)
         assert d.journal.transfers.get(planned.transfer_id).state is TransferState.COMPLETED
-        [deposit] = hedge.deposits(1, "USDT")
+        [deposit] = receiver.deposits(1, "USDT")
         assert deposit.amount == pytest.approx(withdrawal.amount - USDT_FEE)
-        assert deposit.received_timestamp == withdrawal.created_timestamp + DERIBIT_DELAY_MS
-        assert len(opts.withdrawals(1, "USDT")) == 1  # never sent twice
-        usdt = hedge.all_balances()[1]["USDT"].balance
-        assert usdt == pytest.approx(10_000.0 + deposit.amount, abs=100.0)  # less trading fees
+        assert deposit.received_timestamp == withdrawal.created_timestamp + delay_ms
+        assert len(sender.withdrawals(1, "USDT")) == 1  # never sent twice
+        after = receiver.all_balances()[1]["USDT"].balance
+        assert after == pytest.approx(before + deposit.amount, abs=100.0)  # less trading fees
 
 
 def _example_with_raised_binance_band(tmp_path: Path) -> Config:
