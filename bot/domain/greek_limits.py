@@ -31,6 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Final
 
 import numpy as np
@@ -149,6 +150,12 @@ class LimitLevel(StrEnum):
     INSIDE = "inside"
     SOFT = "soft"
     HARD = "hard"
+
+
+LEVEL_CODES: Final = MappingProxyType(
+    {LimitLevel.INSIDE: 0, LimitLevel.SOFT: 1, LimitLevel.HARD: 2}
+)
+"""A level as a number (the metrics' gauge)."""
 
 
 @dataclass(frozen=True, slots=True)

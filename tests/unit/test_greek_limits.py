@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from bot.domain import health_rules
+from bot.domain.alert_rules import component_kind
+from bot.domain.alerts import AlertKind
 from bot.domain.exposure import value_book
 from bot.domain.greek_limits import (
     GreekLimit,
@@ -15,6 +18,7 @@ from bot.domain.greek_limits import (
     bucket_views,
     check_limits,
 )
+from bot.domain.health import Component, Level
 from bot.domain.ids import Currency
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.timeunits import MS_PER_DAY
@@ -113,3 +117,25 @@ class TestCheckLimits:
         """No position in 90d+: nothing to judge there."""
         views = tuple(_views([20.0], [-10.0]).values())
         assert check_limits(views, [GreekLimit(BTC, "90d+", hard_vega_usd_per_volpt=1.0)]) == ()
+
+
+class TestHealthComponent:
+    def _component(self, **limits: float) -> Component:
+        views = tuple(_views([20.0], [-10.0]).values())
+        return health_rules.greeks(BTC, check_limits(views, [GreekLimit(BTC, "all", **limits)]))
+
+    def test_inside_every_limit_is_ok(self) -> None:
+        """greeks:BTC is ok while each of its limits holds."""
+        assert self._component(soft_vega_usd_per_volpt=1e4).level is Level.OK
+
+    def test_a_breach_degrades_and_names_the_bucket(self) -> None:
+        """Past a soft limit degrades (an alert of class greek_limit) with the bucket named."""
+        c = self._component(soft_vega_usd_per_volpt=10.0)
+        assert (c.name, c.level) == ("greeks:BTC", Level.DEGRADED)
+        assert c.reason.startswith("all: standardised vega")
+        assert component_kind(c.name) is AlertKind.GREEK_LIMIT
+
+    def test_a_hard_breach_says_an_option_hedge_is_due_and_still_only_degrades(self) -> None:
+        """Hard is not failing: /health judges the delta hedger, which still works."""
+        c = self._component(hard_vega_usd_per_volpt=10.0)
+        assert c.level is Level.DEGRADED and c.reason.startswith("option hedge due: all:")
