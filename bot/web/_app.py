@@ -31,6 +31,7 @@ from bot.domain.health import Level
 from bot.engine.health import health_of
 from bot.engine.plan import CyclePlan
 from bot.engine.scheduler import Jobs
+from bot.engine.status import greek_bucket_rows
 from bot.journal import OperatorAction
 from bot.ops.status_server import Mount
 from bot.web import _format
@@ -235,6 +236,7 @@ class _Dashboard:
         return {
             "rows": greeks_rows(plan, config.strategy),
             "buckets": bucket_rows(plan),
+            "limits": [] if plan is None else greek_bucket_rows(plan, config.greek_limits),
             "strategy": config.strategy.name,
             "valued_at": None if plan is None else _format.iso_utc(plan.valuation_ts_ms),
         }

@@ -32,6 +32,17 @@ class TestPages:
         assert "BTC/USD:BTC" in html and 'id="stress-grid"' in html
         assert "Liquidation at a move of" in html and "1796112000000" not in html
 
+    async def test_the_greeks_panel_shows_each_bucket_against_its_limit(
+        self, tmp_path: Path
+    ) -> None:
+        """The example's BTC ``all`` limit has a row with its 30-day vega and its level."""
+        with world(tmp_path) as w:
+            async with client(w) as http:
+                html = await (await http.get("/panels/greeks")).text()
+        table = html[html.index('id="greek-limits-table"') :]
+        row = table[table.index('<th>BTC</th><td class="text">all</td>') :].split("</tr>")[0]
+        assert row.count("<td>") == 3 and ">inside<" in row
+
     async def test_every_response_carries_the_security_headers(self, tmp_path: Path) -> None:
         """CSP without inline script, frame denial and no-store on pages and static files."""
         with world(tmp_path) as w:
