@@ -103,12 +103,14 @@ async def test_balances_read_initial_margin_that_ccxt_does_not_unify(deribit: Ha
 
 
 async def test_marks_turn_percent_iv_into_a_fraction(deribit: Harness) -> None:
-    """mark_iv 60.0 (percent) becomes 0.60; option marks stay in BTC with the USD forward."""
+    """mark_iv 60.0 (percent) becomes 0.60; option marks stay in BTC with the USD forward and
+    carry their open interest."""
     venue, _ = deribit
     marks = await venue.fetch_marks([CALL, PUT, PERP])
     call = marks[CALL]
     assert (call.mark_price, call.mark_iv, call.underlying_usd) == (0.06854, 0.60, 60000.0)
     assert (call.bid, call.ask, call.venue_delta) == (0.068, 0.0695, None)
+    assert call.open_interest == 812.3, "an option's open interest, in coin"
     assert marks[PUT].bid is None, "a null bid is no quote, not a zero price"
     assert marks[PERP].underlying_usd == marks[PERP].mark_price == 60000.0
 

@@ -125,6 +125,7 @@ class DeribitNormaliser(Normaliser):
             mark_iv=iv_pct / 100.0 if iv_pct is not None and vm.instrument.is_option else None,
             bid=opt_positive(summary, "bid_price", where),
             ask=opt_positive(summary, "ask_price", where),
+            open_interest=opt_positive(summary, "open_interest", where),
         )
 
     async def fetch_marks(
