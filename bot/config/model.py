@@ -28,6 +28,7 @@ from bot.config.health import HealthConfig
 from bot.config.hedging import HedgeRouteConfig, StrategyConfig, check_routes
 from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
+from bot.config.options_hedge import OptionsHedgeConfig
 from bot.config.paper import PaperConfig
 from bot.config.references import currencies, unknown_names
 from bot.config.risk import RiskConfig
@@ -161,6 +162,10 @@ class Config(BaseSettings):
     greek_limits: GreekLimitsConfig = Field(
         default_factory=GreekLimitsConfig,
         description="Vega/gamma limits per underlying and expiry bucket. Default: none.",
+    )
+    options_hedge: OptionsHedgeConfig = Field(
+        default_factory=OptionsHedgeConfig,
+        description="Option-hedge proposals for hard greek-limit breaches. Default: off.",
     )
 
     @classmethod

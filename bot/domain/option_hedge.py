@@ -335,3 +335,37 @@ def whitelist(
         & (spread <= max_spread_frac)
     )
     return np.flatnonzero(keep)
+
+
+def document(venue: str, underlying: Currency, c: Candidates, p: Proposal) -> dict[str, object]:
+    """A proposal as the journal keeps it and ``options-hedge plan --json`` shows it: its legs
+    (signed coin, mid premium and expected cost, USD), totals, and each row before and after."""
+    legs = [
+        {
+            "symbol": c.symbols[i],
+            "amount_coin": float(p.amount_coin[i]),
+            "premium_usd_per_coin": float(c.premium_usd[i]),
+            "cost_usd": float(c.cost_usd[i] * abs(p.amount_coin[i])),
+        }
+        for i in np.flatnonzero(p.amount_coin).tolist()
+    ]
+    rows = [
+        {
+            "bucket": r.bucket,
+            "figure": r.figure.value,
+            "before": r.before,
+            "after": after,
+            "bound": r.bound,
+            "required": r.required,
+        }
+        for r, after in zip(p.rows, p.after, strict=True)
+    ]
+    return {
+        "venue": venue,
+        "underlying": underlying,
+        "legs": legs,
+        "cost_usd": p.cost_usd,
+        "premium_usd": p.premium_usd,
+        "delta_change_coin": p.delta_change_coin,
+        "rows": rows,
+    }

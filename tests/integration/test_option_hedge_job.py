@@ -1,0 +1,54 @@
+"""The option-hedge job on the emulator: a short-vega book past its hard limit gets a
+proposal from the venue's real chain (through ccxt), journaled PROPOSED with Greeks before and
+after; a live proposal is not doubled; an overdue one expires."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.engine.context import LatestRead
+from bot.engine.option_hedge_job import propose_option_hedges
+from bot.journal import ProposalState
+from tests.integration.test_engine import CONFIG, make_rig
+
+SHORT_VEGA = """
+[[sim.book]]
+venue = "sim-a"
+underlying = "BTC"
+kind = "option"
+settlement = "inverse"
+option_type = "call"
+strike_usd = 60000.0
+expiry = 2026-12-25T08:00:00Z
+size = -20.0
+[greek_limits]
+[[greek_limits.limits]]
+underlying = "BTC"
+bucket = "all"
+soft_vega_usd_per_volpt = 800.0
+hard_vega_usd_per_volpt = 1000.0
+[options_hedge]
+enabled = true
+expiry_s = 60
+min_open_interest_coin = 0
+max_spread_frac = 0.5
+"""
+
+
+async def test_a_hard_breach_is_proposed_once_and_expires(tmp_path: Path) -> None:
+    """Short 20 calls (about -1,500 USD/volpt standardised) past the 1,000 limit: the proposal
+    buys options, its rows end inside the 800 aim, and a second look adds none."""
+    async with make_rig(tmp_path, CONFIG + SHORT_VEGA) as rig:
+        latest = LatestRead().after_cycle(await rig.engine.run_cycle())
+        (pid,) = await propose_option_hedges(rig.ctx, latest)
+        record = rig.journal.option_proposals.get(pid)
+        assert record.state is ProposalState.PROPOSED and record.underlying == "BTC"
+        (row,) = record.document["rows"]
+        assert row["before"] < -1000.0 and abs(row["after"]) <= 800.0 + 1e-6
+        assert record.document["legs"] and all(
+            leg["amount_coin"] > 0 for leg in record.document["legs"]
+        )
+        assert await propose_option_hedges(rig.ctx, latest) == ()
+        rig.clock.advance(61_000)
+        rig.journal.option_proposals.expire(rig.ctx.clock_ms())
+        assert rig.journal.option_proposals.get(pid).state is ProposalState.EXPIRED
