@@ -97,9 +97,12 @@ class ProposalStore:
         )
         return None if row is None else _record(row)
 
-    def approve(self, proposal_id: str, now_ms: int) -> ProposalRecord:
+    def approve(
+        self, proposal_id: str, now_ms: int, *, daemon_clock: bool = True
+    ) -> ProposalRecord:
         """PROPOSED -> APPROVED while live; a proposal past its expiry becomes EXPIRED and
-        the approval is refused."""
+        the approval is refused. ``daemon_clock`` False: ``now_ms`` is not on the clock that
+        stamped the expiry (a simulated daemon's), so only the daemon's :meth:`expire` judges."""
         with self._db.tx():
             current = self.get(proposal_id)
             if current.state is not ProposalState.PROPOSED:
@@ -107,7 +110,7 @@ class ProposalStore:
                     f"option-hedge proposal {proposal_id} is {current.state.value}: "
                     "only a proposed one can be approved"
                 )
-            late = now_ms >= current.expires_ts_ms
+            late = daemon_clock and now_ms >= current.expires_ts_ms
             self._set(
                 proposal_id, ProposalState.EXPIRED if late else ProposalState.APPROVED, now_ms
             )
