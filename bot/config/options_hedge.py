@@ -95,6 +95,31 @@ class OptionsHedgeConfig(FrozenModel):
         ),
     )
 
+    iv_tolerance_volpt: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=50.0,
+        description=(
+            "How far an order's limit may sit from the mark IV against us, vol points (a buy "
+            "at mark IV + this, a sell at mark IV - this). Default 2, in [0, 50]."
+        ),
+    )
+    max_premium_usd_per_order: float = Field(
+        default=250_000.0,
+        gt=0.0,
+        le=1e12,
+        description="Largest premium one option order may move, USD. Default 250000, in (0, 1e12].",
+    )
+    max_premium_usd_per_day: float = Field(
+        default=1_000_000.0,
+        gt=0.0,
+        le=1e12,
+        description=(
+            "Largest premium executed proposals may move in 24 hours, USD. Default 1000000, in "
+            "(0, 1e12]."
+        ),
+    )
+
     @model_validator(mode="after")
     def _delta_range(self) -> OptionsHedgeConfig:
         if self.min_abs_delta > self.max_abs_delta:

@@ -39,7 +39,7 @@ from bot.engine.funding import read_due, record_funding
 from bot.engine.history import HISTORY_CYCLES, CyclePoint, point_of
 from bot.engine.journal_check import JOURNAL_CHECK_INTERVAL_S, check_journal
 from bot.engine.margin_job import MarginView, margin_snapshot, stress_snapshot
-from bot.engine.option_hedge_job import propose_option_hedges
+from bot.engine.option_hedge_job import execute_approved, propose_option_hedges
 from bot.engine.reconciler import reconcile_journal
 from bot.engine.surface_job import refresh_surfaces
 
@@ -100,6 +100,7 @@ class Jobs:
         await run_collateral(self.ctx, self.latest)
 
     async def options_hedge(self) -> None:
+        await execute_approved(self.ctx, self.latest)
         await propose_option_hedges(self.ctx, self.latest)
 
     async def surfaces(self) -> None:

@@ -11,6 +11,7 @@ while it is still live; once past its expiry it can only become EXPIRED.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -120,6 +121,34 @@ class ProposalStore:
                 "(prices have moved): wait for the next one"
             )
         return self.get(proposal_id)
+
+    def approved(self, now_ms: int) -> tuple[ProposalRecord, ...]:
+        """APPROVED proposals not yet expired at ``now_ms``, oldest first (the daemon's queue)."""
+        rows = self._db.query(
+            f"SELECT {_COLUMNS} FROM option_proposals WHERE status = ? AND expires_ts_ms > ? "
+            "ORDER BY ts_ms, proposal_id",
+            (ProposalState.APPROVED, now_ms),
+        )
+        return tuple(_record(r) for r in rows)
+
+    def executed(self, proposal_id: str, now_ms: int) -> None:
+        """APPROVED -> EXECUTED: its orders were journaled and sent (whatever they filled)."""
+        with self._db.tx():
+            current = self.get(proposal_id)
+            if current.state is not ProposalState.APPROVED:
+                raise JournalError(
+                    f"option-hedge proposal {proposal_id} is {current.state.value}: "
+                    "only an approved one is executed"
+                )
+            self._set(proposal_id, ProposalState.EXECUTED, now_ms)
+
+    def premium_executed_usd(self, since_ms: int) -> float:
+        """The premium (USD, as proposed) of the proposals executed at or after ``since_ms``."""
+        rows = self._db.query(
+            "SELECT proposal_json FROM option_proposals WHERE status = ? AND status_ts_ms >= ?",
+            (ProposalState.EXECUTED, since_ms),
+        )
+        return math.fsum(float(json.loads(r[0]).get("premium_usd", 0.0)) for r in rows)
 
     def expire(self, now_ms: int) -> int:
         """Mark every PROPOSED or APPROVED proposal past its expiry EXPIRED; how many."""

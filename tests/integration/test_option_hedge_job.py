@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.engine.context import LatestRead
-from bot.engine.option_hedge_job import propose_option_hedges
+from bot.engine.option_hedge_job import execute_approved, propose_option_hedges
+from bot.engine.status import status_of
 from bot.journal import ProposalState
 from tests.integration.test_engine import CONFIG, make_rig
 
@@ -52,3 +53,28 @@ async def test_a_hard_breach_is_proposed_once_and_expires(tmp_path: Path) -> Non
         rig.clock.advance(61_000)
         rig.journal.option_proposals.expire(rig.ctx.clock_ms())
         assert rig.journal.option_proposals.get(pid).state is ProposalState.EXPIRED
+
+
+async def test_an_approved_proposal_is_executed_through_ccxt_and_vega_comes_back_inside(
+    tmp_path: Path,
+) -> None:
+    """Breach -> proposal -> approval -> IOC orders journal-first through ccxt: the next cycle
+    finds the vega inside the hard limit and re-hedges the options' delta with the perp."""
+    text = CONFIG.replace("amount = 2.0", "amount = 50.0") + SHORT_VEGA + "iv_tolerance_volpt = 5\n"
+    async with make_rig(tmp_path, text) as rig:
+        latest = LatestRead().after_cycle(await rig.engine.run_cycle())
+        (pid,) = await propose_option_hedges(rig.ctx, latest)
+        rig.journal.option_proposals.approve(pid, rig.ctx.clock_ms())
+        assert await execute_approved(rig.ctx, latest) == (pid,)
+        assert rig.journal.option_proposals.get(pid).state is ProposalState.EXECUTED
+        orders = [
+            r for r, _, _ in rig.journal.orders.since(0) if r.request.client_id.startswith(pid)
+        ]
+        assert orders and all(r.state.value == "filled" for r in orders)
+        perp_before = rig.perp_usd()
+        rig.clock.advance(1_000)
+        after = LatestRead().after_cycle(await rig.engine.run_cycle())
+        status = status_of(rig.ctx, after, rig.ctx.clock_ms())
+    (row,) = [r for r in status["greek_buckets"] if r["bucket"] == "all"]  # type: ignore[attr-defined]
+    assert abs(row["vega_std_usd_per_volpt"]) <= 1000.0 and row["limit"] != "hard"
+    assert rig.perp_usd() != perp_before, "the bought calls' delta was hedged with the perp"
