@@ -120,6 +120,16 @@ class OptionsHedgeConfig(FrozenModel):
         ),
     )
 
+    dashboard_max_cost_usd: float = Field(
+        default=5_000.0,
+        ge=0.0,
+        le=1e12,
+        description=(
+            "Costliest proposal (expected cost, USD) the dashboard offers to approve; dearer "
+            "ones need 'deltabot options-hedge approve'. Default 5000, in [0, 1e12]."
+        ),
+    )
+
     @model_validator(mode="after")
     def _delta_range(self) -> OptionsHedgeConfig:
         if self.min_abs_delta > self.max_abs_delta:
