@@ -1,12 +1,15 @@
 """An approved option-hedge proposal as order intents, and the caps on the premium they move.
 
-Each leg becomes one IOC limit order priced from the surface: the option's
-mark IV moved against us by ``iv_tolerance`` (bought at mark IV + tolerance,
-sold at mark IV − tolerance), through Black-76 at the mark's forward, in the
-option's price currency and on its tick (a buy rounded down, a sell up, so the
-tolerance is never exceeded). The order then goes through the hedge gate like
-any other; :func:`premium_denials` adds the option-only caps: premium per
-order and per day (USD, at the mid the proposal was made on).
+Each leg becomes one IOC limit order at the option's mark IV moved against us
+by ``iv_tolerance`` (bought at mark IV + tolerance, sold at mark IV −
+tolerance): sent as that implied vol where the venue takes one (Deribit's
+``advanced="implv"``, ``OrderRequest.limit_iv``), and everywhere else, and in
+the journal and the gate, as its price from the surface: Black-76 at the
+mark's forward, in the option's price currency and on its tick (a buy rounded
+down, a sell up, so the tolerance is never exceeded). The order then goes
+through the hedge gate like any other; :func:`premium_denials` adds the
+option-only caps: premium per order and per day (USD, at the mid the proposal
+was made on).
 
 Example: buying a 60,000 call at forward 60,000 with 30 days, mark IV 60 % and
 a tolerance of 2 vol points is limited at the 62 % price, 0.07082 BTC
@@ -87,6 +90,7 @@ def leg_intents(
             amount=amount,
             limit_price=round_price(inst, per_unit, side),
             tif=TimeInForce.IOC,
+            limit_iv=round(vol, 4),
         )
         intents.append(
             OrderIntent(

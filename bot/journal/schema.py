@@ -28,7 +28,8 @@ Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
 (every alert raised, with its delivery per channel), version 9 ``equities.linear_usd``
 (the USD equity of USD-settled accounts per underlying) and ``funding`` (funding payments
 as the venues report them, once each), version 10 ``option_proposals`` (option-hedge
-proposals awaiting, given or past an operator's approval); an older journal is migrated
+proposals awaiting, given or past an operator's approval) and ``orders.limit_iv`` (an
+option order's limit as an implied vol); an older journal is migrated
 in place when opened."""
 
 
@@ -151,6 +152,7 @@ CREATE TABLE option_proposals (
     status_ts_ms INTEGER NOT NULL, expires_ts_ms INTEGER NOT NULL, proposal_json TEXT NOT NULL
 );
 CREATE INDEX option_proposals_underlying ON option_proposals(underlying, ts_ms);
+ALTER TABLE orders ADD COLUMN limit_iv REAL;
 """
 _MIGRATIONS: Final = {
     1: _LOCKS,

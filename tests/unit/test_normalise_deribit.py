@@ -228,6 +228,18 @@ async def test_ioc_remainder_is_canceled_with_partial_fill(deribit: Harness) -> 
     assert (outcome.report.state, outcome.report.filled_amount) == (OrderState.CANCELED, 0.3)
 
 
+async def test_an_option_limit_in_implied_vol_is_sent_as_implv(deribit: Harness) -> None:
+    """limit_iv 0.62 goes out as price 62 with advanced=implv (Deribit's IV order)."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/buy", "buy_option_partial_ioc")
+    request = OrderRequest(
+        ClientOrderId("opt-hedge-1"), VENUE, CALL, Side.BUY, 0.5, 0.0695, limit_iv=0.62
+    )
+    assert isinstance(await venue.create_order(request), Accepted)
+    sent = rec.calls[-1].params
+    assert (sent["advanced"], float(sent["price"])) == ("implv", 62.0)
+
+
 async def test_not_enough_funds_is_rejected(deribit: Harness) -> None:
     """Deribit error 10009 goes through ccxt's error table to InsufficientFunds: Rejected."""
     venue, rec = deribit

@@ -24,11 +24,12 @@ def _intents(amount: float) -> tuple[OrderIntent, ...]:
 
 
 def test_a_buy_is_limited_at_mark_iv_plus_the_tolerance_rounded_down() -> None:
-    """The module docstring's example: 62 % vol is 0.07082 BTC, a buy limit of 0.0708, IOC."""
+    """The module docstring's example: 62 % vol is 0.07082 BTC, a buy limit of 0.0708 (and of
+    62 % where the venue takes an IV), IOC."""
     (intent,) = _intents(4.2)
     order = intent.order
     assert (order.side, order.amount, order.tif) == (Side.BUY, 4.2, TimeInForce.IOC)
-    assert order.limit_price == pytest.approx(0.0708)
+    assert order.limit_price == pytest.approx(0.0708) and order.limit_iv == pytest.approx(0.62)
     assert order.client_id == "oh-1-0" and intent.position_before_coin == -20.0
 
 

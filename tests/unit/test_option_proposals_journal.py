@@ -1,4 +1,5 @@
-"""The option_proposals table: PROPOSED with its document, approval while live, expiry."""
+"""The option_proposals table: PROPOSED with its document, approval while live, expiry; and the
+orders' implied-vol limit that came with it (schema version 10)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.ids import Currency, VenueId
+from bot.domain.option_hedge_orders import Leg, leg_intents
+from bot.domain.snapshot import Mark
 from bot.journal import Journal, JournalError, ProposalState, schema
+from tests.books import NOW_MS, _option
+
+CALL = _option("C30", 60_000.0, 30, True)
 
 DOC = {"legs": [{"symbol": "BTC-25DEC26-60000-C", "amount_coin": 4.2}], "cost_usd": 126.0}
 
@@ -79,3 +86,20 @@ def test_a_version_9_journal_gains_the_table(tmp_path: Path) -> None:
     with Journal.open(path) as j:
         _propose(j)
         assert j.option_proposals.get("oh-1").state is ProposalState.PROPOSED
+
+
+def test_an_orders_implied_vol_limit_is_journaled(journal: Journal) -> None:
+    """limit_iv goes into the orders table with the rest of the request and reads back."""
+    intent = leg_intents(
+        "oh-1", VenueId("deribit"), Currency("BTC"), [Leg(CALL.symbol, 1.0, 4_000.0)],
+        instruments={CALL.symbol: CALL},
+        marks={CALL.symbol: Mark(CALL.symbol, 0.0685, 60_000.0, NOW_MS, mark_iv=0.6)},
+        held_coin={}, now_ms=NOW_MS, iv_tolerance=0.02,
+    )[0]  # fmt: skip
+    journal.orders.record_decision(
+        "oh-1", Currency("BTC"), NOW_MS, greeks={"index_usd": 60_000.0}, inputs={},
+        target_coin=0.0, reason="option hedge",
+    )  # fmt: skip
+    journal.orders.record_intent(intent, "oh-1/BTC", NOW_MS)
+    assert journal.orders.get(intent.order.client_id).request == intent.order
+    assert intent.order.limit_iv == pytest.approx(0.62)

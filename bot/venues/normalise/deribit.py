@@ -68,6 +68,7 @@ _WITHDRAWAL_STATES = {
 
 class DeribitNormaliser(Normaliser):
     exchange: ClassVar[str] = "deribit"
+    implied_vol_orders: ClassVar[bool] = True
     client_id_param: ClassVar[str] = "label"
     raw_client_id_keys: ClassVar[tuple[str, ...]] = ("label",)
     order_rate: ClassVar[tuple[float, float] | None] = (20.0, 5.0)
