@@ -273,8 +273,8 @@ def _vol_greeks(
     ``coin_premium`` marks inverse options counted in the coin numeraire, whose net delta
     carries the premium term −V/F and so the vol derivative −vega/F (module docstring).
     """
-    vanna = q * (g.vanna - np.where(coin_premium, g.vega / f, 0.0))
-    return vanna, q * g.volga * _VOL_POINT * _VOL_POINT
+    vanna = g.vanna - np.where(coin_premium, g.vega / f, 0.0) if coin_premium.any() else g.vanna
+    return q * vanna, q * (g.volga * _VOL_POINT**2)
 
 
 def _expired_and_live(table: PositionTable, valuation_ts_ms: int) -> tuple[BoolArray, IntArray]:
