@@ -69,6 +69,8 @@ def proposals_text(records: Sequence[ProposalRecord]) -> str:
                 f"  {side} {abs(leg['amount_coin']):g} {leg['symbol']} "
                 f"(mid {leg['premium_usd_per_coin']:,.2f} USD, cost {leg['cost_usd']:,.2f} USD)"
             )
+        for why in d.get("why", []):
+            lines.append(f"  why: {why}")
         for row in d.get("rows", []):
             lines.append(
                 f"  {row['bucket']} {row['figure']}: {row['before']:,.1f} -> {row['after']:,.1f}"

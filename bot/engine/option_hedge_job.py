@@ -6,7 +6,8 @@ proposals, then for each underlying that the last cycle found past a hard
 the venue holding that underlying's options, builds the whitelist
 (:mod:`bot.domain.option_hedge_chain`), solves (:func:`bot.domain.option_hedge.propose`)
 and journals the answer PROPOSED with the Greeks before and after. An
-infeasible one is logged with its explanation; nothing is journaled for it.
+infeasible one is journaled INFEASIBLE with its explanation (once per distinct
+explanation), which ``options-hedge plan`` shows.
 
 :func:`execute_approved` sends each APPROVED, unexpired proposal: its legs as
 IOC limits off the mark IV (:mod:`bot.domain.option_hedge_orders`), past the
@@ -74,10 +75,16 @@ async def propose_option_hedges(ctx: EngineContext, latest: LatestRead) -> tuple
         )
         rows = rows_of([c for c in checks if c.limit.underlying == u])
         found = propose(candidates, rows, max_premium_usd=cfg.options_hedge.max_premium_usd)
+        pid = f"oh-{u}-{now}"
         if not found.feasible:
             log.warning("option_hedge_infeasible", underlying=u, why=list(found.why))
+            proposals.infeasible(
+                pid,
+                ts_ms=now,
+                underlying=u,
+                document={**document(snap.venue, u, candidates, found), "why": list(found.why)},
+            )
             continue
-        pid = f"oh-{u}-{now}"
         proposals.propose(
             pid,
             ts_ms=now,

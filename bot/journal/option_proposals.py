@@ -5,7 +5,8 @@ The daemon journals each proposal PROPOSED with the Greeks before and after it
 and a time after which it expires: option prices move, and an approval is of
 these trades at about these prices, not of whatever the market offers later.
 ``deltabot options-hedge approve ID`` (beside the daemon) marks it APPROVED only
-while it is still live; once past its expiry it can only become EXPIRED.
+while it is still live; once past its expiry it can only become EXPIRED. A breach
+no trade can mend is journaled INFEASIBLE with the optimizer's explanation.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class ProposalState(StrEnum):
     APPROVED = "approved"
     EXECUTED = "executed"
     EXPIRED = "expired"
+    INFEASIBLE = "infeasible"
+    """No trades could mend the breach; the document says why (never approved)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,34 @@ class ProposalStore:
             "status": ProposalState.PROPOSED,
             "status_ts_ms": ts_ms,
             "expires_ts_ms": expires_ts_ms,
+            "proposal_json": json.dumps(dict(document), sort_keys=True),
+        }
+        with self._db.tx():
+            return self._db.insert("option_proposals", row, or_ignore=True)
+
+    def infeasible(
+        self, proposal_id: str, *, ts_ms: int, underlying: str, document: Mapping[str, Any]
+    ) -> bool:
+        """Journal why no proposal exists for ``underlying`` now, unless its newest record
+        already says the same (one record per distinct explanation, not one per look)."""
+        latest = self._db.one(
+            "SELECT status, proposal_json FROM option_proposals WHERE underlying = ? "
+            "ORDER BY ts_ms DESC, proposal_id DESC LIMIT 1",
+            (underlying,),
+        )
+        if (
+            latest is not None
+            and latest[0] == ProposalState.INFEASIBLE
+            and json.loads(latest[1]).get("why") == list(document.get("why", []))
+        ):
+            return False
+        row = {
+            "proposal_id": proposal_id,
+            "ts_ms": ts_ms,
+            "underlying": underlying,
+            "status": ProposalState.INFEASIBLE,
+            "status_ts_ms": ts_ms,
+            "expires_ts_ms": ts_ms,
             "proposal_json": json.dumps(dict(document), sort_keys=True),
         }
         with self._db.tx():

@@ -78,3 +78,19 @@ async def test_an_approved_proposal_is_executed_through_ccxt_and_vega_comes_back
     (row,) = [r for r in status["greek_buckets"] if r["bucket"] == "all"]  # type: ignore[attr-defined]
     assert abs(row["vega_std_usd_per_volpt"]) <= 1000.0 and row["limit"] != "hard"
     assert rig.perp_usd() != perp_before, "the bought calls' delta was hedged with the perp"
+
+
+async def test_an_infeasible_breach_is_journaled_with_why_once(tmp_path: Path) -> None:
+    """Position caps of 0.1 coin cannot mend the breach: the journal holds one INFEASIBLE
+    record saying by how much the whitelist falls short, not one per look."""
+    text = CONFIG + SHORT_VEGA + "max_position_coin = 0.1\nn_expiries = 1\nmax_abs_delta = 0.2\n"
+    async with make_rig(tmp_path, text) as rig:
+        latest = LatestRead().after_cycle(await rig.engine.run_cycle())
+        assert await propose_option_hedges(rig.ctx, latest) == ()
+        rig.clock.advance(1_000)
+        assert await propose_option_hedges(rig.ctx, latest) == ()
+        (record,) = rig.journal.option_proposals.recent()
+    assert record.state is ProposalState.INFEASIBLE
+    (why,) = record.document["why"]
+    assert why.startswith("BTC all standardised vega USD/volpt -")
+    assert "moves it by at most" in why or "no whitelisted option moves it" in why
