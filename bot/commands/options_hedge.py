@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
 from bot.app.errors import OPERATOR_ERRORS
 from bot.app.option_hedge_report import (
@@ -20,25 +19,18 @@ from bot.app.option_hedge_report import (
     proposals_text,
     recent_proposals,
 )
-from bot.commands import CONFIG_HELP
-from bot.commands.common import load_or_report, report_journal_problem
+from bot.commands.common import add_plan_and_approve, load_or_report, report_journal_problem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``plan [--json]`` or ``approve PROPOSAL_ID``."""
-    config = argparse.ArgumentParser(add_help=False)
-    config.add_argument(
-        "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP
+    add_plan_and_approve(
+        parser,
+        what="proposals",
+        plan_help="show the newest option-hedge proposals, newest first",
+        approve_help="approve a proposed option hedge before it expires",
+        id_name="proposal_id",
     )
-    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    plan = sub.add_parser(
-        "plan", parents=[config], help="show the newest option-hedge proposals, newest first"
-    )
-    plan.add_argument("--json", action="store_true", help="print the proposals as JSON")
-    approve = sub.add_parser(
-        "approve", parents=[config], help="approve a proposed option hedge before it expires"
-    )
-    approve.add_argument("proposal_id", help="the proposal id printed by 'options-hedge plan'")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

@@ -63,17 +63,14 @@ class ProposalStore:
         document: Mapping[str, Any],
     ) -> bool:
         """Journal a proposal as PROPOSED; False (and nothing written) if the id is known."""
-        row = {
-            "proposal_id": proposal_id,
-            "ts_ms": ts_ms,
-            "underlying": underlying,
-            "status": ProposalState.PROPOSED,
-            "status_ts_ms": ts_ms,
-            "expires_ts_ms": expires_ts_ms,
-            "proposal_json": json.dumps(dict(document), sort_keys=True),
-        }
-        with self._db.tx():
-            return self._db.insert("option_proposals", row, or_ignore=True)
+        return self._insert(
+            proposal_id,
+            state=ProposalState.PROPOSED,
+            ts_ms=ts_ms,
+            underlying=underlying,
+            expires_ts_ms=expires_ts_ms,
+            document=document,
+        )
 
     def infeasible(
         self, proposal_id: str, *, ts_ms: int, underlying: str, document: Mapping[str, Any]
@@ -91,13 +88,32 @@ class ProposalStore:
             and json.loads(latest[1]).get("why") == list(document.get("why", []))
         ):
             return False
+        return self._insert(
+            proposal_id,
+            state=ProposalState.INFEASIBLE,
+            ts_ms=ts_ms,
+            underlying=underlying,
+            expires_ts_ms=ts_ms,
+            document=document,
+        )
+
+    def _insert(
+        self,
+        proposal_id: str,
+        *,
+        state: ProposalState,
+        ts_ms: int,
+        underlying: str,
+        expires_ts_ms: int,
+        document: Mapping[str, Any],
+    ) -> bool:
         row = {
             "proposal_id": proposal_id,
             "ts_ms": ts_ms,
             "underlying": underlying,
-            "status": ProposalState.INFEASIBLE,
+            "status": state,
             "status_ts_ms": ts_ms,
-            "expires_ts_ms": ts_ms,
+            "expires_ts_ms": expires_ts_ms,
             "proposal_json": json.dumps(dict(document), sort_keys=True),
         }
         with self._db.tx():

@@ -693,37 +693,3 @@ async def test_status_names_its_clock_and_shows_iso_times(rig: Rig) -> None:
     assert isinstance(health, dict) and {"band:BTC", "risk_gate"} <= {
         c["name"] for c in health["components"]
     }
-
-
-async def test_a_short_vega_book_past_its_hard_limit_shows_in_status_and_health(
-    tmp_path: Path,
-) -> None:
-    """Short 20 calls of 24 days: the standardised vega per bucket is in /status with the
-    limit's level, and greeks:BTC degrades saying an option hedge is due."""
-    short_calls = """
-[[sim.book]]
-venue = "sim-a"
-underlying = "BTC"
-kind = "option"
-settlement = "inverse"
-option_type = "call"
-strike_usd = 60000.0
-expiry = 2026-12-25T08:00:00Z
-size = -20.0
-[greek_limits]
-[[greek_limits.limits]]
-underlying = "BTC"
-bucket = "7-30d"
-soft_vega_usd_per_volpt = 500.0
-hard_vega_usd_per_volpt = 1000.0
-"""
-    async with make_rig(tmp_path, CONFIG + short_calls) as rig:
-        latest = LatestRead().after_cycle(await rig.engine.run_cycle())
-        status = status_of(rig.ctx, latest, rig.ctx.clock_ms())
-    rows = {r["bucket"]: r for r in status["greek_buckets"]}  # type: ignore[attr-defined]
-    assert set(rows) == {"7-30d", "undated", "all"}
-    assert rows["7-30d"]["vega_std_usd_per_volpt"] < -1000.0 and rows["7-30d"]["limit"] == "hard"
-    health = status["health"]
-    assert isinstance(health, dict)
-    greeks = next(c for c in health["components"] if c["name"] == "greeks:BTC")
-    assert greeks["level"] == "degraded" and greeks["reason"].startswith("option hedge due: 7-30d")

@@ -94,3 +94,20 @@ async def test_an_infeasible_breach_is_journaled_with_why_once(tmp_path: Path) -
     (why,) = record.document["why"]
     assert why.startswith("BTC all standardised vega USD/volpt -")
     assert "moves it by at most" in why or "no whitelisted option moves it" in why
+
+
+async def test_a_short_vega_book_past_its_hard_limit_shows_in_status_and_health(
+    tmp_path: Path,
+) -> None:
+    """The standardised vega per bucket is in /status with the limit's level, and greeks:BTC
+    degrades saying an option hedge is due."""
+    async with make_rig(tmp_path, CONFIG + SHORT_VEGA) as rig:
+        latest = LatestRead().after_cycle(await rig.engine.run_cycle())
+        status = status_of(rig.ctx, latest, rig.ctx.clock_ms())
+    rows = {r["bucket"]: r for r in status["greek_buckets"]}  # type: ignore[attr-defined]
+    assert set(rows) == {"7-30d", "undated", "all"}
+    assert rows["all"]["vega_std_usd_per_volpt"] < -1000.0 and rows["all"]["limit"] == "hard"
+    health = status["health"]
+    assert isinstance(health, dict)
+    greeks = next(c for c in health["components"] if c["name"] == "greeks:BTC")
+    assert greeks["level"] == "degraded" and greeks["reason"].startswith("option hedge due: all")
