@@ -138,19 +138,26 @@ async def _execute(
     if refused:
         log.warning("option_hedge_refused", proposal=record.proposal_id, why=list(refused))
         return False
-    snap = next(s for s in portfolio.venues if s.venue == venue)
-    marks = await ctx.venues[venue].fetch_marks([leg.symbol for leg in legs])
-    intents = leg_intents(
-        record.proposal_id,
-        venue,
-        u,
-        legs,
-        instruments=snap.instruments,
-        marks=marks,
-        held_coin=_held_coin(snap),
-        now_ms=now,
-        iv_tolerance=oh.iv_tolerance_volpt / 100.0,
-    )
+    snap = next((s for s in portfolio.venues if s.venue == venue), None)
+    if snap is None or venue not in ctx.venues:
+        log.warning("option_hedge_refused", proposal=record.proposal_id, why=f"{venue} not read")
+        return False
+    try:
+        marks = await ctx.venues[venue].fetch_marks([leg.symbol for leg in legs])
+        intents = leg_intents(
+            record.proposal_id,
+            venue,
+            u,
+            legs,
+            instruments=snap.instruments,
+            marks=marks,
+            held_coin=_held_coin(snap),
+            now_ms=now,
+            iv_tolerance=oh.iv_tolerance_volpt / 100.0,
+        )
+    except Exception as exc:  # unpriceable now: it stays approved until it expires
+        log.warning("option_hedge_refused", proposal=record.proposal_id, why=str(exc))
+        return False
     decision = evaluate(
         intents,
         state=journal.orders.recent_sends(now - MS_PER_DAY),

@@ -111,3 +111,18 @@ async def test_a_short_vega_book_past_its_hard_limit_shows_in_status_and_health(
     assert isinstance(health, dict)
     greeks = next(c for c in health["components"] if c["name"] == "greeks:BTC")
     assert greeks["level"] == "degraded" and greeks["reason"].startswith("option hedge due: all")
+
+
+async def test_an_approved_proposal_above_the_premium_cap_is_not_sent(tmp_path: Path) -> None:
+    """A per-order premium cap of 1 USD refuses every leg: nothing is journaled or sent and
+    the proposal stays approved until it expires."""
+    text = CONFIG.replace("amount = 2.0", "amount = 50.0") + SHORT_VEGA
+    async with make_rig(tmp_path, text + "max_premium_usd_per_order = 1.0\n") as rig:
+        latest = LatestRead().after_cycle(await rig.engine.run_cycle())
+        (pid,) = await propose_option_hedges(rig.ctx, latest)
+        rig.journal.option_proposals.approve(pid, rig.ctx.clock_ms())
+        assert await execute_approved(rig.ctx, latest) == ()
+        assert rig.journal.option_proposals.get(pid).state is ProposalState.APPROVED
+        assert not [
+            r for r, _, _ in rig.journal.orders.since(0) if r.request.client_id.startswith(pid)
+        ]
