@@ -31,7 +31,12 @@ follows gamma's pattern: in the usd numeraire the coin equity's own vol move
 (Σ q·vega/F) cancels the premium term, leaving q·vanna_BS; in the coin
 numeraire an inverse option's is q·(vanna_BS − vega_BS/F). Volga is the change
 of the USD vega for +1 vol point, USD per vol point per vol point (both
-numeraires). All four come out of the same single Black-76 call.
+numeraires). All four come out of the same single Black-76 call. Example (the
+call below): d1 = −d2 = 0.6·sqrt(30/365)/2 = 0.08600, vanna_BS = −φ(d1)·d2/σ
+= 0.05698 and vega_BS = F·φ(d1)·sqrt(τ) = 6,837 USD per 1.00 of vol, so its
+vanna is +0.05698 coin per 1.00 of vol in the usd numeraire and 0.05698 −
+6,837/60,000 = −0.05698 in the coin numeraire; its volga is −0.00843 USD per
+vol point per vol point (slightly negative at the money).
 
 Worked examples (docs/architecture.md §3): an inverse perp of −30,000 USD at 60,000
 is −0.5 BTC; a Deribit BTC call with F = S = K = 60,000, 30 days, σ = 60 %,
