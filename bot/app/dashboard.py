@@ -1,8 +1,9 @@
 """The dashboard wired to the daemon: its controls are the operator commands' back-ends.
 
 Halt, reduce, resume and approve from the web go through exactly the
-functions ``deltabot halt/reduce/resume`` and ``deltabot collateral approve``
-use (:mod:`bot.app.operator`), on the daemon's journal file: the same marker
+functions ``deltabot halt/reduce/resume``, ``deltabot collateral approve`` and
+``deltabot options-hedge approve`` use (:mod:`bot.app.operator`,
+:mod:`bot.app.option_hedge_report`), on the daemon's journal file: the same marker
 fallback, the same lifted locks, the same plan transitions. The token comes
 from the variable ``[dashboard] login_env_var`` names; it is checked here,
 at start-up, so a token too short to be safe stops the daemon with one line.
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Final
 
 from bot.app.operator import approve_plan, approved_text, change_text, halt, reduce, resume
+from bot.app.option_hedge_report import approve_proposal
+from bot.app.option_hedge_report import approved_text as proposal_approved_text
 from bot.app.pnl_report import pnl_report
 from bot.app.when import NO_END_MS
 from bot.config import Config
@@ -47,13 +49,17 @@ def _refusing(work: Callable[[str], str]) -> Callable[[str], str]:
     return run
 
 
-def operator_controls(journal_path: Path) -> Controls:
-    """The dashboard's actions on the journal at ``journal_path``."""
+def operator_controls(config: Config) -> Controls:
+    """The dashboard's actions on the daemon's journal."""
+    journal_path = config.daemon.journal_path
     return Controls(
         halt=_refusing(lambda reason: change_text(halt(journal_path, reason))),
         reduce=_refusing(lambda reason: change_text(reduce(journal_path, reason))),
         resume=_refusing(lambda reason: change_text(resume(journal_path, reason))),
         approve=_refusing(lambda plan_id: approved_text(approve_plan(journal_path, plan_id))),
+        approve_option_hedge=_refusing(
+            lambda pid: proposal_approved_text(approve_proposal(config, pid))
+        ),
     )
 
 
@@ -111,7 +117,7 @@ def dashboard_mount(
     setup = DashboardSetup(
         jobs=jobs,
         token=token,
-        controls=None if token is None else operator_controls(config.daemon.journal_path),
+        controls=None if token is None else operator_controls(config),
         session_lifetime_s=settings.session_lifetime_s,
         refresh_s=settings.refresh_s,
         simulated_clock=simulated_clock,

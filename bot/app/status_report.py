@@ -137,6 +137,7 @@ def render_text(status: Mapping[str, Any]) -> str:
                 f"{_f(g.get('vega_usd_per_volpt'), ',.1f'):>13}"
                 f"{_f(g.get('theta_usd_per_day'), ',.1f'):>13}"
             )
+    lines += _bucket_lines(status.get("greek_buckets") or [])
     for u, d in (status.get("last_decisions") or {}).items():
         g = d.get("greeks", {})
         lines.append(
@@ -163,6 +164,28 @@ def render_text(status: Mapping[str, Any]) -> str:
     if "open_orders" in status:
         lines.append(f"open orders in the journal: {status['open_orders']}")
     return "\n".join(lines)
+
+
+def _bucket_lines(rows: list[Mapping[str, Any]]) -> list[str]:
+    """Vega (raw and standardised to 30 days) and gamma per expiry bucket, with the limit's
+    level where ``[greek_limits]`` sets one."""
+    if not rows:
+        return []
+    lines = [
+        f"{'underlying':<11}{'bucket':<9}{'vega USD/vp':>13}{'vega30 USD/vp':>15}"
+        f"{'gamma/1%':>10}{'gamma USD/1%':>14}  limit"
+    ]
+    for r in rows:
+        limit = r.get("limit") or "-"
+        why = f" ({r['limit_why']})" if r.get("limit_why") else ""
+        lines.append(
+            f"{r.get('underlying')!s:<11}{r.get('bucket')!s:<9}"
+            f"{_f(r.get('vega_usd_per_volpt'), ',.1f'):>13}"
+            f"{_f(r.get('vega_std_usd_per_volpt'), ',.1f'):>15}"
+            f"{_f(r.get('gamma_coin_per_pct'), '+.4f'):>10}"
+            f"{_f(r.get('gamma_usd_per_pct'), ',.0f'):>14}  {limit}{why}"
+        )
+    return lines
 
 
 def _health_lines(health: Mapping[str, Any] | None) -> list[str]:

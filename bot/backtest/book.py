@@ -21,10 +21,12 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 
+from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
+from bot.domain.timeunits import DAYS_PER_YEAR
 from bot.pricing import black_scholes
 from bot.pricing.arrays import FloatArray
 
@@ -151,13 +153,18 @@ def load_book_toml(path: Path) -> Book:
         raise BookError(f"{path}: {exc}") from None
 
 
+_VOL_POINT: Final = 0.01
+
+
 @dataclass(frozen=True, slots=True)
 class BookGreeks:
     """USD value and Greeks of the live legs, one element per path.
 
     ``delta_coin`` is d value / d spot (the options only; coin premiums held
     are added by the engine); ``vega_usd`` is per 1.00 of vol, ``theta_usd``
-    per year; ``vanna_coin`` is d delta / d vol per 1.00.
+    per year; ``vanna_coin`` is d delta / d vol per 1.00;
+    ``vega_std_usd_per_volpt`` the vega per vol point standardised to 30 days
+    (each leg's × sqrt(30 / days left), :mod:`bot.domain.greek_limits`).
     """
 
     value_usd: FloatArray
@@ -166,6 +173,7 @@ class BookGreeks:
     vega_usd: FloatArray
     theta_usd: FloatArray
     vanna_coin: FloatArray
+    vega_std_usd_per_volpt: FloatArray
 
 
 def book_greeks(
@@ -179,11 +187,12 @@ def book_greeks(
 
     A leg at or past its expiry is worth its intrinsic value with zero Greeks.
     """
-    total = np.zeros((6, spot_usd.size))
+    total = np.zeros((7, spot_usd.size))
     for leg in legs:
         tau = max(leg.expiry_years - t_years, 0.0)
         g = black_scholes(leg.is_call, spot_usd, leg.strike_usd, tau, vol, rate)
-        greeks = (g.price, g.delta, g.gamma, g.vega, g.theta, g.vanna)
+        weight = _VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
+        greeks = (g.price, g.delta, g.gamma, g.vega, g.theta, g.vanna, g.vega * weight)
         for i, greek in enumerate(greeks):
             total[i] += leg.quantity_coin * greek
     return BookGreeks(*total)

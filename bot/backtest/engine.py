@@ -27,17 +27,20 @@ from typing import Final
 
 import numpy as np
 
-from bot.backtest.book import Book, OptionLeg, book_greeks
+from bot.backtest.book import Book, BookGreeks, OptionLeg, book_greeks
 from bot.backtest.paths import PathModel
 from bot.backtest.spec import (
     FUNDING_PERIODS_PER_YEAR,
     OUTCOME_FIELDS,
     Carry,
     Costs,
+    OptionHedgeSpec,
     PathOutcome,
     StrategySpec,
 )
-from bot.domain.timeunits import SECONDS_PER_YEAR
+from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
+from bot.domain.timeunits import DAYS_PER_YEAR, SECONDS_PER_YEAR
+from bot.pricing import black_scholes
 from bot.pricing.arrays import FloatArray
 from strategies.base import HedgeState
 
@@ -69,6 +72,8 @@ class ChunkTask:
     first_path: int
     n_paths: int
     n_samples: int
+    option_hedge: OptionHedgeSpec | None = None
+    """The option-hedge loop (None: delta hedging only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,8 @@ class ChunkOutcome:
     sample_spot_usd: FloatArray
     sample_delta_coin: FloatArray
     sample_hedge_coin: FloatArray
+    option_hedge_cost_usd: FloatArray | None = None
+    """Per path, what the option-hedge loop paid (included in every strategy's cost)."""
 
     def outcome(self, j: int) -> PathOutcome:
         """Strategy ``j``'s totals as a :class:`PathOutcome`."""
@@ -160,11 +167,17 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR
     sigma_const = np.full(m, const_vol)
     sample_delta = np.empty((k_samples, steps))
     sample_hedge = np.empty((n_s, k_samples, steps))
+    oh = task.option_hedge
+    hedger = None if oh is None else _OptionHedger(oh, s0, horizon, rate)
     prev = book_greeks(live, s0, 0.0, vol_at(0), rate)
     for k in range(steps + 1):
         t, spot = k * dt, spots[k]
+        if hedger is not None:
+            hedger.price(spot, t, vol_at(k))
         if k > 0:
             g = book_greeks(live, spot, t, vol_at(k), rate)
+            if hedger is not None:
+                g = hedger.added(g)
             ds = spot - spots[k - 1]
             d_vol = vol_at(k) - np.asarray(vol_at(k - 1)) if vols is not None else 0.0
             gamma = 0.5 * prev.gamma_coin_per_usd * ds * ds
@@ -192,7 +205,14 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR
             if settled:
                 live = [leg for leg in live if leg not in settled]
                 g = book_greeks(live, spot, t, vol_at(k), rate)
+                if hedger is not None:
+                    g = hedger.added(g)
             prev = g
+        if hedger is not None:
+            paid = hedger.trade(prev, closing=k == steps)
+            cash -= paid.cash_out_usd
+            totals[_IDX["cost_usd"]] += paid.cost_usd
+            prev = hedger.added(prev, paid.dq_coin)
         if k == steps:
             unwind = np.abs(hedge) * spot * cost_frac
             cash += hedge * spot - unwind
@@ -241,4 +261,78 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR
     for i, name in enumerate(("gamma_usd", "theta_usd", "vega_usd", "residual_usd")):
         totals[_IDX[name]] = book_terms[i]
     totals[_IDX["pnl_usd"]] = cash + coin_bal * spots[steps]
-    return ChunkOutcome(totals, premium, spots[:, :k_samples].T.copy(), sample_delta, sample_hedge)
+    return ChunkOutcome(
+        totals,
+        premium,
+        spots[:, :k_samples].T.copy(),
+        sample_delta,
+        sample_hedge,
+        None if hedger is None else hedger.cost_usd,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Paid:
+    dq_coin: FloatArray
+    cash_out_usd: FloatArray
+    cost_usd: FloatArray
+
+
+class _OptionHedger:
+    """The option-hedge loop's state over one chunk: the hedge call's quantity per path and
+    its Greeks per coin at the current step (:class:`~bot.backtest.spec.OptionHedgeSpec`)."""
+
+    def __init__(self, spec: OptionHedgeSpec, s0: FloatArray, horizon: float, rate: float):
+        self.spec, self.strike, self.rate = spec, s0.copy(), rate
+        self.expiry_years = max(spec.tenor_days / DAYS_PER_YEAR, horizon + 1.0 / DAYS_PER_YEAR)
+        self.q = np.zeros(s0.size)
+        self.cost_usd = np.zeros(s0.size)
+        self.unit = BookGreeks(*(np.zeros(s0.size) for _ in range(7)))
+
+    def price(self, spot: FloatArray, t: float, vol: FloatArray | float) -> None:
+        """The hedge call's Greeks per coin at time ``t`` (one pricing call per step)."""
+        tau = self.expiry_years - t
+        g = black_scholes(True, spot, self.strike, tau, vol, self.rate)
+        weight = 0.01 * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
+        self.unit = BookGreeks(g.price, g.delta, g.gamma, g.vega, g.theta, g.vanna, g.vega * weight)
+
+    def added(self, g: BookGreeks, q: FloatArray | None = None) -> BookGreeks:
+        """``g`` plus ``q`` (default: the position held) coin of the hedge call."""
+        qty = self.q if q is None else q
+        return BookGreeks(
+            *(a + qty * b for a, b in zip(_fields(g), _fields(self.unit), strict=True))
+        )
+
+    def trade(self, book: BookGreeks, *, closing: bool) -> _Paid:
+        """Lots bought (+) or sold per path to bring |standardised vega| inside the soft limit
+        where it is past the hard one; at the horizon, the whole position closed."""
+        spec, unit = self.spec, self.unit
+        if closing:
+            dq = -self.q
+        else:
+            vega = book.vega_std_usd_per_volpt
+            aim = np.sign(vega) * spec.soft_vega_usd_per_volpt
+            with np.errstate(divide="ignore", invalid="ignore"):
+                raw = np.where(
+                    (np.abs(vega) > spec.hard_vega_usd_per_volpt)
+                    & (unit.vega_std_usd_per_volpt > 0),
+                    (aim - vega) / unit.vega_std_usd_per_volpt,
+                    0.0,
+                )
+            dq = np.sign(raw) * np.ceil(np.abs(raw) / spec.lot_coin - 1e-9) * spec.lot_coin
+        cost = np.abs(dq) * unit.value_usd * spec.cost_frac
+        self.q = self.q + dq
+        self.cost_usd += cost
+        return _Paid(dq, dq * unit.value_usd + cost, cost)
+
+
+def _fields(g: BookGreeks) -> tuple[FloatArray, ...]:
+    return (
+        g.value_usd,
+        g.delta_coin,
+        g.gamma_coin_per_usd,
+        g.vega_usd,
+        g.theta_usd,
+        g.vanna_coin,
+        g.vega_std_usd_per_volpt,
+    )

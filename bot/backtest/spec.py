@@ -48,6 +48,39 @@ OUTCOME_FIELDS: Final = (
 
 
 @dataclass(frozen=True, slots=True)
+class OptionHedgeSpec:
+    """The backtester's option-hedge loop, proposals auto-approved (issue 16).
+
+    The whitelist is one option: a call struck at the initial spot expiring
+    ``tenor_days`` after the start (at least the horizon, so it never settles
+    inside the run). Whenever the book's standardised vega (USD per vol point,
+    :mod:`bot.domain.greek_limits`) is past ``hard_vega_usd_per_volpt`` on a path,
+    that path trades whole ``lot_coin`` lots of it to bring the figure inside
+    ``soft_vega_usd_per_volpt``: the optimizer's answer for one candidate and one row,
+    in closed form per path. Each trade costs ``cost_frac`` of its premium (half-spread
+    plus fee); the position is closed at the horizon at the same cost.
+    """
+
+    hard_vega_usd_per_volpt: float
+    soft_vega_usd_per_volpt: float
+    tenor_days: float = 90.0
+    lot_coin: float = 0.1
+    cost_frac: float = 0.02
+
+    def __post_init__(self) -> None:
+        if not 0 < self.soft_vega_usd_per_volpt <= self.hard_vega_usd_per_volpt < math.inf:
+            raise ValueError(
+                "option hedge limits must satisfy 0 < soft <= hard, got "
+                f"{self.soft_vega_usd_per_volpt} and {self.hard_vega_usd_per_volpt}"
+            )
+        for name in ("tenor_days", "lot_coin"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise ValueError(f"option hedge {name} must be > 0, got {getattr(self, name)}")
+        if not (math.isfinite(self.cost_frac) and self.cost_frac >= 0):
+            raise ValueError(f"option hedge cost_frac must be >= 0, got {self.cost_frac}")
+
+
+@dataclass(frozen=True, slots=True)
 class Costs:
     """Trading costs as fractions of traded notional, and perp funding per 8 h.
 

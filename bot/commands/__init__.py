@@ -106,6 +106,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "show proposed collateral transfer plans, or approve one for the daemon to send",
     ),
     CommandSpec(
+        "options-hedge",
+        "bot.commands.options_hedge",
+        "show option-hedge proposals for vega/gamma limits, or approve one",
+    ),
+    CommandSpec(
         "stress",
         "bot.commands.stress",
         "stress the book: price x vol grid, crash, venue default, freeze, cascade, custom",

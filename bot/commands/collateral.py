@@ -12,30 +12,21 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
 from bot.app.errors import OPERATOR_ERRORS
 from bot.app.operator import approve_plan, approved_text, plans_json, plans_text, proposed_plans
-from bot.commands import CONFIG_HELP
-from bot.commands.common import load_or_report, report_journal_problem
+from bot.commands.common import add_plan_and_approve, load_or_report, report_journal_problem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``plan [--json]`` or ``approve PLAN_ID``."""
-    # --config is accepted after the action too (``collateral plan --config x.toml``).
-    config = argparse.ArgumentParser(add_help=False)
-    config.add_argument(
-        "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP
+    add_plan_and_approve(
+        parser,
+        what="plans",
+        plan_help="show the proposed collateral plans, newest first",
+        approve_help="approve a proposed plan for the daemon to send",
+        id_name="plan_id",
     )
-    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    plan = sub.add_parser(
-        "plan", parents=[config], help="show the proposed collateral plans, newest first"
-    )
-    plan.add_argument("--json", action="store_true", help="print the plans as JSON")
-    approve = sub.add_parser(
-        "approve", parents=[config], help="approve a proposed plan for the daemon to send"
-    )
-    approve.add_argument("plan_id", help="the plan id printed by 'collateral plan'")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

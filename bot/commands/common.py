@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.app.errors import JOURNAL_MISSING, OPERATOR_ERRORS
 from bot.app.when import parse_when
+from bot.commands import CONFIG_HELP
 from bot.config import Config, ConfigError, format_problem, load_config, resolve_config_path
 
 
@@ -94,3 +95,20 @@ def show_rows(
         return report_journal_problem(args.command, exc)
     print(json.dumps(rows, indent=2) if args.json else render(rows))
     return 0
+
+
+def add_plan_and_approve(
+    parser: argparse.ArgumentParser, *, what: str, plan_help: str, approve_help: str, id_name: str
+) -> None:
+    """The ``plan [--json]`` / ``approve ID`` actions of a command whose daemon journals
+    proposals for an operator (``collateral``, ``options-hedge``); ``--config`` is accepted
+    after the action too (``collateral plan --config x.toml``)."""
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument(
+        "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP
+    )
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    plan = sub.add_parser("plan", parents=[config], help=plan_help)
+    plan.add_argument("--json", action="store_true", help=f"print the {what} as JSON")
+    approve = sub.add_parser("approve", parents=[config], help=approve_help)
+    approve.add_argument(id_name, help=f"the id printed by '{parser.prog.split()[-1]} plan'")

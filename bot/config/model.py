@@ -23,10 +23,12 @@ from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
 from bot.config.dashboard import DashboardConfig
+from bot.config.greek_limits import GreekLimitsConfig
 from bot.config.health import HealthConfig
 from bot.config.hedging import HedgeRouteConfig, StrategyConfig, check_routes
 from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
+from bot.config.options_hedge import OptionsHedgeConfig
 from bot.config.paper import PaperConfig
 from bot.config.references import currencies, unknown_names
 from bot.config.risk import RiskConfig
@@ -156,6 +158,14 @@ class Config(BaseSettings):
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig,
         description="Alert channels (apprise), throttling and thresholds. Default: see [alerts].",
+    )
+    greek_limits: GreekLimitsConfig = Field(
+        default_factory=GreekLimitsConfig,
+        description="Vega/gamma limits per underlying and expiry bucket. Default: none.",
+    )
+    options_hedge: OptionsHedgeConfig = Field(
+        default_factory=OptionsHedgeConfig,
+        description="Option-hedge proposals for hard greek-limit breaches. Default: off.",
     )
 
     @classmethod
@@ -306,6 +316,22 @@ class Config(BaseSettings):
             problems += unknown_names(moves, underlyings, "underlying {!r} is not configured")
         _refuse("stress", problems)
         return stress
+
+    @field_validator("greek_limits")
+    @classmethod
+    def _check_greek_limits(
+        cls, limits: GreekLimitsConfig, info: ValidationInfo
+    ) -> GreekLimitsConfig:
+        underlyings = _underlyings(info)
+        if underlyings is not None:
+            placed = [
+                (("limits", i, "underlying"), x.underlying) for i, x in enumerate(limits.limits)
+            ]
+            _refuse(
+                "greek_limits",
+                unknown_names(placed, underlyings, "underlying {!r} is not configured"),
+            )
+        return limits
 
     @field_validator("paper")
     @classmethod

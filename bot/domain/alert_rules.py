@@ -31,9 +31,11 @@ _COMPONENT_KINDS: Final = MappingProxyType(
         "risk_gate": AlertKind.CAPS_DENYING,
         "band": AlertKind.HEDGE_FAILING,
         "margin": AlertKind.MARGIN,
+        "greeks": AlertKind.GREEK_LIMIT,
     }
 )
-"""Alert class per health component name (``band:BTC`` and ``margin:deribit`` by prefix)."""
+"""Alert class per health component name (``band:BTC``, ``margin:deribit`` and ``greeks:BTC``
+by prefix)."""
 SKIPPED_COMPONENTS: Final = frozenset({"trading"})
 """Covered by :func:`trading_event`, which knows who changed the state and why."""
 BAND_PREFIX: Final = "band:"

@@ -53,6 +53,8 @@ class AlertKind(StrEnum):
     TRANSFER = "transfer"
     """A collateral transfer sent, landed, failed or stuck."""
     STRESS_LOSS = "stress_loss"
+    GREEK_LIMIT = "greek_limit"
+    """A vega or gamma bucket past its soft or hard limit (``[greek_limits]``)."""
     DAEMON_STARTED = "daemon_started"
     DAEMON_STOPPED = "daemon_stopped"
     DAEMON_CRASHED = "daemon_crashed"

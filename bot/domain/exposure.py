@@ -26,6 +26,18 @@ whose forwards all move by the same 1%. Vega (+1 vol point) and theta
 (one calendar day of 365) are in USD, identical in both numeraires because a
 vol or time bump leaves F and hence the coin/USD rate unchanged.
 
+Vanna is the change of that delta for a vol move, coin per 1.00 of vol, and
+follows gamma's pattern: in the usd numeraire the coin equity's own vol move
+(Σ q·vega/F) cancels the premium term, leaving q·vanna_BS; in the coin
+numeraire an inverse option's is q·(vanna_BS − vega_BS/F). Volga is the change
+of the USD vega for +1 vol point, USD per vol point per vol point (both
+numeraires). All four come out of the same single Black-76 call. Example (the
+call below): d1 = −d2 = 0.6·sqrt(30/365)/2 = 0.08600, vanna_BS = −φ(d1)·d2/σ
+= 0.05698 and vega_BS = F·φ(d1)·sqrt(τ) = 6,837 USD per 1.00 of vol, so its
+vanna is +0.05698 coin per 1.00 of vol in the usd numeraire and 0.05698 −
+6,837/60,000 = −0.05698 in the coin numeraire; its volga is −0.00843 USD per
+vol point per vol point (slightly negative at the money).
+
 Worked examples (docs/architecture.md §3): an inverse perp of −30,000 USD at 60,000
 is −0.5 BTC; a Deribit BTC call with F = S = K = 60,000, 30 days, σ = 60 %,
 r = 0 is worth 0.06854 BTC with Δ_BS = 0.5343, so its net delta is 0.4657 per
@@ -93,7 +105,9 @@ class Exposure:
 
     Totals are ``options`` + ``hedges`` (futures, perps, spot), plus
     ``collateral_delta_coin`` in delta (the coin equity in the usd numeraire,
-    zero in the coin numeraire). ``delta_usd`` = ``delta_coin`` ×
+    zero in the coin numeraire). ``vanna_coin_per_vol`` (d delta / d vol, coin per
+    1.00 of vol) and ``volga_usd_per_volpt2`` (d vega / d vol, USD per vol point per
+    vol point) come from the options alone. ``delta_usd`` = ``delta_coin`` ×
     ``index_usd``; ``n_expired`` counts non-zero positions at or past expiry,
     which contribute nothing.
     """
@@ -106,6 +120,8 @@ class Exposure:
     gamma_coin_per_pct: FloatArray
     vega_usd_per_volpt: FloatArray
     theta_usd_per_day: FloatArray
+    vanna_coin_per_vol: FloatArray
+    volga_usd_per_volpt2: FloatArray
     collateral_delta_coin: FloatArray
     index_usd: FloatArray
     options: GreekTotals
@@ -180,7 +196,8 @@ def value_book(
     is_opt = table.kind[live] == KindCode.OPTION
 
     vols = table.mark_iv if vol_override is None else _per_position("vol_override", vol_override, n)
-    delta, gamma, vega, theta = q.copy(), np.zeros_like(q), np.zeros_like(q), np.zeros_like(q)
+    delta = q.copy()
+    gamma, vega, theta, vanna, volga = (np.zeros_like(q) for _ in range(5))
     delta_fixed = None if fixed_vol is None else q.copy()
     tau_pos, vol_pos, bs_delta = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
     o = np.flatnonzero(is_opt)
@@ -200,10 +217,9 @@ def value_book(
             g, net = Greeks(*(getattr(g, k.name)[0] for k in dataclasses.fields(g))), net[0]
         delta[o], gamma[o] = q[o] * net, q[o] * g.gamma
         vega[o], theta[o] = q[o] * g.vega * _VOL_POINT, q[o] * g.theta / DAYS_PER_YEAR
+        vanna[o], volga[o] = _vol_greeks(g, q[o], f[o], inverse[o] & (mode is Numeraire.COIN))
         bs_delta[at] = g.delta
-    gamma_pct = _PCT_MOVE * f * gamma
-    if mode is Numeraire.COIN:
-        gamma_pct -= _PCT_MOVE * np.where(inverse, delta, 0.0)
+    gamma_pct = _PCT_MOVE * (f * gamma - np.where(inverse & (mode is Numeraire.COIN), delta, 0.0))
 
     # Bin 2u holds underlying u's options, bin 2u+1 its hedges.
     legs = 2 * und + ~is_opt
@@ -227,6 +243,8 @@ def value_book(
         gamma_coin_per_pct=gm.sum(axis=1),
         vega_usd_per_volpt=vg.sum(axis=1),
         theta_usd_per_day=th.sum(axis=1),
+        vanna_coin_per_vol=_sum_by(und, vanna, m),
+        volga_usd_per_volpt2=_sum_by(und, volga, m),
         collateral_delta_coin=collateral_delta,
         index_usd=index_usd,
         options=options,
@@ -250,6 +268,18 @@ def value_book(
         if delta_fixed is None
         else _sum_by(und, delta_fixed, m) + collateral_delta,
     )
+
+
+def _vol_greeks(
+    g: Greeks, q: FloatArray, f: FloatArray, coin_premium: BoolArray
+) -> tuple[FloatArray, FloatArray]:
+    """Position vanna (coin per 1.00 of vol) and volga (USD per vol point per vol point).
+
+    ``coin_premium`` marks inverse options counted in the coin numeraire, whose net delta
+    carries the premium term −V/F and so the vol derivative −vega/F (module docstring).
+    """
+    vanna = g.vanna - np.where(coin_premium, g.vega / f, 0.0) if coin_premium.any() else g.vanna
+    return q * vanna, q * (g.volga * _VOL_POINT**2)
 
 
 def _expired_and_live(table: PositionTable, valuation_ts_ms: int) -> tuple[BoolArray, IntArray]:

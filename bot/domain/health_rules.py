@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from bot.domain.greek_limits import LimitCheck, LimitLevel
 from bot.domain.health import Component, Level
 from bot.domain.ids import Currency
 from bot.domain.trading_state import TradingMode, TradingState
@@ -145,6 +146,19 @@ def band(view: BandView, cycles: int, failing_cycles: int) -> Component:
     level = Level.FAILING if cycles >= failing_cycles else Level.DEGRADED
     runs = f"{cycles} cycle{'s' if cycles != 1 else ''}"
     return Component(name, level, f"outside its band, not worked for {runs} ({view.why}): {where}")
+
+
+def greeks(underlying: Currency, checks: Sequence[LimitCheck]) -> Component:
+    """``greeks:<U>``: every ``[greek_limits]`` limit of the underlying inside is ok; past a
+    soft or a hard limit degrades (an alert; a hard breach also makes an option hedge due).
+    Never failing: the daemon still hedges delta, which is what /health answers for."""
+    name = f"greeks:{underlying}"
+    past = [c for c in checks if c.level is not LimitLevel.INSIDE]
+    if not past:
+        return Component(name, Level.OK, "inside every greek limit")
+    hard = any(c.level is LimitLevel.HARD for c in past)
+    why = "; ".join(f"{c.view.bucket}: {c.why}" for c in past)
+    return Component(name, Level.DEGRADED, f"{'option hedge due: ' if hard else ''}{why}")
 
 
 def locks(locked: Mapping[Currency, str]) -> Component:

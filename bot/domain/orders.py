@@ -64,7 +64,10 @@ class OrderRequest:
     ``amount`` is in the instrument's ``amount_unit`` (USD for a Deribit
     inverse perp, coin for an option) and already rounded to its lot;
     ``limit_price`` is in its ``price_currency`` (coin for a Deribit option),
-    or None for a market-style order.
+    or None for a market-style order. ``limit_iv`` (an option's limit as an implied
+    vol, a fraction) is what a venue that takes implied-vol orders (Deribit's
+    ``advanced="implv"``) is sent instead; ``limit_price`` then holds the same limit
+    in price, for the gate, the journal and every other venue.
     """
 
     client_id: ClientOrderId
@@ -76,9 +79,14 @@ class OrderRequest:
     tif: TimeInForce = TimeInForce.IOC
     post_only: bool = False
     reduce_only: bool = False
+    limit_iv: float | None = None
 
     def __post_init__(self) -> None:
         owner = f"order {self.client_id} on {self.symbol}"
+        if self.limit_iv is not None:
+            _positive(owner, "limit_iv", self.limit_iv)
+            if self.limit_price is None:
+                raise ValueError(f"{owner}: limit_iv needs the same limit as limit_price")
         if not self.client_id:
             raise ValueError(f"order on {self.symbol}: client_id must not be empty")
         _positive(owner, "amount", self.amount)

@@ -68,6 +68,8 @@ class Mark:
     ``underlying_usd`` is the forward/index the venue priced it against;
     ``mark_iv`` is a fraction (0.60 = 60%), normalised by the adapter.
     ``venue_delta`` is the venue's own delta per unit, when it publishes one.
+    ``open_interest`` is in the instrument's amount unit (coin for Deribit options; None:
+    not published, or zero).
     ``ts_ms`` is the venue's own time of these values, on its clock (the oldest
     of the payloads they came from; the read time only for a venue that stamps none).
     """
@@ -80,6 +82,7 @@ class Mark:
     venue_delta: float | None = None
     bid: float | None = None
     ask: float | None = None
+    open_interest: float | None = None
 
 
 K = TypeVar("K")

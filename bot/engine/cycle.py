@@ -29,6 +29,7 @@ from types import MappingProxyType
 
 import structlog
 
+from bot.domain.greek_limits import LEVEL_CODES
 from bot.domain.ids import Currency, Symbol
 from bot.domain.orders import SendOutcome
 from bot.domain.pnl import ValuationPoint
@@ -40,6 +41,7 @@ from bot.engine.context import EngineContext, Surfaces
 from bot.engine.cycle_result import CycleResult
 from bot.engine.drift import note_external_changes
 from bot.engine.executor import send_orders
+from bot.engine.greek_limits import plan_checks, plan_views
 from bot.engine.health import band_views
 from bot.engine.plan import CyclePlan, PlanError, PlanInputs, plan_cycle
 from bot.engine.pnl_meter import PnlMeter
@@ -280,6 +282,22 @@ class HedgeEngine:
                 vega_usd_per_volpt=d.vega_usd_per_volpt,
                 theta_usd_per_day=d.theta_usd_per_day,
             )
+            m.set_vanna_volga(
+                d.underlying,
+                vanna_coin_per_vol=d.vanna_coin_per_vol,
+                volga_usd_per_volpt2=d.volga_usd_per_volpt2,
+            )
+        limits = self._ctx.config.greek_limits
+        m.set_greek_buckets(
+            {
+                (v.underlying, v.bucket): (v.vega_std_usd_per_volpt, v.gamma_usd_per_pct)
+                for v in plan_views(result.plan, limits)
+            },
+            {
+                (c.limit.underlying, c.limit.bucket): LEVEL_CODES[c.level]
+                for c in plan_checks(result.plan, limits)
+            },
+        )
 
 
 def heartbeat(result: CycleResult) -> dict[str, object]:

@@ -23,6 +23,7 @@ from bot.domain.risk import GateDecision, OrderIntent
 from bot.domain.snapshot import maintenance_ratio
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle_result import CycleResult
+from bot.engine.greek_limits import greek_components
 from bot.engine.plan import CyclePlan
 from bot.journal import Journal
 
@@ -96,6 +97,7 @@ def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
         rules.locks(journal.state.locks()),
         rules.unknown_orders(unknown_ages_s(journal, now_ms), cfg.risk.unknown_resolution_s),
         *_margin_components(ctx, latest),
+        *greek_components(None if result is None else result.plan, cfg.greek_limits),
         rules.risk_gate(
             latest.health.gate_cycles, latest.health.denials, cfg.health.gate_failing_cycles
         ),

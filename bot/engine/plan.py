@@ -117,6 +117,10 @@ class UnderlyingDecision:
     band_upper_coin: float | None = None
     """The no-trade band on the total delta the strategy decided against, coin (None: the
     strategy has none, as ``interval``; NaN: its inputs were unusable this cycle)."""
+    vanna_coin_per_vol: float = 0.0
+    """d book delta / d vol, coin per 1.00 of vol (what the strategy was given)."""
+    volga_usd_per_volpt2: float = 0.0
+    """d vega / d vol, USD per vol point per vol point."""
 
     @property
     def greeks(self) -> dict[str, float]:
@@ -127,6 +131,8 @@ class UnderlyingDecision:
             "gamma_coin_per_pct": self.gamma_coin_per_pct,
             "vega_usd_per_volpt": self.vega_usd_per_volpt,
             "theta_usd_per_day": self.theta_usd_per_day,
+            "vanna_coin_per_vol": self.vanna_coin_per_vol,
+            "volga_usd_per_volpt2": self.volga_usd_per_volpt2,
             "index_usd": self.index_usd,
             "sigma": self.sigma,
             "tau_years": self.tau_years,
@@ -254,6 +260,8 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
                 in_flight_coin=math.fsum(g.coin(g.in_flight_amount) for g in legs.get(u, ())),
                 band_lower_coin=lower,
                 band_upper_coin=upper,
+                vanna_coin_per_vol=float(exposure.vanna_coin_per_vol[i]),
+                volga_usd_per_volpt2=float(exposure.volga_usd_per_volpt2[i]),
             )
         )
     return CyclePlan(
@@ -383,6 +391,7 @@ def _strategy_hedge(
         net_delta_coin=book,
         net_delta_fixed_vol_coin=fixed,
         gamma_coin_per_usd=exposure.gamma_coin_per_pct[idx] / (_PCT * index),
+        vanna_coin_per_vol=exposure.vanna_coin_per_vol[idx],
         vega_usd_per_volpt=exposure.vega_usd_per_volpt[idx],
         theta_usd_per_day=exposure.theta_usd_per_day[idx],
         hedge_coin=hedge,

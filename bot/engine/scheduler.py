@@ -39,6 +39,7 @@ from bot.engine.funding import read_due, record_funding
 from bot.engine.history import HISTORY_CYCLES, CyclePoint, point_of
 from bot.engine.journal_check import JOURNAL_CHECK_INTERVAL_S, check_journal
 from bot.engine.margin_job import MarginView, margin_snapshot, stress_snapshot
+from bot.engine.option_hedge_job import execute_approved, propose_option_hedges
 from bot.engine.reconciler import reconcile_journal
 from bot.engine.surface_job import refresh_surfaces
 
@@ -97,6 +98,10 @@ class Jobs:
 
     async def collateral(self) -> None:
         await run_collateral(self.ctx, self.latest)
+
+    async def options_hedge(self) -> None:
+        await execute_approved(self.ctx, self.latest)
+        await propose_option_hedges(self.ctx, self.latest)
 
     async def surfaces(self) -> None:
         fitted = await refresh_surfaces(self.ctx, self.latest)
@@ -190,6 +195,8 @@ def schedule(
         ("reconcile", jobs.reconcile, cfg.daemon.reconcile_interval_s, True),
         ("collateral", jobs.collateral, cfg.daemon.margin_interval_s, True),
     ]
+    if cfg.options_hedge.enabled:
+        guarded.append(("options_hedge", jobs.options_hedge, cfg.options_hedge.interval_s, True))
     for name, work, interval_s, wait in guarded:
         scheduler.add_job(
             jobs.guarded,

@@ -12,11 +12,14 @@ it with the wall clock), says so in its own ``clock`` field.
 
 from __future__ import annotations
 
+from bot.config.greek_limits import GreekLimitsConfig
 from bot.domain.snapshot import PortfolioSnapshot, maintenance_ratio
 from bot.domain.timeunits import iso_utc
 from bot.domain.trading_state import SetBy, TradingState
 from bot.engine.context import EngineContext, LatestRead
+from bot.engine.greek_limits import plan_checks, plan_views
 from bot.engine.health import health_of
+from bot.engine.plan import CyclePlan
 from bot.journal import Journal
 from bot.ops.status_server import health_json
 
@@ -115,9 +118,34 @@ def status_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> dict[str, 
                 "gamma_coin_per_pct": d.gamma_coin_per_pct,
                 "vega_usd_per_volpt": d.vega_usd_per_volpt,
                 "theta_usd_per_day": d.theta_usd_per_day,
+                "vanna_coin_per_vol": d.vanna_coin_per_vol,
+                "volga_usd_per_volpt2": d.volga_usd_per_volpt2,
                 "hedged": d.routed,
                 "decision": d.reason,
             }
             for d in result.plan.decisions
         }
+        out["greek_buckets"] = greek_bucket_rows(result.plan, ctx.config.greek_limits)
     return out
+
+
+def greek_bucket_rows(plan: CyclePlan, limits: GreekLimitsConfig) -> list[dict[str, object]]:
+    """Each underlying's vega and gamma per expiry bucket, with the level and reason of the
+    ``[greek_limits]`` limit on that bucket (None where no limit is set)."""
+    checks = {(c.limit.underlying, c.limit.bucket): c for c in plan_checks(plan, limits)}
+    rows: list[dict[str, object]] = []
+    for v in plan_views(plan, limits):
+        check = checks.get((v.underlying, v.bucket))
+        rows.append(
+            {
+                "underlying": v.underlying,
+                "bucket": v.bucket,
+                "vega_usd_per_volpt": v.vega_usd_per_volpt,
+                "vega_std_usd_per_volpt": v.vega_std_usd_per_volpt,
+                "gamma_coin_per_pct": v.gamma_coin_per_pct,
+                "gamma_usd_per_pct": v.gamma_usd_per_pct,
+                "limit": None if check is None else check.level.value,
+                "limit_why": None if check is None else check.why,
+            }
+        )
+    return rows

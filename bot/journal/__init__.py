@@ -2,7 +2,8 @@
 
 :class:`Journal` owns the file, its connection and its lock; each kind of
 record has its own store over that connection (``orders``, ``transfers``,
-``plans``, ``state``, ``external``, ``pnl``, ``actions``, ``alerts``). The halt
+``plans``, ``state``, ``external``, ``pnl``, ``actions``, ``alerts``,
+``option_proposals``). The halt
 marker beside it halts trading when the journal itself cannot be read. Import the
 journal, its records, errors and the halt marker's functions from here.
 """
@@ -19,6 +20,7 @@ from bot.journal.errors import (
 )
 from bot.journal.journal import Journal
 from bot.journal.marker import halt_marker_path, remove_halt_marker, write_halt_marker
+from bot.journal.option_proposals import ProposalRecord, ProposalState
 from bot.journal.plans import PlanRecord, PlanState
 from bot.journal.schema import SCHEMA_VERSION
 from bot.journal.transfers import TransferRecord
@@ -34,6 +36,8 @@ __all__ = [
     "OperatorAction",
     "PlanRecord",
     "PlanState",
+    "ProposalRecord",
+    "ProposalState",
     "TransferRecord",
     "halt_marker_path",
     "remove_halt_marker",

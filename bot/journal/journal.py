@@ -27,6 +27,7 @@ from bot.journal.errors import JournalMissingError
 from bot.journal.external import ExternalChangeStore
 from bot.journal.file import FileIdentity, check_type, identity, same_file
 from bot.journal.lock import lock
+from bot.journal.option_proposals import ProposalStore
 from bot.journal.orders import OrderStore
 from bot.journal.plans import PlanStore
 from bot.journal.pnl import PnlStore
@@ -43,8 +44,9 @@ class Journal:
     plans), :attr:`state` (trading state, locked underlyings, reducing venues),
     :attr:`external` (positions that moved with no order of ours), :attr:`pnl` (each
     cycle's equity, read back with the decisions and fills for P&L attribution),
-    :attr:`actions` (what operators did from the dashboard) and :attr:`alerts` (every
-    alert raised, with its delivery).
+    :attr:`actions` (what operators did from the dashboard), :attr:`alerts` (every
+    alert raised, with its delivery) and :attr:`option_proposals` (option-hedge
+    proposals and their approval).
     """
 
     def __init__(self, path: Path, db: Db, lock_fd: int) -> None:
@@ -60,6 +62,7 @@ class Journal:
         self.pnl = PnlStore(db)
         self.actions = ActionStore(db)
         self.alerts = AlertStore(db)
+        self.option_proposals = ProposalStore(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Journal:

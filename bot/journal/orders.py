@@ -30,7 +30,7 @@ from bot.journal.schema import row_fields
 
 _ORDER_COLUMNS: Final = (
     "client_id, decision_id, venue, symbol, side, amount, limit_price, tif, post_only, "
-    "reduce_only, state, filled_amount, venue_order_id, created_ts_ms, updated_ts_ms"
+    "reduce_only, state, filled_amount, venue_order_id, created_ts_ms, updated_ts_ms, limit_iv"
 )
 
 
@@ -48,8 +48,9 @@ def _order_record(row: Sequence[Any]) -> OrderRecord:
         TimeInForce(tif),
         bool(post_only),
         bool(reduce_only),
+        row[15],
     )
-    state, filled, venue_order_id, created, updated = row[10:]
+    state, filled, venue_order_id, created, updated = row[10:15]
     return OrderRecord(
         request, OrderState(state), decision, created, updated, filled, venue_order_id
     )

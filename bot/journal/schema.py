@@ -14,8 +14,9 @@ from typing import Final
 from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequest, TransferState
 from bot.journal.errors import JournalFileError
 from bot.journal.file import file_error, quick_check
+from bot.journal.option_proposals import ProposalState
 
-SCHEMA_VERSION: Final = 9
+SCHEMA_VERSION: Final = 10
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
 Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
@@ -26,11 +27,15 @@ Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
 ``operator_actions`` (who did what from the dashboard, and why), version 8 ``alerts``
 (every alert raised, with its delivery per channel), version 9 ``equities.linear_usd``
 (the USD equity of USD-settled accounts per underlying) and ``funding`` (funding payments
-as the venues report them, once each); an older journal is migrated in place when
-opened."""
+as the venues report them, once each), version 10 ``option_proposals`` (option-hedge
+proposals awaiting, given or past an operator's approval) and ``orders.limit_iv`` (an
+option order's limit as an implied vol); an older journal is migrated
+in place when opened."""
 
 
-def _one_of(enum: type[OrderState] | type[TransferState] | type[Side]) -> str:
+def _one_of(
+    enum: type[OrderState] | type[TransferState] | type[Side] | type[ProposalState],
+) -> str:
     return ", ".join(f"'{m.value}'" for m in enum)
 
 
@@ -140,6 +145,15 @@ CREATE TABLE funding (
 );
 CREATE INDEX funding_ts ON funding(ts_ms);
 """
+_OPTION_PROPOSALS: Final = f"""
+CREATE TABLE option_proposals (
+    proposal_id TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, underlying TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ({_one_of(ProposalState)})),
+    status_ts_ms INTEGER NOT NULL, expires_ts_ms INTEGER NOT NULL, proposal_json TEXT NOT NULL
+);
+CREATE INDEX option_proposals_underlying ON option_proposals(underlying, ts_ms);
+ALTER TABLE orders ADD COLUMN limit_iv REAL;
+"""
 _MIGRATIONS: Final = {
     1: _LOCKS,
     2: _PLANS,
@@ -149,6 +163,7 @@ _MIGRATIONS: Final = {
     6: _OPERATOR_ACTIONS,
     7: _ALERTS,
     8: _FUNDING,
+    9: _OPTION_PROPOSALS,
 }
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 

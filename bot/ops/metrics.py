@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from prometheus_client import (
@@ -83,6 +83,7 @@ class DaemonMetrics:
         self._lock = threading.Lock()
         self._underlyings: set[str] = set()
         self._hedge_labels: set[tuple[str, str, str]] = set()
+        self._vanna_volga: set[str] = set()
         reg = self.registry
         by_underlying = ["underlying"]
 
@@ -116,6 +117,40 @@ class DaemonMetrics:
             by_underlying,
             registry=reg,
         )
+        self._vanna = Gauge(
+            "deltabot_vanna_coin_per_vol",
+            "Vanna per underlying: change of delta, in coin, for +1.00 (100 points) of vol.",
+            by_underlying,
+            registry=reg,
+        )
+        self._volga = Gauge(
+            "deltabot_volga_usd_per_volpt2",
+            "Volga per underlying: change of vega, in USD per vol point, for +1 vol point.",
+            by_underlying,
+            registry=reg,
+        )
+        by_bucket = ["underlying", "bucket"]
+        self._bucket_labels: set[tuple[str, str]] = set()
+        self._bucket_vega_std = Gauge(
+            "deltabot_bucket_vega_std_usd_per_volpt",
+            "Vega per underlying and expiry bucket, standardised to 30 days (vega x "
+            "sqrt(30/days)), in USD per vol point.",
+            by_bucket,
+            registry=reg,
+        )
+        self._bucket_gamma_usd = Gauge(
+            "deltabot_bucket_gamma_usd_per_pct",
+            "Gamma per underlying and expiry bucket: change of delta, in USD, for a 1% move.",
+            by_bucket,
+            registry=reg,
+        )
+        self._greek_limit = Gauge(
+            "deltabot_greek_limit_level",
+            "Where a [greek_limits] bucket stands, unitless: 0 inside, 1 past soft, 2 past hard.",
+            by_bucket,
+            registry=reg,
+        )
+        self._limit_labels: set[tuple[str, str]] = set()
         self._hedge_position = Gauge(
             "deltabot_hedge_position_coin",
             "Hedge position per underlying, venue and instrument, in coin (negative: short).",
@@ -276,6 +311,37 @@ class DaemonMetrics:
             self._vega.labels(underlying).set(vega_usd_per_volpt)
             self._theta.labels(underlying).set(theta_usd_per_day)
 
+    def set_vanna_volga(
+        self, underlying: str, *, vanna_coin_per_vol: float, volga_usd_per_volpt2: float
+    ) -> None:
+        """Record the book's vanna and volga for one underlying."""
+        with self._lock:
+            self._vanna_volga.add(underlying)
+            self._vanna.labels(underlying).set(vanna_coin_per_vol)
+            self._volga.labels(underlying).set(volga_usd_per_volpt2)
+
+    def set_greek_buckets(
+        self,
+        buckets: Mapping[tuple[str, str], tuple[float, float]],
+        limit_levels: Mapping[tuple[str, str], int],
+    ) -> None:
+        """Replace every bucket series: (standardised vega USD/volpt, gamma USD/%) per
+        (underlying, bucket), and the level of each judged limit (0 inside, 1 soft, 2 hard);
+        a bucket the book no longer holds drops out."""
+        with self._lock:
+            for labels in self._bucket_labels - buckets.keys():
+                self._bucket_vega_std.remove(*labels)
+                self._bucket_gamma_usd.remove(*labels)
+            for labels in self._limit_labels - limit_levels.keys():
+                self._greek_limit.remove(*labels)
+            for labels, (vega_std, gamma_usd) in buckets.items():
+                self._bucket_vega_std.labels(*labels).set(vega_std)
+                self._bucket_gamma_usd.labels(*labels).set(gamma_usd)
+            for labels, level in limit_levels.items():
+                self._greek_limit.labels(*labels).set(level)
+            self._bucket_labels = set(buckets)
+            self._limit_labels = set(limit_levels)
+
     def set_hedge_position(
         self, underlying: str, venue: str, symbol: str, position_coin: float
     ) -> None:
@@ -297,6 +363,10 @@ class DaemonMetrics:
                     self._theta,
                 ):
                     gauge.remove(underlying)
+            if underlying in self._vanna_volga:
+                self._vanna_volga.discard(underlying)
+                self._vanna.remove(underlying)
+                self._volga.remove(underlying)
             for labels in [k for k in self._hedge_labels if k[0] == underlying]:
                 self._hedge_labels.discard(labels)
                 self._hedge_position.remove(*labels)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast, get_args
 
+from bot.sim.advanced import ADVANCED, Advanced
 from bot.sim.deribit_params import Params, to_json
 from bot.sim.deribit_public import ANY
 from bot.sim.errors import bad_param
@@ -68,6 +69,7 @@ def _place(direction: Direction) -> PrivateHandler:
             post_only=p.flag("post_only"),
             reduce_only=p.flag("reduce_only"),
             label=p.opt_text("label"),
+            advanced=cast(Advanced | None, p.choice("advanced", ADVANCED)),
         )
         return {"order": to_json(order), "trades": to_json(trades)}
 

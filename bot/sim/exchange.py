@@ -14,6 +14,7 @@ from typing import Literal
 from bot.clock import Clock
 from bot.domain.ids import Symbol
 from bot.sim.accounts import order_margin
+from bot.sim.advanced import Advanced, coin_price
 from bot.sim.contracts import SimContract
 from bot.sim.errors import ORDER_NOT_FOUND, bad_param, sim_error
 from bot.sim.market import MarketModel
@@ -276,15 +277,27 @@ class SimExchange:
         post_only: bool = False,
         reduce_only: bool = False,
         label: str | None = None,
+        advanced: Advanced | None = None,
     ) -> tuple[OrderView, list[TradeView]]:
         """Place an order; taker fills come back with it, the rest rests (GTC) or is cancelled.
 
         Post-only orders that would take are rejected (11054), as Deribit does
         with ``reject_post_only``; Deribit's default of repricing is not modelled.
+        An option order's ``advanced`` price (implied vol in percent, or USD) becomes its
+        coin price at placement (:mod:`bot.sim.advanced`).
         """
         now = self._w.sync()
         acc = self._w.account(account_id)
         c, _ = self._w.contract(instrument_name)
+        if advanced is not None and price is not None:
+            price = coin_price(
+                c,
+                advanced,
+                price,
+                forward_usd=self._w.marks[instrument_name].underlying_usd,
+                tau_years=self._w.market.tau_years(c.expiry_ms),
+                buying=direction == "buy",
+            )
         req = validate_order(
             c,
             direction=direction,

@@ -31,6 +31,7 @@ from bot.domain.health import Level
 from bot.engine.health import health_of
 from bot.engine.plan import CyclePlan
 from bot.engine.scheduler import Jobs
+from bot.engine.status import greek_bucket_rows
 from bot.journal import OperatorAction
 from bot.ops.status_server import Mount
 from bot.web import _format
@@ -43,6 +44,7 @@ from bot.web._views import (
     greeks_rows,
     hedge_rows,
     margin_venues,
+    option_proposal_rows,
     order_rows,
     plan_rows,
     state_view,
@@ -235,6 +237,7 @@ class _Dashboard:
         return {
             "rows": greeks_rows(plan, config.strategy),
             "buckets": bucket_rows(plan),
+            "limits": [] if plan is None else greek_bucket_rows(plan, config.greek_limits),
             "strategy": config.strategy.name,
             "valued_at": None if plan is None else _format.iso_utc(plan.valuation_ts_ms),
         }
@@ -254,7 +257,13 @@ class _Dashboard:
 
     def _plans(self) -> dict[str, object]:
         ctx = self.setup.jobs.ctx
-        return {"plans": plan_rows(ctx.journal), "collateral_mode": ctx.config.collateral.mode}
+        return {
+            "plans": plan_rows(ctx.journal),
+            "collateral_mode": ctx.config.collateral.mode,
+            "option_proposals": option_proposal_rows(
+                ctx.journal, ctx.config.options_hedge.dashboard_max_cost_usd
+            ),
+        }
 
     def _actions(self) -> dict[str, object]:
         return {"actions": action_rows(self.setup.jobs.ctx.journal)}
@@ -340,7 +349,7 @@ class _Dashboard:
             raise _refused(self._read_only_text())
         if not session.authenticated:
             raise _refused("refused: log in first (/login)")
-        detail = _field(form, "plan_id" if name == "approve" else "reason")
+        detail = _field(form, _DETAIL_FIELD.get(name, "reason"))
         outcome = await self._act(name, detail, _who(request), controls)
         session.flash = outcome
         raise web.HTTPSeeOther("/")
@@ -375,10 +384,11 @@ class _Dashboard:
                 raise web.HTTPBadRequest(text=f"refused: {name} needs a reason")
             reason = f"{who}: {detail or 'resume'}"
             outcome = self._attempt(lambda: reasoned[name](reason))
-        elif name == "approve":
+        elif name in _DETAIL_FIELD:
             if not detail:
-                raise web.HTTPBadRequest(text="refused: approve needs a plan_id")
-            outcome = self._attempt(lambda: controls.approve(detail))
+                raise web.HTTPBadRequest(text=f"refused: {name} needs a {_DETAIL_FIELD[name]}")
+            approve = controls.approve if name == "approve" else controls.approve_option_hedge
+            outcome = self._attempt(lambda: approve(detail))
         elif name == "cycle":
             ran = await self.setup.jobs.cycle_now()
             outcome = (
@@ -389,7 +399,7 @@ class _Dashboard:
         else:
             raise web.HTTPNotFound(
                 text=f"no action named {name!r}; the actions are halt, reduce, resume, "
-                "approve, cycle"
+                "approve, approve-option-hedge, cycle"
             )
         action = OperatorAction(self.setup.wall_ms(), who, name, detail, outcome)
         self.setup.jobs.ctx.journal.actions.record(action)
@@ -402,6 +412,10 @@ class _Dashboard:
             return f"ok: {work()}"
         except ControlRefusedError as exc:
             return f"refused: {exc}"
+
+
+_DETAIL_FIELD: Final = {"approve": "plan_id", "approve-option-hedge": "proposal_id"}
+"""The approving actions and the form field naming what they approve."""
 
 
 def _who(request: web.Request) -> str:

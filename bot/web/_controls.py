@@ -20,9 +20,11 @@ class ControlRefusedError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Controls:
-    """halt / reduce / resume take a reason, approve a plan id; each returns what it did."""
+    """halt / reduce / resume take a reason, approve a plan id, approve_option_hedge an
+    option-hedge proposal id; each returns what it did."""
 
     halt: Callable[[str], str]
     reduce: Callable[[str], str]
     resume: Callable[[str], str]
     approve: Callable[[str], str]
+    approve_option_hedge: Callable[[str], str]

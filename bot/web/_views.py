@@ -28,7 +28,7 @@ from bot.engine.history import CyclePoint
 from bot.engine.margin_job import MarginView
 from bot.engine.plan import CyclePlan, UnderlyingDecision
 from bot.engine.status import margin_rows
-from bot.journal import Journal, PlanState
+from bot.journal import Journal, PlanState, ProposalState
 from bot.web._format import iso_utc
 from strategies.band import BandParams
 
@@ -389,6 +389,49 @@ def plan_rows(journal: Journal) -> tuple[PlanRow, ...]:
         )
         for plan in journal.plans.in_state(PlanState.PROPOSED)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OptionProposalRow:
+    """A proposed option hedge as the plans panel lists it; ``approvable``: cheap enough
+    (``[options_hedge] dashboard_max_cost_usd``) to approve from the web."""
+
+    proposal_id: str
+    underlying: str
+    proposed: str
+    expires: str
+    cost_usd: float
+    premium_usd: float
+    legs: tuple[tuple[str, float], ...]
+    rows: tuple[tuple[str, str, float, float, float], ...]
+    approvable: bool
+
+
+def option_proposal_rows(journal: Journal, max_cost_usd: float) -> tuple[OptionProposalRow, ...]:
+    """The option-hedge proposals awaiting approval, newest first."""
+    out = []
+    for r in journal.option_proposals.recent():
+        if r.state is not ProposalState.PROPOSED:
+            continue
+        d = r.document
+        cost = float(d.get("cost_usd", 0.0))
+        out.append(
+            OptionProposalRow(
+                proposal_id=r.proposal_id,
+                underlying=r.underlying,
+                proposed=iso_utc(r.ts_ms),
+                expires=iso_utc(r.expires_ts_ms),
+                cost_usd=cost,
+                premium_usd=float(d.get("premium_usd", 0.0)),
+                legs=tuple((x["symbol"], float(x["amount_coin"])) for x in d.get("legs", [])),
+                rows=tuple(
+                    (x["bucket"], x["figure"], x["before"], x["after"], x["bound"])
+                    for x in d.get("rows", [])
+                ),
+                approvable=cost <= max_cost_usd,
+            )
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import TransferId, TransferKind, TransferRequest
 from bot.domain.trading_state import SetBy, TradingMode
 from bot.domain.transfer_risk import TransferIntent
-from bot.journal import PlanState
+from bot.journal import PlanState, ProposalState
 from bot.venues.base import StartupError
 from tests.integration.dashboard_world import TOKEN, client, csrf_of, logged_in, world
 
@@ -31,6 +31,17 @@ class TestPages:
         assert 'id="greeks-table"' in html and "BTC" in html and "band" in html
         assert "BTC/USD:BTC" in html and 'id="stress-grid"' in html
         assert "Liquidation at a move of" in html and "1796112000000" not in html
+
+    async def test_the_greeks_panel_shows_each_bucket_against_its_limit(
+        self, tmp_path: Path
+    ) -> None:
+        """The example's BTC ``all`` limit has a row with its 30-day vega and its level."""
+        with world(tmp_path) as w:
+            async with client(w) as http:
+                html = await (await http.get("/panels/greeks")).text()
+        table = html[html.index('id="greek-limits-table"') :]
+        row = table[table.index('<th>BTC</th><td class="text">all</td>') :].split("</tr>")[0]
+        assert row.count("<td>") == 3 and ">inside<" in row
 
     async def test_every_response_carries_the_security_headers(self, tmp_path: Path) -> None:
         """CSP without inline script, frame denial and no-store on pages and static files."""
@@ -215,6 +226,32 @@ class TestActions:
         assert 'id="approve-plan-1"' in page
         assert outcomes[1].startswith("ok: approved plan-1")
         assert outcomes[0].startswith("refused: collateral plan plan-1 is approved")
+
+    async def test_a_cheap_option_hedge_is_approved_from_the_page_a_dear_one_is_not(
+        self, tmp_path: Path
+    ) -> None:
+        """Below dashboard_max_cost_usd the proposal has an approve button that approves it
+        (CSRF and login as every control); above it, the page points to the command."""
+        doc = {"venue": "deribit-a", "cost_usd": 126.0, "premium_usd": 17_220.0,
+               "legs": [{"symbol": "BTC-C", "amount_coin": 4.2, "premium_usd_per_coin": 4_100.0,
+                         "cost_usd": 126.0}],
+               "rows": [{"bucket": "all", "figure": "vega_std_usd_per_volpt", "before": -684.2,
+                         "after": -396.8, "bound": 400.0, "required": True}]}  # fmt: skip
+        far = 4_000_000_000_000
+        with world(tmp_path) as w:
+            proposals = w.journal.option_proposals
+            proposals.propose("oh-1", ts_ms=1, underlying="BTC", expires_ts_ms=far, document=doc)
+            dear = {**doc, "cost_usd": 9_999_999.0}
+            proposals.propose("oh-2", ts_ms=2, underlying="BTC", expires_ts_ms=far, document=dear)
+            async with client(w) as http:
+                csrf = await logged_in(http)
+                page = await (await http.get("/")).text()
+                await http.post(
+                    "/actions/approve-option-hedge", data={"csrf": csrf, "proposal_id": "oh-1"}
+                )
+            assert proposals.get("oh-1").state is ProposalState.APPROVED
+        assert 'id="approve-oh-1"' in page and 'id="approve-oh-2"' not in page
+        assert "deltabot options-hedge approve oh-2" in page
 
     async def test_run_a_cycle_goes_through_the_lock(self, tmp_path: Path) -> None:
         """A cycle on request runs once; while another job holds the lock it is refused."""

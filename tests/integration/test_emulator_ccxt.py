@@ -14,6 +14,8 @@ import ccxt.async_support as ccxt
 import pytest
 
 from bot.clock import ManualClock
+from bot.domain.timeunits import MS_PER_YEAR
+from bot.pricing import black76
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
 from bot.sim.market import MarketModel
@@ -302,3 +304,24 @@ async def test_bad_credentials_raise_authentication_error(key: str, secret: str)
         with pytest.raises(ccxt.AuthenticationError):
             await client.fetch_balance()
         assert exchange.order_log() == []
+
+
+async def test_an_implied_vol_order_is_priced_in_coin_by_black_76() -> None:
+    """advanced="implv" (Deribit): the price is an IV in percent; a bid at 10 vol rests at its
+    Black-76 coin price rounded down to the tick, and a bid above the mark IV takes the ask."""
+    async with venue() as (_, client, _clock):
+        option = atm_option(client)
+        ticker = (await client.public_get_ticker({"instrument_name": option["id"]}))["result"]
+        forward, iv = ticker["underlying_price"], ticker["mark_iv"]
+        tau = (option["expiry"] - START_MS) / MS_PER_YEAR
+        low = float(black76(True, forward, option["strike"], tau, 0.10).price) / forward
+        rest = await client.create_order(
+            option["symbol"], "limit", "buy", 0.5, 10.0, {"advanced": "implv"}
+        )
+        assert rest["status"] == "open"
+        assert low - 0.0005 < rest["price"] <= low
+        take = await client.create_order(
+            option["symbol"], "limit", "buy", 0.5, iv + 20.0,
+            {"advanced": "implv", "timeInForce": "IOC"},
+        )  # fmt: skip
+        assert take["filled"] == pytest.approx(0.5)

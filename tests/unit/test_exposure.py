@@ -288,3 +288,14 @@ def test_bad_arguments_raise(kwargs: dict[str, Any], message: str) -> None:
     }
     with pytest.raises(ValueError, match=message):
         value_book(_mixed(), **(args | kwargs))
+
+
+def test_deribit_coin_call_vanna_and_volga() -> None:
+    """Module docstring: vanna +0.05698 (usd) and -0.05698 (coin) per 1.00 vol; volga -0.00843."""
+    table = _one(OPT, 1.0, is_inverse=True, mark_iv=0.60)
+    usd = _exposure(table, 60_000.0, "usd")
+    coin = _exposure(table, 60_000.0, "coin")
+    assert usd.vanna_coin_per_vol[0] == pytest.approx(0.05698, abs=5e-6)
+    assert coin.vanna_coin_per_vol[0] == pytest.approx(-0.05698, abs=5e-6)
+    assert usd.volga_usd_per_volpt2[0] == pytest.approx(-0.00843, abs=5e-6)
+    assert coin.volga_usd_per_volpt2[0] == usd.volga_usd_per_volpt2[0]

@@ -150,3 +150,34 @@ def test_vega_and_theta_match_revaluation() -> None:
     dn = _usd_value(1.0, ts_ms=T0_MS - dt_ms)
     theta_fd = (up - dn) / (2 * dt_ms / MS_PER_DAY)
     np.testing.assert_allclose(e.theta_usd_per_day, theta_fd, rtol=1e-5)
+
+
+def _at_vol(numeraire: str, dvol: float) -> Exposure:
+    """The book valued with every vol shifted by ``dvol``, its coin equity moving with the marks."""
+    fwd = FORWARD_BY_UNDERLYING[BOOK.underlying_idx]
+    equity, _ = _values(fwd, T0_MS, BOOK.mark_iv + dvol)
+    return value_book(
+        BOOK,
+        forward_usd=fwd,
+        valuation_ts_ms=T0_MS,
+        numeraire=numeraire,
+        collateral_coin=equity,
+        vol_override=BOOK.mark_iv + dvol,
+    ).exposure
+
+
+@pytest.mark.parametrize("numeraire", ["usd", "coin"])
+def test_vanna_is_the_vol_derivative_of_reported_delta(numeraire: str) -> None:
+    """Vanna is d(reported delta)/d vol per 1.00 of vol, equity included, in each numeraire."""
+    dv = 1e-5
+    fd = (_at_vol(numeraire, dv).delta_coin - _at_vol(numeraire, -dv).delta_coin) / (2 * dv)
+    np.testing.assert_allclose(_at_vol(numeraire, 0.0).vanna_coin_per_vol, fd, rtol=1e-6)
+
+
+def test_volga_is_the_vol_derivative_of_vega() -> None:
+    """Volga is the change of USD vega per vol point for +1 vol point (0.01)."""
+    dv = 1e-5
+    up, dn = _at_vol("usd", dv).vega_usd_per_volpt, _at_vol("usd", -dv).vega_usd_per_volpt
+    np.testing.assert_allclose(
+        _at_vol("usd", 0.0).volga_usd_per_volpt2, 0.01 * (up - dn) / (2 * dv), rtol=1e-6
+    )

@@ -287,7 +287,7 @@ def test_every_metric_is_prefixed_and_its_help_states_a_unit() -> None:
     metrics = DaemonMetrics()
     metrics.set_trading_state("active")
     helps = help_texts(metrics)
-    assert len(helps) == 26
+    assert len(helps) == 31
     unit_words = ("coin", "USD", "seconds", "a count", "ratio", "fraction", "unitless")
     for name, text in helps.items():
         assert name.startswith("deltabot_"), name
@@ -319,3 +319,35 @@ def test_alerts_are_counted_per_event_and_severity_with_closed_labels() -> None:
         metrics.alert_raised("rate_limit", "warning")
     with pytest.raises(ValueError, match="severity must be one of"):
         metrics.alert_raised("rate_limited", "urgent")
+
+
+def test_greek_buckets_replace_the_last_cycles_and_drop_vanished_ones() -> None:
+    """Each call sets every bucket's standardised vega, USD gamma and limit level; a bucket
+    missing from the next call loses its series."""
+    metrics = DaemonMetrics()
+    metrics.set_greek_buckets(
+        {("BTC", "0-7d"): (-900.0, 12_000.0), ("BTC", "all"): (-1_500.0, 15_000.0)},
+        {("BTC", "all"): 2},
+    )
+    samples = scrape(metrics)
+    assert (
+        value(samples, "deltabot_bucket_vega_std_usd_per_volpt", underlying="BTC", bucket="0-7d")
+        == -900.0
+    )
+    assert value(samples, "deltabot_greek_limit_level", underlying="BTC", bucket="all") == 2
+    metrics.set_greek_buckets({("BTC", "all"): (-100.0, 50.0)}, {})
+    buckets = {
+        dict(labels)["bucket"]
+        for name, labels in scrape(metrics)
+        if name.startswith(("deltabot_bucket", "deltabot_greek_limit"))
+    }
+    assert buckets == {"all"}
+
+
+def test_forget_underlying_drops_its_vanna_and_volga() -> None:
+    """Vanna and volga of a departed underlying vanish with its other Greeks."""
+    metrics = DaemonMetrics()
+    metrics.set_vanna_volga("ETH", vanna_coin_per_vol=-0.3, volga_usd_per_volpt2=2.0)
+    assert value(scrape(metrics), "deltabot_vanna_coin_per_vol", underlying="ETH") == -0.3
+    metrics.forget_underlying("ETH")
+    assert not [n for n, _ in scrape(metrics) if n.startswith(("deltabot_vanna", "deltabot_volga"))]

@@ -104,12 +104,14 @@ async def test_balances_read_initial_margin_that_ccxt_does_not_unify(deribit: Ha
 
 
 async def test_marks_turn_percent_iv_into_a_fraction(deribit: Harness) -> None:
-    """mark_iv 60.0 (percent) becomes 0.60; option marks stay in BTC with the USD forward."""
+    """mark_iv 60.0 (percent) becomes 0.60; option marks stay in BTC with the USD forward and
+    carry their open interest."""
     venue, _ = deribit
     marks = await venue.fetch_marks([CALL, PUT, PERP])
     call = marks[CALL]
     assert (call.mark_price, call.mark_iv, call.underlying_usd) == (0.06854, 0.60, 60000.0)
     assert (call.bid, call.ask, call.venue_delta) == (0.068, 0.0695, None)
+    assert call.open_interest == 812.3, "an option's open interest, in coin"
     assert marks[PUT].bid is None, "a null bid is no quote, not a zero price"
     assert marks[PERP].underlying_usd == marks[PERP].mark_price == 60000.0
 
@@ -225,6 +227,18 @@ async def test_ioc_remainder_is_canceled_with_partial_fill(deribit: Harness) -> 
     outcome = await venue.create_order(request)
     assert isinstance(outcome, Accepted)
     assert (outcome.report.state, outcome.report.filled_amount) == (OrderState.CANCELED, 0.3)
+
+
+async def test_an_option_limit_in_implied_vol_is_sent_as_implv(deribit: Harness) -> None:
+    """limit_iv 0.62 goes out as price 62 with advanced=implv (Deribit's IV order)."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/private/buy", "buy_option_partial_ioc")
+    request = OrderRequest(
+        ClientOrderId("opt-hedge-1"), VENUE, CALL, Side.BUY, 0.5, 0.0695, limit_iv=0.62
+    )
+    assert isinstance(await venue.create_order(request), Accepted)
+    sent = rec.calls[-1].params
+    assert (sent["advanced"], float(sent["price"])) == ("implv", 62.0)
 
 
 async def test_not_enough_funds_is_rejected(deribit: Harness) -> None:

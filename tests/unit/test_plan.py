@@ -195,3 +195,16 @@ def test_each_decision_carries_the_band_its_strategy_decided_against() -> None:
     assert d.band_upper_coin > 0 and d.band_lower_coin == pytest.approx(-d.band_upper_coin)
     none = plan_cycle(small_btc_book(), interval, "cycle-interval").decisions[0]
     assert (none.band_lower_coin, none.band_upper_coin) == (None, None)
+
+
+def test_the_decision_carries_the_books_vanna_and_volga_from_the_one_valuation() -> None:
+    """Vanna and volga per underlying reach the decision (and the strategy) from value_book."""
+    portfolio = small_btc_book()
+    d = plan_cycle(portfolio, _inputs(None), "cycle-vanna").decisions[0]
+    table, forward = _table_and_forward()
+    e = value_book(
+        table, forward_usd=forward, valuation_ts_ms=NOW_MS, numeraire="usd", collateral_coin=[2.0]
+    ).exposure
+    assert d.vanna_coin_per_vol == pytest.approx(float(e.vanna_coin_per_vol[0]))
+    assert d.volga_usd_per_volpt2 == pytest.approx(float(e.volga_usd_per_volpt2[0]))
+    assert d.vanna_coin_per_vol != 0.0 and d.greeks["vanna_coin_per_vol"] == d.vanna_coin_per_vol

@@ -93,3 +93,15 @@ def test_live_text_shows_the_cycle_time_and_an_operator_clock() -> None:
     assert "  failing  risk_gate: denied every order" in text
     assert "set by operator at 2026-12-03T06:00:00.000Z (wall clock): roll" in text
     assert "last cycle: 2026-12-01T08:59:55.000Z, 5.0 s ago" in text
+
+
+def test_text_shows_vega_and_gamma_per_bucket_with_the_limit() -> None:
+    """Each bucket row shows raw and 30-day vega, gamma in coin and USD, and its limit's level."""
+    row = {"underlying": "BTC", "bucket": "all", "vega_usd_per_volpt": -2_500.0,
+           "vega_std_usd_per_volpt": -3_100.0, "gamma_coin_per_pct": -0.25,
+           "gamma_usd_per_pct": -15_000.0, "limit": "hard",
+           "limit_why": "standardised vega 3,100 USD/volpt past its hard limit 3,000"}  # fmt: skip
+    text = render_text({"source": "daemon", "greek_buckets": [row]})
+    line = next(x for x in text.splitlines() if x.startswith("BTC        all"))
+    assert "-2,500.0" in line and "-3,100.0" in line and "-0.2500" in line and "-15,000" in line
+    assert line.endswith("hard (standardised vega 3,100 USD/volpt past its hard limit 3,000)")

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
 from bot.domain.instruments import (
@@ -177,10 +177,17 @@ def off_grid(request: OrderRequest, instrument: Instrument) -> str | None:
     return None
 
 
+_IV_PCT_DECIMALS: Final = 2
+"""An implied-vol limit is sent in percent to 0.01 (one hundredth of a vol point)."""
+
+
 class Normaliser(ABC):
     """Base class: one subclass per exchange, stateless, safe to share."""
 
     exchange: ClassVar[str] = ""
+    implied_vol_orders: ClassVar[bool] = False
+    """Whether the venue takes an option's limit as an implied vol in percent (Deribit's
+    ``advanced="implv"``); elsewhere an order's ``limit_iv`` is sent as its ``limit_price``."""
     ccxt_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
     """Extra ccxt ``options`` (which market types to load, account mode, ...)."""
     position_queries: ClassVar[tuple[Mapping[str, Any], ...]] = ({},)
@@ -349,13 +356,18 @@ class Normaliser(ABC):
         if problem is not None:
             raise ValueError(problem)
         wire_lots = round(vm.to_wire(request.amount) / vm.wire_lot)  # exact: on the grid
+        params = self.order_params(request)
+        price = request.limit_price
+        if request.limit_iv is not None and self.implied_vol_orders:
+            price = round(100.0 * request.limit_iv, _IV_PCT_DECIMALS)
+            params["advanced"] = "implv"
         return OrderArgs(
             symbol=vm.symbol,
             type="market" if request.limit_price is None else "limit",
             side=request.side.value,
             amount=wire_lots * vm.wire_lot,
-            price=request.limit_price,
-            params=self.order_params(request),
+            price=price,
+            params=params,
         )
 
     def client_id_of(self, order_or_trade: Payload) -> ClientOrderId | None:

@@ -68,6 +68,7 @@ _WITHDRAWAL_STATES = {
 
 class DeribitNormaliser(Normaliser):
     exchange: ClassVar[str] = "deribit"
+    implied_vol_orders: ClassVar[bool] = True
     client_id_param: ClassVar[str] = "label"
     raw_client_id_keys: ClassVar[tuple[str, ...]] = ("label",)
     order_rate: ClassVar[tuple[float, float] | None] = (20.0, 5.0)
@@ -128,6 +129,7 @@ class DeribitNormaliser(Normaliser):
             mark_iv=iv_pct / 100.0 if iv_pct is not None and vm.instrument.is_option else None,
             bid=opt_positive(summary, "bid_price", where),
             ask=opt_positive(summary, "ask_price", where),
+            open_interest=opt_positive(summary, "open_interest", where),
         )
 
     async def fetch_marks(
