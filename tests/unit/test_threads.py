@@ -1,0 +1,30 @@
+"""Native thread pools bounded with threadpoolctl (bot.ops.threads)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from bot.ops.threads import bound_native_threads, usable_cores
+
+
+class TestBoundNativeThreads:
+    def test_caps_every_pool_numpy_loaded(self) -> None:
+        """After a cap of one thread, every BLAS/OpenMP pool in the process runs one thread."""
+        np.ones((4, 4)) @ np.ones((4, 4))  # numpy's BLAS is loaded and in use
+        with threadpool_limits(limits=None):  # restores the pools' sizes afterwards
+            assert bound_native_threads(1) == 1
+            pools = threadpool_info()
+            assert pools
+            assert {p["num_threads"] for p in pools} == {1}
+
+    def test_default_is_the_usable_cores(self) -> None:
+        """Without a figure the cap is the cores this process may run on."""
+        with threadpool_limits(limits=None):
+            assert bound_native_threads() == usable_cores()
+
+    def test_rejects_a_cap_below_one(self) -> None:
+        """A cap of zero threads is refused with the figure, not passed to the libraries."""
+        with pytest.raises(ValueError, match="must be >= 1, got 0"):
+            bound_native_threads(0)
