@@ -1,7 +1,7 @@
 """The dashboard: every page and panel over loopback HTTP at 10,000 positions.
 
 The jobs hold what the daemon's would after a cycle over the 10,000-position
-book of :mod:`bench.bench_daemon` (the plan, the margin view, the light stress
+book of :mod:`bench.bench_cycle` (the plan, the margin view, the light stress
 pass, a full ring of recent cycles); the journal holds 200 orders, a week of
 hedge cycles every 10 s for BTC and ETH (their decisions and equities, what the
 P&L panel attributes) and 500 alerts. Each page,
@@ -25,7 +25,8 @@ import numpy as np
 from aiohttp import ClientSession, web
 
 from bench._util import pin_one_core, report
-from bench.bench_daemon import NOW_MS, _portfolio
+from bench.bench_cycle import NOW_MS
+from bench.bench_cycle import portfolio as cycle_book
 from bot.app.dashboard import ALERTS_PANEL_ROWS, PnlPanel
 from bot.config import load_config
 from bot.domain.exposure import Numeraire
@@ -76,7 +77,7 @@ def _jobs(journal: Journal, journal_path: Path) -> Jobs:
     config = load_config(
         ROOT / "config.example.toml", {"DELTABOT_DAEMON__JOURNAL_PATH": str(journal_path)}
     )
-    portfolio, routes = _portfolio(10_000)
+    portfolio, routes = cycle_book(10_000)
     inputs = PlanInputs(
         strategy=load_strategy("band", {"width_up": 0.5, "width_down": 0.5}),
         routes=routes,

@@ -178,8 +178,11 @@ def linear_equity_usd(
         cash = math.fsum(b.equity for b in snap.balances if b.currency in _USD_LIKE)
         upnl: dict[Currency, float] = {}
         for p in snap.positions:
-            inst, mark = p.instrument, snap.marks.get(p.instrument.symbol)
-            if inst.settle not in _USD_LIKE or inst.is_option or p.size == 0 or mark is None:
+            inst = p.instrument
+            if inst.settle not in _USD_LIKE or inst.is_option or p.size == 0:
+                continue  # the cheap tests first: this walks the whole book every cycle
+            mark = snap.marks.get(inst.symbol)
+            if mark is None:
                 continue
             coin = position_coin(inst, p.size, mark.mark_price)
             gain = coin * (mark.mark_price - (p.average_price or mark.mark_price))

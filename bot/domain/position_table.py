@@ -72,7 +72,9 @@ _DTYPES: Final[dict[str, np.dtype[Any]]] = {
 _INSTRUMENT_FIELDS: Final = attrgetter(
     "underlying", "kind", "option_type", "settlement", "amount_unit", "strike_usd", "expiry_ms"
 )
-_MARK_FIELDS: Final = attrgetter("mark_price", "mark_iv", "underlying_usd", "venue_delta")
+_MARK_COLUMNS: Final = MappingProxyType(
+    {name: attrgetter(name) for name in ("mark_price", "mark_iv", "underlying_usd", "venue_delta")}
+)
 _NO_MARK: Final = Mark(Symbol("-"), math.nan, math.nan, 0)
 """Stands in for a missing mark: NaN prices, which exposure rejects by symbol."""
 _SIZE: Final = attrgetter("size")
@@ -164,6 +166,23 @@ class PositionTable:
         """Human name of position ``i`` for error messages: index and symbol if known."""
         return f"position {i} ({self.symbols[i]})" if self.symbols else f"position {i}"
 
+    def rows_of(self, wanted: frozenset[Symbol]) -> NDArray[np.int64]:
+        """The rows (ascending) whose symbol is in ``wanted``, e.g. a cycle's hedge routes.
+
+        Memoised on this book's ``symbols`` tuple, which the tables of one instrument memo
+        share: a cycle pays a pass over the book's symbols only when its instruments
+        changed, not every cycle (a loop over 10,000 positions to find six routes).
+        """
+        if _LAST_ROWS:
+            symbols, last_wanted, rows = _LAST_ROWS[0]
+            if symbols is self.symbols and last_wanted == wanted:
+                return rows
+        found = [i for i, s in enumerate(self.symbols) if s in wanted]
+        rows = np.array(found, dtype=np.int64)
+        rows.flags.writeable = False
+        _LAST_ROWS[:] = [(self.symbols, wanted, rows)]
+        return rows
+
     @classmethod
     def from_arrays(
         cls,
@@ -241,22 +260,22 @@ class PositionTable:
             for ccy, px in snap.index_usd.items():
                 if ccy in where:
                     index_usd[where[ccy]] = px
-        # C-level fetches and column-wise conversions (map, zip, fromiter): this runs every
-        # cycle over the whole book. numpy turns None into NaN in a float column.
+        # C-level fetches, one column at a time (map, fromiter): this runs every cycle over
+        # the whole book, and a tuple per position would be ~n objects for the collector.
+        # numpy turns None into NaN in a float column.
         n = len(positions)
         marks = [
             m
             for s, syms in zip(snaps, static.symbols_by_venue, strict=True)
             for m in map(s.marks.get, syms, repeat(_NO_MARK))
         ]
-        price, iv, forward, delta = zip(*map(_MARK_FIELDS, marks), strict=True) if n else ((),) * 4
         cols: dict[str, NDArray[Any]] = {
             **static.columns,
             "size": np.fromiter(map(_SIZE, positions), np.float64, n),
-            "mark_price": np.array(price, dtype=np.float64),
-            "mark_iv": np.array(iv, dtype=np.float64),
-            "underlying_usd": np.array(forward, dtype=np.float64),
-            "venue_delta": np.array(delta, dtype=np.float64),
+            **{
+                name: np.fromiter(map(get, marks), np.float64, n)
+                for name, get in _MARK_COLUMNS.items()
+            },
         }
         return cls(
             underlyings=static.names,
@@ -279,6 +298,10 @@ class _Static:
     symbols_by_venue: tuple[tuple[Symbol, ...], ...]
     columns: dict[str, NDArray[Any]]
 
+
+_LAST_ROWS: list[tuple[tuple[Symbol, ...], frozenset[Symbol], NDArray[np.int64]]] = []
+"""A one-entry memo of :meth:`PositionTable.rows_of`; the entry holds the symbols tuple it
+was computed on, so an identity match is never a recycled id."""
 
 _LAST_STATIC: list[_Static] = []
 """A one-entry memo: a daemon polls the same instrument objects (the venue adapter caches

@@ -200,7 +200,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
         raise PlanError(f"cannot value the book: {exc}") from exc
     exposure = valuation.exposure
     sigma, tau = valuation.sigma, valuation.tau_years_weighted
-    legs, problems = _legs(portfolio, inputs)
+    legs, problems = _legs(portfolio, table, inputs)
     where = {u: i for i, u in enumerate(table.underlyings)}
     hedged = [u for u in routed if legs.get(u)]
     book = np.array([_book_delta(exposure, where[u], legs[u]) for u in hedged])
@@ -311,17 +311,14 @@ def _fixed_vols(table: PositionTable, fixed: Mapping[Symbol, float] | None) -> F
 
 
 def _legs(
-    portfolio: PortfolioSnapshot, inputs: PlanInputs
+    portfolio: PortfolioSnapshot, table: PositionTable, inputs: PlanInputs
 ) -> tuple[dict[Currency, list[Leg]], list[str]]:
     """The usable routes per underlying; an unusable one is a problem, never a guess."""
     snaps = {s.venue: s for s in portfolio.venues}
-    routed = {(r.venue, r.symbol) for r in inputs.routes}
     held: dict[tuple[VenueId, Symbol], list[float]] = {}
-    for venue_snap in portfolio.venues:  # one pass over the book, not one per route
-        for p in venue_snap.positions:
-            key = (venue_snap.venue, p.instrument.symbol)
-            if key in routed:
-                held.setdefault(key, []).append(p.size)
+    for i in table.rows_of(frozenset(r.symbol for r in inputs.routes)).tolist():
+        key = (table.venues[table.venue_idx[i]], table.symbols[i])
+        held.setdefault(key, []).append(float(table.size[i]))
     legs: dict[Currency, list[Leg]] = {}
     problems: list[str] = []
     for route in inputs.routes:
