@@ -10,16 +10,9 @@ whatever library loaded them.
 
 from __future__ import annotations
 
-import os
-
 from threadpoolctl import threadpool_limits
 
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity where the OS tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+from bot.pricing.parallel import usable_cores
 
 
 def bound_native_threads(threads: int | None = None) -> int:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from bot.ops.threads import bound_native_threads, usable_cores
+from bot.ops.threads import bound_native_threads
+from bot.pricing.parallel import usable_cores
 
 
 class TestBoundNativeThreads:

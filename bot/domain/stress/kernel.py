@@ -112,6 +112,9 @@ class StressInputs:
     others: IntArray  # live non-option rows
     futures: IntArray  # live futures and perpetuals
     w_others: FloatArray
+    other_table: PositionTable  # the rows ``others`` and ``futures``, gathered once: every
+    future_table: PositionTable  # block of states reads them (issue 18: 14 % at 100k)
+    w_futures: FloatArray
     base_value: FloatArray  # 2G: Σ size·value at the unmoved state (options + others)
 
     @property
@@ -223,6 +226,9 @@ def prepare(
         others=others,
         futures=futures,
         w_others=_weights(key[others], table.size[others], 2 * v * m),
+        other_table=subset(table, others),
+        future_table=subset(table, futures),
+        w_futures=_weights(key[futures], np.ones(futures.size), 2 * v * m),
         base_value=np.zeros(2 * v * m),
     )
     one = np.ones((1, m))
@@ -306,34 +312,33 @@ def _values(
     lin = np.broadcast_to(mult[:, None, :], (k, v, m)).reshape(k, v * m)
     value[:, v * m :] *= lin
     mm[:, v * m :] *= lin
-    rows = book.others
+    rows, sub = book.others, book.other_table
+    forward = book.forward_usd[rows]
     step = max(1, BLOCK_ELEMENTS // max(rows.size, 1))
     for lo in range(0, k if rows.size else 0, step):
         ks = slice(lo, lo + step)
-        f = book.forward_usd[rows] * mult[ks, book.table.underlying_idx[rows]]
-        unit = unit_values(book.table, f, np.zeros_like(f), book.valuation_ts_ms, sel=rows)
+        f = forward * mult[ks, sub.underlying_idx]
+        unit = unit_values(sub, f, np.zeros_like(f), book.valuation_ts_ms)
         value[ks] += unit @ book.w_others
     return value, mm
 
 
 def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
     """Standard maintenance of futures and perps per state and cell key (k × 2G)."""
-    t, rows = book.table, book.futures
+    t, rows, sub = book.table, book.futures, book.future_table
     m, v = len(t.underlyings), len(t.venues)
     out = np.zeros((mult.shape[0], 2 * v * m))
     if not rows.size:
         return out
-    inverse = t.is_inverse[rows]
-    key = (~inverse).astype(np.int64) * v * m + t.venue_idx[rows] * m + t.underlying_idx[rows]
-    onehot = _weights(key, np.ones(rows.size), 2 * v * m)
+    forward = book.forward_usd[rows]
     step = max(1, BLOCK_ELEMENTS // rows.size)
     for lo in range(0, mult.shape[0], step):
         ks = slice(lo, lo + step)
-        f = book.forward_usd[rows] * mult[ks, t.underlying_idx[rows]]
+        f = forward * mult[ks, sub.underlying_idx]
         pm = position_margin(
-            t, forward_usd=f, unit_value=np.zeros_like(f), params=book.margin.standard, sel=rows
+            sub, forward_usd=f, unit_value=np.zeros_like(f), params=book.margin.standard
         )
-        out[ks] = pm.maintenance @ onehot
+        out[ks] = pm.maintenance @ book.w_futures
     return out
 
 
