@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 import pytest
 
+from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.stress import stress_grid
+from bot.domain.timeunits import MS_PER_DAY
 from bot.pricing import black76, implied_vol
 from bot.pricing.parallel import kernel_threads, parts, run_parts
 
 N = 300_000
+T0_MS = 1_700_000_000_000
 
 
 def _book(n: int) -> tuple[np.ndarray, ...]:
@@ -73,3 +78,45 @@ class TestRunParts:
         """A thread count below one is an error naming the figure."""
         with pytest.raises(ValueError, match="got 0"), kernel_threads(0):
             pass
+
+
+def _stress_table(n: int) -> tuple[PositionTable, np.ndarray]:
+    """Short inverse options and inverse perps over two coins and two venues."""
+    rng = np.random.default_rng(9)
+    und = rng.integers(0, 2, n)
+    is_opt = rng.random(n) < 0.9
+    forward = np.array([60_000.0, 3_000.0])[und]
+    table = PositionTable.from_arrays(
+        underlyings=["BTC", "ETH"],
+        venues=["a", "b"],
+        venue_idx=rng.integers(0, 2, n),
+        underlying_idx=und,
+        kind=np.where(is_opt, KindCode.OPTION, KindCode.PERPETUAL).astype(np.int8),
+        size=np.where(is_opt, -rng.random(n), rng.normal(0.0, 5_000.0, n)),
+        is_inverse=True,
+        amount_is_usd=~is_opt,
+        is_call=is_opt & (rng.random(n) < 0.5),
+        strike_usd=np.where(is_opt, forward * rng.uniform(0.6, 1.6, n), np.nan),
+        expiry_ms=np.where(is_opt, T0_MS + MS_PER_DAY * rng.integers(1, 200, n), NO_EXPIRY_MS),
+        mark_iv=np.where(is_opt, rng.uniform(0.3, 1.2, n), np.nan),
+        index_usd=[60_000.0, 3_000.0],
+    )
+    return table, forward
+
+
+def test_stress_grid_on_two_threads_equals_one() -> None:
+    """A 41 x 21 grid's equity and margin are the same bits on two kernel threads as on one."""
+    table, forward = _stress_table(2_000)
+    kw: dict[str, Any] = {
+        "forward_usd": forward,
+        "valuation_ts_ms": T0_MS,
+        "equity_coin": np.full((2, 2), 50.0),
+        "price_moves_frac": np.linspace(-0.5, 0.5, 41),
+        "vol_shifts": np.linspace(-0.5, 1.5, 21),
+    }
+    with kernel_threads(1):
+        one = stress_grid(table, **kw)
+    with kernel_threads(2):
+        two = stress_grid(table, **kw)
+    for name in ("equity_usd", "maintenance_usd"):
+        assert np.array_equal(getattr(one, name), getattr(two, name), equal_nan=True), name

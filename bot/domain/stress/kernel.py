@@ -54,9 +54,12 @@ from bot.domain.revalue import (
 )
 from bot.domain.timeunits import MS_PER_YEAR
 from bot.pricing.arrays import FloatArray, IntArray
+from bot.pricing.parallel import MIN_PARALLEL_ELEMENTS, run_parts
 
 BLOCK_ELEMENTS: Final = 1 << 15
 """State × option elements per pass: the dozen temporaries stay in cache."""
+STATE_PART: Final = 32
+"""States per part of the grid handed to a kernel thread (1,024 options a pass each)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +275,35 @@ def state_vol(book: StressInputs, shift: FloatArray, rel: FloatArray) -> FloatAr
 def _values(
     book: StressInputs, mult: FloatArray, shift: FloatArray, rel: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """(Σ size·value, Σ short MM) per state and cell key, k × 2G (linear keys in USD)."""
+    """(Σ size·value, Σ short MM) per state and cell key, k × 2G (linear keys in USD).
+
+    The states are taken :data:`STATE_PART` at a time, the parts spread over the
+    kernel threads (:mod:`bot.pricing.parallel`); a part's figures do not depend on
+    which thread computed it, so the result is the same bits on any number of cores.
+    """
+    k = mult.shape[0]
+    groups = book.options.w_value.shape[1]
+    value = np.zeros((k, groups))
+    mm = np.zeros((k, groups))
+
+    def part(first: int, stop: int) -> None:
+        for lo in range(first, stop, STATE_PART):
+            ks = slice(lo, min(lo + STATE_PART, stop))
+            value[ks], mm[ks] = _values_part(book, mult[ks], shift[ks], rel[ks])
+
+    run_parts(part, k, grain=STATE_PART, min_elements=_min_states(book.options.und.size))
+    return value, mm
+
+
+def _min_states(per_state: int) -> int:
+    """The fewest states worth splitting over threads, at ``per_state`` elements each."""
+    return max(1, MIN_PARALLEL_ELEMENTS // max(per_state, 1))
+
+
+def _values_part(
+    book: StressInputs, mult: FloatArray, shift: FloatArray, rel: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`_values` for one part of the states."""
     op = book.options
     k = mult.shape[0]
     groups = op.w_value.shape[1]
@@ -332,13 +363,19 @@ def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
         return out
     forward = book.forward_usd[rows]
     step = max(1, BLOCK_ELEMENTS // rows.size)
-    for lo in range(0, mult.shape[0], step):
-        ks = slice(lo, lo + step)
-        f = forward * mult[ks, sub.underlying_idx]
-        pm = position_margin(
-            sub, forward_usd=f, unit_value=np.zeros_like(f), params=book.margin.standard
-        )
-        out[ks] = pm.maintenance @ book.w_futures
+
+    def part(first: int, stop: int) -> None:  # blocks within each STATE_PART, as _values
+        for head in range(first, stop, STATE_PART):
+            end = min(head + STATE_PART, stop)
+            for lo in range(head, end, step):
+                ks = slice(lo, min(lo + step, end))
+                f = forward * mult[ks, sub.underlying_idx]
+                pm = position_margin(
+                    sub, forward_usd=f, unit_value=np.zeros_like(f), params=book.margin.standard
+                )
+                out[ks] = pm.maintenance @ book.w_futures
+
+    run_parts(part, mult.shape[0], grain=STATE_PART, min_elements=_min_states(rows.size))
     return out
 
 
