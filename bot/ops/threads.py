@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from threadpoolctl import threadpool_limits
 
-from bot.pricing.parallel import usable_cores
+from bot.pricing.parallel import cap_kernel_threads, usable_cores
 
 
 def bound_native_threads(threads: int | None = None) -> int:
     """Cap every native pool of this process at ``threads`` (default: its usable cores).
 
+    The kernels' own thread pool (:mod:`bot.pricing.parallel`) gets the same cap.
     Returns the cap. Called once where a process is pinned or forked; the cap holds for
     the rest of the process (the controller is not used as a context manager).
     """
@@ -25,4 +26,5 @@ def bound_native_threads(threads: int | None = None) -> int:
     if cap < 1:
         raise ValueError(f"native thread cap must be >= 1, got {cap}")
     threadpool_limits(limits=cap)
+    cap_kernel_threads(cap)
     return cap

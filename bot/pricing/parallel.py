@@ -29,8 +29,10 @@ MIN_PARALLEL_ELEMENTS: Final = 1 << 17
 
 _POOL: list[tuple[int, ThreadPoolExecutor]] = []
 """The process's pool with the pid that created it (a forked child makes its own)."""
+_CAP: list[int] = []
+"""The process-wide cap set by :func:`cap_kernel_threads` (empty: the usable cores)."""
 _THREADS: list[int] = []
-"""A cap set by :func:`kernel_threads` (empty: the usable cores)."""
+"""The counts set by :func:`kernel_threads`, innermost last; they override the cap."""
 
 
 def usable_cores() -> int:
@@ -38,6 +40,14 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def cap_kernel_threads(threads: int) -> None:
+    """Run the kernels on at most ``threads`` threads for the rest of the process (a
+    process-pool worker: the workers already fill the cores)."""
+    if threads < 1:
+        raise ValueError(f"kernel threads must be >= 1, got {threads}")
+    _CAP[:] = [threads]
 
 
 @contextmanager
@@ -75,7 +85,7 @@ def run_parts(
     chunks from ``lo``, as the one-thread path walks the whole. The first exception
     raised by a part is raised here once every part has finished.
     """
-    threads = _THREADS[-1] if _THREADS else usable_cores()
+    threads = (_THREADS or _CAP or [usable_cores()])[-1]
     if threads == 1 or n < min_elements:
         fn(0, n)
         return
