@@ -85,8 +85,11 @@ def run_parts(
     chunks from ``lo``, as the one-thread path walks the whole. The first exception
     raised by a part is raised here once every part has finished.
     """
+    if n < min_elements:
+        fn(0, n)
+        return
     threads = (_THREADS or _CAP or [usable_cores()])[-1]
-    if threads == 1 or n < min_elements:
+    if threads == 1:
         fn(0, n)
         return
     bounds = parts(n, grain, threads)
