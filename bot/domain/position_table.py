@@ -32,6 +32,9 @@ from bot.domain.snapshot import Mark, Position, VenueSnapshot
 
 NO_EXPIRY_MS: Final = -1
 """``expiry_ms`` of perpetuals and spot, which never expire."""
+NO_MARK_TS_MS: Final = int(np.iinfo(np.int64).max)
+"""``mark_ts_ms`` of a position without a mark (or whose table was built from arrays):
+later than any real mark, so never the oldest."""
 
 
 class KindCode(IntEnum):
@@ -47,7 +50,7 @@ class KindCode(IntEnum):
         return cls[kind.name]
 
 
-_INT: Final = ("underlying_idx", "venue_idx", "expiry_ms")
+_INT: Final = ("underlying_idx", "venue_idx", "expiry_ms", "mark_ts_ms")
 _BOOL: Final = ("is_call", "is_inverse", "amount_is_usd")
 _FLOAT: Final = ("size", "strike_usd", "mark_price", "mark_iv", "underlying_usd", "venue_delta")
 _ROW_ORDER: Final = (
@@ -75,9 +78,10 @@ _INSTRUMENT_FIELDS: Final = attrgetter(
 _MARK_COLUMNS: Final = MappingProxyType(
     {name: attrgetter(name) for name in ("mark_price", "mark_iv", "underlying_usd", "venue_delta")}
 )
-_NO_MARK: Final = Mark(Symbol("-"), math.nan, math.nan, 0)
+_NO_MARK: Final = Mark(Symbol("-"), math.nan, math.nan, NO_MARK_TS_MS)
 """Stands in for a missing mark: NaN prices, which exposure rejects by symbol."""
 _SIZE: Final = attrgetter("size")
+_MARK_TS: Final = attrgetter("ts_ms")
 _KIND_CODE: Final = MappingProxyType({k: KindCode[k.name] for k in InstrumentKind})
 
 
@@ -88,8 +92,9 @@ class PositionTable:
     ``underlying_idx``/``venue_idx`` index ``underlyings``/``venues``;
     ``index_usd`` is aligned with ``underlyings`` (NaN where no venue reported
     one); ``venue_delta`` is the venue's own delta per unit (NaN where it gave
-    none); ``symbols`` is empty or one name per position (used in error
-    messages). Non-options carry ``is_call`` False and ``strike_usd`` NaN;
+    none); ``mark_ts_ms`` the venue's time of the position's mark
+    (:data:`NO_MARK_TS_MS` without one); ``symbols`` is empty or one name per
+    position (used in error messages). Non-options carry ``is_call`` False and ``strike_usd`` NaN;
     perpetuals and spot carry ``expiry_ms`` = :data:`NO_EXPIRY_MS`.
     """
 
@@ -108,6 +113,7 @@ class PositionTable:
     mark_iv: NDArray[np.float64]
     underlying_usd: NDArray[np.float64]
     venue_delta: NDArray[np.float64]
+    mark_ts_ms: NDArray[np.int64]
     index_usd: NDArray[np.float64]
     symbols: tuple[Symbol, ...] = ()
 
@@ -202,6 +208,7 @@ class PositionTable:
         mark_iv: ArrayLike = np.nan,
         underlying_usd: ArrayLike = np.nan,
         venue_delta: ArrayLike = np.nan,
+        mark_ts_ms: ArrayLike = NO_MARK_TS_MS,
         index_usd: ArrayLike = np.nan,
         symbols: Sequence[str] = (),
     ) -> PositionTable:
@@ -227,6 +234,7 @@ class PositionTable:
             "mark_iv": mark_iv,
             "underlying_usd": underlying_usd,
             "venue_delta": venue_delta,
+            "mark_ts_ms": mark_ts_ms,
         }
         cols = {name: _cast(name, value, (n,), _DTYPES[name]) for name, value in given.items()}
         return cls(
@@ -276,6 +284,7 @@ class PositionTable:
                 name: np.fromiter(map(get, marks), np.float64, n)
                 for name, get in _MARK_COLUMNS.items()
             },
+            "mark_ts_ms": np.fromiter(map(_MARK_TS, marks), np.int64, n),
         }
         return cls(
             underlyings=static.names,

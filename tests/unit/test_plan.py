@@ -141,6 +141,20 @@ def test_the_plan_is_as_old_as_the_oldest_input_it_used() -> None:
     assert (plan.inputs.name, plan.inputs.venue) == ("mark BTC/USD:BTC", VENUE)
 
 
+def test_of_two_equally_old_marks_the_first_position_names_the_plans_age() -> None:
+    """A tie between held positions' marks goes to the one first in the venue's book."""
+    book = small_btc_book()
+    [snap] = book.venues
+    first, second = (p.instrument.symbol for p in snap.positions[:2])
+    marks = {
+        **snap.marks,
+        **{s: dataclasses.replace(snap.marks[s], ts_ms=NOW_MS - 5_000) for s in (second, first)},
+    }
+    aged = dataclasses.replace(snap, marks=marks)
+    plan = plan_cycle(dataclasses.replace(book, venues=(aged,)), _inputs(None), "cycle-1")
+    assert (plan.inputs.name, plan.inputs.ts_ms) == (f"mark {first}", NOW_MS - 5_000)
+
+
 @pytest.mark.parametrize(
     ("mode", "share"),
     [(SettlementMode.HEDGE, 1.0), (SettlementMode.FADE, 0.4), (SettlementMode.EXCLUDE, 0.0)],
