@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter, is_
 from types import MappingProxyType
 from typing import Any, Final
@@ -72,15 +72,22 @@ _DTYPES: Final[dict[str, np.dtype[Any]]] = {
     **{name: np.dtype(np.float64) for name in _FLOAT},
     "kind": np.dtype(np.int8),
 }
-_INSTRUMENT_FIELDS: Final = attrgetter(
-    "underlying", "kind", "option_type", "settlement", "amount_unit", "strike_usd", "expiry_ms"
-)
+_INSTRUMENT_GET: Final = MappingProxyType(
+    {
+        name: attrgetter(name)
+        for name in (
+            "underlying", "kind", "option_type", "settlement", "amount_unit", "strike_usd",
+            "expiry_ms", "symbol",
+        )
+    }
+)  # fmt: skip
 _MARK_COLUMNS: Final = MappingProxyType(
     {name: attrgetter(name) for name in ("mark_price", "mark_iv", "underlying_usd", "venue_delta")}
 )
 _NO_MARK: Final = Mark(Symbol("-"), math.nan, math.nan, NO_MARK_TS_MS)
 """Stands in for a missing mark: NaN prices, which exposure rejects by symbol."""
 _SIZE: Final = attrgetter("size")
+_INSTRUMENT: Final = attrgetter("instrument")
 _MARK_TS: Final = attrgetter("ts_ms")
 _KIND_CODE: Final = MappingProxyType({k: KindCode[k.name] for k in InstrumentKind})
 
@@ -183,8 +190,8 @@ class PositionTable:
             symbols, last_wanted, rows = _LAST_ROWS[0]
             if symbols is self.symbols and last_wanted == wanted:
                 return rows
-        found = [i for i, s in enumerate(self.symbols) if s in wanted]
-        rows = np.array(found, dtype=np.int64)
+        n = len(self.symbols)
+        rows = np.flatnonzero(np.fromiter(map(wanted.__contains__, self.symbols), np.bool_, n))
         rows.flags.writeable = False
         _LAST_ROWS[:] = [(self.symbols, wanted, rows)]
         return rows
@@ -260,7 +267,7 @@ class PositionTable:
         venues = tuple(s.venue for s in snaps)
         if len(set(venues)) != len(venues):
             raise ValueError(f"a venue appears in more than one snapshot: {venues}")
-        positions = [p for s in snaps for p in s.positions]
+        positions = list(chain.from_iterable(s.positions for s in snaps))
         static = _static_columns(snaps, positions, tuple(underlyings))
         where = {name: i for i, name in enumerate(static.names)}
         index_usd = np.full(len(static.names), np.nan)
@@ -272,11 +279,12 @@ class PositionTable:
         # the whole book, and a tuple per position would be ~n objects for the collector.
         # numpy turns None into NaN in a float column.
         n = len(positions)
-        marks = [
-            m
-            for s, syms in zip(snaps, static.symbols_by_venue, strict=True)
-            for m in map(s.marks.get, syms, repeat(_NO_MARK))
-        ]
+        marks = list(
+            chain.from_iterable(
+                map(s.marks.get, syms, repeat(_NO_MARK))
+                for s, syms in zip(snaps, static.symbols_by_venue, strict=True)
+            )
+        )
         cols: dict[str, NDArray[Any]] = {
             **static.columns,
             "size": np.fromiter(map(_SIZE, positions), np.float64, n),
@@ -321,7 +329,7 @@ element, and the entry holds its instruments, so a match is never a recycled id.
 def _static_columns(
     snaps: tuple[VenueSnapshot, ...], positions: list[Position], extra: tuple[str, ...]
 ) -> _Static:
-    instruments = [p.instrument for p in positions]
+    instruments = list(map(_INSTRUMENT, positions))
     counts = tuple(len(s.positions) for s in snaps)
     if _LAST_STATIC:
         last = _LAST_STATIC[0]
@@ -331,23 +339,30 @@ def _static_columns(
             and all(map(is_, instruments, last.instruments))
         ):
             return last
+    # One C-level pass per field (map, fromiter), no tuple per instrument: a new book of
+    # 100,000 positions is built within the cold cycle's budget (issue 18).
     n = len(instruments)
-    u, kinds, option_type, settlement, unit, strike, expiry = (
-        zip(*map(_INSTRUMENT_FIELDS, instruments), strict=True) if n else ((),) * 7
-    )
+    u = list(map(_INSTRUMENT_GET["underlying"], instruments))
     names = tuple(Currency(x) for x in sorted(set(u) | set(extra)))
     where = {name: i for i, name in enumerate(names)}
-    expiry_f = np.array(expiry, dtype=np.float64)
-    symbols = tuple(i.symbol for i in instruments)
+    expiry_f = np.fromiter(map(_INSTRUMENT_GET["expiry_ms"], instruments), np.float64, n)
+    symbols = tuple(map(_INSTRUMENT_GET["symbol"], instruments))
     bounds = np.cumsum((0, *counts)).tolist()
+
+    def flags(field: str, value: object) -> NDArray[np.bool_]:
+        return np.fromiter(
+            map(is_, map(_INSTRUMENT_GET[field], instruments), repeat(value)), np.bool_, n
+        )
+
+    kinds = map(_INSTRUMENT_GET["kind"], instruments)
     columns: dict[str, NDArray[Any]] = {
         "underlying_idx": np.fromiter(map(where.__getitem__, u), np.int64, n),
         "venue_idx": np.repeat(np.arange(len(snaps), dtype=np.int64), counts),
         "kind": np.fromiter(map(_KIND_CODE.__getitem__, kinds), np.int8, n),
-        "is_call": np.fromiter(map(is_, option_type, repeat(OptionType.CALL)), np.bool_, n),
-        "is_inverse": np.fromiter(map(is_, settlement, repeat(Settlement.INVERSE)), np.bool_, n),
-        "amount_is_usd": np.fromiter(map(is_, unit, repeat(AmountUnit.USD)), np.bool_, n),
-        "strike_usd": np.array(strike, dtype=np.float64),
+        "is_call": flags("option_type", OptionType.CALL),
+        "is_inverse": flags("settlement", Settlement.INVERSE),
+        "amount_is_usd": flags("amount_unit", AmountUnit.USD),
+        "strike_usd": np.fromiter(map(_INSTRUMENT_GET["strike_usd"], instruments), np.float64, n),
         "expiry_ms": np.where(np.isnan(expiry_f), NO_EXPIRY_MS, expiry_f).astype(np.int64),
     }
     for col in columns.values():

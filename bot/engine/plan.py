@@ -180,7 +180,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
     vols = vols_with_surfaces(table, inputs.surfaces)
     collateral = _collateral(portfolio, table.underlyings)
-    linear_usd = linear_equity_usd(portfolio.venues, table.underlyings)
+    linear_usd = linear_equity_usd(portfolio.venues, table.underlyings, _linear_rows(table))
     wants_fixed = inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy)
     try:
         valuation = value_book(
@@ -303,6 +303,19 @@ def _oldest_input(
             )
         )
     return oldest(stamps)
+
+
+def _linear_rows(table: PositionTable) -> list[list[int]]:
+    """Per venue, the indices of its positions that may be USD-settled futures, perps or
+    spot (non-inverse non-options with a size): what ``linear_equity_usd`` looks at."""
+    spot = table.kind == KindCode.SPOT
+    maybe = (~table.is_inverse | spot) & (table.kind != KindCode.OPTION) & (table.size != 0)
+    counts = np.bincount(table.venue_idx, minlength=len(table.venues))
+    starts = np.cumsum(counts) - counts
+    return [
+        (np.flatnonzero(maybe[lo : lo + c])).tolist()
+        for lo, c in zip(starts.tolist(), counts.tolist(), strict=True)
+    ]
 
 
 def _collateral(portfolio: PortfolioSnapshot, underlyings: Sequence[Currency]) -> FloatArray:

@@ -12,11 +12,14 @@ import pytest
 
 from bot.config.risk import RiskConfig
 from bot.domain.exposure import Numeraire, value_book
-from bot.domain.ids import Symbol
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, Settlement
+from bot.domain.pnl import linear_equity_usd
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import RiskLedger, evaluate
 from bot.domain.routes import HedgeRoute
 from bot.domain.settlement import SettlementMode, SettlementPolicy, counted_fraction
+from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 from bot.domain.timeunits import MS_PER_MINUTE, MS_PER_YEAR
 from bot.domain.trading_state import INITIAL_STATE
 from bot.engine.plan import PlanInputs, plan_cycle
@@ -209,3 +212,21 @@ def test_each_decision_carries_the_band_its_strategy_decided_against() -> None:
     assert d.band_upper_coin > 0 and d.band_lower_coin == pytest.approx(-d.band_upper_coin)
     none = plan_cycle(small_btc_book(), interval, "cycle-interval").decisions[0]
     assert (none.band_lower_coin, none.band_upper_coin) == (None, None)
+
+
+def test_a_linear_venues_equity_reaches_the_decision_as_a_full_walk_finds_it() -> None:
+    """A USDT perp beside the coin book: the decision's linear equity is linear_equity_usd's."""
+    book = small_btc_book()
+    perp = Instrument(
+        VenueId("binance-a"), Symbol("BTC/USDT:USDT"), BTC, Currency("USDT"), Currency("USDT"),
+        InstrumentKind.PERPETUAL, Settlement.LINEAR, AmountUnit.COIN, Currency("USDT"),
+        0.1, 0.001, 0.001,
+    )  # fmt: skip
+    linear = VenueSnapshot(
+        perp.venue, NOW_MS, {perp.symbol: perp}, (Position(perp, -2.0, 60_000.0),),
+        (Balance(Currency("USDT"), 106_000.0, 106_000.0, 0.0, 0.0),),
+        {perp.symbol: Mark(perp.symbol, 57_000.0, 57_000.0, NOW_MS)},
+    )  # fmt: skip
+    both = dataclasses.replace(book, venues=(*book.venues, linear))
+    [decision] = plan_cycle(both, _inputs(None), "cycle-1").decisions
+    assert decision.linear_usd == linear_equity_usd(both.venues, [BTC])[BTC] == 106_000.0
