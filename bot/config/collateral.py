@@ -284,7 +284,8 @@ class CollateralConfig(FrozenModel):
         ge=0,
         le=1,
         description="A plan within this fraction of the LP bound's size is taken too, if "
-        "that is more than accept_gap_usd (a relative MIP gap), in [0, 1]. Default 0.01.",
+        "that is more than accept_gap_usd, and branch and bound stops at it (a relative MIP "
+        "gap), in [0, 1]. Default 0.01.",
     )
     idle_cost_frac_per_year: dict[str, float] = Field(
         default_factory=lambda: {"BTC": 0.0, "ETH": 0.0, "USDC": 0.05, "USDT": 0.05},

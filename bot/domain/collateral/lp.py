@@ -199,8 +199,10 @@ class LpModel:
         mode: str,
         fixed: np.ndarray | None = None,
         node_limit: int = 0,
+        rel_gap: float | None = None,
     ) -> Solved | None:
-        """``mode``: "lp" (relaxation), "fixed" (``y`` = ``fixed``) or "mip"; None if infeasible."""
+        """``mode``: "lp" (relaxation), "fixed" (``y`` = ``fixed``) or "mip" (stopping at
+        ``rel_gap``, at least HiGHS's 1e-4 default here); None if infeasible."""
         lower = np.zeros(self.n_cols)
         upper = self.upper + (self.slack_upper if relaxed else 0.0)
         integrality = np.zeros(self.n_cols)
@@ -211,7 +213,8 @@ class LpModel:
             upper[ycols] = fixed
         elif mode == "mip":
             integrality[ycols] = 1
-            options.update(node_limit=node_limit, mip_rel_gap=_MIP_REL_GAP)
+            gap = _MIP_REL_GAP if rel_gap is None else max(_MIP_REL_GAP, rel_gap)
+            options.update(node_limit=node_limit, mip_rel_gap=gap)
         constraints = [LinearConstraint(self.a, self.lo, self.hi)]
         for weights, limit in self.stage_rows:
             constraints.append(LinearConstraint(weights[None, :], -np.inf, limit))

@@ -261,8 +261,10 @@ class OptimizerSettings:
     plan depend on machine load). ``accept_gap_frac`` widens that acceptance to a
     fraction of the bound's size, HiGHS's relative MIP gap: on 50 venues x 4 assets
     the absolute 50 USD alone sent most snapshots into a branch and bound of 41-84 s
-    for a plan a few dozen USD cheaper in a 10,000 USD objective (issue 18). The plan
-    reports the gap it was taken at (``PlanResult.gap_usd``).
+    for a plan a few dozen USD cheaper in a 10,000 USD objective (issue 18); the
+    branch and bound, when it runs, stops at the same relative gap. Both apply to the
+    cost only, never to the slack stages of the fallback (a floor's shortfall). The
+    plan reports the gap it was taken at (``PlanResult.gap_usd``).
     """
 
     horizon_ms: int = 7 * MS_PER_DAY

@@ -143,8 +143,11 @@ def _best(
 
     The LP relaxation gives the bound; fixing every route it uses (``y = 1``) and
     re-solving gives a plan. Within the allowance of the bound it stands;
-    otherwise the MILP runs under the node limit and the cheaper plan wins. The
-    allowance is :meth:`OptimizerSettings.accepted_gap_usd` of the bound. With
+    otherwise the MILP runs under the node limit and the cheaper plan wins. For the
+    cost (no ``zero_tol``) the allowance is :meth:`OptimizerSettings.accepted_gap_usd`
+    of the bound and the MILP stops at the same relative gap; a slack stage keeps the
+    absolute ``accept_gap_usd`` and the solver's own gap, so a shortfall is never
+    given up by a percentage. With
     ``zero_tol`` (a slack stage), a bound of zero is only matched by an exact zero:
     whether a floor can be met at all is never left to rounding. ``incumbent``
     (the routes of the previous stage's plan, which meets every fixed optimum so
@@ -153,6 +156,10 @@ def _best(
     bound = lp.solve(objective, relaxed=relaxed, mode="lp")
     if bound is None:
         return None  # the relaxation is infeasible, so is every integer plan
+    cost_stage = zero_tol is None
+    allowance = (
+        settings.accepted_gap_usd(bound.objective) if cost_stage else settings.accept_gap_usd
+    )
     patterns = [lp.used(bound.x)] + ([] if incumbent is None else [incumbent])
     rounded: Solved | None = None
     for pattern in patterns:
@@ -161,12 +168,18 @@ def _best(
             rounded = fixed
         if rounded is None:
             continue
-        close = rounded.objective - bound.objective <= settings.accepted_gap_usd(bound.objective)
+        close = rounded.objective - bound.objective <= allowance
         if zero_tol is not None and bound.objective <= zero_tol:
             close = rounded.objective <= zero_tol  # "can it be met at all?" must be exact
         if close:
             return rounded, max(0.0, rounded.objective - bound.objective)
-    exact = lp.solve(objective, relaxed=relaxed, mode="mip", node_limit=settings.node_limit)
+    exact = lp.solve(
+        objective,
+        relaxed=relaxed,
+        mode="mip",
+        node_limit=settings.node_limit,
+        rel_gap=settings.accept_gap_frac if cost_stage else None,
+    )
     found = [s for s in (exact, rounded) if s is not None]
     if not found:
         return None
