@@ -7,11 +7,11 @@ gap (its cost above the LP bound) is printed beside the allowance it was taken a
 
 from __future__ import annotations
 
-from functools import partial
+import time
 
 import numpy as np
 
-from bench._util import report, times
+from bench._util import report
 from bot.domain.collateral import (
     AccountCollateral,
     AccountKey,
@@ -87,12 +87,21 @@ def scenario(n_venues: int, seed: int, *, starved: bool = False) -> CollateralSn
     return CollateralSnapshot(T0_MS, prices, tuple(accounts), trust, tuple(routes))
 
 
-def _section(n_venues: int, seeds: int, repeat: int) -> None:
+def _section(n_venues: int, seeds: int, repeat: int, *, starved_seeds: int) -> None:
     for label, starved in (("feasible", False), ("floors unreachable", True)):
-        snaps = [scenario(n_venues, seed, starved=starved) for seed in range(seeds)]
-        results = [optimize(s) for s in snaps]
+        count = starved_seeds if starved else seeds
+        snaps = [scenario(n_venues, seed, starved=starved) for seed in range(count)]
+        rounds = 1 if starved and n_venues > 10 else repeat
+        if rounds > 1:
+            optimize(snaps[0])  # warm-up: scipy's and HiGHS's first call
+        results, t_ms = [], []
+        for snap in snaps:  # each plan timed as it is made
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                result = optimize(snap)
+                t_ms.append((time.perf_counter() - t0) * 1e3)
+            results.append(result)
         statuses = sorted({r.status.value for r in results})
-        t_ms = np.concatenate([times(partial(optimize, s), repeat=repeat) for s in snaps]) * 1e3
         median, p99 = float(np.median(t_ms)), float(np.percentile(t_ms, 99))
         what = f"optimizer {n_venues} venues x 4 assets, {label}"
         if n_venues == 10:
@@ -111,5 +120,6 @@ def _section(n_venues: int, seeds: int, repeat: int) -> None:
 
 
 def run() -> None:
-    _section(10, seeds=5, repeat=5)
-    _section(50, seeds=5, repeat=2)
+    _section(10, seeds=5, repeat=5, starved_seeds=5)
+    # Unreachable floors at 50 venues take seconds a plan (issue 18): three, timed once.
+    _section(50, seeds=5, repeat=2, starved_seeds=3)

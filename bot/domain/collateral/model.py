@@ -263,8 +263,9 @@ class OptimizerSettings:
     the absolute 50 USD alone sent most snapshots into a branch and bound of 41-84 s
     for a plan a few dozen USD cheaper in a 10,000 USD objective (issue 18); the
     branch and bound, when it runs, stops at the same relative gap. Both apply to the
-    cost only, never to the slack stages of the fallback (a floor's shortfall). The
-    plan reports the gap it was taken at (``PlanResult.gap_usd``).
+    fallback's slack stages too (a shortfall may then be up to that fraction above
+    its least), except the question whether a floor can be met at all, which is
+    answered exactly. The plan reports the gap it was taken at (``PlanResult.gap_usd``).
     """
 
     horizon_ms: int = 7 * MS_PER_DAY
