@@ -158,6 +158,24 @@ def test_of_two_equally_old_marks_the_first_position_names_the_plans_age() -> No
     assert (plan.inputs.name, plan.inputs.ts_ms) == (f"mark {first}", NOW_MS - 5_000)
 
 
+def test_a_linear_venues_equity_reaches_the_decision_as_a_full_walk_finds_it() -> None:
+    """A USDT perp beside the coin book: the decision's linear equity is linear_equity_usd's."""
+    book = small_btc_book()
+    perp = Instrument(
+        VenueId("binance-a"), Symbol("BTC/USDT:USDT"), BTC, Currency("USDT"), Currency("USDT"),
+        InstrumentKind.PERPETUAL, Settlement.LINEAR, AmountUnit.COIN, Currency("USDT"),
+        0.1, 0.001, 0.001,
+    )  # fmt: skip
+    linear = VenueSnapshot(
+        perp.venue, NOW_MS, {perp.symbol: perp}, (Position(perp, -2.0, 60_000.0),),
+        (Balance(Currency("USDT"), 106_000.0, 106_000.0, 0.0, 0.0),),
+        {perp.symbol: Mark(perp.symbol, 57_000.0, 57_000.0, NOW_MS)},
+    )  # fmt: skip
+    both = dataclasses.replace(book, venues=(*book.venues, linear))
+    [decision] = plan_cycle(both, _inputs(None), "cycle-1").decisions
+    assert decision.linear_usd == linear_equity_usd(both.venues, [BTC])[BTC] == 106_000.0
+
+
 @pytest.mark.parametrize(
     ("mode", "share"),
     [(SettlementMode.HEDGE, 1.0), (SettlementMode.FADE, 0.4), (SettlementMode.EXCLUDE, 0.0)],
@@ -212,21 +230,3 @@ def test_each_decision_carries_the_band_its_strategy_decided_against() -> None:
     assert d.band_upper_coin > 0 and d.band_lower_coin == pytest.approx(-d.band_upper_coin)
     none = plan_cycle(small_btc_book(), interval, "cycle-interval").decisions[0]
     assert (none.band_lower_coin, none.band_upper_coin) == (None, None)
-
-
-def test_a_linear_venues_equity_reaches_the_decision_as_a_full_walk_finds_it() -> None:
-    """A USDT perp beside the coin book: the decision's linear equity is linear_equity_usd's."""
-    book = small_btc_book()
-    perp = Instrument(
-        VenueId("binance-a"), Symbol("BTC/USDT:USDT"), BTC, Currency("USDT"), Currency("USDT"),
-        InstrumentKind.PERPETUAL, Settlement.LINEAR, AmountUnit.COIN, Currency("USDT"),
-        0.1, 0.001, 0.001,
-    )  # fmt: skip
-    linear = VenueSnapshot(
-        perp.venue, NOW_MS, {perp.symbol: perp}, (Position(perp, -2.0, 60_000.0),),
-        (Balance(Currency("USDT"), 106_000.0, 106_000.0, 0.0, 0.0),),
-        {perp.symbol: Mark(perp.symbol, 57_000.0, 57_000.0, NOW_MS)},
-    )  # fmt: skip
-    both = dataclasses.replace(book, venues=(*book.venues, linear))
-    [decision] = plan_cycle(both, _inputs(None), "cycle-1").decisions
-    assert decision.linear_usd == linear_equity_usd(both.venues, [BTC])[BTC] == 106_000.0
