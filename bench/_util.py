@@ -10,11 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from bot.ops.threads import bound_native_threads
+
 
 def pin_one_core() -> None:
-    """Pin this process to one core so 'per core' figures mean what they say."""
+    """Pin this process to one core so 'per core' figures mean what they say, and its
+    BLAS/OpenMP pools to one thread (more threads than cores spin against each other)."""
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    bound_native_threads(1)
 
 
 def times(fn: Callable[[], Any], repeat: int = 7, warmup: int = 1) -> np.ndarray:

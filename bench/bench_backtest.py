@@ -1,25 +1,84 @@
-"""Vectorised backtest: 200,000 GBM paths x 80 re-hedges, and a 4-point grid in parallel."""
+"""Vectorised backtest: 200,000 GBM paths x 80 re-hedges, against a bare numpy loop; a
+4-point grid on a process pool.
+
+- Band, 200,000 paths x 80 steps on every core: target <= 5 s.
+- Six interval strategies (every 1, 2, 4, 8, 16 and 40 steps) on one worker against a
+  bare numpy delta-hedging loop doing the same work in the same process (the same
+  chunks of GBM paths, Black-Scholes delta and value of the short call each step, six
+  hedges re-balanced on their schedule with the cash accrued): target <= 0.8x (issue 18).
+- A grid of 4 bands on a process pool against the same grid in one process: target
+  >= 1.6x on 2 cores. The Dask sweep runner (issue 17) is the other route.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import time
 
+import numpy as np
+from scipy.special import ndtr
+
 from bench._util import peak_rss_mib, report
 from bot.backtest import GBM, Book, OptionLeg, StrategySpec, run_backtest
 from bot.backtest.runner import DEFAULT_CHUNK_PATHS
+from bot.domain.timeunits import SECONDS_PER_YEAR
 
-BOOK = Book((OptionLeg(True, 100.0, 1.0 / 12.0, -1.0),))
-MODEL = GBM(100.0, 0.2, 0.05)
+STRIKE_USD, EXPIRY_YEARS, SPOT_USD, VOL, RATE = 100.0, 1.0 / 12.0, 100.0, 0.2, 0.05
+BOOK = Book((OptionLeg(True, STRIKE_USD, EXPIRY_YEARS, -1.0),))
+MODEL = GBM(SPOT_USD, VOL, RATE)
 BAND = StrategySpec("band", {"width_up": 0.05, "width_down": 0.05})
 GRID = [StrategySpec("band", {"width_up": w, "width_down": w}) for w in (0.02, 0.05, 0.1, 0.2)]
 TARGET_S = 5.0
+PATHS, STEPS = 200_000, 80
+EVERY_STEPS = (1, 2, 4, 8, 16, 40)
+DT_YEARS = EXPIRY_YEARS / STEPS
+# A hair under a whole number of steps, so a re-hedge is due exactly on its step.
+INTERVALS = [
+    StrategySpec("interval", {"interval_s": n * DT_YEARS * SECONDS_PER_YEAR * (1 - 1e-9)})
+    for n in EVERY_STEPS
+]
 
 
 def _wall_s(paths: int, specs: list[StrategySpec], workers: int) -> float:
     t0 = time.perf_counter()
-    run_backtest(BOOK, MODEL, specs, paths=paths, steps=80, seed=1, rate=0.05, workers=workers)
+    run_backtest(BOOK, MODEL, specs, paths=paths, steps=STEPS, seed=1, rate=RATE, workers=workers)
+    return time.perf_counter() - t0
+
+
+def _bare_loop_s() -> float:
+    """Seconds of a bare numpy delta-hedging loop on the interval strategies' work."""
+    t0 = time.perf_counter()
+    m, n_h = DEFAULT_CHUNK_PATHS, len(EVERY_STEPS)
+    for chunk in range(PATHS // m):
+        rng = np.random.default_rng(np.random.SeedSequence([1, chunk]))
+        z = rng.standard_normal((m, STEPS))
+        z *= VOL * math.sqrt(DT_YEARS)
+        z += (RATE - 0.5 * VOL**2) * DT_YEARS
+        path = np.empty((m, STEPS + 1))
+        path[:, 0] = 0.0
+        np.cumsum(z, axis=1, out=path[:, 1:])
+        np.exp(path, out=path)
+        path *= SPOT_USD
+        hedge, cash = np.zeros((n_h, m)), np.zeros((n_h, m))
+        for k in range(STEPS + 1):
+            spot, tau = path[:, k], EXPIRY_YEARS - k * DT_YEARS
+            if k < STEPS:
+                sd = VOL * math.sqrt(tau)
+                d1 = (np.log(spot / STRIKE_USD) + (RATE + 0.5 * VOL * VOL) * tau) / sd
+                delta = -ndtr(d1)  # short one call
+                value = STRIKE_USD * math.exp(-RATE * tau) * ndtr(d1 - sd) - spot * ndtr(d1)
+                for j, n in enumerate(EVERY_STEPS):
+                    if k % n == 0:
+                        trade = -delta - hedge[j]
+                        cash[j] -= trade * spot
+                        hedge[j] += trade
+                cash *= math.exp(RATE * DT_YEARS)
+            else:
+                value = -np.maximum(spot - STRIKE_USD, 0.0)
+        pnl = cash + hedge * spot + value
+        assert np.isfinite(pnl).all()
     return time.perf_counter() - t0
 
 
@@ -27,15 +86,22 @@ def run() -> None:
     cores = os.cpu_count() or 1
     report("chunk size", DEFAULT_CHUNK_PATHS, "paths")
     report("workers (os.cpu_count())", cores, "")
-    wall = _wall_s(200_000, [BAND], cores)
+    wall = _wall_s(PATHS, [BAND], cores)
     report("200,000 paths x 80 steps, band, wall", wall, "s", f"<= {TARGET_S} s", wall <= TARGET_S)
-    single = _wall_s(200_000, [BAND], 1)
+    single = _wall_s(PATHS, [BAND], 1)
     report("the same, one worker (in process)", single, "s")
     report("peak RSS, parent", peak_rss_mib(), "MiB")
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     report("peak RSS, largest worker", child, "MiB")
+    six = _wall_s(PATHS, INTERVALS, 1)
+    bare = _bare_loop_s()
+    report("200,000 paths x 80 steps, six interval strategies, one worker", six, "s")
+    report("  baseline: bare numpy delta-hedging loop, same work", bare, "s")
+    ratio = six / bare
+    report("  ratio backtest / bare loop", ratio, "x", "<= 0.8", ratio <= 0.8)
     sequential = _wall_s(40_000, GRID, 1)
     parallel = _wall_s(40_000, GRID, cores)
     report("grid of 4 bands, 40,000 paths x 80, sequential", sequential, "s")
     report(f"grid of 4 bands, 40,000 paths x 80, {cores} workers", parallel, "s")
-    report("speed-up, sequential / parallel", sequential / parallel, "x")
+    x = sequential / parallel
+    report("speed-up, sequential / parallel", x, "x", ">= 1.6 on 2 cores", x >= 1.6)

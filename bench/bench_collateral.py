@@ -1,12 +1,17 @@
-"""Collateral optimizer: 10 venues x 4 assets, every venue pair whitelisted both ways."""
+"""Collateral optimizer: 10 and 50 venues x 4 assets, every venue pair whitelisted both ways.
+
+Targets (issue 18): median < 50 ms at 10 venues; p99 <= 100 ms at 50 venues on
+feasible snapshots and <= 1 s when floors are unreachable. Each plan's optimality
+gap (its cost above the LP bound) is printed beside the allowance it was taken at.
+"""
 
 from __future__ import annotations
 
-from functools import partial
+import time
 
 import numpy as np
 
-from bench._util import report, times
+from bench._util import report
 from bot.domain.collateral import (
     AccountCollateral,
     AccountKey,
@@ -82,16 +87,39 @@ def scenario(n_venues: int, seed: int, *, starved: bool = False) -> CollateralSn
     return CollateralSnapshot(T0_MS, prices, tuple(accounts), trust, tuple(routes))
 
 
-def run() -> None:
+def _section(n_venues: int, seeds: int, repeat: int, *, starved_seeds: int) -> None:
     for label, starved in (("feasible", False), ("floors unreachable", True)):
-        snaps = [scenario(10, seed, starved=starved) for seed in range(5)]
-        results = [optimize(s) for s in snaps]
+        count = starved_seeds if starved else seeds
+        snaps = [scenario(n_venues, seed, starved=starved) for seed in range(count)]
+        rounds = 1 if starved and n_venues > 10 else repeat
+        if rounds > 1:
+            optimize(snaps[0])  # warm-up: scipy's and HiGHS's first call
+        results, t_ms = [], []
+        for snap in snaps:  # each plan timed as it is made
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                result = optimize(snap)
+                t_ms.append((time.perf_counter() - t0) * 1e3)
+            results.append(result)
         statuses = sorted({r.status.value for r in results})
-        t_ms = np.concatenate([times(partial(optimize, s), repeat=5) for s in snaps]) * 1e3
-        median = float(np.median(t_ms))
-        # The target is for the usual case; the fallback (lexicographic stages) is shown as is.
-        ok, target = (None, "") if starved else (median < TARGET_MS, "< 50 ms")
-        report(f"optimizer 10 venues x 4 assets, {label}, median", median, "ms", target, ok)
-        report(f"  p90 ({', '.join(statuses)})", float(np.percentile(t_ms, 90)), "ms")
+        median, p99 = float(np.median(t_ms)), float(np.percentile(t_ms, 99))
+        what = f"optimizer {n_venues} venues x 4 assets, {label}"
+        if n_venues == 10:
+            # The target is for the usual case; the fallback (lexicographic stages) as is.
+            ok, target = (None, "") if starved else (median < TARGET_MS, "< 50 ms")
+            report(f"{what}, median", median, "ms", target, ok)
+        else:
+            report(f"{what}, median", median, "ms")
+            limit = 1_000.0 if starved else 100.0
+            report(f"  p99 ({', '.join(statuses)})", p99, "ms", f"<= {limit:,.0f} ms", p99 <= limit)
+        report("  p90", float(np.percentile(t_ms, 90)), "ms")
+        worst = max(results, key=lambda r: r.gap_usd)
+        report("  largest optimality gap reported in a plan", worst.gap_usd, "USD")
         if not starved:
             assert all(r.status is not PlanStatus.FLOOR_UNREACHABLE for r in results)
+
+
+def run() -> None:
+    _section(10, seeds=5, repeat=5, starved_seeds=5)
+    # Unreachable floors at 50 venues take seconds a plan (issue 18): three, timed once.
+    _section(50, seeds=5, repeat=2, starved_seeds=3)

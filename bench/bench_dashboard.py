@@ -1,7 +1,7 @@
 """The dashboard: every page and panel over loopback HTTP at 10,000 positions.
 
 The jobs hold what the daemon's would after a cycle over the 10,000-position
-book of :mod:`bench.bench_daemon` (the plan, the margin view, the light stress
+book of :mod:`bench.bench_cycle` (the plan, the margin view, the light stress
 pass, a full ring of recent cycles); the journal holds 200 orders, a week of
 hedge cycles every 10 s for BTC and ETH (their decisions and equities, what the
 P&L panel attributes) and 500 alerts. Each page,
@@ -25,10 +25,10 @@ import numpy as np
 from aiohttp import ClientSession, web
 
 from bench._util import pin_one_core, report
-from bench.bench_daemon import NOW_MS, _portfolio
+from bench.bench_cycle import NOW_MS, plan_inputs
+from bench.bench_cycle import portfolio as cycle_book
 from bot.app.dashboard import ALERTS_PANEL_ROWS, PnlPanel
 from bot.config import load_config
-from bot.domain.exposure import Numeraire
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
 from bot.domain.orders import OrderRequest, Side, TimeInForce
 from bot.domain.risk import OrderIntent
@@ -38,13 +38,12 @@ from bot.engine.context import EngineContext, LatestRead
 from bot.engine.cycle_result import CycleResult
 from bot.engine.history import HISTORY_CYCLES, point_of
 from bot.engine.margin_job import margin_snapshot, stress_snapshot
-from bot.engine.plan import PlanInputs, plan_cycle
+from bot.engine.plan import plan_cycle
 from bot.engine.scheduler import Jobs
 from bot.engine.status import recent_alerts
 from bot.journal import Journal
 from bot.ops.logging import LogFormat, LogLevel, configure_logging
 from bot.web import DashboardSetup, mount_dashboard
-from strategies.registry import load_strategy
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 200.0
@@ -76,19 +75,8 @@ def _jobs(journal: Journal, journal_path: Path) -> Jobs:
     config = load_config(
         ROOT / "config.example.toml", {"DELTABOT_DAEMON__JOURNAL_PATH": str(journal_path)}
     )
-    portfolio, routes = _portfolio(10_000)
-    inputs = PlanInputs(
-        strategy=load_strategy("band", {"width_up": 0.5, "width_down": 0.5}),
-        routes=routes,
-        numeraire=Numeraire.USD,
-        targets_coin={},
-        cost_frac=0.0007,
-        max_slippage_frac=0.005,
-        max_order_notional_usd=1e9,
-        in_flight={},
-        last_hedge_ms={},
-    )
-    plan = plan_cycle(portfolio, inputs, "bench")
+    portfolio, routes = cycle_book(10_000)
+    plan = plan_cycle(portfolio, plan_inputs(routes), "bench")
     result = CycleResult(NOW_MS, portfolio, plan, None, (), None, INITIAL_STATE, {}, 0.01)
     ctx = EngineContext(config, journal, {}, lambda: NOW_MS + 1_000)
     jobs = Jobs(ctx, None, latest=LatestRead().after_cycle(result))  # type: ignore[arg-type]

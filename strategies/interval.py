@@ -68,6 +68,8 @@ class Interval:
 
     def target_hedge(self, state: HedgeState) -> FloatArray:
         due = state.time_since_hedge_s >= self.params.interval_s
+        if not due.any():  # between re-hedges (most calls of a backtest): the hedge, as is
+            return np.array(state.hedge_coin, dtype=np.float64)
         with np.errstate(all="ignore"):  # unusable elements are masked by guarded_hedge
             deviation = deviation_coin(state.net_delta_coin, state)
             rehedged = np.where(

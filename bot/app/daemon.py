@@ -54,6 +54,7 @@ from bot.journal import Journal, JournalError
 from bot.ops.metrics import DaemonMetrics
 from bot.ops.sdnotify import SdNotifier
 from bot.ops.status_server import RunningStatusServer, run_status_server
+from bot.ops.threads import bound_native_threads
 from bot.sim.market import MarketEvent
 from bot.venues.errors import describe
 from bot.venues.factory import PaperSettings, Runtime, SimEndpoint, build_venues
@@ -183,6 +184,9 @@ async def _run(
     # One line per job run, and one per run skipped behind a long cycle, is noise: the cycle
     # latency histogram and the job_skipped debug line say the same.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    # A daemon pinned to fewer cores (taskset, systemd CPUAffinity=) than the machine has
+    # would otherwise run a BLAS pool per machine core, spinning on its own cores.
+    bound_native_threads()
     async with AsyncExitStack() as stack:
         journal = stack.enter_context(Journal.open(config.daemon.journal_path))
         alerts = AlertDispatcher(

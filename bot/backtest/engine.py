@@ -127,7 +127,8 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR
         task.steps,
         task.dt_years,
     )
-    spots = np.ascontiguousarray(chunk.spot_usd.T)  # (steps + 1, paths): rows are contiguous
+    # (steps + 1, paths) with contiguous rows: free for the models' time-major paths.
+    spots = np.ascontiguousarray(chunk.spot_usd.T)
     vols = None if chunk.implied_vol is None else np.ascontiguousarray(chunk.implied_vol.T)
     if vols is None and task.pricing_vol is None:
         raise ValueError("no pricing vol: give one, or a CSV with an iv column")
@@ -246,6 +247,9 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR
             )
             target = strategy.target_hedge(state)
             trade = target - hedge[j]
+            if not trade.any():  # no path trades (an interval between re-hedges): the clock
+                since_s[j] = np.round(since_s[j] + dt_s, 6)  # moves, nothing else does
+                continue
             size = np.abs(trade)
             cost = size * spot * cost_frac
             cash[j] -= trade * spot + cost

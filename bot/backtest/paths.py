@@ -80,12 +80,18 @@ def _check(name: str, value: float, *, positive: bool = False, non_negative: boo
 
 
 def _from_log_increments(spot0_usd: float, log_increments: FloatArray) -> PathChunk:
-    log_path = np.empty((log_increments.shape[0], log_increments.shape[1] + 1))
-    log_path[:, 0] = 0.0
-    np.cumsum(log_increments, axis=1, out=log_path[:, 1:])
+    """Spot paths from log increments (paths x steps), laid out time-major in memory.
+
+    The engine walks the grid one time at a time, so each time's spots are stored
+    contiguously (the (paths, steps + 1) array is a transposed view): the engine's
+    row-major copy of the whole path matrix is gone, with the same numbers (issue 18).
+    """
+    log_path = np.empty((log_increments.shape[1] + 1, log_increments.shape[0]))
+    log_path[0] = 0.0
+    np.cumsum(log_increments.T, axis=0, out=log_path[1:])
     np.exp(log_path, out=log_path)
     log_path *= spot0_usd
-    return PathChunk(log_path)
+    return PathChunk(log_path.T)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from bot.backtest.spec import (
     StrategyResult,
     StrategySpec,
 )
+from bot.ops.threads import bound_native_threads
 
 DEFAULT_CHUNK_PATHS = 20_000
 GB = 1e9
@@ -213,7 +214,10 @@ def _run_tasks(
             if progress:
                 progress(len(done), len(tasks))
         return done
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+    # One native (BLAS/OpenMP) thread per worker: the workers already fill the cores.
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)), initializer=bound_native_threads, initargs=(1,)
+    ) as pool:
         futures = [pool.submit(simulate_chunk, task) for task in tasks]
         for i, future in enumerate(futures, start=1):
             done.append(future.result())

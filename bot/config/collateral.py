@@ -279,6 +279,14 @@ class CollateralConfig(FrozenModel):
         description="A plan within this many USD of the LP bound is taken without branch and "
         "bound, in [0, 1e12]. Default 50.",
     )
+    accept_gap_frac: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="A plan within this fraction of the LP bound's size is taken too, if "
+        "that is more than accept_gap_usd, and branch and bound stops at it (a relative MIP "
+        "gap), in [0, 1]. Default 0.01.",
+    )
     idle_cost_frac_per_year: dict[str, float] = Field(
         default_factory=lambda: {"BTC": 0.0, "ETH": 0.0, "USDC": 0.05, "USDT": 0.05},
         description="Interest or opportunity cost of holding each configured currency at a "
@@ -348,6 +356,7 @@ class CollateralConfig(FrozenModel):
             horizon_ms=round(self.horizon_days * MS_PER_DAY),
             trust_penalty_frac_per_year=self.trust_penalty_frac_per_year,
             accept_gap_usd=self.accept_gap_usd,
+            accept_gap_frac=self.accept_gap_frac,
         )
 
     def venue(self, name: VenueId) -> CollateralVenue | None:

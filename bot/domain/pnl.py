@@ -161,7 +161,9 @@ COMPONENTS: Final = (*EXPLAINED, "unexplained_usd")
 
 
 def linear_equity_usd(
-    venues: Iterable[VenueSnapshot], underlyings: Sequence[Currency]
+    venues: Iterable[VenueSnapshot],
+    underlyings: Sequence[Currency],
+    candidates: Sequence[Sequence[int]] | None = None,
 ) -> dict[Currency, float]:
     """Per underlying, the USD equity of the USD-settled (USDT/USDC) accounts hedging it.
 
@@ -172,14 +174,22 @@ def linear_equity_usd(
     underlying). The shares stay fixed while the positions do, so what moves an
     underlying's figure is its own positions' marks; a realised P&L, fee or funding
     payment moves cash and is shared, a small rest the attribution leaves unexplained.
+
+    ``candidates`` (per venue, the indices of its positions that may be linear
+    futures, perps or spot, e.g. the table's non-inverse non-options) spares a cycle a
+    walk over every option it holds; None looks at every position.
     """
     out = dict.fromkeys(underlyings, 0.0)
-    for snap in venues:
+    for v, snap in enumerate(venues):
         cash = math.fsum(b.equity for b in snap.balances if b.currency in _USD_LIKE)
         upnl: dict[Currency, float] = {}
-        for p in snap.positions:
-            inst, mark = p.instrument, snap.marks.get(p.instrument.symbol)
-            if inst.settle not in _USD_LIKE or inst.is_option or p.size == 0 or mark is None:
+        held = snap.positions
+        for p in held if candidates is None else map(held.__getitem__, candidates[v]):
+            inst = p.instrument
+            if inst.settle not in _USD_LIKE or inst.is_option or p.size == 0:
+                continue  # the cheap tests first: this walks the whole book every cycle
+            mark = snap.marks.get(inst.symbol)
+            if mark is None:
                 continue
             coin = position_coin(inst, p.size, mark.mark_price)
             gain = coin * (mark.mark_price - (p.average_price or mark.mark_price))

@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter, is_
 from types import MappingProxyType
 from typing import Any, Final
@@ -32,6 +32,9 @@ from bot.domain.snapshot import Mark, Position, VenueSnapshot
 
 NO_EXPIRY_MS: Final = -1
 """``expiry_ms`` of perpetuals and spot, which never expire."""
+NO_MARK_TS_MS: Final = int(np.iinfo(np.int64).max)
+"""``mark_ts_ms`` of a position without a mark (or whose table was built from arrays):
+later than any real mark, so never the oldest."""
 
 
 class KindCode(IntEnum):
@@ -47,7 +50,7 @@ class KindCode(IntEnum):
         return cls[kind.name]
 
 
-_INT: Final = ("underlying_idx", "venue_idx", "expiry_ms")
+_INT: Final = ("underlying_idx", "venue_idx", "expiry_ms", "mark_ts_ms")
 _BOOL: Final = ("is_call", "is_inverse", "amount_is_usd")
 _FLOAT: Final = ("size", "strike_usd", "mark_price", "mark_iv", "underlying_usd", "venue_delta")
 _ROW_ORDER: Final = (
@@ -69,13 +72,23 @@ _DTYPES: Final[dict[str, np.dtype[Any]]] = {
     **{name: np.dtype(np.float64) for name in _FLOAT},
     "kind": np.dtype(np.int8),
 }
-_INSTRUMENT_FIELDS: Final = attrgetter(
-    "underlying", "kind", "option_type", "settlement", "amount_unit", "strike_usd", "expiry_ms"
+_INSTRUMENT_GET: Final = MappingProxyType(
+    {
+        name: attrgetter(name)
+        for name in (
+            "underlying", "kind", "option_type", "settlement", "amount_unit", "strike_usd",
+            "expiry_ms", "symbol",
+        )
+    }
+)  # fmt: skip
+_MARK_COLUMNS: Final = MappingProxyType(
+    {name: attrgetter(name) for name in ("mark_price", "mark_iv", "underlying_usd", "venue_delta")}
 )
-_MARK_FIELDS: Final = attrgetter("mark_price", "mark_iv", "underlying_usd", "venue_delta")
-_NO_MARK: Final = Mark(Symbol("-"), math.nan, math.nan, 0)
+_NO_MARK: Final = Mark(Symbol("-"), math.nan, math.nan, NO_MARK_TS_MS)
 """Stands in for a missing mark: NaN prices, which exposure rejects by symbol."""
 _SIZE: Final = attrgetter("size")
+_INSTRUMENT: Final = attrgetter("instrument")
+_MARK_TS: Final = attrgetter("ts_ms")
 _KIND_CODE: Final = MappingProxyType({k: KindCode[k.name] for k in InstrumentKind})
 
 
@@ -86,8 +99,9 @@ class PositionTable:
     ``underlying_idx``/``venue_idx`` index ``underlyings``/``venues``;
     ``index_usd`` is aligned with ``underlyings`` (NaN where no venue reported
     one); ``venue_delta`` is the venue's own delta per unit (NaN where it gave
-    none); ``symbols`` is empty or one name per position (used in error
-    messages). Non-options carry ``is_call`` False and ``strike_usd`` NaN;
+    none); ``mark_ts_ms`` the venue's time of the position's mark
+    (:data:`NO_MARK_TS_MS` without one); ``symbols`` is empty or one name per
+    position (used in error messages). Non-options carry ``is_call`` False and ``strike_usd`` NaN;
     perpetuals and spot carry ``expiry_ms`` = :data:`NO_EXPIRY_MS`.
     """
 
@@ -106,6 +120,7 @@ class PositionTable:
     mark_iv: NDArray[np.float64]
     underlying_usd: NDArray[np.float64]
     venue_delta: NDArray[np.float64]
+    mark_ts_ms: NDArray[np.int64]
     index_usd: NDArray[np.float64]
     symbols: tuple[Symbol, ...] = ()
 
@@ -164,6 +179,23 @@ class PositionTable:
         """Human name of position ``i`` for error messages: index and symbol if known."""
         return f"position {i} ({self.symbols[i]})" if self.symbols else f"position {i}"
 
+    def rows_of(self, wanted: frozenset[Symbol]) -> NDArray[np.int64]:
+        """The rows (ascending) whose symbol is in ``wanted``, e.g. a cycle's hedge routes.
+
+        Memoised on this book's ``symbols`` tuple, which the tables of one instrument memo
+        share: a cycle pays a pass over the book's symbols only when its instruments
+        changed, not every cycle (a loop over 10,000 positions to find six routes).
+        """
+        if _LAST_ROWS:
+            symbols, last_wanted, rows = _LAST_ROWS[0]
+            if symbols is self.symbols and last_wanted == wanted:
+                return rows
+        n = len(self.symbols)
+        rows = np.flatnonzero(np.fromiter(map(wanted.__contains__, self.symbols), np.bool_, n))
+        rows.flags.writeable = False
+        _LAST_ROWS[:] = [(self.symbols, wanted, rows)]
+        return rows
+
     @classmethod
     def from_arrays(
         cls,
@@ -183,6 +215,7 @@ class PositionTable:
         mark_iv: ArrayLike = np.nan,
         underlying_usd: ArrayLike = np.nan,
         venue_delta: ArrayLike = np.nan,
+        mark_ts_ms: ArrayLike = NO_MARK_TS_MS,
         index_usd: ArrayLike = np.nan,
         symbols: Sequence[str] = (),
     ) -> PositionTable:
@@ -208,6 +241,7 @@ class PositionTable:
             "mark_iv": mark_iv,
             "underlying_usd": underlying_usd,
             "venue_delta": venue_delta,
+            "mark_ts_ms": mark_ts_ms,
         }
         cols = {name: _cast(name, value, (n,), _DTYPES[name]) for name, value in given.items()}
         return cls(
@@ -233,7 +267,7 @@ class PositionTable:
         venues = tuple(s.venue for s in snaps)
         if len(set(venues)) != len(venues):
             raise ValueError(f"a venue appears in more than one snapshot: {venues}")
-        positions = [p for s in snaps for p in s.positions]
+        positions = list(chain.from_iterable(s.positions for s in snaps))
         static = _static_columns(snaps, positions, tuple(underlyings))
         where = {name: i for i, name in enumerate(static.names)}
         index_usd = np.full(len(static.names), np.nan)
@@ -241,22 +275,24 @@ class PositionTable:
             for ccy, px in snap.index_usd.items():
                 if ccy in where:
                     index_usd[where[ccy]] = px
-        # C-level fetches and column-wise conversions (map, zip, fromiter): this runs every
-        # cycle over the whole book. numpy turns None into NaN in a float column.
+        # C-level fetches, one column at a time (map, fromiter): this runs every cycle over
+        # the whole book, and a tuple per position would be ~n objects for the collector.
+        # numpy turns None into NaN in a float column.
         n = len(positions)
-        marks = [
-            m
-            for s, syms in zip(snaps, static.symbols_by_venue, strict=True)
-            for m in map(s.marks.get, syms, repeat(_NO_MARK))
-        ]
-        price, iv, forward, delta = zip(*map(_MARK_FIELDS, marks), strict=True) if n else ((),) * 4
+        marks = list(
+            chain.from_iterable(
+                map(s.marks.get, syms, repeat(_NO_MARK))
+                for s, syms in zip(snaps, static.symbols_by_venue, strict=True)
+            )
+        )
         cols: dict[str, NDArray[Any]] = {
             **static.columns,
             "size": np.fromiter(map(_SIZE, positions), np.float64, n),
-            "mark_price": np.array(price, dtype=np.float64),
-            "mark_iv": np.array(iv, dtype=np.float64),
-            "underlying_usd": np.array(forward, dtype=np.float64),
-            "venue_delta": np.array(delta, dtype=np.float64),
+            **{
+                name: np.fromiter(map(get, marks), np.float64, n)
+                for name, get in _MARK_COLUMNS.items()
+            },
+            "mark_ts_ms": np.fromiter(map(_MARK_TS, marks), np.int64, n),
         }
         return cls(
             underlyings=static.names,
@@ -280,6 +316,10 @@ class _Static:
     columns: dict[str, NDArray[Any]]
 
 
+_LAST_ROWS: list[tuple[tuple[Symbol, ...], frozenset[Symbol], NDArray[np.int64]]] = []
+"""A one-entry memo of :meth:`PositionTable.rows_of`; the entry holds the symbols tuple it
+was computed on, so an identity match is never a recycled id."""
+
 _LAST_STATIC: list[_Static] = []
 """A one-entry memo: a daemon polls the same instrument objects (the venue adapter caches
 them), so only sizes and marks change between cycles. Identity is checked element by
@@ -289,7 +329,7 @@ element, and the entry holds its instruments, so a match is never a recycled id.
 def _static_columns(
     snaps: tuple[VenueSnapshot, ...], positions: list[Position], extra: tuple[str, ...]
 ) -> _Static:
-    instruments = [p.instrument for p in positions]
+    instruments = list(map(_INSTRUMENT, positions))
     counts = tuple(len(s.positions) for s in snaps)
     if _LAST_STATIC:
         last = _LAST_STATIC[0]
@@ -299,23 +339,30 @@ def _static_columns(
             and all(map(is_, instruments, last.instruments))
         ):
             return last
+    # One C-level pass per field (map, fromiter), no tuple per instrument: a new book of
+    # 100,000 positions is built within the cold cycle's budget (issue 18).
     n = len(instruments)
-    u, kinds, option_type, settlement, unit, strike, expiry = (
-        zip(*map(_INSTRUMENT_FIELDS, instruments), strict=True) if n else ((),) * 7
-    )
+    u = list(map(_INSTRUMENT_GET["underlying"], instruments))
     names = tuple(Currency(x) for x in sorted(set(u) | set(extra)))
     where = {name: i for i, name in enumerate(names)}
-    expiry_f = np.array(expiry, dtype=np.float64)
-    symbols = tuple(i.symbol for i in instruments)
+    expiry_f = np.fromiter(map(_INSTRUMENT_GET["expiry_ms"], instruments), np.float64, n)
+    symbols = tuple(map(_INSTRUMENT_GET["symbol"], instruments))
     bounds = np.cumsum((0, *counts)).tolist()
+
+    def flags(field: str, value: object) -> NDArray[np.bool_]:
+        return np.fromiter(
+            map(is_, map(_INSTRUMENT_GET[field], instruments), repeat(value)), np.bool_, n
+        )
+
+    kinds = map(_INSTRUMENT_GET["kind"], instruments)
     columns: dict[str, NDArray[Any]] = {
         "underlying_idx": np.fromiter(map(where.__getitem__, u), np.int64, n),
         "venue_idx": np.repeat(np.arange(len(snaps), dtype=np.int64), counts),
         "kind": np.fromiter(map(_KIND_CODE.__getitem__, kinds), np.int8, n),
-        "is_call": np.fromiter(map(is_, option_type, repeat(OptionType.CALL)), np.bool_, n),
-        "is_inverse": np.fromiter(map(is_, settlement, repeat(Settlement.INVERSE)), np.bool_, n),
-        "amount_is_usd": np.fromiter(map(is_, unit, repeat(AmountUnit.USD)), np.bool_, n),
-        "strike_usd": np.array(strike, dtype=np.float64),
+        "is_call": flags("option_type", OptionType.CALL),
+        "is_inverse": flags("settlement", Settlement.INVERSE),
+        "amount_is_usd": flags("amount_unit", AmountUnit.USD),
+        "strike_usd": np.fromiter(map(_INSTRUMENT_GET["strike_usd"], instruments), np.float64, n),
         "expiry_ms": np.where(np.isnan(expiry_f), NO_EXPIRY_MS, expiry_f).astype(np.int64),
     }
     for col in columns.values():

@@ -48,6 +48,7 @@ from bot.engine.pnl_meter import PnlMeter
 from bot.engine.reader import PortfolioReader, ReadError
 from bot.engine.reconciler import reconcile_journal
 from bot.engine.state_changes import note_changes, note_trading_state
+from bot.ops.heap import frozen_heap
 from strategies.base import Strategy
 
 log = structlog.get_logger("deltabot.cycle")
@@ -157,8 +158,9 @@ class HedgeEngine:
             self._memory.last_read = portfolio
             self._memory.cycle_seq += 1
             cycle_id = f"{started}-{self._run_nonce}-{self._memory.cycle_seq}"
-            plan = plan_cycle(portfolio, self._plan_inputs(surfaces), cycle_id)
-            decision = self._judge(plan, state)
+            with frozen_heap():  # the snapshot's objects stay out of the collector's passes
+                plan = plan_cycle(portfolio, self._plan_inputs(surfaces), cycle_id)
+                decision = self._judge(plan, state)
             outcomes = await send_orders(ctx, plan.cycle_id, decision, portfolio)
             if outcomes:
                 self._memory.fixed_vols = dict(plan.vols_by_symbol)

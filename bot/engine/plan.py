@@ -34,7 +34,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import attrgetter
 from typing import Final
 
 import numpy as np
@@ -45,7 +44,7 @@ from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 from bot.domain.orders import OrderRequest, client_order_id
 from bot.domain.pnl import linear_equity_usd
-from bot.domain.position_table import KindCode, PositionTable
+from bot.domain.position_table import NO_MARK_TS_MS, KindCode, PositionTable
 from bot.domain.risk import DeltaCrossCheck, OrderIntent
 from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
 from bot.domain.routes import HedgeRoute
@@ -62,7 +61,6 @@ _NEVER_HEDGED_S: Final = 1e12
 _MIN_CHANGE_COIN: Final = 1e-12
 _FIXED_VOL: Final = "net_delta_fixed_vol_coin"
 """The state field that needs the vols of the last hedge (only then are they tracked)."""
-_SYMBOL: Final = attrgetter("instrument.symbol")
 _CAP_SLACK: Final = 1e-9
 """An order is clipped a hair under the per-order cap, so float noise cannot breach it."""
 
@@ -188,7 +186,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
     vols = vols_with_surfaces(table, inputs.surfaces)
     collateral = _collateral(portfolio, table.underlyings)
-    linear_usd = linear_equity_usd(portfolio.venues, table.underlyings)
+    linear_usd = linear_equity_usd(portfolio.venues, table.underlyings, _linear_rows(table))
     wants_fixed = inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy)
     try:
         valuation = value_book(
@@ -206,7 +204,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
         raise PlanError(f"cannot value the book: {exc}") from exc
     exposure = valuation.exposure
     sigma, tau = valuation.sigma, valuation.tau_years_weighted
-    legs, problems = _legs(portfolio, inputs)
+    legs, problems = _legs(portfolio, table, inputs)
     where = {u: i for i, u in enumerate(table.underlyings)}
     hedged = [u for u in routed if legs.get(u)]
     book = np.array([_book_delta(exposure, where[u], legs[u]) for u in hedged])
@@ -286,20 +284,46 @@ def _oldest_input(
     portfolio: PortfolioSnapshot, table: PositionTable, legs: Mapping[Currency, Sequence[Leg]]
 ) -> InputStamp:
     """The oldest of what the plan used: each venue's positions, the marks of the positions
-    and hedge legs, and each underlying's index where the table took it from."""
+    and hedge legs, and each underlying's index where the table took it from.
+
+    Of a venue's positions only the one with the oldest mark is handed on (the first, on a
+    tie, as a walk over them all would pick): the table carries each mark's time."""
     routed: dict[VenueId, list[Symbol]] = {}
     for leg in (g for group in legs.values() for g in group):
         routed.setdefault(leg.route.venue, []).append(leg.route.symbol)
     index_from: dict[Currency, VenueId] = {}
     for snap in sorted(portfolio.venues, key=lambda s: s.ts_ms):  # as PositionTable picks it
         index_from.update(dict.fromkeys(snap.index_usd, snap.venue))
-    return oldest(
-        snap.oldest_input(
-            chain(map(_SYMBOL, snap.positions), routed.get(snap.venue, ())),
-            [u for u in table.underlyings if index_from.get(u) == snap.venue],
+    bounds = np.cumsum([0, *np.bincount(table.venue_idx, minlength=len(table.venues))]).tolist()
+    stamps = []
+    for v, snap in enumerate(portfolio.venues):  # the table's venues, in the same order
+        lo, hi = bounds[v], bounds[v + 1]
+        oldest_row = lo + int(np.argmin(table.mark_ts_ms[lo:hi])) if hi > lo else None
+        held = (
+            [table.symbols[oldest_row]]
+            if oldest_row is not None and table.mark_ts_ms[oldest_row] != NO_MARK_TS_MS
+            else []
         )
-        for snap in portfolio.venues
-    )
+        stamps.append(
+            snap.oldest_input(
+                chain(held, routed.get(snap.venue, ())),
+                [u for u in table.underlyings if index_from.get(u) == snap.venue],
+            )
+        )
+    return oldest(stamps)
+
+
+def _linear_rows(table: PositionTable) -> list[list[int]]:
+    """Per venue, the indices of its positions that may be USD-settled futures, perps or
+    spot (non-inverse non-options with a size): what ``linear_equity_usd`` looks at."""
+    spot = table.kind == KindCode.SPOT
+    maybe = (~table.is_inverse | spot) & (table.kind != KindCode.OPTION) & (table.size != 0)
+    counts = np.bincount(table.venue_idx, minlength=len(table.venues))
+    starts = np.cumsum(counts) - counts
+    return [
+        (np.flatnonzero(maybe[lo : lo + c])).tolist()
+        for lo, c in zip(starts.tolist(), counts.tolist(), strict=True)
+    ]
 
 
 def _collateral(portfolio: PortfolioSnapshot, underlyings: Sequence[Currency]) -> FloatArray:
@@ -319,17 +343,14 @@ def _fixed_vols(table: PositionTable, fixed: Mapping[Symbol, float] | None) -> F
 
 
 def _legs(
-    portfolio: PortfolioSnapshot, inputs: PlanInputs
+    portfolio: PortfolioSnapshot, table: PositionTable, inputs: PlanInputs
 ) -> tuple[dict[Currency, list[Leg]], list[str]]:
     """The usable routes per underlying; an unusable one is a problem, never a guess."""
     snaps = {s.venue: s for s in portfolio.venues}
-    routed = {(r.venue, r.symbol) for r in inputs.routes}
     held: dict[tuple[VenueId, Symbol], list[float]] = {}
-    for venue_snap in portfolio.venues:  # one pass over the book, not one per route
-        for p in venue_snap.positions:
-            key = (venue_snap.venue, p.instrument.symbol)
-            if key in routed:
-                held.setdefault(key, []).append(p.size)
+    for i in table.rows_of(frozenset(r.symbol for r in inputs.routes)).tolist():
+        key = (table.venues[table.venue_idx[i]], table.symbols[i])
+        held.setdefault(key, []).append(float(table.size[i]))
     legs: dict[Currency, list[Leg]] = {}
     problems: list[str] = []
     for route in inputs.routes:

@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike
 
 from bot.pricing._arrays import CHUNK, INV_SQRT_2PI, Operand, cdf, flat_operands
 from bot.pricing.arrays import BoolArray, FloatArray
+from bot.pricing.parallel import run_parts
 
 _N_BUFFERS = 12
 
@@ -118,11 +119,15 @@ class _Inputs(NamedTuple):
 def _run(shape: tuple[int, ...], inputs: _Inputs) -> Greeks:
     n = math.prod(shape)
     out = np.empty((7, n))
-    work = np.empty((_N_BUFFERS, min(n, CHUNK)))
-    with np.errstate(all="ignore"):
-        for lo in range(0, n, CHUNK):
-            sl = slice(lo, min(lo + CHUNK, n))
-            _chunk(inputs.part(sl), out[:, sl], work[:, : sl.stop - lo])
+
+    def part(first: int, stop: int) -> None:  # one thread's run of chunks, its own buffers
+        work = np.empty((_N_BUFFERS, min(stop - first, CHUNK)))
+        with np.errstate(all="ignore"):
+            for lo in range(first, stop, CHUNK):
+                sl = slice(lo, min(lo + CHUNK, stop))
+                _chunk(inputs.part(sl), out[:, sl], work[:, : sl.stop - lo])
+
+    run_parts(part, n, grain=CHUNK)
     rows = out.reshape((7, *shape))
     return Greeks(*(rows[i, ...] for i in range(7)))
 

@@ -12,11 +12,14 @@ import pytest
 
 from bot.config.risk import RiskConfig
 from bot.domain.exposure import Numeraire, value_book
-from bot.domain.ids import Symbol
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, Settlement
+from bot.domain.pnl import linear_equity_usd
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import RiskLedger, evaluate
 from bot.domain.routes import HedgeRoute
 from bot.domain.settlement import SettlementMode, SettlementPolicy, counted_fraction
+from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 from bot.domain.timeunits import MS_PER_MINUTE, MS_PER_YEAR
 from bot.domain.trading_state import INITIAL_STATE
 from bot.engine.plan import PlanInputs, plan_cycle
@@ -139,6 +142,38 @@ def test_the_plan_is_as_old_as_the_oldest_input_it_used() -> None:
     routed = dataclasses.replace(aged, marks=older_perp)
     plan = plan_cycle(dataclasses.replace(book, venues=(routed,)), _inputs(None), "cycle-2")
     assert (plan.inputs.name, plan.inputs.venue) == ("mark BTC/USD:BTC", VENUE)
+
+
+def test_of_two_equally_old_marks_the_first_position_names_the_plans_age() -> None:
+    """A tie between held positions' marks goes to the one first in the venue's book."""
+    book = small_btc_book()
+    [snap] = book.venues
+    first, second = (p.instrument.symbol for p in snap.positions[:2])
+    marks = {
+        **snap.marks,
+        **{s: dataclasses.replace(snap.marks[s], ts_ms=NOW_MS - 5_000) for s in (second, first)},
+    }
+    aged = dataclasses.replace(snap, marks=marks)
+    plan = plan_cycle(dataclasses.replace(book, venues=(aged,)), _inputs(None), "cycle-1")
+    assert (plan.inputs.name, plan.inputs.ts_ms) == (f"mark {first}", NOW_MS - 5_000)
+
+
+def test_a_linear_venues_equity_reaches_the_decision_as_a_full_walk_finds_it() -> None:
+    """A USDT perp beside the coin book: the decision's linear equity is linear_equity_usd's."""
+    book = small_btc_book()
+    perp = Instrument(
+        VenueId("binance-a"), Symbol("BTC/USDT:USDT"), BTC, Currency("USDT"), Currency("USDT"),
+        InstrumentKind.PERPETUAL, Settlement.LINEAR, AmountUnit.COIN, Currency("USDT"),
+        0.1, 0.001, 0.001,
+    )  # fmt: skip
+    linear = VenueSnapshot(
+        perp.venue, NOW_MS, {perp.symbol: perp}, (Position(perp, -2.0, 60_000.0),),
+        (Balance(Currency("USDT"), 106_000.0, 106_000.0, 0.0, 0.0),),
+        {perp.symbol: Mark(perp.symbol, 57_000.0, 57_000.0, NOW_MS)},
+    )  # fmt: skip
+    both = dataclasses.replace(book, venues=(*book.venues, linear))
+    [decision] = plan_cycle(both, _inputs(None), "cycle-1").decisions
+    assert decision.linear_usd == linear_equity_usd(both.venues, [BTC])[BTC] == 106_000.0
 
 
 @pytest.mark.parametrize(

@@ -187,6 +187,17 @@ class TestLinearEquity:
         after = linear_equity_usd([_linear_snapshot(-2.0, 60_000.0, 61_000.0, 98_000.0)], [BTC])
         assert after[BTC] - before[BTC] == pytest.approx(-2_000.0)
 
+    def test_candidates_limit_the_walk_to_the_positions_named(self) -> None:
+        """Naming only the BTC perp leaves ETH's gain out; naming both matches the full walk."""
+        snap = _linear_snapshot(-2.0, 60_000.0, 57_000.0, 106_000.0)
+        eth = Currency("ETH")
+        assert linear_equity_usd([snap], [BTC, eth], [[0, 1]]) == linear_equity_usd(
+            [snap], [BTC, eth]
+        )
+        assert linear_equity_usd([snap], [BTC, eth], [[0]]) == pytest.approx(
+            {BTC: 106_000.0, eth: 0.0}
+        )
+
     def test_coin_accounts_add_nothing(self) -> None:
         """A venue with no USD-like balance and no linear position contributes 0."""
         snap = VenueSnapshot(VenueId("deribit-a"), T0, {}, (), (), {})

@@ -248,3 +248,26 @@ def test_from_snapshots_reuses_instrument_columns_only_for_the_same_instruments(
     assert not np.shares_memory(fresh.kind, first.kind)
     options = fresh.kind[:n] == KindCode.OPTION
     assert np.array_equal(fresh.strike_usd[:n][options], first.strike_usd[:n][options] + 1)
+
+
+class TestRowsOf:
+    def test_finds_the_rows_of_the_wanted_symbols(self) -> None:
+        """rows_of names every row holding one of the symbols, in table order."""
+        table = PositionTable.from_snapshots([_deribit(), _bybit()])
+        wanted = frozenset({PERP.symbol, USDC_PUT.symbol})
+        assert table.rows_of(wanted).tolist() == [
+            i for i, s in enumerate(table.symbols) if s in wanted
+        ]
+
+    def test_a_new_question_is_answered_afresh(self) -> None:
+        """The memo answers the same book and symbols only: other symbols get their own rows."""
+        table = PositionTable.from_snapshots([_deribit(), _bybit()])
+        perp = table.rows_of(frozenset({PERP.symbol}))
+        call = table.rows_of(frozenset({COIN_CALL.symbol}))
+        assert [table.symbols[i] for i in perp] == [PERP.symbol]
+        assert [table.symbols[i] for i in call] == [COIN_CALL.symbol]
+
+    def test_a_symbol_not_held_has_no_rows(self) -> None:
+        """A route on an instrument with no position finds no row, not an error."""
+        table = PositionTable.from_snapshots([_deribit()])
+        assert table.rows_of(frozenset({Symbol("ETH-PERPETUAL")})).size == 0

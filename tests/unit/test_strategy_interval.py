@@ -80,3 +80,11 @@ def test_params_are_validated_and_frozen() -> None:
     assert params.hedge_ratio == 1.0
     with pytest.raises(ValidationError, match="frozen"):
         params.interval_s = 30.0  # type: ignore[misc]
+
+
+def test_between_rehedges_the_hedge_comes_back_as_a_new_array() -> None:
+    """No book due: the hedge is returned unchanged (NaN reads too), never the state's array."""
+    state = _state(time_since_hedge_s=[10.0, 20.0], net_delta_coin=[np.nan, -2.5], hedge_coin=2.0)
+    out = _interval().target_hedge(state)
+    assert out.tolist() == [2.0, 2.0]
+    assert not np.shares_memory(out, state.hedge_coin)
