@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bot.chain.schema import TABLES
-from bot.domain.timeunits import MS_PER_DAY
+from bot.domain.timeunits import MS_PER_DAY, iso_utc
 
 _TYPES: Final = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -165,6 +165,17 @@ class ChainStore:
         first = min(_ts_bounds(path)[0] for path in days[0].glob("part-*.parquet"))
         last = max(_ts_bounds(path)[1] for path in days[-1].glob("part-*.parquet"))
         return first, last
+
+    def describe(self) -> list[str]:
+        """One line per table and partition: venue, underlying, first and last snapshot."""
+        lines = []
+        for table in TABLES:
+            for part in self.partitions(table):
+                span = self.span_ms(table, part)
+                if span:
+                    where = f"{table:12} {part.venue:10} {part.underlying:6}"
+                    lines.append(f"{where} {iso_utc(span[0])} .. {iso_utc(span[1])}")
+        return lines
 
     def _days(self, table: str, partition: Partition) -> list[Path]:
         base = self.root / table / f"venue={partition.venue}" / f"underlying={partition.underlying}"

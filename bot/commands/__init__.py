@@ -115,4 +115,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "bot.commands.backtest",
         "hedge an option book along simulated or recorded price paths",
     ),
+    CommandSpec(
+        "data",
+        "bot.commands.data",
+        "chain store: import Tardis.dev CSV files (import-tardis), list what it holds (show)",
+    ),
 )
