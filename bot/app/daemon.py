@@ -29,6 +29,7 @@ import structlog
 
 from bot.app.dashboard import dashboard_mount
 from bot.app.errors import START_ERRORS, JournalFailedError
+from bot.app.recording import with_recording
 from bot.app.sim_world import (
     SimWorldSetup,
     build_sim_world,
@@ -255,7 +256,8 @@ async def _serve(
         metrics=alerts.metrics,
         alerts=alerts,
     )
-    jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=hooks.on_cycle)
+    on_cycle = with_recording(config.record, stack, hooks.on_cycle)
+    jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=on_cycle)
     daemon = Daemon(config, clock, jobs, sim=world, alerts=alerts)
     if config.metrics.enabled:
         daemon.status_server = await stack.enter_async_context(

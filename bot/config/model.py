@@ -28,6 +28,7 @@ from bot.config.hedging import HedgeRouteConfig, StrategyConfig, check_routes
 from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
 from bot.config.paper import PaperConfig
+from bot.config.record import RecordConfig
 from bot.config.references import currencies, unknown_names
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
@@ -156,6 +157,10 @@ class Config(BaseSettings):
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig,
         description="Alert channels (apprise), throttling and thresholds. Default: see [alerts].",
+    )
+    record: RecordConfig = Field(
+        default_factory=RecordConfig,
+        description="Recording venue reads into a chain store. Default: see [record].",
     )
 
     @classmethod
