@@ -25,6 +25,7 @@ import os
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +219,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     costs.add_argument(
         "--fee",
         type=float,
-        default=0.0,
-        help="exchange fee, fraction of notional, e.g. 0.0005 = 5 bp (default: %(default)s)",
+        default=None,
+        help="exchange fee, fraction of notional, e.g. 0.0005 = 5 bp (default: 0; with "
+        "--history the config's [paper] taker_fee_rate)",
     )
     costs.add_argument(
         "--spread",
@@ -275,6 +277,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse a run that needs more memory than this, GB (default: %(default).1f, "
         "half of this machine's)",
     )
+    recorded = parser.add_argument_group(
+        "recorded history (the daemon's own book, strategy and routes from --config)"
+    )
+    recorded.add_argument(
+        "--history",
+        type=Path,
+        metavar="DIR",
+        help="chain store to replay the config's [[sim.book]] over, hedged with its "
+        "[strategy] and [[hedges]] routes (default: none, a Monte Carlo run)",
+    )
+    recorded.add_argument(
+        "--from",
+        dest="from_time",
+        metavar="ISO",
+        help="with --history: first snapshot, ISO 8601 with offset (default: the store's first)",
+    )
+    recorded.add_argument(
+        "--to",
+        dest="to_time",
+        metavar="ISO",
+        help="with --history: last snapshot, ISO 8601 with offset (default: the store's last)",
+    )
+    recorded.add_argument(
+        "--mark",
+        choices=("mark", "mid"),
+        default="mark",
+        help="with --history: value options at the venue's mark or the bid/ask mid "
+        "(default: %(default)s)",
+    )
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument(
         "--plot",
@@ -286,11 +317,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the backtest and print the report (0), or one error line on stderr (2)."""
+    if args.history is not None:
+        return _run_recorded(args, environ)
     try:
         specs = _specs(args.strategy_entries or [])
         book = _book(args)
         model = _model(args)
-        costs = Costs(args.fee, args.spread, args.slippage, args.funding)
+        costs = Costs(args.fee or 0.0, args.spread, args.slippage, args.funding)
         with RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown:
             result = run_backtest(
                 book,
@@ -373,3 +406,54 @@ def _model(args: argparse.Namespace) -> PathModel:
     if args.csv is None:
         raise ValueError("--model csv needs --csv FILE")
     return Historical(read_price_csv(args.csv), args.spot)
+
+
+def _run_recorded(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """``--history``: the config's book over a chain store; report, JSON and chart."""
+    # pyarrow and the config only for a recorded run.
+    from bot.app.chain_backtest import run_recorded  # noqa: PLC0415
+    from bot.backtest.chain_report import format_report, to_json_dict  # noqa: PLC0415
+    from bot.commands.common import load_or_report  # noqa: PLC0415
+
+    config = load_or_report(getattr(args, "config", None), environ)
+    if config is None:
+        return 2
+    try:
+        specs = _specs(args.strategy_entries) if args.strategy_entries else []
+        result = run_recorded(
+            config,
+            args.history,
+            extra=specs,
+            mark=args.mark,
+            fee_frac=args.fee,
+            slippage_frac=args.slippage,
+            from_ms=_iso_ms(args.from_time, "--from"),
+            to_ms=_iso_ms(args.to_time, "--to"),
+        )
+    except (*BACKTEST_ERRORS, ValueError) as exc:
+        print(f"deltabot backtest: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(to_json_dict(result), indent=2) if args.json else format_report(result))
+    if args.plot:
+        from bot.backtest.chain_plot import write_chain_plot  # noqa: PLC0415
+
+        try:
+            write_chain_plot(result, args.plot)
+        except OSError as exc:
+            print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
+            return 2
+        print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _iso_ms(text: str | None, option: str) -> int | None:
+    """An ISO 8601 time with an offset as epoch ms; None stays None."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{option} {text!r}: give a UTC offset, e.g. 2026-12-01T08:00:00Z")
+    return round(moment.timestamp() * 1000)

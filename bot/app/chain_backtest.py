@@ -1,0 +1,117 @@
+"""``deltabot backtest --history``: the daemon's own book, strategy and routes over a chain store.
+
+The book is the config's ``[[sim.book]]``: its options become legs (size in
+coin), its perpetuals and futures the hedge held at the start (inverse ones
+counted in USD, turned into coin at the first recorded index). The strategy is
+``[strategy]`` (name and params), beside any ``--strategy`` given on the
+command line; each underlying is hedged with its heaviest ``[[hedges]]`` route,
+filled at that route's recorded bid and ask. The fee defaults to ``[paper]
+taker_fee_rate``, the venue fee a paper fill pays. With ``numeraire = "usd"``
+the coin collateral of ``[[sim.balances]]`` counts as delta, as in the daemon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bot.backtest.chain_data import ChainLeg, HedgeSource, MarkSource, load_market
+from bot.backtest.chain_run import ChainBacktest, ChainCosts, run_chain_backtest
+from bot.backtest.spec import StrategySpec
+from bot.chain.store import ChainStore
+from bot.config import Config
+from bot.domain.exposure import Numeraire
+from bot.domain.instruments import InstrumentKind, Settlement
+
+MS_PER_S = 1000
+
+
+class ChainBookError(ValueError):
+    """The config has no book or routes a recorded backtest can use."""
+
+
+def config_legs(config: Config) -> tuple[list[ChainLeg], dict[str, tuple[float, bool]]]:
+    """The ``[[sim.book]]`` options as legs, and per underlying the other positions
+    (size, counted in USD) that start as the hedge."""
+    if config.sim is None or not config.sim.book:
+        raise ChainBookError(
+            "the config has no book: a recorded backtest hedges the [[sim.book]] positions"
+        )
+    legs: list[ChainLeg] = []
+    held: dict[str, tuple[float, bool]] = {}
+    for pos in config.sim.book:
+        if pos.kind is InstrumentKind.OPTION:
+            assert pos.option_type is not None and pos.strike_usd is not None
+            assert pos.expiry is not None
+            legs.append(
+                ChainLeg(
+                    pos.venue,
+                    pos.underlying,
+                    "call" if pos.option_type.value == "call" else "put",
+                    pos.strike_usd,
+                    round(pos.expiry.timestamp() * MS_PER_S),
+                    pos.size,
+                )
+            )
+        else:
+            size = held.get(pos.underlying, (0.0, False))[0]
+            held[pos.underlying] = (size + pos.size, pos.settlement is Settlement.INVERSE)
+    return legs, held
+
+
+def config_hedges(config: Config) -> list[HedgeSource]:
+    """Per underlying, the ``[[hedges]]`` route with the largest weight."""
+    best: dict[str, tuple[float, HedgeSource]] = {}
+    for route in config.hedges:
+        source = HedgeSource(route.underlying, route.venue, route.symbol)
+        if route.underlying not in best or route.weight > best[route.underlying][0]:
+            best[route.underlying] = (route.weight, source)
+    return [source for _, source in best.values()]
+
+
+def config_strategy(config: Config) -> StrategySpec:
+    """``[strategy]`` as the backtester's spec, labelled as the config names it."""
+    params = config.strategy.params.model_dump()
+    return StrategySpec(config.strategy.name, params, label=f"[strategy] {config.strategy.name}")
+
+
+def run_recorded(
+    config: Config,
+    history: Path,
+    *,
+    extra: Sequence[StrategySpec] = (),
+    mark: MarkSource = "mark",
+    fee_frac: float | None = None,
+    slippage_frac: float = 0.0,
+    from_ms: int | None = None,
+    to_ms: int | None = None,
+) -> ChainBacktest:
+    """Hedge the config's book over ``history`` with its strategy and ``extra`` (see above)."""
+    if not history.is_dir():
+        raise ChainBookError(f"--history {history}: no such chain store directory")
+    legs, held = config_legs(config)
+    market = load_market(
+        ChainStore(history), legs, config_hedges(config), mark=mark, from_ms=from_ms, to_ms=to_ms
+    )
+    start = []
+    for k, underlying in enumerate(market.underlyings):
+        size, in_usd = held.get(underlying, (0.0, False))
+        first_spot = market.spot_usd[:, k][np.isfinite(market.spot_usd[:, k])]
+        start.append(size / first_spot[0] if in_usd and first_spot.size else size)
+    fee = config.paper.taker_fee_rate if fee_frac is None else fee_frac
+    coin = [0.0] * len(market.underlyings)
+    if config.numeraire is Numeraire.USD and config.sim is not None:
+        for balance in config.sim.balances:
+            if balance.currency in market.underlyings:
+                coin[market.underlyings.index(balance.currency)] += balance.amount
+    return run_chain_backtest(
+        legs,
+        market,
+        [config_strategy(config), *extra],
+        ChainCosts(fee, slippage_frac),
+        initial_hedge_coin=start,
+        coin_held_coin=coin,
+        mark=mark,
+    )
