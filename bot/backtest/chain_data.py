@@ -110,7 +110,7 @@ def load_market(
     if missing:
         raise ChainDataError(f"no [[hedges]] route for {', '.join(missing)}")
     option_rows = {
-        part: _read(store, "options", part, from_ms, to_ms)
+        part: _read(store, "options", part, from_ms, to_ms, columns=_OPTION_COLUMNS)
         for part in {Partition(leg.venue, leg.underlying) for leg in legs}
     }
     times = np.unique(np.concatenate([r.column("ts_ms").to_numpy() for r in option_rows.values()]))
@@ -145,12 +145,34 @@ def load_market(
     )
 
 
+_OPTION_COLUMNS = (
+    "expiry_ms",
+    "strike_usd",
+    "option_type",
+    "premium_unit",
+    "bid_premium",
+    "ask_premium",
+    "mark_premium",
+    "mark_iv",
+    "index_usd",
+    "forward_usd",
+)
+"""What a leg's replay reads of the options table (the names, the largest column, are not)."""
+
+
 def _read(
-    store: ChainStore, table: str, part: Partition, from_ms: int | None, to_ms: int | None
+    store: ChainStore,
+    table: str,
+    part: Partition,
+    from_ms: int | None,
+    to_ms: int | None,
+    *,
+    columns: Sequence[str] | None = None,
 ) -> pa.Table:
-    days = list(store.read(table, part, from_ms, to_ms))
+    days = list(store.read(table, part, from_ms, to_ms, columns))
     if not days:
-        return arrow_schema(table).empty_table()
+        empty = arrow_schema(table).empty_table()
+        return empty if columns is None else empty.select(["ts_ms", *columns])
     return pa.concat_tables(days)
 
 

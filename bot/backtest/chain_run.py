@@ -36,7 +36,7 @@ import numpy as np
 
 from bot.backtest.chain_data import ChainLeg, ChainMarket
 from bot.backtest.spec import StrategySpec
-from bot.domain.timeunits import MS_PER_HOUR, MS_PER_SECOND, MS_PER_YEAR
+from bot.domain.timeunits import DAYS_PER_YEAR, MS_PER_HOUR, MS_PER_SECOND, MS_PER_YEAR
 from bot.pricing import black_scholes
 from bot.pricing.arrays import FloatArray
 from strategies.base import BandedStrategy, HedgeState
@@ -135,14 +135,16 @@ class ChainBacktest:
 
 @dataclass(frozen=True, slots=True)
 class _Book:
-    """The legs' value and Greeks at one time, summed per underlying (USD, coin)."""
+    """The legs' value and Greeks at every grid time: (T, legs) per leg, (T, U) summed per
+    underlying (USD, coin). The same for every strategy: the book does not depend on the
+    hedge."""
 
-    value_usd: FloatArray  # (legs,) per coin of option, times size
-    coin_value_usd: FloatArray  # (U,) the coin held, at the index
-    delta_coin: FloatArray  # (U,)
+    value_usd: FloatArray  # (T, legs) per coin of option, times size
+    coin_value_usd: FloatArray  # (T, U) the coin held, at the index
+    delta_coin: FloatArray  # (T, U), the coin held included
     gamma_coin_per_usd: FloatArray
     theta_usd_per_year: FloatArray
-    vega_leg_usd: FloatArray  # (legs,) per 1.00 of vol, times size
+    vega_leg_usd: FloatArray  # (T, legs) per 1.00 of vol, times size
     vanna_coin: FloatArray
     tau_years: FloatArray
     sigma: FloatArray
@@ -166,145 +168,213 @@ def run_chain_backtest(
     if not specs:
         raise ValueError("give at least one strategy")
     legs = tuple(legs)
-    und = np.array([market.underlyings.index(leg.underlying) for leg in legs])
-    n_u, n_t = len(market.underlyings), market.time_ms.size
+    n_u = len(market.underlyings)
     start = np.zeros(n_u) if initial_hedge_coin is None else np.asarray(initial_hedge_coin, float)
     coin = np.zeros(n_u) if coin_held_coin is None else np.asarray(coin_held_coin, float)
-    books = [_book_at(legs, und, market, k=k, coin=coin) for k in range(n_t)]
-    book_iv = np.stack([b.sigma for b in books])
+    book = _book(legs, market, coin)
+    shared = _book_terms(legs, market, book)
     results = tuple(
-        _run_one(spec, und, market=market, books=books, costs=costs, hedge=start.copy())
+        _run_one(spec, market, book=book, terms=shared, costs=costs, hedge=start.copy())
         for spec in specs
     )
-    return ChainBacktest(legs, market, costs, mark, book_iv, results)
+    return ChainBacktest(legs, market, costs, mark, book.sigma, results)
 
 
-def _book_at(
-    legs: tuple[ChainLeg, ...],
-    und: np.ndarray,
-    market: ChainMarket,
-    *,
-    k: int,
-    coin: FloatArray,
-) -> _Book:
-    """Values and Greeks of the legs at grid time ``k`` (a settled leg: its payoff, no Greeks),
-    the coin held added to the delta and, at the index, to the value."""
-    t_ms, n_u = int(market.time_ms[k]), len(market.underlyings)
-    expiry = np.array([leg.expiry_ms for leg in legs])
+def _book(legs: tuple[ChainLeg, ...], market: ChainMarket, coin: FloatArray) -> _Book:
+    """Values and Greeks of the legs at every grid time (a settled leg: its payoff, no
+    Greeks), the coin held added to the delta and, at the index, to the value."""
+    n_u = len(market.underlyings)
+    und = np.array([market.underlyings.index(leg.underlying) for leg in legs])
+    t_ms = market.time_ms[:, None]
+    expiry = np.array([leg.expiry_ms for leg in legs])[None, :]
     strike = np.array([leg.strike_usd for leg in legs])
     size = np.array([leg.size_coin for leg in legs])
     is_call = np.array([leg.option_type == "call" for leg in legs])
-    spot = market.spot_usd[k][und]
+    spot = market.spot_usd[:, und]
     live = expiry > t_ms
     tau = np.maximum(expiry - t_ms, 0) / MS_PER_YEAR
-    iv = market.iv[k]
+    iv = market.iv
     g = black_scholes(is_call, spot, strike, tau, np.where(np.isnan(iv), 0.0, iv), 0.0)
-    premium = np.where(np.isnan(market.premium_usd[k]), g.price, market.premium_usd[k])
+    premium = np.where(np.isnan(market.premium_usd), g.price, market.premium_usd)
     settle = np.where(np.isnan(market.settlement_usd), spot, market.settlement_usd)
     payoff = np.maximum(np.where(is_call, settle - strike, strike - settle), 0.0)
     value = size * np.where(live, premium, payoff)
     on = live & ~np.isnan(iv)
+    member = (und[:, None] == np.arange(n_u)[None, :]).astype(float)  # (legs, U)
 
     def per_und(x: FloatArray) -> FloatArray:
-        weights = np.where(on, size * x, 0.0)
-        return np.bincount(und, weights=weights, minlength=n_u).astype(np.float64)
+        summed: FloatArray = np.where(on, size * x, 0.0) @ member
+        return summed
 
     vega = np.where(on, size * g.vega, 0.0)
-    weight = np.bincount(und, weights=np.abs(vega), minlength=n_u)
-    sigma = np.bincount(und, weights=np.abs(vega) * np.where(on, iv, 0.0), minlength=n_u)
-    near = np.full(n_u, np.inf)
-    np.minimum.at(near, und[live], tau[live])
+    weight = np.abs(vega) @ member
+    sigma = (np.abs(vega) * np.where(on, iv, 0.0)) @ member
+    near = np.where(live, tau, np.inf)
+    nearest = np.stack([near[:, und == u].min(axis=1, initial=np.inf) for u in range(n_u)], 1)
     return _Book(
         value,
-        coin * market.spot_usd[k],
+        coin * market.spot_usd,
         per_und(g.delta) + coin,
         per_und(g.gamma),
         per_und(g.theta),
         vega,
         per_und(g.vanna),
-        np.where(np.isfinite(near), near, 0.0),
-        np.divide(sigma, weight, out=np.full(n_u, np.nan), where=weight > 0),
+        np.where(np.isfinite(nearest), nearest, 0.0),
+        np.divide(sigma, weight, out=np.full(sigma.shape, np.nan), where=weight > 0),
     )
 
 
-def _run_one(  # noqa: PLR0915 - one pass over the grid; each step hands its state to the next
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """Per step (T, U): the book's own attribution and the moves the hedge terms need."""
+
+    ds: FloatArray
+    gamma: FloatArray
+    theta: FloatArray
+    vega: FloatArray
+    residual: FloatArray
+    book_delta: FloatArray  # the book's delta at the step's start
+    mark_move: FloatArray
+    funding_per_coin: FloatArray  # -mark·rate·periods at the step's start
+
+
+def _book_terms(legs: tuple[ChainLeg, ...], market: ChainMarket, book: _Book) -> _Terms:
+    """Step k (from k-1 to k) in row k; row 0 is zero."""
+    n_u = len(market.underlyings)
+    und = np.array([market.underlyings.index(leg.underlying) for leg in legs])
+    member = (und[:, None] == np.arange(n_u)[None, :]).astype(float)
+
+    def step(x: FloatArray) -> FloatArray:
+        out = np.zeros_like(x)
+        out[1:] = np.diff(x, axis=0)
+        return out
+
+    def before(x: FloatArray) -> FloatArray:
+        out = np.zeros_like(x)
+        out[1:] = x[:-1]
+        return out
+
+    ds = step(market.spot_usd)
+    dt_years = step(market.time_ms.astype(float))[:, None] / MS_PER_YEAR
+    gamma = 0.5 * before(book.gamma_coin_per_usd) * ds * ds
+    theta = before(book.theta_usd_per_year) * dt_years
+    vega = (before(book.vega_leg_usd) * np.nan_to_num(step(market.iv))) @ member
+    book_move = step(book.value_usd) @ member + step(book.coin_value_usd)
+    book_delta = before(book.delta_coin)
+    residual = book_move - book_delta * ds - gamma - theta - vega
+    periods = step(market.time_ms.astype(float))[:, None] / FUNDING_PERIOD_MS
+    funding = -before(market.hedge_mark_usd * np.nan_to_num(market.funding_rate)) * periods
+    return _Terms(
+        ds, gamma, theta, vega, residual, book_delta, step(market.hedge_mark_usd), funding
+    )
+
+
+def _run_one(
     spec: StrategySpec,
-    und: np.ndarray,
-    *,
     market: ChainMarket,
-    books: list[_Book],
+    *,
+    book: _Book,
+    terms: _Terms,
     costs: ChainCosts,
     hedge: FloatArray,
 ) -> ChainStrategyResult:
+    """The strategy's decisions, one grid time after another; then its terms, vectorised."""
     strategy = spec.build()
-    n_t, n_u = market.time_ms.size, len(market.underlyings)
-    comp = np.zeros((n_t, len(COMPONENTS)))
-    running = np.zeros(len(COMPONENTS))
+    n_t, n_u = market.time_ms.shape[0], len(market.underlyings)
     hedges = np.zeros((n_t, n_u))
-    total = np.zeros((n_t, n_u))
+    held = np.zeros((n_t, n_u))  # the hedge held into each decision
     lower = np.full((n_t, n_u), np.nan)
     upper = np.full((n_t, n_u), np.nan)
     since_s = np.full(n_u, NEVER_HEDGED_S)
-    trades, turnover_coin, turnover_usd = 0, 0.0, 0.0
-    cost_frac = costs.fee_frac + costs.slippage_frac
+    cost = np.full(n_u, costs.fee_frac + costs.slippage_frac)
+    zero = np.zeros(n_u)
+    elapsed_s = np.diff(market.time_ms, prepend=market.time_ms[0]) / MS_PER_SECOND
+    sigma = np.nan_to_num(book.sigma)
+    theta_day = book.theta_usd_per_year / DAYS_PER_YEAR
+    banded = strategy if isinstance(strategy, BandedStrategy) else None
     for k in range(n_t):
-        now = books[k]
-        spot = market.spot_usd[k]
-        mark = market.hedge_mark_usd[k]
-        if k > 0:
-            prev = books[k - 1]
-            ds = spot - market.spot_usd[k - 1]
-            dt_years = (market.time_ms[k] - market.time_ms[k - 1]) / MS_PER_YEAR
-            d_iv = np.nan_to_num(market.iv[k] - market.iv[k - 1])
-            gamma = 0.5 * prev.gamma_coin_per_usd * ds * ds
-            theta = prev.theta_usd_per_year * dt_years
-            vega = np.bincount(und, weights=prev.vega_leg_usd * d_iv, minlength=n_u)
-            legs_move = now.value_usd - prev.value_usd
-            book_move: FloatArray = np.bincount(und, weights=legs_move, minlength=n_u).astype(float)
-            book_move += now.coin_value_usd - prev.coin_value_usd
-            basis = hedge * (mark - market.hedge_mark_usd[k - 1] - ds)
-            delta = (prev.delta_coin + hedge) * ds
-            residual = book_move - prev.delta_coin * ds - gamma - theta - vega
-            periods = (market.time_ms[k] - market.time_ms[k - 1]) / FUNDING_PERIOD_MS
-            rate = np.nan_to_num(market.funding_rate[k - 1])
-            funding = -hedge * market.hedge_mark_usd[k - 1] * rate * periods
-            for i, part in enumerate((delta, gamma, theta, vega, basis, residual, funding)):
-                running[i] += float(np.nansum(part))
-            since_s += (market.time_ms[k] - market.time_ms[k - 1]) / MS_PER_SECOND
-        state = HedgeState.from_arrays(
-            spot_usd=spot,
-            net_delta_coin=now.delta_coin,
-            gamma_coin_per_usd=now.gamma_coin_per_usd,
-            vanna_coin_per_vol=now.vanna_coin,
+        since_s = since_s + elapsed_s[k]
+        delta = book.delta_coin[k]
+        state = HedgeState(
+            spot_usd=market.spot_usd[k],
+            net_delta_coin=delta,
+            net_delta_fixed_vol_coin=delta,
+            gamma_coin_per_usd=book.gamma_coin_per_usd[k],
+            vanna_coin_per_vol=book.vanna_coin[k],
+            vega_usd_per_volpt=zero,
+            theta_usd_per_day=theta_day[k],
             hedge_coin=hedge,
-            sigma=np.nan_to_num(now.sigma),
-            tau_years=now.tau_years,
-            cost_frac=cost_frac,
+            target_delta_coin=zero,
+            sigma=sigma[k],
+            tau_years=book.tau_years[k],
+            rate=zero,
+            cost_frac=cost,
             time_since_hedge_s=since_s,
-            theta_usd_per_day=now.theta_usd_per_year / 365.0,
         )
-        total[k] = now.delta_coin + hedge
-        if isinstance(strategy, BandedStrategy):
-            edges = strategy.band(state)
+        held[k] = hedge
+        if banded is not None:
+            edges = banded.band(state)
             lower[k], upper[k] = edges.lower_coin, edges.upper_coin
-        target = np.where(np.isfinite(spot), strategy.target_hedge(state), hedge)
-        trade = target - hedge
-        buying = trade > 0
-        side = np.where(buying, market.hedge_ask_usd[k], market.hedge_bid_usd[k])
-        side = np.where(np.isnan(side), mark, side)
-        fill = side * np.where(buying, 1 + costs.slippage_frac, 1 - costs.slippage_frac)
-        size = np.abs(trade)
-        running[_SLIPPAGE] += float(np.nansum(trade * (fill - mark)))
-        running[_FEES] += float(np.nansum(size * fill * costs.fee_frac))
-        traded = trade != 0
-        trades += int(traded.sum())
-        turnover_coin += float(size.sum())
-        turnover_usd += float(np.nansum(size * fill))
-        since_s = np.where(traded, 0.0, since_s)
+        target = np.where(np.isfinite(market.spot_usd[k]), strategy.target_hedge(state), hedge)
+        since_s = np.where(target != hedge, 0.0, since_s)
         hedge = target
         hedges[k] = hedge
-        comp[k] = running
+    return _result(
+        spec,
+        market,
+        book=book,
+        terms=terms,
+        costs=costs,
+        held=held,
+        hedges=hedges,
+        lower=lower,
+        upper=upper,
+    )
+
+
+def _result(
+    spec: StrategySpec,
+    market: ChainMarket,
+    *,
+    book: _Book,
+    terms: _Terms,
+    costs: ChainCosts,
+    held: FloatArray,
+    hedges: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+) -> ChainStrategyResult:
+    """The strategy's attribution, fills and counts from its hedge path."""
+    trade = hedges - held
+    buying = trade > 0
+    side = np.where(buying, market.hedge_ask_usd, market.hedge_bid_usd)
+    side = np.where(np.isnan(side), market.hedge_mark_usd, side)
+    fill = side * np.where(buying, 1 + costs.slippage_frac, 1 - costs.slippage_frac)
+    size = np.abs(trade)
+    through = np.zeros_like(hedges)  # the hedge held over step k: the one set at k - 1
+    through[1:] = hedges[:-1]
+    per_step = [
+        (terms.book_delta + through) * terms.ds,
+        terms.gamma,
+        terms.theta,
+        terms.vega,
+        through * (terms.mark_move - terms.ds),
+        terms.residual,
+        through * terms.funding_per_coin,
+        np.nan_to_num(trade * (fill - market.hedge_mark_usd)),
+        np.nan_to_num(size * fill * costs.fee_frac),
+    ]
+    comp = np.cumsum(np.stack([np.nansum(x, axis=1) for x in per_step], axis=1), axis=0)
     pnl = comp[:, :_SLIPPAGE].sum(axis=1) - comp[:, _SLIPPAGE] - comp[:, _FEES]
     return ChainStrategyResult(
-        spec, comp, pnl, hedges, total, lower, upper, trades, turnover_coin, turnover_usd
+        spec,
+        comp,
+        pnl,
+        hedges,
+        book.delta_coin + held,
+        lower,
+        upper,
+        int(np.count_nonzero(trade)),
+        float(size.sum()),
+        float(np.nansum(size * fill)),
     )

@@ -24,7 +24,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -187,13 +187,17 @@ class ChainStore:
         partition: Partition,
         from_ms: int | None = None,
         to_ms: int | None = None,
+        columns: Sequence[str] | None = None,
     ) -> Iterator[pa.Table]:
-        """Yield one table per UTC day with ``from_ms <= ts_ms <= to_ms``, sorted by ``ts_ms``.
+        """Yield one table per UTC day with ``from_ms <= ts_ms <= to_ms``, sorted by ``ts_ms``;
+        only ``columns`` (``ts_ms`` always) when given, which reads only those.
 
         Raises :class:`StoreError` naming the file for a file that is not this
         table's Parquet.
         """
         schema = arrow_schema(table)
+        if columns is not None:
+            schema = pa.schema([schema.field(n) for n in schema.names if n in {*columns, "ts_ms"}])
         first_day = None if from_ms is None else day_of(from_ms)
         last_day = None if to_ms is None else day_of(to_ms)
         for day_dir in self._days(table, partition):
@@ -203,7 +207,7 @@ class ChainStore:
             parts = []
             for path in sorted(day_dir.glob("part-*.parquet")):
                 try:
-                    parts.append(pq.read_table(path, schema=schema))
+                    parts.append(pq.read_table(path, columns=schema.names, schema=schema))
                 except (OSError, pa.ArrowException) as exc:
                     raise StoreError(f"{path}: not a {table} file of the store: {exc}") from None
             rows = pa.concat_tables(parts)
@@ -217,7 +221,8 @@ class ChainStore:
             if keep is not None:
                 rows = rows.filter(keep)
             if rows.num_rows:
-                yield rows.sort_by("ts_ms")
+                in_order = bool(np.all(np.diff(rows.column("ts_ms").to_numpy()) >= 0))
+                yield rows if in_order else rows.sort_by("ts_ms")
 
 
 def _write_file(rows: pa.Table, path: Path, directory: Path) -> None:

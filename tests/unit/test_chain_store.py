@@ -60,6 +60,13 @@ class TestStore:
         got = [t.column("ts_ms").to_pylist() for t in store.read("hedges", BTC, times[1], times[3])]
         assert got == [times[1:4]]
 
+    def test_read_only_the_columns_asked_for(self, tmp_path: Path) -> None:
+        """A projection reads those columns and ts_ms, nothing else."""
+        store = ChainStore(tmp_path)
+        store.write("hedges", "deribit", "BTC", hedge_rows([DAY0_MS]), tag="t")
+        (rows,) = store.read("hedges", BTC, columns=["mark_usd"])
+        assert rows.column_names == ["ts_ms", "mark_usd"]
+
     def test_rewriting_a_tag_replaces_its_part(self, tmp_path: Path) -> None:
         """Importing the same source again replaces its file instead of doubling the rows."""
         store = ChainStore(tmp_path)
