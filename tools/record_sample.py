@@ -50,10 +50,24 @@ def main(argv: list[str]) -> int:
         start, end = example.index("[record]"), example.index("flush_interval_s = 300.0") + 25
         config.write_text(example[:start] + recording + example[end:], encoding="utf-8")
         subprocess.run(
-            [sys.executable, "-m", "bot", "demo", "--config", str(config), "--hours",
-             str(hours), "--speed", str(SPEED), "--journal", str(Path(tmp) / "j.sqlite")],
-            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "demo",
+                "--config",
+                str(config),
+                "--hours",
+                str(hours),
+                "--speed",
+                str(SPEED),
+                "--journal",
+                str(Path(tmp) / "j.sqlite"),
+            ],
+            check=True,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+        )
         shutil.rmtree(out, ignore_errors=True)
         shutil.copytree(store, out)
     (out / "README.md").write_text(NOTE.format(hours=hours), encoding="utf-8")
