@@ -118,6 +118,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "data",
         "bot.commands.data",
-        "chain store: import Tardis.dev CSV files (import-tardis), list what it holds (show)",
+        "chain store: fetch Tardis.dev days and Deribit deliveries, import-tardis, show",
     ),
 )
