@@ -25,11 +25,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bot.chain.store import ChainStore, Partition, arrow_schema
-from bot.domain.timeunits import MS_PER_DAY, iso_utc
+from bot.domain.timeunits import MS_PER_DAY, MS_PER_YEAR, iso_utc
+from bot.pricing import black_scholes
 from bot.pricing.arrays import FloatArray
+from bot.pricing.svi import fit_svi
 
-MarkSource = Literal["mark", "mid"]
-"""What an option is worth: the venue's mark, or the mid of the recorded bid and ask."""
+MarkSource = Literal["mark", "mid", "svi"]
+"""What an option is worth: the venue's mark, the mid of the recorded bid and ask, or
+Black-Scholes at the vol of a raw-SVI smile fitted to its expiry's mark IVs in that
+snapshot (see :func:`_svi_marks`)."""
+MIN_SVI_POINTS = 5
+"""Marks of one expiry in one snapshot that a smile needs (raw SVI has five parameters)."""
 STRIKE_TOLERANCE_USD = 1e-6
 POLL_SKEW_MS = 5_000
 """The venues of one poll are read a few milliseconds (at worst seconds) apart: a quote up to
@@ -130,8 +136,12 @@ def load_market(
                 f"{iso_utc(leg.expiry_ms)} in options/venue={leg.venue}/underlying={leg.underlying}"
             )
         idx = _as_of(rows.column("ts_ms").to_numpy(), times)
-        premium[:, j] = _pick(_premium_usd(rows, mark), idx)
-        iv[:, j] = _pick(_floats(rows, "mark_iv"), idx)
+        leg_premium, leg_iv = _premium_usd(rows, mark), _floats(rows, "mark_iv")
+        if mark == "svi":
+            chain = option_rows[Partition(leg.venue, leg.underlying)]
+            leg_premium, leg_iv = _svi_marks(chain, rows, leg, leg_premium, leg_iv)
+        premium[:, j] = _pick(leg_premium, idx)
+        iv[:, j] = _pick(leg_iv, idx)
         leg_spot[:, j] = _pick(_underlying_usd(rows), idx)
     columns = [_hedge_columns(store, by_und[u], times, from_ms, to_ms) for u in underlyings]
     hedge_spot, hmark, bid, ask, funding = (np.stack(c, axis=1) for c in zip(*columns, strict=True))
@@ -192,6 +202,46 @@ def _leg_rows(rows: pa.Table, leg: ChainLeg) -> pa.Table:
 def _floats(rows: pa.Table, name: str) -> FloatArray:
     values: FloatArray = rows.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
     return values
+
+
+def _svi_marks(
+    chain: pa.Table,
+    rows: pa.Table,
+    leg: ChainLeg,
+    premium_usd: FloatArray,
+    iv: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """The leg's value and vol off the smile of its expiry, snapshot by snapshot.
+
+    In each snapshot the expiry's marks with an IV give points k = ln(K/F),
+    w = σ²·τ; :func:`bot.pricing.svi.fit_svi` fits raw SVI to them, and the leg
+    is worth Black-Scholes (rate 0, on F) at the smile's vol at its own k. A
+    snapshot with fewer than five such marks, or whose fit fails, keeps the
+    leg's recorded mark.
+    """
+    expiry = chain.filter(pc.equal(chain.column("expiry_ms"), leg.expiry_ms))
+    ts = expiry.column("ts_ms").to_numpy()
+    strikes, vols = _floats(expiry, "strike_usd"), _floats(expiry, "mark_iv")
+    forward = _floats(expiry, "forward_usd")
+    premium_usd, iv = premium_usd.copy(), iv.copy()
+    row_ts = rows.column("ts_ms").to_numpy()
+    row_forward = _underlying_usd(rows)
+    for i, t in enumerate(row_ts):
+        mask = (ts == t) & np.isfinite(vols) & (vols > 0) & (forward > 0)
+        tau = (leg.expiry_ms - int(t)) / MS_PER_YEAR
+        if mask.sum() < MIN_SVI_POINTS or tau <= 0:
+            continue
+        k = np.log(strikes[mask] / forward[mask])
+        try:
+            fit = fit_svi(k, vols[mask] ** 2 * tau, tau_years=tau)
+        except ValueError:
+            continue
+        vol = float(fit.implied_vol(math.log(leg.strike_usd / row_forward[i])))
+        if not (math.isfinite(vol) and vol > 0):
+            continue
+        g = black_scholes(leg.option_type == "call", row_forward[i], leg.strike_usd, tau, vol)
+        premium_usd[i], iv[i] = float(g.price), vol
+    return premium_usd, iv
 
 
 def _premium_usd(rows: pa.Table, mark: MarkSource) -> FloatArray:

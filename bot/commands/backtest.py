@@ -301,10 +301,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     recorded.add_argument(
         "--mark",
-        choices=("mark", "mid"),
+        choices=("mark", "mid", "svi"),
         default="mark",
-        help="with --history: value options at the venue's mark or the bid/ask mid "
-        "(default: %(default)s)",
+        help="with --history: value options at the venue's mark, the bid/ask mid, or the "
+        "raw-SVI smile fitted to each snapshot's expiry (default: %(default)s)",
     )
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument(

@@ -170,3 +170,35 @@ class TestSample:
         ]
         assert main(argv, {}) == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+class TestSviMarks:
+    def test_a_leg_is_marked_off_its_expiry_smile(self, tmp_path: Path) -> None:
+        """With --mark svi a leg whose mark IV is 5 points off its smile is valued near it."""
+        from bot.pricing.svi import SviParams
+
+        smile = SviParams(a=0.004, b=0.02, rho=-0.3, m=0.0, sigma=0.2)
+        tau = 30 / 365
+        forward = 60_000.0
+        strikes = [float(k) for k in range(39_000, 84_000, 3_000)]  # 15 strikes, 60,000 the 8th
+        expiry = T0_MS + 30 * MS_PER_DAY
+        legs = [ChainLeg("deribit", "BTC", "call", k, expiry, 1.0) for k in strikes]
+        rows = []
+        for ts in (T0_MS, T0_MS + MS_PER_HOUR):
+            for leg in legs:
+                vol = float(np.sqrt(smile.total_variance(np.log(leg.strike_usd / forward)) / tau))
+                noisy = vol + (0.05 if leg.strike_usd == 60_000.0 else 0.0)
+                rows.append(option_row(ts, leg, 0.01, forward) | {"mark_iv": noisy})
+        store = ChainStore(tmp_path)
+        store.write("options", "deribit", "BTC", table("options", rows), tag="t")
+        perp = [
+            {"ts_ms": T0_MS, "instrument": PERP.symbol, "mark_usd": forward, "index_usd": forward}
+        ]
+        store.write("hedges", "deribit", "BTC", table("hedges", perp), tag="t")
+        atm = legs[7]
+        marked = load_market(store, [atm], [PERP], mark="mark")
+        fitted = load_market(store, [atm], [PERP], mark="svi")
+        smile_vol = float(np.sqrt(smile.total_variance(0.0) / tau))
+        assert marked.iv[0, 0] == pytest.approx(smile_vol + 0.05)
+        # least squares spreads the bad mark over the smile: most of its error is gone
+        assert abs(fitted.iv[0, 0] - smile_vol) < 0.3 * abs(marked.iv[0, 0] - smile_vol)
