@@ -39,7 +39,7 @@ from bot.app.sim_world import (
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Mode
 from bot.domain.alerts import Alert, AlertEvent, AlertKind, Severity
-from bot.domain.ids import Currency, VenueId
+from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.timeunits import MS_PER_SECOND
 from bot.engine.alert_channels import Channel, build_channels
 from bot.engine.alert_sink import AlertDispatcher, send_now
@@ -89,7 +89,10 @@ def paper_settings(config: Config) -> PaperSettings:
     cash: dict[VenueId, dict[Currency, float]] = {}
     for entry in config.paper.cash:
         cash.setdefault(entry.venue, {})[entry.currency] = entry.amount
-    return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate)
+    book: dict[VenueId, dict[Symbol, float]] = {}
+    for position in config.paper.book:
+        book.setdefault(position.venue, {})[position.symbol] = position.size
+    return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate, book=book)
 
 
 def clock_name(config: Config) -> str:

@@ -12,6 +12,12 @@ Equity per settlement currency is the starting cash minus fees plus every
 position's value at mark minus its cost basis, which realises P&L as
 positions close. There is no margin model: initial and maintenance margin
 are reported as 0.
+
+Shadow paper: ``starting_positions`` (``[[paper.book]]``) is the options book a
+trader holds for real, taken on at the first read's marks (cost basis = value
+at mark, so equity starts at the cash); from then on it is marked from the
+public data and hedged locally like any paper position. The positions live in
+memory: a restart takes the declared book on again at the marks of then.
 """
 
 from __future__ import annotations
@@ -95,6 +101,7 @@ class PaperVenue:
         clock_ms: Callable[[], int],
         account: str = "main",
         taker_fee_rate: float = 0.0005,
+        starting_positions: Mapping[Symbol, float] | None = None,
     ) -> None:
         if not (math.isfinite(taker_fee_rate) and 0 <= taker_fee_rate < 0.1):
             raise ValueError(f"taker_fee_rate must be in [0, 0.1), got {taker_fee_rate}")
@@ -112,6 +119,8 @@ class PaperVenue:
         self._fills: list[Fill] = []
         self._transfers: list[TransferReport] = []
         self._ids = itertools.count(1)
+        self._declared: dict[Symbol, float] = dict(starting_positions or {})
+        """The declared book (shadow paper), taken on at the first read's marks."""
 
     @property
     def venue_id(self) -> VenueId:
@@ -131,7 +140,27 @@ class PaperVenue:
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]:
         return await self._data.fetch_option_chain(underlying)
 
+    async def _take_on_declared(self) -> None:
+        """Hold the declared positions from now on, as if bought at the current mark, so
+        equity starts at the cash and P&L counts from the first read (shadow paper mode)."""
+        if not self._declared:
+            return
+        listed = await self._data.load_instruments()
+        unlisted = sorted(s for s in self._declared if s not in listed)
+        if unlisted:
+            raise ValueError(
+                f"[[paper.book]] of venue {self._venue}: not listed there: {', '.join(unlisted)}"
+            )
+        marks = await self._data.fetch_marks(list(self._declared))
+        for symbol, size in self._declared.items():
+            instrument = listed[symbol]
+            self._book[symbol] = _Holding(
+                instrument, size, value_in_settle(instrument, size, marks[symbol].mark_price)
+            )
+        self._declared = {}
+
     async def fetch_positions(self) -> tuple[Position, ...]:
+        await self._take_on_declared()
         return tuple(Position(h.instrument, h.size) for h in self._book.values() if h.size != 0)
 
     def _balances(self, marks: Mapping[Symbol, Mark]) -> tuple[Balance, ...]:
@@ -147,6 +176,7 @@ class PaperVenue:
         )
 
     async def fetch_balances(self) -> tuple[Balance, ...]:
+        await self._take_on_declared()
         held = [s for s, h in self._book.items() if h.size != 0]
         return self._balances(await self._data.fetch_marks(held) if held else {})
 
