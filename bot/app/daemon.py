@@ -84,15 +84,24 @@ class Daemon:
     alerts: AlertDispatcher | None = None
 
 
-def paper_settings(config: Config) -> PaperSettings:
-    """``[paper]`` as the venue factory takes it."""
+def paper_settings(config: Config, journal: Journal | None = None) -> PaperSettings:
+    """``[paper]`` as the venue factory takes it; with ``journal``, each paper venue's book
+    is restored from it and saved to it on every change."""
     cash: dict[VenueId, dict[Currency, float]] = {}
     for entry in config.paper.cash:
         cash.setdefault(entry.venue, {})[entry.currency] = entry.amount
     book: dict[VenueId, dict[Symbol, float]] = {}
     for position in config.paper.book:
         book.setdefault(position.venue, {})[position.symbol] = position.size
-    return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate, book=book)
+    if journal is None:
+        return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate, book=book)
+    return PaperSettings(
+        cash=cash,
+        taker_fee_rate=config.paper.taker_fee_rate,
+        book=book,
+        restore=journal.paper.load,
+        save=journal.paper.save,
+    )
 
 
 def clock_name(config: Config) -> str:
@@ -245,7 +254,7 @@ async def _serve(
 
     runtime = Runtime(clock_ms=clock.now_ms, on_rate_limited=rate_limited)
     venues = build_venues(
-        config, environ, runtime, sim_endpoints=endpoints, paper=paper_settings(config)
+        config, environ, runtime, sim_endpoints=endpoints, paper=paper_settings(config, journal)
     )
     for venue in venues.values():
         stack.push_async_callback(venue.close)

@@ -28,6 +28,7 @@ from bot.journal.external import ExternalChangeStore
 from bot.journal.file import FileIdentity, check_type, identity, same_file
 from bot.journal.lock import lock
 from bot.journal.orders import OrderStore
+from bot.journal.paper import PaperStore
 from bot.journal.plans import PlanStore
 from bot.journal.pnl import PnlStore
 from bot.journal.schema import connect
@@ -60,6 +61,7 @@ class Journal:
         self.pnl = PnlStore(db)
         self.actions = ActionStore(db)
         self.alerts = AlertStore(db)
+        self.paper = PaperStore(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Journal:

@@ -15,7 +15,7 @@ from bot.domain.orders import Fill, OrderRequest, OrderState, Side, TransferRequ
 from bot.journal.errors import JournalFileError
 from bot.journal.file import file_error, quick_check
 
-SCHEMA_VERSION: Final = 9
+SCHEMA_VERSION: Final = 10
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
 Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
@@ -140,6 +140,16 @@ CREATE TABLE funding (
 );
 CREATE INDEX funding_ts ON funding(ts_ms);
 """
+_PAPER: Final = """
+CREATE TABLE paper_book (
+    venue TEXT NOT NULL, symbol TEXT NOT NULL, size REAL NOT NULL, basis REAL NOT NULL,
+    PRIMARY KEY (venue, symbol)
+);
+CREATE TABLE paper_cash (
+    venue TEXT NOT NULL, currency TEXT NOT NULL, amount REAL NOT NULL,
+    PRIMARY KEY (venue, currency)
+);
+"""
 _MIGRATIONS: Final = {
     1: _LOCKS,
     2: _PLANS,
@@ -149,6 +159,7 @@ _MIGRATIONS: Final = {
     6: _OPERATOR_ACTIONS,
     7: _ALERTS,
     8: _FUNDING,
+    9: _PAPER,
 }
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 

@@ -1,5 +1,6 @@
 """Shadow paper: the daemon in mode paper holds a declared options book over the emulator's
-public endpoints, hedges it locally at the real bid/ask, and records what it reads."""
+public endpoints, hedges it locally at the real bid/ask, records what it reads, and keeps
+its paper book in the journal across a restart."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 import ccxt.async_support as ccxt
 
 from bot.chain import ChainStore, Partition
+from bot.domain.ids import Symbol
+from bot.journal import Journal
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT_S = 120.0  # a safety net for a wedged child, not a speed assertion
@@ -65,6 +68,21 @@ async def _far_call(url: str) -> str:
     )
 
 
+async def _run_cycles(config: Path, cycles: int) -> asyncio.subprocess.Process:
+    """``deltabot run`` until it has logged ``cycles`` cycles, then SIGINT and wait."""
+    daemon = await _deltabot("run", "--config", str(config))
+    try:
+        assert daemon.stderr is not None
+        await asyncio.wait_for(_line_matching(daemon.stderr, r'"event": "cycle"', cycles), LIMIT_S)
+        daemon.send_signal(signal.SIGINT)
+        await asyncio.wait_for(daemon.communicate(), LIMIT_S)
+    finally:
+        if daemon.returncode is None:
+            daemon.kill()
+            await daemon.wait()
+    return daemon
+
+
 def _config(tmp: Path, url: str, symbol: str) -> Path:
     path = tmp / "paper.toml"
     path.write_text(f"""mode = "paper"
@@ -109,10 +127,10 @@ size = -5.0
 
 
 async def test_paper_daemon_hedges_and_records_a_declared_book(tmp_path: Path) -> None:
-    """The declared short calls are held, the daemon hedges them with a local perp fill at
-    the emulator's quotes, and the recorder stores the call's marks."""
+    """The declared short calls are held, hedged with a local perp fill at the emulator's
+    quotes, journaled and held again (same size and basis) after a restart; the recorder
+    stores the call's marks."""
     emulator = await _deltabot("sim-venue", "--port", "0", "--seed", "3", "--name", "shadow")
-    daemon = None
     try:
         assert emulator.stdout is not None
         ready = await asyncio.wait_for(_line_matching(emulator.stdout, r"listening on"), LIMIT_S)
@@ -120,19 +138,23 @@ async def test_paper_daemon_hedges_and_records_a_declared_book(tmp_path: Path) -
         assert url is not None
         symbol = await _far_call(url.group(1))
         config = _config(tmp_path, url.group(1), symbol)
-        daemon = await _deltabot("run", "--config", str(config))
-        assert daemon.stderr is not None
-        await asyncio.wait_for(_line_matching(daemon.stderr, r'"event": "cycle"', CYCLES), LIMIT_S)
-        daemon.send_signal(signal.SIGINT)
-        await asyncio.wait_for(daemon.communicate(), LIMIT_S)
+        daemon = await _run_cycles(config, CYCLES)
+        with Journal.open(tmp_path / "journal.sqlite") as journal:
+            first = journal.paper.load("deribit")
+        daemon = await _run_cycles(config, 2)  # a restart: the journal's book, not the declared
+        assert daemon.returncode == 0
+        with Journal.open(tmp_path / "journal.sqlite") as journal:
+            second = journal.paper.load("deribit")
         fills = await _deltabot("fills", "--config", str(config))
         out, _ = await asyncio.wait_for(fills.communicate(), LIMIT_S)
     finally:
-        for proc in (daemon, emulator):
-            if proc is not None and proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+        if emulator.returncode is None:
+            emulator.kill()
+            await emulator.wait()
     assert re.search(r"BTC/USD:BTC (buy|sell) .* \(trade paper-", out.decode()), out.decode()
+    assert first is not None and second is not None
+    assert first.holdings[Symbol(symbol)] == second.holdings[Symbol(symbol)]  # size and basis
+    assert first.holdings[Symbol(symbol)][0] == -5.0 and Symbol("BTC/USD:BTC") in first.holdings
     store = ChainStore(tmp_path / "store")
     recorded = {
         r["instrument"]

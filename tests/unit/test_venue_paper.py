@@ -206,3 +206,38 @@ class TestShadowBook:
         )
         with pytest.raises(ValueError, match="not listed there: BTC/USD:BTC-NOPE"):
             await venue.fetch_positions()
+
+
+class TestRestart:
+    async def test_a_restored_book_is_held_again_not_the_declared_one(self) -> None:
+        """After a restart the saved book (cash, sizes, cost bases) is held, not re-taken."""
+        from bot.domain.paper_book import PaperBook
+
+        saved: list[PaperBook] = []
+        data, clock = FakeMarketData(), ManualClock(START_MS)
+        first = PaperVenue(
+            VENUE,
+            data,
+            starting_cash={BTC: 1.0},
+            clock_ms=clock.now_ms,
+            starting_positions={CALL: -2.0},
+            on_change=saved.append,
+        )
+        await first.create_order(order("c1", PERP, Side.BUY, 30000.0))
+        old = data.marks[CALL]
+        data.marks[CALL] = Mark(CALL, old.mark_price + 0.01, old.underlying_usd, START_MS)
+        again = PaperVenue(
+            VENUE,
+            data,
+            starting_cash={BTC: 1.0},
+            clock_ms=clock.now_ms,
+            starting_positions={CALL: -2.0},
+            restored=saved[-1],
+        )
+        assert {p.instrument.symbol: p.size for p in await again.fetch_positions()} == {
+            CALL: -2.0,
+            PERP: 30000.0,
+        }
+        assert (await again.fetch_balances())[0].equity == pytest.approx(
+            (await first.fetch_balances())[0].equity
+        )
