@@ -1,13 +1,15 @@
 """``deltabot backtest --history``: the daemon's own book, strategy and routes over a chain store.
 
-The book is the config's ``[[sim.book]]``: its options become legs (size in
+The book is the config's ``[[backtest.book]]``, else its ``[[sim.book]]``:
+its options become legs (size in
 coin), its perpetuals and futures the hedge held at the start (inverse ones
 counted in USD, turned into coin at the first recorded index). The strategy is
 ``[strategy]`` (name and params), beside any ``--strategy`` given on the
 command line; each underlying is hedged with its heaviest ``[[hedges]]`` route,
 filled at that route's recorded bid and ask. The fee defaults to ``[paper]
 taker_fee_rate``, the venue fee a paper fill pays. With ``numeraire = "usd"``
-the coin collateral of ``[[sim.balances]]`` counts as delta, as in the daemon.
+the coin collateral of ``[[backtest.balances]]`` (with ``[[backtest.book]]``)
+or ``[[sim.balances]]`` counts as delta, as in the daemon.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.backtest.chain_run import ChainBacktest, ChainCosts, run_chain_backtest
 from bot.backtest.spec import StrategySpec
 from bot.chain.store import ChainStore
 from bot.config import Config
+from bot.config.sim import SimBalance, SimPosition
 from bot.domain.exposure import Numeraire
 from bot.domain.instruments import InstrumentKind, Settlement
 
@@ -32,16 +35,24 @@ class ChainBookError(ValueError):
     """The config has no book or routes a recorded backtest can use."""
 
 
-def config_legs(config: Config) -> tuple[list[ChainLeg], dict[str, tuple[float, bool]]]:
-    """The ``[[sim.book]]`` options as legs, and per underlying the other positions
-    (size, counted in USD) that start as the hedge."""
+def config_book(config: Config) -> tuple[tuple[SimPosition, ...], tuple[SimBalance, ...]]:
+    """``[[backtest.book]]`` (with its balances) when given, else ``[[sim.book]]``."""
+    if config.backtest.book:
+        return config.backtest.book, config.backtest.balances
     if config.sim is None or not config.sim.book:
         raise ChainBookError(
-            "the config has no book: a recorded backtest hedges the [[sim.book]] positions"
+            "the config has no book: a recorded backtest hedges [[backtest.book]] or, "
+            "without it, [[sim.book]]"
         )
+    return config.sim.book, config.sim.balances
+
+
+def config_legs(config: Config) -> tuple[list[ChainLeg], dict[str, tuple[float, bool]]]:
+    """The book's options as legs, and per underlying the other positions (size, counted
+    in USD) that start as the hedge."""
     legs: list[ChainLeg] = []
     held: dict[str, tuple[float, bool]] = {}
-    for pos in config.sim.book:
+    for pos in config_book(config)[0]:
         if pos.kind is InstrumentKind.OPTION:
             assert pos.option_type is not None and pos.strike_usd is not None
             assert pos.expiry is not None
@@ -102,8 +113,8 @@ def run_recorded(
         start.append(size / first_spot[0] if in_usd and first_spot.size else size)
     fee = config.paper.taker_fee_rate if fee_frac is None else fee_frac
     coin = [0.0] * len(market.underlyings)
-    if config.numeraire is Numeraire.USD and config.sim is not None:
-        for balance in config.sim.balances:
+    if config.numeraire is Numeraire.USD:
+        for balance in config_book(config)[1]:
             if balance.currency in market.underlyings:
                 coin[market.underlyings.index(balance.currency)] += balance.amount
     return run_chain_backtest(

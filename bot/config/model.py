@@ -19,6 +19,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.alerts import AlertsConfig
+from bot.config.backtest import BacktestConfig
 from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
@@ -161,6 +162,10 @@ class Config(BaseSettings):
     record: RecordConfig = Field(
         default_factory=RecordConfig,
         description="Recording venue reads into a chain store. Default: see [record].",
+    )
+    backtest: BacktestConfig = Field(
+        default_factory=BacktestConfig,
+        description="An explicit book for backtest --history. Default: see [backtest].",
     )
 
     @classmethod

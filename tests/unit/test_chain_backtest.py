@@ -202,3 +202,47 @@ class TestSviMarks:
         assert marked.iv[0, 0] == pytest.approx(smile_vol + 0.05)
         # least squares spreads the bad mark over the smile: most of its error is gone
         assert abs(fitted.iv[0, 0] - smile_vol) < 0.3 * abs(marked.iv[0, 0] - smile_vol)
+
+
+PAPER_CONFIG = """mode = "paper"
+[[venues]]
+name = "deribit-a"
+exchange = "deribit"
+role = ["options"]
+[[venues]]
+name = "binance-a"
+exchange = "binanceusdm"
+role = ["hedge"]
+[[hedges]]
+underlying = "BTC"
+venue = "binance-a"
+symbol = "BTC/USDT:USDT"
+[[backtest.book]]
+venue = "deribit-a"
+underlying = "BTC"
+kind = "option"
+settlement = "inverse"
+option_type = "put"
+strike_usd = 55000.0
+expiry = 2026-12-25T08:00:00Z
+size = 3.0
+[[backtest.balances]]
+venue = "deribit-a"
+currency = "BTC"
+amount = 1.0
+"""
+
+
+def test_a_config_without_sim_replays_its_backtest_book(tmp_path: Path) -> None:
+    """A paper config's [[backtest.book]] is the book replayed (no [sim] needed), and its
+    [[backtest.balances]] coin counts as delta."""
+    from bot.app.chain_backtest import run_recorded
+    from bot.config import load_config
+
+    (tmp_path / "with.toml").write_text(PAPER_CONFIG)
+    (tmp_path / "without.toml").write_text(PAPER_CONFIG.partition("[[backtest.balances]]")[0])
+    with_coin = run_recorded(load_config(tmp_path / "with.toml", {}), SAMPLE)
+    without = run_recorded(load_config(tmp_path / "without.toml", {}), SAMPLE)
+    assert [leg.label for leg in with_coin.legs] == ["deribit-a BTC put 55000"]
+    first = with_coin.results[0].total_delta_coin[0, 0] - without.results[0].total_delta_coin[0, 0]
+    assert first == pytest.approx(1.0)
