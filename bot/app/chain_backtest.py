@@ -15,10 +15,12 @@ or ``[[sim.balances]]`` counts as delta, as in the daemon.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot.backtest.book import Book, OptionLeg
 from bot.backtest.chain_data import ChainLeg, HedgeSource, MarkSource, load_market
 from bot.backtest.chain_run import ChainBacktest, ChainCosts, run_chain_backtest
 from bot.backtest.spec import StrategySpec
@@ -27,6 +29,7 @@ from bot.config import Config
 from bot.config.sim import SimBalance, SimPosition
 from bot.domain.exposure import Numeraire
 from bot.domain.instruments import InstrumentKind, Settlement
+from bot.domain.timeunits import SECONDS_PER_YEAR
 
 MS_PER_S = 1000
 
@@ -125,4 +128,57 @@ def run_recorded(
         initial_hedge_coin=start,
         coin_held_coin=coin,
         mark=mark,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigBook:
+    """A daemon config's book for a Monte Carlo backtest of one underlying, with the market
+    and fee it describes (the realistic defaults of ``--book config.toml``)."""
+
+    book: Book
+    underlying: str
+    spot_usd: float
+    vol: float
+    fee_frac: float
+
+
+def config_mc_book(config: Config, underlying: str | None = None) -> ConfigBook:
+    """The book's options of ``underlying`` (default: the first one's) as legs whose expiries
+    count from ``sim.start``; the other positions and, with numeraire usd, the coin
+    collateral as the initial hedge; spot and vol from ``[[sim.underlyings]]``."""
+    positions, balances = config_book(config)
+    if config.sim is None:
+        raise ChainBookError("a Monte Carlo run of the config's book needs [sim] (its start)")
+    options = [p for p in positions if p.kind is InstrumentKind.OPTION]
+    if not options:
+        raise ChainBookError("the config's book holds no options")
+    underlying = underlying or options[0].underlying
+    market = next((u for u in config.sim.underlyings if u.name == underlying), None)
+    if market is None:
+        raise ChainBookError(f"{underlying} is not in [[sim.underlyings]]")
+    legs = []
+    hedge_coin = 0.0
+    for pos in positions:
+        if pos.underlying != underlying:
+            continue
+        if pos.kind is InstrumentKind.OPTION:
+            assert pos.expiry is not None and pos.strike_usd is not None
+            years = (pos.expiry - config.sim.start).total_seconds() / SECONDS_PER_YEAR
+            is_call = pos.option_type is not None and pos.option_type.value == "call"
+            coin = pos.settlement is Settlement.INVERSE
+            legs.append(
+                OptionLeg(is_call, pos.strike_usd, years, pos.size, "coin" if coin else "linear")
+            )
+        else:
+            in_usd = pos.settlement is Settlement.INVERSE
+            hedge_coin += pos.size / market.spot_usd if in_usd else pos.size
+    if config.numeraire is Numeraire.USD:
+        hedge_coin += sum(b.amount for b in balances if b.currency == underlying)
+    return ConfigBook(
+        Book(tuple(legs), hedge_coin),
+        underlying,
+        market.spot_usd,
+        market.vol,
+        config.paper.taker_fee_rate,
     )

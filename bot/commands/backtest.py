@@ -100,7 +100,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--book",
         type=Path,
         metavar="FILE.toml",
-        help="book file: [[options]] tables and initial_hedge_coin (default: none)",
+        help="book file ([[options]] tables and initial_hedge_coin), or a daemon config: its "
+        "[[backtest.book]] or [[sim.book]] options of one underlying (default: none)",
+    )
+    book.add_argument(
+        "--underlying",
+        metavar="COIN",
+        help="with a daemon config as --book: the underlying whose options to hedge "
+        "(default: the first option's)",
     )
     book.add_argument(
         "--initial-hedge",
@@ -118,10 +125,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     market.add_argument(
-        "--spot", type=float, default=100.0, help="spot at t=0, USD (default: %(default)s)"
+        "--spot",
+        type=float,
+        default=None,
+        help="spot at t=0, USD (default: 100, or the [[sim.underlyings]] spot of a daemon "
+        "config given as --book)",
     )
     market.add_argument(
-        "--vol", type=float, default=0.2, help="model vol, fraction per year (default: %(default)s)"
+        "--vol",
+        type=float,
+        default=None,
+        help="model vol, fraction per year (default: 0.2, or the [[sim.underlyings]] vol of a "
+        "daemon config given as --book)",
     )
     market.add_argument(
         "--drift",
@@ -321,7 +336,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return _run_recorded(args, environ)
     try:
         specs = _specs(args.strategy_entries or [])
-        book = _book(args)
+        book = _config_book(args, environ) or _book(args)
         model = _model(args)
         costs = Costs(args.fee or 0.0, args.spread, args.slippage, args.funding)
         with RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown:
@@ -389,7 +404,39 @@ def _book(args: argparse.Namespace) -> Book:
     return book
 
 
+def _config_book(args: argparse.Namespace, environ: Mapping[str, str]) -> Book | None:
+    """A daemon config given as ``--book``: its book, and its spot, vol and fee as the
+    defaults of ``--spot``, ``--vol`` and ``--fee``; None for a book file."""
+    if args.book is None or args.option or not _is_daemon_config(args.book):
+        return None
+    from bot.app.chain_backtest import config_mc_book  # noqa: PLC0415
+    from bot.config import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        config = load_config(args.book, environ)
+    except ConfigError as exc:
+        problems = "; ".join(f"{path}: {message}" for path, message in exc.errors)
+        raise ValueError(f"{args.book}: invalid config: {problems}") from None
+    found = config_mc_book(config, args.underlying)
+    args.spot = found.spot_usd if args.spot is None else args.spot
+    args.vol = found.vol if args.vol is None else args.vol
+    args.fee = found.fee_frac if args.fee is None else args.fee
+    book = found.book
+    return book if args.initial_hedge is None else Book(book.legs, args.initial_hedge)
+
+
+def _is_daemon_config(path: Path) -> bool:
+    """Whether ``path`` holds more than a book file's keys (a daemon config)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False  # load_book_toml says what is wrong
+    return bool(set(data) - {"options", "initial_hedge_coin"})
+
+
 def _model(args: argparse.Namespace) -> PathModel:
+    args.spot = 100.0 if args.spot is None else args.spot
+    args.vol = 0.2 if args.vol is None else args.vol
     drift = args.rate if args.drift is None else args.drift
     if args.model != "csv" and args.csv:
         raise ValueError("--csv needs --model csv")
