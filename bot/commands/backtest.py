@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -360,17 +360,23 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_table(result))
-    if args.plot:
-        # matplotlib (~0.5 s to import) only when a plot is asked for.
-        from bot.backtest.plot import write_plot  # noqa: PLC0415
+    if not args.plot:
+        return 0
+    # matplotlib (~0.5 s to import) only when a plot is asked for.
+    from bot.backtest.plot import write_plot  # noqa: PLC0415
 
-        try:
-            write_plot(result, args.plot)
-        except OSError as exc:
-            print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
-            return 2
-        # On stderr beside --json, so stdout stays one JSON document.
-        print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    return _chart(args, lambda path: write_plot(result, path))
+
+
+def _chart(args: argparse.Namespace, write: Callable[[Path], None]) -> int:
+    """``write`` the ``--plot`` PNG and say where (0), or one error line (2)."""
+    try:
+        write(args.plot)
+    except OSError as exc:
+        print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
+        return 2
+    # On stderr beside --json, so stdout stays one JSON document.
+    print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -481,16 +487,11 @@ def _run_recorded(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_report(result))
-    if args.plot:
-        from bot.backtest.chain_plot import write_chain_plot  # noqa: PLC0415
+    if not args.plot:
+        return 0
+    from bot.backtest.chain_plot import write_chain_plot  # noqa: PLC0415
 
-        try:
-            write_chain_plot(result, args.plot)
-        except OSError as exc:
-            print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
-            return 2
-        print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
-    return 0
+    return _chart(args, lambda path: write_chain_plot(result, path))
 
 
 def _iso_ms(text: str | None, option: str) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from bot.config.base import Array, FrozenModel, fail_at, repeats
+from bot.config.sim import nonzero_size
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.units import MAX_AMOUNT
 
@@ -40,9 +41,7 @@ class PaperPosition(FrozenModel):
     @field_validator("size")
     @classmethod
     def _check_size(cls, size: float) -> float:
-        if size == 0:
-            raise ValueError("size is zero: leave the position out instead")
-        return size
+        return nonzero_size(size)
 
 
 class PaperConfig(FrozenModel):
