@@ -87,6 +87,8 @@ class ChainMarket:
     underlyings: tuple[str, ...]
     premium_usd: FloatArray
     iv: FloatArray
+    forward_usd: FloatArray
+    """(T, legs) the forward each leg was priced off: its Greeks are taken on it."""
     spot_usd: FloatArray
     hedge_mark_usd: FloatArray
     hedge_bid_usd: FloatArray
@@ -128,6 +130,7 @@ def load_market(
     premium = np.full((times.size, len(legs)), np.nan)
     iv = np.full_like(premium, np.nan)
     leg_spot = np.full_like(premium, np.nan)
+    leg_forward = np.full_like(premium, np.nan)
     for j, leg in enumerate(legs):
         rows = _leg_rows(option_rows[Partition(leg.venue, leg.underlying)], leg)
         if rows.num_rows == 0:
@@ -143,6 +146,7 @@ def load_market(
         premium[:, j] = _pick(leg_premium, idx)
         iv[:, j] = _pick(leg_iv, idx)
         leg_spot[:, j] = _pick(_underlying_usd(rows), idx)
+        leg_forward[:, j] = _pick(_forward_usd(rows), idx)
     columns = [_hedge_columns(store, by_und[u], times, from_ms, to_ms) for u in underlyings]
     hedge_spot, hmark, bid, ask, funding = (np.stack(c, axis=1) for c in zip(*columns, strict=True))
     spot = np.stack(
@@ -151,7 +155,7 @@ def load_market(
     spot = np.where(np.isnan(spot), hedge_spot, spot)
     settle, source = _settlements(store, legs, underlyings, times, spot)
     return ChainMarket(
-        times, underlyings, premium, iv, spot, hmark, bid, ask, funding, settle, source
+        times, underlyings, premium, iv, leg_forward, spot, hmark, bid, ask, funding, settle, source
     )
 
 
@@ -253,6 +257,12 @@ def _premium_usd(rows: pa.Table, mark: MarkSource) -> FloatArray:
         premium = _floats(rows, "mark_premium")
     in_coin = rows.column("premium_unit").to_numpy(zero_copy_only=False) == "coin"
     return np.where(in_coin, premium * _underlying_usd(rows), premium)
+
+
+def _forward_usd(rows: pa.Table) -> FloatArray:
+    """The forward the venue priced the option off, else the index."""
+    forward = _floats(rows, "forward_usd")
+    return np.where(np.isnan(forward) | (forward <= 0), _floats(rows, "index_usd"), forward)
 
 
 def _underlying_usd(rows: pa.Table) -> FloatArray:

@@ -5,7 +5,8 @@ strategy and underlying (one :class:`strategies.base.HedgeState` element each):
 
 1. the legs are valued at the recorded premium (USD per coin, mark or mid) and
    their Greeks computed with Black-Scholes at the recorded mark IV and index
-   (rate 0: the USD value of a coin-settled option, see :mod:`bot.backtest.book`);
+   (rate 0: the USD value of a coin-settled option, see :mod:`bot.backtest.book`), on the
+   forward the venue priced the option off;
    a leg past its expiry is worth its payoff at the settlement price;
 2. from the second time on, the step's P&L is booked and attributed, from the
    Greeks at the step's start, S being the index the options were marked
@@ -191,10 +192,13 @@ def _book(legs: tuple[ChainLeg, ...], market: ChainMarket, coin: FloatArray) -> 
     size = np.array([leg.size_coin for leg in legs])
     is_call = np.array([leg.option_type == "call" for leg in legs])
     spot = market.spot_usd[:, und]
+    forward = np.where(np.isnan(market.forward_usd), spot, market.forward_usd)
     live = expiry > t_ms
     tau = np.maximum(expiry - t_ms, 0) / MS_PER_YEAR
     iv = market.iv
-    g = black_scholes(is_call, spot, strike, tau, np.where(np.isnan(iv), 0.0, iv), 0.0)
+    # Black-76 on the venue's forward (Black-Scholes at rate 0 on F): the moneyness the
+    # venue priced at; the USD value still comes from the recorded premium at the index.
+    g = black_scholes(is_call, forward, strike, tau, np.where(np.isnan(iv), 0.0, iv), 0.0)
     premium = np.where(np.isnan(market.premium_usd), g.price, market.premium_usd)
     settle = np.where(np.isnan(market.settlement_usd), spot, market.settlement_usd)
     payoff = np.maximum(np.where(is_call, settle - strike, strike - settle), 0.0)
