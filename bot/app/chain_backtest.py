@@ -9,7 +9,11 @@ command line; each underlying is hedged with its heaviest ``[[hedges]]`` route,
 filled at that route's recorded bid and ask. The fee defaults to ``[paper]
 taker_fee_rate``, the venue fee a paper fill pays. With ``numeraire = "usd"``
 the coin collateral of ``[[backtest.balances]]`` (with ``[[backtest.book]]``)
-or ``[[sim.balances]]`` counts as delta, as in the daemon.
+or ``[[sim.balances]]`` counts as delta, as in the daemon: that amount is the
+account's coin equity at the start as the venue reports it, the (inverse)
+options at their first mark included, so the coin cash is the amount less the
+book's first coin value. The daemon's delta, E + Σ q·(Δ − P/F)
+(:mod:`bot.domain.exposure`), and the backtest's, cash + Σ q·Δ, then agree.
 """
 
 from __future__ import annotations
@@ -101,8 +105,10 @@ def run_recorded(
     slippage_frac: float = 0.0,
     from_ms: int | None = None,
     to_ms: int | None = None,
+    lot_coin: Sequence[float] | None = None,
 ) -> ChainBacktest:
-    """Hedge the config's book over ``history`` with its strategy and ``extra`` (see above)."""
+    """Hedge the config's book over ``history`` with its strategy and ``extra`` (see above);
+    ``lot_coin`` per underlying rounds the trades as the daemon's orders are rounded."""
     if not history.is_dir():
         raise ChainBookError(f"--history {history}: no such chain store directory")
     legs, held = config_legs(config)
@@ -120,6 +126,9 @@ def run_recorded(
         for balance in config_book(config)[1]:
             if balance.currency in market.underlyings:
                 coin[market.underlyings.index(balance.currency)] += balance.amount
+        for j, leg in enumerate(legs):  # the equity holds the options at mark: the cash is less
+            u = market.underlyings.index(leg.underlying)
+            coin[u] -= leg.size_coin * market.premium_usd[0, j] / market.spot_usd[0, u]
     return run_chain_backtest(
         legs,
         market,
@@ -127,6 +136,7 @@ def run_recorded(
         ChainCosts(fee, slippage_frac),
         initial_hedge_coin=start,
         coin_held_coin=coin,
+        lot_coin=lot_coin,
         mark=mark,
     )
 

@@ -159,12 +159,15 @@ def run_chain_backtest(
     *,
     initial_hedge_coin: Sequence[float] | None = None,
     coin_held_coin: Sequence[float] | None = None,
+    lot_coin: Sequence[float] | None = None,
     mark: str = "mark",
 ) -> ChainBacktest:
     """Hedge ``legs`` over ``market`` with each of ``specs``; see the module docstring.
 
     ``coin_held_coin`` (per underlying) is coin collateral that counts as delta,
     as the daemon counts it with a USD numeraire; its P&L is in the delta term.
+    ``lot_coin`` (per underlying) rounds each trade toward zero to the hedge's lot,
+    as the daemon rounds its orders (None: exact sizes).
     """
     if not specs:
         raise ValueError("give at least one strategy")
@@ -174,8 +177,9 @@ def run_chain_backtest(
     coin = np.zeros(n_u) if coin_held_coin is None else np.asarray(coin_held_coin, float)
     book = _book(legs, market, coin)
     shared = _book_terms(legs, market, book)
+    lots = np.zeros(n_u) if lot_coin is None else np.asarray(lot_coin, float)
     results = tuple(
-        _run_one(spec, market, book=book, terms=shared, costs=costs, hedge=start.copy())
+        _run_one(spec, market, book=book, terms=shared, costs=costs, hedge=start.copy(), lots=lots)
         for spec in specs
     )
     return ChainBacktest(legs, market, costs, mark, book.sigma, results)
@@ -281,6 +285,7 @@ def _run_one(
     terms: _Terms,
     costs: ChainCosts,
     hedge: FloatArray,
+    lots: FloatArray,
 ) -> ChainStrategyResult:
     """The strategy's decisions, one grid time after another; then its terms, vectorised."""
     strategy = spec.build()
@@ -320,6 +325,7 @@ def _run_one(
             edges = banded.band(state)
             lower[k], upper[k] = edges.lower_coin, edges.upper_coin
         target = np.where(np.isfinite(market.spot_usd[k]), strategy.target_hedge(state), hedge)
+        target = hedge + _to_lot(target - hedge, lots)
         since_s = np.where(target != hedge, 0.0, since_s)
         hedge = target
         hedges[k] = hedge
@@ -334,6 +340,16 @@ def _run_one(
         lower=lower,
         upper=upper,
     )
+
+
+def _to_lot(trade: FloatArray, lots: FloatArray) -> FloatArray:
+    """``trade`` rounded toward zero to whole lots where a lot is set (> 0).
+
+    Example: 0.0968 BTC with a 0.001 lot is 0.096 (the daemon's order); −0.0004 is 0.
+    """
+    whole = np.trunc(trade / np.where(lots > 0, lots, 1.0) + np.sign(trade) * 1e-9)
+    rounded: FloatArray = np.where(lots > 0, whole * lots, trade)
+    return rounded
 
 
 def _result(
