@@ -29,6 +29,7 @@ import structlog
 
 from bot.app.dashboard import dashboard_mount
 from bot.app.errors import START_ERRORS, JournalFailedError
+from bot.app.recording import with_recording
 from bot.app.sim_world import (
     SimWorldSetup,
     build_sim_world,
@@ -38,7 +39,7 @@ from bot.app.sim_world import (
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Mode
 from bot.domain.alerts import Alert, AlertEvent, AlertKind, Severity
-from bot.domain.ids import Currency, VenueId
+from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.timeunits import MS_PER_SECOND
 from bot.engine.alert_channels import Channel, build_channels
 from bot.engine.alert_sink import AlertDispatcher, send_now
@@ -84,12 +85,24 @@ class Daemon:
     alerts: AlertDispatcher | None = None
 
 
-def paper_settings(config: Config) -> PaperSettings:
-    """``[paper]`` as the venue factory takes it."""
+def paper_settings(config: Config, journal: Journal | None = None) -> PaperSettings:
+    """``[paper]`` as the venue factory takes it; with ``journal``, each paper venue's book
+    is restored from it and saved to it on every change."""
     cash: dict[VenueId, dict[Currency, float]] = {}
     for entry in config.paper.cash:
         cash.setdefault(entry.venue, {})[entry.currency] = entry.amount
-    return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate)
+    book: dict[VenueId, dict[Symbol, float]] = {}
+    for position in config.paper.book:
+        book.setdefault(position.venue, {})[position.symbol] = position.size
+    if journal is None:
+        return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate, book=book)
+    return PaperSettings(
+        cash=cash,
+        taker_fee_rate=config.paper.taker_fee_rate,
+        book=book,
+        restore=journal.paper.load,
+        save=journal.paper.save,
+    )
 
 
 def clock_name(config: Config) -> str:
@@ -245,7 +258,7 @@ async def _serve(
 
     runtime = Runtime(clock_ms=clock.now_ms, on_rate_limited=rate_limited)
     venues = build_venues(
-        config, environ, runtime, sim_endpoints=endpoints, paper=paper_settings(config)
+        config, environ, runtime, sim_endpoints=endpoints, paper=paper_settings(config, journal)
     )
     for venue in venues.values():
         stack.push_async_callback(venue.close)
@@ -259,7 +272,8 @@ async def _serve(
         metrics=alerts.metrics,
         alerts=alerts,
     )
-    jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=hooks.on_cycle)
+    on_cycle = with_recording(config.record, stack, hooks.on_cycle)
+    jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=on_cycle)
     daemon = Daemon(config, clock, jobs, sim=world, alerts=alerts)
     if config.metrics.enabled:
         daemon.status_server = await stack.enter_async_context(

@@ -1,6 +1,8 @@
 """Summaries of a backtest: risk and cost per strategy, and where the P&L came from.
 
-Per strategy: mean and std of the hedged P&L (USD at the horizon) and of the
+Per strategy: mean and std of the hedged P&L (USD at the horizon; the mean's
+standard error divides by the effective sample size when the paths are
+overlapping windows of one recorded series, see :func:`effective_sample_size`) and of the
 break-even premium as a fraction of the model premium (for a written book,
 the total cost of writing and hedging, ≈ 1 when hedging is frequent and
 free); P&L percentiles; CVaR, the mean P&L of the worst 5 % / 1 % of paths
@@ -16,6 +18,7 @@ from typing import Final
 
 import numpy as np
 
+from bot.backtest.history import Historical
 from bot.backtest.spec import BacktestResult, StrategyResult
 from bot.pricing.arrays import FloatArray
 
@@ -43,6 +46,28 @@ def cvar(pnl_usd: FloatArray, level: float) -> float:
     return float(np.mean(np.partition(pnl_usd, k - 1)[:k]))
 
 
+def effective_sample_size(x: FloatArray) -> float:
+    """How many independent draws ``x`` (in path order) is worth: n / (1 + 2·Σ ρ_k), summing
+    the autocorrelations ρ_k up to the first that is not positive (Geyer 1992's initial
+    positive sequence, simplified).
+
+    Overlapping windows of one recorded series are not independent: a window starting an
+    hour after another shares most of its path. Example: n independent draws, each
+    repeated twice (a, a, b, b, ...), have ρ_1 ≈ 0.5 and ρ_2 ≈ 0, so the 2n values are
+    worth about 2n / (1 + 2·0.5) = n.
+    """
+    n = x.size
+    centred = x - np.mean(x)
+    var = float(np.dot(centred, centred))
+    if n < 3 or var == 0.0:
+        return float(n)
+    spectrum = np.fft.rfft(centred, 2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[:n] / var
+    positive = np.flatnonzero(acf[1:] <= 0.0)
+    stop = int(positive[0]) + 1 if positive.size else n
+    return float(min(n, n / (1.0 + 2.0 * float(np.sum(acf[1:stop])))))
+
+
 def summarize(result: BacktestResult, strategy: StrategyResult) -> Summary:
     """One strategy's figures, as plain floats (JSON-ready); means are per path."""
     paths = strategy.paths
@@ -54,13 +79,19 @@ def summarize(result: BacktestResult, strategy: StrategyResult) -> Summary:
         * (-1.0 if name == "cost_usd" else 1.0)
         for name in ATTRIBUTION
     }
+    overlapping = isinstance(result.model, Historical)
+    n_eff = effective_sample_size(pnl) if overlapping else float(pnl.size)
     return {
         "strategy": strategy.spec.display,
         "paths": float(pnl.size),
         "premium_usd": premium,
         "pnl_mean_usd": float(np.mean(pnl)),
         "pnl_std_usd": float(np.std(pnl)),
-        "pnl_mean_se_usd": float(np.std(pnl) / math.sqrt(pnl.size)),
+        "pnl_mean_se_usd": float(np.std(pnl) / math.sqrt(n_eff)),
+        "se_basis": (
+            "effective sample size of overlapping windows" if overlapping else "independent paths"
+        ),
+        "effective_paths": n_eff,
         "breakeven_frac_mean": float(np.mean(breakeven)),
         "breakeven_frac_std": float(np.std(breakeven)),
         "percentiles_usd": {
@@ -117,8 +148,9 @@ def format_table(result: BacktestResult) -> str:
         lines += [
             "",
             f"{s['strategy']}",
-            f"  P&L USD        mean {s['pnl_mean_usd']:+.4f} (se {s['pnl_mean_se_usd']:.4f})"
-            f"  std {s['pnl_std_usd']:.4f}",
+            f"  P&L USD        mean {s['pnl_mean_usd']:+.4f} (se {s['pnl_mean_se_usd']:.4f}"
+            + _se_note(s)
+            + f")  std {s['pnl_std_usd']:.4f}",
             "  percentiles    " + "  ".join(f"{k} {v:+.4f}" for k, v in pct.items()),
             f"  CVaR           95% {s['cvar95_usd']:+.4f}  99% {s['cvar99_usd']:+.4f}",
             f"  break-even     {s['breakeven_frac_mean']:.4f} x premium "
@@ -129,3 +161,14 @@ def format_table(result: BacktestResult) -> str:
             "  attribution    " + "  ".join(f"{k} {v:+.4f}" for k, v in attr.items()),
         ]
     return "\n".join(lines)
+
+
+def _se_note(summary: Summary) -> str:
+    """What the standard error counts: nothing to add for independent paths; for overlapping
+    CSV windows, the effective sample size it divides by."""
+    if summary["se_basis"] == "independent paths":
+        return ""
+    return (
+        f", overlapping windows: effective sample size {summary['effective_paths']:,.0f} "
+        f"of {summary['paths']:,.0f}"
+    )

@@ -120,4 +120,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "bot.commands.backtest",
         "hedge an option book along simulated or recorded price paths",
     ),
+    CommandSpec(
+        "data",
+        "bot.commands.data",
+        "chain store: fetch Tardis.dev days and Deribit deliveries, import-tardis, show",
+    ),
 )

@@ -24,7 +24,8 @@ import json
 import os
 import sys
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--book",
         type=Path,
         metavar="FILE.toml",
-        help="book file: [[options]] tables and initial_hedge_coin (default: none)",
+        help="book file ([[options]] tables and initial_hedge_coin), or a daemon config: its "
+        "[[backtest.book]] or [[sim.book]] options of one underlying (default: none)",
+    )
+    book.add_argument(
+        "--underlying",
+        metavar="COIN",
+        help="with a daemon config as --book: the underlying whose options to hedge "
+        "(default: the first option's)",
     )
     book.add_argument(
         "--initial-hedge",
@@ -117,10 +125,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     market.add_argument(
-        "--spot", type=float, default=100.0, help="spot at t=0, USD (default: %(default)s)"
+        "--spot",
+        type=float,
+        default=None,
+        help="spot at t=0, USD (default: 100, or the [[sim.underlyings]] spot of a daemon "
+        "config given as --book)",
     )
     market.add_argument(
-        "--vol", type=float, default=0.2, help="model vol, fraction per year (default: %(default)s)"
+        "--vol",
+        type=float,
+        default=None,
+        help="model vol, fraction per year (default: 0.2, or the [[sim.underlyings]] vol of a "
+        "daemon config given as --book)",
     )
     market.add_argument(
         "--drift",
@@ -218,8 +234,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     costs.add_argument(
         "--fee",
         type=float,
-        default=0.0,
-        help="exchange fee, fraction of notional, e.g. 0.0005 = 5 bp (default: %(default)s)",
+        default=None,
+        help="exchange fee, fraction of notional, e.g. 0.0005 = 5 bp (default: 0; with "
+        "--history the config's [paper] taker_fee_rate)",
     )
     costs.add_argument(
         "--spread",
@@ -275,6 +292,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse a run that needs more memory than this, GB (default: %(default).1f, "
         "half of this machine's)",
     )
+    recorded = parser.add_argument_group(
+        "recorded history (the daemon's own book, strategy and routes from --config)"
+    )
+    recorded.add_argument(
+        "--history",
+        type=Path,
+        metavar="DIR",
+        help="chain store to replay the config's [[sim.book]] over, hedged with its "
+        "[strategy] and [[hedges]] routes (default: none, a Monte Carlo run)",
+    )
+    recorded.add_argument(
+        "--from",
+        dest="from_time",
+        metavar="ISO",
+        help="with --history: first snapshot, ISO 8601 with offset (default: the store's first)",
+    )
+    recorded.add_argument(
+        "--to",
+        dest="to_time",
+        metavar="ISO",
+        help="with --history: last snapshot, ISO 8601 with offset (default: the store's last)",
+    )
+    recorded.add_argument(
+        "--mark",
+        choices=("mark", "mid", "svi"),
+        default="mark",
+        help="with --history: value options at the venue's mark, the bid/ask mid, or the "
+        "raw-SVI smile fitted to each snapshot's expiry (default: %(default)s)",
+    )
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument(
         "--plot",
@@ -286,11 +332,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the backtest and print the report (0), or one error line on stderr (2)."""
+    if args.history is not None:
+        return _run_recorded(args, environ)
     try:
         specs = _specs(args.strategy_entries or [])
-        book = _book(args)
+        book = _config_book(args, environ) or _book(args)
         model = _model(args)
-        costs = Costs(args.fee, args.spread, args.slippage, args.funding)
+        costs = Costs(args.fee or 0.0, args.spread, args.slippage, args.funding)
         with RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown:
             result = run_backtest(
                 book,
@@ -312,17 +360,23 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_table(result))
-    if args.plot:
-        # matplotlib (~0.5 s to import) only when a plot is asked for.
-        from bot.backtest.plot import write_plot  # noqa: PLC0415
+    if not args.plot:
+        return 0
+    # matplotlib (~0.5 s to import) only when a plot is asked for.
+    from bot.backtest.plot import write_plot  # noqa: PLC0415
 
-        try:
-            write_plot(result, args.plot)
-        except OSError as exc:
-            print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
-            return 2
-        # On stderr beside --json, so stdout stays one JSON document.
-        print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    return _chart(args, lambda path: write_plot(result, path))
+
+
+def _chart(args: argparse.Namespace, write: Callable[[Path], None]) -> int:
+    """``write`` the ``--plot`` PNG and say where (0), or one error line (2)."""
+    try:
+        write(args.plot)
+    except OSError as exc:
+        print(f"deltabot backtest: error: cannot write {args.plot}: {exc}", file=sys.stderr)
+        return 2
+    # On stderr beside --json, so stdout stays one JSON document.
+    print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 
@@ -356,7 +410,39 @@ def _book(args: argparse.Namespace) -> Book:
     return book
 
 
+def _config_book(args: argparse.Namespace, environ: Mapping[str, str]) -> Book | None:
+    """A daemon config given as ``--book``: its book, and its spot, vol and fee as the
+    defaults of ``--spot``, ``--vol`` and ``--fee``; None for a book file."""
+    if args.book is None or args.option or not _is_daemon_config(args.book):
+        return None
+    from bot.app.chain_backtest import config_mc_book  # noqa: PLC0415
+    from bot.config import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        config = load_config(args.book, environ)
+    except ConfigError as exc:
+        problems = "; ".join(f"{path}: {message}" for path, message in exc.errors)
+        raise ValueError(f"{args.book}: invalid config: {problems}") from None
+    found = config_mc_book(config, args.underlying)
+    args.spot = found.spot_usd if args.spot is None else args.spot
+    args.vol = found.vol if args.vol is None else args.vol
+    args.fee = found.fee_frac if args.fee is None else args.fee
+    book = found.book
+    return book if args.initial_hedge is None else Book(book.legs, args.initial_hedge)
+
+
+def _is_daemon_config(path: Path) -> bool:
+    """Whether ``path`` holds more than a book file's keys (a daemon config)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False  # load_book_toml says what is wrong
+    return bool(set(data) - {"options", "initial_hedge_coin"})
+
+
 def _model(args: argparse.Namespace) -> PathModel:
+    args.spot = 100.0 if args.spot is None else args.spot
+    args.vol = 0.2 if args.vol is None else args.vol
     drift = args.rate if args.drift is None else args.drift
     if args.model != "csv" and args.csv:
         raise ValueError("--csv needs --model csv")
@@ -373,3 +459,49 @@ def _model(args: argparse.Namespace) -> PathModel:
     if args.csv is None:
         raise ValueError("--model csv needs --csv FILE")
     return Historical(read_price_csv(args.csv), args.spot)
+
+
+def _run_recorded(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """``--history``: the config's book over a chain store; report, JSON and chart."""
+    # pyarrow and the config only for a recorded run.
+    from bot.app.chain_backtest import run_recorded  # noqa: PLC0415
+    from bot.backtest.chain_report import format_report, to_json_dict  # noqa: PLC0415
+    from bot.commands.common import load_or_report  # noqa: PLC0415
+
+    config = load_or_report(getattr(args, "config", None), environ)
+    if config is None:
+        return 2
+    try:
+        specs = _specs(args.strategy_entries) if args.strategy_entries else []
+        result = run_recorded(
+            config,
+            args.history,
+            extra=specs,
+            mark=args.mark,
+            fee_frac=args.fee,
+            slippage_frac=args.slippage,
+            from_ms=_iso_ms(args.from_time, "--from"),
+            to_ms=_iso_ms(args.to_time, "--to"),
+        )
+    except (*BACKTEST_ERRORS, ValueError) as exc:
+        print(f"deltabot backtest: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(to_json_dict(result), indent=2) if args.json else format_report(result))
+    if not args.plot:
+        return 0
+    from bot.backtest.chain_plot import write_chain_plot  # noqa: PLC0415
+
+    return _chart(args, lambda path: write_chain_plot(result, path))
+
+
+def _iso_ms(text: str | None, option: str) -> int | None:
+    """An ISO 8601 time with an offset as epoch ms; None stays None."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{option} {text!r}: give a UTC offset, e.g. 2026-12-01T08:00:00Z")
+    return round(moment.timestamp() * 1000)

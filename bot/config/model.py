@@ -19,6 +19,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.config.alerts import AlertsConfig
+from bot.config.backtest import BacktestConfig
 from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
 from bot.config.daemon import DaemonConfig
@@ -30,6 +31,7 @@ from bot.config.margin import MarginConfig
 from bot.config.metrics import MetricsConfig
 from bot.config.options_hedge import OptionsHedgeConfig
 from bot.config.paper import PaperConfig
+from bot.config.record import RecordConfig
 from bot.config.references import currencies, unknown_names
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
@@ -166,6 +168,14 @@ class Config(BaseSettings):
     options_hedge: OptionsHedgeConfig = Field(
         default_factory=OptionsHedgeConfig,
         description="Option-hedge proposals for hard greek-limit breaches. Default: off.",
+    )
+    record: RecordConfig = Field(
+        default_factory=RecordConfig,
+        description="Recording venue reads into a chain store. Default: see [record].",
+    )
+    backtest: BacktestConfig = Field(
+        default_factory=BacktestConfig,
+        description="An explicit book for backtest --history. Default: see [backtest].",
     )
 
     @classmethod

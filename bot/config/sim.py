@@ -38,6 +38,13 @@ _NEEDED: dict[InstrumentKind, frozenset[str]] = {
 }
 
 
+def nonzero_size(size: float) -> float:
+    """A position of size 0 is no position: refused, so the config says what it holds."""
+    if size == 0:
+        raise ValueError("size is zero: leave the position out instead")
+    return size
+
+
 class SimUnderlying(FrozenModel):
     """One simulated underlying: geometric Brownian motion from ``spot_usd``."""
 
@@ -130,9 +137,7 @@ class SimPosition(FrozenModel):
     @field_validator("size")
     @classmethod
     def _check_size(cls, size: float) -> float:
-        if size == 0:
-            raise ValueError("size is zero: leave the position out instead")
-        return size
+        return nonzero_size(size)
 
     @model_validator(mode="after")
     def _check_listed(self) -> SimPosition:

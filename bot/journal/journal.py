@@ -29,6 +29,7 @@ from bot.journal.file import FileIdentity, check_type, identity, same_file
 from bot.journal.lock import lock
 from bot.journal.option_proposals import ProposalStore
 from bot.journal.orders import OrderStore
+from bot.journal.paper import PaperStore
 from bot.journal.plans import PlanStore
 from bot.journal.pnl import PnlStore
 from bot.journal.schema import connect
@@ -63,6 +64,7 @@ class Journal:
         self.actions = ActionStore(db)
         self.alerts = AlertStore(db)
         self.option_proposals = ProposalStore(db)
+        self.paper = PaperStore(db)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Journal:

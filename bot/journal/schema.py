@@ -16,7 +16,7 @@ from bot.journal.errors import JournalFileError
 from bot.journal.file import file_error, quick_check
 from bot.journal.option_proposals import ProposalState
 
-SCHEMA_VERSION: Final = 10
+SCHEMA_VERSION: Final = 11
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
 Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
@@ -29,8 +29,9 @@ Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
 (the USD equity of USD-settled accounts per underlying) and ``funding`` (funding payments
 as the venues report them, once each), version 10 ``option_proposals`` (option-hedge
 proposals awaiting, given or past an operator's approval) and ``orders.limit_iv`` (an
-option order's limit as an implied vol); an older journal is migrated
-in place when opened."""
+option order's limit as an implied vol), version 11 ``paper_book`` and ``paper_cash``
+(a paper venue's positions and cash, so a shadow book survives a restart); an older
+journal is migrated in place when opened."""
 
 
 def _one_of(
@@ -154,6 +155,16 @@ CREATE TABLE option_proposals (
 CREATE INDEX option_proposals_underlying ON option_proposals(underlying, ts_ms);
 ALTER TABLE orders ADD COLUMN limit_iv REAL;
 """
+_PAPER: Final = """
+CREATE TABLE paper_book (
+    venue TEXT NOT NULL, symbol TEXT NOT NULL, size REAL NOT NULL, basis REAL NOT NULL,
+    PRIMARY KEY (venue, symbol)
+);
+CREATE TABLE paper_cash (
+    venue TEXT NOT NULL, currency TEXT NOT NULL, amount REAL NOT NULL,
+    PRIMARY KEY (venue, currency)
+);
+"""
 _MIGRATIONS: Final = {
     1: _LOCKS,
     2: _PLANS,
@@ -164,6 +175,7 @@ _MIGRATIONS: Final = {
     7: _ALERTS,
     8: _FUNDING,
     9: _OPTION_PROPOSALS,
+    10: _PAPER,
 }
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 

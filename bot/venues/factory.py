@@ -26,10 +26,12 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 
 from bot.config import Config, Mode, VenueConfig
-from bot.domain.ids import Currency, VenueId
+from bot.domain.ids import Currency, Symbol, VenueId
+from bot.domain.paper_book import PaperBook
 from bot.secrets import CredentialsError, VenueCredentials, credential_vars, venue_credentials
 from bot.venues.base import StartupError, Venue
 from bot.venues.ccxt_venue import CcxtVenue
@@ -64,12 +66,21 @@ class Runtime:
 
 @dataclass(frozen=True, slots=True)
 class PaperSettings:
-    """Starting cash per currency of each paper venue (absent: none) and the fee rate."""
+    """Starting cash per currency of each paper venue (absent: none), the fee rate and the
+    declared book."""
 
     cash: Mapping[VenueId, Mapping[Currency, float]] = field(
         default_factory=lambda: MappingProxyType({})
     )
     taker_fee_rate: float = 0.0005
+    book: Mapping[VenueId, Mapping[Symbol, float]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """The declared book (shadow paper) per venue: symbol to signed size."""
+    restore: Callable[[VenueId], PaperBook | None] = lambda _venue: None
+    """What a venue held when the daemon last stopped (the journal's ``paper`` store)."""
+    save: Callable[[VenueId, PaperBook], None] | None = None
+    """Where each change of a paper venue's book goes (the journal)."""
 
 
 def live_confirmation_problem(mode: Mode, environ: Mapping[str, str]) -> str | None:
@@ -175,6 +186,9 @@ def build_venue(
             clock_ms=runtime.clock_ms,
             account=venue.account,
             taker_fee_rate=settings.taker_fee_rate,
+            starting_positions=settings.book.get(venue.name, {}),
+            restored=settings.restore(venue.name),
+            on_change=None if settings.save is None else partial(settings.save, venue.name),
         )
     check_live_confirmation(mode, environ)
     credentials = venue_credentials(venue.name, testnet=venue.testnet, environ=environ)

@@ -12,6 +12,14 @@ Equity per settlement currency is the starting cash minus fees plus every
 position's value at mark minus its cost basis, which realises P&L as
 positions close. There is no margin model: initial and maintenance margin
 are reported as 0.
+
+Shadow paper: ``starting_positions`` (``[[paper.book]]``) is the options book a
+trader holds for real, taken on at the first read's marks (cost basis = value
+at mark, so equity starts at the cash); from then on it is marked from the
+public data and hedged locally like any paper position. Every change (a fill,
+the book taken on) is handed to ``on_change``, which the daemon journals; a
+restart passes the saved :class:`PaperBook` as ``restored`` and the venue
+holds it again instead of the declared book.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from bot.domain.orders import (
     TransferRequest,
     TransferState,
 )
+from bot.domain.paper_book import PaperBook
 from bot.domain.pnl import FundingPayment
 from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 from bot.venues.errors import describe
@@ -95,6 +104,9 @@ class PaperVenue:
         clock_ms: Callable[[], int],
         account: str = "main",
         taker_fee_rate: float = 0.0005,
+        starting_positions: Mapping[Symbol, float] | None = None,
+        restored: PaperBook | None = None,
+        on_change: Callable[[PaperBook], None] | None = None,
     ) -> None:
         if not (math.isfinite(taker_fee_rate) and 0 <= taker_fee_rate < 0.1):
             raise ValueError(f"taker_fee_rate must be in [0, 0.1), got {taker_fee_rate}")
@@ -112,6 +124,14 @@ class PaperVenue:
         self._fills: list[Fill] = []
         self._transfers: list[TransferReport] = []
         self._ids = itertools.count(1)
+        self._declared: dict[Symbol, float] = dict(starting_positions or {})
+        """The declared book (shadow paper), taken on at the first read's marks."""
+        self._restored: dict[Symbol, tuple[float, float]] = {}
+        """Positions saved by an earlier run, held again once the instruments are loaded."""
+        if restored is not None:  # the declared book was taken on by that earlier run
+            self._cash = dict(restored.cash)
+            self._restored, self._declared = dict(restored.holdings), {}
+        self._on_change = on_change
 
     @property
     def venue_id(self) -> VenueId:
@@ -131,7 +151,45 @@ class PaperVenue:
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]:
         return await self._data.fetch_option_chain(underlying)
 
+    def book(self) -> PaperBook:
+        """What this venue holds now: its cash and positions (sizes and cost bases)."""
+        return PaperBook(
+            dict(self._cash), {s: (h.size, h.basis) for s, h in self._book.items() if h.size}
+        )
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change(self.book())
+
+    async def _take_on_declared(self) -> None:
+        """Hold the declared positions from now on, as if bought at the current mark, so
+        equity starts at the cash and P&L counts from the first read (shadow paper mode);
+        or hold again what an earlier run saved."""
+        if self._restored:
+            listed = await self._data.load_instruments()
+            for symbol, (size, basis) in self._restored.items():
+                if symbol in listed:  # an expired option is gone from the listing
+                    self._book[symbol] = _Holding(listed[symbol], size, basis)
+            self._restored = {}
+        if not self._declared:
+            return
+        listed = await self._data.load_instruments()
+        unlisted = sorted(s for s in self._declared if s not in listed)
+        if unlisted:
+            raise ValueError(
+                f"[[paper.book]] of venue {self._venue}: not listed there: {', '.join(unlisted)}"
+            )
+        marks = await self._data.fetch_marks(list(self._declared))
+        for symbol, size in self._declared.items():
+            instrument = listed[symbol]
+            self._book[symbol] = _Holding(
+                instrument, size, value_in_settle(instrument, size, marks[symbol].mark_price)
+            )
+        self._declared = {}
+        self._changed()
+
     async def fetch_positions(self) -> tuple[Position, ...]:
+        await self._take_on_declared()
         return tuple(Position(h.instrument, h.size) for h in self._book.values() if h.size != 0)
 
     def _balances(self, marks: Mapping[Symbol, Mark]) -> tuple[Balance, ...]:
@@ -147,6 +205,7 @@ class PaperVenue:
         )
 
     async def fetch_balances(self) -> tuple[Balance, ...]:
+        await self._take_on_declared()
         held = [s for s, h in self._book.items() if h.size != 0]
         return self._balances(await self._data.fetch_marks(held) if held else {})
 
@@ -171,6 +230,10 @@ class PaperVenue:
             return Rejected(f"client id {request.client_id} already used")
         if request.tif is TimeInForce.GTC:
             return Rejected("the paper venue fills IOC and FOK orders only")
+        try:
+            await self._take_on_declared()
+        except Exception as exc:  # no book to add the fill to: nothing filled
+            return Rejected(f"paper book not taken on, nothing filled: {describe(exc)}")
         try:
             instrument = (await self._data.load_instruments())[request.symbol]
         except KeyError:
@@ -233,6 +296,7 @@ class PaperVenue:
         )
         self._orders[request.client_id] = report
         self._fills.append(fill)
+        self._changed()
         return report, (fill,)
 
     async def cancel_order(self, venue_order_id: str, symbol: Symbol) -> SendOutcome:

@@ -301,3 +301,16 @@ def test_closed_journal_refuses_writes(path: Path) -> None:
     j.close()
     with pytest.raises(JournalError, match="is closed"):
         j.state.set_trading_state(INITIAL_STATE)
+
+
+def test_paper_book_round_trip(tmp_path: Path) -> None:
+    """A paper venue's cash and positions saved to the journal load back as they were."""
+    from bot.domain.ids import Currency, Symbol
+    from bot.domain.paper_book import PaperBook
+
+    book = PaperBook({Currency("BTC"): 0.99}, {Symbol("BTC/USD:BTC"): (30000.0, -0.5)})
+    with Journal.open(tmp_path / "j.sqlite") as j:
+        assert j.paper.load("deribit") is None
+        j.paper.save("deribit", book)
+        j.paper.save("deribit", book)  # a save replaces, never adds
+        assert j.paper.load("deribit") == book

@@ -164,3 +164,80 @@ async def test_snapshot_holds_positions_balances_and_watched_marks() -> None:
     assert snapshot.clock is not None and snapshot.clock.venue_ms == START_MS
     await venue.close()
     assert data.closed
+
+
+class TestShadowBook:
+    def shadow(self) -> tuple[PaperVenue, FakeMarketData]:
+        data, clock = FakeMarketData(), ManualClock(START_MS)
+        venue = PaperVenue(
+            VENUE,
+            data,
+            starting_cash={BTC: 1.0},
+            clock_ms=clock.now_ms,
+            starting_positions={CALL: -2.0},
+        )
+        return venue, data
+
+    async def test_the_declared_book_is_held_from_the_first_read(self) -> None:
+        """A declared short call shows as a position; equity starts at the cash."""
+        venue, _ = self.shadow()
+        (position,) = await venue.fetch_positions()
+        (btc,) = await venue.fetch_balances()
+        assert (position.instrument.symbol, position.size, btc.equity) == (CALL, -2.0, 1.0)
+
+    async def test_it_is_marked_from_the_public_data(self) -> None:
+        """The call's mark rising by 0.01 BTC costs the short 2 calls 0.02 BTC of equity."""
+        venue, data = self.shadow()
+        await venue.fetch_positions()
+        old = data.marks[CALL]
+        data.marks[CALL] = Mark(CALL, old.mark_price + 0.01, old.underlying_usd, START_MS)
+        (btc,) = await venue.fetch_balances()
+        assert btc.equity == pytest.approx(1.0 - 0.02)
+
+    async def test_an_unlisted_declared_symbol_is_named(self) -> None:
+        """A [[paper.book]] symbol the venue does not list is an error naming it."""
+        data, clock = FakeMarketData(), ManualClock(START_MS)
+        venue = PaperVenue(
+            VENUE,
+            data,
+            starting_cash={},
+            clock_ms=clock.now_ms,
+            starting_positions={Symbol("BTC/USD:BTC-NOPE"): 1.0},
+        )
+        with pytest.raises(ValueError, match="not listed there: BTC/USD:BTC-NOPE"):
+            await venue.fetch_positions()
+
+
+class TestRestart:
+    async def test_a_restored_book_is_held_again_not_the_declared_one(self) -> None:
+        """After a restart the saved book (cash, sizes, cost bases) is held, not re-taken."""
+        from bot.domain.paper_book import PaperBook
+
+        saved: list[PaperBook] = []
+        data, clock = FakeMarketData(), ManualClock(START_MS)
+        first = PaperVenue(
+            VENUE,
+            data,
+            starting_cash={BTC: 1.0},
+            clock_ms=clock.now_ms,
+            starting_positions={CALL: -2.0},
+            on_change=saved.append,
+        )
+        await first.create_order(order("c1", PERP, Side.BUY, 30000.0))
+        old = data.marks[CALL]
+        data.marks[CALL] = Mark(CALL, old.mark_price + 0.01, old.underlying_usd, START_MS)
+        again = PaperVenue(
+            VENUE,
+            data,
+            starting_cash={BTC: 1.0},
+            clock_ms=clock.now_ms,
+            starting_positions={CALL: -2.0},
+            restored=saved[-1],
+        )
+        assert {p.instrument.symbol: p.size for p in await again.fetch_positions()} == {
+            CALL: -2.0,
+            PERP: 30000.0,
+        }
+        assert (await again.fetch_balances())[0].equity == pytest.approx(
+            (await first.fetch_balances())[0].equity
+        )

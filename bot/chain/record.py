@@ -1,0 +1,130 @@
+"""The recorder: the daemon's venue reads, as chain-store rows (``[record]``).
+
+Each :class:`~bot.domain.snapshot.VenueSnapshot` becomes, at its read time
+``ts_ms``, one ``options`` row per option it marks and one ``hedges`` row per
+perpetual or future. What a read holds is what the daemon polls: the options of
+its book and its hedge instruments (not the venue's whole chain). Units are the
+store's: an option's premium stays in the instrument's price currency (coin on
+Deribit, recorded as ``premium_unit`` coin), IVs are decimals as the venue
+adapters normalise them, and what a read does not carry (sizes at the touch,
+funding, the venue's gamma) is NaN.
+
+:class:`ChainRecorder` buffers rows and writes them every ``flush_interval_ms``
+of read time and at :meth:`ChainRecorder.close`, one file per venue,
+underlying and day, so a crash loses at most one interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pyarrow as pa
+
+from bot.chain.schema import column_names
+from bot.chain.store import ChainStore
+from bot.domain.instruments import InstrumentKind
+from bot.domain.snapshot import PortfolioSnapshot, VenueSnapshot
+
+NAN = math.nan
+_Key = tuple[str, str, str]
+"""(table, venue, underlying)."""
+
+
+def _or_nan(value: float | None) -> float:
+    return NAN if value is None else value
+
+
+def snapshot_rows(snap: VenueSnapshot) -> dict[_Key, list[dict[str, object]]]:
+    """The store rows of one venue read, by (table, venue, underlying).
+
+    Example: a Deribit read at 1,000 ms marking BTC-27DEC26-100000-C at 0.05
+    (coin, IV 0.6, forward 98,000) gives an ``options`` row with
+    ``premium_unit`` coin, ``mark_premium`` 0.05, ``mark_iv`` 0.6 and
+    ``forward_usd`` 98,000 under (options, deribit, BTC).
+    """
+    rows: dict[_Key, list[dict[str, object]]] = defaultdict(list)
+    for symbol, mark in snap.marks.items():
+        inst = snap.instruments.get(symbol)
+        if inst is None:
+            continue
+        index_usd = snap.index_usd.get(inst.underlying, NAN)
+        if inst.kind is InstrumentKind.OPTION:
+            rows[("options", snap.venue, inst.underlying)].append(
+                {
+                    "ts_ms": snap.ts_ms,
+                    "instrument": symbol,
+                    "expiry_ms": inst.expiry_ms,
+                    "strike_usd": inst.strike_usd,
+                    "option_type": None if inst.option_type is None else inst.option_type.value,
+                    "premium_unit": "coin" if inst.price_currency == inst.underlying else "usd",
+                    "bid_premium": _or_nan(mark.bid),
+                    "ask_premium": _or_nan(mark.ask),
+                    "mark_premium": mark.mark_price,
+                    "bid_size_coin": NAN,
+                    "ask_size_coin": NAN,
+                    "bid_iv": NAN,
+                    "ask_iv": NAN,
+                    "mark_iv": _or_nan(mark.mark_iv),
+                    "index_usd": index_usd,
+                    "forward_name": "",
+                    "forward_usd": mark.underlying_usd,
+                    "delta_coin": _or_nan(mark.venue_delta),
+                    "gamma_per_usd": NAN,
+                    "vega_usd_per_volpt": NAN,
+                    "theta_usd_per_day": NAN,
+                    "open_interest_coin": NAN,
+                }
+            )
+        elif inst.kind in (InstrumentKind.PERPETUAL, InstrumentKind.FUTURE):
+            rows[("hedges", snap.venue, inst.underlying)].append(
+                {
+                    "ts_ms": snap.ts_ms,
+                    "instrument": symbol,
+                    "mark_usd": mark.mark_price,
+                    "index_usd": index_usd,
+                    "last_usd": NAN,
+                    "bid_usd": _or_nan(mark.bid),
+                    "ask_usd": _or_nan(mark.ask),
+                    "funding_rate": NAN,
+                    "open_interest": NAN,
+                }
+            )
+    return rows
+
+
+class ChainRecorder:
+    """Buffers venue reads and writes them to ``store`` every ``flush_interval_ms`` of reads."""
+
+    def __init__(self, store: ChainStore, flush_interval_ms: int) -> None:
+        self._store = store
+        self._interval_ms = flush_interval_ms
+        self._pending: dict[_Key, list[dict[str, object]]] = defaultdict(list)
+        self._first_ms: int | None = None
+        self._last_ms: dict[str, int] = {}
+        """Per venue, the newest read recorded: a read the cycle hands over twice is kept once."""
+
+    def record(self, portfolio: PortfolioSnapshot) -> None:
+        """Buffer every venue read of ``portfolio``; write when the interval is full."""
+        for snap in portfolio.venues:
+            if self._last_ms.get(snap.venue, -1) >= snap.ts_ms:
+                continue
+            self._last_ms[snap.venue] = snap.ts_ms
+            self._first_ms = snap.ts_ms if self._first_ms is None else self._first_ms
+            for key, rows in snapshot_rows(snap).items():
+                self._pending[key].extend(rows)
+            if snap.ts_ms - self._first_ms >= self._interval_ms:
+                self.flush()
+
+    def flush(self) -> int:
+        """Write what is buffered (one file per venue, underlying and day); rows written."""
+        pending, self._pending, self._first_ms = self._pending, defaultdict(list), None
+        written = 0
+        for (table, venue, underlying), rows in sorted(pending.items()):
+            columns = {name: [row[name] for row in rows] for name in column_names(table)}
+            written += self._store.write(table, venue, underlying, pa.table(columns), tag="rec")
+        return written
+
+    def close(self) -> None:
+        """Write the rest (at a stop)."""
+        self.flush()

@@ -1,0 +1,176 @@
+"""``deltabot data``: download public history (``fetch``, ``fetch-deliveries``), fill a chain
+store (``import-tardis``) and see what it holds (``show``).
+
+Example (a Deribit day of options and the perpetual, thinned to 5 minutes)::
+
+    deltabot data import-tardis --store chains --cadence-s 300 \\
+        deribit_options_chain_2020-06-09_OPTIONS.csv.gz \\
+        deribit_derivative_ticker_2020-06-09_BTC-PERPETUAL.csv.gz
+
+Exit 0 with a summary (rows read and written, skipped rows, gaps), or 2 with
+one line naming the file, line and column of the first bad row; nothing is
+written then. pyarrow is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot.ops.progress import RunProgress
+
+_PROGRESS_AFTER_S = 1.0
+"""An import quicker than this shows no progress."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``import-tardis`` and ``show`` actions and their options."""
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    tardis = actions.add_parser(
+        "import-tardis",
+        help="import Tardis.dev options_chain / derivative_ticker CSV files (.csv, .csv.gz)",
+        description="Import Tardis.dev CSV files into a chain store, thinned to a cadence.",
+    )
+    tardis.add_argument("--store", type=Path, required=True, metavar="DIR", help="chain store")
+    tardis.add_argument(
+        "--cadence-s",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="one snapshot per instrument every S seconds (default: %(default)g)",
+    )
+    tardis.add_argument(
+        "--on-bad-row",
+        choices=("fail", "skip"),
+        default="fail",
+        help="fail: stop at the first bad row, write nothing; skip: report and drop it "
+        "(default: %(default)s)",
+    )
+    tardis.add_argument("files", nargs="+", type=Path, metavar="FILE", help="Tardis CSV files")
+    fetch = actions.add_parser(
+        "fetch",
+        help="download Tardis.dev CSV days (free: the first of each month), resuming",
+        description="Download Tardis.dev CSV files under the names import-tardis takes.",
+    )
+    fetch.add_argument("--dest", type=Path, required=True, metavar="DIR", help="download here")
+    fetch.add_argument(
+        "--date", required=True, metavar="YYYY-MM-DD", help="the day (free: the 1st of a month)"
+    )
+    fetch.add_argument(
+        "--exchange", default="deribit", help="Tardis exchange id (default: %(default)s)"
+    )
+    fetch.add_argument(
+        "--file",
+        action="append",
+        default=None,
+        metavar="TYPE/SYMBOL",
+        help="data type and symbol, repeatable (default: options_chain/OPTIONS and "
+        "derivative_ticker/BTC-PERPETUAL)",
+    )
+    fetch.add_argument(
+        "--base-url",
+        default="https://datasets.tardis.dev",
+        help="where the files are served (default: %(default)s)",
+    )
+    deliveries = actions.add_parser(
+        "fetch-deliveries",
+        help="Deribit's public delivery prices of an index into the store's settlements",
+    )
+    deliveries.add_argument("--store", type=Path, required=True, metavar="DIR", help="chain store")
+    deliveries.add_argument(
+        "--index", default="btc_usd", help="Deribit index name (default: %(default)s)"
+    )
+    deliveries.add_argument(
+        "--base-url",
+        default="https://www.deribit.com",
+        help="Deribit's API host (default: %(default)s)",
+    )
+    show = actions.add_parser("show", help="list a chain store's tables, partitions and spans")
+    show.add_argument("--store", type=Path, required=True, metavar="DIR", help="chain store")
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the action; 0 with its summary on stdout, 2 with one error line on stderr."""
+    # pyarrow (~0.15 s) only when a data command runs.
+    from bot.chain import ChainStore, StoreError  # noqa: PLC0415
+    from bot.chain.fetch import FetchError  # noqa: PLC0415
+    from bot.chain.tardis import TardisError, import_tardis  # noqa: PLC0415
+
+    try:
+        if args.action == "fetch":
+            return _fetch(args)
+        store = ChainStore(args.store)
+        if args.action == "fetch-deliveries":
+            from bot.chain.fetch import fetch_deliveries  # noqa: PLC0415
+
+            rows = fetch_deliveries(store, args.index, base=args.base_url)
+            print(f"{rows:,} delivery prices of {args.index} into {args.store}/settlements")
+            return 0
+        if args.action == "show":
+            for line in store.describe():
+                print(line)
+            return 0
+        cadence_ms = round(args.cadence_s * 1000)
+        started = time.monotonic()
+        with RunProgress(sys.stderr, "import", len(args.files), after_s=_PROGRESS_AFTER_S) as bar:
+            report = import_tardis(
+                store,
+                args.files,
+                cadence_ms=cadence_ms,
+                on_bad_row=args.on_bad_row,
+                progress=lambda done, total: bar.update(done, f"{done}/{total} files"),
+            )
+    except (StoreError, TardisError, FetchError) as exc:
+        print(f"deltabot data: error: {exc}", file=sys.stderr)
+        return 2
+    elapsed = max(time.monotonic() - started, 1e-9)
+    written = ", ".join(f"{n:,} {table} rows" for table, n in report.rows_written.items())
+    rate = report.rows_read / elapsed
+    print(
+        f"imported {report.files} file(s) into {args.store}: {report.rows_read:,} rows read "
+        f"({rate:,.0f} rows/s), {written or 'nothing'} written"
+    )
+    if report.skipped:
+        print(f"skipped {report.skipped:,} bad row(s):")
+        for line in report.skipped_rows:
+            print(f"  {line}")
+    for gap in report.gaps:
+        print(f"gap: {gap}")
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    """Download each ``--file`` of ``--date``, with a progress bar per file."""
+    from datetime import date  # noqa: PLC0415
+
+    from bot.chain.fetch import download, tardis_name, tardis_url  # noqa: PLC0415
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print(f"deltabot data: error: --date {args.date!r} is not YYYY-MM-DD", file=sys.stderr)
+        return 2
+    files = args.file or ["options_chain/OPTIONS", "derivative_ticker/BTC-PERPETUAL"]
+    args.dest.mkdir(parents=True, exist_ok=True)
+    for spec in files:
+        data_type, sep, symbol = spec.partition("/")
+        if not (sep and data_type and symbol):
+            print(f"deltabot data: error: --file {spec!r}: expected TYPE/SYMBOL", file=sys.stderr)
+            return 2
+        name = tardis_name(args.exchange, data_type, day, symbol)
+        url = tardis_url(args.base_url, args.exchange, data_type, day, symbol)
+        dest = args.dest / name
+        if dest.exists():
+            print(f"{dest}: already here")
+            continue
+        with RunProgress(sys.stderr, name, 1.0, after_s=_PROGRESS_AFTER_S) as bar:
+
+            def shown(done: int, total: int | None, bar: RunProgress = bar) -> None:
+                bar.update(done / total if total else 0.0, f"{done / 1e6:,.1f} MB")
+
+            fetched = download(url, dest, shown)
+        print(f"{dest}: {fetched / 1e6:,.1f} MB fetched")
+    return 0
