@@ -94,7 +94,7 @@ def test_unknown_book_venue_and_empty_venues(tmp_path: Path) -> None:
     """A book entry on an unknown venue and an empty venue list are both reported."""
     unknown = tmp_path / "unknown.toml"
     text = EXAMPLE.read_text()
-    book = text.index("[[sim.book]]")
+    book = text.index("\n[[sim.book]]")
     unknown.write_text(
         text[:book] + text[book:].replace('venue = "deribit-a"', 'venue = "nope"', 1)
     )
