@@ -128,6 +128,6 @@ def test_config_without_a_book_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
     """A config whose [sim] has no book: exit 2 saying so."""
     text = EXAMPLE.read_text(encoding="utf-8")
     config = tmp_path / "c.toml"
-    config.write_text(text[: text.index("[[sim.book]]")], encoding="utf-8")
+    config.write_text(text[: text.index("\n[[sim.book]]")], encoding="utf-8")
     assert _run([], config) == 2
     assert "no [sim] book" in capsys.readouterr().err
