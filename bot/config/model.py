@@ -31,6 +31,7 @@ from bot.config.paper import PaperConfig
 from bot.config.references import currencies, unknown_names
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
+from bot.config.stream import StreamConfig
 from bot.config.stress import StressConfig
 from bot.config.venues import SIM_EXCHANGES, VenueConfig, VenueRole
 from bot.domain.exposure import Numeraire
@@ -156,6 +157,10 @@ class Config(BaseSettings):
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig,
         description="Alert channels (apprise), throttling and thresholds. Default: see [alerts].",
+    )
+    stream: StreamConfig = Field(
+        default_factory=StreamConfig,
+        description="Websocket event triggers of hedge cycles. Default: see [stream].",
     )
 
     @classmethod
@@ -319,6 +324,13 @@ class Config(BaseSettings):
             )
         _refuse("paper", problems)
         return paper
+
+    @field_validator("stream")
+    @classmethod
+    def _check_stream(cls, stream: StreamConfig, info: ValidationInfo) -> StreamConfig:
+        placed = [(("rest_only", i), v) for i, v in enumerate(stream.rest_only)]
+        _refuse("stream", _unknown_venues(placed, info))
+        return stream
 
 
 def _refuse(section: str, problems: list[tuple[Loc, str]]) -> None:

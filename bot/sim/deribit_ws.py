@@ -179,6 +179,8 @@ class DeribitWs:
             return False  # lost on the way: Deribit's side of a dropped connection
         result: Any = None
         error: SimError | None = rule.as_error() if rule is not None else None
+        if error is None and method.endswith("/subscribe"):
+            await self.publish()  # older changes go to the older subscribers, not this one
         if error is None:
             try:
                 result = self._call(conn, method, Params(params))
