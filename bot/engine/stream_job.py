@@ -15,9 +15,10 @@ locks are exactly those of a timed cycle:
 - a reconnection is followed by a REST reconciliation, then a cycle.
 
 Triggers are debounced: at most one cycle waits, none starts while another job
-holds the lock, and two triggered starts are ``min_spacing_s`` apart (daemon
-clock). The timer's cycles go on regardless: a stream that stalls leaves the
-daemon hedging as a poller, and :meth:`StreamJob.stale` reports it to health.
+holds the lock (a trigger waits its turn behind it), and two triggered starts
+are ``min_spacing_s`` apart (daemon clock). The timer's cycles go on
+regardless: a stream that stalls leaves the daemon hedging as a poller, and
+:meth:`StreamJob.stale` reports it to health.
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ from bot.venues.stream import AccountChange, IndexTick, StreamEvent, StreamState
 
 log = structlog.get_logger("deltabot.stream")
 
-RETRY_S = 0.005
-"""Wall seconds between tries to start a triggered cycle while another job holds the lock."""
 REACTIONS_KEPT = 1000
 
 
@@ -169,11 +168,10 @@ class StreamJob:
         wait_ms = next_start_ms(self._last_start_ms, now_ms, self._rules) - now_ms
         if wait_ms > 0:
             await asyncio.sleep(wait_ms / MS_PER_SECOND / ctx.clock_speed)
-        while not ctx.stopping and jobs.journal_problem is None:
-            self._last_start_ms = ctx.clock_ms()
-            if await jobs.cycle_now():
-                break
-            await asyncio.sleep(RETRY_S)  # a job holds the lock: its end is near
+        self._last_start_ms = ctx.clock_ms()
+        # Waits its turn behind the job holding the lock (a timer cycle, a reconciliation):
+        # never two at once, and the cycle after it still reads what the event changed.
+        await jobs.guarded("stream_cycle", jobs.hedge_cycle, wait=True)
         cycle = jobs.latest.cycle
         orders = 0 if cycle is None else len(cycle.outcomes)
         self.reactions.append(Reaction(reason, self._monotonic_s() - seen_s, orders))
