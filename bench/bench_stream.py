@@ -15,7 +15,7 @@
   over ``POLL_MOVES`` moves: its median is about half the interval.
 - Request budget: one simulated hour of the same market in 10 s ticks, a band of
   0.05 BTC. Streaming (band triggers, a 300 s safety timer) against polling
-  every 20, 30, 60, 120 s;
+  every 10, 20, 30, 60 s;
   the polling interval compared is the longest whose largest band excursion
   (the total delta beyond the band, as each cycle reads it before hedging) is
   within streaming's. REST requests are counted at the emulator. Target:
@@ -62,7 +62,7 @@ MOVE_GAP_S = 0.4
 """Wall seconds between moves: the request budget refills (a cycle costs about 6 requests)."""
 POLL_INTERVAL_S = 1.0
 HOUR_TICK_MS = 10_000
-POLL_INTERVALS_S = (20, 30, 60, 120)
+POLL_INTERVALS_S = (10, 20, 30, 60)
 HOUR_BAND_COIN = 0.05
 """The band of the request-budget hour: wide enough that it is left now and then."""
 SAFETY_TIMER_S = 300

@@ -135,7 +135,7 @@ class DeribitApi:
         except Exception:
             _log.exception("sim_venue_internal_error", method=method)
             error = internal_error()
-        if error is None and method in PRIVATE_METHODS:
+        if error is None and method in PRIVATE_METHODS and not method.startswith("private/get"):
             await self.ws.publish()  # the websocket sees an order's updates before its answer
         if rule is not None and rule.action is FaultAction.FILL_THEN_DROP:
             return await self._drop(request, rule.drop)

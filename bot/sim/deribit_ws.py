@@ -14,9 +14,10 @@ Pushes: :meth:`DeribitWs.publish` diffs the exchange (:mod:`bot.sim.deribit_chan
 and sends every subscriber the changes its channels select, as
 ``{"method": "subscription", "params": {"channel", "data"}}``. It runs every
 ``push_interval_ms`` of wall time while anyone subscribes, and at once after
-every private HTTP or websocket call (an order's own updates are pushed before
-its HTTP answer is written). Each connection has one writer task: the delay,
-reorder and drop knobs (:mod:`bot.sim.faults`) act there.
+every private HTTP or websocket call that is not a read (an order's own
+updates are pushed before its HTTP answer is written). Each connection has one
+writer task: the delay, reorder and drop knobs (:mod:`bot.sim.faults`) act
+there.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ class DeribitWs:
             except Exception:
                 _log.exception("sim_ws_internal_error", method=method)
                 error = internal_error()
-        if error is None and method.startswith("private/"):
+        if error is None and method.startswith("private/") and not method.startswith("private/get"):
             await self.publish()  # the call's own updates go out before its answer
         self._queue(conn, envelope(us_in, rpc_id, result=result, error=error))
         return True
@@ -344,7 +345,7 @@ class DeribitWs:
                             "method": "subscription",
                             "params": {"channel": channel.name, "data": data},
                         }
-                        self._queue(conn, note)
+                        self._queue(conn, note, push=True)
 
     async def _push_loop(self) -> None:
         while True:
@@ -354,8 +355,10 @@ class DeribitWs:
             except Exception:  # a push bug must not stop the pushes that work
                 _log.exception("sim_ws_push_failed")
 
-    def _queue(self, conn: _Connection, message: dict[str, Any]) -> None:
-        due = time.monotonic() + self.faults.ws_delay_ms / 1000.0
+    def _queue(self, conn: _Connection, message: dict[str, Any], *, push: bool = False) -> None:
+        """Send ``message`` after the connection's earlier ones; a push waits ``ws_delay_ms``."""
+        delay_ms = self.faults.ws_delay_ms if push else 0
+        due = time.monotonic() + delay_ms / 1000.0
         conn.outbox.put_nowait((due, dumps(message)))
 
     async def _writer(self, conn: _Connection) -> None:
