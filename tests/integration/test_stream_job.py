@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from bot.engine.health import health_of
 from bot.engine.scheduler import Jobs
 from bot.engine.stream_job import StreamJob
 from bot.journal import Journal
+from bot.sim.faults import DropMode, FaultAction
 from bot.venues.factory import Runtime, build_streams, build_venues
 from bot.venues.stream import VenueStream
 from tests.integration.test_engine import CONFIG, START_MS
@@ -75,9 +77,14 @@ class Layer:
 
 @asynccontextmanager
 async def layer(
-    tmp_path: Path, stale_after_s: float = 30.0, index_move_frac: float = 0.00001
+    tmp_path: Path,
+    stale_after_s: float = 30.0,
+    index_move_frac: float = 0.00001,
+    *,
+    first_cycle: bool = True,
 ) -> AsyncIterator[Layer]:
-    """The engine, its jobs and the stream layer on one emulator; one timed cycle done."""
+    """The engine, its jobs and the stream layer on one emulator; one timed cycle done
+    before the stream starts (unless not ``first_cycle``)."""
     path = tmp_path / "config.toml"
     text = CONFIG.format(journal=tmp_path / "journal.sqlite")
     stream = STREAM.format(stale_after_s=stale_after_s, index_move_frac=index_move_frac)
@@ -93,7 +100,8 @@ async def layer(
         jobs = CountingJobs(ctx, HedgeEngine(ctx, config.strategy.build()))
         streams = build_streams(config, {}, sim_endpoints=endpoints)
         job = StreamJob(jobs, streams)
-        await jobs.hedge_cycle()
+        if first_cycle:
+            await jobs.hedge_cycle()
         running = asyncio.create_task(job.run())
         built = Layer(clock, jobs, job, world, streams[VenueId("sim-a")])
         try:
@@ -162,3 +170,19 @@ async def test_a_stalled_stream_is_stale_input_while_rest_hedges(tmp_path: Path)
         assert [c.level for c in streams] == [Level.DEGRADED]
         await jobs.hedge_cycle()
         assert jobs.latest.cycle is not None and jobs.latest.cycle.plan is not None
+
+
+async def test_our_fill_seen_on_the_stream_before_rest_is_booked_once(tmp_path: Path) -> None:
+    """A hedge fills but its REST answer is lost: the stream shows the fill first (ours: no
+    trigger), then the timer's reconciliation books it from REST, once."""
+    async with layer(tmp_path, index_move_frac=0.5, first_cycle=False) as lay:
+        lay.faults.drop(FaultAction.FILL_THEN_DROP, method="private/sell", mode=DropMode.CLOSE)
+        await lay.jobs.hedge_cycle()
+        hedge = lay.exchange.order_log()[-1]
+        assert hedge.label and hedge.filled_amount > 0  # ours, filled, its answer lost
+        await lay.until(lambda: lay.stream.silent_s(time.monotonic()) < 0.05)
+        assert not lay.job.reactions  # our own fill on the stream triggers nothing
+        lay.clock.advance(STEP_MS)
+        await lay.jobs.hedge_cycle()
+        fills = lay.jobs.ctx.journal.orders.fills_of(VenueId("sim-a"), hedge.label)
+        assert sum(f.amount for f in fills) == hedge.filled_amount
