@@ -33,8 +33,8 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,12 +197,14 @@ async def _polling_latency(moves: int) -> list[float]:
 
 
 class _Requests:
-    """REST requests reaching the emulator (counted around its request handler)."""
+    """REST requests reaching the emulator (counted around its request handler while the
+    ``counting`` block runs; the handler is restored after it)."""
 
     count = 0
 
     @classmethod
-    def install(cls) -> None:
+    @contextmanager
+    def counting(cls) -> Iterator[None]:
         serve = DeribitApi._serve  # the bench counts what the venue would
 
         async def counted(self: DeribitApi, *args: Any, **kwargs: Any) -> Any:
@@ -210,6 +212,10 @@ class _Requests:
             return await serve(self, *args, **kwargs)
 
         DeribitApi._serve = counted  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            DeribitApi._serve = serve  # type: ignore[method-assign]
 
 
 def _excursion_coin(jobs: Jobs) -> float:
@@ -268,25 +274,25 @@ def run() -> None:
     report("polling every 1 s: tick-to-order median", float(np.median(p_ms)), "ms")
     report("polling every 1 s: tick-to-order p99", float(np.percentile(p_ms, 99)), "ms")
     report("polling / streaming median", float(np.median(p_ms) / np.median(s_ms)), "x")
-    _Requests.install()
-    s_requests, s_excursion = asyncio.run(_hour(streaming=True, poll_s=SAFETY_TIMER_S))
-    report("streaming: REST requests per simulated hour", s_requests, "req/h")
-    report("streaming: largest band excursion", s_excursion, "coin")
-    matched = None
-    for poll_s in POLL_INTERVALS_S:
-        requests, excursion = asyncio.run(_hour(streaming=False, poll_s=poll_s))
-        report(f"polling every {poll_s} s: REST requests per hour", requests, "req/h")
-        report(f"polling every {poll_s} s: largest band excursion", excursion, "coin")
-        if excursion <= s_excursion + 1e-9:
-            matched = (poll_s, requests)
-    if matched is None:
-        print("  no polling interval tried kept the band as well as streaming")
-        return
-    ratio = matched[1] / max(1, s_requests)
-    report(
-        f"polling ({matched[0]} s, same excursion) / streaming requests",
-        ratio,
-        "x",
-        ">= 5",
-        ratio >= 5,
-    )
+    with _Requests.counting():
+        s_requests, s_excursion = asyncio.run(_hour(streaming=True, poll_s=SAFETY_TIMER_S))
+        report("streaming: REST requests per simulated hour", s_requests, "req/h")
+        report("streaming: largest band excursion", s_excursion, "coin")
+        matched = None
+        for poll_s in POLL_INTERVALS_S:
+            requests, excursion = asyncio.run(_hour(streaming=False, poll_s=poll_s))
+            report(f"polling every {poll_s} s: REST requests per hour", requests, "req/h")
+            report(f"polling every {poll_s} s: largest band excursion", excursion, "coin")
+            if excursion <= s_excursion + 1e-9:
+                matched = (poll_s, requests)
+        if matched is None:
+            print("  no polling interval tried kept the band as well as streaming")
+            return
+        ratio = matched[1] / max(1, s_requests)
+        report(
+            f"polling ({matched[0]} s, same excursion) / streaming requests",
+            ratio,
+            "x",
+            ">= 5",
+            ratio >= 5,
+        )
