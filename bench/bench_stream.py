@@ -122,7 +122,7 @@ async def rig(
                 job = StreamJob(jobs, streams)
                 task = asyncio.create_task(job.run())
                 stream = next(iter(streams.values()))
-                await _until(lambda: stream.reconnects > 0)
+                await _until(lambda: stream.reconnects > 0, 10.0)
             try:
                 yield Rig(clock, jobs, job, exchange, arrivals)
             finally:
@@ -134,7 +134,11 @@ async def rig(
                 journal.close()
 
 
-async def _until(done: Callable[[], bool], limit_s: float = 10.0) -> bool:
+NO_ORDER_S = 1.0
+"""Wall seconds after a move with no order: the move did not call for one (not counted)."""
+
+
+async def _until(done: Callable[[], bool], limit_s: float = NO_ORDER_S) -> bool:
     deadline = time.monotonic() + limit_s
     while not done():
         if time.monotonic() > deadline:
@@ -188,7 +192,7 @@ async def _polling_latency(moves: int) -> list[float]:
                 before = len(r.arrivals)
                 t0 = time.perf_counter()
                 r.clock.advance(1000)
-                if await _until(lambda n=before: len(r.arrivals) > n):
+                if await _until(lambda n=before: len(r.arrivals) > n, POLL_INTERVAL_S + NO_ORDER_S):
                     out.append(r.arrivals[before] - t0)
         finally:
             poller.cancel()
@@ -244,7 +248,7 @@ async def _hour(streaming: bool, poll_s: int) -> tuple[int, float]:
                 seen = r.job.triggers
                 await asyncio.sleep(0.02)  # the push round and the queue
                 if r.job.triggers > seen:
-                    await _until(lambda: len(r.job.reactions) >= r.job.triggers)  # type: ignore[union-attr]
+                    await _until(lambda: len(r.job.reactions) >= r.job.triggers, 10.0)  # type: ignore[union-attr]
                     excursion = max(excursion, _excursion_coin(r.jobs))
             if tick * HOUR_TICK_MS % (period_s * 1000) == 0:
                 await r.jobs.hedge_cycle()
