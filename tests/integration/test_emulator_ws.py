@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from bot.venues.stream import DeribitEvents
 from tests.integration.test_emulator_ccxt import MAIN, PERP
 from tests.integration.ws_helpers import STEP_MS, WAIT_S, emulator_on, pro_client, raw_ws
 
@@ -164,3 +165,21 @@ class TestSession:
                 await asyncio.wait_for(ws.pushes.get(), WAIT_S)
                 assert "version" in (await ws.call("public/test"))["result"]
             assert not ws.ws.closed
+
+
+async def test_the_daemons_stream_client_answers_heartbeats() -> None:
+    """The event layer's ccxt.pro subclass answers test_request: past two heartbeat intervals
+    its one connection is still the one pushing index ticks."""
+    async with emulator_on() as (emulator, clock):
+        client = DeribitEvents({"apiKey": MAIN.client_id, "secret": MAIN.client_secret})
+        client.urls["api"]["rest"], client.urls["api"]["ws"] = emulator.base_url, emulator.ws_url
+        try:
+            await client.watch_deltabot_events(["BTC"], 1)  # subscribed
+            connection = client.client(emulator.ws_url)
+            await asyncio.sleep(2.5)  # two test_requests, each answered with public/test
+            clock.advance(STEP_MS)
+            events = await asyncio.wait_for(client.watch_deltabot_events(["BTC"], 1), WAIT_S)
+            assert [e["channel"] for e in events] == ["deribit_price_index.btc_usd"]
+            assert client.client(emulator.ws_url) is connection
+        finally:
+            await client.close()
