@@ -81,3 +81,20 @@ def credential_status(config: Config, environ: Mapping[str, str]) -> list[tuple[
 def alert_status(config: Config, environ: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
     """Each alert channel: name, variable, lowest severity, URL masked to its scheme."""
     return channel_status(config.alerts, environ)
+
+
+def stream_status(config: Config) -> list[tuple[str, str]]:
+    """Each venue's event stream as ``run`` would start it: ``streaming``, or off and why."""
+    stream = config.stream
+    rows = []
+    for venue in config.venues:
+        if stream.streams(venue.name, venue.exchange.value):
+            status = "streaming (websocket triggers, REST reads)"
+        elif not stream.enabled:
+            status = "off: [stream] enabled = false"
+        elif venue.name in stream.rest_only:
+            status = "off: [stream] rest_only"
+        else:
+            status = f"off: REST only ({venue.exchange.value} has no stream support)"
+        rows.append((str(venue.name), status))
+    return rows

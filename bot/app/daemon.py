@@ -51,6 +51,7 @@ from bot.engine.routes import check_routes_listed
 from bot.engine.scheduler import Jobs, schedule
 from bot.engine.scheduler import stop as stop_jobs
 from bot.engine.status import WALL_CLOCK, status_of
+from bot.engine.stream_job import StreamJob
 from bot.journal import Journal, JournalError
 from bot.ops.metrics import DaemonMetrics
 from bot.ops.sdnotify import SdNotifier
@@ -58,7 +59,7 @@ from bot.ops.status_server import RunningStatusServer, run_status_server
 from bot.ops.threads import bound_native_threads
 from bot.sim.market import MarketEvent
 from bot.venues.errors import describe
-from bot.venues.factory import PaperSettings, Runtime, SimEndpoint, build_venues
+from bot.venues.factory import PaperSettings, Runtime, SimEndpoint, build_streams, build_venues
 
 log = structlog.get_logger("deltabot.daemon")
 
@@ -83,6 +84,8 @@ class Daemon:
     sim: SimWorldSetup | None = None
     status_server: RunningStatusServer | None = None
     alerts: AlertDispatcher | None = None
+    stream: StreamJob | None = None
+    """The event layer, when a venue streams (its triggers and reaction times)."""
 
 
 def paper_settings(config: Config, journal: Journal | None = None) -> PaperSettings:
@@ -274,12 +277,18 @@ async def _serve(
     )
     on_cycle = with_recording(config.record, stack, hooks.on_cycle)
     jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=on_cycle)
-    daemon = Daemon(config, clock, jobs, sim=world, alerts=alerts)
+    streams = build_streams(config, environ, sim_endpoints=endpoints)
+    stream_job = StreamJob(jobs, streams) if streams else None
+    daemon = Daemon(config, clock, jobs, sim=world, alerts=alerts, stream=stream_job)
+
+    def stream_health() -> tuple[Mapping[VenueId, float], int] | None:
+        return None if stream_job is None else (stream_job.stale(), len(streams))
+
     if config.metrics.enabled:
         daemon.status_server = await stack.enter_async_context(
             run_status_server(
                 ctx.metrics,
-                lambda: health_of(ctx, jobs.latest, clock.now_ms()),
+                lambda: health_of(ctx, jobs.latest, clock.now_ms(), stream_health()),
                 lambda: status_of(ctx, jobs.latest, clock.now_ms()),
                 host=config.metrics.host,
                 port=config.metrics.port,
@@ -293,6 +302,10 @@ async def _serve(
     await jobs.guarded("startup_reconcile", jobs.reconcile, wait=True)
     scheduler = schedule(jobs, _speed(config, world))
     scheduler.start()
+    streaming = None
+    if stream_job is not None:
+        streaming = asyncio.create_task(stream_job.run(), name="streams")
+        log.info("streams_started", venues=list(streams))
     state = journal.state.trading_state().mode.value
     log.info(
         "daemon_started",
@@ -315,6 +328,9 @@ async def _serve(
     if notifier is not None:
         notifier.stopping(_trading_status(journal))
     await stop_jobs(jobs, scheduler)
+    if streaming is not None:  # after the jobs: a triggered cycle in flight has finished
+        streaming.cancel()
+        await asyncio.gather(streaming, return_exceptions=True)
     jobs.journal_check()
     problem = jobs.journal_problem
     stopped = "daemon stopped" + ("" if problem is None else f": journal failed ({problem})")

@@ -188,6 +188,22 @@ def hedge_pnl_usd(journal: Journal, last: PortfolioSnapshot | None, since_ms: in
     return math.fsum(total)
 
 
+def reaction_text(daemon: Daemon) -> str:
+    """The stream's reaction time per hedge (wall ms from the event to the cycle's end, for
+    each triggered cycle that sent orders), or why there is none."""
+    if daemon.stream is None:
+        return "streaming: off (REST polling only)"
+    hedges = [r for r in daemon.stream.reactions if r.orders]
+    if not hedges:
+        return f"streaming: {daemon.stream.triggers} trigger(s), no triggered cycle hedged"
+    ms = sorted(r.reaction_s * 1000 for r in hedges)
+    each = " ".join(f"{r.reaction_s * 1000:.0f}" for r in hedges)
+    return (
+        f"streaming: {len(hedges)} triggered hedge(s), reaction median {ms[len(ms) // 2]:.0f} ms, "
+        f"max {ms[-1]:.0f} ms (event to orders answered); per hedge, ms: {each}"
+    )
+
+
 async def run_demo(
     config: Config, environ: dict[str, str], script: DemoScript, progress: TextIO | None = None
 ) -> RunReport:
@@ -223,6 +239,8 @@ async def run_demo(
         if shown is not None:
             shown.finish(holder[0].clock.now_ms() if holder else None)
     daemon = holder[0]
+    if shown is not None:
+        shown.note(reaction_text(daemon))
     first, last = recorder.first, recorder.last
     start_eq = equity_usd(first) if first else {}
     end_eq = equity_usd(last) if last else {}

@@ -24,6 +24,9 @@ HEDGE_INTERVAL_S: Final = 300.0
 STALE_WALL_S: Final = 2.5
 """Wall seconds a read may take before it is too old, whatever the speed."""
 MIN_DELTA_TOLERANCE_FRAC: Final = 0.05
+STREAM_SPACING_S: Final = 60.0
+"""Simulated seconds between two stream-triggered cycles: at 1440x a cycle takes longer in
+market time than the 1 s default allows, so triggers would run back to back."""
 
 
 def demo_config(config: Config, *, speed: float, journal_path: Path) -> Config:
@@ -39,6 +42,9 @@ def demo_config(config: Config, *, speed: float, journal_path: Path) -> Config:
                 update={"journal_path": journal_path, "hedge_interval_s": HEDGE_INTERVAL_S}
             ),
             "metrics": config.metrics.model_copy(update={"port": 0}),
+            "stream": config.stream.model_copy(
+                update={"min_spacing_s": max(config.stream.min_spacing_s, STREAM_SPACING_S)}
+            ),
             "collateral": collateral,
             "risk": config.risk.model_copy(
                 update={

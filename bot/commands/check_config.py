@@ -14,7 +14,12 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.app.config_check import alert_status, credential_status, startup_problems
+from bot.app.config_check import (
+    alert_status,
+    credential_status,
+    startup_problems,
+    stream_status,
+)
 from bot.commands.common import report_problems
 from bot.config import ConfigError, load_config, resolve_config_path
 
@@ -49,4 +54,7 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     print("alert channels (URL from the environment; only its scheme shown):")
     for name, var, severity, url in alert_status(config, environ) or [("none", "", "", "")]:
         print(f"  {name:<16} {var:<32} {severity:<9} {url}")
+    print("streams ([stream]; the timer hedges every venue, REST is the truth):")
+    for venue, status in stream_status(config):
+        print(f"  {venue:<16} {status}")
     return 0

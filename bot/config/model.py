@@ -35,6 +35,7 @@ from bot.config.record import RecordConfig
 from bot.config.references import currencies, unknown_names
 from bot.config.risk import RiskConfig
 from bot.config.sim import SimConfig
+from bot.config.stream import StreamConfig
 from bot.config.stress import StressConfig
 from bot.config.venues import SIM_EXCHANGES, VenueConfig, VenueRole
 from bot.domain.exposure import Numeraire
@@ -176,6 +177,10 @@ class Config(BaseSettings):
     backtest: BacktestConfig = Field(
         default_factory=BacktestConfig,
         description="An explicit book for backtest --history. Default: see [backtest].",
+    )
+    stream: StreamConfig = Field(
+        default_factory=StreamConfig,
+        description="Websocket event triggers of hedge cycles. Default: see [stream].",
     )
 
     @classmethod
@@ -356,6 +361,13 @@ class Config(BaseSettings):
             )
         _refuse("paper", problems)
         return paper
+
+    @field_validator("stream")
+    @classmethod
+    def _check_stream(cls, stream: StreamConfig, info: ValidationInfo) -> StreamConfig:
+        placed = [(("rest_only", i), v) for i, v in enumerate(stream.rest_only)]
+        _refuse("stream", _unknown_venues(placed, info))
+        return stream
 
 
 def _refuse(section: str, problems: list[tuple[Loc, str]]) -> None:

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from bot.domain.greek_limits import LimitCheck, LimitLevel
 from bot.domain.health import Component, Level
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, VenueId
 from bot.domain.trading_state import TradingMode, TradingState
 
 
@@ -107,6 +107,16 @@ def inputs(stale: str | None) -> Component:
     if stale is not None:
         return Component("inputs", Level.FAILING, f"stale inputs: {stale}")
     return Component("inputs", Level.OK, "fresh")
+
+
+def streams(silent_s: Mapping[VenueId, float], streaming: int) -> Component:
+    """The venue streams are live (``silent_s``: the ones silent past their limit, in wall
+    seconds). A stale stream is stale input: degraded, not failing, since the timer's REST
+    cycles still hedge; ``streaming`` is how many venues stream."""
+    if silent_s:
+        quiet = ", ".join(f"{v} silent {s:.0f} s" for v, s in sorted(silent_s.items()))
+        return Component("streams", Level.DEGRADED, f"stale stream(s), polling only: {quiet}")
+    return Component("streams", Level.OK, f"{streaming} venue stream(s) live")
 
 
 def venue_clocks(skews: Sequence[str]) -> Component:

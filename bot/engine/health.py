@@ -11,13 +11,13 @@ safe on the daemon's event loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.domain import health_rules as rules
 from bot.domain.freshness import skew_problem, stale_problem
 from bot.domain.health import Component, Health
 from bot.domain.health_rules import BandState, BandView
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, VenueId
 from bot.domain.orders import OrderState, SendOutcome
 from bot.domain.risk import GateDecision, OrderIntent
 from bot.domain.snapshot import maintenance_ratio
@@ -77,8 +77,14 @@ def band_views(
     return tuple(views)
 
 
-def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
-    """Every health component's verdict on the latest cycle (see :mod:`bot.domain.health`)."""
+def health_of(
+    ctx: EngineContext,
+    latest: LatestRead,
+    now_ms: int,
+    streams: tuple[Mapping[VenueId, float], int] | None = None,
+) -> Health:
+    """Every health component's verdict on the latest cycle (see :mod:`bot.domain.health`);
+    ``streams`` (the stale streams' silences, how many venues stream) adds ``streams``."""
     cfg = ctx.config
     journal = ctx.journal
     state = journal.state.trading_state()
@@ -102,6 +108,8 @@ def health_of(ctx: EngineContext, latest: LatestRead, now_ms: int) -> Health:
             latest.health.gate_cycles, latest.health.denials, cfg.health.gate_failing_cycles
         ),
     ]
+    if streams is not None and streams[1]:
+        components.append(rules.streams(*streams))
     return Health(tuple(components), state.mode.value, age_s)
 
 

@@ -10,16 +10,14 @@ body, not the status); an emulator bug is 500 with 11094 ``internal_server_error
 ``testnet`` is always true, so nothing mistakes the emulator for production.
 
 Fault knobs (:mod:`bot.sim.faults`) are applied here, around the engine call,
-and ``/_sim/*`` serves read-only state (plus the fault knobs) for tests.
+and ``/_sim/*`` serves read-only state (plus the fault knobs) for tests. The
+websocket API (:mod:`bot.sim.deribit_ws`) is served on the same port.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import time
-from functools import partial
 from typing import Any
 
 import structlog
@@ -31,6 +29,16 @@ from bot.sim.auth import MAX_CLOCK_SKEW_MS, authenticate
 from bot.sim.deribit_params import Params
 from bot.sim.deribit_private import PRIVATE_METHODS
 from bot.sim.deribit_public import PUBLIC_METHODS
+from bot.sim.deribit_rpc import (
+    INTERNAL_SERVER_ERROR,
+    METHOD_NOT_FOUND,
+    dumps,
+    envelope,
+    internal_error,
+    now_us,
+    parse_request,
+)
+from bot.sim.deribit_ws import MIN_HEARTBEAT_S, DeribitWs, mount
 from bot.sim.errors import SimError
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import MARKET_DATA_METHODS, DropMode, FaultAction, Faults
@@ -38,11 +46,6 @@ from bot.sim.faults import MARKET_DATA_METHODS, DropMode, FaultAction, Faults
 _log = structlog.get_logger(__name__)
 
 ERROR_STATUS = 400
-METHOD_NOT_FOUND = -32601
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-INTERNAL_SERVER_ERROR = 11094
-_dumps = partial(json.dumps, allow_nan=False, separators=(",", ":"))
 
 
 class DeribitApi:
@@ -59,6 +62,7 @@ class DeribitApi:
         *,
         auth_clock: Clock | None = None,
         max_clock_skew_ms: int = MAX_CLOCK_SKEW_MS,
+        ws_min_heartbeat_s: float = MIN_HEARTBEAT_S,
     ) -> None:
         self.exchange = exchange
         self.faults = faults
@@ -66,6 +70,13 @@ class DeribitApi:
         self._max_skew_ms = max_clock_skew_ms
         self._released = asyncio.Event()
         self._last_market_data: dict[tuple[str, str], Any] = {}
+        self.ws = DeribitWs(
+            exchange,
+            faults,
+            auth_clock=self._auth_clock,
+            max_skew_ms=max_clock_skew_ms,
+            min_heartbeat_s=ws_min_heartbeat_s,
+        )
 
     def release_held(self) -> None:
         """End every request a drop or latency fault is holding (called when the server stops)."""
@@ -86,9 +97,9 @@ class DeribitApi:
             else None
         )
         try:
-            method, params, rpc_id = _parse_rpc_body(body, path_method)
+            method, params, rpc_id = parse_request(body, path_method)
         except SimError as exc:
-            return self._reply(_now_us(), None, error=exc)
+            return self._reply(now_us(), None, error=exc)
         params = {**{key: request.query[key] for key in request.query}, **params}
         return await self._serve(request, method, params, rpc_id=rpc_id, body=body)
 
@@ -103,7 +114,7 @@ class DeribitApi:
         rpc_id: Any,
         body: str,
     ) -> web.StreamResponse:
-        us_in = _now_us()
+        us_in = now_us()
         delay_ms = self.faults.latency_ms(method)
         if delay_ms:
             with contextlib.suppress(TimeoutError):  # the normal end of the delay
@@ -123,7 +134,9 @@ class DeribitApi:
             error = exc
         except Exception:
             _log.exception("sim_venue_internal_error", method=method)
-            error = _internal_error()
+            error = internal_error()
+        if error is None and method in PRIVATE_METHODS and not method.startswith("private/get"):
+            await self.ws.publish()  # the websocket sees an order's updates before its answer
         if rule is not None and rule.action is FaultAction.FILL_THEN_DROP:
             return await self._drop(request, rule.drop)
         return self._reply(us_in, rpc_id, result=result, error=error)
@@ -133,7 +146,7 @@ class DeribitApi:
         if method in PUBLIC_METHODS:
             # Market data is remembered as last served, so freezing it replays what
             # the client saw last, exactly like a venue whose feed got stuck.
-            key = (method, _dumps(params.as_dict(), sort_keys=True))
+            key = (method, dumps(params.as_dict(), sort_keys=True))
             if self.faults.stale_marks(method) and key in self._last_market_data:
                 return self._last_market_data[key]
             result = PUBLIC_METHODS[method](self.exchange, params)
@@ -160,7 +173,7 @@ class DeribitApi:
         )
         account_id = self.exchange.account_id_for_key(api_key)
         if account_id is None:  # a key with a secret but no account is an engine bug
-            raise _internal_error()
+            raise internal_error()
         return account_id
 
     async def _drop(self, request: web.Request, mode: DropMode) -> web.StreamResponse:
@@ -179,24 +192,15 @@ class DeribitApi:
         result: Any = None,
         error: SimError | None = None,
     ) -> web.Response:
-        envelope: dict[str, Any] = {"jsonrpc": "2.0"}
-        if rpc_id is not None:
-            envelope["id"] = rpc_id
-        status = 200
-        if error is None:
-            envelope["result"] = result
-        else:
-            status = 500 if error.code == INTERNAL_SERVER_ERROR else ERROR_STATUS
-            envelope["error"] = {"code": error.code, "message": error.message}
-            if error.data is not None:
-                envelope["error"]["data"] = error.data
-        us_out = max(_now_us(), us_in)
-        envelope.update(usIn=us_in, usOut=us_out, usDiff=us_out - us_in, testnet=True)
+        status = 200 if error is None else ERROR_STATUS
+        if error is not None and error.code == INTERNAL_SERVER_ERROR:
+            status = 500
+        answer = envelope(us_in, rpc_id, result=result, error=error)
         try:
-            text = _dumps(envelope)
+            text = dumps(answer)
         except ValueError:  # NaN or infinity from the engine: a bug, not a venue answer
             _log.exception("sim_venue_unserialisable_result")
-            return self._reply(us_in, rpc_id, error=_internal_error())
+            return self._reply(us_in, rpc_id, error=internal_error())
         return web.Response(text=text, status=status, content_type="application/json")
 
 
@@ -209,34 +213,5 @@ def build_app(api: DeribitApi) -> web.Application:
     app.router.add_post("/api/v2", api.handle_post)
     app.router.add_post("/api/v2/", api.handle_post)
     add_admin_routes(app, api.exchange, api.faults)
+    mount(app, api.ws)
     return app
-
-
-def _parse_rpc_body(body: str, path_method: str | None) -> tuple[str, dict[str, Any], Any]:
-    """Method, params and id of a JSON-RPC POST body (an empty body on a method path is fine)."""
-    if not body.strip():
-        if path_method is None:
-            raise SimError(INVALID_REQUEST, "Invalid Request", {"reason": "empty body"})
-        return path_method, {}, None
-    try:
-        message = json.loads(body)
-    except ValueError:
-        raise SimError(PARSE_ERROR, "Parse error") from None
-    if not isinstance(message, dict):
-        raise SimError(INVALID_REQUEST, "Invalid Request", {"reason": "expected a JSON object"})
-    method = message.get("method", path_method)
-    if not isinstance(method, str) or (path_method is not None and method != path_method):
-        raise SimError(INVALID_REQUEST, "Invalid Request", {"reason": "method mismatch"})
-    params = message.get("params", {})
-    if not isinstance(params, dict):
-        raise SimError(INVALID_REQUEST, "Invalid Request", {"reason": "params must be an object"})
-    return method, params, message.get("id")
-
-
-def _internal_error() -> SimError:
-    return SimError(INTERNAL_SERVER_ERROR, "internal_server_error")
-
-
-def _now_us() -> int:
-    """Wall-clock microseconds, as Deribit stamps ``usIn``/``usOut``."""
-    return time.time_ns() // 1000

@@ -9,6 +9,7 @@ the facade).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from bot.clock import Clock
@@ -440,6 +441,51 @@ class SimExchange:
         now = self._w.sync()
         self._w.account(account_id)
         return self._w.wallet.withdrawals(account_id, self._currency(currency), now)
+
+    # ------------------------------------------- change feed (websocket pushes)
+    def index_prices(self) -> dict[str, float]:
+        """``btc_usd`` style index name -> index price of every listed underlying, now."""
+        self._w.sync()
+        return {f"{u.lower()}_usd": self._w.market.index_usd(u) for u in self._w.config.underlyings}
+
+    def instrument_scope(self, instrument_name: str) -> tuple[str, str]:
+        """(Deribit ``kind``, settlement currency) of a listed instrument, live or expired:
+        what a ``user.*.{kind}.{currency}`` channel filters on."""
+        c = self._w.contracts[instrument_name]
+        return c.deribit_kind, c.currency
+
+    def orders_after(self, seen: int) -> tuple[int, list[tuple[int, OrderView]]]:
+        """Orders of every account placed after the first ``seen`` (with their account), and
+        the new count: the websocket feed's cursor, so a push never re-reads the whole log."""
+        self._w.sync()
+        orders = list(self._w.desk.orders.values())
+        return len(orders), [(o.account_id, o.view()) for o in orders[seen:]]
+
+    def orders_now(self, order_ids: Iterable[str]) -> list[tuple[int, OrderView]]:
+        """The current state of ``order_ids`` (with their account), in the order given."""
+        self._w.sync()
+        desk = self._w.desk.orders
+        return [(desk[i].account_id, desk[i].view()) for i in order_ids if i in desk]
+
+    def trades_after(self, seen: int) -> tuple[int, list[tuple[int, TradeView]]]:
+        """Trades of every account recorded after the first ``seen`` (with their account),
+        and the new count."""
+        self._w.sync()
+        trades = self._w.desk.trades
+        return len(trades), list(trades[seen:])
+
+    def positions_on(self, account_id: int, instrument_names: Iterable[str]) -> list[PositionView]:
+        """The account's positions on ``instrument_names`` as Deribit pushes them after a trade:
+        a position the trade closed is there with size 0 (a read of open positions drops it)."""
+        w = self._w
+        w.sync()
+        acc = w.account(account_id)
+        out = []
+        for name in instrument_names:
+            pos = acc.positions.get(name)
+            if pos is not None and name in w.marks:
+                out.append(position_view(w.contracts[name], pos, w.marks[name], 0.0))
+        return out
 
     # --------------------------------------------------- introspection (tests)
     def order_log(self) -> list[OrderView]:

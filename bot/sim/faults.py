@@ -8,6 +8,14 @@ Each knob targets JSON-RPC methods by a glob over the method name
 (``"private/buy"``, ``"private/*"``, ``"*"``). Randomness comes from one
 seeded generator, so a run with the same seed and request sequence fires the
 same faults.
+
+Rules apply to JSON-RPC requests over the websocket too (an error rule on
+``public/auth`` refuses a re-login, 10028 on ``*/subscribe`` is a rate limit, a
+drop rule closes the connection). The ``ws_*`` knobs act on what the emulator
+pushes: ``ws_stall`` silences the subscriptions whose channel matches a glob
+(the connection stays up), ``ws_delay_ms`` holds every push, ``ws_reorder``
+delivers pushes in swapped pairs, ``ws_drop_messages`` loses the next N pushes
+and ``ws_disconnect`` closes every websocket once.
 """
 
 from __future__ import annotations
@@ -150,6 +158,11 @@ class Faults:
         self._stale_marks: str | None = None
         self._empty_positions: str | None = None
         self._rules: list[FaultRule] = []
+        self.ws_stall: str | None = None
+        self.ws_delay_ms = 0
+        self.ws_reorder = False
+        self.ws_drop_messages = 0
+        self._ws_disconnect = False
         self.set_latency(latency_ms, method=latency_method)
         self.set_stale_marks(stale_marks)
         self.set_empty_positions(empty_positions)
@@ -171,6 +184,26 @@ class Faults:
     def set_empty_positions(self, method: str | None = "private/get_positions") -> None:
         """Answer position reads matching ``method`` with an empty list (None: off)."""
         self._empty_positions = method
+
+    def stall_ws(self, channel: str | None) -> None:
+        """Push nothing more on subscriptions whose channel matches ``channel`` (None: off)."""
+        self.ws_stall = channel or None
+
+    def delay_ws(self, ms: int, *, reorder: bool = False) -> None:
+        """Hold every websocket push ``ms`` milliseconds; ``reorder`` swaps pushes in pairs."""
+        if ms < 0:
+            raise ValueError(f"ws delay must be >= 0 ms, got {ms}")
+        self.ws_delay_ms, self.ws_reorder = int(ms), reorder
+
+    def drop_ws_messages(self, count: int = 1) -> None:
+        """Lose the next ``count`` websocket pushes (each subscriber's message counts once)."""
+        if count < 0:
+            raise ValueError(f"ws_drop_messages must be >= 0, got {count}")
+        self.ws_drop_messages = count
+
+    def disconnect_ws(self) -> None:
+        """Close every websocket connection at the next push round (once)."""
+        self._ws_disconnect = True
 
     def add(self, rule: FaultRule) -> None:
         """Append a rule; rules are tried in the order they were added."""
@@ -201,6 +234,8 @@ class Faults:
         self._latency_ms, self._latency_method = 0, "*"
         self._stale_marks = self._empty_positions = None
         self._rules.clear()
+        self.ws_stall, self.ws_delay_ms, self.ws_reorder = None, 0, False
+        self.ws_drop_messages, self._ws_disconnect = 0, False
 
     # -- queries used by the facade ---------------------------------------------------------
 
@@ -223,6 +258,22 @@ class Faults:
             and self._empty_positions is not None
             and fnmatchcase(method, self._empty_positions)
         )
+
+    def ws_stalled(self, channel: str) -> bool:
+        """Whether pushes on ``channel`` are silently withheld."""
+        return self.ws_stall is not None and fnmatchcase(channel, self.ws_stall)
+
+    def take_ws_drop(self) -> bool:
+        """Whether this push is lost; consumes one of the ``ws_drop_messages``."""
+        if self.ws_drop_messages <= 0:
+            return False
+        self.ws_drop_messages -= 1
+        return True
+
+    def take_ws_disconnect(self) -> bool:
+        """Whether the websockets must be closed now; true once per :meth:`disconnect_ws`."""
+        pending, self._ws_disconnect = self._ws_disconnect, False
+        return pending
 
     def decide(self, method: str) -> FaultRule | None:
         """The rule that fires on this request of ``method``, if any; consumes its count."""
@@ -249,6 +300,11 @@ class Faults:
             "stale_marks": self._stale_marks,
             "empty_positions": self._empty_positions,
             "rules": [rule.to_json() for rule in self._rules],
+            "ws_stall": self.ws_stall,
+            "ws_delay_ms": self.ws_delay_ms,
+            "ws_reorder": self.ws_reorder,
+            "ws_drop_messages": self.ws_drop_messages,
+            "ws_disconnect": self._ws_disconnect,
         }
 
     def update_from_json(self, raw: Mapping[str, Any]) -> None:
@@ -263,6 +319,7 @@ class Faults:
             "stale_marks",
             "empty_positions",
             "rules",
+            *_WS_FIELDS,
         }
         if unknown:
             raise ValueError(f"faults: unknown field(s) {', '.join(sorted(unknown))}")
@@ -279,7 +336,10 @@ class Faults:
         empty = self._empty_positions
         if "empty_positions" in raw:
             empty = _optional_pattern(raw["empty_positions"], "private/get_positions")
+        ws = _ws_fields(raw, self)
         self._latency_ms = latency
+        self.ws_stall, self.ws_delay_ms, self.ws_reorder, self.ws_drop_messages = ws[:4]
+        self._ws_disconnect = self._ws_disconnect or ws[4]
         self._latency_method = str(raw.get("latency_method", self._latency_method))
         self._stale_marks, self._empty_positions, self._rules = stale, empty, rules
 
@@ -289,6 +349,27 @@ class Faults:
         faults = cls(seed=_int_field(raw, "seed", seed))
         faults.update_from_json({k: v for k, v in raw.items() if k != "seed"})
         return faults
+
+
+_WS_FIELDS = ("ws_stall", "ws_delay_ms", "ws_reorder", "ws_drop_messages", "ws_disconnect")
+
+
+def _ws_fields(raw: Mapping[str, Any], now: Faults) -> tuple[str | None, int, bool, int, bool]:
+    """The websocket knobs named in ``raw`` (the others as they are), validated."""
+    stall = now.ws_stall
+    if "ws_stall" in raw:
+        stall = _optional_pattern(raw["ws_stall"], "*")
+    delay = _int_field(raw, "ws_delay_ms", now.ws_delay_ms)
+    drops = _int_field(raw, "ws_drop_messages", now.ws_drop_messages)
+    if delay < 0 or drops < 0:
+        raise ValueError("faults: ws_delay_ms and ws_drop_messages must be >= 0")
+    flags = []
+    for name, default in (("ws_reorder", now.ws_reorder), ("ws_disconnect", False)):
+        value = raw.get(name, default)
+        if not isinstance(value, bool):
+            raise ValueError(f"faults: {name!r} must be true or false, got {value!r}")
+        flags.append(value)
+    return stall, delay, flags[0], drops, flags[1]
 
 
 def _int_field(raw: Mapping[str, Any], name: str, default: int) -> int:

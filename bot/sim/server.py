@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.ops.net import is_loopback
 from bot.sim.binance_api import BinanceApi, build_binance_app
 from bot.sim.deribit_api import DeribitApi, build_app
+from bot.sim.deribit_ws import MIN_HEARTBEAT_S, WS_PATH
 from bot.sim.dialect import Dialect
 from bot.sim.exchange import SimExchange
 from bot.sim.faults import Faults
@@ -31,13 +32,15 @@ SHUTDOWN_TIMEOUT_S = 2.0
 
 @dataclass(frozen=True, slots=True)
 class RunningEmulator:
-    """A started emulator: point ccxt's ``urls['api']['rest']`` at ``base_url``."""
+    """A started emulator: point ccxt's ``urls['api']['rest']`` at ``base_url`` (and, for
+    ``ccxt.pro``, ``urls['api']['ws']`` at ``ws_url``: Deribit dialect only)."""
 
     base_url: str
     host: str
     port: int
     exchange: SimExchange
     faults: Faults
+    ws_url: str | None = None
 
 
 @asynccontextmanager
@@ -49,11 +52,13 @@ async def run_emulator(
     *,
     allow_non_loopback: bool = False,
     auth_clock: Clock | None = None,
+    ws_min_heartbeat_s: float = MIN_HEARTBEAT_S,
 ) -> AsyncIterator[RunningEmulator]:
     """Serve ``exchange`` in its dialect until the block exits; port 0 picks a free port.
 
     ``auth_clock`` is the wall clock signatures are checked against (default:
-    the system clock).
+    the system clock); ``ws_min_heartbeat_s`` the smallest websocket heartbeat
+    interval accepted (Deribit's 10 s; tests shorten it).
     """
     if not (allow_non_loopback or is_loopback(host)):
         raise ValueError(
@@ -67,7 +72,12 @@ async def run_emulator(
         api = BinanceApi(exchange, faults or Faults(), auth_clock=auth_clock)
         app = build_binance_app(api)
     else:
-        api = DeribitApi(exchange, faults or Faults(), auth_clock=auth_clock)
+        api = DeribitApi(
+            exchange,
+            faults or Faults(),
+            auth_clock=auth_clock,
+            ws_min_heartbeat_s=ws_min_heartbeat_s,
+        )
         app = build_app(api)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
@@ -76,12 +86,14 @@ async def run_emulator(
         await site.start()
         bound_port = int(runner.addresses[0][1])
         url_host = f"[{host}]" if ":" in host else host
+        ws = isinstance(api, DeribitApi)
         yield RunningEmulator(
             base_url=f"http://{url_host}:{bound_port}",
             host=host,
             port=bound_port,
             exchange=exchange,
             faults=api.faults,
+            ws_url=f"ws://{url_host}:{bound_port}{WS_PATH}" if ws else None,
         )
     finally:
         api.release_held()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -96,15 +96,18 @@ def ccxt_client(
     testnet: bool = False,
     api_url: str | None = None,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    make: Callable[[dict[str, Any]], Any] | None = None,
 ) -> Any:
     """A configured ``ccxt.async_support`` client for ``exchange``.
 
-    ``testnet`` turns on ccxt's sandbox mode before ``api_url`` is applied.
-    With credentials, the final hosts are checked against the key's network.
+    ``testnet`` turns on ccxt's sandbox mode before ``api_url`` is applied
+    (which rebases the websocket URLs too). With credentials, the final hosts
+    are checked against the key's network. ``make`` builds another class of
+    client for the exchange (a ccxt.pro streaming one), configured the same way.
     """
     normaliser = normaliser_for(exchange)
     options = copy.deepcopy(dict(normaliser.ccxt_options))
-    client = getattr(ccxt_async, exchange)(
+    client = (make or getattr(ccxt_async, exchange))(
         {"timeout": timeout_ms, "enableRateLimit": True, "options": options}
     )
     client.has["fetchCurrencies"] = normaliser.fetch_currencies

@@ -39,6 +39,7 @@ from bot.venues.clients import ccxt_client, check_network
 from bot.venues.errors import Sleep, TokenBucket
 from bot.venues.normalise import Normaliser, normaliser_for
 from bot.venues.paper import PaperVenue
+from bot.venues.stream import DeribitEvents, VenueStream
 
 LIVE_CONFIRM_VAR = "DELTABOT_LIVE_CONFIRM"
 LIVE_CONFIRM_VALUE = "yes-trade-real-money"
@@ -219,3 +220,47 @@ def build_venues(
         )
         for v in config.venues
     }
+
+
+def build_streams(
+    config: Config,
+    environ: Mapping[str, str],
+    *,
+    sim_endpoints: Mapping[VenueId, SimEndpoint] | None = None,
+) -> dict[VenueId, VenueStream]:
+    """The event stream of every venue ``[stream]`` streams (none in mode paper: its account
+    is local), on the same hosts and keys as its REST client."""
+    if config.mode is Mode.PAPER:
+        return {}
+    stream = config.stream
+    underlyings = tuple(dict.fromkeys(Currency(h.underlying) for h in config.hedges))
+    streams = {}
+    for venue in config.venues:
+        if not stream.streams(venue.name, venue.exchange.value):
+            continue
+        exchange = venue.exchange.value
+        sim = (sim_endpoints or {}).get(venue.name)
+        if config.mode is Mode.SIM:
+            if sim is None:
+                raise StartupError(f"venue {venue.name}: mode sim needs the emulator's URL")
+            client = ccxt_client(
+                exchange, credentials=sim.credentials, api_url=sim.base_url, make=DeribitEvents
+            )
+        else:
+            credentials = venue_credentials(venue.name, testnet=venue.testnet, environ=environ)
+            client = ccxt_client(
+                exchange,
+                credentials=credentials,
+                testnet=venue.testnet,
+                api_url=venue.api_url,
+                make=DeribitEvents,
+            )
+        streams[venue.name] = VenueStream(
+            venue.name,
+            client,
+            underlyings,
+            heartbeat_s=round(stream.stale_after_s / 3),
+            reconnect_min_s=stream.reconnect_min_s,
+            reconnect_max_s=stream.reconnect_max_s,
+        )
+    return streams

@@ -15,7 +15,7 @@ EXAMPLE = ROOT / "config.example.toml"
 def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
     """Four simulated hours (through the BTC jump) end in exit 0, a PNG chart, a JSON report
     with cycles for both underlyings, only the events inside the run and every order
-    journaled, and progress and the chart's path on stderr."""
+    journaled, and progress, the stream's reactions and the chart's path on stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTABOT_")}
     chart = tmp_path / "demo.png"
     run = subprocess.run(
@@ -34,4 +34,5 @@ def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
     progress = [line for line in run.stderr.splitlines() if "h simulated" in line]
     assert "/4.0 h simulated" in progress[-1]  # progress, never on stdout
     assert f"chart: {chart}" in run.stderr  # beside --json, where the chart went
+    assert "streaming: " in run.stderr  # the Deribit venues stream: reaction per hedge shown
     assert not list(tmp_path.glob("*.sqlite*")), "the demo journal goes to a temporary directory"

@@ -7,7 +7,7 @@ import math
 from bot.domain import health_rules as rules
 from bot.domain.health import Level
 from bot.domain.health_rules import BandState, BandView, HealthMemory
-from bot.domain.ids import Currency
+from bot.domain.ids import Currency, VenueId
 from bot.domain.trading_state import SetBy, TradingMode, TradingState
 
 BTC = Currency("BTC")
@@ -109,3 +109,16 @@ class TestVenues:
         c = rules.venues(False, "venue sim-b unreadable: NetworkError: down", 2)
         assert c.level is Level.FAILING and "sim-b" in c.reason
         assert rules.venues(None, None, 2).level is Level.FAILING
+
+
+class TestStreams:
+    def test_live_streams_are_ok(self) -> None:
+        """No stream silent past its limit: ok, with how many stream."""
+        c = rules.streams({}, 2)
+        assert (c.name, c.level, c.reason) == ("streams", Level.OK, "2 venue stream(s) live")
+
+    def test_a_silent_stream_is_stale_input_degraded(self) -> None:
+        """A stream silent past its limit degrades (the timer still hedges) and names it."""
+        c = rules.streams({VenueId("deribit-a"): 42.0}, 1)
+        assert c.level is Level.DEGRADED
+        assert "deribit-a silent 42 s" in c.reason
