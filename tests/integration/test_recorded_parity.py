@@ -1,7 +1,7 @@
 """Parity: the daemon's own run on the emulator, recorded, replayed by the recorded backtest
 with the same config and the venue's lot, makes the same hedge trades: one for each order
 the daemon decided, on the same cycle's read (or the next one, at the band's edge), same
-side, sizes within ten lots."""
+side, sizes within ten lots or 3 % of the trade."""
 
 from __future__ import annotations
 
@@ -21,9 +21,12 @@ SPEED = "480"
 LOT_COIN = 0.001
 """The emulated Binance USDⓈ-M perpetuals' lot, BTC and ETH: the replay rounds as the daemon."""
 SLACK_COIN = 0.01
-"""Sizes agree within ten lots, about 10 % of these trades: the daemon prices the same marks
-with each venue's index of its moment, the replay with the recorded options' index, so a
-deviation near the band's edge can also be traded one cycle apart."""
+SLACK_FRAC = 0.03
+"""Sizes agree within ten lots or 3 % of the trade, whichever is larger: the daemon prices
+the same marks with each venue's index of its moment (at this clock's speed, 10 ms of wall
+time between two venues' reads is 5 simulated seconds), the replay with the recorded
+options' index, so the sizes differ by a share of the trade, and a deviation near the
+band's edge can also be traded one cycle apart. A one-sided replay error is larger."""
 
 
 def _record(tmp: Path) -> Path:
@@ -53,7 +56,7 @@ def _record(tmp: Path) -> Path:
 
 def test_replay_of_a_recorded_run_makes_the_daemons_trades(tmp_path: Path) -> None:
     """Every order the daemon decided has a replay trade on that cycle's read or the next,
-    same side, size within ten lots, and the replay makes no other trade."""
+    same side, size within ten lots or 3 %, and the replay makes no other trade."""
     config_path = _record(tmp_path)
     config = load_config(config_path, {})
     run = run_recorded(config, tmp_path / "store", lot_coin=[LOT_COIN] * 2)
@@ -81,4 +84,4 @@ def test_replay_of_a_recorded_run_makes_the_daemons_trades(tmp_path: Path) -> No
         # deviation sat within a few lots of the band's edge, on the cycle next to it
         nearest = int(np.argmin(np.abs(grid - cycle_ms)))
         assert read_ms in grid[max(nearest - 1, 0) : nearest + 2]
-        assert abs(traded - size) <= SLACK_COIN
+        assert abs(traded - size) <= max(SLACK_COIN, SLACK_FRAC * abs(size))
