@@ -13,7 +13,9 @@ Example (write a one-month ATM call; hourly re-hedging against a grid of bands):
 ``"edge"``; a bare word is a string). Exit 0 with the report (text, or JSON
 with ``--json``), or 2 with one line saying what is wrong: never a traceback.
 A run that would need more memory than ``--max-memory-gb`` (default: half of
-this machine's) is refused with the figure before it starts.
+this machine's) is refused with the figure before it starts. The chunks run
+where ``--scheduler`` (or ``--config``'s ``[compute]``) says: ``serial``,
+``local`` (the default) or ``tcp://host:8786``, with the same figures on each.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ from bot.backtest import (
     run_backtest,
 )
 from bot.backtest.report import format_table, to_json_dict
+from bot.commands.common import add_scheduler, compute_of, load_or_report
+from bot.compute import open_runner
+from bot.config.compute import ComputeConfig
 from bot.ops.progress import RunProgress
 
 _PROGRESS_AFTER_S = 1.0
@@ -262,12 +267,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="paths simulated together; bounds memory (default: %(default)s)",
     )
     run.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="processes; results do not depend on it (default: %(default)s, this machine's cores)",
-    )
-    run.add_argument(
         "--max-memory-gb",
         type=float,
         default=_half_the_memory_gb(),
@@ -275,6 +274,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse a run that needs more memory than this, GB (default: %(default).1f, "
         "half of this machine's)",
     )
+    add_scheduler(run)
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument(
         "--plot",
@@ -286,12 +286,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the backtest and print the report (0), or one error line on stderr (2)."""
+    compute = ComputeConfig()
+    if getattr(args, "config", None) is not None:
+        config = load_or_report(args.config, environ)
+        if config is None:
+            return 2
+        compute = config.compute
     try:
+        scheduler, workers = compute_of(args, compute)
         specs = _specs(args.strategy_entries or [])
         book = _book(args)
         model = _model(args)
         costs = Costs(args.fee, args.spread, args.slippage, args.funding)
-        with RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown:
+        with (
+            RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown,
+            open_runner(scheduler, workers=workers, announce=shown.note) as runner,
+        ):
             result = run_backtest(
                 book,
                 model,
@@ -304,13 +314,16 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 rate=args.rate,
                 pricing_vol=args.pricing_vol,
                 chunk_paths=args.chunk_paths,
-                workers=args.workers,
+                runner=runner,
                 progress=lambda done, total: shown.update(done / total, f"{done}/{total} chunks"),
                 max_memory_bytes=args.max_memory_gb * 1e9,
             )
     except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the runner's block has cancelled the chunks, stopped the cluster
+        print("deltabot backtest: interrupted", file=sys.stderr)
+        return 130
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_table(result))
     if args.plot:
         # matplotlib (~0.5 s to import) only when a plot is asked for.

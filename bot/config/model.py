@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.config.alerts import AlertsConfig
 from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
+from bot.config.compute import ComputeConfig
 from bot.config.daemon import DaemonConfig
 from bot.config.dashboard import DashboardConfig
 from bot.config.health import HealthConfig
@@ -156,6 +157,10 @@ class Config(BaseSettings):
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig,
         description="Alert channels (apprise), throttling and thresholds. Default: see [alerts].",
+    )
+    compute: ComputeConfig = Field(
+        default_factory=ComputeConfig,
+        description="Where backtests and stress runs compute. Default: see [compute].",
     )
 
     @classmethod
