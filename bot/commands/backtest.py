@@ -67,6 +67,9 @@ class _StrategyAction(argparse.Action):
     ) -> None:
         entries: list[list[Any]] = getattr(namespace, "strategy_entries", None) or []
         value = str(values)
+        if option_string == "--grid" and "=" not in value:
+            namespace.grid_file = Path(value)  # a sweep's grid file, not one strategy's key
+            return
         if option_string == "--strategy":
             entries.append([value, {}, {}])
         else:
@@ -214,11 +217,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     strat.add_argument(
         "--grid",
         action=_StrategyAction,
-        metavar="KEY=V1,V2",
+        metavar="KEY=V1,V2|FILE.toml",
         dest="strategy_entries",
-        help="run that strategy once per value; several --grid make their product "
-        "(default: no grid)",
+        help="KEY=V1,V2: run that strategy once per value; several --grid make their "
+        "product. FILE.toml: a sweep over strategies, params, costs, models and seeds "
+        "(README, 'Sweeps') (default: no grid)",
     )
+    parser.set_defaults(grid_file=None)
     costs = parser.add_argument_group("costs (fractions of traded notional)")
     costs.add_argument(
         "--fee",
@@ -275,6 +280,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "half of this machine's)",
     )
     add_scheduler(run)
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="with --grid FILE.toml: store each finished cell group there as Parquet "
+        "(default: none)",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --out: continue the sweep stored there, skipping the groups it holds",
+    )
+    run.add_argument(
+        "--risk-budget",
+        type=float,
+        action="append",
+        default=[],
+        metavar="USD",
+        help="with --grid FILE.toml: report the cheapest cell whose P&L std is at most "
+        "this, repeatable (default: the frontier only)",
+    )
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument(
         "--plot",
@@ -286,17 +312,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the backtest and print the report (0), or one error line on stderr (2)."""
-    compute = ComputeConfig()
-    if getattr(args, "config", None) is not None:
-        config = load_or_report(args.config, environ)
-        if config is None:
-            return 2
-        compute = config.compute
+    if args.grid_file is not None:
+        from bot.commands.backtest_sweep import run_sweep_command  # noqa: PLC0415 - no cycle
+
+        return run_sweep_command(args, environ)
+    if args.out is not None or args.resume or args.risk_budget:
+        print(
+            "deltabot backtest: error: --out, --resume and --risk-budget need --grid FILE.toml",
+            file=sys.stderr,
+        )
+        return 2
+    compute = compute_config(args, environ)
+    if compute is None:
+        return 2
     try:
         scheduler, workers = compute_of(args, compute)
-        specs = _specs(args.strategy_entries or [])
-        book = _book(args)
-        model = _model(args)
+        specs = specs_of(args.strategy_entries or [])
+        book = book_of(args)
+        model = model_of(args)
         costs = Costs(args.fee, args.spread, args.slippage, args.funding)
         with (
             RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown,
@@ -339,12 +372,21 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
+def compute_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ComputeConfig | None:
+    """``--config``'s [compute] if one is given, else the defaults; None after printing the
+    config's problems (the caller exits 2). A backtest needs no config otherwise."""
+    if getattr(args, "config", None) is None:
+        return ComputeConfig()
+    config = load_or_report(args.config, environ)
+    return None if config is None else config.compute
+
+
 def _half_the_memory_gb() -> float:
     """Half of this machine's physical memory, in GB."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2e9
 
 
-def _specs(entries: list[list[Any]]) -> list[StrategySpec]:
+def specs_of(entries: list[list[Any]]) -> list[StrategySpec]:
     if not entries:
         raise ValueError("give at least one --strategy NAME (e.g. --strategy band)")
     specs = []
@@ -355,7 +397,7 @@ def _specs(entries: list[list[Any]]) -> list[StrategySpec]:
     return specs
 
 
-def _book(args: argparse.Namespace) -> Book:
+def book_of(args: argparse.Namespace) -> Book:
     if args.book and args.option:
         raise ValueError("give either --book or --option, not both")
     if args.book:
@@ -369,7 +411,7 @@ def _book(args: argparse.Namespace) -> Book:
     return book
 
 
-def _model(args: argparse.Namespace) -> PathModel:
+def model_of(args: argparse.Namespace) -> PathModel:
     drift = args.rate if args.drift is None else args.drift
     if args.model != "csv" and args.csv:
         raise ValueError("--csv needs --model csv")

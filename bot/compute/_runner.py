@@ -16,7 +16,6 @@ equivalents), so the BLAS pools do not oversubscribe the cores either.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -187,7 +186,6 @@ class LocalRunner:
         if self._dask is None:
             from distributed import Client, LocalCluster  # noqa: PLC0415 - ~0.5 s import
 
-            has_dashboard = importlib.util.find_spec("bokeh") is not None
             cluster = self._stack.enter_context(
                 LocalCluster(
                     n_workers=self._workers,
@@ -195,20 +193,35 @@ class LocalRunner:
                     processes=True,
                     # The backtest bounds its own memory (run_memory_bytes) before it starts.
                     memory_limit=0,
-                    dashboard_address="127.0.0.1:0" if has_dashboard else None,
+                    # A free port: two runs at once must not fight over Dask's 8787.
+                    dashboard_address="127.0.0.1:0",
                     host="127.0.0.1",
                     silence_logs=logging.CRITICAL,  # a failed chunk is reported by the caller
                 )
             )
             client = self._stack.enter_context(Client(cluster))
-            link = client.dashboard_link if has_dashboard else None
+            link = client.dashboard_link
             self._dask = DaskRunner(client, self._workers, link)
             self._announce(_started("local Dask cluster", self._workers, link))
         return self._dask
 
 
+@contextmanager
+def _quiet_event_loop() -> Iterator[None]:
+    """Hush asyncio's logger while a local cluster runs and stops: a cluster stopped mid-run
+    (Ctrl-C) has Dask's scheduler log its own internal tasks' errors there; the run's
+    own errors reach the caller as :class:`Failed` or as the exception."""
+    log = logging.getLogger("asyncio")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def _started(what: str, workers: int, dashboard: str | None) -> str:
-    board = f"dashboard {dashboard}" if dashboard else "no dashboard (bokeh is not installed)"
+    board = f"dashboard {dashboard}" if dashboard else "no dashboard"
     return f"{what}: {workers} worker{'s' if workers != 1 else ''}, {board}"
 
 
@@ -235,6 +248,7 @@ def open_runner(
         return
     if scheduler == "local":
         with ExitStack() as stack:
+            stack.enter_context(_quiet_event_loop())  # entered first: left after the cluster
             yield LocalRunner(workers or os.cpu_count() or 1, stack, announce)
         return
     from distributed import Client  # noqa: PLC0415 - ~0.5 s import, only when used
