@@ -48,10 +48,16 @@ class Done(Generic[R_co]):
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """Item ``index`` raised; ``error`` is ``Type: message``."""
+    """Item ``index`` raised an exception of type ``kind`` (its name) saying ``message``."""
 
     index: int
-    error: str
+    kind: str
+    message: str
+
+    @property
+    def error(self) -> str:
+        """``Kind: message``, for a report."""
+        return f"{self.kind}: {self.message}"
 
 
 Finished = Done[R] | Failed
@@ -90,8 +96,8 @@ def parse_scheduler(text: str) -> str:
     raise SchedulerError(f"scheduler {text!r}: expected {SCHEDULERS_HELP}")
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+def _failed(index: int, exc: BaseException) -> Failed:
+    return Failed(index, type(exc).__name__, str(exc))
 
 
 class SerialRunner:
@@ -112,7 +118,7 @@ class SerialRunner:
             try:
                 value = fn(shared, item)
             except Exception as exc:  # a chunk's failure is reported; the rest run
-                yield Failed(i, _error_text(exc))
+                yield _failed(i, exc)
             else:
                 yield Done(i, value)
 
@@ -147,7 +153,7 @@ class DaskRunner:
             for future in as_completed(futures):
                 i = index[future.key]
                 if future.status == "error":
-                    yield Failed(i, _error_text(future.exception()))
+                    yield _failed(i, future.exception())
                 else:
                     yield Done(i, future.result())
                 future.release()

@@ -102,6 +102,26 @@ class TestSameResultOnEveryRunner:
         assert (serial.returncode, remote.returncode) == (0, 0), remote.stderr
         assert serial.stdout == remote.stdout
 
+    def test_the_stress_report(self, cluster: LoopbackCluster) -> None:
+        """`deltabot stress --json` on the example book prints the same JSON serially, on a
+        2-worker local cluster and on the loopback cluster."""
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        base = [sys.executable, "-m", "bot", "stress", "--config", "config.example.toml", "--json"]
+        runs = [
+            subprocess.run(
+                [*base, "--scheduler", *where],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT_S,
+                check=False,
+            )
+            for where in (["serial"], ["local", "--workers", "2"], [cluster.address])
+        ]
+        assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
+        assert runs[1].stdout == runs[0].stdout == runs[2].stdout
+
 
 class TestResume:
     def test_stored_groups_are_skipped_and_the_result_is_the_same(

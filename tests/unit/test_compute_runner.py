@@ -41,7 +41,7 @@ class TestRunners:
     def test_a_failed_item_is_reported_and_the_rest_complete(self, scheduler: str) -> None:
         """Item 3 comes back Failed with its error's type and text; every other item Done."""
         got = outcomes(scheduler)
-        assert got[3] == Failed(3, "ValueError: item 3 is bad")
+        assert got[3] == Failed(3, "ValueError", "item 3 is bad")
         assert [o for o in got if isinstance(o, Done)] == [Done(i, 10 * i) for i in (0, 1, 2, 4, 5)]
 
     def test_the_local_runner_reports_its_workers(self) -> None:

@@ -15,9 +15,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _run(argv: list[str], config: Path = EXAMPLE) -> int:
+    """The command in this process; serial, so stderr holds only the command's own lines
+    (tests/e2e/test_compute_cli.py runs it on the other runners)."""
     parser = argparse.ArgumentParser(prog="deltabot stress")
     stress.add_arguments(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(["--scheduler", "serial", *argv])
     args.config = config
     return stress.run(args, {})
 
