@@ -105,25 +105,27 @@ def run_sweep(
     if not (sweep.strategies and sweep.models and sweep.costs and sweep.seeds):
         raise ValueError("a grid needs at least one strategy, model, cost level and seed")
     plans: dict[str, BacktestPlan] = {}
-    for m, c, s in sweep.groups():
-        key = group_key((m, c, s))
-        if key not in skip:
-            plans[key] = plan_backtest(
-                sweep.book,
-                sweep.models[m].model,
-                sweep.strategies,
-                sweep.costs[c],
-                paths=paths,
-                steps=steps,
-                seed=sweep.seeds[s],
-                carry=carry,
-                rate=rate,
-                pricing_vol=pricing_vol,
-                chunk_paths=chunk_paths,
-                workers=runner.workers,
-                max_memory_bytes=max_memory_bytes,
-                model_index=m,
-            )
+    todo = [g for g in sweep.groups() if group_key(g) not in skip]
+    # Groups are tasks enough for the workers: a group's strategies are split (each part
+    # revaluing the book again) only when there are fewer groups than workers.
+    split_for = max(1, -(-runner.workers // max(1, len(todo))))
+    for m, c, s in todo:
+        plans[group_key((m, c, s))] = plan_backtest(
+            sweep.book,
+            sweep.models[m].model,
+            sweep.strategies,
+            sweep.costs[c],
+            paths=paths,
+            steps=steps,
+            seed=sweep.seeds[s],
+            carry=carry,
+            rate=rate,
+            pricing_vol=pricing_vol,
+            chunk_paths=chunk_paths,
+            workers=split_for,
+            max_memory_bytes=max_memory_bytes,
+            model_index=m,
+        )
     tasks = [(key, i) for key, plan in plans.items() for i in range(len(plan.tasks))]
     inputs = ChunkInputs(sweep.book, tuple(m.model for m in sweep.models))
     pending = {key: len(plan.tasks) for key, plan in plans.items()}

@@ -9,9 +9,10 @@ interrupted run (Ctrl-C) cancels what is left, and a local cluster is shut
 down with its worker processes when the ``with`` block ends, however it ends.
 
 The local cluster runs one single-threaded worker process per core: the
-kernels are vectorised numpy, so threads would contend for the GIL, and Dask's
+kernels are vectorised numpy, so threads would contend for the GIL, and the
 nanny starts each worker with ``OMP_NUM_THREADS=1`` (and the MKL/OpenBLAS
-equivalents), so the BLAS pools do not oversubscribe the cores either.
+equivalents), so the BLAS pools do not oversubscribe the cores either; it
+does not set Dask's default ``MALLOC_TRIM_THRESHOLD_`` (see :data:`WORKER_ENVIRON`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ R_co = TypeVar("R_co", covariant=True)
 
 SCHEDULERS_HELP: Final = "serial | local | tcp://HOST:PORT"
 """How a scheduler is written, for help texts and errors."""
+PRE_SPAWN_ENVIRON: Final = "distributed.nanny.pre-spawn-environ"
+WORKER_ENVIRON: Final = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+"""The local workers' environment: BLAS pools of one thread, and not Dask's default
+``MALLOC_TRIM_THRESHOLD_=65536``, which returns every large numpy temporary to the kernel
+and made a backtest chunk twice as slow (measured: 9.6 s instead of 4.3 s serially)."""
 CONNECT_TIMEOUT_S: Final = 10.0
 """How long to wait for a remote scheduler before saying it cannot be reached."""
 
@@ -190,8 +196,10 @@ class LocalRunner:
     def start(self) -> DaskRunner:
         """The cluster, started now if it is not running yet."""
         if self._dask is None:
-            from distributed import Client, LocalCluster  # noqa: PLC0415 - ~0.5 s import
+            import dask  # noqa: PLC0415 - ~0.5 s import, only when used
+            from distributed import Client, LocalCluster  # noqa: PLC0415
 
+            self._stack.enter_context(dask.config.set({PRE_SPAWN_ENVIRON: WORKER_ENVIRON}))
             cluster = self._stack.enter_context(
                 LocalCluster(
                     n_workers=self._workers,
