@@ -48,3 +48,19 @@ class TestScenarios:
         fronts = {s["scenario"]: s["frontier"] for s in doc["scenarios"]}  # type: ignore[attr-defined]
         assert list(fronts.values()) == [[0, 1, 3], [4]]
         assert len(scenarios(rows)) == 2
+
+
+class TestFrontierChart:
+    def test_one_panel_per_scenario_labelled_on_the_frontier(self) -> None:
+        """Two scenarios draw two panels titled by scenario; only frontier cells get a label."""
+        from bot.backtest.sweep_plot import draw_frontier
+
+        se = {"costs_usd_mean_se": 0.01}
+        rows = [{**r, **se} for r in [*WORKED, cell("Z", 0.1, 0.1, model="merton vol=0.2")]]
+        axes = [ax for ax in draw_frontier(rows, "test").axes if ax.get_visible()]
+        assert [ax.get_title() for ax in axes] == [
+            "gbm vol=0.2 | fee 5 bp",
+            "merton vol=0.2 | fee 5 bp",
+        ]
+        labels = [t.get_text().split(",")[0] for t in axes[0].texts]
+        assert labels == ["A", "B", "D"]
