@@ -250,7 +250,8 @@ def open_runner(
     """The runner ``scheduler`` names, shut down on leaving the block.
 
     ``local`` starts ``workers`` (default: this machine's cores) worker
-    processes of one thread when it is first given more than one item;
+    processes of one thread when it is first given more than one item (one
+    worker runs in this process);
     ``tcp://host:port`` connects to a running ``dask scheduler`` and uses its
     workers. ``announce`` is told, in a line, when a cluster is ready: its
     workers and its dashboard's address. SchedulerError if the text is not a
@@ -261,9 +262,13 @@ def open_runner(
         yield SerialRunner()
         return
     if scheduler == "local":
+        n = workers or os.cpu_count() or 1
+        if n == 1:  # a cluster of one worker would only add its start-up
+            yield SerialRunner()
+            return
         with ExitStack() as stack:
             stack.enter_context(_quiet_event_loop())  # entered first: left after the cluster
-            yield LocalRunner(workers or os.cpu_count() or 1, stack, announce)
+            yield LocalRunner(n, stack, announce)
         return
     from distributed import Client  # noqa: PLC0415 - ~0.5 s import, only when used
 
