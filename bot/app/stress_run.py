@@ -19,10 +19,13 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
+from bot.app.breach_run import BreachInputs, breach_on
 from bot.app.sim_book import book_table, venue_equity
 from bot.compute import Failed, Runner, SerialRunner
 from bot.config import Config, VenueRole
 from bot.config.stress import StressConfig, margin_setup
+from bot.domain.margin import JumpDiffusion, liquidation_distance
+from bot.domain.position_table import PositionTable
 from bot.domain.stress import (
     ScenarioResult,
     StressGrid,
@@ -37,6 +40,7 @@ from bot.domain.stress import (
     withdrawal_freeze,
 )
 from bot.domain.timeunits import iso_utc
+from bot.pricing.arrays import FloatArray
 
 GRID_CHUNKS_PER_WORKER = 2
 """Vol-shift column chunks of the grid per worker: enough to even out the workers' load."""
@@ -45,14 +49,34 @@ SUMMARY_MOVES = (-0.5, -0.2, -0.1, 0.1, 0.2, 0.5)
 
 
 @dataclass(frozen=True, slots=True)
+class BreachFigures:
+    """Per venue: liquidation distances (fractions; inf: none) and P(breach within horizon).
+
+    The model is a diffusion at the most volatile ``[[sim.underlyings]]`` vol (a
+    stress run has no return history to calibrate jumps on): every underlying
+    moves together, as on the grid's price axis.
+    """
+
+    venues: tuple[str, ...]
+    down_frac: FloatArray
+    up_frac: FloatArray
+    probability: FloatArray
+    horizon_s: float
+    n_paths: int
+    sigma_frac: float
+
+
+@dataclass(frozen=True, slots=True)
 class StressReport:
-    """Everything the command prints: the grid, a vol-unchanged sweep, the scenarios."""
+    """Everything the command prints: the grid, a vol-unchanged sweep, the scenarios and the
+    breach probabilities."""
 
     start: str
     book: StressInputs
     grid: StressGrid
     sweep: StressGrid
     scenarios: tuple[ScenarioResult, ...]
+    breach: BreachFigures
 
 
 def stress_settings(config: Config, scenarios: Path | None) -> StressConfig:
@@ -148,7 +172,54 @@ def build_report(
     grid = join_columns([g for g in done[:n_parts] if isinstance(g, StressGrid)])
     results = [r for r in done[n_parts:] if isinstance(r, ScenarioResult)]
     sweep = grid_of(book, (*moves, *SUMMARY_MOVES), (0.0,), vol_relative=True)
-    return StressReport(iso_utc(sim.start_ms), book, grid, sweep, tuple(results))
+    breach = _breach(config, table, book, valuation_ts_ms=sim.start_ms, vols=vols, runner=runner)
+    return StressReport(iso_utc(sim.start_ms), book, grid, sweep, tuple(results), breach)
+
+
+def _breach(
+    config: Config,
+    table: PositionTable,
+    book: StressInputs,
+    *,
+    valuation_ts_ms: int,
+    vols: Sequence[float],
+    runner: Runner,
+) -> BreachFigures:
+    """Each venue's liquidation distances and its breach probability over [margin]'s horizon,
+    the Monte Carlo in chunks on ``runner``."""
+    setup, margin = book.margin, config.margin
+    dist = liquidation_distance(
+        table,
+        forward_usd=book.forward_usd,
+        valuation_ts_ms=valuation_ts_ms,
+        equity_coin=book.equity_coin,
+        equity_usd=book.equity_usd,
+        annual_vol_frac=vols,
+        models=[setup.model_for(v) for v in book.venues],
+        params=setup.liquidation,
+        standard=setup.standard,
+        portfolio=setup.portfolio,
+        vol=book.vol,
+    )
+    sigma = max(vols)
+    inputs = BreachInputs(
+        dist.down_frac,
+        dist.up_frac,
+        JumpDiffusion(sigma_frac=sigma),
+        margin.breach_horizon_years,
+        margin.breach_steps,
+        margin.breach_seed,
+    )
+    probability = breach_on(runner, inputs, n_paths=margin.breach_paths)
+    return BreachFigures(
+        book.venues,
+        dist.down_frac,
+        dist.up_frac,
+        probability,
+        margin.breach_horizon_s,
+        margin.breach_paths,
+        sigma,
+    )
 
 
 Job = partial[StressGrid] | partial[ScenarioResult]

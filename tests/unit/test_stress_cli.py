@@ -133,3 +133,13 @@ def test_config_without_a_book_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
     config.write_text(text[: text.index("[[sim.book]]")], encoding="utf-8")
     assert _run([], config) == 2
     assert "no [sim] book" in capsys.readouterr().err
+
+
+def test_json_has_each_venues_breach_probability(capsys: pytest.CaptureFixture[str]) -> None:
+    """--json gives every venue a breach probability in [0, 1] over [margin]'s horizon, beside
+    its liquidation distances (null: none in the searched range)."""
+    assert _run(["--json"]) == 0
+    breach = json.loads(capsys.readouterr().out)["breach"]
+    assert breach["horizon_s"] == 86_400.0 and breach["paths"] == 20_000
+    assert set(breach["venues"]) == {"deribit-a", "binance-a"}
+    assert all(0.0 <= v["probability"] <= 1.0 for v in breach["venues"].values())
