@@ -55,11 +55,12 @@ Progress = Callable[[int, int], None]
 class BacktestPlan:
     """A checked run cut into chunk tasks, and how to put their outcomes back together.
 
-    Task ``c * n_groups + g`` is chunk ``c`` for strategy group ``g``.
+    Task ``c * n_groups + g`` is chunk ``c`` for strategy group ``g``. The book
+    and the model are not held: they are the run's :class:`ChunkInputs`, sent
+    to workers once however many plans a sweep runs.
     """
 
-    book: Book
-    model: PathModel
+    model_index: int
     strategies: tuple[StrategySpec, ...]
     groups: tuple[tuple[StrategySpec, ...], ...]
     n_chunks: int
@@ -72,7 +73,7 @@ class BacktestPlan:
     dt_years: float
     tasks: tuple[ChunkTask, ...]
 
-    def merge(self, outcomes: Sequence[ChunkOutcome]) -> BacktestResult:
+    def merge(self, inputs: ChunkInputs, outcomes: Sequence[ChunkOutcome]) -> BacktestResult:
         """The run's result from its tasks' outcomes, given in task order."""
         n_groups = len(self.groups)
 
@@ -91,14 +92,14 @@ class BacktestPlan:
         order = {id(spec): i for i, spec in enumerate(self.strategies)}
         results.sort(key=lambda r: order[id(r.spec)])
         return BacktestResult(
-            book=self.book,
+            book=inputs.book,
             costs=self.costs,
             carry=self.carry,
             rate=self.rate,
             steps=self.steps,
             seed=self.seed,
             chunk_paths=self.chunk_paths,
-            horizon_years=self.book.horizon_years,
+            horizon_years=inputs.book.horizon_years,
             premium_usd=np.concatenate(
                 [outcomes[c * n_groups].premium_usd for c in range(self.n_chunks)]
             ),
@@ -106,7 +107,7 @@ class BacktestPlan:
             time_years=np.arange(self.steps + 1, dtype=np.float64) * self.dt_years,
             sample_spot_usd=first[0].sample_spot_usd,
             sample_delta_coin=first[0].sample_delta_coin,
-            model=self.model,
+            model=inputs.models[self.model_index],
         )
 
 
@@ -153,11 +154,10 @@ def run_backtest(
         workers=runner.workers,
         max_memory_bytes=max_memory_bytes,
     )
+    inputs = ChunkInputs(book, (model,))
     outcomes: list[ChunkOutcome | None] = [None] * len(plan.tasks)
     failures = []
-    for n, finished in enumerate(
-        runner.run(simulate_chunk, plan.tasks, shared=ChunkInputs(book, (model,))), start=1
-    ):
+    for n, finished in enumerate(runner.run(simulate_chunk, plan.tasks, shared=inputs), start=1):
         if isinstance(finished, Failed):
             failures.append(f"chunk {plan.tasks[finished.index].chunk_index}: {finished.error}")
         else:
@@ -168,7 +168,7 @@ def run_backtest(
         raise ValueError(
             f"{len(failures)} of {len(plan.tasks)} tasks failed: " + "; ".join(failures)
         )
-    return plan.merge([o for o in outcomes if o is not None])
+    return plan.merge(inputs, [o for o in outcomes if o is not None])
 
 
 def plan_backtest(  # noqa: C901 - every input's check in one place, before any chunk runs
@@ -259,7 +259,7 @@ def plan_backtest(  # noqa: C901 - every input's check in one place, before any 
         for group in groups
     )
     return BacktestPlan(
-        book, model, tuple(strategies), groups, len(starts), costs, carry, rate, steps, seed,
+        model_index, tuple(strategies), groups, len(starts), costs, carry, rate, steps, seed,
         chunk_paths, dt, tasks,
     )  # fmt: skip
 

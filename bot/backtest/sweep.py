@@ -2,12 +2,13 @@
 
 A *group* is one (model, costs, seed): its strategies hedge the same paths
 (common random numbers), so it is one :func:`bot.backtest.runner.plan_backtest`
-run. Every group's chunk tasks go to the runner at once, against one set of
-shared inputs (the book and every model, sent to each worker once); a group's
-rows are handed to ``on_group`` as soon as its last chunk is in, so a caller
-can store them as it goes (:mod:`bot.backtest.sweep_store`) and a resumed
-sweep skips the groups already done (``skip``). A chunk that raises fails its
-group, reported with the group's parameters; the other groups complete.
+run. A group is one task on the runner: a worker runs its chunks one after the
+other (memory stays bounded by the chunk size) and returns the group's rows,
+not its per-path totals; the sweep itself (the book and every model) is sent
+to each worker once. A group's rows are handed to ``on_group`` as soon as it
+finishes, so a caller can store them as it goes (:mod:`bot.backtest.sweep_store`)
+and a resumed sweep skips the groups already done (``skip``). A group that
+raises is reported with its parameters; the other groups complete.
 
 A row is flat (strings, ints and floats), so the same row comes out of a
 fresh run and out of a Parquet file: the figures of :func:`bot.backtest.report.summarize`
@@ -64,6 +65,10 @@ class Sweep:
             for s in range(len(self.seeds))
         ]
 
+    def inputs(self) -> ChunkInputs:
+        """What every chunk of every group shares: the book and the models."""
+        return ChunkInputs(self.book, tuple(m.model for m in self.models))
+
     @property
     def n_cells(self) -> int:
         return len(self.strategies) * len(self.models) * len(self.costs) * len(self.seeds)
@@ -106,9 +111,7 @@ def run_sweep(
         raise ValueError("a grid needs at least one strategy, model, cost level and seed")
     plans: dict[str, BacktestPlan] = {}
     todo = [g for g in sweep.groups() if group_key(g) not in skip]
-    # Groups are tasks enough for the workers: a group's strategies are split (each part
-    # revaluing the book again) only when there are fewer groups than workers.
-    split_for = max(1, -(-runner.workers // max(1, len(todo))))
+    at_once = max(1, min(runner.workers, len(todo)))
     for m, c, s in todo:
         plans[group_key((m, c, s))] = plan_backtest(
             sweep.book,
@@ -122,32 +125,24 @@ def run_sweep(
             rate=rate,
             pricing_vol=pricing_vol,
             chunk_paths=chunk_paths,
-            workers=split_for,
-            max_memory_bytes=max_memory_bytes,
+            # A group runs its chunks one after the other on one worker; the workers share
+            # the memory, so each group gets its share of the limit.
+            max_memory_bytes=None if max_memory_bytes is None else max_memory_bytes / at_once,
             model_index=m,
         )
-    tasks = [(key, i) for key, plan in plans.items() for i in range(len(plan.tasks))]
-    inputs = ChunkInputs(sweep.book, tuple(m.model for m in sweep.models))
-    pending = {key: len(plan.tasks) for key, plan in plans.items()}
-    outcomes: dict[str, dict[int, ChunkOutcome]] = {key: {} for key in plans}
+    items = list(plans.items())
     rows: dict[str, list[Row]] = {}
     failures: dict[str, str] = {}
-    flat = [plans[key].tasks[i] for key, i in tasks]
-    for n, finished in enumerate(runner.run(simulate_chunk, flat, shared=inputs), start=1):
-        key, i = tasks[finished.index]
+    for n, finished in enumerate(runner.run(_group_rows, items, shared=sweep), start=1):
+        key = items[finished.index][0]
         if isinstance(finished, Failed):
-            failures.setdefault(key, f"{_describe(sweep, key)}: chunk {i}: {finished.error}")
-            outcomes[key].clear()
-        elif key not in failures:
-            outcomes[key][i] = finished.value
-        pending[key] -= 1
-        if pending[key] == 0 and key not in failures:
-            done = outcomes.pop(key)
-            rows[key] = group_rows(sweep, key, plans[key], [done[j] for j in sorted(done)])
+            failures[key] = f"{_describe(sweep, key)}: {finished.error}"
+        else:
+            rows[key] = finished.value
             if on_group:
                 on_group(key, rows[key])
         if progress:
-            progress(n, len(flat))
+            progress(n, len(items))
     return SweepOutcome(rows, failures)
 
 
@@ -171,12 +166,20 @@ def _costs_json(costs: Costs) -> str:
     )
 
 
+def _group_rows(sweep: Sweep, item: tuple[str, BacktestPlan]) -> list[Row]:
+    """One group's chunks, one after the other, and its rows (a runner's task): a worker
+    returns a group's figures, not its per-path totals."""
+    key, plan = item
+    inputs = sweep.inputs()
+    return group_rows(sweep, key, plan, [simulate_chunk(inputs, t) for t in plan.tasks])
+
+
 def group_rows(
     sweep: Sweep, key: str, plan: BacktestPlan, outcomes: Sequence[ChunkOutcome]
 ) -> list[Row]:
     """One row per strategy of a finished group, in the sweep's strategy order."""
     m, c, s = (int(part[1:]) for part in key.split("-"))
-    result = plan.merge(outcomes)
+    result = plan.merge(sweep.inputs(), outcomes)
     out = []
     for j, strategy in enumerate(result.strategies):
         row: Row = {

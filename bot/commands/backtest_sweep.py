@@ -83,7 +83,7 @@ def run_sweep_command(args: argparse.Namespace, environ: Mapping[str, str]) -> i
                 runner=runner,
                 skip=stored,
                 on_group=store.write if store else None,
-                progress=lambda done, total: shown.update(done / total, f"{done}/{total} chunks"),
+                progress=lambda done, total: shown.update(done / total, f"{done}/{total} groups"),
                 max_memory_bytes=args.max_memory_gb * 1e9,
             )
         rows: list[Row] = []

@@ -80,11 +80,6 @@ class Runner(Protocol):
         """Worker processes (threads, on a remote cluster) the work spreads over."""
         ...
 
-    @property
-    def dashboard(self) -> str | None:
-        """The Dask dashboard's address, or None (serial; no dashboard served)."""
-        ...
-
     def run(
         self, fn: Callable[[S, T], R], items: Sequence[T], *, shared: S
     ) -> Iterator[Finished[R]]:
@@ -113,10 +108,6 @@ class SerialRunner:
     def workers(self) -> int:
         return 1
 
-    @property
-    def dashboard(self) -> None:
-        return None
-
     def run(
         self, fn: Callable[[S, T], R], items: Sequence[T], *, shared: S
     ) -> Iterator[Finished[R]]:
@@ -132,18 +123,13 @@ class SerialRunner:
 class DaskRunner:
     """Items as tasks on a ``distributed.Client``; ``shared`` scattered to every worker once."""
 
-    def __init__(self, client: object, workers: int, dashboard: str | None) -> None:
+    def __init__(self, client: object, workers: int) -> None:
         self._client = client
         self._workers = workers
-        self._dashboard = dashboard
 
     @property
     def workers(self) -> int:
         return self._workers
-
-    @property
-    def dashboard(self) -> str | None:
-        return self._dashboard
 
     def run(
         self, fn: Callable[[S, T], R], items: Sequence[T], *, shared: S
@@ -182,18 +168,14 @@ class LocalRunner:
     def workers(self) -> int:
         return self._workers
 
-    @property
-    def dashboard(self) -> str | None:
-        return self._dask.dashboard if self._dask else None
-
     def run(
         self, fn: Callable[[S, T], R], items: Sequence[T], *, shared: S
     ) -> Iterator[Finished[R]]:
         if len(items) <= 1 and self._dask is None:
             return SerialRunner().run(fn, items, shared=shared)
-        return self.start().run(fn, items, shared=shared)
+        return self._start().run(fn, items, shared=shared)
 
-    def start(self) -> DaskRunner:
+    def _start(self) -> DaskRunner:
         """The cluster, started now if it is not running yet."""
         if self._dask is None:
             import dask  # noqa: PLC0415 - ~0.5 s import, only when used
@@ -214,9 +196,8 @@ class LocalRunner:
                 )
             )
             client = self._stack.enter_context(Client(cluster))
-            link = client.dashboard_link
-            self._dask = DaskRunner(client, self._workers, link)
-            self._announce(_started("local Dask cluster", self._workers, link))
+            self._dask = DaskRunner(client, self._workers)
+            self._announce(_started("local Dask cluster", self._workers, client.dashboard_link))
         return self._dask
 
 
@@ -283,4 +264,4 @@ def open_runner(
             raise SchedulerError(f"the Dask scheduler at {scheduler} has no workers")
         link = client.dashboard_link if "dashboard" in info.get("services", {}) else None
         announce(_started(f"Dask scheduler {scheduler}", threads, link))
-        yield DaskRunner(client, threads, link)
+        yield DaskRunner(client, threads)

@@ -138,7 +138,7 @@ class TestResume:
         resumed = sweep(grid, "--scheduler", "serial", "--out", str(out), "--resume")
         assert resumed.returncode == 0, resumed.stderr
         assert resumed.stdout == whole.stdout
-        assert "6/6 chunks" in resumed.stderr  # 3 groups of 2 chunks
+        assert "3/3 groups" in resumed.stderr
 
     def test_a_killed_sweep_resumes_to_the_same_result(self, grid: Path, tmp_path: Path) -> None:
         """Killed (SIGKILL) once a group is stored, the sweep resumes to the uninterrupted

@@ -27,7 +27,6 @@ class ManyWorkers:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.dashboard = None
 
     def run(
         self, fn: Callable[[S, T], R], items: Sequence[T], *, shared: S
