@@ -306,7 +306,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--plot",
         type=Path,
         metavar="FILE.png",
-        help="write P&L distributions, the cost-risk frontier and sample paths (default: none)",
+        help="write P&L distributions, the cost-risk frontier and sample paths; with --grid "
+        "FILE.toml, the frontier per scenario (default: none)",
     )
 
 
