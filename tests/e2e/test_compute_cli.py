@@ -189,12 +189,14 @@ def test_a_failing_group_names_its_parameters_and_the_rest_complete(tmp_path: Pa
     assert "model csv csv=" in message and "seed 1" in message and "no pricing vol" in message
 
 
-def test_ctrl_c_stops_the_local_cluster(tmp_path: Path) -> None:
-    """SIGINT once the local cluster is up: exit 130, one line, no worker process left."""
+@pytest.mark.parametrize("to_group", [False, True], ids=["to-the-command", "as-a-terminal"])
+def test_ctrl_c_stops_the_local_cluster(to_group: bool) -> None:
+    """SIGINT once the local cluster is up, to the command or (as a terminal's Ctrl-C) to its
+    whole process group: exit 130, one line and no traceback, no worker process left."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     args = command("--paths", "400000", *BAND, "--scheduler", "local", "--workers", "2")
     proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
     try:
         assert proc.stderr is not None
         # The cluster's announcement: its workers are up (or the command ended without one).
@@ -202,7 +204,10 @@ def test_ctrl_c_stops_the_local_cluster(tmp_path: Path) -> None:
         first = next((line for line in lines if "local Dask cluster" in line), "")
         assert first.startswith("local Dask cluster: 2 workers")
         children = psutil.Process(proc.pid).children(recursive=True)
-        proc.send_signal(signal.SIGINT)
+        if to_group:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT)
         rest = proc.communicate(timeout=RUN_TIMEOUT_S)[1]
     finally:
         proc.kill()
