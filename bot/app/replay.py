@@ -49,7 +49,7 @@ from pydantic import SecretStr
 
 from bot.app.sim_world import SimVenue, SimWorldSetup, serve_sim_world
 from bot.backtest.book import Book
-from bot.backtest.engine import ChunkTask, simulate_chunk
+from bot.backtest.engine import ChunkInputs, ChunkTask, simulate_chunk
 from bot.backtest.paths import PathModel
 from bot.backtest.spec import Costs, StrategySpec
 from bot.clock import ManualClock
@@ -177,8 +177,7 @@ def vector_path(
     """
     vol = pricing_vol if pricing_vol is not None else model.natural_vol
     task = ChunkTask(
-        book=book,
-        model=model,
+        model_index=0,
         specs=(strategy,),
         costs=costs or Costs(),
         carry="none",
@@ -192,7 +191,7 @@ def vector_path(
         n_paths=path + 1,
         n_samples=path + 1,
     )
-    out = simulate_chunk(task)
+    out = simulate_chunk(ChunkInputs(book, (model,)), task)
     return VectorPath(
         out.sample_spot_usd[path].copy(),
         out.sample_delta_coin[path].copy(),

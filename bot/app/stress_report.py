@@ -65,11 +65,30 @@ def report_json(report: StressReport) -> dict[str, Any]:
             for a in range(report.sweep.price_moves_frac.size)
         ],
         "scenarios": [_scenario_json(s) for s in report.scenarios],
+        "breach": {
+            "horizon_s": report.breach.horizon_s,
+            "paths": report.breach.n_paths,
+            "sigma_frac": report.breach.sigma_frac,
+            "venues": {
+                name: {
+                    "liquidation_down_frac": _finite_or_none(report.breach.down_frac[k]),
+                    "liquidation_up_frac": _finite_or_none(report.breach.up_frac[k]),
+                    "probability": float(report.breach.probability[k]),
+                }
+                for k, name in enumerate(report.breach.venues)
+            },
+        },
     }
 
 
+def _finite_or_none(x: float) -> float | None:
+    """A distance for JSON: None for no liquidation in the searched range (inf)."""
+    return float(x) if np.isfinite(x) else None
+
+
 def render_text(report: StressReport) -> str:
-    """The human report: grid summary, vol-unchanged P&L, first to liquidate, scenarios."""
+    """The human report: grid summary, vol-unchanged P&L, first to liquidate, scenarios,
+    breach probabilities."""
     g, book, sweep = report.grid, report.book, report.sweep
     mode = "relative" if g.vol_relative else "absolute"
     lines = [
@@ -103,7 +122,22 @@ def render_text(report: StressReport) -> str:
     lines += ["", "scenarios:"]
     for s in report.scenarios:
         lines += _scenario_text(s)
+    b = report.breach
+    lines += [
+        "",
+        f"breach probability within {b.horizon_s / 3600:g} h ({b.n_paths:,} paths, "
+        f"diffusion at {b.sigma_frac:.0%} vol):",
+    ]
+    lines += [
+        f"  {v}: {b.probability[k]:.2%} (liquidation at {_distance(-b.down_frac[k])} / "
+        f"{_distance(b.up_frac[k])})"
+        for k, v in enumerate(b.venues)
+    ]
     return "\n".join(lines)
+
+
+def _distance(move: float) -> str:
+    return _pct(move) if np.isfinite(move) else "none"
 
 
 def _first_runs(sweep: StressGrid) -> list[str]:

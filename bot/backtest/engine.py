@@ -55,11 +55,22 @@ _IDX = {name: i for i, name in enumerate(OUTCOME_FIELDS)}
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkTask:
-    """Everything one worker needs to simulate paths ``first_path`` .. for ``specs``."""
+class ChunkInputs:
+    """The read-only inputs every chunk of a run shares: the book and the price models.
+
+    A runner sends them to each worker once (a recorded history can be large);
+    a :class:`ChunkTask` names its model by index.
+    """
 
     book: Book
-    model: PathModel
+    models: tuple[PathModel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkTask:
+    """What one chunk adds to the shared inputs: paths ``first_path`` .. for ``specs``."""
+
+    model_index: int
     specs: tuple[StrategySpec, ...]
     costs: Costs
     carry: Carry
@@ -117,10 +128,11 @@ def _intrinsic(leg: OptionLeg, spot_usd: FloatArray) -> FloatArray:
     return leg.quantity_coin * np.maximum(payoff, 0.0)
 
 
-def simulate_chunk(task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR0915 - one pass of the vectorised hedge over the path matrix; split, each step would hand its state between helpers
+def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR0915 - one pass of the vectorised hedge over the path matrix; split, each step would hand its state between helpers
     """Run every strategy of ``task`` over one chunk of paths (pure: the seed fixes it)."""
     strategies = [spec.build() for spec in task.specs]
-    chunk = task.model.simulate(
+    book = inputs.book
+    chunk = inputs.models[task.model_index].simulate(
         chunk_rng(task.seed, task.chunk_index),
         task.first_path,
         task.n_paths,
@@ -134,7 +146,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR
         raise ValueError("no pricing vol: give one, or a CSV with an iv column")
     m, n_s, steps, dt = task.n_paths, len(strategies), task.steps, task.dt_years
     k_samples = min(task.n_samples, m)
-    rate, horizon = task.rate, task.book.horizon_years
+    rate, horizon = task.rate, book.horizon_years
     growth = math.expm1(rate * dt) if task.carry == "financed" else 0.0
     funding_per_step = task.costs.funding_per_8h * dt * FUNDING_PERIODS_PER_YEAR
     cost_frac, dt_s = task.costs.cost_frac, dt * SECONDS_PER_YEAR
@@ -146,13 +158,13 @@ def simulate_chunk(task: ChunkTask) -> ChunkOutcome:  # noqa: C901, PLR0912, PLR
 
     totals = np.zeros((len(OUTCOME_FIELDS), n_s, m))
     book_terms = np.zeros((4, m))  # gamma, theta, vega, residual: the same for every strategy
-    hedge = np.full((n_s, m), task.book.initial_hedge_coin)
+    hedge = np.full((n_s, m), book.initial_hedge_coin)
     since_s = np.full((n_s, m), NEVER_HEDGED_S)
-    live = list(task.book.legs)
+    live = list(book.legs)
     s0 = spots[0]
     coin_bal = np.zeros(m)
     cash = np.empty((n_s, m))
-    cash[:] = -task.book.initial_hedge_coin * s0
+    cash[:] = -book.initial_hedge_coin * s0
     premium = np.zeros(m)
     for leg in live:
         v0 = book_greeks([leg], s0, 0.0, vol_at(0), rate).value_usd

@@ -3,10 +3,11 @@
 A task is one chunk of paths for one group of strategies. Chunk ``c`` always
 draws from ``SeedSequence([seed, c])``, so every strategy and every grid point
 sees the same paths (common random numbers: differences between strategies
-are not sampling noise), and the result does not depend on the worker count.
-Tasks run in a ``ProcessPoolExecutor`` with at most ``os.cpu_count()``
-workers; strategies are split into groups only when there are fewer chunks
-than workers, since strategies in one task share the book's revaluation.
+are not sampling noise), and the result does not depend on the runner or its
+worker count. Tasks run on a :mod:`bot.compute` runner (in this process, a
+local Dask cluster or a remote one), the book and the model sent to each
+worker once; strategies are split into groups only when there are fewer
+chunks than workers, since strategies in one task share the book's revaluation.
 
 The memory a run needs is known before it starts (:func:`run_memory_bytes`):
 the chunks in flight (:func:`bot.backtest.engine.chunk_memory_bytes`) plus the
@@ -17,15 +18,15 @@ refused with the figure, instead of running out of memory.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
 from bot.backtest.book import Book
 from bot.backtest.engine import (
     N_SAMPLES,
+    ChunkInputs,
     ChunkOutcome,
     ChunkTask,
     chunk_memory_bytes,
@@ -41,7 +42,7 @@ from bot.backtest.spec import (
     StrategyResult,
     StrategySpec,
 )
-from bot.ops.threads import bound_native_threads
+from bot.compute import Failed, Runner, SerialRunner
 
 DEFAULT_CHUNK_PATHS = 20_000
 GB = 1e9
@@ -50,7 +51,127 @@ Progress = Callable[[int, int], None]
 """Called with (tasks done, tasks in all) after each task."""
 
 
-def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, so a chunk's seed and order are plain to see
+@dataclass(frozen=True, slots=True)
+class BacktestPlan:
+    """A checked run cut into chunk tasks, and how to put their outcomes back together.
+
+    Task ``c * n_groups + g`` is chunk ``c`` for strategy group ``g``. The book
+    and the model are not held: they are the run's :class:`ChunkInputs`, sent
+    to workers once however many plans a sweep runs.
+    """
+
+    model_index: int
+    strategies: tuple[StrategySpec, ...]
+    groups: tuple[tuple[StrategySpec, ...], ...]
+    n_chunks: int
+    costs: Costs
+    carry: Carry
+    rate: float
+    steps: int
+    seed: int
+    chunk_paths: int
+    dt_years: float
+    tasks: tuple[ChunkTask, ...]
+
+    def merge(self, inputs: ChunkInputs, outcomes: Sequence[ChunkOutcome]) -> BacktestResult:
+        """The run's result from its tasks' outcomes, given in task order."""
+        n_groups = len(self.groups)
+
+        def merged(g: int, j: int) -> PathOutcome:
+            parts = [outcomes[c * n_groups + g].outcome(j) for c in range(self.n_chunks)]
+            return PathOutcome(
+                *(np.concatenate([getattr(p, f) for p in parts]) for f in OUTCOME_FIELDS)
+            )
+
+        first = [outcomes[g] for g in range(n_groups)]
+        results = [
+            StrategyResult(spec, merged(g, j), first[g].sample_hedge_coin[j])
+            for g, group in enumerate(self.groups)
+            for j, spec in enumerate(group)
+        ]
+        order = {id(spec): i for i, spec in enumerate(self.strategies)}
+        results.sort(key=lambda r: order[id(r.spec)])
+        return BacktestResult(
+            book=inputs.book,
+            costs=self.costs,
+            carry=self.carry,
+            rate=self.rate,
+            steps=self.steps,
+            seed=self.seed,
+            chunk_paths=self.chunk_paths,
+            horizon_years=inputs.book.horizon_years,
+            premium_usd=np.concatenate(
+                [outcomes[c * n_groups].premium_usd for c in range(self.n_chunks)]
+            ),
+            strategies=tuple(results),
+            time_years=np.arange(self.steps + 1, dtype=np.float64) * self.dt_years,
+            sample_spot_usd=first[0].sample_spot_usd,
+            sample_delta_coin=first[0].sample_delta_coin,
+            model=inputs.models[self.model_index],
+        )
+
+
+def run_backtest(
+    book: Book,
+    model: PathModel,
+    strategies: Sequence[StrategySpec],
+    costs: Costs | None = None,
+    *,
+    paths: int,
+    steps: int,
+    seed: int,
+    carry: Carry = "financed",
+    rate: float = 0.0,
+    pricing_vol: float | None = None,
+    chunk_paths: int = DEFAULT_CHUNK_PATHS,
+    runner: Runner | None = None,
+    progress: Progress | None = None,
+    max_memory_bytes: float | None = None,
+) -> BacktestResult:
+    """Hedge ``book`` along ``paths`` paths of ``model`` with each strategy; see the package doc.
+
+    ``steps`` rebalancing intervals span the book's last expiry; ``rate`` (per
+    year, continuous) prices the options and, with ``carry = "financed"``,
+    accrues on cash. ``pricing_vol`` defaults to the model's own vol (a CSV
+    needs one or an ``iv`` column). The chunks run on ``runner`` (default: in
+    this process), with the same result on any runner. Raises ValueError (or
+    StrategyError, a ValueError) for bad inputs, for a run that would need
+    more than ``max_memory_bytes`` (None: no limit), and for a chunk that fails.
+    """
+    runner = runner or SerialRunner()
+    plan = plan_backtest(
+        book,
+        model,
+        strategies,
+        costs,
+        paths=paths,
+        steps=steps,
+        seed=seed,
+        carry=carry,
+        rate=rate,
+        pricing_vol=pricing_vol,
+        chunk_paths=chunk_paths,
+        workers=runner.workers,
+        max_memory_bytes=max_memory_bytes,
+    )
+    inputs = ChunkInputs(book, (model,))
+    outcomes: list[ChunkOutcome | None] = [None] * len(plan.tasks)
+    failures = []
+    for n, finished in enumerate(runner.run(simulate_chunk, plan.tasks, shared=inputs), start=1):
+        if isinstance(finished, Failed):
+            failures.append(f"chunk {plan.tasks[finished.index].chunk_index}: {finished.error}")
+        else:
+            outcomes[finished.index] = finished.value
+        if progress:
+            progress(n, len(plan.tasks))
+    if failures:
+        raise ValueError(
+            f"{len(failures)} of {len(plan.tasks)} tasks failed: " + "; ".join(failures)
+        )
+    return plan.merge(inputs, [o for o in outcomes if o is not None])
+
+
+def plan_backtest(  # noqa: C901 - every input's check in one place, before any chunk runs
     book: Book,
     model: PathModel,
     strategies: Sequence[StrategySpec],
@@ -64,17 +185,13 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
     pricing_vol: float | None = None,
     chunk_paths: int = DEFAULT_CHUNK_PATHS,
     workers: int = 1,
-    progress: Progress | None = None,
     max_memory_bytes: float | None = None,
-) -> BacktestResult:
-    """Hedge ``book`` along ``paths`` paths of ``model`` with each strategy; see the package doc.
+    model_index: int = 0,
+) -> BacktestPlan:
+    """:func:`run_backtest`'s inputs checked and cut into tasks for ``workers`` workers.
 
-    ``steps`` rebalancing intervals span the book's last expiry; ``rate`` (per
-    year, continuous) prices the options and, with ``carry = "financed"``,
-    accrues on cash. ``pricing_vol`` defaults to the model's own vol (a CSV
-    needs one or an ``iv`` column). ``workers`` > 1 runs chunks in processes.
-    Raises ValueError (or StrategyError, a ValueError) for bad inputs, and for a
-    run that would need more than ``max_memory_bytes`` (None: no limit).
+    ``model_index`` is ``model``'s place in the :class:`ChunkInputs` the tasks
+    will run against (a sweep runs several models on one set of inputs).
     """
     costs = costs or Costs()
     if not strategies:
@@ -103,7 +220,6 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
         paths = min(paths, available)
 
     starts = range(0, paths, chunk_paths)
-    workers = min(workers, os.cpu_count() or 1)
     n_groups = max(1, min(len(strategies), math.ceil(workers / len(starts))))
     need = run_memory_bytes(
         model,
@@ -122,11 +238,10 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
             f"the {max_memory_bytes / GB:,.1f} GB allowed: fewer paths or steps, smaller "
             "chunks or fewer workers need less"
         )
-    groups = [tuple(strategies[g::n_groups]) for g in range(n_groups)]
-    tasks = [
+    groups = tuple(tuple(strategies[g::n_groups]) for g in range(n_groups))
+    tasks = tuple(
         ChunkTask(
-            book,
-            model,
+            model_index,
             group,
             costs,
             carry,
@@ -142,41 +257,11 @@ def run_backtest(  # noqa: C901 - chunks, workers and strategies in one place, s
         )
         for c, first in enumerate(starts)
         for group in groups
-    ]
-    outcomes = _run_tasks(tasks, workers, progress)
-
-    def merged(g: int, j: int) -> PathOutcome:
-        parts = [outcomes[c * n_groups + g].outcome(j) for c in range(len(starts))]
-        return PathOutcome(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in OUTCOME_FIELDS)
-        )
-
-    first = [outcomes[g] for g in range(n_groups)]
-    results = [
-        StrategyResult(spec, merged(g, j), first[g].sample_hedge_coin[j])
-        for g, group in enumerate(groups)
-        for j, spec in enumerate(group)
-    ]
-    order = {id(spec): i for i, spec in enumerate(strategies)}
-    results.sort(key=lambda r: order[id(r.spec)])
-    return BacktestResult(
-        book=book,
-        costs=costs,
-        carry=carry,
-        rate=rate,
-        steps=steps,
-        seed=seed,
-        chunk_paths=chunk_paths,
-        horizon_years=horizon,
-        premium_usd=np.concatenate(
-            [outcomes[c * n_groups].premium_usd for c in range(len(starts))]
-        ),
-        strategies=tuple(results),
-        time_years=np.arange(steps + 1, dtype=np.float64) * dt,
-        sample_spot_usd=first[0].sample_spot_usd,
-        sample_delta_coin=first[0].sample_delta_coin,
-        model=model,
     )
+    return BacktestPlan(
+        model_index, tuple(strategies), groups, len(starts), costs, carry, rate, steps, seed,
+        chunk_paths, dt, tasks,
+    )  # fmt: skip
 
 
 def run_memory_bytes(
@@ -201,26 +286,3 @@ def run_memory_bytes(
     totals = 2 * len(OUTCOME_FIELDS) * n_strategies * paths + (n_groups + 1) * paths
     result = (steps + 1) * (1 + N_SAMPLES * (2 + n_strategies))
     return in_flight + 8 * (totals + result)
-
-
-def _run_tasks(
-    tasks: list[ChunkTask], workers: int, progress: Progress | None
-) -> list[ChunkOutcome]:
-    """Outcomes in task order; in this process when one worker (or one task) suffices."""
-    done: list[ChunkOutcome] = []
-    if workers == 1 or len(tasks) == 1:
-        for task in tasks:
-            done.append(simulate_chunk(task))
-            if progress:
-                progress(len(done), len(tasks))
-        return done
-    # One native (BLAS/OpenMP) thread per worker: the workers already fill the cores.
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)), initializer=bound_native_threads, initargs=(1,)
-    ) as pool:
-        futures = [pool.submit(simulate_chunk, task) for task in tasks]
-        for i, future in enumerate(futures, start=1):
-            done.append(future.result())
-            if progress:
-                progress(i, len(tasks))
-    return done

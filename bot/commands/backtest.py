@@ -13,7 +13,9 @@ Example (write a one-month ATM call; hourly re-hedging against a grid of bands):
 ``"edge"``; a bare word is a string). Exit 0 with the report (text, or JSON
 with ``--json``), or 2 with one line saying what is wrong: never a traceback.
 A run that would need more memory than ``--max-memory-gb`` (default: half of
-this machine's) is refused with the figure before it starts.
+this machine's) is refused with the figure before it starts. The chunks run
+where ``--scheduler`` (or ``--config``'s ``[compute]``) says: ``serial``,
+``local`` (the default) or ``tcp://host:8786``, with the same figures on each.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ from bot.backtest import (
     run_backtest,
 )
 from bot.backtest.report import format_table, to_json_dict
+from bot.commands.common import add_scheduler, compute_of, load_or_report
+from bot.compute import open_runner
+from bot.config.compute import ComputeConfig
 from bot.ops.progress import RunProgress
 
 _PROGRESS_AFTER_S = 1.0
@@ -63,6 +68,9 @@ class _StrategyAction(argparse.Action):
     ) -> None:
         entries: list[list[Any]] = getattr(namespace, "strategy_entries", None) or []
         value = str(values)
+        if option_string == "--grid" and "=" not in value:
+            namespace.grid_file = Path(value)  # a sweep's grid file, not one strategy's key
+            return
         if option_string == "--strategy":
             entries.append([value, {}, {}])
         else:
@@ -225,11 +233,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     strat.add_argument(
         "--grid",
         action=_StrategyAction,
-        metavar="KEY=V1,V2",
+        metavar="KEY=V1,V2|FILE.toml",
         dest="strategy_entries",
-        help="run that strategy once per value; several --grid make their product "
-        "(default: no grid)",
+        help="KEY=V1,V2: run that strategy once per value; several --grid make their "
+        "product. FILE.toml: a sweep over strategies, params, costs, models and seeds "
+        "(README, 'Sweeps') (default: no grid)",
     )
+    parser.set_defaults(grid_file=None)
     costs = parser.add_argument_group("costs (fractions of traded notional)")
     costs.add_argument(
         "--fee",
@@ -279,12 +289,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="paths simulated together; bounds memory (default: %(default)s)",
     )
     run.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="processes; results do not depend on it (default: %(default)s, this machine's cores)",
-    )
-    run.add_argument(
         "--max-memory-gb",
         type=float,
         default=_half_the_memory_gb(),
@@ -321,12 +325,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --history: value options at the venue's mark, the bid/ask mid, or the "
         "raw-SVI smile fitted to each snapshot's expiry (default: %(default)s)",
     )
+    add_scheduler(run)
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="with --grid FILE.toml: store each finished cell group there as Parquet "
+        "(default: none)",
+    )
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --out: continue the sweep stored there, skipping the groups it holds",
+    )
+    run.add_argument(
+        "--risk-budget",
+        type=float,
+        action="append",
+        default=[],
+        metavar="USD",
+        help="with --grid FILE.toml: report the cheapest cell whose P&L std is at most "
+        "this, repeatable (default: the frontier only)",
+    )
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument(
         "--plot",
         type=Path,
         metavar="FILE.png",
-        help="write P&L distributions, the cost-risk frontier and sample paths (default: none)",
+        help="write P&L distributions, the cost-risk frontier and sample paths; with --grid "
+        "FILE.toml, the frontier per scenario (default: none)",
     )
 
 
@@ -334,12 +361,29 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the backtest and print the report (0), or one error line on stderr (2)."""
     if args.history is not None:
         return _run_recorded(args, environ)
+    if args.grid_file is not None:
+        from bot.commands.backtest_sweep import run_sweep_command  # noqa: PLC0415 - no cycle
+
+        return run_sweep_command(args, environ)
+    if args.out is not None or args.resume or args.risk_budget:
+        print(
+            "deltabot backtest: error: --out, --resume and --risk-budget need --grid FILE.toml",
+            file=sys.stderr,
+        )
+        return 2
+    compute = compute_config(args, environ)
+    if compute is None:
+        return 2
     try:
-        specs = _specs(args.strategy_entries or [])
-        book = _config_book(args, environ) or _book(args)
-        model = _model(args)
+        scheduler, workers = compute_of(args, compute)
+        specs = specs_of(args.strategy_entries or [])
+        book = config_book(args, environ) or book_of(args)
+        model = model_of(args)
         costs = Costs(args.fee or 0.0, args.spread, args.slippage, args.funding)
-        with RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown:
+        with (
+            RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown,
+            open_runner(scheduler, workers=workers, announce=shown.note) as runner,
+        ):
             result = run_backtest(
                 book,
                 model,
@@ -352,13 +396,16 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
                 rate=args.rate,
                 pricing_vol=args.pricing_vol,
                 chunk_paths=args.chunk_paths,
-                workers=args.workers,
+                runner=runner,
                 progress=lambda done, total: shown.update(done / total, f"{done}/{total} chunks"),
                 max_memory_bytes=args.max_memory_gb * 1e9,
             )
     except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the runner's block has cancelled the chunks, stopped the cluster
+        print("deltabot backtest: interrupted", file=sys.stderr)
+        return 130
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_table(result))
     if not args.plot:
         return 0
@@ -380,12 +427,21 @@ def _chart(args: argparse.Namespace, write: Callable[[Path], None]) -> int:
     return 0
 
 
+def compute_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ComputeConfig | None:
+    """``--config``'s [compute] if one is given, else the defaults; None after printing the
+    config's problems (the caller exits 2). A backtest needs no config otherwise."""
+    if getattr(args, "config", None) is None:
+        return ComputeConfig()
+    config = load_or_report(args.config, environ)
+    return None if config is None else config.compute
+
+
 def _half_the_memory_gb() -> float:
     """Half of this machine's physical memory, in GB."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2e9
 
 
-def _specs(entries: list[list[Any]]) -> list[StrategySpec]:
+def specs_of(entries: list[list[Any]]) -> list[StrategySpec]:
     if not entries:
         raise ValueError("give at least one --strategy NAME (e.g. --strategy band)")
     specs = []
@@ -396,7 +452,7 @@ def _specs(entries: list[list[Any]]) -> list[StrategySpec]:
     return specs
 
 
-def _book(args: argparse.Namespace) -> Book:
+def book_of(args: argparse.Namespace) -> Book:
     if args.book and args.option:
         raise ValueError("give either --book or --option, not both")
     if args.book:
@@ -410,7 +466,7 @@ def _book(args: argparse.Namespace) -> Book:
     return book
 
 
-def _config_book(args: argparse.Namespace, environ: Mapping[str, str]) -> Book | None:
+def config_book(args: argparse.Namespace, environ: Mapping[str, str]) -> Book | None:
     """A daemon config given as ``--book``: its book, and its spot, vol and fee as the
     defaults of ``--spot``, ``--vol`` and ``--fee``; None for a book file."""
     if args.book is None or args.option or not _is_daemon_config(args.book):
@@ -440,7 +496,7 @@ def _is_daemon_config(path: Path) -> bool:
     return bool(set(data) - {"options", "initial_hedge_coin"})
 
 
-def _model(args: argparse.Namespace) -> PathModel:
+def model_of(args: argparse.Namespace) -> PathModel:
     args.spot = 100.0 if args.spot is None else args.spot
     args.vol = 0.2 if args.vol is None else args.vol
     drift = args.rate if args.drift is None else args.drift
@@ -472,7 +528,7 @@ def _run_recorded(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if config is None:
         return 2
     try:
-        specs = _specs(args.strategy_entries) if args.strategy_entries else []
+        specs = specs_of(args.strategy_entries) if args.strategy_entries else []
         result = run_recorded(
             config,
             args.history,

@@ -1,6 +1,6 @@
 """What several subcommands share: loading the config, or saying every problem with it;
 the ``--since``/``--until`` window of the journal readers; the one line for a journal
-problem."""
+problem; the heavy commands' ``--scheduler``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from typing import Any
 from bot.app.errors import JOURNAL_MISSING, OPERATOR_ERRORS
 from bot.app.when import parse_when
 from bot.commands import CONFIG_HELP
+from bot.compute import SCHEDULERS_HELP, parse_scheduler
 from bot.config import Config, ConfigError, format_problem, load_config, resolve_config_path
+from bot.config.compute import ComputeConfig
 
 
 def report_problems(path: Path, problems: Sequence[tuple[str, str]]) -> None:
@@ -112,3 +114,30 @@ def add_plan_and_approve(
     plan.add_argument("--json", action="store_true", help=f"print the {what} as JSON")
     approve = sub.add_parser("approve", parents=[config], help=approve_help)
     approve.add_argument(id_name, help=f"the id printed by '{parser.prog.split()[-1]} plan'")
+
+
+def add_scheduler(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--scheduler`` and ``--workers`` of a heavy command (see :mod:`bot.config.compute`)."""
+    parser.add_argument(
+        "--scheduler",
+        metavar="WHERE",
+        help=f"where the work runs: {SCHEDULERS_HELP}; the same results on each "
+        "(default: the config's [compute] scheduler, else local)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes of a local cluster, >= 1 (default: the config's [compute] "
+        "workers, else one per core)",
+    )
+
+
+def compute_of(args: argparse.Namespace, config: ComputeConfig) -> tuple[str, int | None]:
+    """The scheduler and local worker count: the command line over ``config``; ValueError
+    (a SchedulerError) for a bad one."""
+    scheduler = parse_scheduler(args.scheduler or config.scheduler)
+    workers = args.workers if args.workers is not None else config.workers or None
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
+    return scheduler, workers

@@ -11,8 +11,9 @@ the first venue to liquidate per price move, each named scenario), ``--json``
 for machines, ``--plot FILE.png`` the chart of :mod:`bot.app.stress_chart` (P&L
 heatmaps in total and per venue with the liquidation boundary, the scenarios).
 Settings come from ``--scenarios FILE.toml`` (a ``[stress]`` table) when given,
-else the config's ``[stress]`` table, else the defaults. Exit 0, or 2 with one
-line saying what is wrong.
+else the config's ``[stress]`` table, else the defaults. The grid (in
+vol-shift column chunks) and the scenarios run where ``--scheduler`` or
+``[compute]`` says, with the same report on each. Exit 0, or 2 with one line saying what is wrong.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from pathlib import Path
 from bot.app.stress_chart import write_chart
 from bot.app.stress_report import render_text, report_json
 from bot.app.stress_run import build_report, stress_settings
-from bot.commands.common import load_or_report
+from bot.commands.common import add_scheduler, compute_of, load_or_report
+from bot.compute import open_runner
 
 _PROG = "deltabot stress"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--json``, ``--plot FILE.png``, ``--scenarios FILE.toml``."""
+    """``--json``, ``--plot FILE.png``, ``--scenarios FILE.toml``, ``--scheduler``."""
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--plot",
@@ -47,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a TOML file with a [stress] table (grid, scenarios) (default: the config's "
         "[stress], else the built-in grid and scenarios)",
     )
+    add_scheduler(parser)
+
+
+def _note(line: str) -> None:
+    """The cluster's announcement, on stderr: stdout is the report's."""
+    print(line, file=sys.stderr)
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -55,10 +63,16 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if config is None:
         return 2
     try:
-        report = build_report(config, stress_settings(config, getattr(args, "scenarios", None)))
+        scheduler, workers = compute_of(args, config.compute)
+        settings = stress_settings(config, getattr(args, "scenarios", None))
+        with open_runner(scheduler, workers=workers, announce=_note) as runner:
+            report = build_report(config, settings, runner)
     except ValueError as exc:
         print(f"{_PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the runner's block has cancelled the jobs, stopped the cluster
+        print(f"{_PROG}: interrupted", file=sys.stderr)
+        return 130
     print(json.dumps(report_json(report), indent=2) if args.json else render_text(report))
     plot = getattr(args, "plot", None)
     if plot is not None:

@@ -22,6 +22,7 @@ from bot.config.alerts import AlertsConfig
 from bot.config.backtest import BacktestConfig
 from bot.config.base import Array, Choice, FrozenModel, Loc, fail_at, repeats
 from bot.config.collateral import CollateralConfig
+from bot.config.compute import ComputeConfig
 from bot.config.daemon import DaemonConfig
 from bot.config.dashboard import DashboardConfig
 from bot.config.greek_limits import GreekLimitsConfig
@@ -181,6 +182,10 @@ class Config(BaseSettings):
     stream: StreamConfig = Field(
         default_factory=StreamConfig,
         description="Websocket event triggers of hedge cycles. Default: see [stream].",
+    )
+    compute: ComputeConfig = Field(
+        default_factory=ComputeConfig,
+        description="Where backtests and stress runs compute. Default: see [compute].",
     )
 
     @classmethod

@@ -9,8 +9,10 @@ to the one-thread path (a test pins it). Inputs below ``min_elements`` stay on t
 calling thread: handing work to the pool costs tens of microseconds.
 
 The pool is created on first use with one thread per usable core (the process's CPU
-affinity, so a pinned daemon or bench uses one), and anew in a forked child (a
-process pool's worker), where the parent's threads do not exist.
+affinity, so a pinned daemon or bench uses one; at most ``OMP_NUM_THREADS`` where it
+is set, as the BLAS pools honour it, so a Dask worker started with one thread uses
+one), and anew in a forked child (a process pool's worker), where the parent's
+threads do not exist.
 
 Worked example: 1,000,000 Black-76 options in chunks of 32,768 on 2 cores are two
 parts of 16 and 15 chunks (524,288 and 475,712 options), each priced by one thread.
@@ -40,6 +42,13 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def default_kernel_threads() -> int:
+    """The usable cores, or fewer where ``OMP_NUM_THREADS`` (a positive integer) says so."""
+    cores = usable_cores()
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    return min(cores, int(omp)) if omp.isdigit() and int(omp) > 0 else cores
 
 
 def cap_kernel_threads(threads: int) -> None:
@@ -88,7 +97,7 @@ def run_parts(
     if n < min_elements:
         fn(0, n)
         return
-    threads = (_THREADS or _CAP or [usable_cores()])[-1]
+    threads = (_THREADS or _CAP or [default_kernel_threads()])[-1]
     if threads == 1:
         fn(0, n)
         return

@@ -9,6 +9,7 @@ import pytest
 
 from bot.backtest import GBM, Book, Carry, Costs, OptionLeg, StrategySpec, run_backtest
 from bot.backtest.engine import chunk_rng
+from bot.compute import open_runner
 from bot.pricing import black_scholes
 
 NEVER = StrategySpec("interval", {"interval_s": 1.0, "hedge_ratio": 0.0})  # never trades
@@ -139,17 +140,19 @@ def test_interval_strategy_trades_at_every_step_and_band_trades_less() -> None:
 
 
 def test_results_do_not_depend_on_workers_or_strategy_order() -> None:
-    """Paths depend on (seed, chunk) only: 2 workers, reordered strategies agree bit for bit."""
+    """Paths depend on (seed, chunk) only: a 2-worker local cluster, reordered strategies
+    agree bit for bit with a serial run."""
     kwargs = {"paths": 900, "steps": 12, "seed": 8, "chunk_paths": 400}
     one = run_backtest(MIXED, GBM(100.0, 0.5), [EVERY_STEP, BAND], COSTS, **kwargs)  # type: ignore[arg-type]
-    two = run_backtest(
-        MIXED,
-        GBM(100.0, 0.5),
-        [BAND, EVERY_STEP],
-        COSTS,
-        workers=2,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    with open_runner("local", workers=2) as runner:
+        two = run_backtest(
+            MIXED,
+            GBM(100.0, 0.5),
+            [BAND, EVERY_STEP],
+            COSTS,
+            runner=runner,
+            **kwargs,  # type: ignore[arg-type]
+        )
     assert one.n_paths == two.n_paths == 900
     np.testing.assert_array_equal(one.strategies[0].paths.pnl_usd, two.strategies[1].paths.pnl_usd)
     np.testing.assert_array_equal(one.strategies[1].paths.pnl_usd, two.strategies[0].paths.pnl_usd)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.backtest import GBM, Book, Heston, Historical, Merton, OptionLeg, StrategySpec
 from bot.backtest import run_backtest as run
-from bot.backtest.engine import ChunkTask, chunk_memory_bytes, simulate_chunk
+from bot.backtest.engine import ChunkInputs, ChunkTask, chunk_memory_bytes, simulate_chunk
 from bot.backtest.history import PriceSeries
 from bot.backtest.paths import PathModel
 from bot.backtest.runner import run_memory_bytes
@@ -61,10 +61,8 @@ def test_the_chunk_estimate_covers_what_a_chunk_holds(name: str, n_strategies: i
     1.5 times it."""
     model, specs = MODELS[name](), _bands(n_strategies)
     dt = BOOK.horizon_years / STEPS
-    task = ChunkTask(
-        BOOK, model, specs, Costs(), "financed", 0.0, 0.2, STEPS, dt, 1, 0, 0, PATHS, 3
-    )
-    measured = _peak_bytes(lambda: simulate_chunk(task))
+    task = ChunkTask(0, specs, Costs(), "financed", 0.0, 0.2, STEPS, dt, 1, 0, 0, PATHS, 3)
+    measured = _peak_bytes(lambda: simulate_chunk(ChunkInputs(BOOK, (model,)), task))
     estimate = chunk_memory_bytes(model, PATHS, STEPS, n_strategies)
     assert measured <= estimate <= 1.5 * measured
 

@@ -12,7 +12,13 @@ from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
 from bot.domain.stress import stress_grid
 from bot.domain.timeunits import MS_PER_DAY
 from bot.pricing import black76, implied_vol
-from bot.pricing.parallel import kernel_threads, parts, run_parts
+from bot.pricing.parallel import (
+    default_kernel_threads,
+    kernel_threads,
+    parts,
+    run_parts,
+    usable_cores,
+)
 
 N = 300_000
 T0_MS = 1_700_000_000_000
@@ -78,6 +84,15 @@ class TestRunParts:
         """A thread count below one is an error naming the figure."""
         with pytest.raises(ValueError, match="got 0"), kernel_threads(0):
             pass
+
+    @pytest.mark.parametrize(("omp", "expected"), [("1", 1), ("", None), ("0", None), ("x", None)])
+    def test_omp_num_threads_caps_the_default(
+        self, omp: str, expected: int | None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """OMP_NUM_THREADS=1 (a Dask worker's) caps the kernels at one thread; unset, zero
+        or not a number leaves the usable cores."""
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+        assert default_kernel_threads() == (usable_cores() if expected is None else expected)
 
 
 def _stress_table(n: int) -> tuple[PositionTable, np.ndarray]:

@@ -15,9 +15,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _run(argv: list[str], config: Path = EXAMPLE) -> int:
+    """The command in this process; serial, so stderr holds only the command's own lines
+    (tests/e2e/test_compute_cli.py runs it on the other runners)."""
     parser = argparse.ArgumentParser(prog="deltabot stress")
     stress.add_arguments(parser)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(["--scheduler", "serial", *argv])
     args.config = config
     return stress.run(args, {})
 
@@ -131,3 +133,13 @@ def test_config_without_a_book_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
     config.write_text(text[: text.index("\n[[sim.book]]")], encoding="utf-8")
     assert _run([], config) == 2
     assert "no [sim] book" in capsys.readouterr().err
+
+
+def test_json_has_each_venues_breach_probability(capsys: pytest.CaptureFixture[str]) -> None:
+    """--json gives every venue a breach probability in [0, 1] over [margin]'s horizon, beside
+    its liquidation distances (null: none in the searched range)."""
+    assert _run(["--json"]) == 0
+    breach = json.loads(capsys.readouterr().out)["breach"]
+    assert breach["horizon_s"] == 86_400.0 and breach["paths"] == 20_000
+    assert set(breach["venues"]) == {"deribit-a", "binance-a"}
+    assert all(0.0 <= v["probability"] <= 1.0 for v in breach["venues"].values())

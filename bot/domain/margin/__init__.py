@@ -15,7 +15,9 @@ Full revaluation under scenarios lives in :mod:`bot.domain.revalue`.
 
 from bot.domain.margin.breach import (
     JumpDiffusion,
+    breach_hits,
     breach_probability,
+    breach_share,
     calibrate,
     expected_breach_time_years,
 )
@@ -42,7 +44,9 @@ __all__ = [
     "PortfolioParams",
     "StandardParams",
     "TierTable",
+    "breach_hits",
     "breach_probability",
+    "breach_share",
     "calibrate",
     "expected_breach_time_years",
     "liquidation_distance",

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from bot.pricing.arrays import FloatArray
+from bot.pricing.arrays import FloatArray, IntArray
 
 BGK_BETA: Final = 0.5826
 """−ζ(1/2)/√(2π): the Broadie-Glasserman-Kou continuity correction."""
@@ -104,9 +104,36 @@ def breach_probability(
     All accounts share one seeded set of paths (common random numbers), so
     their probabilities rank consistently. A distance of 0 gives 1.
     """
+    hits = breach_hits(
+        down_frac,
+        up_frac,
+        model,
+        horizon_years,
+        np.random.default_rng(seed),
+        n_paths=n_paths,
+        n_steps=n_steps,
+    )
+    return breach_share(down_frac, up_frac, hits, n_paths)
+
+
+def breach_hits(
+    down_frac: ArrayLike,
+    up_frac: ArrayLike,
+    model: JumpDiffusion,
+    horizon_years: float,
+    rng: np.random.Generator,
+    *,
+    n_paths: int,
+    n_steps: int,
+) -> IntArray:
+    """Per account, how many of ``n_paths`` paths drawn from ``rng`` leave its band.
+
+    The counts of paths drawn in chunks, each from its own stream, add up to a
+    run's count whatever the chunks' order (:func:`breach_share` turns it into
+    the probability), which is how a long run spreads over workers.
+    """
     down = np.asarray(down_frac, dtype=np.float64)
     up = np.asarray(up_frac, dtype=np.float64)
-    rng = np.random.default_rng(seed)
     dt = horizon_years / n_steps
     low_hi = np.empty((n_paths, 2))
     x = np.zeros(n_paths)
@@ -125,8 +152,20 @@ def breach_probability(
         lo = np.log1p(-np.minimum(down, 1.0)) + shift
         hi = np.log1p(up) - shift
     hit = (low_hi[:, 0:1] <= lo.reshape(1, -1)) | (low_hi[:, 1:2] >= hi.reshape(1, -1))
-    out: FloatArray = hit.mean(axis=0).reshape(down.shape)
-    return np.where((down == 0) | (up == 0), 1.0, out)
+    counts: IntArray = hit.sum(axis=0).reshape(down.shape)
+    return counts
+
+
+def breach_share(
+    down_frac: ArrayLike, up_frac: ArrayLike, hits: ArrayLike, n_paths: int
+) -> FloatArray:
+    """``hits`` of ``n_paths`` as a probability per account; 1 for an account in breach now."""
+    down = np.asarray(down_frac, dtype=np.float64)
+    up = np.asarray(up_frac, dtype=np.float64)
+    out: FloatArray = np.where(
+        (down == 0) | (up == 0), 1.0, np.asarray(hits, dtype=np.float64) / n_paths
+    )
+    return out
 
 
 def expected_breach_time_years(

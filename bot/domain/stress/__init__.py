@@ -10,7 +10,7 @@ Values follow :mod:`bot.domain.revalue` (USD value of each venue's equity,
 coin collateral included) and margins :mod:`bot.domain.margin`.
 """
 
-from bot.domain.stress.grid import NO_VENUE, StressGrid, grid_of, stress_grid
+from bot.domain.stress.grid import NO_VENUE, StressGrid, grid_of, join_columns, stress_grid
 from bot.domain.stress.kernel import MarginSetup, StressInputs, evaluate, prepare
 from bot.domain.stress.light import LightParams, LightStress, light_pass
 from bot.domain.stress.scenarios import (
@@ -39,6 +39,7 @@ __all__ = [
     "custom",
     "evaluate",
     "grid_of",
+    "join_columns",
     "light_pass",
     "prepare",
     "stress_grid",

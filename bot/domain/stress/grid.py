@@ -20,7 +20,7 @@ collateral. At +50 % (F1 = 90,000) the position makes size·(1/F0 − 1/F1) =
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,6 +146,30 @@ def grid_of(
         maintenance_usd=mm[keep],
         first_liquidated=first[keep],
         equity0_usd=book.equity0_usd,
+    )
+
+
+def join_columns(parts: Sequence[StressGrid]) -> StressGrid:
+    """Grids of one book over the same price moves, side by side: their vol shifts in order.
+
+    Every column of a grid depends only on its own vol shift (the liquidation path
+    runs along the price axis), so a grid computed in column chunks and joined
+    is the grid computed whole, figure for figure.
+    """
+    first = parts[0]
+    if any(not np.array_equal(p.price_moves_frac, first.price_moves_frac) for p in parts):
+        raise ValueError("grids to join need the same price moves")
+    return StressGrid(
+        venues=first.venues,
+        price_moves_frac=first.price_moves_frac,
+        vol_shifts=np.concatenate([p.vol_shifts for p in parts]),
+        vol_relative=first.vol_relative,
+        pnl_usd=np.concatenate([p.pnl_usd for p in parts], axis=1),
+        venue_pnl_usd=np.concatenate([p.venue_pnl_usd for p in parts], axis=1),
+        equity_usd=np.concatenate([p.equity_usd for p in parts], axis=1),
+        maintenance_usd=np.concatenate([p.maintenance_usd for p in parts], axis=1),
+        first_liquidated=np.concatenate([p.first_liquidated for p in parts], axis=1),
+        equity0_usd=first.equity0_usd,
     )
 
 
