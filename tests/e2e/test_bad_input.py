@@ -57,8 +57,11 @@ def test_demo_that_cannot_write_its_chart_exits_2_after_the_run(tmp_path: Path) 
     code, out, err = deltabot(
         "demo", "--config", str(EXAMPLE), "--hours", "0.5", "--plot", str(plot)
     )
-    # The run itself printed its progress lines ("demo: 0.1/0.5 h simulated ...") first.
-    problems = "\n".join(line for line in err.splitlines() if not line.startswith("demo: "))
+    # The run itself printed its progress lines ("demo: 0.1/0.5 h simulated ...") and its
+    # streaming summary ("streaming: 32 trigger(s) ...") first.
+    problems = "\n".join(
+        line for line in err.splitlines() if not line.startswith(("demo: ", "streaming: "))
+    )
     assert _one_line(code, out, problems) == (
         f"deltabot demo: cannot write the chart {plot}: Is a directory"
     )

@@ -532,8 +532,8 @@ FOUND = [
     ),
     ("# api_url = ", "api_url = ", "venues[0].api_url", "every venue names a standalone emulator"),
     (
-        'settlement = "inverse"',
-        'settlement = "linear"',
+        '\nsettlement = "inverse"',
+        '\nsettlement = "linear"',
         "sim.book[0].settlement",
         "no linear options",
     ),
