@@ -24,12 +24,13 @@ from bot.app.sim_book import book_table, venue_equity
 from bot.compute import Failed, Runner, SerialRunner
 from bot.config import Config, VenueRole
 from bot.config.stress import StressConfig, margin_setup
-from bot.domain.margin import JumpDiffusion, liquidation_distance
+from bot.domain.margin import JumpDiffusion
 from bot.domain.position_table import PositionTable
 from bot.domain.stress import (
     ScenarioResult,
     StressGrid,
     StressInputs,
+    book_liquidation_distance,
     cascade,
     crash,
     custom,
@@ -188,18 +189,8 @@ def _breach(
     """Each venue's liquidation distances and its breach probability over [margin]'s horizon,
     the Monte Carlo in chunks on ``runner``."""
     setup, margin = book.margin, config.margin
-    dist = liquidation_distance(
-        table,
-        forward_usd=book.forward_usd,
-        valuation_ts_ms=valuation_ts_ms,
-        equity_coin=book.equity_coin,
-        equity_usd=book.equity_usd,
-        annual_vol_frac=vols,
-        models=[setup.model_for(v) for v in book.venues],
-        params=setup.liquidation,
-        standard=setup.standard,
-        portfolio=setup.portfolio,
-        vol=book.vol,
+    dist = book_liquidation_distance(
+        table, book, setup, valuation_ts_ms=valuation_ts_ms, annual_vol_frac=vols
     )
     sigma = max(vols)
     inputs = BreachInputs(

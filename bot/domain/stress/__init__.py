@@ -12,7 +12,7 @@ coin collateral included) and margins :mod:`bot.domain.margin`.
 
 from bot.domain.stress.grid import NO_VENUE, StressGrid, grid_of, join_columns, stress_grid
 from bot.domain.stress.kernel import MarginSetup, StressInputs, evaluate, prepare
-from bot.domain.stress.light import LightParams, LightStress, light_pass
+from bot.domain.stress.light import LightParams, LightStress, book_liquidation_distance, light_pass
 from bot.domain.stress.scenarios import (
     CustomScenario,
     ScenarioResult,
@@ -34,6 +34,7 @@ __all__ = [
     "ScenarioStep",
     "StressGrid",
     "StressInputs",
+    "book_liquidation_distance",
     "cascade",
     "crash",
     "custom",

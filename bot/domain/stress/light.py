@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from numpy.typing import ArrayLike
 
-from bot.domain.margin.liquidation import liquidation_distance
+from bot.domain.margin.liquidation import LiquidationDistance, liquidation_distance
 from bot.domain.position_table import PositionTable
 from bot.domain.stress.grid import StressGrid, grid_of
-from bot.domain.stress.kernel import MarginSetup, prepare
+from bot.domain.stress.kernel import MarginSetup, StressInputs, prepare
 from bot.domain.stress.scenarios import crash
 from bot.pricing.arrays import FloatArray
 
@@ -92,7 +92,31 @@ def light_pass(
     )
     shock = crash(book, config.crash_move_frac, config.crash_vol_mult)
     crash_loss = max(0.0, -shock.pnl_usd)
-    dist = liquidation_distance(
+    dist = book_liquidation_distance(
+        table, book, setup, valuation_ts_ms=valuation_ts_ms, annual_vol_frac=annual_vol_frac
+    )
+    return LightStress(
+        worst_loss_usd=max(grid.worst_loss_usd, crash_loss),
+        grid_worst_loss_usd=grid.worst_loss_usd,
+        crash_loss_usd=crash_loss,
+        venues=book.venues,
+        down_frac=dist.down_frac,
+        up_frac=dist.up_frac,
+        grid=grid,
+    )
+
+
+def book_liquidation_distance(
+    table: PositionTable,
+    book: StressInputs,
+    setup: MarginSetup,
+    *,
+    valuation_ts_ms: int,
+    annual_vol_frac: ArrayLike,
+) -> LiquidationDistance:
+    """Each venue's liquidation distance for a prepared book under ``setup``'s margin
+    models: the light pass's and the breach run's one call."""
+    return liquidation_distance(
         table,
         forward_usd=book.forward_usd,
         valuation_ts_ms=valuation_ts_ms,
@@ -104,13 +128,4 @@ def light_pass(
         standard=setup.standard,
         portfolio=setup.portfolio,
         vol=book.vol,
-    )
-    return LightStress(
-        worst_loss_usd=max(grid.worst_loss_usd, crash_loss),
-        grid_worst_loss_usd=grid.worst_loss_usd,
-        crash_loss_usd=crash_loss,
-        venues=book.venues,
-        down_frac=dist.down_frac,
-        up_frac=dist.up_frac,
-        grid=grid,
     )
