@@ -15,6 +15,7 @@ load).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -200,58 +201,78 @@ class LpModel:
         fixed: np.ndarray | None = None,
         node_limit: int = 0,
         rel_gap: float | None = None,
+        abs_gap_usd: float | None = None,
     ) -> Solved | None:
-        """``mode``: "lp" (relaxation), "fixed" (``y`` = ``fixed``) or "mip" (stopping at
-        ``rel_gap``, at least HiGHS's 1e-4 default here); None if infeasible."""
+        """``mode``: "lp" (relaxation), "fixed" (``y`` = ``fixed``), "mip" (stopping at
+        ``rel_gap``, at least HiGHS's 1e-4 default here, or at ``abs_gap_usd``) or "sub-mip"
+        (the MILP over the routes ``fixed`` marks, every other route closed); None if
+        infeasible."""
         lower = np.zeros(self.n_cols)
         upper = self.upper + (self.slack_upper if relaxed else 0.0)
         ycols = np.array([self.y_col[int(k)] for k in self.binary], dtype=np.int64)
-        if mode == "fixed" and fixed is not None:
-            return self._solve_fixed(objective, lower, upper, ycols, fixed)
-        integrality = np.zeros(self.n_cols)
         options: dict[str, Any] = {"presolve": True}
-        if mode == "mip":
-            integrality[ycols] = 1
+        if mode in {"mip", "sub-mip"}:
             gap = _MIP_REL_GAP if rel_gap is None else max(_MIP_REL_GAP, rel_gap)
             options.update(node_limit=node_limit, mip_rel_gap=gap)
+            if abs_gap_usd is not None:
+                options["mip_abs_gap"] = abs_gap_usd
+        if mode in {"fixed", "sub-mip"} and fixed is not None:
+            return self._solve_reduced(
+                objective, (lower, upper), ycols, fixed, mode=mode, options=options
+            )
+        integrality = np.zeros(self.n_cols)
+        if mode == "mip":
+            integrality[ycols] = 1
         constraints = [LinearConstraint(self.a, self.lo, self.hi)]
         constraints += [LinearConstraint(w[None, :], -np.inf, lim) for w, lim in self.stage_rows]
         x = _highs(objective, Bounds(lower, upper), constraints, integrality, options)
         return None if x is None else Solved(x, float(objective @ x))
 
-    def _solve_fixed(
+    def _solve_reduced(
         self,
         objective: np.ndarray,
-        lower: np.ndarray,
-        upper: np.ndarray,
+        bounds: tuple[np.ndarray, np.ndarray],
         ycols: np.ndarray,
-        fixed: np.ndarray,
+        pattern: np.ndarray,
+        *,
+        mode: str,
+        options: dict[str, Any],
     ) -> Solved | None:
-        """The LP with every ``y`` fixed, solved over the routes it opens only: a closed
-        route carries nothing (its link row says so), and a fixed ``y`` is a constant, so
-        both leave the matrix and the ``y`` terms move to the row bounds. The same LP,
-        a few hundred columns instead of thousands (issue 18)."""
+        """The model over the routes ``pattern`` opens only: a closed route carries nothing
+        (its link row says so), so its columns leave the matrix; with ``mode`` "fixed" the
+        open routes' ``y`` are the constant 1 and leave it too, their terms moved to the
+        row bounds. The same model, a few hundred columns instead of thousands (issue 18).
+        """
+        is_open = pattern > 0.5
         keep = np.ones(self.n_cols, dtype=bool)
-        keep[ycols] = False
-        keep[self.binary[fixed < 0.5]] = False
+        keep[self.binary[~is_open]] = False
+        keep[ycols[~is_open]] = False
+        y = np.zeros(len(ycols))
+        if mode == "fixed":
+            keep[ycols] = False
+            y[is_open] = 1.0
         a = self.a.tocsc()
-        shift = a[:, ycols] @ fixed
+        shift = a[:, ycols] @ y
         kept = np.flatnonzero(keep)
         constraints = [LinearConstraint(a[:, kept], self.lo - shift, self.hi - shift)]
         for weights, limit in self.stage_rows:
             constraints.append(
-                LinearConstraint(weights[None, kept], -np.inf, limit - weights[ycols] @ fixed)
+                LinearConstraint(weights[None, kept], -np.inf, limit - weights[ycols] @ y)
             )
+        integrality = np.zeros(self.n_cols)
+        integrality[ycols] = 1.0
         # Scaled to a largest cost of 1 (the same optimum): without the fees' columns the
         # costs left can all be as small as the 1e-7 tie-break, below HiGHS's tolerances.
-        cost = objective[kept] / max(float(np.abs(objective[kept]).max(initial=0.0)), 1e-300)
-        bounds = Bounds(lower[kept], upper[kept])
-        part = _highs(cost, bounds, constraints, np.zeros(len(kept)), {"presolve": True})
+        scale = max(float(np.abs(objective[kept]).max(initial=0.0)), 1e-300)
+        if "mip_abs_gap" in options:
+            options = {**options, "mip_abs_gap": options["mip_abs_gap"] / scale}
+        box = Bounds(bounds[0][kept], bounds[1][kept])
+        part = _highs(objective[kept] / scale, box, constraints, integrality[kept], options)
         if part is None:
             return None
         x = np.zeros(self.n_cols)
         x[kept] = part
-        x[ycols] = fixed
+        x[ycols[~keep[ycols]]] = y[~keep[ycols]]
         return Solved(x, float(objective @ x))
 
 
@@ -263,17 +284,24 @@ def _highs(
     options: dict[str, Any],
 ) -> np.ndarray | None:
     """HiGHS's solution, or None if infeasible."""
-    res = milp(
-        objective, integrality=integrality, bounds=bounds, constraints=constraints, options=options
-    )
-    if res.x is None:
-        # HiGHS's presolve can call a feasible model with a tight stage row (a large
-        # optimum fixed to within cents) infeasible; the plain solve is the arbiter.
+    with warnings.catch_warnings():
+        # scipy passes HiGHS's own options (mip_abs_gap) on verbatim, with this warning.
+        warnings.filterwarnings("ignore", "Unrecognized options detected", RuntimeWarning)
         res = milp(
             objective,
             integrality=integrality,
             bounds=bounds,
             constraints=constraints,
-            options={**options, "presolve": False},
+            options=options,
         )
+        if res.x is None:
+            # HiGHS's presolve can call a feasible model with a tight stage row (a large
+            # optimum fixed to within cents) infeasible; the plain solve is the arbiter.
+            res = milp(
+                objective,
+                integrality=integrality,
+                bounds=bounds,
+                constraints=constraints,
+                options={**options, "presolve": False},
+            )
     return None if res.x is None else np.asarray(res.x, float)
