@@ -261,11 +261,11 @@ class LpModel:
             )
         integrality = np.zeros(self.n_cols)
         integrality[ycols] = 1.0
-        # Scaled to a largest cost of 1 (the same optimum): without the fees' columns the
-        # costs left can all be as small as the 1e-7 tie-break, below HiGHS's tolerances.
-        scale = max(float(np.abs(objective[kept]).max(initial=0.0)), 1e-300)
-        if "mip_abs_gap" in options:
-            options = {**options, "mip_abs_gap": options["mip_abs_gap"] / scale}
+        scale = 1.0
+        if mode == "fixed":
+            # Scaled to a largest cost of 1 (the same optimum): without the fees' columns the
+            # costs left can all be as small as the 1e-7 tie-break, below HiGHS's tolerances.
+            scale = max(float(np.abs(objective[kept]).max(initial=0.0)), 1e-300)
         box = Bounds(bounds[0][kept], bounds[1][kept])
         part = _highs(objective[kept] / scale, box, constraints, integrality[kept], options)
         if part is None:
