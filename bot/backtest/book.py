@@ -182,17 +182,23 @@ def book_greeks(
     t_years: float,
     vol: FloatArray | float,
     rate: float,
+    *,
+    cross: bool = True,
 ) -> BookGreeks:
     """Sum of ``quantity × black_scholes`` over ``legs`` at time ``t_years`` (τ floored at 0).
 
-    A leg at or past its expiry is worth its intrinsic value with zero Greeks.
+    A leg at or past its expiry is worth its intrinsic value with zero Greeks. With
+    ``cross`` False, vanna and the standardised vega are left at zero: a backtest whose
+    strategies do not read them (and with no option hedge) sums only the rest.
     """
     total = np.zeros((7, spot_usd.size))
     for leg in legs:
         tau = max(leg.expiry_years - t_years, 0.0)
         g = black_scholes(leg.is_call, spot_usd, leg.strike_usd, tau, vol, rate)
-        weight = _VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
-        greeks = (g.price, g.delta, g.gamma, g.vega, g.theta, g.vanna, g.vega * weight)
+        greeks = [g.price, g.delta, g.gamma, g.vega, g.theta]
+        if cross:
+            weight = _VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
+            greeks += [g.vanna, g.vega * weight]
         for i, greek in enumerate(greeks):
             total[i] += leg.quantity_coin * greek
     return BookGreeks(*total)

@@ -164,6 +164,7 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
     s0 = spots[0]
     coin_bal = np.zeros(m)
     cash = np.empty((n_s, m))
+    interest = np.empty((n_s, m))  # one buffer for every step's interest
     cash[:] = -book.initial_hedge_coin * s0
     premium = np.zeros(m)
     for leg in live:
@@ -182,31 +183,41 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
     sample_hedge = np.empty((n_s, k_samples, steps))
     oh = task.option_hedge
     hedger = None if oh is None else _OptionHedger(oh, s0, horizon, rate)
-    prev = book_greeks(live, s0, 0.0, vol_at(0), rate)
+    # Vanna and the standardised vega only if a strategy reads them (one that does not say
+    # what it reads is assumed to) or the option hedge sizes by them.
+    cross = hedger is not None or any(
+        "vanna_coin_per_vol" in getattr(s, "reads", ("vanna_coin_per_vol",)) for s in strategies
+    )
+    prev = book_greeks(live, s0, 0.0, vol_at(0), rate, cross=cross)
     for k in range(steps + 1):
         t, spot = k * dt, spots[k]
         if hedger is not None:
             hedger.price(spot, t, vol_at(k))
         if k > 0:
-            g = book_greeks(live, spot, t, vol_at(k), rate)
+            g = book_greeks(live, spot, t, vol_at(k), rate, cross=cross)
             if hedger is not None:
                 g = hedger.added(g)
             ds = spot - spots[k - 1]
-            d_vol = vol_at(k) - np.asarray(vol_at(k - 1)) if vols is not None else 0.0
             gamma = 0.5 * prev.gamma_coin_per_usd * ds * ds
             theta = prev.theta_usd * dt
-            vega = prev.vega_usd * d_vol
             book_terms[0] += gamma
             book_terms[1] += theta
-            book_terms[2] += vega
-            book_terms[3] += (
-                g.value_usd - prev.value_usd - prev.delta_coin * ds - gamma - theta - vega
-            )
-            interest = cash * growth
-            funding = hedge * spots[k - 1] * -funding_per_step
-            cash += interest + funding
-            totals[_IDX["carry_usd"]] += interest
-            totals[_IDX["funding_usd"]] += funding
+            residual = g.value_usd - prev.value_usd - prev.delta_coin * ds - gamma - theta
+            # Vega, interest and funding only where they move (a constant vol, cash not
+            # financed, no funding): adding their zeros changed no figure, and cost time.
+            if vols is not None:
+                vega = prev.vega_usd * (vols[k] - vols[k - 1])
+                book_terms[2] += vega
+                residual -= vega
+            book_terms[3] += residual
+            if growth != 0.0 or funding_per_step != 0.0:
+                np.multiply(cash, growth, out=interest)
+                totals[_IDX["carry_usd"]] += interest
+                if funding_per_step != 0.0:
+                    funding = hedge * spots[k - 1] * -funding_per_step
+                    totals[_IDX["funding_usd"]] += funding
+                    interest += funding
+                cash += interest
             totals[_IDX["delta_usd"]] += (prev.delta_coin + coin_bal + hedge) * ds
             settled = [leg for leg in live if leg.expiry_years <= t + 1e-9 * horizon]
             for leg in settled:
@@ -217,7 +228,7 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
                     cash += payoff
             if settled:
                 live = [leg for leg in live if leg not in settled]
-                g = book_greeks(live, spot, t, vol_at(k), rate)
+                g = book_greeks(live, spot, t, vol_at(k), rate, cross=cross)
                 if hedger is not None:
                     g = hedger.added(g)
             prev = g
@@ -263,7 +274,8 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
                 since_s[j] = np.round(since_s[j] + dt_s, 6)  # moves, nothing else does
                 continue
             size = np.abs(trade)
-            cost = size * spot * cost_frac
+            notional = size * spot  # one product for the cost and the turnover
+            cost = notional * cost_frac
             cash[j] -= trade * spot + cost
             hedge[j] = target
             traded = trade != 0
@@ -272,7 +284,7 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
             totals[_IDX["cost_usd"], j] += cost
             totals[_IDX["trades"], j] += traded
             totals[_IDX["turnover_coin"], j] += size
-            totals[_IDX["turnover_usd"], j] += size * spot
+            totals[_IDX["turnover_usd"], j] += notional
         sample_hedge[:, :, k] = hedge[:, :k_samples]
     for i, name in enumerate(("gamma_usd", "theta_usd", "vega_usd", "residual_usd")):
         totals[_IDX[name]] = book_terms[i]

@@ -138,9 +138,9 @@ def _sub_account_routes(
     return out
 
 
-def _coin_bound(usd: float, price_usd: float, haircuts: list[float]) -> float:
-    """Coin worth ``usd`` of equity at the smallest haircut among ``haircuts`` (inf if 0)."""
-    value = price_usd * min(haircuts)
+def _coin_bound(usd: float, price_usd: float, haircut: float) -> float:
+    """Coin worth ``usd`` of equity at ``haircut``, a venue's smallest (inf if 0)."""
+    value = price_usd * haircut
     return math.inf if value <= 0 or math.isinf(usd) else usd / value
 
 
@@ -195,20 +195,27 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     take = [math.fsum(max(0.0, ceiling[k] - equity0[k]) for k in m) for m in members]
     terms: list[RouteTerms] = []
     unusable: list[tuple[Route, str]] = []
+    # Per venue and asset, once: a venue pair has a route per asset (issue 18: at 50
+    # venues these sums, repeated per route, were a third of the frame).
+    assets = {r.asset for r in all_routes}
+    pairs = [(v, asset) for v in range(len(venues)) for asset in assets]
+    haircut = {(v, a): min(accounts[k].haircut(a) for k in members[v]) for v, a in pairs}
+    withdrawable_coin = {
+        (v, a): math.fsum(free.get((k, a), 0.0) for k in members[v]) for v, a in pairs
+    }
     for r in all_routes:
         i, j = index[r.source], index[r.destination]
         vi, vj = venue_index[i], venue_index[j]
         p = prices[r.asset]
-        withdrawable = math.fsum(free.get((k, r.asset), 0.0) for k in members[vi])
+        withdrawable = withdrawable_coin[(vi, r.asset)]
         if withdrawable <= 0:
             continue  # nothing of that asset anywhere it could come from: not a route today
         # Tight big-M: the source venue cannot lose more equity than it can spare, nor the
         # destination venue gain more than fits under its ceilings (relays included).
         upper = min(
             withdrawable,
-            _coin_bound(give[vi], p, [accounts[k].haircut(r.asset) for k in members[vi]]),
-            _coin_bound(take[vj], p, [accounts[k].haircut(r.asset) for k in members[vj]])
-            + r.fee_coin,
+            _coin_bound(give[vi], p, haircut[(vi, r.asset)]),
+            _coin_bound(take[vj], p, haircut[(vj, r.asset)]) + r.fee_coin,
         )
         binary = r.fee_coin > 0 or r.min_coin > 0
         lower = max(r.min_effective_coin, r.fee_coin + MIN_CREDIT_USD / p) if binary else 0.0

@@ -15,6 +15,7 @@ load).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -200,28 +201,96 @@ class LpModel:
         fixed: np.ndarray | None = None,
         node_limit: int = 0,
         rel_gap: float | None = None,
+        abs_gap_usd: float | None = None,
     ) -> Solved | None:
-        """``mode``: "lp" (relaxation), "fixed" (``y`` = ``fixed``) or "mip" (stopping at
-        ``rel_gap``, at least HiGHS's 1e-4 default here); None if infeasible."""
+        """``mode``: "lp" (relaxation), "fixed" (``y`` = ``fixed``), "mip" (stopping at
+        ``rel_gap``, at least HiGHS's 1e-4 default here, or at ``abs_gap_usd``) or "sub-mip"
+        (the MILP over the routes ``fixed`` marks, every other route closed); None if
+        infeasible."""
         lower = np.zeros(self.n_cols)
         upper = self.upper + (self.slack_upper if relaxed else 0.0)
-        integrality = np.zeros(self.n_cols)
         ycols = np.array([self.y_col[int(k)] for k in self.binary], dtype=np.int64)
         options: dict[str, Any] = {"presolve": True}
-        if mode == "fixed" and fixed is not None:
-            lower[ycols] = fixed
-            upper[ycols] = fixed
-        elif mode == "mip":
-            integrality[ycols] = 1
+        if mode in {"mip", "sub-mip"}:
             gap = _MIP_REL_GAP if rel_gap is None else max(_MIP_REL_GAP, rel_gap)
             options.update(node_limit=node_limit, mip_rel_gap=gap)
+            if abs_gap_usd is not None:
+                options["mip_abs_gap"] = abs_gap_usd
+        if mode in {"fixed", "sub-mip"} and fixed is not None:
+            return self._solve_reduced(
+                objective, (lower, upper), ycols, fixed, mode=mode, options=options
+            )
+        integrality = np.zeros(self.n_cols)
+        if mode == "mip":
+            integrality[ycols] = 1
         constraints = [LinearConstraint(self.a, self.lo, self.hi)]
+        constraints += [LinearConstraint(w[None, :], -np.inf, lim) for w, lim in self.stage_rows]
+        x = _highs(objective, Bounds(lower, upper), constraints, integrality, options)
+        return None if x is None else Solved(x, float(objective @ x))
+
+    def _solve_reduced(
+        self,
+        objective: np.ndarray,
+        bounds: tuple[np.ndarray, np.ndarray],
+        ycols: np.ndarray,
+        pattern: np.ndarray,
+        *,
+        mode: str,
+        options: dict[str, Any],
+    ) -> Solved | None:
+        """The model over the routes ``pattern`` opens only: a closed route carries nothing
+        (its link row says so), so its columns leave the matrix; with ``mode`` "fixed" the
+        open routes' ``y`` are the constant 1 and leave it too, their terms moved to the
+        row bounds. The same model, a few hundred columns instead of thousands (issue 18).
+        """
+        is_open = pattern > 0.5
+        keep = np.ones(self.n_cols, dtype=bool)
+        keep[self.binary[~is_open]] = False
+        keep[ycols[~is_open]] = False
+        y = np.zeros(len(ycols))
+        if mode == "fixed":
+            keep[ycols] = False
+            y[is_open] = 1.0
+        a = self.a.tocsc()
+        shift = a[:, ycols] @ y
+        kept = np.flatnonzero(keep)
+        constraints = [LinearConstraint(a[:, kept], self.lo - shift, self.hi - shift)]
         for weights, limit in self.stage_rows:
-            constraints.append(LinearConstraint(weights[None, :], -np.inf, limit))
+            constraints.append(
+                LinearConstraint(weights[None, kept], -np.inf, limit - weights[ycols] @ y)
+            )
+        integrality = np.zeros(self.n_cols)
+        integrality[ycols] = 1.0
+        scale = 1.0
+        if mode == "fixed":
+            # Scaled to a largest cost of 1 (the same optimum): without the fees' columns the
+            # costs left can all be as small as the 1e-7 tie-break, below HiGHS's tolerances.
+            scale = max(float(np.abs(objective[kept]).max(initial=0.0)), 1e-300)
+        box = Bounds(bounds[0][kept], bounds[1][kept])
+        part = _highs(objective[kept] / scale, box, constraints, integrality[kept], options)
+        if part is None:
+            return None
+        x = np.zeros(self.n_cols)
+        x[kept] = part
+        x[ycols[~keep[ycols]]] = y[~keep[ycols]]
+        return Solved(x, float(objective @ x))
+
+
+def _highs(
+    objective: np.ndarray,
+    bounds: Bounds,
+    constraints: list[LinearConstraint],
+    integrality: np.ndarray,
+    options: dict[str, Any],
+) -> np.ndarray | None:
+    """HiGHS's solution, or None if infeasible."""
+    with warnings.catch_warnings():
+        # scipy passes HiGHS's own options (mip_abs_gap) on verbatim, with this warning.
+        warnings.filterwarnings("ignore", "Unrecognized options detected", RuntimeWarning)
         res = milp(
             objective,
             integrality=integrality,
-            bounds=Bounds(lower, upper),
+            bounds=bounds,
             constraints=constraints,
             options=options,
         )
@@ -231,11 +300,8 @@ class LpModel:
             res = milp(
                 objective,
                 integrality=integrality,
-                bounds=Bounds(lower, upper),
+                bounds=bounds,
                 constraints=constraints,
                 options={**options, "presolve": False},
             )
-        if res.x is None:
-            return None
-        x = np.asarray(res.x, float)
-        return Solved(x, float(objective @ x))
+    return None if res.x is None else np.asarray(res.x, float)
