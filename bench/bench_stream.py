@@ -1,7 +1,7 @@
 """Event-driven hedging: tick-to-order latency and the REST request budget, streaming vs polling.
 
 - Tick-to-order: from the emulator's index move (the instant the bench moves its
-  clock across a market step, which the emulator pushes within its 5 ms push
+  clock across a market step, which the emulator pushes within its 2 ms push
   round) to the hedge order reaching the emulator's engine, median and p99
   over ``MOVES`` moves (1,000; ``DELTABOT_BENCH_STREAM_MOVES`` overrides). The
   book's band is so narrow that every move calls for an order. Moves are

@@ -57,7 +57,7 @@ from bot.sim.faults import FaultAction, Faults
 _log = structlog.get_logger(__name__)
 
 WS_PATH = "/ws/api/v2"
-PUSH_INTERVAL_MS = 5
+PUSH_INTERVAL_MS = 2
 """How often (wall ms) the emulator looks for changes to push while anyone subscribes."""
 MIN_HEARTBEAT_S = 10.0
 """Deribit's smallest ``public/set_heartbeat`` interval."""
