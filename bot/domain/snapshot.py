@@ -41,7 +41,9 @@ class Balance:
     ``equity`` includes unrealised P&L and option mark value, as venues report it.
     ``margin`` is False for a holding the venue does not count as margin (BTC on a
     Binance USDⓈ-M account in single-asset mode): it is still wealth, and withdrawable,
-    but no collateral there.
+    but no collateral there. ``options_value`` is the options' mark value inside
+    ``equity`` as of the same read (Deribit's ``options_value``), None where the
+    venue does not report it: the hedge revalues that part at its own marks.
     """
 
     currency: Currency
@@ -51,6 +53,7 @@ class Balance:
     maintenance_margin: float
     account: str = "main"
     margin: bool = True
+    options_value: float | None = None
 
 
 def maintenance_ratio(balance: Balance) -> float:

@@ -89,6 +89,13 @@ async def test_positions_keep_sign_and_usd_size_matching_size_currency(deribit: 
     assert (positions[CALL].size, positions[CALL].average_price) == (2.0, 0.065)
 
 
+async def test_balances_carry_the_options_value_inside_equity(deribit: Harness) -> None:
+    """Each summary's options_value (coin, as of the balance read) rides on its Balance."""
+    venue, _ = deribit
+    values = {b.currency: b.options_value for b in await venue.fetch_balances()}
+    assert values["BTC"] == 0.13708
+
+
 async def test_balances_read_initial_margin_that_ccxt_does_not_unify(deribit: Harness) -> None:
     """Equity, IM, MM and available come from the raw summary (ccxt's 'used' is only MM)."""
     venue, _ = deribit

@@ -106,6 +106,7 @@ class DeribitNormaliser(Normaliser):
                     initial_margin=num(entry, "initial_margin", where),
                     maintenance_margin=num(entry, "maintenance_margin", where),
                     account=account,
+                    options_value=opt_num(entry, "options_value", where),
                 )
             )
         return out
