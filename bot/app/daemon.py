@@ -98,11 +98,17 @@ def paper_settings(config: Config, journal: Journal | None = None) -> PaperSetti
     for position in config.paper.book:
         book.setdefault(position.venue, {})[position.symbol] = position.size
     if journal is None:
-        return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate, book=book)
+        return PaperSettings(
+            cash=cash,
+            taker_fee_rate=config.paper.taker_fee_rate,
+            book=book,
+            margin=config.margin.account_margin_of,
+        )
     return PaperSettings(
         cash=cash,
         taker_fee_rate=config.paper.taker_fee_rate,
         book=book,
+        margin=config.margin.account_margin_of,
         restore=journal.paper.load,
         save=journal.paper.save,
     )
