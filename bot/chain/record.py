@@ -6,8 +6,9 @@ perpetual or future. What a read holds is what the daemon polls: the options of
 its book and its hedge instruments (not the venue's whole chain). Units are the
 store's: an option's premium stays in the instrument's price currency (coin on
 Deribit, recorded as ``premium_unit`` coin), IVs are decimals as the venue
-adapters normalise them, and what a read does not carry (sizes at the touch,
-funding, the venue's gamma) is NaN.
+adapters normalise them, a perpetual's funding rate is the venue's published rate per
+funding period (``Mark.funding_rate``), and what a read does not carry (sizes at the
+touch, the venue's gamma, a future's funding) is NaN.
 
 :class:`ChainRecorder` buffers rows and writes them every ``flush_interval_ms``
 of read time and at :meth:`ChainRecorder.close`, one file per venue,
@@ -86,7 +87,7 @@ def snapshot_rows(snap: VenueSnapshot) -> dict[_Key, list[dict[str, object]]]:
                     "last_usd": NAN,
                     "bid_usd": _or_nan(mark.bid),
                     "ask_usd": _or_nan(mark.ask),
-                    "funding_rate": NAN,
+                    "funding_rate": _or_nan(mark.funding_rate),
                     "open_interest": NAN,
                 }
             )

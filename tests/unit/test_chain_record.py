@@ -47,6 +47,17 @@ class TestRows:
             60_000.0,
         )
 
+    def test_the_perp_row_keeps_the_venue_funding_rate(self) -> None:
+        """A perpetual's published funding rate (fraction per 8 h) is the hedges row's."""
+        book = small_btc_book()
+        venue = book.venues[0]
+        perp = venue.marks["BTC/USD:BTC"]
+        marks = {**venue.marks, perp.symbol: dataclasses.replace(perp, funding_rate=0.0001)}
+        (row,) = snapshot_rows(dataclasses.replace(venue, marks=marks))[
+            ("hedges", "deribit", "BTC")
+        ]
+        assert row["funding_rate"] == 0.0001
+
 
 class TestRecorder:
     def test_writes_when_the_interval_is_full(self, tmp_path: Path) -> None:

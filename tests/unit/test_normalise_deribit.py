@@ -343,3 +343,11 @@ async def test_cancel_reports_the_canceled_order(deribit: Harness) -> None:
         "maker-1",
     )
     assert rec.calls[-1].params["order_id"] == "BTC-349300"
+
+
+async def test_perpetual_mark_carries_its_8h_funding_rate(deribit: Harness) -> None:
+    """The perpetual's book summary funding_8h (0.0000081) is its funding rate per 8 h; an
+    option has none."""
+    venue, _ = deribit
+    marks = await venue.fetch_marks([CALL, PERP])
+    assert (marks[PERP].funding_rate, marks[CALL].funding_rate) == (0.0000081, None)

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
+from bot.domain.instruments import InstrumentKind
 from bot.domain.orders import TransferKind, TransferReport, TransferState
 from bot.domain.snapshot import Balance, Mark
 from bot.venues.normalise.base import Normaliser
@@ -130,6 +131,9 @@ class DeribitNormaliser(Normaliser):
             bid=opt_positive(summary, "bid_price", where),
             ask=opt_positive(summary, "ask_price", where),
             open_interest=opt_positive(summary, "open_interest", where),
+            funding_rate=opt_num(summary, "funding_8h", where)
+            if vm.instrument.kind is InstrumentKind.PERPETUAL
+            else None,
         )
 
     async def fetch_marks(
