@@ -281,7 +281,9 @@ async def _serve(
         metrics=alerts.metrics,
         alerts=alerts,
     )
-    on_cycle = with_recording(config.record, stack, hooks.on_cycle)
+    on_cycle = with_recording(
+        config.record, stack, hooks.on_cycle, venues=venues, clock_ms=clock.now_ms
+    )
     jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=on_cycle)
     streams = build_streams(config, environ, sim_endpoints=endpoints)
     stream_job = StreamJob(jobs, streams) if streams else None

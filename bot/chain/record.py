@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 
 import pyarrow as pa
 
-from bot.chain.schema import column_names
+from bot.chain.schema import TABLES, column_names
 from bot.chain.store import ChainStore
 from bot.domain.instruments import InstrumentKind
 from bot.domain.snapshot import PortfolioSnapshot, VenueSnapshot
 
 NAN = math.nan
+TABLE_NAMES = tuple(TABLES)
 _Key = tuple[str, str, str]
 """(table, venue, underlying)."""
 
@@ -104,6 +106,8 @@ class ChainRecorder:
         self._first_ms: int | None = None
         self._last_ms: dict[str, int] = {}
         """Per venue, the newest read recorded: a read the cycle hands over twice is kept once."""
+        self._last_symbols: dict[str, frozenset[str]] = {}
+        """Per venue, what that read marked (a chain read at the same time skips those)."""
 
     def record(self, portfolio: PortfolioSnapshot) -> None:
         """Buffer every venue read of ``portfolio``; write when the interval is full."""
@@ -111,11 +115,24 @@ class ChainRecorder:
             if self._last_ms.get(snap.venue, -1) >= snap.ts_ms:
                 continue
             self._last_ms[snap.venue] = snap.ts_ms
-            self._first_ms = snap.ts_ms if self._first_ms is None else self._first_ms
-            for key, rows in snapshot_rows(snap).items():
+            self._last_symbols[snap.venue] = frozenset(snap.marks)
+            self._buffer(snap)
+
+    def record_chain(self, chain: VenueSnapshot) -> None:
+        """Buffer a read of a venue's whole option chain (``[record] whole_chain``), less the
+        options its last read already recorded at the same time."""
+        if chain.ts_ms == self._last_ms.get(chain.venue):
+            seen = self._last_symbols.get(chain.venue, frozenset())
+            chain = replace(chain, marks={s: m for s, m in chain.marks.items() if s not in seen})
+        self._buffer(chain, tables=("options",))
+
+    def _buffer(self, snap: VenueSnapshot, tables: tuple[str, ...] = TABLE_NAMES) -> None:
+        self._first_ms = snap.ts_ms if self._first_ms is None else self._first_ms
+        for key, rows in snapshot_rows(snap).items():
+            if key[0] in tables:
                 self._pending[key].extend(rows)
-            if snap.ts_ms - self._first_ms >= self._interval_ms:
-                self.flush()
+        if snap.ts_ms - self._first_ms >= self._interval_ms:
+            self.flush()
 
     def flush(self) -> int:
         """Write what is buffered (one file per venue, underlying and day); rows written."""

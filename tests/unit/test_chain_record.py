@@ -80,6 +80,23 @@ class TestRecorder:
         (day,) = store.read("hedges", DERIBIT_BTC)
         assert day.num_rows == 1
 
+    def test_a_chain_read_at_the_read_time_skips_what_the_read_recorded(
+        self, tmp_path: Path
+    ) -> None:
+        """A whole-chain read stamped like the cycle's read adds only the options that read
+        did not mark; a later one adds them all."""
+        store = ChainStore(tmp_path)
+        recorder = ChainRecorder(store, MS_PER_MINUTE)
+        book = small_btc_book()
+        recorder.record(book)
+        recorder.record_chain(book.venues[0])
+        recorder.record_chain(later(book, 1).venues[0])
+        recorder.close()
+        (day,) = store.read("options", DERIBIT_BTC)
+        assert day.num_rows == 6
+        (hedges,) = store.read("hedges", DERIBIT_BTC)
+        assert hedges.num_rows == 1, "a chain read records options only"
+
 
 async def test_the_daemon_hook_records_and_writes_at_the_stop(tmp_path: Path) -> None:
     """Enabled, the cycle hook records each cycle's read and the stop writes it; the inner
