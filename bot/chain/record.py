@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import replace
 
 import pyarrow as pa
@@ -26,6 +27,7 @@ import pyarrow as pa
 from bot.chain.schema import TABLES, column_names
 from bot.chain.store import ChainStore
 from bot.domain.instruments import InstrumentKind
+from bot.domain.pnl import utc_day
 from bot.domain.snapshot import PortfolioSnapshot, VenueSnapshot
 
 NAN = math.nan
@@ -108,6 +110,8 @@ class ChainRecorder:
         """Per venue, the newest read recorded: a read the cycle hands over twice is kept once."""
         self._last_symbols: dict[str, frozenset[str]] = {}
         """Per venue, what that read marked (a chain read at the same time skips those)."""
+        self._expiries: dict[tuple[str, str], set[int]] = defaultdict(set)
+        """Per (venue, underlying), the recorded expiries not yet settled in the store."""
 
     def record(self, portfolio: PortfolioSnapshot) -> None:
         """Buffer every venue read of ``portfolio``; write when the interval is full."""
@@ -131,8 +135,43 @@ class ChainRecorder:
         for key, rows in snapshot_rows(snap).items():
             if key[0] in tables:
                 self._pending[key].extend(rows)
+            if key[0] == "options":
+                self._expiries[key[1:]].update(
+                    e for r in rows if isinstance(e := r["expiry_ms"], int)
+                )
         if snap.ts_ms - self._first_ms >= self._interval_ms:
             self.flush()
+
+    def passed_expiries(self, venue: str, now_ms: int) -> dict[str, list[int]]:
+        """Per underlying, the recorded expiries of ``venue`` at or before ``now_ms`` whose
+        delivery price is not recorded yet."""
+        out: dict[str, list[int]] = {}
+        for (v, underlying), expiries in sorted(self._expiries.items()):
+            passed = sorted(e for e in expiries if e <= now_ms)
+            if v == venue and passed:
+                out[underlying] = passed
+        return out
+
+    def record_deliveries(
+        self, venue: str, underlying: str, prices_by_day: Mapping[str, float]
+    ) -> list[int]:
+        """Buffer a ``settlements`` row for each recorded expiry whose UTC day the venue's
+        delivery prices list (USD per coin, stamped at the expiry); the expiries settled.
+
+        Example: an expiry at 2026-12-04T08:00Z and Deribit's ``{"2026-12-04": 61234.5}``
+        give the row (ts_ms 1,796,371,200,000, delivery_usd 61,234.5).
+        """
+        settled = []
+        for expiry_ms in sorted(self._expiries.get((venue, underlying), ())):
+            price = prices_by_day.get(utc_day(expiry_ms))
+            if price is None:
+                continue
+            self._pending[("settlements", venue, underlying)].append(
+                {"ts_ms": expiry_ms, "delivery_usd": price}
+            )
+            self._expiries[(venue, underlying)].discard(expiry_ms)
+            settled.append(expiry_ms)
+        return settled
 
     def flush(self) -> int:
         """Write what is buffered (one file per venue, underlying and day); rows written."""

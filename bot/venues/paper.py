@@ -76,6 +76,8 @@ class MarketData(Protocol):
 
     async def read_clock(self) -> VenueClock: ...
 
+    async def fetch_delivery_prices(self, underlying: Currency) -> Mapping[str, float]: ...
+
     async def close(self) -> None: ...
 
 
@@ -160,6 +162,9 @@ class PaperVenue:
 
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]:
         return await self._data.fetch_option_chain(underlying)
+
+    async def fetch_delivery_prices(self, underlying: Currency) -> Mapping[str, float]:
+        return await self._data.fetch_delivery_prices(underlying)
 
     def book(self) -> PaperBook:
         """What this venue holds now: its cash and positions (sizes and cost bases)."""
