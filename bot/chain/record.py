@@ -3,12 +3,18 @@
 Each :class:`~bot.domain.snapshot.VenueSnapshot` becomes, at its read time
 ``ts_ms``, one ``options`` row per option it marks and one ``hedges`` row per
 perpetual or future. What a read holds is what the daemon polls: the options of
-its book and its hedge instruments (not the venue's whole chain). Units are the
-store's: an option's premium stays in the instrument's price currency (coin on
-Deribit, recorded as ``premium_unit`` coin), IVs are decimals as the venue
-adapters normalise them, a perpetual's funding rate is the venue's published rate per
-funding period (``Mark.funding_rate``), and what a read does not carry (sizes at the
-touch, the venue's gamma, a future's funding) is NaN.
+its book and its hedge instruments; :meth:`ChainRecorder.record_chain` adds a
+read of the venue's whole chain (``whole_chain``). Units are the store's: an
+option's premium stays in the instrument's price currency (coin on Deribit,
+recorded as ``premium_unit`` coin), IVs are decimals as the venue adapters
+normalise them, a perpetual's funding rate is the venue's published rate per
+funding period (``Mark.funding_rate``), and what a read does not carry (sizes at
+the touch, the venue's gamma, a future's funding) is NaN.
+
+The recorder remembers the expiries it recorded; once one has passed
+(:meth:`ChainRecorder.passed_expiries`), the venue's delivery prices by day
+settle it (:meth:`ChainRecorder.record_deliveries`: a ``settlements`` row at the
+expiry), which the backtest prefers to the last index.
 
 :class:`ChainRecorder` buffers rows and writes them every ``flush_interval_ms``
 of read time and at :meth:`ChainRecorder.close`, one file per venue,
