@@ -40,14 +40,13 @@ from urllib.parse import urlencode
 
 import pyarrow as pa
 
-from bot.chain.fetch import FetchError, get_json
+from bot.chain.fetch import DERIBIT_BASE, FetchError, get_json
 from bot.chain.schema import column_names, premium_unit_of
 from bot.chain.store import ChainStore, Partition
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_SECOND
 
 DERIBIT_HISTORY_BASE: Final = "https://history.deribit.com"
 """Where Deribit serves public trades older than a day."""
-DERIBIT_BASE: Final = "https://www.deribit.com"
 TRADES_PAGE: Final = 1000
 """Trades per request, Deribit's maximum."""
 DVOL_RESOLUTIONS: Final = ("1", "60", "3600", "43200", "1D")

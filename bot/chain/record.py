@@ -159,7 +159,7 @@ class ChainRecorder:
         return out
 
     def record_deliveries(
-        self, venue: str, underlying: str, prices_by_day: Mapping[str, float]
+        self, venue: str, underlying: str, delivery_usd_by_day: Mapping[str, float]
     ) -> list[int]:
         """Buffer a ``settlements`` row for each recorded expiry whose UTC day the venue's
         delivery prices list (USD per coin, stamped at the expiry); the expiries settled.
@@ -169,7 +169,7 @@ class ChainRecorder:
         """
         settled = []
         for expiry_ms in sorted(self._expiries.get((venue, underlying), ())):
-            price = prices_by_day.get(utc_day(expiry_ms))
+            price = delivery_usd_by_day.get(utc_day(expiry_ms))
             if price is None:
                 continue
             self._pending[("settlements", venue, underlying)].append(

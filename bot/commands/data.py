@@ -93,9 +93,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="https://www.deribit.com",
         help="Deribit's API host (default: %(default)s)",
     )
-    for action, what, default_base in (
-        ("fetch-trades", "public option trades", "https://history.deribit.com"),
-        ("fetch-dvol", "DVOL volatility index candles", "https://www.deribit.com"),
+    for action, what, host in (
+        ("fetch-trades", "public option trades", "its history host, history.deribit.com"),
+        ("fetch-dvol", "DVOL volatility index candles", "www.deribit.com"),
     ):
         history = actions.add_parser(
             action,
@@ -111,15 +111,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         history.add_argument(
             "--to", dest="last", metavar="YYYY-MM-DD", help="last day, over (default: --from)"
         )
-        history.add_argument(
-            "--base-url", default=default_base, help="Deribit's host (default: %(default)s)"
-        )
+        history.add_argument("--base-url", default=None, help=f"Deribit's host (default: {host})")
         if action == "fetch-dvol":
             history.add_argument(
                 "--resolution",
                 default="60",
-                choices=("1", "60", "3600", "43200", "1D"),
-                help="candle length, seconds or 1D (default: %(default)s)",
+                help="candle length: 1, 60, 3600, 43200 (seconds) or 1D (default: %(default)s)",
             )
     show = actions.add_parser("show", help="list a chain store's tables, partitions and spans")
     show.add_argument("--store", type=Path, required=True, metavar="DIR", help="chain store")
@@ -215,7 +212,13 @@ def _fetch_history(args: argparse.Namespace, store: ChainStore) -> int:
     """``fetch-trades`` / ``fetch-dvol``: whole UTC days that are over, with a progress bar."""
     from datetime import UTC, date, datetime  # noqa: PLC0415
 
-    from bot.chain.deribit_history import days_between, fetch_dvol, fetch_trades  # noqa: PLC0415
+    from bot.chain.deribit_history import (  # noqa: PLC0415
+        DERIBIT_HISTORY_BASE,
+        days_between,
+        fetch_dvol,
+        fetch_trades,
+    )
+    from bot.chain.fetch import DERIBIT_BASE  # noqa: PLC0415
 
     try:
         first = date.fromisoformat(args.first)
@@ -239,14 +242,15 @@ def _fetch_history(args: argparse.Namespace, store: ChainStore) -> int:
             bar.update(done, f"{done}/{total} days")
 
         if table == "trades":
-            report = fetch_trades(store, args.currency, days, base=args.base_url, progress=shown)
+            base = args.base_url or DERIBIT_HISTORY_BASE
+            report = fetch_trades(store, args.currency, days, base=base, progress=shown)
         else:
             report = fetch_dvol(
                 store,
                 args.currency,
                 days,
                 resolution=args.resolution,
-                base=args.base_url,
+                base=args.base_url or DERIBIT_BASE,
                 progress=shown,
             )
     print(

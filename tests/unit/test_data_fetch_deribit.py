@@ -226,3 +226,13 @@ class TestCommand:
         assert main([*argv, "--currency", "ETH", "--base-url", base], {}) == 2
         assert "no result in the answer" in capsys.readouterr().err
         assert ChainStore(tmp_path).partitions("dvol") == []
+
+    def test_a_bad_resolution_or_day_is_one_error_line(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An unknown DVOL resolution and a day that is not YYYY-MM-DD each exit 2, named."""
+        argv = ["data", "fetch-dvol", "--store", str(tmp_path)]
+        assert main([*argv, "--from", "2020-05-26", "--resolution", "5"], {}) == 2
+        assert "resolution '5' is not one of" in capsys.readouterr().err
+        assert main([*argv, "--from", "2020-13-01"], {}) == 2
+        assert "--from/--to" in capsys.readouterr().err
