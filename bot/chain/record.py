@@ -8,8 +8,10 @@ read of the venue's whole chain (``whole_chain``). Units are the store's: an
 option's premium stays in the instrument's price currency (coin on Deribit,
 recorded as ``premium_unit`` coin), IVs are decimals as the venue adapters
 normalise them, a perpetual's funding rate is the venue's published rate per
-funding period (``Mark.funding_rate``), and what a read does not carry (sizes at
-the touch, the venue's gamma, a future's funding) is NaN.
+funding period (``Mark.funding_rate``), open interest is the venue's in the
+instrument's amount unit (coin for an option, USD for a Deribit perpetual), and
+what a read does not carry (sizes at the touch, the venue's gamma, a future's
+funding) is NaN.
 
 The recorder remembers the expiries it recorded; once one has passed
 (:meth:`ChainRecorder.passed_expiries`), the venue's delivery prices by day
@@ -84,7 +86,7 @@ def snapshot_rows(snap: VenueSnapshot) -> dict[_Key, list[dict[str, object]]]:
                     "gamma_per_usd": NAN,
                     "vega_usd_per_volpt": NAN,
                     "theta_usd_per_day": NAN,
-                    "open_interest_coin": NAN,
+                    "open_interest_coin": _or_nan(mark.open_interest),
                 }
             )
         elif inst.kind in (InstrumentKind.PERPETUAL, InstrumentKind.FUTURE):
@@ -98,7 +100,7 @@ def snapshot_rows(snap: VenueSnapshot) -> dict[_Key, list[dict[str, object]]]:
                     "bid_usd": _or_nan(mark.bid),
                     "ask_usd": _or_nan(mark.ask),
                     "funding_rate": _or_nan(mark.funding_rate),
-                    "open_interest": NAN,
+                    "open_interest": _or_nan(mark.open_interest),
                 }
             )
     return rows

@@ -59,6 +59,17 @@ class TestRows:
         ]
         assert row["funding_rate"] == 0.0001
 
+    def test_open_interest_is_the_venues_in_the_amount_unit(self) -> None:
+        """An option's open interest (coin) and the perp's (USD contracts) are recorded as read."""
+        venue = small_btc_book().venues[0]
+        marks = {
+            s: dataclasses.replace(m, open_interest=812.3 if s != "BTC/USD:BTC" else 9.6e8)
+            for s, m in venue.marks.items()
+        }
+        rows = snapshot_rows(dataclasses.replace(venue, marks=marks))
+        assert {r["open_interest_coin"] for r in rows[("options", "deribit", "BTC")]} == {812.3}
+        assert [r["open_interest"] for r in rows[("hedges", "deribit", "BTC")]] == [9.6e8]
+
 
 class TestRecorder:
     def test_writes_when_the_interval_is_full(self, tmp_path: Path) -> None:
