@@ -73,6 +73,10 @@ class Mark:
     ``venue_delta`` is the venue's own delta per unit, when it publishes one.
     ``open_interest`` is in the instrument's amount unit (coin for Deribit options; None:
     not published, or zero).
+    ``funding_rate`` is a perpetual's current funding rate as the venue publishes it, a
+    fraction per funding period (8 h on Deribit, Binance and most Bybit perpetuals: Deribit
+    ``funding_8h``, Binance and Bybit the rate of the coming settlement; None: not a
+    perpetual, or not published).
     ``ts_ms`` is the venue's own time of these values, on its clock (the oldest
     of the payloads they came from; the read time only for a venue that stamps none).
     """
@@ -86,6 +90,7 @@ class Mark:
     bid: float | None = None
     ask: float | None = None
     open_interest: float | None = None
+    funding_rate: float | None = None
 
 
 K = TypeVar("K")

@@ -183,7 +183,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     now_ms = portfolio.valuation_ts_ms
     routed = sorted({Currency(r.underlying) for r in inputs.routes})
     table = PositionTable.from_snapshots(portfolio.venues, underlyings=routed)
-    forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
+    forward = table.forward_usd()
     vols = vols_with_surfaces(table, inputs.surfaces)
     collateral = _collateral(portfolio, table)
     linear_usd = linear_equity_usd(portfolio.venues, table.underlyings, _linear_rows(table))
