@@ -15,9 +15,15 @@ of short options off the same marks:
   0.075 + mark (call) or max(0.075, 0.075·mark) + mark (put), mark in coin
   (:func:`bot.domain.margin.standard.short_option_margin`), i.e.
   mark + 0.075·max(1, mark·is_put);
+- options are priced once per distinct set of pricing inputs (the same
+  instrument on several venues or sub-accounts is one row, its sizes summed
+  per venue), in runs of one underlying and one type, so a state's move is a
+  column and no element is gathered or signed;
 - futures, perps and spot go through the house functions themselves
   (:func:`~bot.domain.revalue.unit_values`,
-  :func:`~bot.domain.margin.standard.position_margin`); portfolio-margin
+  :func:`~bot.domain.margin.standard.position_margin`), except the inverse
+  futures' and perps' maintenance, a + b/M + c/M² per cell in closed form
+  (:func:`_inverse_futures_mm`); portfolio-margin
   venues get :func:`~bot.domain.margin.portfolio.portfolio_margin` around each
   state (one risk matrix per state: slow, fine for the light grid).
 
