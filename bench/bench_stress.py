@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from scipy.special import ndtr
@@ -21,7 +22,7 @@ from scipy.special import ndtr
 from bench._util import report, times
 from bench.bench_margin import BASE_USD, T0_MS, book
 from bot.domain.margin import standard_margin
-from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.stress import crash, prepare, stress_grid
 from bot.domain.timeunits import MS_PER_DAY
 from bot.pricing.parallel import kernel_threads
@@ -33,38 +34,22 @@ PRICE_MOVES = np.linspace(-0.5, 0.5, 41)
 VOL_SHIFTS = np.linspace(-0.5, 1.5, 21)
 
 
-def listed_book(
-    n: int, rng: np.random.Generator, venues: int = 4
-) -> tuple[PositionTable, np.ndarray]:
-    """As the margin bench's book, but on listed instruments: strikes every 1,000 USD (BTC)
-    and 50 USD (ETH) from 0.6 to 1.6 x spot, 20 expiries, one forward per underlying and
-    a vol per instrument from a smile in moneyness and expiry (4,880 instruments)."""
-    und = rng.integers(0, 2, n)
-    is_opt = rng.random(n) < 0.9
-    days = np.array(
-        [1, 2, 3, 7, 14, 21, 28, 35, 49, 63, 91, 119, 147, 182, 210, 246, 282, 318, 354, 390]
-    )
-    expiry = T0_MS + MS_PER_DAY * rng.choice(days, n)
+def listed_book(n: int, rng: np.random.Generator) -> tuple[PositionTable, np.ndarray]:
+    """The margin bench's book on listed instruments: its 20 expiries, strikes snapped to
+    every 1,000 USD (BTC) and 50 USD (ETH), one forward per underlying and a vol per
+    instrument from a smile in moneyness and expiry (4,880 instruments)."""
+    table, _ = book(n, rng)
+    und, opt = table.underlying_idx, table.kind == KindCode.OPTION
     step = np.array([1_000.0, 50.0])[und]
-    strike = BASE_USD[und] * 0.6 + step * rng.integers(0, 61, n)
-    moneyness = np.log(strike / BASE_USD[und])
-    smile = 0.55 + 0.8 * moneyness**2 + 0.1 * np.sqrt(365.0 * MS_PER_DAY / (expiry - T0_MS))
-    table = PositionTable.from_arrays(
-        underlyings=["BTC", "ETH"],
-        venues=[f"venue-{v}" for v in range(venues)],
-        venue_idx=rng.integers(0, venues, n),
-        underlying_idx=und,
-        kind=np.where(is_opt, KindCode.OPTION, KindCode.PERPETUAL).astype(np.int8),
-        size=np.where(is_opt, -np.abs(rng.normal(0, 1, n)), rng.normal(0, 5_000, n)),
-        is_inverse=True,
-        amount_is_usd=~is_opt,
-        is_call=is_opt & (rng.random(n) < 0.5),
-        strike_usd=np.where(is_opt, strike, np.nan),
-        expiry_ms=np.where(is_opt, expiry, NO_EXPIRY_MS),
-        mark_iv=np.where(is_opt, smile, np.nan),
-        index_usd=BASE_USD,
+    strike = np.round(np.where(opt, table.strike_usd, BASE_USD[und]) / step) * step
+    years = np.maximum(table.expiry_ms - T0_MS, 1) / (365.0 * MS_PER_DAY)
+    smile = 0.5 + 0.8 * np.log(strike / BASE_USD[und]) ** 2 + 0.02 / np.sqrt(years)
+    listed = replace(
+        table,
+        strike_usd=np.where(opt, strike, np.nan),
+        mark_iv=np.where(opt, smile, np.nan),
     )
-    return table, BASE_USD[und]
+    return listed, BASE_USD[und]
 
 
 def _grid_s(n: int, repeat: int, make: Book = book) -> float:
