@@ -496,9 +496,8 @@ def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
     """Standard maintenance of futures and perps per state and cell key (k × 2G): the
     inverse ones by their closed form, the linear ones (notional tiers) row by row."""
     rows, sub = book.futures, book.future_table
-    inv_m = 1.0 / np.tile(
-        mult, (1, 2 * len(book.table.venues))
-    )  # k × 2G: the multiplier of each key's underlying
+    # k × 2G: one over the multiplier of each cell key's underlying (key = c·m + u).
+    inv_m = 1.0 / np.tile(mult, (1, 2 * len(book.table.venues)))
     a, b, c = book.inverse_futures_mm
     out: FloatArray = a + inv_m * (b + c * inv_m)
     if not rows.size:
