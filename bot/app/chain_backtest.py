@@ -32,6 +32,7 @@ from bot.chain.store import ChainStore
 from bot.config import Config
 from bot.config.sim import SimBalance, SimPosition
 from bot.domain.exposure import Numeraire
+from bot.domain.greek_limits import ALL
 from bot.domain.instruments import InstrumentKind, Settlement
 from bot.domain.timeunits import SECONDS_PER_YEAR
 
@@ -151,6 +152,29 @@ class ConfigBook:
     spot_usd: float
     vol: float
     fee_frac: float
+
+
+def config_vega_limit(config: Config, underlying: str | None) -> tuple[float, float | None]:
+    """(hard, soft) standardised vega limits, USD per vol point, of the ``[greek_limits]``
+    limit on bucket ``all`` with a hard vega limit for ``underlying`` (None: the only such
+    limit): the Monte Carlo option-hedge loop's defaults."""
+    found = [
+        lim
+        for lim in config.greek_limits.limits
+        if lim.bucket == ALL
+        and lim.hard_vega_usd_per_volpt is not None
+        and underlying in (None, lim.underlying)
+    ]
+    if len(found) != 1:
+        which = "none" if not found else "several (give --underlying)"
+        whose = "" if underlying is None else f" for {underlying}"
+        raise ChainBookError(
+            f"[greek_limits] limits on bucket all with hard_vega_usd_per_volpt{whose}: "
+            f"found {which}"
+        )
+    (lim,) = found
+    assert lim.hard_vega_usd_per_volpt is not None
+    return lim.hard_vega_usd_per_volpt, lim.soft_vega_usd_per_volpt
 
 
 def config_mc_book(config: Config, underlying: str | None = None) -> ConfigBook:

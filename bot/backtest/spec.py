@@ -204,6 +204,10 @@ class BacktestResult:
     sample_delta_coin: FloatArray
     model: PathModel | None = None
     """The price model the paths came from (the chart's title; a CSV's dates)."""
+    option_hedge: OptionHedgeSpec | None = None
+    """The option-hedge loop the run had on (None: delta hedging only)."""
+    option_hedge_cost_usd: FloatArray | None = None
+    """Per path, what the option-hedge loop paid, inside every strategy's ``cost_usd``."""
 
     @property
     def n_paths(self) -> int:
