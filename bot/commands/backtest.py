@@ -64,6 +64,7 @@ from bot.config.compute import ComputeConfig
 from bot.ops.progress import RunProgress
 
 if TYPE_CHECKING:
+    from bot.backtest.chain_option_hedge import ChainOptionHedge
     from bot.config import Config
 
 _PROGRESS_AFTER_S = 1.0
@@ -399,34 +400,35 @@ def _add_option_hedge(parser: argparse.ArgumentParser) -> None:
     hedge.add_argument(
         "--hedge-tenor",
         type=float,
-        default=90.0,
+        default=None,
         metavar="DAYS",
-        help="days to expiry of the at-the-money call hedged with, at least the horizon "
-        "(default: %(default)s)",
+        help="days to expiry of the at-the-money call hedged with, at least the horizon; with "
+        "--history the shortest tenor of the listed call (default: 90; with --history 0, the "
+        "nearest expiry after the range)",
     )
     hedge.add_argument(
         "--hedge-lot",
         type=float,
-        default=0.1,
+        default=None,
         metavar="COIN",
-        help="lot of that call, coin (default: %(default)s)",
+        help="lot of that call, coin (default: 0.1)",
     )
     hedge.add_argument(
         "--hedge-cost",
         type=float,
-        default=0.02,
+        default=None,
         metavar="FRAC",
-        help="cost of an option trade, fraction of its premium: half-spread plus fee "
-        "(default: %(default)s)",
+        help="cost of an option trade, fraction of its premium: half-spread plus fee; not with "
+        "--history, which fills at the recorded bid/ask plus [options_hedge] fee_frac "
+        "(default: 0.02)",
     )
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the backtest and print the report (0), or one error line on stderr (2)."""
-    if args.option_hedge and (args.history is not None or args.grid_file is not None):
+    if args.option_hedge and args.grid_file is not None:
         print(
-            "deltabot backtest: error: --option-hedge runs on Monte Carlo paths, not with "
-            "--history or --grid FILE.toml",
+            "deltabot backtest: error: --option-hedge runs one book, not a --grid FILE.toml sweep",
             file=sys.stderr,
         )
         return 2
@@ -521,33 +523,73 @@ def _chart(args: argparse.Namespace, write: Callable[[Path], None]) -> int:
     return 0
 
 
-_HEDGE_FLAGS = ("hard_vega", "soft_vega")
-"""Option-hedge flags without a default: given without --option-hedge, they are a mistake."""
+_HEDGE_FLAGS = ("hard_vega", "soft_vega", "hedge_tenor", "hedge_lot", "hedge_cost")
+"""The option hedge's parameters: given without --option-hedge, they are a mistake."""
+
+
+def _hedge_asked(args: argparse.Namespace) -> bool:
+    """Whether ``--option-hedge`` is on; ValueError for its parameters given without it."""
+    if args.option_hedge:
+        return True
+    given = [f"--{f.replace('_', '-')}" for f in _HEDGE_FLAGS if getattr(args, f) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)}: only with --option-hedge")
+    return False
+
+
+def _vega_limits(hard: float, soft: float | None) -> tuple[float, float]:
+    """``--hard-vega`` and ``--soft-vega`` (default: the hard one) checked."""
+    hard = _positive(hard, "--hard-vega")
+    soft = hard if soft is None else _positive(soft, "--soft-vega")
+    if soft > hard:
+        raise ValueError(f"--soft-vega {soft:g} is above --hard-vega {hard:g} (USD per vol point)")
+    return hard, soft
 
 
 def option_hedge_of(args: argparse.Namespace, environ: Mapping[str, str]) -> OptionHedgeSpec | None:
-    """The option-hedge loop ``--option-hedge`` asks for (None: off); ValueError naming the
-    flag or the missing limit."""
-    if not args.option_hedge:
-        given = [f"--{f.replace('_', '-')}" for f in _HEDGE_FLAGS if getattr(args, f) is not None]
-        if given:
-            raise ValueError(f"{', '.join(given)}: only with --option-hedge")
+    """The Monte Carlo option-hedge loop ``--option-hedge`` asks for (None: off); ValueError
+    naming the flag or the missing limit."""
+    if not _hedge_asked(args):
         return None
     hard, soft = args.hard_vega, args.soft_vega
     if hard is None:
         hard, soft_default = _config_vega_limit(args, environ)
         soft = soft_default if soft is None else soft
-    hard = _positive(hard, "--hard-vega")
-    soft = hard if soft is None else _positive(soft, "--soft-vega")
-    if soft > hard:
-        raise ValueError(f"--soft-vega {soft:g} is above --hard-vega {hard:g} (USD per vol point)")
+    hard, soft = _vega_limits(hard, soft)
     return OptionHedgeSpec(
         hard_vega_usd_per_volpt=hard,
         soft_vega_usd_per_volpt=soft,
-        tenor_days=_positive(args.hedge_tenor, "--hedge-tenor"),
-        lot_coin=_positive(args.hedge_lot, "--hedge-lot"),
-        cost_frac=_positive(args.hedge_cost, "--hedge-cost", zero=True),
+        tenor_days=_positive(_or(args.hedge_tenor, 90.0), "--hedge-tenor"),
+        lot_coin=_positive(_or(args.hedge_lot, 0.1), "--hedge-lot"),
+        cost_frac=_positive(_or(args.hedge_cost, 0.02), "--hedge-cost", zero=True),
     )
+
+
+def recorded_hedge_of(args: argparse.Namespace, config: Config) -> ChainOptionHedge | None:
+    """The recorded run's option-hedge loop (None: off): ``--hard-vega``/``--soft-vega`` for
+    every underlying of the book, else each one's ``[greek_limits]`` limit on bucket all;
+    ValueError naming the flag or the missing limit."""
+    if not _hedge_asked(args):
+        return None
+    if args.hedge_cost is not None:
+        raise ValueError(
+            "--hedge-cost is for Monte Carlo runs: --history fills options at the recorded "
+            "bid/ask and charges [options_hedge] fee_frac"
+        )
+    if args.hard_vega is None and args.soft_vega is not None:
+        raise ValueError("--soft-vega needs --hard-vega with --history")
+    from bot.app.chain_backtest import config_option_hedge  # noqa: PLC0415
+
+    return config_option_hedge(
+        config,
+        limits=None if args.hard_vega is None else _vega_limits(args.hard_vega, args.soft_vega),
+        lot_coin=_positive(_or(args.hedge_lot, 0.1), "--hedge-lot"),
+        min_tenor_days=_positive(_or(args.hedge_tenor, 0.0), "--hedge-tenor", zero=True),
+    )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def _positive(value: float, flag: str, *, zero: bool = False) -> float:
@@ -695,6 +737,7 @@ def _run_recorded(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             slippage_frac=args.slippage,
             from_ms=_iso_ms(args.from_time, "--from"),
             to_ms=_iso_ms(args.to_time, "--to"),
+            option_hedge=recorded_hedge_of(args, config),
         )
     except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)

@@ -76,7 +76,8 @@ def test_the_limits_come_from_the_configs_greek_limits(tmp_path: Path) -> None:
         (["--option-hedge", "--soft-vega", "2", "--hard-vega", "1"], "--soft-vega 2 is above"),
         ([*HEDGE, "--hedge-lot", "0"], "--hedge-lot 0: must be a finite number > 0"),
         (["--option-hedge", "--hard-vega", "nan"], "--hard-vega nan: must be a finite number"),
-        ([*HEDGE, "--history", "x"], "--option-hedge runs on Monte Carlo paths, not with"),
+        ([*HEDGE, "--grid", "sweep.toml"], "--option-hedge runs one book, not a --grid"),
+        ([*HEDGE, "--hedge-cost", "-1"], "--hedge-cost -1: must be a finite number >= 0"),
     ],
 )
 def test_bad_option_hedge_flags_are_one_error_line(flags: list[str], message: str) -> None:
