@@ -7,11 +7,11 @@ book's standardised vega on bucket ``all`` (Σ size × vega × 0.01 ×
 the call held included) is compared with the limit: past
 ``hard_vega_usd_per_volpt``, whole lots of the call are bought or sold to bring
 it back to ``soft_vega_usd_per_volpt`` (the proposal's aim, the optimizer's
-one-candidate answer in closed form), filled at the recorded ask or bid. Where
-that side was not quoted nothing trades: a desk cannot fill at a quote that is
-not there. The book does not depend on the delta hedge, so the call's position
-is decided once, before any strategy runs, and every strategy hedges the same
-book, the call's delta included.
+one-candidate answer in closed form, :mod:`bot.backtest.vega_lots`), filled
+at the recorded ask or bid. Where that side was not quoted nothing trades: a
+desk cannot fill at a quote that is not there. The book does not depend on the
+delta hedge, so the call's position is decided once, before any strategy runs,
+and every strategy hedges the same book, the call's delta included.
 
 A trade's costs are its distance from the mark (``slippage``: quantity × (fill
 − mark)) and ``fee_frac`` of the index per coin (``fees``; Deribit's option
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.backtest.vega_lots import vega_hedge_coin
 from bot.pricing.arrays import FloatArray
 
 
@@ -113,14 +114,18 @@ def hedge_trades(
     for k in range(n_t):
         for j, lim in calls.items():
             u = int(leg_underlying[j])
-            vega = float(
-                np.dot(sizes[leg_underlying == u], std_vega_per_coin[k, leg_underlying == u])
+            mine = leg_underlying == u
+            dq = float(
+                vega_hedge_coin(
+                    np.dot(sizes[mine], std_vega_per_coin[k, mine]),
+                    std_vega_per_coin[k, j],
+                    hard=lim.hard_vega_usd_per_volpt,
+                    soft=lim.soft_vega_usd_per_volpt,
+                    lot_coin=lot_coin,
+                )
             )
-            unit = float(std_vega_per_coin[k, j])
-            if not (abs(vega) > lim.hard_vega_usd_per_volpt and unit > 0):
+            if dq == 0:
                 continue
-            raw = (math.copysign(lim.soft_vega_usd_per_volpt, vega) - vega) / unit
-            dq = math.copysign(math.ceil(abs(raw) / lot_coin - 1e-9) * lot_coin, raw)
             fill = ask_usd[k, j] if dq > 0 else bid_usd[k, j]
             if not (math.isfinite(fill) and math.isfinite(premium_usd[k, j])):
                 continue  # that side not quoted: no fill

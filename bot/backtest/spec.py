@@ -57,8 +57,10 @@ class OptionHedgeSpec:
     :mod:`bot.domain.greek_limits`) is past ``hard_vega_usd_per_volpt`` on a path,
     that path trades whole ``lot_coin`` lots of it to bring the figure inside
     ``soft_vega_usd_per_volpt``: the optimizer's answer for one candidate and one row,
-    in closed form per path. Each trade costs ``cost_frac`` of its premium (half-spread
-    plus fee); the position is closed at the horizon at the same cost.
+    in closed form per path (:mod:`bot.backtest.vega_lots`; no trade where a lot
+    would leave the book further from zero). Each trade costs ``cost_frac`` of its
+    premium (half-spread plus fee); the position is closed at the horizon at the same
+    cost.
     """
 
     hard_vega_usd_per_volpt: float
