@@ -508,7 +508,7 @@ def _run_monte_carlo(args: argparse.Namespace, environ: Mapping[str, str]) -> in
     # matplotlib (~0.5 s to import) only when a plot is asked for.
     from bot.backtest.plot import write_plot  # noqa: PLC0415
 
-    return _chart(args, lambda path: write_plot(result, path))
+    return _chart(args, lambda path: write_plot(result, path, without))
 
 
 def _chart(args: argparse.Namespace, write: Callable[[Path], None]) -> int:
