@@ -38,6 +38,7 @@ from bot.backtest.spec import (
     PathOutcome,
     StrategySpec,
 )
+from bot.backtest.vega_lots import vega_hedge_coin
 from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR, SECONDS_PER_YEAR
 from bot.pricing import black_scholes
@@ -343,16 +344,13 @@ class _OptionHedger:
         if closing:
             dq = -self.q
         else:
-            vega = book.vega_std_usd_per_volpt
-            aim = np.sign(vega) * spec.soft_vega_usd_per_volpt
-            with np.errstate(divide="ignore", invalid="ignore"):
-                raw = np.where(
-                    (np.abs(vega) > spec.hard_vega_usd_per_volpt)
-                    & (unit.vega_std_usd_per_volpt > 0),
-                    (aim - vega) / unit.vega_std_usd_per_volpt,
-                    0.0,
-                )
-            dq = np.sign(raw) * np.ceil(np.abs(raw) / spec.lot_coin - 1e-9) * spec.lot_coin
+            dq = vega_hedge_coin(
+                book.vega_std_usd_per_volpt,
+                unit.vega_std_usd_per_volpt,
+                hard=spec.hard_vega_usd_per_volpt,
+                soft=spec.soft_vega_usd_per_volpt,
+                lot_coin=spec.lot_coin,
+            )
         cost = np.abs(dq) * unit.value_usd * spec.cost_frac
         self.q = self.q + dq
         self.cost_usd += cost
