@@ -107,7 +107,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         history.add_argument(
             "--currency", default="BTC", help="Deribit currency (default: %(default)s)"
         )
-        history.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD")
+        history.add_argument(
+            "--from", dest="first", required=True, metavar="YYYY-MM-DD", help="first UTC day"
+        )
         history.add_argument(
             "--to", dest="last", metavar="YYYY-MM-DD", help="last day, over (default: --from)"
         )
