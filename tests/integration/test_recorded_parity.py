@@ -101,7 +101,8 @@ def test_replay_values_the_book_as_the_daemon_did(recorded: tuple[Path, ChainBac
     delta of that cycle, within two lots of their difference at the first read."""
     tmp, run = recorded
     apart = _replayed_books(tmp, run) - _daemon_books(tmp / "journal.sqlite", run)
-    assert np.abs(apart - apart[0]).max() <= SLACK_COIN
+    drift = np.abs(apart - apart[0])
+    assert drift.max() <= SLACK_COIN, f"reads {np.argwhere(drift > SLACK_COIN).tolist()}: {apart}"
 
 
 def test_replay_makes_the_daemons_trades(recorded: tuple[Path, ChainBacktest]) -> None:
@@ -123,12 +124,13 @@ def test_replay_makes_the_daemons_trades(recorded: tuple[Path, ChainBacktest]) -
     books = _daemon_books(tmp / "journal.sqlite", run)
     offset = (_replayed_books(tmp, run) - books)[0]
     grid = run.market.time_ms
-    assert orders and len(replay) == len(orders)
+    assert orders and len(replay) == len(orders), f"daemon {orders}, replay {replay}"
     for (cycle_ms, size, underlying), (k, u) in zip(orders, replay, strict=True):
         assert underlying == run.market.underlyings[u]
         assert np.sign(trades[k, u]) == np.sign(size)
         # the order's cycle read last before the order; the replay trades on that read, or,
         # where the book sat within rounding of the band's edge, on the read next to it
         read = int(np.searchsorted(grid, cycle_ms, side="right")) - 1
-        assert abs(k - read) <= 1
-        assert abs(hedges[k, u] + books[k, u] + offset[u]) <= SLACK_COIN
+        assert abs(k - read) <= 1, f"order at {cycle_ms} (read {read}), replay at read {k}"
+        left = hedges[k, u] + books[k, u] + offset[u]
+        assert abs(left) <= SLACK_COIN, f"read {k}: the hedge leaves {left} coin"
