@@ -26,9 +26,10 @@ import numpy as np
 
 from bot.backtest.book import Book, OptionLeg
 from bot.backtest.chain_data import ChainLeg, HedgeSource, MarkSource, load_market
-from bot.backtest.chain_run import ChainBacktest, ChainCosts, run_chain_backtest
+from bot.backtest.chain_run import ChainBacktest, ChainCosts, Progress, run_chain_backtest
 from bot.backtest.spec import StrategySpec
 from bot.chain.store import ChainStore
+from bot.compute import Runner
 from bot.config import Config
 from bot.config.sim import SimBalance, SimPosition
 from bot.domain.exposure import Numeraire
@@ -106,9 +107,12 @@ def run_recorded(
     from_ms: int | None = None,
     to_ms: int | None = None,
     lot_coin: Sequence[float] | None = None,
+    runner: Runner | None = None,
+    progress: Progress | None = None,
 ) -> ChainBacktest:
     """Hedge the config's book over ``history`` with its strategy and ``extra`` (see above);
-    ``lot_coin`` per underlying rounds the trades as the daemon's orders are rounded."""
+    ``lot_coin`` per underlying rounds the trades as the daemon's orders are rounded. The
+    market is loaded here; each strategy's path runs as one task on ``runner``."""
     if not history.is_dir():
         raise ChainBookError(f"--history {history}: no such chain store directory")
     legs, held = config_legs(config)
@@ -138,6 +142,8 @@ def run_recorded(
         coin_held_coin=coin,
         lot_coin=lot_coin,
         mark=mark,
+        runner=runner,
+        progress=progress,
     )
 
 

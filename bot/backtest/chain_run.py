@@ -24,12 +24,19 @@ strategy and underlying (one :class:`strategies.base.HedgeState` element each):
 Wealth starts at zero: the book is held at its first marks, the hedge at the
 book's initial hedge. P&L = delta + gamma + theta + vega + basis + residual +
 funding − slippage − fees, exactly, at every step.
+
+The book's values and terms do not depend on the hedge, so they are computed
+once; each strategy's path is then one task on a :mod:`bot.compute` runner
+(its grid times stay in order: the hedge carries from one to the next), with
+the market and the book's terms sent to the workers once. A task computes
+exactly what it computes in this process, so the result is the same, bit for
+bit, on every runner and worker count.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,6 +44,7 @@ import numpy as np
 
 from bot.backtest.chain_data import ChainLeg, ChainMarket
 from bot.backtest.spec import StrategySpec
+from bot.compute import Failed, Runner, SerialRunner
 from bot.domain.timeunits import DAYS_PER_YEAR, MS_PER_HOUR, MS_PER_SECOND, MS_PER_YEAR
 from bot.pricing import black_scholes
 from bot.pricing.arrays import FloatArray
@@ -60,6 +68,9 @@ _FEES: Final = COMPONENTS.index("fees_usd")
 FUNDING_PERIOD_MS: Final = 8 * MS_PER_HOUR
 NEVER_HEDGED_S: Final = 1e12
 """``time_since_hedge_s`` before the first trade: finite (kernels reject inf)."""
+
+Progress = Callable[[int, int], None]
+"""Called with (strategies done, strategies in all) after each one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,28 +172,46 @@ def run_chain_backtest(
     coin_held_coin: Sequence[float] | None = None,
     lot_coin: Sequence[float] | None = None,
     mark: str = "mark",
+    runner: Runner | None = None,
+    progress: Progress | None = None,
 ) -> ChainBacktest:
     """Hedge ``legs`` over ``market`` with each of ``specs``; see the module docstring.
 
     ``coin_held_coin`` (per underlying) is coin collateral that counts as delta,
     as the daemon counts it with a USD numeraire; its P&L is in the delta term.
     ``lot_coin`` (per underlying) rounds each trade toward zero to the hedge's lot,
-    as the daemon rounds its orders (None: exact sizes).
+    as the daemon rounds its orders (None: exact sizes). Each strategy runs as one
+    task on ``runner`` (default: in this process); ValueError naming every
+    strategy that failed.
     """
     if not specs:
         raise ValueError("give at least one strategy")
+    for spec in specs:
+        spec.build()  # fail here, with the strategy's own message, not inside a worker
     legs = tuple(legs)
     n_u = len(market.underlyings)
     start = np.zeros(n_u) if initial_hedge_coin is None else np.asarray(initial_hedge_coin, float)
     coin = np.zeros(n_u) if coin_held_coin is None else np.asarray(coin_held_coin, float)
     book = _book(legs, market, coin)
-    shared = _book_terms(legs, market, book)
     lots = np.zeros(n_u) if lot_coin is None else np.asarray(lot_coin, float)
-    results = tuple(
-        _run_one(spec, market, book=book, terms=shared, costs=costs, hedge=start.copy(), lots=lots)
-        for spec in specs
+    shared = _Shared(market, book, _book_terms(legs, market, book), costs, start, lots)
+    results: list[ChainStrategyResult | None] = [None] * len(specs)
+    failures = []
+    runner = runner or SerialRunner()
+    for n, finished in enumerate(runner.run(_strategy_task, specs, shared=shared), start=1):
+        if isinstance(finished, Failed):
+            failures.append(f"{specs[finished.index].display}: {finished.error}")
+        else:
+            results[finished.index] = finished.value
+        if progress:
+            progress(n, len(specs))
+    if failures:
+        raise ValueError(
+            f"{len(failures)} of {len(specs)} strategies failed: " + "; ".join(failures)
+        )
+    return ChainBacktest(
+        legs, market, costs, mark, book.sigma, tuple(r for r in results if r is not None)
     )
-    return ChainBacktest(legs, market, costs, mark, book.sigma, results)
 
 
 def _book(legs: tuple[ChainLeg, ...], market: ChainMarket, coin: FloatArray) -> _Book:
@@ -274,6 +303,31 @@ def _book_terms(legs: tuple[ChainLeg, ...], market: ChainMarket, book: _Book) ->
     funding = -before(market.hedge_mark_usd * np.nan_to_num(market.funding_rate)) * periods
     return _Terms(
         ds, gamma, theta, vega, residual, book_delta, step(market.hedge_mark_usd), funding
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What every strategy's task reads and none changes: sent to each worker once."""
+
+    market: ChainMarket
+    book: _Book
+    terms: _Terms
+    costs: ChainCosts
+    initial_hedge_coin: FloatArray
+    lots: FloatArray
+
+
+def _strategy_task(shared: _Shared, spec: StrategySpec) -> ChainStrategyResult:
+    """One strategy over the whole grid (a runner's task)."""
+    return _run_one(
+        spec,
+        shared.market,
+        book=shared.book,
+        terms=shared.terms,
+        costs=shared.costs,
+        hedge=shared.initial_hedge_coin.copy(),
+        lots=shared.lots,
     )
 
 

@@ -528,20 +528,32 @@ def _run_recorded(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if config is None:
         return 2
     try:
+        scheduler, workers = compute_of(args, config.compute)
         specs = specs_of(args.strategy_entries) if args.strategy_entries else []
-        result = run_recorded(
-            config,
-            args.history,
-            extra=specs,
-            mark=args.mark,
-            fee_frac=args.fee,
-            slippage_frac=args.slippage,
-            from_ms=_iso_ms(args.from_time, "--from"),
-            to_ms=_iso_ms(args.to_time, "--to"),
-        )
+        with (
+            RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown,
+            open_runner(scheduler, workers=workers, announce=shown.note) as runner,
+        ):
+            result = run_recorded(
+                config,
+                args.history,
+                extra=specs,
+                mark=args.mark,
+                fee_frac=args.fee,
+                slippage_frac=args.slippage,
+                from_ms=_iso_ms(args.from_time, "--from"),
+                to_ms=_iso_ms(args.to_time, "--to"),
+                runner=runner,
+                progress=lambda done, total: shown.update(
+                    done / total, f"{done}/{total} strategies"
+                ),
+            )
     except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the runner's block has cancelled the tasks, stopped the cluster
+        print("deltabot backtest: interrupted", file=sys.stderr)
+        return 130
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_report(result))
     if not args.plot:
         return 0

@@ -122,6 +122,23 @@ class TestSameResultOnEveryRunner:
         assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
         assert runs[1].stdout == runs[0].stdout == runs[2].stdout
 
+    def test_the_recorded_backtest(self, cluster: LoopbackCluster) -> None:
+        """`deltabot backtest --history` of five strategies over the sample store prints the
+        same JSON serially, on a 2-worker local cluster and on the loopback cluster."""
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        base = [sys.executable, "-m", "bot", "backtest", "--config", "config.example.toml",
+                "--history", "examples/sample-chains", "--strategy", "band",
+                "--param", "width_down=0.05", "--grid", "width_up=0.02,0.05,0.1",
+                "--strategy", "interval", "--param", "interval_s=3600", "--json"]  # fmt: skip
+        runs = [
+            subprocess.run([*base, "--scheduler", *where], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
+            for where in (["serial"], ["local", "--workers", "2"], [cluster.address])
+        ]  # fmt: skip
+        assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
+        assert len(json.loads(runs[0].stdout)["strategies"]) == 5
+        assert runs[1].stdout == runs[0].stdout == runs[2].stdout
+
 
 class TestResume:
     def test_stored_groups_are_skipped_and_the_result_is_the_same(
