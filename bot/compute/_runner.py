@@ -12,7 +12,8 @@ The local cluster runs one single-threaded worker process per core: the
 kernels are vectorised numpy, so threads would contend for the GIL, and the
 nanny starts each worker with ``OMP_NUM_THREADS=1`` (and the MKL/OpenBLAS
 equivalents), so the BLAS pools do not oversubscribe the cores either; it
-does not set Dask's default ``MALLOC_TRIM_THRESHOLD_`` (see :data:`WORKER_ENVIRON`).
+does not set Dask's default ``MALLOC_TRIM_THRESHOLD_`` (see :data:`WORKER_ENVIRON`), nor run
+Dask's per-worker profiler (:data:`WORKER_CONFIG`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ WORKER_ENVIRON: Final = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_N
 """The local workers' environment: BLAS pools of one thread, and not Dask's default
 ``MALLOC_TRIM_THRESHOLD_=65536``, which returns every large numpy temporary to the kernel
 and made a backtest chunk twice as slow (measured: 9.6 s instead of 4.3 s serially)."""
+WORKER_CONFIG: Final = {"distributed.worker.profile.enabled": False}
+"""The local workers' Dask config: no statistical profiler. It samples every thread's stack
+each 10 ms for the dashboard's profile page, which needs bokeh (not installed); its CPU is
+taken from the chunks on every worker."""
 SILENT: Final = logging.CRITICAL + 1
 """A log level above every message's."""
 CONNECT_TIMEOUT_S: Final = 10.0
@@ -185,7 +190,9 @@ class LocalRunner:
             import dask  # noqa: PLC0415 - ~0.5 s import, only when used
             from distributed import Client, LocalCluster  # noqa: PLC0415
 
-            self._stack.enter_context(dask.config.set({PRE_SPAWN_ENVIRON: WORKER_ENVIRON}))
+            self._stack.enter_context(
+                dask.config.set({PRE_SPAWN_ENVIRON: WORKER_ENVIRON, **WORKER_CONFIG})
+            )
             with _sigint_ignored():
                 cluster = self._stack.enter_context(
                     LocalCluster(
