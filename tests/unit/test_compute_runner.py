@@ -16,6 +16,15 @@ def scaled(factor: int, item: int) -> int:
     return factor * item
 
 
+def worker_settings(shared: None, item: int) -> tuple[str | None, object]:
+    """What a worker runs with: its OMP_NUM_THREADS and whether Dask's profiler is on."""
+    import os
+
+    import dask
+
+    return os.environ.get("OMP_NUM_THREADS"), dask.config.get("distributed.worker.profile.enabled")
+
+
 def outcomes(scheduler: str) -> list[Done[int] | Failed]:
     with open_runner(scheduler, workers=2) as runner:
         return sorted(runner.run(scaled, range(6), shared=10), key=lambda o: o.index)
@@ -48,6 +57,12 @@ class TestRunners:
         """A local runner spreads over the workers asked for; a serial one has one."""
         with open_runner("local", workers=2) as local, open_runner("serial") as serial:
             assert (local.workers, serial.workers) == (2, 1)
+
+    def test_local_workers_run_one_blas_thread_and_no_profiler(self) -> None:
+        """Each local worker has OMP_NUM_THREADS=1 and Dask's statistical profiler off."""
+        with open_runner("local", workers=2) as runner:
+            got = {o.value for o in runner.run(worker_settings, range(4), shared=None)}
+        assert got == {("1", False)}
 
     def test_an_address_nobody_answers_is_one_clear_error(self) -> None:
         """A tcp:// address with no scheduler behind it is a SchedulerError naming it."""
