@@ -124,7 +124,7 @@ def _snapshots(config: Config, cap_frac: float) -> list[tuple[WhatIf, Collateral
     moves = config.stress.price_moves()
     grid = grid_of(book, moves, (0.0,), vol_relative=True)
     names = {v.name: v.account for v in config.venues}
-    keys = {v: AccountKey(VenueId(v), names.get(VenueId(v), "main")) for v in venues}
+    keys = {v: AccountKey(VenueId(v), names[VenueId(v)]) for v in venues}  # all configured
     free: dict[str, dict[Currency, float]] = {v: {} for v in venues}
     for b in sim.balances:
         if b.venue in free:
