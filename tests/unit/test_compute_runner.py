@@ -16,13 +16,18 @@ def scaled(factor: int, item: int) -> int:
     return factor * item
 
 
-def worker_settings(shared: None, item: int) -> tuple[str | None, object]:
-    """What a worker runs with: its OMP_NUM_THREADS and whether Dask's profiler is on."""
+def worker_settings(shared: None, item: int) -> tuple[object, ...]:
+    """What a worker runs with: its OMP_NUM_THREADS, whether Dask's profiler is on, and how
+    often its event loop ticks."""
     import os
 
     import dask
 
-    return os.environ.get("OMP_NUM_THREADS"), dask.config.get("distributed.worker.profile.enabled")
+    return (
+        os.environ.get("OMP_NUM_THREADS"),
+        dask.config.get("distributed.worker.profile.enabled"),
+        dask.config.get("distributed.admin.tick.interval"),
+    )
 
 
 def outcomes(scheduler: str) -> list[Done[int] | Failed]:
@@ -58,11 +63,12 @@ class TestRunners:
         with open_runner("local", workers=2) as local, open_runner("serial") as serial:
             assert (local.workers, serial.workers) == (2, 1)
 
-    def test_local_workers_run_one_blas_thread_and_no_profiler(self) -> None:
-        """Each local worker has OMP_NUM_THREADS=1 and Dask's statistical profiler off."""
+    def test_local_workers_run_one_blas_thread_no_profiler_and_slow_ticks(self) -> None:
+        """Each local worker has OMP_NUM_THREADS=1, Dask's statistical profiler off and its
+        event loop's tick at a second."""
         with open_runner("local", workers=2) as runner:
             got = {o.value for o in runner.run(worker_settings, range(4), shared=None)}
-        assert got == {("1", False)}
+        assert got == {("1", False, "1s")}
 
     def test_an_address_nobody_answers_is_one_clear_error(self) -> None:
         """A tcp:// address with no scheduler behind it is a SchedulerError naming it."""
