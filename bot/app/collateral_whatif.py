@@ -19,6 +19,7 @@ limit), so the figures are the same on every runner and worker count.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Final
 
@@ -84,9 +85,16 @@ class WhatIfReport:
     outcomes: tuple[WhatIfOutcome, ...]
 
 
-def whatif_report(config: Config, *, cap_frac: float, runner: Runner | None = None) -> WhatIfReport:
-    """Solve the optimizer in every scenario (see the module doc); ValueError naming what in
-    the config is missing, or the scenarios that failed."""
+def whatif_report(
+    config: Config,
+    *,
+    cap_frac: float,
+    runner: Runner | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> WhatIfReport:
+    """Solve the optimizer in every scenario (see the module doc), ``progress`` told (tasks
+    done, tasks) after each task; ValueError naming what in the config is missing, or the
+    scenarios that failed."""
     if not 0 <= cap_frac <= 1:
         raise ValueError(f"--cap-frac must be in [0, 1], got {cap_frac}")
     scenarios = _snapshots(config, cap_frac)
@@ -98,12 +106,14 @@ def whatif_report(config: Config, *, cap_frac: float, runner: Runner | None = No
     failures = []
     runner = runner or SerialRunner()
     settings = config.collateral.optimizer_settings()
-    for finished in runner.run(_solve_chunk, chunks, shared=settings):
+    for n, finished in enumerate(runner.run(_solve_chunk, chunks, shared=settings), start=1):
         if isinstance(finished, Failed):
             first = chunks[finished.index][0][0]
             failures.append(f"scenarios from move {first.move_frac:+g}: {finished.error}")
         else:
             done[finished.index] = finished.value
+        if progress:
+            progress(n, len(chunks))
     if failures:
         raise ValueError(f"{len(failures)} of {len(chunks)} tasks failed: " + "; ".join(failures))
     assert config.sim is not None  # _snapshots has checked it

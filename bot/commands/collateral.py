@@ -89,7 +89,9 @@ def _what_if(args: argparse.Namespace, config: Config) -> int:
         "deltabot collateral what-if",
         args,
         config.compute,
-        lambda runner: whatif_report(config, cap_frac=args.cap_frac, runner=runner),
+        lambda runner, progress: whatif_report(
+            config, cap_frac=args.cap_frac, runner=runner, progress=progress
+        ),
     )
     if report is not None:
         print(json.dumps(whatif_json(report), indent=2) if args.json else whatif_text(report))

@@ -18,6 +18,7 @@ from bot.commands import CONFIG_HELP
 from bot.compute import SCHEDULERS_HELP, Runner, open_runner, parse_scheduler
 from bot.config import Config, ConfigError, format_problem, load_config, resolve_config_path
 from bot.config.compute import ComputeConfig
+from bot.ops.progress import RunProgress
 
 T = TypeVar("T")
 
@@ -147,21 +148,32 @@ def compute_of(args: argparse.Namespace, config: ComputeConfig) -> tuple[str, in
     return scheduler, workers
 
 
-def note(line: str) -> None:
-    """A cluster's announcement, on stderr: stdout is the report's."""
-    print(line, file=sys.stderr)
+Progress = Callable[[int, int], None]
+"""Told (tasks done, tasks) after each task."""
+PROGRESS_AFTER_S = 1.0
+"""A run quicker than this shows no progress."""
 
 
 def on_runner(
-    prog: str, args: argparse.Namespace, config: ComputeConfig, work: Callable[[Runner], T]
+    prog: str,
+    args: argparse.Namespace,
+    config: ComputeConfig,
+    work: Callable[[Runner, Progress], T],
 ) -> tuple[T | None, int]:
-    """``work`` on the runner ``--scheduler``/``--workers`` over ``config`` name: (its result,
-    0); (None, 2) after one error line for a ValueError; (None, 130) after Ctrl-C, once the
-    runner's block has cancelled the tasks and stopped a local cluster."""
+    """``work`` on the runner ``--scheduler``/``--workers`` over ``config`` name, its progress
+    shown on stderr (a bar with ETA on a terminal, lines otherwise, after a second): (its
+    result, 0); (None, 2) after one error line for a ValueError; (None, 130) after Ctrl-C,
+    once the runner's block has cancelled the tasks and stopped a local cluster."""
+    name = prog.removeprefix("deltabot ")
     try:
         scheduler, workers = compute_of(args, config)
-        with open_runner(scheduler, workers=workers, announce=note) as runner:
-            return work(runner), 0
+        with (
+            RunProgress(sys.stderr, name, 1.0, after_s=PROGRESS_AFTER_S) as shown,
+            open_runner(scheduler, workers=workers, announce=shown.note) as runner,
+        ):
+            return work(
+                runner, lambda done, total: shown.update(done / total, f"{done}/{total} tasks")
+            ), 0
     except ValueError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return None, 2

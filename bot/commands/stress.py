@@ -62,7 +62,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(f"{_PROG}: error: {exc}", file=sys.stderr)
         return 2
     report, status = on_runner(
-        _PROG, args, config.compute, lambda runner: build_report(config, settings, runner)
+        _PROG,
+        args,
+        config.compute,
+        lambda runner, _progress: build_report(config, settings, runner),
     )
     if report is None:
         return status
