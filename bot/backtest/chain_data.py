@@ -98,6 +98,10 @@ class ChainMarket:
     """(legs,) the price each leg settles at (NaN if it expires after the grid)."""
     settled_from: tuple[str, ...]
     """Per leg: "delivery" (recorded), "index" (last index before expiry) or "" (no expiry)."""
+    bid_usd: FloatArray
+    """(T, legs) the recorded bid, USD per coin of option (NaN: none quoted)."""
+    ask_usd: FloatArray
+    """(T, legs) the recorded ask, USD per coin of option (NaN: none quoted)."""
 
 
 def load_market(
@@ -131,6 +135,7 @@ def load_market(
     iv = np.full_like(premium, np.nan)
     leg_spot = np.full_like(premium, np.nan)
     leg_forward = np.full_like(premium, np.nan)
+    bid, ask = np.full_like(premium, np.nan), np.full_like(premium, np.nan)
     for j, leg in enumerate(legs):
         rows = _leg_rows(option_rows[Partition(leg.venue, leg.underlying)], leg)
         if rows.num_rows == 0:
@@ -147,16 +152,21 @@ def load_market(
         iv[:, j] = _pick(leg_iv, idx)
         leg_spot[:, j] = _pick(_underlying_usd(rows), idx)
         leg_forward[:, j] = _pick(_forward_usd(rows), idx)
+        bid[:, j] = _pick(_side_usd(rows, "bid_premium"), idx)
+        ask[:, j] = _pick(_side_usd(rows, "ask_premium"), idx)
     columns = [_hedge_columns(store, by_und[u], times, from_ms, to_ms) for u in underlyings]
-    hedge_spot, hmark, bid, ask, funding = (np.stack(c, axis=1) for c in zip(*columns, strict=True))
+    hedge_spot, hmark, hbid, hask, funding = (
+        np.stack(c, axis=1) for c in zip(*columns, strict=True)
+    )
     spot = np.stack(
         [_mean_of(leg_spot, [leg.underlying == u for leg in legs]) for u in underlyings], axis=1
     )
     spot = np.where(np.isnan(spot), hedge_spot, spot)
     settle, source = _settlements(store, legs, underlyings, times, spot)
     return ChainMarket(
-        times, underlyings, premium, iv, leg_forward, spot, hmark, bid, ask, funding, settle, source
-    )
+        times, underlyings, premium, iv, leg_forward, spot, hmark, hbid, hask, funding, settle,
+        source, bid, ask,
+    )  # fmt: skip
 
 
 _OPTION_COLUMNS = (
@@ -255,8 +265,20 @@ def _premium_usd(rows: pa.Table, mark: MarkSource) -> FloatArray:
         premium = np.where(np.isnan(premium), _floats(rows, "mark_premium"), premium)
     else:
         premium = _floats(rows, "mark_premium")
+    return _in_usd(rows, premium)
+
+
+def _in_usd(rows: pa.Table, premium: FloatArray) -> FloatArray:
+    """Premiums of ``rows`` in USD per coin: coin ones times the index (else the forward)."""
     in_coin = rows.column("premium_unit").to_numpy(zero_copy_only=False) == "coin"
     return np.where(in_coin, premium * _underlying_usd(rows), premium)
+
+
+def _side_usd(rows: pa.Table, name: str) -> FloatArray:
+    """A quote column in USD per coin of option (coin premiums times the index); NaN for
+    no quote or a zero one."""
+    price = _floats(rows, name)
+    return _in_usd(rows, np.where(price > 0, price, np.nan))
 
 
 def _forward_usd(rows: pa.Table) -> FloatArray:
@@ -338,3 +360,44 @@ def _settlements(
         price[j] = column[k] if k >= 0 else math.nan
         source.append("index")
     return price, tuple(source)
+
+
+def pick_hedge_call(
+    store: ChainStore,
+    venue: str,
+    underlying: str,
+    *,
+    min_tenor_days: float,
+    from_ms: int | None = None,
+    to_ms: int | None = None,
+) -> ChainLeg:
+    """The listed call the recorded option-hedge loop trades on ``underlying`` (size 0).
+
+    At the first snapshot of ``venue``'s chain in the range: of the calls quoted
+    on both sides, expiring after the last snapshot (so it never settles in the
+    run) and at least ``min_tenor_days`` after the first, the nearest expiry, then
+    the strike nearest the index: the liquid at-the-money call a desk would buy
+    against short vega.
+    """
+    rows = _read(store, "options", Partition(venue, underlying), from_ms, to_ms,
+                 columns=_OPTION_COLUMNS)  # fmt: skip
+    if rows.num_rows == 0:
+        raise ChainDataError(f"{store.root}: no option snapshots of {venue} {underlying}")
+    ts = rows.column("ts_ms").to_numpy()
+    first, last = int(ts.min()), int(ts.max())
+    at = rows.filter(pc.equal(rows.column("ts_ms"), first))
+    expiry = at.column("expiry_ms").to_numpy()
+    quoted = np.isfinite(_side_usd(at, "bid_premium") + _side_usd(at, "ask_premium"))
+    calls = at.column("option_type").to_numpy(zero_copy_only=False) == "call"
+    soonest = max(last, first + round(min_tenor_days * MS_PER_DAY))
+    ok = quoted & calls & (expiry > soonest)
+    if not ok.any():
+        raise ChainDataError(
+            f"{store.root}: no call of {venue} {underlying} quoted on both sides at "
+            f"{iso_utc(first)} expires after {iso_utc(soonest)}: none to hedge vega with"
+        )
+    nearest = expiry[ok].min()
+    pick = ok & (expiry == nearest)
+    strikes = _floats(at, "strike_usd")
+    gap = np.where(pick, np.abs(strikes - _underlying_usd(at)), np.inf)
+    return ChainLeg(venue, underlying, "call", float(strikes[np.argmin(gap)]), int(nearest), 0.0)

@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
+from bot.domain.instruments import InstrumentKind
 from bot.domain.orders import TransferKind, TransferReport, TransferState
 from bot.domain.snapshot import Balance, Mark
 from bot.venues.normalise.base import Normaliser
@@ -53,6 +55,10 @@ from bot.venues.normalise.common import (
     positive,
     text,
 )
+
+DELIVERY_DAYS = 10
+"""Delivery days read per call: the recorder asks after each passed expiry, and ten days
+cover a daemon stopped for a week over the daily expiries."""
 
 _WITHDRAWAL_STATES = {
     "unconfirmed": TransferState.PROCESSING,
@@ -106,6 +112,7 @@ class DeribitNormaliser(Normaliser):
                     initial_margin=num(entry, "initial_margin", where),
                     maintenance_margin=num(entry, "maintenance_margin", where),
                     account=account,
+                    options_value=opt_num(entry, "options_value", where),
                 )
             )
         return out
@@ -130,6 +137,9 @@ class DeribitNormaliser(Normaliser):
             bid=opt_positive(summary, "bid_price", where),
             ask=opt_positive(summary, "ask_price", where),
             open_interest=opt_positive(summary, "open_interest", where),
+            funding_rate=opt_num(summary, "funding_8h", where)
+            if vm.instrument.kind is InstrumentKind.PERPETUAL
+            else None,
         )
 
     async def fetch_marks(
@@ -158,6 +168,29 @@ class DeribitNormaliser(Normaliser):
                     index[vm.instrument.underlying] = delivery
                     index_ts[vm.instrument.underlying] = mark.ts_ms
         return MarkBatch(marks, index, index_ts)
+
+    async def fetch_delivery_prices(self, client: Any, underlying: Currency) -> dict[str, float]:
+        """The last :data:`DELIVERY_DAYS` days of ``public/get_delivery_prices`` of the
+        ``<coin>_usd`` index, e.g. ``{"date": "2020-06-01", "delivery_price": 9485.6}``."""
+        index_name = f"{underlying.lower()}_usd"
+        answer = await client.publicGetGetDeliveryPrices(
+            {"index_name": index_name, "count": DELIVERY_DAYS}
+        )
+        where = f"deribit get_delivery_prices {index_name}"
+        result = mapping(mapping(answer, where).get("result"), f"{where}.result")
+        rows = result.get("data")
+        if not isinstance(rows, list):
+            raise MalformedResponseError(f"{where}: result.data is not a list")
+        out: dict[str, float] = {}
+        for row in rows:
+            entry = mapping(row, f"{where} row")
+            day = text(entry, "date", where)
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise MalformedResponseError(f"{where}: date {day!r} is not YYYY-MM-DD") from None
+            out[day] = positive(entry, "delivery_price", where)
+        return out
 
     def venue_delta(self, vm: VenueMarket, ticker: Payload) -> VenueDelta:
         """Black-Scholes delta per coin of one option from its ``public/ticker`` answer,
