@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Final
 
 from bot.app.stress_run import stress_book
-from bot.compute import Failed, Runner, SerialRunner
+from bot.compute import Runner, SerialRunner, run_all
 from bot.config import Config
 from bot.domain.collateral import (
     AccountCollateral,
@@ -102,20 +102,14 @@ def whatif_report(
         tuple(scenarios[i : i + SCENARIOS_PER_TASK])
         for i in range(0, len(scenarios), SCENARIOS_PER_TASK)
     ]
-    done: list[tuple[WhatIfOutcome, ...]] = [()] * len(chunks)
-    failures = []
-    runner = runner or SerialRunner()
-    settings = config.collateral.optimizer_settings()
-    for n, finished in enumerate(runner.run(_solve_chunk, chunks, shared=settings), start=1):
-        if isinstance(finished, Failed):
-            first = chunks[finished.index][0][0]
-            failures.append(f"scenarios from move {first.move_frac:+g}: {finished.error}")
-        else:
-            done[finished.index] = finished.value
-        if progress:
-            progress(n, len(chunks))
-    if failures:
-        raise ValueError(f"{len(failures)} of {len(chunks)} tasks failed: " + "; ".join(failures))
+    done = run_all(
+        runner or SerialRunner(),
+        _solve_chunk,
+        chunks,
+        shared=config.collateral.optimizer_settings(),
+        describe=lambda i: f"scenarios from move {chunks[i][0][0].move_frac:+g}",
+        progress=progress,
+    )
     assert config.sim is not None  # _snapshots has checked it
     outcomes = tuple(o for chunk in done for o in chunk)
     return WhatIfReport(iso_utc(config.sim.start_ms), cap_frac, outcomes)

@@ -52,7 +52,7 @@ import numpy as np
 from bot.backtest.chain_data import ChainLeg, ChainMarket
 from bot.backtest.chain_option_hedge import ChainOptionHedge, HedgeTrades, hedge_trades
 from bot.backtest.spec import StrategySpec
-from bot.compute import Failed, Runner, SerialRunner
+from bot.compute import Runner, SerialRunner, run_all
 from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR, MS_PER_HOUR, MS_PER_SECOND, MS_PER_YEAR
 from bot.pricing import black_scholes
@@ -288,20 +288,15 @@ def _strategies_on(
     """Every strategy on every book of ``inputs``, one task each: per book, the results in
     ``specs``' order. ValueError naming every strategy that failed."""
     tasks = [(b, spec) for b in range(len(inputs.books)) for spec in specs]
-    done: list[ChainStrategyResult | None] = [None] * len(tasks)
-    failures = []
-    for n, finished in enumerate(runner.run(_strategy_task, tasks, shared=inputs), start=1):
-        if isinstance(finished, Failed):
-            failures.append(f"{tasks[finished.index][1].display}: {finished.error}")
-        else:
-            done[finished.index] = finished.value
-        if progress:
-            progress(n, len(tasks))
-    if failures:
-        raise ValueError(
-            f"{len(failures)} of {len(tasks)} strategies failed: " + "; ".join(failures)
-        )
-    results = [r for r in done if r is not None]
+    results = run_all(
+        runner,
+        _strategy_task,
+        tasks,
+        shared=inputs,
+        describe=lambda i: tasks[i][1].display,
+        noun="strategies",
+        progress=progress,
+    )
     return [tuple(results[b * len(specs) : (b + 1) * len(specs)]) for b in range(len(inputs.books))]
 
 

@@ -111,6 +111,34 @@ def parse_scheduler(text: str) -> str:
     raise SchedulerError(f"scheduler {text!r}: expected {SCHEDULERS_HELP}")
 
 
+def run_all(
+    runner: Runner,
+    fn: Callable[[S, T], R],
+    items: Sequence[T],
+    *,
+    shared: S,
+    describe: Callable[[int], str],
+    noun: str = "tasks",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[R]:
+    """Every item's value in the items' order, once all have run; ``progress`` is told
+    (items done, items) after each. ValueError listing ``describe(index): error`` for each
+    item that failed (the others still run, so the message names them all)."""
+    done: dict[int, R] = {}
+    failures = []
+    for n, finished in enumerate(runner.run(fn, items, shared=shared), start=1):
+        if isinstance(finished, Failed):
+            failures.append((finished.index, f"{describe(finished.index)}: {finished.error}"))
+        else:
+            done[finished.index] = finished.value
+        if progress:
+            progress(n, len(items))
+    if failures:
+        listed = "; ".join(text for _, text in sorted(failures))
+        raise ValueError(f"{len(failures)} of {len(items)} {noun} failed: {listed}")
+    return [done[i] for i in range(len(items))]
+
+
 def _failed(index: int, exc: BaseException) -> Failed:
     return Failed(index, type(exc).__name__, str(exc))
 

@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from bot.compute import Done, Failed, SchedulerError, open_runner, parse_scheduler
+from bot.compute import (
+    Done,
+    Failed,
+    SchedulerError,
+    SerialRunner,
+    open_runner,
+    parse_scheduler,
+    run_all,
+)
 
 
 def scaled(factor: int, item: int) -> int:
@@ -48,6 +56,22 @@ class TestParseScheduler:
             SchedulerError, match=re.escape("expected serial | local | tcp://HOST:PORT")
         ):
             parse_scheduler(text)
+
+
+class TestRunAll:
+    def test_values_come_back_in_the_items_order(self) -> None:
+        """Every item's value, in order, with progress told after each item."""
+        told: list[tuple[int, int]] = []
+        got = run_all(SerialRunner(), scaled, [2, 1, 0], shared=10, describe=str,
+                      progress=lambda done, total: told.append((done, total)))  # fmt: skip
+        assert got == [20, 10, 0] and told == [(1, 3), (2, 3), (3, 3)]
+
+    def test_every_failure_is_named_in_one_error(self) -> None:
+        """Items that raise are all named (by ``describe``) in one ValueError."""
+        with pytest.raises(ValueError, match=r"2 of 4 cells failed: item 1: ValueError: item 3 is "
+                           r"bad; item 3: ValueError: item 3 is bad"):  # fmt: skip
+            run_all(SerialRunner(), scaled, [0, 3, 1, 3], shared=1,
+                    describe=lambda i: f"item {i}", noun="cells")  # fmt: skip
 
 
 class TestRunners:
