@@ -33,9 +33,10 @@ from bot.backtest.chain_data import (
     pick_hedge_call,
 )
 from bot.backtest.chain_option_hedge import ChainOptionHedge, VegaLimit
-from bot.backtest.chain_run import ChainBacktest, ChainCosts, run_chain_backtest
+from bot.backtest.chain_run import ChainBacktest, ChainCosts, Progress, run_chain_backtest
 from bot.backtest.spec import StrategySpec
 from bot.chain.store import ChainStore
+from bot.compute import Runner
 from bot.config import Config
 from bot.config.sim import SimBalance, SimPosition
 from bot.domain.exposure import Numeraire
@@ -115,11 +116,14 @@ def run_recorded(
     to_ms: int | None = None,
     lot_coin: Sequence[float] | None = None,
     option_hedge: ChainOptionHedge | None = None,
+    runner: Runner | None = None,
+    progress: Progress | None = None,
 ) -> ChainBacktest:
     """Hedge the config's book over ``history`` with its strategy and ``extra`` (see above);
     ``lot_coin`` per underlying rounds the trades as the daemon's orders are rounded. With
     ``option_hedge``, each limited underlying also hedges its vega with a listed call of the
-    recorded chain on its options' venue, and the run without the loop comes beside it."""
+    recorded chain on its options' venue, and the run without the loop comes beside it. The
+    market is loaded here; each strategy's path runs as one task on ``runner``."""
     if not history.is_dir():
         raise ChainBookError(f"--history {history}: no such chain store directory")
     store = ChainStore(history)
@@ -154,6 +158,8 @@ def run_recorded(
         mark=mark,
         option_hedge=option_hedge,
         hedge_calls=calls,
+        runner=runner,
+        progress=progress,
     )
 
 

@@ -31,12 +31,19 @@ held through it times the legs' price moves (a trade is cash for value, not
 P&L), the call's Greeks are in the book's, and its trades' distance from the
 mark and fees join the hedge's slippage and fees. The same strategies also run
 on the book without the call, so both attributions come from one pricing.
+
+The book's values and terms do not depend on the hedge, so they are computed
+once; each strategy's path (on each book, with and without the call) is then
+one task on a :mod:`bot.compute` runner (its grid times stay in order: the
+hedge carries from one to the next), the market and the books' terms sent to
+the workers once. A task computes exactly what it computes in this process, so
+the result is the same, bit for bit, on every runner and worker count.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -45,6 +52,7 @@ import numpy as np
 from bot.backtest.chain_data import ChainLeg, ChainMarket
 from bot.backtest.chain_option_hedge import ChainOptionHedge, HedgeTrades, hedge_trades
 from bot.backtest.spec import StrategySpec
+from bot.compute import Runner, SerialRunner, run_all
 from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR, MS_PER_HOUR, MS_PER_SECOND, MS_PER_YEAR
 from bot.pricing import black_scholes
@@ -69,6 +77,9 @@ _FEES: Final = COMPONENTS.index("fees_usd")
 FUNDING_PERIOD_MS: Final = 8 * MS_PER_HOUR
 NEVER_HEDGED_S: Final = 1e12
 """``time_since_hedge_s`` before the first trade: finite (kernels reject inf)."""
+
+Progress = Callable[[int, int], None]
+"""Called with (tasks done, tasks in all) after each strategy's task."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +226,8 @@ def run_chain_backtest(
     mark: str = "mark",
     option_hedge: ChainOptionHedge | None = None,
     hedge_calls: Sequence[ChainLeg] = (),
+    runner: Runner | None = None,
+    progress: Progress | None = None,
 ) -> ChainBacktest:
     """Hedge ``legs`` over ``market`` with each of ``specs``; see the module docstring.
 
@@ -225,10 +238,13 @@ def run_chain_backtest(
     the loop of :mod:`bot.backtest.chain_option_hedge` trades ``hedge_calls``
     (legs of ``legs``, size 0, one per limited underlying) before the strategies
     run; a call's P&L is in the book's terms and its trades' costs in slippage
-    and fees.
+    and fees. Each strategy on each book runs as one task on ``runner`` (default:
+    in this process); ValueError naming every strategy that failed.
     """
     if not specs:
         raise ValueError("give at least one strategy")
+    for spec in specs:
+        spec.build()  # fail here, with the strategy's own message, not inside a worker
     legs = tuple(legs)
     n_u = len(market.underlyings)
     start = np.zeros(n_u) if initial_hedge_coin is None else np.asarray(initial_hedge_coin, float)
@@ -243,19 +259,16 @@ def run_chain_backtest(
     book = _book(per, size, market, coin, und)
     shared = _book_terms(legs, market, book, hedged)
     lots = np.zeros(n_u) if lot_coin is None else np.asarray(lot_coin, float)
-    results = tuple(
-        _run_one(spec, market, book=book, terms=shared, costs=costs, hedge=start.copy(), lots=lots)
-        for spec in specs
-    )
+    books = [(book, shared)]
+    if hedged is not None:
+        plain = _book(per, np.broadcast_to(sizes, per.price_usd.shape), market, coin, und)
+        books.append((plain, _book_terms(legs, market, plain, None)))
+    inputs = _Shared(market, tuple(books), costs, start, lots)
+    runs = _strategies_on(runner or SerialRunner(), inputs, specs, progress)
+    results = runs[0]
     outcome = None
     if hedged is not None and option_hedge is not None:
-        plain = _book(per, np.broadcast_to(sizes, per.price_usd.shape), market, coin, und)
-        plain_terms = _book_terms(legs, market, plain, None)
-        without = tuple(
-            _run_one(spec, market, book=plain, terms=plain_terms, costs=costs,
-                     hedge=start.copy(), lots=lots)
-            for spec in specs
-        )  # fmt: skip
+        without = runs[1]
         columns = tuple(legs.index(call) for call in hedge_calls)
         outcome = ChainHedgeOutcome(
             option_hedge,
@@ -267,6 +280,24 @@ def run_chain_backtest(
             without,
         )
     return ChainBacktest(legs, market, costs, mark, book.sigma, results, outcome)
+
+
+def _strategies_on(
+    runner: Runner, inputs: _Shared, specs: Sequence[StrategySpec], progress: Progress | None
+) -> list[tuple[ChainStrategyResult, ...]]:
+    """Every strategy on every book of ``inputs``, one task each: per book, the results in
+    ``specs``' order. ValueError naming every strategy that failed."""
+    tasks = [(b, spec) for b in range(len(inputs.books)) for spec in specs]
+    results = run_all(
+        runner,
+        _strategy_task,
+        tasks,
+        shared=inputs,
+        describe=lambda i: tasks[i][1].display,
+        noun="strategies",
+        progress=progress,
+    )
+    return [tuple(results[b * len(specs) : (b + 1) * len(specs)]) for b in range(len(inputs.books))]
 
 
 def _option_hedge(
@@ -422,6 +453,33 @@ def _book_terms(
         none if hedged is None else hedged.slippage_usd,
         none if hedged is None else hedged.fees_usd,
     )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What every strategy's task reads and none changes: sent to each worker once. ``books``
+    holds the book's values and terms (with the option hedge's call, then without it)."""
+
+    market: ChainMarket
+    books: tuple[tuple[_Book, _Terms], ...]
+    costs: ChainCosts
+    initial_hedge_coin: FloatArray
+    lots: FloatArray
+
+
+def _strategy_task(shared: _Shared, task: tuple[int, StrategySpec]) -> ChainStrategyResult:
+    """One strategy over the whole grid on one of the books (a runner's task)."""
+    index, spec = task
+    book, terms = shared.books[index]
+    return _run_one(
+        spec,
+        shared.market,
+        book=book,
+        terms=terms,
+        costs=shared.costs,
+        hedge=shared.initial_hedge_coin.copy(),
+        lots=shared.lots,
+    )
 
 
 def _run_one(

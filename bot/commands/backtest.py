@@ -58,7 +58,7 @@ from bot.backtest import (
     run_backtest,
 )
 from bot.backtest.report import format_table, to_json_dict
-from bot.commands.common import add_scheduler, compute_of, load_or_report
+from bot.commands.common import add_scheduler, compute_of, load_or_report, on_runner
 from bot.compute import open_runner
 from bot.config.compute import ComputeConfig
 from bot.ops.progress import RunProgress
@@ -721,27 +721,30 @@ def _run_recorded(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     # pyarrow and the config only for a recorded run.
     from bot.app.chain_backtest import run_recorded  # noqa: PLC0415
     from bot.backtest.chain_report import format_report, to_json_dict  # noqa: PLC0415
-    from bot.commands.common import load_or_report  # noqa: PLC0415
 
     config = load_or_report(getattr(args, "config", None), environ)
     if config is None:
         return 2
-    try:
-        specs = specs_of(args.strategy_entries) if args.strategy_entries else []
-        result = run_recorded(
+    result, status = on_runner(
+        "deltabot backtest",
+        args,
+        config.compute,
+        lambda runner, progress: run_recorded(
             config,
             args.history,
-            extra=specs,
+            extra=specs_of(args.strategy_entries) if args.strategy_entries else [],
             mark=args.mark,
             fee_frac=args.fee,
             slippage_frac=args.slippage,
             from_ms=_iso_ms(args.from_time, "--from"),
             to_ms=_iso_ms(args.to_time, "--to"),
             option_hedge=recorded_hedge_of(args, config),
-        )
-    except (*BACKTEST_ERRORS, ValueError) as exc:
-        print(f"deltabot backtest: error: {exc}", file=sys.stderr)
-        return 2
+            runner=runner,
+            progress=progress,
+        ),
+    )
+    if result is None:
+        return status
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_report(result))
     if not args.plot:
         return 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +17,7 @@ from bot.backtest.spec import StrategySpec
 from bot.chain import ChainStore
 from bot.chain.schema import column_names
 from bot.cli import main
+from bot.compute import Done, Failed, Finished, SerialRunner
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -170,6 +173,49 @@ class TestSample:
         ]
         assert main(argv, {}) == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+class _Reversed:
+    """A runner that finishes its items last-first, as a cluster may."""
+
+    workers = 2
+
+    def run(self, fn: Any, items: Sequence[Any], *, shared: Any) -> Iterator[Finished[Any]]:
+        for i in reversed(range(len(items))):
+            yield Done(i, fn(shared, items[i]))
+
+
+class _FailingSecond:
+    """A runner whose second item fails, as a worker's exception reaches the caller."""
+
+    workers = 1
+
+    def run(self, fn: Any, items: Sequence[Any], *, shared: Any) -> Iterator[Finished[Any]]:
+        for i, finished in enumerate(SerialRunner().run(fn, items, shared=shared)):
+            yield Failed(i, "RuntimeError", "worker fell over") if i == 1 else finished
+
+
+class TestOnARunner:
+    def test_results_keep_the_strategies_order_whatever_finishes_first(
+        self, tmp_path: Path
+    ) -> None:
+        """Tasks finishing last-first still give each strategy its own in-process figures."""
+        store = store_with(tmp_path, DEEP_CALL, [60_000.0, 61_000.0, 59_500.0])
+        market = load_market(store, [DEEP_CALL], [PERP], mark="mark")
+        specs = [EXACT, StrategySpec("interval", {"interval_s": 7200.0})]
+        alone = [run_chain_backtest([DEEP_CALL], market, [s], ChainCosts()) for s in specs]
+        both = run_chain_backtest([DEEP_CALL], market, specs, ChainCosts(), runner=_Reversed())
+        assert [r.spec for r in both.results] == specs
+        for one, result in zip(alone, both.results, strict=True):
+            np.testing.assert_array_equal(one.results[0].components_usd, result.components_usd)
+
+    def test_a_failed_strategy_is_named(self, tmp_path: Path) -> None:
+        """A task that fails raises one ValueError naming its strategy and the error."""
+        store = store_with(tmp_path, DEEP_CALL, [60_000.0, 61_000.0])
+        market = load_market(store, [DEEP_CALL], [PERP], mark="mark")
+        specs = [EXACT, StrategySpec("interval", {"interval_s": 7200.0})]
+        with pytest.raises(ValueError, match=r"1 of 2 .*interval\(interval_s=7200.0\): Runt"):
+            run_chain_backtest([DEEP_CALL], market, specs, ChainCosts(), runner=_FailingSecond())
 
 
 class TestSviMarks:

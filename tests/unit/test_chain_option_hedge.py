@@ -117,6 +117,20 @@ class TestSample:
         assert [leg["option_hedge"] for leg in report["legs"]].count(True) == 1
         assert len(oh["without"]["strategies"]) == len(report["strategies"])
 
+    def test_the_same_report_serially_and_on_a_local_cluster(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With the loop, each strategy runs on the book with and without the call as tasks:
+        the JSON is the same serially and on a 2-worker local cluster."""
+        _config(tmp_path)
+        args = ["backtest", "--config", str(tmp_path / "c.toml"), "--history", str(SAMPLE),
+                "--option-hedge", "--strategy", "interval", "--param", "interval_s=3600",
+                "--json", "--scheduler"]  # fmt: skip
+        assert main([*args, "serial"], {}) == 0
+        serial = capsys.readouterr().out
+        assert main([*args, "local", "--workers", "2"], {}) == 0
+        assert capsys.readouterr().out == serial
+
     @pytest.mark.parametrize(
         ("flags", "message"),
         [
