@@ -1,7 +1,8 @@
 """A real book's recorded market, read from the chain store onto one time grid.
 
 The grid is every snapshot time of the book's option partitions inside
-``[from_ms, to_ms]``. Each leg is found in its venue's and underlying's
+``[from_ms, to_ms]`` at which each hedge has a quote of that moment
+(:func:`_quoted`). Each leg is found in its venue's and underlying's
 ``options`` rows by expiry, strike and call/put (not by name: a Tardis import
 names it ``BTC-25DEC26-55000-P``, the recorder ``BTC/USD:BTC-261225-55000-P``),
 and each hedge route by its venue, underlying and symbol in ``hedges``. A value
@@ -16,7 +17,7 @@ the index (the forward when the row has no index), a USD premium as is.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -126,10 +127,13 @@ def load_market(
         for part in {Partition(leg.venue, leg.underlying) for leg in legs}
     }
     times = np.unique(np.concatenate([r.column("ts_ms").to_numpy() for r in option_rows.values()]))
+    hedge_rows = {u: _hedge_rows(store, by_und[u], from_ms, to_ms) for u in underlyings}
+    times = _quoted(times, hedge_rows.values())
     if times.size < 2:
         raise ChainDataError(
             f"{store.root}: fewer than 2 option snapshots for the book's venues and underlyings "
-            f"({', '.join(f'{p.venue}/{p.underlying}' for p in option_rows)}) in the range"
+            f"({', '.join(f'{p.venue}/{p.underlying}' for p in option_rows)}) in the range "
+            f"with a quote of each hedge within {POLL_SKEW_MS / 1000:g} s"
         )
     premium = np.full((times.size, len(legs)), np.nan)
     iv = np.full_like(premium, np.nan)
@@ -154,7 +158,7 @@ def load_market(
         leg_forward[:, j] = _pick(_forward_usd(rows), idx)
         bid[:, j] = _pick(_side_usd(rows, "bid_premium"), idx)
         ask[:, j] = _pick(_side_usd(rows, "ask_premium"), idx)
-    columns = [_hedge_columns(store, by_und[u], times, from_ms, to_ms) for u in underlyings]
+    columns = [_hedge_columns(hedge_rows[u], times) for u in underlyings]
     hedge_spot, hmark, hbid, hask, funding = (
         np.stack(c, axis=1) for c in zip(*columns, strict=True)
     )
@@ -315,10 +319,11 @@ def _pick(values: FloatArray, idx: np.ndarray) -> FloatArray:
     return out
 
 
-def _hedge_columns(
-    store: ChainStore, hedge: HedgeSource, times: np.ndarray, from_ms: int | None, to_ms: int | None
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    since_ms = None if from_ms is None else from_ms - MS_PER_DAY  # a quote from before the range
+def _hedge_rows(
+    store: ChainStore, hedge: HedgeSource, from_ms: int | None, to_ms: int | None
+) -> pa.Table:
+    """The recorded quotes of one hedge route (from a day before the range: a quote of then)."""
+    since_ms = None if from_ms is None else from_ms - MS_PER_DAY
     rows = _read(store, "hedges", Partition(hedge.venue, hedge.underlying), since_ms, to_ms)
     rows = rows.filter(pc.equal(rows.column("instrument"), hedge.symbol))
     if rows.num_rows == 0:
@@ -326,6 +331,29 @@ def _hedge_columns(
             f"{store.root}: no recorded quotes of the hedge {hedge.symbol} in "
             f"hedges/venue={hedge.venue}/underlying={hedge.underlying}"
         )
+    return rows
+
+
+def _quoted(times: np.ndarray, hedges: Iterable[pa.Table]) -> np.ndarray:
+    """The snapshot times at which every hedge's latest quote lies within the poll's skew
+    (or that come before its first quote: NaN there, as before any quote).
+
+    An option snapshot with no hedge quote of its moment would trade the hedge at a
+    price minutes old: a recorder's whole-chain read, made beside the cycle at its own
+    time, or a Tardis options file thinned finer than its perpetual's. Example: options
+    at 0, 60 and 120 s, the perp quoted at 0 and 120 s: the grid is 0 and 120 s.
+    """
+    keep = np.ones(times.size, dtype=bool)
+    for rows in hedges:
+        row_ms = rows.column("ts_ms").to_numpy()
+        idx = _as_of(row_ms, times)
+        keep &= (idx < 0) | (times - row_ms[np.maximum(idx, 0)] <= POLL_SKEW_MS)
+    return times[keep]
+
+
+def _hedge_columns(
+    rows: pa.Table, times: np.ndarray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     idx = _as_of(rows.column("ts_ms").to_numpy(), times)
     mark = _pick(_floats(rows, "mark_usd"), idx)
     index = _pick(_floats(rows, "index_usd"), idx)

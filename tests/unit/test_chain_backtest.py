@@ -125,6 +125,25 @@ class TestData:
         with pytest.raises(ChainDataError, match=r"deribit BTC put 50000 .*venue=deribit"):
             load_market(store, [DEEP_CALL, other], [PERP], mark="mark")
 
+    def test_a_snapshot_without_a_hedge_quote_of_its_moment_is_not_on_the_grid(
+        self, tmp_path: Path
+    ) -> None:
+        """An option read half an hour after the perp's last quote (a whole-chain read beside
+        the cycle) is left off the grid: the hedge never trades at a quote that old."""
+        store = store_with(tmp_path, DEEP_CALL, [60_000.0, 60_000.0])
+        late = [option_row(T0_MS + MS_PER_HOUR // 2, DEEP_CALL, 0.5, 65_000.0)]
+        store.write("options", "deribit", "BTC", table("options", late), tag="chain")
+        market = load_market(store, [DEEP_CALL], [PERP], mark="mark")
+        assert market.time_ms.tolist() == [T0_MS, T0_MS + MS_PER_HOUR]
+
+    def test_no_snapshot_with_a_hedge_quote_is_one_clear_error(self, tmp_path: Path) -> None:
+        """Options and hedge quotes never within the poll's skew: an error saying so."""
+        store = store_with(tmp_path, DEEP_CALL, [60_000.0])
+        later = [option_row(T0_MS + i * MS_PER_HOUR, DEEP_CALL, 0.5, 60_000.0) for i in (1, 2)]
+        store.write("options", "deribit", "BTC", table("options", later), tag="chain")
+        with pytest.raises(ChainDataError, match=r"with a quote of each hedge within 5 s"):
+            load_market(store, [DEEP_CALL], [PERP], mark="mark")
+
 
 class TestSample:
     def test_attribution_adds_up_at_every_snapshot(self) -> None:
@@ -238,7 +257,8 @@ class TestSviMarks:
         store = ChainStore(tmp_path)
         store.write("options", "deribit", "BTC", table("options", rows), tag="t")
         perp = [
-            {"ts_ms": T0_MS, "instrument": PERP.symbol, "mark_usd": forward, "index_usd": forward}
+            {"ts_ms": ts, "instrument": PERP.symbol, "mark_usd": forward, "index_usd": forward}
+            for ts in (T0_MS, T0_MS + MS_PER_HOUR)
         ]
         store.write("hedges", "deribit", "BTC", table("hedges", perp), tag="t")
         atm = legs[7]
