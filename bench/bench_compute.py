@@ -7,8 +7,13 @@ core) is timed in the same process, once started and warmed up (its start-up
 is printed apart, and a speed-up with it paid). Speed-up = serial / cluster
 wall time, efficiency = speed-up / workers, target speed-up >= 0.8 x workers.
 Peak RSS per worker is each worker process's high-water mark (Linux
-``VmHWM``). ``BENCH_COMPUTE_PATHS`` sets the paths per cell (default 50,000:
-the issue's size) on a machine too busy for it.
+``VmHWM``). The machine's load average is printed before and after: on a
+shared machine the wall times, and the speed-up, say as much about the other
+work as about this one; the cluster's CPU seconds (workers, nannies, and
+this process's scheduler and client) over the serial run's (1.0: no work added
+by running in parallel) are much less sensitive to it.
+``BENCH_COMPUTE_PATHS`` sets the paths per cell (default 50,000: the issue's
+size) on a machine too busy for it.
 """
 
 from __future__ import annotations
@@ -57,23 +62,34 @@ def _worker_peaks_mib() -> list[float]:
     return peaks
 
 
+def _cpu_s(procs: list[psutil.Process]) -> float:
+    """User and system CPU seconds of ``procs`` so far."""
+    return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
+
+
 def run() -> None:
     workers = os.cpu_count() or 1
     report("cells (4 bands x 2 costs x 2 models x 4 seeds)", SWEEP.n_cells, "")
     report("paths per cell x steps", PATHS, f"x {STEPS}")
+    report("load average (1 min) before", os.getloadavg()[0], "")
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     with open_runner("serial") as runner:
         serial_rows = _sweep(runner)
     serial = time.perf_counter() - t0
+    serial_cpu = time.process_time() - cpu0
     report("serial, wall (baseline, this process)", serial, "s")
     report("serial, peak RSS", peak_rss_mib(), "MiB")
     t0 = time.perf_counter()
     with open_runner("local", workers=workers) as runner:
         # A two-task sweep starts the cluster and has every worker import the backtester.
         run_sweep(replace(SWEEP, seeds=tuple(range(workers))), paths=10, steps=2, runner=runner)
+        procs = psutil.Process().children(recursive=True)
+        cpu0 = _cpu_s(procs) + time.process_time()
         started = time.perf_counter()
         local_rows = _sweep(runner)
         local = time.perf_counter() - started
+        local_cpu = _cpu_s(procs) + time.process_time() - cpu0
         peaks = _worker_peaks_mib()
     whole = time.perf_counter() - t0
     speed_up = serial / local
@@ -83,5 +99,7 @@ def run() -> None:
     report("speed-up, serial / local", speed_up, "x", f">= {target:g}", speed_up >= target)
     report("efficiency, speed-up / workers", speed_up / workers, "")
     report("speed-up with the start-up and shut-down paid", serial / whole, "x")
+    report("cluster CPU / serial CPU (1 = no work added)", local_cpu / serial_cpu, "")
     report("peak RSS per worker, largest", max(peaks, default=0.0), "MiB")
     report("results identical, serial vs local (1 = yes)", float(serial_rows == local_rows), "")
+    report("load average (1 min) after", os.getloadavg()[0], "")

@@ -92,27 +92,27 @@ class HedgeState:
     def __post_init__(self) -> None:
         shape = np.shape(self.spot_usd)
         for f in fields(self):
-            arr = getattr(self, f.name)
-            if not isinstance(arr, np.ndarray) or arr.dtype != np.float64:
-                got = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
-                raise TypeError(f"HedgeState.{f.name} must be a float64 numpy array, got {got}")
-            if arr.shape != shape:
-                raise ValueError(
-                    f"HedgeState.{f.name} has shape {arr.shape}, "
-                    f"but spot_usd has shape {shape}: all fields must share one shape"
-                )
-        bad = ~np.isfinite(self.hedge_coin)
-        if bad.any():
-            where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), shape))
-            raise ValueError(
-                f"HedgeState.hedge_coin is not finite at index {where} "
-                f"({int(bad.sum())} elements): the current hedge must be known, since keeping "
-                "it is how a strategy says 'don't trade'"
-            )
+            _check_field(f.name, getattr(self, f.name), shape)
+        _check_hedge(self.hedge_coin, shape)
         for f in fields(self):
-            view = getattr(self, f.name).view()
-            view.flags.writeable = False
-            object.__setattr__(self, f.name, view)
+            object.__setattr__(self, f.name, _read_only(getattr(self, f.name)))
+
+    def for_hedge(self, hedge_coin: FloatArray, time_since_hedge_s: FloatArray) -> HedgeState:
+        """This state with another hedge and time since it, checking only those two.
+
+        A backtest calls several strategies on one step's book, each with its own hedge:
+        the shared fields were checked when this state was built.
+        """
+        shape = self.shape
+        _check_field("hedge_coin", hedge_coin, shape)
+        _check_field("time_since_hedge_s", time_since_hedge_s, shape)
+        _check_hedge(hedge_coin, shape)
+        out = object.__new__(HedgeState)
+        for f in fields(self):
+            object.__setattr__(out, f.name, getattr(self, f.name))
+        object.__setattr__(out, "hedge_coin", _read_only(hedge_coin))
+        object.__setattr__(out, "time_since_hedge_s", _read_only(time_since_hedge_s))
+        return out
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -184,6 +184,36 @@ class HedgeState:
             elif name in _NON_NEGATIVE:
                 ok &= value >= 0
         return ok
+
+
+def _check_field(name: str, arr: object, shape: tuple[int, ...]) -> None:
+    """A :class:`HedgeState` field must be a float64 array of the state's shape."""
+    if not isinstance(arr, np.ndarray) or arr.dtype != np.float64:
+        got = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
+        raise TypeError(f"HedgeState.{name} must be a float64 numpy array, got {got}")
+    if arr.shape != shape:
+        raise ValueError(
+            f"HedgeState.{name} has shape {arr.shape}, "
+            f"but spot_usd has shape {shape}: all fields must share one shape"
+        )
+
+
+def _check_hedge(hedge_coin: FloatArray, shape: tuple[int, ...]) -> None:
+    """The current hedge must be finite: keeping it is how a strategy says 'don't trade'."""
+    bad = ~np.isfinite(hedge_coin)
+    if bad.any():
+        where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), shape))
+        raise ValueError(
+            f"HedgeState.hedge_coin is not finite at index {where} "
+            f"({int(bad.sum())} elements): the current hedge must be known, since keeping "
+            "it is how a strategy says 'don't trade'"
+        )
+
+
+def _read_only(arr: FloatArray) -> FloatArray:
+    view = arr.view()
+    view.flags.writeable = False
+    return view
 
 
 class Strategy(Protocol):

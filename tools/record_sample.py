@@ -1,11 +1,11 @@
 """Regenerate examples/sample-chains: a SYNTHETIC chain store recorded from the emulator.
 
-Usage: ``.venv/bin/python tools/record_sample.py [HOURS] [OUT_DIR]`` (default 6 hours into
+Usage: ``.venv/bin/python tools/record_sample.py [HOURS] [OUT_DIR]`` (default 8 hours into
 examples/sample-chains). It runs ``deltabot demo`` (the daemon on the embedded
 simulator, through the demo's bad day: a BTC crash and an ETH vol spike) with
 ``[record]`` on, so the store holds what the daemon polled: the marks, bid, ask,
-IV and delta of config.example.toml's options and the marks and quotes of its
-hedge perpetuals. The prices are simulated: this is not market data. The
+IV and delta of config.example.toml's options and the marks, quotes and funding
+of its hedge perpetuals. The prices are simulated: this is not market data. The
 store replaces OUT_DIR whole, with a README saying so.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SPEED = 480.0
-"""Simulated seconds per wall second: six hours in about 45 seconds, a read every few minutes."""
+"""Simulated seconds per wall second: eight hours in about a minute, a read every few minutes."""
 FLUSH_S = 3600
 """One file per hour, venue, underlying and day keeps the store small."""
 NOTE = """# SYNTHETIC sample chain store
@@ -28,8 +28,8 @@ Recorded from deltabot's **emulator**, not from a market: `deltabot demo` (the
 daemon on the embedded simulator through a BTC crash and an ETH vol spike) with
 `[record]` on, {hours:g} simulated hours from config.example.toml's `sim.start`.
 It holds what the daemon polled: the marks, bid, ask, IV and delta of the
-example book's options (venue deribit-a) and the quotes of its hedge
-perpetuals (binance-a). Use it to try the tools:
+example book's options (venue deribit-a) and the quotes and funding rates of
+its hedge perpetuals (binance-a). Use it to try the tools:
 
     deltabot backtest --config config.example.toml --history examples/sample-chains
     deltabot data show --store examples/sample-chains
@@ -40,7 +40,7 @@ Tardis.dev files (`deltabot data import-tardis`, see the README).
 
 
 def main(argv: list[str]) -> int:
-    hours = float(argv[0]) if argv else 6.0
+    hours = float(argv[0]) if argv else 8.0
     out = Path(argv[1]) if len(argv) > 1 else REPO / "examples" / "sample-chains"
     example = (REPO / "config.example.toml").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,13 +25,22 @@ from pathlib import Path
 import numpy as np
 
 from bot.backtest.book import Book, OptionLeg
-from bot.backtest.chain_data import ChainLeg, HedgeSource, MarkSource, load_market
-from bot.backtest.chain_run import ChainBacktest, ChainCosts, run_chain_backtest
+from bot.backtest.chain_data import (
+    ChainLeg,
+    HedgeSource,
+    MarkSource,
+    load_market,
+    pick_hedge_call,
+)
+from bot.backtest.chain_option_hedge import ChainOptionHedge, VegaLimit
+from bot.backtest.chain_run import ChainBacktest, ChainCosts, Progress, run_chain_backtest
 from bot.backtest.spec import StrategySpec
 from bot.chain.store import ChainStore
+from bot.compute import Runner
 from bot.config import Config
 from bot.config.sim import SimBalance, SimPosition
 from bot.domain.exposure import Numeraire
+from bot.domain.greek_limits import ALL
 from bot.domain.instruments import InstrumentKind, Settlement
 from bot.domain.timeunits import SECONDS_PER_YEAR
 
@@ -106,14 +115,23 @@ def run_recorded(
     from_ms: int | None = None,
     to_ms: int | None = None,
     lot_coin: Sequence[float] | None = None,
+    option_hedge: ChainOptionHedge | None = None,
+    runner: Runner | None = None,
+    progress: Progress | None = None,
 ) -> ChainBacktest:
     """Hedge the config's book over ``history`` with its strategy and ``extra`` (see above);
-    ``lot_coin`` per underlying rounds the trades as the daemon's orders are rounded."""
+    ``lot_coin`` per underlying rounds the trades as the daemon's orders are rounded. With
+    ``option_hedge``, each limited underlying also hedges its vega with a listed call of the
+    recorded chain on its options' venue, and the run without the loop comes beside it. The
+    market is loaded here; each strategy's path runs as one task on ``runner``."""
     if not history.is_dir():
         raise ChainBookError(f"--history {history}: no such chain store directory")
+    store = ChainStore(history)
     legs, held = config_legs(config)
+    calls = [] if option_hedge is None else _hedge_calls(store, legs, option_hedge, from_ms, to_ms)
+    legs = [*legs, *calls]
     market = load_market(
-        ChainStore(history), legs, config_hedges(config), mark=mark, from_ms=from_ms, to_ms=to_ms
+        store, legs, config_hedges(config), mark=mark, from_ms=from_ms, to_ms=to_ms
     )
     start = []
     for k, underlying in enumerate(market.underlyings):
@@ -138,7 +156,38 @@ def run_recorded(
         coin_held_coin=coin,
         lot_coin=lot_coin,
         mark=mark,
+        option_hedge=option_hedge,
+        hedge_calls=calls,
+        runner=runner,
+        progress=progress,
     )
+
+
+def _hedge_calls(
+    store: ChainStore,
+    legs: Sequence[ChainLeg],
+    settings: ChainOptionHedge,
+    from_ms: int | None,
+    to_ms: int | None,
+) -> list[ChainLeg]:
+    """Per limited underlying of the book, the call its vega is hedged with, from the chain
+    of the venue its first option trades on."""
+    calls = []
+    for limit in settings.limits:
+        venue = next((leg.venue for leg in legs if leg.underlying == limit.underlying), None)
+        if venue is None:
+            raise ChainBookError(f"the book holds no {limit.underlying} options to hedge vega of")
+        calls.append(
+            pick_hedge_call(
+                store,
+                venue,
+                limit.underlying,
+                min_tenor_days=settings.min_tenor_days,
+                from_ms=from_ms,
+                to_ms=to_ms,
+            )
+        )
+    return calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +200,63 @@ class ConfigBook:
     spot_usd: float
     vol: float
     fee_frac: float
+
+
+def config_vega_limit(config: Config, underlying: str | None) -> tuple[float, float | None]:
+    """(hard, soft) standardised vega limits, USD per vol point, of the ``[greek_limits]``
+    limit on bucket ``all`` with a hard vega limit for ``underlying`` (None: the only such
+    limit): the Monte Carlo option-hedge loop's defaults."""
+    found = {u: pair for u, pair in _vega_limits(config).items() if underlying in (None, u)}
+    if len(found) != 1:
+        which = "none" if not found else "several (give --underlying)"
+        whose = "" if underlying is None else f" for {underlying}"
+        raise ChainBookError(
+            f"[greek_limits] limits on bucket all with hard_vega_usd_per_volpt{whose}: "
+            f"found {which}"
+        )
+    (pair,) = found.values()
+    return pair
+
+
+def config_option_hedge(
+    config: Config,
+    *,
+    limits: tuple[float, float] | None,
+    lot_coin: float,
+    min_tenor_days: float,
+) -> ChainOptionHedge:
+    """The recorded option-hedge loop's settings: ``limits`` (hard, soft) for every underlying
+    of the book when given, else each one's ``[greek_limits]`` limit on bucket all (soft
+    defaulting to hard); the fee is ``[options_hedge] fee_frac``."""
+    underlyings = dict.fromkeys(leg.underlying for leg in config_legs(config)[0])
+    configured = _vega_limits(config)
+    pairs = {
+        u: limits or (configured[u][0], configured[u][1] or configured[u][0])
+        for u in underlyings
+        if limits is not None or u in configured
+    }
+    if not pairs:
+        raise ChainBookError(
+            f"--option-hedge: no [greek_limits] limit on bucket all with "
+            f"hard_vega_usd_per_volpt for {', '.join(underlyings) or 'the book'}; "
+            "or give --hard-vega"
+        )
+    return ChainOptionHedge(
+        tuple(VegaLimit(u, hard, soft) for u, (hard, soft) in pairs.items()),
+        lot_coin=lot_coin,
+        fee_frac=config.options_hedge.fee_frac,
+        min_tenor_days=min_tenor_days,
+    )
+
+
+def _vega_limits(config: Config) -> dict[str, tuple[float, float | None]]:
+    """Per underlying, the (hard, soft) vega limits of its ``[greek_limits]`` limit on bucket
+    all, where it has a hard one."""
+    return {
+        lim.underlying: (lim.hard_vega_usd_per_volpt, lim.soft_vega_usd_per_volpt)
+        for lim in config.greek_limits.limits
+        if lim.bucket == ALL and lim.hard_vega_usd_per_volpt is not None
+    }
 
 
 def config_mc_book(config: Config, underlying: str | None = None) -> ConfigBook:

@@ -98,11 +98,17 @@ def paper_settings(config: Config, journal: Journal | None = None) -> PaperSetti
     for position in config.paper.book:
         book.setdefault(position.venue, {})[position.symbol] = position.size
     if journal is None:
-        return PaperSettings(cash=cash, taker_fee_rate=config.paper.taker_fee_rate, book=book)
+        return PaperSettings(
+            cash=cash,
+            taker_fee_rate=config.paper.taker_fee_rate,
+            book=book,
+            margin=config.margin.account_margin_of,
+        )
     return PaperSettings(
         cash=cash,
         taker_fee_rate=config.paper.taker_fee_rate,
         book=book,
+        margin=config.margin.account_margin_of,
         restore=journal.paper.load,
         save=journal.paper.save,
     )
@@ -275,7 +281,9 @@ async def _serve(
         metrics=alerts.metrics,
         alerts=alerts,
     )
-    on_cycle = with_recording(config.record, stack, hooks.on_cycle)
+    on_cycle = with_recording(
+        config.record, stack, hooks.on_cycle, venues=venues, clock_ms=clock.now_ms
+    )
     jobs = Jobs(ctx, HedgeEngine(ctx, strategy), on_cycle=on_cycle)
     streams = build_streams(config, environ, sim_endpoints=endpoints)
     stream_job = StreamJob(jobs, streams) if streams else None

@@ -115,20 +115,9 @@ def build_report(
     once; the report is the same on every runner.
     """
     runner = runner or SerialRunner()
+    table, book = stress_book(config, stress)
     sim = config.sim
-    if sim is None or not sim.book:
-        raise ValueError("the config has no [sim] book to stress: add [[sim.book]] entries")
-    table = book_table(sim)
-    coin, usd = venue_equity(sim, table, table.venues)
-    book = prepare(
-        table,
-        forward_usd=table.underlying_usd,
-        valuation_ts_ms=sim.start_ms,
-        equity_coin=coin,
-        equity_usd=usd,
-        margin=margin_setup(config.margin),
-        vol_floor_frac=stress.vol_floor_frac,
-    )
+    assert sim is not None  # stress_book has checked it
     moves = stress.price_moves()
     shifts = np.asarray(stress.vol_shifts(), dtype=np.float64)
     n_parts = max(1, min(shifts.size, GRID_CHUNKS_PER_WORKER * runner.workers))
@@ -175,6 +164,26 @@ def build_report(
     sweep = grid_of(book, (*moves, *SUMMARY_MOVES), (0.0,), vol_relative=True)
     breach = _breach(config, table, book, valuation_ts_ms=sim.start_ms, vols=vols, runner=runner)
     return StressReport(iso_utc(sim.start_ms), book, grid, sweep, tuple(results), breach)
+
+
+def stress_book(config: Config, stress: StressConfig) -> tuple[PositionTable, StressInputs]:
+    """The ``[sim]`` book's table and its stress inputs at ``sim.start``; ValueError if the
+    config has no ``[sim]`` book."""
+    sim = config.sim
+    if sim is None or not sim.book:
+        raise ValueError("the config has no [sim] book to stress: add [[sim.book]] entries")
+    table = book_table(sim)
+    coin, usd = venue_equity(sim, table, table.venues)
+    book = prepare(
+        table,
+        forward_usd=table.underlying_usd,
+        valuation_ts_ms=sim.start_ms,
+        equity_coin=coin,
+        equity_usd=usd,
+        margin=margin_setup(config.margin),
+        vol_floor_frac=stress.vol_floor_frac,
+    )
+    return table, book
 
 
 def _breach(

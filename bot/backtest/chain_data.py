@@ -1,7 +1,8 @@
 """A real book's recorded market, read from the chain store onto one time grid.
 
 The grid is every snapshot time of the book's option partitions inside
-``[from_ms, to_ms]``. Each leg is found in its venue's and underlying's
+``[from_ms, to_ms]`` at which each hedge has a quote of that moment
+(:func:`_quoted`). Each leg is found in its venue's and underlying's
 ``options`` rows by expiry, strike and call/put (not by name: a Tardis import
 names it ``BTC-25DEC26-55000-P``, the recorder ``BTC/USD:BTC-261225-55000-P``),
 and each hedge route by its venue, underlying and symbol in ``hedges``. A value
@@ -16,7 +17,7 @@ the index (the forward when the row has no index), a USD premium as is.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -98,6 +99,10 @@ class ChainMarket:
     """(legs,) the price each leg settles at (NaN if it expires after the grid)."""
     settled_from: tuple[str, ...]
     """Per leg: "delivery" (recorded), "index" (last index before expiry) or "" (no expiry)."""
+    bid_usd: FloatArray
+    """(T, legs) the recorded bid, USD per coin of option (NaN: none quoted)."""
+    ask_usd: FloatArray
+    """(T, legs) the recorded ask, USD per coin of option (NaN: none quoted)."""
 
 
 def load_market(
@@ -122,15 +127,19 @@ def load_market(
         for part in {Partition(leg.venue, leg.underlying) for leg in legs}
     }
     times = np.unique(np.concatenate([r.column("ts_ms").to_numpy() for r in option_rows.values()]))
+    hedge_rows = {u: _hedge_rows(store, by_und[u], from_ms, to_ms) for u in underlyings}
+    times = _quoted(times, hedge_rows.values())
     if times.size < 2:
         raise ChainDataError(
             f"{store.root}: fewer than 2 option snapshots for the book's venues and underlyings "
-            f"({', '.join(f'{p.venue}/{p.underlying}' for p in option_rows)}) in the range"
+            f"({', '.join(f'{p.venue}/{p.underlying}' for p in option_rows)}) in the range "
+            f"with a quote of each hedge within {POLL_SKEW_MS / 1000:g} s"
         )
     premium = np.full((times.size, len(legs)), np.nan)
     iv = np.full_like(premium, np.nan)
     leg_spot = np.full_like(premium, np.nan)
     leg_forward = np.full_like(premium, np.nan)
+    bid, ask = np.full_like(premium, np.nan), np.full_like(premium, np.nan)
     for j, leg in enumerate(legs):
         rows = _leg_rows(option_rows[Partition(leg.venue, leg.underlying)], leg)
         if rows.num_rows == 0:
@@ -147,16 +156,21 @@ def load_market(
         iv[:, j] = _pick(leg_iv, idx)
         leg_spot[:, j] = _pick(_underlying_usd(rows), idx)
         leg_forward[:, j] = _pick(_forward_usd(rows), idx)
-    columns = [_hedge_columns(store, by_und[u], times, from_ms, to_ms) for u in underlyings]
-    hedge_spot, hmark, bid, ask, funding = (np.stack(c, axis=1) for c in zip(*columns, strict=True))
+        bid[:, j] = _pick(_side_usd(rows, "bid_premium"), idx)
+        ask[:, j] = _pick(_side_usd(rows, "ask_premium"), idx)
+    columns = [_hedge_columns(hedge_rows[u], times) for u in underlyings]
+    hedge_spot, hmark, hbid, hask, funding = (
+        np.stack(c, axis=1) for c in zip(*columns, strict=True)
+    )
     spot = np.stack(
         [_mean_of(leg_spot, [leg.underlying == u for leg in legs]) for u in underlyings], axis=1
     )
     spot = np.where(np.isnan(spot), hedge_spot, spot)
     settle, source = _settlements(store, legs, underlyings, times, spot)
     return ChainMarket(
-        times, underlyings, premium, iv, leg_forward, spot, hmark, bid, ask, funding, settle, source
-    )
+        times, underlyings, premium, iv, leg_forward, spot, hmark, hbid, hask, funding, settle,
+        source, bid, ask,
+    )  # fmt: skip
 
 
 _OPTION_COLUMNS = (
@@ -255,8 +269,20 @@ def _premium_usd(rows: pa.Table, mark: MarkSource) -> FloatArray:
         premium = np.where(np.isnan(premium), _floats(rows, "mark_premium"), premium)
     else:
         premium = _floats(rows, "mark_premium")
+    return _in_usd(rows, premium)
+
+
+def _in_usd(rows: pa.Table, premium: FloatArray) -> FloatArray:
+    """Premiums of ``rows`` in USD per coin: coin ones times the index (else the forward)."""
     in_coin = rows.column("premium_unit").to_numpy(zero_copy_only=False) == "coin"
     return np.where(in_coin, premium * _underlying_usd(rows), premium)
+
+
+def _side_usd(rows: pa.Table, name: str) -> FloatArray:
+    """A quote column in USD per coin of option (coin premiums times the index); NaN for
+    no quote or a zero one."""
+    price = _floats(rows, name)
+    return _in_usd(rows, np.where(price > 0, price, np.nan))
 
 
 def _forward_usd(rows: pa.Table) -> FloatArray:
@@ -293,10 +319,11 @@ def _pick(values: FloatArray, idx: np.ndarray) -> FloatArray:
     return out
 
 
-def _hedge_columns(
-    store: ChainStore, hedge: HedgeSource, times: np.ndarray, from_ms: int | None, to_ms: int | None
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    since_ms = None if from_ms is None else from_ms - MS_PER_DAY  # a quote from before the range
+def _hedge_rows(
+    store: ChainStore, hedge: HedgeSource, from_ms: int | None, to_ms: int | None
+) -> pa.Table:
+    """The recorded quotes of one hedge route (from a day before the range: a quote of then)."""
+    since_ms = None if from_ms is None else from_ms - MS_PER_DAY
     rows = _read(store, "hedges", Partition(hedge.venue, hedge.underlying), since_ms, to_ms)
     rows = rows.filter(pc.equal(rows.column("instrument"), hedge.symbol))
     if rows.num_rows == 0:
@@ -304,6 +331,29 @@ def _hedge_columns(
             f"{store.root}: no recorded quotes of the hedge {hedge.symbol} in "
             f"hedges/venue={hedge.venue}/underlying={hedge.underlying}"
         )
+    return rows
+
+
+def _quoted(times: np.ndarray, hedges: Iterable[pa.Table]) -> np.ndarray:
+    """The snapshot times at which every hedge's latest quote lies within the poll's skew
+    (or that come before its first quote: NaN there, as before any quote).
+
+    An option snapshot with no hedge quote of its moment would trade the hedge at a
+    price minutes old: a recorder's whole-chain read, made beside the cycle at its own
+    time, or a Tardis options file thinned finer than its perpetual's. Example: options
+    at 0, 60 and 120 s, the perp quoted at 0 and 120 s: the grid is 0 and 120 s.
+    """
+    keep = np.ones(times.size, dtype=bool)
+    for rows in hedges:
+        row_ms = rows.column("ts_ms").to_numpy()
+        idx = _as_of(row_ms, times)
+        keep &= (idx < 0) | (times - row_ms[np.maximum(idx, 0)] <= POLL_SKEW_MS)
+    return times[keep]
+
+
+def _hedge_columns(
+    rows: pa.Table, times: np.ndarray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     idx = _as_of(rows.column("ts_ms").to_numpy(), times)
     mark = _pick(_floats(rows, "mark_usd"), idx)
     index = _pick(_floats(rows, "index_usd"), idx)
@@ -338,3 +388,44 @@ def _settlements(
         price[j] = column[k] if k >= 0 else math.nan
         source.append("index")
     return price, tuple(source)
+
+
+def pick_hedge_call(
+    store: ChainStore,
+    venue: str,
+    underlying: str,
+    *,
+    min_tenor_days: float,
+    from_ms: int | None = None,
+    to_ms: int | None = None,
+) -> ChainLeg:
+    """The listed call the recorded option-hedge loop trades on ``underlying`` (size 0).
+
+    At the first snapshot of ``venue``'s chain in the range: of the calls quoted
+    on both sides, expiring after the last snapshot (so it never settles in the
+    run) and at least ``min_tenor_days`` after the first, the nearest expiry, then
+    the strike nearest the index: the liquid at-the-money call a desk would buy
+    against short vega.
+    """
+    rows = _read(store, "options", Partition(venue, underlying), from_ms, to_ms,
+                 columns=_OPTION_COLUMNS)  # fmt: skip
+    if rows.num_rows == 0:
+        raise ChainDataError(f"{store.root}: no option snapshots of {venue} {underlying}")
+    ts = rows.column("ts_ms").to_numpy()
+    first, last = int(ts.min()), int(ts.max())
+    at = rows.filter(pc.equal(rows.column("ts_ms"), first))
+    expiry = at.column("expiry_ms").to_numpy()
+    quoted = np.isfinite(_side_usd(at, "bid_premium") + _side_usd(at, "ask_premium"))
+    calls = at.column("option_type").to_numpy(zero_copy_only=False) == "call"
+    soonest = max(last, first + round(min_tenor_days * MS_PER_DAY))
+    ok = quoted & calls & (expiry > soonest)
+    if not ok.any():
+        raise ChainDataError(
+            f"{store.root}: no call of {venue} {underlying} quoted on both sides at "
+            f"{iso_utc(first)} expires after {iso_utc(soonest)}: none to hedge vega with"
+        )
+    nearest = expiry[ok].min()
+    pick = ok & (expiry == nearest)
+    strikes = _floats(at, "strike_usd")
+    gap = np.where(pick, np.abs(strikes - _underlying_usd(at)), np.inf)
+    return ChainLeg(venue, underlying, "call", float(strikes[np.argmin(gap)]), int(nearest), 0.0)

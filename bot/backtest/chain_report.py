@@ -3,7 +3,9 @@
 Per strategy: the P&L at the end and its attribution (the terms of
 :data:`bot.backtest.chain_run.COMPONENTS`, which add up to it), hedge trades and
 turnover, the largest distance of the total delta outside the kernel's band
-(and its largest absolute value), and the largest drawdown of the P&L.
+(and its largest absolute value), and the largest drawdown of the P&L. With
+the option-hedge loop, what it traded and paid, and each strategy's figures
+over the same snapshots without it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def strategy_summary(result: ChainStrategyResult) -> dict[str, Any]:
 def to_json_dict(run: ChainBacktest) -> dict[str, Any]:
     """The whole run as JSON-ready values."""
     market = run.market
+    calls = () if run.option_hedge is None else run.option_hedge.columns
+    extra = {} if run.option_hedge is None else {"option_hedge": _hedge_dict(run)}
     return {
         "from": iso_utc(int(market.time_ms[0])),
         "to": iso_utc(int(market.time_ms[-1])),
@@ -48,10 +52,43 @@ def to_json_dict(run: ChainBacktest) -> dict[str, Any]:
                 "expiry": iso_utc(leg.expiry_ms),
                 "size_coin": leg.size_coin,
                 "settled_at": source or None,
+                "option_hedge": j in calls,
             }
-            for leg, source in zip(run.legs, market.settled_from, strict=True)
+            for j, (leg, source) in enumerate(zip(run.legs, market.settled_from, strict=True))
         ],
         "strategies": [strategy_summary(r) for r in run.results],
+        **extra,
+    }
+
+
+def _hedge_dict(run: ChainBacktest) -> dict[str, Any]:
+    """The option-hedge loop: its limits, the calls, its trades and costs, and the run
+    without it."""
+    oh = run.option_hedge
+    assert oh is not None
+    return {
+        "limits": [
+            {
+                "underlying": lim.underlying,
+                "hard_vega_usd_per_volpt": lim.hard_vega_usd_per_volpt,
+                "soft_vega_usd_per_volpt": lim.soft_vega_usd_per_volpt,
+            }
+            for lim in oh.settings.limits
+        ],
+        "lot_coin": oh.settings.lot_coin,
+        "fee_frac": oh.settings.fee_frac,
+        "calls": [
+            {
+                "leg": run.legs[j].label,
+                "expiry": iso_utc(run.legs[j].expiry_ms),
+                "final_size_coin": float(oh.size_coin[-1, i]),
+            }
+            for i, j in enumerate(oh.columns)
+        ],
+        "trades": oh.trades,
+        "slippage_usd": oh.slippage_usd,
+        "fees_usd": oh.fees_usd,
+        "without": {"strategies": [strategy_summary(r) for r in oh.without]},
     }
 
 
@@ -66,22 +103,50 @@ def format_report(run: ChainBacktest) -> str:
     ]
     for leg in data["legs"]:
         settled = f", settled at the {leg['settled_at']}" if leg["settled_at"] else ""
-        lines.append(f"  {leg['leg']} exp {leg['expiry']} size {leg['size_coin']:+g}{settled}")
-    for summary in data["strategies"]:
-        lines.append("")
-        lines.append(f"{summary['strategy']}: P&L {summary['pnl_usd']:+,.2f} USD")
-        for name, value in summary["attribution_usd"].items():
-            sign = -1.0 if name in ("slippage_usd", "fees_usd") else 1.0
-            lines.append(f"  {name.removesuffix('_usd'):<10} {sign * value:+14,.2f} USD")
-        excursion = summary["max_excursion_outside_band_coin"]
-        band = "no band" if excursion is None else f"{excursion:,.4f} coin outside the band"
+        role = " (option hedge)" if leg["option_hedge"] else ""
         lines.append(
-            f"  hedge trades {summary['hedge_trades']}, turnover {summary['turnover_coin']:,.4f}"
-            f" coin ({summary['turnover_usd']:,.0f} USD); max delta excursion {band}, "
-            f"max |delta| {summary['max_abs_total_delta_coin']:,.4f} coin; "
-            f"max drawdown {summary['max_drawdown_usd']:,.2f} USD"
+            f"  {leg['leg']} exp {leg['expiry']} size {leg['size_coin']:+g}{settled}{role}"
         )
+    hedge: dict[str, Any] | None = data.get("option_hedge")
+    if hedge is not None:
+        limits = ", ".join(
+            f"{lim['underlying']} past {lim['hard_vega_usd_per_volpt']:,.0f} back to "
+            f"{lim['soft_vega_usd_per_volpt']:,.0f}"
+            for lim in hedge["limits"]
+        )
+        lines.append(
+            f"option hedge: |standardised vega| USD/volpt {limits}; option trades "
+            f"{hedge['trades']} at the recorded bid/ask, slippage "
+            f"{hedge['slippage_usd']:,.2f} USD, fees {hedge['fees_usd']:,.2f} USD "
+            "(inside each strategy's); final "
+            + ", ".join(f"{c['leg']} {c['final_size_coin']:+g}" for c in hedge["calls"])
+        )
+    others: list[Any] = (
+        [None] * len(data["strategies"]) if hedge is None else hedge["without"]["strategies"]
+    )
+    for summary, other in zip(data["strategies"], others, strict=True):
+        lines += _strategy_lines(summary)
+        if other is not None:
+            lines.append("  without option hedge (same snapshots):")
+            lines += ["  " + line for line in _strategy_lines(other)[1:]]
     return "\n".join(lines)
+
+
+def _strategy_lines(summary: dict[str, Any]) -> list[str]:
+    """One strategy's block: a blank line, its P&L, attribution and trading."""
+    lines = ["", f"{summary['strategy']}: P&L {summary['pnl_usd']:+,.2f} USD"]
+    for name, value in summary["attribution_usd"].items():
+        sign = -1.0 if name in ("slippage_usd", "fees_usd") else 1.0
+        lines.append(f"  {name.removesuffix('_usd'):<10} {sign * value:+14,.2f} USD")
+    excursion = summary["max_excursion_outside_band_coin"]
+    band = "no band" if excursion is None else f"{excursion:,.4f} coin outside the band"
+    lines.append(
+        f"  hedge trades {summary['hedge_trades']}, turnover {summary['turnover_coin']:,.4f}"
+        f" coin ({summary['turnover_usd']:,.0f} USD); max delta excursion {band}, "
+        f"max |delta| {summary['max_abs_total_delta_coin']:,.4f} coin; "
+        f"max drawdown {summary['max_drawdown_usd']:,.2f} USD"
+    )
+    return lines
 
 
 def _or_none(value: float) -> float | None:

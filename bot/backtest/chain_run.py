@@ -24,19 +24,36 @@ strategy and underlying (one :class:`strategies.base.HedgeState` element each):
 Wealth starts at zero: the book is held at its first marks, the hedge at the
 book's initial hedge. P&L = delta + gamma + theta + vega + basis + residual +
 funding − slippage − fees, exactly, at every step.
+
+With the option-hedge loop (:mod:`bot.backtest.chain_option_hedge`) a listed
+call's size changes at grid times: the book's move over a step is the sizes
+held through it times the legs' price moves (a trade is cash for value, not
+P&L), the call's Greeks are in the book's, and its trades' distance from the
+mark and fees join the hedge's slippage and fees. The same strategies also run
+on the book without the call, so both attributions come from one pricing.
+
+The book's values and terms do not depend on the hedge, so they are computed
+once; each strategy's path (on each book, with and without the call) is then
+one task on a :mod:`bot.compute` runner (its grid times stay in order: the
+hedge carries from one to the next), the market and the books' terms sent to
+the workers once. A task computes exactly what it computes in this process, so
+the result is the same, bit for bit, on every runner and worker count.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 
 from bot.backtest.chain_data import ChainLeg, ChainMarket
+from bot.backtest.chain_option_hedge import ChainOptionHedge, HedgeTrades, hedge_trades
 from bot.backtest.spec import StrategySpec
+from bot.compute import Runner, SerialRunner, run_all
+from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR, MS_PER_HOUR, MS_PER_SECOND, MS_PER_YEAR
 from bot.pricing import black_scholes
 from bot.pricing.arrays import FloatArray
@@ -60,6 +77,9 @@ _FEES: Final = COMPONENTS.index("fees_usd")
 FUNDING_PERIOD_MS: Final = 8 * MS_PER_HOUR
 NEVER_HEDGED_S: Final = 1e12
 """``time_since_hedge_s`` before the first trade: finite (kernels reject inf)."""
+
+Progress = Callable[[int, int], None]
+"""Called with (tasks done, tasks in all) after each strategy's task."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +152,48 @@ class ChainBacktest:
     book_iv: FloatArray
     """(T, underlyings) the book's vega-weighted mark IV."""
     results: tuple[ChainStrategyResult, ...]
+    option_hedge: ChainHedgeOutcome | None = None
+    """What the option-hedge loop did (None: it was off)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHedgeOutcome:
+    """The option-hedge loop's run: its settings, the calls it traded (columns of ``legs``),
+    their positions (T, calls), and its trades' slippage and fees, USD (inside every
+    strategy's slippage and fees)."""
+
+    settings: ChainOptionHedge
+    columns: tuple[int, ...]
+    size_coin: FloatArray
+    slippage_usd: float
+    fees_usd: float
+    trades: int
+    without: tuple[ChainStrategyResult, ...]
+    """The same strategies over the same snapshots without the loop."""
+
+
+@dataclass(frozen=True, slots=True)
+class _PerCoin:
+    """Each leg per coin at every grid time (T, legs): its price (a settled leg: its payoff),
+    Black-Scholes Greeks where it is live and has an IV (``on``; 0 elsewhere), time to
+    expiry and IV."""
+
+    price_usd: FloatArray
+    delta: FloatArray
+    gamma: FloatArray
+    theta: FloatArray
+    vega: FloatArray  # per 1.00 of vol
+    vanna: FloatArray
+    on: np.ndarray
+    live: np.ndarray
+    tau_years: FloatArray
+    iv: FloatArray
+
+    def std_vega_usd_per_volpt(self) -> FloatArray:
+        """Standardised vega per coin: vega per vol point × sqrt(30 / days) (greek limits)."""
+        days = np.maximum(self.tau_years * DAYS_PER_YEAR, MIN_DAYS)
+        weighted: FloatArray = self.vega * 0.01 * np.sqrt(STANDARD_DAYS / days)
+        return weighted
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +202,8 @@ class _Book:
     underlying (USD, coin). The same for every strategy: the book does not depend on the
     hedge."""
 
-    value_usd: FloatArray  # (T, legs) per coin of option, times size
+    size_coin: FloatArray  # (T, legs) each leg's size after the grid time's option trades
+    price_usd: FloatArray  # (T, legs) per coin
     coin_value_usd: FloatArray  # (T, U) the coin held, at the index
     delta_coin: FloatArray  # (T, U), the coin held included
     gamma_coin_per_usd: FloatArray
@@ -161,39 +224,119 @@ def run_chain_backtest(
     coin_held_coin: Sequence[float] | None = None,
     lot_coin: Sequence[float] | None = None,
     mark: str = "mark",
+    option_hedge: ChainOptionHedge | None = None,
+    hedge_calls: Sequence[ChainLeg] = (),
+    runner: Runner | None = None,
+    progress: Progress | None = None,
 ) -> ChainBacktest:
     """Hedge ``legs`` over ``market`` with each of ``specs``; see the module docstring.
 
     ``coin_held_coin`` (per underlying) is coin collateral that counts as delta,
     as the daemon counts it with a USD numeraire; its P&L is in the delta term.
     ``lot_coin`` (per underlying) rounds each trade toward zero to the hedge's lot,
-    as the daemon rounds its orders (None: exact sizes).
+    as the daemon rounds its orders (None: exact sizes). With ``option_hedge``,
+    the loop of :mod:`bot.backtest.chain_option_hedge` trades ``hedge_calls``
+    (legs of ``legs``, size 0, one per limited underlying) before the strategies
+    run; a call's P&L is in the book's terms and its trades' costs in slippage
+    and fees. Each strategy on each book runs as one task on ``runner`` (default:
+    in this process); ValueError naming every strategy that failed.
     """
     if not specs:
         raise ValueError("give at least one strategy")
+    for spec in specs:
+        spec.build()  # fail here, with the strategy's own message, not inside a worker
     legs = tuple(legs)
     n_u = len(market.underlyings)
     start = np.zeros(n_u) if initial_hedge_coin is None else np.asarray(initial_hedge_coin, float)
     coin = np.zeros(n_u) if coin_held_coin is None else np.asarray(coin_held_coin, float)
-    book = _book(legs, market, coin)
-    shared = _book_terms(legs, market, book)
+    per = _per_coin(legs, market)
+    und = np.array([market.underlyings.index(leg.underlying) for leg in legs])
+    sizes = np.array([leg.size_coin for leg in legs], dtype=np.float64)
+    hedged = None
+    if option_hedge is not None:
+        hedged = _option_hedge(legs, market, per, und, settings=option_hedge, calls=hedge_calls)
+    size = np.broadcast_to(sizes, per.price_usd.shape) if hedged is None else hedged.size_coin
+    book = _book(per, size, market, coin, und)
+    shared = _book_terms(legs, market, book, hedged)
     lots = np.zeros(n_u) if lot_coin is None else np.asarray(lot_coin, float)
-    results = tuple(
-        _run_one(spec, market, book=book, terms=shared, costs=costs, hedge=start.copy(), lots=lots)
-        for spec in specs
+    books = [(book, shared)]
+    if hedged is not None:
+        plain = _book(per, np.broadcast_to(sizes, per.price_usd.shape), market, coin, und)
+        books.append((plain, _book_terms(legs, market, plain, None)))
+    inputs = _Shared(market, tuple(books), costs, start, lots)
+    runs = _strategies_on(runner or SerialRunner(), inputs, specs, progress)
+    results = runs[0]
+    outcome = None
+    if hedged is not None and option_hedge is not None:
+        without = runs[1]
+        columns = tuple(legs.index(call) for call in hedge_calls)
+        outcome = ChainHedgeOutcome(
+            option_hedge,
+            columns,
+            hedged.size_coin[:, columns],
+            float(hedged.slippage_usd.sum()),
+            float(hedged.fees_usd.sum()),
+            hedged.trades,
+            without,
+        )
+    return ChainBacktest(legs, market, costs, mark, book.sigma, results, outcome)
+
+
+def _strategies_on(
+    runner: Runner, inputs: _Shared, specs: Sequence[StrategySpec], progress: Progress | None
+) -> list[tuple[ChainStrategyResult, ...]]:
+    """Every strategy on every book of ``inputs``, one task each: per book, the results in
+    ``specs``' order. ValueError naming every strategy that failed."""
+    tasks = [(b, spec) for b in range(len(inputs.books)) for spec in specs]
+    results = run_all(
+        runner,
+        _strategy_task,
+        tasks,
+        shared=inputs,
+        describe=lambda i: tasks[i][1].display,
+        noun="strategies",
+        progress=progress,
     )
-    return ChainBacktest(legs, market, costs, mark, book.sigma, results)
+    return [tuple(results[b * len(specs) : (b + 1) * len(specs)]) for b in range(len(inputs.books))]
 
 
-def _book(legs: tuple[ChainLeg, ...], market: ChainMarket, coin: FloatArray) -> _Book:
-    """Values and Greeks of the legs at every grid time (a settled leg: its payoff, no
-    Greeks), the coin held added to the delta and, at the index, to the value."""
-    n_u = len(market.underlyings)
+def _option_hedge(
+    legs: tuple[ChainLeg, ...],
+    market: ChainMarket,
+    per: _PerCoin,
+    und: np.ndarray,
+    *,
+    settings: ChainOptionHedge,
+    calls: Sequence[ChainLeg],
+) -> HedgeTrades:
+    """The loop's trades of ``calls`` (one per underlying with a limit)."""
+    by_column = {}
+    for call in calls:
+        limit = settings.limit_of(call.underlying)
+        if call not in legs or call.size_coin != 0 or limit is None:
+            raise ValueError(f"{call.label}: not a size-0 leg of a limited underlying")
+        by_column[legs.index(call)] = limit
+    return hedge_trades(
+        np.array([leg.size_coin for leg in legs], dtype=np.float64),
+        und,
+        by_column,
+        std_vega_per_coin=per.std_vega_usd_per_volpt(),
+        premium_usd=market.premium_usd,
+        bid_usd=market.bid_usd,
+        ask_usd=market.ask_usd,
+        spot_usd=market.spot_usd,
+        lot_coin=settings.lot_coin,
+        fee_frac=settings.fee_frac,
+    )
+
+
+def _per_coin(legs: tuple[ChainLeg, ...], market: ChainMarket) -> _PerCoin:
+    """Price and Greeks of one coin of each leg at every grid time (a settled leg: its
+    payoff, no Greeks)."""
     und = np.array([market.underlyings.index(leg.underlying) for leg in legs])
     t_ms = market.time_ms[:, None]
     expiry = np.array([leg.expiry_ms for leg in legs])[None, :]
     strike = np.array([leg.strike_usd for leg in legs])
-    size = np.array([leg.size_coin for leg in legs])
     is_call = np.array([leg.option_type == "call" for leg in legs])
     spot = market.spot_usd[:, und]
     forward = np.where(np.isnan(market.forward_usd), spot, market.forward_usd)
@@ -206,27 +349,52 @@ def _book(legs: tuple[ChainLeg, ...], market: ChainMarket, coin: FloatArray) -> 
     premium = np.where(np.isnan(market.premium_usd), g.price, market.premium_usd)
     settle = np.where(np.isnan(market.settlement_usd), spot, market.settlement_usd)
     payoff = np.maximum(np.where(is_call, settle - strike, strike - settle), 0.0)
-    value = size * np.where(live, premium, payoff)
     on = live & ~np.isnan(iv)
+
+    def where_on(x: FloatArray) -> FloatArray:
+        out: FloatArray = np.where(on, x, 0.0)
+        return out
+
+    return _PerCoin(
+        np.where(live, premium, payoff),
+        where_on(g.delta),
+        where_on(g.gamma),
+        where_on(g.theta),
+        where_on(g.vega),
+        where_on(g.vanna),
+        on,
+        live,
+        tau,
+        iv,
+    )
+
+
+def _book(
+    per: _PerCoin, size: FloatArray, market: ChainMarket, coin: FloatArray, und: np.ndarray
+) -> _Book:
+    """Values and Greeks of the legs held (``size`` (T, legs)) at every grid time, the coin
+    held added to the delta and, at the index, to the value."""
+    n_u = len(market.underlyings)
     member = (und[:, None] == np.arange(n_u)[None, :]).astype(float)  # (legs, U)
 
     def per_und(x: FloatArray) -> FloatArray:
-        summed: FloatArray = np.where(on, size * x, 0.0) @ member
+        summed: FloatArray = (size * x) @ member
         return summed
 
-    vega = np.where(on, size * g.vega, 0.0)
+    vega = size * per.vega
     weight = np.abs(vega) @ member
-    sigma = (np.abs(vega) * np.where(on, iv, 0.0)) @ member
-    near = np.where(live, tau, np.inf)
+    sigma = (np.abs(vega) * np.where(per.on, per.iv, 0.0)) @ member
+    near = np.where(per.live & (size != 0), per.tau_years, np.inf)
     nearest = np.stack([near[:, und == u].min(axis=1, initial=np.inf) for u in range(n_u)], 1)
     return _Book(
-        value,
+        size,
+        per.price_usd,
         coin * market.spot_usd,
-        per_und(g.delta) + coin,
-        per_und(g.gamma),
-        per_und(g.theta),
+        per_und(per.delta) + coin,
+        per_und(per.gamma),
+        per_und(per.theta),
         vega,
-        per_und(g.vanna),
+        per_und(per.vanna),
         np.where(np.isfinite(nearest), nearest, 0.0),
         np.divide(sigma, weight, out=np.full(sigma.shape, np.nan), where=weight > 0),
     )
@@ -244,9 +412,13 @@ class _Terms:
     book_delta: FloatArray  # the book's delta at the step's start
     mark_move: FloatArray
     funding_per_coin: FloatArray  # -mark·rate·periods at the step's start
+    option_slippage: FloatArray  # the option-hedge loop's trades at each time (0: none)
+    option_fees: FloatArray
 
 
-def _book_terms(legs: tuple[ChainLeg, ...], market: ChainMarket, book: _Book) -> _Terms:
+def _book_terms(
+    legs: tuple[ChainLeg, ...], market: ChainMarket, book: _Book, hedged: HedgeTrades | None
+) -> _Terms:
     """Step k (from k-1 to k) in row k; row 0 is zero."""
     n_u = len(market.underlyings)
     und = np.array([market.underlyings.index(leg.underlying) for leg in legs])
@@ -267,13 +439,46 @@ def _book_terms(legs: tuple[ChainLeg, ...], market: ChainMarket, book: _Book) ->
     gamma = 0.5 * before(book.gamma_coin_per_usd) * ds * ds
     theta = before(book.theta_usd_per_year) * dt_years
     vega = (before(book.vega_leg_usd) * np.nan_to_num(step(market.iv))) @ member
-    book_move = step(book.value_usd) @ member + step(book.coin_value_usd)
+    # What the legs held over the step earned: a size changed at a grid time is a trade at
+    # that time's price (its cost is slippage and fees), not a move of the book.
+    book_move = (before(book.size_coin) * step(book.price_usd)) @ member
+    book_move += step(book.coin_value_usd)
     book_delta = before(book.delta_coin)
     residual = book_move - book_delta * ds - gamma - theta - vega
     periods = step(market.time_ms.astype(float))[:, None] / FUNDING_PERIOD_MS
     funding = -before(market.hedge_mark_usd * np.nan_to_num(market.funding_rate)) * periods
+    none = np.zeros_like(ds)
     return _Terms(
-        ds, gamma, theta, vega, residual, book_delta, step(market.hedge_mark_usd), funding
+        ds, gamma, theta, vega, residual, book_delta, step(market.hedge_mark_usd), funding,
+        none if hedged is None else hedged.slippage_usd,
+        none if hedged is None else hedged.fees_usd,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What every strategy's task reads and none changes: sent to each worker once. ``books``
+    holds the book's values and terms (with the option hedge's call, then without it)."""
+
+    market: ChainMarket
+    books: tuple[tuple[_Book, _Terms], ...]
+    costs: ChainCosts
+    initial_hedge_coin: FloatArray
+    lots: FloatArray
+
+
+def _strategy_task(shared: _Shared, task: tuple[int, StrategySpec]) -> ChainStrategyResult:
+    """One strategy over the whole grid on one of the books (a runner's task)."""
+    index, spec = task
+    book, terms = shared.books[index]
+    return _run_one(
+        spec,
+        shared.market,
+        book=book,
+        terms=terms,
+        costs=shared.costs,
+        hedge=shared.initial_hedge_coin.copy(),
+        lots=shared.lots,
     )
 
 
@@ -381,8 +586,8 @@ def _result(
         through * (terms.mark_move - terms.ds),
         terms.residual,
         through * terms.funding_per_coin,
-        np.nan_to_num(trade * (fill - market.hedge_mark_usd)),
-        np.nan_to_num(size * fill * costs.fee_frac),
+        np.nan_to_num(trade * (fill - market.hedge_mark_usd)) + terms.option_slippage,
+        np.nan_to_num(size * fill * costs.fee_frac) + terms.option_fees,
     ]
     comp = np.cumsum(np.stack([np.nansum(x, axis=1) for x in per_step], axis=1), axis=0)
     pnl = comp[:, :_SLIPPAGE].sum(axis=1) - comp[:, _SLIPPAGE] - comp[:, _FEES]

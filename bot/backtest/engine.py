@@ -38,6 +38,7 @@ from bot.backtest.spec import (
     PathOutcome,
     StrategySpec,
 )
+from bot.backtest.vega_lots import vega_hedge_coin
 from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR, SECONDS_PER_YEAR
 from bot.pricing import black_scholes
@@ -165,6 +166,7 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
     coin_bal = np.zeros(m)
     cash = np.empty((n_s, m))
     interest = np.empty((n_s, m))  # one buffer for every step's interest
+    step_buf = np.empty((n_s, m))  # and one for the step's delta P&L
     cash[:] = -book.initial_hedge_coin * s0
     premium = np.zeros(m)
     for leg in live:
@@ -218,7 +220,8 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
                     totals[_IDX["funding_usd"]] += funding
                     interest += funding
                 cash += interest
-            totals[_IDX["delta_usd"]] += (prev.delta_coin + coin_bal + hedge) * ds
+            held = np.add(hedge, prev.delta_coin + coin_bal, out=step_buf)  # no 1 MB temporaries
+            totals[_IDX["delta_usd"]] += np.multiply(held, ds, out=held)
             settled = [leg for leg in live if leg.expiry_years <= t + 1e-9 * horizon]
             for leg in settled:
                 payoff = _intrinsic(leg, spot)
@@ -251,36 +254,39 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
         tau = np.full(m, min(leg.expiry_years for leg in live) - t)
         vega_volpt, theta_day = prev.vega_usd / 100.0, prev.theta_usd / 365.0
         sample_delta[:, k] = net_delta[:k_samples]
+        shared = HedgeState(
+            spot_usd=spot,
+            net_delta_coin=net_delta,
+            net_delta_fixed_vol_coin=net_delta,
+            gamma_coin_per_usd=prev.gamma_coin_per_usd,
+            vanna_coin_per_vol=prev.vanna_coin,
+            vega_usd_per_volpt=vega_volpt,
+            theta_usd_per_day=theta_day,
+            hedge_coin=hedge[0],
+            target_delta_coin=consts["zero"],
+            sigma=sigma,
+            tau_years=tau,
+            rate=consts["rate"],
+            cost_frac=consts["cost"],
+            time_since_hedge_s=since_s[0],
+        )
         for j, strategy in enumerate(strategies):
-            state = HedgeState(
-                spot_usd=spot,
-                net_delta_coin=net_delta,
-                net_delta_fixed_vol_coin=net_delta,
-                gamma_coin_per_usd=prev.gamma_coin_per_usd,
-                vanna_coin_per_vol=prev.vanna_coin,
-                vega_usd_per_volpt=vega_volpt,
-                theta_usd_per_day=theta_day,
-                hedge_coin=hedge[j],
-                target_delta_coin=consts["zero"],
-                sigma=sigma,
-                tau_years=tau,
-                rate=consts["rate"],
-                cost_frac=consts["cost"],
-                time_since_hedge_s=since_s[j],
-            )
+            state = shared if j == 0 else shared.for_hedge(hedge[j], since_s[j])
             target = strategy.target_hedge(state)
             trade = target - hedge[j]
+            clock = since_s[j]
+            np.add(clock, dt_s, out=clock)
             if not trade.any():  # no path trades (an interval between re-hedges): the clock
-                since_s[j] = np.round(since_s[j] + dt_s, 6)  # moves, nothing else does
+                np.round(clock, 6, out=clock)  # moves, nothing else does
                 continue
+            traded = trade != 0
+            hedge[j] = target
             size = np.abs(trade)
             notional = size * spot  # one product for the cost and the turnover
             cost = notional * cost_frac
-            cash[j] -= trade * spot + cost
-            hedge[j] = target
-            traded = trade != 0
+            cash[j] -= np.multiply(trade, spot, out=trade) + cost
             # Rounded to the µs, so an interval of exactly one step is due at every step.
-            since_s[j] = np.round(np.where(traded, dt_s, since_s[j] + dt_s), 6)
+            np.round(np.where(traded, dt_s, clock), 6, out=clock)
             totals[_IDX["cost_usd"], j] += cost
             totals[_IDX["trades"], j] += traded
             totals[_IDX["turnover_coin"], j] += size
@@ -338,16 +344,13 @@ class _OptionHedger:
         if closing:
             dq = -self.q
         else:
-            vega = book.vega_std_usd_per_volpt
-            aim = np.sign(vega) * spec.soft_vega_usd_per_volpt
-            with np.errstate(divide="ignore", invalid="ignore"):
-                raw = np.where(
-                    (np.abs(vega) > spec.hard_vega_usd_per_volpt)
-                    & (unit.vega_std_usd_per_volpt > 0),
-                    (aim - vega) / unit.vega_std_usd_per_volpt,
-                    0.0,
-                )
-            dq = np.sign(raw) * np.ceil(np.abs(raw) / spec.lot_coin - 1e-9) * spec.lot_coin
+            dq = vega_hedge_coin(
+                book.vega_std_usd_per_volpt,
+                unit.vega_std_usd_per_volpt,
+                hard=spec.hard_vega_usd_per_volpt,
+                soft=spec.soft_vega_usd_per_volpt,
+                lot_coin=spec.lot_coin,
+            )
         cost = np.abs(dq) * unit.value_usd * spec.cost_frac
         self.q = self.q + dq
         self.cost_usd += cost

@@ -11,6 +11,9 @@
 
 One legend under the panels names each strategy's colour, so nothing covers
 the data; the title names the book, the model, the costs and the path count.
+With the option-hedge loop (``--option-hedge``), the run without it on the same
+paths is drawn beside: dashed histograms and hollow points, and the title names
+the limits.
 Drawn on an Agg canvas (never through pyplot); this module is imported only
 when a chart is asked for (matplotlib takes ~0.5 s to import).
 """
@@ -97,20 +100,27 @@ def short_labels(specs: list[StrategySpec]) -> list[str]:
     return out
 
 
-def _histograms(ax: Any, result: BacktestResult) -> None:
+def _histograms(ax: Any, result: BacktestResult, without: BacktestResult | None) -> None:
     pnls = [s.paths.pnl_usd for s in result.strategies]
-    lo, hi = np.percentile(np.concatenate(pnls), [0.5, 99.5])
+    plain = [] if without is None else [s.paths.pnl_usd for s in without.strategies]
+    lo, hi = np.percentile(np.concatenate(pnls + plain), [0.5, 99.5])
     bins = np.linspace(lo, hi, 80) if hi > lo else 10
     for j, pnl in enumerate(pnls):
         ax.hist(pnl, bins=bins, histtype="step", density=True, color=f"C{j}", lw=1.2)
+    for j, pnl in enumerate(plain):
+        ax.hist(pnl, bins=bins, histtype="step", density=True, color=f"C{j}", lw=0.9, ls="--")
     ax.axvline(0.0, color="0.4", lw=0.6, ls="--")
     ax.xaxis.set_major_formatter(_USD)
     ax.set(title="Hedged P&L at the horizon", xlabel="P&L, USD", ylabel="density, 1/USD")
 
 
-def _frontier(ax: Any, result: BacktestResult) -> None:
+def _frontier(ax: Any, result: BacktestResult, without: BacktestResult | None) -> None:
     risk = np.array([float(np.std(s.paths.pnl_usd)) for s in result.strategies])
     cost = np.array([float(np.mean(s.paths.cost_usd)) for s in result.strategies])
+    for j, s in enumerate(() if without is None else without.strategies):
+        x, y = float(np.std(s.paths.pnl_usd)), float(np.mean(s.paths.cost_usd))
+        ax.plot(x, y, "o", mfc="none", color=f"C{j}", ms=7, zorder=2)
+        ax.annotate("", (risk[j], cost[j]), (x, y), arrowprops={"arrowstyle": "->", "lw": 0.8})
     labels = short_labels([s.spec for s in result.strategies])
     if len(result.strategies) > 1:
         ax.plot(risk, cost, "-", color="0.75", lw=1.0, zorder=1)
@@ -177,13 +187,14 @@ def _paths(ax: Any, result: BacktestResult) -> None:
         ax.set_xlabel(f"date (UTC), {ticks[0].year}")
 
 
-def draw_plot(result: BacktestResult) -> Figure:
-    """The figure of the module docstring."""
+def draw_plot(result: BacktestResult, without: BacktestResult | None = None) -> Figure:
+    """The figure of the module docstring; ``without``: the same paths without the option
+    hedge ``result`` ran with."""
     fig = Figure(figsize=(17.0, 6.2), layout="constrained")
     FigureCanvasAgg(fig)
     ax_pnl, ax_front, ax_path = fig.subplots(1, 3)
-    _histograms(ax_pnl, result)
-    _frontier(ax_front, result)
+    _histograms(ax_pnl, result, without)
+    _frontier(ax_front, result, without)
     _paths(ax_path, result)
     from matplotlib.lines import Line2D  # noqa: PLC0415
 
@@ -200,12 +211,25 @@ def draw_plot(result: BacktestResult) -> Figure:
     fig.suptitle(
         f"deltabot backtest: {book_text(result.book)} · {model_text(result.model)} · "
         f"{costs_text(result.costs)}\n{result.n_paths:,} paths × {result.steps} steps, "
-        f"seed {result.seed}, cash {result.carry}, rate {result.rate:g}",
+        f"seed {result.seed}, cash {result.carry}, rate {result.rate:g}"
+        + _hedge_text(result, without),
         fontsize="medium",
     )
     return fig
 
 
-def write_plot(result: BacktestResult, path: Path) -> None:
+def _hedge_text(result: BacktestResult, without: BacktestResult | None) -> str:
+    """The option hedge's limits, and how the run without it is drawn ("" without one)."""
+    oh = result.option_hedge
+    if oh is None or without is None:
+        return ""
+    return (
+        f"\noption hedge: standardised vega past {oh.hard_vega_usd_per_volpt:g} back to "
+        f"{oh.soft_vega_usd_per_volpt:g} USD/volpt (solid); without it on the same paths: "
+        "dashed, hollow"
+    )
+
+
+def write_plot(result: BacktestResult, path: Path, without: BacktestResult | None = None) -> None:
     """Draw :func:`draw_plot` into ``path`` (PNG), atomically and readable by all."""
-    save_png_atomically(draw_plot(result), path)
+    save_png_atomically(draw_plot(result, without), path)

@@ -9,6 +9,10 @@ free); P&L percentiles; CVaR, the mean P&L of the worst 5 % / 1 % of paths
 (Rockafellar & Uryasev 2000), so a loss shows as a negative number; trades,
 turnover and costs per path; and the mean attribution terms, which add up to
 the mean P&L (see :class:`bot.backtest.spec.PathOutcome`).
+
+A run with the option-hedge loop on is reported beside the same run without
+it (same seed, so the same paths): both attributions per strategy, and what
+the loop paid, so a desk sees what its vega limits cost and what they save.
 """
 
 from __future__ import annotations
@@ -114,9 +118,13 @@ def summarize_all(result: BacktestResult) -> list[Summary]:
     return [summarize(result, s) for s in result.strategies]
 
 
-def to_json_dict(result: BacktestResult) -> dict[str, object]:
-    """The run's settings and every summary, for ``--json``."""
+def to_json_dict(
+    result: BacktestResult, without: BacktestResult | None = None
+) -> dict[str, object]:
+    """The run's settings and every summary, for ``--json``; with the option hedge on,
+    ``option_hedge`` holds its settings, its cost and the summaries ``without`` it."""
     c = result.costs
+    extra = {} if without is None else {"option_hedge": option_hedge_dict(result, without)}
     return {
         "paths": result.n_paths,
         "steps": result.steps,
@@ -132,16 +140,43 @@ def to_json_dict(result: BacktestResult) -> dict[str, object]:
             "funding_per_8h": c.funding_per_8h,
         },
         "strategies": summarize_all(result),
+        **extra,
     }
 
 
-def format_table(result: BacktestResult) -> str:
-    """A fixed-width text report: one block per strategy."""
+def option_hedge_dict(result: BacktestResult, without: BacktestResult) -> dict[str, object]:
+    """The loop's settings, its mean cost per path and the run ``without`` it."""
+    spec, paid = result.option_hedge, result.option_hedge_cost_usd
+    if spec is None or paid is None:
+        raise ValueError("the run had no option hedge to compare")
+    return {
+        "hard_vega_usd_per_volpt": spec.hard_vega_usd_per_volpt,
+        "soft_vega_usd_per_volpt": spec.soft_vega_usd_per_volpt,
+        "tenor_days": spec.tenor_days,
+        "lot_coin": spec.lot_coin,
+        "cost_frac": spec.cost_frac,
+        "cost_usd_mean": float(np.mean(paid)),
+        "without": {"strategies": summarize_all(without)},
+    }
+
+
+def format_table(result: BacktestResult, without: BacktestResult | None = None) -> str:
+    """A fixed-width text report: one block per strategy; with ``without``, the option
+    hedge's settings and cost, and each strategy's figures without it."""
     lines = [
         f"{result.n_paths:,} paths x {result.steps} steps over {result.horizon_years:.4g} years, "
         f"seed {result.seed}, carry {result.carry}, cost {result.costs.cost_frac:.6g} of notional"
     ]
-    for s in summarize_all(result):
+    others = [None] * len(result.strategies) if without is None else summarize_all(without)
+    if without is not None:
+        oh = option_hedge_dict(result, without)
+        lines.append(
+            f"option hedge: |standardised vega| past {oh['hard_vega_usd_per_volpt']:g} USD/volpt "
+            f"back to {oh['soft_vega_usd_per_volpt']:g} with a {oh['tenor_days']:g}-day call, "
+            f"{oh['lot_coin']:g} coin lots at {oh['cost_frac']:g} of premium: "
+            f"{oh['cost_usd_mean']:.4f} USD per path"
+        )
+    for s, other in zip(summarize_all(result), others, strict=True):
         pct = s["percentiles_usd"]
         attr = s["attribution_usd_mean"]
         assert isinstance(pct, dict) and isinstance(attr, dict)
@@ -158,9 +193,27 @@ def format_table(result: BacktestResult) -> str:
             f"  trading        {s['trades_mean']:.2f} trades, turnover "
             f"{s['turnover_coin_mean']:.4f} coin / {s['turnover_usd_mean']:.2f} USD, "
             f"costs {s['costs_usd_mean']:.4f} USD, funding {s['funding_usd_mean']:+.4f} USD",
-            "  attribution    " + "  ".join(f"{k} {v:+.4f}" for k, v in attr.items()),
+            _attribution_line(attr),
         ]
+        if other is not None:
+            lines += _without_lines(other)
     return "\n".join(lines)
+
+
+def _without_lines(s: Summary) -> list[str]:
+    """One strategy's P&L and attribution on the same paths without the option hedge."""
+    attr = s["attribution_usd_mean"]
+    assert isinstance(attr, dict)
+    return [
+        "  without option hedge (same paths)",
+        f"    P&L USD      mean {s['pnl_mean_usd']:+.4f}  std {s['pnl_std_usd']:.4f}  "
+        f"CVaR 95% {s['cvar95_usd']:+.4f}  costs {s['costs_usd_mean']:.4f} USD",
+        _attribution_line(attr, "    attribution  "),
+    ]
+
+
+def _attribution_line(attr: dict[str, float], label: str = "  attribution    ") -> str:
+    return label + "  ".join(f"{k} {v:+.4f}" for k, v in attr.items())
 
 
 def _se_note(summary: Summary) -> str:

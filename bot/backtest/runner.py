@@ -38,6 +38,7 @@ from bot.backtest.spec import (
     BacktestResult,
     Carry,
     Costs,
+    OptionHedgeSpec,
     PathOutcome,
     StrategyResult,
     StrategySpec,
@@ -72,6 +73,7 @@ class BacktestPlan:
     chunk_paths: int
     dt_years: float
     tasks: tuple[ChunkTask, ...]
+    option_hedge: OptionHedgeSpec | None = None
 
     def merge(self, inputs: ChunkInputs, outcomes: Sequence[ChunkOutcome]) -> BacktestResult:
         """The run's result from its tasks' outcomes, given in task order."""
@@ -84,6 +86,7 @@ class BacktestPlan:
             )
 
         first = [outcomes[g] for g in range(n_groups)]
+        option_costs = [outcomes[c * n_groups].option_hedge_cost_usd for c in range(self.n_chunks)]
         results = [
             StrategyResult(spec, merged(g, j), first[g].sample_hedge_coin[j])
             for g, group in enumerate(self.groups)
@@ -108,6 +111,12 @@ class BacktestPlan:
             sample_spot_usd=first[0].sample_spot_usd,
             sample_delta_coin=first[0].sample_delta_coin,
             model=inputs.models[self.model_index],
+            option_hedge=self.option_hedge,
+            option_hedge_cost_usd=(
+                None
+                if self.option_hedge is None
+                else np.concatenate([c for c in option_costs if c is not None])
+            ),
         )
 
 
@@ -127,6 +136,7 @@ def run_backtest(
     runner: Runner | None = None,
     progress: Progress | None = None,
     max_memory_bytes: float | None = None,
+    option_hedge: OptionHedgeSpec | None = None,
 ) -> BacktestResult:
     """Hedge ``book`` along ``paths`` paths of ``model`` with each strategy; see the package doc.
 
@@ -137,6 +147,9 @@ def run_backtest(
     this process), with the same result on any runner. Raises ValueError (or
     StrategyError, a ValueError) for bad inputs, for a run that would need
     more than ``max_memory_bytes`` (None: no limit), and for a chunk that fails.
+    With ``option_hedge`` every path runs the option-hedge loop, proposals
+    auto-approved (:class:`~bot.backtest.spec.OptionHedgeSpec`); the same seed
+    without it draws the same paths, so the two runs compare path by path.
     """
     runner = runner or SerialRunner()
     plan = plan_backtest(
@@ -153,6 +166,7 @@ def run_backtest(
         chunk_paths=chunk_paths,
         workers=runner.workers,
         max_memory_bytes=max_memory_bytes,
+        option_hedge=option_hedge,
     )
     inputs = ChunkInputs(book, (model,))
     outcomes: list[ChunkOutcome | None] = [None] * len(plan.tasks)
@@ -187,6 +201,7 @@ def plan_backtest(  # noqa: C901 - every input's check in one place, before any 
     workers: int = 1,
     max_memory_bytes: float | None = None,
     model_index: int = 0,
+    option_hedge: OptionHedgeSpec | None = None,
 ) -> BacktestPlan:
     """:func:`run_backtest`'s inputs checked and cut into tasks for ``workers`` workers.
 
@@ -254,13 +269,14 @@ def plan_backtest(  # noqa: C901 - every input's check in one place, before any 
             first,
             min(chunk_paths, paths - first),
             N_SAMPLES if c == 0 else 0,
+            option_hedge,
         )
         for c, first in enumerate(starts)
         for group in groups
     )
     return BacktestPlan(
         model_index, tuple(strategies), groups, len(starts), costs, carry, rate, steps, seed,
-        chunk_paths, dt, tasks,
+        chunk_paths, dt, tasks, option_hedge,
     )  # fmt: skip
 
 

@@ -57,8 +57,10 @@ class OptionHedgeSpec:
     :mod:`bot.domain.greek_limits`) is past ``hard_vega_usd_per_volpt`` on a path,
     that path trades whole ``lot_coin`` lots of it to bring the figure inside
     ``soft_vega_usd_per_volpt``: the optimizer's answer for one candidate and one row,
-    in closed form per path. Each trade costs ``cost_frac`` of its premium (half-spread
-    plus fee); the position is closed at the horizon at the same cost.
+    in closed form per path (:mod:`bot.backtest.vega_lots`; no trade where a lot
+    would leave the book further from zero). Each trade costs ``cost_frac`` of its
+    premium (half-spread plus fee); the position is closed at the horizon at the same
+    cost.
     """
 
     hard_vega_usd_per_volpt: float
@@ -204,6 +206,10 @@ class BacktestResult:
     sample_delta_coin: FloatArray
     model: PathModel | None = None
     """The price model the paths came from (the chart's title; a CSV's dates)."""
+    option_hedge: OptionHedgeSpec | None = None
+    """The option-hedge loop the run had on (None: delta hedging only)."""
+    option_hedge_cost_usd: FloatArray | None = None
+    """Per path, what the option-hedge loop paid, inside every strategy's ``cost_usd``."""
 
     @property
     def n_paths(self) -> int:

@@ -105,7 +105,7 @@ def fetch_deliveries(store: ChainStore, index_name: str, *, base: str = DERIBIT_
             f"{base.rstrip('/')}/api/v2/public/get_delivery_prices?"
             f"index_name={index_name}&offset={offset}&count={PAGE}"
         )
-        page = _json(url)
+        page = get_json(url)
         try:
             rows = page["result"]["data"]
             total = int(page["result"]["records_total"])
@@ -124,7 +124,8 @@ def fetch_deliveries(store: ChainStore, index_name: str, *, base: str = DERIBIT_
     )
 
 
-def _json(url: str) -> Any:
+def get_json(url: str) -> Any:
+    """The JSON answer of ``url``; FetchError names the URL and what went wrong."""
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
             return json.loads(response.read())

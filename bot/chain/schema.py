@@ -1,6 +1,6 @@
 """The chain store's tables, as a pure description: column names, types and units.
 
-Three tables, each partitioned ``<table>/venue=<venue>/underlying=<coin>/day=<YYYY-MM-DD>/``
+Five tables, each partitioned ``<table>/venue=<venue>/underlying=<coin>/day=<YYYY-MM-DD>/``
 (the UTC day of ``ts_ms``), one Parquet file per write:
 
 * ``options``: one row per snapshot time and option. Premiums (bid, ask, mark)
@@ -12,6 +12,12 @@ Three tables, each partitioned ``<table>/venue=<venue>/underlying=<coin>/day=<YY
   as a fraction per funding period (8 h on Deribit and Binance).
 * ``settlements``: one row per expiry and underlying: the delivery price the
   venue settled options and futures at, USD per coin.
+* ``trades``: one row per public option trade (Deribit's history endpoints):
+  the price in the venue's premium unit, the amount in coin, the taker's side,
+  the trade's IV as a decimal and the index at the trade.
+* ``dvol``: Deribit's volatility index (DVOL) candles, one row per candle start:
+  open, high, low and close as decimals (DVOL 62.17 is 0.6217, a 30-day implied
+  vol of 62.17 % a year).
 
 A float that the source does not give is NaN (Tardis has no index price in
 ``options_chain``, no bid or ask in ``derivative_ticker``); a name it does not
@@ -80,10 +86,34 @@ SETTLEMENTS: Final = (
     Column("delivery_usd", "float64", "delivery price, USD per coin"),
 )
 
+TRADES: Final = (
+    Column("ts_ms", "int64", "trade time, epoch milliseconds UTC"),
+    Column("trade_id", "string", "the venue's trade id, unique per currency"),
+    Column("instrument", "string", "the venue's option name, e.g. BTC-25SEP20-6000-P"),
+    Column("direction", "string", "the taker's side: buy | sell"),
+    Column("premium_unit", "string", "unit of price_premium and mark_premium: coin | usd"),
+    Column("price_premium", "float64", "trade price, in premium_unit per coin of option"),
+    Column("mark_premium", "float64", "venue mark at the trade, in premium_unit per coin"),
+    Column("amount_coin", "float64", "trade amount, coin of option"),
+    Column("iv", "float64", "implied vol of the trade price, decimal per year (NaN: none)"),
+    Column("index_usd", "float64", "underlying index at the trade, USD per coin"),
+)
+
+DVOL: Final = (
+    Column("ts_ms", "int64", "candle start, epoch milliseconds UTC"),
+    Column("resolution_s", "int64", "candle length, seconds (86400: a day)"),
+    Column("open_iv", "float64", "DVOL at the candle's open, decimal per year"),
+    Column("high_iv", "float64", "highest DVOL in the candle, decimal per year"),
+    Column("low_iv", "float64", "lowest DVOL in the candle, decimal per year"),
+    Column("close_iv", "float64", "DVOL at the candle's close, decimal per year"),
+)
+
 TABLES: Final[dict[str, tuple[Column, ...]]] = {
     "options": OPTIONS,
     "hedges": HEDGES,
     "settlements": SETTLEMENTS,
+    "trades": TRADES,
+    "dvol": DVOL,
 }
 """Every table of the store by name."""
 

@@ -177,6 +177,12 @@ class ChainStore:
                     lines.append(f"{where} {iso_utc(span[0])} .. {iso_utc(span[1])}")
         return lines
 
+    def holds(self, table: str, partition: Partition, day: date, tag: str) -> bool:
+        """Whether a write tagged ``tag`` put a file in ``day`` of the partition: a resumed
+        download skips the days it already wrote (each file lands whole, by rename)."""
+        found = self._dir(table, partition.venue, partition.underlying, day)
+        return any(found.glob(f"part-{tag}-*.parquet"))
+
     def _days(self, table: str, partition: Partition) -> list[Path]:
         base = self.root / table / f"venue={partition.venue}" / f"underlying={partition.underlying}"
         return sorted(d for d in base.glob("day=*") if any(d.glob("part-*.parquet")))

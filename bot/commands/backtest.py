@@ -16,6 +16,15 @@ A run that would need more memory than ``--max-memory-gb`` (default: half of
 this machine's) is refused with the figure before it starts. The chunks run
 where ``--scheduler`` (or ``--config``'s ``[compute]``) says: ``serial``,
 ``local`` (the default) or ``tcp://host:8786``, with the same figures on each.
+
+``--option-hedge`` runs the option-hedge loop on every path (proposals
+auto-approved) and reports each strategy with and without it on the same
+paths; its vega limits come from ``--hard-vega``/``--soft-vega`` or, failing
+those, from the ``[greek_limits]`` limit on bucket ``all`` of the daemon config
+(``--config``, or ``--book`` when it is one)::
+
+    deltabot backtest --option call:100:0.25:-10 --vol 0.5 --strategy band \
+        --option-hedge --hard-vega 0.5 --soft-vega 0.3
 """
 
 from __future__ import annotations
@@ -23,13 +32,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import sys
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app.errors import BACKTEST_ERRORS
 from bot.backtest import (
@@ -39,6 +49,7 @@ from bot.backtest import (
     Heston,
     Historical,
     Merton,
+    OptionHedgeSpec,
     PathModel,
     StrategySpec,
     load_book_toml,
@@ -47,10 +58,14 @@ from bot.backtest import (
     run_backtest,
 )
 from bot.backtest.report import format_table, to_json_dict
-from bot.commands.common import add_scheduler, compute_of, load_or_report
+from bot.commands.common import add_scheduler, compute_of, load_or_report, on_runner
 from bot.compute import open_runner
 from bot.config.compute import ComputeConfig
 from bot.ops.progress import RunProgress
+
+if TYPE_CHECKING:
+    from bot.backtest.chain_option_hedge import ChainOptionHedge
+    from bot.config import Config
 
 _PROGRESS_AFTER_S = 1.0
 """A run quicker than this shows no progress."""
@@ -296,6 +311,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse a run that needs more memory than this, GB (default: %(default).1f, "
         "half of this machine's)",
     )
+    _add_option_hedge(parser)
     recorded = parser.add_argument_group(
         "recorded history (the daemon's own book, strategy and routes from --config)"
     )
@@ -357,8 +373,65 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_option_hedge(parser: argparse.ArgumentParser) -> None:
+    """``--option-hedge`` and its parameters."""
+    hedge = parser.add_argument_group(
+        "option hedge (vega limits on the whole book, proposals auto-approved; Monte Carlo runs)"
+    )
+    hedge.add_argument(
+        "--option-hedge",
+        action="store_true",
+        help="also run every path with the option-hedge loop on and report both (default: off)",
+    )
+    hedge.add_argument(
+        "--hard-vega",
+        type=float,
+        metavar="USD",
+        help="|standardised vega| past which a path hedges with options, USD per vol point "
+        "(default: the config's [greek_limits] hard_vega_usd_per_volpt on bucket all)",
+    )
+    hedge.add_argument(
+        "--soft-vega",
+        type=float,
+        metavar="USD",
+        help="|standardised vega| the hedge brings it back to, USD per vol point (default: the "
+        "config's soft_vega_usd_per_volpt on bucket all, else --hard-vega)",
+    )
+    hedge.add_argument(
+        "--hedge-tenor",
+        type=float,
+        default=None,
+        metavar="DAYS",
+        help="days to expiry of the at-the-money call hedged with, at least the horizon; with "
+        "--history the shortest tenor of the listed call (default: 90; with --history 0, the "
+        "nearest expiry after the range)",
+    )
+    hedge.add_argument(
+        "--hedge-lot",
+        type=float,
+        default=None,
+        metavar="COIN",
+        help="lot of that call, coin (default: 0.1)",
+    )
+    hedge.add_argument(
+        "--hedge-cost",
+        type=float,
+        default=None,
+        metavar="FRAC",
+        help="cost of an option trade, fraction of its premium: half-spread plus fee; not with "
+        "--history, which fills at the recorded bid/ask plus [options_hedge] fee_frac "
+        "(default: 0.02)",
+    )
+
+
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the backtest and print the report (0), or one error line on stderr (2)."""
+    if args.option_hedge and args.grid_file is not None:
+        print(
+            "deltabot backtest: error: --option-hedge runs one book, not a --grid FILE.toml sweep",
+            file=sys.stderr,
+        )
+        return 2
     if args.history is not None:
         return _run_recorded(args, environ)
     if args.grid_file is not None:
@@ -371,6 +444,12 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             file=sys.stderr,
         )
         return 2
+    return _run_monte_carlo(args, environ)
+
+
+def _run_monte_carlo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Model paths: the report of one run, or with ``--option-hedge`` of two on the same
+    paths (with the loop, and without it beside); JSON and chart."""
     compute = compute_config(args, environ)
     if compute is None:
         return 2
@@ -378,41 +457,58 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         scheduler, workers = compute_of(args, compute)
         specs = specs_of(args.strategy_entries or [])
         book = config_book(args, environ) or book_of(args)
+        hedging = option_hedge_of(args, environ)
         model = model_of(args)
         costs = Costs(args.fee or 0.0, args.spread, args.slippage, args.funding)
+        runs = (None,) if hedging is None else (None, hedging)
+        results = []
         with (
             RunProgress(sys.stderr, "backtest", 1.0, after_s=_PROGRESS_AFTER_S) as shown,
             open_runner(scheduler, workers=workers, announce=shown.note) as runner,
         ):
-            result = run_backtest(
-                book,
-                model,
-                specs,
-                costs,
-                paths=args.paths,
-                steps=args.steps,
-                seed=args.seed,
-                carry=args.carry,
-                rate=args.rate,
-                pricing_vol=args.pricing_vol,
-                chunk_paths=args.chunk_paths,
-                runner=runner,
-                progress=lambda done, total: shown.update(done / total, f"{done}/{total} chunks"),
-                max_memory_bytes=args.max_memory_gb * 1e9,
-            )
+            for r, option_hedge in enumerate(runs):
+
+                def progress(done: int, total: int, r: int = r) -> None:
+                    shown.update((r + done / total) / len(runs), f"{done}/{total} chunks")
+
+                results.append(
+                    run_backtest(
+                        book,
+                        model,
+                        specs,
+                        costs,
+                        paths=args.paths,
+                        steps=args.steps,
+                        seed=args.seed,
+                        carry=args.carry,
+                        rate=args.rate,
+                        pricing_vol=args.pricing_vol,
+                        chunk_paths=args.chunk_paths,
+                        runner=runner,
+                        progress=progress,
+                        max_memory_bytes=args.max_memory_gb * 1e9,
+                        option_hedge=option_hedge,
+                    )
+                )
     except (*BACKTEST_ERRORS, ValueError) as exc:
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the runner's block has cancelled the chunks, stopped the cluster
         print("deltabot backtest: interrupted", file=sys.stderr)
         return 130
-    print(json.dumps(to_json_dict(result), indent=2) if args.json else format_table(result))
+    # With the option hedge, its run is the one reported, the plain one beside it.
+    result, without = (results[0], None) if len(results) == 1 else (results[1], results[0])
+    print(
+        json.dumps(to_json_dict(result, without), indent=2)
+        if args.json
+        else format_table(result, without)
+    )
     if not args.plot:
         return 0
     # matplotlib (~0.5 s to import) only when a plot is asked for.
     from bot.backtest.plot import write_plot  # noqa: PLC0415
 
-    return _chart(args, lambda path: write_plot(result, path))
+    return _chart(args, lambda path: write_plot(result, path, without))
 
 
 def _chart(args: argparse.Namespace, write: Callable[[Path], None]) -> int:
@@ -425,6 +521,104 @@ def _chart(args: argparse.Namespace, write: Callable[[Path], None]) -> int:
     # On stderr beside --json, so stdout stays one JSON document.
     print(f"\nchart: {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
+
+
+_HEDGE_FLAGS = ("hard_vega", "soft_vega", "hedge_tenor", "hedge_lot", "hedge_cost")
+"""The option hedge's parameters: given without --option-hedge, they are a mistake."""
+
+
+def _hedge_asked(args: argparse.Namespace) -> bool:
+    """Whether ``--option-hedge`` is on; ValueError for its parameters given without it."""
+    if args.option_hedge:
+        return True
+    given = [f"--{f.replace('_', '-')}" for f in _HEDGE_FLAGS if getattr(args, f) is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)}: only with --option-hedge")
+    return False
+
+
+def _vega_limits(hard: float, soft: float | None) -> tuple[float, float]:
+    """``--hard-vega`` and ``--soft-vega`` (default: the hard one) checked."""
+    hard = _positive(hard, "--hard-vega")
+    soft = hard if soft is None else _positive(soft, "--soft-vega")
+    if soft > hard:
+        raise ValueError(f"--soft-vega {soft:g} is above --hard-vega {hard:g} (USD per vol point)")
+    return hard, soft
+
+
+def option_hedge_of(args: argparse.Namespace, environ: Mapping[str, str]) -> OptionHedgeSpec | None:
+    """The Monte Carlo option-hedge loop ``--option-hedge`` asks for (None: off); ValueError
+    naming the flag or the missing limit."""
+    if not _hedge_asked(args):
+        return None
+    hard, soft = args.hard_vega, args.soft_vega
+    if hard is None:
+        hard, soft_default = _config_vega_limit(args, environ)
+        soft = soft_default if soft is None else soft
+    hard, soft = _vega_limits(hard, soft)
+    return OptionHedgeSpec(
+        hard_vega_usd_per_volpt=hard,
+        soft_vega_usd_per_volpt=soft,
+        tenor_days=_positive(_or(args.hedge_tenor, 90.0), "--hedge-tenor"),
+        lot_coin=_positive(_or(args.hedge_lot, 0.1), "--hedge-lot"),
+        cost_frac=_positive(_or(args.hedge_cost, 0.02), "--hedge-cost", zero=True),
+    )
+
+
+def recorded_hedge_of(args: argparse.Namespace, config: Config) -> ChainOptionHedge | None:
+    """The recorded run's option-hedge loop (None: off): ``--hard-vega``/``--soft-vega`` for
+    every underlying of the book, else each one's ``[greek_limits]`` limit on bucket all;
+    ValueError naming the flag or the missing limit."""
+    if not _hedge_asked(args):
+        return None
+    if args.hedge_cost is not None:
+        raise ValueError(
+            "--hedge-cost is for Monte Carlo runs: --history fills options at the recorded "
+            "bid/ask and charges [options_hedge] fee_frac"
+        )
+    if args.hard_vega is None and args.soft_vega is not None:
+        raise ValueError("--soft-vega needs --hard-vega with --history")
+    from bot.app.chain_backtest import config_option_hedge  # noqa: PLC0415
+
+    return config_option_hedge(
+        config,
+        limits=None if args.hard_vega is None else _vega_limits(args.hard_vega, args.soft_vega),
+        lot_coin=_positive(_or(args.hedge_lot, 0.1), "--hedge-lot"),
+        min_tenor_days=_positive(_or(args.hedge_tenor, 0.0), "--hedge-tenor", zero=True),
+    )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _positive(value: float, flag: str, *, zero: bool = False) -> float:
+    """``value`` if finite and > 0 (>= 0 with ``zero``); ValueError naming ``flag``."""
+    if math.isfinite(value) and (value > 0 or (zero and value == 0)):
+        return value
+    raise ValueError(f"{flag} {value:g}: must be a finite number {'>=' if zero else '>'} 0")
+
+
+def _config_vega_limit(
+    args: argparse.Namespace, environ: Mapping[str, str]
+) -> tuple[float, float | None]:
+    """(hard, soft) standardised vega limits on bucket ``all`` of the daemon config's
+    ``[greek_limits]`` for the book's underlying; ValueError saying what to give instead."""
+    path = getattr(args, "config", None)
+    if path is None and args.book is not None and _is_daemon_config(args.book):
+        path = args.book
+    if path is None:
+        raise ValueError(
+            "--option-hedge needs --hard-vega (and --soft-vega), or a daemon config with a "
+            "[greek_limits] vega limit (--config)"
+        )
+    from bot.app.chain_backtest import config_vega_limit  # noqa: PLC0415
+
+    config = _daemon_config(path, environ)
+    try:
+        return config_vega_limit(config, args.underlying)
+    except ValueError as exc:
+        raise ValueError(f"{path}: --option-hedge takes {exc}; or give --hard-vega") from None
 
 
 def compute_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ComputeConfig | None:
@@ -472,19 +666,24 @@ def config_book(args: argparse.Namespace, environ: Mapping[str, str]) -> Book | 
     if args.book is None or args.option or not _is_daemon_config(args.book):
         return None
     from bot.app.chain_backtest import config_mc_book  # noqa: PLC0415
-    from bot.config import ConfigError, load_config  # noqa: PLC0415
 
-    try:
-        config = load_config(args.book, environ)
-    except ConfigError as exc:
-        problems = "; ".join(f"{path}: {message}" for path, message in exc.errors)
-        raise ValueError(f"{args.book}: invalid config: {problems}") from None
-    found = config_mc_book(config, args.underlying)
+    found = config_mc_book(_daemon_config(args.book, environ), args.underlying)
     args.spot = found.spot_usd if args.spot is None else args.spot
     args.vol = found.vol if args.vol is None else args.vol
     args.fee = found.fee_frac if args.fee is None else args.fee
     book = found.book
     return book if args.initial_hedge is None else Book(book.legs, args.initial_hedge)
+
+
+def _daemon_config(path: Path, environ: Mapping[str, str]) -> Config:
+    """The daemon config at ``path``; ValueError listing its problems."""
+    from bot.config import ConfigError, load_config  # noqa: PLC0415
+
+    try:
+        return load_config(path, environ)
+    except ConfigError as exc:
+        problems = "; ".join(f"{loc}: {message}" for loc, message in exc.errors)
+        raise ValueError(f"{path}: invalid config: {problems}") from None
 
 
 def _is_daemon_config(path: Path) -> bool:
@@ -522,26 +721,30 @@ def _run_recorded(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     # pyarrow and the config only for a recorded run.
     from bot.app.chain_backtest import run_recorded  # noqa: PLC0415
     from bot.backtest.chain_report import format_report, to_json_dict  # noqa: PLC0415
-    from bot.commands.common import load_or_report  # noqa: PLC0415
 
     config = load_or_report(getattr(args, "config", None), environ)
     if config is None:
         return 2
-    try:
-        specs = specs_of(args.strategy_entries) if args.strategy_entries else []
-        result = run_recorded(
+    result, status = on_runner(
+        "deltabot backtest",
+        args,
+        config.compute,
+        lambda runner, progress: run_recorded(
             config,
             args.history,
-            extra=specs,
+            extra=specs_of(args.strategy_entries) if args.strategy_entries else [],
             mark=args.mark,
             fee_frac=args.fee,
             slippage_frac=args.slippage,
             from_ms=_iso_ms(args.from_time, "--from"),
             to_ms=_iso_ms(args.to_time, "--to"),
-        )
-    except (*BACKTEST_ERRORS, ValueError) as exc:
-        print(f"deltabot backtest: error: {exc}", file=sys.stderr)
-        return 2
+            option_hedge=recorded_hedge_of(args, config),
+            runner=runner,
+            progress=progress,
+        ),
+    )
+    if result is None:
+        return status
     print(json.dumps(to_json_dict(result), indent=2) if args.json else format_report(result))
     if not args.plot:
         return 0

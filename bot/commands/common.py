@@ -10,14 +10,17 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.app.errors import JOURNAL_MISSING, OPERATOR_ERRORS
 from bot.app.when import parse_when
 from bot.commands import CONFIG_HELP
-from bot.compute import SCHEDULERS_HELP, parse_scheduler
+from bot.compute import SCHEDULERS_HELP, Runner, open_runner, parse_scheduler
 from bot.config import Config, ConfigError, format_problem, load_config, resolve_config_path
 from bot.config.compute import ComputeConfig
+from bot.ops.progress import RunProgress
+
+T = TypeVar("T")
 
 
 def report_problems(path: Path, problems: Sequence[tuple[str, str]]) -> None:
@@ -101,10 +104,11 @@ def show_rows(
 
 def add_plan_and_approve(
     parser: argparse.ArgumentParser, *, what: str, plan_help: str, approve_help: str, id_name: str
-) -> None:
+) -> tuple[argparse._SubParsersAction[argparse.ArgumentParser], argparse.ArgumentParser]:
     """The ``plan [--json]`` / ``approve ID`` actions of a command whose daemon journals
     proposals for an operator (``collateral``, ``options-hedge``); ``--config`` is accepted
-    after the action too (``collateral plan --config x.toml``)."""
+    after the action too (``collateral plan --config x.toml``). Returns the actions and the
+    ``--config`` parent, for a command with more actions."""
     config = argparse.ArgumentParser(add_help=False)
     config.add_argument(
         "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP
@@ -114,6 +118,7 @@ def add_plan_and_approve(
     plan.add_argument("--json", action="store_true", help=f"print the {what} as JSON")
     approve = sub.add_parser("approve", parents=[config], help=approve_help)
     approve.add_argument(id_name, help=f"the id printed by '{parser.prog.split()[-1]} plan'")
+    return sub, config
 
 
 def add_scheduler(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -141,3 +146,37 @@ def compute_of(args: argparse.Namespace, config: ComputeConfig) -> tuple[str, in
     if workers is not None and workers < 1:
         raise ValueError(f"--workers must be >= 1, got {workers}")
     return scheduler, workers
+
+
+Progress = Callable[[int, int], None]
+"""Told (tasks done, tasks) after each task."""
+PROGRESS_AFTER_S = 1.0
+"""A run quicker than this shows no progress."""
+
+
+def on_runner(
+    prog: str,
+    args: argparse.Namespace,
+    config: ComputeConfig,
+    work: Callable[[Runner, Progress], T],
+) -> tuple[T | None, int]:
+    """``work`` on the runner ``--scheduler``/``--workers`` over ``config`` name, its progress
+    shown on stderr (a bar with ETA on a terminal, lines otherwise, after a second): (its
+    result, 0); (None, 2) after one error line for a ValueError; (None, 130) after Ctrl-C,
+    once the runner's block has cancelled the tasks and stopped a local cluster."""
+    name = prog.removeprefix("deltabot ")
+    try:
+        scheduler, workers = compute_of(args, config)
+        with (
+            RunProgress(sys.stderr, name, 1.0, after_s=PROGRESS_AFTER_S) as shown,
+            open_runner(scheduler, workers=workers, announce=shown.note) as runner,
+        ):
+            return work(
+                runner, lambda done, total: shown.update(done / total, f"{done}/{total} tasks")
+            ), 0
+    except ValueError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return None, 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return None, 130

@@ -1,4 +1,5 @@
-"""``deltabot data``: download public history (``fetch``, ``fetch-deliveries``), fill a chain
+"""``deltabot data``: download public history (``fetch``: Tardis files; ``fetch-deliveries``,
+``fetch-trades``, ``fetch-dvol``: Deribit's public history into the store), fill a chain
 store (``import-tardis``) and see what it holds (``show``).
 
 Example (a Deribit day of options and the perpetual, thinned to 5 minutes)::
@@ -19,8 +20,12 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.ops.progress import RunProgress
+
+if TYPE_CHECKING:
+    from bot.chain import ChainStore
 
 _PROGRESS_AFTER_S = 1.0
 """An import quicker than this shows no progress."""
@@ -88,6 +93,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="https://www.deribit.com",
         help="Deribit's API host (default: %(default)s)",
     )
+    for action, what, host in (
+        ("fetch-trades", "public option trades", "its history host, history.deribit.com"),
+        ("fetch-dvol", "DVOL volatility index candles", "www.deribit.com"),
+    ):
+        history = actions.add_parser(
+            action,
+            help=f"Deribit's {what} of whole UTC days into the store, resuming",
+            description=f"Download Deribit's {what} day by day into a chain store; a day "
+            "already there is not fetched again.",
+        )
+        history.add_argument("--store", type=Path, required=True, metavar="DIR", help="chain store")
+        history.add_argument(
+            "--currency", default="BTC", help="Deribit currency (default: %(default)s)"
+        )
+        history.add_argument(
+            "--from", dest="first", required=True, metavar="YYYY-MM-DD", help="first UTC day"
+        )
+        history.add_argument(
+            "--to", dest="last", metavar="YYYY-MM-DD", help="last day, over (default: --from)"
+        )
+        history.add_argument("--base-url", default=None, help=f"Deribit's host (default: {host})")
+        if action == "fetch-dvol":
+            history.add_argument(
+                "--resolution",
+                default="60",
+                help="candle length: 1, 60, 3600, 43200 (seconds) or 1D (default: %(default)s)",
+            )
     show = actions.add_parser("show", help="list a chain store's tables, partitions and spans")
     show.add_argument("--store", type=Path, required=True, metavar="DIR", help="chain store")
 
@@ -109,6 +141,8 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             rows = fetch_deliveries(store, args.index, base=args.base_url)
             print(f"{rows:,} delivery prices of {args.index} into {args.store}/settlements")
             return 0
+        if args.action in ("fetch-trades", "fetch-dvol"):
+            return _fetch_history(args, store)
         if args.action == "show":
             for line in store.describe():
                 print(line)
@@ -173,4 +207,56 @@ def _fetch(args: argparse.Namespace) -> int:
 
             fetched = download(url, dest, shown)
         print(f"{dest}: {fetched / 1e6:,.1f} MB fetched")
+    return 0
+
+
+def _fetch_history(args: argparse.Namespace, store: ChainStore) -> int:
+    """``fetch-trades`` / ``fetch-dvol``: whole UTC days that are over, with a progress bar."""
+    from datetime import UTC, date, datetime  # noqa: PLC0415
+
+    from bot.chain.deribit_history import (  # noqa: PLC0415
+        DERIBIT_HISTORY_BASE,
+        days_between,
+        fetch_dvol,
+        fetch_trades,
+    )
+    from bot.chain.fetch import DERIBIT_BASE  # noqa: PLC0415
+
+    try:
+        first = date.fromisoformat(args.first)
+        last = date.fromisoformat(args.last or args.first)
+        days = days_between(first, last)
+    except ValueError as exc:
+        print(f"deltabot data: error: --from/--to: {exc}", file=sys.stderr)
+        return 2
+    today = datetime.now(UTC).date()
+    if last >= today:
+        print(
+            f"deltabot data: error: --to {last} is not over yet (today is {today} UTC): "
+            "only whole days are fetched, so a resumed fetch can skip them",
+            file=sys.stderr,
+        )
+        return 2
+    table = "trades" if args.action == "fetch-trades" else "dvol"
+    with RunProgress(sys.stderr, args.action, len(days), after_s=_PROGRESS_AFTER_S) as bar:
+
+        def shown(done: int, total: int) -> None:
+            bar.update(done, f"{done}/{total} days")
+
+        if table == "trades":
+            base = args.base_url or DERIBIT_HISTORY_BASE
+            report = fetch_trades(store, args.currency, days, base=base, progress=shown)
+        else:
+            report = fetch_dvol(
+                store,
+                args.currency,
+                days,
+                resolution=args.resolution,
+                base=args.base_url or DERIBIT_BASE,
+                progress=shown,
+            )
+    print(
+        f"{report.rows:,} {table} rows of {args.currency} into {args.store}/{table}: "
+        f"{report.days_fetched} day(s) fetched, {report.days_kept} already there"
+    )
     return 0

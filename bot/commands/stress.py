@@ -27,8 +27,7 @@ from pathlib import Path
 from bot.app.stress_chart import write_chart
 from bot.app.stress_report import render_text, report_json
 from bot.app.stress_run import build_report, stress_settings
-from bot.commands.common import add_scheduler, compute_of, load_or_report
-from bot.compute import open_runner
+from bot.commands.common import add_scheduler, load_or_report, on_runner
 
 _PROG = "deltabot stress"
 
@@ -52,27 +51,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_scheduler(parser)
 
 
-def _note(line: str) -> None:
-    """The cluster's announcement, on stderr: stdout is the report's."""
-    print(line, file=sys.stderr)
-
-
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Print the stress report (0), or one error line on stderr (2)."""
     config = load_or_report(getattr(args, "config", None), environ)
     if config is None:
         return 2
     try:
-        scheduler, workers = compute_of(args, config.compute)
         settings = stress_settings(config, getattr(args, "scenarios", None))
-        with open_runner(scheduler, workers=workers, announce=_note) as runner:
-            report = build_report(config, settings, runner)
     except ValueError as exc:
         print(f"{_PROG}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # the runner's block has cancelled the jobs, stopped the cluster
-        print(f"{_PROG}: interrupted", file=sys.stderr)
-        return 130
+    report, status = on_runner(
+        _PROG,
+        args,
+        config.compute,
+        lambda runner, _progress: build_report(config, settings, runner),
+    )
+    if report is None:
+        return status
     print(json.dumps(report_json(report), indent=2) if args.json else render_text(report))
     plot = getattr(args, "plot", None)
     if plot is not None:

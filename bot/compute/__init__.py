@@ -12,6 +12,8 @@ the caller cuts its work into chunks (never one task per path), hands them to
 A chunk's result may depend only on its own inputs (its random stream comes
 from ``numpy.random.SeedSequence``, never from the worker), so the same work
 gives the same figures, bit for bit, on every runner and worker count.
+:func:`run_all` collects every chunk's value in order, or raises one ValueError
+naming every chunk that failed.
 """
 
 from bot.compute._runner import (
@@ -24,6 +26,7 @@ from bot.compute._runner import (
     SerialRunner,
     open_runner,
     parse_scheduler,
+    run_all,
 )
 
 __all__ = [
@@ -36,4 +39,5 @@ __all__ = [
     "SerialRunner",
     "open_runner",
     "parse_scheduler",
+    "run_all",
 ]

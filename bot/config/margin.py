@@ -9,15 +9,20 @@ seconds here and years or milliseconds in the pure core.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from bot.config.base import Array, FrozenModel, Loc, fail_at
+from bot.domain.ids import Currency
+from bot.domain.margin.account import CurrencyMargin, settlement_margin
 from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable
 from bot.domain.margin.liquidation import LiquidationParams, MarginModel
 from bot.domain.margin.portfolio import DEFAULT_EXTENDED_MOVES, PortfolioParams
 from bot.domain.margin.standard import FUTURE_SIZE_FACTOR, StandardParams
+from bot.domain.snapshot import VenueSnapshot
 from bot.domain.timeunits import SECONDS_PER_YEAR
 
 ModelName = Literal["standard", "portfolio"]
@@ -306,6 +311,17 @@ class MarginConfig(FrozenModel):
 
     def model_for(self, venue: str) -> MarginModel:
         return MarginModel(self.venue_models.get(venue, self.default_model))
+
+    def account_margin_of(
+        self, venue: str
+    ) -> Callable[[VenueSnapshot], Mapping[Currency, CurrencyMargin]]:
+        """``venue``'s model as a function of a read of its account: a paper venue's margin."""
+        return partial(
+            settlement_margin,
+            model=self.model_for(venue),
+            standard=self.standard_params(),
+            portfolio=self.portfolio.params(),
+        )
 
     def tier_table(self) -> TierTable:
         rows = tuple(

@@ -104,22 +104,6 @@ class OptionsHedgeConfig(FrozenModel):
             "at mark IV + this, a sell at mark IV - this). Default 2, in [0, 50]."
         ),
     )
-    max_premium_usd_per_order: float = Field(
-        default=250_000.0,
-        gt=0.0,
-        le=1e12,
-        description="Largest premium one option order may move, USD. Default 250000, in (0, 1e12].",
-    )
-    max_premium_usd_per_day: float = Field(
-        default=1_000_000.0,
-        gt=0.0,
-        le=1e12,
-        description=(
-            "Largest premium executed proposals may move in 24 hours, USD. Default 1000000, in "
-            "(0, 1e12]."
-        ),
-    )
-
     dashboard_max_cost_usd: float = Field(
         default=5_000.0,
         ge=0.0,

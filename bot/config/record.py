@@ -3,7 +3,11 @@
 Any mode (sim, paper, sandbox, live) can record, so a desk's own runs become
 backtest data (``deltabot backtest --history``). What is recorded is what the
 daemon polls: every read of every venue, the marks (with IV, bid and ask) of
-the options it holds and of its hedge instruments, and the index prices.
+the options it holds and of its hedge instruments (with the perpetuals' funding
+rates), and the index prices; and the delivery price of each recorded expiry once
+it has passed. ``whole_chain`` adds every listed option of the recorded
+underlyings, one chain read per ``whole_chain_interval_s``, so a recording can be
+marked off a fitted smile (``deltabot backtest --mark svi``).
 """
 
 from __future__ import annotations
@@ -37,6 +41,22 @@ class RecordConfig(FrozenModel):
         description=(
             "Seconds of reads kept in memory before they are written as one file per venue, "
             "underlying and day; also written at a stop. Default 300, in [1, 86400]."
+        ),
+    )
+    whole_chain: bool = Field(
+        default=False,
+        description=(
+            "Also record every listed option of the recorded underlyings (one chain read per "
+            "venue and underlying, e.g. Deribit's get_book_summary_by_currency, every "
+            "whole_chain_interval_s), not only the held ones. Default false."
+        ),
+    )
+    whole_chain_interval_s: float = Field(
+        default=300.0,
+        ge=1,
+        le=86_400,
+        description=(
+            "Seconds between two whole-chain reads (with whole_chain), in [1, 86400]. Default 300."
         ),
     )
 

@@ -49,6 +49,24 @@ class RiskConfig(FrozenModel):
             "[max_hourly_notional_usd, 1e12]. Default 5000000."
         ),
     )
+    max_order_premium_usd: float = Field(
+        default=250_000.0,
+        gt=0,
+        le=MAX_NOTIONAL_USD,
+        description=(
+            "Largest option premium one order may move (amount x limit price, paid or "
+            "received), in USD, in (0, 1e12]. Default 250000."
+        ),
+    )
+    max_daily_premium_usd: float = Field(
+        default=1_000_000.0,
+        gt=0,
+        le=MAX_NOTIONAL_USD,
+        description=(
+            "Largest option premium the orders of one UTC day may move, in USD (orders already "
+            "sent count), in [max_order_premium_usd, 1e12]. Default 1000000."
+        ),
+    )
     max_orders_per_window: int = Field(
         default=30,
         ge=1,
@@ -173,6 +191,13 @@ class RiskConfig(FrozenModel):
                     f"must be >= max_hourly_notional_usd ({self.max_hourly_notional_usd})",
                 )
             )
+        if self.max_daily_premium_usd < self.max_order_premium_usd:
+            problems.append(
+                (
+                    ("max_daily_premium_usd",),
+                    f"must be >= max_order_premium_usd ({self.max_order_premium_usd})",
+                )
+            )
         if problems:
             fail_at("risk", problems)
         return self
@@ -208,4 +233,6 @@ class RiskConfig(FrozenModel):
             max_input_age_ms=self.max_input_age_ms,
             delta_tolerance_coin=self.delta_tolerance_coin,
             delta_tolerance_frac=self.delta_tolerance_frac,
+            max_order_premium_usd=self.max_order_premium_usd,
+            max_daily_premium_usd=self.max_daily_premium_usd,
         )

@@ -1,4 +1,4 @@
-"""An approved option-hedge proposal as order intents, and the caps on the premium they move.
+"""An approved option-hedge proposal as order intents, with the premium each moves.
 
 Each leg becomes one IOC limit order at the option's mark IV moved against us
 by ``iv_tolerance`` (bought at mark IV + tolerance, sold at mark IV −
@@ -6,19 +6,19 @@ tolerance): sent as that implied vol where the venue takes one (Deribit's
 ``advanced="implv"``, ``OrderRequest.limit_iv``), and everywhere else, and in
 the journal and the gate, as its price from the surface: Black-76 at the
 mark's forward, in the option's price currency and on its tick (a buy rounded
-down, a sell up, so the tolerance is never exceeded). The order then goes
-through the hedge gate like any other; :func:`premium_denials` adds the
-option-only caps: premium per order and per day (USD, at the mid the proposal
-was made on).
+down, a sell up, so the tolerance is never exceeded). Each intent carries the
+premium it moves at that limit (amount × limit price in USD), which the risk
+gate caps per order and per UTC day (:mod:`bot.domain.risk`) beside the caps
+every hedge order meets.
 
 Example: buying a 60,000 call at forward 60,000 with 30 days, mark IV 60 % and
 a tolerance of 2 vol points is limited at the 62 % price, 0.07082 BTC
-(Black-76), rounded down to 0.0708 on the 0.0001 tick.
+(Black-76), rounded down to 0.0708 on the 0.0001 tick; 4.2 BTC of it moves
+4.2 × 0.0708 × 60,000 = 17,841.6 USD of premium.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -34,11 +34,10 @@ from bot.pricing import black76
 
 @dataclass(frozen=True, slots=True)
 class Leg:
-    """One traded option of a proposal: signed coin amount and the mid it was proposed at."""
+    """One traded option of a proposal: its signed amount in coin."""
 
     symbol: Symbol
     amount_coin: float
-    premium_usd_per_coin: float
 
 
 def leg_intents(
@@ -81,14 +80,17 @@ def leg_intents(
                 max(vol, 1e-4),
             ).price
         )
-        per_unit = usd / mark.underlying_usd if inst.price_currency == inst.underlying else usd
+        coin_priced = inst.price_currency == inst.underlying
+        per_unit = usd / mark.underlying_usd if coin_priced else usd
+        limit_price = round_price(inst, per_unit, side)
+        limit_usd = limit_price * mark.underlying_usd if coin_priced else limit_price
         order = OrderRequest(
             client_id=ClientOrderId(f"{proposal_id}-{k}"),
             venue=venue,
             symbol=leg.symbol,
             side=side,
             amount=amount,
-            limit_price=round_price(inst, per_unit, side),
+            limit_price=limit_price,
             tif=TimeInForce.IOC,
             limit_iv=round(vol, 4),
         )
@@ -99,32 +101,7 @@ def leg_intents(
                 notional_usd=amount * mark.underlying_usd,
                 amount_coin=amount,
                 position_before_coin=held_coin.get(leg.symbol, 0.0),
+                premium_usd=amount * limit_usd,
             )
         )
     return tuple(intents)
-
-
-def premium_denials(
-    legs: Sequence[Leg],
-    *,
-    premium_today_usd: float,
-    max_per_order_usd: float,
-    max_per_day_usd: float,
-) -> tuple[str, ...]:
-    """Why the legs may not be sent: one leg's premium above the per-order cap, or the day's
-    premium (``premium_today_usd`` already moved, plus these) above the daily cap."""
-    why = []
-    for leg in legs:
-        premium = abs(leg.amount_coin) * leg.premium_usd_per_coin
-        if premium > max_per_order_usd:
-            why.append(
-                f"{leg.symbol}: premium {premium:,.0f} USD above the per-order cap "
-                f"{max_per_order_usd:,.0f}"
-            )
-    total = math.fsum(abs(leg.amount_coin) * leg.premium_usd_per_coin for leg in legs)
-    if premium_today_usd + total > max_per_day_usd:
-        why.append(
-            f"premium {total:,.0f} USD after {premium_today_usd:,.0f} today is above the daily "
-            f"cap {max_per_day_usd:,.0f}"
-        )
-    return tuple(why)

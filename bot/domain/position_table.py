@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
 from bot.domain.snapshot import Mark, Position, VenueSnapshot
+from bot.pricing.arrays import FloatArray
 
 NO_EXPIRY_MS: Final = -1
 """``expiry_ms`` of perpetuals and spot, which never expire."""
@@ -178,6 +179,15 @@ class PositionTable:
     def label(self, i: int) -> str:
         """Human name of position ``i`` for error messages: index and symbol if known."""
         return f"position {i} ({self.symbols[i]})" if self.symbols else f"position {i}"
+
+    def forward_usd(self) -> FloatArray:
+        """Each position's forward in USD: an option's underlying price (what the venue priced
+        it against), any other instrument's own mark; what the margin and exposure models
+        revalue around."""
+        forward: FloatArray = np.where(
+            self.kind == KindCode.OPTION, self.underlying_usd, self.mark_price
+        )
+        return forward
 
     def rows_of(self, wanted: frozenset[Symbol]) -> NDArray[np.int64]:
         """The rows (ascending) whose symbol is in ``wanted``, e.g. a cycle's hedge routes.

@@ -4,8 +4,16 @@ It runs before any network write and is a pure function of the intents, the
 ledger of recent sends (from the journal), the limits, and the time. Checks, in
 order: trading halted or inputs stale (deny the whole cycle); then per intent:
 underlying locked, our delta disagreeing with the venue's, REDUCING but not
-reducing, the per-order cap, the order count per window, the rolling hour and
-the rolling day. A denied intent uses none of the budget.
+reducing, the per-order cap, the per-order option premium, the order count per
+window, the rolling hour, the rolling day and the option premium of the UTC day. A
+denied intent uses none of the budget.
+
+Option premium (``OrderIntent.premium_usd``: amount × limit price in USD, paid or
+received) has its own caps because an option's notional says little about the cash
+it moves: a far out-of-the-money option of 1 BTC notional may cost 20 USD, an
+in-the-money one 20,000. The day's premium is every send's ``premium_usd`` in the
+ledger stamped since 00:00 UTC of ``now``: a day a desk can reconcile against the
+venue's daily statement, unlike a rolling window.
 
 Rolling windows are half-open, ``(now - W, now]``: a send at ``t`` stops
 counting at ``t + W``. Checking the window that ends at each new send bounds
@@ -45,6 +53,8 @@ class RiskLimits:
     max_input_age_ms: int
     delta_tolerance_coin: float
     delta_tolerance_frac: float
+    max_order_premium_usd: float
+    max_daily_premium_usd: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +62,9 @@ class OrderIntent:
     """An order the engine wants to send, with what the gate needs to judge it.
 
     ``amount_coin`` is the order's unsigned size in coin; ``position_before_coin``
-    the signed position of the same instrument before it (venue + in flight), coin.
+    the signed position of the same instrument before it (venue + in flight), coin;
+    ``premium_usd`` the option premium the order moves at its limit (amount × limit
+    price, USD, unsigned), 0 for an order that is no option.
     """
 
     order: OrderRequest
@@ -60,6 +72,7 @@ class OrderIntent:
     notional_usd: float
     amount_coin: float
     position_before_coin: float
+    premium_usd: float = 0.0
 
     def __post_init__(self) -> None:
         owner = f"intent {self.order.client_id} on {self.order.symbol}"
@@ -69,6 +82,10 @@ class OrderIntent:
                 raise ValueError(f"{owner}: {name} must be a positive finite number, got {value}")
         if not math.isfinite(self.position_before_coin):
             raise ValueError(f"{owner}: position_before_coin must be finite")
+        if not (math.isfinite(self.premium_usd) and self.premium_usd >= 0):
+            raise ValueError(
+                f"{owner}: premium_usd must be a finite number >= 0, got {self.premium_usd}"
+            )
 
     @property
     def reduces_position(self) -> bool:
@@ -80,10 +97,12 @@ class OrderIntent:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """One order already sent (or journaled to be sent) at ``ts_ms``."""
+    """One order already sent (or journaled to be sent) at ``ts_ms``; ``premium_usd`` is the
+    option premium it moved at its limit (0 for no option)."""
 
     ts_ms: int
     notional_usd: float
+    premium_usd: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +114,11 @@ class RiskLedger:
     def within(self, now_ms: int, window_ms: int) -> list[float]:
         """Notionals (USD) of the sends inside ``(now_ms - window_ms, now_ms]`` or later."""
         return [s.notional_usd for s in self.sends if s.ts_ms > now_ms - window_ms]
+
+    def premium_of_day(self, now_ms: int) -> list[float]:
+        """Option premiums (USD) of the sends since 00:00 UTC of ``now_ms``, or later."""
+        day_start_ms = now_ms - now_ms % MS_PER_DAY
+        return [s.premium_usd for s in self.sends if s.ts_ms >= day_start_ms and s.premium_usd]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +145,8 @@ class DenyReason(StrEnum):
     ORDER_COUNT = "order count cap"
     HOURLY_CAP = "hourly notional cap"
     DAILY_CAP = "daily notional cap"
+    ORDER_PREMIUM_CAP = "order premium cap"
+    DAILY_PREMIUM_CAP = "daily premium cap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,11 +232,13 @@ def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the docume
     count_used = len(state.within(now_ms, limits.order_window_ms))
     hour_used = state.within(now_ms, MS_PER_HOUR)
     day_used = state.within(now_ms, MS_PER_DAY)
+    premium_used = state.premium_of_day(now_ms)
     approved: list[OrderIntent] = []
     denied: list[Denial] = []
     for intent in intents:
         notional = intent.notional_usd
         delta_problem = _delta_problem(checks.get(intent.underlying), limits)
+        premium = intent.premium_usd
         problem: tuple[DenyReason, str] | None = None
         if intent.underlying in locked:
             problem = (DenyReason.LOCKED, f"{intent.underlying} is locked")
@@ -226,6 +254,12 @@ def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the docume
             problem = (
                 DenyReason.ORDER_CAP,
                 f"{notional:.2f} USD > {limits.max_order_notional_usd:.2f} USD",
+            )
+        elif premium > limits.max_order_premium_usd:
+            problem = (
+                DenyReason.ORDER_PREMIUM_CAP,
+                f"{intent.order.symbol}: premium {premium:.2f} USD > "
+                f"{limits.max_order_premium_usd:.2f} USD",
             )
         elif count_used + 1 > limits.max_orders_per_window:
             problem = (
@@ -245,11 +279,18 @@ def evaluate(  # noqa: C901, PLR0912 - the checks run as one chain in the docume
                 f"{math.fsum(day_used):.2f} USD sent in the last day + {notional:.2f} USD "
                 f"> {limits.max_daily_notional_usd:.2f} USD",
             )
+        elif premium and math.fsum([*premium_used, premium]) > limits.max_daily_premium_usd:
+            problem = (
+                DenyReason.DAILY_PREMIUM_CAP,
+                f"{math.fsum(premium_used):.2f} USD of premium today (UTC) + {premium:.2f} USD "
+                f"> {limits.max_daily_premium_usd:.2f} USD",
+            )
         if problem is None:
             approved.append(intent)
             count_used += 1
             hour_used.append(notional)
             day_used.append(notional)
+            premium_used.append(premium)
         else:
             denied.append(Denial(intent, *problem))
     return GateDecision(tuple(approved), tuple(denied))

@@ -41,7 +41,9 @@ class Balance:
     ``equity`` includes unrealised P&L and option mark value, as venues report it.
     ``margin`` is False for a holding the venue does not count as margin (BTC on a
     Binance USDⓈ-M account in single-asset mode): it is still wealth, and withdrawable,
-    but no collateral there.
+    but no collateral there. ``options_value`` is the options' mark value inside
+    ``equity`` as of the same read (Deribit's ``options_value``), None where the
+    venue does not report it: the hedge revalues that part at its own marks.
     """
 
     currency: Currency
@@ -51,6 +53,7 @@ class Balance:
     maintenance_margin: float
     account: str = "main"
     margin: bool = True
+    options_value: float | None = None
 
 
 def maintenance_ratio(balance: Balance) -> float:
@@ -70,6 +73,10 @@ class Mark:
     ``venue_delta`` is the venue's own delta per unit, when it publishes one.
     ``open_interest`` is in the instrument's amount unit (coin for Deribit options; None:
     not published, or zero).
+    ``funding_rate`` is a perpetual's current funding rate as the venue publishes it, a
+    fraction per funding period (8 h on Deribit, Binance and most Bybit perpetuals: Deribit
+    ``funding_8h``, Binance and Bybit the rate of the coming settlement; None: not a
+    perpetual, or not published).
     ``ts_ms`` is the venue's own time of these values, on its clock (the oldest
     of the payloads they came from; the read time only for a venue that stamps none).
     """
@@ -83,6 +90,7 @@ class Mark:
     bid: float | None = None
     ask: float | None = None
     open_interest: float | None = None
+    funding_rate: float | None = None
 
 
 K = TypeVar("K")

@@ -55,9 +55,28 @@ log = structlog.get_logger("deltabot.cycle")
 
 _NO_SURFACES: Surfaces = MappingProxyType({})
 CAPS = frozenset(
-    {DenyReason.ORDER_CAP, DenyReason.ORDER_COUNT, DenyReason.HOURLY_CAP, DenyReason.DAILY_CAP}
+    {
+        DenyReason.ORDER_CAP,
+        DenyReason.ORDER_COUNT,
+        DenyReason.HOURLY_CAP,
+        DenyReason.DAILY_CAP,
+        DenyReason.ORDER_PREMIUM_CAP,
+        DenyReason.DAILY_PREMIUM_CAP,
+    }
 )
 """Denials that are a cap hit (a state change worth a log line), not a per-order verdict."""
+
+
+def report_denials(ctx: EngineContext, decision: GateDecision) -> None:
+    """Log and count each of the gate's denials: every caller of the gate shows them alike."""
+    for denial in decision.denied:
+        log.warning(
+            "order_denied",
+            client_id=denial.intent.order.client_id,
+            reason=denial.reason.value,
+            detail=denial.detail,
+        )
+        ctx.metrics.order_denied(denial.reason.value)
 
 
 @dataclass(slots=True)
@@ -243,14 +262,7 @@ class HedgeEngine:
         caps = {d.reason.value: d.detail for d in decision.denied if d.reason in CAPS}
         note_changes("cap_hit", "cap_cleared", self._memory.caps, caps)
         self._memory.caps = caps
-        for denial in decision.denied:
-            log.warning(
-                "order_denied",
-                client_id=denial.intent.order.client_id,
-                reason=denial.reason.value,
-                detail=denial.detail,
-            )
-            self._ctx.metrics.order_denied(denial.reason.value)
+        report_denials(self._ctx, decision)
         return decision
 
     def _meter_pnl(self, plan: CyclePlan) -> None:

@@ -26,7 +26,7 @@ from bot.domain.ids import Currency
 from bot.domain.margin.drift import DriftAlert, MarginFigures, margin_drift, model_figures
 from bot.domain.margin.liquidation import LiquidationDistance, liquidation_distance
 from bot.domain.margin.standard import standard_margin
-from bot.domain.position_table import KindCode, PositionTable
+from bot.domain.position_table import PositionTable
 from bot.domain.snapshot import Balance, PortfolioSnapshot, maintenance_ratio
 from bot.domain.stress import LightStress, light_pass
 from bot.engine.context import EngineContext, LatestRead
@@ -83,7 +83,7 @@ def book_inputs(portfolio: PortfolioSnapshot) -> BookInputs | None:
     table = PositionTable.from_snapshots(portfolio.venues)
     if len(table) == 0:
         return None
-    forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
+    forward = table.forward_usd()
     equity_coin = np.zeros((len(table.venues), len(table.underlyings)))
     for s in portfolio.venues:
         for b in s.balances:

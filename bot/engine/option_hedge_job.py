@@ -11,7 +11,7 @@ explanation), which ``options-hedge plan`` shows.
 
 :func:`execute_approved` sends each APPROVED, unexpired proposal: its legs as
 IOC limits off the mark IV (:mod:`bot.domain.option_hedge_orders`), past the
-premium caps and then the same risk gate as the delta hedges, journal-first
+same risk gate as the delta hedges (with its option premium caps), journal-first
 through the same executor (a decision per proposal, then PENDING -> SUBMITTED
 -> outcome per order). The residual delta is the next hedge cycle's. Both run
 under the daemon's job lock: they write the journal.
@@ -28,11 +28,12 @@ from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit
 from bot.domain.option_hedge import document, propose, rows_of
 from bot.domain.option_hedge_chain import chain_candidates
-from bot.domain.option_hedge_orders import Leg, leg_intents, premium_denials
+from bot.domain.option_hedge_orders import Leg, leg_intents
 from bot.domain.risk import evaluate
 from bot.domain.snapshot import VenueSnapshot
 from bot.domain.timeunits import MS_PER_DAY
 from bot.engine.context import EngineContext, LatestRead
+from bot.engine.cycle import report_denials
 from bot.engine.executor import send_orders
 from bot.engine.greek_limits import plan_checks
 from bot.journal import ProposalRecord
@@ -124,20 +125,8 @@ async def _execute(
     doc = record.document
     venue = VenueId(str(doc["venue"]))
     u = Currency(record.underlying)
-    legs = [
-        Leg(Symbol(x["symbol"]), float(x["amount_coin"]), float(x["premium_usd_per_coin"]))
-        for x in doc["legs"]
-    ]
+    legs = [Leg(Symbol(x["symbol"]), float(x["amount_coin"])) for x in doc["legs"]]
     oh = cfg.options_hedge
-    refused = premium_denials(
-        legs,
-        premium_today_usd=journal.option_proposals.premium_executed_usd(now - MS_PER_DAY),
-        max_per_order_usd=oh.max_premium_usd_per_order,
-        max_per_day_usd=oh.max_premium_usd_per_day,
-    )
-    if refused:
-        log.warning("option_hedge_refused", proposal=record.proposal_id, why=list(refused))
-        return False
     snap = next((s for s in portfolio.venues if s.venue == venue), None)
     if snap is None or venue not in ctx.venues:
         log.warning("option_hedge_refused", proposal=record.proposal_id, why=f"{venue} not read")
@@ -169,7 +158,8 @@ async def _execute(
         reducing_venues=frozenset(journal.state.reducing_venues()),
     )
     if decision.denied:
-        why = [f"{d.reason.value}: {d.detail}" for d in decision.denied]
+        report_denials(ctx, decision)
+        why = [d.message for d in decision.denied]
         log.warning("option_hedge_denied", proposal=record.proposal_id, why=why)
         return False
     index = next((d.index_usd for d in plan.decisions if d.underlying == u), math.nan)

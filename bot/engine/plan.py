@@ -183,9 +183,9 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     now_ms = portfolio.valuation_ts_ms
     routed = sorted({Currency(r.underlying) for r in inputs.routes})
     table = PositionTable.from_snapshots(portfolio.venues, underlyings=routed)
-    forward = np.where(table.kind == KindCode.OPTION, table.underlying_usd, table.mark_price)
+    forward = table.forward_usd()
     vols = vols_with_surfaces(table, inputs.surfaces)
-    collateral = _collateral(portfolio, table.underlyings)
+    collateral = _collateral(portfolio, table)
     linear_usd = linear_equity_usd(portfolio.venues, table.underlyings, _linear_rows(table))
     wants_fixed = inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy)
     try:
@@ -326,14 +326,37 @@ def _linear_rows(table: PositionTable) -> list[list[int]]:
     ]
 
 
-def _collateral(portfolio: PortfolioSnapshot, underlyings: Sequence[Currency]) -> FloatArray:
-    """Coin equity per underlying over every venue and sub-account (it is delta in usd)."""
-    totals = dict.fromkeys(underlyings, 0.0)
+def _collateral(portfolio: PortfolioSnapshot, table: PositionTable) -> FloatArray:
+    """Coin equity per underlying over every venue and sub-account (it is delta in usd).
+
+    Where a venue reports the options' value inside its equity (Deribit's
+    ``options_value``), that value, as of the balance read, is swapped for the same
+    options at this read's marks: the balances and the marks are two requests, and on a
+    fast clock (or a fast market) the seconds between them would otherwise count the
+    options' coin value twice at two prices. Example: equity 10.2 BTC holding 0.2 BTC
+    of options that the marks, read a moment later, price at 0.25 BTC: 10.25 BTC.
+    """
+    where = {u: i for i, u in enumerate(table.underlyings)}
+    totals = np.zeros(len(table.underlyings))
+    coin_options = (table.kind == KindCode.OPTION) & table.is_inverse & ~table.amount_is_usd
     for snap in portfolio.venues:
+        on_venue = coin_options & (table.venue_idx == _index_of(table.venues, snap.venue))
         for bal in snap.balances:
-            if bal.currency in totals:
-                totals[bal.currency] += bal.equity
-    return np.array([totals[u] for u in underlyings], dtype=np.float64)
+            if bal.currency in where:
+                totals[where[bal.currency]] += bal.equity
+        for currency, u in where.items():
+            reported = [b.options_value for b in snap.balances if b.currency == currency]
+            rows = on_venue & (table.underlying_idx == u)
+            marked = table.size[rows] * table.mark_price[rows]
+            if reported and None not in reported and np.isfinite(marked).all():
+                swapped = [-x for x in reported if x is not None] + marked.tolist()
+                totals[u] += math.fsum(swapped)
+    return totals
+
+
+def _index_of(names: Sequence[VenueId], name: VenueId) -> int:
+    """Position of ``name`` in ``names``; -1 (matching no row) if absent."""
+    return names.index(name) if name in names else -1
 
 
 def _fixed_vols(table: PositionTable, fixed: Mapping[Symbol, float] | None) -> FloatArray:

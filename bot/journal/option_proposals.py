@@ -12,7 +12,6 @@ no trade can mend is journaled INFEASIBLE with the optimizer's explanation.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -188,14 +187,6 @@ class ProposalStore:
                     "only an approved one is executed"
                 )
             self._set(proposal_id, ProposalState.EXECUTED, now_ms)
-
-    def premium_executed_usd(self, since_ms: int) -> float:
-        """The premium (USD, as proposed) of the proposals executed at or after ``since_ms``."""
-        rows = self._db.query(
-            "SELECT proposal_json FROM option_proposals WHERE status = ? AND status_ts_ms >= ?",
-            (ProposalState.EXECUTED, since_ms),
-        )
-        return math.fsum(float(json.loads(r[0]).get("premium_usd", 0.0)) for r in rows)
 
     def expire(self, now_ms: int) -> int:
         """Mark every PROPOSED or APPROVED proposal past its expiry EXPIRED; how many."""

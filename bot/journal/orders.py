@@ -161,6 +161,7 @@ class OrderStore:
             "decision_id": decision_id,
             "underlying": intent.underlying,
             "notional_usd": intent.notional_usd,
+            "premium_usd": intent.premium_usd,
         }
         return self._machine.record(
             req.client_id,
@@ -276,11 +277,11 @@ class OrderStore:
         """Every order journaled at or after ``since_ms``, whatever became of it: an order
         the venue later rejected still counted against the caps when it was sent."""
         rows = self._db.query(
-            "SELECT created_ts_ms, notional_usd FROM orders WHERE created_ts_ms >= ? "
-            "ORDER BY created_ts_ms",
+            "SELECT created_ts_ms, notional_usd, premium_usd FROM orders "
+            "WHERE created_ts_ms >= ? ORDER BY created_ts_ms",
             (since_ms,),
         )
-        return RiskLedger(tuple(Send(ts, notional) for ts, notional in rows))
+        return RiskLedger(tuple(Send(ts, notional, premium) for ts, notional, premium in rows))
 
     def last_send_ms(self) -> dict[Currency, int]:
         """Per underlying, when its newest order was journaled (the strategy's last hedge)."""

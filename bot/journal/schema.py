@@ -16,7 +16,7 @@ from bot.journal.errors import JournalFileError
 from bot.journal.file import file_error, quick_check
 from bot.journal.option_proposals import ProposalState
 
-SCHEMA_VERSION: Final = 11
+SCHEMA_VERSION: Final = 12
 """Stored in ``PRAGMA user_version``; a journal with a higher one is refused.
 
 Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
@@ -30,8 +30,9 @@ Version 2 added ``locks`` (underlyings the engine stopped hedging), version 3
 as the venues report them, once each), version 10 ``option_proposals`` (option-hedge
 proposals awaiting, given or past an operator's approval) and ``orders.limit_iv`` (an
 option order's limit as an implied vol), version 11 ``paper_book`` and ``paper_cash``
-(a paper venue's positions and cash, so a shadow book survives a restart); an older
-journal is migrated in place when opened."""
+(a paper venue's positions and cash, so a shadow book survives a restart), version 12
+``orders.premium_usd`` (the option premium an order moves at its limit, for the risk
+gate's premium caps); an older journal is migrated in place when opened."""
 
 
 def _one_of(
@@ -165,6 +166,9 @@ CREATE TABLE paper_cash (
     PRIMARY KEY (venue, currency)
 );
 """
+_ORDER_PREMIUM: Final = """
+ALTER TABLE orders ADD COLUMN premium_usd REAL NOT NULL DEFAULT 0 CHECK (premium_usd >= 0);
+"""
 _MIGRATIONS: Final = {
     1: _LOCKS,
     2: _PLANS,
@@ -176,6 +180,7 @@ _MIGRATIONS: Final = {
     8: _FUNDING,
     9: _OPTION_PROPOSALS,
     10: _PAPER,
+    11: _ORDER_PREMIUM,
 }
 """DDL that takes a journal from version ``key`` to ``key + 1``."""
 

@@ -44,6 +44,12 @@ def _get_index_price(ex: SimExchange, p: Params) -> Any:
     return to_json(ex.index_price(p.text("index_name")))
 
 
+def _get_delivery_prices(ex: SimExchange, p: Params) -> Any:
+    return to_json(
+        ex.delivery_prices(p.text("index_name"), p.integer("offset", 0), p.integer("count", 10))
+    )
+
+
 def _get_book_summary_by_currency(ex: SimExchange, p: Params) -> Any:
     return to_json(ex.book_summaries(p.text("currency"), p.opt_text("kind")))
 
@@ -56,4 +62,5 @@ PUBLIC_METHODS: Mapping[str, PublicHandler] = {
     "public/get_order_book": _get_order_book,
     "public/get_index_price": _get_index_price,
     "public/get_book_summary_by_currency": _get_book_summary_by_currency,
+    "public/get_delivery_prices": _get_delivery_prices,
 }

@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.clock import Clock
 from bot.domain.ids import Symbol
+from bot.domain.pnl import utc_day
 from bot.sim.accounts import order_margin
 from bot.sim.advanced import Advanced, coin_price
 from bot.sim.contracts import SimContract
@@ -42,6 +43,8 @@ from bot.sim.views import (
     AccountSummaryView,
     BookSummaryView,
     CurrencyView,
+    DeliveryPricesView,
+    DeliveryPriceView,
     DepositAddressView,
     DepositView,
     IndexPriceView,
@@ -203,6 +206,21 @@ class SimExchange:
             raise bad_param("index_name", f"unknown index {index_name!r}")
         index = self._w.market.index_usd(und)
         return IndexPriceView(index, index)
+
+    def delivery_prices(self, index_name: str, offset: int, count: int) -> DeliveryPricesView:
+        """``public/get_delivery_prices``: the index's delivery price per passed expiry day,
+        newest first, ``count`` of them from ``offset``."""
+        self._w.sync()
+        name = index_name.lower() if isinstance(index_name, str) else ""
+        und = name.removesuffix("_usd").upper()
+        if not name.endswith("_usd") or und not in self._w.config.underlyings:
+            raise bad_param("index_name", f"unknown index {index_name!r}")
+        days = sorted(self._w.deliveries.get(und, {}).items(), reverse=True)
+        rows = [
+            DeliveryPriceView(utc_day(expiry_ms), price)
+            for expiry_ms, price in days[offset : offset + count]
+        ]
+        return DeliveryPricesView(rows, len(days))
 
     def book_summaries(self, currency: str, kind: str | None = None) -> list[BookSummaryView]:
         """One summary per instrument, all at one instant (one sync, like the venue's snapshot).

@@ -108,6 +108,22 @@ class IndexPriceView:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryPriceView:
+    """One ``public/get_delivery_prices`` row: the UTC day (YYYY-MM-DD) and its price."""
+
+    date: str
+    delivery_price: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPricesView:
+    """``public/get_delivery_prices`` result: newest first, and how many there are."""
+
+    data: list[DeliveryPriceView]
+    records_total: int
+
+
+@dataclass(frozen=True, slots=True)
 class BookSummaryView:
     """``public/get_book_summary_by_currency`` item."""
 

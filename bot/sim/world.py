@@ -78,6 +78,8 @@ class SimWorld:
             dialect=config.dialect,
         )
         self.expired: set[str] = set()
+        self.deliveries: dict[str, dict[int, float]] = {}
+        """Per underlying, each passed expiry's delivery price (USD per coin)."""
         self.accounts = {
             a.id: AccountState(a, a.id == config.main_account_id, dict(a.balances))
             for a in config.accounts
@@ -219,6 +221,7 @@ class SimWorld:
             if c.expiry_ms != expiry_ms or name in self.expired:
                 continue
             delivery = self.market.index_usd(c.underlying)
+            self.deliveries.setdefault(c.underlying, {})[expiry_ms] = delivery
             self.desk.cancel_contract(name, expiry_ms, "settlement")
             for acc in self.accounts.values():
                 pos = acc.positions.get(name)

@@ -494,6 +494,9 @@ class CcxtVenue:
             lambda: self._norm.fetch_funding(self._client, self.venue_id, since_ms)
         )
 
+    async def fetch_delivery_prices(self, underlying: Currency) -> Mapping[str, float]:
+        return await self._read(lambda: self._norm.fetch_delivery_prices(self._client, underlying))
+
     # --- collateral (see CcxtTransfers) ----------------------------------------------
 
     async def transfer_to_subaccount(self, request: TransferRequest) -> TransferOutcome:

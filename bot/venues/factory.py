@@ -38,7 +38,7 @@ from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.clients import ccxt_client, check_network
 from bot.venues.errors import Sleep, TokenBucket
 from bot.venues.normalise import Normaliser, normaliser_for
-from bot.venues.paper import PaperVenue
+from bot.venues.paper import MarginOf, PaperVenue
 from bot.venues.stream import DeribitEvents, VenueStream
 
 LIVE_CONFIRM_VAR = "DELTABOT_LIVE_CONFIRM"
@@ -82,6 +82,8 @@ class PaperSettings:
     """What a venue held when the daemon last stopped (the journal's ``paper`` store)."""
     save: Callable[[VenueId, PaperBook], None] | None = None
     """Where each change of a paper venue's book goes (the journal)."""
+    margin: Callable[[VenueId], MarginOf | None] = lambda _venue: None
+    """The margin model of each paper venue (``[margin]``; None: margin reported as 0)."""
 
 
 def live_confirmation_problem(mode: Mode, environ: Mapping[str, str]) -> str | None:
@@ -190,6 +192,7 @@ def build_venue(
             starting_positions=settings.book.get(venue.name, {}),
             restored=settings.restore(venue.name),
             on_change=None if settings.save is None else partial(settings.save, venue.name),
+            margin=settings.margin(venue.name),
         )
     check_live_confirmation(mode, environ)
     credentials = venue_credentials(venue.name, testnet=venue.testnet, environ=environ)

@@ -10,8 +10,12 @@ refused because nothing would ever work them.
 Fees are ``taker_fee_rate`` times the notional in the settlement currency.
 Equity per settlement currency is the starting cash minus fees plus every
 position's value at mark minus its cost basis, which realises P&L as
-positions close. There is no margin model: initial and maintenance margin
-are reported as 0.
+positions close. Initial and maintenance margin are the configured margin
+model's (``margin``: the ``[margin]`` model of this venue, standard or
+portfolio, applied per settlement currency to the paper positions at the read's
+marks, :func:`bot.domain.margin.account.settlement_margin`), so status, the
+margin job and the dashboard show what the real account would need; without
+one they are 0. Available is equity less initial margin, as venues report it.
 
 Shadow paper: ``starting_positions`` (``[[paper.book]]``) is the options book a
 trader holds for real, taken on at the first read's marks (cost basis = value
@@ -33,6 +37,7 @@ from typing import Protocol
 from bot.domain.freshness import VenueClock
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument
+from bot.domain.margin.account import CurrencyMargin
 from bot.domain.orders import (
     Accepted,
     DepositAddress,
@@ -56,6 +61,9 @@ from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
 from bot.venues.errors import describe
 from bot.venues.normalise.base import off_grid
 
+MarginOf = Callable[[VenueSnapshot], Mapping[Currency, CurrencyMargin]]
+"""The margin model of a paper account: IM and MM per settlement currency of a read."""
+
 
 class MarketData(Protocol):
     """The public reads paper trading needs; :class:`CcxtVenue` without keys has them."""
@@ -67,6 +75,8 @@ class MarketData(Protocol):
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]: ...
 
     async def read_clock(self) -> VenueClock: ...
+
+    async def fetch_delivery_prices(self, underlying: Currency) -> Mapping[str, float]: ...
 
     async def close(self) -> None: ...
 
@@ -107,6 +117,7 @@ class PaperVenue:
         starting_positions: Mapping[Symbol, float] | None = None,
         restored: PaperBook | None = None,
         on_change: Callable[[PaperBook], None] | None = None,
+        margin: MarginOf | None = None,
     ) -> None:
         if not (math.isfinite(taker_fee_rate) and 0 <= taker_fee_rate < 0.1):
             raise ValueError(f"taker_fee_rate must be in [0, 0.1), got {taker_fee_rate}")
@@ -132,6 +143,7 @@ class PaperVenue:
             self._cash = dict(restored.cash)
             self._restored, self._declared = dict(restored.holdings), {}
         self._on_change = on_change
+        self._margin = margin
 
     @property
     def venue_id(self) -> VenueId:
@@ -150,6 +162,9 @@ class PaperVenue:
 
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]:
         return await self._data.fetch_option_chain(underlying)
+
+    async def fetch_delivery_prices(self, underlying: Currency) -> Mapping[str, float]:
+        return await self._data.fetch_delivery_prices(underlying)
 
     def book(self) -> PaperBook:
         """What this venue holds now: its cash and positions (sizes and cost bases)."""
@@ -192,7 +207,19 @@ class PaperVenue:
         await self._take_on_declared()
         return tuple(Position(h.instrument, h.size) for h in self._book.values() if h.size != 0)
 
-    def _balances(self, marks: Mapping[Symbol, Mark]) -> tuple[Balance, ...]:
+    def _margin_of(
+        self, marks: Mapping[Symbol, Mark], ts_ms: int
+    ) -> Mapping[Currency, CurrencyMargin]:
+        """The model's requirement of the held positions at ``marks`` (none without a model)."""
+        held = {s: h for s, h in self._book.items() if h.size != 0}
+        if self._margin is None or not held:
+            return {}
+        positions = tuple(Position(h.instrument, h.size) for h in held.values())
+        instruments = {s: h.instrument for s, h in held.items()}
+        read = VenueSnapshot(self._venue, ts_ms, instruments, positions, (), marks)
+        return self._margin(read)
+
+    def _balances(self, marks: Mapping[Symbol, Mark], ts_ms: int) -> tuple[Balance, ...]:
         equity = dict(self._cash)
         for symbol, h in self._book.items():
             if h.size == 0 and h.basis == 0:
@@ -200,14 +227,26 @@ class PaperVenue:
             price = marks[symbol].mark_price if h.size != 0 else 1.0
             pnl = value_in_settle(h.instrument, h.size, price) - h.basis
             equity[h.instrument.settle] = equity.get(h.instrument.settle, 0.0) + pnl
+        margin = self._margin_of(marks, ts_ms)
+        for ccy in margin:
+            equity.setdefault(ccy, 0.0)
+        none = CurrencyMargin(0.0, 0.0)
         return tuple(
-            Balance(ccy, eq, eq, 0.0, 0.0, self._account) for ccy, eq in sorted(equity.items())
+            Balance(
+                ccy,
+                eq,
+                eq - margin.get(ccy, none).initial,
+                margin.get(ccy, none).initial,
+                margin.get(ccy, none).maintenance,
+                self._account,
+            )
+            for ccy, eq in sorted(equity.items())
         )
 
     async def fetch_balances(self) -> tuple[Balance, ...]:
         await self._take_on_declared()
         held = [s for s, h in self._book.items() if h.size != 0]
-        return self._balances(await self._data.fetch_marks(held) if held else {})
+        return self._balances(await self._data.fetch_marks(held) if held else {}, self._clock_ms())
 
     async def snapshot(self, watch: Iterable[Symbol] = ()) -> VenueSnapshot:
         ts = self._clock_ms()
@@ -218,7 +257,7 @@ class PaperVenue:
         clock = await self._data.read_clock()  # first: it stamps marks that carry no time
         marks = await self._data.fetch_marks(wanted) if wanted else {}
         return VenueSnapshot(
-            self._venue, ts, instruments, positions, self._balances(marks), marks, clock=clock
+            self._venue, ts, instruments, positions, self._balances(marks, ts), marks, clock=clock
         )
 
     # --- orders ----------------------------------------------------------------------

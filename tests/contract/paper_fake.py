@@ -73,6 +73,10 @@ class FakeMarketData:
             raise error
         return {s: self.marks[s] for s in symbols}
 
+    async def fetch_delivery_prices(self, underlying: Currency) -> Mapping[str, float]:
+        """None published."""
+        return {}
+
     async def fetch_option_chain(self, underlying: Currency) -> Mapping[Symbol, Mark]:
         return {CALL: self.marks[CALL]}
 

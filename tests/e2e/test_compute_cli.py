@@ -63,6 +63,17 @@ def deltabot(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+def on_every_runner(cluster: LoopbackCluster, *args: str) -> list[subprocess.CompletedProcess[str]]:
+    """`python -m bot ARGS` serially, on a 2-worker local cluster and on ``cluster``."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return [
+        subprocess.run([sys.executable, "-m", "bot", *args, "--scheduler", *where], cwd=REPO,
+                       env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+                       check=False)
+        for where in (["serial"], ["local", "--workers", "2"], [cluster.address])
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def cluster() -> object:
     """A scheduler and two workers, each its own process on 127.0.0.1, for the module."""
@@ -105,21 +116,30 @@ class TestSameResultOnEveryRunner:
     def test_the_stress_report(self, cluster: LoopbackCluster) -> None:
         """`deltabot stress --json` on the example book prints the same JSON serially, on a
         2-worker local cluster and on the loopback cluster."""
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        base = [sys.executable, "-m", "bot", "stress", "--config", "config.example.toml", "--json"]
-        runs = [
-            subprocess.run(
-                [*base, "--scheduler", *where],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=RUN_TIMEOUT_S,
-                check=False,
-            )
-            for where in (["serial"], ["local", "--workers", "2"], [cluster.address])
-        ]
+        runs = on_every_runner(cluster, "stress", "--config", "config.example.toml", "--json")
         assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
+        assert runs[1].stdout == runs[0].stdout == runs[2].stdout
+
+    def test_the_recorded_backtest(self, cluster: LoopbackCluster) -> None:
+        """`deltabot backtest --history` of five strategies over the sample store prints the
+        same JSON serially, on a 2-worker local cluster and on the loopback cluster."""
+        runs = on_every_runner(
+            cluster, "backtest", "--config", "config.example.toml",
+            "--history", "examples/sample-chains", "--strategy", "band",
+            "--param", "width_down=0.05", "--grid", "width_up=0.02,0.05,0.1",
+            "--strategy", "interval", "--param", "interval_s=3600", "--json",
+        )  # fmt: skip
+        assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
+        assert len(json.loads(runs[0].stdout)["strategies"]) == 5
+        assert runs[1].stdout == runs[0].stdout == runs[2].stdout
+
+    def test_the_collateral_what_if(self, cluster: LoopbackCluster) -> None:
+        """`deltabot collateral what-if --json` (41 moves x 3 cap cases) prints the same JSON
+        serially, on a 2-worker local cluster and on the loopback cluster."""
+        args = ("collateral", "what-if", "--config", "config.example.toml", "--json")
+        runs = on_every_runner(cluster, *args)
+        assert [r.returncode for r in runs] == [0, 0, 0], [r.stderr for r in runs]
+        assert any(s["transfers"] for s in json.loads(runs[0].stdout)["scenarios"])
         assert runs[1].stdout == runs[0].stdout == runs[2].stdout
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import structlog
+
 from bot.engine.context import LatestRead
 from bot.engine.option_hedge_job import execute_approved, propose_option_hedges
 from bot.engine.status import status_of
@@ -114,14 +116,20 @@ async def test_a_short_vega_book_past_its_hard_limit_shows_in_status_and_health(
 
 
 async def test_an_approved_proposal_above_the_premium_cap_is_not_sent(tmp_path: Path) -> None:
-    """A per-order premium cap of 1 USD refuses every leg: nothing is journaled or sent and
-    the proposal stays approved until it expires."""
-    text = CONFIG.replace("amount = 2.0", "amount = 50.0") + SHORT_VEGA
-    async with make_rig(tmp_path, text + "max_premium_usd_per_order = 1.0\n") as rig:
+    """The risk gate's per-order premium cap of 1 USD denies every leg: nothing is journaled or
+    sent and the proposal stays approved until it expires."""
+    text = CONFIG.replace("amount = 2.0", "amount = 50.0").replace(
+        "[risk]\n", "[risk]\nmax_order_premium_usd = 1.0\nmax_daily_premium_usd = 1.0\n"
+    )
+    async with make_rig(tmp_path, text + SHORT_VEGA) as rig:
         latest = LatestRead().after_cycle(await rig.engine.run_cycle())
         (pid,) = await propose_option_hedges(rig.ctx, latest)
         rig.journal.option_proposals.approve(pid, rig.ctx.clock_ms())
-        assert await execute_approved(rig.ctx, latest) == ()
+        with structlog.testing.capture_logs() as logs:
+            assert await execute_approved(rig.ctx, latest) == ()
+        denials = [e for e in logs if e["event"] == "order_denied"]
+        assert denials and {e["reason"] for e in denials} == {"order premium cap"}
+        assert all(e["detail"].endswith("USD > 1.00 USD") for e in denials)
         assert rig.journal.option_proposals.get(pid).state is ProposalState.APPROVED
         assert not [
             r for r, _, _ in rig.journal.orders.since(0) if r.request.client_id.startswith(pid)

@@ -116,3 +116,56 @@ def test_a_lone_order_within_the_cap_is_approved(cfg: RiskConfig, notional: floa
         trading_state=ACTIVE,
     )
     assert decision.approved == (intent,)
+
+
+@st.composite
+def premium_limits(draw: st.DrawFn) -> RiskConfig:
+    """Premium caps that bind; notional and count caps that never do."""
+    order = draw(st.floats(1.0, 1_000.0))
+    return RiskConfig(
+        max_order_notional_usd=1e9,
+        max_hourly_notional_usd=1e9,
+        max_daily_notional_usd=1e9,
+        max_orders_per_window=100_000,
+        max_input_age_s=10.0,
+        max_order_premium_usd=order,
+        max_daily_premium_usd=order * draw(st.floats(1.0, 5.0)),
+    )
+
+
+@given(premium_limits(), STEPS, st.integers(0, 2**40))
+def test_approved_premium_never_exceeds_its_caps(
+    cfg: RiskConfig, steps: list[Step], t0: int
+) -> None:
+    """Per order and per UTC day, the option premium approved stays within its caps."""
+    now_ms = t0
+    sent: list[Send] = []
+    for cycle, step in enumerate(steps):
+        now_ms += step.dt_ms
+        intents = [
+            OrderIntent(
+                OrderRequest(
+                    client_order_id(str(cycle), VENUE, SYMBOL, i), VENUE, SYMBOL, Side.BUY, 10.0
+                ),
+                Currency("BTC"),
+                1.0,
+                0.01,
+                0.0,
+                premium,
+            )
+            for i, premium in enumerate(step.notionals_usd)
+        ]
+        decision = evaluate(
+            intents,
+            state=RiskLedger(tuple(sent)),
+            limits=cfg.limits(),
+            now_ms=now_ms,
+            inputs=fresh(now_ms),
+            trading_state=ACTIVE,
+        )
+        sent.extend(Send(now_ms, 1.0, i.premium_usd) for i in decision.approved)
+    assert all(s.premium_usd <= cfg.max_order_premium_usd for s in sent)
+    days: dict[int, list[float]] = {}
+    for s in sent:
+        days.setdefault(s.ts_ms // MS_PER_DAY, []).append(s.premium_usd)
+    assert all(math.fsum(day) <= cfg.max_daily_premium_usd for day in days.values())

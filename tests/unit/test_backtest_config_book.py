@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.chain_backtest import config_mc_book
+from bot.app.chain_backtest import ChainBookError, config_mc_book, config_vega_limit
 from bot.cli import main
 from bot.config import load_config
 
@@ -49,3 +49,11 @@ def test_eth_is_chosen_by_underlying() -> None:
     """--underlying ETH takes the ETH options and ETH's market."""
     found = config_mc_book(load_config(EXAMPLE, {}), "ETH")
     assert (len(found.book.legs), found.spot_usd) == (2, 3_000.0)
+
+
+def test_the_option_hedge_limits_are_the_configs_vega_limit_on_bucket_all() -> None:
+    """The example's BTC limit on bucket all gives (hard, soft); ETH has none, said so."""
+    config = load_config(EXAMPLE, {})
+    assert config_vega_limit(config, "BTC") == (40_000.0, 20_000.0)
+    with pytest.raises(ChainBookError, match="hard_vega_usd_per_volpt for ETH: found none"):
+        config_vega_limit(config, "ETH")

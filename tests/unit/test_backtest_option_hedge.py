@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from bot.backtest import GBM, Book, Costs, OptionLeg, StrategySpec
+from bot.backtest import GBM, Book, Costs, OptionLeg, StrategySpec, run_backtest
 from bot.backtest.engine import ChunkInputs, ChunkTask, simulate_chunk
 from bot.backtest.spec import OptionHedgeSpec
 
@@ -52,3 +52,19 @@ def test_limits_out_of_order_are_refused() -> None:
     """A soft limit above the hard one is an error naming both."""
     with pytest.raises(ValueError, match=re.escape("0 < soft <= hard, got 2.0 and 1.0")):
         OptionHedgeSpec(hard_vega_usd_per_volpt=1.0, soft_vega_usd_per_volpt=2.0)
+
+
+def test_run_backtest_carries_the_loop_and_its_cost_over_every_chunk() -> None:
+    """Three chunks with the loop: one cost per path, as each chunk alone computes it; the run
+    without it on the same seed has the same premiums and no cost."""
+    common = {"paths": 400, "steps": 60, "seed": 4, "chunk_paths": 150, "carry": "none"}
+    model, costs = GBM(100.0, 0.5), Costs(fee_frac=5e-4)
+    on = run_backtest(SHORT_CALLS, model, [EVERY_STEP], costs, option_hedge=LIMITS, **common)
+    off = run_backtest(SHORT_CALLS, model, [EVERY_STEP], costs, **common)
+    assert on.option_hedge is LIMITS and off.option_hedge is None
+    assert on.option_hedge_cost_usd is not None and on.option_hedge_cost_usd.shape == (400,)
+    assert off.option_hedge_cost_usd is None
+    np.testing.assert_array_equal(on.premium_usd, off.premium_usd)
+    last = simulate_chunk(INPUTS, dataclasses.replace(TASK, option_hedge=LIMITS, chunk_index=2,
+                                                      first_path=300, n_paths=100))  # fmt: skip
+    np.testing.assert_array_equal(on.option_hedge_cost_usd[300:], last.option_hedge_cost_usd)

@@ -15,6 +15,7 @@ from bot.backtest import (
     Book,
     Costs,
     Historical,
+    OptionHedgeSpec,
     OptionLeg,
     StrategySpec,
     read_price_csv,
@@ -98,3 +99,17 @@ def test_the_title_names_book_model_costs_and_paths() -> None:
     title = draw_plot(_grid()).get_suptitle()
     for part in ("short 1 call K 100", "GBM σ 20%, drift 5%", "costs 5 bp a trade", "2,000 paths"):
         assert part in title
+
+
+def test_the_run_without_the_option_hedge_is_drawn_beside() -> None:
+    """With --option-hedge the chart adds the run without it: one dashed histogram and one
+    hollow point per strategy, and a title line naming the limits."""
+    spec = OptionHedgeSpec(hard_vega_usd_per_volpt=0.02, soft_vega_usd_per_volpt=0.01)
+    model = GBM(spot0_usd=100.0, vol=0.2, drift=0.05)
+    args = {"paths": 200, "steps": 12, "seed": 1, "pricing_vol": 0.2}
+    hedged = run_backtest(BOOK, model, GRID[:2], Costs(), option_hedge=spec, **args)
+    fig = draw_plot(hedged, run_backtest(BOOK, model, GRID[:2], Costs(), **args))
+    dashed = [p for p in _axes(fig, "Hedged P&L").patches if p.get_linestyle() != "solid"]
+    hollow = [ln for ln in _axes(fig, "Cost vs risk").lines if ln.get_markerfacecolor() == "none"]
+    assert (len(dashed), len(hollow)) == (2, 2)
+    assert "option hedge: standardised vega past 0.02 back to 0.01" in fig.get_suptitle()

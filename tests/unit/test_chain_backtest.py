@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +17,7 @@ from bot.backtest.spec import StrategySpec
 from bot.chain import ChainStore
 from bot.chain.schema import column_names
 from bot.cli import main
+from bot.compute import Done, Failed, Finished, SerialRunner
 from bot.domain.timeunits import MS_PER_DAY, MS_PER_HOUR
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,6 +125,25 @@ class TestData:
         with pytest.raises(ChainDataError, match=r"deribit BTC put 50000 .*venue=deribit"):
             load_market(store, [DEEP_CALL, other], [PERP], mark="mark")
 
+    def test_a_snapshot_without_a_hedge_quote_of_its_moment_is_not_on_the_grid(
+        self, tmp_path: Path
+    ) -> None:
+        """An option read half an hour after the perp's last quote (a whole-chain read beside
+        the cycle) is left off the grid: the hedge never trades at a quote that old."""
+        store = store_with(tmp_path, DEEP_CALL, [60_000.0, 60_000.0])
+        late = [option_row(T0_MS + MS_PER_HOUR // 2, DEEP_CALL, 0.5, 65_000.0)]
+        store.write("options", "deribit", "BTC", table("options", late), tag="chain")
+        market = load_market(store, [DEEP_CALL], [PERP], mark="mark")
+        assert market.time_ms.tolist() == [T0_MS, T0_MS + MS_PER_HOUR]
+
+    def test_no_snapshot_with_a_hedge_quote_is_one_clear_error(self, tmp_path: Path) -> None:
+        """Options and hedge quotes never within the poll's skew: an error saying so."""
+        store = store_with(tmp_path, DEEP_CALL, [60_000.0])
+        later = [option_row(T0_MS + i * MS_PER_HOUR, DEEP_CALL, 0.5, 60_000.0) for i in (1, 2)]
+        store.write("options", "deribit", "BTC", table("options", later), tag="chain")
+        with pytest.raises(ChainDataError, match=r"with a quote of each hedge within 5 s"):
+            load_market(store, [DEEP_CALL], [PERP], mark="mark")
+
 
 class TestSample:
     def test_attribution_adds_up_at_every_snapshot(self) -> None:
@@ -172,6 +194,49 @@ class TestSample:
         assert capsys.readouterr().err.count("\n") == 1
 
 
+class _Reversed:
+    """A runner that finishes its items last-first, as a cluster may."""
+
+    workers = 2
+
+    def run(self, fn: Any, items: Sequence[Any], *, shared: Any) -> Iterator[Finished[Any]]:
+        for i in reversed(range(len(items))):
+            yield Done(i, fn(shared, items[i]))
+
+
+class _FailingSecond:
+    """A runner whose second item fails, as a worker's exception reaches the caller."""
+
+    workers = 1
+
+    def run(self, fn: Any, items: Sequence[Any], *, shared: Any) -> Iterator[Finished[Any]]:
+        for i, finished in enumerate(SerialRunner().run(fn, items, shared=shared)):
+            yield Failed(i, "RuntimeError", "worker fell over") if i == 1 else finished
+
+
+class TestOnARunner:
+    def test_results_keep_the_strategies_order_whatever_finishes_first(
+        self, tmp_path: Path
+    ) -> None:
+        """Tasks finishing last-first still give each strategy its own in-process figures."""
+        store = store_with(tmp_path, DEEP_CALL, [60_000.0, 61_000.0, 59_500.0])
+        market = load_market(store, [DEEP_CALL], [PERP], mark="mark")
+        specs = [EXACT, StrategySpec("interval", {"interval_s": 7200.0})]
+        alone = [run_chain_backtest([DEEP_CALL], market, [s], ChainCosts()) for s in specs]
+        both = run_chain_backtest([DEEP_CALL], market, specs, ChainCosts(), runner=_Reversed())
+        assert [r.spec for r in both.results] == specs
+        for one, result in zip(alone, both.results, strict=True):
+            np.testing.assert_array_equal(one.results[0].components_usd, result.components_usd)
+
+    def test_a_failed_strategy_is_named(self, tmp_path: Path) -> None:
+        """A task that fails raises one ValueError naming its strategy and the error."""
+        store = store_with(tmp_path, DEEP_CALL, [60_000.0, 61_000.0])
+        market = load_market(store, [DEEP_CALL], [PERP], mark="mark")
+        specs = [EXACT, StrategySpec("interval", {"interval_s": 7200.0})]
+        with pytest.raises(ValueError, match=r"1 of 2 .*interval\(interval_s=7200.0\): Runt"):
+            run_chain_backtest([DEEP_CALL], market, specs, ChainCosts(), runner=_FailingSecond())
+
+
 class TestSviMarks:
     def test_a_leg_is_marked_off_its_expiry_smile(self, tmp_path: Path) -> None:
         """With --mark svi a leg whose mark IV is 5 points off its smile is valued near it."""
@@ -192,7 +257,8 @@ class TestSviMarks:
         store = ChainStore(tmp_path)
         store.write("options", "deribit", "BTC", table("options", rows), tag="t")
         perp = [
-            {"ts_ms": T0_MS, "instrument": PERP.symbol, "mark_usd": forward, "index_usd": forward}
+            {"ts_ms": ts, "instrument": PERP.symbol, "mark_usd": forward, "index_usd": forward}
+            for ts in (T0_MS, T0_MS + MS_PER_HOUR)
         ]
         store.write("hedges", "deribit", "BTC", table("hedges", perp), tag="t")
         atm = legs[7]

@@ -37,8 +37,8 @@ class TestSchema:
 
     def test_unknown_table(self) -> None:
         """An unknown table is an error naming the tables there are."""
-        with pytest.raises(StoreError, match="options, hedges, settlements"):
-            arrow_schema("trades")
+        with pytest.raises(StoreError, match="options, hedges, settlements, trades, dvol"):
+            arrow_schema("quotes")
 
 
 class TestStore:

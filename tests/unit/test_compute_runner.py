@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from bot.compute import Done, Failed, SchedulerError, open_runner, parse_scheduler
+from bot.compute import (
+    Done,
+    Failed,
+    SchedulerError,
+    SerialRunner,
+    open_runner,
+    parse_scheduler,
+    run_all,
+)
 
 
 def scaled(factor: int, item: int) -> int:
@@ -14,6 +22,20 @@ def scaled(factor: int, item: int) -> int:
     if item == 3:
         raise ValueError(f"item {item} is bad")
     return factor * item
+
+
+def worker_settings(shared: None, item: int) -> tuple[object, ...]:
+    """What a worker runs with: its OMP_NUM_THREADS, whether Dask's profiler is on, and how
+    often its event loop ticks."""
+    import os
+
+    import dask
+
+    return (
+        os.environ.get("OMP_NUM_THREADS"),
+        dask.config.get("distributed.worker.profile.enabled"),
+        dask.config.get("distributed.admin.tick.interval"),
+    )
 
 
 def outcomes(scheduler: str) -> list[Done[int] | Failed]:
@@ -36,6 +58,22 @@ class TestParseScheduler:
             parse_scheduler(text)
 
 
+class TestRunAll:
+    def test_values_come_back_in_the_items_order(self) -> None:
+        """Every item's value, in order, with progress told after each item."""
+        told: list[tuple[int, int]] = []
+        got = run_all(SerialRunner(), scaled, [2, 1, 0], shared=10, describe=str,
+                      progress=lambda done, total: told.append((done, total)))  # fmt: skip
+        assert got == [20, 10, 0] and told == [(1, 3), (2, 3), (3, 3)]
+
+    def test_every_failure_is_named_in_one_error(self) -> None:
+        """Items that raise are all named (by ``describe``) in one ValueError."""
+        with pytest.raises(ValueError, match=r"2 of 4 cells failed: item 1: ValueError: item 3 is "
+                           r"bad; item 3: ValueError: item 3 is bad"):  # fmt: skip
+            run_all(SerialRunner(), scaled, [0, 3, 1, 3], shared=1,
+                    describe=lambda i: f"item {i}", noun="cells")  # fmt: skip
+
+
 class TestRunners:
     @pytest.mark.parametrize("scheduler", ["serial", "local"])
     def test_a_failed_item_is_reported_and_the_rest_complete(self, scheduler: str) -> None:
@@ -48,6 +86,13 @@ class TestRunners:
         """A local runner spreads over the workers asked for; a serial one has one."""
         with open_runner("local", workers=2) as local, open_runner("serial") as serial:
             assert (local.workers, serial.workers) == (2, 1)
+
+    def test_local_workers_run_one_blas_thread_no_profiler_and_slow_ticks(self) -> None:
+        """Each local worker has OMP_NUM_THREADS=1, Dask's statistical profiler off and its
+        event loop's tick at a second."""
+        with open_runner("local", workers=2) as runner:
+            got = {o.value for o in runner.run(worker_settings, range(4), shared=None)}
+        assert got == {("1", False, "1s")}
 
     def test_an_address_nobody_answers_is_one_clear_error(self) -> None:
         """A tcp:// address with no scheduler behind it is a SchedulerError naming it."""

@@ -455,3 +455,14 @@ async def test_usd_m_asset_is_margin_only_where_binance_counts_it(
     assert usdt.margin
     assert btc.margin is btc_is_margin
     assert (btc.equity, btc.available) == (0.5, 0.5)
+
+
+async def test_perpetual_funding_is_the_premium_index_rate_a_future_has_none(
+    binance: Harness,
+) -> None:
+    """lastFundingRate 0.0001 is the USDⓈ-M and COIN-M perpetual's funding rate; the quarterly
+    future's empty rate is no funding."""
+    venue, _ = binance
+    marks = await venue.fetch_marks([PERP, USDT_PERP, USDT_QUARTER])
+    assert (marks[PERP].funding_rate, marks[USDT_PERP].funding_rate) == (0.0001, 0.0001)
+    assert marks[USDT_QUARTER].funding_rate is None

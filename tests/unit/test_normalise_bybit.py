@@ -310,3 +310,10 @@ async def test_duplicate_order_link_id_is_ambiguous_never_rejected(bybit: Harnes
     outcome = await venue.create_order(OrderRequest(CID, VENUE, INVERSE, Side.BUY, 15500.0))
     assert isinstance(outcome, Ambiguous)
     assert "look it up" in outcome.reason and "110072" in outcome.reason
+
+
+async def test_inverse_perpetual_funding_is_the_ticker_rate(bybit: Harness) -> None:
+    """fundingRate 0.0001 of the BTCUSD ticker is the inverse perpetual's funding rate."""
+    venue, _ = bybit
+    marks = await venue.fetch_marks([INVERSE])
+    assert marks[INVERSE].funding_rate == 0.0001

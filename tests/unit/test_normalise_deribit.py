@@ -89,6 +89,13 @@ async def test_positions_keep_sign_and_usd_size_matching_size_currency(deribit: 
     assert (positions[CALL].size, positions[CALL].average_price) == (2.0, 0.065)
 
 
+async def test_balances_carry_the_options_value_inside_equity(deribit: Harness) -> None:
+    """Each summary's options_value (coin, as of the balance read) rides on its Balance."""
+    venue, _ = deribit
+    values = {b.currency: b.options_value for b in await venue.fetch_balances()}
+    assert values["BTC"] == 0.13708
+
+
 async def test_balances_read_initial_margin_that_ccxt_does_not_unify(deribit: Harness) -> None:
     """Equity, IM, MM and available come from the raw summary (ccxt's 'used' is only MM)."""
     venue, _ = deribit
@@ -383,3 +390,31 @@ async def test_cancel_reports_the_canceled_order(deribit: Harness) -> None:
         "maker-1",
     )
     assert rec.calls[-1].params["order_id"] == "BTC-349300"
+
+
+async def test_perpetual_mark_carries_its_8h_funding_rate(deribit: Harness) -> None:
+    """The perpetual's book summary funding_8h (0.0000081) is its funding rate per 8 h; an
+    option has none."""
+    venue, _ = deribit
+    marks = await venue.fetch_marks([CALL, PERP])
+    assert (marks[PERP].funding_rate, marks[CALL].funding_rate) == (0.0000081, None)
+
+
+async def test_delivery_prices_are_read_by_utc_day(deribit: Harness) -> None:
+    """public/get_delivery_prices of btc_usd (Deribit's documented example) maps each day to
+    its delivery price in USD."""
+    venue, rec = deribit
+    rec.on("GET /api/v2/public/get_delivery_prices?index_name=btc_usd", "get_delivery_prices")
+    prices = await venue.fetch_delivery_prices(Currency("BTC"))
+    assert prices == {"2020-01-02": 7131.214606410254, "2019-12-21": 7150.943217777777}
+
+
+async def test_a_delivery_day_that_is_not_a_date_is_named(deribit: Harness) -> None:
+    """A row whose date is not YYYY-MM-DD is a malformed answer naming the value."""
+    venue, rec = deribit
+    rec.on(
+        "GET /api/v2/public/get_delivery_prices?index_name=btc_usd",
+        {"jsonrpc": "2.0", "result": {"data": [{"date": "2/1/20", "delivery_price": 1.0}]}},
+    )
+    with pytest.raises(MalformedResponseError, match="'2/1/20' is not YYYY-MM-DD"):
+        await venue.fetch_delivery_prices(Currency("BTC"))

@@ -1,11 +1,11 @@
-"""An approved proposal's legs as IOC intents priced off the mark IV, and the premium caps."""
+"""An approved proposal's legs as IOC intents priced off the mark IV, with their premium."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.domain.ids import Currency, Symbol, VenueId
-from bot.domain.option_hedge_orders import Leg, leg_intents, premium_denials
+from bot.domain.option_hedge_orders import Leg, leg_intents
 from bot.domain.orders import Side, TimeInForce
 from bot.domain.risk import OrderIntent
 from bot.domain.snapshot import Mark
@@ -17,7 +17,7 @@ MARK = Mark(CALL.symbol, 0.06854, 60_000.0, NOW_MS, mark_iv=0.60)
 
 def _intents(amount: float) -> tuple[OrderIntent, ...]:
     return leg_intents(
-        "oh-1", VenueId("deribit"), Currency("BTC"), [Leg(CALL.symbol, amount, 4_112.0)],
+        "oh-1", VenueId("deribit"), Currency("BTC"), [Leg(CALL.symbol, amount)],
         instruments={CALL.symbol: CALL}, marks={CALL.symbol: MARK}, held_coin={CALL.symbol: -20.0},
         now_ms=NOW_MS, iv_tolerance=0.02,
     )  # fmt: skip
@@ -43,20 +43,14 @@ def test_a_leg_without_a_mark_is_an_error_naming_it() -> None:
     """No mark IV, no price: the proposal is not sent half-priced."""
     with pytest.raises(ValueError, match="oh-1: C30 has no option instrument or mark IV"):
         leg_intents(
-            "oh-1", VenueId("deribit"), Currency("BTC"), [Leg(Symbol("C30"), 1.0, 1.0)],
+            "oh-1", VenueId("deribit"), Currency("BTC"), [Leg(Symbol("C30"), 1.0)],
             instruments={CALL.symbol: CALL}, marks={}, held_coin={}, now_ms=NOW_MS,
             iv_tolerance=0.02,
         )  # fmt: skip
 
 
-def test_premium_caps_per_order_and_per_day() -> None:
-    """A leg above the per-order cap and a day above the daily cap are each named."""
-    legs = [Leg(Symbol("C30"), 4.0, 4_000.0)]  # 16,000 USD
-    assert premium_denials(legs, premium_today_usd=0.0, max_per_order_usd=20e3,
-                           max_per_day_usd=50e3) == ()  # fmt: skip
-    (why,) = premium_denials(legs, premium_today_usd=0.0, max_per_order_usd=10e3,
-                             max_per_day_usd=50e3)  # fmt: skip
-    assert why == "C30: premium 16,000 USD above the per-order cap 10,000"
-    (why,) = premium_denials(legs, premium_today_usd=40e3, max_per_order_usd=20e3,
-                             max_per_day_usd=50e3)  # fmt: skip
-    assert why.startswith("premium 16,000 USD after 40,000 today is above the daily cap 50,000")
+def test_an_intent_carries_the_premium_it_moves_at_its_limit() -> None:
+    """The module docstring's example: 4.2 BTC at the 0.0708 limit and 60,000 USD moves
+    17,841.6 USD of premium, which the gate caps."""
+    (intent,) = _intents(4.2)
+    assert intent.premium_usd == pytest.approx(4.2 * 0.0708 * 60_000.0)

@@ -11,6 +11,7 @@ import pytest
 
 from bot.domain.ids import Currency, VenueId
 from bot.domain.option_hedge_orders import Leg, leg_intents
+from bot.domain.risk import OrderIntent
 from bot.domain.snapshot import Mark
 from bot.journal import Journal, JournalError, ProposalState, schema
 from tests.books import NOW_MS, _option
@@ -76,22 +77,27 @@ def test_an_unknown_id_is_an_error_naming_it(journal: Journal) -> None:
         journal.option_proposals.approve("nope", 0)
 
 
+def _old_journal(path: Path, version: int, sql: str = "") -> Path:
+    """A journal file at schema ``version`` (then ``sql`` run on it), as an older deltabot
+    left it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    ddl = schema._SCHEMA + "".join(schema._MIGRATIONS[k] for k in range(1, version))
+    conn.executescript(f"{ddl}{sql}PRAGMA user_version = {version};")
+    conn.close()
+    return path
+
+
 def test_a_version_9_journal_gains_the_table(tmp_path: Path) -> None:
     """Migration 9 -> 10 adds option_proposals to a journal that predates it."""
-    path = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(path, isolation_level=None)
-    ddl = schema._SCHEMA + "".join(schema._MIGRATIONS[k] for k in range(1, 9))
-    conn.executescript(f"{ddl}PRAGMA user_version = 9;")
-    conn.close()
-    with Journal.open(path) as j:
+    with Journal.open(_old_journal(tmp_path / "old.sqlite", 9)) as j:
         _propose(j)
         assert j.option_proposals.get("oh-1").state is ProposalState.PROPOSED
 
 
-def test_an_orders_implied_vol_limit_is_journaled(journal: Journal) -> None:
-    """limit_iv goes into the orders table with the rest of the request and reads back."""
+def _journal_call_order(journal: Journal, amount_coin: float) -> OrderIntent:
+    """Journal one leg's intent on the 30-day call under a decision; the intent."""
     intent = leg_intents(
-        "oh-1", VenueId("deribit"), Currency("BTC"), [Leg(CALL.symbol, 1.0, 4_000.0)],
+        "oh-1", VenueId("deribit"), Currency("BTC"), [Leg(CALL.symbol, amount_coin)],
         instruments={CALL.symbol: CALL},
         marks={CALL.symbol: Mark(CALL.symbol, 0.0685, 60_000.0, NOW_MS, mark_iv=0.6)},
         held_coin={}, now_ms=NOW_MS, iv_tolerance=0.02,
@@ -101,5 +107,31 @@ def test_an_orders_implied_vol_limit_is_journaled(journal: Journal) -> None:
         target_coin=0.0, reason="option hedge",
     )  # fmt: skip
     journal.orders.record_intent(intent, "oh-1/BTC", NOW_MS)
+    return intent
+
+
+def test_an_orders_implied_vol_limit_is_journaled(journal: Journal) -> None:
+    """limit_iv goes into the orders table with the rest of the request and reads back."""
+    intent = _journal_call_order(journal, 1.0)
     assert journal.orders.get(intent.order.client_id).request == intent.order
     assert intent.order.limit_iv == pytest.approx(0.62)
+
+
+def test_an_option_orders_premium_is_in_the_gates_ledger(journal: Journal) -> None:
+    """The premium an option order moves is journaled with it and read back by recent_sends,
+    so the gate's day cap counts it after a restart."""
+    intent = _journal_call_order(journal, 2.0)
+    (send,) = journal.orders.recent_sends(NOW_MS - 1).sends
+    assert send.premium_usd == pytest.approx(intent.premium_usd) and send.premium_usd > 0
+
+
+def test_a_version_11_journal_gains_the_premium_column(tmp_path: Path) -> None:
+    """Migration 11 -> 12 adds orders.premium_usd; an order journaled before it counts 0."""
+    sql = (
+        "INSERT INTO decisions VALUES ('d', 'c', 1, 'BTC', '{}', '{}', 0, 'r');"
+        "INSERT INTO orders (client_id, decision_id, venue, symbol, underlying, side, amount, "
+        "tif, post_only, reduce_only, notional_usd, state, created_ts_ms, updated_ts_ms) "
+        "VALUES ('o', 'd', 'v', 's', 'BTC', 'buy', 1, 'IOC', 0, 0, 100, 'filled', 5, 5);"
+    )
+    with Journal.open(_old_journal(tmp_path / "old.sqlite", 11, sql)) as j:
+        assert [(s.ts_ms, s.premium_usd) for s in j.orders.recent_sends(0).sends] == [(5, 0.0)]

@@ -19,7 +19,7 @@ from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.risk import RiskLedger, evaluate
 from bot.domain.routes import HedgeRoute
 from bot.domain.settlement import SettlementMode, SettlementPolicy, counted_fraction
-from bot.domain.snapshot import Balance, Mark, Position, VenueSnapshot
+from bot.domain.snapshot import Balance, Mark, PortfolioSnapshot, Position, VenueSnapshot
 from bot.domain.timeunits import MS_PER_MINUTE, MS_PER_YEAR
 from bot.domain.trading_state import INITIAL_STATE
 from bot.engine.plan import PlanInputs, plan_cycle
@@ -174,6 +174,27 @@ def test_a_linear_venues_equity_reaches_the_decision_as_a_full_walk_finds_it() -
     both = dataclasses.replace(book, venues=(*book.venues, linear))
     [decision] = plan_cycle(both, _inputs(None), "cycle-1").decisions
     assert decision.linear_usd == linear_equity_usd(both.venues, [BTC])[BTC] == 106_000.0
+
+
+def _with_btc_balance(book: PortfolioSnapshot, options_value: float | None) -> PortfolioSnapshot:
+    """``book`` whose venue reports 10.2 BTC of equity holding ``options_value`` of options."""
+    [snap] = book.venues
+    balance = Balance(BTC, 10.2, 10.0, 0.0, 0.0, options_value=options_value)
+    return dataclasses.replace(book, venues=(dataclasses.replace(snap, balances=(balance,)),))
+
+
+def test_the_options_value_inside_equity_is_taken_at_the_reads_marks() -> None:
+    """A venue that reports its options' value inside equity has that value swapped for the
+    same options at the read's marks: the collateral is 10.2 - 0.2 + sum(size x mark)."""
+    book = small_btc_book()
+    table = PositionTable.from_snapshots(book.venues)
+    opts = (table.kind == KindCode.OPTION) & table.is_inverse
+    marked = float(np.sum(table.size[opts] * table.mark_price[opts]))
+    plain, swapped = (
+        plan_cycle(_with_btc_balance(book, v), _inputs(None), "c").decisions[0] for v in (None, 0.2)
+    )
+    assert swapped.book_delta_coin - plain.book_delta_coin == pytest.approx(marked - 0.2)
+    assert marked != pytest.approx(0.2)
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,8 @@ LIMITS = RiskConfig(
     order_window_s=60,
     max_input_age_s=5,
     delta_tolerance_coin=0.1,
+    max_order_premium_usd=2_000,
+    max_daily_premium_usd=5_000,
 ).limits()
 ACTIVE = TradingState(TradingMode.ACTIVE, "start", SetBy.OPERATOR, 0)
 EMPTY = RiskLedger()
@@ -42,11 +44,12 @@ def intent(
     side: Side = Side.BUY,
     underlying: Currency = BTC,
     position_before_coin: float = 0.0,
+    premium_usd: float = 0.0,
 ) -> OrderIntent:
     symbol = Symbol(f"{underlying}/USD:{underlying}")
     venue = VenueId("deribit-a")
     order = OrderRequest(client_order_id("c1", venue, symbol, seq), venue, symbol, side, 10.0)
-    return OrderIntent(order, underlying, notional_usd, 0.01, position_before_coin)
+    return OrderIntent(order, underlying, notional_usd, 0.01, position_before_coin, premium_usd)
 
 
 def gate(
@@ -221,3 +224,46 @@ def test_a_reducing_venue_takes_only_reducing_orders_the_others_trade_on() -> No
     [denied] = decision.denied
     assert denied.intent is grow and denied.reason is DenyReason.NOT_REDUCING
     assert f"{order.venue} may only reduce" in denied.detail
+
+
+class TestPremiumCaps:
+    """The option premium caps: per order, and per UTC day over the ledger and this batch."""
+
+    DAY_START_MS = NOW_MS - NOW_MS % MS_PER_DAY
+
+    def test_an_order_at_the_premium_cap_passes(self) -> None:
+        """2,000 USD of premium against a 2,000 per-order cap is approved."""
+        assert gate(intent(premium_usd=2_000.0)).denied == ()
+
+    def test_an_order_above_the_premium_cap_is_denied_naming_the_figures(self) -> None:
+        """2,000.01 USD is denied by the per-order premium cap; the message names the option
+        and both figures."""
+        (denial,) = gate(intent(premium_usd=2_000.01)).denied
+        assert denial.reason is DenyReason.ORDER_PREMIUM_CAP
+        assert denial.message == "order premium cap: BTC/USD:BTC: premium 2000.01 USD > 2000.00 USD"
+
+    def test_the_day_cap_sums_the_ledger_and_this_batch(self) -> None:
+        """2,000 sent since 00:00 UTC plus 2,000 now leaves 1,000: a third order of 1,000.01
+        is denied, and the send before midnight does not count."""
+        ledger = RiskLedger(
+            (
+                Send(self.DAY_START_MS - 1, 100.0, 2_000.0),
+                Send(self.DAY_START_MS, 100.0, 2_000.0),
+            )
+        )
+        first, second = intent(seq=0, premium_usd=2_000.0), intent(seq=1, premium_usd=1_000.01)
+        decision = gate(first, second, ledger=ledger)
+        assert decision.approved == (first,)
+        (denial,) = decision.denied
+        assert denial.reason is DenyReason.DAILY_PREMIUM_CAP
+        assert denial.detail == "4000.00 USD of premium today (UTC) + 1000.01 USD > 5000.00 USD"
+
+    def test_an_order_without_premium_passes_a_spent_day(self) -> None:
+        """The day's premium exhausted, a perp hedge (no premium) still goes."""
+        ledger = RiskLedger((Send(NOW_MS - 1, 100.0, 5_000.0),))
+        assert gate(intent(), ledger=ledger).denied == ()
+
+    def test_a_negative_premium_is_refused(self) -> None:
+        """An intent's premium is unsigned: a negative one is a bug, named."""
+        with pytest.raises(ValueError, match="premium_usd must be a finite number >= 0"):
+            intent(premium_usd=-1.0)

@@ -93,6 +93,28 @@ def test_constructor_rejects_an_unknown_hedge() -> None:
         _state(hedge_coin=[0.0, np.nan])
 
 
+def test_for_hedge_swaps_the_hedge_and_its_clock_and_shares_the_rest() -> None:
+    """for_hedge: the new hedge and clock, read-only; every other field the same array."""
+    state = _state()
+    other = state.for_hedge(np.array([2.0, -1.0]), np.array([5.0, 7.0]))
+    np.testing.assert_array_equal(other.hedge_coin, [2.0, -1.0])
+    np.testing.assert_array_equal(other.time_since_hedge_s, [5.0, 7.0])
+    assert other.spot_usd is state.spot_usd and other.sigma is state.sigma
+    with pytest.raises(ValueError, match="read-only"):
+        other.hedge_coin[0] = 1.0
+
+
+def test_for_hedge_checks_the_two_new_fields() -> None:
+    """for_hedge refuses a NaN hedge, another shape or dtype, as the constructor does."""
+    state = _state()
+    with pytest.raises(ValueError, match=r"hedge_coin is not finite at index \(0,\)"):
+        state.for_hedge(np.array([np.nan, 0.0]), np.array([1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"time_since_hedge_s has shape \(3,\)"):
+        state.for_hedge(np.array([0.0, 0.0]), np.ones(3))
+    with pytest.raises(TypeError, match=r"hedge_coin .* got int64"):
+        state.for_hedge(np.array([0, 0]), np.array([1.0, 1.0]))
+
+
 def test_usable_checks_finiteness_and_domain_of_the_fields_read() -> None:
     """Only the listed fields count; spot and sigma must be > 0, tau and cost >= 0."""
     state = _state(

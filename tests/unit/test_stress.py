@@ -117,6 +117,33 @@ def test_kernel_worked_example_short_call_margin() -> None:
     assert grid.equity_usd[0, 0, 0] == pytest.approx(F)
 
 
+def test_inverse_perp_margin_follows_the_price_worked_example() -> None:
+    """1,500,000 USD perp at 60,000 (25 BTC): MM 0.28125 BTC now, 0.1328125 BTC at +100 %."""
+    grid = stress_grid(
+        _table([{"size": 1_500_000.0}]),
+        forward_usd=F,
+        valuation_ts_ms=T0_MS,
+        equity_coin=0.0,
+        price_moves_frac=[0.0, 1.0],
+    )
+    assert grid.maintenance_usd[:, 0, 0] == pytest.approx([0.28125 * F, 0.1328125 * 2 * F])
+
+
+def test_one_instrument_on_several_venues_is_priced_once_and_summed_per_venue() -> None:
+    """Short puts on one instrument (venue a twice, b once) are one price row; P&L, MM scale."""
+    put = {"kind": KindCode.OPTION, "call": False, "strike": 55_000.0}
+    rows = [{**put, "size": -1.0}, {**put, "size": -2.0}, {**put, "size": -1.0, "venue": "b"}]
+    table = _table(rows, venues=("a", "b"))
+    kw: dict[str, Any] = {"forward_usd": F, "valuation_ts_ms": T0_MS, "equity_coin": 0.0}
+    book = prepare(table, **kw)
+    one = _table([{**put, "size": -1.0}])
+    grid = grid_of(book, [-0.4, 0.0, 0.3], (0.0, 1.0), vol_relative=True)
+    single = stress_grid(one, price_moves_frac=[-0.4, 0.0, 0.3], vol_shifts=(0.0, 1.0), **kw)
+    assert book.options.ln_fk.size == 1
+    assert np.allclose(grid.venue_pnl_usd, single.venue_pnl_usd * [3.0, 1.0], rtol=1e-12)
+    assert np.allclose(grid.maintenance_usd, single.maintenance_usd * [3.0, 1.0], rtol=1e-12)
+
+
 def test_zero_cell_is_zero_pnl() -> None:
     """The unmoved cell (price 0, vol shift 0) of a mixed book has zero P&L on every venue."""
     table = _table(

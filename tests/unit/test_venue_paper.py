@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain.ids import ClientOrderId, Symbol
+from bot.domain.ids import ClientOrderId, Currency, Symbol
+from bot.domain.margin.account import CurrencyMargin
 from bot.domain.orders import (
     Accepted,
     OrderRequest,
@@ -18,7 +19,7 @@ from bot.domain.orders import (
     TransferReport,
     TransferRequest,
 )
-from bot.domain.snapshot import Mark
+from bot.domain.snapshot import Mark, VenueSnapshot
 from bot.venues.paper import PaperVenue, value_in_settle
 from tests.contract.paper_fake import BTC, CALL, PERP, START_MS, VENUE, FakeMarketData, instruments
 
@@ -241,3 +242,41 @@ class TestRestart:
         assert (await again.fetch_balances())[0].equity == pytest.approx(
             (await first.fetch_balances())[0].equity
         )
+
+
+class TestPaperMargin:
+    async def test_declared_short_calls_report_the_model_margin(self) -> None:
+        """With a margin model, the BTC balance reports its IM and MM of the held book at the
+        read's marks, and available is equity less IM."""
+        seen: list[tuple[float, ...]] = []
+
+        def margin(read: VenueSnapshot) -> dict[Currency, CurrencyMargin]:
+            seen.append(tuple(p.size for p in read.positions))
+            return {BTC: CurrencyMargin(0.3, 0.2)}
+
+        data, clock = FakeMarketData(), ManualClock(START_MS)
+        venue = PaperVenue(
+            VENUE,
+            data,
+            starting_cash={BTC: 1.0},
+            clock_ms=clock.now_ms,
+            starting_positions={CALL: -2.0},
+            margin=margin,
+        )
+        (btc,) = (await venue.snapshot()).balances
+        assert (btc.initial_margin, btc.maintenance_margin) == (0.3, 0.2)
+        assert btc.available == pytest.approx(btc.equity - 0.3)
+        assert seen == [(-2.0,)]
+
+    async def test_cash_only_asks_the_model_nothing(self) -> None:
+        """Holding no position, the model is not asked and margin is 0."""
+
+        def margin(read: VenueSnapshot) -> dict[Currency, CurrencyMargin]:
+            raise AssertionError("asked without positions")
+
+        data, clock = FakeMarketData(), ManualClock(START_MS)
+        venue = PaperVenue(
+            VENUE, data, starting_cash={BTC: 1.0}, clock_ms=clock.now_ms, margin=margin
+        )
+        (btc,) = await venue.fetch_balances()
+        assert (btc.equity, btc.initial_margin, btc.maintenance_margin) == (1.0, 0.0, 0.0)

@@ -15,9 +15,15 @@ of short options off the same marks:
   0.075 + mark (call) or max(0.075, 0.075·mark) + mark (put), mark in coin
   (:func:`bot.domain.margin.standard.short_option_margin`), i.e.
   mark + 0.075·max(1, mark·is_put);
+- options are priced once per distinct set of pricing inputs (the same
+  instrument on several venues or sub-accounts is one row, its sizes summed
+  per venue), in runs of one underlying and one type, so a state's move is a
+  column and no element is gathered or signed;
 - futures, perps and spot go through the house functions themselves
   (:func:`~bot.domain.revalue.unit_values`,
-  :func:`~bot.domain.margin.standard.position_margin`); portfolio-margin
+  :func:`~bot.domain.margin.standard.position_margin`), except the inverse
+  futures' and perps' maintenance, a + b/M + c/M² per cell in closed form
+  (:func:`_inverse_futures_mm`); portfolio-margin
   venues get :func:`~bot.domain.margin.portfolio.portfolio_margin` around each
   state (one risk matrix per state: slow, fine for the light grid).
 
@@ -33,6 +39,7 @@ venue with 1 BTC of equity: the call is worth 0.06854 BTC, so the venue's MM is
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Final
@@ -43,7 +50,12 @@ from scipy.special import ndtr
 
 from bot.domain.margin.liquidation import LiquidationParams, MarginModel
 from bot.domain.margin.portfolio import PortfolioParams, portfolio_margin
-from bot.domain.margin.standard import OPTION_MM_BASE, StandardParams, position_margin
+from bot.domain.margin.standard import (
+    FUTURE_MM_BASE,
+    OPTION_MM_BASE,
+    StandardParams,
+    position_margin,
+)
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.revalue import (
     base_vols,
@@ -78,18 +90,24 @@ class MarginSetup:
 
 @dataclass(frozen=True, slots=True)
 class _Options:
-    """Per option row (live, non-zero size): what the price kernel needs."""
+    """The distinct option rows (live, non-zero size) the price kernel prices, one per
+    set of pricing inputs, sorted so that each :attr:`segments` run shares underlying
+    and type: positions on one instrument across venues are priced once.
 
-    und: IntArray
-    sign: FloatArray  # +1 call, -1 put
-    is_put: FloatArray
+    ``w_value``/``w_mm`` (rows × 2·venues) sum the rows' figures into the run's cell
+    keys (``key = c·m + u`` for column c, underlying u): size (coin) or size·F0
+    (linear), and the same for short positions only, sign flipped.
+    """
+
+    segments: tuple[tuple[int, int, int, bool], ...]  # (first row, stop, underlying, is_call)
     ln_fk: FloatArray  # ln(F0/K)
     kappa: FloatArray  # K/F0
     sqrt_tau: FloatArray
-    sigma: FloatArray
-    floor: FloatArray  # lowest vol a shift may reach: min(vol_floor, sigma)
-    w_value: FloatArray  # n × 2G: size (coin) or size·F0 (linear) at the cell key
-    w_mm: FloatArray  # the same for short rows only, sign flipped
+    sd: FloatArray  # σ·√τ
+    floor_sd: FloatArray  # lowest σ·√τ a shift may reach: min(vol_floor, σ)·√τ
+    w_value: FloatArray
+    w_mm: FloatArray
+    call_mm: FloatArray  # 2G: Σ over short calls of 0.075·size, the constant of their MM
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +131,12 @@ class StressInputs:
     portfolio_venues: NDArray[np.bool_]
     options: _Options
     others: IntArray  # live non-option rows
-    futures: IntArray  # live futures and perpetuals
+    futures: IntArray  # live linear futures and perpetuals
     w_others: FloatArray
     other_table: PositionTable  # the rows ``others`` and ``futures``, gathered once: every
     future_table: PositionTable  # block of states reads them (issue 18: 14 % at 100k)
     w_futures: FloatArray
+    inverse_futures_mm: FloatArray  # 3 × 2G: (a, b, c) of a + b/M + c/M² per cell key
     base_value: FloatArray  # 2G: Σ size·value at the unmoved state (options + others)
 
     @property
@@ -192,25 +211,19 @@ def prepare(
     key = (~inverse).astype(np.int64) * v * m + table.venue_idx * m + table.underlying_idx
     opt_rows = np.flatnonzero(live & (table.kind == KindCode.OPTION))
     others = np.flatnonzero(live & (table.kind != KindCode.OPTION))
-    futures = np.flatnonzero(
-        live & ((table.kind == KindCode.FUTURE) | (table.kind == KindCode.PERPETUAL))
-    )
+    futures = live & ((table.kind == KindCode.FUTURE) | (table.kind == KindCode.PERPETUAL))
+    inverse_futures = np.flatnonzero(futures & inverse)
+    futures = np.flatnonzero(futures & ~inverse)
     scale = np.where(inverse, 1.0, fwd)  # linear option rows are summed in coin·F0
-    o = opt_rows
-    w_value = _weights(key[o], table.size[o] * scale[o], 2 * v * m)
-    w_mm = _weights(key[o], np.where(table.size[o] < 0, -table.size[o], 0.0) * scale[o], 2 * v * m)
-    tau = np.maximum(table.expiry_ms[o] - valuation_ts_ms, 0) / MS_PER_YEAR
-    options = _Options(
-        und=table.underlying_idx[o],
-        sign=np.where(table.is_call[o], 1.0, -1.0),
-        is_put=np.where(table.is_call[o], 0.0, 1.0),
-        ln_fk=np.log(fwd[o] / table.strike_usd[o]),
-        kappa=table.strike_usd[o] / fwd[o],
-        sqrt_tau=np.sqrt(tau),
-        sigma=sigma[o],
-        floor=np.minimum(vol_floor_frac, sigma[o]),
-        w_value=w_value,
-        w_mm=w_mm,
+    options = _options(
+        table,
+        opt_rows,
+        forward_usd=fwd,
+        sigma=sigma,
+        column=key[opt_rows] // m,
+        scale=scale[opt_rows],
+        valuation_ts_ms=valuation_ts_ms,
+        vol_floor_frac=vol_floor_frac,
     )
     book = StressInputs(
         table=table,
@@ -232,12 +245,69 @@ def prepare(
         other_table=subset(table, others),
         future_table=subset(table, futures),
         w_futures=_weights(key[futures], np.ones(futures.size), 2 * v * m),
+        inverse_futures_mm=_inverse_futures_mm(
+            table, inverse_futures, forward_usd=fwd, key=key, params=setup.standard
+        ),
         base_value=np.zeros(2 * v * m),
     )
     one = np.ones((1, m))
     zero = np.zeros((1, m))
     object.__setattr__(book, "base_value", _values(book, one, zero, zero)[0][0])
     return book
+
+
+def _options(
+    table: PositionTable,
+    rows: IntArray,
+    *,
+    forward_usd: FloatArray,
+    sigma: FloatArray,
+    column: IntArray,
+    scale: FloatArray,
+    valuation_ts_ms: int,
+    vol_floor_frac: float,
+) -> _Options:
+    """The option ``rows`` grouped by their pricing inputs (see :class:`_Options`).
+
+    ``column`` is each row's cell key without its underlying (linear·venues + venue),
+    ``scale`` its weight per unit of size (1, or F0 for linear rows).
+    """
+    v, m = len(table.venues), len(table.underlyings)
+    und, call = table.underlying_idx[rows], table.is_call[rows]
+    fwd, strike, sig = forward_usd[rows], table.strike_usd[rows], sigma[rows]
+    tau = np.maximum(table.expiry_ms[rows] - valuation_ts_ms, 0) / MS_PER_YEAR
+    first, which = _distinct_rows(np.column_stack([und, call, fwd, strike, tau, sig]))
+    size = table.size[rows] * scale
+    short = np.where(size < 0, -size, 0.0)
+    cells = which * 2 * v + column
+    shape = (first.size, 2 * v)
+    w_value = _sums(cells, size, shape)
+    w_mm = _sums(cells, short, shape)
+    u_d, call_d = und[first], call[first]
+    edges = np.flatnonzero(np.diff(u_d * 2 + call_d)) + 1
+    bounds = np.concatenate([[0], edges, [first.size]])
+    segments = tuple(
+        (int(lo), int(hi), int(u_d[lo]), bool(call_d[lo]))
+        for lo, hi in itertools.pairwise(bounds)
+        if hi > lo
+    )
+    call_mm = np.zeros(2 * v * m)
+    for lo, hi, u, is_call in segments:
+        if is_call:
+            call_mm[np.arange(2 * v) * m + u] += OPTION_MM_BASE * w_mm[lo:hi].sum(axis=0)
+    f_d, k_d, tau_d, sig_d = fwd[first], strike[first], tau[first], sig[first]
+    sqrt_tau = np.sqrt(tau_d)
+    return _Options(
+        segments=segments,
+        ln_fk=np.log(f_d / k_d),
+        kappa=k_d / f_d,
+        sqrt_tau=sqrt_tau,
+        sd=sig_d * sqrt_tau,
+        floor_sd=np.minimum(vol_floor_frac, sig_d) * sqrt_tau,
+        w_value=w_value,
+        w_mm=w_mm,
+        call_mm=call_mm,
+    )
 
 
 def evaluate(book: StressInputs, mult: FloatArray, shift: FloatArray, rel: FloatArray) -> States:
@@ -282,7 +352,7 @@ def _values(
     which thread computed it, so the result is the same bits on any number of cores.
     """
     k = mult.shape[0]
-    groups = book.options.w_value.shape[1]
+    groups = book.w_others.shape[1]
     value = np.zeros((k, groups))
     mm = np.zeros((k, groups))
 
@@ -291,7 +361,7 @@ def _values(
             ks = slice(lo, min(lo + STATE_PART, stop))
             value[ks], mm[ks] = _values_part(book, mult[ks], shift[ks], rel[ks])
 
-    run_parts(part, k, grain=STATE_PART, min_elements=_min_states(book.options.und.size))
+    run_parts(part, k, grain=STATE_PART, min_elements=_min_states(book.options.ln_fk.size))
     return value, mm
 
 
@@ -306,40 +376,33 @@ def _values_part(
     """:func:`_values` for one part of the states."""
     op = book.options
     k = mult.shape[0]
-    groups = op.w_value.shape[1]
-    value = np.zeros((k, groups))
-    mm = np.zeros((k, groups))
+    v, m = len(book.table.venues), len(book.table.underlyings)
+    value = np.zeros((k, 2 * v * m))
+    mm = np.zeros((k, 2 * v * m))
+    mm += op.call_mm
     ln_mult, inv_mult = np.log(mult), 1.0 / mult
     step = max(1, BLOCK_ELEMENTS // max(k, 1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        for lo in range(0, op.und.shape[0], step):
-            sl = slice(lo, lo + step)
-            u = op.und[sl]
-            s = op.sigma[sl] * (1.0 + rel[:, u]) + shift[:, u]
-            np.maximum(s, op.floor[sl], out=s)
-            sd = s * op.sqrt_tau[sl]
-            x = ln_mult[:, u] + op.ln_fk[sl]
-            d1 = x / sd
-            d1 += 0.5 * sd
-            d2 = d1 - sd
-            sign = op.sign[sl]
-            n1 = ndtr(d1 * sign)
-            n2 = ndtr(d2 * sign)
-            n2 *= op.kappa[sl]
-            n2 *= inv_mult[:, u]  # (K/F)·N(sign·d2)
-            coin = n1 - n2
-            coin *= sign
-            if not sd.min() > 0:  # expired or zero vol: intrinsic value
-                dead = ~(sd > 0)
-                intrinsic = np.maximum(sign * (1.0 - op.kappa[sl] * inv_mult[:, u]), 0.0)
-                coin = np.where(dead, intrinsic, coin)
-            value += coin @ op.w_value[sl]
-            mark = np.maximum(coin * op.is_put[sl], 1.0)
-            mark *= OPTION_MM_BASE
-            mark += coin
-            mm += mark @ op.w_mm[sl]
+        for first, stop, u, is_call in op.segments:
+            cols = np.arange(2 * v) * m + u
+            # A state's move and shifts are one number per underlying: columns here.
+            vol_mult, vol_add = 1.0 + rel[:, u, None], shift[:, u, None]
+            ln_m, inv_m = ln_mult[:, u, None], inv_mult[:, u, None]
+            shifted = bool(vol_add.any())
+            for lo in range(first, stop, step):
+                sl = slice(lo, min(lo + step, stop))
+                seg_value, seg_mm = _price_block(
+                    op,
+                    sl,
+                    is_call=is_call,
+                    vol_mult=vol_mult,
+                    vol_add=vol_add if shifted else None,
+                    ln_m=ln_m,
+                    inv_m=inv_m,
+                )
+                value[:, cols] += seg_value
+                mm[:, cols] += seg_mm
     # Linear keys hold Σ size·F0·coin: scale by the state's multiplier to get USD.
-    v, m = len(book.table.venues), len(book.table.underlyings)
     lin = np.broadcast_to(mult[:, None, :], (k, v, m)).reshape(k, v * m)
     value[:, v * m :] *= lin
     mm[:, v * m :] *= lin
@@ -354,11 +417,89 @@ def _values_part(
     return value, mm
 
 
+def _price_block(
+    op: _Options,
+    sl: slice,
+    *,
+    is_call: bool,
+    vol_mult: FloatArray,
+    vol_add: FloatArray | None,
+    ln_m: FloatArray,
+    inv_m: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Σ size·value and Σ short MM (k × 2·venues) of the option rows ``sl``, all of one
+    type; the state columns are k × 1. The call MM's constant is in ``call_mm``.
+
+    With h = σ√τ/2, a call is N(q + h) − (K/F)·N(q − h) for q = ln(F/K)/(σ√τ) and a
+    put (K/F)·N(q + h) − N(q − h) for q = −ln(F/K)/(σ√τ): one type per block, so
+    no sign multiplies any element.
+    """
+    sd = op.sd[sl] * vol_mult
+    if vol_add is not None:
+        sd += vol_add * op.sqrt_tau[sl]
+    np.maximum(sd, op.floor_sd[sl], out=sd)
+    x = ln_m + op.ln_fk[sl]
+    if not is_call:
+        np.negative(x, out=x)
+    q = np.divide(x, sd, out=x)
+    half = np.multiply(sd, 0.5)
+    n1 = np.add(q, half) if is_call else np.subtract(q, half)
+    n2 = np.subtract(q, half, out=q) if is_call else np.add(q, half, out=q)
+    ndtr(n1, out=n1)
+    ndtr(n2, out=n2)
+    ratio = op.kappa[sl] * inv_m  # K/F in the state
+    n2 *= ratio
+    coin = np.subtract(n1, n2, out=n1) if is_call else np.subtract(n2, n1, out=n2)
+    if not op.floor_sd[sl].min() > 0 and not sd.min() > 0:  # expired or zero vol
+        intrinsic = np.subtract(1.0, ratio) if is_call else np.subtract(ratio, 1.0)
+        coin = np.where(sd > 0, coin, np.maximum(intrinsic, 0.0))
+    value = coin @ op.w_value[sl]
+    if is_call:  # MM per coin: 0.075 + mark, the 0.075 summed once in ``call_mm``
+        return value, coin @ op.w_mm[sl]
+    mark = np.maximum(coin, 1.0, out=half)  # put: max(0.075, 0.075·mark) + mark
+    mark *= OPTION_MM_BASE
+    mark += coin
+    return value, mark @ op.w_mm[sl]
+
+
+def _inverse_futures_mm(
+    table: PositionTable,
+    rows: IntArray,
+    *,
+    forward_usd: FloatArray,
+    key: IntArray,
+    params: StandardParams,
+) -> FloatArray:
+    """Standard MM (coin) of the inverse futures and perps ``rows`` at a price multiplier M,
+    summed per cell key as a + b/M + c/M² (3 × 2G), so no state touches a row.
+
+    MM = (0.01 + f·n)·n for n coin of notional (as
+    :func:`~bot.domain.margin.standard.future_margin_rates`): n = |size| for coin amounts,
+    summed into a; n = n0/M with n0 = |size|/F0 for USD amounts, so b = Σ 0.01·n0 and
+    c = Σ f·n0².
+    Example (Deribit, f = 0.005 %): a 1,500,000 USD perp at F0 = 60,000 is n0 = 25 BTC:
+    MM 0.28125 BTC at M = 1 (b = 0.25, c = 0.03125), 0.1328125 BTC at M = 2.
+    """
+    groups = 2 * len(table.venues) * len(table.underlyings)
+    factor = params.factor_per_underlying(table.underlyings)[table.underlying_idx[rows]]
+    size = np.abs(table.size[rows])
+    usd = table.amount_is_usd[rows]
+    n0 = np.where(usd, size / forward_usd[rows], size)
+    mm0 = FUTURE_MM_BASE * n0
+    extra = factor * n0**2
+    weights = (np.where(usd, 0.0, mm0 + extra), np.where(usd, mm0, 0.0), np.where(usd, extra, 0.0))
+    terms = [np.bincount(key[rows], weights=w, minlength=groups) for w in weights]
+    return np.stack(terms).astype(np.float64)
+
+
 def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
-    """Standard maintenance of futures and perps per state and cell key (k × 2G)."""
-    t, rows, sub = book.table, book.futures, book.future_table
-    m, v = len(t.underlyings), len(t.venues)
-    out = np.zeros((mult.shape[0], 2 * v * m))
+    """Standard maintenance of futures and perps per state and cell key (k × 2G): the
+    inverse ones by their closed form, the linear ones (notional tiers) row by row."""
+    rows, sub = book.futures, book.future_table
+    # k × 2G: one over the multiplier of each cell key's underlying (key = c·m + u).
+    inv_m = 1.0 / np.tile(mult, (1, 2 * len(book.table.venues)))
+    a, b, c = book.inverse_futures_mm
+    out: FloatArray = a + inv_m * (b + c * inv_m)
     if not rows.size:
         return out
     forward = book.forward_usd[rows]
@@ -373,7 +514,7 @@ def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
                 pm = position_margin(
                     sub, forward_usd=f, unit_value=np.zeros_like(f), params=book.margin.standard
                 )
-                out[ks] = pm.maintenance @ book.w_futures
+                out[ks] += pm.maintenance @ book.w_futures
 
     run_parts(part, mult.shape[0], grain=STATE_PART, min_elements=_min_states(rows.size))
     return out
@@ -424,6 +565,27 @@ def _weights(key: IntArray, weight: FloatArray, groups: int) -> FloatArray:
     out = np.zeros((key.shape[0], groups))
     out[np.arange(key.shape[0]), key] = weight
     return out
+
+
+def _distinct_rows(inputs: FloatArray) -> tuple[IntArray, IntArray]:
+    """(first row of each distinct row, in lexicographic order; each row's distinct index).
+
+    ``np.unique(axis=0)`` does the same by sorting rows as opaque records, several times
+    slower than one ``lexsort`` over the columns (0.22 s against 0.06 s at 90,000 rows).
+    """
+    order = np.lexsort(inputs.T[::-1])
+    ordered = inputs[order]
+    starts = np.ones(order.size, dtype=bool)
+    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    which = np.empty(order.size, dtype=np.int64)
+    which[order] = np.cumsum(starts) - 1
+    return order[starts], which
+
+
+def _sums(cell: IntArray, weight: FloatArray, shape: tuple[int, int]) -> FloatArray:
+    """``shape`` matrix of the ``weight`` summed per flat ``cell`` index."""
+    flat = np.bincount(cell, weights=weight, minlength=shape[0] * shape[1])
+    return np.asarray(flat, dtype=np.float64).reshape(shape)
 
 
 def _per_venue(

@@ -311,6 +311,11 @@ class Normaliser(ABC):
         its own to read)."""
         return ()
 
+    async def fetch_delivery_prices(self, client: Any, underlying: Currency) -> dict[str, float]:
+        """The latest delivery prices of ``underlying`` by UTC day; none by default (a venue
+        whose options settle at a published delivery price says where it publishes them)."""
+        return {}
+
     async def fetch_balances(self, client: Any, account: str) -> list[Balance]:
         answer = await client.fetch_balance()
         return self.balances(mapping(answer, f"{self.exchange} balance"), account)

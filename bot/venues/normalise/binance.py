@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
 from bot.domain.ids import Currency, Symbol
+from bot.domain.instruments import InstrumentKind
 from bot.domain.orders import TransferKind, TransferRequest
 from bot.domain.snapshot import Balance, Mark
 from bot.venues.normalise.base import (
@@ -51,6 +52,7 @@ from bot.venues.normalise.common import (
     mapping,
     num,
     opt_ms,
+    opt_num,
     opt_positive,
     positive,
     text,
@@ -244,6 +246,9 @@ class BinanceNormaliser(Normaliser):
             ts_ms=opt_ms(premium, "time", where) or now_ms,
             bid=opt_positive(quotes, "bidPrice", where),
             ask=opt_positive(quotes, "askPrice", where),
+            funding_rate=opt_num(premium, "lastFundingRate", where)
+            if vm.instrument.kind is InstrumentKind.PERPETUAL
+            else None,
         )
 
     async def fetch_marks(

@@ -207,6 +207,9 @@ class BybitNormaliser(Normaliser):
             venue_delta=num(ticker, "delta", where) if is_option else None,
             bid=opt_positive(ticker, "bid1Price", where),
             ask=opt_positive(ticker, "ask1Price", where),
+            funding_rate=opt_num(ticker, "fundingRate", where)
+            if vm.instrument.kind is InstrumentKind.PERPETUAL
+            else None,
         )
 
     async def fetch_marks(

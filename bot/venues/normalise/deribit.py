@@ -33,9 +33,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 from typing import Any, ClassVar
 
 from bot.domain.ids import Currency, Symbol
+from bot.domain.instruments import InstrumentKind
 from bot.domain.orders import TransferKind, TransferReport, TransferState
 from bot.domain.snapshot import Balance, Mark
 from bot.venues.normalise.base import Normaliser
@@ -54,6 +56,10 @@ from bot.venues.normalise.common import (
     positive,
     text,
 )
+
+DELIVERY_DAYS = 10
+"""Delivery days read per call: the recorder asks after each passed expiry, and ten days
+cover a daemon stopped for a week over the daily expiries."""
 
 _WITHDRAWAL_STATES = {
     "unconfirmed": TransferState.PROCESSING,
@@ -107,6 +113,7 @@ class DeribitNormaliser(Normaliser):
                     initial_margin=num(entry, "initial_margin", where),
                     maintenance_margin=num(entry, "maintenance_margin", where),
                     account=account,
+                    options_value=opt_num(entry, "options_value", where),
                 )
             )
         return out
@@ -183,6 +190,29 @@ class DeribitNormaliser(Normaliser):
             return mark
         return replace(mark, venue_delta=self.venue_delta(vm, ticker).delta)
 
+    async def fetch_delivery_prices(self, client: Any, underlying: Currency) -> dict[str, float]:
+        """The last :data:`DELIVERY_DAYS` days of ``public/get_delivery_prices`` of the
+        ``<coin>_usd`` index, e.g. ``{"date": "2020-06-01", "delivery_price": 9485.6}``."""
+        index_name = f"{underlying.lower()}_usd"
+        answer = await client.publicGetGetDeliveryPrices(
+            {"index_name": index_name, "count": DELIVERY_DAYS}
+        )
+        where = f"deribit get_delivery_prices {index_name}"
+        result = mapping(mapping(answer, where).get("result"), f"{where}.result")
+        rows = result.get("data")
+        if not isinstance(rows, list):
+            raise MalformedResponseError(f"{where}: result.data is not a list")
+        out: dict[str, float] = {}
+        for row in rows:
+            entry = mapping(row, f"{where} row")
+            day = text(entry, "date", where)
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise MalformedResponseError(f"{where}: date {day!r} is not YYYY-MM-DD") from None
+            out[day] = positive(entry, "delivery_price", where)
+        return out
+
     def venue_delta(self, vm: VenueMarket, ticker: Payload) -> VenueDelta:
         """Black-Scholes delta per coin of one option from its ``public/ticker`` answer,
         with the ticker's ``timestamp``."""
@@ -253,4 +283,7 @@ def _mark(vm: VenueMarket, raw: Payload, where: str, keys: tuple[str, str, str])
         bid=opt_positive(raw, bid_key, where),
         ask=opt_positive(raw, ask_key, where),
         open_interest=opt_positive(raw, "open_interest", where),
+        funding_rate=opt_num(raw, "funding_8h", where)
+        if vm.instrument.kind is InstrumentKind.PERPETUAL
+        else None,
     )
