@@ -190,14 +190,15 @@ class TestSnapshotFromTickers:
         assert "/api/v2/public/get_book_summary_by_currency" not in recorder.paths()
 
     async def test_marks_carry_the_ticker_fields_and_the_call_delta(self, rec: Harness) -> None:
-        """The call's mark, IV, forward, best levels and delta, the perp's stamp and the index
-        all come from the tickers' own names (timestamp, best_bid_price, greeks.delta)."""
+        """The call's mark, IV, forward, best levels and delta, the perp's stamp and funding and
+        the index all come from the tickers' own names (timestamp, best_bid_price, greeks.delta)."""
         venue, _ = rec
         snap = await venue.snapshot()
         call, perp = snap.marks[CALL], snap.marks[PERP]
         assert (call.mark_price, call.mark_iv, call.underlying_usd) == (0.06854, 0.60, 60000.0)
         assert (call.bid, call.ask, call.venue_delta) == (0.068, 0.0695, 0.5343)
         assert (perp.ts_ms, perp.bid, perp.venue_delta) == (1_767_225_599_950, 60000.0, None)
+        assert perp.funding_rate == 8.1e-06, "the perpetual's funding_8h, as from a summary"
         assert snap.index_usd == {Currency("BTC"): 59990.0}
         assert snap.index_ts_ms == {Currency("BTC"): call.ts_ms}, "the newest ticker's reading"
 
