@@ -1,7 +1,7 @@
 """Event-driven hedging: tick-to-order latency and the REST request budget, streaming vs polling.
 
 - Tick-to-order: from the emulator's index move (the instant the bench moves its
-  clock across a market step, which the emulator pushes within its 5 ms push
+  clock across a market step, which the emulator pushes within its 2 ms push
   round) to the hedge order reaching the emulator's engine, median and p99
   over ``MOVES`` moves (1,000; ``DELTABOT_BENCH_STREAM_MOVES`` overrides). The
   book's band is so narrow that every move calls for an order. Moves are
@@ -23,7 +23,11 @@
   are counted at the emulator. Target: >= 5x fewer REST requests streaming.
 
 The emulator shares the process (and its core) with the daemon: loopback, no
-network, figures are upper bounds of the daemon's own work.
+network, figures are upper bounds of the daemon's own work. A cycle makes
+``COMMITS_BEFORE_ORDER`` durable journal commits before its order (the
+decisions, the equities, the intent PENDING, then SUBMITTED: journal-first);
+what one costs on the disk the bench runs on (timed over the baseline's
+cycles) is printed beside the latencies.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from bot.engine.cycle import HedgeEngine
 from bot.engine.scheduler import Jobs
 from bot.engine.stream_job import StreamJob
 from bot.journal import Journal
+from bot.journal.db import Db
 from bot.ops.logging import LogFormat, LogLevel, configure_logging
 from bot.sim.deribit_api import DeribitApi
 from bot.venues.factory import Runtime, build_streams, build_venues
@@ -134,6 +139,34 @@ async def rig(
                 for venue in venues.values():
                     await venue.close()
                 journal.close()
+
+
+COMMITS_BEFORE_ORDER = 4
+
+
+class _Commits:
+    """Wall ms of each journal transaction (its statements and its durable commit) while
+    ``timing`` runs (``Db.tx`` is restored after it)."""
+
+    ms: list[float] = []  # noqa: RUF012 - one list for the bench's one process
+
+    @classmethod
+    @contextmanager
+    def timing(cls) -> Iterator[None]:
+        tx = Db.tx
+
+        @contextmanager
+        def timed(self: Db) -> Iterator[None]:
+            t0 = time.perf_counter()
+            with tx(self):
+                yield
+            cls.ms.append((time.perf_counter() - t0) * 1000)
+
+        Db.tx = timed  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            Db.tx = tx  # type: ignore[method-assign]
 
 
 NO_ORDER_S = 1.0
@@ -262,7 +295,8 @@ def run() -> None:
     configure_logging(LogLevel.ERROR, LogFormat.CONSOLE, sys.stderr)
     print(f"  tick-to-order over {MOVES} moves (streaming), {POLL_MOVES} (polling every 1 s)")
     streamed = asyncio.run(_streaming_latency(MOVES))
-    direct = asyncio.run(_direct_latency(POLL_MOVES))
+    with _Commits.timing():
+        direct = asyncio.run(_direct_latency(POLL_MOVES))
     polled = asyncio.run(_polling_latency(POLL_MOVES))
     s_ms, p_ms = np.array(streamed) * 1000, np.array(polled) * 1000
     d_ms = np.array(direct) * 1000
@@ -280,6 +314,13 @@ def run() -> None:
     report("polling every 1 s: tick-to-order median", float(np.median(p_ms)), "ms")
     report("polling every 1 s: tick-to-order p99", float(np.percentile(p_ms, 99)), "ms")
     report("polling / streaming median", float(np.median(p_ms) / np.median(s_ms)), "x")
+    commit_ms = float(np.median(_Commits.ms))
+    report("baseline: a journal transaction (durable commit): median", commit_ms, "ms")
+    report(
+        f"  x {COMMITS_BEFORE_ORDER} before each order / streaming median",
+        COMMITS_BEFORE_ORDER * commit_ms / float(np.median(s_ms)),
+        "x",
+    )
     with _Requests.counting():
         s_requests, s_excursion = asyncio.run(_hour(streaming=True, poll_s=SAFETY_TIMER_S))
         report("streaming: REST requests per simulated hour", s_requests, "req/h")

@@ -101,8 +101,11 @@ def build_sim_venue(options: SimVenueOptions, environ: Mapping[str, str]) -> Sta
     return StandaloneVenue(options, exchange, faults, main.client_secret)
 
 
-async def serve_sim_venue(venue: StandaloneVenue, on_ready: Callable[[str], None]) -> None:
-    """Serve until SIGINT/SIGTERM; ``on_ready`` gets the base URL once requests are accepted.
+async def serve_sim_venue(
+    venue: StandaloneVenue, on_ready: Callable[[str, str | None], None]
+) -> None:
+    """Serve until SIGINT/SIGTERM; ``on_ready`` gets the base URL and the websocket URL
+    (None: a dialect without one) once requests are accepted.
 
     OSError if the address cannot be bound.
     """
@@ -112,7 +115,7 @@ async def serve_sim_venue(venue: StandaloneVenue, on_ready: Callable[[str], None
         loop.add_signal_handler(sig, stop.set)
 
     def ready(emulator: RunningEmulator) -> None:
-        on_ready(emulator.base_url)
+        on_ready(emulator.base_url, emulator.ws_url)
 
     options = venue.options
     await serve_forever(

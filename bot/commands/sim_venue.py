@@ -112,8 +112,10 @@ def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return 2
     configure_logging(LogLevel.INFO, LogFormat.AUTO, sys.stderr, secrets=[venue.secret])
 
-    def ready(base_url: str) -> None:
+    def ready(base_url: str, ws_url: str | None) -> None:
         print(f"sim-venue {name}: listening on {base_url}", flush=True)
+        if ws_url is not None:  # ccxt.pro: urls['api']['ws']
+            print(f"sim-venue {name}: websocket on {ws_url}", flush=True)
         print(f"sim-venue {name}: ready", flush=True)
 
     try:

@@ -52,7 +52,8 @@ class DeribitApi:
     """Request handling of one emulator; an aiohttp app is built around it by :func:`build_app`.
 
     ``auth_clock`` is the wall clock signed timestamps are checked against
-    (clients sign with theirs), independent of the simulated exchange's clock.
+    (clients sign with theirs), independent of the simulated exchange's clock;
+    ``ws_push_clock`` the wall clock websocket channel intervals are counted on.
     """
 
     def __init__(
@@ -63,6 +64,7 @@ class DeribitApi:
         auth_clock: Clock | None = None,
         max_clock_skew_ms: int = MAX_CLOCK_SKEW_MS,
         ws_min_heartbeat_s: float = MIN_HEARTBEAT_S,
+        ws_push_clock: Clock | None = None,
     ) -> None:
         self.exchange = exchange
         self.faults = faults
@@ -76,6 +78,7 @@ class DeribitApi:
             auth_clock=self._auth_clock,
             max_skew_ms=max_clock_skew_ms,
             min_heartbeat_s=ws_min_heartbeat_s,
+            push_clock=ws_push_clock,
         )
 
     def release_held(self) -> None:

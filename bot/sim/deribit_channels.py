@@ -7,15 +7,16 @@
 :class:`Change` s. :class:`ChangeFeed` diffs the exchange against what it last
 pushed (index prices, tickers, orders, trades, positions, portfolios), reading
 only what is new: a cursor over the order and trade logs plus the orders still
-open. Data shapes are Deribit's (the REST views of the same objects); the
-emulator does not aggregate, so a ``100ms`` or ``agg2`` channel is pushed at
-every change, like ``raw``.
+open. Data shapes are Deribit's (the REST views of the same objects). A ``raw``
+channel gets every change as it is seen; a ``100ms`` or ``agg2`` one is
+aggregated as Deribit does (:class:`Held`): at most one push per interval, with
+the latest state of each thing and every trade of the interval.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -24,7 +25,9 @@ from bot.sim.errors import SimError
 from bot.sim.exchange import SimExchange
 
 INVALID_PARAMS = -32602
-INTERVALS = frozenset({"raw", "100ms", "agg2"})
+INTERVAL_MS = {"raw": 0, "100ms": 100, "agg2": 100}
+"""Each subscription interval's aggregation period (0: none). Deribit documents ``agg2`` as
+aggregated without stating its period: the emulator gives it 100 ms."""
 KINDS = frozenset({"future", "option", "spot", "future_combo", "option_combo", "combo", "any"})
 
 
@@ -62,6 +65,8 @@ class Channel:
     instrument: str | None = None
     kind: str | None = None
     currency: str | None = None
+    interval_ms: int = 0
+    """How long changes are aggregated before a push (0: ``raw``, each change at once)."""
 
     @property
     def private(self) -> bool:
@@ -75,18 +80,19 @@ class Channel:
         head = parts[0] if parts else ""
         if head == "deribit_price_index" and len(parts) == 2:
             return cls(name, frozenset({Topic.INDEX}), key=parts[1].lower())
-        if head == "ticker" and len(parts) == 3 and parts[2] in INTERVALS:
-            return cls(name, frozenset({Topic.TICKER}), key=parts[1])
+        interval_ms = INTERVAL_MS.get(parts[-1]) if parts else None
+        if head == "ticker" and len(parts) == 3 and interval_ms is not None:
+            return cls(name, frozenset({Topic.TICKER}), key=parts[1], interval_ms=interval_ms)
         if head == "user" and len(parts) == 3 and parts[1] == "portfolio":
             return cls(name, frozenset({Topic.PORTFOLIO}), key=parts[2].upper())
-        if head == "user" and len(parts) in (4, 5) and parts[-1] in INTERVALS:
+        if head == "user" and len(parts) in (4, 5) and interval_ms is not None:
             topics = _USER_TOPICS.get(parts[1])
             if topics is not None and len(parts) == 4:
-                return cls(name, topics, instrument=parts[2])
+                return cls(name, topics, instrument=parts[2], interval_ms=interval_ms)
             if topics is not None and parts[2] in KINDS:
                 currency = None if parts[3] == "any" else parts[3].upper()
                 kind = None if parts[2] == "any" else parts[2]
-                return cls(name, topics, kind=kind, currency=currency)
+                return cls(name, topics, kind=kind, currency=currency, interval_ms=interval_ms)
         raise SimError(INVALID_PARAMS, "Invalid params", {"reason": f"unknown channel {name!r}"})
 
     def wants(self, change: Change, account_id: int | None) -> bool:
@@ -103,9 +109,12 @@ class Channel:
 
     def render(self, changes: Iterable[Change]) -> list[Any]:
         """The notifications' ``data`` for this channel, in Deribit's shapes: one per index,
-        ticker, portfolio or order; one list of trades; one ``user.changes`` object per
-        instrument (its orders, trades and positions together)."""
+        ticker, portfolio or order (an aggregated orders channel: one list of them); one
+        list of trades; one ``user.changes`` object per instrument (its orders, trades and
+        positions together)."""
         mine = list(changes)
+        if self.topics == {Topic.ORDERS} and self.interval_ms:
+            return [[c.data for c in mine]] if mine else []
         if Topic.POSITIONS in self.topics:  # user.changes
             grouped: dict[str, dict[str, Any]] = {}
             for c in mine:
@@ -117,6 +126,31 @@ class Channel:
         if self.topics == {Topic.TRADES}:
             return [[c.data for c in mine]] if mine else []
         return [c.data for c in mine]
+
+
+@dataclass(slots=True)
+class Held:
+    """What an aggregated channel holds until ``due_ms``, the end of the interval its first
+    change fell in: the latest state of each index, ticker, portfolio, order and position,
+    and every trade (a trade is an event, not a state)."""
+
+    due_ms: int
+    changes: dict[tuple[Topic, str, int | None, str | None], Change] = field(default_factory=dict)
+
+    @classmethod
+    def starting(cls, now_ms: int, interval_ms: int) -> Held:
+        """Held changes of the interval ``now_ms`` falls in (intervals aligned on 0)."""
+        return cls((now_ms // interval_ms + 1) * interval_ms)
+
+    def add(self, changes: Iterable[Change]) -> None:
+        """Keep ``changes``, each replacing an older state of the same thing."""
+        for c in changes:
+            ident = None
+            if c.topic in (Topic.ORDERS, Topic.TRADES):
+                ident = str(c.data["order_id" if c.topic is Topic.ORDERS else "trade_id"])
+            slot = (c.topic, c.key, c.account_id, ident)
+            self.changes.pop(slot, None)
+            self.changes[slot] = c  # the latest, in the order last changed
 
 
 _USER_TOPICS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from bot.sim.errors import bad_param
@@ -105,12 +105,26 @@ class Params:
         return value
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def to_json(value: Any) -> Any:
-    """A view (frozen dataclass whose fields are Deribit result keys) or a list of them as JSON."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
+    """A view (frozen dataclass whose fields are Deribit result keys) or a list of them as JSON.
+
+    Field by field rather than :func:`dataclasses.asdict`, which deep-copies every
+    value: a chain's book summaries are hundreds of views per read, on the path
+    from an index move to the hedge order.
+    """
+    if isinstance(value, _SCALARS):
+        return value
     if isinstance(value, list | tuple):
         return [to_json(item) for item in value]
     if isinstance(value, dict):
         return {key: to_json(item) for key, item in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES.get(type(value))
+        if names is None:
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+        return {name: to_json(getattr(value, name)) for name in names}
     return value

@@ -12,7 +12,9 @@ over HTTP.
 
 Pushes: :meth:`DeribitWs.publish` diffs the exchange (:mod:`bot.sim.deribit_channels`)
 and sends every subscriber the changes its channels select, as
-``{"method": "subscription", "params": {"channel", "data"}}``. It runs every
+``{"method": "subscription", "params": {"channel", "data"}}``: a ``raw`` channel
+at once, a ``100ms`` or ``agg2`` one once its interval ends on ``push_clock``
+(the wall clock; tests inject a manual one), with the interval's latest state. It runs every
 ``push_interval_ms`` of wall time while anyone subscribes, and at once after
 every private HTTP or websocket call that is not a read (an order's own
 updates are pushed before its HTTP answer is written). Each connection has one
@@ -36,9 +38,9 @@ from typing import Any
 import structlog
 from aiohttp import WSMsgType, web
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.sim.auth import INVALID_CREDENTIALS, signature
-from bot.sim.deribit_channels import INVALID_PARAMS, ChangeFeed, Channel, Topic
+from bot.sim.deribit_channels import INVALID_PARAMS, Change, ChangeFeed, Channel, Held, Topic
 from bot.sim.deribit_params import Params
 from bot.sim.deribit_private import PRIVATE_METHODS
 from bot.sim.deribit_public import PUBLIC_METHODS
@@ -57,7 +59,7 @@ from bot.sim.faults import FaultAction, Faults
 _log = structlog.get_logger(__name__)
 
 WS_PATH = "/ws/api/v2"
-PUSH_INTERVAL_MS = 5
+PUSH_INTERVAL_MS = 2
 """How often (wall ms) the emulator looks for changes to push while anyone subscribes."""
 MIN_HEARTBEAT_S = 10.0
 """Deribit's smallest ``public/set_heartbeat`` interval."""
@@ -77,6 +79,8 @@ class _Connection:
     heard: bool = True
     """Whether the client sent anything since the last ``test_request``."""
     outbox: asyncio.Queue[tuple[float, str]] = field(default_factory=asyncio.Queue)
+    held: dict[str, Held] = field(default_factory=dict)
+    """Changes each aggregated channel holds until its interval ends, by channel name."""
 
 
 class DeribitWs:
@@ -91,10 +95,12 @@ class DeribitWs:
         max_skew_ms: int,
         push_interval_ms: int = PUSH_INTERVAL_MS,
         min_heartbeat_s: float = MIN_HEARTBEAT_S,
+        push_clock: Clock | None = None,
     ) -> None:
         self.exchange = exchange
         self.faults = faults
         self._auth_clock = auth_clock
+        self._push_clock = push_clock or SystemClock()
         self._max_skew_ms = max_skew_ms
         self._push_s = push_interval_ms / 1000.0
         self._min_heartbeat_s = min_heartbeat_s
@@ -207,10 +213,14 @@ class DeribitWs:
         return handler(self.exchange, self._account(conn), params)
 
     def _unsubscribe(self, conn: _Connection, params: Params) -> list[str]:
-        return [name for name in _channel_names(params) if conn.channels.pop(name, None)]
+        names = _channel_names(params)
+        for name in names:
+            conn.held.pop(name, None)
+        return [name for name in names if conn.channels.pop(name, None)]
 
     def _unsubscribe_all(self, conn: _Connection, _params: Params) -> str:
         conn.channels.clear()
+        conn.held.clear()
         return "ok"
 
     def _set_heartbeat(self, conn: _Connection, params: Params) -> str:
@@ -330,14 +340,15 @@ class DeribitWs:
                 and any(Topic.PORTFOLIO in ch.topics for ch in c.channels.values())
             }
             changes = self._feed.changes(tickers, {a for a in accounts if a is not None})
-            if not changes:
+            if not changes and not any(c.held for c in self._connections):
                 return
+            now_ms = self._push_clock.now_ms()
             for conn in self._connections:
                 for channel in conn.channels.values():
                     if self.faults.ws_stalled(channel.name):
                         continue
                     wanted = [c for c in changes if channel.wants(c, conn.account_id)]
-                    for data in channel.render(wanted):
+                    for data in _due(conn, channel, wanted, now_ms):
                         if self.faults.take_ws_drop():
                             continue
                         note = {
@@ -400,6 +411,22 @@ def mount(app: web.Application, stream: DeribitWs) -> None:
     app.router.add_get(WS_PATH, stream.handle)
     app.on_startup.append(stream.start)
     app.on_shutdown.append(stream.close)
+
+
+def _due(conn: _Connection, channel: Channel, wanted: list[Change], now_ms: int) -> list[Any]:
+    """What ``channel`` pushes now: ``wanted`` at once when ``raw``; else nothing until the
+    interval ends, then one push of what it held (Deribit's aggregation)."""
+    if not channel.interval_ms:
+        return channel.render(wanted)
+    held = conn.held.get(channel.name)
+    if wanted:
+        if held is None:
+            held = conn.held[channel.name] = Held.starting(now_ms, channel.interval_ms)
+        held.add(wanted)
+    if held is None or now_ms < held.due_ms:
+        return []
+    del conn.held[channel.name]
+    return channel.render(held.changes.values())
 
 
 def _channel_names(params: Params) -> list[str]:

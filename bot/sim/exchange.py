@@ -10,6 +10,7 @@ the facade).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 from bot.clock import Clock
@@ -22,7 +23,7 @@ from bot.sim.errors import ORDER_NOT_FOUND, bad_param, sim_error
 from bot.sim.market import MarketModel
 from bot.sim.marks import MarkRow
 from bot.sim.network import SimNetwork
-from bot.sim.order_book import OrderBook, synthetic_book
+from bot.sim.order_book import OrderBook, best_levels, synthetic_book
 from bot.sim.orders import ExchangeOrder
 from bot.sim.render import (
     Activity,
@@ -35,6 +36,7 @@ from bot.sim.render import (
     subaccount_view,
     ticker_view,
 )
+from bot.sim.render_cache import RenderCache
 from bot.sim.spec import ExchangeSpec
 from bot.sim.validation import validate_order
 from bot.sim.views import (
@@ -82,6 +84,12 @@ class SimExchange:
     ) -> None:
         self._w = SimWorld(market, clock, config, network)
         self._keys = {a.client_id: a for a in config.accounts}
+        self._tickers: RenderCache[str, TickerView] = RenderCache(
+            lambda view, now: replace(view, timestamp=now)
+        )
+        self._summaries: RenderCache[tuple[str, str | None], list[BookSummaryView]] = RenderCache(
+            lambda views, now: [replace(v, creation_timestamp=now) for v in views]
+        )
 
     @property
     def name(self) -> str:
@@ -165,12 +173,20 @@ class SimExchange:
         )
 
     def ticker(self, instrument_name: str) -> TickerView:
-        return self._ticker_at(instrument_name, self._w.sync())
+        """``public/ticker``; kept while the world's marks and trades hold (a push round
+        reads every subscribed ticker)."""
+        now = self._w.sync()
+        return self._tickers.get(
+            instrument_name,
+            self._w.render_state(now),
+            now,
+            lambda: self._ticker_at(instrument_name, now),
+        )
 
     def _ticker_at(self, instrument_name: str, now: int) -> TickerView:
         c, row = self._w.contract(instrument_name)
-        book = synthetic_book(c, row.mark_price, self._w.config.book)
-        return ticker_view(c, row, book, now, self._w.activity(instrument_name, now))
+        top = best_levels(c, row.mark_price, self._w.config.book)
+        return ticker_view(c, row, top, now, self._w.activity(instrument_name, now))
 
     def order_book(self, instrument_name: str, depth: int = 5) -> OrderBookView:
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
@@ -178,7 +194,7 @@ class SimExchange:
         now = self._w.sync()
         c, row = self._w.contract(instrument_name)
         book = synthetic_book(c, row.mark_price, self._w.config.book)
-        ticker = ticker_view(c, row, book, now, self._w.activity(instrument_name, now))
+        ticker = ticker_view(c, row, book.top(), now, self._w.activity(instrument_name, now))
         return order_book_view(ticker, book, depth, self._w.marks_step)
 
     def index_price(self, index_name: str) -> IndexPriceView:
@@ -207,15 +223,28 @@ class SimExchange:
         return DeliveryPricesView(rows, len(days))
 
     def book_summaries(self, currency: str, kind: str | None = None) -> list[BookSummaryView]:
-        """One summary per instrument, all at one instant (one sync, like the venue's snapshot)."""
-        listed = self.instruments(currency, kind)  # brings the world up to the clock
-        now = self._w.ts
-        return [
-            book_summary_view(
-                self._w.contracts[i.instrument_name], self._ticker_at(i.instrument_name, now)
-            )
-            for i in listed
-        ]
+        """One summary per instrument, all at one instant (one sync, like the venue's snapshot).
+
+        Kept while the world's marks and trades hold: a chain is hundreds of summaries,
+        and the marks change once per grid step.
+        """
+        now = self._w.sync()
+        if currency != "any":
+            self._currency(currency)
+        if kind not in (None, "future", "option"):
+            raise bad_param("kind", f"must be 'future' or 'option', got {kind!r}")
+        w = self._w
+
+        def render() -> list[BookSummaryView]:
+            return [
+                book_summary_view(c, self._ticker_at(n, now))
+                for n, c in w.contracts.items()
+                if n not in w.expired
+                and currency in ("any", c.currency)
+                and kind in (None, c.deribit_kind)
+            ]
+
+        return self._summaries.get((currency, kind), w.render_state(now), now, render)
 
     # ------------------------------------------------------------------ auth
     def account_id_for_key(self, api_key: str) -> int | None:

@@ -30,12 +30,30 @@ class OrderBook:
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
 
+    def top(self) -> tuple[Level | None, Level | None]:
+        """The best bid and ask (None: that side is empty)."""
+        return (self.bids[0] if self.bids else None), (self.asks[0] if self.asks else None)
+
 
 def synthetic_book(c: SimContract, mark: float, spec: OrderBookSpec) -> OrderBook:
     """The ladder quoted around ``mark`` for ``c``, prices on the contract's ticks."""
     if c.is_option:
         return _option_book(c, mark, spec)
     return _future_book(c, mark, spec)
+
+
+def best_levels(
+    c: SimContract, mark: float, spec: OrderBookSpec
+) -> tuple[Level | None, Level | None]:
+    """The best bid and ask of :func:`synthetic_book` (None: that side is empty), without
+    building an option's whole ladder: a ticker needs only its top."""
+    if c.is_option:
+        bid, ask = _option_top(c, mark, spec)
+        amount = c.instrument.min_size * spec.option_depth_min_sizes
+        return (Level(bid, amount) if bid > 0 and spec.levels > 0 else None), (
+            Level(ask, amount) if spec.levels > 0 else None
+        )
+    return _future_book(c, mark, spec).top()
 
 
 def _lots(amount: float, lot: float) -> float:
@@ -55,11 +73,8 @@ def _future_book(c: SimContract, mark: float, spec: OrderBookSpec) -> OrderBook:
 
 def _option_book(c: SimContract, mark: float, spec: OrderBookSpec) -> OrderBook:
     amount = c.instrument.min_size * spec.option_depth_min_sizes
-    tick = c.tick_at(mark)
-    half = max(mark * spec.option_half_spread, spec.option_min_half_spread_ticks * tick)
     bids, asks = [], []
-    bid = c.round_price(mark - half, up=False)
-    ask = max(c.round_price(mark + half, up=True), c.instrument.tick_size)
+    bid, ask = _option_top(c, mark, spec)
     for _ in range(spec.levels):
         if bid > 0:
             bids.append(Level(bid, amount))
@@ -67,6 +82,15 @@ def _option_book(c: SimContract, mark: float, spec: OrderBookSpec) -> OrderBook:
         bid = round(bid - spec.option_level_step_ticks * c.tick_at(bid), 10)
         ask = round(ask + spec.option_level_step_ticks * c.tick_at(ask), 10)
     return OrderBook(tuple(bids), tuple(asks))
+
+
+def _option_top(c: SimContract, mark: float, spec: OrderBookSpec) -> tuple[float, float]:
+    """An option's best bid and ask prices (the bid may be 0 or less: no bid)."""
+    tick = c.tick_at(mark)
+    half = max(mark * spec.option_half_spread, spec.option_min_half_spread_ticks * tick)
+    bid = c.round_price(mark - half, up=False)
+    ask = max(c.round_price(mark + half, up=True), c.instrument.tick_size)
+    return bid, ask
 
 
 def _dedupe(levels: list[Level]) -> tuple[Level, ...]:

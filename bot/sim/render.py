@@ -10,7 +10,7 @@ from bot.domain.units import position_coin
 from bot.sim.accounts import AccountState, PositionState, Valuation, position_margin, position_upl
 from bot.sim.contracts import SimContract, expiry_code
 from bot.sim.marks import MarkRow, net_delta
-from bot.sim.order_book import OrderBook
+from bot.sim.order_book import Level, OrderBook
 from bot.sim.spec import FeeSchedule, WalletSpec
 from bot.sim.views import (
     AccountSummaryView,
@@ -98,12 +98,13 @@ def _underlying_index(c: SimContract) -> str | None:
 def ticker_view(
     c: SimContract,
     row: MarkRow,
-    book: OrderBook,
+    top: tuple[Level | None, Level | None],
     now: int,
     activity: Activity,
 ) -> TickerView:
-    """``public/ticker``: marks, best levels, IV in percent and Deribit-unit Greeks."""
-    bid, ask = (book.bids[0] if book.bids else None), (book.asks[0] if book.asks else None)
+    """``public/ticker``: marks, best levels (``top``: bid, ask), IV in percent and
+    Deribit-unit Greeks."""
+    bid, ask = top
     volume_24h = activity.volume_24h
     greeks = None
     if c.is_option:

@@ -53,12 +53,15 @@ async def run_emulator(
     allow_non_loopback: bool = False,
     auth_clock: Clock | None = None,
     ws_min_heartbeat_s: float = MIN_HEARTBEAT_S,
+    ws_push_clock: Clock | None = None,
 ) -> AsyncIterator[RunningEmulator]:
     """Serve ``exchange`` in its dialect until the block exits; port 0 picks a free port.
 
     ``auth_clock`` is the wall clock signatures are checked against (default:
     the system clock); ``ws_min_heartbeat_s`` the smallest websocket heartbeat
-    interval accepted (Deribit's 10 s; tests shorten it).
+    interval accepted (Deribit's 10 s; tests shorten it); ``ws_push_clock`` the
+    wall clock ``100ms`` and ``agg2`` channel intervals are counted on (default:
+    the system clock; tests step a manual one).
     """
     if not (allow_non_loopback or is_loopback(host)):
         raise ValueError(
@@ -77,6 +80,7 @@ async def run_emulator(
             faults or Faults(),
             auth_clock=auth_clock,
             ws_min_heartbeat_s=ws_min_heartbeat_s,
+            ws_push_clock=ws_push_clock,
         )
         app = build_app(api)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)

@@ -1,7 +1,7 @@
 """Frozen views the simulated exchange returns, one per Deribit v2 result object.
 
 Field names are exactly Deribit's JSON result keys, so the HTTP facade
-serialises a view with :func:`dataclasses.asdict` and ccxt parses it as it
+serialises a view field by field (:func:`bot.sim.deribit_params.to_json`) and ccxt parses it as it
 would the real venue's answer. Fields Deribit omits for some instruments
 (``strike`` on a future, ``funding_8h`` on an option) are ``None`` here.
 Units follow Deribit: option prices in coin, ``mark_iv`` in percent,

@@ -10,6 +10,7 @@ of tickers reprices nothing.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -133,6 +134,14 @@ class SimWorld:
         last = trades[-1].price if trades else None
         volume = sum((t.amount for t in trades if t.timestamp > now - MS_PER_DAY), 0.0)
         return Activity(oi, last, volume)
+
+    def render_state(self, now: int) -> tuple[int, int, int, int]:
+        """What a rendered ticker or book summary depends on besides its time stamp: the
+        marks' grid step, the trades (open interest, last price), the listing (expiries)
+        and how many trades have left the 24 h volume window by ``now``."""
+        trades = self.desk.trades  # appended as the world's time advances: in time order
+        aged = bisect_right(trades, now - MS_PER_DAY, key=lambda t: t[1].timestamp)
+        return self.marks_step, len(trades), len(self.expired), aged
 
     def _grid_ts(self, ts: int) -> int:
         """Market time of the grid step containing ``ts`` (prices change once per step)."""

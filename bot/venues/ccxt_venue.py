@@ -254,14 +254,25 @@ class CcxtVenue:
         balances = await self._read(lambda: self._norm.fetch_balances(self._client, self._account))
         return tuple(balances)
 
-    async def _marks(self, symbols: Iterable[Symbol], require_all: bool) -> MarkBatch:
+    async def _marks(
+        self, symbols: Iterable[Symbol], require_all: bool, held_options: int | None = None
+    ) -> MarkBatch:
+        """Marks of ``symbols``; ``held_options`` given: a snapshot's, that many of them
+        held options (:meth:`Normaliser.fetch_snapshot_marks`)."""
         wanted = [await self._market(s) for s in dict.fromkeys(symbols)]
         if not wanted:
             return MarkBatch({}, {}, {})
         # A quote without a time of its own is stamped on the venue's clock as last
         # measured, so that the skew correction brings it back to the read time.
         now = self._clock_ms() + self._skew_ms
-        batch = await self._read(lambda: self._norm.fetch_marks(self._client, wanted, now))
+        norm, client = self._norm, self._client
+        batch = await self._read(
+            lambda: (
+                norm.fetch_marks(client, wanted, now)
+                if held_options is None
+                else norm.fetch_snapshot_marks(client, wanted, held_options, now)
+            )
+        )
         missing = {vm.symbol for vm in wanted} - set(batch.marks)
         if require_all and missing:
             raise MalformedResponseError(f"{self._venue}: no mark for {_listed(missing)}")
@@ -308,7 +319,9 @@ class CcxtVenue:
         # route_unusable for it alone), never a reason to fail the whole read.
         listed = [s for s in watch if s in instruments]
         batch = await self._marks(
-            [p.instrument.symbol for p in positions] + listed, require_all=True
+            [p.instrument.symbol for p in positions] + listed,
+            require_all=True,
+            held_options=sum(1 for p in positions if p.instrument.is_option),
         )
         marks = dict(batch.marks)
         await self._add_venue_deltas(positions, marks)

@@ -321,7 +321,8 @@ async def test_held_option_carries_the_venue_delta_of_its_ticker(
     emulator_adapter: Adapter,
 ) -> None:
     """A snapshot's held option mark carries public/ticker's Black-Scholes greeks.delta per
-    coin (the bulk book summary has none); an option only watched does not."""
+    coin (the bulk book summary has none); an option only watched does not (two watched:
+    the summaries plus one ticker are fewer requests than three tickers)."""
     venue = emulator_adapter.venue
     assert isinstance(venue, CcxtVenue)
     chain = await venue.fetch_option_chain(Currency("BTC"))
@@ -339,7 +340,7 @@ async def test_held_option_carries_the_venue_delta_of_its_ticker(
     cid = _Counter("venue-delta").cid(0)
     outcome = await venue.create_order(OrderRequest(cid, venue.venue_id, held, Side.BUY, 0.5, ask))
     assert isinstance(outcome, Accepted), outcome
-    snapshot = await venue.snapshot(watch=[watched])
+    snapshot = await venue.snapshot(watch=[watched, calls[2]])
     ticker = await venue.client.public_get_ticker(
         {"instrument_name": venue.markets[held].market_id}
     )

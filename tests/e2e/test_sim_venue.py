@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
 import ccxt.async_support as ccxt
 import pytest
 
@@ -42,8 +43,17 @@ async def _read_until_ready(proc: asyncio.subprocess.Process) -> list[str]:
     return lines
 
 
+async def _ws_version(url: str) -> str:
+    """The version ``public/test`` answers over a JSON-RPC websocket at ``url``."""
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.send_json({"jsonrpc": "2.0", "id": 1, "method": "public/test", "params": {}})
+        answer = await asyncio.wait_for(ws.receive_json(), STARTUP_LIMIT_S)
+    return str(answer["result"]["version"])
+
+
 async def test_sim_venue_serves_ccxt_and_exits_zero_on_sigterm() -> None:
-    """The CLI prints its URL and ready, serves ccxt with env keys and --faults, exits 0 on TERM."""
+    """The CLI prints its REST and websocket URLs, serves ccxt with env keys and --faults, exits 0
+    on TERM."""
     env = {**os.environ, "DELTABOT_SIM_API_KEY": KEY, "DELTABOT_SIM_API_SECRET": SECRET}
     faults = '{"rules": [{"action": "error", "code": 10028, "method": "private/*", "count": 1}]}'
     proc = await _start(
@@ -53,6 +63,9 @@ async def test_sim_venue_serves_ccxt_and_exits_zero_on_sigterm() -> None:
         lines = await asyncio.wait_for(_read_until_ready(proc), STARTUP_LIMIT_S)
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+)$", "\n".join(lines), re.M)
         assert match is not None, lines
+        ws_match = re.search(r"websocket on (ws://127\.0\.0\.1:\d+/ws/api/v2)$", lines[1])
+        assert ws_match is not None, lines
+        assert await _ws_version(ws_match.group(1)), "the printed websocket URL answers"
         client = ccxt.deribit({"apiKey": KEY, "secret": SECRET, "timeout": 5000})
         client.urls["api"]["rest"] = match.group(1)
         try:

@@ -6,14 +6,29 @@ import asyncio
 import hashlib
 import hmac
 import time
+from typing import Any
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.venues.stream import DeribitEvents
 from tests.integration.test_emulator_ccxt import MAIN, PERP
-from tests.integration.ws_helpers import STEP_MS, WAIT_S, emulator_on, pro_client, raw_ws
+from tests.integration.ws_helpers import (
+    STEP_MS,
+    WAIT_S,
+    RawWs,
+    emulator_on,
+    pro_client,
+    raw_ws,
+)
 
 IOC_BUY = (PERP, "market", "buy", 100, None, {"timeInForce": "IOC"})
+RAW_TICKER = "ticker.BTC-PERPETUAL.raw"
+PUSH_T0_MS = 1_000_000
+"""The injected push clock's start: on an interval boundary, so a step of one interval ends
+the interval the first change fell in."""
+INTERVAL_MS = 100
+MOVES = 3
 
 
 class TestCcxtPro:
@@ -95,6 +110,87 @@ class TestChannels:
             await ws.call("private/buy", instrument_name="BTC-PERPETUAL", amount=100, type="market")
             pushed = [ws.pushes.get_nowait() for _ in range(ws.pushes.qsize())]
             assert [p["params"]["channel"] for p in pushed] == ["user.trades.future.any.raw"]
+
+
+class TestIntervals:
+    """Aggregated channels push at most once per interval, with the latest state; ``raw``
+    pushes each change. The interval runs on an injected clock the test steps."""
+
+    @pytest.mark.parametrize("interval", ["100ms", "agg2"])
+    async def test_changes_within_one_interval_are_one_push_of_the_latest(
+        self, interval: str
+    ) -> None:
+        """Three ticker moves in one interval: three raw pushes, then one aggregated push
+        (once the interval ends) equal to the last raw one."""
+        push_clock = ManualClock(PUSH_T0_MS)
+        aggregated = f"ticker.BTC-PERPETUAL.{interval}"
+        async with (
+            emulator_on(ws_push_clock=push_clock) as (emulator, clock),
+            raw_ws(emulator) as ws,
+        ):
+            # aggregated first: a push of it in a round would arrive before the raw one
+            await ws.call("public/subscribe", channels=[aggregated, RAW_TICKER])
+            raw = []
+            for _ in range(MOVES):
+                clock.advance(STEP_MS)
+                raw.append((await ws.push(RAW_TICKER))["params"]["data"])
+            assert _pushed(ws, aggregated) == [], "held until the interval ends"
+            push_clock.advance(INTERVAL_MS)
+            data = (await ws.push(aggregated))["params"]["data"]
+            assert data == raw[-1] and len({r["mark_price"] for r in raw}) == MOVES
+            clock.advance(STEP_MS)  # one more round: nothing else was held
+            await ws.push(RAW_TICKER)
+            assert _pushed(ws, aggregated) == []
+
+    async def test_an_aggregated_orders_channel_pushes_each_order_once_in_a_list(self) -> None:
+        """Two orders in one interval of user.orders.any.any.100ms: one push, both orders in
+        their final state (raw: an order per push)."""
+        push_clock = ManualClock(PUSH_T0_MS)
+        async with (
+            emulator_on(ws_push_clock=push_clock) as (emulator, _clock),
+            raw_ws(emulator) as ws,
+        ):
+            await ws.login()
+            await ws.call("private/subscribe", channels=["user.orders.any.any.100ms"])
+            ids = []
+            for _ in range(2):
+                answer = await ws.call(
+                    "private/buy", instrument_name="BTC-PERPETUAL", amount=100, type="market"
+                )
+                ids.append(answer["result"]["order"]["order_id"])
+            assert ws.pushes.empty(), "held until the interval ends"
+            push_clock.advance(INTERVAL_MS)
+            (orders,) = [(await ws.push("user.orders"))["params"]["data"]]
+            assert [o["order_id"] for o in orders] == ids
+            assert {o["order_state"] for o in orders} == {"filled"}
+
+    async def test_unmodified_ccxt_pro_reads_the_aggregated_ticker(self) -> None:
+        """ccxt.pro's watch_ticker (its default 100ms channel) resolves on the interval's
+        push with the latest mark."""
+        push_clock = ManualClock(PUSH_T0_MS)
+        async with (
+            emulator_on(ws_push_clock=push_clock) as (emulator, clock),
+            pro_client(emulator) as client,
+        ):
+            watch = asyncio.create_task(client.watch_ticker(PERP))
+            await asyncio.sleep(0.2)
+            for _ in range(MOVES):
+                clock.advance(STEP_MS)
+            latest = await client.fetch_ticker(PERP)
+            push_clock.advance(INTERVAL_MS)
+            ticker = await asyncio.wait_for(watch, WAIT_S)
+            assert ticker["markPrice"] == latest["markPrice"]
+
+
+def _pushed(ws: RawWs, channel: str) -> list[dict[str, Any]]:
+    """The pushes of ``channel`` already received (others stay queued)."""
+    kept, out = [], []
+    while not ws.pushes.empty():
+        message = ws.pushes.get_nowait()
+        (out if message["params"]["channel"] == channel else kept).append(message)
+    for message in kept:
+        ws.pushes.put_nowait(message)
+    return out
 
 
 class TestSession:

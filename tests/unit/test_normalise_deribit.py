@@ -124,13 +124,14 @@ async def test_marks_turn_percent_iv_into_a_fraction(deribit: Harness) -> None:
 
 
 async def test_snapshot_stamps_clock_and_index(deribit: Harness) -> None:
-    """A snapshot holds the held positions' marks and Deribit's index per coin, stamped
-    with the summaries' creation_timestamp, and the venue's clock from public/get_time."""
+    """A snapshot holds the held positions' and the watched put's marks and Deribit's index
+    per coin, stamped with the summaries' creation_timestamp, and the venue's clock from
+    public/get_time."""
     venue, rec = deribit
     rec.on("GET /api/v2/public/ticker?instrument_name=BTC-25DEC26-60000-C", "ticker_call")
-    snap = await venue.snapshot()
+    snap = await venue.snapshot(watch=[PUT])
     assert snap.ts_ms == 1_767_225_600_000
-    assert set(snap.marks) == {PERP, CALL}
+    assert set(snap.marks) == {PERP, CALL, PUT}
     assert snap.index_usd == {Currency("BTC"): 59990.0}
     assert snap.index_ts_ms == {Currency("BTC"): 1_767_225_599_950}
     assert snap.marks[PERP].ts_ms == 1_767_225_599_950
@@ -144,13 +145,13 @@ async def test_snapshot_stamps_clock_and_index(deribit: Harness) -> None:
 async def test_held_option_mark_is_as_old_as_the_older_of_summary_and_ticker(
     deribit: Harness,
 ) -> None:
-    """A held option's mark (summary at ...950) with its delta from a ticker stamped 5 s
-    earlier carries the ticker's time: a mark is as old as its oldest part."""
+    """A held option's mark (summary at ...950, the put watched) with its delta from a ticker
+    stamped 5 s earlier carries the ticker's time: a mark is as old as its oldest part."""
     venue, rec = deribit
     ticker = load("deribit", "ticker_call")
     ticker["result"]["timestamp"] = 1_767_225_594_950
     rec.on("GET /api/v2/public/ticker", ticker)
-    snap = await venue.snapshot()
+    snap = await venue.snapshot(watch=[PUT])
     assert snap.marks[CALL].ts_ms == 1_767_225_594_950
     assert snap.marks[PERP].ts_ms == 1_767_225_599_950
 
@@ -169,6 +170,46 @@ async def test_snapshot_takes_held_option_delta_from_its_ticker_only(deribit: Ha
     assert tickers == [{"instrument_name": "BTC-25DEC26-60000-C"}]
 
 
+class TestSnapshotFromTickers:
+    """Holding a perp and a call, a ticker each costs what the summary plus the call's
+    ticker would: the snapshot reads the two tickers and not the chain."""
+
+    @pytest.fixture
+    def rec(self, deribit: Harness) -> Harness:
+        venue, rec = deribit
+        rec.on("GET /api/v2/public/ticker?instrument_name=BTC-25DEC26-60000-C", "ticker_call")
+        rec.on("GET /api/v2/public/ticker?instrument_name=BTC-PERPETUAL", "ticker_perp")
+        return venue, rec
+
+    async def test_reads_one_ticker_per_held_instrument_and_no_summary(self, rec: Harness) -> None:
+        """Two public/ticker calls, no get_book_summary_by_currency."""
+        venue, recorder = rec
+        await venue.snapshot()
+        names = sorted(c.params["instrument_name"] for c in recorder.calls if "ticker" in c.path)
+        assert names == ["BTC-25DEC26-60000-C", "BTC-PERPETUAL"]
+        assert "/api/v2/public/get_book_summary_by_currency" not in recorder.paths()
+
+    async def test_marks_carry_the_ticker_fields_and_the_call_delta(self, rec: Harness) -> None:
+        """The call's mark, IV, forward, best levels and delta, the perp's stamp and funding and
+        the index all come from the tickers' own names (timestamp, best_bid_price, greeks.delta)."""
+        venue, _ = rec
+        snap = await venue.snapshot()
+        call, perp = snap.marks[CALL], snap.marks[PERP]
+        assert (call.mark_price, call.mark_iv, call.underlying_usd) == (0.06854, 0.60, 60000.0)
+        assert (call.bid, call.ask, call.venue_delta) == (0.068, 0.0695, 0.5343)
+        assert (perp.ts_ms, perp.bid, perp.venue_delta) == (1_767_225_599_950, 60000.0, None)
+        assert perp.funding_rate == 8.1e-06, "the perpetual's funding_8h, as from a summary"
+        assert snap.index_usd == {Currency("BTC"): 59990.0}
+        assert snap.index_ts_ms == {Currency("BTC"): call.ts_ms}, "the newest ticker's reading"
+
+    async def test_a_ticker_for_another_instrument_is_refused(self, rec: Harness) -> None:
+        """An answer naming another instrument stops the snapshot, naming both."""
+        venue, recorder = rec
+        recorder.on("GET /api/v2/public/ticker?instrument_name=BTC-PERPETUAL", "ticker_call")
+        with pytest.raises(MalformedResponseError, match="BTC/USD:BTC: answer is for"):
+            await venue.snapshot()
+
+
 async def test_option_ticker_without_greeks_names_the_field(deribit: Harness) -> None:
     """A held option's ticker lacking greeks stops the snapshot instead of a silent None."""
     venue, rec = deribit
@@ -176,7 +217,7 @@ async def test_option_ticker_without_greeks_names_the_field(deribit: Harness) ->
     del broken["result"]["greeks"]
     rec.on("GET /api/v2/public/ticker", broken)
     with pytest.raises(MalformedResponseError, match=r"BTC/USD:BTC-261225-60000-C\.greeks"):
-        await venue.snapshot()
+        await venue.snapshot(watch=[PUT])
 
 
 async def test_missing_mark_is_an_error_not_a_gap(deribit: Harness) -> None:

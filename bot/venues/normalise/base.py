@@ -333,6 +333,14 @@ class Normaliser(ABC):
         quotes that carry no time of their own.
         """
 
+    async def fetch_snapshot_marks(
+        self, client: Any, markets: Sequence[VenueMarket], held_options: int, now_ms: int
+    ) -> MarkBatch:
+        """Marks of a snapshot's instruments (those held and those watched), of which
+        ``held_options`` options will want the venue's delta; :meth:`fetch_marks` unless
+        the venue has a cheaper way to read a few instruments."""
+        return await self.fetch_marks(client, markets, now_ms)
+
     async def fetch_venue_deltas(
         self, client: Any, markets: Sequence[VenueMarket]
     ) -> Mapping[Symbol, VenueDelta]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -119,28 +120,7 @@ class DeribitNormaliser(Normaliser):
 
     def mark(self, vm: VenueMarket, summary: Payload) -> Mark:
         """Mark from one ``public/get_book_summary_by_currency`` entry (IV percent → fraction)."""
-        where = f"deribit book summary {vm.symbol}"
-        mark_price = positive(summary, "mark_price", where)
-        iv_pct = opt_positive(summary, "mark_iv", where)
-        if vm.instrument.is_option:
-            underlying = positive(summary, "underlying_price", where)
-            if iv_pct is None:
-                raise MalformedResponseError(f"{where}: an option summary needs mark_iv")
-        else:  # a future is its own forward; size_currency = size / mark
-            underlying = mark_price
-        return Mark(
-            symbol=vm.symbol,
-            mark_price=mark_price,
-            underlying_usd=underlying,
-            ts_ms=ms(summary, "creation_timestamp", where),
-            mark_iv=iv_pct / 100.0 if iv_pct is not None and vm.instrument.is_option else None,
-            bid=opt_positive(summary, "bid_price", where),
-            ask=opt_positive(summary, "ask_price", where),
-            open_interest=opt_positive(summary, "open_interest", where),
-            funding_rate=opt_num(summary, "funding_8h", where)
-            if vm.instrument.kind is InstrumentKind.PERPETUAL
-            else None,
-        )
+        return _mark(vm, summary, f"deribit book summary {vm.symbol}", _SUMMARY_KEYS)
 
     async def fetch_marks(
         self, client: Any, markets: Sequence[VenueMarket], now_ms: int
@@ -168,6 +148,47 @@ class DeribitNormaliser(Normaliser):
                     index[vm.instrument.underlying] = delivery
                     index_ts[vm.instrument.underlying] = mark.ts_ms
         return MarkBatch(marks, index, index_ts)
+
+    async def fetch_snapshot_marks(
+        self, client: Any, markets: Sequence[VenueMarket], held_options: int, now_ms: int
+    ) -> MarkBatch:
+        """One ``public/ticker`` per instrument when that costs no more requests than the
+        book summaries plus the held options' tickers (:meth:`fetch_venue_deltas`).
+
+        A ticker carries the mark, the index and the option's delta, and answers for
+        one instrument: the summaries answer for the whole chain (hundreds of
+        instruments the venue renders and ccxt parses, most of a triggered cycle's
+        read on loopback) when a snapshot wants the few it holds.
+        """
+        settles = {vm.instrument.settle for vm in markets}
+        if len(markets) > len(settles) + held_options:
+            return await self.fetch_marks(client, markets, now_ms)
+        answers = await asyncio.gather(*(client.fetch_ticker(vm.symbol) for vm in markets))
+        marks: dict[Symbol, Mark] = {}
+        index: dict[Currency, float] = {}
+        index_ts: dict[Currency, int] = {}
+        for vm, answer in zip(markets, answers, strict=True):
+            raw = info(mapping(answer, "deribit ticker"), "deribit ticker")
+            mark = self.ticker_mark(vm, raw)
+            marks[vm.symbol] = mark
+            delivery = opt_positive(raw, "estimated_delivery_price", f"deribit {vm.symbol}")
+            underlying = vm.instrument.underlying
+            if delivery is not None and mark.ts_ms >= index_ts.get(underlying, 0):
+                index[underlying] = delivery  # the newest of the tickers' readings
+                index_ts[underlying] = mark.ts_ms
+        return MarkBatch(marks, index, index_ts)
+
+    def ticker_mark(self, vm: VenueMarket, ticker: Payload) -> Mark:
+        """Mark of one instrument from its ``public/ticker`` answer: the book summary's
+        fields under the ticker's names, and an option's Black-Scholes delta."""
+        where = f"deribit ticker {vm.symbol}"
+        name = ticker.get("instrument_name")
+        if name != vm.market_id:
+            raise MalformedResponseError(f"{where}: answer is for {name!r}")
+        mark = _mark(vm, ticker, where, _TICKER_KEYS)
+        if not vm.instrument.is_option:
+            return mark
+        return replace(mark, venue_delta=self.venue_delta(vm, ticker).delta)
 
     async def fetch_delivery_prices(self, client: Any, underlying: Currency) -> dict[str, float]:
         """The last :data:`DELIVERY_DAYS` days of ``public/get_delivery_prices`` of the
@@ -235,3 +256,34 @@ class DeribitNormaliser(Normaliser):
             fee=opt_num(raw, "fee", where),
             ts_ms=int(created) if isinstance(created, int) and created > 0 else now_ms,
         )
+
+
+_SUMMARY_KEYS = ("creation_timestamp", "bid_price", "ask_price")
+_TICKER_KEYS = ("timestamp", "best_bid_price", "best_ask_price")
+"""Where a book summary and a ticker keep their time, best bid and best ask."""
+
+
+def _mark(vm: VenueMarket, raw: Payload, where: str, keys: tuple[str, str, str]) -> Mark:
+    """Mark from a book summary or a ticker (``keys``: their time, bid and ask names)."""
+    ts_key, bid_key, ask_key = keys
+    mark_price = positive(raw, "mark_price", where)
+    iv_pct = opt_positive(raw, "mark_iv", where)
+    if vm.instrument.is_option:
+        underlying = positive(raw, "underlying_price", where)
+        if iv_pct is None:
+            raise MalformedResponseError(f"{where}: an option needs mark_iv")
+    else:  # a future is its own forward; size_currency = size / mark
+        underlying = mark_price
+    return Mark(
+        symbol=vm.symbol,
+        mark_price=mark_price,
+        underlying_usd=underlying,
+        ts_ms=ms(raw, ts_key, where),
+        mark_iv=iv_pct / 100.0 if iv_pct is not None and vm.instrument.is_option else None,
+        bid=opt_positive(raw, bid_key, where),
+        ask=opt_positive(raw, ask_key, where),
+        open_interest=opt_positive(raw, "open_interest", where),
+        funding_rate=opt_num(raw, "funding_8h", where)
+        if vm.instrument.kind is InstrumentKind.PERPETUAL
+        else None,
+    )
