@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import ccxt.async_support as ccxt
@@ -96,3 +97,45 @@ async def test_sim_venue_refuses_half_credentials() -> None:
     _, stderr = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT_S)
     assert proc.returncode == 2
     assert "DELTABOT_SIM_API_SECRET" in stderr.decode()
+
+
+async def test_sim_venue_speaks_binance_usdm_to_ccxt() -> None:
+    """--exchange binanceusdm prints "listening on http://..." (no websocket line), serves the
+    unmodified ccxt binanceusdm client (markets, a signed order with --faults honoured in
+    Binance codes) and exits 0 on TERM."""
+    env = {**os.environ, "DELTABOT_SIM_API_KEY": KEY, "DELTABOT_SIM_API_SECRET": SECRET}
+    faults = '{"rules": [{"action": "error", "code": -2019, "method": "POST /fapi/*", "count": 1}]}'
+    proc = await _start(
+        "--exchange", "binanceusdm", "--port", "0", "--seed", "3", "--faults", faults, env=env
+    )  # fmt: skip
+    try:
+        lines = await asyncio.wait_for(_read_until_ready(proc), STARTUP_LIMIT_S)
+        match = re.search(r"binanceusdm-sim: listening on (http://127\.0\.0\.1:\d+)$", lines[0])
+        assert match is not None and len(lines) == 2, lines
+        base = match.group(1)
+        client = ccxt.binanceusdm(
+            {"apiKey": KEY, "secret": SECRET, "timeout": 5000,
+             "options": {"fetchMarkets": {"types": ["linear"]}}}
+        )  # fmt: skip
+        client.has["fetchCurrencies"] = False  # sapi's coin list: the emulator has none
+        client.urls["api"] = {  # every API family on the emulator, its path kept
+            name: base + urlsplit(url).path if isinstance(url, str) else url
+            for name, url in client.urls["api"].items()
+        }
+        try:
+            await client.load_markets()
+            assert client.market("BTC/USDT:USDT")["linear"]
+            with pytest.raises(ccxt.ExchangeError, match="-2019"):  # the --faults rule, once
+                await client.create_order("BTC/USDT:USDT", "market", "buy", 0.01)
+            order = await client.create_order("BTC/USDT:USDT", "market", "buy", 0.01)
+            assert order["status"] == "closed" and order["filled"] == pytest.approx(0.01)
+        finally:
+            await client.close()
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT_S)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, stderr.decode()
+    assert SECRET not in "\n".join(lines) + stdout.decode() + stderr.decode()
