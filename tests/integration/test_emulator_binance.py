@@ -16,6 +16,8 @@ from pydantic import SecretStr
 
 from bot.clock import Clock, ManualClock, SystemClock
 from bot.config import Mode, VenueConfig
+from bot.config.risk import RiskConfig
+from bot.domain.freshness import skew_problem
 from bot.domain.ids import ClientOrderId, Symbol, VenueId
 from bot.domain.margin.linear import tiered_margin
 from bot.domain.orders import (
@@ -67,8 +69,9 @@ def _exchange(clock: Clock, account: AccountSpec = MAIN) -> SimExchange:
 
 @asynccontextmanager
 async def _world(
-    auth_clock: Clock | None = None, account: AccountSpec = MAIN
+    auth_clock: Clock | None = None, account: AccountSpec = MAIN, *, venue_ahead_ms: int = 0
 ) -> AsyncIterator[World]:
+    """The emulator and a venue on it; ``venue_ahead_ms`` sets its clock ahead of ours."""
     clock = ManualClock(START_MS)
     exchange = _exchange(clock, account)
     async with run_emulator(exchange, auth_clock=auth_clock) as emulator:
@@ -77,7 +80,7 @@ async def _world(
             {"name": "sim-b", "exchange": "binanceusdm", "role": ["hedge"]}
         )
         venue = build_venue(
-            settings, Mode.SIM, {}, Runtime(clock_ms=clock.now_ms),
+            settings, Mode.SIM, {}, Runtime(clock_ms=lambda: clock.now_ms() - venue_ahead_ms),
             sim=SimEndpoint(emulator.base_url, keys),
         )  # fmt: skip
         assert isinstance(venue, CcxtVenue)
@@ -136,6 +139,23 @@ async def test_clock_skew_is_refused_as_1021() -> None:
         assert isinstance(outcome, Rejected), outcome
         assert "-1021" in outcome.reason and "recvWindow" in outcome.reason
         assert w.exchange.order_log() == []
+
+
+async def test_clock_skew_is_detected_by_server_time_and_the_1021_reported() -> None:
+    """A venue 30 s ahead of us: its serverTime shows the skew beyond the default limit (the
+    reader's alarm), and an order signed on our clock is Rejected naming -1021."""
+
+    class Ahead(SystemClock):
+        def now_ms(self) -> int:
+            return super().now_ms() + 30_000
+
+    async with _world(auth_clock=Ahead(), venue_ahead_ms=30_000) as w:
+        clock = await w.venue.read_clock()
+        outcome = await w.venue.create_order(_buy(w.venue, 16, 0.01))
+    assert clock.skew_ms == 30_000
+    problem = skew_problem(w.venue.venue_id, clock, RiskConfig().max_clock_skew_ms)
+    assert problem is not None and problem.startswith("clock skew: sim-b is 30 s ahead of ours")
+    assert isinstance(outcome, Rejected) and "-1021" in outcome.reason, outcome
 
 
 async def test_lost_answer_is_found_by_orig_client_order_id_and_never_resent() -> None:
