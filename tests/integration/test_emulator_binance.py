@@ -360,8 +360,9 @@ async def test_post_only_that_would_cross_is_rejected_as_5022() -> None:
         assert w.exchange.order_log() == []
 
 
-async def test_post_only_below_the_ask_rests_as_gtx() -> None:
-    """A GTX buy below the best bid rests: Accepted with no fills, listed open as GTX."""
+async def test_post_only_below_the_bid_rests_as_gtx_and_is_cancelled() -> None:
+    """A GTX buy below the best bid rests: Accepted with no fills, listed open as GTX; the
+    cancel by orderId is Accepted CANCELED, and the lookup by origClientOrderId agrees."""
     async with _world() as w:
         book = await w.venue.client.fetch_order_book("BTC/USDT:USDT", 5)
         below = round(float(book["bids"][0][0]) * 0.99, 1)  # BTCUSDT tick 0.1
@@ -369,10 +370,17 @@ async def test_post_only_below_the_ask_rests_as_gtx() -> None:
                                TimeInForce.GTC, post_only=True)  # fmt: skip
         outcome = await w.venue.create_order(request)
         opened = await w.venue.client.fapiPrivateGetOpenOrders({"symbol": "BTCUSDT"})
-    assert isinstance(outcome, Accepted) and outcome.fills == (), outcome
+        assert isinstance(outcome, Accepted) and outcome.fills == (), outcome
+        cancelled = await w.venue.cancel_order(outcome.report.venue_order_id, PERP)
+        found = await w.venue.find_order(_cid(14), PERP)
+        still_open = await w.venue.client.fapiPrivateGetOpenOrders({"symbol": "BTCUSDT"})
     assert [(o["clientOrderId"], o["timeInForce"], o["status"]) for o in opened] == [
         (_cid(14), "GTX", "NEW")
     ]
+    assert isinstance(cancelled, Accepted), cancelled
+    assert cancelled.report.state is OrderState.CANCELED
+    assert found is not None and found.state is OrderState.CANCELED and found.filled_amount == 0
+    assert still_open == []
 
 
 async def test_maintenance_margin_follows_binances_tier_table() -> None:
