@@ -20,9 +20,9 @@ from bot.sim.binance_errors import (
     BinanceError,
 )
 
-KEY, SECRET = (
+KEY, SECRET = (  # the example pair printed in Binance's documentation, not a real key
     "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
-    ("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"),
+    "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
 )
 NOW_MS = 1_499_827_319_559
 HEADERS = {"X-MBX-APIKEY": KEY}
