@@ -253,7 +253,7 @@ def user_trade(c: SimContract, t: TradeView, order_view: OrderView) -> dict[str,
         "positionSide": "BOTH",
         "symbol": c.instrument_name,
         "time": t.timestamp,
-        "clientOrderId": order_view.label,  # not in Binance's payload; ignored by ccxt
+        "clientOrderId": client_order_id(order_view),  # not in Binance's payload; ignored by ccxt
     }
 
 
