@@ -7,6 +7,8 @@ import os
 import re
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +35,25 @@ async def _start(*args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     )
 
 
+@asynccontextmanager
+async def _sim_venue(*args: str, env: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``deltabot sim-venue`` started with ``args``, killed on the way out if still running."""
+    proc = await _start(*args, env=env)
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def _terminate(proc: asyncio.subprocess.Process) -> str:
+    """TERM, then everything the process printed after its ready line."""
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT_S)
+    return stdout.decode() + stderr.decode()
+
+
 async def _read_until_ready(proc: asyncio.subprocess.Process) -> list[str]:
     assert proc.stdout is not None
     lines: list[str] = []
@@ -57,10 +78,8 @@ async def test_sim_venue_serves_ccxt_and_exits_zero_on_sigterm() -> None:
     on TERM."""
     env = {**os.environ, "DELTABOT_SIM_API_KEY": KEY, "DELTABOT_SIM_API_SECRET": SECRET}
     faults = '{"rules": [{"action": "error", "code": 10028, "method": "private/*", "count": 1}]}'
-    proc = await _start(
-        "--port", "0", "--seed", "3", "--name", "e2e-venue", "--faults", faults, env=env
-    )  # fmt: skip
-    try:
+    args = ("--port", "0", "--seed", "3", "--name", "e2e-venue", "--faults", faults)
+    async with _sim_venue(*args, env=env) as proc:
         lines = await asyncio.wait_for(_read_until_ready(proc), STARTUP_LIMIT_S)
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+)$", "\n".join(lines), re.M)
         assert match is not None, lines
@@ -77,14 +96,8 @@ async def test_sim_venue_serves_ccxt_and_exits_zero_on_sigterm() -> None:
             assert (await client.fetch_balance())["BTC"]["total"] > 0
         finally:
             await client.close()
-        proc.send_signal(signal.SIGTERM)
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT_S)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0, stderr.decode()
-    output = "\n".join(lines) + stdout.decode() + stderr.decode()
+        output = "\n".join(lines) + await _terminate(proc)
+    assert proc.returncode == 0, output
     assert "stopped" in output
     assert SECRET not in output
 
@@ -105,10 +118,8 @@ async def test_sim_venue_speaks_binance_usdm_to_ccxt() -> None:
     Binance codes) and exits 0 on TERM."""
     env = {**os.environ, "DELTABOT_SIM_API_KEY": KEY, "DELTABOT_SIM_API_SECRET": SECRET}
     faults = '{"rules": [{"action": "error", "code": -2019, "method": "POST /fapi/*", "count": 1}]}'
-    proc = await _start(
-        "--exchange", "binanceusdm", "--port", "0", "--seed", "3", "--faults", faults, env=env
-    )  # fmt: skip
-    try:
+    args = ("--exchange", "binanceusdm", "--port", "0", "--seed", "3", "--faults", faults)
+    async with _sim_venue(*args, env=env) as proc:
         lines = await asyncio.wait_for(_read_until_ready(proc), STARTUP_LIMIT_S)
         match = re.search(r"binanceusdm-sim: listening on (http://127\.0\.0\.1:\d+)$", lines[0])
         assert match is not None and len(lines) == 2, lines
@@ -131,11 +142,6 @@ async def test_sim_venue_speaks_binance_usdm_to_ccxt() -> None:
             assert order["status"] == "closed" and order["filled"] == pytest.approx(0.01)
         finally:
             await client.close()
-        proc.send_signal(signal.SIGTERM)
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT_S)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0, stderr.decode()
-    assert SECRET not in "\n".join(lines) + stdout.decode() + stderr.decode()
+        output = "\n".join(lines) + await _terminate(proc)
+    assert proc.returncode == 0, output
+    assert SECRET not in output

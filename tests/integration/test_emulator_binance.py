@@ -26,6 +26,7 @@ from bot.domain.orders import (
     OrderRequest,
     OrderState,
     Rejected,
+    SendOutcome,
     Side,
     TimeInForce,
     client_order_id,
@@ -346,15 +347,21 @@ class TestFaultKnobs:
             assert w.exchange.order_log() == []
 
 
+async def _post_only_buy(w: World, seq: int, level: str, factor: float) -> SendOutcome:
+    """Send a post-only GTC buy of 0.01 BTC at ``factor`` x the best of the book's ``level``
+    ("bids" or "asks"), on BTCUSDT's 0.1 tick."""
+    book = await w.venue.client.fetch_order_book("BTC/USDT:USDT", 5)
+    price = round(float(book[level][0][0]) * factor, 1)
+    request = OrderRequest(_cid(seq), w.venue.venue_id, PERP, Side.BUY, 0.01, price,
+                           TimeInForce.GTC, post_only=True)  # fmt: skip
+    return await w.venue.create_order(request)
+
+
 async def test_post_only_that_would_cross_is_rejected_as_5022() -> None:
     """A GTX (post-only) buy priced through the best ask is Rejected with -5022; the book
     keeps nothing of it."""
     async with _world() as w:
-        book = await w.venue.client.fetch_order_book("BTC/USDT:USDT", 5)
-        through = round(float(book["asks"][0][0]) * 1.01, 1)  # BTCUSDT tick 0.1
-        request = OrderRequest(_cid(13), w.venue.venue_id, PERP, Side.BUY, 0.01, through,
-                               TimeInForce.GTC, post_only=True)  # fmt: skip
-        outcome = await w.venue.create_order(request)
+        outcome = await _post_only_buy(w, 13, "asks", 1.01)
         assert isinstance(outcome, Rejected), outcome
         assert "-5022" in outcome.reason
         assert w.exchange.order_log() == []
@@ -364,11 +371,7 @@ async def test_post_only_below_the_bid_rests_as_gtx_and_is_cancelled() -> None:
     """A GTX buy below the best bid rests: Accepted with no fills, listed open as GTX; the
     cancel by orderId is Accepted CANCELED, and the lookup by origClientOrderId agrees."""
     async with _world() as w:
-        book = await w.venue.client.fetch_order_book("BTC/USDT:USDT", 5)
-        below = round(float(book["bids"][0][0]) * 0.99, 1)  # BTCUSDT tick 0.1
-        request = OrderRequest(_cid(14), w.venue.venue_id, PERP, Side.BUY, 0.01, below,
-                               TimeInForce.GTC, post_only=True)  # fmt: skip
-        outcome = await w.venue.create_order(request)
+        outcome = await _post_only_buy(w, 14, "bids", 0.99)
         opened = await w.venue.client.fapiPrivateGetOpenOrders({"symbol": "BTCUSDT"})
         assert isinstance(outcome, Accepted) and outcome.fills == (), outcome
         cancelled = await w.venue.cancel_order(outcome.report.venue_order_id, PERP)
