@@ -20,6 +20,7 @@ from typing import TextIO
 from bot.app.daemon import Daemon, DaemonHooks, run_daemon
 from bot.app.demo_progress import DemoProgress
 from bot.app.run_report import AccountPnl, CycleSample, HedgeOrderRow, RunReport, TransferRow
+from bot.app.trade_report import fees_by_currency
 from bot.app.when import NO_END_MS
 from bot.backtest.spec import StrategySpec
 from bot.config import Config
@@ -158,6 +159,7 @@ def _orders(
                 state=record.state.value,
                 filled_amount=record.filled_amount,
                 average_price=avg,
+                fees=fees_by_currency(journal.orders.fills_of(req.venue, req.client_id)),
             )
         )
     return tuple(rows)

@@ -81,6 +81,8 @@ class HedgeOrderRow:
     state: str
     filled_amount: float
     average_price: float | None
+    fees: Mapping[str, float] = field(default_factory=dict)
+    """The order's fees per fee currency, as the venue charged them (USDT on a USDⓈ-M perp)."""
 
     @property
     def filled_coin(self) -> float:
@@ -261,6 +263,16 @@ def cycle_count(report: RunReport) -> int:
     return max((len(g) for g in by_underlying(report).values()), default=0)
 
 
+def _instrument_fees(report: RunReport) -> dict[tuple[str, str], dict[str, float]]:
+    """(venue, symbol) -> fees per fee currency over the run's orders."""
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for o in report.orders:
+        fees = out.setdefault((o.venue, o.symbol), {})
+        for currency, fee in o.fees.items():
+            fees[currency] = fees.get(currency, 0.0) + fee
+    return out
+
+
 def _instrument_fills(report: RunReport) -> dict[tuple[str, str], tuple[int, float, float]]:
     """(venue, symbol) -> (orders, net filled coin, gross filled coin)."""
     out: dict[tuple[str, str], tuple[int, float, float]] = {}
@@ -298,13 +310,16 @@ def _greeks_lines(report: RunReport) -> list[str]:
 
 
 def _hedge_lines(report: RunReport) -> list[str]:
-    fills = _instrument_fills(report)
+    fills, fees = _instrument_fills(report), _instrument_fees(report)
     gross = sum(g for _, _, g in fills.values())
     lines = [f"Hedges sent: {len(report.orders)} orders, {_fmt(gross, '.4f')} coin filled (gross)"]
     for (venue, symbol), (n, net, g) in fills.items():
         lines.append(
             f"  {venue:<10} {symbol:<20} {n:>3} order{'s' if n != 1 else ' '}  "
             f"filled {_fmt(net, '+.4f')} coin net, {_fmt(g, '.4f')} gross"
+            + "".join(
+                f", fees {_fmt(v, '.6g')} {c}" for c, v in sorted(fees[venue, symbol].items())
+            )
         )
     if report.orders:
         lines.append("  states: " + ", ".join(f"{k} {v}" for k, v in _states(report).items()))
@@ -412,13 +427,16 @@ def _row_json(row: object, *derived: str) -> dict[str, object]:
     return {n: _num(v) if isinstance(v, float) else v for n, v in values.items()}
 
 
-def _fill_json(key: tuple[str, str], fill: tuple[int, float, float]) -> dict[str, object]:
+def _fill_json(
+    key: tuple[str, str], fill: tuple[int, float, float], fees: Mapping[str, float]
+) -> dict[str, object]:
     return {
         "venue": key[0],
         "symbol": key[1],
         "orders": fill[0],
         "filled_net_coin": _num(fill[1]),
         "filled_gross_coin": _num(fill[2]),
+        "fees": {c: _num(v) for c, v in sorted(fees.items())},
     }
 
 
@@ -449,7 +467,7 @@ def report_json(report: RunReport) -> dict[str, object]:
         }
         for u, group in by_underlying(report).items()
     }
-    fills = _instrument_fills(report)
+    fills, fees = _instrument_fills(report), _instrument_fees(report)
     return {
         "started_ms": report.started_ms,
         "finished_ms": report.finished_ms,
@@ -461,7 +479,7 @@ def report_json(report: RunReport) -> dict[str, object]:
         "hedges": {
             "orders": len(report.orders),
             "filled_gross_coin": _num(sum(v[2] for v in fills.values())),
-            "by_instrument": [_fill_json(k, v) for k, v in fills.items()],
+            "by_instrument": [_fill_json(k, v, fees[k]) for k, v in fills.items()],
             "states": _states(report),
             "rows": [_row_json(o, "filled_coin") for o in report.orders],
         },

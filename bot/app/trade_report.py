@@ -48,7 +48,7 @@ def order_rows(
                 "venue_order_id": record.venue_order_id,
                 "filled_amount": record.filled_amount,
                 "average_price": average,
-                "fees": _fees(fills),
+                "fees": fees_by_currency(fills),
                 "fills": [
                     {
                         "time": iso_utc(f.ts_ms),
@@ -78,7 +78,7 @@ def _decision(journal: Journal, decision_id: str) -> dict[str, Any] | None:
     return {"id": decision_id, "time": iso_utc(ts) if isinstance(ts, int) else None, **found}
 
 
-def _fees(fills: Sequence[Fill]) -> dict[str, float]:
+def fees_by_currency(fills: Sequence[Fill]) -> dict[str, float]:
     """The fees of some fills summed per fee currency."""
     return {
         c: math.fsum(f.fee for f in fills if f.fee_currency == c)

@@ -462,6 +462,22 @@ def _user_trades(api: BinanceApi, call: Call) -> Any:
     return out[-limit:]
 
 
+def _force_orders(api: BinanceApi, call: Call) -> Any:
+    """The account's liquidation orders, oldest first (``autoCloseType`` ADL: none, the
+    simulator closes positions by liquidation alone)."""
+    if call.params.get("autoCloseType") not in (None, "", "LIQUIDATION"):
+        return []
+    limit = min(call.int_or("limit", 50) or 50, 100)
+    out = [
+        o
+        for c in _symbols_of(api, call)
+        for o in api.exchange.orders_of(call.account_id, c.instrument_name)
+        if o.is_liquidation and _in_window(call, o.creation_timestamp)
+    ]
+    out.sort(key=lambda o: o.creation_timestamp)
+    return [render.order(api.contract(o.instrument_name), o) for o in out[-limit:]]
+
+
 # -- account ------------------------------------------------------------------------------
 
 
@@ -621,6 +637,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/fapi/v1/openOrders"): Route(_open_orders, 1, "signed"),
     ("GET", "/fapi/v1/allOrders"): Route(_all_orders, 5, "signed"),
     ("GET", "/fapi/v1/userTrades"): Route(_user_trades, 5, "signed"),
+    ("GET", "/fapi/v1/forceOrders"): Route(_force_orders, 20, "signed"),
     ("GET", "/fapi/v2/positionRisk"): Route(_position_risk_v2, 5, "signed"),
     ("GET", "/fapi/v3/positionRisk"): Route(_position_risk_v3, 5, "signed"),
     ("GET", "/fapi/v2/account"): Route(_account, 5, "signed"),

@@ -3,8 +3,8 @@
 Field names, string-encoded decimals and enums follow the fapi reference
 (developers.binance.com, derivatives/usds-margined-futures): exchangeInfo,
 premiumIndex, ticker/bookTicker, ticker/24hr, depth, order, userTrades,
-positionRisk (v2 and v3), account (v2 and v3), balance, income and
-leverageBracket; and the wallet's (developers.binance.com, wallet/capital):
+positionRisk (v2 and v3), account (v2 and v3), balance, income,
+forceOrders and leverageBracket; and the wallet's (developers.binance.com, wallet/capital):
 withdraw history, deposit history, deposit address. Pure functions of engine views; no HTTP here.
 """
 
@@ -195,6 +195,14 @@ def order_status(o: OrderView) -> str:
     return "EXPIRED" if o.cancel_reason in _CLOSED_AS_EXPIRED else "CANCELED"
 
 
+def client_order_id(o: OrderView) -> str:
+    """The order's ``clientOrderId``; Binance names a liquidation ``autoclose-<time><seq>``
+    (e.g. ``autoclose-1596107620040000020``, the forceOrders example)."""
+    if o.is_liquidation:
+        return f"autoclose-{o.creation_timestamp}{seq_of(o.order_id):06d}"
+    return o.label
+
+
 def order(c: SimContract, o: OrderView) -> dict[str, Any]:
     """An order as ``POST/GET/DELETE /fapi/v1/order`` answer it (``newOrderRespType`` RESULT)."""
     tif = "GTX" if o.post_only else _TIF[o.time_in_force]
@@ -203,7 +211,7 @@ def order(c: SimContract, o: OrderView) -> dict[str, Any]:
         "orderId": seq_of(o.order_id),
         "symbol": c.instrument_name,
         "status": order_status(o),
-        "clientOrderId": o.label,
+        "clientOrderId": client_order_id(o),
         "price": px(c, o.price or 0.0),
         "avgPrice": px(c, o.average_price),
         "origQty": qty(o.amount),
@@ -245,7 +253,7 @@ def user_trade(c: SimContract, t: TradeView, order_view: OrderView) -> dict[str,
         "positionSide": "BOTH",
         "symbol": c.instrument_name,
         "time": t.timestamp,
-        "clientOrderId": order_view.label,  # not in Binance's payload; ignored by ccxt
+        "clientOrderId": client_order_id(order_view),  # not in Binance's payload; ignored by ccxt
     }
 
 

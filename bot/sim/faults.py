@@ -9,6 +9,10 @@ Each knob targets JSON-RPC methods by a glob over the method name
 seeded generator, so a run with the same seed and request sequence fires the
 same faults.
 
+The Binance USDⓈ-M facade names its requests ``"<HTTP method> <path>"``
+(``"POST /fapi/v1/order"``, ``"GET /fapi/*"``); stale marks and empty positions
+act on each dialect's market-data and position reads alone, whatever the glob.
+
 Rules apply to JSON-RPC requests over the websocket too (an error rule on
 ``public/auth`` refuses a re-login, 10028 on ``*/subscribe`` is a rate limit, a
 drop rule closes the connection). The ``ws_*`` knobs act on what the emulator
@@ -35,12 +39,18 @@ MARKET_DATA_METHODS = frozenset(
         "public/get_order_book",
         "public/get_index_price",
         "public/get_book_summary_by_currency",
+        "GET /fapi/v1/premiumIndex",
+        "GET /fapi/v1/ticker/bookTicker",
+        "GET /fapi/v1/ticker/24hr",
+        "GET /fapi/v1/depth",
     }
 )
-"""Methods whose answers the stale-marks knob freezes."""
+"""Methods whose answers the stale-marks knob freezes (Deribit's and Binance's)."""
 
-POSITION_METHODS = frozenset({"private/get_positions"})
-"""Methods the empty-positions knob answers with an empty list."""
+POSITION_METHODS = frozenset(
+    {"private/get_positions", "GET /fapi/v2/positionRisk", "GET /fapi/v3/positionRisk"}
+)
+"""Methods the empty-positions knob answers with an empty list (Deribit's and Binance's)."""
 
 
 class FaultAction(StrEnum):
@@ -177,12 +187,14 @@ class Faults:
             raise ValueError(f"latency must be >= 0 ms, got {ms}")
         self._latency_ms, self._latency_method = int(ms), method
 
-    def set_stale_marks(self, method: str | None = "public/*") -> None:
-        """Freeze market data of methods matching ``method`` at their last answer (None: off)."""
+    def set_stale_marks(self, method: str | None = "*") -> None:
+        """Freeze market data of methods matching ``method`` at their last answer (None: off);
+        the default, every market-data method of the dialect."""
         self._stale_marks = method
 
-    def set_empty_positions(self, method: str | None = "private/get_positions") -> None:
-        """Answer position reads matching ``method`` with an empty list (None: off)."""
+    def set_empty_positions(self, method: str | None = "*") -> None:
+        """Answer position reads matching ``method`` with an empty list (None: off); the
+        default, every position read of the dialect."""
         self._empty_positions = method
 
     def stall_ws(self, channel: str | None) -> None:
@@ -332,10 +344,10 @@ class Faults:
             raise ValueError(f"latency must be >= 0 ms, got {latency}")
         stale = self._stale_marks
         if "stale_marks" in raw:
-            stale = _optional_pattern(raw["stale_marks"], "public/*")
+            stale = _optional_pattern(raw["stale_marks"], "*")
         empty = self._empty_positions
         if "empty_positions" in raw:
-            empty = _optional_pattern(raw["empty_positions"], "private/get_positions")
+            empty = _optional_pattern(raw["empty_positions"], "*")
         ws = _ws_fields(raw, self)
         self._latency_ms = latency
         self.ws_stall, self.ws_delay_ms, self.ws_reorder, self.ws_drop_messages = ws[:4]

@@ -14,8 +14,9 @@ EXAMPLE = ROOT / "config.example.toml"
 
 def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
     """Four simulated hours (through the BTC jump) end in exit 0, a PNG chart, a JSON report
-    with cycles for both underlyings, only the events inside the run and every order
-    journaled, and progress, the stream's reactions and the chart's path on stderr."""
+    with cycles for both underlyings, hedges filled on binance-a's USDT perps with fees in
+    USDT, only the events inside the run and every order journaled, and progress, the
+    stream's reactions and the chart's path on stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTABOT_")}
     chart = tmp_path / "demo.png"
     run = subprocess.run(
@@ -30,6 +31,9 @@ def test_short_demo_exits_0_with_report_chart_and_json(tmp_path: Path) -> None:
     assert report["cycles"] >= 5
     assert report["simulated_span_h"] >= 4
     assert "BTC jump -8%" in " ".join(report["events"])
+    hedged = [h for h in report["hedges"]["by_instrument"] if h["filled_gross_coin"] > 0]
+    assert {h["venue"] for h in hedged} == {"binance-a"}, "the hedges trade on Binance"
+    assert all(h["symbol"].endswith("/USDT:USDT") and set(h["fees"]) == {"USDT"} for h in hedged)
     assert not [e for e in report["events"] if "ETH" in e], "the ETH events come after 4 h"
     progress = [line for line in run.stderr.splitlines() if "h simulated" in line]
     assert "/4.0 h simulated" in progress[-1]  # progress, never on stdout

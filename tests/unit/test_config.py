@@ -210,6 +210,15 @@ def test_role_list_is_non_empty_and_unique(errors, role: str, expected: str) -> 
     assert errors(text)["venues[0].role"].startswith(expected)
 
 
+@pytest.mark.parametrize("exchange", ["okx", "bybit", "binance"])
+def test_sim_refuses_an_exchange_the_simulator_cannot_serve(errors, exchange: str) -> None:
+    """Mode sim refuses a venue the simulator cannot speak for, naming the exchanges it serves."""
+    found = errors(BASE + f'[[venues]]\nname = "b"\nexchange = "{exchange}"\nrole = ["hedge"]\n')
+    assert found["venues[1].exchange"] == (
+        f"the simulator cannot serve {exchange}: mode sim simulates deribit and binanceusdm"
+    )
+
+
 def test_some_venue_must_hedge(errors) -> None:
     """Without any venue in role 'hedge' there is nowhere to hedge."""
     found = errors(BASE.replace('role = ["options", "hedge"]', 'role = ["options"]'))

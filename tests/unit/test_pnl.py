@@ -73,7 +73,7 @@ class TestInterval:
 class TestFees:
     @pytest.mark.parametrize(
         ("currency", "expected"),
-        [("BTC", 18.0), ("USDC", 0.0003), ("USD", 0.0003), ("ETH", math.nan)],
+        [("BTC", 18.0), ("USDC", 0.0003), ("USDT", 0.0003), ("USD", 0.0003), ("ETH", math.nan)],
     )
     def test_fee_currencies(self, currency: str, expected: float) -> None:
         """A coin fee at the index, a USD-like one at par, any other unknown (NaN)."""

@@ -192,6 +192,22 @@ def test_render_text_shows_the_key_figures() -> None:
     assert "PARTIAL 1" in text
 
 
+def test_hedge_lines_sum_each_instruments_fees_in_the_venues_currency() -> None:
+    """Fees are summed per venue, symbol and fee currency, in text and JSON: a USDT perp's in
+    USDT, an inverse perp's in BTC, an order without fills adds nothing."""
+    fees = ({"BTC": 2e-4}, {"BTC": 1e-4})
+    deribit = [dataclasses.replace(o, fees=f) for o, f in zip(ORDERS[:2], fees, strict=True)]
+    usdt = dataclasses.replace(ORDERS[2], fees={"USDT": 1.25})
+    report = _report(orders=(*deribit, usdt, dataclasses.replace(usdt, fees={})))
+    text = render_text(report)
+    (btc_line,) = [line for line in text.splitlines() if "BTC-PERPETUAL" in line]
+    (eth_line,) = [line for line in text.splitlines() if "ETH/USDT:USDT" in line]
+    assert btc_line.endswith("gross, fees 0.0003 BTC")
+    assert eth_line.endswith("gross, fees 1.25 USDT")
+    by_instrument = report_json(report)["hedges"]["by_instrument"]  # type: ignore[index]
+    assert [h["fees"] for h in by_instrument] == [{"BTC": pytest.approx(3e-4)}, {"USDT": 1.25}]
+
+
 def test_render_text_lists_transfers_and_denials() -> None:
     """Collateral moves and denials are listed one per line when there are some."""
     transfer = TransferRow(T0_MS + STEP_MS, "deribit", "BTC", 0.5, "main -> hedge", "COMPLETED")
@@ -244,6 +260,7 @@ def test_report_json_round_trips_without_nan() -> None:
         "orders": 2,
         "filled_net_coin": -0.75,
         "filled_gross_coin": 0.75,
+        "fees": {},
     }
     assert back["cycles"] == 5 and back["simulated_span_h"] == 1.0
 

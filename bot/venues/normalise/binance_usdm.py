@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import ccxt
 
 from bot.domain.ids import ClientOrderId, Currency, Symbol, VenueId
+from bot.domain.orders import OrderRequest
 from bot.domain.pnl import FundingPayment
 from bot.domain.snapshot import Balance
 from bot.venues.normalise.binance import BinanceNormaliser
@@ -48,6 +49,15 @@ class BinanceUsdmNormaliser(BinanceNormaliser):
         base URL they would fall through to a bare ExchangeError (Ambiguous)."""
         linear = client.exceptions.get("linear", {}).get("exact", {})
         client.exceptions["exact"] = {**client.exceptions["exact"], **linear}
+
+    def order_params(self, request: OrderRequest) -> dict[str, Any]:
+        """A post-only order is sent as ``timeInForce`` GTX, Binance's post-only: ccxt turns
+        ``postOnly`` into GTX, then lets the ``timeInForce`` param (GTC) overwrite it, which
+        would send a plain limit order that may take."""
+        params = super().order_params(request)
+        if request.post_only:
+            params["timeInForce"] = "GTX"
+        return params
 
     async def fetch_balances(self, client: Any, account: str) -> list[Balance]:
         usd_m = mapping(await client.fetch_balance(), "binance USD-M balance")
