@@ -10,59 +10,30 @@ import pytest
 from bot.app.pnl_report import pnl_report
 from bot.domain.pnl import EXPLAINED
 from bot.engine.scheduler import Jobs
-from tests.integration.test_engine import START_MS, make_rig
+from tests.integration.test_engine import make_rig
+from tests.sim_configs import (
+    START_MS,
+    balance,
+    band,
+    hedge_route,
+    market,
+    option,
+    quiet,
+    risk_caps,
+    sim,
+    venue,
+)
 
-WORLD = """
-[risk]
-max_order_notional_usd = 1000000
-max_hourly_notional_usd = 10000000
-max_daily_notional_usd = 50000000
-[daemon]
-journal_path = "{journal}"
-[metrics]
-enabled = false
-[sim]
-seed = 7
-start = 2026-12-01T08:00:00Z
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.6
-[[sim.balances]]
-venue = "sim-a"
-currency = "BTC"
-amount = 5.0
-[[sim.book]]
-venue = "sim-a"
-underlying = "BTC"
-kind = "option"
-settlement = "inverse"
-option_type = "call"
-strike_usd = 60000.0
-expiry = 2026-12-25T08:00:00Z
-size = -10.0
-"""
+WORLD = (
+    risk_caps()
+    + quiet()
+    + market(0.6, seed=7)
+    + balance("sim-a", "BTC", 5.0)
+    + option("sim-a", strike_usd=60000.0, size=-10.0)
+)
 """Caps, journal, the BTC market, and a short call on sim-a with 5 BTC of cash."""
 
-CONFIG = (
-    """
-mode = "sim"
-[[venues]]
-name = "sim-a"
-exchange = "deribit"
-role = ["options", "hedge"]
-[[hedges]]
-underlying = "BTC"
-venue = "sim-a"
-symbol = "BTC/USD:BTC"
-[strategy]
-name = "band"
-[strategy.params]
-width_up = 0.05
-width_down = 0.05
-"""
-    + WORLD
-)
+CONFIG = sim(venue("sim-a"), hedge_route("sim-a"), band(0.05), WORLD)
 STEP_MS = 10 * 60 * 1000
 CYCLES = 25
 
@@ -90,29 +61,12 @@ async def test_components_sum_to_the_equity_change_and_leave_a_small_residual(
     assert abs(btc.unexplained_usd) < 0.10 * gross, btc
 
 
-CROSS_VENUE = (
-    """
-mode = "sim"
-[[venues]]
-name = "sim-a"
-exchange = "deribit"
-role = ["options"]
-[[venues]]
-name = "hedge"
-exchange = "binanceusdm"
-role = ["hedge"]
-[[hedges]]
-underlying = "BTC"
-venue = "hedge"
-symbol = "BTC/USDT:USDT"
-"""
-    + WORLD
-    + """
-[[sim.balances]]
-venue = "hedge"
-currency = "USDT"
-amount = 200000.0
-"""
+CROSS_VENUE = sim(
+    venue("sim-a", roles=("options",)),
+    venue("hedge", "binanceusdm", roles=("hedge",)),
+    hedge_route("hedge", "BTC/USDT:USDT"),
+    WORLD,
+    balance("hedge", "USDT", 200000.0),
 )
 HOUR_MS = 3_600_000
 
