@@ -160,10 +160,36 @@ EXPLAINED: Final = (
 COMPONENTS: Final = (*EXPLAINED, "unexplained_usd")
 
 
+def index_factors(
+    venues: Iterable[VenueSnapshot], cycle_index_usd: Mapping[Currency, float]
+) -> list[dict[Currency, float]]:
+    """Per venue, the factor per underlying that moves its prices to the cycle's index.
+
+    Each venue's balances and marks are read at its own moment, and on a fast clock or in a
+    fast market the venues' moments straddle a move: the options read before a jump and
+    the hedge after would value a hedged book as if it were not. The cycle values every
+    venue at one index per underlying (the one its decisions carry), so a venue's price
+    that was read against index I_v counts at I_v's move to that index, S / I_v. Example:
+    Deribit read BTC's index at 60,000 a moment before a −8 % jump, Binance at 55,200
+    after it, and the cycle's index is Binance's: Deribit's prices count at 0.92 of
+    their read, Binance's at 1. An underlying either side lacks is absent (factor 1).
+    """
+    out = []
+    for snap in venues:
+        factors = {}
+        for u, own in snap.index_usd.items():
+            cycle = cycle_index_usd.get(u, math.nan)
+            if math.isfinite(cycle) and cycle > 0 and math.isfinite(own) and own > 0:
+                factors[u] = cycle / own
+        out.append(factors)
+    return out
+
+
 def linear_equity_usd(
-    venues: Iterable[VenueSnapshot],
+    venues: Sequence[VenueSnapshot],
     underlyings: Sequence[Currency],
     candidates: Sequence[Sequence[int]] | None = None,
+    cycle_index_usd: Mapping[Currency, float] | None = None,
 ) -> dict[Currency, float]:
     """Per underlying, the USD equity of the USD-settled (USDT/USDC) accounts hedging it.
 
@@ -175,13 +201,26 @@ def linear_equity_usd(
     underlying's figure is its own positions' marks; a realised P&L, fee or funding
     payment moves cash and is shared, a small rest the attribution leaves unexplained.
 
+    The cash is the equity minus the unrealised P&L the venue reported inside it with the
+    same read (``Balance.unrealised_pnl``; where none is reported, minus the gains at the
+    marks): the balance and the marks are two requests, and minutes of a fast clock apart
+    the gains at the marks would leave the gap between the two reads in the cash. With
+    ``cycle_index_usd`` the gains are taken at the marks moved to the cycle's index
+    (:func:`index_factors`). Example: short 2 BTC from 60,000, the balance read at a mark
+    of 57,100 (equity 105,800 holding +5,800 of it), the mark read at 57,000 and the
+    cycle's index 57,000 at a venue index of 56,950: cash 100,000, BTC's gain
+    −2 · (57,000 · 57,000/56,950 − 60,000) = 5,899.91.
+
     ``candidates`` (per venue, the indices of its positions that may be linear
     futures, perps or spot, e.g. the table's non-inverse non-options) spares a cycle a
     walk over every option it holds; None looks at every position.
     """
     out = dict.fromkeys(underlyings, 0.0)
+    factors = index_factors(venues, cycle_index_usd or {})
     for v, snap in enumerate(venues):
-        cash = math.fsum(b.equity for b in snap.balances if b.currency in _USD_LIKE)
+        usd = [b for b in snap.balances if b.currency in _USD_LIKE]
+        reported = [b.unrealised_pnl for b in usd if b.unrealised_pnl is not None]
+        cash = math.fsum(b.equity for b in usd) - math.fsum(reported)
         upnl: dict[Currency, float] = {}
         held = snap.positions
         for p in held if candidates is None else map(held.__getitem__, candidates[v]):
@@ -191,10 +230,12 @@ def linear_equity_usd(
             mark = snap.marks.get(inst.symbol)
             if mark is None:
                 continue
+            entry = p.average_price or mark.mark_price
             coin = position_coin(inst, p.size, mark.mark_price)
-            gain = coin * (mark.mark_price - (p.average_price or mark.mark_price))
-            upnl[inst.underlying] = upnl.get(inst.underlying, 0.0) + gain
-            cash -= gain
+            moved = mark.mark_price * factors[v].get(inst.underlying, 1.0)
+            upnl[inst.underlying] = upnl.get(inst.underlying, 0.0) + coin * (moved - entry)
+            if not reported:
+                cash -= coin * (mark.mark_price - entry)
         for u, gain in upnl.items():
             if u in out:
                 out[u] += gain + cash / len(upnl)

@@ -271,7 +271,7 @@ class PositionTable:
         ``underlyings`` adds names without positions (e.g. to carry coin
         collateral). A position without a mark gets NaN prices, which exposure
         rejects by symbol rather than treating as flat. ``index_usd`` is taken
-        from the newest snapshot that reports one.
+        from the snapshot :func:`index_venues` names.
         """
         snaps = tuple(snapshots)
         venues = tuple(s.venue for s in snaps)
@@ -279,12 +279,6 @@ class PositionTable:
             raise ValueError(f"a venue appears in more than one snapshot: {venues}")
         positions = list(chain.from_iterable(s.positions for s in snaps))
         static = _static_columns(snaps, positions, tuple(underlyings))
-        where = {name: i for i, name in enumerate(static.names)}
-        index_usd = np.full(len(static.names), np.nan)
-        for snap in sorted(snaps, key=lambda s: s.ts_ms):
-            for ccy, px in snap.index_usd.items():
-                if ccy in where:
-                    index_usd[where[ccy]] = px
         # C-level fetches, one column at a time (map, fromiter): this runs every cycle over
         # the whole book, and a tuple per position would be ~n objects for the collector.
         # numpy turns None into NaN in a float column.
@@ -304,6 +298,16 @@ class PositionTable:
             },
             "mark_ts_ms": np.fromiter(map(_MARK_TS, marks), np.int64, n),
         }
+        chosen = index_venues(
+            snaps, static.names, cols["kind"], cols["venue_idx"], cols["underlying_idx"]
+        )
+        index_usd = np.array(
+            [
+                np.nan if v < 0 else snaps[v].index_usd[u]
+                for u, v in zip(static.names, chosen, strict=True)
+            ],
+            dtype=np.float64,
+        )
         return cls(
             underlyings=static.names,
             venues=venues,
@@ -311,6 +315,35 @@ class PositionTable:
             symbols=static.symbols,
             **cols,
         )
+
+
+def index_venues(
+    snapshots: Sequence[VenueSnapshot],
+    underlyings: Sequence[str],
+    kind: NDArray[np.int8],
+    venue_idx: NDArray[np.int64],
+    underlying_idx: NDArray[np.int64],
+) -> list[int]:
+    """Per underlying, the snapshot (its position in ``snapshots``, −1: none) whose index
+    the book counts at: the newest of the venues holding options on it that report one,
+    else the newest of all that report one.
+
+    The options are valued at their own venue's forwards, so their venue's index is the
+    spot those values belong to; the hedge venues' prices are moved to it (a linear
+    price moves exactly, an option's only as well as its smile stays put), so the
+    venues' reads minutes of a fast clock apart still value the book at one instant.
+    ``kind``, ``venue_idx`` and ``underlying_idx`` are the table's columns.
+    """
+    opt = kind == KindCode.OPTION
+    holds = np.zeros((len(snapshots), len(underlyings)), dtype=np.bool_)
+    holds[venue_idx[opt], underlying_idx[opt]] = True
+    order = sorted(range(len(snapshots)), key=lambda v: snapshots[v].ts_ms)
+    out = []
+    for u, name in enumerate(underlyings):
+        reporting = [v for v in order if name in snapshots[v].index_usd]
+        options = [v for v in reporting if holds[v, u]]
+        out.append((options or reporting or [-1])[-1])
+    return out
 
 
 @dataclass(frozen=True, slots=True)

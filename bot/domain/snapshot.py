@@ -44,6 +44,8 @@ class Balance:
     but no collateral there. ``options_value`` is the options' mark value inside
     ``equity`` as of the same read (Deribit's ``options_value``), None where the
     venue does not report it: the hedge revalues that part at its own marks.
+    ``unrealised_pnl`` is likewise the futures' unrealised P&L inside ``equity`` as of
+    the same read (Binance's ``unrealizedProfit``), None where not reported.
     """
 
     currency: Currency
@@ -54,6 +56,7 @@ class Balance:
     account: str = "main"
     margin: bool = True
     options_value: float | None = None
+    unrealised_pnl: float | None = None
 
 
 def maintenance_ratio(balance: Balance) -> float:

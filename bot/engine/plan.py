@@ -43,8 +43,9 @@ from bot.domain.freshness import InputStamp, oldest
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 from bot.domain.orders import OrderRequest, client_order_id
-from bot.domain.pnl import linear_equity_usd
-from bot.domain.position_table import NO_MARK_TS_MS, KindCode, PositionTable
+from bot.domain.pnl import index_factors, linear_equity_usd
+from bot.domain.position_table import NO_MARK_TS_MS, KindCode, PositionTable, index_venues
+from bot.domain.revalue import unit_values
 from bot.domain.risk import DeltaCrossCheck, OrderIntent
 from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
 from bot.domain.routes import HedgeRoute
@@ -52,7 +53,7 @@ from bot.domain.settlement import SettlementPolicy, counted_fraction
 from bot.domain.snapshot import Mark, PortfolioSnapshot
 from bot.domain.surface import Surface, vols_with_surfaces
 from bot.domain.units import position_coin
-from bot.pricing.arrays import FloatArray
+from bot.pricing.arrays import FloatArray, IntArray
 from strategies.base import BandedStrategy, HedgeState, Strategy
 
 _PCT: Final = 0.01
@@ -185,8 +186,18 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     table = PositionTable.from_snapshots(portfolio.venues, underlyings=routed)
     forward = table.forward_usd()
     vols = vols_with_surfaces(table, inputs.surfaces)
-    collateral = _collateral(portfolio, table)
-    linear_usd = linear_equity_usd(portfolio.venues, table.underlyings, _linear_rows(table))
+    cycle_index = dict(zip(table.underlyings, table.index_usd.tolist(), strict=True))
+    collateral = _collateral(
+        portfolio,
+        table,
+        index_factors(portfolio.venues, cycle_index),
+        vols=vols,
+        now_ms=now_ms,
+        rate=inputs.rate,
+    )
+    linear_usd = linear_equity_usd(
+        portfolio.venues, table.underlyings, _linear_rows(table), cycle_index
+    )
     wants_fixed = inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy)
     try:
         valuation = value_book(
@@ -291,9 +302,12 @@ def _oldest_input(
     routed: dict[VenueId, list[Symbol]] = {}
     for leg in (g for group in legs.values() for g in group):
         routed.setdefault(leg.route.venue, []).append(leg.route.symbol)
-    index_from: dict[Currency, VenueId] = {}
-    for snap in sorted(portfolio.venues, key=lambda s: s.ts_ms):  # as PositionTable picks it
-        index_from.update(dict.fromkeys(snap.index_usd, snap.venue))
+    chosen = index_venues(
+        portfolio.venues, table.underlyings, table.kind, table.venue_idx, table.underlying_idx
+    )  # as PositionTable picks it
+    index_from = {
+        u: table.venues[v] for u, v in zip(table.underlyings, chosen, strict=True) if v >= 0
+    }
     bounds = np.cumsum([0, *np.bincount(table.venue_idx, minlength=len(table.venues))]).tolist()
     stamps = []
     for v, snap in enumerate(portfolio.venues):  # the table's venues, in the same order
@@ -326,7 +340,15 @@ def _linear_rows(table: PositionTable) -> list[list[int]]:
     ]
 
 
-def _collateral(portfolio: PortfolioSnapshot, table: PositionTable) -> FloatArray:
+def _collateral(
+    portfolio: PortfolioSnapshot,
+    table: PositionTable,
+    factors: Sequence[Mapping[Currency, float]],
+    *,
+    vols: FloatArray,
+    now_ms: int,
+    rate: float,
+) -> FloatArray:
     """Coin equity per underlying over every venue and sub-account (it is delta in usd).
 
     Where a venue reports the options' value inside its equity (Deribit's
@@ -335,23 +357,52 @@ def _collateral(portfolio: PortfolioSnapshot, table: PositionTable) -> FloatArra
     fast clock (or a fast market) the seconds between them would otherwise count the
     options' coin value twice at two prices. Example: equity 10.2 BTC holding 0.2 BTC
     of options that the marks, read a moment later, price at 0.25 BTC: 10.25 BTC.
+    The marks are moved to the cycle's index first (``factors``, one per venue from
+    :func:`index_factors`), so a venue read before a jump counts after it like the rest.
     """
     where = {u: i for i, u in enumerate(table.underlyings)}
     totals = np.zeros(len(table.underlyings))
     coin_options = (table.kind == KindCode.OPTION) & table.is_inverse & ~table.amount_is_usd
-    for snap in portfolio.venues:
+    for snap, factor in zip(portfolio.venues, factors, strict=True):
         on_venue = coin_options & (table.venue_idx == _index_of(table.venues, snap.venue))
         for bal in snap.balances:
             if bal.currency in where:
                 totals[where[bal.currency]] += bal.equity
         for currency, u in where.items():
             reported = [b.options_value for b in snap.balances if b.currency == currency]
-            rows = on_venue & (table.underlying_idx == u)
-            marked = table.size[rows] * table.mark_price[rows]
+            rows = np.flatnonzero(on_venue & (table.underlying_idx == u))
+            prices = _moved_marks(
+                table, rows, factor.get(currency, 1.0), vols=vols, now_ms=now_ms, rate=rate
+            )
+            marked = table.size[rows] * prices
             if reported and None not in reported and np.isfinite(marked).all():
                 swapped = [-x for x in reported if x is not None] + marked.tolist()
                 totals[u] += math.fsum(swapped)
     return totals
+
+
+def _moved_marks(
+    table: PositionTable,
+    rows: IntArray,
+    factor: float,
+    *,
+    vols: FloatArray,
+    now_ms: int,
+    rate: float,
+) -> FloatArray:
+    """The marks of the options ``rows`` with their forwards moved by ``factor``: each mark
+    plus Black-76's change of value at its vol (a row without a usable vol keeps its mark).
+
+    Example (Black-76 in coin, B(F)/F): a 60,000 call 30 days out at 60 % vol is worth
+    0.06854 BTC at a forward of 60,000 and 0.03626 BTC at 55,200, so its mark of 0.0700
+    read at 60,000 and moved by 0.92 counts 0.0700 − 0.03228 = 0.03772 BTC."""
+    marks = table.mark_price[rows]
+    if factor == 1.0 or not rows.size:
+        return marks
+    forward, vol = table.underlying_usd[rows], vols[rows]
+    moved = unit_values(table, forward * factor, vol, now_ms, rate=rate, sel=rows)
+    change = moved - unit_values(table, forward, vol, now_ms, rate=rate, sel=rows)
+    return marks + np.where(np.isfinite(change), change, 0.0)
 
 
 def _index_of(names: Sequence[VenueId], name: VenueId) -> int:

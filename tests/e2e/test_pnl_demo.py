@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from bot.domain.pnl import Valuations
+from bot.journal import Journal
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.toml"
 
@@ -22,7 +27,9 @@ def _deltabot(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Com
 
 def test_pnl_on_a_demo_journal_attributes_both_underlyings(tmp_path: Path) -> None:
     """After a four-hour demo, pnl --json has a day row per underlying whose components sum
-    to its equity change, and orders --json shows each order's decision."""
+    to its equity change, orders --json shows each order's decision, and the BTC equity
+    has no one-cycle spike (a move the next cycle takes back) as large as the book's gamma
+    loss at the jump: the venues' reads around it are valued at one index."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DELTABOT_")}
     journal = tmp_path / "demo.sqlite"
     demo = _deltabot(["demo", "--hours", "4", "--journal", str(journal)], env, tmp_path)
@@ -39,3 +46,23 @@ def test_pnl_on_a_demo_journal_attributes_both_underlyings(tmp_path: Path) -> No
     assert orders.returncode == 0, orders.stderr
     rows = json.loads(orders.stdout)
     assert rows and all(o["decision"]["greeks"]["index_usd"] > 0 for o in rows)
+    with Journal.open_control(journal) as read:
+        btc = read.pnl.points(0, 2**62)["BTC"]
+    spike, gamma_loss = _largest_spike_usd(btc), _jump_gamma_loss_usd(btc)
+    assert spike < gamma_loss, f"a one-cycle P&L spike of {spike:,.0f} USD at the BTC jump"
+
+
+def _largest_spike_usd(v: Valuations) -> float:
+    """The largest one-cycle excursion of the equity that the next cycle takes back: the
+    smaller of two consecutive changes of opposite sign (a dip and its return)."""
+    change = np.diff(v.equity_coin * v.index_usd + v.linear_usd)
+    reversed_ = np.sign(change[:-1]) != np.sign(change[1:])
+    return float(np.max(np.where(reversed_, np.minimum(abs(change[:-1]), abs(change[1:])), 0.0)))
+
+
+def _jump_gamma_loss_usd(v: Valuations) -> float:
+    """½·Γ·ΔS² over the largest index move between two cycles (the −8 % jump), Γ per USD from
+    the book's gamma per 1 % before it: what the short-gamma book actually loses there."""
+    i = int(np.argmax(abs(np.diff(v.index_usd))))
+    gamma_per_usd = abs(v.gamma_coin_per_pct[i]) / (0.01 * v.index_usd[i])
+    return 0.5 * gamma_per_usd * float(v.index_usd[i + 1] - v.index_usd[i]) ** 2

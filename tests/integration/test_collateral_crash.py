@@ -18,7 +18,7 @@ import pytest
 
 from bot.app.sim_world import build_sim_world, serve_sim_world
 from bot.clock import ManualClock
-from bot.config import Config, load_config
+from bot.config import Config
 from bot.domain.orders import TransferState
 from bot.engine.collateral_job import run_collateral
 from bot.engine.context import EngineContext
@@ -27,9 +27,9 @@ from bot.engine.scheduler import Jobs
 from bot.journal import Journal, PlanState
 from bot.journal.plans import PlanStore
 from bot.journal.transfers import TransferStore
-from bot.sim.market import JumpEvent
 from bot.venues.factory import Runtime, build_venues
-from tests.integration.test_collateral_engine import CONFIG, MINUTE_MS, START_MS
+from tests.integration.test_collateral_engine import JUMP, MINUTE_MS, collateral_config
+from tests.sim_configs import START_MS, load
 
 RESTART_MS = 10_000
 """How long the restart takes: the next read, and so the next plan, is a new one."""
@@ -60,12 +60,9 @@ class World:
 
 @asynccontextmanager
 async def _world(tmp_path: Path, mode: str) -> AsyncIterator[World]:
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(journal=tmp_path / "j.sqlite", mode=mode))
-    config = load_config(path, {})
+    config = load(tmp_path, collateral_config(mode))
     clock = ManualClock(START_MS)
-    jump = JumpEvent(START_MS + 2 * MINUTE_MS, "BTC", 0.15)
-    world = build_sim_world(config, events=[jump], clock=clock)
+    world = build_sim_world(config, events=[JUMP], clock=clock)
     async with serve_sim_world(world) as (endpoints, _running):
         venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
         try:

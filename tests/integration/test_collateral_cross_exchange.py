@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
+from bot.app.sim_world import SimWorldSetup
 from bot.clock import ManualClock
 from bot.config import Config, load_config
 from bot.domain.collateral import PlanStatus, optimize
@@ -19,164 +19,73 @@ from bot.domain.ids import VenueId
 from bot.domain.orders import TransferState
 from bot.engine.collateral_job import collateral_snapshot, run_collateral
 from bot.engine.context import EngineContext
-from bot.engine.cycle import HedgeEngine
 from bot.engine.scheduler import Jobs
 from bot.journal import Journal
 from bot.sim.faults import DropMode, FaultAction
-from bot.venues.factory import Runtime, build_venues
+from tests.integration.test_engine import engine_rig
+from tests.sim_configs import (
+    account,
+    balance,
+    collateral_job,
+    load,
+    market,
+    option,
+    perpetual,
+    quiet,
+    route,
+    sim,
+    split_venues,
+)
 
 MINUTE_MS = 60_000
 WITHDRAW = "POST /sapi/v1/capital/withdraw/apply"
 
-HEAD = """
-mode = "sim"
-[[venues]]
-name = "opts"
-exchange = "deribit"
-role = ["options"]
-[[venues]]
-name = "hedge"
-exchange = "binanceusdm"
-role = ["hedge"]
-[daemon]
-journal_path = "{journal}"
-[metrics]
-enabled = false
-[collateral]
-mode = "auto"
-max_transfer_usd = 1000000
-max_daily_transfer_usd = 2000000
-"""
-BTC_WORLD = """
-[sim]
-start = 2026-12-01T08:00:00Z
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.5
-"""
 
-CONFIG = (
-    HEAD
-    + """
-[[collateral.venues]]
-name = "opts"
-band = {{ floor = 4.0, target = 5.0, ceiling = 40.0 }}
-[[collateral.venues]]
-name = "hedge"
-[[collateral.routes]]
-from_venue = "hedge"
-to_venue = "opts"
-currency = "BTC"
-address = "sim-opts-1-btc"
-fee_coin = 0.00005
-min_coin = 0.0001
-delay_s = 1830
-"""
-    + BTC_WORLD
-    + """
-[[sim.balances]]
-venue = "opts"
-currency = "BTC"
-amount = 0.5
-[[sim.balances]]
-venue = "hedge"
-currency = "BTC"
-amount = 2.0
-[[sim.balances]]
-venue = "hedge"
-currency = "USDT"
-amount = 100000.0
-[[sim.book]]
-venue = "opts"
-underlying = "BTC"
-kind = "option"
-settlement = "inverse"
-option_type = "call"
-strike_usd = 65000.0
-expiry = 2026-12-25T08:00:00Z
-size = -2.0
-"""
+def collateral(*parts: str) -> str:
+    """Deribit options ``opts`` and a Binance USDⓈ-M hedge ``hedge``, the collateral job in
+    auto, and ``parts``: its venues and routes, then the world's balances and book."""
+    return sim(
+        split_venues("binanceusdm"),
+        quiet(),
+        collateral_job(),
+        *parts,
+    )
+
+
+SHORT_CALLS = option("opts", strike_usd=65000.0, size=-2.0)
+"""Two short calls at Deribit."""
+USDT_ROUTES = route("opts", "hedge", "USDT", fee_coin=1.0, min_coin=10.0, delay_s=1860) + route(
+    "hedge", "opts", "USDT", fee_coin=1.0, min_coin=10.0, delay_s=1830
 )
-
-
-USDT_ROUTES = """
-[[collateral.routes]]
-from_venue = "opts"
-to_venue = "hedge"
-currency = "USDT"
-address = "sim-hedge-1-usdt"
-fee_coin = 1.0
-min_coin = 10.0
-delay_s = 1860
-[[collateral.routes]]
-from_venue = "hedge"
-to_venue = "opts"
-currency = "USDT"
-address = "sim-opts-1-usdt"
-fee_coin = 1.0
-min_coin = 10.0
-delay_s = 1830
-"""
-TO_BINANCE = (
-    HEAD
-    + """
-[[collateral.venues]]
-name = "opts"
-[[collateral.venues]]
-name = "hedge"
-band = {{ floor = 5.0, target = 6.0, ceiling = 40.0 }}
-"""
-    + USDT_ROUTES
-    + BTC_WORLD
-    + """
-[[sim.balances]]
-venue = "opts"
-currency = "USDT"
-amount = 100000.0
-[[sim.balances]]
-venue = "hedge"
-currency = "USDT"
-amount = 10000.0
-[[sim.book]]
-venue = "hedge"
-underlying = "BTC"
-kind = "perpetual"
-settlement = "linear"
-size = 10.0
-"""
+CONFIG = collateral(
+    account("opts", (4.0, 5.0, 40.0)),
+    account("hedge"),
+    route("hedge", "opts", "BTC", fee_coin=0.00005, min_coin=0.0001, delay_s=1830),
+    market(0.5),
+    balance("opts", "BTC", 0.5),
+    balance("hedge", "BTC", 2.0),
+    balance("hedge", "USDT", 100000.0),
+    SHORT_CALLS,
+)
+"""Deribit's two short calls on 0.5 BTC are under its floor; Binance holds 2 BTC and USDT."""
+TO_BINANCE = collateral(
+    account("opts"),
+    account("hedge", (5.0, 6.0, 40.0)),
+    USDT_ROUTES,
+    market(0.5),
+    balance("opts", "USDT", 100000.0),
+    balance("hedge", "USDT", 10000.0),
+    perpetual("hedge", 10.0, settlement="linear"),
 )
 """Binance's 10 BTC long perp on 10,000 USDT is under its floor; Deribit holds 100,000 USDT."""
-TO_DERIBIT = (
-    HEAD
-    + """
-[[collateral.venues]]
-name = "opts"
-band = {{ floor = 4.0, target = 5.0, ceiling = 40.0 }}
-[[collateral.venues]]
-name = "hedge"
-"""
-    + USDT_ROUTES
-    + BTC_WORLD
-    + """
-[[sim.balances]]
-venue = "opts"
-currency = "BTC"
-amount = 0.5
-[[sim.balances]]
-venue = "hedge"
-currency = "USDT"
-amount = 100000.0
-[[sim.book]]
-venue = "opts"
-underlying = "BTC"
-kind = "option"
-settlement = "inverse"
-option_type = "call"
-strike_usd = 65000.0
-expiry = 2026-12-25T08:00:00Z
-size = -2.0
-"""
+TO_DERIBIT = collateral(
+    account("opts", (4.0, 5.0, 40.0)),
+    account("hedge"),
+    USDT_ROUTES,
+    market(0.5),
+    balance("opts", "BTC", 0.5),
+    balance("hedge", "USDT", 100000.0),
+    SHORT_CALLS,
 )
 """Deribit's two short calls on 0.5 BTC are under its floor; Binance holds 100,000 USDT."""
 USDT_FEE = 1.0  # both emulators' USDT withdrawal fee, charged by the sending venue
@@ -204,25 +113,8 @@ class Daemon:
 @asynccontextmanager
 async def _daemon(config: Config) -> AsyncIterator[Daemon]:
     """The daemon's jobs over both emulators, from ``sim.start``."""
-    assert config.sim is not None
-    clock = ManualClock(config.sim.start_ms)
-    world = build_sim_world(config, clock=clock)
-    async with serve_sim_world(world) as (endpoints, _running):
-        venues = build_venues(config, {}, Runtime(clock_ms=clock.now_ms), sim_endpoints=endpoints)
-        with Journal.open(config.daemon.journal_path) as journal:
-            ctx = EngineContext(config, journal, venues, clock.now_ms)
-            jobs = Jobs(ctx, HedgeEngine(ctx, config.strategy.build()))
-            try:
-                yield Daemon(clock, world, journal, ctx, jobs)
-            finally:
-                for venue in venues.values():
-                    await venue.close()
-
-
-def _config(tmp_path: Path, text: str) -> Config:
-    path = tmp_path / "config.toml"
-    path.write_text(text.format(journal=tmp_path / "j.sqlite"))
-    return load_config(path, {})
+    async with engine_rig(config) as rig:
+        yield Daemon(rig.clock, rig.world, rig.journal, rig.ctx, Jobs(rig.ctx, rig.engine))
 
 
 def _assert_binance_equity_is_its_usdt(jobs: Jobs, config: Config) -> None:
@@ -238,7 +130,7 @@ def _assert_binance_equity_is_its_usdt(jobs: Jobs, config: Config) -> None:
 async def _run(tmp_path: Path, *, lose_answer: bool) -> None:
     """Send the planned withdrawal (its answer lost if ``lose_answer``), then follow it until it
     lands, asserting it is sent once and arrives with Binance's fee and delay."""
-    config = _config(tmp_path, CONFIG)
+    config = load(tmp_path, CONFIG)
     async with _daemon(config) as d:
         clock, world, journal, ctx, jobs = d.clock, d.world, d.journal, d.ctx, d.jobs
         if lose_answer:
@@ -321,7 +213,7 @@ async def test_usdt_moves_between_the_exchanges_with_the_senders_fee_and_delay(
     """The account under its floor draws USDT from the other exchange's cash: the withdrawal is
     sent once through the sender's ccxt client and lands after the sender's review and network
     delay, less the sender's 1 USDT; USDT is collateral at both ends."""
-    config = _config(tmp_path, text)
+    config = load(tmp_path, text)
     async with _daemon(config) as d:
         await d.jobs.hedge_cycle()
         sent = await run_collateral(d.ctx, d.jobs.latest)

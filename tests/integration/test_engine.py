@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import structlog
 
 from bot.app.sim_world import SimWorldSetup, build_sim_world, serve_sim_world
 from bot.clock import ManualClock
-from bot.config import Config, load_config
+from bot.config import Config
 from bot.domain.health import Level
 from bot.domain.ids import VenueId
 from bot.domain.orders import OrderState
@@ -30,53 +30,54 @@ from bot.engine.status import status_of
 from bot.journal import Journal
 from bot.ops.status_server import run_status_server
 from bot.sim.faults import DropMode, FaultAction
+from bot.sim.market import MarketEvent
 from bot.venues.factory import Runtime, build_venues
+from tests.sim_configs import (
+    START_MS,
+    balance,
+    band,
+    hedge_route,
+    load,
+    market,
+    option,
+    perpetual,
+    quiet,
+    risk_caps,
+    sim,
+    underlying_spec,
+    venue,
+)
 
-START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
 PERP = "BTC/USD:BTC"
 
-CONFIG = """
-mode = "sim"
-[[venues]]
-name = "sim-a"
-exchange = "deribit"
-role = ["options", "hedge"]
-[[hedges]]
-underlying = "BTC"
-venue = "sim-a"
-symbol = "BTC/USD:BTC"
-[strategy]
-name = "band"
-[strategy.params]
-width_up = 0.1
-width_down = 0.1
-[risk]
-max_order_notional_usd = 1000000
-max_hourly_notional_usd = 10000000
-max_daily_notional_usd = 50000000
-max_consecutive_failures = 3
-unknown_grace_s = 30
-[daemon]
-journal_path = "{journal}"
-[metrics]
-enabled = false
-[sim]
-start = 2026-12-01T08:00:00Z
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.6
-[[sim.balances]]
-venue = "sim-a"
-currency = "BTC"
-amount = 2.0
-[[sim.book]]
-venue = "sim-a"
-underlying = "BTC"
-kind = "perpetual"
-settlement = "inverse"
-size = -60000.0
-"""
+
+def engine_config(
+    *,
+    btc: float = 2.0,
+    perp_usd: float = -60000.0,
+    caps: str = "",
+    options: str = "",
+    numeraire: str = "usd",
+) -> str:
+    """Options and hedge on one Deribit venue ``sim-a``: ``btc`` of collateral, ``options``
+    (:func:`option` entries) and an inverse perp of ``perp_usd``, a ±0.1 BTC band, and
+    ``caps`` (:func:`risk_caps`'s) or the high ones."""
+    return sim(
+        venue("sim-a"),
+        hedge_route("sim-a", PERP),
+        band(0.1),
+        caps or risk_caps(max_consecutive_failures=3, unknown_grace_s=30),
+        quiet(),
+        market(0.6),
+        balance("sim-a", "BTC", btc),
+        options,
+        perpetual("sim-a", perp_usd),
+        **({"numeraire": numeraire} if numeraire != "usd" else {}),
+    )
+
+
+CONFIG = engine_config()
+"""2 BTC of collateral and a −60,000 USD perp: +1 BTC of delta to hedge."""
 
 
 @dataclasses.dataclass
@@ -113,14 +114,30 @@ async def make_rig(
     *,
     venue_ahead_ms: int = 0,
     on_rate_limited: Callable[[VenueId, str], None] | None = None,
+    events: Sequence[MarketEvent] = (),
 ) -> AsyncIterator[Rig]:
-    """The engine on the emulator; ``venue_ahead_ms`` sets the emulator's clock ahead of ours;
-    ``on_rate_limited`` hears each rate-limit answer."""
-    path = tmp_path / "config.toml"
-    path.write_text(text.format(journal=tmp_path / "journal.sqlite"))
-    config = load_config(path, {})
-    clock = ManualClock(START_MS)
-    world = build_sim_world(config, clock=clock)
+    """:func:`engine_rig` of the config ``text`` (its journal in ``tmp_path``)."""
+    config = load(tmp_path, text, journal=tmp_path / "journal.sqlite")
+    async with engine_rig(
+        config, venue_ahead_ms=venue_ahead_ms, on_rate_limited=on_rate_limited, events=events
+    ) as rig:
+        yield rig
+
+
+@asynccontextmanager
+async def engine_rig(
+    config: Config,
+    *,
+    venue_ahead_ms: int = 0,
+    on_rate_limited: Callable[[VenueId, str], None] | None = None,
+    events: Sequence[MarketEvent] = (),
+) -> AsyncIterator[Rig]:
+    """The engine on the emulator from ``sim.start``; ``venue_ahead_ms`` sets the emulator's
+    clock ahead of ours; ``on_rate_limited`` hears each rate-limit answer; ``events`` are the
+    market's script."""
+    assert config.sim is not None
+    clock = ManualClock(config.sim.start_ms)
+    world = build_sim_world(config, events=events, clock=clock)
 
     def our_ms() -> int:
         return clock.now_ms() - venue_ahead_ms
@@ -134,8 +151,8 @@ async def make_rig(
         try:
             yield Rig(config, clock, world, ctx, engine, journal, dict(venues))
         finally:
-            for venue in venues.values():
-                await venue.close()
+            for v in venues.values():
+                await v.close()
             journal.close()
 
 
@@ -233,10 +250,8 @@ async def test_after_a_restart_an_empty_read_contradicting_the_journal_is_unknow
 async def test_a_book_closed_by_our_own_fills_may_read_empty(tmp_path: Path) -> None:
     """Coin numeraire, a +1 BTC perp: the hedge closes it, and the empty read that follows is
     explained by our fills, not treated as a vanished book."""
-    text = CONFIG.replace('mode = "sim"', 'mode = "sim"\nnumeraire = "coin"').replace(
-        "size = -60000.0", "size = 60000.0"
-    )
-    async with make_rig(tmp_path, text.replace("amount = 2.0", "amount = 0.5")) as r:
+    text = engine_config(btc=0.5, perp_usd=60000.0, numeraire="coin")
+    async with make_rig(tmp_path, text) as r:
         first = await r.engine.run_cycle()
         assert [i.order.side.value for i, _ in first.outcomes] == ["sell"]
         assert r.perp_usd() == 0
@@ -349,12 +364,7 @@ async def test_surface_job_fits_the_options_venue_smiles_from_its_chain(tmp_path
     emulator's smiles are SSVI slices) and without butterfly arbitrage."""
     from bot.engine.scheduler import Jobs
 
-    option = (
-        '[[sim.book]]\nvenue = "sim-a"\nunderlying = "BTC"\nkind = "option"\n'
-        'settlement = "inverse"\noption_type = "call"\nstrike_usd = 65000.0\n'
-        "expiry = 2026-12-25T08:00:00Z\nsize = -1.0\n"
-    )
-    async with make_rig(tmp_path, CONFIG + option) as r:
+    async with make_rig(tmp_path, CONFIG + option("sim-a", strike_usd=65000.0, size=-1.0)) as r:
         jobs = Jobs(r.ctx, r.engine)
         await jobs.hedge_cycle()
         await jobs.surfaces()  # the scheduler keeps what the job returned for the next cycle
@@ -364,17 +374,7 @@ async def test_surface_job_fits_the_options_venue_smiles_from_its_chain(tmp_path
         assert all(s.arbitrage_free and s.rms_volpt < 1.0 for s in fitted)
 
 
-ITM_CALL = """
-[[sim.book]]
-venue = "sim-a"
-underlying = "BTC"
-kind = "option"
-settlement = "inverse"
-option_type = "call"
-strike_usd = 40000.0
-expiry = 2026-12-25T08:00:00Z
-size = 2.0
-"""
+ITM_CALL = option("sim-a", strike_usd=40000.0, size=2.0)
 
 
 async def test_delta_cross_check_sets_black_76_against_the_tickers_black_scholes(
@@ -419,26 +419,12 @@ async def test_an_order_no_lookup_can_find_is_given_up_after_its_window(rig: Rig
 
 def eth_route(symbol: str) -> str:
     """An ETH book, its coin and a [[hedges]] route for it on sim-a through ``symbol``."""
-    return f"""
-[[hedges]]
-underlying = "ETH"
-venue = "sim-a"
-symbol = "{symbol}"
-[[sim.underlyings]]
-name = "ETH"
-spot_usd = 3000
-vol = 0.7
-[[sim.balances]]
-venue = "sim-a"
-currency = "ETH"
-amount = 10.0
-[[sim.book]]
-venue = "sim-a"
-underlying = "ETH"
-kind = "perpetual"
-settlement = "inverse"
-size = -15000.0
-"""
+    return (
+        hedge_route("sim-a", symbol, underlying="ETH")
+        + underlying_spec("ETH", 3000, 0.7)
+        + balance("sim-a", "ETH", 10.0)
+        + perpetual("sim-a", -15000.0, underlying="ETH")
+    )
 
 
 async def test_an_unlisted_route_stops_only_itself(tmp_path: Path) -> None:
@@ -609,9 +595,7 @@ async def test_a_late_landing_beside_another_fill_locks_nothing(tmp_path: Path) 
         assert [o.label for o in r.venue_orders()].count(btc) == 1
 
 
-CAPPED = CONFIG.replace(
-    "max_order_notional_usd = 1000000", "max_order_notional_usd = 1000"
-).replace("max_hourly_notional_usd = 10000000", "max_hourly_notional_usd = 1000")
+CAPPED = engine_config(caps=risk_caps(1000, 1000, max_consecutive_failures=3, unknown_grace_s=30))
 
 
 class TestHealthOfAHedgeThatCannotTrade:

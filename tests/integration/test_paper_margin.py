@@ -20,47 +20,19 @@ from bot.domain.snapshot import PortfolioSnapshot, VenueSnapshot
 from bot.engine.margin_job import analyse
 from bot.engine.status import margin_rows
 from bot.venues.factory import Runtime, build_venues
+from tests.sim_configs import START_MS, hedge_route, load, market, quiet, sim, venue
 
-START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
+SIM = sim(venue("deribit"), quiet("{tmp}/sim.sqlite"), market(0.5))
 
-SIM = """
-mode = "sim"
-[[venues]]
-name = "deribit"
-exchange = "deribit"
-role = ["options", "hedge"]
-[daemon]
-journal_path = "{tmp}/sim.sqlite"
-[metrics]
-enabled = false
-[sim]
-start = 2026-12-01T08:00:00Z
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.5
-"""
-
-PAPER = """
-mode = "paper"
-[[venues]]
-name = "deribit"
-exchange = "deribit"
-role = ["options", "hedge"]
-api_url = "{url}"
-[[hedges]]
-underlying = "BTC"
-venue = "deribit"
-symbol = "BTC/USD:BTC"
-[daemon]
-journal_path = "{tmp}/paper.sqlite"
-[metrics]
-enabled = false
-[[paper.cash]]
-venue = "deribit"
-currency = "BTC"
-amount = 2.0
-"""
+PAPER = (
+    'mode = "paper"\n'
+    + venue("deribit")
+    + 'api_url = "{url}"\n'
+    + hedge_route("deribit")
+    + quiet("{tmp}/paper.sqlite")
+    + '[[paper.cash]]\nvenue = "deribit"\ncurrency = "BTC"\namount = 2.0\n'
+)
+"""The paper venue over the emulator at ``{url}``, hedging on its perp, with 2 BTC of cash."""
 
 BOOK = """
 [[paper.book]]
@@ -102,11 +74,9 @@ async def _paper_read(tmp: Path, url: str, clock: ManualClock) -> VenueSnapshot:
 async def test_paper_book_reports_the_standard_model_margin(tmp_path: Path) -> None:
     """The BTC balance's IM and MM are the standard model's on the read's positions and
     marks, non-zero; status shows them and the margin job measures liquidation against them."""
-    sim = tmp_path / "sim.toml"
-    sim.write_text(SIM.format(tmp=tmp_path))
     clock = ManualClock(START_MS)
-    world = build_sim_world(load_config(sim, {}), clock=clock)
-    async with serve_sim_world(world) as (endpoints, _running):
+    emulator = build_sim_world(load(tmp_path, SIM, tmp=tmp_path), clock=clock)
+    async with serve_sim_world(emulator) as (endpoints, _running):
         read = await _paper_read(tmp_path, endpoints["deribit"].base_url, clock)
     model = standard_margin(
         PositionTable.from_snapshots([read]),

@@ -17,7 +17,6 @@ from bot.app.sim_world import build_sim_world, serve_sim_world
 from bot.backtest.chain_data import ChainLeg, HedgeSource, load_market
 from bot.chain import ChainStore, Partition
 from bot.clock import ManualClock
-from bot.config import load_config
 from bot.config.record import RecordConfig
 from bot.domain.ids import Symbol
 from bot.domain.pnl import utc_day
@@ -26,29 +25,14 @@ from bot.domain.timeunits import MS_PER_DAY, MS_PER_MINUTE
 from bot.domain.trading_state import INITIAL_STATE
 from bot.engine.cycle_result import CycleResult
 from bot.venues.factory import Runtime, build_venues
+from tests.sim_configs import START_MS, load, market, quiet, sim, venue
 
-START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
 PERP = Symbol("BTC/USD:BTC")
 DERIBIT_BTC = Partition("deribit", "BTC")
 
-CONFIG = """
-mode = "sim"
-[[venues]]
-name = "deribit"
-exchange = "deribit"
-role = ["options", "hedge"]
-[daemon]
-journal_path = "{tmp}/j.sqlite"
-[metrics]
-enabled = false
-[sim]
-start = 2026-12-01T08:00:00Z
-perp_basis_frac = {{ deribit = 0.0004 }}
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.5
-"""
+CONFIG = sim(
+    venue("deribit"), quiet("{tmp}/j.sqlite"), market(0.5, perp_basis_frac="{{ deribit = 0.0004 }}")
+)
 
 
 def _rows(store: ChainStore, table: str) -> pa.Table:
@@ -60,9 +44,7 @@ async def _record(
 ) -> tuple[ChainStore, dict[str, float]]:
     """Record a poll of the perp through the daemon's hook, then one more after each of
     ``advances_ms``; the store and the emulator's published BTC delivery prices by day."""
-    path = tmp / "config.toml"
-    path.write_text(CONFIG.format(tmp=tmp))
-    config = load_config(path, {})
+    config = load(tmp, CONFIG, tmp=tmp)
     clock = ManualClock(START_MS)
     world = build_sim_world(config, clock=clock)
     record = RecordConfig(

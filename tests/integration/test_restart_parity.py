@@ -18,7 +18,7 @@ import pytest
 
 from bot.app.sim_world import build_sim_world, serve_sim_world
 from bot.clock import ManualClock
-from bot.config import Config, load_config
+from bot.config import Config
 from bot.domain.orders import OrderState, SendOutcome
 from bot.engine.context import EngineContext
 from bot.engine.cycle import HedgeEngine
@@ -28,59 +28,13 @@ from bot.journal import Journal
 from bot.sim.market import JumpEvent
 from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.factory import Runtime, build_venues
+from tests.integration.test_engine import engine_config
+from tests.sim_configs import START_MS, load, option, risk_caps
 
-START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
 MINUTE_MS = 60_000
 
-CONFIG = """
-mode = "sim"
-[[venues]]
-name = "sim-a"
-exchange = "deribit"
-role = ["options", "hedge"]
-[[hedges]]
-underlying = "BTC"
-venue = "sim-a"
-symbol = "BTC/USD:BTC"
-[strategy]
-name = "band"
-[strategy.params]
-width_up = 0.1
-width_down = 0.1
-[risk]
-max_order_notional_usd = 1000000
-max_hourly_notional_usd = 10000000
-max_daily_notional_usd = 50000000
-[daemon]
-journal_path = "{journal}"
-[metrics]
-enabled = false
-[sim]
-start = 2026-12-01T08:00:00Z
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.6
-[[sim.balances]]
-venue = "sim-a"
-currency = "BTC"
-amount = 2.0
-[[sim.book]]
-venue = "sim-a"
-underlying = "BTC"
-kind = "option"
-settlement = "inverse"
-option_type = "call"
-strike_usd = 65000.0
-expiry = 2026-12-25T08:00:00Z
-size = 5.0
-[[sim.book]]
-venue = "sim-a"
-underlying = "BTC"
-kind = "perpetual"
-settlement = "inverse"
-size = -60000.0
-"""
+CONFIG = engine_config(caps=risk_caps(), options=option("sim-a", strike_usd=65000.0, size=5.0))
+"""Five long calls and a short perp on one Deribit venue with 2 BTC of collateral."""
 
 
 class Crash(BaseException):
@@ -119,10 +73,8 @@ async def test_warm_and_cold_restarts_reconcile_to_the_same_book_and_send_nothin
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A crashed daemon's journal and an empty one reconcile to one book and decision, no order."""
-    path = tmp_path / "config.toml"
     warm, cold = tmp_path / "warm.sqlite", tmp_path / "cold.sqlite"
-    path.write_text(CONFIG.format(journal=warm))
-    config = load_config(path, {})
+    config = load(tmp_path, CONFIG, journal=warm)
     clock = ManualClock(START_MS)
     jump = JumpEvent(START_MS + MINUTE_MS, "BTC", 0.05)
     world = build_sim_world(config, events=[jump], clock=clock)

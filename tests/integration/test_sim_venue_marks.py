@@ -9,34 +9,16 @@ import pytest
 
 from bot.app.sim_world import build_sim_world, serve_sim_world
 from bot.clock import ManualClock
-from bot.config import load_config
 from bot.venues.ccxt_venue import CcxtVenue
 from bot.venues.factory import Runtime, build_venues
+from tests.sim_configs import START_MS, load, market, quiet, sim, venue
 
-START_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
-
-CONFIG = """
-mode = "sim"
-[[venues]]
-name = "opts"
-exchange = "deribit"
-role = ["options", "hedge"]
-[[venues]]
-name = "hedge"
-exchange = "binanceusdm"
-role = ["hedge"]
-[daemon]
-journal_path = "{journal}"
-[metrics]
-enabled = false
-[sim]
-start = 2026-12-01T08:00:00Z
-perp_basis_frac = {{ opts = 0.0004 }}
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.5
-"""
+CONFIG = sim(
+    venue("opts"),
+    venue("hedge", "binanceusdm", roles=("hedge",)),
+    quiet(),
+    market(0.5, perp_basis_frac="{{ opts = 0.0004 }}"),
+)
 
 
 async def test_both_emulators_share_the_index_and_mark_and_fund_their_own_perps(
@@ -45,9 +27,7 @@ async def test_both_emulators_share_the_index_and_mark_and_fund_their_own_perps(
     """Deribit's BTC-PERPETUAL (basis +0.04% from the config) and Binance's BTCUSDT (its
     dialect's -0.03%) show one index; each marks at index x (1 + 0.08% + basis) and pays its
     own venue's funding on that premium."""
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(journal=tmp_path / "j.sqlite"))
-    config = load_config(path, {})
+    config = load(tmp_path, CONFIG)
     clock = ManualClock(START_MS)
     world = build_sim_world(config, clock=clock)
     async with serve_sim_world(world) as (endpoints, _running):

@@ -180,6 +180,18 @@ async def test_balances_per_wallet_options_coin_m_and_usd_m(binance: Harness) ->
     )
 
 
+async def test_futures_lines_carry_the_unrealised_pnl_read_with_their_equity(
+    binance: Harness,
+) -> None:
+    """fapi and dapi lines keep their ``unrealizedProfit`` (the wallet is equity minus it);
+    the options account reports none."""
+    venue, _ = binance
+    balances = {(b.account, b.currency): b for b in await venue.fetch_balances()}
+    assert balances["main/usd-m", "USDT"].unrealised_pnl == 494.75
+    assert balances["main/coin-m", "BTC"].unrealised_pnl == 0.00819672
+    assert balances["main/options", "USDT"].unrealised_pnl is None
+
+
 async def test_option_mark_joins_mark_iv_delta_and_ticker_index(binance: Harness) -> None:
     """markIV 0.6 and delta from eapi/mark, bid/ask and exercisePrice from eapi/ticker."""
     venue, _ = binance

@@ -264,3 +264,60 @@ def test_the_decision_carries_the_books_vanna_and_volga_from_the_one_valuation()
     assert d.vanna_coin_per_vol == pytest.approx(float(e.vanna_coin_per_vol[0]))
     assert d.volga_usd_per_volpt2 == pytest.approx(float(e.volga_usd_per_volpt2[0]))
     assert d.vanna_coin_per_vol != 0.0 and d.greeks["vanna_coin_per_vol"] == d.vanna_coin_per_vol
+
+
+def _linear_hedge(index_usd: float, mark_usd: float) -> VenueSnapshot:
+    """A Binance-like USDT account short 2 BTC from 60,000 (equity 105,800 with +5,800 of
+    unrealised P&L inside it), read with its own index and mark, after the options venue."""
+    perp = Instrument(
+        VenueId("binance-a"), Symbol("BTC/USDT:USDT"), BTC, Currency("USDT"), Currency("USDT"),
+        InstrumentKind.PERPETUAL, Settlement.LINEAR, AmountUnit.COIN, Currency("USDT"),
+        0.1, 0.001, 0.001,
+    )  # fmt: skip
+    return VenueSnapshot(
+        perp.venue, NOW_MS + 1, {perp.symbol: perp}, (Position(perp, -2.0, 60_000.0),),
+        (Balance(Currency("USDT"), 105_800.0, 105_800.0, 0.0, 0.0, unrealised_pnl=5_800.0),),
+        {perp.symbol: Mark(perp.symbol, mark_usd, mark_usd, NOW_MS + 1)}, {BTC: index_usd},
+    )  # fmt: skip
+
+
+def test_a_hedge_venue_read_across_a_jump_counts_at_the_options_venues_index() -> None:
+    """The hedge venue read 8 % lower than the options venue: the decision's index is the
+    options venue's 60,000 and the hedge's gain is at its mark moved to it (its basis kept),
+    so the hedged book's equity does not jump for one cycle."""
+    book = small_btc_book()
+    skewed = dataclasses.replace(book, venues=(*book.venues, _linear_hedge(55_200.0, 55_227.6)))
+    level = dataclasses.replace(book, venues=(*book.venues, _linear_hedge(60_000.0, 60_030.0)))
+    [jumped], [calm] = (plan_cycle(p, _inputs(None), "c").decisions for p in (skewed, level))
+    assert jumped.index_usd == calm.index_usd == 60_000.0
+    assert jumped.linear_usd == pytest.approx(calm.linear_usd) == 100_000.0 - 2.0 * 30.0
+
+
+def test_options_read_at_another_index_are_valued_moved_to_the_cycles() -> None:
+    """Two options venues, the older read at 60,000 and the newer (whose index the cycle
+    takes) at 61,200: the older's options count at their marks plus Black-76's change of
+    value from their forward to 1.02 times it, at their mark vols."""
+    book = _with_btc_balance(small_btc_book(), 0.2)
+    [snap] = book.venues
+    other = dataclasses.replace(
+        snap, venue=VenueId("deribit-b"), ts_ms=NOW_MS + 1, balances=(),
+        instruments={s: i for s, i in snap.instruments.items() if i.is_option},
+        positions=tuple(dataclasses.replace(
+            p, instrument=dataclasses.replace(p.instrument, venue=VenueId("deribit-b")),
+        ) for p in snap.positions if p.instrument.is_option),
+    )  # fmt: skip
+
+    def equity_coin(index_usd: float) -> float:
+        newer = dataclasses.replace(other, index_usd={BTC: index_usd})
+        portfolio = dataclasses.replace(book, venues=(snap, newer))
+        [decision] = plan_cycle(portfolio, _inputs(None), "c").decisions
+        return decision.equity_coin
+
+    table = PositionTable.from_snapshots([snap])
+    opt = np.flatnonzero(table.kind == KindCode.OPTION)
+    forward, tau = table.underlying_usd[opt], (table.expiry_ms[opt] - NOW_MS) / MS_PER_YEAR
+    strike, call, vol = table.strike_usd[opt], table.is_call[opt], table.mark_iv[opt]
+    coin = [black76(call, f, strike, tau, vol, 0.0).price / f for f in (forward, 1.02 * forward)]
+    moved = float(np.sum(table.size[opt] * (coin[1] - coin[0])))
+    assert equity_coin(61_200.0) - equity_coin(60_000.0) == pytest.approx(moved)
+    assert abs(moved) > 1e-3

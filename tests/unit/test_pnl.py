@@ -17,6 +17,7 @@ from bot.domain.pnl import (
     attribute_interval,
     daily,
     fee_usd,
+    index_factors,
     linear_equity_usd,
     pnl_line,
     totals,
@@ -155,7 +156,15 @@ class TestFunding:
         assert row.pnl.funding_usd == pytest.approx(-60.0)
 
 
-def _linear_snapshot(size_coin: float, entry: float, mark: float, usdt: float) -> VenueSnapshot:
+def _linear_snapshot(
+    size_coin: float,
+    entry: float,
+    mark: float,
+    usdt: float,
+    *,
+    unrealised: float | None = None,
+    index: float | None = None,
+) -> VenueSnapshot:
     perp = Instrument(
         VenueId("binance-a"), Symbol("BTC/USDT:USDT"), BTC, Currency("USDT"), Currency("USDT"),
         InstrumentKind.PERPETUAL, Settlement.LINEAR, AmountUnit.COIN, Currency("USDT"),
@@ -165,11 +174,12 @@ def _linear_snapshot(size_coin: float, entry: float, mark: float, usdt: float) -
     return VenueSnapshot(
         VenueId("binance-a"), T0, {perp.symbol: perp, eth.symbol: eth},
         (Position(perp, size_coin, entry), Position(eth, 10.0, 3_000.0)),
-        (Balance(Currency("USDT"), usdt, usdt, 0.0, 0.0),),
+        (Balance(Currency("USDT"), usdt, usdt, 0.0, 0.0, unrealised_pnl=unrealised),),
         {
             perp.symbol: Mark(perp.symbol, mark, mark, T0),
             eth.symbol: Mark(eth.symbol, 3_000.0, 3_000.0, T0),
         },
+        {} if index is None else {BTC: index},
     )  # fmt: skip
 
 
@@ -202,3 +212,38 @@ class TestLinearEquity:
         """A venue with no USD-like balance and no linear position contributes 0."""
         snap = VenueSnapshot(VenueId("deribit-a"), T0, {}, (), (), {})
         assert linear_equity_usd([snap], [BTC]) == {BTC: 0.0}
+
+    def test_the_docstring_example_wallet_from_the_read_gain_at_the_cycles_index(self) -> None:
+        """Equity 105,800 holding +5,800 read with it, mark 57,000 at a venue index of 56,950,
+        cycle index 57,000: cash 100,000 (half to ETH), BTC's gain at the moved mark."""
+        snap = _linear_snapshot(
+            -2.0, 60_000.0, 57_000.0, 105_800.0, unrealised=5_800.0, index=56_950
+        )
+        got = linear_equity_usd([snap], [BTC, Currency("ETH")], cycle_index_usd={BTC: 57_000.0})
+        gain = -2.0 * (57_000.0 * 57_000.0 / 56_950.0 - 60_000.0)
+        assert gain == pytest.approx(5_899.91, abs=0.01)
+        assert got == pytest.approx({BTC: gain + 50_000.0, "ETH": 50_000.0})
+
+    def test_a_balance_read_before_the_marks_leaves_the_cash_alone(self) -> None:
+        """The same wallet read with two different gains inside its equity, the marks read
+        later at one price: the figure is the same, not shifted by the gap between reads."""
+        early = _linear_snapshot(-2.0, 60_000.0, 57_000.0, 107_000.0, unrealised=7_000.0)
+        late = _linear_snapshot(-2.0, 60_000.0, 57_000.0, 104_000.0, unrealised=4_000.0)
+        assert linear_equity_usd([early], [BTC]) == pytest.approx(linear_equity_usd([late], [BTC]))
+        assert linear_equity_usd([late], [BTC])[BTC] == pytest.approx(6_000.0 + 50_000.0)
+
+
+class TestIndexFactors:
+    def test_the_docstring_example(self) -> None:
+        """Deribit read BTC at 60,000 before a −8 % jump, Binance at 55,200 after, the cycle
+        at Binance's: Deribit's prices count at 0.92, Binance's at 1, ETH nowhere."""
+        deribit = VenueSnapshot(VenueId("deribit-a"), T0, {}, (), (), {}, {BTC: 60_000.0})
+        binance = VenueSnapshot(VenueId("binance-a"), T0, {}, (), (), {}, {BTC: 55_200.0})
+        got = index_factors([deribit, binance], {BTC: 55_200.0, Currency("ETH"): 3_000.0})
+        assert got == [{BTC: pytest.approx(0.92)}, {BTC: 1.0}]
+
+    def test_a_missing_or_unusable_index_moves_nothing(self) -> None:
+        """No cycle index, or a NaN one, leaves the venue's prices as read (no factor)."""
+        snap = VenueSnapshot(VenueId("deribit-a"), T0, {}, (), (), {}, {BTC: 60_000.0})
+        assert index_factors([snap], {}) == [{}]
+        assert index_factors([snap], {BTC: math.nan}) == [{}]

@@ -126,6 +126,15 @@ def test_from_snapshots_takes_index_from_newest_snapshot() -> None:
     assert PositionTable.from_snapshots([newer, older]).index_usd.tolist() == [60_050.0]
 
 
+def test_from_snapshots_takes_index_from_the_options_venue_over_a_newer_hedge_venue() -> None:
+    """The options are valued at their own venue's forwards, so its index is the book's
+    spot even when a venue holding no options was read later (its prices move to it)."""
+    options = _deribit(ts_ms=5_000, index=59_000.0)
+    hedge = replace(_bybit(ts_ms=9_000), positions=(), marks={})
+    assert PositionTable.from_snapshots([options, hedge]).index_usd.tolist() == [59_000.0]
+    assert PositionTable.from_snapshots([hedge], ["BTC"]).index_usd.tolist() == [60_050.0]
+
+
 def test_from_snapshots_missing_mark_is_nan_not_zero() -> None:
     """A position without a mark keeps NaN prices so exposure can reject it by name."""
     table = PositionTable.from_snapshots([_bybit(with_mark=False)])

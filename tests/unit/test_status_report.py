@@ -5,41 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app.status_report import daemon_status, render_text
-from bot.config import Config, load_config
+from bot.config import Config
 from bot.domain.ids import Currency
 from bot.journal import Journal
+from tests.sim_configs import START_MS as T_MS
+from tests.sim_configs import hedge_route, load, market, quiet, sim, venue
 
-T_MS = 1_796_112_000_000  # 2026-12-01T08:00:00Z
-
-CONFIG = """
-mode = "sim"
-[[venues]]
-name = "sim-a"
-exchange = "deribit"
-role = ["options", "hedge"]
-[[hedges]]
-underlying = "BTC"
-venue = "sim-a"
-symbol = "BTC/USD:BTC"
-[daemon]
-journal_path = "{journal}"
-[metrics]
-enabled = false
-[sim]
-start = 2026-12-01T08:00:00Z
-speed = 60
-[[sim.underlyings]]
-name = "BTC"
-spot_usd = 60000
-vol = 0.6
-"""
+CONFIG = sim(venue("sim-a"), hedge_route("sim-a"), quiet(), market(0.6, speed=60))
 
 
 def journal_config(tmp_path: Path) -> Config:
     """A mode-sim config whose journal holds one BTC decision at T_MS (no daemon serves it)."""
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(journal=tmp_path / "journal.sqlite"))
-    config = load_config(path, {})
+    config = load(tmp_path, CONFIG, journal=tmp_path / "journal.sqlite")
     with Journal.open(config.daemon.journal_path) as journal:
         journal.orders.record_decision(
             "c1", Currency("BTC"), T_MS, greeks={}, inputs={}, target_coin=0.5, reason="hold"

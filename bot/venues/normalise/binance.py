@@ -65,6 +65,8 @@ SINGLE_ASSET_MARGIN: Final = frozenset({"USDT", "USDC"})
 """What margins a USDⓈ-M account in single-asset mode: each contract's own margin asset."""
 _BALANCE_KEYS = ("marginBalance", "availableBalance", "initialMargin", "maintMargin")
 """Equity (with unrealised P&L), available, IM, MM of a dapi/fapi ``account`` asset line."""
+_UNREALISED = "unrealizedProfit"
+"""The futures' unrealised P&L inside a dapi/fapi asset line's ``marginBalance``."""
 
 
 def _raw_by_symbol(answer: object, what: str) -> dict[str, Payload]:
@@ -150,8 +152,15 @@ class BinanceNormaliser(Normaliser):
         return vm.to_amount(quantity if side == "LONG" else -quantity)
 
     def _lines(
-        self, assets: object, where: str, keys: tuple[str, str, str, str], account: str
+        self,
+        assets: object,
+        where: str,
+        keys: tuple[str, str, str, str],
+        account: str,
+        unrealised: str | None = None,
     ) -> list[Balance]:
+        """Balances of an asset list; ``unrealised`` names the futures' unrealised P&L inside
+        the equity, read with it (the account's wallet is equity minus it)."""
         if not isinstance(assets, list):
             raise MalformedResponseError(f"{where}: expected a list of assets")
         equity, available, im, mm = keys
@@ -167,6 +176,7 @@ class BinanceNormaliser(Normaliser):
                     initial_margin=num(entry, im, w),
                     maintenance_margin=num(entry, mm, w),
                     account=account,
+                    unrealised_pnl=None if unrealised is None else opt_num(entry, unrealised, w),
                 )
             )
         return out
@@ -175,7 +185,11 @@ class BinanceNormaliser(Normaliser):
         """COIN-M lines of ``dapi/v1/account`` (``marginBalance`` includes unrealised P&L)."""
         raw = info(balance, "binance COIN-M balance")
         return self._lines(
-            raw.get("assets"), "binance COIN-M assets", _BALANCE_KEYS, f"{account}/coin-m"
+            raw.get("assets"),
+            "binance COIN-M assets",
+            _BALANCE_KEYS,
+            f"{account}/coin-m",
+            _UNREALISED,
         )
 
     def usd_m_balances(self, balance: Payload, account: str) -> list[Balance]:
@@ -190,7 +204,9 @@ class BinanceNormaliser(Normaliser):
         """
         raw = info(balance, "binance USD-M balance")
         assets = raw.get("assets")
-        lines = self._lines(assets, "binance USD-M assets", _BALANCE_KEYS, f"{account}/usd-m")
+        lines = self._lines(
+            assets, "binance USD-M assets", _BALANCE_KEYS, f"{account}/usd-m", _UNREALISED
+        )
         multi = raw.get("multiAssetsMargin") is True
         entries: list[Payload] = assets if isinstance(assets, list) else []
         return [
