@@ -212,7 +212,7 @@ _FIELD_NAMES: list[str] = []
 
 def _check_hedge(hedge_coin: FloatArray, shape: tuple[int, ...]) -> None:
     """The current hedge must be finite: keeping it is how a strategy says 'don't trade'."""
-    if _finite_sum(hedge_coin):  # every element finite: one pass
+    if _all_finite(hedge_coin):  # the common case, in two reductions
         return
     bad = ~np.isfinite(hedge_coin)
     if bad.any():
@@ -370,22 +370,25 @@ def guarded_hedge(
 
 
 def _all_usable(state: HedgeState, reads: Iterable[StateField], new_hedge_coin: FloatArray) -> bool:
-    """True when every element is usable and finite (see :meth:`HedgeState.usable`), by one
-    reduction per field: a finite sum has no NaN or inf (a sum that overflows says False,
-    and the caller checks element by element), and the domains are the minima's."""
+    """True when every element is usable and finite (see :meth:`HedgeState.usable`), from
+    each field's minimum and maximum (NaN propagates into both, inf shows in one)."""
     for name in reads:
         value = getattr(state, name)
-        if name in _POSITIVE or name in _NON_NEGATIVE:
-            lowest = np.fmin.reduce(value, axis=None) if value.size else 1.0
-            if not (lowest > 0 if name in _POSITIVE else lowest >= 0):
-                return False
-        if not _finite_sum(value):
+        if not value.size:
+            continue
+        lowest = np.minimum.reduce(value, axis=None)
+        if not (math.isfinite(lowest) and _all_finite(value)):
             return False
-    return _finite_sum(new_hedge_coin)
+        if (name in _POSITIVE and not lowest > 0) or (name in _NON_NEGATIVE and not lowest >= 0):
+            return False
+    return _all_finite(new_hedge_coin)
 
 
-def _finite_sum(arr: FloatArray) -> bool:
-    """True when ``arr`` sums to a finite number: then no element is NaN or inf (False
-    also when finite elements overflow the sum; callers then look element by element)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return math.isfinite(np.add.reduce(arr, axis=None))
+def _all_finite(arr: FloatArray) -> bool:
+    """No NaN or inf in ``arr``, in two reductions (NaN propagates into the minimum and the
+    maximum; an infinity is one of them)."""
+    if not arr.size:
+        return True
+    return math.isfinite(np.minimum.reduce(arr, axis=None)) and math.isfinite(
+        np.maximum.reduce(arr, axis=None)
+    )

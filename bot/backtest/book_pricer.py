@@ -129,9 +129,8 @@ class BookPricer:
             sd_s = vol * sq
             if not sd_s > 0.0:
                 return False
-            np.add(log_s, shift, out=d1)
-            np.divide(d1, sd_s, out=d1)
-            np.add(d1, 0.5 * sd_s, out=d1)
+            np.multiply(log_s, 1.0 / sd_s, out=d1)
+            np.add(d1, shift / sd_s + 0.5 * sd_s, out=d1)
         return math.isfinite(np.add.reduce(d1))
 
     def _finish(
@@ -142,15 +141,12 @@ class BookPricer:
         value = S·Σ qΔ − Σ q·sign·K·e^(−rτ)·N(sign·d2); gamma = Σ qφ/(Sσ√τ); vega =
         S·Σ qφ√τ; theta = −½·S·σ²·Σ qφ/(σ√τ) − r·Σ q·sign·K·e^(−rτ)·N(sign·d2).
         """
-        value, delta, gamma, vega, theta, vanna, vega_std = out
+        value, delta, gamma, vega, theta, _, vega_std = out
         cash, pdf_sd, pdf_sq, _ = self._acc
         if empty:
             out.fill(0.0)
             return
-        if not self.cross:
-            vanna.fill(0.0)
-            vega_std.fill(0.0)
-        else:
+        if self.cross:  # else both stay the zeros they were made
             np.multiply(vega_std, spot_usd, out=vega_std)
         np.multiply(spot_usd, delta, out=value)
         np.subtract(value, cash, out=value)

@@ -25,6 +25,7 @@ initial hedge is bought with cash. Only per-path totals survive the chunk.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -129,6 +130,12 @@ def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, chunk_index]))
 
 
+def _fields_read(strategies: Sequence[object]) -> frozenset[str]:
+    """The state fields some strategy reads; one that does not say reads them all."""
+    every = HedgeState.__dataclass_fields__
+    return frozenset(name for s in strategies for name in getattr(s, "reads", every))
+
+
 def _intrinsic(leg: OptionLeg, spot_usd: FloatArray) -> FloatArray:
     payoff = spot_usd - leg.strike_usd if leg.is_call else leg.strike_usd - spot_usd
     return leg.quantity_coin * np.maximum(payoff, 0.0)
@@ -192,7 +199,8 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
     }
     sigma_const = np.full(m, const_vol)
     tau = np.empty(m)
-    net_delta, vega_volpt, theta_day, ds, work = np.empty((5, m))
+    net_delta, ds, work = np.empty((3, m))
+    vega_volpt, theta_day = np.zeros((2, m))
     has_coin = any(leg.settlement == "coin" for leg in live)
     sample_delta = np.empty((k_samples, steps))
     sample_hedge = np.empty((n_s, k_samples, steps))
@@ -200,9 +208,8 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
     hedger = None if oh is None else _OptionHedger(oh, s0, horizon, rate)
     # Vanna and the standardised vega only if a strategy reads them (one that does not say
     # what it reads is assumed to) or the option hedge sizes by them.
-    cross = hedger is not None or any(
-        "vanna_coin_per_vol" in getattr(s, "reads", ("vanna_coin_per_vol",)) for s in strategies
-    )
+    read = _fields_read(strategies)
+    cross = hedger is not None or "vanna_coin_per_vol" in read
     # Cash moves for every strategy at every step with funding or the option hedge: their
     # ledgers are booked each step then, else only when they trade or a leg settles.
     every_step = funding_per_step != 0.0 or hedger is not None
@@ -274,8 +281,10 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
         np.add(prev.delta_coin, coin_bal, out=net_delta)
         sigma = vols[k] if vols is not None else sigma_const
         tau.fill(min(leg.expiry_years for leg in live) - t)
-        np.divide(prev.vega_usd, 100.0, out=vega_volpt)
-        np.divide(prev.theta_usd, 365.0, out=theta_day)
+        if "vega_usd_per_volpt" in read:  # else zero, like vanna: no strategy looks
+            np.divide(prev.vega_usd, 100.0, out=vega_volpt)
+        if "theta_usd_per_day" in read:
+            np.divide(prev.theta_usd, 365.0, out=theta_day)
         sample_delta[:, k] = net_delta[:k_samples]
         shared = HedgeState(
             spot_usd=spot,

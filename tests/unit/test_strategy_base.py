@@ -179,8 +179,8 @@ def test_guarded_hedge_keeps_the_hedge_where_inputs_or_result_are_bad() -> None:
     np.testing.assert_array_equal(ok, [9.0, 8.0])
 
 
-def test_guarded_hedge_and_state_checks_survive_sums_that_overflow() -> None:
-    """Finite fields whose sum overflows are usable, and such a hedge is accepted."""
+def test_guarded_hedge_and_state_checks_accept_finite_values_near_the_float_limit() -> None:
+    """Finite fields near the float limit (their sum would overflow) are usable and kept."""
     big = [1e308, 1e308]
     state = _state(net_delta_coin=big, hedge_coin=big)
     out = guarded_hedge(state, ["net_delta_coin"], np.array(big))
