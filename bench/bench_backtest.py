@@ -181,8 +181,8 @@ def run() -> None:
     report("200,000 paths x 80 steps, band, wall", wall, "s", f"<= {TARGET_S} s", wall <= TARGET_S)
     single = _wall_s(PATHS, [BAND], 1)
     report("the same, one worker (in process)", single, "s")
-    report("peak RSS, parent", peak_rss_mib(), "MiB")
+    report("peak RSS, parent (the six strategies' per-path results included)", peak_rss_mib(), "MiB")
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    report("peak RSS, largest worker", child, "MiB")
+    report("peak RSS, largest worker (its fork counts the parent's pages)", child, "MiB")
     _grid(cores)
     report("load average, 1 min, at the end", os.getloadavg()[0], "")
