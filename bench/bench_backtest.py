@@ -181,7 +181,7 @@ def run() -> None:
     report("200,000 paths x 80 steps, band, wall", wall, "s", f"<= {TARGET_S} s", wall <= TARGET_S)
     single = _wall_s(PATHS, [BAND], 1)
     report("the same, one worker (in process)", single, "s")
-    report("peak RSS, parent (the six strategies' per-path results included)", peak_rss_mib(), "MiB")
+    report("peak RSS, parent (the six strategies' results included)", peak_rss_mib(), "MiB")
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     report("peak RSS, largest worker (its fork counts the parent's pages)", child, "MiB")
     _grid(cores)
