@@ -199,7 +199,7 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
     }
     sigma_const = np.full(m, const_vol)
     tau = np.empty(m)
-    net_delta, ds, work = np.empty((3, m))
+    coin_net, ds, work = np.empty((3, m))
     vega_volpt, theta_day = np.zeros((2, m))
     has_coin = any(leg.settlement == "coin" for leg in live)
     sample_delta = np.empty((k_samples, steps))
@@ -278,7 +278,9 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
             totals[_IDX["turnover_coin"]] += np.abs(hedge)
             totals[_IDX["turnover_usd"]] += np.abs(hedge) * spot
             break
-        np.add(prev.delta_coin, coin_bal, out=net_delta)
+        # Coin held (coin-settled premiums and payoffs) is delta too; without such legs
+        # there is none to add.
+        net_delta = np.add(prev.delta_coin, coin_bal, out=coin_net) if has_coin else prev.delta_coin
         sigma = vols[k] if vols is not None else sigma_const
         tau.fill(min(leg.expiry_years for leg in live) - t)
         if "vega_usd_per_volpt" in read:  # else zero, like vanna: no strategy looks

@@ -81,16 +81,21 @@ class Ledger:
         """Move the hedge to ``target`` at step ``k``'s spot, paying ``cost_frac`` of the
         traded notional, and advance the clock (reset where a path traded)."""
         trade = np.subtract(target, self.hedge, out=self._trade)
-        if not trade.any():  # no path trades (an interval between re-hedges): the clock moves
+        moved = np.count_nonzero(trade)
+        if not moved:  # no path trades (an interval between re-hedges): the clock moves
             self._tick(None)
             return
-        traded = np.not_equal(trade, 0.0, out=self._traded)
-        self._tick(traded)
+        if moved == trade.size:  # every path (an interval's re-hedge): no mask to keep
+            self._tick(True)
+            self.totals[_IDX["trades"]] += 1.0
+        else:
+            traded = np.not_equal(trade, 0.0, out=self._traded)
+            self._tick(traded)
+            self.totals[_IDX["trades"]] += traded
         self.book_to(k)
         spot = self.spots[k]
         self.hedge[:] = target
         totals, scratch = self.totals, self._scratch
-        totals[_IDX["trades"]] += traded
         notional = np.multiply(trade, spot, out=scratch)
         self.cash -= notional
         np.abs(trade, out=trade)
@@ -102,17 +107,18 @@ class Ledger:
             self.cash -= cost
             totals[_IDX["cost_usd"]] += cost
 
-    def _tick(self, traded: np.ndarray | None) -> None:
-        """The clock one step on, rounded to the µs; ``dt_s`` where a path traded."""
+    def _tick(self, traded: np.ndarray | bool | None) -> None:
+        """The clock one step on, rounded to the µs; ``dt_s`` where a path traded (``True``:
+        every path, ``None``: none)."""
         dt_s = self.dt_s
-        if traded is not None and traded.all():
+        if traded is True:
             self._clock_s = float(np.round(np.float64(dt_s), 6))
         elif self._clock_s is not None and traded is None:
             self._clock_s = float(np.round(np.float64(self._clock_s) + dt_s, 6))
         else:
             clock = self.time_since_hedge_s()
             np.add(clock, dt_s, out=clock)
-            if traded is not None:
+            if isinstance(traded, np.ndarray):
                 np.copyto(clock, dt_s, where=traded)
             np.round(clock, 6, out=clock)
             self._clock_s = None
