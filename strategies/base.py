@@ -377,7 +377,7 @@ def _all_usable(state: HedgeState, reads: Iterable[StateField], new_hedge_coin: 
         if not value.size:
             continue
         lowest = np.minimum.reduce(value, axis=None)
-        if not (math.isfinite(lowest) and _all_finite(value)):
+        if not (math.isfinite(lowest) and math.isfinite(np.maximum.reduce(value, axis=None))):
             return False
         if (name in _POSITIVE and not lowest > 0) or (name in _NON_NEGATIVE and not lowest >= 0):
             return False

@@ -112,9 +112,9 @@ class Ledger:
         every path, ``None``: none)."""
         dt_s = self.dt_s
         if traded is True:
-            self._clock_s = float(np.round(np.float64(dt_s), 6))
+            self._clock_s = _round_us(dt_s)
         elif self._clock_s is not None and traded is None:
-            self._clock_s = float(np.round(np.float64(self._clock_s) + dt_s, 6))
+            self._clock_s = _round_us(self._clock_s + dt_s)
         else:
             clock = self.time_since_hedge_s()
             np.add(clock, dt_s, out=clock)
@@ -122,3 +122,9 @@ class Ledger:
                 np.copyto(clock, dt_s, where=traded)
             np.round(clock, 6, out=clock)
             self._clock_s = None
+
+
+def _round_us(seconds: float) -> float:
+    """``seconds`` rounded to the µs as ``np.round(x, 6)`` rounds an array (times 10⁶, to
+    the nearest integer, ties to even, divided by 10⁶), without numpy's per-call cost."""
+    return round(seconds * 1e6) / 1e6

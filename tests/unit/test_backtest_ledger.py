@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from bot.backtest.ledger import Ledger
+from bot.backtest.ledger import Ledger, _round_us
 from bot.backtest.spec import OUTCOME_FIELDS
 
 CARRY, DELTA = OUTCOME_FIELDS.index("carry_usd"), OUTCOME_FIELDS.index("delta_usd")
@@ -57,3 +57,12 @@ def test_clock_is_one_number_until_paths_differ() -> None:
     assert list(ledger.time_since_hedge_s()) == [3600.0, 14400.0]
     ledger.trade_to(np.array([2.0, 0.0]), 3, 0.0)  # both trade: one number again
     assert list(ledger.time_since_hedge_s()) == [3600.0, 3600.0]
+
+
+def test_the_one_number_clock_rounds_as_numpy_rounds_arrays() -> None:
+    """The uniform clock's µs rounding equals np.round(x, 6), ties and 1e12 s included."""
+    rng = np.random.default_rng(7)
+    values = np.concatenate(
+        [rng.uniform(0, 1e5, 2000), (np.arange(2000) + 0.5) / 1e6, 1e12 + np.arange(50) * 3600.1]
+    )
+    assert [_round_us(float(v)) for v in values] == list(np.round(values, 6))
