@@ -86,8 +86,8 @@ class BookPricer:
                     np.subtract(d1, vol * sq, out=d2)
                 # N(sign·d): scipy's ndtr on each path's own sign (the -|d| trick of
                 # bot.pricing's cdf saves a mispredicted branch, but costs four passes more).
-                ndtr(_signed(d1, sign, tmp), out=n1)
-                ndtr(_signed(d2, sign, tmp), out=n2)
+                for d, n in ((d1, n1), (d2, n2)):
+                    ndtr(d if leg.is_call else np.negative(d, out=tmp), out=n)
                 _accumulate(delta, n1, q * sign, tmp, first=first)
                 _accumulate(cash, n2, q * sign * disc_k, tmp, first=first)
                 np.multiply(d1, d1, out=n1)  # exp(-d1²/2): the one density every Greek shares
@@ -165,10 +165,6 @@ class BookPricer:
         if self.rate != 0.0:
             np.multiply(cash, self.rate, out=cash)
             np.subtract(theta, cash, out=theta)
-
-
-def _signed(d: FloatArray, sign: float, out: FloatArray) -> FloatArray:
-    return d if sign > 0.0 else np.negative(d, out=out)
 
 
 def _accumulate(
