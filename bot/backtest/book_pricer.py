@@ -36,6 +36,8 @@ from bot.pricing._arrays import INV_SQRT_2PI
 from bot.pricing.arrays import FloatArray
 
 _N_WORK = 6
+_VEGA = 3
+"""Vega's row in :class:`BookGreeks`."""
 
 
 class BookPricer:
@@ -43,11 +45,12 @@ class BookPricer:
 
     The engine holds the previous step's Greeks while it prices this step's, so
     :meth:`price` writes into buffer ``slot`` (0 or 1) and the caller alternates.
-    ``cross`` also sums vanna and the standardised vega (else they stay 0).
+    ``cross`` also sums vanna and the standardised vega, ``vega`` the vega (else they
+    stay 0: a backtest at one vol whose strategies do not read vega needs none).
     """
 
-    def __init__(self, n_paths: int, rate: float, *, cross: bool) -> None:
-        self.rate, self.cross = rate, cross
+    def __init__(self, n_paths: int, rate: float, *, cross: bool, vega: bool = True) -> None:
+        self.rate, self.cross, self.vega = rate, cross, vega
         self._out = np.zeros((2, 7, n_paths))
         self._work = np.empty((_N_WORK, n_paths))
         self._acc = np.empty((4, n_paths))
@@ -64,10 +67,8 @@ class BookPricer:
         """The book's Greeks at ``t_years`` (views into buffer ``slot``, valid until the
         next call with that slot)."""
         out = self._out[slot]
-        value, delta, gamma, vega, theta, vanna, vega_std = out
-        log_s, d1, d2, n1, n2, tmp = self._work
-        cash, pdf_sd, pdf_sq, _ = self._acc
-        rate, first = self.rate, True
+        log_s, d1 = self._work[:2]
+        first = True
         fallback: list[OptionLeg] = []
         with np.errstate(all="ignore"):
             np.log(spot_usd, out=log_s)
@@ -76,43 +77,54 @@ class BookPricer:
                 if tau <= 0.0 or not self._d1(leg, log_s, tau, vol, d1):
                     fallback.append(leg)
                     continue
-                sq = math.sqrt(tau)
-                sign = 1.0 if leg.is_call else -1.0
-                q = leg.quantity_coin
-                disc_k = leg.strike_usd * math.exp(-rate * tau)
-                if isinstance(vol, np.ndarray):  # d2 = d1 - σ√τ
-                    np.subtract(d1, np.multiply(vol, sq, out=tmp), out=d2)
-                else:
-                    np.subtract(d1, vol * sq, out=d2)
-                # N(sign·d): scipy's ndtr on each path's own sign (the -|d| trick of
-                # bot.pricing's cdf saves a mispredicted branch, but costs four passes more).
-                for d, n in ((d1, n1), (d2, n2)):
-                    ndtr(d if leg.is_call else np.negative(d, out=tmp), out=n)
-                _accumulate(delta, n1, q * sign, tmp, first=first)
-                _accumulate(cash, n2, q * sign * disc_k, tmp, first=first)
-                np.multiply(d1, d1, out=n1)  # exp(-d1²/2): the one density every Greek shares
-                np.multiply(n1, -0.5, out=n1)
-                np.exp(n1, out=n1)
-                _accumulate(pdf_sq, n1, q * INV_SQRT_2PI * sq, tmp, first=first)
-                if self.cross:
-                    days = max(tau * DAYS_PER_YEAR, MIN_DAYS)
-                    weight = VOL_POINT * math.sqrt(STANDARD_DAYS / days)
-                    _accumulate(vega_std, n1, q * INV_SQRT_2PI * sq * weight, tmp, first=first)
-                    np.multiply(n1, d2, out=n2)  # vanna = -φ(d1)·d2/σ
-                    np.divide(n2, vol, out=n2)
-                    _accumulate(vanna, n2, -q * INV_SQRT_2PI, tmp, first=first)
-                if isinstance(vol, np.ndarray):  # φ(d1)/σ√τ per path
-                    np.divide(n1, np.multiply(vol, sq, out=tmp), out=n1)
-                    _accumulate(pdf_sd, n1, q * INV_SQRT_2PI, tmp, first=first)
-                else:
-                    _accumulate(pdf_sd, n1, q * INV_SQRT_2PI / (vol * sq), tmp, first=first)
+                self._add_leg(out, leg, tau, vol, first=first)
                 first = False
             self._finish(out, spot_usd, vol, empty=first)
         for leg in fallback:
             tau = max(leg.expiry_years - t_years, 0.0)
-            for i, greek in enumerate(leg_greeks(leg, spot_usd, tau, vol, rate, cross=self.cross)):
-                out[i] += leg.quantity_coin * greek
-        return BookGreeks(value, delta, gamma, vega, theta, vanna, vega_std)
+            greeks = leg_greeks(leg, spot_usd, tau, vol, self.rate, cross=self.cross)
+            for i, greek in enumerate(greeks):
+                if i != _VEGA or self.vega:
+                    out[i] += leg.quantity_coin * greek
+        return BookGreeks(*out)
+
+    def _add_leg(
+        self, out: FloatArray, leg: OptionLeg, tau: float, vol: FloatArray | float, *, first: bool
+    ) -> None:
+        """One regular leg (its d1 in the work buffer) into the sums (set by the first)."""
+        _, delta, _, _, _, vanna, vega_std = out
+        _, d1, d2, n1, n2, tmp = self._work
+        cash, pdf_sd, pdf_sq, _ = self._acc
+        sq = math.sqrt(tau)
+        sign = 1.0 if leg.is_call else -1.0
+        q = leg.quantity_coin
+        disc_k = leg.strike_usd * math.exp(-self.rate * tau)
+        if isinstance(vol, np.ndarray):  # d2 = d1 - σ√τ
+            np.subtract(d1, np.multiply(vol, sq, out=tmp), out=d2)
+        else:
+            np.subtract(d1, vol * sq, out=d2)
+        # N(sign·d): scipy's ndtr on each path's own sign (the -|d| trick of bot.pricing's
+        # cdf saves a mispredicted branch, but costs four passes more).
+        for d, n in ((d1, n1), (d2, n2)):
+            ndtr(d if leg.is_call else np.negative(d, out=tmp), out=n)
+        _accumulate(delta, n1, q * sign, tmp, first=first)
+        _accumulate(cash, n2, q * sign * disc_k, tmp, first=first)
+        np.multiply(d1, d1, out=n1)  # exp(-d1²/2): the one density every Greek shares
+        np.multiply(n1, -0.5, out=n1)
+        np.exp(n1, out=n1)
+        if self.vega:
+            _accumulate(pdf_sq, n1, q * INV_SQRT_2PI * sq, tmp, first=first)
+        if self.cross:
+            weight = VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
+            _accumulate(vega_std, n1, q * INV_SQRT_2PI * sq * weight, tmp, first=first)
+            np.multiply(n1, d2, out=n2)  # vanna = -φ(d1)·d2/σ
+            np.divide(n2, vol, out=n2)
+            _accumulate(vanna, n2, -q * INV_SQRT_2PI, tmp, first=first)
+        if isinstance(vol, np.ndarray):  # φ(d1)/σ√τ per path
+            np.divide(n1, np.multiply(vol, sq, out=tmp), out=n1)
+            _accumulate(pdf_sd, n1, q * INV_SQRT_2PI, tmp, first=first)
+        else:
+            _accumulate(pdf_sd, n1, q * INV_SQRT_2PI / (vol * sq), tmp, first=first)
 
     def _d1(
         self, leg: OptionLeg, log_s: FloatArray, tau: float, vol: FloatArray | float, d1: FloatArray
@@ -154,7 +166,8 @@ class BookPricer:
         np.multiply(spot_usd, delta, out=value)
         np.subtract(value, cash, out=value)
         np.divide(pdf_sd, spot_usd, out=gamma)
-        np.multiply(pdf_sq, spot_usd, out=vega)
+        if self.vega:
+            np.multiply(pdf_sq, spot_usd, out=vega)
         np.multiply(pdf_sd, spot_usd, out=theta)
         if isinstance(vol, np.ndarray):
             np.multiply(theta, vol, out=theta)

@@ -213,7 +213,8 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
     # Cash moves for every strategy at every step with funding or the option hedge: their
     # ledgers are booked each step then, else only when they trade or a leg settles.
     every_step = funding_per_step != 0.0 or hedger is not None
-    pricer = BookPricer(m, rate, cross=cross)
+    vega = vols is not None or hedger is not None or "vega_usd_per_volpt" in read
+    pricer = BookPricer(m, rate, cross=cross, vega=vega)
     slot = 0
     prev = pricer.price(live, s0, 0.0, vol_at(0), slot=slot)
     for k in range(steps + 1):

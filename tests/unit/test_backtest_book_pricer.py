@@ -75,3 +75,13 @@ def test_irregular_vol_falls_back_to_the_general_pricer() -> None:
     vol = np.where(SPOT > 100.0, 0.0, 0.6)
     got = BookPricer(SPOT.size, 0.05, cross=False).price(LEGS, SPOT, 0.005, vol, slot=0)
     _close(got, book_greeks(LEGS, SPOT, 0.005, vol, 0.05, cross=False))
+
+
+def test_without_vega_the_others_are_unchanged_and_vega_is_zero() -> None:
+    """vega=False leaves every other Greek bit for bit and vega 0, expired legs included."""
+    lean = BookPricer(SPOT.size, 0.05, cross=True, vega=False).price(LEGS, SPOT, 0.02, 0.6, slot=0)
+    full = BookPricer(SPOT.size, 0.05, cross=True).price(LEGS, SPOT, 0.02, 0.6, slot=0)
+    for name in FIELDS:
+        if name != "vega_usd":
+            assert np.array_equal(getattr(lean, name), getattr(full, name))
+    assert not lean.vega_usd.any() and full.vega_usd.any()
