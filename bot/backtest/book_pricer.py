@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 from scipy.special import ndtr
@@ -32,10 +33,11 @@ from scipy.special import ndtr
 from bot.backtest.book import VOL_POINT, BookGreeks, OptionLeg, leg_greeks
 from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR
-from bot.pricing._arrays import INV_SQRT_2PI
 from bot.pricing.arrays import FloatArray
 
 _N_WORK = 6
+INV_SQRT_2PI: Final = 1.0 / math.sqrt(2.0 * math.pi)
+"""1/√(2π), the standard normal density at 0."""
 _VEGA = 3
 """Vega's row in :class:`BookGreeks`."""
 
