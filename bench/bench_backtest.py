@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import resource
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,10 +117,10 @@ def _six_against_bare() -> None:
     report("  ratio backtest / bare loop, CPU", ratio, "x", "<= 0.8", ratio <= 0.8)
 
 
-def _children_cpu_s() -> float:
-    """CPU seconds (user + system) of this process's live descendants (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total, todo, seen = 0.0, [os.getpid()], set()
+def _descendants() -> list[int]:
+    """The pids of this process's live descendants (Linux /proc; none elsewhere)."""
+    found: list[int] = []
+    todo = [os.getpid()]
     while todo:
         pid = todo.pop()
         for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -129,15 +128,36 @@ def _children_cpu_s() -> float:
                 children = [int(c) for c in (task / "children").read_text().split()]
             except OSError:
                 continue
-            for child in set(children) - seen:
-                seen.add(child)
-                todo.append(child)
-                try:
-                    fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                total += (int(fields[11]) + int(fields[12])) / tick
+            new = [c for c in children if c not in found]
+            found += new
+            todo += new
+    return found
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's live descendants."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in _descendants():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def _largest_child_peak_rss_mib() -> float:
+    """The largest peak resident set (VmHWM) among this process's live descendants, MiB."""
+    peak_kib = 0
+    for pid in _descendants():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kib = max(peak_kib, int(line.split()[1]))
+    return peak_kib / 1024.0
 
 
 @contextmanager
@@ -177,6 +197,7 @@ def _grid(cores: int) -> None:
             else:
                 report("  speed-up, work only", x, "x")
             report("  speed-up, start-up included", with_start, "x")
+        report("peak RSS, largest worker (after both grids)", _largest_child_peak_rss_mib(), "MiB")
 
 
 def run() -> None:
@@ -189,7 +210,5 @@ def run() -> None:
     single = _wall_s(PATHS, [BAND], 1)
     report("the same, one worker (in process)", single, "s")
     report("peak RSS, parent (the six strategies' results included)", peak_rss_mib(), "MiB")
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    report("peak RSS, largest worker (its fork counts the parent's pages)", child, "MiB")
     _grid(cores)
     report("load average, 1 min, at the end", os.getloadavg()[0], "")
