@@ -13,6 +13,7 @@ hedge: see :meth:`HedgeState.usable` and :func:`guarded_hedge`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Annotated, ClassVar, Final, Literal, Protocol, runtime_checkable
@@ -91,11 +92,12 @@ class HedgeState:
 
     def __post_init__(self) -> None:
         shape = np.shape(self.spot_usd)
-        for f in fields(self):
-            _check_field(f.name, getattr(self, f.name), shape)
+        names = _field_names()
+        for name in names:
+            _check_field(name, getattr(self, name), shape)
         _check_hedge(self.hedge_coin, shape)
-        for f in fields(self):
-            object.__setattr__(self, f.name, _read_only(getattr(self, f.name)))
+        for name in names:
+            object.__setattr__(self, name, _read_only(getattr(self, name)))
 
     def for_hedge(self, hedge_coin: FloatArray, time_since_hedge_s: FloatArray) -> HedgeState:
         """This state with another hedge and time since it, checking only those two.
@@ -108,8 +110,8 @@ class HedgeState:
         _check_field("time_since_hedge_s", time_since_hedge_s, shape)
         _check_hedge(hedge_coin, shape)
         out = object.__new__(HedgeState)
-        for f in fields(self):
-            object.__setattr__(out, f.name, getattr(self, f.name))
+        for name in _field_names():
+            object.__setattr__(out, name, getattr(self, name))
         object.__setattr__(out, "hedge_coin", _read_only(hedge_coin))
         object.__setattr__(out, "time_since_hedge_s", _read_only(time_since_hedge_s))
         return out
@@ -198,8 +200,20 @@ def _check_field(name: str, arr: object, shape: tuple[int, ...]) -> None:
         )
 
 
+def _field_names() -> tuple[str, ...]:
+    """:class:`HedgeState`'s field names, looked up once (a backtest builds states each step)."""
+    if not _FIELD_NAMES:
+        _FIELD_NAMES.extend(f.name for f in fields(HedgeState))
+    return tuple(_FIELD_NAMES)
+
+
+_FIELD_NAMES: list[str] = []
+
+
 def _check_hedge(hedge_coin: FloatArray, shape: tuple[int, ...]) -> None:
     """The current hedge must be finite: keeping it is how a strategy says 'don't trade'."""
+    if _all_finite(hedge_coin):  # the common case, in two reductions
+        return
     bad = ~np.isfinite(hedge_coin)
     if bad.any():
         where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), shape))
@@ -349,5 +363,32 @@ def guarded_hedge(
     Elsewhere the current hedge is kept, so bad data never becomes an order and
     an overflow never becomes a NaN position.
     """
+    if _all_usable(state, reads, new_hedge_coin):  # the common case, in a pass per field
+        return new_hedge_coin
     ok = state.usable(reads) & np.isfinite(new_hedge_coin)
     return np.where(ok, new_hedge_coin, state.hedge_coin)
+
+
+def _all_usable(state: HedgeState, reads: Iterable[StateField], new_hedge_coin: FloatArray) -> bool:
+    """True when every element is usable and finite (see :meth:`HedgeState.usable`), from
+    each field's minimum and maximum (NaN propagates into both, inf shows in one)."""
+    for name in reads:
+        value = getattr(state, name)
+        if not value.size:
+            continue
+        lowest = np.minimum.reduce(value, axis=None)
+        if not (math.isfinite(lowest) and math.isfinite(np.maximum.reduce(value, axis=None))):
+            return False
+        if (name in _POSITIVE and not lowest > 0) or (name in _NON_NEGATIVE and not lowest >= 0):
+            return False
+    return _all_finite(new_hedge_coin)
+
+
+def _all_finite(arr: FloatArray) -> bool:
+    """No NaN or inf in ``arr``, in two reductions (NaN propagates into the minimum and the
+    maximum; an infinity is one of them)."""
+    if not arr.size:
+        return True
+    return math.isfinite(np.minimum.reduce(arr, axis=None)) and math.isfinite(
+        np.maximum.reduce(arr, axis=None)
+    )

@@ -67,12 +67,16 @@ class Interval:
         return _READS
 
     def target_hedge(self, state: HedgeState) -> FloatArray:
-        due = state.time_since_hedge_s >= self.params.interval_s
-        if not due.any():  # between re-hedges (most calls of a backtest): the hedge, as is
+        # Between re-hedges (most calls of a backtest): the hedge, as is. One pass to know:
+        # fmax skips NaN, so no element is due exactly when the largest non-NaN one is not.
+        if not np.fmax.reduce(state.time_since_hedge_s, axis=None) >= self.params.interval_s:
             return np.array(state.hedge_coin, dtype=np.float64)
+        due = state.time_since_hedge_s >= self.params.interval_s
+        ratio = self.params.hedge_ratio
         with np.errstate(all="ignore"):  # unusable elements are masked by guarded_hedge
             deviation = deviation_coin(state.net_delta_coin, state)
-            rehedged = np.where(
-                due, state.hedge_coin - self.params.hedge_ratio * deviation, state.hedge_coin
-            )
+            # x 1.0 changes no bit, and costs a pass.
+            rehedged = state.hedge_coin - (deviation if ratio == 1.0 else ratio * deviation)
+            if not due.all():  # clocks apart: only the due elements move
+                rehedged = np.where(due, rehedged, state.hedge_coin)
         return guarded_hedge(state, _READS, rehedged)

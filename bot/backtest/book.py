@@ -153,7 +153,8 @@ def load_book_toml(path: Path) -> Book:
         raise BookError(f"{path}: {exc}") from None
 
 
-_VOL_POINT: Final = 0.01
+VOL_POINT: Final = 0.01
+"""A vol point: 0.01 of vol (1 %)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +195,25 @@ def book_greeks(
     total = np.zeros((7, spot_usd.size))
     for leg in legs:
         tau = max(leg.expiry_years - t_years, 0.0)
-        g = black_scholes(leg.is_call, spot_usd, leg.strike_usd, tau, vol, rate)
-        greeks = [g.price, g.delta, g.gamma, g.vega, g.theta]
-        if cross:
-            weight = _VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
-            greeks += [g.vanna, g.vega * weight]
-        for i, greek in enumerate(greeks):
+        for i, greek in enumerate(leg_greeks(leg, spot_usd, tau, vol, rate, cross=cross)):
             total[i] += leg.quantity_coin * greek
     return BookGreeks(*total)
+
+
+def leg_greeks(
+    leg: OptionLeg,
+    spot_usd: FloatArray,
+    tau_years: float,
+    vol: FloatArray | float,
+    rate: float,
+    *,
+    cross: bool,
+) -> list[FloatArray]:
+    """One coin of ``leg``'s value, delta, gamma, vega and theta (and, with ``cross``, vanna
+    and the standardised vega), in :class:`BookGreeks`'s order, ``tau_years`` before expiry."""
+    g = black_scholes(leg.is_call, spot_usd, leg.strike_usd, tau_years, vol, rate)
+    greeks = [g.price, g.delta, g.gamma, g.vega, g.theta]
+    if cross:
+        weight = VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau_years * DAYS_PER_YEAR, MIN_DAYS))
+        greeks += [g.vanna, g.vega * weight]
+    return greeks

@@ -3,11 +3,14 @@
 Per chunk, the model draws the spot paths (chunk × (steps + 1) floats, the
 largest array held). Then for each grid time t_k, k = 0..steps:
 
-1. value the live legs with :func:`bot.pricing.black_scholes` over all paths
-   (once, shared by every strategy: the book does not depend on the hedge);
-2. for k ≥ 1, book the step's P&L into the attribution terms (see
-   :class:`bot.backtest.spec.PathOutcome`), accrue interest on cash
-   (``carry = "financed"``) and charge funding on the hedge held over the step;
+1. value the live legs over all paths (:class:`bot.backtest.book_pricer.BookPricer`:
+   once, shared by every strategy, since the book does not depend on the hedge);
+2. for k ≥ 1, add the step's book P&L to the attribution sums (see
+   :class:`bot.backtest.spec.PathOutcome`; the residual is what the terms leave
+   of the value's change), and charge funding on the hedge held over the step;
+   interest on each strategy's cash (``carry = "financed"``) and its hedge's
+   delta P&L are booked by its :class:`bot.backtest.ledger.Ledger` when its
+   cash or hedge next changes;
 3. settle legs expiring at t_k: the payoff moves to USD cash (linear) or to the
    coin balance (coin-settled), so wealth is unchanged;
 4. for k < steps, build a :class:`strategies.base.HedgeState` with one element
@@ -22,12 +25,15 @@ initial hedge is bought with cash. Only per-path totals survive the chunk.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 
 from bot.backtest.book import Book, BookGreeks, OptionLeg, book_greeks
+from bot.backtest.book_pricer import BookPricer
+from bot.backtest.ledger import Ledger
 from bot.backtest.paths import PathModel
 from bot.backtest.spec import (
     FUNDING_PERIODS_PER_YEAR,
@@ -124,6 +130,12 @@ def chunk_rng(seed: int, chunk_index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, chunk_index]))
 
 
+def _fields_read(strategies: Sequence[object]) -> frozenset[str]:
+    """The state fields some strategy reads; one that does not say reads them all."""
+    every = HedgeState.__dataclass_fields__
+    return frozenset(name for s in strategies for name in getattr(s, "reads", every))
+
+
 def _intrinsic(leg: OptionLeg, spot_usd: FloatArray) -> FloatArray:
     payoff = spot_usd - leg.strike_usd if leg.is_call else leg.strike_usd - spot_usd
     return leg.quantity_coin * np.maximum(payoff, 0.0)
@@ -158,16 +170,21 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
         return vols[k] if vols is not None else const_vol
 
     totals = np.zeros((len(OUTCOME_FIELDS), n_s, m))
-    book_terms = np.zeros((4, m))  # gamma, theta, vega, residual: the same for every strategy
+    # The book's attribution sums over the steps, the same for every strategy: its options'
+    # and its coin's delta P&L, its value's change, 2 x gamma P&L, theta (per year), vega.
+    option_delta, coin_delta, value_change, gamma_2x, theta_years, vega_sum = np.zeros((6, m))
     hedge = np.full((n_s, m), book.initial_hedge_coin)
-    since_s = np.full((n_s, m), NEVER_HEDGED_S)
     live = list(book.legs)
     s0 = spots[0]
     coin_bal = np.zeros(m)
     cash = np.empty((n_s, m))
-    interest = np.empty((n_s, m))  # one buffer for every step's interest
-    step_buf = np.empty((n_s, m))  # and one for the step's delta P&L
     cash[:] = -book.initial_hedge_coin * s0
+    ledgers = [
+        Ledger(
+            hedge[j], cash[j], totals[:, j], spots, growth=growth, dt_s=dt_s, clock_s=NEVER_HEDGED_S
+        )
+        for j in range(n_s)
+    ]
     premium = np.zeros(m)
     for leg in live:
         v0 = book_greeks([leg], s0, 0.0, vol_at(0), rate).value_usd
@@ -181,48 +198,57 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
         for name, value in (("zero", 0.0), ("rate", rate), ("cost", cost_frac))
     }
     sigma_const = np.full(m, const_vol)
+    tau = np.empty(m)
+    coin_net, ds, work = np.empty((3, m))
+    vega_volpt, theta_day = np.zeros((2, m))
+    has_coin = any(leg.settlement == "coin" for leg in live)
     sample_delta = np.empty((k_samples, steps))
     sample_hedge = np.empty((n_s, k_samples, steps))
     oh = task.option_hedge
     hedger = None if oh is None else _OptionHedger(oh, s0, horizon, rate)
     # Vanna and the standardised vega only if a strategy reads them (one that does not say
     # what it reads is assumed to) or the option hedge sizes by them.
-    cross = hedger is not None or any(
-        "vanna_coin_per_vol" in getattr(s, "reads", ("vanna_coin_per_vol",)) for s in strategies
-    )
-    prev = book_greeks(live, s0, 0.0, vol_at(0), rate, cross=cross)
+    read = _fields_read(strategies)
+    cross = hedger is not None or "vanna_coin_per_vol" in read
+    # Cash moves for every strategy at every step with funding or the option hedge: their
+    # ledgers are booked each step then, else only when they trade or a leg settles.
+    every_step = funding_per_step != 0.0 or hedger is not None
+    vega = vols is not None or hedger is not None or "vega_usd_per_volpt" in read
+    pricer = BookPricer(m, rate, cross=cross, vega=vega)
+    slot = 0
+    prev = pricer.price(live, s0, 0.0, vol_at(0), slot=slot)
     for k in range(steps + 1):
         t, spot = k * dt, spots[k]
         if hedger is not None:
             hedger.price(spot, t, vol_at(k))
         if k > 0:
-            g = book_greeks(live, spot, t, vol_at(k), rate, cross=cross)
+            slot = 1 - slot
+            g = pricer.price(live, spot, t, vol_at(k), slot=slot)
             if hedger is not None:
                 g = hedger.added(g)
-            ds = spot - spots[k - 1]
-            gamma = 0.5 * prev.gamma_coin_per_usd * ds * ds
-            theta = prev.theta_usd * dt
-            book_terms[0] += gamma
-            book_terms[1] += theta
-            residual = g.value_usd - prev.value_usd - prev.delta_coin * ds - gamma - theta
-            # Vega, interest and funding only where they move (a constant vol, cash not
-            # financed, no funding): adding their zeros changed no figure, and cost time.
+            np.subtract(spot, spots[k - 1], out=ds)
+            option_delta += np.multiply(prev.delta_coin, ds, out=work)
+            if has_coin:
+                coin_delta += np.multiply(coin_bal, ds, out=work)
+            value_change += g.value_usd
+            value_change -= prev.value_usd
+            np.multiply(ds, ds, out=work)
+            gamma_2x += np.multiply(work, prev.gamma_coin_per_usd, out=work)
+            theta_years += prev.theta_usd
             if vols is not None:
-                vega = prev.vega_usd * (vols[k] - vols[k - 1])
-                book_terms[2] += vega
-                residual -= vega
-            book_terms[3] += residual
-            if growth != 0.0 or funding_per_step != 0.0:
-                np.multiply(cash, growth, out=interest)
-                totals[_IDX["carry_usd"]] += interest
-                if funding_per_step != 0.0:
-                    funding = hedge * spots[k - 1] * -funding_per_step
-                    totals[_IDX["funding_usd"]] += funding
-                    interest += funding
-                cash += interest
-            held = np.add(hedge, prev.delta_coin + coin_bal, out=step_buf)  # no 1 MB temporaries
-            totals[_IDX["delta_usd"]] += np.multiply(held, ds, out=held)
+                np.subtract(vols[k], vols[k - 1], out=work)
+                vega_sum += np.multiply(work, prev.vega_usd, out=work)
+            if every_step:
+                for ledger in ledgers:
+                    ledger.book_to(k)
+            if funding_per_step != 0.0:
+                funding = hedge * spots[k - 1] * -funding_per_step
+                totals[_IDX["funding_usd"]] += funding
+                cash += funding
             settled = [leg for leg in live if leg.expiry_years <= t + 1e-9 * horizon]
+            if settled:
+                for ledger in ledgers:
+                    ledger.book_to(k)
             for leg in settled:
                 payoff = _intrinsic(leg, spot)
                 if leg.settlement == "coin":
@@ -231,16 +257,20 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
                     cash += payoff
             if settled:
                 live = [leg for leg in live if leg not in settled]
-                g = book_greeks(live, spot, t, vol_at(k), rate, cross=cross)
+                g = pricer.price(live, spot, t, vol_at(k), slot=slot)
                 if hedger is not None:
                     g = hedger.added(g)
             prev = g
         if hedger is not None:
             paid = hedger.trade(prev, closing=k == steps)
+            for ledger in ledgers:
+                ledger.book_to(k)
             cash -= paid.cash_out_usd
             totals[_IDX["cost_usd"]] += paid.cost_usd
             prev = hedger.added(prev, paid.dq_coin)
         if k == steps:
+            for ledger in ledgers:
+                ledger.book_to(k)
             unwind = np.abs(hedge) * spot * cost_frac
             cash += hedge * spot - unwind
             totals[_IDX["cost_usd"]] += unwind
@@ -249,10 +279,15 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
             totals[_IDX["turnover_coin"]] += np.abs(hedge)
             totals[_IDX["turnover_usd"]] += np.abs(hedge) * spot
             break
-        net_delta = prev.delta_coin + coin_bal
+        # Coin held (coin-settled premiums and payoffs) is delta too; without such legs
+        # there is none to add.
+        net_delta = np.add(prev.delta_coin, coin_bal, out=coin_net) if has_coin else prev.delta_coin
         sigma = vols[k] if vols is not None else sigma_const
-        tau = np.full(m, min(leg.expiry_years for leg in live) - t)
-        vega_volpt, theta_day = prev.vega_usd / 100.0, prev.theta_usd / 365.0
+        tau.fill(min(leg.expiry_years for leg in live) - t)
+        if "vega_usd_per_volpt" in read:  # else zero, like vanna: no strategy looks
+            np.divide(prev.vega_usd, 100.0, out=vega_volpt)
+        if "theta_usd_per_day" in read:
+            np.divide(prev.theta_usd, 365.0, out=theta_day)
         sample_delta[:, k] = net_delta[:k_samples]
         shared = HedgeState(
             spot_usd=spot,
@@ -268,32 +303,21 @@ def simulate_chunk(inputs: ChunkInputs, task: ChunkTask) -> ChunkOutcome:  # noq
             tau_years=tau,
             rate=consts["rate"],
             cost_frac=consts["cost"],
-            time_since_hedge_s=since_s[0],
+            time_since_hedge_s=ledgers[0].time_since_hedge_s(),
         )
-        for j, strategy in enumerate(strategies):
-            state = shared if j == 0 else shared.for_hedge(hedge[j], since_s[j])
-            target = strategy.target_hedge(state)
-            trade = target - hedge[j]
-            clock = since_s[j]
-            np.add(clock, dt_s, out=clock)
-            if not trade.any():  # no path trades (an interval between re-hedges): the clock
-                np.round(clock, 6, out=clock)  # moves, nothing else does
-                continue
-            traded = trade != 0
-            hedge[j] = target
-            size = np.abs(trade)
-            notional = size * spot  # one product for the cost and the turnover
-            cost = notional * cost_frac
-            cash[j] -= np.multiply(trade, spot, out=trade) + cost
-            # Rounded to the µs, so an interval of exactly one step is due at every step.
-            np.round(np.where(traded, dt_s, clock), 6, out=clock)
-            totals[_IDX["cost_usd"], j] += cost
-            totals[_IDX["trades"], j] += traded
-            totals[_IDX["turnover_coin"], j] += size
-            totals[_IDX["turnover_usd"], j] += notional
+        for j, (strategy, ledger) in enumerate(zip(strategies, ledgers, strict=True)):
+            state = shared if j == 0 else shared.for_hedge(hedge[j], ledger.time_since_hedge_s())
+            ledger.trade_to(strategy.target_hedge(state), k, cost_frac)
         sample_hedge[:, :, k] = hedge[:, :k_samples]
-    for i, name in enumerate(("gamma_usd", "theta_usd", "vega_usd", "residual_usd")):
-        totals[_IDX[name]] = book_terms[i]
+    # The residual is what the terms leave of the value's change over the steps.
+    gamma_usd = np.multiply(gamma_2x, 0.5, out=gamma_2x)
+    theta_usd = np.multiply(theta_years, dt, out=theta_years)
+    residual = np.subtract(value_change, option_delta, out=value_change)
+    for name, term in (("gamma_usd", gamma_usd), ("theta_usd", theta_usd), ("vega_usd", vega_sum)):
+        totals[_IDX[name]] = term
+        residual -= term
+    totals[_IDX["residual_usd"]] = residual
+    totals[_IDX["delta_usd"]] += option_delta + coin_delta
     totals[_IDX["pnl_usd"]] = cash + coin_bal * spots[steps]
     return ChunkOutcome(
         totals,

@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -226,6 +227,7 @@ class LocalRunner:
             self._stack.enter_context(
                 dask.config.set({PRE_SPAWN_ENVIRON: WORKER_ENVIRON, **CLUSTER_CONFIG})
             )
+            t0 = time.perf_counter()
             with _sigint_ignored():
                 cluster = self._stack.enter_context(
                     LocalCluster(
@@ -242,7 +244,9 @@ class LocalRunner:
                 )
             client = self._stack.enter_context(Client(cluster))
             self._dask = DaskRunner(client, self._workers)
-            self._announce(_started("local Dask cluster", self._workers, client.dashboard_link))
+            started = _started("local Dask cluster", self._workers, client.dashboard_link)
+            # Paid once per command, whatever the work: a user weighs it against the work.
+            self._announce(f"{started}, started in {time.perf_counter() - t0:.1f} s")
         return self._dask
 
 

@@ -222,7 +222,7 @@ def test_ctrl_c_stops_the_local_cluster(to_group: bool) -> None:
         # The cluster's announcement: its workers are up (or the command ended without one).
         lines = iter(proc.stderr.readline, "")
         first = next((line for line in lines if "local Dask cluster" in line), "")
-        assert first.startswith("local Dask cluster: 2 workers")
+        assert first.startswith("local Dask cluster: 2 workers") and "started in" in first
         children = psutil.Process(proc.pid).children(recursive=True)
         if to_group:
             os.killpg(proc.pid, signal.SIGINT)

@@ -177,3 +177,19 @@ def test_guarded_hedge_keeps_the_hedge_where_inputs_or_result_are_bad() -> None:
     np.testing.assert_array_equal(out, [0.5, 0.25])
     ok = guarded_hedge(_state(), ["net_delta_coin"], np.array([9.0, 8.0]))
     np.testing.assert_array_equal(ok, [9.0, 8.0])
+
+
+def test_guarded_hedge_and_state_checks_accept_finite_values_near_the_float_limit() -> None:
+    """Finite fields near the float limit (their sum would overflow) are usable and kept."""
+    big = [1e308, 1e308]
+    state = _state(net_delta_coin=big, hedge_coin=big)
+    out = guarded_hedge(state, ["net_delta_coin"], np.array(big))
+    np.testing.assert_array_equal(out, big)
+    assert state.for_hedge(np.array(big), np.array([0.0, 0.0])).hedge_coin[0] == 1e308
+
+
+def test_guarded_hedge_keeps_the_hedge_where_a_domain_is_left() -> None:
+    """A finite but non-positive spot keeps the current hedge on that element only."""
+    state = _state(spot_usd=[0.0, 100.0], hedge_coin=[0.5, 0.25])
+    out = guarded_hedge(state, ["spot_usd"], np.array([9.0, 8.0]))
+    np.testing.assert_array_equal(out, [0.5, 8.0])

@@ -88,3 +88,9 @@ def test_between_rehedges_the_hedge_comes_back_as_a_new_array() -> None:
     out = _interval().target_hedge(state)
     assert out.tolist() == [2.0, 2.0]
     assert not np.shares_memory(out, state.hedge_coin)
+
+
+def test_a_nan_clock_keeps_its_hedge_and_does_not_hide_a_due_book() -> None:
+    """A NaN clock keeps that book's hedge; the other book, due, is still re-hedged."""
+    out = _interval().target_hedge(_state(time_since_hedge_s=np.array([np.nan, 3600.0])))
+    np.testing.assert_allclose(out, [1.0, 3.0], rtol=0, atol=1e-15)
