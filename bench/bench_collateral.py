@@ -131,8 +131,8 @@ def _fixed_stage(n_venues: int, seed: int) -> None:
     bound = lp.solve(lp.cost, relaxed=False, mode="lp")
     assert bound is not None
     pattern = lp.used(bound.x)
-    ycols = np.array([lp.y_col[int(k)] for k in lp.binary], dtype=np.int64)
-    lower, upper = np.zeros(lp.n_cols), lp.upper.copy()
+    ycols = lp.ycols
+    lower, upper = lp.lower.copy(), lp.upper.copy()
     lower[ycols] = upper[ycols] = pattern
 
     def whole() -> float:
