@@ -237,10 +237,13 @@ def relaxation(
     A proven infeasible LP returns ``(empty, inf)``."""
     r = _Relaxation(lp, objective, upper)
     m = r.master({"presolve": "off"})
+    if len(lp.warm_routes):
+        r.add(m, lp.warm_routes, np.zeros(lp.n_cols))
     phase1 = r.grow(m, np.zeros(lp.n_cols))
     if phase1 is None:
         return None
     tol = tolerance_usd(lp.frame.total0_usd)
+    lp.warm_routes = np.sort(m.routes_in)
     if phase1[1] > tol:
         return np.zeros(0), np.inf  # no route left out can repair what the artificials carry
     cols = np.array(m.cols)
@@ -251,4 +254,6 @@ def relaxation(
     m.h.changeColsBounds(len(fake), fake, np.zeros(len(fake)), np.zeros(len(fake)))
     m.h.changeColsCost(len(fake), fake, np.zeros(len(fake)))
     m.h.changeColsCost(len(real), real, objective[cols[~art]])
-    return r.grow(m, objective)
+    found = r.grow(m, objective)
+    lp.warm_routes = np.sort(m.routes_in)
+    return found

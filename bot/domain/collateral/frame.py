@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+
 from bot.domain.collateral.model import (
     AccountCollateral,
     AccountKey,
@@ -64,6 +66,26 @@ class RouteTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class Blocked:
+    """A route whose least useful amount is above what it can carry today."""
+
+    route: Route
+    lower_coin: float
+    withdrawable_coin: float
+    upper_coin: float
+
+    @property
+    def why(self) -> str:
+        """The operator's sentence (made only when a shortfall is explained: at 50 venues
+        thousands of routes are blocked on every plan)."""
+        r = self.route
+        return (
+            f"{r.source}->{r.destination} {r.asset} needs >= {self.lower_coin:g} "
+            f"coin; {self.withdrawable_coin:g} withdrawable, at most {self.upper_coin:g} useful"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One snapshot in solver order; account arrays are indexed like ``keys``."""
 
@@ -87,7 +109,7 @@ class Frame:
     penalty_frac: tuple[float, ...]
     """Trust penalty per USD held at the venue over the horizon."""
     routes: tuple[RouteTerms, ...]
-    unusable: tuple[tuple[Route, str], ...]
+    unusable: tuple[Blocked, ...]
     free_coin: Mapping[tuple[int, Currency], float]
 
     @property
@@ -138,10 +160,11 @@ def _sub_account_routes(
     return out
 
 
-def _coin_bound(usd: float, price_usd: float, haircut: float) -> float:
+def _coin_bound(usd: np.ndarray, price_usd: np.ndarray, haircut: np.ndarray) -> np.ndarray:
     """Coin worth ``usd`` of equity at ``haircut``, a venue's smallest (inf if 0)."""
     value = price_usd * haircut
-    return math.inf if value <= 0 or math.isinf(usd) else usd / value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((value <= 0) | np.isinf(usd), np.inf, usd / value)
 
 
 def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Frame:  # noqa: PLR0915 - one table per constraint family, built in the order the docstring lists them
@@ -193,62 +216,88 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     members = [[k for k in range(len(keys)) if venue_index[k] == v] for v in range(len(venues))]
     give = [math.fsum(max(0.0, equity0[k] - hard_lo[k]) for k in m) for m in members]
     take = [math.fsum(max(0.0, ceiling[k] - equity0[k]) for k in m) for m in members]
-    terms: list[RouteTerms] = []
-    unusable: list[tuple[Route, str]] = []
-    # Per venue and asset, once: a venue pair has a route per asset (issue 18: at 50
-    # venues these sums, repeated per route, were a third of the frame).
-    assets = {r.asset for r in all_routes}
-    pairs = [(v, asset) for v in range(len(venues)) for asset in assets]
-    haircut = {(v, a): min(accounts[k].haircut(a) for k in members[v]) for v, a in pairs}
-    withdrawable_coin = {
-        (v, a): math.fsum(free.get((k, a), 0.0) for k in members[v]) for v, a in pairs
-    }
-    for r in all_routes:
-        i, j = index[r.source], index[r.destination]
-        vi, vj = venue_index[i], venue_index[j]
-        p = prices[r.asset]
-        withdrawable = withdrawable_coin[(vi, r.asset)]
-        if withdrawable <= 0:
-            continue  # nothing of that asset anywhere it could come from: not a route today
-        # Tight big-M: the source venue cannot lose more equity than it can spare, nor the
-        # destination venue gain more than fits under its ceilings (relays included).
-        upper = min(
-            withdrawable,
-            _coin_bound(give[vi], p, haircut[(vi, r.asset)]),
-            _coin_bound(take[vj], p, haircut[(vj, r.asset)]) + r.fee_coin,
-        )
-        binary = r.fee_coin > 0 or r.min_coin > 0
-        lower = max(r.min_effective_coin, r.fee_coin + MIN_CREDIT_USD / p) if binary else 0.0
-        if lower > upper or upper <= 0:
-            if lower > 0:
-                why = (
-                    f"{r.source}->{r.destination} {r.asset} needs >= {lower:g} "
-                    f"coin; {withdrawable:g} withdrawable, at most {upper:g} useful"
-                )
-                unusable.append((r, why))
-            continue
-        src, dst = accounts[i], accounts[j]
-        rs, rd = src.idle_rate(r.asset), dst.idle_rate(r.asset)
-        hd = dst.haircut(r.asset)
-        pen_s, pen_d = penalty[venue_index[i]], penalty[venue_index[j]]
-        terms.append(
-            RouteTerms(
-                route=r,
-                src=i,
-                dst=j,
-                price_usd=p,
-                upper_coin=upper,
-                lower_coin=lower,
-                binary=binary,
-                src_value_usd=p * src.haircut(r.asset),
-                dst_value_usd=p * hd,
-                idle_x_usd=p * (horizon_y * (rd - rs) + rs * r.delay_ms / MS_PER_YEAR),
-                idle_y_usd=-p * r.fee_coin * horizon_y * rd,
-                trust_x_usd=p * (pen_d * hd - pen_s * src.haircut(r.asset)),
-                trust_y_usd=-p * r.fee_coin * pen_d * hd,
-                fee_y_usd=p * r.fee_coin,
-            )
-        )
+    # Every route's bounds and costs as columns (issue 18: at 50 venues x 4 assets the
+    # per-route loop over 9,800 routes was most of the frame); objects only for the
+    # routes kept and the ones blocked.
+    assets = sorted({r.asset for r in all_routes})
+    where = {a: q for q, a in enumerate(assets)}
+    n_v, n_a = len(venues), len(assets)
+    account_haircut = np.array([[a.haircut(x) for x in assets] for a in accounts]).reshape(
+        len(accounts), n_a
+    )
+    account_idle = np.array([[a.idle_rate(x) for x in assets] for a in accounts]).reshape(
+        len(accounts), n_a
+    )
+    venue_haircut = np.array(
+        [[min(accounts[k].haircut(x) for k in m) for x in assets] for m in members]
+    ).reshape(n_v, n_a)
+    withdrawable_coin = np.array(
+        [[math.fsum(free.get((k, x), 0.0) for k in m) for x in assets] for m in members]
+    ).reshape(n_v, n_a)
+    ends = np.array(
+        [(index[r.source], index[r.destination], where[r.asset]) for r in all_routes],
+        dtype=np.int64,
+    ).reshape(-1, 3)
+    src, dst, asset_at = ends[:, 0], ends[:, 1], ends[:, 2]
+    fee = np.array([r.fee_coin for r in all_routes], dtype=np.float64)
+    minimum = np.array([r.min_coin for r in all_routes], dtype=np.float64)
+    delay = np.array([r.delay_ms for r in all_routes], dtype=np.float64)
+    src_v, dst_v = (
+        np.array(venue_index, dtype=np.int64)[src],
+        np.array(venue_index, dtype=np.int64)[dst],
+    )
+    price = np.array([prices[x] for x in assets])[asset_at]
+    withdrawable = withdrawable_coin[src_v, asset_at]
+    # Tight big-M: the source venue cannot lose more equity than it can spare, nor the
+    # destination venue gain more than fits under its ceilings (relays included).
+    upper = np.minimum(
+        np.minimum(
+            withdrawable, _coin_bound(np.array(give)[src_v], price, venue_haircut[src_v, asset_at])
+        ),
+        _coin_bound(np.array(take)[dst_v], price, venue_haircut[dst_v, asset_at]) + fee,
+    )
+    binary = (fee > 0) | (minimum > 0)
+    lower = np.where(
+        binary, np.maximum(np.maximum(minimum, fee), fee + MIN_CREDIT_USD / price), 0.0
+    )
+    # Nothing of the asset anywhere it could come from: not a route today.
+    possible = withdrawable > 0
+    unfit = possible & ((lower > upper) | (upper <= 0))
+    unusable = [
+        Blocked(all_routes[k], float(lower[k]), float(withdrawable[k]), float(upper[k]))
+        for k in np.flatnonzero(unfit & (lower > 0)).tolist()
+    ]
+    kept = np.flatnonzero(possible & ~unfit)
+    src, dst, asset_at, src_v, dst_v, price, fee = (
+        src[kept],
+        dst[kept],
+        asset_at[kept],
+        src_v[kept],
+        dst_v[kept],
+        price[kept],
+        fee[kept],
+    )
+    hs, hd = account_haircut[src, asset_at], account_haircut[dst, asset_at]
+    rs, rd = account_idle[src, asset_at], account_idle[dst, asset_at]
+    pen_s, pen_d = np.array(penalty)[src_v], np.array(penalty)[dst_v]
+    columns = zip(
+        kept.tolist(),
+        src.tolist(),
+        dst.tolist(),
+        price.tolist(),
+        upper[kept].tolist(),
+        lower[kept].tolist(),
+        binary[kept].tolist(),
+        (price * hs).tolist(),
+        (price * hd).tolist(),
+        (price * (horizon_y * (rd - rs) + rs * delay[kept] / MS_PER_YEAR)).tolist(),
+        (-price * fee * horizon_y * rd).tolist(),
+        (price * (pen_d * hd - pen_s * hs)).tolist(),
+        (-price * fee * pen_d * hd).tolist(),
+        (price * fee).tolist(),
+        strict=True,
+    )
+    terms = [RouteTerms(all_routes[k], *rest) for k, *rest in columns]
     return Frame(
         snapshot=snapshot,
         accounts=accounts,

@@ -79,10 +79,16 @@ def solve(
     *,
     integrality: np.ndarray,
     options: Options,
+    start: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """HiGHS's solution of one model, or None if infeasible."""
+    """HiGHS's solution of one model, or None if infeasible; ``start``: a feasible point
+    for branch and bound to start from (its incumbent, so it prunes from the first node)."""
     h = new_highs(options)
     pass_model(h, cost, bounds, a, rows, integrality=integrality)
+    if start is not None:
+        given = highspy.HighsSolution()
+        given.col_value = np.ascontiguousarray(start, dtype=np.float64)
+        h.setSolution(given)
     h.run()
     x = solution(h)
     if x is None and options.get("presolve") != "off":

@@ -266,6 +266,9 @@ class LpModel:
         self.a = vstack(blocks, format="csr")
         self.lo, self.hi = np.concatenate(lo), np.concatenate(hi)
         self.stage_rows: list[tuple[np.ndarray, float]] = []
+        self.warm_routes = np.zeros(0, dtype=np.int64)
+        """Routes an earlier relaxation of this model brought in: the next (the fallback's
+        next stage) starts with them instead of from none."""
 
         self.cost = np.zeros(self.n_cols)
         self.cost[:n_r] = cols.cost_x / cols.price + MOVE_COST_FRAC
@@ -308,11 +311,12 @@ class LpModel:
         node_limit: int = 0,
         rel_gap: float | None = None,
         abs_gap_usd: float | None = None,
+        start: np.ndarray | None = None,
     ) -> Solved | None:
         """``mode``: "lp" (relaxation), "fixed" (``y`` = ``fixed``), "mip" (stopping at
         ``rel_gap``, at least HiGHS's 1e-4 default here, or at ``abs_gap_usd``) or "sub-mip"
         (the MILP over the routes ``fixed`` marks, every other route closed); None if
-        infeasible."""
+        infeasible. ``start``: a plan of the model to start branch and bound from."""
         lower = self.lower
         upper = self.upper + (self.slack_upper if relaxed else 0.0)
         ycols = self.ycols
@@ -324,7 +328,7 @@ class LpModel:
                 options["mip_abs_gap"] = abs_gap_usd
         if mode in {"fixed", "sub-mip"} and fixed is not None:
             return self._solve_reduced(
-                objective, (lower, upper), ycols, fixed, mode=mode, options=options
+                objective, (lower, upper), ycols, fixed, mode=mode, options=options, start=start
             )
         if mode == "lp":
             found = relaxation(self, objective, upper)
@@ -336,7 +340,13 @@ class LpModel:
             integrality[ycols] = 1
         a, lo, hi = self.rows()
         x = highs.solve(
-            objective, (lower, upper), a, (lo, hi), integrality=integrality, options=options
+            objective,
+            (lower, upper),
+            a,
+            (lo, hi),
+            integrality=integrality,
+            options=options,
+            start=start if mode == "mip" else None,
         )
         return None if x is None else Solved(x, float(objective @ x))
 
@@ -359,6 +369,7 @@ class LpModel:
         *,
         mode: str,
         options: dict[str, bool | int | float | str],
+        start: np.ndarray | None = None,
     ) -> Solved | None:
         """The model over the routes ``pattern`` opens only: a closed route carries nothing
         (its link row says so), so its columns leave the matrix; with ``mode`` "fixed" the
@@ -392,6 +403,7 @@ class LpModel:
             (lo - shift, hi - shift),
             integrality=integrality[kept],
             options=options,
+            start=None if start is None or mode != "sub-mip" else start[kept],
         )
         if part is None:
             return None
