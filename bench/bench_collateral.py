@@ -21,8 +21,10 @@ from bot.domain.collateral import (
     PlanStatus,
     Route,
     TrustSettings,
+    highs,
     optimize,
 )
+from bot.domain.collateral.columns import relaxation
 from bot.domain.collateral.frame import build_frame
 from bot.domain.collateral.lp import LpModel
 from bot.domain.collateral.model import DEFAULT_SETTINGS
@@ -153,7 +155,40 @@ def _fixed_stage(n_venues: int, seed: int) -> None:
     report("  speed-up over the whole matrix", t_whole / t_reduced, "x")
 
 
+def _relaxation_stage(n_venues: int, seed: int) -> None:
+    """The LP relaxation by column generation (routes brought in as they price out) against
+    HiGHS on the whole matrix, in this process; both must reach the same bound."""
+    lp = LpModel(build_frame(scenario(n_venues, seed), DEFAULT_SETTINGS))
+
+    def whole() -> float:
+        x = highs.solve(
+            lp.cost,
+            (lp.lower, lp.upper),
+            lp.a,
+            (lp.lo, lp.hi),
+            integrality=np.zeros(lp.n_cols),
+            options={"presolve": "on"},
+        )
+        assert x is not None
+        return float(lp.cost @ x)
+
+    def generated() -> float:
+        lp.warm_routes = lp.warm_routes[:0]  # from no route, as a plan's first relaxation
+        found = relaxation(lp, lp.cost, lp.upper)
+        assert found is not None
+        return found[1]
+
+    t_whole = float(np.median(times(whole, repeat=5)))
+    t_generated = float(np.median(times(generated, repeat=5)))
+    assert abs(whole() - generated()) <= 1e-6 * max(1.0, abs(whole()))
+    what = f"LP relaxation, {n_venues} venues, by column generation"
+    report(f"{what} (whole matrix {t_whole * 1e3:.1f} ms)", t_generated * 1e3, "ms")
+    report("  speed-up over the whole matrix", t_whole / t_generated, "x")
+    report(f"  routes brought in (of the frame's {lp.n_routes:,})", len(lp.warm_routes), "routes")
+
+
 def run() -> None:
+    _relaxation_stage(50, seed=0)
     _fixed_stage(50, seed=0)
     _section(10, seeds=5, repeat=5, starved_seeds=5)
     # Unreachable floors at 50 venues take seconds a plan (issue 18): three, timed once.

@@ -20,7 +20,6 @@ from bot.domain.collateral.model import (
     CollateralSnapshot,
     OptimizerSettings,
     Route,
-    RouteKey,
 )
 from bot.domain.collateral.plan import AccountStatus
 from bot.domain.ids import Currency, VenueId
@@ -144,9 +143,10 @@ def _status(equity: float, floor: float, ceiling: float) -> AccountStatus:
 
 
 def _sub_account_routes(
-    accounts: tuple[AccountCollateral, ...], given: set[RouteKey]
+    accounts: tuple[AccountCollateral, ...], routes: tuple[Route, ...]
 ) -> list[Route]:
-    """Free, instant routes between every ordered pair of sub-accounts of one venue."""
+    """Free, instant routes between every ordered pair of sub-accounts of one venue, but
+    those ``routes`` lists already."""
     out: list[Route] = []
     for a in accounts:
         for b in accounts:
@@ -154,9 +154,10 @@ def _sub_account_routes(
                 continue
             assets = {x for x, q in a.free_coin.items() if q > 0}
             for asset in sorted(assets):
-                route = Route(a.account, b.account, asset, TransferKind.SUBACCOUNT)
-                if route.sort_key not in given:
-                    out.append(route)
+                out.append(Route(a.account, b.account, asset, TransferKind.SUBACCOUNT))
+    if out:
+        given = {r.sort_key for r in routes if r.kind is TransferKind.SUBACCOUNT}
+        out = [r for r in out if r.sort_key not in given]
     return out
 
 
@@ -208,9 +209,15 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     for i, a in enumerate(accounts):
         for asset, q in a.free_coin.items():
             free[(i, asset)] = q
-    given = {r.sort_key for r in snapshot.routes}
+
+    def order(r: Route) -> tuple[str, int, int, str, str, str]:
+        """``sort_key`` with each account as its place in ``keys`` (the same order: the
+        accounts are sorted by key), compared as ints rather than by AccountKey's methods."""
+        kind, source, destination, asset, address, network = r.sort_key
+        return kind, index[source], index[destination], asset, address, network
+
     all_routes = sorted(
-        [*snapshot.routes, *_sub_account_routes(accounts, given)], key=lambda r: r.sort_key
+        [*snapshot.routes, *_sub_account_routes(accounts, snapshot.routes)], key=order
     )
 
     members = [[k for k in range(len(keys)) if venue_index[k] == v] for v in range(len(venues))]
