@@ -75,13 +75,48 @@ class Blocked:
 
     @property
     def why(self) -> str:
-        """The operator's sentence (made only when a shortfall is explained: at 50 venues
-        thousands of routes are blocked on every plan)."""
+        """The operator's sentence."""
         r = self.route
         return (
             f"{r.source}->{r.destination} {r.asset} needs >= {self.lower_coin:g} "
             f"coin; {self.withdrawable_coin:g} withdrawable, at most {self.upper_coin:g} useful"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RouteColumns:
+    """The kept routes as columns, one array per field, in ``Frame.routes`` order: the
+    matrix is built from these without a Python loop per route (issue 18: the per-route
+    loops and a dense account x column matrix were 80 ms at 50 venues)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    asset: np.ndarray
+    """Index into ``assets``."""
+    assets: tuple[Currency, ...]
+    """Sorted, so a row per (account, asset) comes in the order of that pair."""
+    subaccount: np.ndarray
+    binary: np.ndarray
+    price: np.ndarray
+    fee_coin: np.ndarray
+    upper_coin: np.ndarray
+    lower_coin: np.ndarray
+    src_value: np.ndarray
+    dst_value: np.ndarray
+    cost_x: np.ndarray
+    """Idle and trust cost per coin sent."""
+    cost_y: np.ndarray
+    """Fee, idle and trust cost of using the route at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockedColumns:
+    """The blocked routes and their figures as columns (see :attr:`Frame.unusable`)."""
+
+    routes: tuple[Route, ...]
+    lower_coin: np.ndarray
+    withdrawable_coin: np.ndarray
+    upper_coin: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +143,23 @@ class Frame:
     penalty_frac: tuple[float, ...]
     """Trust penalty per USD held at the venue over the horizon."""
     routes: tuple[RouteTerms, ...]
-    unusable: tuple[Blocked, ...]
+    columns: RouteColumns
+    blocked: _BlockedColumns
     free_coin: Mapping[tuple[int, Currency], float]
+
+    @property
+    def unusable(self) -> tuple[Blocked, ...]:
+        """Routes whose least useful amount is above what they can carry today (made only
+        when a shortfall is explained: at 50 venues thousands are, on every plan)."""
+        b = self.blocked
+        rows = zip(
+            b.routes,
+            b.lower_coin.tolist(),
+            b.withdrawable_coin.tolist(),
+            b.upper_coin.tolist(),
+            strict=True,
+        )
+        return tuple(Blocked(*row) for row in rows)
 
     @property
     def total0_usd(self) -> float:
@@ -210,15 +260,15 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
         for asset, q in a.free_coin.items():
             free[(i, asset)] = q
 
-    def order(r: Route) -> tuple[str, int, int, str, str, str]:
+    def order(r: Route) -> tuple[str, int, int, Currency, str, str]:
         """``sort_key`` with each account as its place in ``keys`` (the same order: the
         accounts are sorted by key), compared as ints rather than by AccountKey's methods."""
         kind, source, destination, asset, address, network = r.sort_key
-        return kind, index[source], index[destination], asset, address, network
+        return kind, index[source], index[destination], Currency(asset), address, network
 
-    all_routes = sorted(
-        [*snapshot.routes, *_sub_account_routes(accounts, snapshot.routes)], key=order
-    )
+    listed = [*snapshot.routes, *_sub_account_routes(accounts, snapshot.routes)]
+    keyed = sorted(zip(map(order, listed), listed, strict=True), key=lambda pair: pair[0])
+    all_routes = [r for _, r in keyed]
 
     members = [[k for k in range(len(keys)) if venue_index[k] == v] for v in range(len(venues))]
     give = [math.fsum(max(0.0, equity0[k] - hard_lo[k]) for k in m) for m in members]
@@ -241,10 +291,9 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     withdrawable_coin = np.array(
         [[math.fsum(free.get((k, x), 0.0) for k in m) for x in assets] for m in members]
     ).reshape(n_v, n_a)
-    ends = np.array(
-        [(index[r.source], index[r.destination], where[r.asset]) for r in all_routes],
-        dtype=np.int64,
-    ).reshape(-1, 3)
+    ends = np.array([(key[1], key[2], where[key[3]]) for key, _ in keyed], dtype=np.int64).reshape(
+        -1, 3
+    )
     src, dst, asset_at = ends[:, 0], ends[:, 1], ends[:, 2]
     fee = np.array([r.fee_coin for r in all_routes], dtype=np.float64)
     minimum = np.array([r.min_coin for r in all_routes], dtype=np.float64)
@@ -270,10 +319,10 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     # Nothing of the asset anywhere it could come from: not a route today.
     possible = withdrawable > 0
     unfit = possible & ((lower > upper) | (upper <= 0))
-    unusable = [
-        Blocked(all_routes[k], float(lower[k]), float(withdrawable[k]), float(upper[k]))
-        for k in np.flatnonzero(unfit & (lower > 0)).tolist()
-    ]
+    at = np.flatnonzero(unfit & (lower > 0))
+    blocked = _BlockedColumns(
+        tuple(all_routes[k] for k in at.tolist()), lower[at], withdrawable[at], upper[at]
+    )
     kept = np.flatnonzero(possible & ~unfit)
     src, dst, asset_at, src_v, dst_v, price, fee = (
         src[kept],
@@ -287,6 +336,11 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     hs, hd = account_haircut[src, asset_at], account_haircut[dst, asset_at]
     rs, rd = account_idle[src, asset_at], account_idle[dst, asset_at]
     pen_s, pen_d = np.array(penalty)[src_v], np.array(penalty)[dst_v]
+    src_value, dst_value = price * hs, price * hd
+    idle_x = price * (horizon_y * (rd - rs) + rs * delay[kept] / MS_PER_YEAR)
+    idle_y = -price * fee * horizon_y * rd
+    trust_x = price * (pen_d * hd - pen_s * hs)
+    trust_y = -price * fee * pen_d * hd
     columns = zip(
         kept.tolist(),
         src.tolist(),
@@ -295,16 +349,33 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
         upper[kept].tolist(),
         lower[kept].tolist(),
         binary[kept].tolist(),
-        (price * hs).tolist(),
-        (price * hd).tolist(),
-        (price * (horizon_y * (rd - rs) + rs * delay[kept] / MS_PER_YEAR)).tolist(),
-        (-price * fee * horizon_y * rd).tolist(),
-        (price * (pen_d * hd - pen_s * hs)).tolist(),
-        (-price * fee * pen_d * hd).tolist(),
+        src_value.tolist(),
+        dst_value.tolist(),
+        idle_x.tolist(),
+        idle_y.tolist(),
+        trust_x.tolist(),
+        trust_y.tolist(),
         (price * fee).tolist(),
         strict=True,
     )
     terms = [RouteTerms(all_routes[k], *rest) for k, *rest in columns]
+    sub = TransferKind.SUBACCOUNT
+    route_columns = RouteColumns(
+        src=src,
+        dst=dst,
+        asset=asset_at,
+        assets=tuple(assets),
+        subaccount=np.array([all_routes[k].kind is sub for k in kept.tolist()], dtype=bool),
+        binary=binary[kept],
+        price=price,
+        fee_coin=fee,
+        upper_coin=upper[kept],
+        lower_coin=lower[kept],
+        src_value=src_value,
+        dst_value=dst_value,
+        cost_x=idle_x + trust_x,
+        cost_y=price * fee + idle_y + trust_y,
+    )
     return Frame(
         snapshot=snapshot,
         accounts=accounts,
@@ -322,6 +393,7 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
         share_frac=share,
         penalty_frac=penalty,
         routes=tuple(terms),
-        unusable=tuple(unusable),
+        columns=route_columns,
+        blocked=blocked,
         free_coin=free,
     )

@@ -25,74 +25,10 @@ from bot.domain.collateral import highs
 from bot.domain.collateral.columns import relaxation
 from bot.domain.collateral.frame import MOVE_COST_FRAC, Frame
 from bot.domain.collateral.plan import AccountStatus
-from bot.domain.ids import Currency
-from bot.domain.orders import TransferKind
 
 _MIP_REL_GAP: Final = 1e-4
 DUST_USD: Final = 1e-6
 """Amounts below this are solver noise, not transfers."""
-
-
-@dataclass(frozen=True, slots=True)
-class _RouteColumns:
-    """The frame's routes as columns, one array per field, for a build without a Python loop
-    per matrix entry (issue 18: the per-route loops and a dense account x column matrix were
-    80 ms at 50 venues)."""
-
-    src: np.ndarray
-    dst: np.ndarray
-    asset: np.ndarray
-    """Index into ``assets``."""
-    assets: tuple[Currency, ...]
-    """Sorted, so a row per (account, asset) comes in the order of that pair."""
-    subaccount: np.ndarray
-    binary: np.ndarray
-    price: np.ndarray
-    fee_coin: np.ndarray
-    upper_coin: np.ndarray
-    lower_coin: np.ndarray
-    src_value: np.ndarray
-    dst_value: np.ndarray
-    cost_x: np.ndarray
-    """Idle and trust cost per coin sent."""
-    cost_y: np.ndarray
-    """Fee, idle and trust cost of using the route at all."""
-
-    @classmethod
-    def of(cls, frame: Frame) -> _RouteColumns:
-        routes = frame.routes
-        assets = tuple(sorted({r.route.asset for r in routes}))
-        where = {a: i for i, a in enumerate(assets)}
-        sub = TransferKind.SUBACCOUNT
-        ints = np.array(
-            [(r.src, r.dst, where[r.route.asset], r.route.kind is sub, r.binary) for r in routes],
-            dtype=np.int64,
-        ).reshape(-1, 5)
-        floats = np.array(
-            [
-                (
-                    r.price_usd,
-                    r.route.fee_coin,
-                    r.upper_coin,
-                    r.lower_coin,
-                    r.src_value_usd,
-                    r.dst_value_usd,
-                    r.idle_x_usd + r.trust_x_usd,
-                    r.fee_y_usd + r.idle_y_usd + r.trust_y_usd,
-                )
-                for r in routes
-            ],
-            dtype=np.float64,
-        ).reshape(-1, 8)
-        return cls(
-            ints[:, 0],
-            ints[:, 1],
-            ints[:, 2],
-            assets,
-            ints[:, 3].astype(bool),
-            ints[:, 4].astype(bool),
-            *floats.T,
-        )
 
 
 def _sparse(rows: Any, cols: Any, values: Any, shape: tuple[int, int]) -> csr_array:
@@ -117,7 +53,7 @@ class LpModel:
         self.frame = frame
         n, n_v, routes = len(frame.keys), len(frame.venues), frame.routes
         n_r = len(routes)
-        cols = _RouteColumns.of(frame)
+        cols = frame.columns
         self.binary = np.flatnonzero(cols.binary)
         n_b = len(self.binary)
         self.ycols = n_r + np.arange(n_b)
