@@ -17,12 +17,13 @@ rows a route); the second ray comes in only if it prices out, with the row
 column. With reduced costs ``rc_x``, ``rc_y`` the most a route can lower the
 objective is ``min(0, rc_y + upper * rc_x, rc_y + lower * rc_x)``.
 
-The bound returned is exact whatever the stopping point: the Lagrangian dual
-of ``pi`` over every column of the whole model,
+Once no route prices out, the restricted LP's optimum is the whole LP's (up to
+the solver's tolerances, as a solve of the whole matrix is): that is the bound
+returned. Infeasibility is proven by the Lagrangian dual of ``pi`` over every
+column of the whole model,
 ``sum_i min(pi_i * lo_i, pi_i * hi_i) + sum_j min over column j's domain of rc_j * x_j``
-(each route's domain its cone), is a lower bound on its LP (weak duality); once
-no route prices out it equals the restricted LP's optimum, which is then the
-whole LP's.
+(each route's domain its cone), a lower bound on its LP for any ``pi`` (weak
+duality), computed from the duals as they are.
 
 Feasibility comes first (phase 1): an artificial column per row that the
 zero plan violates, the sum of artificials minimised over generated routes.
@@ -87,10 +88,10 @@ class _Master:
 
 
 class _Relaxation:
-    """One relaxation of ``lp`` under ``objective`` and column bounds ``upper``."""
+    """One relaxation of ``lp`` under column bounds ``upper``."""
 
-    def __init__(self, lp: LpModel, objective: np.ndarray, upper: np.ndarray) -> None:
-        self.lp, self.objective, self.upper = lp, objective, upper
+    def __init__(self, lp: LpModel, upper: np.ndarray) -> None:
+        self.lp, self.upper = lp, upper
         a, lo, hi = lp.rows()
         n_b, n_r = len(lp.binary), lp.n_routes
         shared = np.ones(a.shape[0], dtype=bool)
@@ -154,7 +155,6 @@ class _Relaxation:
         rc = cost - self.at @ pi
         pi[self.total_row] -= rc[lp.total_col]
         rc = cost - self.at @ pi
-        rc = np.where(np.abs(rc) < _DUAL_ZERO * np.maximum(1.0, np.abs(cost)), 0.0, rc)
         rc_x = rc[: lp.n_routes]
         rc_y = np.where(self.binary, rc[np.maximum(self.ycol_of, 0)], 0.0)
         by_upper = np.minimum(0.0, rc_y + self.upper_usd * rc_x)
@@ -205,7 +205,7 @@ class _Relaxation:
             )
 
     def wanted(
-        self, m: _Master, by_upper: np.ndarray, by_lower: np.ndarray, eps: float
+        self, m: _Master, by_upper: np.ndarray, by_lower: np.ndarray, eps: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Routes and kinds to bring in: per source and per destination account, the route
         whose best ray lowers the objective most (routes into one account compete for the
@@ -229,9 +229,12 @@ class _Relaxation:
         routes = np.concatenate([picked[missing], picked])
         return routes, np.concatenate([np.full(int(missing.sum()), _UPPER), kinds])
 
-    def grow(self, m: _Master, cost: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """Solve, price, bring routes in, until none improves (or the round limit):
-        the master's solution over the whole model's columns and the Lagrangian bound."""
+    def grow(
+        self, m: _Master, cost: np.ndarray, *, lagrangian: bool
+    ) -> tuple[np.ndarray, float] | None:
+        """Solve, price, bring routes in, until none improves (None at the round limit):
+        the master's solution over the whole model's columns, and its optimum or (with
+        ``lagrangian``) the Lagrangian bound."""
         h = m.h
         for _ in range(MAX_ROUNDS):
             h.run()
@@ -243,9 +246,12 @@ class _Relaxation:
             bound = rest + float(np.minimum(by_upper, by_lower).sum())
             if not np.isfinite(bound):
                 return None
-            routes, kinds = self.wanted(m, by_upper, by_lower, 1e-9 * max(1.0, abs(value)))
+            # Below this a potential is the duals' round-off (1e-12 a USD over a route's
+            # reach), not a route worth a solve.
+            eps = 1e-9 * max(1.0, abs(value)) + 1e-12 * self.upper_usd
+            routes, kinds = self.wanted(m, by_upper, by_lower, eps)
             if len(routes) == 0:
-                return self.point(m), min(bound, value)
+                return self.point(m), bound if lagrangian else value
             self.add(m, routes, kinds, cost)
         return None
 
@@ -272,13 +278,13 @@ def relaxation(
     """The whole model's LP relaxation solved by column generation: its solution and a
     proven lower bound on its optimum; ``(empty, inf)`` if proven infeasible; None when
     this cannot decide (the caller then solves the whole matrix)."""
-    r = _Relaxation(lp, objective, upper)
+    r = _Relaxation(lp, upper)
     m = r.master({"presolve": "off"})
     zero = np.zeros(lp.n_cols)
     if len(lp.warm_routes):
         warm = lp.warm_routes
         r.add(m, warm, np.where(r.binary[warm], _UPPER, _FLAT), zero)
-    phase1 = r.grow(m, zero)
+    phase1 = r.grow(m, zero, lagrangian=True)
     if phase1 is None:
         return None
     lp.warm_routes = np.unique(np.array(m.route, dtype=np.int64))
@@ -298,6 +304,6 @@ def relaxation(
         _, costs, _ = r._rays(routes, kinds, objective)
         at = np.arange(len(cols), len(cols) + len(routes), dtype=np.int32)
         m.h.changeColsCost(len(at), at, costs)
-    found = r.grow(m, objective)
+    found = r.grow(m, objective, lagrangian=False)
     lp.warm_routes = np.unique(np.array(m.route, dtype=np.int64))
     return found
