@@ -17,13 +17,14 @@ rows a route); the second ray comes in only if it prices out, with the row
 column. With reduced costs ``rc_x``, ``rc_y`` the most a route can lower the
 objective is ``min(0, rc_y + upper * rc_x, rc_y + lower * rc_x)``.
 
-Once no route prices out, the restricted LP's optimum is the whole LP's (up to
-the solver's tolerances, as a solve of the whole matrix is): that is the bound
-returned. Infeasibility is proven by the Lagrangian dual of ``pi`` over every
-column of the whole model,
+The bound returned is proven: the Lagrangian dual of ``pi`` over every column
+of the whole model,
 ``sum_i min(pi_i * lo_i, pi_i * hi_i) + sum_j min over column j's domain of rc_j * x_j``
-(each route's domain its cone), a lower bound on its LP for any ``pi`` (weak
-duality), computed from the duals as they are.
+(each route's domain its cone), is a lower bound on its LP for any ``pi`` (weak
+duality), computed from the duals as they are; once no route prices out it is
+the restricted LP's optimum, less the duals' round-off (HiGHS's 1e-7 over the
+USD a route can carry: about 1e-3 USD at 50 venues). It proves infeasibility
+too (phase 1 below).
 
 Feasibility comes first (phase 1): an artificial column per row that the
 zero plan violates, the sum of artificials minimised over generated routes.
@@ -233,8 +234,8 @@ class _Relaxation:
         self, m: _Master, cost: np.ndarray, *, lagrangian: bool
     ) -> tuple[np.ndarray, float] | None:
         """Solve, price, bring routes in, until none improves (None at the round limit):
-        the master's solution over the whole model's columns, and its optimum or (with
-        ``lagrangian``) the Lagrangian bound."""
+        the master's solution over the whole model's columns, and the Lagrangian bound
+        (no more than the master's optimum unless ``lagrangian``: phase 1 proves with it)."""
         h = m.h
         for _ in range(MAX_ROUNDS):
             h.run()
@@ -251,7 +252,7 @@ class _Relaxation:
             eps = 1e-9 * max(1.0, abs(value)) + 1e-12 * self.upper_usd
             routes, kinds = self.wanted(m, by_upper, by_lower, eps)
             if len(routes) == 0:
-                return self.point(m), bound if lagrangian else value
+                return self.point(m), bound if lagrangian else min(bound, value)
             self.add(m, routes, kinds, cost)
         return None
 
