@@ -124,14 +124,16 @@ def _plan_id(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> str:
     # venues, 9,800 routes named 19,600 accounts a plan).
     name = {a.account: str(a.account) for a in snapshot.accounts}
     routes = sorted(
-        (
-            (kind, name[src], name[dst], str(asset), address, network),
-            r.fee_coin,
-            r.min_coin,
-            r.delay_ms,
-        )
-        for r in snapshot.routes
-        for kind, src, dst, asset, address, network in (r.sort_key,)
+        [
+            (
+                (kind, name[src], name[dst], str(asset), address, network),
+                r.fee_coin,
+                r.min_coin,
+                r.delay_ms,
+            )
+            for r in snapshot.routes
+            for kind, src, dst, asset, address, network in (r.sort_key,)
+        ]
     )
     trust = [(v, astuple(t)) for v, t in snapshot.trust.items()]
     moving = sorted((str(t.destination), t.asset, t.amount_coin) for t in snapshot.in_flight)
