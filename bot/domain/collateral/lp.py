@@ -3,13 +3,14 @@
 Columns: ``x`` (USD value at the snapshot price, per route: every row is
 in USD, so the solver's tolerances mean the same everywhere), ``y`` (0/1 per
 route with a fee or a minimum), then the slacks of the fallback: floor ``s``, target ``t`` and
-donor ``d`` per account, absolute and share cap excess per venue. Cap rows count a
-withdrawal's fee on both sides (see the optimizer's docstring). Slacks are
+donor ``d`` per account, absolute and share cap excess per venue, and last the change
+of all collateral's value (one free column, one row: every share cap's base). Cap rows
+count a withdrawal's fee on both sides (see the optimizer's docstring). Slacks are
 fixed at 0 unless ``relaxed``; a cap's slack never exceeds the venue's excess
-before the plan, so no plan adds to a venue at or above a cap. A solve is
-either the LP relaxation, the LP with every ``y`` fixed, or the full MILP
-under a node limit (never a time limit: the plan must not depend on machine
-load).
+before the plan, so no plan adds to a venue at or above a cap. A solve is either
+the LP relaxation (by column generation, :mod:`bot.domain.collateral.columns`; the
+whole matrix if that cannot decide), the LP with every ``y`` fixed, or the full MILP
+under a node limit (never a time limit: the plan must not depend on machine load).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cross-venue collateral optimizer: one mixed-integer LP solved by HiGHS (scipy ``milp``).
+"""Cross-venue collateral optimizer: one mixed-integer LP solved by HiGHS (``highspy``).
 
 Variables: ``x_r >= 0`` coin sent on each usable route; ``y_r`` in {0, 1} for
 each route with a fee or a minimum (the fee is paid once, the minimum
@@ -45,19 +45,21 @@ comes last. Accounts still below floor are explained
 inputs and a node limit (no time limit) make the plan a function of the
 snapshot alone.
 
-The MILP proper runs only when needed: the LP relaxation gives a lower bound,
+The MILP proper runs only when needed: the LP relaxation gives a lower bound
+(solved by column generation over the routes that price out,
+:mod:`bot.domain.collateral.columns`: the same LP, its bound proven from the duals),
 fixing the routes it uses gives a plan, and a plan within ``accept_gap_usd``
 of the bound, or ``accept_gap_frac`` of its size if that is more, is taken
-(``PlanResult.gap_usd`` reports the distance). Otherwise branch and bound runs first
-over the routes the roundings opened (every other route closed: a few dozen binaries,
-not thousands), then over every route, each stopping once within that allowance.
-A relative gap, not an LP warm start:
-the MILP was 95-98 % of the time at 20-50 venues, and a warm start still proves
-optimality node by node, whereas the rounded LP plan already lies within about 1 %
-of the bound there, so accepting it is what bounds the time (issue 18). The same
-holds for each fallback stage (its unit is USD of slack), except that when the
-relaxation says a slack can be zero, only an exact zero is accepted: whether a
-floor can be met is always answered exactly.
+(``PlanResult.gap_usd`` reports the distance). A rounding outside it is trimmed of
+the routes it sends only their minimum on (:func:`_trimmed`). Otherwise branch and
+bound runs first over the routes the roundings opened (every other route closed: a
+few dozen binaries, not thousands), then over every route, each started from the best
+rounding and stopping once within that allowance. A relative gap, not a search to
+optimality: the MILP was 95-98 % of the time at 20-50 venues, and the rounded LP plan
+already lies within about 1 % of the bound there, so accepting it is what bounds the
+time (issue 18). The same holds for each fallback stage (its unit is USD of slack),
+except that when the relaxation says a slack can be zero, only an exact zero is
+accepted: whether a floor can be met is always answered exactly.
 
 Worked example (a test reproduces it): venue ``a`` has equity 100,000 USD and
 MM 50,000 (ratio 2.0) with band 2.5 / 3.0 / 4.0: below its floor, its target
