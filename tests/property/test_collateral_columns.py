@@ -30,10 +30,10 @@ def _whole_lp(lp: LpModel, upper: np.ndarray) -> tuple[float, np.ndarray] | None
 
 def _check(lp: LpModel, upper: np.ndarray) -> None:
     solved = _whole_lp(lp, upper)
-    found = relaxation(lp, lp.cost, upper)
+    found = relaxation(lp, lp.cost, upper, np.zeros(0, dtype=np.int64))
     if found is None:
         return  # undecided here: the caller solves the whole matrix (nothing to compare)
-    x, bound = found
+    x, bound = found.x, found.bound
     if solved is None:
         assert not np.isfinite(bound)  # infeasible: only ever proven, never a plan
         return

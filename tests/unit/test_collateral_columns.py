@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bot.domain.collateral.columns import relaxation
@@ -16,9 +17,9 @@ def test_worked_example_of_the_docstring() -> None:
     lp = LpModel(build_frame(worked_example(), DEFAULT_SETTINGS))
     assert lp.link_usd[0].tolist() == [100.0]
     assert lp.link_usd[1].tolist() == pytest.approx([100_010.0])
-    found = relaxation(lp, lp.cost, lp.upper)
+    found = relaxation(lp, lp.cost, lp.upper, np.zeros(0, dtype=np.int64))
     assert found is not None
-    x, bound = found
+    x, bound = found.x, found.bound
     assert x[0] == pytest.approx(50_005.0)
     assert x[lp.ycols[0]] == pytest.approx(0.5)
     assert bound == pytest.approx(10 * 0.5 + 1e-7 * 50_005, rel=1e-9)

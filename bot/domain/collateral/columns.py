@@ -286,25 +286,33 @@ class _Relaxation:
         return x
 
 
+@dataclass(frozen=True, slots=True)
+class Relaxed:
+    """A relaxation's solution (over the whole model's columns; empty if infeasible), its
+    proven lower bound (inf: proven infeasible) and the routes it brought in."""
+
+    x: np.ndarray
+    bound: float
+    routes: np.ndarray
+
+
 def relaxation(
-    lp: LpModel, objective: np.ndarray, upper: np.ndarray
-) -> tuple[np.ndarray, float] | None:
-    """The whole model's LP relaxation solved by column generation: its solution and a
-    proven lower bound on its optimum; ``(empty, inf)`` if proven infeasible; None when
-    this cannot decide (the caller then solves the whole matrix)."""
+    lp: LpModel, objective: np.ndarray, upper: np.ndarray, start: np.ndarray
+) -> Relaxed | None:
+    """The whole model's LP relaxation solved by column generation from the routes
+    ``start`` (the last relaxation's, for the fallback's next stage); None when this
+    cannot decide (the caller then solves the whole matrix)."""
     r = _Relaxation(lp, upper)
     m = r.master({"presolve": "off"})
     zero = np.zeros(lp.n_cols)
-    if len(lp.warm_routes):
-        warm = lp.warm_routes
-        r.add(m, warm, np.where(r.binary[warm], _UPPER, _FLAT), zero)
+    if len(start):
+        r.add(m, start, np.where(r.binary[start], _UPPER, _FLAT), zero)
     phase1 = r.grow(m, zero, lagrangian=True)
     if phase1 is None:
         return None
-    lp.warm_routes = np.unique(np.array(m.route, dtype=np.int64))
     tol = tolerance_usd(lp.frame.total0_usd)
-    if phase1[1] > tol:
-        return np.zeros(0), np.inf  # no route can repair what the artificials carry
+    if phase1[1] > tol:  # no route can repair what the artificials carry
+        return Relaxed(np.zeros(0), np.inf, np.unique(np.array(m.route, dtype=np.int64)))
     cols = np.array(m.cols)
     art = np.flatnonzero(cols < 0).astype(np.int32)
     if float(np.asarray(m.h.getSolution().col_value)[art].sum()) > tol:
@@ -319,5 +327,6 @@ def relaxation(
         at = np.arange(len(cols), len(cols) + len(routes), dtype=np.int32)
         m.h.changeColsCost(len(at), at, costs)
     found = r.grow(m, objective, lagrangian=False)
-    lp.warm_routes = np.unique(np.array(m.route, dtype=np.int64))
-    return found
+    if found is None:
+        return None
+    return Relaxed(found[0], found[1], np.unique(np.array(m.route, dtype=np.int64)))

@@ -268,10 +268,10 @@ class LpModel:
                 objective, (lower, upper), ycols, fixed, mode=mode, options=options, start=start
             )
         if mode == "lp":
-            found = relaxation(self, objective, upper)
+            found = relaxation(self, objective, upper, self.warm_routes)
             if found is not None:
-                point, bound = found
-                return Solved(point, bound) if np.isfinite(bound) else None
+                self.warm_routes = found.routes
+                return Solved(found.x, found.bound) if np.isfinite(found.bound) else None
         integrality = np.zeros(self.n_cols)
         if mode == "mip":
             integrality[ycols] = 1
