@@ -60,13 +60,16 @@ def _venue_room_usd(frame: Frame, v: int) -> float:
 def explain_shortfalls(frame: Frame, after_usd: list[float]) -> tuple[Shortfall, ...]:
     """One :class:`Shortfall`, with at least one reason, per account left below its floor."""
     out: list[Shortfall] = []
+    short_of = [f - a for f, a in zip(frame.floor_usd, after_usd, strict=True)]
+    if all(s <= tolerance_usd(f) for s, f in zip(short_of, frame.floor_usd, strict=True)):
+        return ()  # every floor met: nothing to explain, no maps to build
     deficits = [i for i, s in enumerate(frame.status) if s is AccountStatus.BELOW_FLOOR]
     senders = _senders(frame)
     blocked_into: dict[AccountKey, list[Blocked]] = {}
     for b in frame.unusable:
         blocked_into.setdefault(b.route.destination, []).append(b)
     for i, key in enumerate(frame.keys):
-        short = frame.floor_usd[i] - after_usd[i]
+        short = short_of[i]
         if short <= tolerance_usd(frame.floor_usd[i]):
             continue
         need = frame.floor_usd[i] - frame.equity0_usd[i]

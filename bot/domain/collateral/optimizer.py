@@ -332,8 +332,10 @@ def _transfers(
     frame: Frame, lp: LpModel, sol: np.ndarray, plan: str
 ) -> tuple[PlannedTransfer, ...]:
     out: list[PlannedTransfer] = []
-    for k, (r, amount) in enumerate(zip(frame.routes, _amounts_coin(frame, sol), strict=True)):
-        used = round(float(sol[lp.y_col[k]])) == 1 if r.binary else amount > 0
+    amounts = _amounts_coin(frame, sol)
+    for k in [k for k, amount in enumerate(amounts) if amount > 0]:  # others move nothing
+        r, amount = frame.routes[k], amounts[k]
+        used = round(float(sol[lp.y_col[k]])) == 1 if r.binary else True
         credited = amount - (r.route.fee_coin if r.binary else 0.0)
         if not used or credited * r.price_usd <= DUST_USD:
             continue  # trimmed to its fee or below: it would move nothing
@@ -366,16 +368,26 @@ def equity_after_usd(frame: Frame, transfers: tuple[PlannedTransfer, ...]) -> li
 
 
 def _cost(frame: Frame, lp: LpModel, sol: np.ndarray) -> PlanCost:
-    fees, idle, trust = [], [], []
-    for k, r in enumerate(frame.routes):
-        idle.append(r.idle_x_usd * sol[k] / r.price_usd)
-        trust.append(r.trust_x_usd * sol[k] / r.price_usd)
-        if r.binary:
-            y = float(round(sol[lp.y_col[k]]))
-            fees.append(r.fee_y_usd * y)
-            idle.append(r.idle_y_usd * y)
-            trust.append(r.trust_y_usd * y)
-    return PlanCost(math.fsum(fees), math.fsum(idle), math.fsum(trust))
+    """Fees, idle and trust cost of the plan ``sol``, each an exact sum of its routes' terms."""
+    routes = frame.routes
+    price = frame.columns.price
+    x = sol[: len(routes)]
+    used = [routes[k] for k in lp.binary.tolist()]
+    y = np.round(sol[lp.ycols])
+
+    def column(values: list[float]) -> np.ndarray:
+        return np.array(values, dtype=np.float64)
+
+    idle_x = column([r.idle_x_usd for r in routes]) * x / price
+    trust_x = column([r.trust_x_usd for r in routes]) * x / price
+    fees = column([r.fee_y_usd for r in used]) * y
+    idle_y = column([r.idle_y_usd for r in used]) * y
+    trust_y = column([r.trust_y_usd for r in used]) * y
+    return PlanCost(
+        math.fsum(fees.tolist()),
+        math.fsum([*idle_x.tolist(), *idle_y.tolist()]),
+        math.fsum([*trust_x.tolist(), *trust_y.tolist()]),
+    )
 
 
 def optimize(
