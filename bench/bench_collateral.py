@@ -3,6 +3,10 @@
 Targets (issue 18): median < 50 ms at 10 venues; p99 <= 100 ms at 50 venues on
 feasible snapshots and <= 1 s when floors are unreachable. Each plan's optimality
 gap (its cost above the LP bound) is printed beside the allowance it was taken at.
+Baselines timed in this process: the LP relaxation by column generation against
+HiGHS on the whole matrix, and the rounding stage over the opened routes against
+the whole matrix. Plans are timed with the heap frozen, as the collateral job runs
+them.
 """
 
 from __future__ import annotations
