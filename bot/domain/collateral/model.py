@@ -72,6 +72,11 @@ class AccountKey:
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple[type[AccountKey], tuple[VenueId, str]]:
+        """Pickled by its fields, so another process (a what-if worker) hashes it anew:
+        ``str`` hashes differ between processes."""
+        return AccountKey, (self.venue, self.sub_account)
+
     def __str__(self) -> str:
         return f"{self.venue}/{self.sub_account}"
 
