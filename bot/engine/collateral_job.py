@@ -46,6 +46,7 @@ from bot.domain.transfer_risk import (
 from bot.engine.context import EngineContext, LatestRead
 from bot.engine.executor import send_transfers, transfer_alert
 from bot.journal import PlanState, TransferRecord
+from bot.ops.heap import frozen_heap
 
 log = structlog.get_logger("deltabot.collateral")
 
@@ -187,7 +188,8 @@ async def run_collateral(ctx: EngineContext, latest: LatestRead) -> PlanResult |
     journal = ctx.journal
     prices = prices_usd(portfolio)
     snapshot = collateral_snapshot(portfolio, ctx.config, _in_flight(ctx, journal.transfers.open()))
-    result = optimize(snapshot, coll.optimizer_settings())
+    with frozen_heap():  # the snapshot's routes stay out of the collector's passes
+        result = optimize(snapshot, coll.optimizer_settings())
     _escalate(ctx, result)
     intents = [TransferIntent.from_planned(t) for t in result.plan.transfers]
     if coll.mode is CollateralMode.AUTO:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import subprocess
+import sys
 
 import pytest
 
@@ -74,6 +78,22 @@ def test_worked_example_of_the_docstring() -> None:
         USDC,
     )
     assert request.transfer_id == t.transfer_id
+
+
+def test_an_account_key_unpickled_in_another_process_finds_its_fresh_twin() -> None:
+    """A key pickled here hashes like a freshly made one in a process of another hash seed."""
+    blob = pickle.dumps(AccountKey(VenueId("v"), "main"))
+    code = (
+        "import pickle, sys; from bot.domain.collateral import AccountKey; "
+        "key = pickle.loads(sys.stdin.buffer.read()); "
+        "print({AccountKey('v', 'main'): 1}.get(key, 0))"
+    )
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=blob, capture_output=True, env=env, check=True
+    )
+    assert out.stdout.strip() == b"1"
 
 
 def test_ids_are_deterministic_and_well_formed() -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
+
+import numpy as np
 
 from bot.domain.collateral.model import (
     AccountCollateral,
@@ -18,7 +20,6 @@ from bot.domain.collateral.model import (
     CollateralSnapshot,
     OptimizerSettings,
     Route,
-    RouteKey,
 )
 from bot.domain.collateral.plan import AccountStatus
 from bot.domain.ids import Currency, VenueId
@@ -38,9 +39,12 @@ def tolerance_usd(scale_usd: float) -> float:
     return 1e-6 * max(1.0, abs(scale_usd))
 
 
-@dataclass(frozen=True, slots=True)
-class RouteTerms:
-    """A usable route with its bound and per-unit effects, all in USD except ``upper_coin``."""
+class RouteTerms(NamedTuple):
+    """A usable route with its bound and per-unit effects, all in USD except ``upper_coin``.
+
+    A named tuple, immutable like the frame's other values, made at C speed: at 50 venues
+    a frame makes 4,000 of them per plan, and a frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` per field) was a third of the frame (issue 18)."""
 
     route: Route
     src: int
@@ -61,6 +65,61 @@ class RouteTerms:
     trust_x_usd: float
     trust_y_usd: float
     fee_y_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """A route whose least useful amount is above what it can carry today."""
+
+    route: Route
+    lower_coin: float
+    withdrawable_coin: float
+    upper_coin: float
+
+    @property
+    def why(self) -> str:
+        """The operator's sentence."""
+        r = self.route
+        return (
+            f"{r.source}->{r.destination} {r.asset} needs >= {self.lower_coin:g} "
+            f"coin; {self.withdrawable_coin:g} withdrawable, at most {self.upper_coin:g} useful"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RouteColumns:
+    """The kept routes as columns, one array per field, in ``Frame.routes`` order: the
+    matrix is built from these without a Python loop per route (issue 18: the per-route
+    loops and a dense account x column matrix were 80 ms at 50 venues)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    asset: np.ndarray
+    """Index into ``assets``."""
+    assets: tuple[Currency, ...]
+    """Sorted, so a row per (account, asset) comes in the order of that pair."""
+    subaccount: np.ndarray
+    binary: np.ndarray
+    price: np.ndarray
+    fee_coin: np.ndarray
+    upper_coin: np.ndarray
+    lower_coin: np.ndarray
+    src_value: np.ndarray
+    dst_value: np.ndarray
+    cost_x: np.ndarray
+    """Idle and trust cost per coin sent."""
+    cost_y: np.ndarray
+    """Fee, idle and trust cost of using the route at all."""
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockedColumns:
+    """The blocked routes and their figures as columns (see :attr:`Frame.unusable`)."""
+
+    routes: tuple[Route, ...]
+    lower_coin: np.ndarray
+    withdrawable_coin: np.ndarray
+    upper_coin: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +146,23 @@ class Frame:
     penalty_frac: tuple[float, ...]
     """Trust penalty per USD held at the venue over the horizon."""
     routes: tuple[RouteTerms, ...]
-    unusable: tuple[tuple[Route, str], ...]
+    columns: RouteColumns
+    blocked: _BlockedColumns
     free_coin: Mapping[tuple[int, Currency], float]
+
+    @property
+    def unusable(self) -> tuple[Blocked, ...]:
+        """Routes whose least useful amount is above what they can carry today (made only
+        when a shortfall is explained: at 50 venues thousands are, on every plan)."""
+        b = self.blocked
+        rows = zip(
+            b.routes,
+            b.lower_coin.tolist(),
+            b.withdrawable_coin.tolist(),
+            b.upper_coin.tolist(),
+            strict=True,
+        )
+        return tuple(Blocked(*row) for row in rows)
 
     @property
     def total0_usd(self) -> float:
@@ -122,9 +196,10 @@ def _status(equity: float, floor: float, ceiling: float) -> AccountStatus:
 
 
 def _sub_account_routes(
-    accounts: tuple[AccountCollateral, ...], given: set[RouteKey]
+    accounts: tuple[AccountCollateral, ...], routes: tuple[Route, ...]
 ) -> list[Route]:
-    """Free, instant routes between every ordered pair of sub-accounts of one venue."""
+    """Free, instant routes between every ordered pair of sub-accounts of one venue, but
+    those ``routes`` lists already."""
     out: list[Route] = []
     for a in accounts:
         for b in accounts:
@@ -132,16 +207,18 @@ def _sub_account_routes(
                 continue
             assets = {x for x, q in a.free_coin.items() if q > 0}
             for asset in sorted(assets):
-                route = Route(a.account, b.account, asset, TransferKind.SUBACCOUNT)
-                if route.sort_key not in given:
-                    out.append(route)
+                out.append(Route(a.account, b.account, asset, TransferKind.SUBACCOUNT))
+    if out:
+        given = {r.sort_key for r in routes if r.kind is TransferKind.SUBACCOUNT}
+        out = [r for r in out if r.sort_key not in given]
     return out
 
 
-def _coin_bound(usd: float, price_usd: float, haircut: float) -> float:
+def _coin_bound(usd: np.ndarray, price_usd: np.ndarray, haircut: np.ndarray) -> np.ndarray:
     """Coin worth ``usd`` of equity at ``haircut``, a venue's smallest (inf if 0)."""
     value = price_usd * haircut
-    return math.inf if value <= 0 or math.isinf(usd) else usd / value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((value <= 0) | np.isinf(usd), np.inf, usd / value)
 
 
 def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Frame:  # noqa: PLR0915 - one table per constraint family, built in the order the docstring lists them
@@ -185,70 +262,123 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     for i, a in enumerate(accounts):
         for asset, q in a.free_coin.items():
             free[(i, asset)] = q
-    given = {r.sort_key for r in snapshot.routes}
-    all_routes = sorted(
-        [*snapshot.routes, *_sub_account_routes(accounts, given)], key=lambda r: r.sort_key
-    )
+
+    def order(r: Route) -> tuple[str, int, int, Currency, str, str]:
+        """``sort_key`` with each account as its place in ``keys`` (the same order: the
+        accounts are sorted by key), compared as ints rather than by AccountKey's methods."""
+        kind, source, destination, asset, address, network = r.sort_key
+        return kind, index[source], index[destination], Currency(asset), address, network
+
+    listed = [*snapshot.routes, *_sub_account_routes(accounts, snapshot.routes)]
+    keyed = sorted(zip(map(order, listed), listed, strict=True), key=lambda pair: pair[0])
+    all_routes = [r for _, r in keyed]
 
     members = [[k for k in range(len(keys)) if venue_index[k] == v] for v in range(len(venues))]
     give = [math.fsum(max(0.0, equity0[k] - hard_lo[k]) for k in m) for m in members]
     take = [math.fsum(max(0.0, ceiling[k] - equity0[k]) for k in m) for m in members]
-    terms: list[RouteTerms] = []
-    unusable: list[tuple[Route, str]] = []
-    # Per venue and asset, once: a venue pair has a route per asset (issue 18: at 50
-    # venues these sums, repeated per route, were a third of the frame).
-    assets = {r.asset for r in all_routes}
-    pairs = [(v, asset) for v in range(len(venues)) for asset in assets]
-    haircut = {(v, a): min(accounts[k].haircut(a) for k in members[v]) for v, a in pairs}
-    withdrawable_coin = {
-        (v, a): math.fsum(free.get((k, a), 0.0) for k in members[v]) for v, a in pairs
-    }
-    for r in all_routes:
-        i, j = index[r.source], index[r.destination]
-        vi, vj = venue_index[i], venue_index[j]
-        p = prices[r.asset]
-        withdrawable = withdrawable_coin[(vi, r.asset)]
-        if withdrawable <= 0:
-            continue  # nothing of that asset anywhere it could come from: not a route today
-        # Tight big-M: the source venue cannot lose more equity than it can spare, nor the
-        # destination venue gain more than fits under its ceilings (relays included).
-        upper = min(
-            withdrawable,
-            _coin_bound(give[vi], p, haircut[(vi, r.asset)]),
-            _coin_bound(take[vj], p, haircut[(vj, r.asset)]) + r.fee_coin,
-        )
-        binary = r.fee_coin > 0 or r.min_coin > 0
-        lower = max(r.min_effective_coin, r.fee_coin + MIN_CREDIT_USD / p) if binary else 0.0
-        if lower > upper or upper <= 0:
-            if lower > 0:
-                why = (
-                    f"{r.source}->{r.destination} {r.asset} needs >= {lower:g} "
-                    f"coin; {withdrawable:g} withdrawable, at most {upper:g} useful"
-                )
-                unusable.append((r, why))
-            continue
-        src, dst = accounts[i], accounts[j]
-        rs, rd = src.idle_rate(r.asset), dst.idle_rate(r.asset)
-        hd = dst.haircut(r.asset)
-        pen_s, pen_d = penalty[venue_index[i]], penalty[venue_index[j]]
-        terms.append(
-            RouteTerms(
-                route=r,
-                src=i,
-                dst=j,
-                price_usd=p,
-                upper_coin=upper,
-                lower_coin=lower,
-                binary=binary,
-                src_value_usd=p * src.haircut(r.asset),
-                dst_value_usd=p * hd,
-                idle_x_usd=p * (horizon_y * (rd - rs) + rs * r.delay_ms / MS_PER_YEAR),
-                idle_y_usd=-p * r.fee_coin * horizon_y * rd,
-                trust_x_usd=p * (pen_d * hd - pen_s * src.haircut(r.asset)),
-                trust_y_usd=-p * r.fee_coin * pen_d * hd,
-                fee_y_usd=p * r.fee_coin,
-            )
-        )
+    # Every route's bounds and costs as columns (issue 18: at 50 venues x 4 assets the
+    # per-route loop over 9,800 routes was most of the frame); objects only for the
+    # routes kept and the ones blocked.
+    assets = sorted({r.asset for r in all_routes})
+    where = {a: q for q, a in enumerate(assets)}
+    n_v, n_a = len(venues), len(assets)
+    account_haircut = np.array([[a.haircut(x) for x in assets] for a in accounts]).reshape(
+        len(accounts), n_a
+    )
+    account_idle = np.array([[a.idle_rate(x) for x in assets] for a in accounts]).reshape(
+        len(accounts), n_a
+    )
+    venue_haircut = np.array(
+        [[min(accounts[k].haircut(x) for k in m) for x in assets] for m in members]
+    ).reshape(n_v, n_a)
+    withdrawable_coin = np.array(
+        [[math.fsum(free.get((k, x), 0.0) for k in m) for x in assets] for m in members]
+    ).reshape(n_v, n_a)
+    ends = np.array([(key[1], key[2], where[key[3]]) for key, _ in keyed], dtype=np.int64).reshape(
+        -1, 3
+    )
+    src, dst, asset_at = ends[:, 0], ends[:, 1], ends[:, 2]
+    fee = np.array([r.fee_coin for r in all_routes], dtype=np.float64)
+    minimum = np.array([r.min_coin for r in all_routes], dtype=np.float64)
+    delay = np.array([r.delay_ms for r in all_routes], dtype=np.float64)
+    src_v, dst_v = (
+        np.array(venue_index, dtype=np.int64)[src],
+        np.array(venue_index, dtype=np.int64)[dst],
+    )
+    price = np.array([prices[x] for x in assets])[asset_at]
+    withdrawable = withdrawable_coin[src_v, asset_at]
+    # Tight big-M: the source venue cannot lose more equity than it can spare, nor the
+    # destination venue gain more than fits under its ceilings (relays included).
+    upper = np.minimum(
+        np.minimum(
+            withdrawable, _coin_bound(np.array(give)[src_v], price, venue_haircut[src_v, asset_at])
+        ),
+        _coin_bound(np.array(take)[dst_v], price, venue_haircut[dst_v, asset_at]) + fee,
+    )
+    binary = (fee > 0) | (minimum > 0)
+    lower = np.where(
+        binary, np.maximum(np.maximum(minimum, fee), fee + MIN_CREDIT_USD / price), 0.0
+    )
+    # Nothing of the asset anywhere it could come from: not a route today.
+    possible = withdrawable > 0
+    unfit = possible & ((lower > upper) | (upper <= 0))
+    at = np.flatnonzero(unfit & (lower > 0))
+    blocked = _BlockedColumns(
+        tuple(all_routes[k] for k in at.tolist()), lower[at], withdrawable[at], upper[at]
+    )
+    kept = np.flatnonzero(possible & ~unfit)
+    src, dst, asset_at, src_v, dst_v, price, fee = (
+        src[kept],
+        dst[kept],
+        asset_at[kept],
+        src_v[kept],
+        dst_v[kept],
+        price[kept],
+        fee[kept],
+    )
+    hs, hd = account_haircut[src, asset_at], account_haircut[dst, asset_at]
+    rs, rd = account_idle[src, asset_at], account_idle[dst, asset_at]
+    pen_s, pen_d = np.array(penalty)[src_v], np.array(penalty)[dst_v]
+    src_value, dst_value = price * hs, price * hd
+    idle_x = price * (horizon_y * (rd - rs) + rs * delay[kept] / MS_PER_YEAR)
+    idle_y = -price * fee * horizon_y * rd
+    trust_x = price * (pen_d * hd - pen_s * hs)
+    trust_y = -price * fee * pen_d * hd
+    columns = zip(
+        kept.tolist(),
+        src.tolist(),
+        dst.tolist(),
+        price.tolist(),
+        upper[kept].tolist(),
+        lower[kept].tolist(),
+        binary[kept].tolist(),
+        src_value.tolist(),
+        dst_value.tolist(),
+        idle_x.tolist(),
+        idle_y.tolist(),
+        trust_x.tolist(),
+        trust_y.tolist(),
+        (price * fee).tolist(),
+        strict=True,
+    )
+    terms = [RouteTerms(all_routes[k], *rest) for k, *rest in columns]
+    sub = TransferKind.SUBACCOUNT
+    route_columns = RouteColumns(
+        src=src,
+        dst=dst,
+        asset=asset_at,
+        assets=tuple(assets),
+        subaccount=np.array([all_routes[k].kind is sub for k in kept.tolist()], dtype=bool),
+        binary=binary[kept],
+        price=price,
+        fee_coin=fee,
+        upper_coin=upper[kept],
+        lower_coin=lower[kept],
+        src_value=src_value,
+        dst_value=dst_value,
+        cost_x=idle_x + trust_x,
+        cost_y=price * fee + idle_y + trust_y,
+    )
     return Frame(
         snapshot=snapshot,
         accounts=accounts,
@@ -266,6 +396,7 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
         share_frac=share,
         penalty_frac=penalty,
         routes=tuple(terms),
-        unusable=tuple(unusable),
+        columns=route_columns,
+        blocked=blocked,
         free_coin=free,
     )
