@@ -43,7 +43,7 @@ import numpy as np
 
 from bot.domain.greek_limits import LimitCheck, LimitLevel
 from bot.domain.ids import Currency
-from bot.domain.option_hedge_solver import TIME_LIMIT_S, Program, solve
+from bot.domain.option_hedge_solver import NODE_LIMIT, Program, solve
 from bot.pricing.arrays import BoolArray, FloatArray, IntArray
 
 _EPS: Final = 1e-9
@@ -225,8 +225,8 @@ def propose(
     )
     if found.x is None:
         why = explain(candidates, rows, g, max_premium_usd=max_premium_usd)
-        if found.timed_out:
-            why = (f"not solved within {TIME_LIMIT_S:g} s", *why)
+        if found.gave_up:
+            why = (f"not solved within {NODE_LIMIT:,} branch-and-bound nodes", *why)
         return Proposal(False, np.zeros(n), 0.0, 0.0, 0.0, rows, tuple(before.tolist()), why)
     lots = found.x
     amount = lot * (lots[:n] - lots[n:])

@@ -26,7 +26,9 @@ from bot.pricing.arrays import BoolArray, FloatArray, IntArray
 
 MIP_REL_GAP: Final = 1e-3
 """Stop when the MIP is within 0.1 % of its bound: lots are coarser than that."""
-TIME_LIMIT_S: Final = 5.0
+NODE_LIMIT: Final = 20_000
+"""Branch-and-bound nodes before the search gives up: a count, not a time limit, so a
+proposal does not depend on how loaded the machine is."""
 _START_PER_ROW: Final = 8
 _ADD_PER_ROUND: Final = 16
 _MAX_ROUNDS: Final = 50
@@ -53,10 +55,11 @@ class Program:
 
 @dataclass(frozen=True, slots=True)
 class Solution:
-    """Integer column values, or None with ``timed_out`` saying whether HiGHS gave up."""
+    """Integer column values, or None with ``gave_up`` saying whether HiGHS stopped at its
+    node limit."""
 
     x: FloatArray | None
-    timed_out: bool = False
+    gave_up: bool = False
 
 
 def solve(program: Program) -> Solution:
@@ -82,10 +85,10 @@ def _mip(program: Program, cols: IntArray) -> Solution:
         constraints=[LinearConstraint(program.a[:, cols], program.lo_row, program.hi_row)]
         if program.a.shape[0]
         else [],
-        options={"mip_rel_gap": MIP_REL_GAP, "time_limit": TIME_LIMIT_S},
+        options={"mip_rel_gap": MIP_REL_GAP, "node_limit": NODE_LIMIT},
     )
     if res.x is None:
-        return Solution(None, timed_out=res.status == 1)
+        return Solution(None, gave_up=res.status == 1)
     x = np.zeros(program.cost.size)
     x[cols] = np.round(np.asarray(res.x, dtype=np.float64))
     return Solution(x)
