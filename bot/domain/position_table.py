@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from itertools import chain, repeat
-from operator import attrgetter, is_
+from operator import attrgetter, is_, itemgetter
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -285,8 +285,7 @@ class PositionTable:
         n = len(positions)
         marks = list(
             chain.from_iterable(
-                map(s.marks.get, syms, repeat(_NO_MARK))
-                for s, syms in zip(snaps, static.symbols_by_venue, strict=True)
+                fetch(s.marks) for s, fetch in zip(snaps, static.mark_fetchers, strict=True)
             )
         )
         cols: dict[str, NDArray[Any]] = {
@@ -355,7 +354,7 @@ class _Static:
     counts: tuple[int, ...]
     names: tuple[Currency, ...]
     symbols: tuple[Symbol, ...]
-    symbols_by_venue: tuple[tuple[Symbol, ...], ...]
+    mark_fetchers: tuple[Callable[[Mapping[Symbol, Mark]], Sequence[Mark]], ...]
     columns: dict[str, NDArray[Any]]
 
 
@@ -416,11 +415,36 @@ def _static_columns(
         counts=counts,
         names=names,
         symbols=symbols,
-        symbols_by_venue=tuple(symbols[a:b] for a, b in itertools.pairwise(bounds)),
+        mark_fetchers=tuple(_mark_fetcher(symbols[a:b]) for a, b in itertools.pairwise(bounds)),
         columns=columns,
     )
     _LAST_STATIC[:] = [static]
     return static
+
+
+def _mark_fetcher(symbols: tuple[Symbol, ...]) -> Callable[[Mapping[Symbol, Mark]], Sequence[Mark]]:
+    """A venue's marks of ``symbols`` in order, :data:`_NO_MARK` for a missing one.
+
+    One ``itemgetter`` over all the symbols, built once per instrument memo: a single
+    C-level call per venue, half the cost of a ``dict.get`` per position (10,000 positions,
+    every cycle); a missing mark (rare) falls back to that walk.
+    """
+
+    def walk(marks: Mapping[Symbol, Mark]) -> Sequence[Mark]:
+        return tuple(map(marks.get, symbols, repeat(_NO_MARK)))
+
+    if len(symbols) < 2:  # itemgetter of one key returns the value, not a tuple
+        return walk
+    fetch_all = itemgetter(*symbols)
+
+    def fetch(marks: Mapping[Symbol, Mark]) -> Sequence[Mark]:
+        try:
+            found: Sequence[Mark] = fetch_all(marks)
+        except KeyError:
+            return walk(marks)
+        return found
+
+    return fetch
 
 
 def _check_column(name: str, arr: object, n: int | None) -> int:

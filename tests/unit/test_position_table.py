@@ -141,6 +141,16 @@ def test_from_snapshots_missing_mark_is_nan_not_zero() -> None:
     assert np.isnan(table.underlying_usd).all() and np.isnan(table.mark_price).all()
 
 
+def test_from_snapshots_missing_one_mark_of_several_keeps_the_others() -> None:
+    """One venue missing one of its marks: that row is NaN, the others keep their own."""
+    snap = _deribit()
+    partial = replace(snap, marks={PERP.symbol: snap.marks[PERP.symbol]})
+    for book in (snap, partial, snap):  # the memo's fetcher, with and without the gap
+        table = PositionTable.from_snapshots([book, _bybit()])
+        assert table.mark_price[0] == 60_010.0 and table.mark_price[2] == 4_100.0
+        assert np.isnan(table.mark_price[1]) == (book is partial)
+
+
 def test_from_snapshots_adds_requested_underlyings() -> None:
     """Extra underlyings (collateral without positions) appear, sorted, with NaN index."""
     table = PositionTable.from_snapshots([_deribit()], underlyings=["ETH", "BTC"])
