@@ -250,9 +250,7 @@ def value_book(
         options=options,
         hedges=hedges,
         n_expired=np.bincount(table.underlying_idx[expired], minlength=m),
-        buckets=_buckets(
-            und, table.expiry_ms[live], delta=delta, gamma_pct=gamma_pct, vega=vega, m=m
-        ),
+        buckets=_buckets(table, live, delta=delta, gamma_pct=gamma_pct, vega=vega),
     )
     sigma_u, tau_u = _vega_weighted(
         und, np.where(is_opt, vega, 0.0), vol_pos[live], tau_pos[live], m
@@ -304,26 +302,27 @@ def _vega_weighted(
 
 
 def _buckets(
-    und: IntArray,
-    expiry_ms: IntArray,
+    table: PositionTable,
+    live: IntArray,
     *,
     delta: FloatArray,
     gamma_pct: FloatArray,
     vega: FloatArray,
-    m: int,
 ) -> ExpiryBuckets:
-    """Sum per (underlying, expiry) through one packed int64 key and np.unique."""
-    span = int(expiry_ms.max(initial=0)) + 2  # expiry_ms + 1 lies in [0, span)
-    if m * span >= np.iinfo(np.int64).max:
-        raise ValueError(f"expiry_ms up to {span - 2} is not a millisecond timestamp")
-    keys, inverse = np.unique(und * span + (expiry_ms + 1), return_inverse=True)
-    k = keys.shape[0]
+    """Sum per (underlying, expiry) pair held live: the book's pairs
+    (:meth:`PositionTable.expiry_groups`, sorted once per instrument set) less those
+    without a live row."""
+    und, expiry_ms, row_group = table.expiry_groups()
+    group = row_group[live]
+    held = np.bincount(group, minlength=und.shape[0]) > 0
+    renumbered = (np.cumsum(held) - 1)[group]
+    k = int(np.count_nonzero(held))
     return ExpiryBuckets(
-        underlying_idx=keys // span,
-        expiry_ms=keys % span - 1,
-        delta_coin=_sum_by(inverse, delta, k),
-        gamma_coin_per_pct=_sum_by(inverse, gamma_pct, k),
-        vega_usd_per_volpt=_sum_by(inverse, vega, k),
+        underlying_idx=und[held],
+        expiry_ms=expiry_ms[held],
+        delta_coin=_sum_by(renumbered, delta, k),
+        gamma_coin_per_pct=_sum_by(renumbered, gamma_pct, k),
+        vega_usd_per_volpt=_sum_by(renumbered, vega, k),
     )
 
 

@@ -206,6 +206,32 @@ class PositionTable:
         _LAST_ROWS[:] = [(self.symbols, wanted, rows)]
         return rows
 
+    def expiry_groups(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.intp]]:
+        """The distinct (underlying, expiry) pairs of the book's rows, sorted by underlying
+        then expiry (``underlying_idx``, ``expiry_ms`` per pair), and each row's pair: what
+        exposure sums its expiry buckets over.
+
+        Memoised on the instrument memo's read-only columns, which the tables of one memo
+        share: a cycle sorts its 10,000 rows only when its instruments changed.
+        """
+        und, expiry = _memo_column(self.underlying_idx), _memo_column(self.expiry_ms)
+        if _LAST_GROUPS and und is not None and expiry is not None:
+            last_und, last_expiry, groups = _LAST_GROUPS[0]
+            if und is last_und and expiry is last_expiry:
+                return groups
+        span = int(self.expiry_ms.max(initial=0)) + 2  # expiry_ms + 1 lies in [0, span)
+        if len(self.underlyings) * span >= np.iinfo(np.int64).max:
+            raise ValueError(f"expiry_ms up to {span - 2} is not a millisecond timestamp")
+        keys, row_group = np.unique(
+            self.underlying_idx * span + (self.expiry_ms + 1), return_inverse=True
+        )
+        groups = (keys // span, keys % span - 1, row_group)
+        for arr in groups:
+            arr.flags.writeable = False
+        if und is not None and expiry is not None:
+            _LAST_GROUPS[:] = [(und, expiry, groups)]
+        return groups
+
     @classmethod
     def from_arrays(
         cls,
@@ -362,6 +388,16 @@ _LAST_ROWS: list[tuple[tuple[Symbol, ...], frozenset[Symbol], NDArray[np.int64]]
 """A one-entry memo of :meth:`PositionTable.rows_of`; the entry holds the symbols tuple it
 was computed on, so an identity match is never a recycled id."""
 
+_LAST_GROUPS: list[
+    tuple[
+        NDArray[np.int64],
+        NDArray[np.int64],
+        tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.intp]],
+    ]
+] = []
+"""A one-entry memo of :meth:`PositionTable.expiry_groups`, kept only for the read-only
+columns of the instrument memo (which it holds, so a match is never a recycled id)."""
+
 _LAST_STATIC: list[_Static] = []
 """A one-entry memo: a daemon polls the same instrument objects (the venue adapter caches
 them), so only sizes and marks change between cycles. Identity is checked element by
@@ -420,6 +456,22 @@ def _static_columns(
     )
     _LAST_STATIC[:] = [static]
     return static
+
+
+def _memo_column(view: NDArray[Any]) -> NDArray[Any] | None:
+    """The array ``view`` shows if it shows all of a read-only one, as every table built
+    from the instrument memo shows the memo's columns; else None. A key no slice,
+    reordering or writable copy can match."""
+    base = view.base
+    if (
+        isinstance(base, np.ndarray)
+        and not base.flags.writeable
+        and base.shape == view.shape
+        and base.strides == view.strides
+        and base.ctypes.data == view.ctypes.data
+    ):
+        return base
+    return None
 
 
 def _mark_fetcher(symbols: tuple[Symbol, ...]) -> Callable[[Mapping[Symbol, Mark]], Sequence[Mark]]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
 import pytest
 
+from bot.domain.exposure import value_book
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
@@ -290,3 +291,58 @@ class TestRowsOf:
         """A route on an instrument with no position finds no row, not an error."""
         table = PositionTable.from_snapshots([_deribit()])
         assert table.rows_of(frozenset({Symbol("ETH-PERPETUAL")})).size == 0
+
+
+def _rows_view(table: PositionTable, stop: int) -> PositionTable:
+    """The first ``stop`` positions as views of ``table``'s columns (no copy)."""
+    arrays = {
+        f.name: getattr(table, f.name)[:stop]
+        for f in fields(table)
+        if f.name not in ("underlyings", "venues", "index_usd", "symbols")
+    }
+    return PositionTable(
+        underlyings=table.underlyings,
+        venues=table.venues,
+        index_usd=table.index_usd.copy(),
+        symbols=table.symbols[:stop],
+        **arrays,
+    )
+
+
+class TestExpiryGroups:
+    def test_names_each_pair_once_sorted_and_each_rows_pair(self) -> None:
+        """Pairs sorted by underlying then expiry (perpetual first); rows point at theirs."""
+        und, expiry_ms, row_group = PositionTable.from_snapshots(
+            [_deribit(), _bybit()]
+        ).expiry_groups()
+        assert und.tolist() == [0, 0] and expiry_ms.tolist() == [NO_EXPIRY_MS, EXPIRY_MS]
+        assert row_group.tolist() == [0, 1, 1]
+
+    def test_tables_of_one_instrument_memo_share_one_sort(self) -> None:
+        """A second read of the same instruments reuses the groups instead of sorting again."""
+        first = PositionTable.from_snapshots([_deribit(), _bybit()]).expiry_groups()
+        again = PositionTable.from_snapshots([_deribit(ts_ms=5_000), _bybit()]).expiry_groups()
+        assert again is first
+
+    def test_a_view_of_some_rows_is_grouped_afresh(self) -> None:
+        """Two rows viewing the memo's columns get their own groups, not the memo's three."""
+        table = PositionTable.from_snapshots([_deribit(), _bybit()])
+        table.expiry_groups()
+        _, expiry_ms, row_group = _rows_view(table, 1).expiry_groups()
+        assert expiry_ms.tolist() == [NO_EXPIRY_MS] and row_group.tolist() == [0]
+
+    def test_a_pair_with_no_live_row_has_no_exposure_bucket(self) -> None:
+        """Closing the option's rows drops its expiry bucket though the memo's groups keep it."""
+        snap = _deribit()
+        closed = replace(snap, positions=(snap.positions[0], replace(snap.positions[1], size=0.0)))
+        for book, expiries in ((snap, [NO_EXPIRY_MS, EXPIRY_MS]), (closed, [NO_EXPIRY_MS])):
+            table = PositionTable.from_snapshots([book])
+            buckets = value_book(
+                table,
+                forward_usd=table.forward_usd(),
+                valuation_ts_ms=0,
+                numeraire="coin",
+                collateral_coin=np.zeros(1),
+            ).exposure.buckets
+            assert buckets.expiry_ms.tolist() == expiries
+            assert buckets.underlying_idx.tolist() == [0] * len(expiries)
