@@ -270,6 +270,18 @@ def test_from_snapshots_reuses_instrument_columns_only_for_the_same_instruments(
     assert np.array_equal(fresh.strike_usd[:n][options], first.strike_usd[:n][options] + 1)
 
 
+def test_from_snapshots_reuses_instrument_columns_for_equal_instrument_copies() -> None:
+    """Instruments read afresh but equal field for field (a re-listing of the same contracts)
+    reuse the memoised columns: they depend on the instruments' values alone."""
+    first = PositionTable.from_snapshots([_deribit(), _bybit()])
+    snap = _deribit()
+    copies = replace(snap, positions=tuple(replace(p, instrument=replace(p.instrument))
+                                           for p in snap.positions))  # fmt: skip
+    assert copies.positions[0].instrument is not snap.positions[0].instrument
+    again = PositionTable.from_snapshots([copies, _bybit()])
+    assert np.shares_memory(again.kind, first.kind)
+
+
 class TestRowsOf:
     def test_finds_the_rows_of_the_wanted_symbols(self) -> None:
         """rows_of names every row holding one of the symbols, in table order."""
