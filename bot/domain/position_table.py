@@ -21,7 +21,7 @@ from enum import IntEnum
 from itertools import chain, repeat
 from operator import attrgetter, is_, itemgetter
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -131,9 +131,11 @@ class PositionTable:
             _check_column(name, getattr(self, name), n)
         _check_names("underlyings", self.underlyings)
         _check_names("venues", self.venues)
-        _check_range("underlying_idx", self.underlying_idx, len(self.underlyings))
-        _check_range("venue_idx", self.venue_idx, len(self.venues))
-        _check_range("kind", self.kind, len(KindCode))
+        checked = _instrument_columns_checked(self)
+        if not checked:
+            _check_range("underlying_idx", self.underlying_idx, len(self.underlyings))
+            _check_range("venue_idx", self.venue_idx, len(self.venues))
+            _check_range("kind", self.kind, len(KindCode))
         index = self.index_usd
         if not isinstance(index, np.ndarray) or index.dtype != np.float64 or index.ndim != 1:
             raise TypeError(f"index_usd must be a 1-D float64 array, got {index!r}")
@@ -143,16 +145,23 @@ class PositionTable:
             raise ValueError(f"index_usd must be positive and finite or NaN, got {index}")
         if self.symbols and len(self.symbols) != n:
             raise ValueError(f"symbols has {len(self.symbols)} names for {n} positions")
-        self._check_semantics()
+        self._check_semantics(instruments_checked=checked)
+        if not checked:
+            _remember_checked(self)
         for name in (*_DTYPES, "index_usd"):
             view = getattr(self, name).view()
             view.flags.writeable = False
             object.__setattr__(self, name, view)
 
-    def _check_semantics(self) -> None:
+    def _check_semantics(self, *, instruments_checked: bool) -> None:
+        _reject("size is not finite", ~np.isfinite(self.size), self)
+        if not instruments_checked:
+            self._check_instrument_columns()
+        _reject("mark_iv is negative", self.mark_iv < 0, self)
+
+    def _check_instrument_columns(self) -> None:
         is_option = self.kind == KindCode.OPTION
         dated = is_option | (self.kind == KindCode.FUTURE)
-        _reject("size is not finite", ~np.isfinite(self.size), self)
         _reject(
             "an option needs a positive finite strike_usd",
             is_option & ~(np.isfinite(self.strike_usd) & (self.strike_usd > 0)),
@@ -171,7 +180,6 @@ class PositionTable:
             self.amount_is_usd & ~(self.is_inverse & ~is_option & (self.kind != KindCode.SPOT)),
             self,
         )
-        _reject("mark_iv is negative", self.mark_iv < 0, self)
 
     def __len__(self) -> int:
         return int(self.size.shape[0])
@@ -457,11 +465,47 @@ def _static_columns(
     return static
 
 
+_INSTRUMENT_COLUMNS: Final = (
+    "underlying_idx", "venue_idx", "kind", "is_call", "is_inverse", "amount_is_usd",
+    "strike_usd", "expiry_ms",
+)  # fmt: skip
+"""The columns a book's instruments alone decide (:class:`_Static`)."""
+
+_LAST_CHECKED: list[tuple[int, int, tuple[NDArray[Any], ...]]] = []
+"""A one-entry memo: the instrument memo's columns (and the name counts their indices were
+checked against) that passed the range and instrument checks. Held, so never a recycled id."""
+
+
+def _instrument_key(table: PositionTable) -> tuple[int, int, tuple[NDArray[Any], ...]] | None:
+    """What a table's instrument checks depend on, if its instrument columns are all whole
+    read-only arrays (the memo's); None otherwise."""
+    columns = tuple(_memo_column(getattr(table, name)) for name in _INSTRUMENT_COLUMNS)
+    if any(c is None for c in columns):
+        return None
+    return len(table.underlyings), len(table.venues), cast(tuple[NDArray[Any], ...], columns)
+
+
+def _instrument_columns_checked(table: PositionTable) -> bool:
+    """Whether ``table``'s instrument columns are the memo's, already checked: a cycle then
+    checks only its sizes and vols, not again the 10,000 rows its instruments fixed."""
+    key = _instrument_key(table)
+    if key is None or not _LAST_CHECKED:
+        return False
+    underlyings, venues, columns = _LAST_CHECKED[0]
+    return (underlyings, venues) == key[:2] and all(map(is_, columns, key[2]))
+
+
+def _remember_checked(table: PositionTable) -> None:
+    key = _instrument_key(table)
+    if key is not None:
+        _LAST_CHECKED[:] = [key]
+
+
 def _memo_column(view: NDArray[Any]) -> NDArray[Any] | None:
-    """The array ``view`` shows if it shows all of a read-only one, as every table built
-    from the instrument memo shows the memo's columns; else None. A key no slice,
+    """The read-only array that is ``view`` or that ``view`` shows all of, as every table
+    built from the instrument memo shows the memo's columns; else None. A key no slice,
     reordering or writable copy can match."""
-    base = view.base
+    base = view if view.base is None else view.base
     if (
         isinstance(base, np.ndarray)
         and not base.flags.writeable

@@ -282,6 +282,23 @@ def test_from_snapshots_reuses_instrument_columns_for_equal_instrument_copies() 
     assert np.shares_memory(again.kind, first.kind)
 
 
+class TestChecksOfMemoColumns:
+    def test_a_cycle_on_checked_instrument_columns_still_checks_sizes_and_vols(self) -> None:
+        """Reused instrument columns skip their own checks, not those of the read."""
+        table = PositionTable.from_snapshots([_deribit(), _bybit()])
+        PositionTable.from_snapshots([_deribit(), _bybit()])  # the memo's columns, checked
+        with pytest.raises(ValueError, match="size is not finite"):
+            replace(table, size=np.array([1.0, np.inf, 1.0]))
+        with pytest.raises(ValueError, match="mark_iv is negative"):
+            replace(table, mark_iv=np.array([np.nan, -0.1, np.nan]))
+
+    def test_checked_columns_are_range_checked_again_against_other_names(self) -> None:
+        """The memo's indices, checked against one underlying, are checked again against none."""
+        table = PositionTable.from_snapshots([_deribit(), _bybit()])
+        with pytest.raises(ValueError, match="underlying_idx"):
+            replace(table, underlyings=(), index_usd=np.zeros(0))
+
+
 class TestRowsOf:
     def test_finds_the_rows_of_the_wanted_symbols(self) -> None:
         """rows_of names every row holding one of the symbols, in table order."""
