@@ -292,12 +292,16 @@ def _expired_and_live(table: PositionTable, valuation_ts_ms: int) -> tuple[BoolA
 def _vega_weighted(
     und: IntArray, vega: FloatArray, vol: FloatArray, tau_years: FloatArray, m: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Vol and expiry per underlying, weighted by |position vega| (NaN and 0 without any)."""
+    """Vol and expiry per underlying, weighted by |position vega| (NaN and 0 without any).
+
+    ``vol`` is finite or NaN (value_book has checked every option's); a NaN counts as 0.
+    """
     weight = np.abs(vega)
     weight = np.where(np.isfinite(weight), weight, 0.0)
     total = _sum_by(und, weight, m)
+    known_vol = np.where(np.isnan(vol), 0.0, vol)  # nan_to_num's inf checks cost 3x, unneeded
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma = np.where(total > 0, _sum_by(und, weight * np.nan_to_num(vol), m) / total, np.nan)
+        sigma = np.where(total > 0, _sum_by(und, weight * known_vol, m) / total, np.nan)
         tau = np.where(total > 0, _sum_by(und, weight * tau_years, m) / total, 0.0)
     return sigma, tau
 
