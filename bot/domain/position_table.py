@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from itertools import chain, repeat
+from itertools import repeat
 from operator import attrgetter, is_, itemgetter
 from types import MappingProxyType
 from typing import Any, Final, cast
@@ -311,17 +311,17 @@ class PositionTable:
         venues = tuple(s.venue for s in snaps)
         if len(set(venues)) != len(venues):
             raise ValueError(f"a venue appears in more than one snapshot: {venues}")
-        positions = list(chain.from_iterable(s.positions for s in snaps))
+        positions: list[Position] = []  # list.extend copies a tuple at C speed; chain does not
+        for snap in snaps:
+            positions.extend(snap.positions)
         static = _static_columns(snaps, positions, tuple(underlyings))
         # C-level fetches, one column at a time (map, fromiter): this runs every cycle over
         # the whole book, and a tuple per position would be ~n objects for the collector.
         # numpy turns None into NaN in a float column.
         n = len(positions)
-        marks = list(
-            chain.from_iterable(
-                fetch(s.marks) for s, fetch in zip(snaps, static.mark_fetchers, strict=True)
-            )
-        )
+        marks: list[Mark] = []
+        for snap, fetch in zip(snaps, static.mark_fetchers, strict=True):
+            marks.extend(fetch(snap.marks))
         cols: dict[str, NDArray[Any]] = {
             **static.columns,
             "size": np.fromiter(map(_SIZE, positions), np.float64, n),
