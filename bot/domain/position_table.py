@@ -367,9 +367,11 @@ def index_venues(
     venues' reads minutes of a fast clock apart still value the book at one instant.
     ``kind``, ``venue_idx`` and ``underlying_idx`` are the table's columns.
     """
-    opt = kind == KindCode.OPTION
-    holds = np.zeros((len(snapshots), len(underlyings)), dtype=np.bool_)
-    holds[venue_idx[opt], underlying_idx[opt]] = True
+    pairs = venue_idx * len(underlyings) + underlying_idx  # one bincount: no masked gathers
+    held = np.bincount(
+        pairs, weights=kind == KindCode.OPTION, minlength=len(snapshots) * len(underlyings)
+    )
+    holds = held.reshape(len(snapshots), len(underlyings)) > 0
     order = sorted(range(len(snapshots)), key=lambda v: snapshots[v].ts_ms)
     out = []
     for u, name in enumerate(underlyings):
