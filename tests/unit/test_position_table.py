@@ -324,18 +324,10 @@ class TestRowsOf:
 
 def _rows_view(table: PositionTable, stop: int) -> PositionTable:
     """The first ``stop`` positions as views of ``table``'s columns (no copy)."""
-    arrays = {
-        f.name: getattr(table, f.name)[:stop]
-        for f in fields(table)
-        if f.name not in ("underlyings", "venues", "index_usd", "symbols")
-    }
-    return PositionTable(
-        underlyings=table.underlyings,
-        venues=table.venues,
-        index_usd=table.index_usd.copy(),
-        symbols=table.symbols[:stop],
-        **arrays,
-    )
+    per_row = [
+        f.name for f in fields(table) if f.name not in ("underlyings", "venues", "index_usd")
+    ]
+    return replace(table, **{name: getattr(table, name)[:stop] for name in per_row})
 
 
 class TestExpiryGroups:
