@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -42,9 +43,10 @@ def tolerance_usd(scale_usd: float) -> float:
 class RouteTerms(NamedTuple):
     """A usable route with its bound and per-unit effects, all in USD except ``upper_coin``.
 
-    A named tuple, immutable like the frame's other values, made at C speed: at 50 venues
-    a frame makes 4,000 of them per plan, and a frozen dataclass's ``__init__`` (one
-    ``object.__setattr__`` per field) was a third of the frame (issue 18)."""
+    A named tuple, immutable like the frame's other values, made at C speed (see
+    :func:`build_frame`): at 50 venues a frame makes 4,000 of them per plan, and a frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` per field) was a third of the frame
+    (issue 18)."""
 
     route: Route
     src: int
@@ -351,8 +353,8 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     idle_y = -price * fee * horizon_y * rd
     trust_x = price * (pen_d * hd - pen_s * hs)
     trust_y = -price * fee * pen_d * hd
-    columns = zip(
-        kept.tolist(),
+    rows = zip(
+        [all_routes[k] for k in kept.tolist()],
         src.tolist(),
         dst.tolist(),
         price.tolist(),
@@ -368,7 +370,9 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
         (price * fee).tolist(),
         strict=True,
     )
-    terms = [RouteTerms(all_routes[k], *rest) for k, *rest in columns]
+    # Each row made a RouteTerms by ``tuple.__new__`` in C: the named tuple's own ``__new__``
+    # is a Python function, and a call per route was a quarter of the frame (issue 18).
+    terms: list[RouteTerms] = list(map(tuple.__new__, repeat(RouteTerms), rows))
     sub = TransferKind.SUBACCOUNT
     route_columns = RouteColumns(
         src=src,
