@@ -333,13 +333,21 @@ def _solve(lp: LpModel, settings: OptimizerSettings) -> tuple[Solved, float, boo
 
 def _amounts_coin(frame: Frame, x: np.ndarray) -> list[float]:
     """Coin per route from the solver's USD values, noise dropped and trimmed so no account
-    sends more than it may withdraw plus what its siblings pass it in the same plan."""
+    sends more than it may withdraw plus what its siblings pass it in the same plan.
+
+    Only the routes that send something are looked at: the others add nothing to a sum
+    (each an exact ``fsum``) and are never scaled (issue 18: the passes went over all
+    4,000 routes of a 50-venue frame for a few dozen that send).
+    """
     routes = frame.routes
-    coin = [float(x[k]) / r.price_usd if x[k] > DUST_USD else 0.0 for k, r in enumerate(routes)]
+    n = len(routes)
+    sends = x[:n] > DUST_USD
+    coin: list[float] = np.where(sends, x[:n] / frame.columns.price, 0.0).tolist()
+    active = [(k, routes[k]) for k in np.flatnonzero(sends).tolist()]
     for _ in range(len(frame.keys) + 1):  # relays settle in at most one pass per account
         out: dict[tuple[int, Currency], list[float]] = {}
         relay: dict[tuple[int, Currency], list[float]] = {}
-        for k, r in enumerate(routes):
+        for k, r in active:
             out.setdefault((r.src, r.route.asset), []).append(coin[k])
             if r.route.kind is TransferKind.SUBACCOUNT:
                 relay.setdefault((r.dst, r.route.asset), []).append(coin[k])
@@ -350,7 +358,7 @@ def _amounts_coin(frame: Frame, x: np.ndarray) -> list[float]:
             if sent > limit:
                 over = True
                 factor = limit / sent * (1.0 - 1e-12)
-                for k, r in enumerate(routes):
+                for k, r in active:
                     if (r.src, r.route.asset) == key:
                         coin[k] *= factor
         if not over:
