@@ -92,11 +92,10 @@ class HedgeState:
 
     def __post_init__(self) -> None:
         shape = np.shape(self.spot_usd)
-        names = _field_names()
-        for name in names:
+        for name in _FIELD_NAMES:
             _check_field(name, getattr(self, name), shape)
         _check_hedge(self.hedge_coin, shape)
-        for name in names:
+        for name in _FIELD_NAMES:
             object.__setattr__(self, name, _read_only(getattr(self, name)))
 
     def for_hedge(self, hedge_coin: FloatArray, time_since_hedge_s: FloatArray) -> HedgeState:
@@ -110,7 +109,7 @@ class HedgeState:
         _check_field("time_since_hedge_s", time_since_hedge_s, shape)
         _check_hedge(hedge_coin, shape)
         out = object.__new__(HedgeState)
-        for name in _field_names():
+        for name in _FIELD_NAMES:
             object.__setattr__(out, name, getattr(self, name))
         object.__setattr__(out, "hedge_coin", _read_only(hedge_coin))
         object.__setattr__(out, "time_since_hedge_s", _read_only(time_since_hedge_s))
@@ -188,6 +187,10 @@ class HedgeState:
         return ok
 
 
+_FIELD_NAMES: Final = tuple(f.name for f in fields(HedgeState))
+""":class:`HedgeState`'s field names, looked up once: a backtest builds states each step."""
+
+
 def _check_field(name: str, arr: object, shape: tuple[int, ...]) -> None:
     """A :class:`HedgeState` field must be a float64 array of the state's shape."""
     if not isinstance(arr, np.ndarray) or arr.dtype != np.float64:
@@ -198,16 +201,6 @@ def _check_field(name: str, arr: object, shape: tuple[int, ...]) -> None:
             f"HedgeState.{name} has shape {arr.shape}, "
             f"but spot_usd has shape {shape}: all fields must share one shape"
         )
-
-
-def _field_names() -> tuple[str, ...]:
-    """:class:`HedgeState`'s field names, looked up once (a backtest builds states each step)."""
-    if not _FIELD_NAMES:
-        _FIELD_NAMES.extend(f.name for f in fields(HedgeState))
-    return tuple(_FIELD_NAMES)
-
-
-_FIELD_NAMES: list[str] = []
 
 
 def _check_hedge(hedge_coin: FloatArray, shape: tuple[int, ...]) -> None:

@@ -69,7 +69,8 @@ class Interval:
     def target_hedge(self, state: HedgeState) -> FloatArray:
         # Between re-hedges (most calls of a backtest): the hedge, as is. One pass to know:
         # fmax skips NaN, so no element is due exactly when the largest non-NaN one is not.
-        if not np.fmax.reduce(state.time_since_hedge_s, axis=None) >= self.params.interval_s:
+        since = state.time_since_hedge_s
+        if not since.size or not np.fmax.reduce(since, axis=None) >= self.params.interval_s:
             return np.array(state.hedge_coin, dtype=np.float64)
         due = state.time_since_hedge_s >= self.params.interval_s
         ratio = self.params.hedge_ratio

@@ -94,3 +94,12 @@ def test_a_nan_clock_keeps_its_hedge_and_does_not_hide_a_due_book() -> None:
     """A NaN clock keeps that book's hedge; the other book, due, is still re-hedged."""
     out = _interval().target_hedge(_state(time_since_hedge_s=np.array([np.nan, 3600.0])))
     np.testing.assert_allclose(out, [1.0, 3.0], rtol=0, atol=1e-15)
+
+
+def test_an_empty_book_gets_an_empty_hedge() -> None:
+    """A state with no books answers an empty hedge, not a reduction error."""
+    empty = np.empty(0)
+    state = _state(
+        **{k: empty for k in ("spot_usd", "net_delta_coin", "hedge_coin")}, time_since_hedge_s=empty
+    )
+    assert _interval().target_hedge(state).shape == (0,)

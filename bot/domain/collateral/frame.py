@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -42,9 +43,10 @@ def tolerance_usd(scale_usd: float) -> float:
 class RouteTerms(NamedTuple):
     """A usable route with its bound and per-unit effects, all in USD except ``upper_coin``.
 
-    A named tuple, immutable like the frame's other values, made at C speed: at 50 venues
-    a frame makes 4,000 of them per plan, and a frozen dataclass's ``__init__`` (one
-    ``object.__setattr__`` per field) was a third of the frame (issue 18)."""
+    A named tuple, immutable like the frame's other values, made at C speed (see
+    :func:`build_frame`): at 50 venues a frame makes 4,000 of them per plan, and a frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` per field) was a third of the frame
+    (issue 18)."""
 
     route: Route
     src: int
@@ -221,6 +223,12 @@ def _coin_bound(usd: np.ndarray, price_usd: np.ndarray, haircut: np.ndarray) -> 
         return np.where((value <= 0) | np.isinf(usd), np.inf, usd / value)
 
 
+def _ranks(texts: tuple[str, ...]) -> np.ndarray:
+    """Each text's place among the distinct ones, sorted: compares as the texts do."""
+    rank = {t: q for q, t in enumerate(sorted(set(texts)))}
+    return np.fromiter(map(rank.__getitem__, texts), dtype=np.int64, count=len(texts))
+
+
 def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Frame:  # noqa: PLR0915 - one table per constraint family, built in the order the docstring lists them
     """Sort, price and bound everything once; see the module docstring of ``optimizer``."""
     accounts = tuple(sorted(snapshot.accounts, key=lambda a: a.account))
@@ -263,15 +271,22 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
         for asset, q in a.free_coin.items():
             free[(i, asset)] = q
 
-    def order(r: Route) -> tuple[str, int, int, Currency, str, str]:
-        """``sort_key`` with each account as its place in ``keys`` (the same order: the
-        accounts are sorted by key), compared as ints rather than by AccountKey's methods."""
-        kind, source, destination, asset, address, network = r.sort_key
-        return kind, index[source], index[destination], Currency(asset), address, network
-
     listed = [*snapshot.routes, *_sub_account_routes(accounts, snapshot.routes)]
-    keyed = sorted(zip(map(order, listed), listed, strict=True), key=lambda pair: pair[0])
-    all_routes = [r for _, r in keyed]
+    # ``sort_key`` order, each account as its place in ``keys`` (the same order: the accounts
+    # are sorted by key) and each text as its rank, sorted by numpy (issue 18: a Python sort
+    # key per route was a third of the frame at 50 venues).
+    parts = list(zip(*(r.sort_key for r in listed), strict=True)) or [()] * 6
+    kinds, sources, destinations, route_assets, addresses, networks = parts
+    n_routes = len(listed)
+    assets = sorted(set(route_assets))
+    where = {a: q for q, a in enumerate(assets)}
+    src_all = np.fromiter(map(index.__getitem__, sources), dtype=np.int64, count=n_routes)
+    dst_all = np.fromiter(map(index.__getitem__, destinations), dtype=np.int64, count=n_routes)
+    asset_all = np.fromiter(map(where.__getitem__, route_assets), dtype=np.int64, count=n_routes)
+    ranked = (_ranks(networks), _ranks(addresses), asset_all, dst_all, src_all, _ranks(kinds))
+    at_sorted = np.lexsort(ranked) if n_routes else np.zeros(0, dtype=np.int64)
+    all_routes = [listed[k] for k in at_sorted.tolist()]
+    src, dst, asset_at = src_all[at_sorted], dst_all[at_sorted], asset_all[at_sorted]
 
     members = [[k for k in range(len(keys)) if venue_index[k] == v] for v in range(len(venues))]
     give = [math.fsum(max(0.0, equity0[k] - hard_lo[k]) for k in m) for m in members]
@@ -279,8 +294,6 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     # Every route's bounds and costs as columns (issue 18: at 50 venues x 4 assets the
     # per-route loop over 9,800 routes was most of the frame); objects only for the
     # routes kept and the ones blocked.
-    assets = sorted({r.asset for r in all_routes})
-    where = {a: q for q, a in enumerate(assets)}
     n_v, n_a = len(venues), len(assets)
     account_haircut = np.array([[a.haircut(x) for x in assets] for a in accounts]).reshape(
         len(accounts), n_a
@@ -294,10 +307,6 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     withdrawable_coin = np.array(
         [[math.fsum(free.get((k, x), 0.0) for k in m) for x in assets] for m in members]
     ).reshape(n_v, n_a)
-    ends = np.array([(key[1], key[2], where[key[3]]) for key, _ in keyed], dtype=np.int64).reshape(
-        -1, 3
-    )
-    src, dst, asset_at = ends[:, 0], ends[:, 1], ends[:, 2]
     fee = np.array([r.fee_coin for r in all_routes], dtype=np.float64)
     minimum = np.array([r.min_coin for r in all_routes], dtype=np.float64)
     delay = np.array([r.delay_ms for r in all_routes], dtype=np.float64)
@@ -344,8 +353,8 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
     idle_y = -price * fee * horizon_y * rd
     trust_x = price * (pen_d * hd - pen_s * hs)
     trust_y = -price * fee * pen_d * hd
-    columns = zip(
-        kept.tolist(),
+    rows = zip(
+        [all_routes[k] for k in kept.tolist()],
         src.tolist(),
         dst.tolist(),
         price.tolist(),
@@ -361,7 +370,9 @@ def build_frame(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> Fr
         (price * fee).tolist(),
         strict=True,
     )
-    terms = [RouteTerms(all_routes[k], *rest) for k, *rest in columns]
+    # Each row made a RouteTerms by ``tuple.__new__`` in C: the named tuple's own ``__new__``
+    # is a Python function, and a call per route was a quarter of the frame (issue 18).
+    terms: list[RouteTerms] = list(map(tuple.__new__, repeat(RouteTerms), rows))
     sub = TransferKind.SUBACCOUNT
     route_columns = RouteColumns(
         src=src,

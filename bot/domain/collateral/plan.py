@@ -23,8 +23,12 @@ TRANSFER_ID_PREFIX: Final = "tr"
 _ID_LENGTH: Final = 32
 
 
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""``json.dumps(parts, sort_keys=True, separators=(",", ":"))`` made once, not per id."""
+
+
 def _digest(prefix: str, parts: object) -> str:
-    key = json.dumps(parts, sort_keys=True, separators=(",", ":")).encode()
+    key = _CANONICAL.encode(parts).encode()
     return prefix + hashlib.blake2b(key, digest_size=(_ID_LENGTH - len(prefix)) // 2).hexdigest()
 
 
