@@ -203,21 +203,22 @@ def value_book(
     o = np.flatnonzero(is_opt)
     if o.size:
         at = live[o]
-        _require("no usable vol (mark_iv or vol_override)", _bad(vols[at]), at, table, vols[at])
-        tau_pos[at] = (table.expiry_ms[at] - valuation_ts_ms) / MS_PER_YEAR
-        vol_pos[at] = vols[at]
-        sigma = vols[at]
+        sigma = vols[at]  # each option column gathered once: 10,000 rows per cycle
+        _require("no usable vol (mark_iv or vol_override)", _bad(sigma), at, table, sigma)
+        tau_at = (table.expiry_ms[at] - valuation_ts_ms) / MS_PER_YEAR
+        tau_pos[at], vol_pos[at] = tau_at, sigma
         if fixed_vol is not None:  # row 0 at today's vols, row 1 at the fixed ones
             fixed = _per_position("fixed_vol", fixed_vol, n)[at]
             sigma = np.stack([sigma, np.where(np.isfinite(fixed), fixed, sigma)])
-        g = black76(table.is_call[at], f[o], table.strike_usd[at], tau_pos[at], sigma, rates[at])
-        net = g.delta - np.where(inverse[o], g.price / f[o], 0.0)  # premium-adjusted
+        q_o, f_o, inverse_o = q[o], f[o], inverse[o]
+        g = black76(table.is_call[at], f_o, table.strike_usd[at], tau_at, sigma, rates[at])
+        net = g.delta - np.where(inverse_o, g.price / f_o, 0.0)  # premium-adjusted
         if delta_fixed is not None:
-            delta_fixed[o] = q[o] * net[1]
+            delta_fixed[o] = q_o * net[1]
             g, net = Greeks(*(getattr(g, k.name)[0] for k in dataclasses.fields(g))), net[0]
-        delta[o], gamma[o] = q[o] * net, q[o] * g.gamma
-        vega[o], theta[o] = q[o] * g.vega * _VOL_POINT, q[o] * g.theta / DAYS_PER_YEAR
-        vanna[o], volga[o] = _vol_greeks(g, q[o], f[o], inverse[o] & (mode is Numeraire.COIN))
+        delta[o], gamma[o] = q_o * net, q_o * g.gamma
+        vega[o], theta[o] = q_o * g.vega * _VOL_POINT, q_o * g.theta / DAYS_PER_YEAR
+        vanna[o], volga[o] = _vol_greeks(g, q_o, f_o, inverse_o & (mode is Numeraire.COIN))
         bs_delta[at] = g.delta
     gamma_pct = _PCT_MOVE * (f * gamma - np.where(inverse & (mode is Numeraire.COIN), delta, 0.0))
 
@@ -250,9 +251,7 @@ def value_book(
         options=options,
         hedges=hedges,
         n_expired=np.bincount(table.underlying_idx[expired], minlength=m),
-        buckets=_buckets(
-            und, table.expiry_ms[live], delta=delta, gamma_pct=gamma_pct, vega=vega, m=m
-        ),
+        buckets=_buckets(table, live, delta=delta, gamma_pct=gamma_pct, vega=vega),
     )
     sigma_u, tau_u = _vega_weighted(
         und, np.where(is_opt, vega, 0.0), vol_pos[live], tau_pos[live], m
@@ -293,37 +292,42 @@ def _expired_and_live(table: PositionTable, valuation_ts_ms: int) -> tuple[BoolA
 def _vega_weighted(
     und: IntArray, vega: FloatArray, vol: FloatArray, tau_years: FloatArray, m: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Vol and expiry per underlying, weighted by |position vega| (NaN and 0 without any)."""
+    """Vol and expiry per underlying, weighted by |position vega| (NaN and 0 without any).
+
+    ``vol`` is finite or NaN (value_book has checked every option's); a NaN counts as 0.
+    """
     weight = np.abs(vega)
     weight = np.where(np.isfinite(weight), weight, 0.0)
     total = _sum_by(und, weight, m)
+    known_vol = np.where(np.isnan(vol), 0.0, vol)  # nan_to_num's inf checks cost 3x, unneeded
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma = np.where(total > 0, _sum_by(und, weight * np.nan_to_num(vol), m) / total, np.nan)
+        sigma = np.where(total > 0, _sum_by(und, weight * known_vol, m) / total, np.nan)
         tau = np.where(total > 0, _sum_by(und, weight * tau_years, m) / total, 0.0)
     return sigma, tau
 
 
 def _buckets(
-    und: IntArray,
-    expiry_ms: IntArray,
+    table: PositionTable,
+    live: IntArray,
     *,
     delta: FloatArray,
     gamma_pct: FloatArray,
     vega: FloatArray,
-    m: int,
 ) -> ExpiryBuckets:
-    """Sum per (underlying, expiry) through one packed int64 key and np.unique."""
-    span = int(expiry_ms.max(initial=0)) + 2  # expiry_ms + 1 lies in [0, span)
-    if m * span >= np.iinfo(np.int64).max:
-        raise ValueError(f"expiry_ms up to {span - 2} is not a millisecond timestamp")
-    keys, inverse = np.unique(und * span + (expiry_ms + 1), return_inverse=True)
-    k = keys.shape[0]
+    """Sum per (underlying, expiry) pair held live: the book's pairs
+    (:meth:`PositionTable.expiry_groups`, sorted once per instrument set) less those
+    without a live row."""
+    und, expiry_ms, row_group = table.expiry_groups()
+    group = row_group[live]
+    held = np.bincount(group, minlength=und.shape[0]) > 0
+    renumbered = (np.cumsum(held) - 1)[group]
+    k = int(np.count_nonzero(held))
     return ExpiryBuckets(
-        underlying_idx=keys // span,
-        expiry_ms=keys % span - 1,
-        delta_coin=_sum_by(inverse, delta, k),
-        gamma_coin_per_pct=_sum_by(inverse, gamma_pct, k),
-        vega_usd_per_volpt=_sum_by(inverse, vega, k),
+        underlying_idx=und[held],
+        expiry_ms=expiry_ms[held],
+        delta_coin=_sum_by(renumbered, delta, k),
+        gamma_coin_per_pct=_sum_by(renumbered, gamma_pct, k),
+        vega_usd_per_volpt=_sum_by(renumbered, vega, k),
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
 import pytest
 
+from bot.domain.exposure import value_book
 from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import AmountUnit, Instrument, InstrumentKind, OptionType, Settlement
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
@@ -141,6 +142,16 @@ def test_from_snapshots_missing_mark_is_nan_not_zero() -> None:
     assert np.isnan(table.underlying_usd).all() and np.isnan(table.mark_price).all()
 
 
+def test_from_snapshots_missing_one_mark_of_several_keeps_the_others() -> None:
+    """One venue missing one of its marks: that row is NaN, the others keep their own."""
+    snap = _deribit()
+    partial = replace(snap, marks={PERP.symbol: snap.marks[PERP.symbol]})
+    for book in (snap, partial, snap):  # the memo's fetcher, with and without the gap
+        table = PositionTable.from_snapshots([book, _bybit()])
+        assert table.mark_price[0] == 60_010.0 and table.mark_price[2] == 4_100.0
+        assert np.isnan(table.mark_price[1]) == (book is partial)
+
+
 def test_from_snapshots_adds_requested_underlyings() -> None:
     """Extra underlyings (collateral without positions) appear, sorted, with NaN index."""
     table = PositionTable.from_snapshots([_deribit()], underlyings=["ETH", "BTC"])
@@ -259,6 +270,35 @@ def test_from_snapshots_reuses_instrument_columns_only_for_the_same_instruments(
     assert np.array_equal(fresh.strike_usd[:n][options], first.strike_usd[:n][options] + 1)
 
 
+def test_from_snapshots_reuses_instrument_columns_for_equal_instrument_copies() -> None:
+    """Instruments read afresh but equal field for field (a re-listing of the same contracts)
+    reuse the memoised columns: they depend on the instruments' values alone."""
+    first = PositionTable.from_snapshots([_deribit(), _bybit()])
+    snap = _deribit()
+    copies = replace(snap, positions=tuple(replace(p, instrument=replace(p.instrument))
+                                           for p in snap.positions))  # fmt: skip
+    assert copies.positions[0].instrument is not snap.positions[0].instrument
+    again = PositionTable.from_snapshots([copies, _bybit()])
+    assert np.shares_memory(again.kind, first.kind)
+
+
+class TestChecksOfMemoColumns:
+    def test_a_cycle_on_checked_instrument_columns_still_checks_sizes_and_vols(self) -> None:
+        """Reused instrument columns skip their own checks, not those of the read."""
+        table = PositionTable.from_snapshots([_deribit(), _bybit()])
+        PositionTable.from_snapshots([_deribit(), _bybit()])  # the memo's columns, checked
+        with pytest.raises(ValueError, match="size is not finite"):
+            replace(table, size=np.array([1.0, np.inf, 1.0]))
+        with pytest.raises(ValueError, match="mark_iv is negative"):
+            replace(table, mark_iv=np.array([np.nan, -0.1, np.nan]))
+
+    def test_checked_columns_are_range_checked_again_against_other_names(self) -> None:
+        """The memo's indices, checked against one underlying, are checked again against none."""
+        table = PositionTable.from_snapshots([_deribit(), _bybit()])
+        with pytest.raises(ValueError, match="underlying_idx"):
+            replace(table, underlyings=(), index_usd=np.zeros(0))
+
+
 class TestRowsOf:
     def test_finds_the_rows_of_the_wanted_symbols(self) -> None:
         """rows_of names every row holding one of the symbols, in table order."""
@@ -280,3 +320,50 @@ class TestRowsOf:
         """A route on an instrument with no position finds no row, not an error."""
         table = PositionTable.from_snapshots([_deribit()])
         assert table.rows_of(frozenset({Symbol("ETH-PERPETUAL")})).size == 0
+
+
+def _rows_view(table: PositionTable, stop: int) -> PositionTable:
+    """The first ``stop`` positions as views of ``table``'s columns (no copy)."""
+    per_row = [
+        f.name for f in fields(table) if f.name not in ("underlyings", "venues", "index_usd")
+    ]
+    return replace(table, **{name: getattr(table, name)[:stop] for name in per_row})
+
+
+class TestExpiryGroups:
+    def test_names_each_pair_once_sorted_and_each_rows_pair(self) -> None:
+        """Pairs sorted by underlying then expiry (perpetual first); rows point at theirs."""
+        und, expiry_ms, row_group = PositionTable.from_snapshots(
+            [_deribit(), _bybit()]
+        ).expiry_groups()
+        assert und.tolist() == [0, 0] and expiry_ms.tolist() == [NO_EXPIRY_MS, EXPIRY_MS]
+        assert row_group.tolist() == [0, 1, 1]
+
+    def test_tables_of_one_instrument_memo_share_one_sort(self) -> None:
+        """A second read of the same instruments reuses the groups instead of sorting again."""
+        first = PositionTable.from_snapshots([_deribit(), _bybit()]).expiry_groups()
+        again = PositionTable.from_snapshots([_deribit(ts_ms=5_000), _bybit()]).expiry_groups()
+        assert again is first
+
+    def test_a_view_of_some_rows_is_grouped_afresh(self) -> None:
+        """Two rows viewing the memo's columns get their own groups, not the memo's three."""
+        table = PositionTable.from_snapshots([_deribit(), _bybit()])
+        table.expiry_groups()
+        _, expiry_ms, row_group = _rows_view(table, 1).expiry_groups()
+        assert expiry_ms.tolist() == [NO_EXPIRY_MS] and row_group.tolist() == [0]
+
+    def test_a_pair_with_no_live_row_has_no_exposure_bucket(self) -> None:
+        """Closing the option's rows drops its expiry bucket though the memo's groups keep it."""
+        snap = _deribit()
+        closed = replace(snap, positions=(snap.positions[0], replace(snap.positions[1], size=0.0)))
+        for book, expiries in ((snap, [NO_EXPIRY_MS, EXPIRY_MS]), (closed, [NO_EXPIRY_MS])):
+            table = PositionTable.from_snapshots([book])
+            buckets = value_book(
+                table,
+                forward_usd=table.forward_usd(),
+                valuation_ts_ms=0,
+                numeraire="coin",
+                collateral_coin=np.zeros(1),
+            ).exposure.buckets
+            assert buckets.expiry_ms.tolist() == expiries
+            assert buckets.underlying_idx.tolist() == [0] * len(expiries)
