@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from bot.chain import ChainStore, Partition
 from bot.chain.fetch import FetchError, download, fetch_deliveries, tardis_name, tardis_url
 from bot.cli import main
+from tests.http_server import LoopbackHandler, serving
 from tests.unit.test_chain_tardis import DOCUMENTED_ROW, OPTIONS_HEADER
 
 BODY = gzip.compress(("\n".join([OPTIONS_HEADER, DOCUMENTED_ROW]) + "\n").encode())
@@ -24,42 +23,28 @@ DELIVERIES = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     ranges: list[str | None]
 
     def do_GET(self) -> None:
         self.ranges.append(self.headers.get("Range"))
         if self.path.startswith("/api/v2/public/get_delivery_prices"):
             offset = int(self.path.split("offset=")[1].split("&")[0])
-            self._send(200, json.dumps(DELIVERIES[offset]).encode())
+            self.send(200, json.dumps(DELIVERIES[offset]).encode())
         elif self.path != PATH:
-            self._send(404, b"no such file")
+            self.send(404, b"no such file")
         elif self.headers.get("Range"):
             start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-"))
-            self._send(206, BODY[start:])
+            self.send(206, BODY[start:])
         else:
-            self._send(200, BODY)
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        """Quiet."""
+            self.send(200, BODY)
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[str | None]]]:
     ranges: list[str | None] = []
-    handler = type("Handler", (_Handler,), {"ranges": ranges})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", ranges
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(type("Handler", (_Handler,), {"ranges": ranges})) as base:
+        yield base, ranges
 
 
 def test_tardis_urls_and_names() -> None:

@@ -4,10 +4,8 @@ by a local HTTP server from fixture answers shaped as Deribit documents them (no
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +15,7 @@ from bot.chain import ChainStore, Partition
 from bot.chain.deribit_history import days_between, fetch_dvol, fetch_trades
 from bot.chain.fetch import FetchError
 from bot.cli import main
+from tests.http_server import LoopbackHandler, serving
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deribit_history"
 DAY = date(2020, 5, 26)
@@ -33,7 +32,7 @@ EMPTY_TRADES = json.dumps({"result": {"trades": [], "has_more": False}}).encode(
 EMPTY_DVOL = json.dumps({"result": {"data": [], "continuation": None}}).encode()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     asked: list[tuple[str, dict[str, str]]]
     broken: set[int]
     """start_timestamp values answered with HTTP 502 (a failing day)."""
@@ -45,19 +44,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.asked.append((method, params))
         start = int(params.get("start_timestamp", "0"))
         if start in self.broken:
-            self._send(502, b"bad gateway")
+            self.send(502, b"bad gateway")
         elif params.get("currency") == "ETH":  # an answer that is JSON but not Deribit's
-            self._send(200, b'{"usIn": 1}')
+            self.send(200, b'{"usIn": 1}')
         elif method == "get_last_trades_by_currency_and_time":
-            self._send(200, self._trades(start))
+            self.send(200, self._trades(start))
         elif method == "get_volatility_index_data":
             end = int(params["end_timestamp"])
             late = start == DAY_MS and end == NEXT_MS - 1
             early = start == DAY_MS and end == DAY_MS
             body = _fixture("dvol_late.json") if late else EMPTY_DVOL
-            self._send(200, _fixture("dvol_early.json") if early else body)
+            self.send(200, _fixture("dvol_early.json") if early else body)
         else:
-            self._send(404, b"no such method")
+            self.send(404, b"no such method")
 
     @staticmethod
     def _trades(start: int) -> bytes:
@@ -67,25 +66,12 @@ class _Handler(BaseHTTPRequestHandler):
             return _fixture("trades_page2.json")
         return EMPTY_TRADES
 
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        """Quiet."""
-
 
 @pytest.fixture
 def deribit() -> Iterator[tuple[str, type[_Handler]]]:
     handler = type("Handler", (_Handler,), {"asked": [], "broken": set()})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(handler) as base:
+        yield base, handler
 
 
 def _rows(store: ChainStore, table: str) -> list[dict[str, object]]:
