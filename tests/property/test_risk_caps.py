@@ -66,9 +66,12 @@ def window_max(sends: list[Send], window_ms: int, value: str) -> float:
     return best
 
 
-@given(limits(), STEPS, st.integers(0, 2**40))
-def test_approved_flow_never_exceeds_any_cap(cfg: RiskConfig, steps: list[Step], t0: int) -> None:
-    """Per order, per rolling hour/day (notional) and per order window (count) caps all hold."""
+def approved_flow(
+    cfg: RiskConfig, steps: list[Step], t0: int, *, premium: bool = False
+) -> list[Send]:
+    """Each step's orders through the gate against the ledger of what it approved before:
+    what it approved, stamped. Each drawn amount is an order's notional, or with
+    ``premium`` its option premium (at a notional of 1 USD)."""
     now_ms = t0
     sent: list[Send] = []
     for cycle, step in enumerate(steps):
@@ -79,11 +82,12 @@ def test_approved_flow_never_exceeds_any_cap(cfg: RiskConfig, steps: list[Step],
                     client_order_id(str(cycle), VENUE, SYMBOL, i), VENUE, SYMBOL, Side.BUY, 10.0
                 ),
                 Currency("BTC"),
-                notional,
+                1.0 if premium else amount,
                 0.01,
                 0.0,
+                amount if premium else 0.0,
             )
-            for i, notional in enumerate(step.notionals_usd)
+            for i, amount in enumerate(step.notionals_usd)
         ]
         decision = evaluate(
             intents,
@@ -94,7 +98,14 @@ def test_approved_flow_never_exceeds_any_cap(cfg: RiskConfig, steps: list[Step],
             trading_state=ACTIVE,
         )
         assert len(decision.approved) + len(decision.denied) == len(intents)
-        sent.extend(Send(now_ms, i.notional_usd) for i in decision.approved)
+        sent.extend(Send(now_ms, i.notional_usd, i.premium_usd) for i in decision.approved)
+    return sent
+
+
+@given(limits(), STEPS, st.integers(0, 2**40))
+def test_approved_flow_never_exceeds_any_cap(cfg: RiskConfig, steps: list[Step], t0: int) -> None:
+    """Per order, per rolling hour/day (notional) and per order window (count) caps all hold."""
+    sent = approved_flow(cfg, steps, t0)
     assert all(s.notional_usd <= cfg.max_order_notional_usd for s in sent)
     assert window_max(sent, MS_PER_HOUR, "notional") <= cfg.max_hourly_notional_usd
     assert window_max(sent, MS_PER_DAY, "notional") <= cfg.max_daily_notional_usd
@@ -138,32 +149,7 @@ def test_approved_premium_never_exceeds_its_caps(
     cfg: RiskConfig, steps: list[Step], t0: int
 ) -> None:
     """Per order and per UTC day, the option premium approved stays within its caps."""
-    now_ms = t0
-    sent: list[Send] = []
-    for cycle, step in enumerate(steps):
-        now_ms += step.dt_ms
-        intents = [
-            OrderIntent(
-                OrderRequest(
-                    client_order_id(str(cycle), VENUE, SYMBOL, i), VENUE, SYMBOL, Side.BUY, 10.0
-                ),
-                Currency("BTC"),
-                1.0,
-                0.01,
-                0.0,
-                premium,
-            )
-            for i, premium in enumerate(step.notionals_usd)
-        ]
-        decision = evaluate(
-            intents,
-            state=RiskLedger(tuple(sent)),
-            limits=cfg.limits(),
-            now_ms=now_ms,
-            inputs=fresh(now_ms),
-            trading_state=ACTIVE,
-        )
-        sent.extend(Send(now_ms, 1.0, i.premium_usd) for i in decision.approved)
+    sent = approved_flow(cfg, steps, t0, premium=True)
     assert all(s.premium_usd <= cfg.max_order_premium_usd for s in sent)
     days: dict[int, list[float]] = {}
     for s in sent:
