@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.clock import ManualClock
@@ -30,6 +32,18 @@ def paper(fee_rate: float = 0.0005) -> tuple[PaperVenue, FakeMarketData, ManualC
         VENUE, data, starting_cash={BTC: 1.0}, clock_ms=clock.now_ms, taker_fee_rate=fee_rate
     )
     return venue, data, clock
+
+
+def shadow_venue(data: FakeMarketData, **extra: Any) -> PaperVenue:
+    """A paper venue with 1 BTC of cash and a declared short of 2 calls (a shadow book)."""
+    return PaperVenue(
+        VENUE,
+        data,
+        starting_cash={BTC: 1.0},
+        clock_ms=ManualClock(START_MS).now_ms,
+        starting_positions={CALL: -2.0},
+        **extra,
+    )
 
 
 def order(
@@ -169,15 +183,8 @@ async def test_snapshot_holds_positions_balances_and_watched_marks() -> None:
 
 class TestShadowBook:
     def shadow(self) -> tuple[PaperVenue, FakeMarketData]:
-        data, clock = FakeMarketData(), ManualClock(START_MS)
-        venue = PaperVenue(
-            VENUE,
-            data,
-            starting_cash={BTC: 1.0},
-            clock_ms=clock.now_ms,
-            starting_positions={CALL: -2.0},
-        )
-        return venue, data
+        data = FakeMarketData()
+        return shadow_venue(data), data
 
     async def test_the_declared_book_is_held_from_the_first_read(self) -> None:
         """A declared short call shows as a position; equity starts at the cash."""
@@ -215,26 +222,12 @@ class TestRestart:
         from bot.domain.paper_book import PaperBook
 
         saved: list[PaperBook] = []
-        data, clock = FakeMarketData(), ManualClock(START_MS)
-        first = PaperVenue(
-            VENUE,
-            data,
-            starting_cash={BTC: 1.0},
-            clock_ms=clock.now_ms,
-            starting_positions={CALL: -2.0},
-            on_change=saved.append,
-        )
+        data = FakeMarketData()
+        first = shadow_venue(data, on_change=saved.append)
         await first.create_order(order("c1", PERP, Side.BUY, 30000.0))
         old = data.marks[CALL]
         data.marks[CALL] = Mark(CALL, old.mark_price + 0.01, old.underlying_usd, START_MS)
-        again = PaperVenue(
-            VENUE,
-            data,
-            starting_cash={BTC: 1.0},
-            clock_ms=clock.now_ms,
-            starting_positions={CALL: -2.0},
-            restored=saved[-1],
-        )
+        again = shadow_venue(data, restored=saved[-1])
         assert {p.instrument.symbol: p.size for p in await again.fetch_positions()} == {
             CALL: -2.0,
             PERP: 30000.0,
@@ -254,15 +247,7 @@ class TestPaperMargin:
             seen.append(tuple(p.size for p in read.positions))
             return {BTC: CurrencyMargin(0.3, 0.2)}
 
-        data, clock = FakeMarketData(), ManualClock(START_MS)
-        venue = PaperVenue(
-            VENUE,
-            data,
-            starting_cash={BTC: 1.0},
-            clock_ms=clock.now_ms,
-            starting_positions={CALL: -2.0},
-            margin=margin,
-        )
+        venue = shadow_venue(FakeMarketData(), margin=margin)
         (btc,) = (await venue.snapshot()).balances
         assert (btc.initial_margin, btc.maintenance_margin) == (0.3, 0.2)
         assert btc.available == pytest.approx(btc.equity - 0.3)
