@@ -189,7 +189,7 @@ def linear_equity_usd(
     venues: Sequence[VenueSnapshot],
     underlyings: Sequence[Currency],
     candidates: Sequence[Sequence[int]] | None = None,
-    cycle_index_usd: Mapping[Currency, float] | None = None,
+    factors: Sequence[Mapping[Currency, float]] | None = None,
 ) -> dict[Currency, float]:
     """Per underlying, the USD equity of the USD-settled (USDT/USDC) accounts hedging it.
 
@@ -205,8 +205,8 @@ def linear_equity_usd(
     same read (``Balance.unrealised_pnl``; where none is reported, minus the gains at the
     marks): the balance and the marks are two requests, and minutes of a fast clock apart
     the gains at the marks would leave the gap between the two reads in the cash. With
-    ``cycle_index_usd`` the gains are taken at the marks moved to the cycle's index
-    (:func:`index_factors`). Example: short 2 BTC from 60,000, the balance read at a mark
+    ``factors`` (per venue, from :func:`index_factors`) the gains are taken at the marks
+    moved to the cycle's index. Example: short 2 BTC from 60,000, the balance read at a mark
     of 57,100 (equity 105,800 holding +5,800 of it), the mark read at 57,000 and the
     cycle's index 57,000 at a venue index of 56,950: cash 100,000, BTC's gain
     −2 · (57,000 · 57,000/56,950 − 60,000) = 5,899.91.
@@ -216,7 +216,6 @@ def linear_equity_usd(
     walk over every option it holds; None looks at every position.
     """
     out = dict.fromkeys(underlyings, 0.0)
-    factors = index_factors(venues, cycle_index_usd or {})
     for v, snap in enumerate(venues):
         usd = [b for b in snap.balances if b.currency in _USD_LIKE]
         reported = [b.unrealised_pnl for b in usd if b.unrealised_pnl is not None]
@@ -232,7 +231,7 @@ def linear_equity_usd(
                 continue
             entry = p.average_price or mark.mark_price
             coin = position_coin(inst, p.size, mark.mark_price)
-            moved = mark.mark_price * factors[v].get(inst.underlying, 1.0)
+            moved = mark.mark_price * (factors[v].get(inst.underlying, 1.0) if factors else 1.0)
             upnl[inst.underlying] = upnl.get(inst.underlying, 0.0) + coin * (moved - entry)
             if not reported:
                 cash -= coin * (mark.mark_price - entry)

@@ -187,16 +187,10 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     forward = table.forward_usd()
     vols = vols_with_surfaces(table, inputs.surfaces)
     cycle_index = dict(zip(table.underlyings, table.index_usd.tolist(), strict=True))
-    collateral = _collateral(
-        portfolio,
-        table,
-        index_factors(portfolio.venues, cycle_index),
-        vols=vols,
-        now_ms=now_ms,
-        rate=inputs.rate,
-    )
+    factors = index_factors(portfolio.venues, cycle_index)
+    collateral = _collateral(portfolio, table, factors, vols=vols, now_ms=now_ms, rate=inputs.rate)
     linear_usd = linear_equity_usd(
-        portfolio.venues, table.underlyings, _linear_rows(table), cycle_index
+        portfolio.venues, table.underlyings, _linear_rows(table), factors
     )
     wants_fixed = inputs.fixed_vols is not None and _FIXED_VOL in _reads(inputs.strategy)
     try:

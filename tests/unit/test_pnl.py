@@ -219,7 +219,8 @@ class TestLinearEquity:
         snap = _linear_snapshot(
             -2.0, 60_000.0, 57_000.0, 105_800.0, unrealised=5_800.0, index=56_950
         )
-        got = linear_equity_usd([snap], [BTC, Currency("ETH")], cycle_index_usd={BTC: 57_000.0})
+        factors = index_factors([snap], {BTC: 57_000.0})
+        got = linear_equity_usd([snap], [BTC, Currency("ETH")], factors=factors)
         gain = -2.0 * (57_000.0 * 57_000.0 / 56_950.0 - 60_000.0)
         assert gain == pytest.approx(5_899.91, abs=0.01)
         assert got == pytest.approx({BTC: gain + 50_000.0, "ETH": 50_000.0})
