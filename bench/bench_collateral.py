@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from bench._util import report, times
+from bot.domain import highs
 from bot.domain.collateral import (
     AccountCollateral,
     AccountKey,
@@ -25,7 +26,6 @@ from bot.domain.collateral import (
     PlanStatus,
     Route,
     TrustSettings,
-    highs,
     optimize,
 )
 from bot.domain.collateral.columns import relaxation

@@ -4,7 +4,7 @@
 Delta hedges only move delta; vega and gamma by expiry can only be hedged with
 options. This module is the pure core of that loop: :func:`whitelist` picks the
 liquid options a proposal may use, :func:`propose` solves one mixed-integer
-program with HiGHS (scipy ``milp``, as the collateral optimizer does) and
+program with HiGHS (``highspy``, as the collateral optimizer does) and
 explains an infeasible one. Pricing, journaling and approval live elsewhere.
 
 The program (solved by :mod:`bot.domain.option_hedge_solver`). One integer

@@ -11,7 +11,9 @@ duals, add those with a negative reduced cost, repeat until none is left: the
 restricted LP is then the full LP's optimum (Dantzig-Wolfe pricing; Chvátal,
 *Linear Programming*, ch. 13); (4) solve the MIP (lots, minimums) over those
 columns. A slack still used at the LP optimum means the full program has no
-solution; a restricted MIP that finds none is retried over every column.
+solution; a restricted MIP that finds none is retried over every column. The MIP
+goes through :mod:`bot.domain.highs` (``highspy``, silent: scipy's ``milp``
+could print a debug line of its HiGHS build from inside branch and bound).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import linprog
+from scipy.sparse import csc_array
 
+from bot.domain import highs
 from bot.pricing.arrays import BoolArray, FloatArray, IntArray
 
 MIP_REL_GAP: Final = 1e-3
@@ -35,6 +39,10 @@ _MAX_ROUNDS: Final = 50
 _PENALTY: Final = 1e6
 """Cost of one unit of slack, times the dearest column's cost per unit of its row."""
 _TOL: Final = 1e-9
+_INTEGER: Final = 1
+_SEMI_INTEGER: Final = 3
+"""HiGHS's variable kinds: an untradeable column is an integer fixed at 0; a tradeable one
+is 0 or a whole number of lots in [lo, hi]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +86,21 @@ def _mip(program: Program, cols: IntArray) -> Solution:
         zero_ok = bool(((program.lo_row <= _TOL) & (program.hi_row >= -_TOL)).all())
         return Solution(np.zeros(program.cost.size) if zero_ok else None)
     t = program.tradeable[cols]
-    res = milp(
+    h = highs.new_highs({"mip_rel_gap": MIP_REL_GAP, "mip_max_nodes": NODE_LIMIT})
+    highs.pass_model(
+        h,
         program.cost[cols],
-        integrality=np.where(t, 3, 1),
-        bounds=Bounds(np.where(t, program.lo[cols], 0.0), np.where(t, program.hi[cols], 0.0)),
-        constraints=[LinearConstraint(program.a[:, cols], program.lo_row, program.hi_row)]
-        if program.a.shape[0]
-        else [],
-        options={"mip_rel_gap": MIP_REL_GAP, "node_limit": NODE_LIMIT},
+        (np.where(t, program.lo[cols], 0.0), np.where(t, program.hi[cols], 0.0)),
+        csc_array(program.a[:, cols]),
+        (program.lo_row, program.hi_row),
+        integrality=np.where(t, _SEMI_INTEGER, _INTEGER),
     )
-    if res.x is None:
-        return Solution(None, gave_up=res.status == 1)
+    h.run()
+    found = highs.solution(h)
+    if found is None:
+        return Solution(None, gave_up=highs.at_node_limit(h))
     x = np.zeros(program.cost.size)
-    x[cols] = np.round(np.asarray(res.x, dtype=np.float64))
+    x[cols] = np.round(found)
     return Solution(x)
 
 

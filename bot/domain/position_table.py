@@ -307,6 +307,15 @@ class PositionTable:
         rejects by symbol rather than treating as flat. ``index_usd`` is taken
         from the snapshot :func:`index_venues` names.
         """
+        return cls.with_index_venues(snapshots, underlyings)[0]
+
+    @classmethod
+    def with_index_venues(
+        cls, snapshots: Iterable[VenueSnapshot], underlyings: Iterable[str] = ()
+    ) -> tuple[PositionTable, list[int]]:
+        """:meth:`from_snapshots`, and per underlying the snapshot its ``index_usd`` came from
+        (:func:`index_venues`, −1: none): the plan dates its inputs by that choice, made
+        once a cycle rather than again from the table's columns."""
         snaps = tuple(snapshots)
         venues = tuple(s.venue for s in snaps)
         if len(set(venues)) != len(venues):
@@ -341,13 +350,14 @@ class PositionTable:
             ],
             dtype=np.float64,
         )
-        return cls(
+        table = cls(
             underlyings=static.names,
             venues=venues,
             index_usd=index_usd,
             symbols=static.symbols,
             **cols,
         )
+        return table, chosen
 
 
 def index_venues(

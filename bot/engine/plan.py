@@ -44,7 +44,7 @@ from bot.domain.ids import Currency, Symbol, VenueId
 from bot.domain.instruments import Instrument
 from bot.domain.orders import OrderRequest, client_order_id
 from bot.domain.pnl import index_factors, linear_equity_usd
-from bot.domain.position_table import NO_MARK_TS_MS, KindCode, PositionTable, index_venues
+from bot.domain.position_table import NO_MARK_TS_MS, KindCode, PositionTable
 from bot.domain.revalue import unit_values
 from bot.domain.risk import DeltaCrossCheck, OrderIntent
 from bot.domain.rounding import amount_coin, hedge_amount, ioc_limit_price, side_of
@@ -183,7 +183,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     """Decide this cycle's hedge orders from ``portfolio`` (see the module docstring)."""
     now_ms = portfolio.valuation_ts_ms
     routed = sorted({Currency(r.underlying) for r in inputs.routes})
-    table = PositionTable.from_snapshots(portfolio.venues, underlyings=routed)
+    table, index_from = PositionTable.with_index_venues(portfolio.venues, underlyings=routed)
     forward = table.forward_usd()
     vols = vols_with_surfaces(table, inputs.surfaces)
     cycle_index = dict(zip(table.underlyings, table.index_usd.tolist(), strict=True))
@@ -270,7 +270,7 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
     return CyclePlan(
         cycle_id=cycle_id,
         valuation_ts_ms=now_ms,
-        inputs=_oldest_input(portfolio, table, legs),
+        inputs=_oldest_input(portfolio, table, legs, index_from),
         decisions=tuple(decisions),
         intents=tuple(intents),
         delta_checks=_delta_checks(table, valuation.bs_delta),
@@ -286,21 +286,22 @@ def plan_cycle(portfolio: PortfolioSnapshot, inputs: PlanInputs, cycle_id: str) 
 
 
 def _oldest_input(
-    portfolio: PortfolioSnapshot, table: PositionTable, legs: Mapping[Currency, Sequence[Leg]]
+    portfolio: PortfolioSnapshot,
+    table: PositionTable,
+    legs: Mapping[Currency, Sequence[Leg]],
+    index_from: Sequence[int],
 ) -> InputStamp:
     """The oldest of what the plan used: each venue's positions, the marks of the positions
-    and hedge legs, and each underlying's index where the table took it from.
+    and hedge legs, and each underlying's index where the table took it from (``index_from``:
+    per underlying, the venue's place in ``table.venues``, −1: none).
 
     Of a venue's positions only the one with the oldest mark is handed on (the first, on a
     tie, as a walk over them all would pick): the table carries each mark's time."""
     routed: dict[VenueId, list[Symbol]] = {}
     for leg in (g for group in legs.values() for g in group):
         routed.setdefault(leg.route.venue, []).append(leg.route.symbol)
-    chosen = index_venues(
-        portfolio.venues, table.underlyings, table.kind, table.venue_idx, table.underlying_idx
-    )  # as PositionTable picks it
-    index_from = {
-        u: table.venues[v] for u, v in zip(table.underlyings, chosen, strict=True) if v >= 0
+    index_venue = {
+        u: table.venues[v] for u, v in zip(table.underlyings, index_from, strict=True) if v >= 0
     }
     bounds = np.cumsum([0, *np.bincount(table.venue_idx, minlength=len(table.venues))]).tolist()
     stamps = []
@@ -315,7 +316,7 @@ def _oldest_input(
         stamps.append(
             snap.oldest_input(
                 chain(held, routed.get(snap.venue, ())),
-                [u for u in table.underlyings if index_from.get(u) == snap.venue],
+                [u for u in table.underlyings if index_venue.get(u) == snap.venue],
             )
         )
     return oldest(stamps)

@@ -136,6 +136,16 @@ def test_from_snapshots_takes_index_from_the_options_venue_over_a_newer_hedge_ve
     assert PositionTable.from_snapshots([hedge], ["BTC"]).index_usd.tolist() == [60_050.0]
 
 
+def test_with_index_venues_names_the_snapshot_each_index_came_from() -> None:
+    """The plan dates its inputs by these: the options venue (place 0 of the snapshots) for
+    BTC, whose index the table took, and −1 for a name no venue prices."""
+    options = _deribit(ts_ms=5_000, index=59_000.0)
+    hedge = replace(_bybit(ts_ms=9_000), positions=(), marks={})
+    table, index_from = PositionTable.with_index_venues([options, hedge], ["ETH"])
+    assert table.underlyings == ("BTC", "ETH") and index_from == [0, -1]
+    assert table.index_usd.tolist()[0] == 59_000.0 and math.isnan(table.index_usd[1])
+
+
 def test_from_snapshots_missing_mark_is_nan_not_zero() -> None:
     """A position without a mark keeps NaN prices so exposure can reject it by name."""
     table = PositionTable.from_snapshots([_bybit(with_mark=False)])

@@ -54,7 +54,7 @@ import highspy
 import numpy as np
 from scipy.sparse import csc_array, diags_array, hstack
 
-from bot.domain.collateral import highs
+from bot.domain import highs
 from bot.domain.collateral.frame import tolerance_usd
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from typing import Any, Final
 import numpy as np
 from scipy.sparse import coo_array, csr_array, vstack
 
-from bot.domain.collateral import highs
+from bot.domain import highs
 from bot.domain.collateral.columns import relaxation
 from bot.domain.collateral.frame import MOVE_COST_FRAC, Frame
 from bot.domain.collateral.plan import AccountStatus

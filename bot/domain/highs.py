@@ -1,11 +1,14 @@
-"""HiGHS through its own Python API (``highspy``), silent, for the optimizer's solves.
+"""HiGHS through its own Python API (``highspy``), silent: the one door to the solver for
+the collateral optimizer (:mod:`bot.domain.collateral`) and the option-hedge proposal
+(:mod:`bot.domain.option_hedge_solver`).
 
 Its own API rather than scipy's ``milp``: the restricted LP of
 :mod:`bot.domain.collateral.columns` needs the row duals and a warm start
-after columns are added (scipy gives neither), and scipy's bundled HiGHS 1.12
+after columns are added (scipy gives neither), scipy's bundled HiGHS 1.12
 printed a stray debug line ("HighsMipSolverData::transformNewIntegerFeasibleSolution
 tmpSolver.run();") to stdout from inside its branch and bound, past every
-output option (HiGHS issue 2783, gone from the HiGHS this pins).
+output option (HiGHS issue 2783, gone from the HiGHS this pins), and scipy
+reports a MIP stopped at its node limit with a status it does not recognise.
 """
 
 from __future__ import annotations
@@ -69,6 +72,11 @@ def solution(h: highspy.Highs) -> np.ndarray | None:
     ):
         return np.asarray(h.getSolution().col_value, dtype=np.float64)
     return None
+
+
+def at_node_limit(h: highspy.Highs) -> bool:
+    """Whether branch and bound stopped at ``mip_max_nodes`` (HiGHS's "solution limit")."""
+    return bool(h.getModelStatus() == highspy.HighsModelStatus.kSolutionLimit)
 
 
 def solve(
