@@ -60,18 +60,16 @@ class Ledger:
         self._booked_k = 0
         self._clock_s: float | None = clock_s
         self._clock = np.empty_like(hedge)
-        self._trade = np.empty_like(hedge)
         self._traded = np.empty(hedge.shape, dtype=np.bool_)
 
     def book_to(self, k: int) -> None:
         """Interest on cash and the hedge's delta P&L up to step ``k``."""
         if k > self._booked_k:
-            self._book_and_trade(k, None, self.hedge, 0.0)
+            self._book_and_trade(k, None, 0.0)
 
-    def _book_and_trade(
-        self, k: int, trade: FloatArray | None, target: FloatArray, cost_frac: float
-    ) -> None:
-        """Booked up to step ``k`` (if not yet), then ``trade`` made at its spot (if any)."""
+    def _book_and_trade(self, k: int, target: FloatArray | None, cost_frac: float) -> None:
+        """Booked up to step ``k`` (if not yet), then the hedge moved to ``target`` at its
+        spot (if any)."""
         n = k - self._booked_k
         if n > 0:
             growth = self.growth
@@ -88,9 +86,8 @@ class Ledger:
             spots[then],
             n > 0,
             per,
-            trade is not None,
-            self._trade if trade is None else trade,
-            target,
+            target is not None,
+            self.hedge if target is None else target,
             cost_frac,
         )
         self._booked_k = max(k, self._booked_k)
@@ -113,17 +110,16 @@ class Ledger:
     def trade_to(self, target: FloatArray, k: int, cost_frac: float) -> None:
         """Move the hedge to ``target`` at step ``k``'s spot, paying ``cost_frac`` of the
         traded notional, and advance the clock (reset where a path traded)."""
-        trade = self._trade
         target = np.require(target, np.float64, ("C", "W"))  # as the kernels take it
-        moved = _difference(target, self.hedge, trade)
+        moved = _moved(target, self.hedge)
         if not moved:  # no path trades: the clock moves
             self.hold()
             return
-        if moved == trade.size:  # every path (an interval's re-hedge): no mask to keep
+        if moved == target.size:  # every path (an interval's re-hedge): no mask to keep
             self._tick(True)
         else:
-            self._tick(np.not_equal(trade, 0.0, out=self._traded))
-        self._book_and_trade(k, trade, target, cost_frac)
+            self._tick(np.not_equal(target, self.hedge, out=self._traded))
+        self._book_and_trade(k, target, cost_frac)
 
     def _tick(self, traded: np.ndarray | bool | None) -> None:
         """The clock one step on, rounded to the µs; ``dt_s`` where a path traded (``True``:
@@ -142,19 +138,18 @@ class Ledger:
             self._clock_s = None
 
 
-@compiled("int64(float64[::1], float64[::1], float64[::1])")
-def _difference(target: FloatArray, hedge: FloatArray, trade: FloatArray) -> int:
-    """``trade`` = ``target`` − ``hedge``; the number of paths where it is not 0."""
+@compiled("int64(float64[::1], float64[::1])")
+def _moved(target: FloatArray, hedge: FloatArray) -> int:
+    """The number of paths where ``target`` − ``hedge`` is not 0."""
     moved = 0
-    for i in range(trade.size):
-        trade[i] = target[i] - hedge[i]
-        moved += trade[i] != 0.0
+    for i in range(target.size):
+        moved += target[i] - hedge[i] != 0.0
     return moved
 
 
 @compiled(
     "void(float64[::1], float64[::1], float64[:, :], float64[::1], float64[::1], boolean, float64,"
-    " boolean, float64[::1], float64[::1], float64)"
+    " boolean, float64[::1], float64)"
 )
 def _book_and_trade(  # noqa: PLR0917 - the ledger's arrays passed flat, as compiled code takes them
     cash: FloatArray,
@@ -165,13 +160,12 @@ def _book_and_trade(  # noqa: PLR0917 - the ledger's arrays passed flat, as comp
     book: bool,
     per: float,
     trading: bool,
-    trade: FloatArray,
     target: FloatArray,
     cost_frac: float,
 ) -> None:
     """Per path: with ``book``, ``per`` of the cash as interest and the hedge times the
     spot's move from ``spot_then`` as delta P&L; then, ``trading``, the hedge moved to
-    ``target`` by ``trade`` at ``spot_now``, paying ``cost_frac`` of the notional. The numpy
+    ``target`` at ``spot_now``, paying ``cost_frac`` of the notional. The numpy
     passes it replaced did the same operations per path in the same order."""
     for i in range(cash.size):
         if book:
@@ -182,11 +176,12 @@ def _book_and_trade(  # noqa: PLR0917 - the ledger's arrays passed flat, as comp
             totals[_DELTA, i] += (spot_now[i] - spot_then[i]) * hedge[i]
         if not trading:
             continue
-        totals[_TRADES, i] += trade[i] != 0.0
+        trade = target[i] - hedge[i]
+        totals[_TRADES, i] += trade != 0.0
         hedge[i] = target[i]
-        notional = trade[i] * spot_now[i]
+        notional = trade * spot_now[i]
         cash[i] -= notional
-        totals[_TURNOVER_COIN, i] += abs(trade[i])
+        totals[_TURNOVER_COIN, i] += abs(trade)
         totals[_TURNOVER_USD, i] += abs(notional)
         if cost_frac != 0.0:
             cost = abs(notional) * cost_frac
