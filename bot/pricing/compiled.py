@@ -19,20 +19,20 @@ _F = TypeVar("_F", bound=Callable[..., object])
 
 def compiled(*signatures: str) -> Callable[[_F], _F]:
     """A decorator: ``fn`` compiled without the GIL for ``signatures`` (numba's, e.g.
-    ``"float64(float64)"``) when its module is imported, so no call pays the compilation
-    (or the load of the cached machine code: some 10 MB of Python objects, once) and
-    other argument types are refused. The machine code is cached beside the module (or in
-    the user's cache directory where that is read-only); where neither can be written it
-    is compiled anew in each process (about a second) rather than failing the import.
-    Without signatures, ``fn`` is compiled for the types of its first call (a helper that
-    other kernels call, compiled into them)."""
+    ``"float64(float64)"``) when its module is imported, from machine code cached beside
+    the module (or in the user's cache directory where that is read-only), so no call
+    pays the compilation or the cache's load (a first call counted some 13 MB of numba's
+    objects under tracemalloc) and other argument types are refused. Where no cache can
+    be written, ``fn`` is compiled at its first call instead (about a second, in each
+    process), so an import never pays a compilation a process may not need. Without
+    signatures, ``fn`` is compiled for the types of its first call (a helper that other
+    kernels call, compiled into them)."""
 
     def decorate(fn: _F) -> _F:
-        eager = list(signatures) if signatures else None
         try:
-            kernel = numba.njit(eager, cache=True, nogil=True)(fn)
+            kernel = numba.njit(list(signatures) or None, cache=True, nogil=True)(fn)
         except RuntimeError:  # "cannot cache function ...: no locator available"
-            kernel = numba.njit(eager, nogil=True)(fn)
+            kernel = numba.njit(nogil=True)(fn)
         return cast("_F", kernel)
 
     return decorate
