@@ -16,7 +16,11 @@ largest array held). Then for each grid time t_k, k = 0..steps:
 4. for k < steps, build a :class:`strategies.base.HedgeState` with one element
    per path and call each strategy's ``target_hedge`` — the kernel the daemon
    calls — then trade the difference at spot, paying ``Costs.cost_frac`` of the
-   traded notional; at k = steps, close the hedge at the same cost.
+   traded notional; at k = steps, close the hedge at the same cost. A strategy
+   that keeps every hedge for ``due_after_s`` after a trade
+   (:class:`strategies.base.ScheduledStrategy`: ``interval``) is not called
+   before then while its paths' clocks agree: its hedges are kept as the call
+   would have kept them.
 
 Wealth starts at zero: the legs are bought or written at model value and the
 initial hedge is bought with cash. Only per-path totals survive the chunk.
