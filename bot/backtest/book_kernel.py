@@ -177,7 +177,8 @@ def price_book(  # noqa: PLR0917 - buffers and flags passed flat, as compiled co
     Per leg and path: d1 and e^(−d1²/2) in ``d1`` and ``pdf`` (legs, paths), the leg's
     constants in ``legs`` (legs, :data:`LEG_COLUMNS`). ``vol`` holds one vol per path
     (``per_path``) or one for all. Vega is summed only with ``vega``, vanna and the
-    standardised vega only with ``cross`` (else 0). value = S·Σ qΔ − Σ q·sign·K·e^(−rτ)·
+    standardised vega only with ``cross``: else their rows are left as they are (the
+    pricer's zeros, never written). value = S·Σ qΔ − Σ q·sign·K·e^(−rτ)·
     N(sign·d2); gamma = Σ qφ/(Sσ√τ); vega = S·Σ qφ√τ; theta = −½·S·σ²·Σ qφ/(σ√τ) −
     r·Σ q·sign·K·e^(−rτ)·N(sign·d2).
     """
@@ -207,7 +208,9 @@ def price_book(  # noqa: PLR0917 - buffers and flags passed flat, as compiled co
         out[0, i] = s * delta - cash
         out[1, i] = delta
         out[2, i] = pdf_sd / s
-        out[3, i] = pdf_sq * s if vega else 0.0
         out[4, i] = theta
-        out[5, i] = vanna if cross else 0.0
-        out[6, i] = vega_std * s if cross else 0.0
+        if vega:
+            out[3, i] = pdf_sq * s
+        if cross:
+            out[5, i] = vanna
+            out[6, i] = vega_std * s
