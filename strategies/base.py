@@ -261,6 +261,31 @@ class BandedStrategy(Protocol):
     def band(self, state: HedgeState) -> BandEdges: ...
 
 
+@runtime_checkable
+class ScheduledStrategy(Protocol):
+    """A strategy that keeps every hedge for a while after a trade (optional: a band kernel
+    reads delta at every step and has no such while).
+
+    While ``time_since_hedge_s < due_after_s`` on every element, ``target_hedge`` returns
+    ``hedge_coin`` whatever the rest of the state, so a caller whose books were all hedged
+    at the same time (the backtester's paths) may keep the hedges without the call. The
+    daemon calls every cycle and ignores it.
+    """
+
+    @property
+    def due_after_s(self) -> float: ...
+
+
+def due_after_s(strategy: object) -> float:
+    """Seconds after a hedge before ``strategy`` may trade: its ``due_after_s``, or 0 (due at
+    every step) for a strategy that does not say.
+
+    Example: ``interval`` with ``interval_s = 3600`` is due 3600 s after its last hedge;
+    ``band`` is due at once.
+    """
+    return strategy.due_after_s if isinstance(strategy, ScheduledStrategy) else 0.0
+
+
 class StrategyParams(BaseModel):
     """Base of the built-in params: frozen, unknown keys rejected, NaN and inf rejected, strict
     types (``"0.5"`` or ``true`` is no width; an integer is a float)."""

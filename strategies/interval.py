@@ -66,6 +66,11 @@ class Interval:
         """The state fields this kernel looks at."""
         return _READS
 
+    @property
+    def due_after_s(self) -> float:
+        """Between re-hedges every hedge is kept (:class:`~strategies.base.ScheduledStrategy`)."""
+        return self.params.interval_s
+
     def target_hedge(self, state: HedgeState) -> FloatArray:
         # Between re-hedges (most calls of a backtest): the hedge, as is. One pass to know:
         # fmax skips NaN, so no element is due exactly when the largest non-NaN one is not.

@@ -5,11 +5,13 @@
 its chain rule) and allocates its outputs on every call; the backtest calls it
 once a step over the same paths. This pricer does the same sums for the
 engine's case (no dividend, one vol for every leg, spots over one chunk of
-paths) with one ``log`` of spot a step for every leg, per leg two normal CDFs
-and ONE ``exp`` for the density that gamma, vega, theta and vanna share, and
-every intermediate written with ``out=`` into buffers held for the chunk: a
-fresh megabyte a step costs its page faults (measured: a 20,000-path step of
-``book_greeks`` took 2.3 ms, 1.1 ms of them allocating).
+paths) with one ``log`` of spot a step for every leg, per leg d1 and ONE ``exp``
+for the density that gamma, vega, theta and vanna share (numpy passes), then
+both normal CDFs and every sum in one compiled pass
+(:func:`bot.backtest.book_kernel.price_book`: the two scipy ``ndtr`` passes it
+replaced were over half of a backtest step), every array written into buffers
+held for the chunk: a fresh megabyte a step costs its page faults (measured: a
+20,000-path step of ``book_greeks`` took 2.3 ms, 1.1 ms of them allocating).
 
 Figures equal :func:`book_greeks`'s to floating rounding (e^(−rτ)·e^(rτ) is
 not exactly 1; a test pins rel 1e-12). A leg at or past expiry, or a step whose
@@ -28,14 +30,13 @@ from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
-from scipy.special import ndtr
 
 from bot.backtest.book import VOL_POINT, BookGreeks, OptionLeg, leg_greeks
+from bot.backtest.book_kernel import LEG_COLUMNS, price_book
 from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR
 from bot.pricing.arrays import FloatArray
 
-_N_WORK = 6
 INV_SQRT_2PI: Final = 1.0 / math.sqrt(2.0 * math.pi)
 """1/√(2π), the standard normal density at 0."""
 _VEGA = 3
@@ -54,8 +55,10 @@ class BookPricer:
     def __init__(self, n_paths: int, rate: float, *, cross: bool, vega: bool = True) -> None:
         self.rate, self.cross, self.vega = rate, cross, vega
         self._out = np.zeros((2, 7, n_paths))
-        self._work = np.empty((_N_WORK, n_paths))
-        self._acc = np.empty((4, n_paths))
+        self._log_s = np.empty(n_paths)
+        self._sd = np.empty(n_paths)
+        self._one_vol = np.empty(1)
+        self._d1_pdf = np.empty((2, 0, n_paths))  # per leg, grown to the book's at first use
 
     def price(
         self,
@@ -69,19 +72,37 @@ class BookPricer:
         """The book's Greeks at ``t_years`` (views into buffer ``slot``, valid until the
         next call with that slot)."""
         out = self._out[slot]
-        log_s, d1 = self._work[:2]
-        first = True
+        if self._d1_pdf.shape[1] < len(legs):
+            self._d1_pdf = np.empty((2, len(legs), spot_usd.size))
+        regular: list[list[float]] = []
         fallback: list[OptionLeg] = []
         with np.errstate(all="ignore"):
-            np.log(spot_usd, out=log_s)
+            np.log(spot_usd, out=self._log_s)
             for leg in legs:
                 tau = leg.expiry_years - t_years
-                if tau <= 0.0 or not self._d1(leg, log_s, tau, vol, d1):
+                d1, pdf = self._d1_pdf[:, len(regular)]
+                if tau <= 0.0 or not self._d1(leg, tau, vol, d1):
                     fallback.append(leg)
                     continue
-                self._add_leg(out, leg, tau, vol, first=first)
-                first = False
-            self._finish(out, spot_usd, vol, empty=first)
+                np.multiply(d1, d1, out=pdf)  # exp(-d1²/2): the one density every Greek shares
+                np.multiply(pdf, -0.5, out=pdf)
+                np.exp(pdf, out=pdf)
+                regular.append(self._row(leg, tau, vol))
+        if regular:
+            n = len(regular)
+            if isinstance(vol, np.ndarray):
+                vols = vol
+            else:
+                self._one_vol[0] = vol
+                vols = self._one_vol
+            d1s, pdfs = self._d1_pdf[:, :n]
+            rows = np.array(regular)
+            per_path = isinstance(vol, np.ndarray)
+            price_book(
+                spot_usd, vols, d1s, pdfs, rows, self.rate, out, per_path, self.cross, self.vega
+            )
+        else:
+            out.fill(0.0)
         for leg in fallback:
             tau = max(leg.expiry_years - t_years, 0.0)
             greeks = leg_greeks(leg, spot_usd, tau, vol, self.rate, cross=self.cross)
@@ -90,52 +111,36 @@ class BookPricer:
                     out[i] += leg.quantity_coin * greek
         return BookGreeks(*out)
 
-    def _add_leg(
-        self, out: FloatArray, leg: OptionLeg, tau: float, vol: FloatArray | float, *, first: bool
-    ) -> None:
-        """One regular leg (its d1 in the work buffer) into the sums (set by the first)."""
-        _, delta, _, _, _, vanna, vega_std = out
-        _, d1, d2, n1, n2, tmp = self._work
-        cash, pdf_sd, pdf_sq, _ = self._acc
+    def _row(self, leg: OptionLeg, tau: float, vol: FloatArray | float) -> list[float]:
+        """``leg``'s constants for the step, in :data:`~bot.backtest.book_kernel.LEG_COLUMNS`'
+        order (the last unused with a vol per path)."""
         sq = math.sqrt(tau)
         sign = 1.0 if leg.is_call else -1.0
         q = leg.quantity_coin
         disc_k = leg.strike_usd * math.exp(-self.rate * tau)
-        if isinstance(vol, np.ndarray):  # d2 = d1 - σ√τ
-            np.subtract(d1, np.multiply(vol, sq, out=tmp), out=d2)
-        else:
-            np.subtract(d1, vol * sq, out=d2)
-        # N(sign·d): scipy's ndtr on each path's own sign (the -|d| trick of bot.pricing's
-        # cdf saves a mispredicted branch, but costs four passes more).
-        for d, n in ((d1, n1), (d2, n2)):
-            ndtr(d if leg.is_call else np.negative(d, out=tmp), out=n)
-        _accumulate(delta, n1, q * sign, tmp, first=first)
-        _accumulate(cash, n2, q * sign * disc_k, tmp, first=first)
-        np.multiply(d1, d1, out=n1)  # exp(-d1²/2): the one density every Greek shares
-        np.multiply(n1, -0.5, out=n1)
-        np.exp(n1, out=n1)
-        if self.vega:
-            _accumulate(pdf_sq, n1, q * INV_SQRT_2PI * sq, tmp, first=first)
-        if self.cross:
-            weight = VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
-            _accumulate(vega_std, n1, q * INV_SQRT_2PI * sq * weight, tmp, first=first)
-            np.multiply(n1, d2, out=n2)  # vanna = -φ(d1)·d2/σ
-            np.divide(n2, vol, out=n2)
-            _accumulate(vanna, n2, -q * INV_SQRT_2PI, tmp, first=first)
-        if isinstance(vol, np.ndarray):  # φ(d1)/σ√τ per path
-            np.divide(n1, np.multiply(vol, sq, out=tmp), out=n1)
-            _accumulate(pdf_sd, n1, q * INV_SQRT_2PI, tmp, first=first)
-        else:
-            _accumulate(pdf_sd, n1, q * INV_SQRT_2PI / (vol * sq), tmp, first=first)
+        weight = VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
+        one_vol_pdf_sd = 0.0 if isinstance(vol, np.ndarray) else q * INV_SQRT_2PI / (vol * sq)
+        row = [
+            sign,
+            sq,
+            q * sign,
+            q * sign * disc_k,
+            q * INV_SQRT_2PI * sq,
+            q * INV_SQRT_2PI * sq * weight,
+            -q * INV_SQRT_2PI,
+            q * INV_SQRT_2PI,
+            one_vol_pdf_sd,
+        ]
+        assert len(row) == len(LEG_COLUMNS)
+        return row
 
-    def _d1(
-        self, leg: OptionLeg, log_s: FloatArray, tau: float, vol: FloatArray | float, d1: FloatArray
-    ) -> bool:
+    def _d1(self, leg: OptionLeg, tau: float, vol: FloatArray | float, d1: FloatArray) -> bool:
         """d1 = (ln S − ln K + rτ)/σ√τ + σ√τ/2 into ``d1``; False where a path is irregular."""
         sq = math.sqrt(tau)
         shift = self.rate * tau - math.log(leg.strike_usd)
+        log_s = self._log_s
         if isinstance(vol, np.ndarray):
-            sd = np.multiply(vol, sq, out=self._acc[3])
+            sd = np.multiply(vol, sq, out=self._sd)
             if not np.minimum.reduce(sd) > 0.0:
                 return False
             np.add(log_s, shift, out=d1)
@@ -149,44 +154,3 @@ class BookPricer:
             np.multiply(log_s, 1.0 / sd_s, out=d1)
             np.add(d1, shift / sd_s + 0.5 * sd_s, out=d1)
         return math.isfinite(np.add.reduce(d1))
-
-    def _finish(
-        self, out: FloatArray, spot_usd: FloatArray, vol: FloatArray | float, *, empty: bool
-    ) -> None:
-        """Value, gamma, vega and theta from the legs' sums (all zero for no regular leg).
-
-        value = S·Σ qΔ − Σ q·sign·K·e^(−rτ)·N(sign·d2); gamma = Σ qφ/(Sσ√τ); vega =
-        S·Σ qφ√τ; theta = −½·S·σ²·Σ qφ/(σ√τ) − r·Σ q·sign·K·e^(−rτ)·N(sign·d2).
-        """
-        value, delta, gamma, vega, theta, _, vega_std = out
-        cash, pdf_sd, pdf_sq, _ = self._acc
-        if empty:
-            out.fill(0.0)
-            return
-        if self.cross:  # else both stay the zeros they were made
-            np.multiply(vega_std, spot_usd, out=vega_std)
-        np.multiply(spot_usd, delta, out=value)
-        np.subtract(value, cash, out=value)
-        np.divide(pdf_sd, spot_usd, out=gamma)
-        if self.vega:
-            np.multiply(pdf_sq, spot_usd, out=vega)
-        np.multiply(pdf_sd, spot_usd, out=theta)
-        if isinstance(vol, np.ndarray):
-            np.multiply(theta, vol, out=theta)
-            np.multiply(theta, vol, out=theta)
-            np.multiply(theta, -0.5, out=theta)
-        else:
-            np.multiply(theta, -0.5 * vol * vol, out=theta)
-        if self.rate != 0.0:
-            np.multiply(cash, self.rate, out=cash)
-            np.subtract(theta, cash, out=theta)
-
-
-def _accumulate(
-    total: FloatArray, x: FloatArray, scale: float, scratch: FloatArray, *, first: bool
-) -> None:
-    """``total`` = ``scale``·``x`` for the first leg, += for the others (``x`` is kept)."""
-    if first:
-        np.multiply(x, scale, out=total)
-    else:
-        total += np.multiply(x, scale, out=scratch)

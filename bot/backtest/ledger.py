@@ -7,7 +7,9 @@ settling, the option hedge paying, funding, the horizon): n steps of interest
 at per-step growth g are cash·((1 + g)^n − 1), and the hedge's delta P&L is
 hedge·(S_k − S_j) for the steps j..k it was held. An interval strategy that
 re-hedges every 40 steps touches its arrays once in 40 instead of every step.
-The sums equal step-by-step booking to floating rounding.
+The sums equal step-by-step booking to floating rounding. A booking and a
+trade are one compiled pass over the paths (:func:`_book_and_trade`), where the
+numpy passes before it were a dozen (each array written and read back).
 
 Its clock (``time_since_hedge_s``) is one number while every path was hedged
 at the same step (an interval strategy's paths all re-hedge together), and an
@@ -28,8 +30,14 @@ import numpy as np
 
 from bot.backtest.spec import OUTCOME_FIELDS
 from bot.pricing.arrays import FloatArray
+from bot.pricing.compiled import compiled
 
-_IDX: Final = {name: i for i, name in enumerate(OUTCOME_FIELDS)}
+_CARRY: Final = OUTCOME_FIELDS.index("carry_usd")
+_DELTA: Final = OUTCOME_FIELDS.index("delta_usd")
+_TRADES: Final = OUTCOME_FIELDS.index("trades")
+_TURNOVER_COIN: Final = OUTCOME_FIELDS.index("turnover_coin")
+_TURNOVER_USD: Final = OUTCOME_FIELDS.index("turnover_usd")
+_COST: Final = OUTCOME_FIELDS.index("cost_usd")
 
 
 class Ledger:
@@ -52,24 +60,37 @@ class Ledger:
         self._booked_k = 0
         self._clock_s: float | None = clock_s
         self._clock = np.empty_like(hedge)
-        self._scratch = np.empty_like(hedge)
-        self._trade = np.empty_like(hedge)
         self._traded = np.empty(hedge.shape, dtype=np.bool_)
 
     def book_to(self, k: int) -> None:
         """Interest on cash and the hedge's delta P&L up to step ``k``."""
+        if k > self._booked_k:
+            self._book_and_trade(k, None, 0.0)
+
+    def _book_and_trade(self, k: int, target: FloatArray | None, cost_frac: float) -> None:
+        """Booked up to step ``k`` (if not yet), then the hedge moved to ``target`` at its
+        spot (if any)."""
         n = k - self._booked_k
-        if n <= 0:
-            return
-        scratch = self._scratch
-        if self.growth != 0.0:
-            per = self.growth if n == 1 else math.expm1(n * math.log1p(self.growth))
-            interest = np.multiply(self.cash, per, out=scratch)
-            self.totals[_IDX["carry_usd"]] += interest
-            self.cash += interest
-        moved = np.subtract(self.spots[k], self.spots[self._booked_k], out=scratch)
-        self.totals[_IDX["delta_usd"]] += np.multiply(moved, self.hedge, out=moved)
-        self._booked_k = k
+        if n > 0:
+            growth = self.growth
+            per = growth if n == 1 or growth == 0.0 else math.expm1(n * math.log1p(growth))
+            then = self._booked_k
+        else:
+            per, then = 0.0, k
+        spots = self.spots
+        _book_and_trade(
+            self.cash,
+            self.hedge,
+            self.totals,
+            spots[k],
+            spots[then],
+            n > 0,
+            per,
+            target is not None,
+            self.hedge if target is None else target,
+            cost_frac,
+        )
+        self._booked_k = max(k, self._booked_k)
 
     def time_since_hedge_s(self) -> FloatArray:
         """The clock per path, for this step's state."""
@@ -77,35 +98,28 @@ class Ledger:
             self._clock.fill(self._clock_s)
         return self._clock
 
+    def due(self, after_s: float) -> bool:
+        """Whether a strategy that keeps every hedge until ``after_s`` after its last trade
+        may trade now: its paths' clocks differ, or their one clock has reached ``after_s``."""
+        return self._clock_s is None or self._clock_s >= after_s
+
+    def hold(self) -> None:
+        """The strategy kept every hedge this step (it was not due): the clock moves."""
+        self._tick(None)
+
     def trade_to(self, target: FloatArray, k: int, cost_frac: float) -> None:
         """Move the hedge to ``target`` at step ``k``'s spot, paying ``cost_frac`` of the
         traded notional, and advance the clock (reset where a path traded)."""
-        trade = np.subtract(target, self.hedge, out=self._trade)
-        moved = np.count_nonzero(trade)
-        if not moved:  # no path trades (an interval between re-hedges): the clock moves
-            self._tick(None)
+        target = np.require(target, np.float64, ("C", "W"))  # as the kernels take it
+        moved = _moved(target, self.hedge)
+        if not moved:  # no path trades: the clock moves
+            self.hold()
             return
-        if moved == trade.size:  # every path (an interval's re-hedge): no mask to keep
+        if moved == target.size:  # every path (an interval's re-hedge): no mask to keep
             self._tick(True)
-            self.totals[_IDX["trades"]] += 1.0
         else:
-            traded = np.not_equal(trade, 0.0, out=self._traded)
-            self._tick(traded)
-            self.totals[_IDX["trades"]] += traded
-        self.book_to(k)
-        spot = self.spots[k]
-        self.hedge[:] = target
-        totals, scratch = self.totals, self._scratch
-        notional = np.multiply(trade, spot, out=scratch)
-        self.cash -= notional
-        np.abs(trade, out=trade)
-        totals[_IDX["turnover_coin"]] += trade
-        np.abs(notional, out=notional)
-        totals[_IDX["turnover_usd"]] += notional
-        if cost_frac != 0.0:
-            cost = np.multiply(notional, cost_frac, out=notional)
-            self.cash -= cost
-            totals[_IDX["cost_usd"]] += cost
+            self._tick(np.not_equal(target, self.hedge, out=self._traded))
+        self._book_and_trade(k, target, cost_frac)
 
     def _tick(self, traded: np.ndarray | bool | None) -> None:
         """The clock one step on, rounded to the µs; ``dt_s`` where a path traded (``True``:
@@ -122,6 +136,57 @@ class Ledger:
                 np.copyto(clock, dt_s, where=traded)
             np.round(clock, 6, out=clock)
             self._clock_s = None
+
+
+@compiled("int64(float64[::1], float64[::1])")
+def _moved(target: FloatArray, hedge: FloatArray) -> int:
+    """The number of paths where ``target`` − ``hedge`` is not 0."""
+    moved = 0
+    for i in range(target.size):
+        moved += target[i] - hedge[i] != 0.0
+    return moved
+
+
+@compiled(
+    "void(float64[::1], float64[::1], float64[:, :], float64[::1], float64[::1], boolean, float64,"
+    " boolean, float64[::1], float64)"
+)
+def _book_and_trade(  # noqa: PLR0917 - the ledger's arrays passed flat, as compiled code takes them
+    cash: FloatArray,
+    hedge: FloatArray,
+    totals: FloatArray,
+    spot_now: FloatArray,
+    spot_then: FloatArray,
+    book: bool,
+    per: float,
+    trading: bool,
+    target: FloatArray,
+    cost_frac: float,
+) -> None:
+    """Per path: with ``book``, ``per`` of the cash as interest and the hedge times the
+    spot's move from ``spot_then`` as delta P&L; then, ``trading``, the hedge moved to
+    ``target`` at ``spot_now``, paying ``cost_frac`` of the notional. The numpy
+    passes it replaced did the same operations per path in the same order."""
+    for i in range(cash.size):
+        if book:
+            if per != 0.0:
+                interest = cash[i] * per
+                totals[_CARRY, i] += interest
+                cash[i] += interest
+            totals[_DELTA, i] += (spot_now[i] - spot_then[i]) * hedge[i]
+        if not trading:
+            continue
+        trade = target[i] - hedge[i]
+        totals[_TRADES, i] += trade != 0.0
+        hedge[i] = target[i]
+        notional = trade * spot_now[i]
+        cash[i] -= notional
+        totals[_TURNOVER_COIN, i] += abs(trade)
+        totals[_TURNOVER_USD, i] += abs(notional)
+        if cost_frac != 0.0:
+            cost = abs(notional) * cost_frac
+            cash[i] -= cost
+            totals[_COST, i] += cost
 
 
 def _round_us(seconds: float) -> float:

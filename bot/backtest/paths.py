@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from bot.pricing.arrays import FloatArray
+from bot.pricing.compiled import compiled
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +88,33 @@ def _from_log_increments(spot0_usd: float, log_increments: FloatArray) -> PathCh
     row-major copy of the whole path matrix is gone, with the same numbers (issue 18).
     """
     log_path = np.empty((log_increments.shape[1] + 1, log_increments.shape[0]))
-    log_path[0] = 0.0
-    np.cumsum(log_increments.T, axis=0, out=log_path[1:])
+    _cumulative_sums(np.ascontiguousarray(log_increments), log_path)
     np.exp(log_path, out=log_path)
     log_path *= spot0_usd
     return PathChunk(log_path.T)
+
+
+_PATH_BLOCK = 64
+"""Paths summed together by :func:`_cumulative_sums`: their increments (64 × steps floats)
+stay in the cache while their sums are written time by time."""
+
+
+@compiled("void(float64[:, ::1], float64[:, ::1])")
+def _cumulative_sums(increments: FloatArray, out: FloatArray) -> None:
+    """``out[k, i]`` = Σ_{j<k} ``increments[i, j]`` (out[0] = 0): numpy's cumsum of the
+    transposed increments, adding in the same order, in blocks of paths so each
+    increment is read from the cache (numpy's strided pass took ~2x as long).
+
+    Example: increments [[1, 2], [3, 4]] give out [[0, 0], [1, 3], [3, 7]].
+    """
+    n_paths, steps = increments.shape
+    for first in range(0, n_paths, _PATH_BLOCK):
+        last = min(first + _PATH_BLOCK, n_paths)
+        for i in range(first, last):
+            out[0, i] = 0.0
+        for k in range(steps):
+            for i in range(first, last):
+                out[k + 1, i] = out[k, i] + increments[i, k]
 
 
 @dataclass(frozen=True, slots=True)

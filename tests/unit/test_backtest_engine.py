@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
-from bot.backtest import GBM, Book, Carry, Costs, OptionLeg, StrategySpec, run_backtest
+from bot.backtest import GBM, Book, Carry, Costs, OptionLeg, StrategySpec, engine, run_backtest
 from bot.backtest.engine import chunk_rng
 from bot.compute import open_runner
 from bot.pricing import black_scholes
+from strategies.base import HedgeState
+from strategies.interval import Interval
 
 NEVER = StrategySpec("interval", {"interval_s": 1.0, "hedge_ratio": 0.0})  # never trades
 EVERY_STEP = StrategySpec("interval", {"interval_s": 1.0})
@@ -196,3 +199,39 @@ def test_unknown_strategy_fails_before_any_work() -> None:
     """A bad strategy name raises the registry's error, listing the available names."""
     with pytest.raises(ValueError, match="available"):
         run_backtest(MIXED, GBM(100.0, 0.2), [StrategySpec("nope")], paths=10, steps=5, seed=0)
+
+
+class TestSchedule:
+    """An interval strategy between its re-hedges is not called: nothing else changes."""
+
+    SPECS: ClassVar = [  # every 1, 3 and 7 steps of 1/600 year, a hair under
+        StrategySpec("interval", {"interval_s": n * 52_560.0 * (1 - 1e-9)}) for n in (1, 3, 7)
+    ]
+
+    def _run(self) -> list[np.ndarray]:
+        result = run_backtest(MIXED, GBM(100.0, 0.5), [*self.SPECS, BAND], COSTS, paths=300,
+                              steps=60, seed=9, rate=0.03)  # fmt: skip
+        return [getattr(s.paths, f) for s in result.strategies for f in s.paths.__slots__]
+
+    def test_called_only_when_due(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A scheduled strategy is asked only when some path is due: the every-step one at
+        all 60 steps, the others far less often."""
+        calls: list[tuple[float, float]] = []
+        original = Interval.target_hedge
+
+        def spy(self: Interval, state: HedgeState) -> np.ndarray:
+            calls.append((self.params.interval_s, float(state.time_since_hedge_s.max())))
+            return original(self, state)
+
+        monkeypatch.setattr(Interval, "target_hedge", spy)
+        self._run()
+        assert all(since >= interval_s for interval_s, since in calls)
+        counts = [sum(c[0] == spec.params["interval_s"] for c in calls) for spec in self.SPECS]
+        assert counts[0] == 60 and counts[1] < 30 and counts[2] < 15
+
+    def test_outcomes_equal_calling_at_every_step(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Every outcome is bit for bit the one of a run that asks every strategy every step."""
+        scheduled = self._run()
+        monkeypatch.setattr(engine, "due_after_s", lambda strategy: 0.0)
+        for got, want in zip(scheduled, self._run(), strict=True):
+            np.testing.assert_array_equal(got, want)

@@ -66,3 +66,19 @@ def test_the_one_number_clock_rounds_as_numpy_rounds_arrays() -> None:
         [rng.uniform(0, 1e5, 2000), (np.arange(2000) + 0.5) / 1e6, 1e12 + np.arange(50) * 3600.1]
     )
     assert [_round_us(float(v)) for v in values] == list(np.round(values, 6))
+
+
+def test_due_once_the_one_clock_reaches_the_strategy_s_wait() -> None:
+    """With one clock, due at 7200 s only from 7200 s on; holding moves the clock a step."""
+    ledger = _ledger(clock_s=3600.0)
+    assert not ledger.due(7200.0)
+    ledger.hold()
+    assert ledger.due(7200.0)
+    assert list(ledger.time_since_hedge_s()) == [7200.0, 7200.0]
+
+
+def test_due_whenever_the_paths_clocks_differ() -> None:
+    """Once one path traded and the other did not, the strategy is asked at every step."""
+    ledger = _ledger(clock_s=3600.0)
+    ledger.trade_to(np.array([2.5, -1.0]), 1, 0.0)
+    assert ledger.due(1e9)

@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 
 from strategies.band import Band, BandParams
-from strategies.base import BandedStrategy, HedgeState, band_edges
+from strategies.base import (
+    BandedStrategy,
+    HedgeState,
+    ScheduledStrategy,
+    band_edges,
+    due_after_s,
+)
 from strategies.interval import Interval, IntervalParams
 from strategies.whalley_wilmott import WhalleyWilmott, WhalleyWilmottParams
 from strategies.zakamouline import Zakamouline, ZakamoulineParams
@@ -75,6 +81,12 @@ class TestReportedBand:
     def test_interval_has_no_band(self) -> None:
         """The interval strategy trades on time, not on a band, and says so by having none."""
         assert not isinstance(Interval(IntervalParams(interval_s=60.0)), BandedStrategy)
+
+    def test_band_kernels_are_due_at_every_step(self) -> None:
+        """A band kernel reads delta at every step: it names no wait (due_after_s 0)."""
+        band = Band(BandParams(width_up=1.0, width_down=1.0))
+        assert not isinstance(band, ScheduledStrategy)
+        assert due_after_s(band) == 0.0
 
 
 @pytest.mark.parametrize(

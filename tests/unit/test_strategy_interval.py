@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from strategies.base import HedgeState
+from strategies.base import HedgeState, ScheduledStrategy, due_after_s
 from strategies.interval import Interval, IntervalParams
 
 
@@ -103,3 +103,12 @@ def test_an_empty_book_gets_an_empty_hedge() -> None:
         **{k: empty for k in ("spot_usd", "net_delta_coin", "hedge_coin")}, time_since_hedge_s=empty
     )
     assert _interval().target_hedge(state).shape == (0,)
+
+
+def test_keeps_every_hedge_until_its_interval_and_says_so() -> None:
+    """due_after_s is the interval: a second before it, every book keeps its hedge."""
+    interval = _interval(interval_s=3600.0)
+    assert isinstance(interval, ScheduledStrategy)
+    assert due_after_s(interval) == 3600.0
+    state = _state(time_since_hedge_s=np.array([3599.0, 3599.0]))
+    np.testing.assert_array_equal(interval.target_hedge(state), state.hedge_coin)

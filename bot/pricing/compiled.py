@@ -1,0 +1,38 @@
+"""The one way deltabot compiles a numerical kernel: numba, no GIL, machine code cached.
+
+Where numpy's passes are at their floor (each an array written and read back), a loop
+compiled with numba does a path's or an option's work in registers. ``nogil`` lets
+threads (:func:`bot.pricing.parallel.run_parts`) run such kernels side by side; numba's
+own ``parallel=True`` is not used (its workqueue layer aborts the process when two
+threads launch kernels at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar, cast
+
+import numba
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def compiled(*signatures: str) -> Callable[[_F], _F]:
+    """A decorator: ``fn`` compiled without the GIL for ``signatures`` (numba's, e.g.
+    ``"float64(float64)"``) when its module is imported, from machine code cached beside
+    the module (or in the user's cache directory where that is read-only), so no call
+    pays the compilation or the cache's load (a first call counted some 13 MB of numba's
+    objects under tracemalloc) and other argument types are refused. Where no cache can
+    be written, ``fn`` is compiled at its first call instead (about a second, in each
+    process), so an import never pays a compilation a process may not need. Without
+    signatures, ``fn`` is compiled for the types of its first call (a helper that other
+    kernels call, compiled into them)."""
+
+    def decorate(fn: _F) -> _F:
+        try:
+            kernel = numba.njit(list(signatures) or None, cache=True, nogil=True)(fn)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            kernel = numba.njit(nogil=True)(fn)
+        return cast("_F", kernel)
+
+    return decorate
