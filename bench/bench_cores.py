@@ -82,4 +82,4 @@ def run() -> None:
             vol_shifts=np.linspace(-0.5, 1.5, 21),
         )
 
-    _speed_up("stress grid 41 x 21, 100,000 positions", grid, 2, target=True)
+    _speed_up("stress grid 41 x 21, 100,000 positions", grid, 3, target=True)

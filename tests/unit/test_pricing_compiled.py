@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numba
 import numpy as np
 import pytest
+from numba.core import caching
 
 from bot.pricing.compiled import compiled
 
@@ -18,3 +22,16 @@ def test_a_kernel_takes_its_signature_and_refuses_other_types() -> None:
     assert kernel(1.5) == 3.0
     with pytest.raises(TypeError):
         kernel(np.ones(2))  # type: ignore[arg-type]
+
+
+def test_an_unwritable_cache_compiles_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where numba may write no cache (read-only tree, no home), a kernel compiles, not fails."""
+
+    def read_only(self: object) -> None:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(caching._CacheLocator, "ensure_cache_path", read_only)
+    with pytest.raises(RuntimeError, match="no locator available"):
+        numba.njit(cache=True)(_twice)
+    kernel: Callable[[float], float] = compiled()(_twice)
+    assert kernel(2.5) == 5.0

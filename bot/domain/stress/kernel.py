@@ -5,8 +5,9 @@ A stress grid asks the same question as :func:`bot.domain.revalue.revalue`
 each state, for ~10^3 states × 10^4 positions. ``revalue`` computes the full
 Black-76 Greek set per element, about 3 s for that size; the margin needs the
 option marks too. This kernel therefore prices options with a price-only
-Black-76 in coin, sum over positions by matrix products, and reads the margin
-of short options off the same marks:
+Black-76 in coin in one compiled loop (:mod:`.option_kernel`) that adds each
+row's value and the margin of its short positions, read off the same marks,
+straight into the row's cells:
 
 - an option's coin value is sign·(N(sign·d1) − (K/F)·N(sign·d2)) with
   d1 = ln(F/K)/s + s/2, s = σ·√τ (r = 0, as ``revalue`` by default); a linear
@@ -17,8 +18,7 @@ of short options off the same marks:
   mark + 0.075·max(1, mark·is_put);
 - options are priced once per distinct set of pricing inputs (the same
   instrument on several venues or sub-accounts is one row, its sizes summed
-  per venue), in runs of one underlying and one type, so a state's move is a
-  column and no element is gathered or signed;
+  per venue), in runs of one underlying and one type;
 - futures, perps and spot go through the house functions themselves
   (:func:`~bot.domain.revalue.unit_values`,
   :func:`~bot.domain.margin.standard.position_margin`), except the inverse
@@ -39,14 +39,12 @@ venue with 1 BTC of equity: the call is worth 0.06854 BTC, so the venue's MM is
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtr
 
 from bot.domain.margin.liquidation import LiquidationParams, MarginModel
 from bot.domain.margin.portfolio import PortfolioParams, portfolio_margin
@@ -64,14 +62,17 @@ from bot.domain.revalue import (
     per_position,
     unit_values,
 )
+from bot.domain.stress.option_kernel import option_sums
 from bot.domain.timeunits import MS_PER_YEAR
 from bot.pricing.arrays import FloatArray, IntArray
 from bot.pricing.parallel import MIN_PARALLEL_ELEMENTS, run_parts
 
 BLOCK_ELEMENTS: Final = 1 << 15
-"""State × option elements per pass: the dozen temporaries stay in cache."""
+"""State × position elements per numpy pass over the futures, perps and spot rows: the
+temporaries stay in cache."""
 STATE_PART: Final = 32
-"""States per part of the grid handed to a kernel thread (1,024 options a pass each)."""
+"""States per call of the option kernel, and the grain of the parts handed to the kernel
+threads: a row's prices in 32 states and its cells' sums stay in the first-level cache."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +92,26 @@ class MarginSetup:
 @dataclass(frozen=True, slots=True)
 class _Options:
     """The distinct option rows (live, non-zero size) the price kernel prices, one per
-    set of pricing inputs, sorted so that each :attr:`segments` run shares underlying
-    and type: positions on one instrument across venues are priced once.
+    set of pricing inputs, sorted so that each segment shares underlying and type:
+    positions on one instrument across venues are priced once.
 
-    ``w_value``/``w_mm`` (rows × 2·venues) sum the rows' figures into the run's cell
-    keys (``key = c·m + u`` for column c, underlying u): size (coin) or size·F0
-    (linear), and the same for short positions only, sign flipped.
+    ``segments`` (S × 4) holds each run's first row, stop, underlying and is_call. Row
+    i adds its figures into the cell keys ``cell[row_start[i]:row_start[i + 1]]``
+    (``key = c·m + u`` for column c, underlying u; a row has one or two) with weights
+    ``value_weight``: size (coin) or size·F0 (linear), and ``mm_weight``: the same for
+    short positions only, sign flipped.
     """
 
-    segments: tuple[tuple[int, int, int, bool], ...]  # (first row, stop, underlying, is_call)
+    segments: IntArray
     ln_fk: FloatArray  # ln(F0/K)
     kappa: FloatArray  # K/F0
     sqrt_tau: FloatArray
     sd: FloatArray  # σ·√τ
     floor_sd: FloatArray  # lowest σ·√τ a shift may reach: min(vol_floor, σ)·√τ
-    w_value: FloatArray
-    w_mm: FloatArray
+    row_start: IntArray
+    cell: IntArray
+    value_weight: FloatArray
+    mm_weight: FloatArray
     call_mm: FloatArray  # 2G: Σ over short calls of 0.075·size, the constant of their MM
 
 
@@ -284,17 +289,16 @@ def _options(
     w_value = _sums(cells, size, shape)
     w_mm = _sums(cells, short, shape)
     u_d, call_d = und[first], call[first]
-    edges = np.flatnonzero(np.diff(u_d * 2 + call_d)) + 1
-    bounds = np.concatenate([[0], edges, [first.size]])
-    segments = tuple(
-        (int(lo), int(hi), int(u_d[lo]), bool(call_d[lo]))
-        for lo, hi in itertools.pairwise(bounds)
-        if hi > lo
-    )
+    starts = np.flatnonzero(np.diff(u_d * 2 + call_d, prepend=-1))
+    stops = np.concatenate([starts[1:], [first.size]])[: starts.size]
+    segments = np.column_stack([starts, stops, u_d[starts], call_d[starts]]).astype(np.int64)
     call_mm = np.zeros(2 * v * m)
     for lo, hi, u, is_call in segments:
         if is_call:
             call_mm[np.arange(2 * v) * m + u] += OPTION_MM_BASE * w_mm[lo:hi].sum(axis=0)
+    # Each row sums into one or two of its 2·venues columns: keep those, not the zeros.
+    held = (w_value != 0) | (w_mm != 0)
+    row, col = np.nonzero(held)
     f_d, k_d, tau_d, sig_d = fwd[first], strike[first], tau[first], sig[first]
     sqrt_tau = np.sqrt(tau_d)
     return _Options(
@@ -304,8 +308,10 @@ def _options(
         sqrt_tau=sqrt_tau,
         sd=sig_d * sqrt_tau,
         floor_sd=np.minimum(vol_floor_frac, sig_d) * sqrt_tau,
-        w_value=w_value,
-        w_mm=w_mm,
+        row_start=np.concatenate([[0], np.cumsum(held.sum(axis=1))]).astype(np.int64),
+        cell=(col * m + u_d[row]).astype(np.int64),
+        value_weight=w_value[row, col],
+        mm_weight=w_mm[row, col],
         call_mm=call_mm,
     )
 
@@ -377,31 +383,28 @@ def _values_part(
     op = book.options
     k = mult.shape[0]
     v, m = len(book.table.venues), len(book.table.underlyings)
-    value = np.zeros((k, 2 * v * m))
-    mm = np.zeros((k, 2 * v * m))
-    mm += op.call_mm
-    ln_mult, inv_mult = np.log(mult), 1.0 / mult
-    step = max(1, BLOCK_ELEMENTS // max(k, 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for first, stop, u, is_call in op.segments:
-            cols = np.arange(2 * v) * m + u
-            # A state's move and shifts are one number per underlying: columns here.
-            vol_mult, vol_add = 1.0 + rel[:, u, None], shift[:, u, None]
-            ln_m, inv_m = ln_mult[:, u, None], inv_mult[:, u, None]
-            shifted = bool(vol_add.any())
-            for lo in range(first, stop, step):
-                sl = slice(lo, min(lo + step, stop))
-                seg_value, seg_mm = _price_block(
-                    op,
-                    sl,
-                    is_call=is_call,
-                    vol_mult=vol_mult,
-                    vol_add=vol_add if shifted else None,
-                    ln_m=ln_m,
-                    inv_m=inv_m,
-                )
-                value[:, cols] += seg_value
-                mm[:, cols] += seg_mm
+    # The kernel adds a row's k states into its cells: cells × states, then transposed.
+    value_t = np.zeros((2 * v * m, k))
+    mm_t = np.repeat(op.call_mm[:, None], k, axis=1)
+    option_sums(
+        value_t,
+        mm_t,
+        segments=op.segments,
+        ln_fk=op.ln_fk,
+        kappa=op.kappa,
+        sqrt_tau=op.sqrt_tau,
+        sd=op.sd,
+        floor_sd=op.floor_sd,
+        row_start=op.row_start,
+        cell=op.cell,
+        value_weight=op.value_weight,
+        mm_weight=op.mm_weight,
+        ln_mult=_by_underlying(np.log(mult)),
+        inv_mult=_by_underlying(1.0 / mult),
+        vol_mult=_by_underlying(1.0 + rel),
+        vol_add=_by_underlying(shift),
+    )
+    value, mm = value_t.T.copy(), mm_t.T.copy()
     # Linear keys hold Σ size·F0·coin: scale by the state's multiplier to get USD.
     lin = np.broadcast_to(mult[:, None, :], (k, v, m)).reshape(k, v * m)
     value[:, v * m :] *= lin
@@ -417,49 +420,10 @@ def _values_part(
     return value, mm
 
 
-def _price_block(
-    op: _Options,
-    sl: slice,
-    *,
-    is_call: bool,
-    vol_mult: FloatArray,
-    vol_add: FloatArray | None,
-    ln_m: FloatArray,
-    inv_m: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """Σ size·value and Σ short MM (k × 2·venues) of the option rows ``sl``, all of one
-    type; the state columns are k × 1. The call MM's constant is in ``call_mm``.
-
-    With h = σ√τ/2, a call is N(q + h) − (K/F)·N(q − h) for q = ln(F/K)/(σ√τ) and a
-    put (K/F)·N(q + h) − N(q − h) for q = −ln(F/K)/(σ√τ): one type per block, so
-    no sign multiplies any element.
-    """
-    sd = op.sd[sl] * vol_mult
-    if vol_add is not None:
-        sd += vol_add * op.sqrt_tau[sl]
-    np.maximum(sd, op.floor_sd[sl], out=sd)
-    x = ln_m + op.ln_fk[sl]
-    if not is_call:
-        np.negative(x, out=x)
-    q = np.divide(x, sd, out=x)
-    half = np.multiply(sd, 0.5)
-    n1 = np.add(q, half) if is_call else np.subtract(q, half)
-    n2 = np.subtract(q, half, out=q) if is_call else np.add(q, half, out=q)
-    ndtr(n1, out=n1)
-    ndtr(n2, out=n2)
-    ratio = op.kappa[sl] * inv_m  # K/F in the state
-    n2 *= ratio
-    coin = np.subtract(n1, n2, out=n1) if is_call else np.subtract(n2, n1, out=n2)
-    if not op.floor_sd[sl].min() > 0 and not sd.min() > 0:  # expired or zero vol
-        intrinsic = np.subtract(1.0, ratio) if is_call else np.subtract(ratio, 1.0)
-        coin = np.where(sd > 0, coin, np.maximum(intrinsic, 0.0))
-    value = coin @ op.w_value[sl]
-    if is_call:  # MM per coin: 0.075 + mark, the 0.075 summed once in ``call_mm``
-        return value, coin @ op.w_mm[sl]
-    mark = np.maximum(coin, 1.0, out=half)  # put: max(0.075, 0.075·mark) + mark
-    mark *= OPTION_MM_BASE
-    mark += coin
-    return value, mark @ op.w_mm[sl]
+def _by_underlying(states: FloatArray) -> FloatArray:
+    """A states × underlyings figure as the kernel reads it: underlyings × states, in
+    rows of their own (a fresh C-ordered array, one compiled variant for every caller)."""
+    return np.array(states.T, dtype=np.float64, order="C")
 
 
 def _inverse_futures_mm(

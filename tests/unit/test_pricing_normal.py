@@ -1,4 +1,4 @@
-"""The compiled pricer's normal CDF: scipy's ndtr, bit for bit."""
+"""The compiled normal CDF: scipy's ndtr, bit for bit."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr as scipy_ndtr
 
-from bot.backtest.book_kernel import ndtr
+from bot.pricing.normal import ndtr
 
 EDGES = [0.0, -0.0, 1.0, -1.0, math.sqrt(2), -math.sqrt(2), 8 * math.sqrt(2), -8 * math.sqrt(2)]
 TAILS = [37.5, -37.5, 38.5, -38.5, 1e300, -1e300, math.inf, -math.inf]
