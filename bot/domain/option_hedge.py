@@ -10,7 +10,8 @@ explains an infeasible one. Pricing, journaling and approval live elsewhere.
 The program (solved by :mod:`bot.domain.option_hedge_solver`). One integer
 variable per candidate and direction, lots bought ``b_i`` and lots sold
 ``s_i`` (semi-integer: 0 or at least the venue minimum, at most the position
-cap), so the trade is ``x_i = lot_i·(b_i − s_i)`` coin.
+cap; never both non-zero, so a net trade is never below the minimum), so the trade
+is ``x_i = lot_i·(b_i − s_i)`` coin.
 It minimises the expected cost Σ cost_i·lot_i·(b_i + s_i), where ``cost_i`` is
 the half-spread plus the fee per coin (USD), subject to, per limited figure
 (standardised vega or USD gamma of one underlying's bucket, or of ``all``) with
@@ -221,6 +222,7 @@ def propose(
             hi=np.concatenate(
                 [_lots(candidates.max_buy_coin, lot), _lots(candidates.max_sell_coin, lot)]
             ),
+            exclusive=np.column_stack([np.arange(n), np.arange(n, 2 * n)]),
         )
     )
     if found.x is None:

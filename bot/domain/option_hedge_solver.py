@@ -11,19 +11,24 @@ duals, add those with a negative reduced cost, repeat until none is left: the
 restricted LP is then the full LP's optimum (Dantzig-Wolfe pricing; Chvátal,
 *Linear Programming*, ch. 13); (4) solve the MIP (lots, minimums) over those
 columns. A slack still used at the LP optimum means the full program has no
-solution; a restricted MIP that finds none is retried over every column. The MIP
+solution; a restricted MIP that finds none is retried over every column. A pair of
+columns that trade one candidate both ways (buy and sell) is kept exclusive by one
+binary per pair (``b ≤ hi_b·z``, ``s ≤ hi_s·(1 − z)``): without it the MIP could buy
+10 lots and sell 12, each leg above the venue minimum, for a net trade of 2 lots below
+it. The LP needs no such binary: its costs are positive, so it never trades both ways.
+The MIP
 goes through :mod:`bot.domain.highs` (``highspy``, silent: scipy's ``milp``
 could print a debug line of its HiGHS build from inside branch and bound).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.sparse import csc_array
+from scipy.sparse import csc_array, hstack, vstack
 
 from bot.domain import highs
 from bot.pricing.arrays import BoolArray, FloatArray, IntArray
@@ -47,7 +52,8 @@ is 0 or a whole number of lots in [lo, hi]."""
 
 @dataclass(frozen=True, slots=True)
 class Program:
-    """min cost·x subject to lo_row <= a·x <= hi_row, x_j in {0} ∪ [lo_j, hi_j] integer."""
+    """min cost·x subject to lo_row <= a·x <= hi_row, x_j in {0} ∪ [lo_j, hi_j] integer,
+    and at most one column of each row of ``exclusive`` (pairs × 2 column indices) non-zero."""
 
     a: FloatArray
     lo_row: FloatArray
@@ -55,6 +61,7 @@ class Program:
     cost: FloatArray
     lo: FloatArray
     hi: FloatArray
+    exclusive: IntArray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
     @property
     def tradeable(self) -> BoolArray:
@@ -86,22 +93,61 @@ def _mip(program: Program, cols: IntArray) -> Solution:
         zero_ok = bool(((program.lo_row <= _TOL) & (program.hi_row >= -_TOL)).all())
         return Solution(np.zeros(program.cost.size) if zero_ok else None)
     t = program.tradeable[cols]
+    a, lo_row, hi_row, pairs = _with_exclusions(program, cols)
     h = highs.new_highs({"mip_rel_gap": MIP_REL_GAP, "mip_max_nodes": NODE_LIMIT})
     highs.pass_model(
         h,
-        program.cost[cols],
-        (np.where(t, program.lo[cols], 0.0), np.where(t, program.hi[cols], 0.0)),
-        csc_array(program.a[:, cols]),
-        (program.lo_row, program.hi_row),
-        integrality=np.where(t, _SEMI_INTEGER, _INTEGER),
+        np.concatenate([program.cost[cols], np.zeros(pairs)]),
+        (
+            np.concatenate([np.where(t, program.lo[cols], 0.0), np.zeros(pairs)]),
+            np.concatenate([np.where(t, program.hi[cols], 0.0), np.ones(pairs)]),
+        ),
+        a,
+        (lo_row, hi_row),
+        integrality=np.concatenate(
+            [np.where(t, _SEMI_INTEGER, _INTEGER), np.full(pairs, _INTEGER)]
+        ),
     )
     h.run()
     found = highs.solution(h)
     if found is None:
         return Solution(None, gave_up=highs.at_node_limit(h))
     x = np.zeros(program.cost.size)
-    x[cols] = np.round(found)
+    x[cols] = np.round(found[: cols.size])
     return Solution(x)
+
+
+def _with_exclusions(
+    program: Program, cols: IntArray
+) -> tuple[csc_array, FloatArray, FloatArray, int]:
+    """The MIP's matrix and row bounds over ``cols``, with one binary column z and two rows
+    per exclusive pair whose columns are both in ``cols`` and tradeable: x_b − hi_b·z <= 0
+    and x_s + hi_s·z <= hi_s. Returns (matrix, lo_row, hi_row, pairs)."""
+    where = np.full(program.cost.size, -1)
+    where[cols] = np.arange(cols.size)
+    local = where[program.exclusive]
+    live = (local >= 0).all(axis=1) & program.tradeable[program.exclusive].all(axis=1)
+    local = local[live]
+    hi = program.hi[program.exclusive[live]]
+    pairs = local.shape[0]
+    base = csc_array(program.a[:, cols])
+    if pairs == 0:
+        return base, program.lo_row, program.hi_row, 0
+    rows = np.arange(2 * pairs)
+    link_x = csc_array((np.ones(2 * pairs), (rows, local.ravel())), shape=(2 * pairs, cols.size))
+    link_z = csc_array(
+        (np.column_stack([-hi[:, 0], hi[:, 1]]).ravel(), (rows, np.repeat(np.arange(pairs), 2))),
+        shape=(2 * pairs, pairs),
+    )
+    matrix = vstack(
+        [hstack([base, csc_array((base.shape[0], pairs))]), hstack([link_x, link_z])],
+        format="csc",
+    )
+    lo_row = np.concatenate([program.lo_row, np.full(2 * pairs, -np.inf)])
+    hi_row = np.concatenate(
+        [program.hi_row, np.ravel(np.column_stack([np.zeros(pairs), hi[:, 1]]))]
+    )
+    return matrix, lo_row, hi_row, pairs
 
 
 def _lp_columns(program: Program) -> IntArray | None:
