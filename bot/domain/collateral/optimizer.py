@@ -59,7 +59,9 @@ optimality: the MILP was 95-98 % of the time at 20-50 venues, and the rounded LP
 already lies within about 1 % of the bound there, so accepting it is what bounds the
 time (issue 18). The same holds for each fallback stage (its unit is USD of slack),
 except that when the relaxation says a slack can be zero, only an exact zero is
-accepted: whether a floor can be met is always answered exactly.
+accepted: whether a floor can be met is always answered exactly. Each fallback stage
+rounds its cheapest relaxed optimum first (:func:`_cheapest_rounding`): the plan whose
+value the next stages are held to is then one the cost stage can round to as well.
 
 Worked example (a test reproduces it): venue ``a`` has equity 100,000 USD and
 MM 50,000 (ratio 2.0) with band 2.5 / 3.0 / 4.0: below its floor, its target
@@ -202,7 +204,8 @@ def _best(
     ``zero_tol`` (a slack stage), a bound of zero is only matched by an exact zero:
     whether a floor can be met at all is never left to rounding. ``incumbent``
     (the routes of the previous stage's plan, which meets every fixed optimum so
-    far) is the second rounding tried.
+    far) is the second rounding tried. In a slack stage the rounding of the relaxation's
+    cheapest optimum comes first (:func:`_cheapest_rounding`).
     """
     bound = lp.solve(objective, relaxed=relaxed, mode="lp")
     if bound is None:
@@ -219,12 +222,10 @@ def _best(
     patterns = [lp.used(bound.x)]
     if incumbent is not None:
         patterns += [incumbent, np.maximum(patterns[0], incumbent)]
-    found: list[Solved] = []
-    for pattern in patterns:
-        found += _rounded(lp, objective, relaxed, pattern, close)
-        if found and close(found):
-            break
-    else:
+    found = _roundings(
+        lp, objective, relaxed, patterns, close, bound=bound, steer_tol=zero_tol, settings=settings
+    )
+    if not (found and close(found)):
         # Branch and bound over the routes either rounding opened first (a few dozen
         # binaries instead of thousands: its plan is one of the whole model's), then over
         # every route; each stops within the allowance of its own bound.
@@ -247,6 +248,81 @@ def _best(
         return None
     best = min(found, key=lambda s: s.objective)
     return best, max(0.0, best.objective - bound.objective)
+
+
+def _roundings(
+    lp: LpModel,
+    objective: np.ndarray,
+    relaxed: bool,
+    patterns: list[np.ndarray],
+    close: Callable[[list[Solved]], bool],
+    *,
+    bound: Solved,
+    steer_tol: float | None,
+    settings: OptimizerSettings,
+) -> list[Solved]:
+    """The plans of ``patterns`` rounded in turn until one is ``close``; with ``steer_tol``
+    (a slack stage's tolerance) the relaxation's cheapest optimum is rounded first, with
+    the first pattern (the bare optimum's routes: :func:`_cheapest_rounding`)."""
+    found: list[Solved] = []
+    if steer_tol is not None:
+        found = _cheapest_rounding(
+            lp, objective, relaxed, bound, close, tol=steer_tol, margin_usd=settings.accept_gap_usd
+        )
+        patterns = patterns[1:]
+    for pattern in patterns:
+        if found and close(found):
+            break
+        found += _rounded(lp, objective, relaxed, pattern, close)
+    return found
+
+
+def _cheapest_rounding(
+    lp: LpModel,
+    objective: np.ndarray,
+    relaxed: bool,
+    bound: Solved,
+    close: Callable[[list[Solved]], bool],
+    *,
+    tol: float,
+    margin_usd: float,
+) -> list[Solved]:
+    """The rounding of the slack stage's cheapest relaxed optimum, if it is ``close`` to the
+    bound and within ``margin_usd`` of the bare optimum's rounding; otherwise both.
+
+    The relaxed optimum of a slack stage is far from unique (below floor, accounts are
+    much alike for a shortfall) and HiGHS's vertex ignores the cost. Once a stage's
+    rounding fixed its optimum (within ``tol``), later stages could round only to plans
+    paying no more fees into those rows, and a cheaper relaxed plan's routes rarely do: its
+    fractional routes share one fee, a rounding pays each. So the cost stage's roundings
+    broke the fixed optima and it fell to branch and bound, 1-2 s at 50 venues with floors
+    unreachable (issue 18). Rounded instead from the stage's optimum that costs least (cost
+    minimised with the stage's objective held at its relaxed optimum, within ``tol`` as a
+    fixed stage is), each stage's plan uses the routes the next stages' relaxations lean
+    to, and the cost stage's rounding of the previous plan is within its allowance: at 50
+    venues 10 of 40 unreachable-floor snapshots reached branch and bound instead of 29.
+    ``margin_usd`` (the settings' absolute allowance) keeps the stage's own value: the
+    cheaper routes are taken only if their plan is within it of the bare rounding's.
+
+    Example (the bench's 50 venues, floors unreachable, seed 0): the cost stage's bound is
+    109 USD; the last stage's plan, rounded from HiGHS's vertex, costs 1,330 USD there, so
+    branch and bound ran (1.6 s, to 119 USD). Rounded from each stage's cheapest optimum,
+    the cost stage rounds the last stage's routes to a plan 9.6 USD above its bound.
+    """
+    bare = _rounded(lp, objective, relaxed, lp.used(bound.x), close)
+    lp.stage_rows.append((objective, float(objective @ bound.x) + tol))
+    try:
+        cheapest = lp.solve(lp.cost, relaxed=relaxed, mode="lp")
+    finally:
+        lp.stage_rows.pop()
+    if cheapest is None:
+        return bare
+    steered = _rounded(lp, objective, relaxed, lp.used(cheapest.x), close)
+    if steered and close(steered):
+        best = min(s.objective for s in steered)
+        if not bare or best <= min(s.objective for s in bare) + margin_usd:
+            return steered
+    return [*bare, *steered]
 
 
 def _within(lp: LpModel, plan: Solved | None, union: np.ndarray, mode: str) -> np.ndarray | None:
