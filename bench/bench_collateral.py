@@ -1,7 +1,9 @@
 """Collateral optimizer: 10 and 50 venues x 4 assets, every venue pair whitelisted both ways.
 
 Targets (issue 18): median < 50 ms at 10 venues; p99 <= 100 ms at 50 venues on
-feasible snapshots and <= 1 s when floors are unreachable. Each plan's optimality
+feasible snapshots and <= 1 s when floors are unreachable, each over 40 random
+snapshots timed once (a p99 over five seeds had hidden plans of 10-130 s: 7 of 40
+feasible snapshots ran branch and bound over every route). Each plan's optimality
 gap (its cost above the LP bound) is printed beside the allowance it was taken at.
 Baselines timed in this process: the LP relaxation by column generation against
 HiGHS on the whole matrix, and the rounding stage over the opened routes against
@@ -37,6 +39,8 @@ from bot.domain.timeunits import MS_PER_DAY
 from bot.ops.heap import frozen_heap
 
 TARGET_MS = 50.0
+SEEDS_50 = 40
+"""Random snapshots per case at 50 venues: the p99 of fewer is their maximum."""
 T0_MS = 1_700_000_000_000
 PRICES_USD = {"BTC": 60_000.0, "ETH": 3_000.0, "USDC": 1.0, "USDT": 1.0}
 FEES_COIN = {"BTC": 0.0002, "ETH": 0.002, "USDC": 1.0, "USDT": 1.0}
@@ -103,8 +107,7 @@ def _section(n_venues: int, seeds: int, repeat: int, *, starved_seeds: int) -> N
         count = starved_seeds if starved else seeds
         snaps = [scenario(n_venues, seed, starved=starved) for seed in range(count)]
         rounds = 1 if starved and n_venues > 10 else repeat
-        if rounds > 1:
-            optimize(snaps[0])  # warm-up: scipy's and HiGHS's first call
+        optimize(snaps[0])  # warm-up: scipy's and HiGHS's first call
         results, t_ms = [], []
         for snap in snaps:  # each plan timed as it is made
             for _ in range(rounds):
@@ -207,4 +210,4 @@ def run() -> None:
     _fixed_stage(50, seed=0)
     _section(10, seeds=5, repeat=5, starved_seeds=5)
     # Unreachable floors at 50 venues take seconds a plan (issue 18): three, timed once.
-    _section(50, seeds=5, repeat=2, starved_seeds=3)
+    _section(50, seeds=SEEDS_50, repeat=1, starved_seeds=SEEDS_50)

@@ -104,3 +104,56 @@ class TestUnreachableFloors:
             assert weights @ plan.x <= value + 1e-6 * max(1.0, abs(value))
             assert stage_gap <= DEFAULT_SETTINGS.accepted_gap_usd(value - stage_gap)
         assert gap == stages[-1][2] <= DEFAULT_SETTINGS.accept_gap_usd
+
+
+class _Solver:
+    """An LP model's stand-in: the relaxation's bound is 0, branch and bound over the opened
+    routes finds ``sub_mip`` (None: nothing), over every route 400 USD."""
+
+    def __init__(self, sub_mip: float | None) -> None:
+        self.sub_mip, self.modes = sub_mip, list[str]()
+
+    def used(self, x: np.ndarray) -> np.ndarray:
+        return (x > 0).astype(np.float64)
+
+    def solve(self, objective: np.ndarray, **kw: object) -> Solved | None:
+        mode = str(kw["mode"])
+        self.modes.append(mode)
+        value = {"lp": 0.0, "sub-mip": self.sub_mip, "mip": 400.0}[mode]
+        return None if value is None else Solved(np.ones(2), value)
+
+
+class TestWholeModelSearch:
+    """At 50 venues the search over every route took 10-130 s on 7 of 40 feasible snapshots
+    to gain 0-15 USD: it runs only where no plan has been found."""
+
+    @pytest.fixture(autouse=True)
+    def _far_rounding(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Every rounding is 1,000 USD above the bound: outside any allowance."""
+        monkeypatch.setattr(
+            optimizer_module, "_roundings", lambda *a, **kw: [Solved(np.ones(2), 1_000.0)]
+        )
+
+    def test_a_plan_over_the_opened_routes_stands_with_its_gap(self) -> None:
+        """The sub-MIP's 500 USD plan is taken, its 500 USD gap reported; no whole-model MIP."""
+        lp = _Solver(sub_mip=500.0)
+        found = optimizer_module._best(lp, np.ones(2), False, DEFAULT_SETTINGS)  # type: ignore[arg-type]
+        assert found is not None and found[0].objective == 500.0 and found[1] == 500.0
+        assert "mip" not in lp.modes and "sub-mip" in lp.modes
+
+    def test_the_whole_model_is_searched_when_no_plan_is_found(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No rounding feasible and nothing over the opened routes: every route is searched."""
+        monkeypatch.setattr(optimizer_module, "_roundings", lambda *a, **kw: [])
+        lp = _Solver(sub_mip=None)
+        found = optimizer_module._best(lp, np.ones(2), False, DEFAULT_SETTINGS)  # type: ignore[arg-type]
+        assert found is not None and found[0].objective == 400.0
+        assert lp.modes[-2:] == ["sub-mip", "mip"]
+
+    def test_a_zero_slack_is_still_answered_exactly(self) -> None:
+        """A slack stage whose bound is zero searches every route until an exact zero or
+        the node limit: whether a floor can be met is never left to the opened routes."""
+        lp = _Solver(sub_mip=500.0)
+        optimizer_module._best(lp, np.ones(2), True, DEFAULT_SETTINGS, zero_tol=1e-6)  # type: ignore[arg-type]
+        assert lp.modes[-2:] == ["sub-mip", "mip"]
