@@ -77,11 +77,16 @@ class Ledger:
             then = self._booked_k
         else:
             per, then = 0.0, k
-        spots = self.spots
+        spots, totals = self.spots, self.totals
         _book_and_trade(
             self.cash,
             self.hedge,
-            self.totals,
+            totals[_CARRY],
+            totals[_DELTA],
+            totals[_TRADES],
+            totals[_TURNOVER_COIN],
+            totals[_TURNOVER_USD],
+            totals[_COST],
             spots[k],
             spots[then],
             n > 0,
@@ -147,14 +152,19 @@ def _moved(target: FloatArray, hedge: FloatArray) -> int:
     return moved
 
 
-@compiled(
-    "void(float64[::1], float64[::1], float64[:, :], float64[::1], float64[::1], boolean, float64,"
-    " boolean, float64[::1], float64)"
-)
+_ROW: Final = "float64[::1]"
+
+
+@compiled(f"void({', '.join([_ROW] * 10)}, boolean, float64, boolean, {_ROW}, float64)")
 def _book_and_trade(  # noqa: PLR0917 - the ledger's arrays passed flat, as compiled code takes them
     cash: FloatArray,
     hedge: FloatArray,
-    totals: FloatArray,
+    carry_usd: FloatArray,
+    delta_usd: FloatArray,
+    trades: FloatArray,
+    turnover_coin: FloatArray,
+    turnover_usd: FloatArray,
+    cost_usd: FloatArray,
     spot_now: FloatArray,
     spot_then: FloatArray,
     book: bool,
@@ -166,27 +176,36 @@ def _book_and_trade(  # noqa: PLR0917 - the ledger's arrays passed flat, as comp
     """Per path: with ``book``, ``per`` of the cash as interest and the hedge times the
     spot's move from ``spot_then`` as delta P&L; then, ``trading``, the hedge moved to
     ``target`` at ``spot_now``, paying ``cost_frac`` of the notional. The numpy
-    passes it replaced did the same operations per path in the same order."""
-    for i in range(cash.size):
-        if book:
-            if per != 0.0:
+    passes it replaced did the same operations per path in the same order.
+
+    Each total is its own contiguous row and each step its own loop: over a strided
+    (fields, paths) block the compiler could neither vectorise nor keep a path's values
+    in registers (measured at 20,000 paths: 64 µs a call, 33 µs in rows).
+    """
+    n = cash.size
+    if book:
+        if per != 0.0:
+            for i in range(n):
                 interest = cash[i] * per
-                totals[_CARRY, i] += interest
+                carry_usd[i] += interest
                 cash[i] += interest
-            totals[_DELTA, i] += (spot_now[i] - spot_then[i]) * hedge[i]
-        if not trading:
-            continue
+        for i in range(n):
+            delta_usd[i] += (spot_now[i] - spot_then[i]) * hedge[i]
+    if not trading:
+        return
+    for i in range(n):
         trade = target[i] - hedge[i]
-        totals[_TRADES, i] += trade != 0.0
+        trades[i] += trade != 0.0
         hedge[i] = target[i]
         notional = trade * spot_now[i]
-        cash[i] -= notional
-        totals[_TURNOVER_COIN, i] += abs(trade)
-        totals[_TURNOVER_USD, i] += abs(notional)
+        turnover_coin[i] += abs(trade)
+        turnover_usd[i] += abs(notional)
         if cost_frac != 0.0:
             cost = abs(notional) * cost_frac
-            cash[i] -= cost
-            totals[_COST, i] += cost
+            cash[i] = cash[i] - notional - cost
+            cost_usd[i] += cost
+        else:
+            cash[i] -= notional
 
 
 def _round_us(seconds: float) -> float:
