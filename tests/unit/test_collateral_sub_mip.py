@@ -1,4 +1,4 @@
-"""Branch and bound over the opened routes, started from a rounded plan."""
+"""The models over the opened routes: branch and bound from a rounded plan, rows handed to HiGHS."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from bot.domain import highs
+from bot.domain.collateral import AccountKey, CollateralSnapshot
 from bot.domain.collateral.frame import build_frame
 from bot.domain.collateral.lp import LpModel, Solved
 from bot.domain.collateral.model import DEFAULT_SETTINGS
-from tests.unit.test_collateral_optimizer import worked_example
+from bot.domain.ids import VenueId
+from tests.unit.test_collateral_optimizer import PRICES, A, B, acct, wd, worked_example
 
 JUMP = "mip_heuristic_run_feasibility_jump"
 
@@ -21,6 +23,33 @@ JUMP = "mip_heuristic_run_feasibility_jump"
 @pytest.fixture
 def lp() -> LpModel:
     return LpModel(build_frame(worked_example(), DEFAULT_SETTINGS))
+
+
+def two_donors() -> LpModel:
+    """The worked example with a second donor ``c`` and its own route to ``a``."""
+    c = AccountKey(VenueId("c"), "main")
+    accounts = (
+        acct(A, 100_000, 50_000),
+        *(acct(k, 500_000, 100_000, free=300_000) for k in (B, c)),
+    )
+    snap = CollateralSnapshot(0, PRICES, accounts, routes=(wd(B, A), wd(c, A)))
+    return LpModel(build_frame(snap, DEFAULT_SETTINGS))
+
+
+def _rows_passed(
+    lp: LpModel, pattern: list[float], *, relaxed: bool = False
+) -> tuple[int, Solved | None]:
+    """Rows of the model HiGHS was handed for ``pattern``'s rounding, and its plan."""
+    passed: list[int] = []
+    solve = highs.solve
+
+    def spy(*args: Any, **kw: Any) -> np.ndarray | None:
+        passed.append(args[2].shape[0])
+        return solve(*args, **kw)
+
+    with patch.object(highs, "solve", spy):
+        plan = lp.solve(lp.cost, relaxed=relaxed, mode="fixed", fixed=np.array(pattern))
+    return passed[-1], plan
 
 
 def _rounded(lp: LpModel) -> Solved:
@@ -81,3 +110,21 @@ class TestStartedBranchAndBound:
         assert skipped is not None and jumped is not None
         assert skipped.objective == pytest.approx(jumped.objective, abs=1e-9)
         assert skipped.objective == pytest.approx(10.005, abs=1e-3)
+
+
+class TestReducedRows:
+    def test_a_closed_routes_link_rows_stay_out(self) -> None:
+        """Closing one of two routes leaves its two link rows, then empty, out of HiGHS's model."""
+        lp = two_donors()
+        both, _ = _rows_passed(lp, [1.0, 1.0])
+        one, plan = _rows_passed(lp, [1.0, 0.0])
+        assert one <= both - 2 < lp.a.shape[0]
+        assert plan is not None and plan.objective == pytest.approx(10.005, abs=1e-3)
+
+    def test_an_empty_row_that_excludes_zero_stays(self) -> None:
+        """Every route closed, an equity row asking ``b`` to gain 1 USD, left empty, refuses a
+        plan the slacks would otherwise allow."""
+        lp = two_donors()
+        assert _rows_passed(lp, [0.0, 0.0], relaxed=True)[1] is not None
+        lp.lo[lp.frame.keys.index(B)] = 1.0  # the first rows: each account's equity change
+        assert _rows_passed(lp, [0.0, 0.0], relaxed=True)[1] is None
