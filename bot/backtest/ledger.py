@@ -8,8 +8,9 @@ at per-step growth g are cash·((1 + g)^n − 1), and the hedge's delta P&L is
 hedge·(S_k − S_j) for the steps j..k it was held. An interval strategy that
 re-hedges every 40 steps touches its arrays once in 40 instead of every step.
 The sums equal step-by-step booking to floating rounding. A booking and a
-trade are one compiled pass over the paths (:func:`_book_and_trade`), where the
-numpy passes before it were a dozen (each array written and read back).
+trade are one compiled call (:func:`_book_and_trade`: a loop over the paths for
+the interest, one for the delta P&L, one for the trade), where the numpy passes
+before it were a dozen (each array written and read back).
 
 Its clock (``time_since_hedge_s``) is one number while every path was hedged
 at the same step (an interval strategy's paths all re-hedge together), and an
