@@ -1,4 +1,4 @@
-"""``run_backtest``: split the paths into chunks, run them (in parallel), merge the totals.
+"""``run_backtest``: split the paths into chunks, run them (in parallel), assemble the totals.
 
 A task is one chunk of paths for one group of strategies. Chunk ``c`` always
 draws from ``SeedSequence([seed, c])``, so every strategy and every grid point
@@ -11,8 +11,9 @@ chunks than workers, since strategies in one task share the book's revaluation.
 
 The memory a run needs is known before it starts (:func:`run_memory_bytes`):
 the chunks in flight (:func:`bot.backtest.engine.chunk_memory_bytes`) plus the
-per-path totals kept for the report. A run beyond ``max_memory_bytes`` is
-refused with the figure, instead of running out of memory.
+result's per-path totals, into which each chunk's are copied as it finishes. A
+run beyond ``max_memory_bytes`` is refused with the figure, instead of running
+out of memory.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from bot.backtest.spec import (
     StrategySpec,
 )
 from bot.compute import Failed, Runner, SerialRunner
+from bot.pricing.arrays import FloatArray
 
 DEFAULT_CHUNK_PATHS = 20_000
 GB = 1e9
@@ -75,48 +77,92 @@ class BacktestPlan:
     tasks: tuple[ChunkTask, ...]
     option_hedge: OptionHedgeSpec | None = None
 
+    @property
+    def n_paths(self) -> int:
+        """Paths in the run: its last task's first path and its paths."""
+        last = self.tasks[-1]
+        return last.first_path + last.n_paths
+
     def merge(self, inputs: ChunkInputs, outcomes: Sequence[ChunkOutcome]) -> BacktestResult:
         """The run's result from its tasks' outcomes, given in task order."""
-        n_groups = len(self.groups)
+        assembly = Assembly(self)
+        for index, outcome in enumerate(outcomes):
+            assembly.add(index, outcome)
+        return assembly.result(inputs)
 
-        def merged(g: int, j: int) -> PathOutcome:
-            parts = [outcomes[c * n_groups + g].outcome(j) for c in range(self.n_chunks)]
-            return PathOutcome(
-                *(np.concatenate([getattr(p, f) for p in parts]) for f in OUTCOME_FIELDS)
-            )
 
-        first = [outcomes[g] for g in range(n_groups)]
-        option_costs = [outcomes[c * n_groups].option_hedge_cost_usd for c in range(self.n_chunks)]
-        results = [
-            StrategyResult(spec, merged(g, j), first[g].sample_hedge_coin[j])
-            for g, group in enumerate(self.groups)
-            for j, spec in enumerate(group)
+class Assembly:
+    """A run's result, filled in task by task as the outcomes arrive (in any order).
+
+    Each strategy's totals are one (fields, paths) block from the start, and a
+    chunk's are copied into it as that chunk finishes, so the caller can let
+    the chunk's own go: keeping every chunk's totals for a merge at the end held
+    them twice, and the merge's copy into fresh pages cost 0.1-0.3 s of a 1.2 s
+    run of six strategies at 200,000 paths (bench ``backtest``).
+    """
+
+    def __init__(self, plan: BacktestPlan) -> None:
+        self.plan = plan
+        n = plan.n_paths
+        self._blocks = [
+            [np.empty((len(OUTCOME_FIELDS), n)) for _ in group] for group in plan.groups
         ]
-        order = {id(spec): i for i, spec in enumerate(self.strategies)}
+        self._premium = np.empty(n)
+        self._option_cost = None if plan.option_hedge is None else np.empty(n)
+        self._sample_hedge: list[FloatArray | None] = [None] * len(plan.groups)
+        self._sample_spot = self._sample_delta = np.empty((0, 0))
+
+    def add(self, index: int, outcome: ChunkOutcome) -> None:
+        """Task ``index``'s outcome into place (the samples kept from each group's first
+        chunk)."""
+        plan = self.plan
+        task = plan.tasks[index]
+        g = index % len(plan.groups)
+        where = slice(task.first_path, task.first_path + task.n_paths)
+        for j, block in enumerate(self._blocks[g]):
+            block[:, where] = outcome.totals[:, j]
+        if g == 0:
+            self._premium[where] = outcome.premium_usd
+            if self._option_cost is not None and outcome.option_hedge_cost_usd is not None:
+                self._option_cost[where] = outcome.option_hedge_cost_usd
+        if task.chunk_index == 0:
+            self._sample_hedge[g] = outcome.sample_hedge_coin
+            if g == 0:
+                self._sample_spot = outcome.sample_spot_usd
+                self._sample_delta = outcome.sample_delta_coin
+
+    def result(self, inputs: ChunkInputs) -> BacktestResult:
+        """The run's result, once every task has been added."""
+        plan = self.plan
+        results = []
+        for group, blocks, samples in zip(
+            plan.groups, self._blocks, self._sample_hedge, strict=True
+        ):
+            if samples is None:
+                raise ValueError("a strategy group's first chunk is missing from the run")
+            results += [
+                StrategyResult(spec, PathOutcome(*block), samples[j])
+                for j, (spec, block) in enumerate(zip(group, blocks, strict=True))
+            ]
+        order = {id(spec): i for i, spec in enumerate(plan.strategies)}
         results.sort(key=lambda r: order[id(r.spec)])
         return BacktestResult(
             book=inputs.book,
-            costs=self.costs,
-            carry=self.carry,
-            rate=self.rate,
-            steps=self.steps,
-            seed=self.seed,
-            chunk_paths=self.chunk_paths,
+            costs=plan.costs,
+            carry=plan.carry,
+            rate=plan.rate,
+            steps=plan.steps,
+            seed=plan.seed,
+            chunk_paths=plan.chunk_paths,
             horizon_years=inputs.book.horizon_years,
-            premium_usd=np.concatenate(
-                [outcomes[c * n_groups].premium_usd for c in range(self.n_chunks)]
-            ),
+            premium_usd=self._premium,
             strategies=tuple(results),
-            time_years=np.arange(self.steps + 1, dtype=np.float64) * self.dt_years,
-            sample_spot_usd=first[0].sample_spot_usd,
-            sample_delta_coin=first[0].sample_delta_coin,
-            model=inputs.models[self.model_index],
-            option_hedge=self.option_hedge,
-            option_hedge_cost_usd=(
-                None
-                if self.option_hedge is None
-                else np.concatenate([c for c in option_costs if c is not None])
-            ),
+            time_years=np.arange(plan.steps + 1, dtype=np.float64) * plan.dt_years,
+            sample_spot_usd=self._sample_spot,
+            sample_delta_coin=self._sample_delta,
+            model=inputs.models[plan.model_index],
+            option_hedge=plan.option_hedge,
+            option_hedge_cost_usd=self._option_cost,
         )
 
 
@@ -169,20 +215,21 @@ def run_backtest(
         option_hedge=option_hedge,
     )
     inputs = ChunkInputs(book, (model,))
-    outcomes: list[ChunkOutcome | None] = [None] * len(plan.tasks)
+    assembly = Assembly(plan)
     failures = []
     for n, finished in enumerate(runner.run(simulate_chunk, plan.tasks, shared=inputs), start=1):
         if isinstance(finished, Failed):
             failures.append(f"chunk {plan.tasks[finished.index].chunk_index}: {finished.error}")
         else:
-            outcomes[finished.index] = finished.value
+            assembly.add(finished.index, finished.value)
+        del finished  # the chunk's totals are in the assembly: let them go before the next
         if progress:
             progress(n, len(plan.tasks))
     if failures:
         raise ValueError(
             f"{len(failures)} of {len(plan.tasks)} tasks failed: " + "; ".join(failures)
         )
-    return plan.merge(inputs, [o for o in outcomes if o is not None])
+    return assembly.result(inputs)
 
 
 def plan_backtest(  # noqa: C901 - every input's check in one place, before any chunk runs
@@ -291,14 +338,14 @@ def run_memory_bytes(
     workers: int,
 ) -> int:
     """Bytes a run needs at its peak: the chunks in flight at once (one per worker, each
-    strategy group's share of the strategies), the per-path totals of every chunk and their
-    merge for the result, and the result's time grid and samples."""
+    strategy group's share of the strategies), the result's per-path totals and premiums
+    (each chunk's are copied in as it finishes, then let go), and its time grid and samples."""
     n_chunks = -(-paths // chunk_paths)
     tasks = n_chunks * n_groups
     at_once = 1 if workers == 1 or tasks == 1 else min(workers, tasks)
     in_flight = at_once * chunk_memory_bytes(
         model, min(chunk_paths, paths), steps, -(-n_strategies // n_groups)
     )
-    totals = 2 * len(OUTCOME_FIELDS) * n_strategies * paths + (n_groups + 1) * paths
+    totals = (len(OUTCOME_FIELDS) * n_strategies + 2) * paths
     result = (steps + 1) * (1 + N_SAMPLES * (2 + n_strategies))
     return in_flight + 8 * (totals + result)

@@ -161,6 +161,7 @@ class SerialRunner:
                 yield _failed(i, exc)
             else:
                 yield Done(i, value)
+                del value  # not held while the next item runs: the caller may be done with it
 
 
 class DaskRunner:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.backtest import GBM, Book, Carry, Costs, OptionLeg, StrategySpec, engine, run_backtest
 from bot.backtest.engine import chunk_rng
+from bot.backtest.runner import Assembly, plan_backtest
 from bot.compute import open_runner
 from bot.pricing import black_scholes
 from strategies.base import HedgeState
@@ -160,6 +161,42 @@ def test_results_do_not_depend_on_workers_or_strategy_order() -> None:
     np.testing.assert_array_equal(one.strategies[0].paths.pnl_usd, two.strategies[1].paths.pnl_usd)
     np.testing.assert_array_equal(one.strategies[1].paths.pnl_usd, two.strategies[0].paths.pnl_usd)
     np.testing.assert_array_equal(one.premium_usd, two.premium_usd)
+
+
+def test_outcomes_assemble_the_same_in_any_order() -> None:
+    """Chunks added to an Assembly last to first give the result merged in task order, field
+    for field; a result whose first chunk never arrived is refused."""
+    plan = plan_backtest(
+        MIXED,
+        GBM(100.0, 0.5),
+        [EVERY_STEP, BAND],
+        COSTS,
+        paths=700,
+        steps=12,
+        seed=8,
+        chunk_paths=400,
+        workers=4,
+    )
+    inputs = engine.ChunkInputs(MIXED, (GBM(100.0, 0.5),))
+    outcomes = [engine.simulate_chunk(inputs, task) for task in plan.tasks]
+    assert len(plan.groups) == 2 and plan.n_chunks == 2
+    in_order = plan.merge(inputs, outcomes)
+    backwards = Assembly(plan)
+    for index in reversed(range(len(outcomes))):
+        backwards.add(index, outcomes[index])
+    result = backwards.result(inputs)
+    np.testing.assert_array_equal(result.premium_usd, in_order.premium_usd)
+    np.testing.assert_array_equal(result.sample_spot_usd, in_order.sample_spot_usd)
+    for mine, theirs in zip(result.strategies, in_order.strategies, strict=True):
+        assert mine.spec is theirs.spec
+        np.testing.assert_array_equal(mine.sample_hedge_coin, theirs.sample_hedge_coin)
+        for field in engine.OUTCOME_FIELDS:
+            np.testing.assert_array_equal(getattr(mine.paths, field), getattr(theirs.paths, field))
+    partial = Assembly(plan)
+    for index in range(len(plan.groups), len(outcomes)):
+        partial.add(index, outcomes[index])
+    with pytest.raises(ValueError, match="first chunk is missing"):
+        partial.result(inputs)
 
 
 def test_samples_track_the_first_paths() -> None:
