@@ -164,8 +164,8 @@ def test_results_do_not_depend_on_workers_or_strategy_order() -> None:
 
 
 def test_outcomes_assemble_the_same_in_any_order() -> None:
-    """Chunks added to an Assembly last to first give the result merged in task order, field
-    for field; a result whose first chunk never arrived is refused."""
+    """Each chunk's totals land on its own paths, and chunks added to an Assembly last to first
+    give the result merged in task order, field for field; a missing first chunk is refused."""
     plan = plan_backtest(
         MIXED,
         GBM(100.0, 0.5),
@@ -181,6 +181,8 @@ def test_outcomes_assemble_the_same_in_any_order() -> None:
     outcomes = [engine.simulate_chunk(inputs, task) for task in plan.tasks]
     assert len(plan.groups) == 2 and plan.n_chunks == 2
     in_order = plan.merge(inputs, outcomes)
+    band_chunk_1 = outcomes[1 * 2 + 1].outcome(0)  # task c * n_groups + g; BAND is group 1
+    np.testing.assert_array_equal(in_order.strategies[1].paths.pnl_usd[400:], band_chunk_1.pnl_usd)
     backwards = Assembly(plan)
     for index in reversed(range(len(outcomes))):
         backwards.add(index, outcomes[index])
