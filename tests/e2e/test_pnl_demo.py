@@ -49,15 +49,35 @@ def test_pnl_on_a_demo_journal_attributes_both_underlyings(tmp_path: Path) -> No
     with Journal.open_control(journal) as read:
         btc = read.pnl.points(0, 2**62)["BTC"]
     spike, gamma_loss = _largest_spike_usd(btc), _jump_gamma_loss_usd(btc)
-    assert spike < gamma_loss, f"a one-cycle P&L spike of {spike:,.0f} USD at the BTC jump"
+    assert spike < gamma_loss, (
+        f"a one-cycle P&L spike of {spike:,.0f} USD at the BTC jump; the cycles around it:\n"
+        + _rows_around_spike(btc)
+    )
+
+
+def _spikes_usd(v: Valuations) -> np.ndarray:
+    """Per cycle after the first, the one-cycle excursion of the equity that the next cycle
+    takes back: the smaller of two consecutive changes of opposite sign (a dip and its
+    return), else 0."""
+    change = np.diff(v.equity_coin * v.index_usd + v.linear_usd)
+    reversed_ = np.sign(change[:-1]) != np.sign(change[1:])
+    return np.where(reversed_, np.minimum(abs(change[:-1]), abs(change[1:])), 0.0)
 
 
 def _largest_spike_usd(v: Valuations) -> float:
-    """The largest one-cycle excursion of the equity that the next cycle takes back: the
-    smaller of two consecutive changes of opposite sign (a dip and its return)."""
-    change = np.diff(v.equity_coin * v.index_usd + v.linear_usd)
-    reversed_ = np.sign(change[:-1]) != np.sign(change[1:])
-    return float(np.max(np.where(reversed_, np.minimum(abs(change[:-1]), abs(change[1:])), 0.0)))
+    """The largest one-cycle excursion of the equity that the next cycle takes back."""
+    return float(np.max(_spikes_usd(v)))
+
+
+def _rows_around_spike(v: Valuations) -> str:
+    """The valuations two cycles either side of the largest spike, for a failure to show what
+    moved (the failure is intermittent: its data is in the message or nowhere)."""
+    k = int(np.argmax(_spikes_usd(v))) + 1
+    return "\n".join(
+        f"{i} ts {v.ts_ms[i]} index {v.index_usd[i]:.2f} equity_coin {v.equity_coin[i]:.6f} "
+        f"linear {v.linear_usd[i]:.2f} hedge {v.hedge_coin[i]:.4f} book {v.book_delta_coin[i]:.4f}"
+        for i in range(max(0, k - 2), min(len(v), k + 3))
+    )
 
 
 def _jump_gamma_loss_usd(v: Valuations) -> float:
