@@ -111,6 +111,7 @@ class Assembly:
         self._option_cost = None if plan.option_hedge is None else np.empty(n)
         self._sample_hedge: list[FloatArray | None] = [None] * len(plan.groups)
         self._sample_spot = self._sample_delta = np.empty((0, 0))
+        self._missing = set(range(len(plan.tasks)))
 
     def add(self, index: int, outcome: ChunkOutcome) -> None:
         """Task ``index``'s outcome into place (the samples kept from each group's first
@@ -119,6 +120,7 @@ class Assembly:
         task = plan.tasks[index]
         g = index % len(plan.groups)
         where = slice(task.first_path, task.first_path + task.n_paths)
+        self._missing.discard(index)
         for j, block in enumerate(self._blocks[g]):
             block[:, where] = outcome.totals[:, j]
         if g == 0:
@@ -134,12 +136,16 @@ class Assembly:
     def result(self, inputs: ChunkInputs) -> BacktestResult:
         """The run's result, once every task has been added."""
         plan = self.plan
+        if self._missing:
+            raise ValueError(
+                f"{len(self._missing)} of {len(plan.tasks)} tasks missing from the run "
+                f"(the first: task {min(self._missing)})"
+            )
         results = []
         for group, blocks, samples in zip(
             plan.groups, self._blocks, self._sample_hedge, strict=True
         ):
-            if samples is None:
-                raise ValueError("a strategy group's first chunk is missing from the run")
+            assert samples is not None  # every task added: each group's first chunk too
             results += [
                 StrategyResult(spec, PathOutcome(*block), samples[j])
                 for j, (spec, block) in enumerate(zip(group, blocks, strict=True))
