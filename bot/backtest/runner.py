@@ -125,7 +125,9 @@ class Assembly:
             block[:, where] = outcome.totals[:, j]
         if g == 0:
             self._premium[where] = outcome.premium_usd
-            if self._option_cost is not None and outcome.option_hedge_cost_usd is not None:
+            if self._option_cost is not None:
+                if outcome.option_hedge_cost_usd is None:
+                    raise ValueError(f"task {index}: an option-hedged run's outcome has no cost")
                 self._option_cost[where] = outcome.option_hedge_cost_usd
         if task.chunk_index == 0:
             self._sample_hedge[g] = outcome.sample_hedge_coin
