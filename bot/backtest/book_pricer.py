@@ -5,18 +5,18 @@
 its chain rule) and allocates its outputs on every call; the backtest calls it
 once a step over the same paths. This pricer does the same sums for the
 engine's case (no dividend, one vol for every leg, spots over one chunk of
-paths) with one ``log`` of spot a step for every leg, per leg d1 and ONE ``exp``
-for the density that gamma, vega, theta and vanna share (numpy passes), then
-both normal CDFs and every sum in one compiled pass
-(:func:`bot.backtest.book_kernel.price_book`: the two scipy ``ndtr`` passes it
-replaced were over half of a backtest step), every array written into buffers
-held for the chunk: a fresh megabyte a step costs its page faults (measured: a
-20,000-path step of ``book_greeks`` took 2.3 ms, 1.1 ms of them allocating).
+paths) with one ``log`` of spot a step for every leg, per leg d1, d2 and their two
+exponentials e^(−d²/2) (numpy passes, in vector registers; the first is also the
+density gamma, vega, theta and vanna share), then both normal CDFs and every sum in
+compiled loops over the paths (:func:`bot.backtest.book_kernel.price_book`: the two
+scipy ``ndtr`` passes it replaced were over half of a backtest step), every array
+written into buffers held for the chunk: a fresh megabyte a step costs its page faults
+(measured: a 20,000-path step of ``book_greeks`` took 2.3 ms, 1.1 ms of them allocating).
 
 Figures equal :func:`book_greeks`'s to floating rounding (e^(−rτ)·e^(rτ) is
-not exactly 1; a test pins rel 1e-12). A leg at or past expiry, or a step whose
-inputs are not regular (a vol of 0, a non-positive spot), is priced by
-:func:`bot.pricing.black_scholes` as before.
+not exactly 1, and the CDFs are within a few units in the last place of scipy's; a test
+pins rel 1e-12). A leg at or past expiry, or a step whose inputs are not regular (a vol
+of 0, a non-positive spot), is priced by :func:`bot.pricing.black_scholes` as before.
 
 Worked example (Hull, *Options, Futures, and Other Derivatives*, 8th ed., ch. 19):
 a call with S = 49, K = 50, r = 5 %, σ = 20 %, τ = 20/52 is worth 2.4005 with delta
@@ -32,13 +32,14 @@ from typing import Final
 import numpy as np
 
 from bot.backtest.book import VOL_POINT, BookGreeks, OptionLeg, leg_greeks
-from bot.backtest.book_kernel import LEG_COLUMNS, price_book
+from bot.backtest.book_kernel import D1, GAUSS_D1, GAUSS_D2, LEG_COLUMNS, price_book
 from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR
 from bot.pricing.arrays import FloatArray
 
 INV_SQRT_2PI: Final = 1.0 / math.sqrt(2.0 * math.pi)
 """1/√(2π), the standard normal density at 0."""
+_SQRT1_2: Final = math.sqrt(0.5)
 _VEGA = 3
 """Vega's row in :class:`BookGreeks`."""
 
@@ -57,8 +58,8 @@ class BookPricer:
         self._out = np.zeros((2, 7, n_paths))
         self._log_s = np.empty(n_paths)
         self._sd = np.empty(n_paths)
-        self._one_vol = np.empty(1)
-        self._d1_pdf = np.empty((2, 0, n_paths))  # per leg, grown to the book's at first use
+        self._vol = np.empty(n_paths)
+        self._per_leg = np.empty((0, 3, n_paths))  # per leg: D1, GAUSS_D1, GAUSS_D2
 
     def price(
         self,
@@ -72,35 +73,30 @@ class BookPricer:
         """The book's Greeks at ``t_years`` (views into buffer ``slot``, valid until the
         next call with that slot)."""
         out = self._out[slot]
-        if self._d1_pdf.shape[1] < len(legs):
-            self._d1_pdf = np.empty((2, len(legs), spot_usd.size))
+        if self._per_leg.shape[0] < len(legs):
+            self._per_leg = np.empty((len(legs), 3, spot_usd.size))
         regular: list[list[float]] = []
         fallback: list[OptionLeg] = []
         with np.errstate(all="ignore"):
             np.log(spot_usd, out=self._log_s)
             for leg in legs:
                 tau = leg.expiry_years - t_years
-                d1, pdf = self._d1_pdf[:, len(regular)]
-                if tau <= 0.0 or not self._d1(leg, tau, vol, d1):
+                planes = self._per_leg[len(regular)]
+                if tau <= 0.0 or not self._d1_d2(leg, tau, vol, planes[D1], planes[GAUSS_D2]):
                     fallback.append(leg)
                     continue
-                np.multiply(d1, d1, out=pdf)  # exp(-d1²/2): the one density every Greek shares
-                np.multiply(pdf, -0.5, out=pdf)
-                np.exp(pdf, out=pdf)
-                regular.append(self._row(leg, tau, vol))
+                _gauss(planes[D1], planes[GAUSS_D1])
+                _gauss(planes[GAUSS_D2], planes[GAUSS_D2])
+                regular.append(self._row(leg, tau))
         if regular:
-            n = len(regular)
             if isinstance(vol, np.ndarray):
                 vols = vol
             else:
-                self._one_vol[0] = vol
-                vols = self._one_vol
-            d1s, pdfs = self._d1_pdf[:, :n]
+                vols = self._vol
+                vols.fill(vol)
             rows = np.array(regular)
-            per_path = isinstance(vol, np.ndarray)
-            price_book(
-                spot_usd, vols, d1s, pdfs, rows, self.rate, out, per_path, self.cross, self.vega
-            )
+            per_leg = self._per_leg[: len(regular)]
+            price_book(spot_usd, vols, per_leg, rows, self.rate, out, self.cross, self.vega)
         else:
             out.fill(0.0)
         for leg in fallback:
@@ -111,15 +107,14 @@ class BookPricer:
                     out[i] += leg.quantity_coin * greek
         return BookGreeks(*out)
 
-    def _row(self, leg: OptionLeg, tau: float, vol: FloatArray | float) -> list[float]:
+    def _row(self, leg: OptionLeg, tau: float) -> list[float]:
         """``leg``'s constants for the step, in :data:`~bot.backtest.book_kernel.LEG_COLUMNS`'
-        order (the last unused with a vol per path)."""
+        order."""
         sq = math.sqrt(tau)
         sign = 1.0 if leg.is_call else -1.0
         q = leg.quantity_coin
         disc_k = leg.strike_usd * math.exp(-self.rate * tau)
         weight = VOL_POINT * math.sqrt(STANDARD_DAYS / max(tau * DAYS_PER_YEAR, MIN_DAYS))
-        one_vol_pdf_sd = 0.0 if isinstance(vol, np.ndarray) else q * INV_SQRT_2PI / (vol * sq)
         row = [
             sign,
             sq,
@@ -129,13 +124,15 @@ class BookPricer:
             q * INV_SQRT_2PI * sq * weight,
             -q * INV_SQRT_2PI,
             q * INV_SQRT_2PI,
-            one_vol_pdf_sd,
         ]
         assert len(row) == len(LEG_COLUMNS)
         return row
 
-    def _d1(self, leg: OptionLeg, tau: float, vol: FloatArray | float, d1: FloatArray) -> bool:
-        """d1 = (ln S − ln K + rτ)/σ√τ + σ√τ/2 into ``d1``; False where a path is irregular."""
+    def _d1_d2(
+        self, leg: OptionLeg, tau: float, vol: FloatArray | float, d1: FloatArray, d2: FloatArray
+    ) -> bool:
+        """d1 = (ln S − ln K + rτ)/σ√τ + σ√τ/2 and d2 = d1 − σ√τ (as the kernel works it out)
+        into ``d1`` and ``d2``; False where a path is irregular."""
         sq = math.sqrt(tau)
         shift = self.rate * tau - math.log(leg.strike_usd)
         log_s = self._log_s
@@ -145,12 +142,22 @@ class BookPricer:
                 return False
             np.add(log_s, shift, out=d1)
             np.divide(d1, sd, out=d1)
-            np.multiply(sd, 0.5, out=sd)
-            np.add(d1, sd, out=d1)
+            np.add(d1, np.multiply(sd, 0.5, out=d2), out=d1)
+            np.subtract(d1, sd, out=d2)
         else:
             sd_s = vol * sq
             if not sd_s > 0.0:
                 return False
             np.multiply(log_s, 1.0 / sd_s, out=d1)
             np.add(d1, shift / sd_s + 0.5 * sd_s, out=d1)
+            np.subtract(d1, sd_s, out=d2)
         return math.isfinite(np.add.reduce(d1))
+
+
+def _gauss(d: FloatArray, out: FloatArray) -> None:
+    """e^(−d²/2) into ``out`` (may be ``d``), as Cephes' erfc works it out: e^(−x²) for
+    x = d·√½ (:func:`bot.pricing.normal.ndtr_gauss`)."""
+    np.multiply(d, _SQRT1_2, out=out)
+    np.square(out, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)

@@ -6,6 +6,12 @@ with its coefficients and its order of operations, so it returns scipy's figures
 for bit (a test checks millions of points). Inlined into a kernel it skips the C
 library's ``exp`` where the argument is within √2 of 0.
 
+Its branches and that ``exp`` keep a loop of it scalar: some 8 ns a call, and more where
+arguments fall on both sides of a branch. :func:`ndtr_gauss` takes the exponential from
+the caller (numpy's, over a whole array in vector registers) and chooses between its
+polynomials without branching, so a loop of it compiles to vector instructions: about
+2.5 ns a call over 20,000 arguments with AVX-512, all three polynomials evaluated.
+
 Worked example (any table of the normal distribution): N(0) = 0.5, N(1.96) = 0.9750021,
 N(−1.96) = 0.0249979.
 """
@@ -77,7 +83,7 @@ _U: Final = (
 )
 
 
-@compiled()
+@compiled(inline=True)
 def _polevl(x: float, coefs: tuple[float, ...]) -> float:
     """Σ coefs[i]·x^(n−i), by Horner's rule from the highest power (Cephes ``polevl``)."""
     total = coefs[0]
@@ -86,7 +92,7 @@ def _polevl(x: float, coefs: tuple[float, ...]) -> float:
     return total
 
 
-@compiled()
+@compiled(inline=True)
 def _p1evl(x: float, coefs: tuple[float, ...]) -> float:
     """The same with a leading coefficient of 1 left out of ``coefs`` (Cephes ``p1evl``)."""
     total = x + coefs[0]
@@ -95,7 +101,7 @@ def _p1evl(x: float, coefs: tuple[float, ...]) -> float:
     return total
 
 
-@compiled()
+@compiled(inline=True)
 def _erf_small(x: float) -> float:
     """erf(x) for |x| <= 1."""
     z = x * x
@@ -130,3 +136,26 @@ def ndtr(a: float) -> float:
         return 0.5 + 0.5 * _erf_small(x)
     y = 0.5 * _erfc_positive(z)
     return 1.0 - y if x > 0.0 else y
+
+
+@compiled(inline=True)
+def ndtr_gauss(a: float, gauss: float) -> float:
+    """N(a) as :func:`ndtr` works it out, given ``gauss`` = e^(−x²) for x = a·√½ (the
+    factor of Cephes' erfc; ``np.exp(-np.square(a * np.sqrt(0.5)))``), without a branch.
+
+    Every polynomial is evaluated and the answer selected, so a loop of calls compiled
+    with ``simd`` runs on vector registers. With numpy's ``exp`` in ``gauss`` rather than
+    the C library's the result is within a few units in the last place of scipy's
+    (a test bounds it), not bit for bit. NaN gives NaN, ±inf gives 1 or 0.
+
+    Example: N(1.96) = 0.9750021 with gauss = e^(−1.96²/2) = 0.146491.
+    """
+    x = a * _SQRT1_2
+    z = abs(x)
+    erf = _erf_small(x)  # erf(x) for |x| <= 1; beyond, a finite or NaN value never chosen
+    near = gauss * _polevl(z, _P) / _p1evl(z, _Q)
+    far = 0.0 if z * z > _MAXLOG else gauss * _polevl(z, _R) / _p1evl(z, _S)
+    tail = near if z < 8.0 else far
+    erfc = 1.0 - abs(erf) if z < 1.0 else tail  # erf is odd: erf(|x|) = |erf(x)| exactly
+    y = 0.5 * erfc
+    return 0.5 + 0.5 * erf if z < _SQRT1_2 else (1.0 - y if x > 0.0 else y)

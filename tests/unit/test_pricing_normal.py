@@ -1,4 +1,4 @@
-"""The compiled normal CDF: scipy's ndtr, bit for bit."""
+"""The compiled normal CDF: scipy's ndtr, bit for bit; its branch-free form within a few ulp."""
 
 from __future__ import annotations
 
@@ -8,10 +8,27 @@ import numpy as np
 import pytest
 from scipy.special import ndtr as scipy_ndtr
 
-from bot.pricing.normal import ndtr
+from bot.pricing.compiled import compiled
+from bot.pricing.normal import ndtr, ndtr_gauss
 
 EDGES = [0.0, -0.0, 1.0, -1.0, math.sqrt(2), -math.sqrt(2), 8 * math.sqrt(2), -8 * math.sqrt(2)]
 TAILS = [37.5, -37.5, 38.5, -38.5, 1e300, -1e300, math.inf, -math.inf]
+
+
+@compiled("void(float64[::1], float64[::1], float64[::1])", simd=True)
+def _gauss_form(a: np.ndarray, gauss: np.ndarray, out: np.ndarray) -> None:
+    """ndtr_gauss over arrays, compiled as the backtest's kernel is (vector registers)."""
+    for i in range(a.size):
+        out[i] = ndtr_gauss(a[i], gauss[i])
+
+
+def _ndtr_gauss(a: np.ndarray) -> np.ndarray:
+    """N(a) by ndtr_gauss, with numpy's e^(−x²) for x = a·√½ as its callers work it out."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        gauss = np.exp(-np.square(a * math.sqrt(0.5)))
+    out = np.empty_like(a)
+    _gauss_form(a, gauss, out)
+    return out
 
 
 @pytest.mark.parametrize(("x", "want"), [(0.0, 0.5), (1.96, 0.9750021), (-1.96, 0.0249979)])
@@ -28,3 +45,23 @@ def test_equals_scipy_bit_for_bit() -> None:
     x = np.concatenate([grid, normals, EDGES, TAILS, [math.nan]])
     got = np.array([ndtr(float(v)) for v in x])
     np.testing.assert_array_equal(got, scipy_ndtr(x))
+
+
+def test_gauss_form_docstring_example() -> None:
+    """ndtr_gauss(1.96, e^(−1.96²/2)) = 0.9750021, and N(0) = 0.5 exactly."""
+    assert _ndtr_gauss(np.array([1.96]))[0] == pytest.approx(0.9750021, abs=5e-8)
+    assert _ndtr_gauss(np.array([0.0]))[0] == 0.5
+
+
+def test_gauss_form_is_within_a_few_ulp_of_scipy() -> None:
+    """Over the whole range (every polynomial, underflow, ±inf) the branch-free form is within
+    8 units in the last place of scipy's ndtr (measured: 4 at most, 98.6 % exact; numpy's
+    exp and the C library's differ by an ulp), and NaN where scipy's is."""
+    grid = np.linspace(-40.0, 40.0, 400_001)
+    normals = np.random.default_rng(5).standard_normal(200_000) * 4.0
+    x = np.concatenate([grid, normals, EDGES, TAILS, [math.nan]])
+    got, want = _ndtr_gauss(x), scipy_ndtr(x)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    ulps = np.abs(got[ok] - want[ok]) / np.spacing(np.abs(want[ok]))
+    assert ulps.max() <= 8.0, f"{ulps.max()} ulp at x = {x[ok][ulps.argmax()]}"
