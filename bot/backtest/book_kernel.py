@@ -4,12 +4,12 @@ of each leg and the book's sums, in vector registers over the paths.
 Two scipy ``ndtr`` passes a leg were most of a backtest step (each ~10 ns a path,
 against under 1 ns for numpy's ``log`` and ``exp``), and the sums around them
 another dozen passes. A scalar compiled loop with :func:`bot.pricing.normal.ndtr` cost
-25 ns a path (two calls, their branches mispredicted where d1 and d2 straddle them);
-here each leg's paths run in one branch-free loop of
-:func:`bot.pricing.normal.ndtr_gauss`, its exponentials worked out by numpy, that LLVM
-runs 8 paths an instruction with AVX-512 (4 with AVX2): about 8 ns a path and leg
-at 20,000 paths, and 3 ns more for the numpy exponentials. The pricer's arithmetic is
-the numpy pricer's; the CDFs are within a few units in the last place of scipy's.
+25 ns a path (two calls, the C library's ``exp`` one value at a time, their branches
+mispredicted where d1 and d2 straddle them); here each leg's paths run in one loop
+with no branch and no call (:func:`bot.pricing.normal.ndtr_gauss`, its factor
+e^(−d1²/2) also the density the Greeks share), which LLVM runs 8 paths an instruction with
+AVX-512 (4 with AVX2). The pricer's arithmetic is the numpy pricer's; the CDFs are
+within a few units in the last place of scipy's.
 
 A leg is one row of :data:`LEG_COLUMNS` (its constants for the step, worked out
 once in Python). Worked example (Hull, *Options, Futures, and Other Derivatives*,
@@ -24,7 +24,7 @@ from typing import Final
 
 from bot.pricing.arrays import FloatArray
 from bot.pricing.compiled import compiled
-from bot.pricing.normal import ndtr_gauss
+from bot.pricing.normal import gauss_factor, ndtr_gauss, ndtr_simd
 
 LEG_COLUMNS: Final = (
     "sign",
@@ -40,23 +40,26 @@ LEG_COLUMNS: Final = (
 N(sign·d2) and φ(d1): q·sign, q·sign·K·e^(−rτ), q·√τ/√(2π), the same times the
 standardised-vega weight, −q/√(2π) and q/√(2π)."""
 
-D1, GAUSS_D1, GAUSS_D2 = 0, 1, 2
-"""Planes of the per-leg, per-path input: d1, e^(−d1²/2) and e^(−d2²/2) (each worked
-out as Cephes' erfc does, e^(−x²) for x = d·√½), with d2 = d1 − σ√τ."""
+D1, GAUSS_D1, PLANES = 0, 1, 2
+"""Planes of the per-leg, per-path buffer: d1 (the pricer's), and e^(−d1²/2) (the
+kernel's, for the vega and cross sums after the first loop)."""
 
 
 @compiled(inline=True)
 def _add_leg(out: FloatArray, vol: FloatArray, planes: FloatArray, leg: FloatArray) -> None:
     """Add one leg's N(sign·d1), N(sign·d2) and φ(d1)/(σ√τ) terms into rows 1, 0 and 2 (row
     0 holds Σ cash and row 2 Σ qφ/(σ√τ) until :func:`_finish`); ``planes`` is the leg's
-    slice of ``per_leg``."""
+    slice of ``per_leg``, whose e^(−d1²/2) plane this fills."""
     sign, sq, w_delta, w_cash, w_pdf = leg[0], leg[1], leg[2], leg[3], leg[7]
-    d1, g1, g2 = planes[D1], planes[GAUSS_D1], planes[GAUSS_D2]
+    d1, g1 = planes[D1], planes[GAUSS_D1]
     for i in range(d1.size):
         v = vol[i]
-        out[1, i] += ndtr_gauss(sign * d1[i], g1[i]) * w_delta
-        out[0, i] += ndtr_gauss(sign * (d1[i] - v * sq), g2[i]) * w_cash
-        out[2, i] += g1[i] / (v * sq) * w_pdf
+        d2 = d1[i] - v * sq
+        g = gauss_factor(d1[i])
+        g1[i] = g
+        out[1, i] += ndtr_gauss(sign * d1[i], g) * w_delta
+        out[0, i] += ndtr_simd(sign * d2) * w_cash
+        out[2, i] += g / (v * sq) * w_pdf
 
 
 @compiled(inline=True)
@@ -105,8 +108,8 @@ def price_book(  # noqa: PLR0917 - buffers and flags passed flat, as compiled co
     """Write the book's Greeks per path into ``out`` (7, paths): value, delta, gamma, vega,
     theta, vanna and standardised vega, as :class:`bot.backtest.book.BookGreeks` orders them.
 
-    ``vol`` holds each path's vol, ``per_leg`` (legs, 3, paths) the planes :data:`D1`,
-    :data:`GAUSS_D1` and :data:`GAUSS_D2`, ``legs`` (legs, :data:`LEG_COLUMNS`) the
+    ``vol`` holds each path's vol, ``per_leg`` (legs, 2, paths) each leg's d1 and room for
+    its e^(−d1²/2) (:data:`D1`, :data:`GAUSS_D1`), ``legs`` (legs, :data:`LEG_COLUMNS`) the
     legs' constants. Vega is summed only with ``vega``, vanna and the standardised vega
     only with ``cross``: else their rows are left as they are (the pricer's zeros, never
     written). value = S·Σ qΔ − Σ q·sign·K·e^(−rτ)·N(sign·d2); gamma = Σ qφ/(Sσ√τ);

@@ -5,10 +5,9 @@
 its chain rule) and allocates its outputs on every call; the backtest calls it
 once a step over the same paths. This pricer does the same sums for the
 engine's case (no dividend, one vol for every leg, spots over one chunk of
-paths) with one ``log`` of spot a step for every leg, per leg d1, d2 and their two
-exponentials e^(−d²/2) (numpy passes, in vector registers; the first is also the
-density gamma, vega, theta and vanna share), then both normal CDFs and every sum in
-compiled loops over the paths (:func:`bot.backtest.book_kernel.price_book`: the two
+paths) with one ``log`` of spot a step for every leg and per leg d1 (numpy passes),
+then d2, the density gamma, vega, theta and vanna share, both normal CDFs and every sum
+in compiled loops over the paths (:func:`bot.backtest.book_kernel.price_book`: the two
 scipy ``ndtr`` passes it replaced were over half of a backtest step), every array
 written into buffers held for the chunk: a fresh megabyte a step costs its page faults
 (measured: a 20,000-path step of ``book_greeks`` took 2.3 ms, 1.1 ms of them allocating).
@@ -32,14 +31,13 @@ from typing import Final
 import numpy as np
 
 from bot.backtest.book import VOL_POINT, BookGreeks, OptionLeg, leg_greeks
-from bot.backtest.book_kernel import D1, GAUSS_D1, GAUSS_D2, LEG_COLUMNS, price_book
+from bot.backtest.book_kernel import D1, LEG_COLUMNS, PLANES, price_book
 from bot.domain.greek_limits import MIN_DAYS, STANDARD_DAYS
 from bot.domain.timeunits import DAYS_PER_YEAR
 from bot.pricing.arrays import FloatArray
 
 INV_SQRT_2PI: Final = 1.0 / math.sqrt(2.0 * math.pi)
 """1/√(2π), the standard normal density at 0."""
-_SQRT1_2: Final = math.sqrt(0.5)
 _VEGA = 3
 """Vega's row in :class:`BookGreeks`."""
 
@@ -59,7 +57,7 @@ class BookPricer:
         self._log_s = np.empty(n_paths)
         self._sd = np.empty(n_paths)
         self._vol = np.empty(n_paths)
-        self._per_leg = np.empty((0, 3, n_paths))  # per leg: D1, GAUSS_D1, GAUSS_D2
+        self._per_leg = np.empty((0, PLANES, n_paths))  # per leg: d1, the kernel's density
 
     def price(
         self,
@@ -74,7 +72,7 @@ class BookPricer:
         next call with that slot)."""
         out = self._out[slot]
         if self._per_leg.shape[0] < len(legs):
-            self._per_leg = np.empty((len(legs), 3, spot_usd.size))
+            self._per_leg = np.empty((len(legs), PLANES, spot_usd.size))
         regular: list[list[float]] = []
         fallback: list[OptionLeg] = []
         with np.errstate(all="ignore"):
@@ -82,11 +80,9 @@ class BookPricer:
             for leg in legs:
                 tau = leg.expiry_years - t_years
                 planes = self._per_leg[len(regular)]
-                if tau <= 0.0 or not self._d1_d2(leg, tau, vol, planes[D1], planes[GAUSS_D2]):
+                if tau <= 0.0 or not self._d1(leg, tau, vol, planes[D1]):
                     fallback.append(leg)
                     continue
-                _gauss(planes[D1], planes[GAUSS_D1])
-                _gauss(planes[GAUSS_D2], planes[GAUSS_D2])
                 regular.append(self._row(leg, tau))
         if regular:
             if isinstance(vol, np.ndarray):
@@ -128,11 +124,8 @@ class BookPricer:
         assert len(row) == len(LEG_COLUMNS)
         return row
 
-    def _d1_d2(
-        self, leg: OptionLeg, tau: float, vol: FloatArray | float, d1: FloatArray, d2: FloatArray
-    ) -> bool:
-        """d1 = (ln S − ln K + rτ)/σ√τ + σ√τ/2 and d2 = d1 − σ√τ (as the kernel works it out)
-        into ``d1`` and ``d2``; False where a path is irregular."""
+    def _d1(self, leg: OptionLeg, tau: float, vol: FloatArray | float, d1: FloatArray) -> bool:
+        """d1 = (ln S − ln K + rτ)/σ√τ + σ√τ/2 into ``d1``; False where a path is irregular."""
         sq = math.sqrt(tau)
         shift = self.rate * tau - math.log(leg.strike_usd)
         log_s = self._log_s
@@ -142,22 +135,12 @@ class BookPricer:
                 return False
             np.add(log_s, shift, out=d1)
             np.divide(d1, sd, out=d1)
-            np.add(d1, np.multiply(sd, 0.5, out=d2), out=d1)
-            np.subtract(d1, sd, out=d2)
+            np.multiply(sd, 0.5, out=sd)
+            np.add(d1, sd, out=d1)
         else:
             sd_s = vol * sq
             if not sd_s > 0.0:
                 return False
             np.multiply(log_s, 1.0 / sd_s, out=d1)
             np.add(d1, shift / sd_s + 0.5 * sd_s, out=d1)
-            np.subtract(d1, sd_s, out=d2)
         return math.isfinite(np.add.reduce(d1))
-
-
-def _gauss(d: FloatArray, out: FloatArray) -> None:
-    """e^(−d²/2) into ``out`` (may be ``d``), as Cephes' erfc works it out: e^(−x²) for
-    x = d·√½ (:func:`bot.pricing.normal.ndtr_gauss`)."""
-    np.multiply(d, _SQRT1_2, out=out)
-    np.square(out, out=out)
-    np.negative(out, out=out)
-    np.exp(out, out=out)
