@@ -8,24 +8,14 @@ import numpy as np
 import pytest
 from scipy.special import ndtr as scipy_ndtr
 
-from bot.pricing.compiled import compiled
 from bot.pricing.normal import gauss_factor, ndtr, ndtr_simd
+from tests.simd_loops import over_array
 
 EDGES = [0.0, -0.0, 1.0, -1.0, math.sqrt(2), -math.sqrt(2), 8 * math.sqrt(2), -8 * math.sqrt(2)]
 TAILS = [37.5, -37.5, 38.5, -38.5, 1e300, -1e300, math.inf, -math.inf]
 
 
-@compiled("void(float64[::1], float64[::1])", simd=True)
-def _simd_loop(a: np.ndarray, out: np.ndarray) -> None:
-    """ndtr_simd over an array, compiled as the kernels are (vector registers)."""
-    for i in range(a.size):
-        out[i] = ndtr_simd(a[i])
-
-
-def _ndtr_simd(a: np.ndarray) -> np.ndarray:
-    out = np.empty_like(a)
-    _simd_loop(a, out)
-    return out
+_ndtr_simd = over_array(ndtr_simd)
 
 
 @pytest.mark.parametrize(("x", "want"), [(0.0, 0.5), (1.96, 0.9750021), (-1.96, 0.0249979)])

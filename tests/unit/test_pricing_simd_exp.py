@@ -7,21 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from bot.pricing.compiled import compiled
 from bot.pricing.simd_exp import exp_simd
+from tests.simd_loops import over_array
 
-
-@compiled("void(float64[::1], float64[::1])", simd=True)
-def _loop(x: np.ndarray, out: np.ndarray) -> None:
-    """exp_simd over an array, compiled as the kernels are (vector registers)."""
-    for i in range(x.size):
-        out[i] = exp_simd(x[i])
-
-
-def _exp(x: np.ndarray) -> np.ndarray:
-    out = np.empty_like(x)
-    _loop(x, out)
-    return out
+_exp = over_array(exp_simd)
 
 
 def test_docstring_examples() -> None:
