@@ -29,7 +29,7 @@ _C2: Final = 1.42860682030941723212e-6
 """ln 2 = C1 + C2, C1 with few enough bits that n·C1 is exact."""
 _MINLOG: Final = -7.451332191019412076235e2
 """ln of the smallest subnormal: e^x is 0 below it."""
-_MAXLOG: Final = 7.09782712893383996843e2
+MAXLOG: Final = 7.09782712893383996843e2
 """ln of the largest double: e^x overflows to inf above it."""
 _P: Final = (1.26177193074810590878e-4, 3.02994407707441961300e-2, 9.99999999999999999910e-1)
 _Q: Final = (
@@ -67,7 +67,7 @@ def exp_simd(x: float) -> float:
     Example: exp_simd(−1.0) = 0.36787944117144233.
     """
     # Clamped, n stays within what _pow2 takes; a NaN goes through r below.
-    clamped = min(x if x > _MINLOG else _MINLOG, _MAXLOG)
+    clamped = min(x if x > _MINLOG else _MINLOG, MAXLOG)
     px = math.floor(_LOG2E * clamped + 0.5)
     n = int(px)
     r = x - px * _C1
@@ -77,4 +77,4 @@ def exp_simd(x: float) -> float:
     y = 1.0 + 2.0 * (p / (polevl(rr, _Q) - p))
     half = n >> 1  # 2^n in two factors, each a normal double down to n = −1075
     scaled = y * _pow2(half) * _pow2(n - half)
-    return 0.0 if x < _MINLOG else (math.inf if x > _MAXLOG else scaled)
+    return 0.0 if x < _MINLOG else (math.inf if x > MAXLOG else scaled)
