@@ -47,7 +47,12 @@ def coin_price(x: float, sd: float, ratio: float, is_call: bool) -> float:
     return price if sd > 0.0 else intrinsic
 
 
-@compiled(simd=True)
+@compiled(
+    "void(float64[:, ::1], float64[:, ::1], int64[:, ::1], float64[:], float64[:], float64[:],"
+    " float64[:], float64[:], int64[:], int64[:], float64[:], float64[:], float64[:, ::1],"
+    " float64[:, ::1], float64[:, ::1], float64[:, ::1])",
+    simd=True,
+)
 def option_sums(
     value: FloatArray,
     mm: FloatArray,
@@ -91,18 +96,11 @@ def option_sums(
         for i in range(segments[g, 0], segments[g, 1]):
             x0, kappa_i, sd_i, floor_i = ln_fk[i], kappa[i], sd[i], floor_sd[i]
             sqrt_tau_i = sqrt_tau[i]
-            # One loop per type, the type a constant in each: the compiler folds the
-            # branches of coin_price away (5 % of the kernel's time).
-            if is_call:
-                for s in range(states):
-                    state_sd = max(sd_i * vol_m[s] + vol_a[s] * sqrt_tau_i, floor_i)
-                    price = coin_price(ln_m[s] + x0, state_sd, kappa_i * inv_m[s], True)
-                    coin[s] = mark[s] = price
-            else:
-                for s in range(states):
-                    state_sd = max(sd_i * vol_m[s] + vol_a[s] * sqrt_tau_i, floor_i)
-                    price = coin_price(ln_m[s] + x0, state_sd, kappa_i * inv_m[s], False)
-                    coin[s], mark[s] = price, price + OPTION_MM_BASE * max(price, 1.0)
+            for s in range(states):
+                state_sd = max(sd_i * vol_m[s] + vol_a[s] * sqrt_tau_i, floor_i)
+                price = coin_price(ln_m[s] + x0, state_sd, kappa_i * inv_m[s], is_call)
+                coin[s] = price
+                mark[s] = price if is_call else price + OPTION_MM_BASE * max(price, 1.0)
             for e in range(row_start[i], row_start[i + 1]):
                 c, value_w, mm_w = cell[e], value_weight[e], mm_weight[e]
                 for s in range(states):
