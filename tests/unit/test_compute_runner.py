@@ -25,8 +25,8 @@ def scaled(factor: int, item: int) -> int:
 
 
 def worker_settings(shared: None, item: int) -> tuple[object, ...]:
-    """What a worker runs with: its OMP_NUM_THREADS, whether Dask's profiler is on, and how
-    often its event loop ticks."""
+    """What a worker runs with: its OMP_NUM_THREADS, whether Dask's profiler is on, how often
+    its event loop ticks, and whether a client of its cluster gathers from workers directly."""
     import os
 
     import dask
@@ -35,6 +35,7 @@ def worker_settings(shared: None, item: int) -> tuple[object, ...]:
         os.environ.get("OMP_NUM_THREADS"),
         dask.config.get("distributed.worker.profile.enabled"),
         dask.config.get("distributed.admin.tick.interval"),
+        dask.config.get("distributed.client.direct-to-workers"),
     )
 
 
@@ -88,11 +89,11 @@ class TestRunners:
             assert (local.workers, serial.workers) == (2, 1)
 
     def test_local_workers_run_one_blas_thread_no_profiler_and_slow_ticks(self) -> None:
-        """Each local worker has OMP_NUM_THREADS=1, Dask's statistical profiler off and its
-        event loop's tick at a second."""
+        """Each local worker has OMP_NUM_THREADS=1, Dask's statistical profiler off, its event
+        loop's tick at a second, and the cluster's clients fetch results from the workers."""
         with open_runner("local", workers=2) as runner:
             got = {o.value for o in runner.run(worker_settings, range(4), shared=None)}
-        assert got == {("1", False, "1s")}
+        assert got == {("1", False, "1s", True)}
 
     def test_an_address_nobody_answers_is_one_clear_error(self) -> None:
         """A tcp:// address with no scheduler behind it is a SchedulerError naming it."""
