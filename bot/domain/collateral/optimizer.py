@@ -108,12 +108,13 @@ TRIMS: Final = 8
 """Most re-solves spent closing routes a rounded plan sends only their minimum on."""
 
 
-def _plan_id(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> str:
+def _plan_id(frame: Frame, settings: OptimizerSettings) -> str:
     """Hash of every input the plan depends on, in a fixed order (``repr`` of floats is exact).
 
-    The hashed text is ``repr`` of the tuple below; the route list, most of it, is written
-    by :func:`_routes_repr`, which gives the same text in half the time.
+    The hashed text is ``repr`` of the tuple below; the route list, most of the inputs,
+    is there as the frame's digest of it (:attr:`Frame.routes_digest`).
     """
+    snapshot = frame.snapshot
 
     def amounts(values: Mapping[Currency, float]) -> tuple[tuple[str, float], ...]:
         return tuple(sorted(values.items()))
@@ -138,52 +139,11 @@ def _plan_id(snapshot: CollateralSnapshot, settings: OptimizerSettings) -> str:
         repr(amounts(snapshot.prices_usd)),
         repr(accounts),
         repr(trust),
-        _routes_repr(snapshot),
+        repr(frame.routes_digest),
         repr(moving),
         repr(astuple(settings)),
     )
     return plan_id(f"({', '.join(parts)})")
-
-
-def _routes_repr(snapshot: CollateralSnapshot) -> str:
-    """``repr`` of the sorted list of ``((kind, source, destination, asset, address,
-    network), fee_coin, min_coin, delay_ms)``, accounts and asset as ``str``, one per route.
-
-    Written route by route from the parts' own ``repr`` rather than by ``repr`` of the
-    nested tuples (issue 18: 14 of the plan id's 20 ms at 50 venues, 9,800 routes): each
-    account's quoted name made once, and the three figures' text once per distinct
-    objects (the same object has the same ``repr``; routes share their fees and minimums).
-    The rows are sorted flat, which orders them as the nested tuples would.
-    """
-    name = {a.account: str(a.account) for a in snapshot.accounts}
-    quoted = {n: repr(n) for n in name.values()}
-    rows = sorted(
-        [
-            (
-                kind,
-                name[src],
-                name[dst],
-                str(asset),
-                address,
-                network,
-                r.fee_coin,
-                r.min_coin,
-                r.delay_ms,
-            )
-            for r in snapshot.routes
-            for kind, src, dst, asset, address, network in (r.sort_key,)
-        ]
-    )
-    figures: dict[tuple[int, int, int], str] = {}
-    out: list[str] = []
-    for kind, src, dst, asset, address, network, fee, least, delay in rows:
-        ids = (id(fee), id(least), id(delay))
-        tail = figures.get(ids)
-        if tail is None:
-            tail = figures[ids] = f"{fee!r}, {least!r}, {delay!r})"
-        head = f"{kind!r}, {quoted[src]}, {quoted[dst]}, {asset!r}, {address!r}, {network!r}"
-        out.append(f"(({head}), {tail}")
-    return f"[{', '.join(out)}]"
 
 
 def _best(
@@ -515,7 +475,7 @@ def optimize(
 ) -> PlanResult:
     """The collateral plan for one snapshot; the same snapshot always gives the same plan."""
     frame = build_frame(snapshot, settings)
-    pid = _plan_id(snapshot, settings)
+    pid = _plan_id(frame, settings)
     transfers: tuple[PlannedTransfer, ...] = ()
     cost = PlanCost()
     relaxed = False
