@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench._machine import machine_lines
+
 _ONE = "--one"
 """Run one section in this process (what each fresh child process is told to do)."""
 
@@ -34,6 +36,9 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown bench section(s): {', '.join(unknown)}; have: {', '.join(names)}")
         return 2
+    print("== machine ==")
+    for line in machine_lines():
+        print(f"  {line}")
     failed = []
     for name in wanted:
         print(f"\n== {name} ==", flush=True)

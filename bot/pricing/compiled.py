@@ -14,6 +14,8 @@ from typing import Literal, TypeVar, cast
 
 import numba
 
+from bot.pricing.kernel_cache import KernelCache
+
 _F = TypeVar("_F", bound=Callable[..., object])
 
 
@@ -22,7 +24,9 @@ def compiled(*signatures: str, simd: bool = False, inline: bool = False) -> Call
     ``"float64(float64)"``) when its module is imported, from machine code cached beside
     the module (or in the user's cache directory where that is read-only), so no call
     pays the compilation or the cache's load (a first call counted some 13 MB of numba's
-    objects under tracemalloc) and other argument types are refused. Where no cache can
+    objects under tracemalloc) and other argument types are refused; the cached code is
+    recompiled when the kernel's module or a module it imports changes
+    (:class:`~bot.pricing.kernel_cache.KernelCache`). Where no cache can
     be written, ``fn`` is compiled at its first call instead (about a second, in each
     process), so an import never pays a compilation a process may not need. Without
     signatures, ``fn`` is compiled for the types of its first call (a helper that other
@@ -37,16 +41,16 @@ def compiled(*signatures: str, simd: bool = False, inline: bool = False) -> Call
     inline_mode: Literal["never", "always"] = "always" if inline else "never"
 
     def decorate(fn: _F) -> _F:
+        kernel = numba.njit(nogil=True, error_model=error_model, inline=inline_mode)(fn)
         try:
-            kernel = numba.njit(
-                list(signatures) or None,
-                cache=True,
-                nogil=True,
-                error_model=error_model,
-                inline=inline_mode,
-            )(fn)
+            # What njit(cache=True) does, with a cache keyed to the module's imports too.
+            kernel._cache = KernelCache(fn)  # type: ignore[attr-defined]
         except RuntimeError:  # "cannot cache function ...: no locator available"
-            kernel = numba.njit(nogil=True, error_model=error_model, inline=inline_mode)(fn)
+            return cast("_F", kernel)
+        for signature in signatures:
+            kernel.compile(signature)
+        if signatures:
+            kernel.disable_compile()
         return cast("_F", kernel)
 
     return decorate

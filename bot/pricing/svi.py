@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import least_squares
 
 from bot.pricing.arrays import FloatArray
 
@@ -146,6 +145,10 @@ def fit_svi(
     mismatched lengths, fewer than 5 points, non-finite values, negative
     variance or weights, or ``tau_years`` <= 0.
     """
+    # ~0.3 s of import (the LP solvers and shgo come with it), paid by the fit, not by
+    # every process that prices: the backtest's workers and every command import pricing.
+    from scipy.optimize import least_squares  # noqa: PLC0415
+
     k, w, wt = _validated(log_moneyness, total_variance, weights, tau_years)
     root_wt = np.sqrt(wt)
     span = float(k.max() - k.min())
