@@ -17,7 +17,7 @@ import pytest
 
 from bot.app.chain_backtest import config_legs, run_recorded
 from bot.backtest.chain_run import ChainBacktest
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.journal import Journal
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,10 +27,8 @@ LOT_COIN = 0.001
 """The emulated Binance USDⓈ-M perpetuals' lot, BTC and ETH: the replay rounds as the daemon."""
 SLACK_COIN = 2 * LOT_COIN
 """Both sides value the book from the same marks (the collateral's options included, at the
-read's marks: :func:`bot.engine.plan._collateral`), so their book deltas differ by rounding
-and one constant per underlying: the replay takes ``[[sim.balances]]`` as the account's
-equity at the first read, while the emulator's account took its options on a few simulated
-seconds earlier, at the world's first marks. Each side rounds its hedge to the lot."""
+read's marks: :func:`bot.engine.plan._collateral`) and start from the same coin equity, so
+their book deltas differ by rounding. Each side rounds its hedge to the lot."""
 
 
 def _record(tmp: Path) -> Path:
@@ -58,11 +56,42 @@ def _record(tmp: Path) -> Path:
     return config
 
 
+def _first_equities(journal: Path) -> dict[str, float]:
+    """Per underlying, the coin equity the daemon journaled at its first cycle."""
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT d.underlying, e.equity_coin FROM equities e"
+            " JOIN decisions d ON d.decision_id = e.decision_id ORDER BY d.ts_ms DESC"
+        ).fetchall()
+    return dict(rows)  # the oldest row of each underlying written last
+
+
+def _starting_at_first_read(config: Config, equity_coin: dict[str, float]) -> Config:
+    """``config`` with its coin balances moved to the journaled equity of the first read.
+
+    The replay takes ``[[sim.balances]]`` as the account's coin equity at the first read, as
+    the venue reports it (:mod:`bot.app.chain_backtest`); the emulator's account took its
+    options on at the world's first marks, and the options' value moved until the daemon's
+    first read, by more the longer the daemon took to start (at 480x, one second is eight
+    simulated minutes: 0.008 BTC on a slow machine, a tenth of the band's width).
+    """
+    left = dict(equity_coin)  # all of a currency's equity on its first account
+    balances = tuple(
+        b.model_copy(update={"amount": left.pop(b.currency, 0.0)})
+        if b.currency in equity_coin
+        else b
+        for b in config.sim.balances
+    )
+    sim = config.sim.model_copy(update={"balances": balances})
+    return config.model_copy(update={"sim": sim})
+
+
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ChainBacktest]:
     """One recorded demo run and its replay, shared by the tests below."""
     tmp = tmp_path_factory.mktemp("recorded")
     config = load_config(_record(tmp), {})
+    config = _starting_at_first_read(config, _first_equities(tmp / "journal.sqlite"))
     return tmp, run_recorded(config, tmp / "store", lot_coin=[LOT_COIN] * 2)
 
 
