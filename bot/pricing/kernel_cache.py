@@ -80,9 +80,8 @@ def imports_digest(module: str, path: str) -> str:
     todo = [(module, path)]
     while todo:
         name, file = todo.pop()
-        for imported in _package_imports(name, file, package, *_stamp(file)):
-            origin = _origin(imported)
-            if origin is not None and imported not in found:
+        for imported, origin in _package_imports(name, file, package, *_stamp(file)):
+            if imported not in found:
                 found[imported] = origin
                 todo.append((imported, origin))
     digest = hashlib.sha256()
@@ -119,10 +118,10 @@ docstring that reads like one adds a name at most, which is kept only if it is a
 @cache
 def _package_imports(
     module: str, path: str, package: str, mtime_ns: int, size: int
-) -> tuple[str, ...]:
-    """The modules of ``package`` that ``module``'s source imports, by name, anywhere in
-    the file: ``import a.b`` and ``from a import b`` give ``a.b`` where that is a module
-    (else ``a``)."""
+) -> tuple[tuple[str, str], ...]:
+    """The modules of ``package`` that ``module``'s source imports, anywhere in the file, by
+    name with their source files: ``import a.b`` and ``from a import b`` give ``a.b`` where
+    that is a module (else ``a``)."""
     del mtime_ns, size
     with open(path, encoding="utf-8") as f:
         text = f.read()
@@ -135,9 +134,8 @@ def _package_imports(
         base = _absolute(match["base"], module, is_package)
         names.add(base)
         names.update(f"{base}.{name}" for name in _first_words(match["names"].strip("()")))
-    return tuple(
-        sorted(n for n in names if n.partition(".")[0] == package and _origin(n) is not None)
-    )
+    found = ((n, _origin(n)) for n in sorted(names) if n.partition(".")[0] == package)
+    return tuple((n, origin) for n, origin in found if origin is not None)
 
 
 def _first_words(listed: str) -> list[str]:
