@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 
 from bench._util import report, times
-from bot.domain.margin import liquidation_distance, portfolio_margin, standard_margin
+from bot.domain.margin import portfolio_margin, standard_margin
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
+from bot.domain.stress import liquidation_distance
 from bot.domain.timeunits import MS_PER_DAY
 
 T0_MS = 1_700_000_000_000

@@ -24,11 +24,11 @@ from bot.config.stress import margin_setup
 from bot.domain.alerts import AlertEvent, AlertKind, Severity
 from bot.domain.ids import Currency
 from bot.domain.margin.drift import DriftAlert, MarginFigures, margin_drift, model_figures
-from bot.domain.margin.liquidation import LiquidationDistance, liquidation_distance
+from bot.domain.margin.liquidation import LiquidationDistance
 from bot.domain.margin.standard import standard_margin
 from bot.domain.position_table import PositionTable
 from bot.domain.snapshot import Balance, PortfolioSnapshot, maintenance_ratio
-from bot.domain.stress import LightStress, light_pass
+from bot.domain.stress import LightStress, light_pass, liquidation_distance
 from bot.engine.context import EngineContext, LatestRead
 from bot.pricing.arrays import FloatArray
 

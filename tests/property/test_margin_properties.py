@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.margin.linear import BINANCE_BTCUSDT_2021, TierTable, tiered_margin
-from bot.domain.margin.liquidation import LiquidationParams, liquidation_distance
+from bot.domain.margin.liquidation import LiquidationParams
 from bot.domain.margin.standard import standard_margin
 from bot.domain.position_table import KindCode
 from bot.domain.revalue import revalue
+from bot.domain.stress.liquidation import liquidation_distance
 from tests.property.random_books import T0_MS, F, book_rows, book_table
 
 row = book_rows()

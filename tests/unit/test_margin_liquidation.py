@@ -15,11 +15,12 @@ from bot.domain.margin.breach import (
     first_passage_down,
 )
 from bot.domain.margin.drift import MarginFigures, margin_drift, model_figures
-from bot.domain.margin.liquidation import LiquidationParams, liquidation_distance
+from bot.domain.margin.liquidation import LiquidationParams
 from bot.domain.margin.portfolio import portfolio_margin
 from bot.domain.margin.standard import standard_margin
 from bot.domain.position_table import KindCode, PositionTable
 from bot.domain.revalue import revalue
+from bot.domain.stress.liquidation import liquidation_distance
 from bot.domain.timeunits import MS_PER_DAY
 
 T0_MS = 1_700_000_000_000

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from bot.config.margin import MarginConfig
 from bot.config.stress import StressConfig, margin_setup
 from bot.domain.exposure import value_book
-from bot.domain.margin import liquidation_distance, portfolio_margin, standard_margin
+from bot.domain.margin import portfolio_margin, standard_margin
 from bot.domain.margin.liquidation import MarginModel
 from bot.domain.margin.standard import StandardParams
 from bot.domain.position_table import NO_EXPIRY_MS, KindCode, PositionTable
@@ -25,13 +25,16 @@ from bot.domain.stress import (
     cascade,
     crash,
     custom,
+    evaluate,
     grid_of,
     light_pass,
+    liquidation_distance,
     prepare,
     stress_grid,
     venue_default,
     withdrawal_freeze,
 )
+from bot.domain.stress.kernel import subset
 from bot.domain.timeunits import MS_PER_DAY
 from bot.pricing import coin_settled
 
@@ -57,7 +60,7 @@ def _table(rows: list[dict[str, Any]], venues: tuple[str, ...] = ("a",)) -> Posi
         is_call=opt & np.array([r.get("call", True) for r in rows]),
         strike_usd=np.where(opt, [r.get("strike", F) for r in rows], np.nan),
         expiry_ms=np.where(
-            kind == KindCode.PERPETUAL,
+            (kind == KindCode.PERPETUAL) | (kind == KindCode.SPOT),
             NO_EXPIRY_MS,
             [T0_MS + int(r.get("days", 30)) * MS_PER_DAY for r in rows],
         ),
@@ -414,6 +417,74 @@ def test_light_pass_is_worst_of_grid_and_crash_with_liquidation_distances() -> N
     assert out.worst_loss_usd == max(out.grid_worst_loss_usd, out.crash_loss_usd)
     assert out.distances()["a"][1] == pytest.approx(0.32, abs=1e-6)
     assert out.distances()["a"][0] == math.inf
+
+
+def _mixed_two_venues() -> PositionTable:
+    """Inverse and linear options, inverse and linear perps and spot on venues a and b."""
+    opt = {"kind": KindCode.OPTION}
+    return _table(
+        [
+            {**opt, "size": -3.0, "strike": 55_000.0, "call": False},
+            {**opt, "size": 2.0, "strike": 65_000.0, "venue": "b"},
+            {**opt, "size": -40.0, "strike": 3_200.0, "und": 1, "inverse": False},
+            {**opt, "size": -5.0, "strike": 2_800.0, "und": 1, "call": False, "venue": "b"},
+            {"size": 90_000.0},
+            {"size": -6.0, "inverse": False, "venue": "b"},
+            {"size": 12.0, "und": 1, "inverse": False, "kind": KindCode.FUTURE, "days": 60},
+            {"size": 1.5, "kind": KindCode.SPOT, "inverse": False, "venue": "b"},
+        ],
+        venues=("a", "b"),
+    )
+
+
+@pytest.mark.parametrize("model_b", [MarginModel.STANDARD, MarginModel.PORTFOLIO])
+def test_moves_per_venue_move_each_venue_alone(model_b: MarginModel) -> None:
+    """Prepared with moves_per_venue, each venue's figures are the shared book's at its own move."""
+    table = _mixed_two_venues()
+    setup = MarginSetup(venue_models={"b": model_b})
+    kw: dict[str, Any] = {
+        "forward_usd": _fwd(table),
+        "valuation_ts_ms": T0_MS,
+        "equity_coin": [[2.0, 30.0], [1.0, 10.0]],
+        "equity_usd": [5_000.0, 20_000.0],
+        "margin": setup,
+    }
+    shared = prepare(table, **kw)
+    apart = prepare(table, **kw, moves_per_venue=True)
+    mult = np.array([[0.7, 1.2], [1.3, 0.9], [1.0, 1.0]])  # states × underlyings
+    shift = np.array([[0.2, 0.0], [0.05, 0.1], [0.0, 0.0]])
+    rel = np.array([[0.0, 0.5], [-0.2, 0.0], [0.0, 0.0]])
+    # State r gives venue a the shared state r and venue b the shared state r + 1 (mod 3).
+    nxt = [1, 2, 0]
+    both = [np.hstack([a, a[nxt]]) for a in (mult, shift, rel)]
+    got = evaluate(apart, *both)
+    for r in range(3):
+        for j, s in ((0, r), (1, nxt[r])):
+            want = evaluate(shared, mult[s : s + 1], shift[s : s + 1], rel[s : s + 1])
+            assert got.equity_usd[r, j] == pytest.approx(want.equity_usd[0, j], rel=1e-12)
+            assert got.maintenance_usd[r, j] == pytest.approx(want.maintenance_usd[0, j], rel=1e-12)
+    with pytest.raises(ValueError, match="states × move columns"):
+        evaluate(apart, mult, shift, rel)
+
+
+def test_a_venue_is_as_far_from_liquidation_with_other_venues_as_alone() -> None:
+    """Each venue's distances in a two-venue table equal those of its positions alone."""
+    table = _mixed_two_venues()
+    equity = np.array([[0.9, 6.0], [0.3, 4.0]])
+    kw: dict[str, Any] = {"valuation_ts_ms": T0_MS, "annual_vol_frac": [0.6, 0.8]}
+    both = liquidation_distance(table, forward_usd=_fwd(table), equity_coin=equity, **kw)
+    assert (np.isfinite(both.down_frac) | np.isfinite(both.up_frac)).all()  # each one breaches
+    for j in range(2):
+        rows = np.flatnonzero(table.venue_idx == j)
+        alone_table = subset(table, rows)
+        alone = liquidation_distance(
+            alone_table,
+            forward_usd=_fwd(alone_table),
+            equity_coin=np.where(np.arange(2)[:, None] == j, equity, 0.0),
+            **kw,
+        )
+        assert both.down_frac[j] == pytest.approx(alone.down_frac[j], rel=1e-9)
+        assert both.up_frac[j] == pytest.approx(alone.up_frac[j], rel=1e-9)
 
 
 def test_bad_inputs_raise_value_errors() -> None:

@@ -6,7 +6,9 @@ models answer what-if questions and are cross-checked against the venue.
 - :mod:`.standard`: Deribit standard margin per position (options, futures).
 - :mod:`.portfolio`: Deribit portfolio margin (risk matrix, extended table).
 - :mod:`.linear`: tiered IM/MM of USDT/USDC-margined futures and perps.
-- :mod:`.liquidation`: price moves down/up to equity = maintenance.
+- :mod:`.liquidation`: the liquidation distance's models, parameters and result (the
+  search for the price moves to equity = maintenance runs on the stress kernel:
+  :func:`bot.domain.stress.liquidation_distance`).
 - :mod:`.breach`: breach probability and expected time under jump-diffusion.
 - :mod:`.drift`: our model vs the venue's figures -> alerts.
 
@@ -27,7 +29,6 @@ from bot.domain.margin.liquidation import (
     LiquidationDistance,
     LiquidationParams,
     MarginModel,
-    liquidation_distance,
 )
 from bot.domain.margin.portfolio import PortfolioMargin, PortfolioParams, portfolio_margin
 from bot.domain.margin.standard import AccountMargin, StandardParams, standard_margin
@@ -49,7 +50,6 @@ __all__ = [
     "breach_share",
     "calibrate",
     "expected_breach_time_years",
-    "liquidation_distance",
     "margin_drift",
     "model_figures",
     "portfolio_margin",

@@ -92,10 +92,11 @@ class MarginSetup:
 @dataclass(frozen=True, slots=True)
 class _Options:
     """The distinct option rows (live, non-zero size) the price kernel prices, one per
-    set of pricing inputs, sorted so that each segment shares underlying and type:
-    positions on one instrument across venues are priced once.
+    set of pricing inputs, sorted so that each segment shares move column and type:
+    positions on one instrument across venues are priced once (unless each venue moves
+    apart).
 
-    ``segments`` (S × 4) holds each run's first row, stop, underlying and is_call. Row
+    ``segments`` (S × 4) holds each run's first row, stop, move column and is_call. Row
     i adds its figures into the cell keys ``cell[row_start[i]:row_start[i + 1]]``
     (``key = c·m + u`` for column c, underlying u; a row has one or two) with weights
     ``value_weight``: size (coin) or size·F0 (linear), and ``mm_weight``: the same for
@@ -135,6 +136,8 @@ class StressInputs:
     vol_floor_frac: float
     portfolio_venues: NDArray[np.bool_]
     options: _Options
+    move_column: IntArray  # per position: the column of a state's multipliers it moves with
+    moves_per_venue: bool  # states move each venue's underlyings apart (venues × underlyings)
     others: IntArray  # live non-option rows
     futures: IntArray  # live linear futures and perpetuals
     w_others: FloatArray
@@ -182,6 +185,7 @@ def prepare(
     margin: MarginSetup | None = None,
     vol: ArrayLike | None = None,
     vol_floor_frac: float = 0.01,
+    moves_per_venue: bool = False,
 ) -> StressInputs:
     """Check the inputs and precompute everything that does not depend on the state.
 
@@ -189,7 +193,10 @@ def prepare(
     underlying as venues report it (array or {venue: {coin: amount}});
     ``equity_usd``: stablecoin equity per venue. ``vol`` overrides ``mark_iv``.
     A vol shift never takes an option below ``vol_floor_frac`` (or below its
-    own vol, if lower).
+    own vol, if lower). ``moves_per_venue``: a state gives every venue its own
+    multipliers and shifts (columns venue·underlyings + underlying, as a
+    liquidation search needs), so an instrument held on two venues is priced
+    once for each.
     """
     n, m, v = len(table), len(table.underlyings), len(table.venues)
     fwd = per_position("forward_usd", forward_usd, n)
@@ -220,9 +227,12 @@ def prepare(
     inverse_futures = np.flatnonzero(futures & inverse)
     futures = np.flatnonzero(futures & ~inverse)
     scale = np.where(inverse, 1.0, fwd)  # linear option rows are summed in coin·F0
+    move = table.venue_idx * m + table.underlying_idx if moves_per_venue else table.underlying_idx
+    move = move.astype(np.int64)
     options = _options(
         table,
         opt_rows,
+        move_column=move[opt_rows],
         forward_usd=fwd,
         sigma=sigma,
         column=key[opt_rows] // m,
@@ -244,6 +254,8 @@ def prepare(
             [setup.model_for(name) is MarginModel.PORTFOLIO for name in table.venues], dtype=bool
         ),
         options=options,
+        move_column=move,
+        moves_per_venue=moves_per_venue,
         others=others,
         futures=futures,
         w_others=_weights(key[others], table.size[others], 2 * v * m),
@@ -255,8 +267,8 @@ def prepare(
         ),
         base_value=np.zeros(2 * v * m),
     )
-    one = np.ones((1, m))
-    zero = np.zeros((1, m))
+    one = np.ones((1, move_columns(book)))
+    zero = np.zeros((1, move_columns(book)))
     object.__setattr__(book, "base_value", _values(book, one, zero, zero)[0][0])
     return book
 
@@ -265,6 +277,7 @@ def _options(
     table: PositionTable,
     rows: IntArray,
     *,
+    move_column: IntArray,
     forward_usd: FloatArray,
     sigma: FloatArray,
     column: IntArray,
@@ -274,28 +287,29 @@ def _options(
 ) -> _Options:
     """The option ``rows`` grouped by their pricing inputs (see :class:`_Options`).
 
-    ``column`` is each row's cell key without its underlying (linear·venues + venue),
+    ``move_column`` is each row's column of the state multipliers, ``column`` its cell key
+    without its underlying (linear·venues + venue),
     ``scale`` its weight per unit of size (1, or F0 for linear rows).
     """
     v, m = len(table.venues), len(table.underlyings)
     und, call = table.underlying_idx[rows], table.is_call[rows]
     fwd, strike, sig = forward_usd[rows], table.strike_usd[rows], sigma[rows]
     tau = np.maximum(table.expiry_ms[rows] - valuation_ts_ms, 0) / MS_PER_YEAR
-    first, which = _distinct_rows(np.column_stack([und, call, fwd, strike, tau, sig]))
+    first, which = _distinct_rows(np.column_stack([move_column, call, fwd, strike, tau, sig]))
     size = table.size[rows] * scale
     short = np.where(size < 0, -size, 0.0)
     cells = which * 2 * v + column
     shape = (first.size, 2 * v)
     w_value = _sums(cells, size, shape)
     w_mm = _sums(cells, short, shape)
-    u_d, call_d = und[first], call[first]
-    starts = np.flatnonzero(np.diff(u_d * 2 + call_d, prepend=-1))
+    g_d, u_d, call_d = move_column[first], und[first], call[first]
+    starts = np.flatnonzero(np.diff(g_d * 2 + call_d, prepend=-1))
     stops = np.concatenate([starts[1:], [first.size]])[: starts.size]
-    segments = np.column_stack([starts, stops, u_d[starts], call_d[starts]]).astype(np.int64)
+    segments = np.column_stack([starts, stops, g_d[starts], call_d[starts]]).astype(np.int64)
     call_mm = np.zeros(2 * v * m)
-    for lo, hi, u, is_call in segments:
+    for lo, hi, _, is_call in segments:
         if is_call:
-            call_mm[np.arange(2 * v) * m + u] += OPTION_MM_BASE * w_mm[lo:hi].sum(axis=0)
+            call_mm[np.arange(2 * v) * m + u_d[lo]] += OPTION_MM_BASE * w_mm[lo:hi].sum(axis=0)
     # Each row sums into one or two of its 2·venues columns: keep those, not the zeros.
     held = (w_value != 0) | (w_mm != 0)
     row, col = np.nonzero(held)
@@ -317,22 +331,29 @@ def _options(
 
 
 def evaluate(book: StressInputs, mult: FloatArray, shift: FloatArray, rel: FloatArray) -> States:
-    """Equity and maintenance (USD) per state; ``mult``/``shift``/``rel`` are k × underlyings.
+    """Equity and maintenance (USD) per state; ``mult``/``shift``/``rel`` are k × underlyings
+    (k × venues·underlyings for a book prepared with ``moves_per_venue``).
 
     State vol of an option is max(σ·(1 + rel) + shift, min(vol_floor, σ)).
     """
     t = book.table
     m, v = len(t.underlyings), len(t.venues)
     k = mult.shape[0]
+    columns = move_columns(book)
+    for name, arr in (("mult", mult), ("shift", shift), ("rel", rel)):
+        if arr.shape != (k, columns):
+            raise ValueError(
+                f"{name} must be {k} × {columns} (states × move columns), got {arr.shape}"
+            )
     value, mm_opt = _values(book, mult, shift, rel)
     pnl = (value - book.base_value).reshape(k, 2, v, m)
     mm = mm_opt.reshape(k, 2, v, m)
     mm = mm + _futures_mm(book, mult).reshape(k, 2, v, m)
-    moved = book.index_usd[None, :] * mult  # k × m
+    moved = book.index_usd * _cell_mult(book, mult)  # k × v × m
     coin_eq = book.equity_coin[None] + pnl[:, 0]
-    cells: FloatArray = coin_eq * moved[:, None, :] + pnl[:, 1]
+    cells: FloatArray = coin_eq * moved + pnl[:, 1]
     equity = cells.sum(axis=2) + book.equity_usd[None, :]
-    maintenance = (mm[:, 0] * moved[:, None, :]).sum(axis=2) + mm[:, 1].sum(axis=2)
+    maintenance = (mm[:, 0] * moved).sum(axis=2) + mm[:, 1].sum(axis=2)
     if book.portfolio_venues.any():
         maintenance[:, book.portfolio_venues] = _portfolio_mm(book, mult, shift, rel)[
             :, book.portfolio_venues
@@ -340,10 +361,16 @@ def evaluate(book: StressInputs, mult: FloatArray, shift: FloatArray, rel: Float
     return States(cells, equity, maintenance)
 
 
+def move_columns(book: StressInputs) -> int:
+    """Columns of a state's ``mult``/``shift``/``rel``: underlyings, or venues × underlyings."""
+    m = len(book.table.underlyings)
+    return len(book.table.venues) * m if book.moves_per_venue else m
+
+
 def state_vol(book: StressInputs, shift: FloatArray, rel: FloatArray) -> FloatArray:
     """Vol per position in each state (k × n): the kernel's rule, for ``revalue`` cross-checks."""
-    und = book.table.underlying_idx
-    s = book.vol[None, :] * (1.0 + rel[:, und]) + shift[:, und]
+    group = book.move_column
+    s = book.vol[None, :] * (1.0 + rel[:, group]) + shift[:, group]
     out: FloatArray = np.maximum(s, np.minimum(book.vol_floor_frac, book.vol)[None, :])
     return out
 
@@ -369,6 +396,14 @@ def _values(
 
     run_parts(part, k, grain=STATE_PART, min_elements=_min_states(book.options.ln_fk.size))
     return value, mm
+
+
+def _cell_mult(book: StressInputs, mult: FloatArray) -> FloatArray:
+    """Each venue's multiplier of each underlying per state (k × venues × underlyings)."""
+    k, v, m = mult.shape[0], len(book.table.venues), len(book.table.underlyings)
+    if book.moves_per_venue:
+        return mult.reshape(k, v, m)
+    return np.broadcast_to(mult[:, None, :], (k, v, m))
 
 
 def _min_states(per_state: int) -> int:
@@ -399,29 +434,29 @@ def _values_part(
         cell=op.cell,
         value_weight=op.value_weight,
         mm_weight=op.mm_weight,
-        ln_mult=_by_underlying(np.log(mult)),
-        inv_mult=_by_underlying(1.0 / mult),
-        vol_mult=_by_underlying(1.0 + rel),
-        vol_add=_by_underlying(shift),
+        ln_mult=_by_column(np.log(mult)),
+        inv_mult=_by_column(1.0 / mult),
+        vol_mult=_by_column(1.0 + rel),
+        vol_add=_by_column(shift),
     )
     value, mm = value_t.T.copy(), mm_t.T.copy()
     # Linear keys hold Σ size·F0·coin: scale by the state's multiplier to get USD.
-    lin = np.broadcast_to(mult[:, None, :], (k, v, m)).reshape(k, v * m)
+    lin = _cell_mult(book, mult).reshape(k, v * m)
     value[:, v * m :] *= lin
     mm[:, v * m :] *= lin
     rows, sub = book.others, book.other_table
-    forward = book.forward_usd[rows]
+    forward, group = book.forward_usd[rows], book.move_column[rows]
     step = max(1, BLOCK_ELEMENTS // max(rows.size, 1))
     for lo in range(0, k if rows.size else 0, step):
         ks = slice(lo, lo + step)
-        f = forward * mult[ks, sub.underlying_idx]
+        f = forward * mult[ks, group]
         unit = unit_values(sub, f, np.zeros_like(f), book.valuation_ts_ms)
         value[ks] += unit @ book.w_others
     return value, mm
 
 
-def _by_underlying(states: FloatArray) -> FloatArray:
-    """A states × underlyings figure as the kernel reads it: underlyings × states, in
+def _by_column(states: FloatArray) -> FloatArray:
+    """A states × move columns figure as the kernel reads it: columns × states, in
     rows of their own (a fresh C-ordered array, one compiled variant for every caller)."""
     return np.array(states.T, dtype=np.float64, order="C")
 
@@ -460,13 +495,14 @@ def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
     """Standard maintenance of futures and perps per state and cell key (k × 2G): the
     inverse ones by their closed form, the linear ones (notional tiers) row by row."""
     rows, sub = book.futures, book.future_table
-    # k × 2G: one over the multiplier of each cell key's underlying (key = c·m + u).
-    inv_m = 1.0 / np.tile(mult, (1, 2 * len(book.table.venues)))
+    # k × 2G: one over the multiplier of each cell key's venue and underlying (key = c·m + u).
+    k = mult.shape[0]
+    inv_m = 1.0 / np.tile(_cell_mult(book, mult).reshape(k, -1), (1, 2))
     a, b, c = book.inverse_futures_mm
     out: FloatArray = a + inv_m * (b + c * inv_m)
     if not rows.size:
         return out
-    forward = book.forward_usd[rows]
+    forward, group = book.forward_usd[rows], book.move_column[rows]
     step = max(1, BLOCK_ELEMENTS // rows.size)
 
     def part(first: int, stop: int) -> None:  # blocks within each STATE_PART, as _values
@@ -474,7 +510,7 @@ def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
             end = min(head + STATE_PART, stop)
             for lo in range(head, end, step):
                 ks = slice(lo, min(lo + step, end))
-                f = forward * mult[ks, sub.underlying_idx]
+                f = forward * mult[ks, group]
                 pm = position_margin(
                     sub, forward_usd=f, unit_value=np.zeros_like(f), params=book.margin.standard
                 )
@@ -490,11 +526,12 @@ def _portfolio_mm(
     """Portfolio-margin maintenance (USD) per state and venue, one risk matrix per state."""
     t = book.table
     rows = np.flatnonzero(book.portfolio_venues[t.venue_idx] & (t.size != 0))
-    sub = subset(t, rows)
+    sub, group = subset(t, rows), book.move_column[rows]
     vols = state_vol(book, shift, rel)[:, rows]
+    moved = book.index_usd * _cell_mult(book, mult)  # k × v × m
     out = np.zeros((mult.shape[0], len(t.venues)))
     for r in range(mult.shape[0]):
-        f = book.forward_usd[rows] * mult[r, sub.underlying_idx]
+        f = book.forward_usd[rows] * mult[r, group]
         pm = portfolio_margin(
             sub,
             forward_usd=f,
@@ -502,8 +539,7 @@ def _portfolio_mm(
             params=book.margin.portfolio,
             vol=vols[r],
         ).margin
-        px = book.index_usd * mult[r]
-        out[r] = (pm.maintenance_coin * px).sum(axis=1) + pm.maintenance_usd.sum(axis=1)
+        out[r] = (pm.maintenance_coin * moved[r]).sum(axis=1) + pm.maintenance_usd.sum(axis=1)
     return out
 
 

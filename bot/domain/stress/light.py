@@ -3,7 +3,7 @@
 The full grid (41 × 21) over a large book takes most of a second; the daemon
 runs a coarser grid on a schedule and exports two numbers a desk watches: the
 worst loss (grid or crash, whichever is worse) and how far each venue is from
-liquidation (:func:`bot.domain.margin.liquidation_distance`, same margin models).
+liquidation (:func:`bot.domain.stress.liquidation.liquidation_distance`, same margin models).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from numpy.typing import ArrayLike
 
-from bot.domain.margin.liquidation import LiquidationDistance, liquidation_distance
+from bot.domain.margin.liquidation import LiquidationDistance
 from bot.domain.position_table import PositionTable
 from bot.domain.stress.grid import StressGrid, grid_of
 from bot.domain.stress.kernel import MarginSetup, StressInputs, prepare
+from bot.domain.stress.liquidation import liquidation_distance
 from bot.domain.stress.scenarios import crash
 from bot.pricing.arrays import FloatArray
 

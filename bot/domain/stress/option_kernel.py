@@ -75,16 +75,16 @@ def option_sums(
     """Add Σ weight·value and Σ weight·MM per coin of the option rows to ``value`` and
     ``mm`` (cell keys × k states), in place.
 
-    ``segments`` (S × 4: first row, stop, underlying u, is_call) are runs of one
-    underlying and type; per row, ``ln_fk`` = ln(F0/K), ``kappa`` = K/F0, ``sd`` = σ·√τ
-    and ``floor_sd`` the lowest σ·√τ a state may reach. Row i's cells are
-    ``cell[row_start[i]:row_start[i + 1]]`` with their weights. Per underlying (rows)
-    and state (columns): ``ln_mult`` = ln M, ``inv_mult`` = 1/M, ``vol_mult`` = 1 + rel
-    and ``vol_add`` the absolute shift; the state's σ·√τ is
-    max(sd·(1 + rel) + shift·√τ, floor_sd). The MM per coin is the mark for a call (its
-    0.075 is summed apart) and max(0.075, 0.075·mark) + mark for a put. A row is priced
-    in every state, then added into its cells: each state's sums run over the rows in
-    order, whatever other states are passed with it.
+    ``segments`` (S × 4: first row, stop, move column u, is_call) are runs of one move
+    column (an underlying, or one venue's underlying) and type; per row, ``ln_fk`` =
+    ln(F0/K), ``kappa`` = K/F0, ``sd`` = σ·√τ and ``floor_sd`` the lowest σ·√τ a state
+    may reach. Row i's cells are ``cell[row_start[i]:row_start[i + 1]]`` with their
+    weights. Per move column (rows) and state (columns): ``ln_mult`` = ln M,
+    ``inv_mult`` = 1/M, ``vol_mult`` = 1 + rel and ``vol_add`` the absolute shift; the
+    state's σ·√τ is max(sd·(1 + rel) + shift·√τ, floor_sd). The MM per coin is the
+    mark for a call (its 0.075 is summed apart) and max(0.075, 0.075·mark) + mark for a
+    put. A row is priced in every state, then added into its cells: each state's sums
+    run over the rows in order, whatever other states are passed with it.
     """
     states = value.shape[1]
     coin, mark = np.empty(states), np.empty(states)
