@@ -50,7 +50,7 @@ from bot.engine.health import health_of
 from bot.engine.routes import check_routes_listed
 from bot.engine.scheduler import Jobs, schedule
 from bot.engine.scheduler import stop as stop_jobs
-from bot.engine.status import WALL_CLOCK, status_of
+from bot.engine.status import clock_name, status_of
 from bot.engine.stream_job import StreamJob
 from bot.journal import Journal, JournalError
 from bot.ops.metrics import DaemonMetrics
@@ -112,15 +112,6 @@ def paper_settings(config: Config, journal: Journal | None = None) -> PaperSetti
         restore=journal.paper.load,
         save=journal.paper.save,
     )
-
-
-def clock_name(config: Config) -> str:
-    """The daemon's clock as the documents a person reads name it: ``simulated (x<speed>)``
-    when the embedded simulator runs it (mode sim without standalone emulators), else
-    ``wall``."""
-    sim = config.sim
-    embedded = config.mode is Mode.SIM and all(v.api_url is None for v in config.venues)
-    return f"simulated (x{sim.speed:g})" if embedded and sim is not None else WALL_CLOCK
 
 
 def _speed(config: Config, world: SimWorldSetup | None) -> float:

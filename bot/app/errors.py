@@ -3,17 +3,17 @@
 Each is a refusal with a message fit for an operator (a locked or missing
 journal, a venue that cannot be reached or trusted, a ``[sim]`` the emulator
 cannot list, an unknown strategy, half-set credentials, an alert channel's unset
-or unusable URL, a systemd notify socket it cannot use, a status port taken, a bad
-backtest book or price file), never a bug; commands catch these tuples so they need
-not import the layers that raise them. Only light modules are imported here:
-``deltabot halt`` must not wait for ccxt.
+or unusable URL, a systemd notify socket it cannot use, a status port taken), never a
+bug; commands catch these tuples so they need not import the layers that raise them.
+Only light modules are imported here: ``deltabot halt`` must not wait for ccxt. (A bad
+backtest book, price file or strategy raises a ``ValueError``: ``BookError``,
+``HistoryError`` and ``StrategyError`` are ones, so the backtest commands catch that.)
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from bot.backtest import BookError, HistoryError
 from bot.engine.alert_channels import AlertChannelError
 from bot.journal import JournalError, JournalMissingError
 from bot.ops.net import PortInUseError
@@ -50,6 +50,3 @@ START_ERRORS: Final = (
     PortInUseError,
 )
 """Why the daemon (``run``, or the demo's) cannot start safely."""
-
-BACKTEST_ERRORS: Final = (BookError, HistoryError, StrategyError)
-"""Why a backtest's book, price history or strategy cannot be used."""

@@ -17,14 +17,13 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from bot.app.daemon import clock_name
 from bot.clock import SystemClock
 from bot.config import Config
 from bot.domain import health_rules as rules
 from bot.domain.health import Component, Health
 from bot.domain.timeunits import iso_utc
 from bot.engine.health import unknown_ages_s
-from bot.engine.status import WALL_CLOCK, recent_alerts, trading_state_json
+from bot.engine.status import WALL_CLOCK, clock_name, recent_alerts, trading_state_json
 from bot.journal import Journal
 from bot.ops.status_server import health_json
 

@@ -41,7 +41,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.app.errors import BACKTEST_ERRORS
 from bot.backtest import (
     GBM,
     Book,
@@ -490,7 +489,7 @@ def _run_monte_carlo(args: argparse.Namespace, environ: Mapping[str, str]) -> in
                         option_hedge=option_hedge,
                     )
                 )
-    except (*BACKTEST_ERRORS, ValueError) as exc:
+    except ValueError as exc:  # a bad book, price file or strategy among them
         print(f"deltabot backtest: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the runner's block has cancelled the chunks, stopped the cluster

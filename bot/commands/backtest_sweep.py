@@ -35,7 +35,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.app.errors import BACKTEST_ERRORS
 from bot.backtest import Book, Costs, StrategySpec
 from bot.backtest.sweep import Row, Sweep, SweepModel, group_key, run_sweep
 from bot.backtest.sweep_report import sweep_json, sweep_text
@@ -93,7 +92,7 @@ def run_sweep_command(args: argparse.Namespace, environ: Mapping[str, str]) -> i
                 rows += store.read(key)
             else:
                 rows += outcome.rows.get(key, [])
-    except (*BACKTEST_ERRORS, ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # a bad book, price file or strategy among them
         print(f"{_PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the runner's block has cancelled the chunks, stopped the cluster
@@ -182,7 +181,7 @@ def _model(path: Path, i: int, table: dict[str, Any], args: argparse.Namespace) 
     merged = argparse.Namespace(**{**vars(args), **values})
     try:
         model = model_of(merged)
-    except (*BACKTEST_ERRORS, ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise ValueError(f"{path}: {where}: {exc}") from None
     label = " ".join(
         [str(merged.model), *(f"{k}={table[k]}" for k in sorted(table) if k != "model")]

@@ -8,7 +8,7 @@ fractions (−0.5 = −50 %); times are seconds here, as elsewhere in the config
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import Field, PlainValidator, TypeAdapter, model_validator
@@ -17,7 +17,9 @@ from bot.config.base import STRICT, Array, FrozenModel, Loc, fail_at
 from bot.config.daemon import MAX_INTERVAL_S, MIN_INTERVAL_S
 from bot.config.margin import MarginConfig
 from bot.domain.margin.liquidation import MarginModel
-from bot.domain.stress import CustomScenario, LightParams, MarginSetup
+
+if TYPE_CHECKING:  # the stress package loads its compiled kernel: not for reading a config
+    from bot.domain.stress import CustomScenario, LightParams, MarginSetup
 
 VolShiftMode = Literal["relative", "absolute"]
 
@@ -77,6 +79,8 @@ class CustomScenarioConfig(FrozenModel):
 
     def scenario(self, underlyings: tuple[str, ...]) -> CustomScenario:
         """The domain scenario; a single move applies to every one of ``underlyings``."""
+        from bot.domain.stress import CustomScenario  # noqa: PLC0415 - loads the compiled kernel
+
         move = self.price_move_frac
         moves = dict(move) if isinstance(move, dict) else dict.fromkeys(underlyings, move)
         return CustomScenario(
@@ -260,6 +264,8 @@ class StressConfig(FrozenModel):
 
     def light_params(self) -> LightParams:
         """Axes of the daemon's light pass (same ranges, fewer points) and the crash."""
+        from bot.domain.stress import LightParams  # noqa: PLC0415 - loads the compiled kernel
+
         return LightParams(
             price_moves_frac=self.price_moves(self.light_price_points),
             vol_shifts=self.vol_shifts(self.light_vol_points),
@@ -272,6 +278,8 @@ class StressConfig(FrozenModel):
 
 def margin_setup(margin: MarginConfig) -> MarginSetup:
     """The domain's margin setup (model per venue and parameters) from ``[margin]``."""
+    from bot.domain.stress import MarginSetup  # noqa: PLC0415 - loads the compiled kernel
+
     return MarginSetup(
         default_model=MarginModel(margin.default_model),
         venue_models={name: MarginModel(m) for name, m in margin.venue_models.items()},

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
-from scipy.optimize import linprog
 from scipy.sparse import csc_array, hstack, vstack
 
 from bot.domain import highs
@@ -162,6 +161,8 @@ def _lp_columns(program: Program) -> IntArray | None:
     k = a_ub.shape[0]
     scale = np.abs(a_ub).max(axis=1, initial=0.0)
     penalty = _PENALTY * (1.0 + cost.max(initial=0.0)) / np.maximum(scale, _TOL)
+    from scipy.optimize import linprog  # noqa: PLC0415 - 0.4 s of reading any config
+
     for _ in range(_MAX_ROUNDS):
         cols = np.flatnonzero(in_set)
         res = linprog(

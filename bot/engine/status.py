@@ -12,6 +12,7 @@ it with the wall clock), says so in its own ``clock`` field.
 
 from __future__ import annotations
 
+from bot.config import Config, Mode
 from bot.config.greek_limits import GreekLimitsConfig
 from bot.domain.snapshot import PortfolioSnapshot, maintenance_ratio
 from bot.domain.timeunits import iso_utc
@@ -27,6 +28,15 @@ RECENT_ALERTS = 10
 """How many of the newest alerts ``/status`` and ``deltabot status`` show."""
 WALL_CLOCK = "wall"
 """The ``clock`` of a document whose times are the wall clock's."""
+
+
+def clock_name(config: Config) -> str:
+    """The daemon's clock as the documents a person reads name it: ``simulated (x<speed>)``
+    when the embedded simulator runs it (mode sim without standalone emulators), else
+    ``wall``."""
+    sim = config.sim
+    embedded = config.mode is Mode.SIM and all(v.api_url is None for v in config.venues)
+    return f"simulated (x{sim.speed:g})" if embedded and sim is not None else WALL_CLOCK
 
 
 def margin_rows(portfolio: PortfolioSnapshot | None) -> dict[str, list[dict[str, object]]]:

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.signal import lfilter
 
 from bot.domain.timeunits import MS_PER_YEAR
 from bot.sim.market import (
@@ -12,7 +13,7 @@ from bot.sim.market import (
     UnderlyingSpec,
     VolSpikeEvent,
 )
-from bot.sim.paths import PathSpec
+from bot.sim.paths import PathSpec, decayed
 from bot.sim.smile import smile_vols, ssvi_slice
 
 T0 = 1_767_254_400_000  # 2026-01-01 00:00 UTC
@@ -137,6 +138,17 @@ def test_raw_svi_worked_example_matches_ssvi_form() -> None:
     assert float(svi.total_variance(0.0)) == pytest.approx(0.04)
     vols = smile_vols(0.04, 1.0, -0.5, 5.0 * math.sqrt(0.04), [0.1])
     assert float(vols[0]) == pytest.approx(math.sqrt(0.0323205), abs=1e-7)
+
+
+def test_decayed_is_scipys_first_order_filter_bit_for_bit() -> None:
+    """The vol-spike excess recursion gives lfilter's values exactly, rare spikes or dense."""
+    rng = np.random.default_rng(5)
+    assert decayed(np.array([0.0, 1.0, 0.0]), 0.5, 2.0).tolist() == [1.0, 1.5, 0.75]
+    for density in (0.001, 0.3, 1.0):
+        added = np.where(rng.random(3600) < density, rng.exponential(2.0, 3600), 0.0)
+        decay, x0 = float(rng.uniform(0.9, 0.99999)), float(rng.exponential(1.0))
+        want, _ = lfilter([1.0], [1.0, -decay], added, zi=[decay * x0])
+        np.testing.assert_array_equal(decayed(added, decay, x0), want)
 
 
 def test_market_refuses_bad_input() -> None:

@@ -18,7 +18,8 @@ straight into the row's cells:
   mark + 0.075·max(1, mark·is_put);
 - options are priced once per distinct set of pricing inputs (the same
   instrument on several venues or sub-accounts is one row, its sizes summed
-  per venue), in runs of one underlying and one type;
+  per venue), in runs of one underlying (one venue's, when venues move apart) and
+  one type;
 - futures, perps and spot go through the house functions themselves
   (:func:`~bot.domain.revalue.unit_values`,
   :func:`~bot.domain.margin.standard.position_margin`), except the inverse
@@ -302,10 +303,10 @@ def _options(
     shape = (first.size, 2 * v)
     w_value = _sums(cells, size, shape)
     w_mm = _sums(cells, short, shape)
-    g_d, u_d, call_d = move_column[first], und[first], call[first]
-    starts = np.flatnonzero(np.diff(g_d * 2 + call_d, prepend=-1))
+    move_d, u_d, call_d = move_column[first], und[first], call[first]
+    starts = np.flatnonzero(np.diff(move_d * 2 + call_d, prepend=-1))
     stops = np.concatenate([starts[1:], [first.size]])[: starts.size]
-    segments = np.column_stack([starts, stops, g_d[starts], call_d[starts]]).astype(np.int64)
+    segments = np.column_stack([starts, stops, move_d[starts], call_d[starts]]).astype(np.int64)
     call_mm = np.zeros(2 * v * m)
     for lo, hi, _, is_call in segments:
         if is_call:
@@ -369,8 +370,8 @@ def move_columns(book: StressInputs) -> int:
 
 def state_vol(book: StressInputs, shift: FloatArray, rel: FloatArray) -> FloatArray:
     """Vol per position in each state (k × n): the kernel's rule, for ``revalue`` cross-checks."""
-    group = book.move_column
-    s = book.vol[None, :] * (1.0 + rel[:, group]) + shift[:, group]
+    move = book.move_column
+    s = book.vol[None, :] * (1.0 + rel[:, move]) + shift[:, move]
     out: FloatArray = np.maximum(s, np.minimum(book.vol_floor_frac, book.vol)[None, :])
     return out
 
@@ -445,11 +446,11 @@ def _values_part(
     value[:, v * m :] *= lin
     mm[:, v * m :] *= lin
     rows, sub = book.others, book.other_table
-    forward, group = book.forward_usd[rows], book.move_column[rows]
+    forward, move = book.forward_usd[rows], book.move_column[rows]
     step = max(1, BLOCK_ELEMENTS // max(rows.size, 1))
     for lo in range(0, k if rows.size else 0, step):
         ks = slice(lo, lo + step)
-        f = forward * mult[ks, group]
+        f = forward * mult[ks, move]
         unit = unit_values(sub, f, np.zeros_like(f), book.valuation_ts_ms)
         value[ks] += unit @ book.w_others
     return value, mm
@@ -502,7 +503,7 @@ def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
     out: FloatArray = a + inv_m * (b + c * inv_m)
     if not rows.size:
         return out
-    forward, group = book.forward_usd[rows], book.move_column[rows]
+    forward, move = book.forward_usd[rows], book.move_column[rows]
     step = max(1, BLOCK_ELEMENTS // rows.size)
 
     def part(first: int, stop: int) -> None:  # blocks within each STATE_PART, as _values
@@ -510,7 +511,7 @@ def _futures_mm(book: StressInputs, mult: FloatArray) -> FloatArray:
             end = min(head + STATE_PART, stop)
             for lo in range(head, end, step):
                 ks = slice(lo, min(lo + step, end))
-                f = forward * mult[ks, group]
+                f = forward * mult[ks, move]
                 pm = position_margin(
                     sub, forward_usd=f, unit_value=np.zeros_like(f), params=book.margin.standard
                 )
@@ -526,12 +527,12 @@ def _portfolio_mm(
     """Portfolio-margin maintenance (USD) per state and venue, one risk matrix per state."""
     t = book.table
     rows = np.flatnonzero(book.portfolio_venues[t.venue_idx] & (t.size != 0))
-    sub, group = subset(t, rows), book.move_column[rows]
+    sub, move = subset(t, rows), book.move_column[rows]
     vols = state_vol(book, shift, rel)[:, rows]
     moved = book.index_usd * _cell_mult(book, mult)  # k × v × m
     out = np.zeros((mult.shape[0], len(t.venues)))
     for r in range(mult.shape[0]):
-        f = book.forward_usd[rows] * mult[r, group]
+        f = book.forward_usd[rows] * mult[r, move]
         pm = portfolio_margin(
             sub,
             forward_usd=f,
